@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Arbiter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "arbiter", targets: ["arbiter"]),
+        .library(name: "ArbiterCore", targets: ["ArbiterCore"]),
+        .library(name: "ArbiterServer", targets: ["ArbiterServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "ArbiterCore",
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "ArbiterServer",
+            dependencies: [
+                "ArbiterCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "arbiter",
+            dependencies: [
+                "ArbiterCore",
+                "ArbiterServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterCoreTests",
+            dependencies: ["ArbiterCore"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterServerTests",
+            dependencies: ["ArbiterCore", "ArbiterServer", "arbiter"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

@@ -1,0 +1,73 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// `exact`: score 1 when the response equals the reference string, else 0.
+///
+/// Strings are compared as Unicode text (canonically equivalent strings are equal). The reference must be a string;
+/// a JSON number is compared by its literal text (`42` matches the response `42`).
+public struct ExactVerifier: Verifier {
+    /// Options of ``ExactVerifier``.
+    public struct Configuration: VerifierConfiguration {
+        /// Ignore whitespace at both ends of the response and the reference.
+        public var trim: Bool
+        /// Compare letters with their case.
+        public var caseSensitive: Bool
+
+        public static let options: [OptionSpec] = [
+            OptionSpec("trim", .boolean, default: .bool(true), "Ignore whitespace at both ends of both strings."),
+            OptionSpec("case_sensitive", .boolean, default: .bool(true), "Compare letters with their case."),
+        ]
+
+        public init(options: OptionValues) {
+            trim = options.bool("trim")
+            caseSensitive = options.bool("case_sensitive")
+        }
+    }
+
+    public static let name = "exact"
+    public static let summary = "Score 1 when the response equals the reference string, else 0."
+
+    private let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    public func verify(_ sample: Sample) async throws -> Verdict {
+        let reference: String
+        switch sample.reference {
+        case .string(let text): reference = text
+        case .number(let number): reference = number.literal
+        default:
+            throw ArbiterError(
+                .invalidReference, "verifier 'exact' needs a string reference, got \(sample.reference.typeName)")
+        }
+        let expected = normalize(reference)
+        let actual = normalize(sample.response)
+        if actual == expected { return .pass("equal") }
+        return .fail("not_equal", details: ["first_difference": .int(firstDifference(actual, expected))])
+    }
+
+    private func normalize(_ text: String) -> Substring {
+        var text = configuration.caseSensitive ? Substring(text) : Substring(text.lowercased())
+        if configuration.trim {
+            while let first = text.unicodeScalars.first, first.properties.isWhitespace {
+                text = text.dropFirst()
+            }
+            while let last = text.unicodeScalars.last, last.properties.isWhitespace {
+                text = text.dropLast()
+            }
+        }
+        return text
+    }
+
+    /// The offset, in characters, of the first character where the compared strings differ.
+    private func firstDifference(_ lhs: Substring, _ rhs: Substring) -> Int {
+        var offset = 0
+        var left = lhs.makeIterator()
+        var right = rhs.makeIterator()
+        while let a = left.next(), let b = right.next(), a == b { offset += 1 }
+        return offset
+    }
+}

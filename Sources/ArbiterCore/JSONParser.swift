@@ -1,0 +1,376 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// A strict RFC 8259 JSON reader working directly on UTF-8 bytes.
+///
+/// It rejects what Python's `json.loads` rejects by default (raw control characters in strings, trailing commas,
+/// `NaN`), with two deliberate differences: invalid UTF-8 is an error, and a lone surrogate escape (`"\ud800"`)
+/// becomes U+FFFD. Nesting is limited to ``maximumDepth`` levels so that no input can exhaust the stack.
+public struct JSONParser {
+    /// The deepest nesting of arrays and objects accepted.
+    public static let maximumDepth = 512
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private var depth = 0
+
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Parses one complete JSON text.
+    /// - Parameter bytes: UTF-8 JSON text; whitespace may surround the value.
+    /// - Returns: The value.
+    /// - Throws: ``ArbiterError`` with code ``ArbiterError/Code/invalidJSON`` and the byte offset of the problem.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(ArbiterError) -> JSONValue {
+        if let result = bytes.withContiguousStorageIfAvailable({ buffer in
+            Result { () throws(ArbiterError) -> JSONValue in try parseDocument(buffer) }
+        }) {
+            return try result.get()
+        }
+        let copy = Array(bytes)
+        return try copy.withUnsafeBufferPointer { buffer throws(ArbiterError) in try parseDocument(buffer) }
+    }
+
+    /// Parses one complete JSON text held in a string.
+    /// - Parameter text: JSON text.
+    /// - Returns: The value.
+    /// - Throws: ``ArbiterError`` with code ``ArbiterError/Code/invalidJSON``.
+    public static func parse(_ text: String) throws(ArbiterError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Reads the `id` of a request from the first bytes of its line, when the line starts with `{"id": value`.
+    ///
+    /// Used to answer a line that is too large to parse with the id it carries.
+    /// - Parameter prefix: The first bytes of the line.
+    /// - Returns: The id, or `nil` when the line does not start with an `id` key or the prefix cuts it.
+    public static func leadingID(_ prefix: [UInt8]) -> JSONValue? {
+        prefix.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer)
+            parser.skipWhitespace()
+            guard parser.consume(UInt8(ascii: "{")) else { return nil }
+            parser.skipWhitespace()
+            guard let key = try? parser.parseString(), key == "id" else { return nil }
+            parser.skipWhitespace()
+            guard parser.consume(UInt8(ascii: ":")) else { return nil }
+            parser.skipWhitespace()
+            guard let value = try? parser.parseValue() else { return nil }
+            parser.skipWhitespace()
+            guard parser.consume(UInt8(ascii: ",")) || parser.consume(UInt8(ascii: "}")) else { return nil }
+            return value
+        }
+    }
+
+    private static func parseDocument(_ buffer: UnsafeBufferPointer<UInt8>) throws(ArbiterError) -> JSONValue {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        if parser.index < buffer.count {
+            throw parser.failure("unexpected '\(parser.describeByte())' after the JSON value")
+        }
+        return value
+    }
+
+    // MARK: Values
+
+    private mutating func parseValue() throws(ArbiterError) -> JSONValue {
+        guard index < bytes.count else { throw failure("unexpected end of input, expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object(try parseObject())
+        case UInt8(ascii: "["): return .array(try parseArray())
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw failure("unexpected '\(describeByte())', expected a value")
+        }
+    }
+
+    private mutating func parseObject() throws(ArbiterError) -> JSONObject {
+        try enterContainer()
+        index += 1
+        var entries: [JSONObject.Entry] = []
+        var positions: [String: Int]? = nil
+        skipWhitespace()
+        if consume(UInt8(ascii: "}")) {
+            depth -= 1
+            return JSONObject(uniqueEntries: entries)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw failure("expected a string key in object")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard consume(UInt8(ascii: ":")) else { throw failure("expected ':' after object key") }
+            skipWhitespace()
+            let value = try parseValue()
+            Self.insert(key: key, value: value, into: &entries, positions: &positions)
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            if consume(UInt8(ascii: "}")) { break }
+            throw failure("expected ',' or '}' in object")
+        }
+        depth -= 1
+        return JSONObject(uniqueEntries: entries)
+    }
+
+    /// Adds a key, keeping the last value of a repeated key (as Python does) without quadratic cost on large objects.
+    private static func insert(
+        key: String,
+        value: JSONValue,
+        into entries: inout [JSONObject.Entry],
+        positions: inout [String: Int]?
+    ) {
+        if positions == nil, entries.count >= 16 {
+            var built: [String: Int] = [:]
+            for (offset, entry) in entries.enumerated() { built[entry.key] = offset }
+            positions = built
+        }
+        if positions != nil {
+            if let existing = positions![key] {
+                entries[existing].value = value
+            } else {
+                positions![key] = entries.count
+                entries.append(JSONObject.Entry(key: key, value: value))
+            }
+            return
+        }
+        if let existing = entries.firstIndex(where: { $0.key == key }) {
+            entries[existing].value = value
+        } else {
+            entries.append(JSONObject.Entry(key: key, value: value))
+        }
+    }
+
+    private mutating func parseArray() throws(ArbiterError) -> [JSONValue] {
+        try enterContainer()
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if consume(UInt8(ascii: "]")) {
+            depth -= 1
+            return elements
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue())
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            if consume(UInt8(ascii: "]")) { break }
+            throw failure("expected ',' or ']' in array")
+        }
+        depth -= 1
+        return elements
+    }
+
+    private mutating func enterContainer() throws(ArbiterError) {
+        depth += 1
+        if depth > Self.maximumDepth {
+            throw failure("nesting deeper than \(Self.maximumDepth) levels")
+        }
+    }
+
+    // MARK: Strings
+
+    private mutating func parseString() throws(ArbiterError) -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = try makeString(start..<index)
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw failure("raw control character \(Self.hex(byte)) in string (escape it)") }
+            index += 1
+        }
+        guard index < bytes.count else { throw failure("unterminated string") }
+        var scratch = Array(bytes[start..<index])
+        return try parseEscapedString(into: &scratch)
+    }
+
+    private mutating func parseEscapedString(into scratch: inout [UInt8]) throws(ArbiterError) -> String {
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                guard let text = String(validating: scratch, as: UTF8.self) else {
+                    throw failure("string is not valid UTF-8")
+                }
+                return text
+            case UInt8(ascii: "\\"):
+                try parseEscape(into: &scratch)
+            case 0..<0x20:
+                throw failure("raw control character \(Self.hex(byte)) in string (escape it)")
+            default:
+                scratch.append(byte)
+                index += 1
+            }
+        }
+        throw failure("unterminated string")
+    }
+
+    private mutating func parseEscape(into scratch: inout [UInt8]) throws(ArbiterError) {
+        index += 1
+        guard index < bytes.count else { throw failure("unterminated escape") }
+        let code = bytes[index]
+        index += 1
+        switch code {
+        case UInt8(ascii: "\""): scratch.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): scratch.append(UInt8(ascii: "\\"))
+        case UInt8(ascii: "/"): scratch.append(UInt8(ascii: "/"))
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"): appendScalar(try parseUnicodeEscape(), to: &scratch)
+        default:
+            index -= 1
+            throw failure("invalid escape '\\\(describeByte())'")
+        }
+    }
+
+    private mutating func parseUnicodeEscape() throws(ArbiterError) -> Unicode.Scalar {
+        let high = try parseHex4()
+        if (0xD800...0xDBFF).contains(high) {
+            if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                let save = index
+                index += 2
+                let low = try parseHex4()
+                if (0xDC00...0xDFFF).contains(low) {
+                    let value = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                    return Unicode.Scalar(value) ?? "\u{FFFD}"
+                }
+                index = save
+            }
+            return "\u{FFFD}"
+        }
+        return Unicode.Scalar(high) ?? "\u{FFFD}"
+    }
+
+    private mutating func parseHex4() throws(ArbiterError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw failure("truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw failure("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    private func appendScalar(_ scalar: Unicode.Scalar, to scratch: inout [UInt8]) {
+        for unit in UTF8.encode(scalar)! { scratch.append(unit) }
+    }
+
+    private func makeString(_ range: Range<Int>) throws(ArbiterError) -> String {
+        let slice = UnsafeBufferPointer(rebasing: bytes[range])
+        var ascii = true
+        for byte in slice where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: slice, as: UTF8.self) }
+        guard let text = String(validating: slice, as: UTF8.self) else {
+            throw failure("string is not valid UTF-8")
+        }
+        return text
+    }
+
+    // MARK: Numbers and words
+
+    private mutating func parseNumber() throws(ArbiterError) -> JSONNumber {
+        let start = index
+        _ = consume(UInt8(ascii: "-"))
+        guard index < bytes.count else { throw failure("truncated number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if isDigit(bytes[index]) {
+            skipDigits()
+        } else {
+            throw failure("invalid number")
+        }
+        if consume(UInt8(ascii: ".")) {
+            guard index < bytes.count, isDigit(bytes[index]) else { throw failure("expected digits after '.'") }
+            skipDigits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if !consume(UInt8(ascii: "+")) { _ = consume(UInt8(ascii: "-")) }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw failure("expected digits in exponent") }
+            skipDigits()
+        }
+        return JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private mutating func skipDigits() {
+        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+    }
+
+    private mutating func expectWord(_ word: StaticString) throws(ArbiterError) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw failure("unexpected end of input") }
+        let pointer = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != pointer[offset] {
+            throw failure("unexpected '\(describeByte())', expected a value")
+        }
+        index += count
+    }
+
+    // MARK: Helpers
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func consume(_ byte: UInt8) -> Bool {
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return true
+        }
+        return false
+    }
+
+    private func describeByte() -> String {
+        guard index < bytes.count else { return "end of input" }
+        let byte = bytes[index]
+        if byte >= 0x20, byte < 0x7F { return String(UnicodeScalar(byte)) }
+        return Self.hex(byte)
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])
+    }
+
+    private func failure(_ message: String) -> ArbiterError {
+        ArbiterError(.invalidJSON, "\(message) at byte \(index)")
+    }
+}

@@ -1,0 +1,39 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The options a verifier accepts, built from validated ``OptionValues``.
+public protocol VerifierConfiguration: Sendable {
+    /// The documented options, with types and defaults.
+    static var options: [OptionSpec] { get }
+
+    /// Builds a configuration from validated options.
+    /// - Parameter options: Every declared option, with the request's value or the default.
+    /// - Throws: ``ArbiterError`` `invalid_options` for combinations that are invalid together.
+    init(options: OptionValues) throws
+}
+
+/// A configured verifier: a function from a ``Sample`` to a ``Verdict``.
+///
+/// A verifier never throws for a bad *response* (that is a verdict with score 0); it throws ``ArbiterError``
+/// `invalid_reference` when the reference cannot be used, because that is the caller's bug.
+/// Deterministic verifiers bound their work with step budgets, never with timers.
+public protocol Verifier: Sendable {
+    /// Its options.
+    associatedtype Configuration: VerifierConfiguration
+
+    /// The name requests use, such as `exact`.
+    static var name: String { get }
+    /// One sentence saying what it checks.
+    static var summary: String { get }
+
+    /// A verifier with the given configuration.
+    /// - Parameter configuration: The options.
+    init(configuration: Configuration)
+
+    /// Judges a sample.
+    /// - Parameter sample: The response, reference and prompt.
+    /// - Returns: The verdict.
+    /// - Throws: ``ArbiterError`` `invalid_reference` when the reference is unusable.
+    func verify(_ sample: Sample) async throws -> Verdict
+}

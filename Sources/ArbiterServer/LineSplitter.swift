@@ -1,0 +1,101 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// Splits a byte stream into request lines.
+///
+/// A line ends at `\n`; a `\r` before it is dropped; blank lines are skipped; the last line may lack its newline.
+/// A line longer than the limit is not kept: the rest of it is skipped and it becomes one `tooLarge` event, with the
+/// id read from its first bytes when it starts with `{"id": …`.
+struct LineSplitter {
+    enum Event {
+        case line([UInt8])
+        case tooLarge(size: Int, id: JSONValue?)
+    }
+
+    /// How many leading bytes of an oversized line are kept to find its id.
+    static let idPrefixBytes = 4096
+
+    let maxLineBytes: Int
+    private var partial: [UInt8] = []
+    private var skipping = false
+    private var skippedSize = 0
+    private var skippedID: JSONValue? = nil
+
+    init(maxLineBytes: Int) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Splits a chunk, calling `emit` for every complete line.
+    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
+        guard let base = chunk.baseAddress else { return }
+        var start = 0
+        while start < chunk.count,
+            let found = memchr(base + start, 0x0A, chunk.count - start)
+        {
+            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            endLine(with: UnsafeBufferPointer(rebasing: chunk[start..<end]), emit)
+            start = end + 1
+        }
+        if start < chunk.count { extend(with: UnsafeBufferPointer(rebasing: chunk[start...])) }
+    }
+
+    /// Ends the stream: the last line, if it had no newline.
+    mutating func finish(_ emit: (Event) -> Void) {
+        endLine(with: UnsafeBufferPointer(start: nil, count: 0), emit)
+    }
+
+    private mutating func extend(with piece: UnsafeBufferPointer<UInt8>) {
+        if skipping {
+            skippedSize += piece.count
+        } else if partial.count + piece.count > maxLineBytes {
+            startSkipping(with: piece)
+        } else {
+            partial.append(contentsOf: piece)
+        }
+    }
+
+    private mutating func endLine(with piece: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
+        if !skipping, partial.count + piece.count > maxLineBytes + 1 {
+            startSkipping(with: piece)
+        } else if !skipping {
+            var line: [UInt8]
+            if partial.isEmpty {
+                line = Array(piece)
+            } else {
+                line = partial
+                line.append(contentsOf: piece)
+                partial = []
+            }
+            if line.last == 0x0D { line.removeLast() }
+            if line.count > maxLineBytes {
+                emit(.tooLarge(size: line.count, id: JSONParser.leadingID(Array(line.prefix(Self.idPrefixBytes)))))
+            } else if !Self.isBlank(line) {
+                emit(.line(line))
+            }
+            return
+        } else {
+            skippedSize += piece.count
+        }
+        emit(.tooLarge(size: skippedSize, id: skippedID))
+        skipping = false
+        skippedSize = 0
+        skippedID = nil
+    }
+
+    private mutating func startSkipping(with piece: UnsafeBufferPointer<UInt8>) {
+        var head = partial
+        head.append(contentsOf: piece.prefix(max(0, Self.idPrefixBytes - head.count)))
+        skippedID = JSONParser.leadingID(Array(head.prefix(Self.idPrefixBytes)))
+        skippedSize = partial.count + piece.count
+        skipping = true
+        partial = []
+    }
+
+    private static func isBlank(_ line: [UInt8]) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+}

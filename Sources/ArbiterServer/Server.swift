@@ -1,0 +1,144 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+import Logging
+import Synchronization
+
+/// The Arbiter daemon: a pool of workers answering JSON-lines streams from stdin/stdout, files or sockets.
+///
+/// `jobs` workers run verifications; each stream has a reader thread and a writer thread doing blocking I/O, so the
+/// cooperative pool only ever runs verifiers. Call ``stop()`` (or send SIGTERM, see ``SignalForwarder``) to stop
+/// reading; everything already read is answered before the serve call returns.
+public final class Server: Sendable {
+    /// How a server runs.
+    public struct Configuration: Sendable {
+        /// Concurrent verifications; default: the number of cores.
+        public var jobs: Int
+        /// Write answers in input order instead of as they finish.
+        public var ordered: Bool
+        /// Per-stream limits.
+        public var limits: SessionLimits
+        /// When set, every request uses this verifier.
+        public var verifierOverride: String?
+
+        /// A configuration; every argument has the documented default.
+        public init(
+            jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+            ordered: Bool = false,
+            limits: SessionLimits = SessionLimits(),
+            verifierOverride: String? = nil
+        ) {
+            self.jobs = max(1, jobs)
+            self.ordered = ordered
+            self.limits = limits
+            self.verifierOverride = verifierOverride
+        }
+    }
+
+    /// Live statistics.
+    public let stats: ServerStats
+    let configuration: Configuration
+    let handler: RequestHandler
+    let queue: WorkQueue
+    let logger: Logger
+    private let stopPipe: (read: Int32, write: Int32)
+    private let stopped = Atomic<Bool>(false)
+
+    /// A server.
+    /// - Parameters:
+    ///   - registry: The verifiers it serves.
+    ///   - configuration: Jobs, ordering and limits.
+    ///   - logger: Where it logs (stderr in the `arbiter` command).
+    public init(registry: VerifierRegistry, configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        stats = ServerStats(workers: configuration.jobs)
+        handler = RequestHandler(
+            registry: registry,
+            settings: .init(
+                maxLineBytes: configuration.limits.maxLineBytes, jobs: configuration.jobs,
+                verifierOverride: configuration.verifierOverride),
+            stats: stats)
+        queue = WorkQueue(workers: configuration.jobs)
+        var descriptors: [Int32] = [0, 0]
+        if pipe(&descriptors) != 0 { preconditionFailure("pipe() failed: errno \(errno)") }
+        _ = fcntl(descriptors[1], F_SETFL, O_NONBLOCK)
+        _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
+        stopPipe = (descriptors[0], descriptors[1])
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    deinit {
+        close(stopPipe.read)
+        close(stopPipe.write)
+    }
+
+    /// The descriptor to write one byte to for a stop; safe to use from a signal handler.
+    public var stopDescriptor: Int32 { stopPipe.write }
+
+    /// Stops reading new requests; requests already read are answered. Safe to call from any thread, repeatedly.
+    public func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        var byte: UInt8 = 1
+        _ = write(stopPipe.write, &byte, 1)
+    }
+
+    /// Serves one stream, such as stdin/stdout or a file, until its end (or a stop), then returns.
+    /// - Parameters:
+    ///   - input: The descriptor to read requests from.
+    ///   - output: The descriptor to write answers to.
+    public func serve(input: Int32, output: Int32) async {
+        await withWorkers {
+            await self.makeSession(input: input, output: output, ownsDescriptors: false).run()
+        }
+    }
+
+    /// Serves every connection made to `address` until a stop, then answers what was read and returns.
+    /// - Parameters:
+    ///   - address: A Unix socket path or a TCP host and port.
+    ///   - ready: Called with the bound address (with the real port when 0 was asked for) once it accepts.
+    /// - Throws: ``ArbiterError`` `internal` when the address cannot be bound.
+    public func serve(listening address: ListenAddress, ready: @Sendable (ListenAddress) -> Void = { _ in }) async throws {
+        let listener = try Listener(address: address)
+        ready(listener.boundAddress)
+        logger.info("listening", metadata: ["address": "\(listener.boundAddress)"])
+        let connections = AsyncStream<Int32> { continuation in
+            let thread = Thread { [stopPipe] in
+                listener.acceptLoop(stopDescriptor: stopPipe.read) { continuation.yield($0) }
+                continuation.finish()
+            }
+            thread.name = "arbiter-accept"
+            thread.start()
+        }
+        await withWorkers {
+            await withDiscardingTaskGroup { group in
+                for await descriptor in connections {
+                    let session = self.makeSession(input: descriptor, output: descriptor, ownsDescriptors: true)
+                    group.addTask { await session.run() }
+                }
+            }
+        }
+    }
+
+    private func makeSession(input: Int32, output: Int32, ownsDescriptors: Bool) -> Session {
+        Session(
+            input: input, output: output, ownsDescriptors: ownsDescriptors, ordered: configuration.ordered,
+            limits: configuration.limits, queue: queue, stats: stats, stopDescriptor: stopPipe.read)
+    }
+
+    /// Runs `body` with the workers started; when it returns, the workers finish what is queued and stop.
+    private func withWorkers(_ body: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for slot in 0..<configuration.jobs {
+                group.addTask { await Worker(slot: slot, queue: self.queue, handler: self.handler).run() }
+            }
+            await body()
+            queue.close()
+            await group.waitForAll()
+        }
+    }
+}

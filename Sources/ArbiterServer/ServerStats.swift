@@ -1,0 +1,154 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Synchronization
+
+/// Counters for one verifier.
+public struct VerifierCounters: Sendable {
+    /// Verdicts given.
+    public var verdicts = 0
+    /// Verdicts that passed.
+    public var passed = 0
+    /// Sum of scores, for the mean.
+    public var scoreSum = 0.0
+    /// Requests for this verifier answered with an error.
+    public var errors = 0
+}
+
+/// What a server has done: requests, verdicts, errors by code, reasons and latency.
+public struct StatsSnapshot: Sendable {
+    /// Request lines answered (including ops and errors; a batch counts once).
+    public var requests = 0
+    /// Verdicts given (a batch item counts once).
+    public var verdicts = 0
+    /// Verdicts that passed.
+    public var passed = 0
+    /// Sum of verdict scores.
+    public var scoreSum = 0.0
+    /// Counters per verifier name.
+    public var verifiers: [String: VerifierCounters] = [:]
+    /// Verdict counts per reason.
+    public var reasons: [String: Int] = [:]
+    /// Error counts per error code.
+    public var errors: [String: Int] = [:]
+    /// Latency of verdicts and errors.
+    public var latency = LatencyHistogram()
+
+    /// Adds another snapshot's counts to this one.
+    /// - Parameter other: The snapshot to add.
+    public mutating func merge(_ other: StatsSnapshot) {
+        requests += other.requests
+        verdicts += other.verdicts
+        passed += other.passed
+        scoreSum += other.scoreSum
+        for (name, counters) in other.verifiers {
+            var mine = verifiers[name, default: VerifierCounters()]
+            mine.verdicts += counters.verdicts
+            mine.passed += counters.passed
+            mine.scoreSum += counters.scoreSum
+            mine.errors += counters.errors
+            verifiers[name] = mine
+        }
+        for (reason, count) in other.reasons { reasons[reason, default: 0] += count }
+        for (code, count) in other.errors { errors[code, default: 0] += count }
+        latency.merge(other.latency)
+    }
+
+    mutating func recordVerdict(verifier: String, _ verdict: Verdict, nanoseconds: UInt64) {
+        verdicts += 1
+        scoreSum += verdict.score
+        if verdict.passed { passed += 1 }
+        verifiers[verifier, default: VerifierCounters()].record(verdict)
+        reasons[verdict.reason, default: 0] += 1
+        latency.record(nanoseconds: nanoseconds)
+    }
+
+    mutating func recordError(verifier: String?, _ code: ArbiterError.Code, nanoseconds: UInt64?) {
+        errors[code.rawValue, default: 0] += 1
+        if let verifier { verifiers[verifier, default: VerifierCounters()].errors += 1 }
+        if let nanoseconds { latency.record(nanoseconds: nanoseconds) }
+    }
+}
+
+extension VerifierCounters {
+    fileprivate mutating func record(_ verdict: Verdict) {
+        verdicts += 1
+        scoreSum += verdict.score
+        if verdict.passed { passed += 1 }
+    }
+}
+
+/// Live statistics of a server: one slot per worker, so that recording never contends.
+public final class ServerStats: Sendable {
+    private final class Slot: Sendable {
+        let snapshot = Mutex(StatsSnapshot())
+    }
+
+    private let slots: [Slot]
+    private let inFlightCount = Atomic<Int>(0)
+    private let started = monotonicNanoseconds()
+
+    /// Statistics with one slot per worker.
+    /// - Parameter workers: The number of workers.
+    public init(workers: Int) {
+        slots = (0...workers).map { _ in Slot() }
+    }
+
+    /// Runs `body` on one worker's slot.
+    func record<Result>(slot: Int, _ body: (inout StatsSnapshot) -> Result) -> Result {
+        slots[min(slot, slots.count - 1)].snapshot.withLock { body(&$0) }
+    }
+
+    /// Request lines read but not yet answered, across every connection.
+    public var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
+
+    func addInFlight(_ delta: Int) {
+        inFlightCount.add(delta, ordering: .relaxed)
+    }
+
+    /// Seconds since the server started.
+    public var uptimeSeconds: Double { Double(monotonicNanoseconds() - started) / 1e9 }
+
+    /// Every slot merged.
+    public func snapshot() -> StatsSnapshot {
+        var total = StatsSnapshot()
+        for slot in slots { total.merge(slot.snapshot.withLock { $0 }) }
+        return total
+    }
+
+    /// The `stats` op's answer.
+    public func jsonObject() -> JSONObject {
+        let snapshot = snapshot()
+        var errors = JSONObject()
+        for code in ArbiterError.Code.all { errors[code.rawValue] = .int(snapshot.errors[code.rawValue] ?? 0) }
+        var verifiers = JSONObject()
+        for name in snapshot.verifiers.keys.sorted() {
+            let counters = snapshot.verifiers[name]!
+            verifiers[name] = .object([
+                "verdicts": .int(counters.verdicts), "passed": .int(counters.passed),
+                "mean_score": .double(counters.verdicts > 0 ? counters.scoreSum / Double(counters.verdicts) : 0),
+                "errors": .int(counters.errors),
+            ])
+        }
+        var reasons = JSONObject()
+        for reason in snapshot.reasons.keys.sorted() { reasons[reason] = .int(snapshot.reasons[reason]!) }
+        return [
+            "requests": .int(snapshot.requests), "verdicts": .int(snapshot.verdicts),
+            "passed": .int(snapshot.passed),
+            "mean_score": .double(snapshot.verdicts > 0 ? snapshot.scoreSum / Double(snapshot.verdicts) : 0),
+            "errors": .object(errors), "verifiers": .object(verifiers), "reasons": .object(reasons),
+            "latency_ms": .object([
+                "p50": .double(rounded(snapshot.latency.percentileMilliseconds(0.5))),
+                "p99": .double(rounded(snapshot.latency.percentileMilliseconds(0.99))),
+                "max": .double(rounded(Double(snapshot.latency.maximum) / 1e6)),
+            ]),
+            "in_flight": .int(inFlight), "uptime_s": .double(rounded(uptimeSeconds)),
+        ]
+    }
+
+    private func rounded(_ value: Double) -> Double {
+        (value * 1000).rounded() / 1000
+    }
+}

@@ -1,0 +1,144 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import DequeModule
+import Synchronization
+
+/// One piece of work for a worker.
+enum WorkUnit: Sendable {
+    /// A request line of a session, with its sequence number.
+    case line(Session, seq: Int, bytes: [UInt8])
+    /// A line that was over the size limit; its id when the line started with one.
+    case tooLarge(Session, seq: Int, size: Int, id: JSONValue?)
+    /// One item of a batch request.
+    case batchItem(BatchCollector, index: Int, item: BatchItem)
+}
+
+/// The queue between readers and workers: readers push from their threads, workers await units.
+///
+/// A worker takes up to its requested number of units, but never more than a fair share of what is queued, so that
+/// slow requests spread over every worker.
+final class WorkQueue: Sendable {
+    private struct Waiter {
+        var continuation: UnsafeContinuation<[WorkUnit]?, Never>
+        var maximum: Int
+    }
+
+    private struct State {
+        var units = Deque<WorkUnit>()
+        var waiters = Deque<Waiter>()
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let workers: Int
+
+    init(workers: Int) {
+        self.workers = max(1, workers)
+    }
+
+    /// Adds units at the back (new lines) or the front (the items of a batch already being answered).
+    func push(_ units: [WorkUnit], atFront: Bool = false) {
+        guard !units.isEmpty else { return }
+        let handoffs = state.withLock { state -> [(UnsafeContinuation<[WorkUnit]?, Never>, [WorkUnit])] in
+            if atFront { state.units.insert(contentsOf: units, at: 0) } else { state.units.append(contentsOf: units) }
+            var handoffs: [(UnsafeContinuation<[WorkUnit]?, Never>, [WorkUnit])] = []
+            while !state.units.isEmpty, let waiter = state.waiters.popFirst() {
+                handoffs.append((waiter.continuation, Self.takeShare(from: &state.units, maximum: waiter.maximum, workers: workers)))
+            }
+            return handoffs
+        }
+        for (continuation, share) in handoffs { continuation.resume(returning: share) }
+    }
+
+    /// Waits for units; `nil` once the queue is closed and empty.
+    func take(maximum: Int) async -> [WorkUnit]? {
+        if let ready = state.withLock({ state -> [WorkUnit]?? in
+            if !state.units.isEmpty {
+                return .some(Self.takeShare(from: &state.units, maximum: maximum, workers: workers))
+            }
+            return state.closed ? .some(nil) : nil
+        }) {
+            return ready
+        }
+        return await withUnsafeContinuation { continuation in
+            let immediate = state.withLock { state -> [WorkUnit]?? in
+                if !state.units.isEmpty {
+                    return .some(Self.takeShare(from: &state.units, maximum: maximum, workers: workers))
+                }
+                if state.closed { return .some(nil) }
+                state.waiters.append(Waiter(continuation: continuation, maximum: maximum))
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+
+    /// Whether no unit is waiting.
+    var isEmpty: Bool { state.withLock { $0.units.isEmpty } }
+
+    /// Ends the queue: workers finish what is queued, then `take` returns `nil`.
+    func close() {
+        let waiters = state.withLock { state -> [Waiter] in
+            state.closed = true
+            guard state.units.isEmpty else { return [] }
+            let waiting = Array(state.waiters)
+            state.waiters.removeAll()
+            return waiting
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+    }
+
+    private static func takeShare(from units: inout Deque<WorkUnit>, maximum: Int, workers: Int) -> [WorkUnit] {
+        let share = max(1, min(maximum, units.count / workers))
+        var taken: [WorkUnit] = []
+        taken.reserveCapacity(share)
+        for _ in 0..<share { taken.append(units.removeFirst()) }
+        return taken
+    }
+}
+
+/// Gathers the answers to a batch's items and writes the batch's line when the last one arrives.
+final class BatchCollector: Sendable {
+    let session: Session
+    let seq: Int
+    let inputBytes: Int
+    let id: JSONValue
+    private let slots: Mutex<(results: [[UInt8]?], remaining: Int)>
+
+    init(session: Session, seq: Int, inputBytes: Int, id: JSONValue, count: Int) {
+        self.session = session
+        self.seq = seq
+        self.inputBytes = inputBytes
+        self.id = id
+        self.slots = Mutex((Array(repeating: nil, count: count), count))
+    }
+
+    /// Stores one item's result object; the last one writes `{"id":…,"results":[…]}`.
+    func complete(index: Int, result: [UInt8]) {
+        let finished = slots.withLock { state -> [[UInt8]?]? in
+            state.results[index] = result
+            state.remaining -= 1
+            return state.remaining == 0 ? state.results : nil
+        }
+        guard let finished else { return }
+        session.submit(firstSeq: seq, lines: 1, inputBytes: inputBytes, bytes: Self.line(id: id, results: finished))
+    }
+
+    /// The batch's response line, newline included.
+    static func line(id: JSONValue, results: [[UInt8]?]) -> [UInt8] {
+        var out = JSONWriter(capacity: results.reduce(32) { $0 + ($1?.count ?? 0) + 1 })
+        out.byte(UInt8(ascii: "{"))
+        out.key("id")
+        out.write(id)
+        out.raw(",\"results\":[")
+        for (offset, result) in results.enumerated() {
+            if offset > 0 { out.byte(UInt8(ascii: ",")) }
+            out.bytes.append(contentsOf: result ?? [])
+        }
+        out.raw("]}\n")
+        return out.bytes
+    }
+}

@@ -1,0 +1,47 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import ArbiterServer
+import ArgumentParser
+
+extension Arbiter {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lists every verifier with its options and their defaults.",
+            discussion: "With --json, prints the same object as the daemon's {\"op\": \"list\"} answer."
+        )
+
+        @Flag(name: .long, help: "Print JSON instead of text.")
+        var json = false
+
+        func run() async throws {
+            let registry = Verifiers.registry
+            if json {
+                let list: JSONValue = .object(["verifiers": .array(registry.all.map { .object($0.jsonObject) })])
+                print(list.jsonText)
+                return
+            }
+            for entry in registry.all {
+                print("\(entry.name)  [\(entry.kind)]")
+                print("  \(entry.summary)")
+                if entry.options.isEmpty { print("  (no options)") }
+                for option in entry.options {
+                    print("  --option \(option.name)=\(option.defaultValue.jsonText)  (\(describe(option.kind)))")
+                    print("      \(option.summary)")
+                }
+                print("")
+            }
+        }
+
+        private func describe(_ kind: OptionSpec.Kind) -> String {
+            switch kind {
+            case .string(let choices) where !choices.isEmpty: "one of: " + choices.joined(separator: ", ")
+            case .integer(let range): "integer \(range.lowerBound)...\(range.upperBound)"
+            case .number(let range): "number \(range.lowerBound)...\(range.upperBound)"
+            default: kind.typeName
+            }
+        }
+    }
+}

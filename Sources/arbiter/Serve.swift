@@ -1,0 +1,64 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import ArbiterServer
+import ArgumentParser
+import Logging
+
+extension Arbiter {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Answers JSON-lines verification requests on stdin/stdout or on a socket.",
+            discussion: """
+                Each request line gets exactly one response line carrying the request's "id". Example request:
+                  {"id": 1, "verifier": "exact", "response": "42", "reference": "42"}
+                Ops: {"op": "ping"}, {"op": "list"}, {"op": "stats"}. Batches: {"id": "b", "batch": [request, ...]}.
+
+                Without --listen, requests come on stdin (a pipe, a terminal or a regular file) and answers go to \
+                stdout; a trainer starts the daemon as a child process. With --listen, every connection is its own \
+                JSON-lines stream. Logs go to stderr only.
+
+                At end of input, or on SIGTERM/SIGINT, Arbiter stops reading, answers everything already read, and \
+                exits 0. A second signal exits at once with status 130.
+
+                Exit codes: 0 after a clean drain; 1 when the socket cannot be bound; 64 for bad arguments.
+                """
+        )
+
+        @Option(name: .long, help: "Listen on unix:PATH or tcp:HOST:PORT instead of stdin/stdout.")
+        var listen: String?
+
+        @Flag(name: .long, help: "Write answers in request order instead of as they finish.")
+        var ordered = false
+
+        @Option(name: .long, help: "Request lines read but not yet answered before reading pauses (backpressure).")
+        var maxInFlight: Int = 16_384
+
+        @OptionGroup var engine: EngineOptions
+
+        func validate() throws {
+            guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1.") }
+            if let listen {
+                do { _ = try ListenAddress(parsing: listen) } catch { throw ValidationError(error.message) }
+            }
+        }
+
+        func run() async throws {
+            let logger = engine.makeLogger(label: "arbiter.serve", defaultLevel: .info)
+            let limits = SessionLimits(maxLineBytes: engine.maxLine, maxInFlightLines: maxInFlight)
+            let server = Server(
+                registry: Verifiers.registry,
+                configuration: .init(jobs: engine.jobs, ordered: ordered, limits: limits),
+                logger: logger)
+            SignalForwarder.install(for: server)
+            if let listen {
+                try await server.serve(listening: try ListenAddress(parsing: listen))
+            } else {
+                logger.debug("serving stdin/stdout", metadata: ["jobs": "\(engine.jobs)", "ordered": "\(ordered)"])
+                await server.serve(input: 0, output: 1)
+            }
+        }
+    }
+}
