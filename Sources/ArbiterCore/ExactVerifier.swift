@@ -52,14 +52,16 @@ public struct ExactVerifier: Verifier {
     private func normalize(_ text: String) -> Substring {
         var text = configuration.caseSensitive ? Substring(text) : Substring(text.lowercased())
         if configuration.trim {
-            while let first = text.unicodeScalars.first, first.properties.isWhitespace {
-                text = text.dropFirst()
-            }
-            while let last = text.unicodeScalars.last, last.properties.isWhitespace {
-                text = text.dropLast()
-            }
+            while let first = text.unicodeScalars.first, Self.isWhitespace(first) { text = text.dropFirst() }
+            while let last = text.unicodeScalars.last, Self.isWhitespace(last) { text = text.dropLast() }
         }
         return text
+    }
+
+    /// Unicode whitespace, with a fast answer for ASCII.
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar == " " || (0x09...0x0D).contains(scalar.value) }
+        return scalar.properties.isWhitespace
     }
 
     /// The offset, in characters, of the first character where the compared strings differ.
