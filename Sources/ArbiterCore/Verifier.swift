@@ -37,3 +37,13 @@ public protocol Verifier: Sendable {
     /// - Throws: ``ArbiterError`` `invalid_reference` when the reference is unusable.
     func verify(_ sample: Sample) async throws -> Verdict
 }
+
+/// The configuration of a verifier that takes no options.
+public struct NoOptions: VerifierConfiguration {
+    public static let options: [OptionSpec] = []
+
+    public init(options: OptionValues) {}
+
+    /// The empty configuration.
+    public init() {}
+}
