@@ -262,6 +262,8 @@ public struct RequestHandler: Sendable {
 
     private func handleOp(_ op: JSONValue, id: JSONValue?, into out: inout JSONWriter, slot: Int) {
         var body: JSONObject
+        let known = ["ping", "list", "stats"].contains(op.stringValue ?? "")
+        if known { record(slot: slot, error: nil, verifier: nil, since: nil, countRequest: true) }
         switch op.stringValue {
         case "ping":
             body = [
@@ -279,7 +281,6 @@ public struct RequestHandler: Sendable {
             record(slot: slot, error: error.code, verifier: nil, since: nil, countRequest: true)
             return
         }
-        record(slot: slot, error: nil, verifier: nil, since: nil, countRequest: true)
         out.byte(UInt8(ascii: "{"))
         out.key("id")
         out.write(id ?? .null)

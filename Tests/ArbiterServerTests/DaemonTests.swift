@@ -1,0 +1,90 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("The daemon: signals and sockets", .serialized)
+struct DaemonTests {
+    @Test("SIGTERM and SIGINT stop reading, answer what was read, and exit 0", .timeLimit(.minutes(1)),
+          arguments: [SIGTERM, SIGINT])
+    func signalDrain(_ signal: Int32) throws {
+        let daemon = try LiveArbiter(["serve"])
+        try daemon.send(exactRequests(2000))
+        #expect(daemon.waitForLines(2000))
+        daemon.signal(signal)
+        #expect(daemon.waitForExit() == 0, "the daemon exits 0 without end of input")
+        expectExactAnswers(daemon.lines, ids: 0..<2000)
+    }
+
+    @Test("end of input drains everything and exits 0", .timeLimit(.minutes(1)))
+    func endOfInput() throws {
+        let daemon = try LiveArbiter(["serve", "--jobs", "2"])
+        try daemon.send(exactRequests(20_000))
+        try daemon.closeInput()
+        #expect(daemon.waitForExit() == 0)
+        _ = daemon.waitForLines(20_000, seconds: 5)
+        expectExactAnswers(daemon.lines, ids: 0..<20_000)
+        #expect(!daemon.errors.contains("error"), "stderr: \(daemon.errors)")
+    }
+
+    @Test("--listen unix: serves concurrent connections, each its own stream", .timeLimit(.minutes(1)))
+    func unixSocket() throws {
+        let directory = try Paths.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("arbiter.sock").path
+        let daemon = try LiveArbiter(["serve", "--listen", "unix:\(path)"])
+        #expect(daemon.wait { _, stderr in stderr.contains("listening") }, "stderr: \(daemon.errors)")
+        try serveClients(count: 8) { try connectSocket(unixPath: path) }
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(!FileManager.default.fileExists(atPath: path), "the socket file is removed on exit")
+    }
+
+    @Test("--listen tcp: with port 0 picks a port and logs it", .timeLimit(.minutes(1)))
+    func tcpSocket() throws {
+        let daemon = try LiveArbiter(["serve", "--listen", "tcp:127.0.0.1:0"])
+        var port: Int? = nil
+        #expect(daemon.wait { _, stderr in
+            guard let range = stderr.range(of: "tcp:127.0.0.1:") else { return false }
+            port = Int(stderr[range.upperBound...].prefix { $0.isNumber })
+            return port != nil && port != 0
+        })
+        let chosen = try #require(port)
+        try serveClients(count: 6) { try connectSocket(tcpPort: chosen) }
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    /// Runs `count` clients at once, each sending its own ids, and checks each gets exactly its own answers.
+    private func serveClients(count: Int, connect: @escaping @Sendable () throws -> Int32) throws {
+        let answers = Mutex<[Int: String]>([:])
+        let failures = Mutex<[String]>([])
+        let threads = (0..<count).map { client in
+            Thread {
+                do {
+                    let descriptor = try connect()
+                    let reply = exchange(on: descriptor, exactRequests(500, idOffset: client * 1000))
+                    answers.withLock { $0[client] = reply }
+                } catch {
+                    failures.withLock { $0.append("client \(client): \(error)") }
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        let deadline = Date().addingTimeInterval(30)
+        while answers.withLock({ $0.count }) + failures.withLock({ $0.count }) < count, Date() < deadline {
+            usleep(10_000)
+        }
+        #expect(failures.withLock { $0 } == [])
+        let collected = answers.withLock { $0 }
+        #expect(collected.count == count)
+        for (client, reply) in collected {
+            let lines = reply.split(separator: "\n").map(String.init)
+            expectExactAnswers(lines, ids: (client * 1000)..<(client * 1000 + 500))
+        }
+    }
+}
