@@ -107,7 +107,7 @@ final class Session: Sendable {
     /// Hands answered lines to the writer: `lines` consecutive lines from `firstSeq`, whose requests took
     /// `inputBytes`, answered by `bytes` (newlines included).
     func submit(firstSeq: Int, lines: Int, inputBytes: Int, bytes: [UInt8]) {
-        monitor.update { state in
+        monitor.withLock(waking: [.writer]) { state in
             guard ordered else {
                 Self.append(bytes, lines: lines, inputBytes: inputBytes, to: &state)
                 return
@@ -159,12 +159,13 @@ final class Session: Sendable {
             enqueue(units, inputBytes: inputBytes)
             if count <= 0 { break }
         }
-        monitor.update { $0.readerDone = true }
+        monitor.withLock(waking: [.writer]) { $0.readerDone = true }
     }
 
     /// Blocks until fewer than the limit of lines and bytes are in flight; `false` when the output is gone.
     private func waitForCapacity() -> Bool {
         monitor.wait(
+            as: .reader,
             until: { state in
                 state.outputClosed || state.inFlightLines == 0
                     || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes)
@@ -207,6 +208,7 @@ final class Session: Sendable {
     private func writeLoop() {
         while true {
             let next = monitor.wait(
+                as: .writer,
                 until: { !$0.output.isEmpty || ($0.readerDone && $0.inFlightLines == 0) },
                 then: { state -> (bytes: [UInt8], lines: Int, inputBytes: Int, closed: Bool)? in
                     if state.output.isEmpty { return nil }
@@ -223,7 +225,7 @@ final class Session: Sendable {
             if !closed, !writeAll(next.bytes) { closed = true }
             next.bytes.removeAll(keepingCapacity: true)
             let done = next
-            monitor.update { state in
+            monitor.withLock(waking: [.reader]) { state in
                 state.inFlightLines -= done.lines
                 state.inFlightBytes -= done.inputBytes
                 if closed { state.outputClosed = true }
