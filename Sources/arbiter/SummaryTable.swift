@@ -34,7 +34,8 @@ struct SummaryTable {
     private static func table(header: (String, String), rows: inout [(String, String)]) -> String {
         let width = max(header.0.count, rows.map(\.0.count).max() ?? 0) + 2
         let pad = { (text: String) in text + String(repeating: " ", count: max(0, width - text.count)) }
-        var lines = [pad(header.0) + header.1, String(repeating: "-", count: width + max(header.1.count, 5))]
+        let title = header.1.isEmpty ? header.0 : pad(header.0) + header.1
+        var lines = [title, String(repeating: "-", count: width + max(header.1.count, 5))]
         for row in rows { lines.append(pad(row.0) + row.1) }
         return lines.joined(separator: "\n")
     }
