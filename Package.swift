@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "arbiter", targets: ["arbiter"]),
         .library(name: "ArbiterCore", targets: ["ArbiterCore"]),
         .library(name: "ArbiterServer", targets: ["ArbiterServer"]),
+        .library(name: "ArbiterRegex", targets: ["ArbiterRegex"]),
+        .library(name: "ArbiterFormat", targets: ["ArbiterFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +28,21 @@ let package = Package(
     targets: [
         .target(
             name: "ArbiterCore",
+            swiftSettings: upcoming
+        ),
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(
+            name: "ArbiterRegex",
+            dependencies: ["CPCRE2"],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "ArbiterFormat",
+            dependencies: ["ArbiterCore", "ArbiterRegex"],
             swiftSettings: upcoming
         ),
         .target(
@@ -42,6 +59,7 @@ let package = Package(
             dependencies: [
                 "ArbiterCore",
                 "ArbiterServer",
+                "ArbiterFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,6 +68,16 @@ let package = Package(
         .testTarget(
             name: "ArbiterCoreTests",
             dependencies: ["ArbiterCore"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterRegexTests",
+            dependencies: ["ArbiterRegex"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterFormatTests",
+            dependencies: ["ArbiterCore", "ArbiterFormat"],
             swiftSettings: upcoming
         ),
         .testTarget(
