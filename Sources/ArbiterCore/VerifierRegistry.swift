@@ -12,8 +12,8 @@ public struct VerifierEntry: Sendable {
     public let kind: String
     /// Its documented options.
     public let options: [OptionSpec]
-    /// The verifier with every option at its default, built once.
-    public let defaultVerifier: any Verifier
+    /// The verifier with every option at its default, built once; an error when an option is required.
+    public let defaultVerifier: Result<any Verifier, ArbiterError>
     private let factory: @Sendable (OptionValues) throws -> any Verifier
 
     /// Declares an entry.
@@ -23,29 +23,63 @@ public struct VerifierEntry: Sendable {
     ///   - kind: Where it comes from.
     ///   - options: The documented options.
     ///   - factory: Builds a verifier from validated options.
-    /// - Throws: Whatever `factory` throws for the default options.
     public init(
         name: String,
         summary: String,
         kind: String,
         options: [OptionSpec],
         factory: @escaping @Sendable (OptionValues) throws -> any Verifier
-    ) throws {
+    ) {
         self.name = name
         self.summary = summary
         self.kind = kind
         self.options = options
         self.factory = factory
-        self.defaultVerifier = try factory(try OptionValues([:], specs: options, verifier: name))
+        self.defaultVerifier = Self.build(factory, options: [:], specs: options, name: name)
     }
 
     /// The verifier configured with a request's options.
     /// - Parameter sent: The request's `options`; `nil` or empty gives the prebuilt default.
     /// - Returns: The verifier.
     /// - Throws: ``ArbiterError`` `invalid_options`.
-    public func verifier(options sent: JSONObject?) throws -> any Verifier {
-        guard let sent, !sent.isEmpty else { return defaultVerifier }
-        return try factory(try OptionValues(sent, specs: options, verifier: name))
+    public func verifier(options sent: JSONObject?) throws(ArbiterError) -> any Verifier {
+        guard let sent, !sent.isEmpty else { return try defaultVerifier.get() }
+        return try Self.build(factory, options: sent, specs: options, name: name).get()
+    }
+
+    /// The same verifier under another name, with some defaults replaced (for definitions under `verifiers/`).
+    /// - Parameters:
+    ///   - name: The new name.
+    ///   - summary: Its summary.
+    ///   - kind: Where it comes from, such as the definition's path.
+    ///   - defaults: Options whose defaults change; requests can still override them.
+    /// - Returns: The new entry.
+    /// - Throws: ``ArbiterError`` `invalid_options` when a default is unknown or ill-typed.
+    public func derived(name: String, summary: String, kind: String, defaults: JSONObject) throws(ArbiterError)
+        -> VerifierEntry
+    {
+        let validated = try OptionValues(defaults, specs: options, verifier: self.name)
+        let specs = options.map { spec in
+            OptionSpec(spec.name, spec.kind, default: validated.value(spec.name), spec.summary)
+        }
+        let entry = VerifierEntry(name: name, summary: summary, kind: kind, options: specs, factory: factory)
+        _ = try entry.defaultVerifier.get()
+        return entry
+    }
+
+    private static func build(
+        _ factory: @Sendable (OptionValues) throws -> any Verifier,
+        options sent: JSONObject,
+        specs: [OptionSpec],
+        name: String
+    ) -> Result<any Verifier, ArbiterError> {
+        do {
+            return .success(try factory(try OptionValues(sent, specs: specs, verifier: name)))
+        } catch let error as ArbiterError {
+            return .failure(error)
+        } catch {
+            return .failure(ArbiterError(.invalidOptions, "verifier '\(name)': \(error)"))
+        }
     }
 
     /// The entry as JSON, as the `list` op returns it.
@@ -71,19 +105,15 @@ public struct VerifierRegistry: Sendable {
         return registry
     }
 
-    /// Adds a Swift verifier type; its default configuration must be valid.
+    /// Adds a Swift verifier type. When its defaults are not a valid configuration (an option is required), requests
+    /// without options get that error.
     /// - Parameter type: The verifier type.
     public mutating func register<V: Verifier>(_ type: V.Type) {
         let make: @Sendable (OptionValues) throws -> any Verifier = { values in
             V(configuration: try V.Configuration(options: values))
         }
-        do {
-            try register(
-                VerifierEntry(
-                    name: V.name, summary: V.summary, kind: "builtin", options: V.Configuration.options, factory: make))
-        } catch {
-            preconditionFailure("the default options of verifier '\(V.name)' are invalid: \(error)")
-        }
+        register(
+            VerifierEntry(name: V.name, summary: V.summary, kind: "builtin", options: V.Configuration.options, factory: make))
     }
 
     /// Adds an entry, replacing any entry of the same name.

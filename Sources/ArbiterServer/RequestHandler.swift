@@ -215,16 +215,14 @@ public struct RequestHandler: Sendable {
                 id: id, verifier: name,
                 ArbiterError(.invalidRequest, "'options' must be an object, got \(other.typeName)"))
         }
-        do {
+        do throws(ArbiterError) {
             let entry = try registry.entry(named: name)
             let verifier = try entry.verifier(options: options)
             let sample = Sample(response: response, reference: object["reference"] ?? .null, prompt: prompt)
             return .request(PreparedRequest(id: id, verifierName: name, verifier: verifier, sample: sample))
-        } catch let error as ArbiterError {
+        } catch {
             let known = error.code == .unknownVerifier ? nil : name
             return .failure(id: id, verifier: known, error)
-        } catch {
-            return .failure(id: id, verifier: name, ArbiterError(.invalidOptions, "\(error)"))
         }
     }
 

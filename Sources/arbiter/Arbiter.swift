@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterFormat
 import ArbiterServer
 import ArgumentParser
 import Foundation
@@ -25,8 +26,56 @@ struct Arbiter: AsyncParsableCommand {
 
 /// Every verifier the `arbiter` command serves. New verifier families register here, in one place.
 enum Verifiers {
-    static var registry: VerifierRegistry {
-        VerifierRegistry.builtin
+    /// The built-in verifiers of every family.
+    static var builtin: VerifierRegistry {
+        var registry = VerifierRegistry.builtin
+        registry.registerFormatVerifiers()
+        return registry
+    }
+}
+
+/// Where verifier definitions (`verifiers/*.json`) are read from.
+struct DefinitionOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: "Directory of verifier definitions (default: $ARBITER_VERIFIERS, else ./verifiers when it exists).")
+    var verifiers: String?
+
+    /// The directory to read, if any.
+    var directory: URL? {
+        if let verifiers { return URL(fileURLWithPath: verifiers) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["ARBITER_VERIFIERS"], !fromEnvironment.isEmpty {
+            return URL(fileURLWithPath: fromEnvironment)
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "verifiers", isDirectory: &isDirectory), isDirectory.boolValue {
+            return URL(fileURLWithPath: "verifiers")
+        }
+        return nil
+    }
+
+    func validate() throws {
+        if let verifiers {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: verifiers, isDirectory: &isDirectory), isDirectory.boolValue
+            else { throw ValidationError("--verifiers: no directory at '\(verifiers)'.") }
+        }
+    }
+
+    /// The built-in verifiers plus the definitions; each skipped file is reported through `report`.
+    func registry(report: (DefinitionProblem) -> Void) -> VerifierRegistry {
+        var registry = Verifiers.builtin
+        guard let directory else { return registry }
+        for problem in VerifierDefinitions.load(from: directory, into: &registry) { report(problem) }
+        return registry
+    }
+
+    /// The registry, logging each skipped definition as a warning.
+    func registry(logger: Logger) -> VerifierRegistry {
+        registry { problem in
+            logger.warning(
+                "skipped a verifier definition", metadata: ["path": "\(problem.path)", "reason": "\(problem.reason)"])
+        }
     }
 }
 

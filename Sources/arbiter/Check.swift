@@ -42,6 +42,8 @@ extension Arbiter {
         @Flag(name: .long, help: "Print the verdict as the daemon's JSON line.")
         var json = false
 
+        @OptionGroup var definitions: DefinitionOptions
+
         @Argument(help: "The model's response, or - to read it from stdin.")
         var response: String
 
@@ -67,7 +69,7 @@ extension Arbiter {
             if let prompt { request["prompt"] = .string(prompt) }
             if !options.isEmpty { request["options"] = .object(parsedOptions()) }
             let handler = RequestHandler(
-                registry: Verifiers.registry, settings: .init(maxLineBytes: Int.max, jobs: 1),
+                registry: definitions.registry(report: Self.warn), settings: .init(maxLineBytes: Int.max, jobs: 1),
                 stats: ServerStats(workers: 1))
             let line = await handler.answer(line: Array(JSONValue.object(request).jsonText.utf8))
             guard case .object(let answer)? = try? JSONParser.parse(line) else { throw ExitCode(1) }
@@ -98,6 +100,10 @@ extension Arbiter {
                 object[String(parts[0])] = (try? JSONParser.parse(value)) ?? .string(value)
             }
             return object
+        }
+
+        static func warn(_ problem: DefinitionProblem) {
+            FileHandle.standardError.write(Data("warning: skipped verifier definition \(problem)\n".utf8))
         }
 
         static func readable(_ answer: JSONObject) -> String {

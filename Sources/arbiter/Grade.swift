@@ -40,10 +40,12 @@ extension Arbiter {
         var noProgress = false
 
         @OptionGroup var engine: EngineOptions
+        @OptionGroup var definitions: DefinitionOptions
 
         func validate() throws {
             if let verifier {
-                do { _ = try Verifiers.registry.entry(named: verifier) } catch { throw ValidationError(error.message) }
+                let registry = definitions.registry { _ in }
+                do { _ = try registry.entry(named: verifier) } catch { throw ValidationError(error.message) }
             }
         }
 
@@ -52,7 +54,7 @@ extension Arbiter {
             let input = try openInput()
             let outputDescriptor = try openOutput()
             let server = Server(
-                registry: Verifiers.registry,
+                registry: definitions.registry(logger: logger),
                 configuration: .init(
                     jobs: engine.jobs, ordered: true, limits: SessionLimits(maxLineBytes: engine.maxLine),
                     verifierOverride: verifier),

@@ -5,6 +5,7 @@
 import ArbiterCore
 import ArbiterServer
 import ArgumentParser
+import Foundation
 
 extension Arbiter {
     struct List: AsyncParsableCommand {
@@ -16,8 +17,10 @@ extension Arbiter {
         @Flag(name: .long, help: "Print JSON instead of text.")
         var json = false
 
+        @OptionGroup var definitions: DefinitionOptions
+
         func run() async throws {
-            let registry = Verifiers.registry
+            let registry = definitions.registry(report: Check.warn)
             if json {
                 let list: JSONValue = .object(["verifiers": .array(registry.all.map { .object($0.jsonObject) })])
                 print(list.jsonText)

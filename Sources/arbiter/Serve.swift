@@ -37,6 +37,7 @@ extension Arbiter {
         var maxInFlight: Int = 16_384
 
         @OptionGroup var engine: EngineOptions
+        @OptionGroup var definitions: DefinitionOptions
 
         func validate() throws {
             guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1.") }
@@ -49,7 +50,7 @@ extension Arbiter {
             let logger = engine.makeLogger(label: "arbiter.serve", defaultLevel: .info)
             let limits = SessionLimits(maxLineBytes: engine.maxLine, maxInFlightLines: maxInFlight)
             let server = Server(
-                registry: Verifiers.registry,
+                registry: definitions.registry(logger: logger),
                 configuration: .init(jobs: engine.jobs, ordered: ordered, limits: limits),
                 logger: logger)
             SignalForwarder.install(for: server)

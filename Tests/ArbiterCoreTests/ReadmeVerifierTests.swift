@@ -37,7 +37,7 @@ struct ReadmeVerifierTests {
         #expect(registry.names == ["exact", "length-at-most"])
         let entry = try registry.entry(named: "length-at-most")
         #expect(entry.options.map(\.name) == ["limit"])
-        let short = try await entry.defaultVerifier.verify(Sample(response: "hello"))
+        let short = try await entry.defaultVerifier.get().verify(Sample(response: "hello"))
         #expect(short.passed && short.reason == "short_enough" && short.details["length"] == .int(5))
         let strict = try entry.verifier(options: ["limit": .int(3)])
         #expect(try await strict.verify(Sample(response: "hello")).reason == "too_long")

@@ -51,7 +51,7 @@ struct VerifierTests {
         JSONValue.null, .bool(true), .array([]), .object([:]),
     ])
     func badReference(_ reference: JSONValue) async throws {
-        let verifier = try registry.entry(named: "exact").defaultVerifier
+        let verifier = try registry.entry(named: "exact").defaultVerifier.get()
         await #expect(throws: ArbiterError.self) {
             try await verifier.verify(Sample(response: "a", reference: reference))
         }
@@ -68,14 +68,14 @@ struct VerifierTests {
         #expect(throws: ArbiterError.self) { try entry.verifier(options: ["Trim": .bool(true)]) }
         do {
             _ = try entry.verifier(options: ["Trim": .bool(true)])
-        } catch let error as ArbiterError {
+        } catch {
             #expect(error.code == .invalidOptions)
             #expect(error.message == "verifier 'exact' has no option 'Trim' (did you mean 'trim'?)")
         }
         do {
             _ = try entry.verifier(options: ["trim": .int(1)])
             Issue.record("an integer was accepted for a boolean option")
-        } catch let error as ArbiterError {
+        } catch {
             #expect(error.message == "option 'trim' of verifier 'exact' must be a boolean, got 1")
         }
     }

@@ -1,0 +1,50 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import ArbiterRegex
+
+/// `steps`: rewards visible step-by-step reasoning, `min(1, markers / k)`.
+///
+/// Markers are lines that start with `Step 3:`, `3.`, `3)`, `-`, `*` or `•`, and sentences that open with
+/// `First,`, `Second,`, `Third,`, `Next,`, `Then,` or `Finally,`.
+public struct StepsVerifier: Verifier {
+    /// Options of ``StepsVerifier``.
+    public struct Configuration: VerifierConfiguration {
+        /// Markers needed for full credit.
+        public let k: Int
+
+        public static let options: [OptionSpec] = [
+            OptionSpec("k", .integer(1...1000), default: .int(3), "Markers needed for full credit.")
+        ]
+
+        public init(options: OptionValues) {
+            k = options.int("k")
+        }
+    }
+
+    public static let name = "steps"
+    public static let summary = "Counts reasoning-step markers (numbered lines, Step k:, bullets, First/Next/Finally); score min(1, n/k)."
+
+    static let markers = try! CompiledPattern(
+        #"(?m)^[ \t]*(?:step[ \t]*\d+[ \t]*[:.)]|\d+[.)](?=[ \t])|[-*•](?=[ \t]))|(?:^|(?<=[.!?\n])[ \t]*)\b(?:first|second|third|next|then|finally),"#,
+        options: .caseless)
+
+    private let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    public func verify(_ sample: Sample) async throws -> Verdict {
+        let text = FormatText.normalizingLineEndings(sample.response)
+        let (matches, stopped) = Self.markers.allMatches(in: text, maximum: 10_000)
+        if let stopped { return .fail("match_limit", details: ["limit": .string(stopped)]) }
+        let count = matches.count
+        let score = min(1, Double(count) / Double(configuration.k))
+        return Verdict(
+            score: score, passed: count >= configuration.k, reason: count >= configuration.k ? "enough_steps" : "few_steps",
+            details: ["markers": .int(count), "needed": .int(configuration.k)])
+    }
+}

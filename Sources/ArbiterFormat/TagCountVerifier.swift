@@ -1,0 +1,66 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+
+/// `tag-count`: partial credit, 1/n for each of n required tags that opens once, closes once, in that order, and
+/// is written exactly.
+public struct TagCountVerifier: Verifier {
+    /// Options of ``TagCountVerifier``.
+    public struct Configuration: VerifierConfiguration {
+        /// The required tags.
+        public let tags: [String]
+        let scanner: TagScanner
+
+        public static let options: [OptionSpec] = [
+            OptionSpec(
+                "tags", .stringList, default: .array([.string("think"), .string("answer")]),
+                "Tags that must each appear exactly once, opened then closed.")
+        ]
+
+        public init(options: OptionValues) throws {
+            tags = options.strings("tags")
+            guard !tags.isEmpty else { throw ArbiterError(.invalidOptions, "option 'tags' must name at least one tag") }
+            guard Set(tags.map { $0.lowercased() }).count == tags.count else {
+                throw ArbiterError(.invalidOptions, "option 'tags' names a tag twice")
+            }
+            scanner = try TagScanner(names: tags)
+        }
+    }
+
+    public static let name = "tag-count"
+    public static let summary = "Partial credit: 1/n for each of n required tags that appears exactly once, well-formed."
+
+    private let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    public func verify(_ sample: Sample) async throws -> Verdict {
+        let text = FormatText.normalizingLineEndings(sample.response)
+        guard let tokens = configuration.scanner.tokens(in: text) else { return .fail("match_limit") }
+        var statuses = JSONObject()
+        var good = 0
+        for tag in configuration.tags {
+            let status = Self.status(of: tokens.filter { $0.name == tag })
+            if status == "ok" { good += 1 }
+            statuses[tag] = .string(status)
+        }
+        let score = Double(good) / Double(configuration.tags.count)
+        let reason = good == configuration.tags.count ? "all_tags" : (good == 0 ? "no_tags" : "some_tags")
+        return Verdict(score: score, passed: good == configuration.tags.count, reason: reason, details: ["tags": .object(statuses)])
+    }
+
+    private static func status(of tokens: [TagToken]) -> String {
+        if tokens.contains(where: { !$0.exact }) { return "malformed" }
+        let opens = tokens.filter { !$0.closing }
+        let closes = tokens.filter(\.closing)
+        if opens.isEmpty && closes.isEmpty { return "missing" }
+        if opens.count > 1 || closes.count > 1 { return "repeated" }
+        guard let open = opens.first else { return "unopened" }
+        guard let close = closes.first else { return "unclosed" }
+        return open.range.upperBound <= close.range.lowerBound ? "ok" : "misordered"
+    }
+}

@@ -1,0 +1,106 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import ArbiterRegex
+
+/// One tag-like token in a text, such as `<think>`, `</answer>` or a malformed `< Think >`.
+struct TagToken: Equatable {
+    /// The tag name, lowercased.
+    var name: String
+    /// Whether it is a closing tag.
+    var closing: Bool
+    /// Whether it is written exactly `<name>` or `</name>` (no spaces, no other case).
+    var exact: Bool
+    /// Byte range in the scanned text.
+    var range: Range<Int>
+}
+
+/// Finds the tags of a set of names in a text, tolerating case and spaces so that a malformed variant is seen
+/// (and can be refused) rather than treated as prose. Linear: one PCRE2 scan.
+struct TagScanner {
+    let names: [String]
+    private let pattern: CompiledPattern
+
+    /// A scanner for tag names made of letters, digits, `_`, `-`, `:` and `.`.
+    init(names: [String]) throws {
+        for name in names {
+            guard !name.isEmpty, name.utf8.allSatisfy({ Self.isNameByte($0) }) else {
+                throw ArbiterError(
+                    .invalidOptions, "tag name '\(name)' must be made of letters, digits, '_', '-', ':' or '.'")
+            }
+        }
+        self.names = names
+        let alternatives = names.map { "\\Q\($0)\\E" }.joined(separator: "|")
+        pattern = try! PatternCache.shared.pattern("<\\s*(/?)\\s*(\(alternatives))\\s*>", options: .caseless)
+    }
+
+    /// Every tag token in order; `nil` when the scan hit its step budget.
+    func tokens(in text: String) -> [TagToken]? {
+        let (matches, stopped) = pattern.allMatches(in: text)
+        if stopped != nil { return nil }
+        let utf8 = Array(text.utf8)
+        return matches.map { match in
+            let closing = !(match.groups[0]?.isEmpty ?? true)
+            let raw = String(decoding: utf8[match.groups[1]!], as: UTF8.self)
+            let name = raw.lowercased()
+            let whole = String(decoding: utf8[match.range], as: UTF8.self)
+            let exactText = closing ? "</\(raw)>" : "<\(raw)>"
+            let declared = names.first { $0.lowercased() == name } ?? name
+            return TagToken(name: declared, closing: closing, exact: whole == exactText && raw == declared, range: match.range)
+        }
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: ":"),
+            UInt8(ascii: "."):
+            true
+        default: false
+        }
+    }
+}
+
+/// Text helpers shared by the format verifiers.
+enum FormatText {
+    /// The text with CRLF and lone CR line endings turned into LF.
+    static func normalizingLineEndings(_ text: String) -> String {
+        guard text.utf8.contains(0x0D) else { return text }
+        return text.replacingCRLF()
+    }
+
+    /// Whether a byte slice is only whitespace (ASCII or Unicode).
+    static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
+        if bytes.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) { return true }
+        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(\.properties.isWhitespace)
+    }
+
+    /// The text of a byte slice.
+    static func string(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func replacingCRLF() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var previousCR = false
+        for byte in utf8 {
+            if byte == 0x0D {
+                bytes.append(0x0A)
+                previousCR = true
+                continue
+            }
+            if byte == 0x0A, previousCR {
+                previousCR = false
+                continue
+            }
+            previousCR = false
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
