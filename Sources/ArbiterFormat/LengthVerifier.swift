@@ -51,7 +51,7 @@ public struct LengthVerifier: Verifier {
             maxValueWrong = options.double("max_value_wrong")
             minValueCorrect = options.double("min_value_correct")
             maxValueCorrect = options.double("max_value_correct")
-            guard cacheLength < maxLength else {
+            guard cosine || cacheLength < maxLength else {
                 throw ArbiterError(.invalidOptions, "cache_length must be smaller than max_length")
             }
         }

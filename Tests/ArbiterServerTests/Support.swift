@@ -138,6 +138,7 @@ enum JSONMatch {
         case "<number>": if case .number = actual { return nil }
         case "<string>": if case .string = actual { return nil }
         case "<object>": if case .object = actual { return nil }
+        case "<array>": if case .array = actual { return nil }
         default:
             if pattern.hasPrefix("<literal:"), case .number(let number) = actual,
                 number.literal == String(pattern.dropFirst(9).dropLast())
