@@ -200,6 +200,14 @@ public struct JSONParser {
 
     private mutating func parseEscapedString(into scratch: inout [UInt8]) throws(ArbiterError) -> String {
         while index < bytes.count {
+            let runStart = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                index += 1
+            }
+            if runStart < index { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):

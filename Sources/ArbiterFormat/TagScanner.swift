@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterRegex
+import Foundation
 
 /// One tag-like token in a text, such as `<think>`, `</answer>` or a malformed `< Think >`.
 struct TagToken: Equatable {
@@ -67,8 +68,14 @@ struct TagScanner {
 enum FormatText {
     /// The text with CRLF and lone CR line endings turned into LF.
     static func normalizingLineEndings(_ text: String) -> String {
-        guard text.utf8.contains(0x0D) else { return text }
+        let hasCR = text.utf8.withContiguousStorageIfAvailable { $0.isEmpty ? false : memchr($0.baseAddress!, 0x0D, $0.count) != nil }
+        guard hasCR ?? text.utf8.contains(0x0D) else { return text }
         return text.replacingCRLF()
+    }
+
+    /// The number of Unicode scalars in UTF-8 bytes (what Python's `len` counts).
+    static func scalarCount(_ bytes: ArraySlice<UInt8>) -> Int {
+        bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     }
 
     /// Whether a byte slice is only whitespace (ASCII or Unicode).

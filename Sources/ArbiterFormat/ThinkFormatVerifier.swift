@@ -79,7 +79,7 @@ public struct ThinkFormatVerifier: Verifier {
         if !FormatText.isBlank(bytes[..<open.range.lowerBound]) { return .fail("text_before_think") }
         let reasoning = bytes[open.range.upperBound..<close.range.lowerBound]
         if FormatText.isBlank(reasoning) { return .fail("empty_think") }
-        var details: JSONObject = ["think_chars": .int(FormatText.string(reasoning).unicodeScalars.count)]
+        var details: JSONObject = ["think_chars": .int(FormatText.scalarCount(reasoning))]
         let after = bytes[close.range.upperBound...]
         let answerTokens = tokens.filter { $0.name == configuration.answerTag }
         guard configuration.requireAnswerTags else {
