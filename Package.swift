@@ -19,11 +19,13 @@ let package = Package(
         .library(name: "ArbiterServer", targets: ["ArbiterServer"]),
         .library(name: "ArbiterRegex", targets: ["ArbiterRegex"]),
         .library(name: "ArbiterFormat", targets: ["ArbiterFormat"]),
+        .library(name: "ArbiterMath", targets: ["ArbiterMath"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .target(
@@ -46,6 +48,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "ArbiterMath",
+            dependencies: ["ArbiterCore", .product(name: "BigInt", package: "BigInt")],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "ArbiterServer",
             dependencies: [
                 "ArbiterCore",
@@ -60,6 +67,7 @@ let package = Package(
                 "ArbiterCore",
                 "ArbiterServer",
                 "ArbiterFormat",
+                "ArbiterMath",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +86,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterFormatTests",
             dependencies: ["ArbiterCore", "ArbiterFormat"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterMathTests",
+            dependencies: ["ArbiterCore", "ArbiterMath"],
             swiftSettings: upcoming
         ),
         .testTarget(

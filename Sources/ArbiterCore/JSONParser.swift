@@ -52,7 +52,9 @@ public struct JSONParser {
             parser.skipWhitespace()
             guard parser.consume(UInt8(ascii: "{")) else { return nil }
             parser.skipWhitespace()
-            guard let key = try? parser.parseString(), key == "id" else { return nil }
+            guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "\""),
+                let key = try? parser.parseString(), key == "id"
+            else { return nil }
             parser.skipWhitespace()
             guard parser.consume(UInt8(ascii: ":")) else { return nil }
             parser.skipWhitespace()

@@ -7,7 +7,8 @@ import ArbiterCore
 /// `repetition`: an n-gram repetition penalty in −max_penalty…0.
 ///
 /// The response is split into units — lowercased words for space-separated scripts, single characters for scripts
-/// written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) — and the penalty is
+/// written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and for punctuation, symbols and
+/// emoji — and the penalty is
 /// `−max_penalty × (1 − distinct n-grams / all n-grams)`; 0 when there are fewer than n units.
 public struct RepetitionVerifier: Verifier {
     /// Options of ``RepetitionVerifier``.
@@ -81,8 +82,12 @@ public struct RepetitionVerifier: Verifier {
                 || scalar.properties.generalCategory == .nonspacingMark
             {
                 word.append(scalar)
-            } else {
+            } else if scalar.properties.isWhitespace || FormatText.isInvisible(scalar) {
                 flush()
+            } else {
+                // Punctuation, symbols and emoji are units of their own, so that "!!!!" or "🙂 🙂 🙂" repeats too.
+                flush()
+                units.append(String(scalar))
             }
         }
         flush()

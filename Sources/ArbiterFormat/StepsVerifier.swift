@@ -7,8 +7,9 @@ import ArbiterRegex
 
 /// `steps`: rewards visible step-by-step reasoning, `min(1, markers / k)`.
 ///
-/// Markers are lines that start with `Step 3:`, `3.`, `3)`, `-`, `*` or `•`, and sentences that open with
-/// `First,`, `Second,`, `Third,`, `Next,`, `Then,` or `Finally,`.
+/// Markers are lines that start with `Step 3:`, `3.`, `3)`, `-`, `*` or `•` (also inside Markdown headings and bold,
+/// such as `### Step 1` or `**Step 1:**`), and sentences that open with `First,`, `Second,`, `Third,`, `Next,`,
+/// `Then,` or `Finally,`. A marker counts only when some text follows it, so empty bullets earn nothing.
 public struct StepsVerifier: Verifier {
     /// Options of ``StepsVerifier``.
     public struct Configuration: VerifierConfiguration {
@@ -28,7 +29,7 @@ public struct StepsVerifier: Verifier {
     public static let summary = "Counts reasoning-step markers (numbered lines, Step k:, bullets, First/Next/Finally); score min(1, n/k)."
 
     static let markers = try! CompiledPattern(
-        #"(?m)^[ \t]*(?:step[ \t]*\d+[ \t]*[:.)]|\d+[.)](?=[ \t])|[-*•](?=[ \t]))|(?:^|(?<=[.!?\n])[ \t]*)\b(?:first|second|third|next|then|finally),"#,
+        #"(?m)^[ \t]*(?:#{1,6}[ \t]*)?(?:[*_]{1,2})?(?:step[ \t]*\d+[ \t]*[:.)]|\d+[.)][ \t]|[-*•][ \t])(?=[ \t*_]*\S)|(?:^|(?<=[.!?\n])[ \t]*)\b(?:first|second|third|next|then|finally),(?=[ \t]*\S)"#,
         options: .caseless)
 
     private let configuration: Configuration

@@ -24,17 +24,30 @@ struct TagScanner {
     let names: [String]
     private let pattern: CompiledPattern
 
+    /// The most tags one scanner looks for, and the longest tag name.
+    static let maximumTags = 32
+    static let maximumNameLength = 64
+
     /// A scanner for tag names made of letters, digits, `_`, `-`, `:` and `.`.
     init(names: [String]) throws {
+        guard names.count <= Self.maximumTags else {
+            throw ArbiterError(.invalidOptions, "at most \(Self.maximumTags) tags may be given, got \(names.count)")
+        }
         for name in names {
-            guard !name.isEmpty, name.utf8.allSatisfy({ Self.isNameByte($0) }) else {
+            guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength, name.utf8.allSatisfy({ Self.isNameByte($0) })
+            else {
                 throw ArbiterError(
-                    .invalidOptions, "tag name '\(name)' must be made of letters, digits, '_', '-', ':' or '.'")
+                    .invalidOptions,
+                    "tag name '\(name.prefix(80))' must be 1 to \(Self.maximumNameLength) letters, digits, '_', '-', ':' or '.'")
             }
         }
         self.names = names
         let alternatives = names.map { "\\Q\($0)\\E" }.joined(separator: "|")
-        pattern = try! PatternCache.shared.pattern("<\\s*(/?)\\s*(\(alternatives))\\s*>", options: .caseless)
+        do {
+            pattern = try PatternCache.shared.pattern("<\\s*(/?)\\s*(\(alternatives))\\s*>", options: .caseless)
+        } catch {
+            throw ArbiterError(.invalidOptions, "tag names do not make a valid pattern: \(error.message)")
+        }
     }
 
     /// Every tag token in order; `nil` when the scan hit its step budget.
@@ -78,10 +91,17 @@ enum FormatText {
         bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     }
 
-    /// Whether a byte slice is only whitespace (ASCII or Unicode).
+    /// Whether a byte slice shows nothing: only whitespace and invisible characters (zero-width spaces, joiners,
+    /// soft hyphens and other format or default-ignorable characters), so that they cannot pass for content.
     static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
         if bytes.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) { return true }
-        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(\.properties.isWhitespace)
+        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(isInvisible)
+    }
+
+    /// Whitespace, format characters (Cf) and default-ignorable code points.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        let properties = scalar.properties
+        return properties.isWhitespace || properties.isDefaultIgnorableCodePoint || properties.generalCategory == .format
     }
 
     /// The text of a byte slice.

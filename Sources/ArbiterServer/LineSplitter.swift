@@ -51,7 +51,7 @@ struct LineSplitter {
     private mutating func extend(with piece: UnsafeBufferPointer<UInt8>) {
         if skipping {
             skippedSize += piece.count
-        } else if partial.count + piece.count > maxLineBytes {
+        } else if partial.count + piece.count > maxLineBytes + 1 {
             startSkipping(with: piece)
         } else {
             partial.append(contentsOf: piece)

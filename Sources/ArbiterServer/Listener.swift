@@ -48,6 +48,7 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
 final class Listener: Sendable {
     let descriptor: Int32
     let boundAddress: ListenAddress
+    private let socketInode: (UInt64, UInt64)?
 
     init(address: ListenAddress) throws(ArbiterError) {
         switch address {
@@ -61,6 +62,7 @@ final class Listener: Sendable {
             close(descriptor)
             throw ArbiterError(.internal, "cannot listen on \(address): \(message)")
         }
+        if case .unix(let path) = address { socketInode = Self.inode(of: path) } else { socketInode = nil }
     }
 
     /// Accepts connections until the stop descriptor is readable, then closes the socket.
@@ -77,21 +79,44 @@ final class Listener: Sendable {
             if connection >= 0 {
                 _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
                 accepted(connection)
+            } else if errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS {
+                usleep(50_000)  // out of descriptors: back off instead of spinning on a readable socket
             }
         }
         close(descriptor)
-        if case .unix(let path) = boundAddress { unlink(path) }
+        // Remove the socket file only if it is still ours (another daemon may have replaced it).
+        if case .unix(let path) = boundAddress, let inode = Self.inode(of: path), let mine = socketInode, inode == mine { unlink(path) }
+    }
+
+    private static func inode(of path: String) -> (UInt64, UInt64)? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 
     private static func bindUnix(path: String) throws(ArbiterError) -> (Int32, ListenAddress) {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw ArbiterError(.internal, "socket(): \(String(cString: strerror(errno)))") }
-        var info = stat()
-        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (offset, byte) in path.utf8.enumerated() { raw[offset] = byte }
+        }
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK {
+            // A socket file: replace it only when nobody answers on it (a stale file from a dead daemon).
+            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let live = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+                }
+            }
+            close(probe)
+            if live {
+                close(descriptor)
+                throw ArbiterError(.internal, "another process is listening on unix:\(path)")
+            }
+            unlink(path)
         }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -153,9 +153,9 @@ final class Session: Sendable {
             }
             if count > 0 {
                 buffer.withUnsafeBufferPointer { splitter.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), emit) }
-            } else {
-                splitter.finish(emit)
-            }
+            } else if count == 0 {
+                splitter.finish(emit)  // end of input: the last line may lack its newline
+            }  // on a stop or a read error, a half-received line is dropped, not answered
             enqueue(units, inputBytes: inputBytes)
             if count <= 0 { break }
         }
@@ -173,7 +173,7 @@ final class Session: Sendable {
             then: { !$0.outputClosed })
     }
 
-    /// Reads one chunk: its size, 0 at end of input or on a stop, -1 on a read error.
+    /// Reads one chunk: its size, 0 at end of input, -1 on a read error or a stop.
     private func readChunk(into buffer: inout [UInt8]) -> Int {
         var descriptors = [
             pollfd(fd: input, events: Int16(POLLIN), revents: 0),
@@ -185,7 +185,7 @@ final class Session: Sendable {
                 if errno == EINTR { continue }
                 return -1
             }
-            if descriptors[1].revents != 0 { return 0 }
+            if descriptors[1].revents != 0 { return -1 }
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR || errno == EAGAIN { continue }
             return count

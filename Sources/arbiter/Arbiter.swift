@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterFormat
+import ArbiterMath
 import ArbiterServer
 import ArgumentParser
 import Foundation
@@ -30,6 +31,7 @@ enum Verifiers {
     static var builtin: VerifierRegistry {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers()
+        registry.registerMathVerifiers()
         return registry
     }
 }

@@ -88,7 +88,7 @@ struct JSONTests {
     }
 
     @Test("no leading id when it is not the first key or is cut", arguments: [
-        "{\"verifier\": \"x\", \"id\": 1}", "{\"id\": \"unterminated", "{\"id\": 12", "[1]", "",
+        "{\"verifier\": \"x\", \"id\": 1}", "{\"id\": \"unterminated", "{\"id\": 12", "[1]", "", "{Xid\":7,",
     ])
     func noLeadingID(prefix: String) {
         #expect(JSONParser.leadingID(Array(prefix.utf8)) == nil)

@@ -83,6 +83,14 @@ struct ThinkFormatTests {
         }
     }
 
+    @Test("oversized or too many tag names are invalid_options, never a crash")
+    func hostileTagOptions() async {
+        let long = String(repeating: "a", count: 70_000)
+        await #expect(throws: ArbiterError.self) { try await judge("think-format", ["think_tag": .string(long)], response: "x") }
+        let many = JSONValue.array((0..<8000).map { .string("t\($0)") })
+        await #expect(throws: ArbiterError.self) { try await judge("tag-count", ["tags": many], response: "x") }
+    }
+
     @Test("a megabyte-long unclosed output is judged in one linear scan")
     func longUnclosed() async throws {
         let response = "<think>\n" + String(repeating: "still thinking about it. ", count: 40_000)
@@ -161,6 +169,8 @@ struct OtherFormatTests {
         let scaled = try await judge("repetition", ["max_penalty": 0.5], response: String(repeating: "la ", count: 100))
         #expect(scaled.score >= -0.5 && scaled.score < -0.45)
         #expect(try await judge("repetition", response: "too short").reason == "too_short")
+        #expect(try await judge("repetition", response: String(repeating: "!", count: 500)).score < -0.95)
+        #expect(try await judge("repetition", response: String(repeating: "🙂 ", count: 100)).score < -0.95)
         let chinese = try await judge("repetition", ["n": 2], response: String(repeating: "好的", count: 50))
         #expect(chinese.details["units"] == .int(100), "characters are the units of Chinese")
         #expect(chinese.score < -0.9)
@@ -203,6 +213,9 @@ struct OtherFormatTests {
         let few = try await judge("steps", response: "The answer is 4.")
         #expect(few.score == 0 && few.reason == "few_steps")
         #expect(try await judge("steps", response: "1. a\n2. b").score == 2.0 / 3.0)
+        #expect(try await judge("steps", response: "- \n- \n- \n1) \n1) ").score == 0, "empty markers earn nothing")
+        let markdown = "**Step 1:** read.\n### Step 2: add\n## 3. check"
+        #expect(try await judge("steps", response: markdown).details["markers"] == .int(3))
     }
 }
 

@@ -88,3 +88,44 @@ struct DaemonTests {
         }
     }
 }
+
+@Suite("Unix socket ownership", .serialized)
+struct SocketOwnershipTests {
+    @Test("a second daemon on a live socket refuses to start, and the first stays reachable", .timeLimit(.minutes(1)))
+    func liveSocketIsKept() throws {
+        let directory = try Paths.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("a.sock").path
+        let first = try LiveArbiter(["serve", "--listen", "unix:\(path)"])
+        #expect(first.wait { _, stderr in stderr.contains("listening") })
+        let second = try runArbiter(["serve", "--listen", "unix:\(path)"])
+        #expect(second.status != 0)
+        #expect(second.stderrText.contains("another process is listening"), "\(second.stderrText)")
+        let reply = exchange(on: try connectSocket(unixPath: path), exactRequests(3))
+        #expect(reply.split(separator: "\n").count == 3)
+        first.signal(SIGTERM)
+        #expect(first.waitForExit() == 0)
+    }
+
+    @Test("a stale socket file from a dead daemon is replaced", .timeLimit(.minutes(1)))
+    func staleSocketIsReplaced() throws {
+        let directory = try Paths.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("b.sock").path
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (offset, byte) in path.utf8.enumerated() { raw[offset] = byte }
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(stale)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let daemon = try LiveArbiter(["serve", "--listen", "unix:\(path)"])
+        #expect(daemon.wait { _, stderr in stderr.contains("listening") }, "\(daemon.errors)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+}

@@ -3,7 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
-import ArbiterServer
+@testable import ArbiterServer
 import Foundation
 import Logging
 import Synchronization
@@ -284,5 +284,37 @@ struct ServerTests {
         #expect(stats?["verifiers"]?.objectValue?["gate"]?.objectValue?["verdicts"]?.doubleValue == 2)
         #expect((stats?["latency_ms"]?.objectValue?["p99"]?.doubleValue ?? -1) >= 0)
         #expect((1...5).contains(stats?["in_flight"]?.doubleValue ?? 0), "read but not yet written, itself included")
+    }
+}
+
+@Suite("Stops and line limits")
+struct StopAndLimitTests {
+    @Test("a stop drops a half-received line instead of answering it", .timeLimit(.minutes(1)))
+    func stopDropsPartialLine() async {
+        let piped = PipedServer(jobs: 1)
+        piped.send("{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"op\":\"pi")
+        #expect(await piped.eventually { piped.lines.count == 1 })
+        try? await Task.sleep(for: .milliseconds(50))
+        piped.server.stop()
+        await piped.finish()
+        #expect(piped.lines.count == 1)
+        #expect(piped.lines.first?.hasPrefix("{\"id\":1,") == true)
+    }
+
+    @Test("whether a CRLF line is too large does not depend on where reads split it")
+    func crlfAtChunkBoundary() {
+        let line = Array(String(repeating: "x", count: 80).utf8)
+        for split in [80, 81] {
+            var splitter = LineSplitter(maxLineBytes: 80)
+            var events: [LineSplitter.Event] = []
+            let whole = line + [0x0D, 0x0A]
+            whole[..<split].withUnsafeBufferPointer { splitter.feed($0) { events.append($0) } }
+            whole[split...].withUnsafeBufferPointer { splitter.feed($0) { events.append($0) } }
+            guard events.count == 1, case .line(let bytes) = events[0] else {
+                Issue.record("split at \(split): \(events)")
+                continue
+            }
+            #expect(bytes.count == 80)
+        }
     }
 }

@@ -1,0 +1,229 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// Decides whether two parsed answers are mathematically the same.
+struct Equivalence {
+    enum Outcome: Equatable {
+        case equal(method: String)
+        case different(method: String)
+        case budget
+    }
+
+    /// Relative tolerance when either side was written as a decimal.
+    var decimalTolerance: Double
+    var evaluator = Evaluator()
+
+    /// Deterministic sample points for numeric identity testing (away from 0, 1 and small integers).
+    static let points: [Double] = [0.5772156649, 1.4142135624, 2.7182818285, -0.9189385332, 3.3219280949, -1.6180339887]
+
+    mutating func compare(_ response: MathExpr, _ reference: MathExpr) -> Outcome {
+        let outcome = structural(response, reference)
+        return evaluator.budget.exceeded ? .budget : outcome
+    }
+
+    private mutating func structural(_ a: MathExpr, _ b: MathExpr) -> Outcome {
+        switch (a, b) {
+        case (.text(let x), .text(let y)):
+            return x == y ? .equal(method: "text") : .different(method: "text")
+        case (.relation(let left, let leftOps), .relation(let right, let rightOps)):
+            return relations(left, leftOps, right, rightOps)
+        case (.relation(let operands, let ops), _):
+            if let value = Self.assignedValue(operands, ops) { return structural(value, b) }
+            if let interval = Self.interval(operands, ops) { return structural(interval, b) }
+            return .different(method: "structure")
+        case (_, .relation(let operands, let ops)):
+            if let value = Self.assignedValue(operands, ops) { return structural(a, value) }
+            if let interval = Self.interval(operands, ops) { return structural(a, interval) }
+            return .different(method: "structure")
+        case (.bracketed(let open, let close, let items), .bracketed(let open2, let close2, let items2)):
+            guard open == open2, close == close2, items.count == items2.count else { return .different(method: "structure") }
+            return elementwise(items, items2)
+        case (.union(let parts), .union(let parts2)):
+            return unordered(parts, parts2)
+        default:
+            break
+        }
+        if let left = Self.elements(of: a), let right = Self.elements(of: b) {
+            return unordered(left, right)
+        }
+        if Self.elements(of: a) != nil || Self.elements(of: b) != nil { return .different(method: "structure") }
+        switch (a, b) {
+        case (.bracketed, _), (_, .bracketed), (.union, _), (_, .union), (.text, _), (_, .text):
+            return .different(method: "structure")
+        default:
+            return scalar(a, b)
+        }
+    }
+
+    /// Sets, top-level lists and `a ± b` are compared as unordered collections.
+    static func elements(of expression: MathExpr) -> [MathExpr]? {
+        switch expression {
+        case .set(let items), .list(let items): return items
+        case .plusMinus(let center, let offset): return [.sum([center, offset]), .sum([center, .negate(offset)])]
+        default: return nil
+        }
+    }
+
+    private mutating func elementwise(_ left: [MathExpr], _ right: [MathExpr]) -> Outcome {
+        for (x, y) in zip(left, right) {
+            if case .equal = structural(x, y) { continue }
+            return .different(method: "structure")
+        }
+        return .equal(method: "structure")
+    }
+
+    private mutating func unordered(_ left: [MathExpr], _ right: [MathExpr]) -> Outcome {
+        guard left.count == right.count else { return .different(method: "structure") }
+        var unmatched = right
+        for x in left {
+            guard let index = unmatched.firstIndex(where: { y in
+                if case .equal = structural(x, y) { return true }
+                return false
+            }) else { return .different(method: "structure") }
+            unmatched.remove(at: index)
+        }
+        return .equal(method: "structure")
+    }
+
+    /// `x = 3` is 3 when one side is a lone variable.
+    static func assignedValue(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
+        guard ops == ["="], operands.count == 2 else { return nil }
+        if case .variable = operands[0] { return operands[1] }
+        if case .variable = operands[1], !operands[0].hasVariables { return operands[0] }
+        return nil
+    }
+
+    /// `x > 2` is `(2, ∞)`; `1 \le x < 3` is `[1, 3)`.
+    static func interval(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
+        let infinity = MathExpr.constant(.infinity)
+        if operands.count == 2, case .variable = operands[0] {
+            switch ops[0] {
+            case ">": return .bracketed(open: "(", close: ")", [operands[1], infinity])
+            case ">=": return .bracketed(open: "[", close: ")", [operands[1], infinity])
+            case "<": return .bracketed(open: "(", close: ")", [.negate(infinity), operands[1]])
+            case "<=": return .bracketed(open: "(", close: "]", [.negate(infinity), operands[1]])
+            default: return nil
+            }
+        }
+        if operands.count == 3, case .variable = operands[1], ops.allSatisfy({ $0 == "<" || $0 == "<=" }) {
+            return .bracketed(open: ops[0] == "<" ? "(" : "[", close: ops[1] == "<" ? ")" : "]", [operands[0], operands[2]])
+        }
+        return nil
+    }
+
+    private mutating func relations(_ left: [MathExpr], _ leftOps: [String], _ right: [MathExpr], _ rightOps: [String])
+        -> Outcome
+    {
+        if let x = Self.assignedValue(left, leftOps), let y = Self.assignedValue(right, rightOps) { return structural(x, y) }
+        if let x = Self.interval(left, leftOps), let y = Self.interval(right, rightOps) { return structural(x, y) }
+        guard leftOps == ["="], rightOps == ["="] else {
+            guard leftOps == rightOps, left.count == right.count else { return .different(method: "structure") }
+            return elementwise(left, right)
+        }
+        // Whole equations: lhs − rhs must be proportional (a line or a circle up to rearrangement).
+        let f = MathExpr.sum([left[0], .negate(left[1])])
+        let g = MathExpr.sum([right[0], .negate(right[1])])
+        return proportional(f, g)
+    }
+
+    // MARK: Scalars
+
+    private mutating func scalar(_ a: MathExpr, _ b: MathExpr) -> Outcome {
+        let decimal = a.hasDecimal || b.hasDecimal
+        if !a.hasVariables, !b.hasVariables, let x = evaluator.exact(a), let y = evaluator.exact(b) {
+            if x == y { return .equal(method: "exact") }
+            if !decimal { return .different(method: "exact") }
+            return close(x.doubleValue, y.doubleValue, tolerance: decimalTolerance) ? .equal(method: "decimal")
+                : .different(method: "decimal")
+        }
+        if evaluator.budget.exceeded { return .budget }
+        let tolerance = decimal ? decimalTolerance : 1e-9
+        let variables = Array(a.variables.union(b.variables)).sorted()
+        var agreeing = 0
+        for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
+            var bindings: [String: Complex] = [:]
+            for (offset, name) in variables.enumerated() {
+                bindings[name] = Complex(Self.points[(round + offset * 2) % Self.points.count] + Double(offset) * 0.1)
+            }
+            guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
+                return .different(method: "numeric")
+            }
+            if x.re.isInfinite || y.re.isInfinite {
+                if x.re == y.re, x.im == 0, y.im == 0 { agreeing += 1; continue }
+                return .different(method: "numeric")
+            }
+            guard x.isFinite, y.isFinite else { continue }
+            guard close(x.re, y.re, tolerance: tolerance), close(x.im, y.im, tolerance: tolerance, scale: max(x.magnitude, y.magnitude)) else {
+                return .different(method: "numeric")
+            }
+            agreeing += 1
+        }
+        let needed = variables.isEmpty ? 1 : 3
+        return agreeing >= needed ? .equal(method: "numeric") : .different(method: "numeric")
+    }
+
+    private mutating func proportional(_ f: MathExpr, _ g: MathExpr) -> Outcome {
+        let variables = Array(f.variables.union(g.variables)).sorted()
+        var ratio: Complex? = nil
+        var agreeing = 0
+        for round in 0..<Self.points.count {
+            var bindings: [String: Complex] = [:]
+            for (offset, name) in variables.enumerated() {
+                bindings[name] = Complex(Self.points[(round + offset * 2) % Self.points.count] + Double(offset) * 0.1)
+            }
+            guard let x = evaluator.numeric(f, bindings), let y = evaluator.numeric(g, bindings), x.isFinite, y.isFinite,
+                y.magnitude > 1e-12
+            else { continue }
+            let current = x * y.reciprocal
+            if let ratio {
+                guard close(ratio.re, current.re, tolerance: 1e-9), close(ratio.im, current.im, tolerance: 1e-9, scale: ratio.magnitude) else {
+                    return .different(method: "numeric")
+                }
+            } else {
+                guard current.magnitude > 1e-12 else { return .different(method: "numeric") }
+                ratio = current
+            }
+            agreeing += 1
+        }
+        return agreeing >= 3 ? .equal(method: "numeric") : .different(method: "numeric")
+    }
+
+    private func close(_ x: Double, _ y: Double, tolerance: Double, scale: Double? = nil) -> Bool {
+        if x == y { return true }
+        let size = scale ?? max(abs(x), abs(y))
+        return abs(x - y) <= tolerance * max(size, 1e-300) || (size < 1e-300)
+    }
+}
+
+extension MathExpr {
+    /// Every variable name in the expression.
+    var variables: Set<String> {
+        switch self {
+        case .variable(let name): return [name]
+        case .number, .constant, .text: return []
+        case .negate(let inner), .reciprocal(let inner): return inner.variables
+        case .power(let a, let b), .plusMinus(let a, let b): return a.variables.union(b.variables)
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.reduce(into: Set<String>()) { $0.formUnion($1.variables) }
+        }
+    }
+
+    var hasVariables: Bool { !variables.isEmpty }
+
+    /// Whether a number in it was written as a decimal.
+    var hasDecimal: Bool {
+        switch self {
+        case .number(_, let decimal): return decimal
+        case .variable, .constant, .text: return false
+        case .negate(let inner), .reciprocal(let inner): return inner.hasDecimal
+        case .power(let a, let b), .plusMinus(let a, let b): return a.hasDecimal || b.hasDecimal
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: \.hasDecimal)
+        }
+    }
+}

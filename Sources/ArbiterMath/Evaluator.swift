@@ -1,0 +1,244 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import BigInt
+import Foundation
+
+/// A complex number in double precision, for numeric identity testing.
+struct Complex: Hashable {
+    var re: Double
+    var im: Double
+
+    init(_ re: Double, _ im: Double = 0) {
+        self.re = re
+        self.im = im
+    }
+
+    var isFinite: Bool { re.isFinite && im.isFinite }
+    var magnitude: Double { hypot(re, im) }
+    var isReal: Bool { abs(im) <= 1e-12 * max(1, abs(re)) }
+
+    static func + (a: Complex, b: Complex) -> Complex { Complex(a.re + b.re, a.im + b.im) }
+    static func * (a: Complex, b: Complex) -> Complex { Complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re) }
+    static prefix func - (a: Complex) -> Complex { Complex(-a.re, -a.im) }
+
+    var reciprocal: Complex {
+        let scale = re * re + im * im
+        return Complex(re / scale, -im / scale)
+    }
+
+    var log: Complex { Complex(Foundation.log(magnitude), atan2(im, re)) }
+
+    var exp: Complex {
+        let scale = Foundation.exp(re)
+        return Complex(scale * cos(im), scale * sin(im))
+    }
+
+    func power(_ exponent: Complex) -> Complex {
+        if re == 0 && im == 0 { return exponent.re > 0 ? Complex(0) : Complex(.nan) }
+        if exponent.im == 0, exponent.re == exponent.re.rounded(), abs(exponent.re) <= 64 {
+            var result = Complex(1)
+            var base = exponent.re < 0 ? reciprocal : self
+            var count = Int(abs(exponent.re))
+            while count > 0 {
+                if count & 1 == 1 { result = result * base }
+                base = base * base
+                count >>= 1
+            }
+            return result
+        }
+        if isReal, re > 0, exponent.isReal { return Complex(pow(re, exponent.re)) }
+        return (exponent * log).exp
+    }
+}
+
+/// Evaluates expressions exactly (rationals) or numerically (complex doubles) under a budget.
+struct Evaluator {
+    var budget = MathBudget()
+
+    // MARK: Exact
+
+    /// The exact rational value, or `nil` when the expression is not a rational number (or is too big).
+    mutating func exact(_ expression: MathExpr) -> Rational? {
+        guard budget.spend() else { return nil }
+        switch expression {
+        case .number(let value, _): return value
+        case .sum(let terms):
+            var total = Rational.zero
+            for term in terms {
+                guard let value = exact(term) else { return nil }
+                total = total + value
+                guard total.bitSize <= MathBudget.maxBits else { return fail() }
+            }
+            return total
+        case .product(let factors):
+            var total = Rational.one
+            for factor in factors {
+                guard let value = exact(factor) else { return nil }
+                total = total * value
+                guard total.bitSize <= MathBudget.maxBits else { return fail() }
+            }
+            return total
+        case .negate(let inner): return exact(inner).map { -$0 }
+        case .reciprocal(let inner):
+            guard let value = exact(inner) else { return nil }
+            return Rational.one.divided(by: value)
+        case .power(let base, let exponent):
+            guard let exponentValue = exact(exponent), let baseValue = exact(base) else { return nil }
+            if exponentValue.isInteger {
+                guard let result = baseValue.power(exponentValue.numerator, maxBits: MathBudget.maxBits) else {
+                    if !baseValue.isZero && baseValue.numerator.magnitude != 1 || baseValue.denominator != 1 { _ = fail() }
+                    return nil
+                }
+                return result
+            }
+            return root(baseValue, exponentValue)
+        case .function("sqrt", let arguments):
+            guard arguments.count == 2, let value = exact(arguments[0]), let index = exact(arguments[1]),
+                let reciprocal = Rational.one.divided(by: index)
+            else { return nil }
+            return root(value, reciprocal)
+        case .function("factorial", let arguments):
+            guard let value = exact(arguments[0]), value.isInteger, !value.isNegative, value.numerator <= 5000 else {
+                return nil
+            }
+            var result = BigInt(1)
+            var factor = BigInt(2)
+            while factor <= value.numerator {
+                result *= factor
+                factor += 1
+            }
+            return Rational(result)
+        case .function("binomial", let arguments):
+            guard let n = exact(arguments[0]), let k = exact(arguments[1]), n.isInteger, k.isInteger, !n.isNegative,
+                !k.isNegative, k.numerator <= n.numerator, n.numerator <= 100_000
+            else { return nil }
+            var result = BigInt(1)
+            let kk = min(Int(k.numerator), Int(n.numerator - k.numerator))
+            let nn = Int(n.numerator)
+            for step in 0..<kk {
+                result = result * BigInt(nn - step) / BigInt(step + 1)
+            }
+            return Rational(result)
+        case .function("abs", let arguments):
+            return exact(arguments[0]).map { $0.isNegative ? -$0 : $0 }
+        case .function("floor", let arguments), .function("ceil", let arguments):
+            guard let value = exact(arguments[0]) else { return nil }
+            let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)
+            if remainder.isZero { return Rational(quotient) }
+            if case .function("floor", _) = expression { return Rational(value.isNegative ? quotient - 1 : quotient) }
+            return Rational(value.isNegative ? quotient : quotient + 1)
+        default: return nil
+        }
+    }
+
+    private mutating func fail() -> Rational? {
+        budget.exceeded = true
+        return nil
+    }
+
+    /// `value^(p/q)` when it is rational (perfect powers only).
+    private func root(_ value: Rational, _ exponent: Rational) -> Rational? {
+        guard exponent.denominator <= 64, exponent.numerator.magnitude <= 64, !value.isNegative || exponent.denominator % 2 == 1
+        else { return nil }
+        let degree = Int(exponent.denominator)
+        guard let top = Self.integerRoot(value.numerator.magnitude, degree),
+            let bottom = Self.integerRoot(value.denominator.magnitude, degree)
+        else { return nil }
+        var base = Rational(BigInt(top), BigInt(bottom))
+        if value.isNegative { base = -base }
+        return base.power(exponent.numerator, maxBits: MathBudget.maxBits)
+    }
+
+    private static func integerRoot(_ value: BigUInt, _ degree: Int) -> BigUInt? {
+        if value <= 1 { return value }
+        guard value.bitWidth <= 4096 else { return nil }
+        let estimate = pow(Double(value), 1 / Double(degree)).rounded()
+        guard estimate.isFinite else { return nil }
+        for candidate in [estimate - 1, estimate, estimate + 1] where candidate >= 0 {
+            let root = BigUInt(candidate)
+            if root.power(degree) == value { return root }
+        }
+        return nil
+    }
+
+    // MARK: Numeric
+
+    /// The value with variables bound, or `nil` for what has no single value (lists, relations, text).
+    mutating func numeric(_ expression: MathExpr, _ bindings: [String: Complex]) -> Complex? {
+        guard budget.spend() else { return nil }
+        switch expression {
+        case .number(let value, _): return Complex(value.doubleValue)
+        case .variable(let name): return bindings[name]
+        case .constant(.pi): return Complex(Double.pi)
+        case .constant(.e): return Complex(M_E)
+        case .constant(.i): return Complex(0, 1)
+        case .constant(.infinity): return Complex(.infinity)
+        case .sum(let terms):
+            var total = Complex(0)
+            for term in terms {
+                guard let value = numeric(term, bindings) else { return nil }
+                total = total + value
+            }
+            return total
+        case .product(let factors):
+            var total = Complex(1)
+            for factor in factors {
+                guard let value = numeric(factor, bindings) else { return nil }
+                total = total * value
+            }
+            return total
+        case .negate(let inner): return numeric(inner, bindings).map { -$0 }
+        case .reciprocal(let inner): return numeric(inner, bindings)?.reciprocal
+        case .power(let base, let exponent):
+            guard let b = numeric(base, bindings), let x = numeric(exponent, bindings) else { return nil }
+            return b.power(x)
+        case .function(let name, let arguments):
+            var values: [Complex] = []
+            for argument in arguments {
+                guard let value = numeric(argument, bindings) else { return nil }
+                values.append(value)
+            }
+            return Self.apply(name, values)
+        default: return nil
+        }
+    }
+
+    private static func apply(_ name: String, _ values: [Complex]) -> Complex? {
+        guard let x = values.first else { return nil }
+        let real = x.isReal ? x.re : nil
+        switch name {
+        case "sqrt":
+            guard values.count == 2 else { return nil }
+            if let real, real < 0, values[1].isReal, values[1].re == 2 { return Complex(0, Foundation.sqrt(-real)) }
+            if let real, real < 0, values[1].isReal, Int(values[1].re) % 2 == 1 {
+                return Complex(-pow(-real, 1 / values[1].re))
+            }
+            return x.power(values[1].reciprocal)
+        case "ln": return x.log
+        case "log":
+            guard values.count == 2 else { return x.log }
+            let base = values[1].log
+            return x.log * base.reciprocal
+        case "exp": return x.exp
+        case "abs": return Complex(x.magnitude)
+        case "floor": return real.map { Complex(Foundation.floor($0)) }
+        case "ceil": return real.map { Complex(Foundation.ceil($0)) }
+        case "factorial": return real.map { Complex(tgamma($0 + 1)) }
+        case "binomial":
+            guard values.count == 2, let n = real, values[1].isReal else { return nil }
+            let k = values[1].re
+            return Complex(tgamma(n + 1) / (tgamma(k + 1) * tgamma(n - k + 1)))
+        default:
+            guard let real else { return nil }
+            let functions: [String: (Double) -> Double] = [
+                "sin": Foundation.sin, "cos": Foundation.cos, "tan": Foundation.tan, "asin": Foundation.asin,
+                "acos": Foundation.acos, "atan": Foundation.atan, "sinh": Foundation.sinh, "cosh": Foundation.cosh,
+                "tanh": Foundation.tanh, "cot": { 1 / Foundation.tan($0) }, "sec": { 1 / Foundation.cos($0) },
+                "csc": { 1 / Foundation.sin($0) },
+            ]
+            return functions[name].map { Complex($0(real)) }
+        }
+    }
+}

@@ -1,0 +1,423 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import BigInt
+
+/// Parses normalised LaTeX or plain-text math into a ``MathExpr``.
+struct MathParser {
+    enum Token: Hashable {
+        case number(Substring)
+        case word(String)
+        case command(String)
+        case symbol(Character)
+    }
+
+    struct Failure: Error {
+        var message: String
+        var budget = false
+    }
+
+    static let functions: Set<String> = [
+        "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh", "cosh",
+        "tanh", "ln", "log", "exp", "sqrt", "abs",
+    ]
+
+    private var tokens: [Token]
+    private var position = 0
+    private var depth = 0
+
+    /// Parses a whole answer.
+    static func parse(_ text: String) throws(Failure) -> MathExpr {
+        guard text.count <= MathBudget.maxAnswerLength else { throw Failure(message: "answer too long", budget: true) }
+        var parser = MathParser(tokens: try tokenize(text))
+        guard !parser.tokens.isEmpty else { throw Failure(message: "empty") }
+        let expression = try parser.parseList()
+        guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected \(parser.tokens[parser.position])") }
+        return expression
+    }
+
+    // MARK: Tokens
+
+    static func tokenize(_ text: String) throws(Failure) -> [Token] {
+        var tokens: [Token] = []
+        let characters = Array(text)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if character.isWhitespace {
+                index += 1
+            } else if character.isASCII && character.isNumber || (character == "." && index + 1 < characters.count && characters[index + 1].isNumber) {
+                let start = index
+                while index < characters.count, characters[index].isASCII && characters[index].isNumber { index += 1 }
+                if index < characters.count, characters[index] == ".", index + 1 < characters.count, characters[index + 1].isNumber {
+                    index += 1
+                    while index < characters.count, characters[index].isASCII && characters[index].isNumber { index += 1 }
+                } else if index < characters.count, characters[index] == ".", start < index,
+                    index + 1 == characters.count || !characters[index + 1].isLetter
+                {
+                    index += 1  // "5." is 5
+                }
+                if index + 1 < characters.count, characters[index] == "e" || characters[index] == "E",
+                    characters[index + 1].isNumber || ((characters[index + 1] == "-" || characters[index + 1] == "+") && index + 2 < characters.count && characters[index + 2].isNumber)
+                {
+                    index += 2
+                    while index < characters.count, characters[index].isNumber { index += 1 }
+                }
+                var literal = String(characters[start..<index])
+                if literal.hasSuffix(".") { literal.removeLast() }
+                if literal.hasPrefix(".") { literal = "0" + literal }
+                tokens.append(.number(Substring(literal)))
+            } else if character == "\\" {
+                index += 1
+                let start = index
+                while index < characters.count, characters[index].isLetter { index += 1 }
+                if index == start {
+                    guard index < characters.count else { throw Failure(message: "lone backslash") }
+                    tokens.append(.command(String(characters[index])))
+                    index += 1
+                } else {
+                    tokens.append(.command(String(characters[start..<index])))
+                }
+            } else if character.isLetter {
+                let start = index
+                while index < characters.count, characters[index].isLetter { index += 1 }
+                tokens.append(.word(String(characters[start..<index])))
+            } else {
+                tokens.append(.symbol(character))
+                index += 1
+            }
+        }
+        return tokens
+    }
+
+    // MARK: Grammar
+
+    private var next: Token? { position < tokens.count ? tokens[position] : nil }
+
+    private mutating func take(_ token: Token) -> Bool {
+        if next == token {
+            position += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func expect(_ token: Token) throws(Failure) {
+        guard take(token) else { throw Failure(message: "expected \(token)") }
+    }
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        if depth > MathBudget.maxDepth { throw Failure(message: "nesting too deep", budget: true) }
+    }
+
+    mutating func parseList() throws(Failure) -> MathExpr {
+        var items = [try parseUnion()]
+        while take(.symbol(",")) || take(.symbol(";")) { items.append(try parseUnion()) }
+        return items.count == 1 ? items[0] : .list(items)
+    }
+
+    private mutating func parseUnion() throws(Failure) -> MathExpr {
+        var items = [try parseRelation()]
+        while take(.command("cup")) || take(.symbol("∪")) || take(.word("U")) { items.append(try parseRelation()) }
+        return items.count == 1 ? items[0] : .union(items)
+    }
+
+    private static let relations: [Token: String] = [
+        .symbol("="): "=", .symbol("<"): "<", .symbol(">"): ">", .command("le"): "<=", .command("leq"): "<=",
+        .command("ge"): ">=", .command("geq"): ">=", .command("lt"): "<", .command("gt"): ">", .symbol("≤"): "<=",
+        .symbol("≥"): ">=", .command("neq"): "!=", .command("ne"): "!=", .symbol("≠"): "!=",
+        .command("leqslant"): "<=", .command("geqslant"): ">=",
+    ]
+
+    private mutating func parseRelation() throws(Failure) -> MathExpr {
+        var operands = [try parseSum()]
+        var operators: [String] = []
+        while let token = next, let relation = Self.relations[token] {
+            position += 1
+            operators.append(relation)
+            operands.append(try parseSum())
+        }
+        return operators.isEmpty ? operands[0] : .relation(operands, operators)
+    }
+
+    private mutating func parseSum() throws(Failure) -> MathExpr {
+        try enter()
+        defer { depth -= 1 }
+        var terms = [try parseTerm()]
+        while true {
+            if take(.symbol("+")) {
+                terms.append(try parseTerm())
+            } else if take(.symbol("-")) {
+                terms.append(.negate(try parseTerm()))
+            } else if take(.command("pm")) || take(.symbol("±")) {
+                let left: MathExpr = terms.count == 1 ? terms[0] : .sum(terms)
+                return .plusMinus(left, try parseSum())
+            } else {
+                break
+            }
+        }
+        return terms.count == 1 ? terms[0] : .sum(terms)
+    }
+
+    private mutating func parseTerm() throws(Failure) -> MathExpr {
+        var factors = [try parseUnary()]
+        while true {
+            if take(.symbol("*")) || take(.command("cdot")) || take(.command("times")) {
+                factors.append(try parseUnary())
+            } else if take(.symbol("/")) || take(.command("div")) {
+                factors.append(.reciprocal(try parseUnary()))
+            } else if startsPrimary() {
+                factors.append(try parsePower())
+            } else {
+                break
+            }
+        }
+        return factors.count == 1 ? factors[0] : .product(factors)
+    }
+
+    private func startsPrimary() -> Bool {
+        switch next {
+        case .number, .word: return true
+        case .symbol(let character): return character == "(" || character == "{" || character == "√"
+        case .command(let name):
+            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname"].contains(name)
+                || Self.functions.contains(name) || Self.greek.contains(name)
+        case nil: return false
+        }
+    }
+
+    private mutating func parseUnary() throws(Failure) -> MathExpr {
+        if take(.symbol("-")) { return .negate(try parseUnary()) }
+        if take(.symbol("+")) { return try parseUnary() }
+        if take(.command("pm")) { return .plusMinus(.number(.zero, decimal: false), try parseUnary()) }
+        return try parsePower()
+    }
+
+    private mutating func parsePower() throws(Failure) -> MathExpr {
+        try enter()
+        defer { depth -= 1 }
+        var base = try parsePostfix()
+        if take(.symbol("^")) {
+            let exponent = try parseExponent()
+            base = .power(base, exponent)
+            while take(.symbol("!")) { base = .function("factorial", [base]) }
+        }
+        return base
+    }
+
+    private mutating func parseExponent() throws(Failure) -> MathExpr {
+        if take(.symbol("-")) { return .negate(try parseExponent()) }
+        if case .number(let literal)? = next, take(next!) {
+            // `2^10` in plain text; in LaTeX `2^{10}` uses a group, and `x^23` is rare.
+            return .number(Rational.parseDecimal(literal) ?? .zero, decimal: literal.contains("."))
+        }
+        return try parsePower()
+    }
+
+    private mutating func parsePostfix() throws(Failure) -> MathExpr {
+        var value = try parsePrimary()
+        while take(.symbol("!")) { value = .function("factorial", [value]) }
+        if take(.symbol("%")) { value = .product([value, .number(Rational(1, 100), decimal: false)]) }
+        return value
+    }
+
+    private static let greek: Set<String> = [
+        "alpha", "beta", "gamma", "delta", "theta", "lambda", "mu", "sigma", "phi", "omega", "varphi", "epsilon", "tau",
+        "rho", "psi", "eta", "xi", "zeta", "kappa", "nu", "chi",
+    ]
+
+    private mutating func parsePrimary() throws(Failure) -> MathExpr {
+        guard let token = next else { throw Failure(message: "unexpected end") }
+        position += 1
+        switch token {
+        case .number(let literal):
+            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "bad number") }
+            let number = MathExpr.number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            return try mixedNumber(after: number, literal: literal)
+        case .word(let word):
+            return try parseWord(word)
+        case .symbol("("), .symbol("["):
+            return try parseBracketed(open: token == .symbol("(") ? "(" : "[")
+        case .symbol("{"):
+            let inner = try parseList()
+            try expect(.symbol("}"))
+            return inner
+        case .symbol("|"):
+            let inner = try parseSum()
+            try expect(.symbol("|"))
+            return .function("abs", [inner])
+        case .symbol("√"):
+            return .function("sqrt", [try parsePostfix(), .number(Rational(2), decimal: false)])
+        case .symbol("∞"):
+            return .constant(.infinity)
+        case .symbol("π"):
+            return .constant(.pi)
+        case .command(let name):
+            return try parseCommand(name)
+        case .symbol(let character):
+            throw Failure(message: "unexpected '\(character)'")
+        }
+    }
+
+    /// `2\frac{1}{2}` is two and a half.
+    private mutating func mixedNumber(after number: MathExpr, literal: Substring) throws(Failure) -> MathExpr {
+        guard case .number(let whole, false) = number, whole.isInteger, next == .command("frac") else { return number }
+        let save = position
+        position += 1
+        let numerator = try parseGroupArgument()
+        let denominator = try parseGroupArgument()
+        if case .number(let top, false) = numerator, case .number(let bottom, false) = denominator, top.isInteger,
+            bottom.isInteger, let fraction = top.divided(by: bottom), !whole.isNegative
+        {
+            return .number(whole + fraction, decimal: false)
+        }
+        position = save
+        return number
+    }
+
+    private mutating func parseWord(_ word: String) throws(Failure) -> MathExpr {
+        let lower = word.lowercased()
+        if lower == "pi" { return .constant(.pi) }
+        if lower == "infinity" || lower == "inf" || lower == "oo" { return .constant(.infinity) }
+        if Self.functions.contains(lower) { return try parseFunction(lower) }
+        if word.count == 1 {
+            if word == "i" { return .constant(.i) }
+            if word == "e" { return .constant(.e) }
+            return try subscripted(word)
+        }
+        // Several letters in a row are a product of variables (`xy`), as in LaTeX.
+        return .product(word.map { letter -> MathExpr in
+            letter == "i" ? .constant(.i) : letter == "e" ? .constant(.e) : .variable(String(letter))
+        })
+    }
+
+    private mutating func subscripted(_ name: String) throws(Failure) -> MathExpr {
+        guard take(.symbol("_")) else { return .variable(name) }
+        guard let token = next else { throw Failure(message: "dangling subscript") }
+        position += 1
+        switch token {
+        case .number(let literal): return .variable("\(name)_\(literal)")
+        case .word(let word): return .variable("\(name)_\(word)")
+        case .symbol("{"):
+            var label = ""
+            while let inner = next, inner != .symbol("}") {
+                position += 1
+                switch inner {
+                case .number(let literal): label += literal
+                case .word(let word): label += word
+                case .command(let command): label += command
+                case .symbol(let character): label.append(character)
+                }
+            }
+            try expect(.symbol("}"))
+            return .variable("\(name)_\(label)")
+        default: throw Failure(message: "bad subscript")
+        }
+    }
+
+    private mutating func parseBracketed(open: Character) throws(Failure) -> MathExpr {
+        if take(.symbol(")")) && open == "(" { return .bracketed(open: "(", close: ")", []) }
+        var items = [try parseUnion()]
+        while take(.symbol(",")) { items.append(try parseUnion()) }
+        let close: Character
+        if take(.symbol(")")) {
+            close = ")"
+        } else if take(.symbol("]")) {
+            close = "]"
+        } else {
+            throw Failure(message: "unclosed bracket")
+        }
+        if items.count == 1, open == "(", close == ")" { return items[0] }
+        if items.count == 1, open == "[", close == "]" { return items[0] }
+        return .bracketed(open: open, close: close, items)
+    }
+
+    private mutating func parseCommand(_ name: String) throws(Failure) -> MathExpr {
+        switch name {
+        case "frac", "dfrac", "tfrac", "cfrac":
+            let top = try parseGroupArgument()
+            let bottom = try parseGroupArgument()
+            return .product([top, .reciprocal(bottom)])
+        case "sqrt":
+            var index: MathExpr = .number(Rational(2), decimal: false)
+            if take(.symbol("[")) {
+                index = try parseSum()
+                try expect(.symbol("]"))
+            }
+            return .function("sqrt", [try parseGroupArgument(), index])
+        case "binom", "dbinom", "tbinom", "choose":
+            let top = try parseGroupArgument()
+            let bottom = try parseGroupArgument()
+            return .function("binomial", [top, bottom])
+        case "pi": return .constant(.pi)
+        case "infty", "infin": return .constant(.infinity)
+        case "{":
+            if take(.command("}")) { return .set([]) }
+            var items = [try parseRelation()]
+            while take(.symbol(",")) || take(.symbol(";")) { items.append(try parseRelation()) }
+            try expect(.command("}"))
+            return .set(items)
+        case "lfloor":
+            let inner = try parseSum()
+            try expect(.command("rfloor"))
+            return .function("floor", [inner])
+        case "lceil":
+            let inner = try parseSum()
+            try expect(.command("rceil"))
+            return .function("ceil", [inner])
+        case "mathrm", "operatorname", "mathit", "mathbf":
+            let inner = try parseGroupArgument()
+            return inner
+        case "e": return .constant(.e)
+        case "emptyset", "varnothing", "empty": return .set([])
+        default:
+            if Self.functions.contains(name) { return try parseFunction(name) }
+            if Self.greek.contains(name) { return try subscripted(name) }
+            throw Failure(message: "unknown command \\\(name)")
+        }
+    }
+
+    private mutating func parseGroupArgument() throws(Failure) -> MathExpr {
+        if take(.symbol("{")) {
+            let inner = try parseList()
+            try expect(.symbol("}"))
+            return inner
+        }
+        // `\frac12`: a single digit or letter.
+        guard let token = next else { throw Failure(message: "missing argument") }
+        if case .number(let literal) = token, let first = literal.first {
+            position += 1
+            let rest = literal.dropFirst()
+            if !rest.isEmpty { tokens.insert(.number(rest), at: position) }
+            return .number(Rational(Int(String(first))!), decimal: false)
+        }
+        return try parsePrimary()
+    }
+
+    private mutating func parseFunction(_ rawName: String) throws(Failure) -> MathExpr {
+        let aliases = ["arcsin": "asin", "arccos": "acos", "arctan": "atan"]
+        let name = aliases[rawName] ?? rawName
+        var power: MathExpr? = nil
+        var base: MathExpr? = nil
+        for _ in 0..<2 {
+            if take(.symbol("^")) { power = try parseExponent() }
+            if take(.symbol("_")) { base = try parseGroupArgument() }
+        }
+        let argument: MathExpr
+        if next == .symbol("(") || next == .symbol("{") {
+            argument = try parsePrimary()
+        } else {
+            argument = try parsePower()
+        }
+        var value: MathExpr
+        switch name {
+        case "sqrt": value = .function("sqrt", [argument, .number(Rational(2), decimal: false)])
+        case "log": value = .function("log", [argument, base ?? .number(Rational(10), decimal: false)])
+        default: value = .function(name, [argument])
+        }
+        if let power { value = .power(value, power) }
+        return value
+    }
+}

@@ -1,0 +1,121 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import BigInt
+
+/// An exact rational number on arbitrary-precision integers, always in lowest terms with a positive denominator.
+struct Rational: Hashable, Sendable, CustomStringConvertible {
+    let numerator: BigInt
+    let denominator: BigInt
+
+    init(_ numerator: BigInt, _ denominator: BigInt = 1) {
+        precondition(!denominator.isZero)
+        let divisor = numerator.greatestCommonDivisor(with: denominator)
+        var top = divisor.isZero ? numerator : numerator / divisor
+        var bottom = divisor.isZero ? denominator : denominator / divisor
+        if bottom.sign == .minus {
+            top.negate()
+            bottom.negate()
+        }
+        self.numerator = top
+        self.denominator = bottom
+    }
+
+    init(_ value: Int) {
+        self.init(BigInt(value))
+    }
+
+    static let zero = Rational(0)
+    static let one = Rational(1)
+
+    var isInteger: Bool { denominator == 1 }
+    var isZero: Bool { numerator.isZero }
+    var isNegative: Bool { numerator.sign == .minus && !numerator.isZero }
+    /// Bits needed to write the numerator and denominator.
+    var bitSize: Int { numerator.magnitude.bitWidth + denominator.magnitude.bitWidth }
+
+    static func + (lhs: Rational, rhs: Rational) -> Rational {
+        if lhs.denominator == rhs.denominator { return Rational(lhs.numerator + rhs.numerator, lhs.denominator) }
+        return Rational(lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator, lhs.denominator * rhs.denominator)
+    }
+
+    static func - (lhs: Rational, rhs: Rational) -> Rational { lhs + (-rhs) }
+
+    static prefix func - (value: Rational) -> Rational {
+        Rational(-value.numerator, value.denominator)
+    }
+
+    static func * (lhs: Rational, rhs: Rational) -> Rational {
+        Rational(lhs.numerator * rhs.numerator, lhs.denominator * rhs.denominator)
+    }
+
+    /// `nil` on division by zero.
+    func divided(by other: Rational) -> Rational? {
+        other.isZero ? nil : Rational(numerator * other.denominator, denominator * other.numerator)
+    }
+
+    /// `self^exponent` for an integer exponent, or `nil` when the result would exceed `maxBits` (or is 0^-n).
+    func power(_ exponent: BigInt, maxBits: Int) -> Rational? {
+        if exponent.isZero { return .one }
+        if isZero { return exponent.sign == .minus ? nil : .zero }
+        if numerator.magnitude == 1 && denominator == 1 {
+            let odd = exponent.magnitude % 2 == 1
+            return Rational(isNegative && odd ? -1 : 1)
+        }
+        guard exponent.magnitude.bitWidth <= 40 else { return nil }
+        let count = Int(exponent.magnitude)
+        guard count.multipliedReportingOverflow(by: max(1, bitSize)).partialValue <= maxBits, count <= maxBits else {
+            return nil
+        }
+        let top = numerator.power(count)
+        let bottom = denominator.power(count)
+        return exponent.sign == .minus ? Rational(bottom, top) : Rational(top, bottom)
+    }
+
+    /// The nearest `Double` (infinite when out of range), computed without overflowing on huge parts.
+    var doubleValue: Double {
+        let shift = max(0, max(numerator.magnitude.bitWidth, denominator.magnitude.bitWidth) - 900)
+        if shift == 0 { return Double(numerator) / Double(denominator) }
+        let top = Double(numerator >> shift)
+        let bottom = Double(denominator >> shift)
+        if bottom == 0 { return top.sign == .minus ? -.infinity : .infinity }
+        return top / bottom
+    }
+
+    var description: String { isInteger ? "\(numerator)" : "\(numerator)/\(denominator)" }
+
+    /// A decimal literal such as `-12.50` or `1.5e3`, exactly.
+    static func parseDecimal(_ text: Substring) -> Rational? {
+        var mantissa = text
+        var exponent = 0
+        if let e = mantissa.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let value = Int(mantissa[mantissa.index(after: e)...]), abs(value) <= 10_000 else { return nil }
+            exponent = value
+            mantissa = mantissa[..<e]
+        }
+        var digits = ""
+        var scale = 0
+        var negative = false
+        for (offset, character) in mantissa.enumerated() {
+            if character == "-", offset == 0 {
+                negative = true
+            } else if character == "." {
+                guard scale == 0 else { return nil }
+                scale = -1
+            } else if character.isASCII, character.isNumber {
+                digits.append(character)
+                if scale < 0 { scale -= 1 }
+            } else {
+                return nil
+            }
+        }
+        guard !digits.isEmpty, let integer = BigInt(digits) else { return nil }
+        let fractionDigits = scale < 0 ? -scale - 1 : 0
+        let power = exponent - fractionDigits
+        let ten = BigInt(10)
+        var value = power >= 0 ? Rational(integer * ten.power(power)) : Rational(integer, ten.power(-power))
+        if negative { value = -value }
+        return value
+    }
+}
