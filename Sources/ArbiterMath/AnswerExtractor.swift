@@ -7,7 +7,7 @@ import Foundation
 /// Finds the final answer in a free-form response.
 enum AnswerExtractor {
     /// The strategies, in the default order.
-    static let strategies = ["answer_tags", "boxed", "final_answer", "math_span", "last_number", "whole"]
+    static let strategies = ["answer_tags", "boxed", "final_answer", "math_span", "whole", "last_number"]
 
     /// What was found.
     struct Extraction {
@@ -16,7 +16,7 @@ enum AnswerExtractor {
     }
 
     /// Tries each strategy in order; the first that finds something wins.
-    static func extract(from text: String, strategies: [String]) -> Extraction? {
+    static func extract(from text: String, strategies: [String], acceptsWhole: (String) -> Bool) -> Extraction? {
         for strategy in strategies {
             let found: [String]
             switch strategy {
@@ -30,7 +30,8 @@ enum AnswerExtractor {
             case "last_number": found = lastNumber(text).map { [$0] } ?? []
             case "whole":
                 let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                found = trimmed.isEmpty || trimmed.count > 2000 ? [] : [stripMathDelimiters(trimmed)]
+                let candidate = stripMathDelimiters(trimmed)
+                found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
             default: found = []
             }
             if strategy == "final_answer", found.isEmpty, let answer = phrase(text, markers: ["answer:"]).first {
@@ -100,11 +101,20 @@ enum AnswerExtractor {
             let offset = lower.distance(from: lower.startIndex, to: range.upperBound)
             var rest = String(text.dropFirst(offset))
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
+            if let stop = rest.range(of: #"[.!?](\s|$)(?![^$]*\$)"#, options: .regularExpression) {
+                rest = String(rest[..<stop.lowerBound])
+            }
             rest = rest.trimmingCharacters(in: .whitespaces)
             if rest.hasPrefix(":") { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
-            if let span = lastMathSpan(rest) { return [span] }
+            if let span = lastMathSpan(rest) {
+                // "The largest $n$ is 34": a number after the last span is the answer.
+                if let tail = rest.range(of: "$", options: .backwards), let number = lastNumber(String(rest[tail.upperBound...])) {
+                    return [number]
+                }
+                return [span]
+            }
             rest = stripTrailingPunctuation(rest.trimmingCharacters(in: .whitespaces))
             if !rest.isEmpty { return [rest] }
         }
@@ -134,12 +144,77 @@ enum AnswerExtractor {
         return best.map { stripTrailingPunctuation($0.content) }
     }
 
-    /// The last number in the text, such as `-12`, `3.5`, `1,000` or `3/4`.
+    /// Whether the text between consecutive boxes is only list punctuation ("," "and" "or", spaces, math
+    /// delimiters), so that several boxes read as one list of answers.
+    static func boxesSeparatedByConnectives(_ text: String) -> Bool {
+        var rest = text
+        var gaps: [String] = []
+        var seenBox = false
+        while let range = rest.range(of: "\\boxed") ?? rest.range(of: "\\fbox") {
+            let before = String(rest[..<range.lowerBound])
+            if seenBox { gaps.append(before) }
+            seenBox = true
+            guard let open = rest[range.upperBound...].firstIndex(of: "{") else { break }
+            var depth = 0
+            var index = open
+            while index < rest.endIndex {
+                if rest[index] == "{" { depth += 1 }
+                if rest[index] == "}" {
+                    depth -= 1
+                    if depth == 0 { break }
+                }
+                index = rest.index(after: index)
+            }
+            guard index < rest.endIndex else { break }
+            rest = String(rest[rest.index(after: index)...])
+        }
+        let noise = Set(["", ",", "and", "or", ";"])
+        return gaps.allSatisfy { gap in
+            var cleaned = gap.lowercased()
+            for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] {
+                cleaned = cleaned.replacingOccurrences(of: token, with: " ")
+            }
+            return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
+        }
+    }
+
+    /// Every `$…$` span, in order.
+    static func mathSpans(_ text: String) -> [String] {
+        let parts = text.components(separatedBy: "$")
+        guard parts.count >= 3 else { return [] }
+        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// Whether the text between `$…$` spans is only "and", "or", commas and spaces.
+    static func onlyConnectives(between text: String) -> Bool {
+        let parts = text.components(separatedBy: "$")
+        guard parts.count >= 3 else { return false }
+        return stride(from: 2, to: parts.count - 1, by: 2).allSatisfy { index in
+            let gap = parts[index].lowercased().trimmingCharacters(in: .whitespaces)
+            return ["", ",", "and", "or", ", and", ", or"].contains(gap)
+        }
+    }
+
+    /// The last number in the text, such as `-12`, `3.5`, `1,000` or `3/4`, not glued to letters.
     static func lastNumber(_ text: String) -> String? {
         let characters = Array(text)
         var index = characters.count - 1
-        while index >= 0, !(characters[index].isASCII && characters[index].isNumber) { index -= 1 }
-        guard index >= 0 else { return nil }
+        while true {
+            while index >= 0, !(characters[index].isASCII && characters[index].isNumber) { index -= 1 }
+            guard index >= 0 else { return nil }
+            if index + 1 < characters.count, characters[index + 1].isLetter {
+                while index >= 0, characters[index].isNumber { index -= 1 }
+                continue
+            }
+            var start = index
+            while start >= 0, characters[start].isNumber || characters[start] == "." || characters[start] == "," || characters[start] == "/" { start -= 1 }
+            if start >= 0, characters[start].isLetter {
+                index = start
+                continue
+            }
+            break
+        }
         let end = index + 1
         while index >= 0, characters[index].isASCII && characters[index].isNumber || characters[index] == "." || characters[index] == ","
             || characters[index] == "/"

@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import BigInt
 import Foundation
 
 /// Decides whether two parsed answers are mathematically the same.
@@ -88,18 +89,26 @@ struct Equivalence {
         return .equal(method: "structure")
     }
 
-    /// `x = 3` is 3 when one side is a lone variable.
+    /// The value an equation states: `x = 3`, `(p, q) = (3, 2)` and `f(x) = 1` state 3, (3, 2) and 1; in a chain
+    /// `x = 5 + 5 + 1 = 11` the last side counts.
     static func assignedValue(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
-        guard ops == ["="], operands.count == 2 else { return nil }
-        if case .variable = operands[0] { return operands[1] }
-        if case .variable = operands[1], !operands[0].hasVariables { return operands[0] }
+        guard !ops.isEmpty, ops.allSatisfy({ $0 == "=" }), operands.count >= 2 else { return nil }
+        if operands[0].isLabel, let last = operands.last, !last.hasVariables || operands.count == 2 { return last }
+        if operands.count == 2, operands[1].isLabel, !operands[0].hasVariables { return operands[0] }
         return nil
     }
 
-    /// `x > 2` is `(2, ∞)`; `1 \le x < 3` is `[1, 3)`.
+    /// `x > 2` (or `2 < x`) is `(2, ∞)`; `1 \le x < 3` is `[1, 3)`.
     static func interval(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
         let infinity = MathExpr.constant(.infinity)
-        if operands.count == 2, case .variable = operands[0] {
+        let flipped = ["<": ">", ">": "<", "<=": ">=", ">=": "<="]
+        if operands.count == 2, operands[1].hasVariables, !operands[0].hasVariables, let op = flipped[ops[0]] {
+            return interval([operands[1], operands[0]], [op])
+        }
+        if operands.count == 3, operands[1].hasVariables, ops.allSatisfy({ $0 == ">" || $0 == ">=" }) {
+            return interval([operands[2], operands[1], operands[0]], ops.reversed().map { flipped[$0]! })
+        }
+        if operands.count == 2, operands[0].hasVariables, !operands[1].hasVariables {
             switch ops[0] {
             case ">": return .bracketed(open: "(", close: ")", [operands[1], infinity])
             case ">=": return .bracketed(open: "[", close: ")", [operands[1], infinity])
@@ -108,7 +117,9 @@ struct Equivalence {
             default: return nil
             }
         }
-        if operands.count == 3, case .variable = operands[1], ops.allSatisfy({ $0 == "<" || $0 == "<=" }) {
+        if operands.count == 3, operands[1].hasVariables, !operands[0].hasVariables, !operands[2].hasVariables,
+            ops.allSatisfy({ $0 == "<" || $0 == "<=" })
+        {
             return .bracketed(open: ops[0] == "<" ? "(" : "[", close: ops[1] == "<" ? ")" : "]", [operands[0], operands[2]])
         }
         return nil
@@ -136,6 +147,7 @@ struct Equivalence {
         if !a.hasVariables, !b.hasVariables, let x = evaluator.exact(a), let y = evaluator.exact(b) {
             if x == y { return .equal(method: "exact") }
             if !decimal { return .different(method: "exact") }
+            if case .number(let written, true) = a, Self.isCorrectlyRounded(written, y) { return .equal(method: "rounded") }
             return close(x.doubleValue, y.doubleValue, tolerance: decimalTolerance) ? .equal(method: "decimal")
                 : .different(method: "decimal")
         }
@@ -191,6 +203,30 @@ struct Equivalence {
         return agreeing >= 3 ? .equal(method: "numeric") : .different(method: "numeric")
     }
 
+    /// Whether a decimal with at least three places is the exact value correctly rounded to its places
+    /// (`0.333` for 1/3, `2.6667` for 8/3).
+    static func isCorrectlyRounded(_ decimal: Rational, _ exact: Rational) -> Bool {
+        var twos = 0
+        var fives = 0
+        var denominator = decimal.denominator
+        while denominator % 2 == 0, twos <= 60 {
+            denominator /= 2
+            twos += 1
+        }
+        while denominator % 5 == 0, fives <= 60 {
+            denominator /= 5
+            fives += 1
+        }
+        guard denominator == 1 else { return false }
+        let places = max(twos, fives)
+        var tenPower = Rational.one
+        for _ in 0..<places { tenPower = tenPower * Rational(10) }
+        guard places >= 3, let halfUnit = Rational(1, 2).divided(by: tenPower) else { return false }
+        let difference = decimal - exact
+        let magnitude = difference.isNegative ? -difference : difference
+        return (magnitude - halfUnit).isNegative || magnitude == halfUnit
+    }
+
     private func close(_ x: Double, _ y: Double, tolerance: Double, scale: Double? = nil) -> Bool {
         if x == y { return true }
         let size = scale ?? max(abs(x), abs(y))
@@ -213,6 +249,27 @@ extension MathExpr {
     }
 
     var hasVariables: Bool { !variables.isEmpty }
+
+    /// Whether this names a quantity rather than computing one: `x`, `(p, q)`, `f(x)`, `|AB|`, `NO/BO`, `A:B`.
+    /// A sum such as `2x + z` is not a label, so `2x + z = 1` is an equation, not the value 1.
+    var isLabel: Bool {
+        switch self {
+        case .variable: return true
+        case .product(let factors): return factors.allSatisfy(\.isLabelFactor)
+        case .function("abs", let arguments): return arguments.allSatisfy(\.isLabel)
+        case .bracketed(_, _, let items): return items.allSatisfy(\.isLabel)
+        default: return false
+        }
+    }
+
+    private var isLabelFactor: Bool {
+        switch self {
+        case .variable: return true
+        case .reciprocal(let inner): return inner.isLabel
+        case .bracketed, .function("abs", _), .product: return isLabel
+        default: return false
+        }
+    }
 
     /// Whether a number in it was written as a decimal.
     var hasDecimal: Bool {

@@ -10,8 +10,9 @@ enum LatexNormalizer {
     static func textAnswer(_ text: String) -> String? {
         var value = text.trimmingCharacters(in: .whitespacesAndNewlines)
         value = unwrapText(value)
-        let letters = value.filter(\.isLetter).count
-        let words = value.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
+        let bare = Patterns.replace(Patterns.command, in: value, with: " ")
+        let letters = bare.filter(\.isLetter).count
+        let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
         let known = Set(MathParser.functions).union(["pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text", "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor", "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname", "displaystyle", "quad"])
         guard letters >= 2, words.contains(where: { !known.contains($0.lowercased()) }), !value.contains("\\frac") else {
             return nil
@@ -33,25 +34,107 @@ enum LatexNormalizer {
         return value
     }
 
-    /// The answer rewritten for the parser.
-    static func normalize(_ raw: String) -> String {
+    /// Whether the answer is written as a percentage.
+    static func hasPercent(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.contains("%") || lower.contains("percent") || lower.range(of: #"\dpct|\d\s+pct"#, options: .regularExpression) != nil
+    }
+
+    /// The answer rewritten for the parser; `percent` keeps a percent sign as `%` (divide by 100) instead of
+    /// dropping it.
+    static func normalize(_ raw: String, percent: Bool = false) -> String {
         var text = AnswerExtractor.stripMathDelimiters(raw)
+        text = repairDoubleBackslashes(text)
+        text = convertMatrices(text)
         text = unwrapText(text)
+        text = resolveApprox(text)
+        text = Patterns.replace(Patterns.relationCommands, in: text, with: "\\\\$1 ")
+        text = text.replacingOccurrences(of: "\\in ", with: "=").replacingOccurrences(of: "\\to ", with: "=")
+        let lower = text.lowercased()
+        if lower.contains("percent") || lower.contains("pct") {
+            text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
+        }
+        if lower.contains("and") || lower.contains("or") {
+            text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
+            text = Patterns.replace(Patterns.connectiveBetweenValues, in: text, with: ",")
+            text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+        }
+        if text.contains("/") { text = mixedNumbers(text) }
+        text = decimalComma(text)
         let replacements: [(String, String)] = [
             ("\\left", ""), ("\\right", ""), ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""),
             ("\\big", ""), ("\\Big", ""), ("\\displaystyle", ""), ("\\!", ""), ("\\,", ""), ("\\;", ""),
             ("\\:", ""), ("\\ ", " "), ("\\quad", " "), ("\\qquad", " "), ("~", " "),
             ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
             ("^{\\circ}", ""), ("^\\circ", ""), ("\\circ", ""), ("°", ""), ("\\degree", ""),
-            ("\\%", ""), ("%", ""), ("\\$", ""), ("$", ""), ("{,}", ""),
-            ("−", "-"), ("–", "-"), ("×", "\\times "), ("÷", "/"), ("·", "*"), ("\\infin", "\\infty"),
-            ("\\to", "="), ("\\in", "="), ("\\colon", ":"),
+            ("\\%", percent ? "%" : ""), ("%", percent ? "%" : ""), ("\\$", ""), ("$", ""), ("{,}", ""),
+            ("\\approx", "="), ("\\textnormal", "\\text"), ("\\tfrac", "\\frac"), ("<=", "\\le "), (">=", "\\ge "),
+            ("!=", "\\ne "), ("=<", "\\le "), ("=>", "\\ge "),
+            ("−", "-"), ("–", "-"), ("×", "\\times "), ("÷", "/"), ("·", "*"), ("\\infin ", "\\infty "),
+            ("\\colon", ":"), ("...", "\\dots "), ("…", "\\dots "),
         ]
         for (from, to) in replacements { text = text.replacingOccurrences(of: from, with: to) }
         text = removeUnits(text)
         text = joinThousands(text)
         text = AnswerExtractor.stripTrailingPunctuation(text.trimmingCharacters(in: .whitespacesAndNewlines))
         return text
+    }
+
+    /// `\\left(` written with doubled backslashes (a double-escaped string) becomes `\left(`.
+    private static func repairDoubleBackslashes(_ text: String) -> String {
+        guard text.contains("\\\\") else { return text }
+        return text.replacingOccurrences(of: #"\\\\(?=[A-Za-z{}])"#, with: "\\\\", options: .regularExpression)
+    }
+
+    /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
+    private static func convertMatrices(_ text: String) -> String {
+        guard text.contains("\\begin{") else { return text }
+        var value = text
+        let pattern = #"\\begin\{(pmatrix|bmatrix|Bmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#
+        while let range = value.range(of: pattern, options: .regularExpression) {
+            var inner = String(value[range])
+            inner = inner.replacingOccurrences(of: #"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#, with: "", options: .regularExpression)
+            inner = inner.replacingOccurrences(of: #"\\end\{[a-zA-Z]+\}$"#, with: "", options: .regularExpression)
+            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .filter { !$0.isEmpty }
+            let body = rows.map { $0.replacingOccurrences(of: "&", with: ",") }.joined(separator: ";")
+            value.replaceSubrange(range, with: "\\matrix{\(body)}")
+        }
+        value = value.replacingOccurrences(of: #"\(\s*(\\matrix\{[^()]*\})\s*\)"#, with: "$1", options: .regularExpression)
+        value = value.replacingOccurrences(of: #"\[\s*(\\matrix\{[^\[\]]*\})\s*\]"#, with: "$1", options: .regularExpression)
+        return value
+    }
+
+    /// `x = 1/3 \approx 0.33` keeps the exact part; `x \approx 11` keeps the approximation.
+    private static func resolveApprox(_ text: String) -> String {
+        guard let range = text.range(of: "\\approx") else { return text }
+        let before = text[..<range.lowerBound]
+        return before.contains("=") ? String(before) : String(before) + "=" + String(text[range.upperBound...])
+    }
+
+    /// `4 4/9` is four and four ninths when the fraction is proper (`11 6/6` is left alone).
+    private static func mixedNumbers(_ text: String) -> String {
+        let range = NSRange(text.startIndex..., in: text)
+        var result = text
+        for match in Patterns.mixedNumber.matches(in: text, range: range).reversed() {
+            guard let whole = Range(match.range, in: result), let top = Range(match.range(at: 2), in: text),
+                let bottom = Range(match.range(at: 3), in: text), let numerator = Int(text[top]), let denominator = Int(text[bottom]),
+                numerator < denominator, let integer = Range(match.range(at: 1), in: text)
+            else { continue }
+            result.replaceSubrange(whole, with: "(\(text[integer])+\(numerator)/\(denominator))")
+        }
+        return result
+    }
+
+    /// `1,22` and `0,111` are decimals written with a comma; `1,234` is a thousands separator.
+    private static func decimalComma(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let match = trimmed.range(of: #"^-?\d+,\d+$"#, options: .regularExpression), match == trimmed.startIndex..<trimmed.endIndex
+        else { return text }
+        let parts = trimmed.split(separator: ",")
+        let whole = parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        if parts[1].count == 3, whole.count <= 3, whole != "0" { return text }
+        return parts[0] + "." + parts[1]
     }
 
     /// Drops `\text{…}`, `\mathrm{…}` and `\mbox{…}` blocks of words (units such as `cm` or `dollars`).
@@ -71,16 +154,39 @@ enum LatexNormalizer {
     /// `1,000,000` and `1 000` become `1000000` and `1000` when every group has three digits.
     private static func joinThousands(_ text: String) -> String {
         guard text.contains(",") || text.contains(" ") else { return text }
-        let pattern = #"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#
-        guard let expression = try? NSRegularExpression(pattern: pattern) else { return text }
         let whole = NSRange(text.startIndex..., in: text)
         var result = text
-        for match in expression.matches(in: text, range: whole).reversed() {
+        for match in Patterns.thousands.matches(in: text, range: whole).reversed() {
             guard let range = Range(match.range, in: result) else { continue }
             let digits = result[range].filter { $0 != "," && $0 != " " }
             // A bare "1, 234" list of small numbers is left alone unless the separator is a comma without space.
             result.replaceSubrange(range, with: digits)
         }
         return result
+    }
+}
+
+/// Regular expressions of the normaliser, compiled once.
+enum Patterns {
+    // `nonisolated(unsafe)`: NSRegularExpression is immutable after creation and safe to match from any thread.
+    nonisolated(unsafe) static let relationCommands = make(#"\\(in|to|le|ge|lt|gt|ne|neq|leq|geq)(?![A-Za-z])"#)
+    nonisolated(unsafe) static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
+    nonisolated(unsafe) static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)
+    nonisolated(unsafe) static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
+    nonisolated(unsafe) static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
+    nonisolated(unsafe) static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
+    nonisolated(unsafe) static let command = make(#"\\[A-Za-z]+"#)
+    nonisolated(unsafe) static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
+
+    static func make(_ pattern: String, _ options: NSRegularExpression.Options = []) -> NSRegularExpression {
+        do {
+            return try NSRegularExpression(pattern: pattern, options: options)
+        } catch {
+            preconditionFailure("bad built-in pattern \(pattern): \(error)")
+        }
+    }
+
+    static func replace(_ expression: NSRegularExpression, in text: String, with template: String) -> String {
+        expression.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: template)
     }
 }

@@ -166,9 +166,11 @@ struct MathParser {
         while true {
             if take(.symbol("*")) || take(.command("cdot")) || take(.command("times")) {
                 factors.append(try parseUnary())
-            } else if take(.symbol("/")) || take(.command("div")) {
+            } else if take(.symbol("/")) || take(.command("div")) || take(.symbol(":")) {
                 factors.append(.reciprocal(try parseUnary()))
             } else if startsPrimary() {
+                // Two numerals side by side ("11 6/6") are not a product.
+                if case .number = next, case .number? = factors.last { break }
                 factors.append(try parsePower())
             } else {
                 break
@@ -235,6 +237,11 @@ struct MathParser {
         case .number(let literal):
             guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "bad number") }
             let number = MathExpr.number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            if next == .symbol("_") {
+                // A numeral in another base, such as 204_5: compared as written.
+                guard case .variable(let label) = try subscripted("n") else { throw Failure(message: "bad base") }
+                return .text(String(literal) + String(label.dropFirst(1)))
+            }
             return try mixedNumber(after: number, literal: literal)
         case .word(let word):
             return try parseWord(word)
@@ -269,7 +276,7 @@ struct MathParser {
         let numerator = try parseGroupArgument()
         let denominator = try parseGroupArgument()
         if case .number(let top, false) = numerator, case .number(let bottom, false) = denominator, top.isInteger,
-            bottom.isInteger, let fraction = top.divided(by: bottom), !whole.isNegative
+            bottom.isInteger, top.numerator < bottom.numerator, let fraction = top.divided(by: bottom), !whole.isNegative
         {
             return .number(whole + fraction, decimal: false)
         }
@@ -371,7 +378,19 @@ struct MathParser {
             let inner = try parseGroupArgument()
             return inner
         case "e": return .constant(.e)
+        case "dots", "ldots", "cdots":
+            throw Failure(message: "an open-ended sequence is not a finite answer")
         case "emptyset", "varnothing", "empty": return .set([])
+        case "matrix":
+            try expect(.symbol("{"))
+            var rows: [MathExpr] = []
+            repeat {
+                var row = [try parseSum()]
+                while take(.symbol(",")) { row.append(try parseSum()) }
+                rows.append(.bracketed(open: "r", close: "r", row))
+            } while take(.symbol(";"))
+            try expect(.symbol("}"))
+            return .bracketed(open: "M", close: "M", rows)
         default:
             if Self.functions.contains(name) { return try parseFunction(name) }
             if Self.greek.contains(name) { return try subscripted(name) }

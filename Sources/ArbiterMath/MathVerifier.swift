@@ -52,26 +52,46 @@ public struct MathVerifier: Verifier {
             throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(sample.reference.typeName)")
         }
         let referenceAnswer = Self.referenceAnswer(referenceText)
-        guard let reference = Self.parseAnswer(referenceAnswer) else {
+        guard let reference = Self.parseAnswer(referenceAnswer, percent: false) else {
             throw ArbiterError(.invalidReference, "cannot read the reference '\(referenceText.prefix(200))' as math or text")
         }
+        let referenceIsCollection = Equivalence.elements(of: reference) != nil
+        let percent = !LatexNormalizer.hasPercent(referenceAnswer)
         var details: JSONObject = ["reference": .string(referenceAnswer)]
-        guard let extraction = AnswerExtractor.extract(from: sample.response, strategies: configuration.strategies) else {
-            return .fail("no_answer", details: details)
+        let extraction = AnswerExtractor.extract(from: sample.response, strategies: configuration.strategies) { whole in
+            if case .text = Self.parseAnswer(whole, percent: percent) ?? .text("") { return false }
+            return true
         }
+        guard let extraction else { return .fail("no_answer", details: details) }
         details["strategy"] = .string(extraction.strategy)
         let answers = extraction.answers.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let answer = answers.last ?? ""
-        details["extracted"] = .string(String(answer.prefix(1000)))
-        if answer.isEmpty { return .fail("empty_answer", details: details) }
-        if Set(answers.map(LatexNormalizer.normalize)).count > 1 {
-            return .fail("multiple_answers", details: details)
+        var answer = answers.last ?? ""
+        if answers.contains(where: \.isEmpty) {
+            details["extracted"] = .string("")
+            return .fail("empty_answer", details: details)
         }
+        if Set(answers.map { LatexNormalizer.normalize($0) }).count > 1 {
+            // Several different boxes: a list when the reference is one, hedging otherwise.
+            guard referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(sample.response) else {
+                details["extracted"] = .array(answers.map { .string(String($0.prefix(200))) })
+                return .fail("multiple_answers", details: details)
+            }
+            answer = answers.joined(separator: ",")
+        }
+        details["extracted"] = .string(String(answer.prefix(1000)))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: details) }
-        guard let response = Self.parseAnswer(answer) else { return .fail("unparseable", details: details) }
-        details["response_normalized"] = .string(LatexNormalizer.normalize(answer))
-        details["reference_normalized"] = .string(LatexNormalizer.normalize(referenceAnswer))
-        if Equivalence.elements(of: response) != nil, Equivalence.elements(of: reference) == nil {
+        let responseNormalized = LatexNormalizer.normalize(answer, percent: percent)
+        let referenceNormalized = LatexNormalizer.normalize(referenceAnswer)
+        details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
+        details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
+        if responseNormalized.replacingOccurrences(of: " ", with: "") == referenceNormalized.replacingOccurrences(of: " ", with: ""),
+            !responseNormalized.isEmpty
+        {
+            details["method"] = "string"
+            return .pass("equivalent", details: details)
+        }
+        guard let response = Self.parseAnswer(answer, percent: percent) else { return .fail("unparseable", details: details) }
+        if Equivalence.elements(of: response) != nil, !referenceIsCollection {
             return .fail("multiple_answers", details: details)
         }
         var equivalence = Equivalence(decimalTolerance: configuration.decimalTolerance)
@@ -87,17 +107,23 @@ public struct MathVerifier: Verifier {
         }
     }
 
-    /// The reference's answer: its last box or math span when it has one, else the whole text.
+    /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
     static func referenceAnswer(_ text: String) -> String {
-        if let boxed = AnswerExtractor.boxedContents(text).last { return boxed }
-        if text.contains("$") || text.contains("\\("), let span = AnswerExtractor.lastMathSpan(text) { return span }
+        let boxes = AnswerExtractor.boxedContents(text)
+        if boxes.count > 1 { return boxes.joined(separator: ",") }
+        if let boxed = boxes.last { return boxed }
+        if text.contains("$") || text.contains("\\("), let span = AnswerExtractor.lastMathSpan(text) {
+            let spans = AnswerExtractor.mathSpans(text)
+            if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
+            return span
+        }
         return AnswerExtractor.stripMathDelimiters(text)
     }
 
     /// A text answer, or the parsed math; `nil` when it is neither.
-    static func parseAnswer(_ text: String) -> MathExpr? {
+    static func parseAnswer(_ text: String, percent: Bool) -> MathExpr? {
         if let words = LatexNormalizer.textAnswer(text) { return .text(words) }
-        let normalized = LatexNormalizer.normalize(text)
+        let normalized = LatexNormalizer.normalize(text, percent: percent)
         guard !normalized.isEmpty else { return nil }
         do {
             return try MathParser.parse(normalized)
@@ -106,11 +132,9 @@ public struct MathVerifier: Verifier {
         }
     }
 
-    /// "3 or 4", "either 3 or 4", "3 \text{ or } 4".
+    /// "either 3 or 4" (other "or"s become list commas and are judged as several answers).
     static func isHedged(_ answer: String) -> Bool {
-        let lower = answer.lowercased()
-        return lower.contains(" or ") || lower.contains("\\text{or}") || lower.contains("\\text{ or }")
-            || lower.contains("\\quad\\text{or}") || lower.hasPrefix("either ")
+        answer.lowercased().hasPrefix("either ")
     }
 }
 
