@@ -29,7 +29,7 @@ enum AnswerExtractor {
             case "math_span": found = lastMathSpan(text).map { [$0] } ?? []
             case "last_number": found = lastNumber(text).map { [$0] } ?? []
             case "whole":
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
                 found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
             default: found = []
@@ -87,57 +87,91 @@ enum AnswerExtractor {
     }
 
     static func lastTagContent(_ text: String, tag: String) -> String? {
-        guard let close = text.range(of: "</\(tag)>", options: .backwards),
-            let open = text.range(of: "<\(tag)>", options: .backwards, range: text.startIndex..<close.lowerBound)
-        else { return nil }
-        let inner = text[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
-        return inner.isEmpty ? nil : String(inner)
+        let bytes = Array(text.utf8)
+        guard let close = lastIndex(of: Array("</\(tag)>".utf8), in: bytes, before: bytes.count) else { return nil }
+        let openTag = Array("<\(tag)>".utf8)
+        guard let open = lastIndex(of: openTag, in: bytes, before: close) else { return nil }
+        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmed()
+        return inner.isEmpty ? nil : inner
+    }
+
+    /// The start of the last occurrence of `target` that ends at or before `limit`.
+    static func lastIndex(of target: [UInt8], in bytes: [UInt8], before limit: Int) -> Int? {
+        guard !target.isEmpty else { return nil }
+        var start = min(limit, bytes.count) - target.count
+        while start >= 0 {
+            if bytes[start] == target[0] {
+                var offset = 1
+                while offset < target.count, bytes[start + offset] == target[offset] { offset += 1 }
+                if offset == target.count { return start }
+            }
+            start -= 1
+        }
+        return nil
     }
 
     private static func phrase(_ text: String, markers: [String]) -> [String] {
-        let lower = text.lowercased()
+        let lower = Array(text.lowercased().utf8)
+        let original = Array(text.utf8)
+        guard lower.count == original.count else { return [] }
         for marker in markers {
-            guard let range = lower.range(of: marker, options: .backwards) else { continue }
-            let offset = lower.distance(from: lower.startIndex, to: range.upperBound)
-            var rest = String(text.dropFirst(offset))
+            let target = Array(marker.utf8)
+            guard let found = lastIndex(of: target, in: lower, before: lower.count) else { continue }
+            var rest = String(decoding: original[(found + target.count)...], as: UTF8.self)
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
-            if let stop = rest.range(of: #"[.!?](\s|$)(?![^$]*\$)"#, options: .regularExpression) {
-                rest = String(rest[..<stop.lowerBound])
-            }
-            rest = rest.trimmingCharacters(in: .whitespaces)
+            rest = firstSentence(rest).trimmed()
             if rest.hasPrefix(":") { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
             if let span = lastMathSpan(rest) {
                 // "The largest $n$ is 34": a number after the last span is the answer.
-                if let tail = rest.range(of: "$", options: .backwards), let number = lastNumber(String(rest[tail.upperBound...])) {
+                if let dollar = rest.lastIndex(of: "$"), let number = lastNumber(String(rest[rest.index(after: dollar)...])) {
                     return [number]
                 }
                 return [span]
             }
-            rest = stripTrailingPunctuation(rest.trimmingCharacters(in: .whitespaces))
+            rest = stripTrailingPunctuation(rest.trimmed())
             if !rest.isEmpty { return [rest] }
         }
         return []
     }
 
+    /// Text up to the first sentence end (`.`, `!` or `?` then a space or the end) outside `$…$`.
+    private static func firstSentence(_ text: String) -> String {
+        var inMath = false
+        var previous: Character? = nil
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "$", previous != "\\" { inMath.toggle() }
+            if !inMath, character == "." || character == "!" || character == "?" {
+                let next = text.index(after: index)
+                if next == text.endIndex || text[next].isWhitespace { return String(text[..<index]) }
+            }
+            previous = character
+            index = text.index(after: index)
+        }
+        return text
+    }
+
     /// The last `$…$`, `$$…$$`, `\(…\)` or `\[…\]` span.
     static func lastMathSpan(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
         let pairs = [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")]
-        var best: (position: String.Index, content: String)? = nil
+        var best: (end: Int, content: String)? = nil
         for (open, close) in pairs {
-            var searchEnd = text.endIndex
-            while let closing = text.range(of: close, options: .backwards, range: text.startIndex..<searchEnd) {
-                guard let opening = text.range(of: open, options: .backwards, range: text.startIndex..<closing.lowerBound)
-                else { break }
-                if open == "$", (closing.lowerBound > text.startIndex && text[text.index(before: closing.lowerBound)] == "\\") {
-                    searchEnd = closing.lowerBound
+            let openBytes = Array(open.utf8)
+            let closeBytes = Array(close.utf8)
+            var limit = bytes.count
+            while let closing = lastIndex(of: closeBytes, in: bytes, before: limit) {
+                if open == "$", closing > 0, bytes[closing - 1] == UInt8(ascii: "\\") {
+                    limit = closing
                     continue
                 }
-                let content = String(text[opening.upperBound..<closing.lowerBound]).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !content.isEmpty {
-                    if best == nil || closing.upperBound > best!.position { best = (closing.upperBound, content) }
-                }
+                guard let opening = lastIndex(of: openBytes, in: bytes, before: closing) else { break }
+                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmed()
+                let end = closing + closeBytes.count
+                if !content.isEmpty, best == nil || end > best!.end { best = (end, content) }
                 break
             }
         }
@@ -182,7 +216,7 @@ enum AnswerExtractor {
     static func mathSpans(_ text: String) -> [String] {
         let parts = text.components(separatedBy: "$")
         guard parts.count >= 3 else { return [] }
-        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmingCharacters(in: .whitespaces) }
+        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmed() }
             .filter { !$0.isEmpty }
     }
 
@@ -191,7 +225,7 @@ enum AnswerExtractor {
         let parts = text.components(separatedBy: "$")
         guard parts.count >= 3 else { return false }
         return stride(from: 2, to: parts.count - 1, by: 2).allSatisfy { index in
-            let gap = parts[index].lowercased().trimmingCharacters(in: .whitespaces)
+            let gap = parts[index].lowercased().trimmed()
             return ["", ",", "and", "or", ", and", ", or"].contains(gap)
         }
     }
@@ -228,17 +262,17 @@ enum AnswerExtractor {
     }
 
     static func stripMathDelimiters(_ text: String) -> String {
-        var value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        var value = text.trimmed()
         for (open, close) in [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")] where value.hasPrefix(open) && value.hasSuffix(close) && value.count >= open.count + close.count {
             value = String(value.dropFirst(open.count).dropLast(close.count))
             break
         }
-        return value.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value.trimmed()
     }
 
     static func stripTrailingPunctuation(_ text: String) -> String {
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == "!" || last == ":" { value.removeLast() }
-        return value.trimmingCharacters(in: .whitespaces)
+        return value.trimmed()
     }
 }

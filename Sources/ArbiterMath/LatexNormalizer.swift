@@ -8,7 +8,7 @@ import Foundation
 enum LatexNormalizer {
     /// Whether the answer, once normalised, is plain words (a text answer) rather than math.
     static func textAnswer(_ text: String) -> String? {
-        var value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        var value = text.trimmed()
         value = unwrapText(value)
         let bare = Patterns.replace(Patterns.command, in: value, with: " ")
         let letters = bare.filter(\.isLetter).count
@@ -27,7 +27,7 @@ enum LatexNormalizer {
         for command in ["\\text", "\\textbf", "\\mathrm", "\\mbox", "\\textit", "\\mathbf"] where value.hasPrefix(command + "{") && value.hasSuffix("}") {
             value = String(value.dropFirst(command.count + 1).dropLast())
         }
-        value = value.trimmingCharacters(in: .whitespaces)
+        value = value.trimmed()
         if value.count == 3, value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase {
             return String(letter)
         }
@@ -37,7 +37,7 @@ enum LatexNormalizer {
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
         let lower = text.lowercased()
-        return lower.contains("%") || lower.contains("percent") || lower.range(of: #"\dpct|\d\s+pct"#, options: .regularExpression) != nil
+        return lower.contains("%") || lower.contains("percent") || lower.contains("pct")
     }
 
     /// The answer rewritten for the parser; `percent` keeps a percent sign as `%` (divide by 100) instead of
@@ -48,8 +48,7 @@ enum LatexNormalizer {
         text = convertMatrices(text)
         text = unwrapText(text)
         text = resolveApprox(text)
-        text = Patterns.replace(Patterns.relationCommands, in: text, with: "\\\\$1 ")
-        text = text.replacingOccurrences(of: "\\in ", with: "=").replacingOccurrences(of: "\\to ", with: "=")
+        text = Self.commandReplacer.apply(text)
         let lower = text.lowercased()
         if lower.contains("percent") || lower.contains("pct") {
             text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
@@ -61,24 +60,37 @@ enum LatexNormalizer {
         }
         if text.contains("/") { text = mixedNumbers(text) }
         text = decimalComma(text)
-        let replacements: [(String, String)] = [
+        text = (percent ? Self.percentReplacer : Self.plainReplacer).apply(text)
+        text = removeUnits(text)
+        text = joinThousands(text)
+        text = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
+        return text
+    }
+
+    /// Relation and membership commands: `\\in` and `\\to` become `=`, the others gain a space.
+    static let commandReplacer = TextReplacer([
+        ("\\in", "=", wholeCommand: true), ("\\to", "=", wholeCommand: true),
+    ])
+
+    static func spellingRules(percentSign: String) -> [(String, String, wholeCommand: Bool)] {
+        let pairs: [(String, String)] = [
             ("\\left", ""), ("\\right", ""), ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""),
             ("\\big", ""), ("\\Big", ""), ("\\displaystyle", ""), ("\\!", ""), ("\\,", ""), ("\\;", ""),
             ("\\:", ""), ("\\ ", " "), ("\\quad", " "), ("\\qquad", " "), ("~", " "),
             ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
             ("^{\\circ}", ""), ("^\\circ", ""), ("\\circ", ""), ("°", ""), ("\\degree", ""),
-            ("\\%", percent ? "%" : ""), ("%", percent ? "%" : ""), ("\\$", ""), ("$", ""), ("{,}", ""),
+            ("\\%", percentSign), ("%", percentSign), ("\\$", ""), ("$", ""), ("{,}", ""),
             ("\\approx", "="), ("\\textnormal", "\\text"), ("\\tfrac", "\\frac"), ("<=", "\\le "), (">=", "\\ge "),
             ("!=", "\\ne "), ("=<", "\\le "), ("=>", "\\ge "),
             ("−", "-"), ("–", "-"), ("×", "\\times "), ("÷", "/"), ("·", "*"), ("\\infin ", "\\infty "),
             ("\\colon", ":"), ("...", "\\dots "), ("…", "\\dots "),
         ]
-        for (from, to) in replacements { text = text.replacingOccurrences(of: from, with: to) }
-        text = removeUnits(text)
-        text = joinThousands(text)
-        text = AnswerExtractor.stripTrailingPunctuation(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        return text
+        return pairs.map { ($0.0, $0.1, wholeCommand: false) }
     }
+
+    /// The spelling rewrites, with percent signs kept (`%`, divide by 100) or dropped.
+    static let percentReplacer = TextReplacer(spellingRules(percentSign: "%"))
+    static let plainReplacer = TextReplacer(spellingRules(percentSign: ""))
 
     /// `\\left(` written with doubled backslashes (a double-escaped string) becomes `\left(`.
     private static func repairDoubleBackslashes(_ text: String) -> String {
@@ -95,7 +107,7 @@ enum LatexNormalizer {
             var inner = String(value[range])
             inner = inner.replacingOccurrences(of: #"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#, with: "", options: .regularExpression)
             inner = inner.replacingOccurrences(of: #"\\end\{[a-zA-Z]+\}$"#, with: "", options: .regularExpression)
-            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
             let body = rows.map { $0.replacingOccurrences(of: "&", with: ",") }.joined(separator: ";")
             value.replaceSubrange(range, with: "\\matrix{\(body)}")
@@ -128,8 +140,11 @@ enum LatexNormalizer {
 
     /// `1,22` and `0,111` are decimals written with a comma; `1,234` is a thousands separator.
     private static func decimalComma(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let match = trimmed.range(of: #"^-?\d+,\d+$"#, options: .regularExpression), match == trimmed.startIndex..<trimmed.endIndex
+        let trimmed = text.trimmed()
+        let body = trimmed.hasPrefix("-") ? trimmed.dropFirst() : Substring(trimmed)
+        let commas = body.filter { $0 == "," }.count
+        guard commas == 1, body.first?.isNumber == true, body.last?.isNumber == true,
+            body.allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == "," })
         else { return text }
         let parts = trimmed.split(separator: ",")
         let whole = parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "-"))
@@ -169,7 +184,6 @@ enum LatexNormalizer {
 /// Regular expressions of the normaliser, compiled once.
 enum Patterns {
     // `nonisolated(unsafe)`: NSRegularExpression is immutable after creation and safe to match from any thread.
-    nonisolated(unsafe) static let relationCommands = make(#"\\(in|to|le|ge|lt|gt|ne|neq|leq|geq)(?![A-Za-z])"#)
     nonisolated(unsafe) static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
     nonisolated(unsafe) static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)
     nonisolated(unsafe) static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)

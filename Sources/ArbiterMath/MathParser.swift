@@ -33,7 +33,7 @@ struct MathParser {
         var parser = MathParser(tokens: try tokenize(text))
         guard !parser.tokens.isEmpty else { throw Failure(message: "empty") }
         let expression = try parser.parseList()
-        guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected \(parser.tokens[parser.position])") }
+        guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected trailing input") }
         return expression
     }
 
@@ -104,7 +104,7 @@ struct MathParser {
     }
 
     private mutating func expect(_ token: Token) throws(Failure) {
-        guard take(token) else { throw Failure(message: "expected \(token)") }
+        guard take(token) else { throw Failure(message: "missing bracket or separator") }
     }
 
     private mutating func enter() throws(Failure) {
@@ -264,7 +264,7 @@ struct MathParser {
         case .command(let name):
             return try parseCommand(name)
         case .symbol(let character):
-            throw Failure(message: "unexpected '\(character)'")
+            throw Failure(message: "unexpected symbol")
         }
     }
 

@@ -64,7 +64,7 @@ public struct MathVerifier: Verifier {
         }
         guard let extraction else { return .fail("no_answer", details: details) }
         details["strategy"] = .string(extraction.strategy)
-        let answers = extraction.answers.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let answers = extraction.answers.map { $0.trimmed() }
         var answer = answers.last ?? ""
         if answers.contains(where: \.isEmpty) {
             details["extracted"] = .string("")

@@ -1,0 +1,77 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Replaces many literal substrings in one left-to-right pass over UTF-8 bytes (Foundation's
+/// `replacingOccurrences` costs a bridge to NSString per call on Linux).
+struct TextReplacer: Sendable {
+    struct Rule: Sendable {
+        var target: [UInt8]
+        var replacement: [UInt8]
+        /// The match counts only when no ASCII letter follows it (`\in` but not `\infty`).
+        var wholeCommand: Bool
+    }
+
+    private let rules: [[Rule]]
+
+    /// Rules are tried longest first at each position.
+    init(_ pairs: [(String, String, wholeCommand: Bool)]) {
+        var table = [[Rule]](repeating: [], count: 256)
+        for (target, replacement, whole) in pairs where !target.isEmpty {
+            let rule = Rule(target: Array(target.utf8), replacement: Array(replacement.utf8), wholeCommand: whole)
+            table[Int(rule.target[0])].append(rule)
+        }
+        rules = table.map { $0.sorted { $0.target.count > $1.target.count } }
+    }
+
+    func apply(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        var changed = false
+        outer: while index < bytes.count {
+            let candidates = rules[Int(bytes[index])]
+            if !candidates.isEmpty {
+                for rule in candidates where Self.matches(rule, bytes, at: index) {
+                    output.append(contentsOf: rule.replacement)
+                    index += rule.target.count
+                    changed = true
+                    continue outer
+                }
+            }
+            output.append(bytes[index])
+            index += 1
+        }
+        return changed ? String(decoding: output, as: UTF8.self) : text
+    }
+
+    private static func matches(_ rule: Rule, _ bytes: [UInt8], at index: Int) -> Bool {
+        let end = index + rule.target.count
+        guard end <= bytes.count else { return false }
+        for offset in 1..<rule.target.count where bytes[index + offset] != rule.target[offset] { return false }
+        if rule.wholeCommand, end < bytes.count {
+            let next = bytes[end] | 0x20
+            if next >= UInt8(ascii: "a"), next <= UInt8(ascii: "z") { return false }
+        }
+        return true
+    }
+}
+
+extension String {
+    /// The text without whitespace and newlines at either end (native, without Foundation's bridging).
+    func trimmed() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}
+
+extension Substring {
+    /// The text without whitespace and newlines at either end.
+    func trimmed() -> String {
+        String(self).trimmed()
+    }
+}
