@@ -14,10 +14,10 @@ enum LatexNormalizer {
         let letters = bare.filter(\.isLetter).count
         let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
         let known = Set(MathParser.functions).union(["pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text", "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor", "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname", "displaystyle", "quad"])
-        guard letters >= 2, words.contains(where: { !known.contains($0.lowercased()) }), !value.contains("\\frac") else {
+        guard letters >= 2, words.contains(where: { !known.contains($0.lowercased()) }), !value.has("\\frac") else {
             return nil
         }
-        return value.lowercased().replacingOccurrences(of: "\\", with: "").split(whereSeparator: \.isWhitespace)
+        return String(value.lowercased().filter { $0 != "\\" }).split(whereSeparator: \.isWhitespace)
             .joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
     }
 
@@ -37,7 +37,7 @@ enum LatexNormalizer {
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
         let lower = text.lowercased()
-        return lower.contains("%") || lower.contains("percent") || lower.contains("pct")
+        return lower.has("%") || lower.has("percent") || lower.has("pct")
     }
 
     /// The answer rewritten for the parser; `percent` keeps a percent sign as `%` (divide by 100) instead of
@@ -50,15 +50,15 @@ enum LatexNormalizer {
         text = resolveApprox(text)
         text = Self.commandReplacer.apply(text)
         let lower = text.lowercased()
-        if lower.contains("percent") || lower.contains("pct") {
+        if lower.has("percent") || lower.has("pct") {
             text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
         }
-        if lower.contains("and") || lower.contains("or") {
+        if lower.has("and") || lower.has("or") {
             text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenValues, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
         }
-        if text.contains("/") { text = mixedNumbers(text) }
+        if text.has("/") { text = mixedNumbers(text) }
         text = decimalComma(text)
         text = (percent ? Self.percentReplacer : Self.plainReplacer).apply(text)
         text = removeUnits(text)
@@ -94,13 +94,13 @@ enum LatexNormalizer {
 
     /// `\\left(` written with doubled backslashes (a double-escaped string) becomes `\left(`.
     private static func repairDoubleBackslashes(_ text: String) -> String {
-        guard text.contains("\\\\") else { return text }
+        guard text.has("\\\\") else { return text }
         return text.replacingOccurrences(of: #"\\\\(?=[A-Za-z{}])"#, with: "\\\\", options: .regularExpression)
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
     private static func convertMatrices(_ text: String) -> String {
-        guard text.contains("\\begin{") else { return text }
+        guard text.has("\\begin{") else { return text }
         var value = text
         let pattern = #"\\begin\{(pmatrix|bmatrix|Bmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#
         while let range = value.range(of: pattern, options: .regularExpression) {
@@ -119,7 +119,7 @@ enum LatexNormalizer {
 
     /// `x = 1/3 \approx 0.33` keeps the exact part; `x \approx 11` keeps the approximation.
     private static func resolveApprox(_ text: String) -> String {
-        guard let range = text.range(of: "\\approx") else { return text }
+        guard text.has("\\approx"), let range = text.range(of: "\\approx") else { return text }
         let before = text[..<range.lowerBound]
         return before.contains("=") ? String(before) : String(before) + "=" + String(text[range.upperBound...])
     }
@@ -154,6 +154,9 @@ enum LatexNormalizer {
 
     /// Drops `\text{…}`, `\mathrm{…}` and `\mbox{…}` blocks of words (units such as `cm` or `dollars`).
     private static func removeUnits(_ text: String) -> String {
+        guard text.has("\\text") || text.has("\\mathrm") || text.has("\\mbox") || text.has("\\operatorname") else {
+            return text
+        }
         var value = text
         for command in ["\\text", "\\textbf", "\\mathrm", "\\mbox", "\\textit", "\\operatorname"] {
             while let range = value.range(of: command + "{") {
@@ -168,7 +171,7 @@ enum LatexNormalizer {
 
     /// `1,000,000` and `1 000` become `1000000` and `1000` when every group has three digits.
     private static func joinThousands(_ text: String) -> String {
-        guard text.contains(",") || text.contains(" ") else { return text }
+        guard text.has(",") || text.has(" ") else { return text }
         let whole = NSRange(text.startIndex..., in: text)
         var result = text
         for match in Patterns.thousands.matches(in: text, range: whole).reversed() {

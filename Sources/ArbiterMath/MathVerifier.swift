@@ -84,7 +84,7 @@ public struct MathVerifier: Verifier {
         let referenceNormalized = LatexNormalizer.normalize(referenceAnswer)
         details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
         details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
-        if responseNormalized.replacingOccurrences(of: " ", with: "") == referenceNormalized.replacingOccurrences(of: " ", with: ""),
+        if responseNormalized.filter({ $0 != " " }) == referenceNormalized.filter({ $0 != " " }),
             !responseNormalized.isEmpty
         {
             details["method"] = "string"
@@ -112,7 +112,7 @@ public struct MathVerifier: Verifier {
         let boxes = AnswerExtractor.boxedContents(text)
         if boxes.count > 1 { return boxes.joined(separator: ",") }
         if let boxed = boxes.last { return boxed }
-        if text.contains("$") || text.contains("\\("), let span = AnswerExtractor.lastMathSpan(text) {
+        if text.has("$") || text.has("\\("), let span = AnswerExtractor.lastMathSpan(text) {
             let spans = AnswerExtractor.mathSpans(text)
             if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
             return span

@@ -69,6 +69,26 @@ extension String {
     }
 }
 
+extension StringProtocol {
+    /// Whether `needle` occurs, searched natively on UTF-8 bytes.
+    func has(_ needle: String) -> Bool {
+        let target = Array(needle.utf8)
+        guard let first = target.first else { return true }
+        let bytes = Array(utf8)
+        guard bytes.count >= target.count else { return false }
+        var index = 0
+        while index + target.count <= bytes.count {
+            if bytes[index] == first {
+                var offset = 1
+                while offset < target.count, bytes[index + offset] == target[offset] { offset += 1 }
+                if offset == target.count { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+}
+
 extension Substring {
     /// The text without whitespace and newlines at either end.
     func trimmed() -> String {
