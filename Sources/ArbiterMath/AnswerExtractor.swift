@@ -120,7 +120,7 @@ enum AnswerExtractor {
             var rest = String(decoding: original[(found + target.count)...], as: UTF8.self)
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
             rest = firstSentence(rest).trimmed()
-            if rest.hasPrefix(":") { rest.removeFirst() }
+            while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
             if let span = lastMathSpan(rest) {
@@ -272,7 +272,7 @@ enum AnswerExtractor {
 
     static func stripTrailingPunctuation(_ text: String) -> String {
         var value = text
-        while let last = value.last, last == "." || last == "," || last == ";" || last == "!" || last == ":" { value.removeLast() }
+        while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }
         return value.trimmed()
     }
 }

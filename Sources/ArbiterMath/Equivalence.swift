@@ -55,6 +55,10 @@ struct Equivalence {
         case (.bracketed, _), (_, .bracketed), (.union, _), (_, .union), (.text, _), (_, .text):
             return .different(method: "structure")
         default:
+            // "50%" against 50: a percentage may be read as the number itself or as a fraction of 100.
+            if a.hasPercent {
+                if case .equal(let method) = scalar(a.droppingPercent, b) { return .equal(method: method) }
+            }
             return scalar(a, b)
         }
     }
@@ -168,7 +172,8 @@ struct Equivalence {
                 return .different(method: "numeric")
             }
             guard x.isFinite, y.isFinite else { continue }
-            guard close(x.re, y.re, tolerance: tolerance), close(x.im, y.im, tolerance: tolerance, scale: max(x.magnitude, y.magnitude)) else {
+            guard close(x.re, y.re, tolerance: tolerance), close(x.im, y.im, tolerance: tolerance, scale: max(x.magnitude, y.magnitude))
+            else {
                 return .different(method: "numeric")
             }
             agreeing += 1
@@ -230,7 +235,7 @@ struct Equivalence {
     private func close(_ x: Double, _ y: Double, tolerance: Double, scale: Double? = nil) -> Bool {
         if x == y { return true }
         let size = scale ?? max(abs(x), abs(y))
-        return abs(x - y) <= tolerance * max(size, 1e-300) || (size < 1e-300)
+        return abs(x - y) <= tolerance * max(size, 1e-6)
     }
 }
 
@@ -268,6 +273,27 @@ extension MathExpr {
         case .reciprocal(let inner): return inner.isLabel
         case .bracketed, .function("abs", _), .product: return isLabel
         default: return false
+        }
+    }
+
+    /// Whether it has a percent sign.
+    var hasPercent: Bool {
+        if case .function("percent", _) = self { return true }
+        switch self {
+        case .sum(let items), .product(let items): return items.contains(where: \.hasPercent)
+        case .negate(let inner): return inner.hasPercent
+        default: return false
+        }
+    }
+
+    /// The same with every percent sign removed.
+    var droppingPercent: MathExpr {
+        switch self {
+        case .function("percent", let arguments): return arguments[0]
+        case .sum(let items): return .sum(items.map(\.droppingPercent))
+        case .product(let items): return .product(items.map(\.droppingPercent))
+        case .negate(let inner): return .negate(inner.droppingPercent)
+        default: return self
         }
     }
 

@@ -123,6 +123,8 @@ struct Evaluator {
             return Rational(result)
         case .function("abs", let arguments):
             return exact(arguments[0]).map { $0.isNegative ? -$0 : $0 }
+        case .function("percent", let arguments):
+            return exact(arguments[0]).map { $0 * Rational(1, 100) }
         case .function("floor", let arguments), .function("ceil", let arguments):
             guard let value = exact(arguments[0]) else { return nil }
             let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)
@@ -222,6 +224,7 @@ struct Evaluator {
             let base = values[1].log
             return x.log * base.reciprocal
         case "exp": return x.exp
+        case "percent": return x * Complex(0.01)
         case "abs": return Complex(x.magnitude)
         case "floor": return real.map { Complex(Foundation.floor($0)) }
         case "ceil": return real.map { Complex(Foundation.ceil($0)) }

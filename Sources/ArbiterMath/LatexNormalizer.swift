@@ -8,13 +8,18 @@ import Foundation
 enum LatexNormalizer {
     /// Whether the answer, once normalised, is plain words (a text answer) rather than math.
     static func textAnswer(_ text: String) -> String? {
-        var value = text.trimmed()
+        var value = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
         value = unwrapText(value)
         let bare = Patterns.replace(Patterns.command, in: value, with: " ")
         let letters = bare.filter(\.isLetter).count
         let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
         let known = Set(MathParser.functions).union(["pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text", "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor", "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname", "displaystyle", "quad"])
-        guard letters >= 2, words.contains(where: { !known.contains($0.lowercased()) }), !value.has("\\frac") else {
+        let wordy = words.contains { word in
+            let lower = word.lowercased()
+            guard !known.contains(lower) else { return false }
+            return word.count >= 4 || lower.contains(where: { "aeiou".contains($0) })
+        }
+        guard letters >= 2, wordy, !value.has("\\frac") else {
             return nil
         }
         return String(value.lowercased().filter { $0 != "\\" }).split(whereSeparator: \.isWhitespace)
@@ -78,12 +83,14 @@ enum LatexNormalizer {
             ("\\big", ""), ("\\Big", ""), ("\\displaystyle", ""), ("\\!", ""), ("\\,", ""), ("\\;", ""),
             ("\\:", ""), ("\\ ", " "), ("\\quad", " "), ("\\qquad", " "), ("~", " "),
             ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
-            ("^{\\circ}", ""), ("^\\circ", ""), ("\\circ", ""), ("°", ""), ("\\degree", ""),
+            ("^{\\circ}", "\\degree "), ("^\\circ", "\\degree "), ("\\circ", "\\degree "), ("°", "\\degree "),
             ("\\%", percentSign), ("%", percentSign), ("\\$", ""), ("$", ""), ("{,}", ""),
             ("\\approx", "="), ("\\textnormal", "\\text"), ("\\tfrac", "\\frac"), ("<=", "\\le "), (">=", "\\ge "),
             ("!=", "\\ne "), ("=<", "\\le "), ("=>", "\\ge "),
             ("−", "-"), ("–", "-"), ("×", "\\times "), ("÷", "/"), ("·", "*"), ("\\infin ", "\\infty "),
-            ("\\colon", ":"), ("...", "\\dots "), ("…", "\\dots "),
+            ("\\colon", ":"), ("...", "\\dots "), ("…", "\\dots "), ("**", ""), ("\\lvert", "|"), ("\\rvert", "|"),
+            ("\\vert", "|"), ("\\mid", "|"), ("π", "\\pi "), ("∞", "\\infty "),
+            ("\\mathbb{R}", "(-\\infty,\\infty)"), ("\\R ", "(-\\infty,\\infty)"),
         ]
         return pairs.map { ($0.0, $0.1, wholeCommand: false) }
     }
@@ -148,7 +155,7 @@ enum LatexNormalizer {
         else { return text }
         let parts = trimmed.split(separator: ",")
         let whole = parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-        if parts[1].count == 3, whole.count <= 3, whole != "0" { return text }
+        guard whole == "0" || parts[1].count == 2 else { return text }
         return parts[0] + "." + parts[1]
     }
 
@@ -162,8 +169,18 @@ enum LatexNormalizer {
             while let range = value.range(of: command + "{") {
                 guard let close = value[range.upperBound...].firstIndex(of: "}") else { break }
                 let inner = value[range.upperBound..<close]
-                let keep = inner.count == 1 || !inner.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." })
-                value.replaceSubrange(range.lowerBound...close, with: keep ? " \(inner) " : " ")
+                let words = inner.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." })
+                // `\mathrm{e}` is the constant; `\text{m}` is a unit.
+                let keep = !words || (inner.trimmed().count == 1 && command != "\\text" && command != "\\mbox")
+                var end = value.index(after: close)
+                if !keep {
+                    // A unit's power goes with it: `12\text{ cm}^2` is 12.
+                    for power in ["^{2}", "^{3}", "^2", "^3"] where value[end...].hasPrefix(power) {
+                        end = value.index(end, offsetBy: power.count)
+                        break
+                    }
+                }
+                value.replaceSubrange(range.lowerBound..<end, with: keep ? " \(inner) " : " ")
             }
         }
         return value

@@ -26,6 +26,8 @@ struct MathParser {
     private var tokens: [Token]
     private var position = 0
     private var depth = 0
+    /// Inside the argument of a trigonometric function, `30^\circ` means 30π/180; elsewhere it is just 30.
+    private var trigonometric = 0
 
     /// Parses a whole answer.
     static func parse(_ text: String) throws(Failure) -> MathExpr {
@@ -221,7 +223,10 @@ struct MathParser {
     private mutating func parsePostfix() throws(Failure) -> MathExpr {
         var value = try parsePrimary()
         while take(.symbol("!")) { value = .function("factorial", [value]) }
-        if take(.symbol("%")) { value = .product([value, .number(Rational(1, 100), decimal: false)]) }
+        if take(.command("degree")), trigonometric > 0 {
+            value = .product([value, .constant(.pi), .reciprocal(.number(Rational(180), decimal: false))])
+        }
+        if take(.symbol("%")) { value = .function("percent", [value]) }
         return value
     }
 
@@ -286,7 +291,7 @@ struct MathParser {
 
     private mutating func parseWord(_ word: String) throws(Failure) -> MathExpr {
         let lower = word.lowercased()
-        if lower == "pi" { return .constant(.pi) }
+        if lower == "pi" || word == "π" { return .constant(.pi) }
         if lower == "infinity" || lower == "inf" || lower == "oo" { return .constant(.infinity) }
         if Self.functions.contains(lower) { return try parseFunction(lower) }
         if word.count == 1 {
@@ -294,10 +299,10 @@ struct MathParser {
             if word == "e" { return .constant(.e) }
             return try subscripted(word)
         }
-        // Several letters in a row are a product of variables (`xy`), as in LaTeX.
-        return .product(word.map { letter -> MathExpr in
-            letter == "i" ? .constant(.i) : letter == "e" ? .constant(.e) : .variable(String(letter))
-        })
+        // Several letters in a row are a product of variables (`xy`), as in LaTeX: read the first letter and put the
+        // rest back, so that `ab^2` is a·b².
+        tokens.insert(.word(String(word.dropFirst())), at: position)
+        return try parseWord(String(word.prefix(1)))
     }
 
     private mutating func subscripted(_ name: String) throws(Failure) -> MathExpr {
@@ -378,6 +383,8 @@ struct MathParser {
             let inner = try parseGroupArgument()
             return inner
         case "e": return .constant(.e)
+        case "degree":
+            throw Failure(message: "a degree sign needs a number")
         case "dots", "ldots", "cdots":
             throw Failure(message: "an open-ended sequence is not a finite answer")
         case "emptyset", "varnothing", "empty": return .set([])
@@ -424,11 +431,17 @@ struct MathParser {
             if take(.symbol("^")) { power = try parseExponent() }
             if take(.symbol("_")) { base = try parseGroupArgument() }
         }
-        let argument: MathExpr
+        let trig: Set<String> = ["sin", "cos", "tan", "cot", "sec", "csc"]
+        if trig.contains(name) { trigonometric += 1 }
+        defer { if trig.contains(name) { trigonometric -= 1 } }
+        var argument: MathExpr
         if next == .symbol("(") || next == .symbol("{") {
             argument = try parsePrimary()
         } else {
-            argument = try parsePower()
+            // `\sin 2x` is sin(2x): a coefficient and the variables written right after it belong to the argument.
+            var factors = [try parsePower()]
+            while case .word? = next { factors.append(try parsePower()) }
+            argument = factors.count == 1 ? factors[0] : .product(factors)
         }
         var value: MathExpr
         switch name {

@@ -19,8 +19,8 @@ public struct MathVerifier: Verifier {
                 "extract", .stringList, default: .array(AnswerExtractor.strategies.map(JSONValue.string)),
                 "Answer extraction strategies in order: answer_tags, boxed, final_answer, math_span, last_number, whole."),
             OptionSpec(
-                "decimal_tolerance", .number(0...0.1), default: .double(1e-6),
-                "Relative tolerance when either side is written as a decimal (exact values compare exactly)."),
+                "decimal_tolerance", .number(0...0.1), default: .double(1e-9),
+                "Relative tolerance when either side is written as a decimal (exact values compare exactly; a decimal with 3+ places that is the reference correctly rounded is accepted)."),
         ]
 
         public init(options: OptionValues) throws {
@@ -58,8 +58,11 @@ public struct MathVerifier: Verifier {
         let referenceIsCollection = Equivalence.elements(of: reference) != nil
         let percent = !LatexNormalizer.hasPercent(referenceAnswer)
         var details: JSONObject = ["reference": .string(referenceAnswer)]
+        var referenceIsText = false
+        if case .text = reference { referenceIsText = true }
         let extraction = AnswerExtractor.extract(from: sample.response, strategies: configuration.strategies) { whole in
-            if case .text = Self.parseAnswer(whole, percent: percent) ?? .text("") { return false }
+            guard let parsed = Self.parseAnswer(whole, percent: percent) else { return false }
+            if case .text = parsed { return referenceIsText }
             return true
         }
         guard let extraction else { return .fail("no_answer", details: details) }
@@ -76,7 +79,7 @@ public struct MathVerifier: Verifier {
                 details["extracted"] = .array(answers.map { .string(String($0.prefix(200))) })
                 return .fail("multiple_answers", details: details)
             }
-            answer = answers.joined(separator: ",")
+            answer = answers.joined(separator: ", ")
         }
         details["extracted"] = .string(String(answer.prefix(1000)))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: details) }
@@ -90,7 +93,14 @@ public struct MathVerifier: Verifier {
             details["method"] = "string"
             return .pass("equivalent", details: details)
         }
-        guard let response = Self.parseAnswer(answer, percent: percent) else { return .fail("unparseable", details: details) }
+        guard answer.utf8.count <= MathBudget.maxAnswerLength else { return .fail("budget", details: details) }
+        var parsed = Self.parse(answer, percent: percent)
+        if case .text? = parsed.expression, !referenceIsText, let number = Self.leadingNumber(answer) {
+            parsed = Self.parse(number, percent: percent)  // "9 apples"
+        }
+        guard let response = parsed.expression else {
+            return .fail(parsed.overBudget ? "budget" : "unparseable", details: details)
+        }
         if Equivalence.elements(of: response) != nil, !referenceIsCollection {
             return .fail("multiple_answers", details: details)
         }
@@ -122,14 +132,30 @@ public struct MathVerifier: Verifier {
 
     /// A text answer, or the parsed math; `nil` when it is neither.
     static func parseAnswer(_ text: String, percent: Bool) -> MathExpr? {
-        if let words = LatexNormalizer.textAnswer(text) { return .text(words) }
+        parse(text, percent: percent).expression
+    }
+
+    /// The parsed answer, or whether parsing stopped at a budget (too long or too deeply nested).
+    static func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
+        guard text.utf8.count <= MathBudget.maxAnswerLength else { return (nil, true) }
+        if let words = LatexNormalizer.textAnswer(text) { return (.text(words), false) }
         let normalized = LatexNormalizer.normalize(text, percent: percent)
-        guard !normalized.isEmpty else { return nil }
+        guard !normalized.isEmpty else { return (nil, false) }
         do {
-            return try MathParser.parse(normalized)
+            return (try MathParser.parse(normalized), false)
         } catch {
-            return nil
+            return (nil, error.budget)
         }
+    }
+
+    /// The number an answer such as "9 apples" or "12 square units" starts with.
+    static func leadingNumber(_ answer: String) -> String? {
+        let trimmed = answer.trimmed()
+        let number = trimmed.prefix { $0.isNumber || $0 == "." || $0 == "-" || $0 == "/" || $0 == "," }
+        guard !number.isEmpty, number.contains(where: \.isNumber) else { return nil }
+        let rest = trimmed.dropFirst(number.count)
+        guard rest.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." }) else { return nil }
+        return String(number)
     }
 
     /// "either 3 or 4" (other "or"s become list commas and are judged as several answers).
