@@ -9,15 +9,16 @@ enum LatexNormalizer {
     /// Whether the answer, once normalised, is plain words (a text answer) rather than math.
     static func textAnswer(_ text: String) -> String? {
         var value = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
-        value = unwrapText(value)
+        value = unwrapText(convertMatrices(repairDoubleBackslashes(value)))
         let bare = Patterns.replace(Patterns.command, in: value, with: " ")
         let letters = bare.filter(\.isLetter).count
         let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
         let known = Set(MathParser.functions).union(["pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text", "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor", "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname", "displaystyle", "quad"])
+        let mathy = bare.contains { $0.isNumber || "^+=*/()[]{}_<>|".contains($0) }
         let wordy = words.contains { word in
             let lower = word.lowercased()
             guard !known.contains(lower) else { return false }
-            return word.count >= 4 || lower.contains(where: { "aeiou".contains($0) })
+            return word.count >= 4 || (!mathy && lower.contains(where: { "aeiou".contains($0) }))
         }
         guard letters >= 2, wordy, !value.has("\\frac") else {
             return nil
