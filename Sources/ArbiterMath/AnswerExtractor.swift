@@ -258,6 +258,12 @@ enum AnswerExtractor {
         var start = index + 1
         while start < end, !(characters[start].isNumber) { start += 1 }
         if index >= 0, characters[index] == "-" { start = index }
+        // "11 6/6": a whole number before a fraction belongs to it (a mixed number, valid or not).
+        if characters[start..<end].contains("/"), index >= 1, characters[index] == " ", characters[index - 1].isNumber {
+            var wholeStart = index - 1
+            while wholeStart > 0, characters[wholeStart - 1].isNumber { wholeStart -= 1 }
+            start = wholeStart
+        }
         return String(characters[start..<end])
     }
 
@@ -271,6 +277,7 @@ enum AnswerExtractor {
     }
 
     static func stripTrailingPunctuation(_ text: String) -> String {
+        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmed() }  // an open-ended list keeps its dots
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }
         return value.trimmed()

@@ -240,7 +240,7 @@ struct MathParser {
         position += 1
         switch token {
         case .number(let literal):
-            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "bad number") }
+            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
             let number = MathExpr.number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
             if next == .symbol("_") {
                 // A numeral in another base, such as 204_5: compared as written.

@@ -120,7 +120,7 @@ public struct MathVerifier: Verifier {
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
     static func referenceAnswer(_ text: String) -> String {
         let boxes = AnswerExtractor.boxedContents(text)
-        if boxes.count > 1 { return boxes.joined(separator: ",") }
+        if boxes.count > 1, AnswerExtractor.boxesSeparatedByConnectives(text) { return boxes.joined(separator: ", ") }
         if let boxed = boxes.last { return boxed }
         if text.has("$") || text.has("\\("), let span = AnswerExtractor.lastMathSpan(text) {
             let spans = AnswerExtractor.mathSpans(text)
