@@ -132,8 +132,12 @@ struct Equivalence {
     private mutating func relations(_ left: [MathExpr], _ leftOps: [String], _ right: [MathExpr], _ rightOps: [String])
         -> Outcome
     {
-        if let x = Self.assignedValue(left, leftOps), let y = Self.assignedValue(right, rightOps) { return structural(x, y) }
-        if let x = Self.interval(left, leftOps), let y = Self.interval(right, rightOps) { return structural(x, y) }
+        // What each side states: a value (`x = 3`, `x \in [1, 2]`) or an interval (`1 \le x \le 2`).
+        if let x = Self.assignedValue(left, leftOps) ?? Self.interval(left, leftOps),
+            let y = Self.assignedValue(right, rightOps) ?? Self.interval(right, rightOps)
+        {
+            return structural(x, y)
+        }
         guard leftOps == ["="], rightOps == ["="] else {
             guard leftOps == rightOps, left.count == right.count else { return .different(method: "structure") }
             return elementwise(left, right)

@@ -10,7 +10,10 @@ enum LatexNormalizer {
     static func textAnswer(_ text: String) -> String? {
         var value = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
         value = unwrapText(convertMatrices(repairDoubleBackslashes(value)))
-        let bare = Patterns.replace(Patterns.command, in: value, with: " ")
+        var bare = Patterns.replace(Patterns.command, in: value, with: " ")
+        if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
+            bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
+        }
         let letters = bare.filter(\.isLetter).count
         let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
         let known = Set(MathParser.functions).union(["pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text", "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor", "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname", "displaystyle", "quad"])
@@ -63,6 +66,7 @@ enum LatexNormalizer {
             text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenValues, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+            text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
         }
         if text.has("/") { text = mixedNumbers(text) }
         text = decimalComma(text)
@@ -80,7 +84,7 @@ enum LatexNormalizer {
 
     static func spellingRules(percentSign: String) -> [(String, String, wholeCommand: Bool)] {
         let pairs: [(String, String)] = [
-            ("\\left", ""), ("\\right", ""), ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""),
+            (",\\! ", ","), (",\\!", ","), ("\\left", ""), ("\\right", ""), ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""),
             ("\\big", ""), ("\\Big", ""), ("\\displaystyle", ""), ("\\!", ""), ("\\,", ""), ("\\;", ""),
             ("\\:", ""), ("\\ ", " "), ("\\quad", " "), ("\\qquad", " "), ("~", " "),
             ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
@@ -210,6 +214,7 @@ enum Patterns {
     nonisolated(unsafe) static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
     nonisolated(unsafe) static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
     nonisolated(unsafe) static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
+    nonisolated(unsafe) static let doubleComma = make(#",(\s*,)+"#)
     nonisolated(unsafe) static let command = make(#"\\[A-Za-z]+"#)
     nonisolated(unsafe) static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
 

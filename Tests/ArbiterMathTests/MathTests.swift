@@ -102,7 +102,7 @@ struct MathVerifyConformanceTests {
             if passed == expected { agree += 1 } else if passed { falseRewards.append(row["id"]?.stringValue ?? "?") }
         }
         #expect(total == 346)
-        #expect(agree >= 290, "agreement \(agree)/\(total)")
+        #expect(agree >= 296, "agreement \(agree)/\(total)")
         // Rows where Arbiter rewards and Math-Verify does not, each argued in the README.
         #expect(Set(falseRewards).isSubset(of: MathVerifyConformanceTests.acceptedDisagreements), "\(falseRewards)")
     }
@@ -119,6 +119,10 @@ struct MathVerifyConformanceTests {
         "idx.test_mixed_number_extraction.test_mixed_number_percentage_applies_to_complete_value.015",
         "idx.test_mixed_number_extraction.test_mixed_number_percentage_applies_to_complete_value.007",
         "idx.test_mixed_number_extraction.test_mixed_number_percentage_applies_to_complete_value.011",
+        "idx.test_mixed_number_extraction.test_mixed_number_percentage_applies_to_complete_value.005",
+        "idx.test_mixed_number_extraction.test_mixed_number_percentage_applies_to_complete_value.009",
+        // `-2 \le x \le 7` states x ∈ [-2, 7]; Math-Verify accepts the same pair the other way round.
+        "test_all.test_set_rel_assymetry.003",
     ]
 }
 
