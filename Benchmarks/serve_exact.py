@@ -10,14 +10,14 @@ times; the best wall-clock time of each is reported with the ratio.
 
     python3 Benchmarks/serve_exact.py [--binary .build/release/arbiter] [--requests 200000] [--repeat 3]
 """
-import argparse
 import json
 import os
 import random
 import subprocess
 import sys
 import tempfile
-import time
+
+from benchlib import arguments, commands, run
 
 BASELINE = r'''
 import json, sys
@@ -42,13 +42,6 @@ def make_requests(path, count, seed=7):
                                   "reference": reference}) + "\n")
 
 
-def timed(command, input_path):
-    with open(input_path, "rb") as source, open(os.devnull, "wb") as sink:
-        started = time.perf_counter()
-        subprocess.run(command, stdin=source, stdout=sink, check=True)
-        return time.perf_counter() - started
-
-
 def count_answers(command, input_path):
     with open(input_path, "rb") as source:
         result = subprocess.run(command, stdin=source, stdout=subprocess.PIPE, check=True)
@@ -56,28 +49,19 @@ def count_answers(command, input_path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", default=".build/release/arbiter")
-    parser.add_argument("--requests", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count())
-    args = parser.parse_args()
+    args = arguments(__doc__, 200_000)
 
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "requests.jsonl")
         make_requests(path, args.requests)
-        baseline_path = os.path.join(scratch, "baseline.py")
-        with open(baseline_path, "w") as script:
-            script.write(BASELINE)
-        python = [sys.executable, baseline_path]
-        arbiter = [args.binary, "serve", "--jobs", str(args.jobs), "--log-level", "error"]
+        python, arbiter = commands(scratch, BASELINE, args)
         answered = count_answers(arbiter, path)
         if answered != args.requests:
             sys.exit(f"arbiter answered {answered} of {args.requests} requests")
         best = {"python": float("inf"), "arbiter": float("inf")}
         for _ in range(args.repeat):
-            best["python"] = min(best["python"], timed(python, path))
-            best["arbiter"] = min(best["arbiter"], timed(arbiter, path))
+            best["python"] = min(best["python"], run(python, path))
+            best["arbiter"] = min(best["arbiter"], run(arbiter, path))
         size = os.path.getsize(path)
         print(f"requests: {args.requests} exact requests, {size / args.requests:.0f} bytes each on average")
         for name in ("python", "arbiter"):

@@ -13,14 +13,13 @@ content, re.DOTALL | re.MULTILINE), inside the simplest JSON-lines loop (json.lo
 
     python3 Benchmarks/serve_think_format.py [--binary .build/release/arbiter] [--requests 100000]
 """
-import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
+
+from benchlib import arguments, commands, run
 
 BASELINE = r'''
 import json, re, sys
@@ -66,33 +65,17 @@ def make_requests(path, count, seed=11):
                                   "response": completion(rng, rng.choice(kinds))}) + "\n")
 
 
-def run(command, input_path, output_path=os.devnull):
-    with open(input_path, "rb") as source, open(output_path, "wb") as sink:
-        started = time.perf_counter()
-        subprocess.run(command, stdin=source, stdout=sink, check=True)
-        return time.perf_counter() - started
-
-
 def passes(path):
     with open(path) as lines:
         return {answer["id"]: answer["passed"] for answer in map(json.loads, lines)}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", default=".build/release/arbiter")
-    parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count())
-    args = parser.parse_args()
+    args = arguments(__doc__, 100_000)
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "requests.jsonl")
         make_requests(path, args.requests)
-        script = os.path.join(scratch, "baseline.py")
-        with open(script, "w") as out:
-            out.write(BASELINE)
-        python = [sys.executable, script]
-        arbiter = [args.binary, "serve", "--jobs", str(args.jobs), "--log-level", "error"]
+        python, arbiter = commands(scratch, BASELINE, args)
         python_out = os.path.join(scratch, "python.jsonl")
         arbiter_out = os.path.join(scratch, "arbiter.jsonl")
         run(python, path, python_out)

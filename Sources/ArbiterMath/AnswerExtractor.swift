@@ -44,8 +44,12 @@ enum AnswerExtractor {
 
     /// The contents of every `\boxed{…}` and `\fbox{…}` (balanced braces), in order; nested boxes give the outer.
     static func boxedContents(_ text: String) -> [String] {
-        let characters = Array(text)
-        var results: [String] = []
+        boxes(in: Array(text)).map(\.content)
+    }
+
+    /// Every box with the character range it spans, `\boxed` included.
+    private static func boxes(in characters: [Character]) -> [(content: String, range: Range<Int>)] {
+        var results: [(content: String, range: Range<Int>)] = []
         var index = 0
         let markers = [Array("\\boxed"), Array("\\fbox")]
         while index < characters.count {
@@ -59,7 +63,7 @@ enum AnswerExtractor {
                 // `\boxed 5`
                 var end = cursor
                 while end < characters.count, !characters[end].isWhitespace, characters[end] != "$" { end += 1 }
-                if end > cursor { results.append(String(characters[cursor..<end])) }
+                if end > cursor { results.append((String(characters[cursor..<end]), index..<end)) }
                 index = end
                 continue
             }
@@ -74,7 +78,7 @@ enum AnswerExtractor {
                 end += 1
             }
             guard end < characters.count else { break }
-            results.append(String(characters[(cursor + 1)..<end]))
+            results.append((String(characters[(cursor + 1)..<end]), index..<(end + 1)))
             index = end + 1
         }
         return results
@@ -181,27 +185,9 @@ enum AnswerExtractor {
     /// Whether the text between consecutive boxes is only list punctuation ("," "and" "or", spaces, math
     /// delimiters), so that several boxes read as one list of answers.
     static func boxesSeparatedByConnectives(_ text: String) -> Bool {
-        var rest = text
-        var gaps: [String] = []
-        var seenBox = false
-        while let range = rest.range(of: "\\boxed") ?? rest.range(of: "\\fbox") {
-            let before = String(rest[..<range.lowerBound])
-            if seenBox { gaps.append(before) }
-            seenBox = true
-            guard let open = rest[range.upperBound...].firstIndex(of: "{") else { break }
-            var depth = 0
-            var index = open
-            while index < rest.endIndex {
-                if rest[index] == "{" { depth += 1 }
-                if rest[index] == "}" {
-                    depth -= 1
-                    if depth == 0 { break }
-                }
-                index = rest.index(after: index)
-            }
-            guard index < rest.endIndex else { break }
-            rest = String(rest[rest.index(after: index)...])
-        }
+        let characters = Array(text)
+        let found = boxes(in: characters)
+        let gaps = zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
         let noise = Set(["", ",", "and", "or", ";"])
         return gaps.allSatisfy { gap in
             var cleaned = gap.lowercased()

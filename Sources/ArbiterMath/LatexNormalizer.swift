@@ -208,15 +208,14 @@ enum LatexNormalizer {
 
 /// Regular expressions of the normaliser, compiled once.
 enum Patterns {
-    // `nonisolated(unsafe)`: NSRegularExpression is immutable after creation and safe to match from any thread.
-    nonisolated(unsafe) static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
-    nonisolated(unsafe) static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)
-    nonisolated(unsafe) static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
-    nonisolated(unsafe) static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
-    nonisolated(unsafe) static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
-    nonisolated(unsafe) static let doubleComma = make(#",(\s*,)+"#)
-    nonisolated(unsafe) static let command = make(#"\\[A-Za-z]+"#)
-    nonisolated(unsafe) static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
+    static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
+    static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)
+    static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
+    static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
+    static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
+    static let doubleComma = make(#",(\s*,)+"#)
+    static let command = make(#"\\[A-Za-z]+"#)
+    static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
 
     static func make(_ pattern: String, _ options: NSRegularExpression.Options = []) -> NSRegularExpression {
         do {

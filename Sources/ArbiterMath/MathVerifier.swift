@@ -76,7 +76,8 @@ public struct MathVerifier: Verifier {
         if Set(answers.map { LatexNormalizer.normalize($0) }).count > 1 {
             // Several different boxes: a list when the reference is one, hedging otherwise.
             guard referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(sample.response) else {
-                details["extracted"] = .array(answers.map { .string(String($0.prefix(200))) })
+                details["extracted"] = .string(String(answer.prefix(1000)))
+                details["candidates"] = .array(answers.map { .string(String($0.prefix(200))) })
                 return .fail("multiple_answers", details: details)
             }
             answer = answers.joined(separator: ", ")
