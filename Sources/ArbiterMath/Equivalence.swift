@@ -80,15 +80,18 @@ struct Equivalence {
         return .equal(method: "structure")
     }
 
+    /// Set equality: every element of each side has an equal on the other (a repeated element changes nothing).
     private mutating func unordered(_ left: [MathExpr], _ right: [MathExpr]) -> Outcome {
-        guard left.count == right.count else { return .different(method: "structure") }
-        var unmatched = right
-        for x in left {
-            guard let index = unmatched.firstIndex(where: { y in
-                if case .equal = structural(x, y) { return true }
-                return false
-            }) else { return .different(method: "structure") }
-            unmatched.remove(at: index)
+        guard !left.isEmpty || !right.isEmpty else { return .equal(method: "structure") }
+        guard !left.isEmpty, !right.isEmpty else { return .different(method: "structure") }
+        for (from, to) in [(left, right), (right, left)] {
+            for x in from {
+                let found = to.contains { y in
+                    if case .equal = structural(x, y) { return true }
+                    return false
+                }
+                if !found { return .different(method: "structure") }
+            }
         }
         return .equal(method: "structure")
     }

@@ -21,6 +21,8 @@ enum LatexNormalizer {
         let wordy = words.contains { word in
             let lower = word.lowercased()
             guard !known.contains(lower) else { return false }
+            // In a formula, an upper-case run such as `MBCN` or `ABCD` names points, not words.
+            if mathy, !word.contains(where: \.isLowercase) { return false }
             return word.count >= 4 || (!mathy && lower.contains(where: { "aeiou".contains($0) }))
         }
         guard letters >= 2, wordy, !value.has("\\frac") else {
@@ -66,6 +68,7 @@ enum LatexNormalizer {
             text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenValues, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+            text = Patterns.replace(Patterns.connectiveAfterComma, in: text, with: ",")
             text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
         }
         if text.has("/") { text = mixedNumbers(text) }
@@ -213,6 +216,7 @@ enum Patterns {
     static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
     static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
     static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
+    static let connectiveAfterComma = make(#",\s*(and|or)\s+"#, .caseInsensitive)
     static let doubleComma = make(#",(\s*,)+"#)
     static let command = make(#"\\[A-Za-z]+"#)
     static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)

@@ -332,7 +332,7 @@ struct MathParser {
     private mutating func parseBracketed(open: Character) throws(Failure) -> MathExpr {
         if take(.symbol(")")) && open == "(" { return .bracketed(open: "(", close: ")", []) }
         var items = [try parseUnion()]
-        while take(.symbol(",")) { items.append(try parseUnion()) }
+        while take(.symbol(",")) || take(.symbol(";")) { items.append(try parseUnion()) }
         let close: Character
         if take(.symbol(")")) {
             close = ")"
