@@ -123,6 +123,34 @@ struct Evaluator {
             return Rational(result)
         case .function("abs", let arguments):
             return exact(arguments[0]).map { $0.isNegative ? -$0 : $0 }
+        case .function("gcd", let arguments), .function("lcm", let arguments):
+            guard case .bracketed(_, _, let items)? = arguments.first, items.count >= 2 else { return nil }
+            var values: [BigInt] = []
+            for item in items {
+                guard let value = exact(item), value.isInteger else { return nil }
+                values.append(value.numerator.magnitude == 0 ? 0 : BigInt(value.numerator.magnitude))
+            }
+            let isGCD: Bool
+            if case .function("gcd", _) = expression { isGCD = true } else { isGCD = false }
+            var result = values[0]
+            for value in values.dropFirst() {
+                let divisor = result.greatestCommonDivisor(with: value)
+                result = isGCD ? divisor : (divisor.isZero ? 0 : result / divisor * value)
+            }
+            return Rational(result)
+        case .function("det", let arguments):
+            guard case .bracketed("M", "M", let rows)? = arguments.first else { return nil }
+            var matrix: [[Rational]] = []
+            for row in rows {
+                guard case .bracketed(_, _, let items) = row else { return nil }
+                var values: [Rational] = []
+                for item in items {
+                    guard let value = exact(item) else { return nil }
+                    values.append(value)
+                }
+                matrix.append(values)
+            }
+            return Self.determinant(matrix)
         case .function("percent", let arguments):
             return exact(arguments[0]).map { $0 * Rational(1, 100) }
         case .function("floor", let arguments), .function("ceil", let arguments):
@@ -133,6 +161,27 @@ struct Evaluator {
             return Rational(value.isNegative ? quotient : quotient + 1)
         default: return nil
         }
+    }
+
+    /// The determinant of a square matrix by Gaussian elimination on rationals (`nil` when not square).
+    static func determinant(_ input: [[Rational]]) -> Rational? {
+        let size = input.count
+        guard size > 0, size <= 12, input.allSatisfy({ $0.count == size }) else { return nil }
+        var matrix = input
+        var result = Rational.one
+        for column in 0..<size {
+            guard let pivot = (column..<size).first(where: { !matrix[$0][column].isZero }) else { return .zero }
+            if pivot != column {
+                matrix.swapAt(pivot, column)
+                result = -result
+            }
+            result = result * matrix[column][column]
+            for row in (column + 1)..<size {
+                guard let factor = matrix[row][column].divided(by: matrix[column][column]) else { return nil }
+                for k in column..<size { matrix[row][k] = matrix[row][k] - factor * matrix[column][k] }
+            }
+        }
+        return result
     }
 
     private mutating func fail() -> Rational? {

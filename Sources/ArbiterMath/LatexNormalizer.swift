@@ -73,6 +73,7 @@ enum LatexNormalizer {
         }
         if text.has("/") { text = mixedNumbers(text) }
         text = decimalComma(text)
+        if text.has("\\choose") { text = Patterns.replace(Patterns.choose, in: text, with: "\\\\binom{$1}{$2}") }
         text = (percent ? Self.percentReplacer : Self.plainReplacer).apply(text)
         text = removeUnits(text)
         text = joinThousands(text)
@@ -87,7 +88,8 @@ enum LatexNormalizer {
 
     static func spellingRules(percentSign: String) -> [(String, String, wholeCommand: Bool)] {
         let pairs: [(String, String)] = [
-            (",\\! ", ","), (",\\!", ","), ("\\left", ""), ("\\right", ""), ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""),
+            (",\\! ", ","), (",\\!", ","), ("\\operatorname{lcm}", "\\lcm"), ("\\operatorname{gcd}", "\\gcd"),
+            ("\\operatorname{det}", "\\det"), ("\\left", ""), ("\\right", ""), ("\\bigl", ""), ("\\bigr", ""), ("\\Bigl", ""), ("\\Bigr", ""),
             ("\\big", ""), ("\\Big", ""), ("\\displaystyle", ""), ("\\!", ""), ("\\,", ""), ("\\;", ""),
             ("\\:", ""), ("\\ ", " "), ("\\quad", " "), ("\\qquad", " "), ("~", " "),
             ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
@@ -117,7 +119,7 @@ enum LatexNormalizer {
     private static func convertMatrices(_ text: String) -> String {
         guard text.has("\\begin{") else { return text }
         var value = text
-        let pattern = #"\\begin\{(pmatrix|bmatrix|Bmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#
+        let pattern = #"\\begin\{(pmatrix|bmatrix|Bmatrix|vmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#
         while let range = value.range(of: pattern, options: .regularExpression) {
             var inner = String(value[range])
             inner = inner.replacingOccurrences(of: #"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#, with: "", options: .regularExpression)
@@ -125,7 +127,8 @@ enum LatexNormalizer {
             let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
             let body = rows.map { $0.replacingOccurrences(of: "&", with: ",") }.joined(separator: ";")
-            value.replaceSubrange(range, with: "\\matrix{\(body)}")
+            let determinant = value[range].hasPrefix("\\begin{vmatrix}")
+            value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
         value = value.replacingOccurrences(of: #"\(\s*(\\matrix\{[^()]*\})\s*\)"#, with: "$1", options: .regularExpression)
         value = value.replacingOccurrences(of: #"\[\s*(\\matrix\{[^\[\]]*\})\s*\]"#, with: "$1", options: .regularExpression)
@@ -217,6 +220,7 @@ enum Patterns {
     static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
     static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
     static let connectiveAfterComma = make(#",\s*(and|or)\s+"#, .caseInsensitive)
+    static let choose = make(#"\{([^{}]*)\\choose([^{}]*)\}"#)
     static let doubleComma = make(#",(\s*,)+"#)
     static let command = make(#"\\[A-Za-z]+"#)
     static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)

@@ -20,7 +20,7 @@ struct MathParser {
 
     static let functions: Set<String> = [
         "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh", "cosh",
-        "tanh", "ln", "log", "exp", "sqrt", "abs",
+        "tanh", "ln", "log", "exp", "sqrt", "abs", "gcd", "lcm", "det",
     ]
 
     private var tokens: [Token]
@@ -242,6 +242,10 @@ struct MathParser {
         case .number(let literal):
             guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
             let number = MathExpr.number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            if next == .command("overline") || next == .command("bar") {
+                position += 1
+                return .number(try repeatingDecimal(literal), decimal: false)
+            }
             if next == .symbol("_") {
                 // A numeral in another base, such as 204_5: compared as written.
                 guard case .variable(let label) = try subscripted("n") else { throw Failure(message: "bad base") }
@@ -271,6 +275,25 @@ struct MathParser {
         case .symbol(let character):
             throw Failure(message: "unexpected symbol")
         }
+    }
+
+    /// `0.\overline{3}` is 1/3 and `0.1\overline{6}` is 1/6: the digits of the group repeat for ever.
+    private mutating func repeatingDecimal(_ literal: Substring) throws(Failure) -> Rational {
+        try expect(.symbol("{"))
+        var repeating = ""
+        while case .number(let digits)? = next {
+            position += 1
+            repeating += digits
+        }
+        try expect(.symbol("}"))
+        guard !repeating.isEmpty, repeating.count <= 50, repeating.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let fixed = Rational.parseDecimal(literal), let cycle = BigInt(repeating)
+        else { throw Failure(message: "bad repeating decimal") }
+        let places = literal.split(separator: ".").dropFirst().first?.count ?? 0
+        let scale = BigInt(10).power(places)
+        let period = BigInt(10).power(repeating.count) - 1
+        let tail = Rational(cycle, scale * period)
+        return fixed.isNegative ? fixed - tail : fixed + tail
     }
 
     /// `2\frac{1}{2}` is two and a half.

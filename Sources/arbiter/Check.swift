@@ -27,13 +27,14 @@ extension Arbiter {
         @Option(name: .long, help: "The verifier to use (see 'arbiter list').")
         var verifier: String
 
-        @Option(name: .long, help: "The reference, as a string.")
+        @Option(name: .long, parsing: .unconditional, help: "The reference, as a string (may start with '-').")
         var reference: String?
 
-        @Option(name: .long, help: "The reference as JSON, for structured references (test cases, …).")
+        @Option(
+            name: .long, parsing: .unconditional, help: "The reference as JSON, for structured references (test cases, …).")
         var referenceJson: String?
 
-        @Option(name: .long, help: "The prompt the response answers.")
+        @Option(name: .long, parsing: .unconditional, help: "The prompt the response answers.")
         var prompt: String?
 
         @Option(name: .customLong("option"), help: "A verifier option as key=value; repeat for several.")
