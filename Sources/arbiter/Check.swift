@@ -16,6 +16,7 @@ extension Arbiter {
                   arbiter check --verifier exact --reference 42 "42"
                   arbiter check --verifier exact --reference Paris --option case_sensitive=false "paris"
                   echo "my answer" | arbiter check --verifier exact --reference "my answer" -
+                  arbiter check --verifier math --reference -2 -- -2     (a response starting with '-' goes after --)
 
                 An --option value is read as JSON when it parses (true, 3, "x", [1,2]) and as a string otherwise.
 

@@ -138,6 +138,8 @@ struct CommandTests {
         let error = try runArbiter(["check", "--verifier", "exact", "--option", "trimm=true", "x"])
         #expect(error.status == 1)
         #expect(error.stderrText.contains("did you mean 'trim'?"))
+        let negative = try runArbiter(["check", "--verifier", "exact", "--reference", "-2", "--", "-2"])
+        #expect(negative.status == 0, "a reference may start with '-': \(negative.stderrText)")
         let stdin = try runArbiter(["check", "--verifier", "exact", "--reference", "from stdin", "--json", "-"],
                                    input: Data("from stdin\n".utf8))
         #expect(stdin.status == 0)
