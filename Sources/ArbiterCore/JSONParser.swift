@@ -33,6 +33,14 @@ public struct JSONParser {
         return try copy.withUnsafeBufferPointer { buffer throws(ArbiterError) in try parseDocument(buffer) }
     }
 
+    /// Parses one complete JSON text held in an array (the daemon's hot path, without generic dispatch).
+    /// - Parameter bytes: UTF-8 JSON text.
+    /// - Returns: The value.
+    /// - Throws: ``ArbiterError`` with code ``ArbiterError/Code/invalidJSON``.
+    public static func parse(_ bytes: [UInt8]) throws(ArbiterError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(ArbiterError) in try parseDocument(buffer) }
+    }
+
     /// Parses one complete JSON text held in a string.
     /// - Parameter text: JSON text.
     /// - Returns: The value.

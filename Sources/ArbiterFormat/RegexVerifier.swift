@@ -46,12 +46,13 @@ public struct RegexVerifier: Verifier {
                 }
                 flags.insert(flag)
             }
+            full = options.string("mode") == "full"
+            if full { flags.formUnion([.anchored, .endAnchored]) }
             do {
                 pattern = try PatternCache.shared.pattern(text, options: flags)
             } catch {
                 throw ArbiterError(.invalidOptions, "pattern does not compile: \(error.message)")
             }
-            full = options.string("mode") == "full"
             expectMatch = options.string("expect") == "match"
         }
     }
@@ -68,7 +69,7 @@ public struct RegexVerifier: Verifier {
     public func verify(_ sample: Sample) async throws -> Verdict {
         let pattern = configuration.pattern
         let response = sample.response
-        switch pattern.firstMatch(in: response, anchored: configuration.full, wholeSubject: configuration.full) {
+        switch pattern.firstMatch(in: response) {
         case .limitExceeded(let limit):
             return .fail("match_limit", details: ["limit": .string(limit)])
         case .noMatch:

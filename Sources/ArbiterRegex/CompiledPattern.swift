@@ -21,6 +21,11 @@ public struct RegexOptions: OptionSet, Hashable, Sendable {
     /// Whitespace and `#` comments in the pattern are ignored (`(?x)`).
     public static let extended = RegexOptions(rawValue: UInt32(PCRE2_EXTENDED))
 
+    /// The match must start at the start of the subject (compiled in, so that the JIT still runs).
+    public static let anchored = RegexOptions(rawValue: UInt32(PCRE2_ANCHORED))
+    /// The match must end at the end of the subject (compiled in, so that the JIT still runs).
+    public static let endAnchored = RegexOptions(rawValue: UInt32(PCRE2_ENDANCHORED))
+
     /// Options by their names in requests.
     public static let byName: [String: RegexOptions] = [
         "caseless": .caseless, "multiline": .multiline, "dotall": .dotall, "extended": .extended,
@@ -136,6 +141,9 @@ public final class CompiledPattern: @unchecked Sendable {
     }
 
     /// Finds the first match at or after a byte offset.
+    ///
+    /// PCRE2 runs anchoring given at match time on its interpreter, not the JIT: for repeated anchored matching,
+    /// compile with ``RegexOptions/anchored`` and ``RegexOptions/endAnchored`` instead.
     /// - Parameters:
     ///   - subject: The text to search.
     ///   - start: A byte offset into the subject's UTF-8 (at a character boundary).

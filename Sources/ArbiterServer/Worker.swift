@@ -18,7 +18,7 @@ struct Worker {
     }
 
     static let maximumBatch = 64
-    static let cheapUnitNanoseconds: UInt64 = 50_000
+    static let cheapUnitNanoseconds: UInt64 = 500_000
 
     let slot: Int
     let queue: WorkQueue

@@ -122,3 +122,15 @@ struct RegexTests {
         #expect(try CompiledPattern("a+").isJIT == CompiledPattern.jitAvailable)
     }
 }
+
+@Suite("Compile-time anchoring")
+struct AnchoringTests {
+    @Test("anchored and end-anchored patterns keep the JIT and match only whole subjects")
+    func compiledAnchors() throws {
+        let whole = try CompiledPattern("\\d+", options: [.anchored, .endAnchored])
+        #expect(whole.isJIT == CompiledPattern.jitAvailable)
+        #expect(whole.firstMatch(in: "123") != .noMatch)
+        #expect(whole.firstMatch(in: "a123") == .noMatch)
+        #expect(whole.firstMatch(in: "123a") == .noMatch)
+    }
+}
