@@ -92,6 +92,8 @@ final class WorkQueue: Sendable {
     }
 
     private static func takeShare(from units: inout Deque<WorkUnit>, maximum: Int, workers: Int) -> [WorkUnit] {
+        // A batch's items are taken one at a time: their cost is unknown, and one slow item must not hold others.
+        if case .batchItem? = units.first { return [units.removeFirst()] }
         let share = max(1, min(maximum, units.count / workers))
         var taken: [WorkUnit] = []
         taken.reserveCapacity(share)

@@ -30,12 +30,20 @@ struct Worker {
         while let units = await queue.take(maximum: batchSize) {
             let started = monotonicNanoseconds()
             var run: Run? = nil
+            var done = 0
             for unit in units {
+                let unitStarted = monotonicNanoseconds()
                 await answer(unit, run: &run, out: &out)
+                done += 1
+                if monotonicNanoseconds() &- unitStarted > Self.cheapUnitNanoseconds, done < units.count {
+                    // A slow unit: hand the rest of the batch back so that idle workers take it.
+                    queue.push(Array(units[done...]), atFront: true)
+                    break
+                }
             }
             flush(&run, &out)
-            let perUnit = (monotonicNanoseconds() &- started) / UInt64(units.count)
-            batchSize = perUnit < Self.cheapUnitNanoseconds ? min(batchSize * 2, Self.maximumBatch) : 1
+            let perUnit = (monotonicNanoseconds() &- started) / UInt64(done)
+            batchSize = perUnit < Self.cheapUnitNanoseconds && done == units.count ? min(batchSize * 2, Self.maximumBatch) : 1
         }
     }
 
