@@ -26,8 +26,8 @@ enum AnswerExtractor {
                 } ?? []
             case "boxed": found = boxedContents(text)
             case "final_answer": found = phrase(text, markers: ["final answer is", "final answer:", "the answer is", "answer is"])
-            case "math_span": found = lastMathSpan(text).map { [$0] } ?? []
-            case "last_number": found = lastNumber(text).map { [$0] } ?? []
+            case "math_span": found = trailingSpanGroup(text) ?? lastMathSpan(text).map { [$0] } ?? []
+            case "last_number": found = lastNumberCandidates(text)
             case "whole":
                 let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
@@ -127,6 +127,7 @@ enum AnswerExtractor {
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
+            if let group = trailingSpanGroup(rest), group.count > 1 { return group }
             if let span = lastMathSpan(rest) {
                 // "The largest $n$ is 34": a number after the last span is the answer.
                 if let dollar = rest.lastIndex(of: "$"), let number = lastNumber(String(rest[rest.index(after: dollar)...])) {
@@ -196,6 +197,47 @@ enum AnswerExtractor {
             }
             return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
         }
+    }
+
+    /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,
+    /// which the caller judges as a hedge unless the reference is a list.
+    static func trailingSpanGroup(_ text: String) -> [String]? {
+        let parts = Self.inlineDelimiters.apply(text).components(separatedBy: "$")
+        guard parts.count >= 5 else { return nil }
+        var group: [String] = []
+        var index = parts.count % 2 == 1 ? parts.count - 2 : parts.count - 3
+        while index >= 1 {
+            let span = parts[index].trimmed()
+            if !span.isEmpty { group.insert(span, at: 0) }
+            guard index >= 3, Self.isConnective(parts[index - 1]) else { break }
+            index -= 2
+        }
+        return group.count > 1 ? group : nil
+    }
+
+    /// `\(…\)` written as `$…$`, so that spans of both kinds group alike.
+    private static let inlineDelimiters = TextReplacer([("\\(", "$", wholeCommand: false), ("\\)", "$", wholeCommand: false)])
+
+    private static func isConnective(_ gap: String) -> Bool {
+        let words = gap.lowercased().split(whereSeparator: { !$0.isLetter })
+        let allowed: Set<String> = ["or", "and", "nor", "either", "neither", "also", "maybe", "perhaps", "possibly"]
+        let cleaned = gap.filter { !$0.isLetter && !$0.isWhitespace }
+        return words.allSatisfy { allowed.contains(String($0)) } && cleaned.allSatisfy { $0 == "," || $0 == ";" || $0 == "/" }
+    }
+
+    /// The last number, or every number of the last sentence when that sentence offers alternatives
+    /// ("either 4 or 3", "4 3", "answers: 4, 3").
+    static func lastNumberCandidates(_ text: String) -> [String] {
+        guard let last = lastNumber(text) else { return [] }
+        let sentenceStart = text.lastIndex(where: { $0 == "." || $0 == "\n" || $0 == "!" || $0 == "?" || $0 == ":" })
+        var sentence = sentenceStart.map { String(text[text.index(after: $0)...]) } ?? text
+        if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
+        let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
+            .filter { $0.contains(where: \.isNumber) }.map(String.init)
+        let lower = sentence.lowercased()
+        let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
+            || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
+        return numbers.count > 1 && alternatives ? numbers : [last]
     }
 
     /// Every `$…$` span, in order.

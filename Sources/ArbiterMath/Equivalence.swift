@@ -18,7 +18,10 @@ struct Equivalence {
     var evaluator = Evaluator()
 
     /// Deterministic sample points for numeric identity testing (away from 0, 1 and small integers).
-    static let points: [Double] = [0.5772156649, 1.4142135624, 2.7182818285, -0.9189385332, 3.3219280949, -1.6180339887]
+    static let points: [Double] = [
+        0.5772156649, 1.4142135624, 2.7182818285, -0.9189385332, 3.3219280949, -1.6180339887, 2, 3, -4.3137, 6.5,
+        -7.1, 10,
+    ]
 
     mutating func compare(_ response: MathExpr, _ reference: MathExpr) -> Outcome {
         let outcome = structural(response, reference)
@@ -48,6 +51,13 @@ struct Equivalence {
             break
         }
         if let left = Self.elements(of: a), let right = Self.elements(of: b) {
+            // `a = 1, b = 2` names each value: against bare values the order counts, against equations the names do.
+            let leftLabelled = left.allSatisfy { Self.label(of: $0) != nil }
+            let rightLabelled = right.allSatisfy { Self.label(of: $0) != nil }
+            if leftLabelled != rightLabelled {
+                guard left.count == right.count else { return .different(method: "structure") }
+                return elementwise(left, right)
+            }
             return unordered(left, right)
         }
         if Self.elements(of: a) != nil || Self.elements(of: b) != nil { return .different(method: "structure") }
@@ -100,9 +110,23 @@ struct Equivalence {
     /// `x = 5 + 5 + 1 = 11` the last side counts.
     static func assignedValue(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
         guard !ops.isEmpty, ops.allSatisfy({ $0 == "=" }), operands.count >= 2 else { return nil }
-        if operands[0].isLabel, let last = operands.last, !last.hasVariables || operands.count == 2 { return last }
+        if operands[0].isLabel, let last = operands.last {
+            if operands.count == 2 {
+                // `x = 2x` is an equation to solve, not a value.
+                return last.variables.isDisjoint(with: operands[0].variables) ? last : nil
+            }
+            // In a chain the last side is the stated value (`x = 5 + 5 + 1 = 11`), as graders conventionally read it.
+            return last.hasVariables ? nil : last
+        }
         if operands.count == 2, operands[1].isLabel, !operands[0].hasVariables { return operands[0] }
         return nil
+    }
+
+    /// The label of `x = 3` or `(p, q) = (3, 2)`, when there is one.
+    static func label(of expression: MathExpr) -> MathExpr? {
+        guard case .relation(let operands, let ops) = expression, ops.allSatisfy({ $0 == "=" }), operands[0].isLabel
+        else { return nil }
+        return operands[0]
     }
 
     /// `x > 2` (or `2 < x`) is `(2, ∞)`; `1 \le x < 3` is `[1, 3)`.
@@ -135,10 +159,18 @@ struct Equivalence {
     private mutating func relations(_ left: [MathExpr], _ leftOps: [String], _ right: [MathExpr], _ rightOps: [String])
         -> Outcome
     {
-        // What each side states: a value (`x = 3`, `x \in [1, 2]`) or an interval (`1 \le x \le 2`).
+        // What each side states: a value (`x = 3`, `x \in [1, 2]`) or an interval (`1 \le x \le 2`) — about the
+        // same names: `x = 1` is not `y = 1`, and `x > 2` is not `y > 2`.
         if let x = Self.assignedValue(left, leftOps) ?? Self.interval(left, leftOps),
             let y = Self.assignedValue(right, rightOps) ?? Self.interval(right, rightOps)
         {
+            let leftNames = MathExpr.relation(left, leftOps).variables.subtracting(x.variables)
+            let rightNames = MathExpr.relation(right, rightOps).variables.subtracting(y.variables)
+            guard leftNames == rightNames else { return .different(method: "structure") }
+            if let labelLeft = Self.label(of: .relation(left, leftOps)), let labelRight = Self.label(of: .relation(right, rightOps)) {
+                // `(a, b) = (3, 5)` is not `(b, a) = (3, 5)`.
+                guard case .equal = structural(labelLeft, labelRight) else { return .different(method: "structure") }
+            }
             return structural(x, y)
         }
         guard leftOps == ["="], rightOps == ["="] else {
@@ -163,7 +195,9 @@ struct Equivalence {
                 : .different(method: "decimal")
         }
         if evaluator.budget.exceeded { return .budget }
-        let tolerance = decimal ? decimalTolerance : 1e-9
+        let tolerance = max(decimal ? decimalTolerance : 0, 1e-12)
+        // An expression that uses ∞ inside arithmetic (1^∞, ∞ - ∞, ∞^0) has no value to compare.
+        if a.usesInfinityInArithmetic || b.usesInfinityInArithmetic { return .different(method: "numeric") }
         let variables = Array(a.variables.union(b.variables)).sorted()
         var agreeing = 0
         for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
@@ -174,12 +208,17 @@ struct Equivalence {
             guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
                 return .different(method: "numeric")
             }
-            if x.re.isInfinite || y.re.isInfinite {
-                if x.re == y.re, x.im == 0, y.im == 0 { agreeing += 1; continue }
-                return .different(method: "numeric")
+            if x.re.isInfinite || y.re.isInfinite || !x.isFinite || !y.isFinite {
+                // Only a written ∞ is infinite; a finite expression that overflows a double cannot be decided.
+                let written = a.isInfinityLiteral && b.isInfinityLiteral
+                if written, x.re == y.re { agreeing += 1; continue }
+                if a.isInfinityLiteral || b.isInfinityLiteral { return .different(method: "numeric") }
+                if variables.isEmpty { evaluator.budget.exceeded = true; return .budget }
+                continue
             }
             guard x.isFinite, y.isFinite else { continue }
-            guard close(x.re, y.re, tolerance: tolerance), close(x.im, y.im, tolerance: tolerance, scale: max(x.magnitude, y.magnitude))
+            let scale = max(x.magnitude, y.magnitude)
+            guard close(x.re, y.re, tolerance: tolerance, scale: scale), close(x.im, y.im, tolerance: tolerance, scale: scale)
             else {
                 return .different(method: "numeric")
             }
@@ -203,7 +242,9 @@ struct Equivalence {
             else { continue }
             let current = x * y.reciprocal
             if let ratio {
-                guard close(ratio.re, current.re, tolerance: 1e-9), close(ratio.im, current.im, tolerance: 1e-9, scale: ratio.magnitude) else {
+                guard close(ratio.re, current.re, tolerance: 1e-9, scale: ratio.magnitude),
+                    close(ratio.im, current.im, tolerance: 1e-9, scale: ratio.magnitude)
+                else {
                     return .different(method: "numeric")
                 }
             } else {
@@ -242,7 +283,7 @@ struct Equivalence {
     private func close(_ x: Double, _ y: Double, tolerance: Double, scale: Double? = nil) -> Bool {
         if x == y { return true }
         let size = scale ?? max(abs(x), abs(y))
-        return abs(x - y) <= tolerance * max(size, 1e-6)
+        return abs(x - y) <= tolerance * size
     }
 }
 
@@ -261,6 +302,33 @@ extension MathExpr {
     }
 
     var hasVariables: Bool { !variables.isEmpty }
+
+    /// `∞` or `-∞` as written.
+    var isInfinityLiteral: Bool {
+        switch self {
+        case .constant(.infinity): return true
+        case .negate(let inner): return inner.isInfinityLiteral
+        default: return false
+        }
+    }
+
+    /// Whether ∞ appears inside arithmetic rather than as a bare value.
+    var usesInfinityInArithmetic: Bool {
+        guard !isInfinityLiteral else { return false }
+        return containsInfinity
+    }
+
+    private var containsInfinity: Bool {
+        switch self {
+        case .constant(.infinity): return true
+        case .number, .variable, .constant, .text: return false
+        case .negate(let inner), .reciprocal(let inner): return inner.containsInfinity
+        case .power(let a, let b), .plusMinus(let a, let b): return a.containsInfinity || b.containsInfinity
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: \.containsInfinity)
+        }
+    }
 
     /// Whether this names a quantity rather than computing one: `x`, `(p, q)`, `f(x)`, `|AB|`, `NO/BO`, `A:B`.
     /// A sum such as `2x + z` is not a label, so `2x + z = 1` is an equation, not the value 1.

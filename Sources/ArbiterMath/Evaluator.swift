@@ -127,7 +127,7 @@ struct Evaluator {
             guard case .bracketed(_, _, let items)? = arguments.first, items.count >= 2 else { return nil }
             var values: [BigInt] = []
             for item in items {
-                guard let value = exact(item), value.isInteger else { return nil }
+                guard let value = exact(item), value.isInteger, value.bitSize <= 4096 else { return nil }
                 values.append(value.numerator.magnitude == 0 ? 0 : BigInt(value.numerator.magnitude))
             }
             let isGCD: Bool

@@ -69,6 +69,7 @@ enum LatexNormalizer {
             text = Patterns.replace(Patterns.connectiveBetweenValues, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveAfterComma, in: text, with: ",")
+            text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
             text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
         }
         if text.has("/") { text = mixedNumbers(text) }
@@ -166,9 +167,21 @@ enum LatexNormalizer {
         else { return text }
         let parts = trimmed.split(separator: ",")
         let whole = parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-        guard whole == "0" || parts[1].count == 2 else { return text }
+        let fraction = parts[1]
+        let decimal = (whole == "0" && fraction.count >= 2) || whole.count >= 4 || (fraction.count == 2 && fraction.last != "0")
+        guard decimal else { return text }
         return parts[0] + "." + parts[1]
     }
+
+    /// Words that change or qualify a value: a `\text{…}` holding one is not a unit and is not dropped.
+    static let meaningfulWords: Set<String> = [
+        "less", "more", "than", "least", "most", "not", "never", "no", "or", "and", "nor", "either", "neither", "squared",
+        "cubed", "thousand", "thousands", "million", "millions", "billion", "billions", "trillion", "dozen", "dozens",
+        "hundred", "hundreds", "factorial", "wrong", "incorrect", "times", "half", "double", "twice", "triple", "between",
+        "approximately", "about", "around", "over", "under", "above", "below", "minus", "plus", "negative", "positive",
+        "where", "is", "integer", "any", "all", "some", "every", "each", "except", "only", "until", "up", "to", "at",
+        "percent", "root", "power", "per", "by", "of", "if",
+    ]
 
     /// Drops `\text{…}`, `\mathrm{…}` and `\mbox{…}` blocks of words (units such as `cm` or `dollars`).
     private static func removeUnits(_ text: String) -> String {
@@ -181,6 +194,9 @@ enum LatexNormalizer {
                 guard let close = value[range.upperBound...].firstIndex(of: "}") else { break }
                 let inner = value[range.upperBound..<close]
                 let words = inner.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." })
+                    && !inner.lowercased().split(separator: " ").contains {
+                        meaningfulWords.contains(String($0).trimmingCharacters(in: .punctuationCharacters))
+                    }
                 // `\mathrm{e}` is the constant; `\text{m}` is a unit.
                 let keep = !words || (inner.trimmed().count == 1 && command != "\\text" && command != "\\mbox")
                 var end = value.index(after: close)
@@ -219,6 +235,7 @@ enum Patterns {
     static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
     static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
     static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
+    static let spacedConnective = make(#"\s+(or|and|nor)\s+"#, .caseInsensitive)
     static let connectiveAfterComma = make(#",\s*(and|or)\s+"#, .caseInsensitive)
     static let choose = make(#"\{([^{}]*)\\choose([^{}]*)\}"#)
     static let doubleComma = make(#",(\s*,)+"#)

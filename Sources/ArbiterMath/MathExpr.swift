@@ -48,7 +48,7 @@ struct MathBudget {
     /// Deepest nesting of the parser.
     static let maxDepth = 200
     /// Largest exact number, in bits of numerator plus denominator.
-    static let maxBits = 1 << 22
+    static let maxBits = (1 << 20) + 4096
     /// Evaluation steps per comparison.
     static let maxSteps = 2_000_000
 

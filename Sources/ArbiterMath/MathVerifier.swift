@@ -19,7 +19,7 @@ public struct MathVerifier: Verifier {
                 "extract", .stringList, default: .array(AnswerExtractor.strategies.map(JSONValue.string)),
                 "Answer extraction strategies in order: answer_tags, boxed, final_answer, math_span, last_number, whole."),
             OptionSpec(
-                "decimal_tolerance", .number(0...0.1), default: .double(1e-9),
+                "decimal_tolerance", .number(0...0.1), default: .double(0),
                 "Relative tolerance when either side is written as a decimal (exact values compare exactly; a decimal with 3+ places that is the reference correctly rounded is accepted)."),
         ]
 
@@ -88,9 +88,7 @@ public struct MathVerifier: Verifier {
         let referenceNormalized = LatexNormalizer.normalize(referenceAnswer)
         details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
         details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
-        if responseNormalized.filter({ $0 != " " }) == referenceNormalized.filter({ $0 != " " }),
-            !responseNormalized.isEmpty
-        {
+        if responseNormalized == referenceNormalized, !responseNormalized.isEmpty {
             details["method"] = "string"
             return .pass("equivalent", details: details)
         }
@@ -155,7 +153,10 @@ public struct MathVerifier: Verifier {
         let number = trimmed.prefix { $0.isNumber || $0 == "." || $0 == "-" || $0 == "/" || $0 == "," }
         guard !number.isEmpty, number.contains(where: \.isNumber) else { return nil }
         let rest = trimmed.dropFirst(number.count)
-        guard rest.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." }) else { return nil }
+        // "9 apples" or "12 square units", but not "3n where n is an integer" or "3 thousand".
+        guard rest.first == " ", rest.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." }) else { return nil }
+        let words = rest.split(separator: " ").map { $0.lowercased().trimmingCharacters(in: .punctuationCharacters) }
+        guard words.count <= 3, words.allSatisfy({ !LatexNormalizer.meaningfulWords.contains($0) }) else { return nil }
         return String(number)
     }
 

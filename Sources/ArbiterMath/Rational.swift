@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BigInt
+import Foundation
 
 /// An exact rational number on arbitrary-precision integers, always in lowest terms with a positive denominator.
 struct Rational: Hashable, Sendable, CustomStringConvertible {
@@ -65,12 +66,18 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
         }
         guard exponent.magnitude.bitWidth <= 40 else { return nil }
         let count = Int(exponent.magnitude)
-        guard count.multipliedReportingOverflow(by: max(1, bitSize)).partialValue <= maxBits, count <= maxBits else {
-            return nil
-        }
+        let estimate = Double(count) * (Self.log2(numerator.magnitude) + Self.log2(denominator.magnitude))
+        guard estimate <= Double(maxBits), count <= maxBits else { return nil }
         let top = numerator.power(count)
         let bottom = denominator.power(count)
         return exponent.sign == .minus ? Rational(bottom, top) : Rational(top, bottom)
+    }
+
+    /// log₂ of a positive integer, close enough to size a power before computing it.
+    private static func log2(_ value: BigUInt) -> Double {
+        let width = value.bitWidth
+        guard width > 60 else { return Foundation.log2(Double(value)) }
+        return Double(width - 60) + Foundation.log2(Double(value >> (width - 60)))
     }
 
     /// The nearest `Double` (infinite when out of range), computed without overflowing on huge parts.

@@ -153,6 +153,18 @@ struct MathBudgetTests {
         #expect(!verdict.passed)
     }
 
+    @Test("numbers of millions of bits are refused before the arithmetic, not after minutes of it",
+          .timeLimit(.minutes(1)), arguments: [
+        ("\\boxed{3^{1000000}\\sqrt3}", "\\sqrt{3^{2000001}}"),
+        ("\\boxed{3^{1000000}}", "\\sqrt{3^{2000000}+1}"),
+        ("\\boxed{(3^{1000000}+1)(3^{1000000}+1)}", "(3^{1000000}+1)^2"),
+        ("\\boxed{\\gcd(2^{20000}-1, 3^{12000}-1)}", "1"),
+    ])
+    func hugeArithmetic(_ response: String, _ reference: String) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(!verdict.passed)
+    }
+
     @Test("a 2 MB response is answered")
     func hugeResponse() async throws {
         let response = String(repeating: "x ", count: 1_000_000) + "\\boxed{5}"
