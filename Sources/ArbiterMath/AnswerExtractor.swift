@@ -44,7 +44,7 @@ enum AnswerExtractor {
 
     /// The contents of every `\boxed{…}` and `\fbox{…}` (balanced braces), in order; nested boxes give the outer.
     static func boxedContents(_ text: String) -> [String] {
-        boxes(in: Array(text)).map(\.content)
+        boxes(in: text.unicodeScalars.map(Character.init)).map(\.content)
     }
 
     /// Every box with the character range it spans, `\boxed` included.
@@ -186,7 +186,7 @@ enum AnswerExtractor {
     /// Whether the text between consecutive boxes is only list punctuation ("," "and" "or", spaces, math
     /// delimiters), so that several boxes read as one list of answers.
     static func boxesSeparatedByConnectives(_ text: String) -> Bool {
-        let characters = Array(text)
+        let characters = text.unicodeScalars.map(Character.init)
         let found = boxes(in: characters)
         let gaps = zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
         let noise = Set(["", ",", "and", "or", ";"])

@@ -43,7 +43,8 @@ struct MathParser {
 
     static func tokenize(_ text: String) throws(Failure) -> [Token] {
         var tokens: [Token] = []
-        let characters = Array(text)
+        // One Character per Unicode scalar: no grapheme breaking on the hot path (math answers need none).
+        let characters = text.unicodeScalars.map(Character.init)
         var index = 0
         while index < characters.count {
             let character = characters[index]

@@ -52,7 +52,8 @@ public struct MathVerifier: Verifier {
             throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(sample.reference.typeName)")
         }
         let referenceAnswer = Self.referenceAnswer(referenceText)
-        guard let reference = Self.parseAnswer(referenceAnswer, percent: false) else {
+        var memo = ParseMemo()
+        guard let reference = memo.parse(referenceAnswer, percent: false).expression else {
             throw ArbiterError(.invalidReference, "cannot read the reference '\(referenceText.prefix(200))' as math or text")
         }
         let referenceIsCollection = Equivalence.elements(of: reference) != nil
@@ -61,7 +62,7 @@ public struct MathVerifier: Verifier {
         var referenceIsText = false
         if case .text = reference { referenceIsText = true }
         let extraction = AnswerExtractor.extract(from: sample.response, strategies: configuration.strategies) { whole in
-            guard let parsed = Self.parseAnswer(whole, percent: percent) else { return false }
+            guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
             return true
         }
@@ -84,8 +85,8 @@ public struct MathVerifier: Verifier {
         }
         details["extracted"] = .string(String(answer.prefix(1000)))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: details) }
-        let responseNormalized = LatexNormalizer.normalize(answer, percent: percent)
-        let referenceNormalized = LatexNormalizer.normalize(referenceAnswer)
+        let responseNormalized = memo.normalize(answer, percent: percent)
+        let referenceNormalized = memo.normalize(referenceAnswer, percent: false)
         details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
         details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
         if responseNormalized == referenceNormalized, !responseNormalized.isEmpty {
@@ -93,9 +94,9 @@ public struct MathVerifier: Verifier {
             return .pass("equivalent", details: details)
         }
         guard answer.utf8.count <= MathBudget.maxAnswerLength else { return .fail("budget", details: details) }
-        var parsed = Self.parse(answer, percent: percent)
+        var parsed = memo.parse(answer, percent: percent)
         if case .text? = parsed.expression, !referenceIsText, let number = Self.leadingNumber(answer) {
-            parsed = Self.parse(number, percent: percent)  // "9 apples"
+            parsed = memo.parse(number, percent: percent)  // "9 apples"
         }
         guard let response = parsed.expression else {
             return .fail(parsed.overBudget ? "budget" : "unparseable", details: details)
@@ -163,6 +164,29 @@ public struct MathVerifier: Verifier {
     /// "either 3 or 4" (other "or"s become list commas and are judged as several answers).
     static func isHedged(_ answer: String) -> Bool {
         answer.lowercased().hasPrefix("either ")
+    }
+}
+
+/// Parses and normalisations already done while judging one sample (extraction, hedging checks and comparison
+/// look at the same strings).
+struct ParseMemo {
+    private var parsed: [String: (expression: MathExpr?, overBudget: Bool)] = [:]
+    private var normalized: [String: String] = [:]
+
+    mutating func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
+        let key = (percent ? "%" : "=") + text
+        if let known = parsed[key] { return known }
+        let result = MathVerifier.parse(text, percent: percent)
+        parsed[key] = result
+        return result
+    }
+
+    mutating func normalize(_ text: String, percent: Bool) -> String {
+        let key = (percent ? "%" : "=") + text
+        if let known = normalized[key] { return known }
+        let result = LatexNormalizer.normalize(text, percent: percent)
+        normalized[key] = result
+        return result
     }
 }
 
