@@ -70,6 +70,9 @@ def main():
         print(f"{name:12s} {seconds:8.3f} s {len(cases) / seconds:10,.0f} cases/s   per case p50 {percentile(values, 0.5):8.3f} ms"
               f"  p99 {percentile(values, 0.99):8.3f} ms  max {max(values):8.3f} ms")
     print(f"ratio        {math_verify_seconds / arbiter_seconds:.1f}x cases per second (arbiter --jobs 1, whole process)")
+    arbiter_busy = sum(arbiter_ms) / 1000
+    print(f"ratio        {sum(latencies) / 1000 / arbiter_busy:.1f}x in verification time alone (sum of per-case times: "
+          f"math-verify {sum(latencies) / 1000:.3f} s, arbiter {arbiter_busy:.3f} s)")
 
 
 if __name__ == "__main__":
