@@ -63,11 +63,10 @@ public struct ThinkFormatVerifier: Verifier {
 
     private func judge(_ text: String) -> Verdict {
         guard let tokens = configuration.scanner.tokens(in: text) else { return .fail("match_limit") }
+        let bytes = Array(text.utf8)
         if let bad = tokens.first(where: { !$0.exact }) {
-            let bytes = Array(text.utf8)
             return .fail("malformed_tag", details: ["tag": .string(FormatText.string(bytes[bad.range]))])
         }
-        let bytes = Array(text.utf8)
         let think = tokens.filter { $0.name == configuration.thinkTag }
         let opens = think.filter { !$0.closing }
         let closes = think.filter(\.closing)

@@ -120,8 +120,8 @@ struct OtherFormatTests {
         #expect(search.details["start"] == .int(4))
         #expect(try await !judge("regex", ["pattern": "\\d+", "mode": "full"], response: "x = 42").passed)
         #expect(try await judge("regex", ["pattern": "\\d+", "mode": "full"], response: "42").passed)
-        #expect(try await judge("regex", ["pattern": "TODO", "expect": "no_match"], response: "done").passed)
-        #expect(try await !judge("regex", ["pattern": "TODO", "expect": "no_match"], response: "a TODO").passed)
+        #expect(try await judge("regex", ["pattern": "DRAFT", "expect": "no_match"], response: "done").passed)
+        #expect(try await !judge("regex", ["pattern": "DRAFT", "expect": "no_match"], response: "a DRAFT").passed)
         #expect(try await judge("regex", ["pattern": "hello", "flags": ["caseless"]], response: "HELLO").passed)
     }
 
