@@ -133,6 +133,12 @@ struct Equivalence {
     static func interval(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
         let infinity = MathExpr.constant(.infinity)
         let flipped = ["<": ">", ">": "<", "<=": ">=", ">=": "<="]
+        // `-x > -1` is `x < 1`.
+        if operands.count == 2, case .negate(let inner) = operands[0], case .variable = inner, !operands[1].hasVariables,
+            let op = flipped[ops[0]]
+        {
+            return interval([inner, .negate(operands[1])], [op])
+        }
         if operands.count == 2, operands[1].hasVariables, !operands[0].hasVariables, let op = flipped[ops[0]] {
             return interval([operands[1], operands[0]], [op])
         }

@@ -131,8 +131,8 @@ enum LatexNormalizer {
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
-        value = value.replacingOccurrences(of: #"\(\s*(\\matrix\{[^()]*\})\s*\)"#, with: "$1", options: .regularExpression)
-        value = value.replacingOccurrences(of: #"\[\s*(\\matrix\{[^\[\]]*\})\s*\]"#, with: "$1", options: .regularExpression)
+        value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{[^()]*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
+        value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{[^\[\]]*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
         return value
     }
 
