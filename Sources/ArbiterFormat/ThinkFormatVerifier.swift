@@ -83,7 +83,7 @@ public struct ThinkFormatVerifier: Verifier {
         let answerTokens = tokens.filter { $0.name == configuration.answerTag }
         guard configuration.requireAnswerTags else {
             if FormatText.isBlank(after) { return .fail("missing_answer", details: details) }
-            let answer = FormatText.string(after).trimmingWhitespace()
+            let answer = FormatText.string(after).trimmed()
             details["answer_chars"] = .int(answer.unicodeScalars.count)
             details["answer"] = .string(RegexVerifier.clip(answer))
             return .pass("well_formed", details: details)
@@ -107,7 +107,7 @@ public struct ThinkFormatVerifier: Verifier {
         let answer = bytes[open.range.upperBound..<close.range.lowerBound]
         if FormatText.isBlank(answer) { return .fail("empty_answer", details: details) }
         if !FormatText.isBlank(bytes[close.range.upperBound...]) { return .fail("text_after_answer", details: details) }
-        let text = FormatText.string(answer).trimmingWhitespace()
+        let text = FormatText.string(answer).trimmed()
         details["answer_chars"] = .int(text.unicodeScalars.count)
         details["answer"] = .string(RegexVerifier.clip(text))
         return .pass("well_formed", details: details)
@@ -116,17 +116,6 @@ public struct ThinkFormatVerifier: Verifier {
     /// Whether a chat template left `<think>` open at the end of the prompt.
     static func promptOpensThink(_ prompt: String?, tag: String) -> Bool {
         guard let prompt else { return false }
-        return prompt.trimmingWhitespace().hasSuffix("<\(tag)>")
-    }
-}
-
-extension String {
-    /// The string without Unicode whitespace at either end.
-    func trimmingWhitespace() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
+        return prompt.trimmed().hasSuffix("<\(tag)>")
     }
 }

@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
 import Foundation
 
 /// Finds the final answer in a free-form response.

@@ -207,10 +207,7 @@ struct Equivalence {
         let variables = Array(a.variables.union(b.variables)).sorted()
         var agreeing = 0
         for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
-            var bindings: [String: Complex] = [:]
-            for (offset, name) in variables.enumerated() {
-                bindings[name] = Complex(Self.points[(round + offset * 2) % Self.points.count] + Double(offset) * 0.1)
-            }
+            let bindings = Self.bindings(variables, round: round)
             guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
                 return .different(method: "numeric")
             }
@@ -239,10 +236,7 @@ struct Equivalence {
         var ratio: Complex? = nil
         var agreeing = 0
         for round in 0..<Self.points.count {
-            var bindings: [String: Complex] = [:]
-            for (offset, name) in variables.enumerated() {
-                bindings[name] = Complex(Self.points[(round + offset * 2) % Self.points.count] + Double(offset) * 0.1)
-            }
+            let bindings = Self.bindings(variables, round: round)
             guard let x = evaluator.numeric(f, bindings), let y = evaluator.numeric(g, bindings), x.isFinite, y.isFinite,
                 y.magnitude > 1e-12
             else { continue }
@@ -284,6 +278,15 @@ struct Equivalence {
         let difference = decimal - exact
         let magnitude = difference.isNegative ? -difference : difference
         return (magnitude - halfUnit).isNegative || magnitude == halfUnit
+    }
+
+    /// Values for the variables at one sample round: each variable gets its own point, deterministically.
+    private static func bindings(_ variables: [String], round: Int) -> [String: Complex] {
+        var bindings: [String: Complex] = [:]
+        for (offset, name) in variables.enumerated() {
+            bindings[name] = Complex(points[(round + offset * 2) % points.count] + Double(offset) * 0.1)
+        }
+        return bindings
     }
 
     private func close(_ x: Double, _ y: Double, tolerance: Double, scale: Double? = nil) -> Bool {

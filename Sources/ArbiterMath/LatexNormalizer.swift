@@ -2,25 +2,36 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
 import Foundation
 
 /// Rewrites an answer's LaTeX or plain text into the form the parser reads.
 enum LatexNormalizer {
     /// Whether the answer, once normalised, is plain words (a text answer) rather than math.
     static func textAnswer(_ text: String) -> String? {
-        var value = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
-        value = unwrapText(convertMatrices(repairDoubleBackslashes(value)))
-        var bare = Patterns.replace(Patterns.command, in: value, with: " ")
+        textAnswer(prepared: prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmed())))
+    }
+
+    /// Command names and spellings that are math, not words of a text answer.
+    private static let mathWords: Set<String> = MathParser.functions.union([
+        "pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text",
+        "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor",
+        "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname",
+        "displaystyle", "quad",
+    ])
+
+    /// The text answer of an answer already through ``prepare(_:)``.
+    static func textAnswer(prepared value: String) -> String? {
+        var bare = value.has("\\") ? Patterns.replace(Patterns.command, in: value, with: " ") : value
         if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
             bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
         let letters = bare.filter(\.isLetter).count
         let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
-        let known = Set(MathParser.functions).union(["pi", "infinity", "inf", "frac", "sqrt", "infty", "cdot", "times", "left", "right", "dfrac", "tfrac", "text", "mathrm", "circ", "pm", "le", "ge", "leq", "geq", "cup", "in", "lt", "gt", "neq", "binom", "lfloor", "rfloor", "lceil", "rceil", "alpha", "beta", "gamma", "theta", "emptyset", "varnothing", "mathbf", "operatorname", "displaystyle", "quad"])
         let mathy = bare.contains { $0.isNumber || "^+=*/()[]{}_<>|".contains($0) }
         let wordy = words.contains { word in
             let lower = word.lowercased()
-            guard !known.contains(lower) else { return false }
+            guard !mathWords.contains(lower) else { return false }
             // In a formula, an upper-case run such as `MBCN` or `ABCD` names points, not words.
             if mathy, !word.contains(where: \.isLowercase) { return false }
             return word.count >= 4 || (!mathy && lower.contains(where: { "aeiou".contains($0) }))
@@ -54,21 +65,27 @@ enum LatexNormalizer {
     /// The answer rewritten for the parser; `percent` keeps a percent sign as `%` (divide by 100) instead of
     /// dropping it.
     static func normalize(_ raw: String, percent: Bool = false) -> String {
-        var text = AnswerExtractor.stripMathDelimiters(raw)
-        text = repairDoubleBackslashes(text)
-        text = convertMatrices(text)
-        text = unwrapText(text)
-        text = resolveApprox(text)
+        normalize(prepared: prepare(raw), percent: percent)
+    }
+
+    /// The first steps both readings share: math delimiters off, doubled backslashes repaired, matrices in the
+    /// parser's form, a whole-answer `\text{…}` unwrapped.
+    static func prepare(_ raw: String) -> String {
+        unwrapText(convertMatrices(repairDoubleBackslashes(AnswerExtractor.stripMathDelimiters(raw))))
+    }
+
+    /// ``normalize(_:percent:)`` of an answer already through ``prepare(_:)``.
+    static func normalize(prepared: String, percent: Bool) -> String {
+        var text = resolveApprox(prepared)
         text = Self.commandReplacer.apply(text)
         let lower = text.lowercased()
         if lower.has("percent") || lower.has("pct") {
             text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
         }
         if lower.has("and") || lower.has("or") {
+            // "3 or 4", "6 \text{ and } 8", "(1,2)and(3,4)", "19, 46, and 82" are lists.
             text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
-            text = Patterns.replace(Patterns.connectiveBetweenValues, in: text, with: ",")
             text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
-            text = Patterns.replace(Patterns.connectiveAfterComma, in: text, with: ",")
             text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
             text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
         }
@@ -232,11 +249,9 @@ enum LatexNormalizer {
 enum Patterns {
     static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
     static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)
-    static let connectiveBetweenValues = make(#"(?<=[\d)\]}$])\s+(and|or)\s+(?=[-\d(\[\\$])"#, .caseInsensitive)
     static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)
     static let mixedNumber = make(#"(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])"#)
     static let spacedConnective = make(#"\s+(or|and|nor)\s+"#, .caseInsensitive)
-    static let connectiveAfterComma = make(#",\s*(and|or)\s+"#, .caseInsensitive)
     static let choose = make(#"\{([^{}]*)\\choose([^{}]*)\}"#)
     static let doubleComma = make(#",(\s*,)+"#)
     static let command = make(#"\\[A-Za-z]+"#)

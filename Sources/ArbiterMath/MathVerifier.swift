@@ -130,16 +130,12 @@ public struct MathVerifier: Verifier {
         return AnswerExtractor.stripMathDelimiters(text)
     }
 
-    /// A text answer, or the parsed math; `nil` when it is neither.
-    static func parseAnswer(_ text: String, percent: Bool) -> MathExpr? {
-        parse(text, percent: percent).expression
-    }
-
     /// The parsed answer, or whether parsing stopped at a budget (too long or too deeply nested).
     static func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
         guard text.utf8.count <= MathBudget.maxAnswerLength else { return (nil, true) }
-        if let words = LatexNormalizer.textAnswer(text) { return (.text(words), false) }
-        let normalized = LatexNormalizer.normalize(text, percent: percent)
+        let prepared = LatexNormalizer.prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmed()))
+        if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (.text(words), false) }
+        let normalized = LatexNormalizer.normalize(prepared: prepared, percent: percent)
         guard !normalized.isEmpty else { return (nil, false) }
         do {
             return (try MathParser.parse(normalized), false)

@@ -58,27 +58,20 @@ struct TextReplacer: Sendable {
     }
 }
 
-extension String {
-    /// The text without whitespace and newlines at either end (native, without Foundation's bridging).
-    func trimmed() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
-    }
-}
-
 extension StringProtocol {
     /// Whether `needle` occurs, searched natively on UTF-8 bytes.
     func has(_ needle: String) -> Bool {
         let target = Array(needle.utf8)
-        guard let first = target.first else { return true }
-        let bytes = Array(utf8)
+        guard !target.isEmpty else { return true }
+        if let found = utf8.withContiguousStorageIfAvailable({ Self.contains(target, in: $0) }) { return found }
+        return Array(utf8).withUnsafeBufferPointer { Self.contains(target, in: $0) }
+    }
+
+    private static func contains(_ target: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= target.count else { return false }
         var index = 0
         while index + target.count <= bytes.count {
-            if bytes[index] == first {
+            if bytes[index] == target[0] {
                 var offset = 1
                 while offset < target.count, bytes[index + offset] == target[offset] { offset += 1 }
                 if offset == target.count { return true }
@@ -86,12 +79,5 @@ extension StringProtocol {
             index += 1
         }
         return false
-    }
-}
-
-extension Substring {
-    /// The text without whitespace and newlines at either end.
-    func trimmed() -> String {
-        String(self).trimmed()
     }
 }

@@ -92,13 +92,12 @@ public struct RequestHandler: Sendable {
         if let batch = object["batch"] {
             return prepareBatch(batch, id: id, into: &out, slot: slot, started: started)
         }
-        stats.record(slot: slot) { $0.requests += 1 }
         switch prepare(object, id: id) {
         case .failure(let id, let verifier, let error):
             writeError(id: id ?? .null, error, into: &out)
-            record(slot: slot, error: error.code, verifier: verifier, since: started, countRequest: false)
+            record(slot: slot, error: error.code, verifier: verifier, since: started, countRequest: true)
         case .request(let request):
-            await run(request, into: &out, slot: slot, echoNullID: true)
+            await run(request, into: &out, slot: slot, topLevel: true)
         }
         return nil
     }
@@ -135,7 +134,7 @@ public struct RequestHandler: Sendable {
     func run(item: BatchItem, into out: inout JSONWriter, slot: Int) async {
         switch item {
         case .request(let request):
-            await run(request, into: &out, slot: slot, echoNullID: false)
+            await run(request, into: &out, slot: slot, topLevel: false)
         case .failure(let id, let verifier, let error):
             writeErrorObject(id: id, error, into: &out)
             record(slot: slot, error: error.code, verifier: verifier, since: nil, countRequest: false)
@@ -226,7 +225,9 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, echoNullID: Bool) async {
+    /// Runs a prepared request and writes its answer; a top-level request (not a batch item) always carries an `id`
+    /// (`null` when absent) and counts as a request line in the statistics, under the same lock as its verdict.
+    private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, topLevel: Bool) async {
         let started = monotonicNanoseconds()
         let outcome: Result<Verdict, ArbiterError>
         do {
@@ -243,14 +244,18 @@ public struct RequestHandler: Sendable {
             outcome = .failure(ArbiterError(.internal, "verifier '\(request.verifierName)' failed: \(error)"))
         }
         let elapsed = monotonicNanoseconds() &- started
-        let id = request.id ?? (echoNullID ? .null : nil)
+        let id = request.id ?? (topLevel ? .null : nil)
         switch outcome {
         case .success(let verdict):
             writeVerdict(id: id, verdict, nanoseconds: elapsed, into: &out)
-            stats.record(slot: slot) { $0.recordVerdict(verifier: request.verifierName, verdict, nanoseconds: elapsed) }
-        case .failure(let error):
-            if echoNullID { writeError(id: id, error, into: &out) } else { writeErrorObject(id: id, error, into: &out) }
             stats.record(slot: slot) {
+                if topLevel { $0.requests += 1 }
+                $0.recordVerdict(verifier: request.verifierName, verdict, nanoseconds: elapsed)
+            }
+        case .failure(let error):
+            writeErrorObject(id: id, error, into: &out)
+            stats.record(slot: slot) {
+                if topLevel { $0.requests += 1 }
                 $0.recordError(verifier: request.verifierName, error.code, nanoseconds: elapsed)
             }
         }

@@ -54,7 +54,6 @@ final class Session: Sendable {
         var outputLines = 0
         var outputInputBytes = 0
         var outputClosed = false
-        var linesRead = 0
     }
 
     let input: Int32
@@ -100,9 +99,6 @@ final class Session: Sendable {
             writer.start()
         }
     }
-
-    /// Lines read so far (blank lines are not counted).
-    var linesRead: Int { monitor.withLock { $0.linesRead } }
 
     /// Hands answered lines to the writer: `lines` consecutive lines from `firstSeq`, whose requests took
     /// `inputBytes`, answered by `bytes` (newlines included).
@@ -197,7 +193,6 @@ final class Session: Sendable {
         monitor.withLock { state in
             state.inFlightLines += units.count
             state.inFlightBytes += inputBytes
-            state.linesRead += units.count
         }
         stats.addInFlight(units.count)
         queue.push(units)

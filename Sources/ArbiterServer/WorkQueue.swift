@@ -76,9 +76,6 @@ final class WorkQueue: Sendable {
         }
     }
 
-    /// Whether no unit is waiting.
-    var isEmpty: Bool { state.withLock { $0.units.isEmpty } }
-
     /// Ends the queue: workers finish what is queued, then `take` returns `nil`.
     func close() {
         let waiters = state.withLock { state -> [Waiter] in
