@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ArbiterRegex", targets: ["ArbiterRegex"]),
         .library(name: "ArbiterFormat", targets: ["ArbiterFormat"]),
         .library(name: "ArbiterMath", targets: ["ArbiterMath"]),
+        .library(name: "ArbiterPlugins", targets: ["ArbiterPlugins"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,12 @@ let package = Package(
             dependencies: ["ArbiterCore", .product(name: "BigInt", package: "BigInt")],
             swiftSettings: upcoming
         ),
+        .target(name: "CProcessSpawn"),
+        .target(
+            name: "ArbiterPlugins",
+            dependencies: ["ArbiterCore", "CProcessSpawn"],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "ArbiterServer",
             dependencies: [
@@ -68,6 +75,7 @@ let package = Package(
                 "ArbiterServer",
                 "ArbiterFormat",
                 "ArbiterMath",
+                "ArbiterPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterMathTests",
             dependencies: ["ArbiterCore", "ArbiterMath"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterPluginsTests",
+            dependencies: ["ArbiterCore", "ArbiterPlugins"],
             swiftSettings: upcoming
         ),
         .testTarget(

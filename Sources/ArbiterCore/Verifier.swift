@@ -13,12 +13,24 @@ public protocol VerifierConfiguration: Sendable {
     init(options: OptionValues) throws
 }
 
-/// A configured verifier: a function from a ``Sample`` to a ``Verdict``.
+/// Anything that judges samples: a configured verifier, a recipe, a process plugin.
+///
+/// It never throws for a bad *response* (that is a verdict with score 0); it throws ``ArbiterError``
+/// `invalid_reference` when the reference cannot be used, because that is the caller's bug.
+public protocol SampleVerifier: Sendable {
+    /// Judges a sample.
+    /// - Parameter sample: The response, reference and prompt.
+    /// - Returns: The verdict.
+    /// - Throws: ``ArbiterError`` `invalid_reference` when the reference is unusable.
+    func verify(_ sample: Sample) async throws -> Verdict
+}
+
+/// A verifier type written in Swift: a name, documented options, and a function from a ``Sample`` to a ``Verdict``.
 ///
 /// A verifier never throws for a bad *response* (that is a verdict with score 0); it throws ``ArbiterError``
 /// `invalid_reference` when the reference cannot be used, because that is the caller's bug.
 /// Deterministic verifiers bound their work with step budgets, never with timers.
-public protocol Verifier: Sendable {
+public protocol Verifier: SampleVerifier {
     /// Its options.
     associatedtype Configuration: VerifierConfiguration
 
@@ -30,12 +42,6 @@ public protocol Verifier: Sendable {
     /// A verifier with the given configuration.
     /// - Parameter configuration: The options.
     init(configuration: Configuration)
-
-    /// Judges a sample.
-    /// - Parameter sample: The response, reference and prompt.
-    /// - Returns: The verdict.
-    /// - Throws: ``ArbiterError`` `invalid_reference` when the reference is unusable.
-    func verify(_ sample: Sample) async throws -> Verdict
 }
 
 /// The configuration of a verifier that takes no options.

@@ -12,9 +12,11 @@ public struct VerifierEntry: Sendable {
     public let kind: String
     /// Its documented options.
     public let options: [OptionSpec]
+    /// More to show in listings, such as a recipe's components or a plugin's command.
+    public let about: JSONObject
     /// The verifier with every option at its default, built once; an error when an option is required.
-    public let defaultVerifier: Result<any Verifier, ArbiterError>
-    private let factory: @Sendable (OptionValues) throws -> any Verifier
+    public let defaultVerifier: Result<any SampleVerifier, ArbiterError>
+    private let factory: @Sendable (OptionValues) throws -> any SampleVerifier
 
     /// Declares an entry.
     /// - Parameters:
@@ -22,18 +24,21 @@ public struct VerifierEntry: Sendable {
     ///   - summary: One sentence of help.
     ///   - kind: Where it comes from.
     ///   - options: The documented options.
+    ///   - about: More to show in listings.
     ///   - factory: Builds a verifier from validated options.
     public init(
         name: String,
         summary: String,
         kind: String,
         options: [OptionSpec],
-        factory: @escaping @Sendable (OptionValues) throws -> any Verifier
+        about: JSONObject = [:],
+        factory: @escaping @Sendable (OptionValues) throws -> any SampleVerifier
     ) {
         self.name = name
         self.summary = summary
         self.kind = kind
         self.options = options
+        self.about = about
         self.factory = factory
         self.defaultVerifier = Self.build(factory, options: [:], specs: options, name: name)
     }
@@ -42,7 +47,7 @@ public struct VerifierEntry: Sendable {
     /// - Parameter sent: The request's `options`; `nil` or empty gives the prebuilt default.
     /// - Returns: The verifier.
     /// - Throws: ``ArbiterError`` `invalid_options`.
-    public func verifier(options sent: JSONObject?) throws(ArbiterError) -> any Verifier {
+    public func verifier(options sent: JSONObject?) throws(ArbiterError) -> any SampleVerifier {
         guard let sent, !sent.isEmpty else { return try defaultVerifier.get() }
         return try Self.build(factory, options: sent, specs: options, name: name).get()
     }
@@ -62,17 +67,18 @@ public struct VerifierEntry: Sendable {
         let specs = options.map { spec in
             OptionSpec(spec.name, spec.kind, default: validated.value(spec.name), spec.summary)
         }
-        let entry = VerifierEntry(name: name, summary: summary, kind: kind, options: specs, factory: factory)
+        let entry = VerifierEntry(
+            name: name, summary: summary, kind: kind, options: specs, about: about, factory: factory)
         _ = try entry.defaultVerifier.get()
         return entry
     }
 
     private static func build(
-        _ factory: @Sendable (OptionValues) throws -> any Verifier,
+        _ factory: @Sendable (OptionValues) throws -> any SampleVerifier,
         options sent: JSONObject,
         specs: [OptionSpec],
         name: String
-    ) -> Result<any Verifier, ArbiterError> {
+    ) -> Result<any SampleVerifier, ArbiterError> {
         do {
             return .success(try factory(try OptionValues(sent, specs: specs, verifier: name)))
         } catch let error as ArbiterError {
@@ -84,10 +90,12 @@ public struct VerifierEntry: Sendable {
 
     /// The entry as JSON, as the `list` op returns it.
     public var jsonObject: JSONObject {
-        [
+        var object: JSONObject = [
             "name": .string(name), "kind": .string(kind), "summary": .string(summary),
             "options": .array(options.map { .object($0.jsonObject) }),
         ]
+        for entry in about { object[entry.key] = entry.value }
+        return object
     }
 }
 
@@ -109,7 +117,7 @@ public struct VerifierRegistry: Sendable {
     /// without options get that error.
     /// - Parameter type: The verifier type.
     public mutating func register<V: Verifier>(_ type: V.Type) {
-        let make: @Sendable (OptionValues) throws -> any Verifier = { values in
+        let make: @Sendable (OptionValues) throws -> any SampleVerifier = { values in
             V(configuration: try V.Configuration(options: values))
         }
         register(

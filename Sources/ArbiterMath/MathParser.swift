@@ -273,7 +273,7 @@ struct MathParser {
             return .constant(.pi)
         case .command(let name):
             return try parseCommand(name)
-        case .symbol(let character):
+        case .symbol:
             throw Failure(message: "unexpected symbol")
         }
     }

@@ -8,7 +8,7 @@ import ArbiterCore
 struct PreparedRequest: Sendable {
     var id: JSONValue?
     var verifierName: String
-    var verifier: any Verifier
+    var verifier: any SampleVerifier
     var sample: Sample
 }
 

@@ -5,6 +5,7 @@
 import ArbiterCore
 import ArbiterFormat
 import ArbiterMath
+import ArbiterPlugins
 import ArbiterServer
 import ArgumentParser
 import Foundation
@@ -64,21 +65,36 @@ struct DefinitionOptions: ParsableArguments {
         }
     }
 
-    /// The built-in verifiers plus the definitions; each skipped file is reported through `report`.
-    func registry(report: (DefinitionProblem) -> Void) -> VerifierRegistry {
+    /// The built-in verifiers plus the definitions, and the plugin processes they may start.
+    /// - Parameter report: Called with each definition file that was skipped.
+    /// - Throws: `ValidationError` when a definition problem is fatal (a cycle of recipes or definitions).
+    func load(report: (DefinitionProblem) -> Void) throws -> LoadedVerifiers {
         var registry = Verifiers.builtin
-        guard let directory else { return registry }
-        for problem in VerifierDefinitions.load(from: directory, into: &registry) { report(problem) }
-        return registry
+        let plugins = ProcessPlugins()
+        guard let directory else { return LoadedVerifiers(registry: registry, plugins: plugins) }
+        let problems = VerifierDefinitions.load(from: directory, into: &registry, kinds: [.recipe, plugins.kind])
+        for problem in problems where !problem.isFatal { report(problem) }
+        let fatal = problems.filter(\.isFatal)
+        if !fatal.isEmpty {
+            throw ValidationError(
+                "verifier definitions: " + fatal.map(\.description).joined(separator: "; "))
+        }
+        return LoadedVerifiers(registry: registry, plugins: plugins)
     }
 
-    /// The registry, logging each skipped definition as a warning.
-    func registry(logger: Logger) -> VerifierRegistry {
-        registry { problem in
+    /// The same, logging each skipped definition as a warning.
+    func load(logger: Logger) throws -> LoadedVerifiers {
+        try load { problem in
             logger.warning(
                 "skipped a verifier definition", metadata: ["path": "\(problem.path)", "reason": "\(problem.reason)"])
         }
     }
+}
+
+/// The verifiers a command serves and the plugin processes behind some of them (stop them before exiting).
+struct LoadedVerifiers {
+    let registry: VerifierRegistry
+    let plugins: ProcessPlugins
 }
 
 /// Options shared by the commands that run verifications.

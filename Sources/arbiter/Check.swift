@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterPlugins
 import ArbiterServer
 import ArgumentParser
 import Foundation
@@ -70,10 +71,11 @@ extension Arbiter {
             }
             if let prompt { request["prompt"] = .string(prompt) }
             if !options.isEmpty { request["options"] = .object(parsedOptions()) }
+            let loaded = try definitions.load(report: Self.warn)
             let handler = RequestHandler(
-                registry: definitions.registry(report: Self.warn), settings: .init(maxLineBytes: Int.max, jobs: 1),
-                stats: ServerStats(workers: 1))
+                registry: loaded.registry, settings: .init(maxLineBytes: Int.max, jobs: 1), stats: ServerStats(workers: 1))
             let line = await handler.answer(line: Array(JSONValue.object(request).jsonText.utf8))
+            loaded.plugins.stop()
             guard case .object(let answer)? = try? JSONParser.parse(line) else { throw ExitCode(1) }
             if json {
                 print(String(decoding: line, as: UTF8.self))

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterPlugins
 import ArbiterServer
 import ArgumentParser
 import Foundation
@@ -44,7 +45,7 @@ extension Arbiter {
 
         func validate() throws {
             if let verifier {
-                let registry = definitions.registry { _ in }
+                let registry = try definitions.load { _ in }.registry
                 do { _ = try registry.entry(named: verifier) } catch { throw ValidationError(error.message) }
             }
         }
@@ -53,8 +54,10 @@ extension Arbiter {
             let logger = engine.makeLogger(label: "arbiter.grade", defaultLevel: .warning)
             let input = try openInput()
             let outputDescriptor = try openOutput()
+            let loaded = try definitions.load(logger: logger)
+            defer { loaded.plugins.stop() }
             let server = Server(
-                registry: definitions.registry(logger: logger),
+                registry: loaded.registry,
                 configuration: .init(
                     jobs: engine.jobs, ordered: true, limits: SessionLimits(maxLineBytes: engine.maxLine),
                     verifierOverride: verifier),

@@ -20,7 +20,7 @@ extension Arbiter {
         @OptionGroup var definitions: DefinitionOptions
 
         func run() async throws {
-            let registry = definitions.registry(report: Check.warn)
+            let registry = try definitions.load(report: Check.warn).registry
             if json {
                 let list: JSONValue = .object(["verifiers": .array(registry.all.map { .object($0.jsonObject) })])
                 print(list.jsonText)

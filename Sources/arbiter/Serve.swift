@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterPlugins
 import ArbiterServer
 import ArgumentParser
 import Logging
@@ -49,8 +50,10 @@ extension Arbiter {
         func run() async throws {
             let logger = engine.makeLogger(label: "arbiter.serve", defaultLevel: .info)
             let limits = SessionLimits(maxLineBytes: engine.maxLine, maxInFlightLines: maxInFlight)
+            let loaded = try definitions.load(logger: logger)
+            defer { loaded.plugins.stop() }
             let server = Server(
-                registry: definitions.registry(logger: logger),
+                registry: loaded.registry,
                 configuration: .init(jobs: engine.jobs, ordered: ordered, limits: limits),
                 logger: logger)
             SignalForwarder.install(for: server)

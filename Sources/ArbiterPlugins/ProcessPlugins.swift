@@ -1,0 +1,173 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// Verifiers that are external processes, declared in `verifiers/*.json` with `"kind": "process"`.
+///
+/// ```json
+/// {"name": "sql", "kind": "process", "summary": "…", "command": ["python3", "plugins/sql.py"],
+///  "workers": 2, "timeout_s": 30, "options": [{"name": "ordered", "type": "boolean", "default": false,
+///  "description": "…"}]}
+/// ```
+/// The command runs in the definition file's directory and speaks Arbiter's JSON-lines protocol on stdin/stdout:
+/// one request line in, one verdict (or error) line out, one request at a time per process. Every process started
+/// belongs to this object; ``stop()`` ends them all.
+///
+/// `@unchecked Sendable`: `pools` is guarded by `lock`.
+public final class ProcessPlugins: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pools: [PluginPool] = []
+
+    /// No plugins yet; each loaded definition adds one.
+    public init() {}
+
+    /// The definition kind `process`, whose pools this object owns.
+    public var kind: DefinitionKind {
+        DefinitionKind(name: "process", keys: ["command", "workers", "timeout_s", "options"]) { [self] definition, url, _ in
+            let pool = PluginPool(settings: try Self.settings(definition, url: url))
+            lock.withLock { pools.append(pool) }
+            return try Self.entry(definition, pool: pool)
+        }
+    }
+
+    /// Every pool, for tests and stats.
+    public var all: [PluginPool] { lock.withLock { pools } }
+
+    /// Stops every plugin process (each finishes its current request first).
+    public func stop() {
+        for pool in all { pool.stop() }
+    }
+
+    static func settings(_ definition: JSONObject, url: URL) throws(ArbiterError) -> PluginPool.Settings {
+        let name = definition["name"]?.stringValue ?? ""
+        guard let command = definition["command"]?.arrayValue?.compactMap(\.stringValue),
+            !command.isEmpty, command.count == definition["command"]?.arrayValue?.count, !command[0].isEmpty
+        else {
+            throw ArbiterError(.invalidRequest, "'command' must be a non-empty array of strings, such as [\"python3\", \"plugin.py\"]")
+        }
+        var workers = 1
+        if let value = definition["workers"] {
+            guard case .number(let number) = value, let count = number.int, (1...256).contains(count) else {
+                throw ArbiterError(.invalidRequest, "'workers' must be an integer from 1 to 256")
+            }
+            workers = count
+        }
+        var timeout = 60.0
+        if let value = definition["timeout_s"] {
+            guard let seconds = value.doubleValue, seconds > 0, seconds <= 86_400 else {
+                throw ArbiterError(.invalidRequest, "'timeout_s' must be a number of seconds above 0")
+            }
+            timeout = seconds
+        }
+        return PluginPool.Settings(
+            name: name, command: command, directory: url.deletingLastPathComponent().path, workers: workers,
+            timeout: timeout)
+    }
+
+    static func entry(_ definition: JSONObject, pool: PluginPool) throws(ArbiterError) -> VerifierEntry {
+        let settings = pool.settings
+        var specs: [OptionSpec] = []
+        switch definition["options"] {
+        case nil: break
+        case .array(let list)?: specs = try list.map(optionSpec)
+        case _?: throw ArbiterError(.invalidRequest, "'options' of a process plugin must be an array of option specs")
+        }
+        let summary = definition["summary"]?.stringValue ?? "Process plugin '\(settings.command.joined(separator: " "))'."
+        let about: JSONObject = [
+            "command": .array(settings.command.map(JSONValue.string)), "workers": .int(settings.workers),
+            "timeout_s": .double(settings.timeout),
+        ]
+        let names = specs.map(\.name)
+        return VerifierEntry(name: settings.name, summary: summary, kind: "process", options: specs, about: about) {
+            values in
+            var options = JSONObject()
+            for name in names { options[name] = values.value(name) }
+            return ProcessPluginVerifier(pool: pool, options: options)
+        }
+    }
+
+    /// Reads `{"name", "type", "default", "description", "choices"?, "range"?}`.
+    static func optionSpec(_ value: JSONValue) throws(ArbiterError) -> OptionSpec {
+        guard let object = value.objectValue, let name = object["name"]?.stringValue, !name.isEmpty,
+            let type = object["type"]?.stringValue
+        else {
+            throw ArbiterError(.invalidRequest, "each option needs 'name' and 'type' (and 'default', 'description')")
+        }
+        let range = object["range"]?.arrayValue?.compactMap(\.doubleValue)
+        let kind: OptionSpec.Kind
+        switch type {
+        case "boolean": kind = .boolean
+        case "integer":
+            let bounds = range.flatMap { $0.count == 2 ? (Int($0[0]), Int($0[1])) : nil } ?? (Int.min, Int.max)
+            kind = .integer(bounds.0...max(bounds.0, bounds.1))
+        case "number":
+            let bounds = range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? (-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude)
+            kind = .number(bounds.0...max(bounds.0, bounds.1))
+        case "string": kind = .string(choices: [])
+        case "enum": kind = .string(choices: object["choices"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        case "string[]": kind = .stringList
+        case "object": kind = .object
+        default:
+            throw ArbiterError(
+                .invalidRequest, "option '\(name)': unknown type '\(type)' (boolean, integer, number, string, enum, string[], object)")
+        }
+        let spec = OptionSpec(name, kind, default: object["default"] ?? .null, object["description"]?.stringValue ?? "")
+        do {
+            _ = try OptionValues([:], specs: [spec], verifier: "option spec")
+            if let given = object["default"] { _ = try OptionValues([name: given], specs: [spec], verifier: "option spec") }
+        } catch {
+            throw ArbiterError(.invalidRequest, "option '\(name)': its default does not fit its type")
+        }
+        return spec
+    }
+}
+
+/// A request handed to a plugin process, and its answer read back as a verdict.
+struct ProcessPluginVerifier: SampleVerifier {
+    let pool: PluginPool
+    let options: JSONObject
+
+    func verify(_ sample: Sample) async throws -> Verdict {
+        var request: JSONObject = [
+            "id": .int(0), "verifier": .string(pool.settings.name), "response": .string(sample.response),
+            "reference": sample.reference,
+        ]
+        if let prompt = sample.prompt { request["prompt"] = .string(prompt) }
+        request["options"] = .object(options)
+        var writer = JSONWriter(capacity: sample.response.utf8.count + 256)
+        writer.write(request)
+        let line = try await pool.send(writer.bytes)
+        return try Self.verdict(from: line, plugin: pool.settings.name)
+    }
+
+    /// Reads a plugin's answer line.
+    static func verdict(from line: ArraySlice<UInt8>, plugin: String) throws(ArbiterError) -> Verdict {
+        let value: JSONValue
+        do { value = try JSONParser.parse(line) } catch {
+            throw ArbiterError(.internal, "plugin '\(plugin)' answered with invalid JSON: \(error.message)")
+        }
+        guard let answer = value.objectValue else {
+            throw ArbiterError(.internal, "plugin '\(plugin)' answered with \(value.typeName), not an object")
+        }
+        if let error = answer["error"] {
+            let code = error.objectValue?["code"]?.stringValue ?? "internal"
+            let message = error.objectValue?["message"]?.stringValue ?? error.jsonText
+            switch code {
+            case "invalid_reference": throw ArbiterError(.invalidReference, message)
+            case "invalid_options": throw ArbiterError(.invalidOptions, message)
+            default: throw ArbiterError(.internal, "plugin '\(plugin)' failed (\(code)): \(message)")
+            }
+        }
+        guard let score = answer["score"]?.doubleValue, score.isFinite else {
+            throw ArbiterError(.internal, "plugin '\(plugin)' answered without a numeric 'score'")
+        }
+        return Verdict(
+            score: score, passed: answer["passed"]?.boolValue ?? (score >= 1),
+            reason: answer["reason"]?.stringValue ?? (score >= 1 ? "passed" : "failed"),
+            details: answer["details"]?.objectValue ?? [:],
+            components: answer["components"]?.objectValue)
+    }
+}
