@@ -13,6 +13,8 @@ public struct MathVerifier: Verifier {
         public let strategies: [String]
         /// Relative tolerance when a decimal is compared.
         public let decimalTolerance: Double
+        /// Whether a `<think>` block is left out of extraction.
+        public let skipThink: Bool
 
         public static let options: [OptionSpec] = [
             OptionSpec(
@@ -21,6 +23,9 @@ public struct MathVerifier: Verifier {
             OptionSpec(
                 "decimal_tolerance", .number(0...0.1), default: .double(0),
                 "Relative tolerance when either side is written as a decimal (exact values compare exactly; a decimal with 3+ places that is the reference correctly rounded is accepted)."),
+            OptionSpec(
+                "skip_think", .boolean, default: true,
+                "Extract only after the last </think> (reasoning is not an answer); a <think> never closed means no answer."),
         ]
 
         public init(options: OptionValues) throws {
@@ -31,6 +36,7 @@ public struct MathVerifier: Verifier {
                     "unknown extraction strategy '\(strategy)' (strategies: \(AnswerExtractor.strategies.joined(separator: ", ")))")
             }
             decimalTolerance = options.double("decimal_tolerance")
+            skipThink = options.bool("skip_think")
         }
     }
 
@@ -61,7 +67,16 @@ public struct MathVerifier: Verifier {
         var details: JSONObject = ["reference": .string(referenceAnswer)]
         var referenceIsText = false
         if case .text = reference { referenceIsText = true }
-        let extraction = AnswerExtractor.extract(from: sample.response, strategies: configuration.strategies) { whole in
+        var response = Substring(sample.response)
+        if configuration.skipThink {
+            if let close = response.range(of: "</think>", options: .backwards) {
+                response = response[close.upperBound...]
+            } else if response.contains("<think>") {
+                details["think"] = "unclosed"
+                return .fail("no_answer", details: details)
+            }
+        }
+        let extraction = AnswerExtractor.extract(from: String(response), strategies: configuration.strategies) { whole in
             guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
             return true

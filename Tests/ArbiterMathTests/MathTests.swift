@@ -10,7 +10,7 @@ import Testing
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-let math: any Verifier = {
+let math: any SampleVerifier = {
     var registry = VerifierRegistry()
     registry.registerMathVerifiers()
     return try! registry.entry(named: "math").defaultVerifier.get()
