@@ -49,6 +49,26 @@ public struct MathVerifier: Verifier {
         self.configuration = configuration
     }
 
+    /// Whether a text reads as words rather than a formula: two or more words of two or more letters, outside LaTeX
+    /// commands and known function names, separated by spaces.
+    static func looksLikeProse(_ text: String) -> Bool {
+        var words = 0
+        for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            let letters = token.drop { $0 == "(" || $0 == "[" }.prefix { $0.isLetter }
+            guard letters.count >= 2, letters.count == token.filter(\.isLetter).count,
+                !Self.functionNames.contains(letters.lowercased()), !token.hasPrefix("\\")
+            else { continue }
+            words += 1
+            if words >= 2 { return true }
+        }
+        return false
+    }
+
+    private static let functionNames: Set<String> = [
+        "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "arcsin", "arccos", "arctan",
+        "sinh", "cosh", "tanh", "mod", "gcd", "lcm", "max", "min", "det", "and", "or", "infty", "inf",
+    ]
+
     public func verify(_ sample: Sample) async throws -> Verdict {
         let referenceText: String
         switch sample.reference {
@@ -79,7 +99,8 @@ public struct MathVerifier: Verifier {
         let extraction = AnswerExtractor.extract(from: String(response), strategies: configuration.strategies) { whole in
             guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
-            return true
+            // "so it is 4" parses as a product of variables; a sentence is not a whole answer.
+            return !Self.looksLikeProse(whole)
         }
         guard let extraction else { return .fail("no_answer", details: details) }
         details["strategy"] = .string(extraction.strategy)

@@ -41,7 +41,7 @@ enum Verifiers {
 struct DefinitionOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: "Directory of verifier definitions (default: $ARBITER_VERIFIERS, else ./verifiers when it exists).")
+        help: "Directory of verifier definitions (default: $ARBITER_VERIFIERS, else ./verifiers when it exists, else the verifiers/ of the checkout the binary was built in).")
     var verifiers: String?
 
     /// The directory to read, if any.
@@ -53,6 +53,23 @@ struct DefinitionOptions: ParsableArguments {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: "verifiers", isDirectory: &isDirectory), isDirectory.boolValue {
             return URL(fileURLWithPath: "verifiers")
+        }
+        return Self.checkoutVerifiers
+    }
+
+    /// The `verifiers/` of the checkout this binary was built in (`.build/<triple>/<config>/arbiter`), so that a
+    /// trainer starting the daemon from another directory still gets the shipped recipes and plugins.
+    static var checkoutVerifiers: URL? {
+        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            let candidate = directory.appendingPathComponent("verifiers")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path),
+                FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue
+            {
+                return candidate
+            }
         }
         return nil
     }

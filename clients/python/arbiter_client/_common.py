@@ -1,0 +1,113 @@
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+"""What the sync and asyncio clients share: finding the binary, addresses, request bookkeeping."""
+
+import json
+import os
+import shutil
+
+
+class ArbiterError(Exception):
+    """A request that Arbiter answered with an error, or a daemon that could not be reached or kept alive.
+
+    `code` is the wire error code (`invalid_reference`, `unknown_verifier`, …) or `unavailable` when the daemon
+    itself failed; `message` says what went wrong.
+    """
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def find_binary(binary=None):
+    """The `arbiter` executable: the argument, else $ARBITER_BIN, else `arbiter` on PATH."""
+    candidate = binary or os.environ.get("ARBITER_BIN")
+    if candidate:
+        if os.sep in candidate or (os.altsep and os.altsep in candidate):
+            if not os.access(candidate, os.X_OK):
+                raise ArbiterError("unavailable", f"no executable arbiter at '{candidate}'")
+            return candidate
+        found = shutil.which(candidate)
+        if not found:
+            raise ArbiterError("unavailable", f"'{candidate}' is not on PATH")
+        return found
+    found = shutil.which("arbiter")
+    if not found:
+        raise ArbiterError(
+            "unavailable",
+            "cannot find the arbiter binary: pass binary=..., set $ARBITER_BIN, or put 'arbiter' on PATH "
+            "(swift build -c release leaves it in .build/release/arbiter)",
+        )
+    return found
+
+
+def parse_address(address):
+    """('unix', path) or ('tcp', (host, port)) from 'unix:PATH' or 'tcp:HOST:PORT'."""
+    if address.startswith("unix:"):
+        path = address[len("unix:"):]
+        if not path:
+            raise ValueError(f"bad address '{address}': unix:PATH needs a path")
+        return "unix", path
+    if address.startswith("tcp:"):
+        host, sep, port = address[len("tcp:"):].rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"bad address '{address}': expected tcp:HOST:PORT")
+        return "tcp", (host.strip("[]") or "127.0.0.1", int(port))
+    raise ValueError(f"bad address '{address}': expected unix:PATH or tcp:HOST:PORT")
+
+
+def addresses_of(address):
+    """A list of addresses from None, one address, or several (a list, or a comma-separated string)."""
+    if address is None:
+        return []
+    if isinstance(address, str):
+        return [part.strip() for part in address.split(",") if part.strip()]
+    return list(address)
+
+
+def encode(request, wire_id):
+    """One request line (bytes, newline-terminated) carrying the client's own id."""
+    if not isinstance(request, dict):
+        raise TypeError(f"a request must be a dict, got {type(request).__name__}")
+    # The id goes first: Arbiter recovers a leading id even from a line it cannot accept (too_large).
+    body = {"id": wire_id}
+    body.update((key, value) for key, value in request.items() if key != "id")
+    return (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def decode(line, original):
+    """The answer dict for a request, with the caller's own `id` put back (or removed when it had none)."""
+    answer = json.loads(line)
+    if "id" in original:
+        answer["id"] = original["id"]
+    else:
+        answer.pop("id", None)
+    return answer
+
+
+def split_evenly(count, parts):
+    """Contiguous index ranges covering range(count), one per part (some may be empty)."""
+    size, extra = divmod(count, parts)
+    ranges, start = [], 0
+    for index in range(parts):
+        end = start + size + (1 if index < extra else 0)
+        ranges.append(range(start, end))
+        start = end
+    return ranges
+
+
+def answer_id(line):
+    """The integer id at the start of an answer line (`{"id":N,…}`, as Arbiter writes answers), else None."""
+    start = line.find(b'"id":')
+    if start < 0:
+        return None
+    start += 5
+    end = start
+    while end < len(line) and line[end:end + 1] in b" 0123456789-":
+        end += 1
+    try:
+        return int(line[start:end])
+    except ValueError:
+        return None

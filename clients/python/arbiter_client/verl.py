@@ -1,0 +1,92 @@
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+"""verl's custom reward function.
+
+In the verl config:
+    custom_reward_function.path=<site-packages>/arbiter_client/verl.py   (or a file that imports compute_score)
+    custom_reward_function.name=compute_score
+
+The verifier is `extra_info["arbiter_verifier"]` when the dataset row sets it, else $ARBITER_VERL_VERIFIER, else
+the data source's entry in DATA_SOURCES (math datasets → "math", code datasets → "code"), else "math".
+"""
+
+import os
+
+from ._adapters import check, shared_client
+
+# data_source prefix → verifier (first match wins; compared in lower case).
+DATA_SOURCES = [
+    ("openai/gsm8k", "math"),
+    ("lighteval/math", "math"),
+    ("digitallearninggmbh/math-lighteval", "math"),
+    ("huggingfaceh4/math-500", "math"),
+    ("math_dapo", "math"),
+    ("aime", "math"),
+    ("numina", "math"),
+    ("deepscaler", "math"),
+    ("codecontests", "code"),
+    ("apps", "code"),
+    ("taco", "code"),
+    ("codeforces", "code"),
+    ("livecodebench", "code"),
+    ("primeintellect", "code"),
+]
+
+
+def verifier_for(data_source, extra_info=None):
+    """The verifier a row is scored with (see the module's documentation)."""
+    if extra_info and extra_info.get("arbiter_verifier"):
+        return extra_info["arbiter_verifier"]
+    if os.environ.get("ARBITER_VERL_VERIFIER"):
+        return os.environ["ARBITER_VERL_VERIFIER"]
+    source = (data_source or "").lower()
+    for prefix, verifier in DATA_SOURCES:
+        if source.startswith(prefix):
+            return verifier
+    return "math"
+
+
+def _request(data_source, solution_str, ground_truth, extra_info):
+    extra_info = extra_info or {}
+    request = {
+        "verifier": verifier_for(data_source, extra_info),
+        "response": solution_str,
+        "reference": ground_truth,
+    }
+    if extra_info.get("arbiter_options"):
+        request["options"] = extra_info["arbiter_options"]
+    if extra_info.get("prompt") is not None:
+        request["prompt"] = extra_info["prompt"]
+    return request
+
+
+def _result(answer):
+    if answer is None:
+        return {"score": 0.0, "acc": 0.0}
+    result = {"score": float(answer["score"]), "acc": 1.0 if answer.get("passed") else 0.0}
+    for name, part in (answer.get("components") or {}).items():
+        result[name] = float(part["score"])
+    return result
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """`{"score": float, "acc": 0/1, <component>: float, …}` for one rollout.
+
+    A request Arbiter rejects (for example an unreadable ground truth) raises, unless $ARBITER_ON_ERROR=zero, which
+    scores it 0.
+    """
+    on_error = "none" if os.environ.get("ARBITER_ON_ERROR") == "zero" else "raise"
+    answer = shared_client().score([_request(data_source, solution_str, ground_truth, extra_info)])[0]
+    return _result(check(answer, on_error))
+
+
+def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=None, **kwargs):
+    """The same for a whole batch in one round trip (verl's batch reward manager)."""
+    extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
+    on_error = "none" if os.environ.get("ARBITER_ON_ERROR") == "zero" else "raise"
+    requests = [
+        _request(source, solution, truth, extra)
+        for source, solution, truth, extra in zip(data_sources, solution_strs, ground_truths, extra_infos)
+    ]
+    return [_result(check(answer, on_error)) for answer in shared_client().score(requests)]

@@ -1,0 +1,87 @@
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+
+import pytest
+
+from arbiter_client import ArbiterError
+from arbiter_client import openrlhf, trl, verl
+
+GOOD = "<think>2 + 2 = 4</think>\n<answer>\\boxed{4}</answer>"
+UNFORMATTED = "<think>2 + 2 = 4</think> so it is 4"
+WRONG = "<think>hmm</think>\n<answer>5</answer>"
+
+
+def test_trl_reward_funcs_one_per_component_with_distinct_names():
+    funcs = trl.reward_funcs("r1-zero")
+    assert [f.__name__ for f in funcs] == ["accuracy", "format"]
+    assert trl.reward_weights("r1-zero") == [1.0, 1.0]
+    prompts = [[{"role": "system", "content": "be brief"}, {"role": "user", "content": "2+2?"}]] * 3
+    completions = [[{"role": "assistant", "content": text}] for text in (GOOD, UNFORMATTED, WRONG)]
+    accuracy, fmt = funcs
+    assert accuracy(prompts=prompts, completions=completions, answer=["4", "4", "4"]) == [1.0, 1.0, 0.0]
+    assert fmt(prompts=prompts, completions=completions, answer=["4", "4", "4"]) == [1.0, 0.0, 1.0]
+    # Plain strings and the other reference column names work too.
+    assert accuracy(prompts=["2+2?"], completions=[GOOD], solution=["4"]) == [1.0]
+    assert accuracy(prompts=["2+2?"], completions=[GOOD], ground_truth=["5"]) == [0.0]
+
+
+def test_trl_scores_a_batch_once_for_all_components(monkeypatch):
+    accuracy, fmt = trl.reward_funcs("r1-zero")
+    client = trl.shared_client()
+    calls = []
+    original = client.score
+
+    def counting(requests):
+        calls.append(len(requests))
+        return original(requests)
+
+    monkeypatch.setattr(client, "score", counting)
+    kwargs = {"prompts": ["q"] * 2, "completions": [GOOD, WRONG], "reference": ["4", "4"]}
+    assert accuracy(**kwargs) == [1.0, 0.0]
+    assert fmt(**kwargs) == [1.0, 1.0]
+    assert calls == [2]
+
+
+def test_trl_single_verifier_and_errors():
+    [func] = trl.reward_funcs("math")
+    assert func.__name__ == "math"
+    assert func(completions=["\\boxed{7}"], answer=["7"]) == [1.0]
+    with pytest.raises(ArbiterError):
+        func(completions=["1"], answer=[{"bad": "reference"}])
+    [lenient] = trl.reward_funcs("math", on_error="none")
+    assert lenient(completions=["1", "1"], answer=[{"bad": "reference"}, "1"]) == [None, 1.0]
+    with pytest.raises(ArbiterError):
+        trl.reward_funcs("no-such-recipe")
+
+
+def test_verl_compute_score():
+    result = verl.compute_score("openai/gsm8k", "so the answer is 72", "72")
+    assert result == {"score": 1.0, "acc": 1.0}
+    assert verl.compute_score("lighteval/MATH", "\\boxed{\\frac{1}{3}}", "\\frac{2}{6}")["score"] == 1.0
+    recipe = verl.compute_score("anything", UNFORMATTED, "4", extra_info={"arbiter_verifier": "r1-zero"})
+    assert recipe == {"score": 1.0, "acc": 0.0, "accuracy": 1.0, "format": 0.0}
+    assert verl.verifier_for("codecontests") == "code"
+    batch = verl.compute_score_batch(["openai/gsm8k"] * 2, ["4", "5"], ["4", "4"], [None, None])
+    assert [b["score"] for b in batch] == [1.0, 0.0]
+
+
+def test_openrlhf_reward_func(monkeypatch):
+    monkeypatch.setenv("ARBITER_VERIFIER", "r1-zero")
+    prompts = ["Q: 2+2? ", "Q: 2+2? "]
+    queries = [prompts[0] + GOOD, prompts[1] + UNFORMATTED]
+    result = openrlhf.reward_func(queries, prompts, ["4", "4"])
+    as_list = lambda values: [float(v) for v in values]
+    assert as_list(result["rewards"]) == [2.0, 1.0]
+    assert as_list(result["scores"]) == [1.0, 0.5]
+    assert as_list(result["extra_logs"]["format"]) == [1.0, 0.0]
+    assert as_list(result["extra_logs"]["accuracy"]) == [1.0, 1.0]
+
+
+def test_sql_plugin_through_the_client():
+    client = trl.shared_client()
+    reference = {"schema": "CREATE TABLE t(x INT); INSERT INTO t VALUES (1),(2);", "query": "SELECT x FROM t"}
+    good = client.verify("sql", "```sql\nSELECT x FROM t ORDER BY x DESC\n```", reference)
+    assert good["reason"] == "same_rows"
+    bad = client.verify("sql", "```sql\nSELECT x FROM t WHERE x > 1\n```", reference)
+    assert bad["score"] == 0 and bad["reason"] == "wrong_rows"

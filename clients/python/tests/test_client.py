@@ -1,0 +1,131 @@
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+
+import asyncio
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from arbiter_client import ArbiterError, AsyncClient, Client
+from conftest import VERIFIERS
+
+
+def math(response, reference, **extra):
+    return {"verifier": "math", "response": response, "reference": reference, **extra}
+
+
+def test_scores_in_order_with_ids_restored(binary):
+    with Client(binary=binary) as client:
+        answers = client.score([
+            math("\\boxed{\\frac12}", "0.5", id="a"),
+            math("\\boxed{3}", "4"),
+            {"verifier": "maht", "response": "1", "reference": "1", "id": 7},
+            {"op": "ping", "id": "p"},
+        ])
+    assert [a.get("id") for a in answers] == ["a", None, 7, "p"]
+    assert answers[0]["score"] == 1 and answers[0]["passed"] is True
+    assert answers[1]["score"] == 0 and answers[1]["reason"]
+    assert answers[2]["error"]["code"] == "unknown_verifier"
+    assert "math" in answers[2]["error"]["message"]
+    assert "id" not in answers[1]
+
+
+def test_verify_raises_on_errors_and_lists_verifiers(binary):
+    with Client(binary=binary, args=("--verifiers", VERIFIERS)) as client:
+        assert client.verify("exact", "x", "x")["passed"] is True
+        with pytest.raises(ArbiterError) as caught:
+            client.verify("math", "1", {"not": "math"})
+        assert caught.value.code == "invalid_reference"
+        names = {entry["name"] for entry in client.list_verifiers()}
+        assert {"math", "exact", "r1-zero", "sql"} <= names
+
+
+def test_lines_beyond_64_kib_and_large_batches(binary):
+    big = "y" * 300_000
+    with Client(binary=binary) as client:
+        [answer] = client.score([{"verifier": "exact", "response": big, "reference": big}])
+        assert answer["passed"] is True
+        requests = [{"verifier": "exact", "response": str(i), "reference": str(i % 3)} for i in range(30_000)]
+        answers = client.score(requests)
+    assert len(answers) == 30_000
+    assert [a["score"] for a in answers[:6]] == [1, 1, 1, 0, 0, 0]
+
+
+def test_a_crashed_daemon_is_restarted_and_unanswered_requests_are_resent(binary):
+    with Client(binary=binary) as client:
+        assert client.score([math("1", "1")])[0]["score"] == 1
+        [first] = client.pids
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.1)
+        assert client.score([math("2", "2")])[0]["score"] == 1
+        [second] = client.pids
+        assert second != first
+
+        # Kill it again while a large call is in flight: every request is still answered, once.
+        requests = [{"verifier": "exact", "response": str(i), "reference": str(i)} for i in range(100_000)]
+        killer = threading.Timer(0.3, lambda: os.kill(client.pids[0], signal.SIGKILL))
+        killer.start()
+        answers = client.score(requests)
+        killer.join()
+        assert len(answers) == 100_000
+        assert all(a.get("score") == 1 for a in answers)
+        assert client.pids[0] != second
+
+
+def test_a_daemon_that_cannot_start_is_a_clear_error(tmp_path):
+    with pytest.raises(ArbiterError) as caught:
+        Client(binary=str(tmp_path / "no-such-arbiter"))
+    assert caught.value.code == "unavailable"
+
+
+def test_several_addresses_share_the_work(socket_daemons):
+    addresses = socket_daemons(2)
+    with Client(address=addresses) as client:
+        answers = client.score([math(str(i), str(i)) for i in range(200)])
+        assert all(a["score"] == 1 for a in answers)
+    for address in addresses:
+        with Client(address=address) as one:
+            stats = one.score_one({"op": "stats"})["stats"]
+            assert stats["verifiers"]["math"]["verdicts"] == 100
+
+
+def test_comma_separated_addresses(socket_daemons):
+    addresses = socket_daemons(2)
+    with Client(address=",".join(addresses)) as client:
+        assert len(client.score([math("1", "1")] * 10)) == 10
+
+
+def test_async_client_many_calls_in_flight(binary):
+    async def main():
+        async with AsyncClient(binary=binary) as client:
+            calls = [client.score([math(str(n), str(n)), math(str(n), str(n + 1), id=n)]) for n in range(200)]
+            results = await asyncio.gather(*calls)
+            for n, (right, wrong) in enumerate(results):
+                assert right["score"] == 1 and "id" not in right
+                assert wrong["score"] == 0 and wrong["id"] == n
+            big = "z" * 200_000
+            [answer] = await client.score([{"verifier": "exact", "response": big, "reference": big}])
+            assert answer["passed"] is True
+            [pid] = client.pids
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.1)
+            verdict = await client.verify("math", "\\boxed{2}", "2")
+            assert verdict["passed"] is True
+            assert client.pids[0] != pid
+
+    asyncio.run(main())
+
+
+def test_async_client_over_sockets(socket_daemons):
+    addresses = socket_daemons(2)
+
+    async def main():
+        async with AsyncClient(address=addresses) as client:
+            answers = await client.score([math(str(i), str(i)) for i in range(50)])
+            assert [a["score"] for a in answers] == [1] * 50
+
+    asyncio.run(main())
