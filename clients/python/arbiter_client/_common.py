@@ -5,6 +5,7 @@
 
 import json
 import os
+import re
 import shutil
 
 
@@ -67,14 +68,18 @@ def addresses_of(address):
     return list(address)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(request, wire_id):
     """One request line (bytes, newline-terminated) carrying the client's own id."""
     if not isinstance(request, dict):
         raise TypeError(f"a request must be a dict, got {type(request).__name__}")
     # The id goes first: Arbiter recovers a leading id even from a line it cannot accept (too_large).
     body = {"id": wire_id}
-    body.update((key, value) for key, value in request.items() if key != "id")
-    return (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    body.update(request)
+    body["id"] = wire_id
+    return (_ENCODER.encode(body) + "\n").encode("utf-8")
 
 
 def decode(line, original):
@@ -98,16 +103,10 @@ def split_evenly(count, parts):
     return ranges
 
 
+_LEADING_ID = re.compile(rb'\s*\{\s*"id"\s*:\s*(-?\d+)')
+
+
 def answer_id(line):
     """The integer id at the start of an answer line (`{"id":N,…}`, as Arbiter writes answers), else None."""
-    start = line.find(b'"id":')
-    if start < 0:
-        return None
-    start += 5
-    end = start
-    while end < len(line) and line[end:end + 1] in b" 0123456789-":
-        end += 1
-    try:
-        return int(line[start:end])
-    except ValueError:
-        return None
+    match = _LEADING_ID.match(line)
+    return int(match.group(1)) if match else None

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The synchronous client: `arbiter serve` as a child process, or daemons reached over sockets."""
 
+import io
 import itertools
 import socket
 import subprocess
@@ -23,9 +24,7 @@ class _Link:
         self._max_restarts = max_restarts
         self._condition = threading.Condition()
         self._write_lock = threading.Lock()
-        self._pending = {}  # wire id -> request line, until answered
-        self._answers = {}  # wire id -> answer line
-        self._failures = {}  # wire id -> ArbiterError
+        self._pending = {}  # wire id -> (request line, its _Call), until answered
         self._generation = 0
         self._restarts_without_progress = 0
         self._closing = False
@@ -46,7 +45,8 @@ class _Link:
             except OSError as error:
                 raise ArbiterError("unavailable", f"cannot start {self._command[0]}: {error}") from error
             self._writer = self._process.stdin
-            reader = self._process.stdout
+            # Unbuffered pipes (bufsize=0) keep writes direct; reads need a buffer, or readline() reads byte by byte.
+            reader = io.BufferedReader(self._process.stdout, buffer_size=1 << 16)
         else:
             kind, where = parse_address(self._address)
             family = socket.AF_UNIX if kind == "unix" else socket.AF_INET
@@ -83,19 +83,29 @@ class _Link:
             self._socket = None
 
     def _read(self, stream, generation):
+        rest = b""
         while True:
-            line = stream.readline()
-            if not line:
+            chunk = stream.read1(1 << 16)
+            if not chunk:
                 break
-            if not line.strip():
+            *lines, rest = (rest + chunk).split(b"\n")
+            if not lines:
                 continue
-            wire_id = answer_id(line)
+            # One lock for every complete line of the chunk, then one hand-over per waiting call.
+            delivered = []
             with self._condition:
-                if wire_id in self._pending:
-                    del self._pending[wire_id]
-                    self._answers[wire_id] = line
+                for line in lines:
+                    wire_id = answer_id(line)
+                    entry = self._pending.pop(wire_id, None)
+                    if entry is not None:
+                        delivered.append((entry[1], wire_id, line))
+                if delivered:
                     self._restarts_without_progress = 0
-                    self._condition.notify_all()
+            by_call = {}
+            for call, wire_id, line in delivered:
+                by_call.setdefault(call, []).append((wire_id, line))
+            for call, answers in by_call.items():
+                call.deliver(answers)
         stream.close()
         with self._condition:
             if self._closing or generation != self._generation:
@@ -110,12 +120,8 @@ class _Link:
                 self._restarts_without_progress += 1
                 give_up = self._restarts_without_progress > self._max_restarts
                 if give_up:
-                    error = ArbiterError(
-                        "unavailable", f"the daemon died {self._max_restarts + 1} times without answering")
-                    for wire_id in list(self._pending):
-                        self._failures[wire_id] = error
-                    self._pending.clear()
-                    self._condition.notify_all()
+                    self._fail_all(ArbiterError(
+                        "unavailable", f"the daemon died {self._max_restarts + 1} times without answering"))
             self._close_transport()
             if self._process is not None:
                 self._process.wait()
@@ -127,13 +133,10 @@ class _Link:
                 self._open()
             except ArbiterError as error:
                 with self._condition:
-                    for wire_id in list(self._pending):
-                        self._failures[wire_id] = error
-                    self._pending.clear()
-                    self._condition.notify_all()
+                    self._fail_all(error)
                 return
             with self._condition:
-                lines = list(self._pending.values())
+                lines = [line for line, _ in self._pending.values()]
             try:
                 for chunk in _chunks(lines):
                     self._writer.write(chunk)
@@ -142,11 +145,17 @@ class _Link:
 
     # -- requests ------------------------------------------------------------------------------------------------
 
-    def submit(self, items):
-        """Sends (wire id, line) pairs; answers arrive through `collect`."""
+    def _fail_all(self, error):
+        """Fails every unanswered request (called with the condition held)."""
+        for _, call in self._pending.values():
+            call.fail(error)
+        self._pending.clear()
+
+    def submit(self, items, call):
+        """Sends (wire id, line) pairs; their answers are delivered to `call`."""
         with self._condition:
             for wire_id, line in items:
-                self._pending[wire_id] = line
+                self._pending[wire_id] = (line, call)
             generation = self._generation
         lines = [line for _, line in items]
         for chunk in _chunks(lines):
@@ -158,28 +167,11 @@ class _Link:
                 except (OSError, ValueError):
                     return  # the reader sees the daemon go and restarts it
 
-    def collect(self, wire_ids, deadline=None):
-        """The answer lines for the ids, in order."""
-        out = []
+    def forget(self, wire_ids):
+        """Drops requests whose caller stopped waiting (a timeout)."""
         with self._condition:
             for wire_id in wire_ids:
-                while wire_id not in self._answers and wire_id not in self._failures:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        for other in wire_ids:
-                            self._pending.pop(other, None)
-                            self._answers.pop(other, None)
-                        raise ArbiterError("unavailable", "no answer before the timeout")
-                    self._condition.wait(remaining)
-                if wire_id in self._failures:
-                    error = self._failures.pop(wire_id)
-                    for other in wire_ids:
-                        self._pending.pop(other, None)
-                        self._answers.pop(other, None)
-                        self._failures.pop(other, None)
-                    raise error
-                out.append(self._answers.pop(wire_id))
-        return out
+                self._pending.pop(wire_id, None)
 
     def close(self):
         with self._condition:
@@ -198,6 +190,41 @@ class _Link:
     @property
     def pid(self):
         return self._process.pid if self._process is not None else None
+
+
+class _Call:
+    """The answers one `score` call waits for; the reader hands each over, and wakes the caller once at the end."""
+
+    def __init__(self, count):
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._remaining = count
+        self.answers = {}
+        self.error = None
+        if count == 0:
+            self._done.set()
+
+    def deliver(self, answers):
+        """Takes (wire id, answer line) pairs."""
+        with self._lock:
+            if self.error is not None:
+                return
+            self.answers.update(answers)
+            self._remaining -= len(answers)
+            if self._remaining <= 0:
+                self._done.set()
+
+    def fail(self, error):
+        with self._lock:
+            if self.error is None:
+                self.error = error
+        self._done.set()
+
+    def wait(self, timeout):
+        if not self._done.wait(timeout):
+            raise ArbiterError("unavailable", "no answer before the timeout")
+        if self.error is not None:
+            raise self.error
 
 
 def _chunks(lines):
@@ -241,17 +268,18 @@ class Client:
             return []
         with self._id_lock:
             wire_ids = [next(self._ids) for _ in requests]
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
         ranges = split_evenly(len(requests), len(self._links))
+        call = _Call(len(requests))
         for link, part in zip(self._links, ranges):
             if part:
-                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i])) for i in part])
-        answers = []
-        for link, part in zip(self._links, ranges):
-            if part:
-                lines = link.collect([wire_ids[i] for i in part], deadline)
-                answers.extend(decode(line, requests[i]) for line, i in zip(lines, part))
-        return answers
+                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i])) for i in part], call)
+        try:
+            call.wait(self._timeout)
+        except ArbiterError:
+            for link, part in zip(self._links, ranges):
+                link.forget([wire_ids[i] for i in part])
+            raise
+        return [decode(call.answers[wire_id], request) for wire_id, request in zip(wire_ids, requests)]
 
     def score_one(self, request):
         """The answer to one request."""
