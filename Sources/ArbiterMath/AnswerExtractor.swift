@@ -25,7 +25,16 @@ enum AnswerExtractor {
                     let boxed = boxedContents(inner)
                     return boxed.isEmpty ? [stripMathDelimiters(inner)] : boxed
                 } ?? []
-            case "boxed": found = boxedContents(text)
+            case "boxed":
+                found = boxedContents(text)
+                // "… = \boxed{255}. So the total is 10,455. Final Answer: The final answer is $10,455$.": a final
+                // answer stated after the last box is the later, and final, word.
+                if !found.isEmpty, strategies.contains("final_answer"),
+                    let after = textAfterLastBox(text, limit: 4000), after.lowercased().has("final answer")
+                {
+                    let late = phrase(after, markers: ["final answer is", "final answer:"])
+                    if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
+                }
             case "final_answer": found = phrase(text, markers: ["final answer is", "final answer:", "the answer is", "answer is"])
             case "math_span": found = trailingSpanGroup(text) ?? lastMathSpan(text).map { [$0] } ?? []
             case "last_number": found = lastNumberCandidates(text)
@@ -46,6 +55,13 @@ enum AnswerExtractor {
     /// The contents of every `\boxed{…}` and `\fbox{…}` (balanced braces), in order; nested boxes give the outer.
     static func boxedContents(_ text: String) -> [String] {
         boxes(in: text.unicodeScalars.map(Character.init)).map(\.content)
+    }
+
+    /// Up to `limit` characters that follow the last box, or `nil` when there is no box.
+    static func textAfterLastBox(_ text: String, limit: Int = 40) -> String? {
+        let characters = text.unicodeScalars.map(Character.init)
+        guard let last = boxes(in: characters).last else { return nil }
+        return String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + limit)])
     }
 
     /// Every box with the character range it spans, `\boxed` included.
@@ -190,13 +206,28 @@ enum AnswerExtractor {
         let characters = text.unicodeScalars.map(Character.init)
         let found = boxes(in: characters)
         let gaps = zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
-        let noise = Set(["", ",", "and", "or", ";"])
+        let noise = Set(["", ",", "and", "or", ";", "for", "part", "respectively"])
         return gaps.allSatisfy { gap in
             var cleaned = gap.lowercased()
             for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] {
                 cleaned = cleaned.replacingOccurrences(of: token, with: " ")
             }
+            // Labels of the parts: "(a)", "y_2 =", "x_{1} =".
+            cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
             return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
+        }
+    }
+
+    /// Whether every gap between consecutive boxes is at most `limit` characters and joins them with "and", a comma
+    /// or a semicolon ("\\boxed{1} papers and \\boxed{2} bins", not "\\boxed{1} no no \\boxed{2}").
+    static func boxesJoinedClosely(_ text: String, limit: Int) -> Bool {
+        let characters = text.unicodeScalars.map(Character.init)
+        let found = boxes(in: characters)
+        return zip(found, found.dropFirst()).allSatisfy { first, second in
+            guard second.range.lowerBound - first.range.upperBound <= limit else { return false }
+            let gap = String(characters[first.range.upperBound..<second.range.lowerBound]).lowercased()
+            return gap.contains(",") || gap.contains(";")
+                || gap.split(whereSeparator: { !$0.isLetter }).contains("and")
         }
     }
 
@@ -260,13 +291,21 @@ enum AnswerExtractor {
     }
 
     /// The last number in the text, such as `-12`, `3.5`, `1,000` or `3/4`, not glued to letters.
+    /// Unit symbols a number may be glued to ("1,000.99m²", "5cm"), unlike variables ("3n") or ordinals ("2nd").
+    static let units: Set<String> = [
+        "m", "cm", "mm", "km", "g", "kg", "mg", "ms", "hr", "hrs", "min", "mins", "ml", "ft", "yd", "mi", "lb", "lbs",
+        "oz", "mph", "kmh", "kph", "kw", "hz", "khz", "kj", "kpa", "usd",
+    ]
+
     static func lastNumber(_ text: String) -> String? {
         let characters = Array(text)
         var index = characters.count - 1
         while true {
             while index >= 0, !(characters[index].isASCII && characters[index].isNumber) { index -= 1 }
             guard index >= 0 else { return nil }
-            if index + 1 < characters.count, characters[index + 1].isLetter {
+            if index + 1 < characters.count, characters[index + 1].isLetter,
+                !Self.units.contains(String(characters[(index + 1)...].prefix { $0.isLetter }).lowercased())
+            {
                 while index >= 0, characters[index].isNumber { index -= 1 }
                 continue
             }

@@ -65,10 +65,8 @@ struct Equivalence {
         case (.bracketed, _), (_, .bracketed), (.union, _), (_, .union), (.text, _), (_, .text):
             return .different(method: "structure")
         default:
-            // "50%" against 50: a percentage may be read as the number itself or as a fraction of 100.
-            if a.hasPercent {
-                if case .equal(let method) = scalar(a.droppingPercent, b) { return .equal(method: method) }
-            }
+            // A percent sign in the response, when the reference has none, divides by 100: "4 4/9%" is 4/90, not
+            // 40/9 (a reference written with % compares both sides without it, so "28" matches "28%").
             return scalar(a, b)
         }
     }

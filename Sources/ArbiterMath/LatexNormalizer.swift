@@ -230,6 +230,19 @@ enum LatexNormalizer {
         return value
     }
 
+    /// How many `(` and `[` are open at the end of a prefix.
+    private static func bracketDepth(_ prefix: Substring) -> Int {
+        var depth = 0
+        for character in prefix {
+            switch character {
+            case "(", "[": depth += 1
+            case ")", "]": depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return depth
+    }
+
     /// `1,000,000` and `1 000` become `1000000` and `1000` when every group has three digits.
     private static func joinThousands(_ text: String) -> String {
         guard text.has(",") || text.has(" ") else { return text }
@@ -237,6 +250,8 @@ enum LatexNormalizer {
         var result = text
         for match in Patterns.thousands.matches(in: text, range: whole).reversed() {
             guard let range = Range(match.range, in: result) else { continue }
+            // Inside parentheses or brackets a comma separates elements: (12,102) is a pair, not 12102.
+            if result[range].contains(","), bracketDepth(result[..<range.lowerBound]) > 0 { continue }
             let digits = result[range].filter { $0 != "," && $0 != " " }
             // A bare "1, 234" list of small numbers is left alone unless the separator is a comma without space.
             result.replaceSubrange(range, with: digits)
@@ -247,6 +262,7 @@ enum LatexNormalizer {
 
 /// Regular expressions of the normaliser, compiled once.
 enum Patterns {
+    static let partLabels = make(#"\([a-z]{1,3}\)|\b[a-z](?:_\{?[0-9a-z]{1,3}\}?)?\s*="#)
     static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
     static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)
     static let connectiveBetweenTuples = make(#"(?<=[)\]])\s*(and|or)\s*(?=[(\[])"#, .caseInsensitive)

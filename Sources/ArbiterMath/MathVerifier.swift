@@ -87,16 +87,16 @@ public struct MathVerifier: Verifier {
         var details: JSONObject = ["reference": .string(referenceAnswer)]
         var referenceIsText = false
         if case .text = reference { referenceIsText = true }
-        var response = Substring(sample.response)
+        var responseText = Substring(sample.response)
         if configuration.skipThink {
-            if let close = response.range(of: "</think>", options: .backwards) {
-                response = response[close.upperBound...]
-            } else if response.contains("<think>") {
+            if let close = responseText.range(of: "</think>", options: .backwards) {
+                responseText = responseText[close.upperBound...]
+            } else if responseText.contains("<think>") {
                 details["think"] = "unclosed"
                 return .fail("no_answer", details: details)
             }
         }
-        let extraction = AnswerExtractor.extract(from: String(response), strategies: configuration.strategies) { whole in
+        let extraction = AnswerExtractor.extract(from: String(responseText), strategies: configuration.strategies) { whole in
             guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
             // "so it is 4" parses as a product of variables; a sentence is not a whole answer.
@@ -112,7 +112,7 @@ public struct MathVerifier: Verifier {
         }
         if Set(answers.map { LatexNormalizer.normalize($0) }).count > 1 {
             // Several different boxes: a list when the reference is one, hedging otherwise.
-            guard referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(sample.response) else {
+            guard referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(String(responseText)) else {
                 details["extracted"] = .string(String(answer.prefix(1000)))
                 details["candidates"] = .array(answers.map { .string(String($0.prefix(200))) })
                 return .fail("multiple_answers", details: details)
@@ -156,8 +156,20 @@ public struct MathVerifier: Verifier {
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
     static func referenceAnswer(_ text: String) -> String {
         let boxes = AnswerExtractor.boxedContents(text)
-        if boxes.count > 1, AnswerExtractor.boxesSeparatedByConnectives(text) { return boxes.joined(separator: ", ") }
-        if let boxed = boxes.last { return boxed }
+        // A reference is trusted: several boxes close together are the parts of one answer.
+        if boxes.count > 1, AnswerExtractor.boxesSeparatedByConnectives(text) || AnswerExtractor.boxesJoinedClosely(text, limit: 40) {
+            return boxes.joined(separator: ", ")
+        }
+        if let boxed = boxes.last {
+            // "$\boxed{20}$ percent": the unit outside the box still makes the reference a percentage.
+            let after = (AnswerExtractor.textAfterLastBox(text) ?? "").drop { $0 == "$" || $0 == " " || $0 == "}" }
+            if !LatexNormalizer.hasPercent(boxed),
+                after.hasPrefix("\\%") || after.hasPrefix("%") || after.lowercased().hasPrefix("percent")
+            {
+                return boxed + "\\%"
+            }
+            return boxed
+        }
         if text.has("$") || text.has("\\("), let span = AnswerExtractor.lastMathSpan(text) {
             let spans = AnswerExtractor.mathSpans(text)
             if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
