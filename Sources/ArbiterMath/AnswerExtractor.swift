@@ -36,7 +36,9 @@ enum AnswerExtractor {
                     if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
                 }
             case "final_answer": found = phrase(text, markers: ["final answer is", "final answer:", "the answer is", "answer is"])
-            case "math_span": found = trailingSpanGroup(text) ?? lastMathSpan(text).map { [$0] } ?? []
+            case "math_span":
+                let spans = trailingSpanGroup(text) ?? lastMathSpan(text).map { [$0] } ?? []
+                if !spans.isEmpty, let number = concludingNumber(after: text) { found = [number] } else { found = spans }
             case "last_number": found = lastNumberCandidates(text)
             case "whole":
                 let trimmed = text.trimmed()
@@ -178,6 +180,26 @@ enum AnswerExtractor {
 
     /// The last `$…$`, `$$…$$`, `\(…\)` or `\[…\]` span.
     static func lastMathSpan(_ text: String) -> String? {
+        lastMathSpanWithEnd(text)?.content
+    }
+
+    /// A number stated in a concluding last sentence after the last math span ("$d = \\frac{90}{n}$ … Therefore,
+    /// there are 12 sequences."), which is the later and final word.
+    static func concludingNumber(after text: String) -> String? {
+        guard let end = lastMathSpanWithEnd(text)?.end else { return nil }
+        let tail = String(decoding: Array(text.utf8)[end...], as: UTF8.self)
+        let sentenceStart = tail.lastIndex(where: { $0 == "\n" }).map { tail.index(after: $0) } ?? tail.startIndex
+        let sentences = tail[sentenceStart...].split(whereSeparator: { $0 == "." || $0 == "!" || $0 == "?" })
+            .filter { $0.contains(where: \.isNumber) }
+        guard let last = sentences.last else { return nil }
+        let lower = last.lowercased()
+        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.contains($0) }),
+            let number = lastNumber(String(last))
+        else { return nil }
+        return lower.contains(" or ") ? nil : number
+    }
+
+    private static func lastMathSpanWithEnd(_ text: String) -> (end: Int, content: String)? {
         let bytes = Array(text.utf8)
         let pairs = [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")]
         var best: (end: Int, content: String)? = nil
@@ -197,7 +219,7 @@ enum AnswerExtractor {
                 break
             }
         }
-        return best.map { stripTrailingPunctuation($0.content) }
+        return best.map { ($0.end, stripTrailingPunctuation($0.content)) }
     }
 
     /// Whether the text between consecutive boxes is only list punctuation ("," "and" "or", spaces, math

@@ -244,6 +244,14 @@ struct Evaluator {
         case .reciprocal(let inner): return numeric(inner, bindings)?.reciprocal
         case .power(let base, let exponent):
             guard let b = numeric(base, bindings), let x = numeric(exponent, bindings) else { return nil }
+            // A negative real to a rational power with an odd denominator takes the real root, as \sqrt[3]{x}
+            // does: x^{2/3} = (\sqrt[3]{x})^2 for every real x.
+            if b.isReal, b.re < 0, x.isReal, x.re != x.re.rounded(), let ratio = exact(exponent), ratio.denominator <= 1_000_001, ratio.denominator % 2 == 1,
+                let p = Int(exactly: ratio.numerator)
+            {
+                let magnitude = pow(-b.re, x.re)
+                return Complex(p % 2 == 0 ? magnitude : -magnitude)
+            }
             return b.power(x)
         case .function(let name, let arguments):
             var values: [Complex] = []

@@ -71,7 +71,25 @@ enum LatexNormalizer {
     /// The first steps both readings share: math delimiters off, doubled backslashes repaired, matrices in the
     /// parser's form, a whole-answer `\text{…}` unwrapped.
     static func prepare(_ raw: String) -> String {
-        unwrapText(convertMatrices(repairDoubleBackslashes(AnswerExtractor.stripMathDelimiters(raw))))
+        unwrapText(convertMatrices(repairDoubleBackslashes(AnswerExtractor.stripMathDelimiters(repairEscapes(raw)))))
+    }
+
+    /// LaTeX typed into a non-raw Python string loses a backslash to an escape: `"\frac"` arrives as a form feed and
+    /// `rac`, `"\boxed"` as a backspace and `oxed`. Those control characters never belong in an answer.
+    static func repairEscapes(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value == 0x07 || $0.value == 0x08 || $0.value == 0x0B || $0.value == 0x0C })
+        else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x07: result += "\\a"
+            case 0x08: result += "\\b"
+            case 0x0B: result += "\\v"
+            case 0x0C: result += "\\f"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     /// ``normalize(_:percent:)`` of an answer already through ``prepare(_:)``.
@@ -130,7 +148,8 @@ enum LatexNormalizer {
     /// `\\left(` written with doubled backslashes (a double-escaped string) becomes `\left(`.
     private static func repairDoubleBackslashes(_ text: String) -> String {
         guard text.has("\\\\") else { return text }
-        return text.replacingOccurrences(of: #"\\\\(?=[A-Za-z{}])"#, with: "\\\\", options: .regularExpression)
+        // Exactly two: three before a letter are a row break and a command (`\\\end{pmatrix}`).
+        return text.replacingOccurrences(of: #"(?<!\\)\\\\(?=[A-Za-z{}])"#, with: "\\\\", options: .regularExpression)
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.

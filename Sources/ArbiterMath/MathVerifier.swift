@@ -49,6 +49,19 @@ public struct MathVerifier: Verifier {
         self.configuration = configuration
     }
 
+    /// The one number in a sentence, or `nil` when it has none or several.
+    static func onlyNumber(in text: String) -> String? {
+        var numbers: [String] = []
+        for token in text.split(whereSeparator: \.isWhitespace) {
+            let word = String(token.reversed().drop { ".,;:!?)".contains($0) }.reversed()).drop { "(".contains($0) }
+            guard word.contains(where: \.isNumber) else { continue }
+            // "3n" or "x2" is a formula, not a number in a sentence.
+            guard word.allSatisfy({ $0.isNumber || ".,/-".contains($0) }) else { return nil }
+            numbers.append(String(word))
+        }
+        return numbers.count == 1 ? numbers[0] : nil
+    }
+
     /// Whether a text reads as words rather than a formula: two or more words of two or more letters, outside LaTeX
     /// commands and known function names, separated by spaces.
     static func looksLikeProse(_ text: String) -> Bool {
@@ -104,7 +117,11 @@ public struct MathVerifier: Verifier {
         }
         guard let extraction else { return .fail("no_answer", details: details) }
         details["strategy"] = .string(extraction.strategy)
-        let answers = extraction.answers.map { $0.trimmed() }
+        // "$\frac{1}{2} \$ = \frac{10}{9}$" leaves "= \frac{10}{9}": a leading equals sign introduces the answer.
+        let answers = extraction.answers.map { answer in
+            let trimmed = answer.trimmed()
+            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmed() : trimmed
+        }
         var answer = answers.last ?? ""
         if answers.contains(where: \.isEmpty) {
             details["extracted"] = .string("")
@@ -118,6 +135,11 @@ public struct MathVerifier: Verifier {
                 return .fail("multiple_answers", details: details)
             }
             answer = answers.joined(separator: ", ")
+        }
+        if extraction.strategy == "final_answer", Self.looksLikeProse(answer), !answer.contains("$"),
+            let number = Self.onlyNumber(in: answer)
+        {
+            answer = number  // "Final Answer: Jane started growing Sphere 3 hours ago."
         }
         details["extracted"] = .string(String(answer.prefix(1000)))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: details) }
