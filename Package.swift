@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ArbiterRegex", targets: ["ArbiterRegex"]),
         .library(name: "ArbiterFormat", targets: ["ArbiterFormat"]),
         .library(name: "ArbiterMath", targets: ["ArbiterMath"]),
+        .library(name: "ArbiterLanguage", targets: ["ArbiterLanguage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,12 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "ArbiterLanguage",
+            dependencies: ["ArbiterCore"],
+            resources: [.copy("Resources/ngrams.tsv")],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "ArbiterServer",
             dependencies: [
                 "ArbiterCore",
@@ -68,6 +75,7 @@ let package = Package(
                 "ArbiterServer",
                 "ArbiterFormat",
                 "ArbiterMath",
+                "ArbiterLanguage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterMathTests",
             dependencies: ["ArbiterCore", "ArbiterMath"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterLanguageTests",
+            dependencies: ["ArbiterCore", "ArbiterLanguage"],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterFormat
+import ArbiterLanguage
 import ArbiterMath
 import ArbiterServer
 import ArgumentParser
@@ -32,6 +33,7 @@ enum Verifiers {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
+        registry.registerLanguageVerifiers()
         return registry
     }
 }

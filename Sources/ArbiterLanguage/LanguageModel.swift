@@ -1,0 +1,188 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// Character 1- to 3-gram statistics of 54 languages, from langdetect's Wikipedia profiles
+/// (`Resources/ngrams.tsv`, made by `scripts/build-language-model.py`).
+///
+/// Each n-gram `g` of order `n` carries, for each language `l` whose profile has it, the weight
+/// `log(1 + p(g|l) / ε)` where `p(g|l)` is its count over the language's `n`-gram total. Adding these weights over
+/// a text's n-grams gives each language its naive-Bayes log-likelihood (with every probability floored at `ε`) up
+/// to a constant shared by all languages, so that only the n-grams a language has need to be visited.
+public struct LanguageModel: Sendable {
+    /// The ISO 639-1 codes, in index order.
+    public let languages: [String]
+    /// The scripts each language is written in, by index.
+    public let scripts: [Set<Script>]
+    private let index: [UInt64: UInt32]
+    private let postingLanguages: [UInt8]
+    private let postingWeights: [Float]
+
+    /// The probability floor of unseen n-grams (langdetect uses 5e-5 for its additive smoothing; a lower floor
+    /// lets rare but telling n-grams weigh more).
+    static let floor = 2e-5
+
+    /// The model shipped with the package, parsed once on first use.
+    public static let shared: LanguageModel = {
+        do {
+            return try LanguageModel(contentsOf: resourceURL)
+        } catch {
+            fatalError("the language model resource ngrams.tsv is missing or damaged: \(error)")
+        }
+    }()
+
+    /// Where the shipped model lies.
+    static var resourceURL: URL {
+        Bundle.module.url(forResource: "ngrams", withExtension: "tsv")
+            ?? Bundle.module.bundleURL.appendingPathComponent("ngrams.tsv")
+    }
+
+    /// Reads a model file.
+    /// - Parameter url: A file in the format `scripts/build-language-model.py` writes.
+    /// - Throws: ``ArbiterError`` `internal` when the file is unreadable or malformed.
+    public init(contentsOf url: URL) throws {
+        let data = try Data(contentsOf: url)
+        try self.init(bytes: data)
+    }
+
+    /// Parses a model from its text.
+    /// - Parameter bytes: UTF-8 lines `L code t1 t2 t3` then `G ngram index:count,…`, tab-separated.
+    /// - Throws: ``ArbiterError`` `internal` on a malformed line.
+    public init(bytes: Data) throws {
+        var parser = ModelParser()
+        try bytes.withUnsafeBytes { raw in try parser.parse(raw.bindMemory(to: UInt8.self)) }
+        languages = parser.languages
+        index = parser.index
+        postingLanguages = parser.postingLanguages
+        postingWeights = parser.postingWeights
+        scripts = Self.scripts(languages: parser.languages, unigramMass: parser.unigramMass)
+    }
+
+    /// The index of a language code.
+    /// - Parameter code: An ISO 639-1 code.
+    /// - Returns: Its index, or `nil` when the model lacks it.
+    public func index(of code: String) -> Int? {
+        languages.firstIndex(of: code)
+    }
+
+    /// Adds the weights of one n-gram to the scores of the languages that have it.
+    /// - Parameters:
+    ///   - key: The n-gram's key (see ``key(_:)``).
+    ///   - scores: One score per language.
+    @inline(__always)
+    func accumulate(_ key: UInt64, into scores: UnsafeMutablePointer<Float>) {
+        guard let entry = index[key] else { return }
+        let start = Int(entry >> 8)
+        for offset in start..<(start + Int(entry & 0xFF)) {
+            scores[Int(postingLanguages[offset])] += postingWeights[offset]
+        }
+    }
+
+    /// The key of an n-gram of up to three scalars (21 bits each; no scalar is zero, so lengths cannot collide).
+    /// - Parameter scalars: The n-gram's scalar values.
+    /// - Returns: The key.
+    @inline(__always)
+    static func key(_ a: UInt32, _ b: UInt32 = 0, _ c: UInt32 = 0) -> UInt64 {
+        var key = UInt64(a)
+        if b != 0 { key = key << 21 | UInt64(b) }
+        if c != 0 { key = key << 21 | UInt64(c) }
+        return key
+    }
+
+    /// A language's scripts: those holding at least a fifth of its letters. Chinese, Japanese and Korean, whose
+    /// n-grams the converter drops, are set by hand.
+    private static func scripts(languages: [String], unigramMass: [[Script: Double]]) -> [Set<Script>] {
+        languages.enumerated().map { index, code in
+            switch code {
+            case "zh": return [.han]
+            case "ja": return [.han, .hiragana, .katakana]
+            case "ko": return [.hangul]
+            default:
+                let mass = unigramMass[index]
+                let total = mass.values.reduce(0, +)
+                return Set(mass.filter { total > 0 && $0.value / total >= 0.2 }.keys)
+            }
+        }
+    }
+}
+
+/// Reads the model's lines into flat arrays.
+private struct ModelParser {
+    var languages: [String] = []
+    var totals: [[Double]] = []
+    var index: [UInt64: UInt32] = [:]
+    var postingLanguages: [UInt8] = []
+    var postingWeights: [Float] = []
+    var unigramMass: [[Script: Double]] = []
+
+    mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+        index.reserveCapacity(60_000)
+        postingLanguages.reserveCapacity(160_000)
+        postingWeights.reserveCapacity(160_000)
+        var start = 0
+        var lineNumber = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            lineNumber += 1
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            start = end + 1
+            guard let first = line.first, first != UInt8(ascii: "#") else { continue }
+            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
+            if first == UInt8(ascii: "L"), fields.count == 5 {
+                try language(fields, line: lineNumber)
+            } else if first == UInt8(ascii: "G"), fields.count == 3 {
+                try ngram(fields, line: lineNumber)
+            } else {
+                throw Self.malformed(lineNumber)
+            }
+        }
+    }
+
+    private mutating func language(_ fields: [Slice<UnsafeBufferPointer<UInt8>>], line: Int) throws {
+        let counts = fields[2...].map { Double(Self.integer($0) ?? 0) }
+        guard counts.allSatisfy({ $0 > 0 }), languages.count < 255 else { throw Self.malformed(line) }
+        languages.append(String(decoding: fields[1], as: UTF8.self))
+        totals.append(counts)
+        unigramMass.append([:])
+    }
+
+    private mutating func ngram(_ fields: [Slice<UnsafeBufferPointer<UInt8>>], line: Int) throws {
+        let scalars = String(decoding: fields[1], as: UTF8.self).unicodeScalars.map(\.value)
+        guard (1...3).contains(scalars.count) else { throw Self.malformed(line) }
+        let key = LanguageModel.key(scalars[0], scalars.count > 1 ? scalars[1] : 0, scalars.count > 2 ? scalars[2] : 0)
+        let first = postingLanguages.count
+        for posting in fields[2].split(separator: UInt8(ascii: ",")) {
+            guard let colon = posting.firstIndex(of: UInt8(ascii: ":")),
+                let language = Self.integer(posting[..<colon]), language < languages.count,
+                let count = Self.integer(posting[(colon + 1)...])
+            else { throw Self.malformed(line) }
+            let probability = Double(count) / totals[language][scalars.count - 1]
+            postingLanguages.append(UInt8(language))
+            postingWeights.append(Float(log1p(probability / LanguageModel.floor)))
+            if scalars.count == 1, let script = Script.of(Unicode.Scalar(scalars[0])!) {
+                unigramMass[language][script, default: 0] += probability
+            }
+        }
+        let count = postingLanguages.count - first
+        guard count > 0, count < 256, index[key] == nil else { throw Self.malformed(line) }
+        index[key] = UInt32(first) << 8 | UInt32(count)
+    }
+
+    private static func integer(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard !digits.isEmpty, digits.count < 19 else { return nil }
+        var value = 0
+        for byte in digits {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
+    }
+
+    private static func malformed(_ line: Int) -> ArbiterError {
+        ArbiterError(.internal, "language model: malformed line \(line)")
+    }
+}

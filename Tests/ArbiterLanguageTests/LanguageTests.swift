@@ -1,0 +1,8 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import ArbiterLanguage
+import Foundation
+import Testing
