@@ -17,19 +17,21 @@ struct LanguageCounts: Equatable {
 /// language.
 ///
 /// Units: a word for scripts written with spaces, a character for Han, Kana, Thai, Lao, Khmer, Myanmar and Tibetan.
-/// One-letter words of alphabets (`x`, `π`, `a`) count for nothing: in a chain of thought they are mostly variables.
+/// One-letter words of alphabets (`x`, `π`, `a`; not Hangul syllables) count for nothing: in a chain of thought they are mostly variables.
 /// A run of a script only one language uses is that language (Greek, Hebrew, Thai, Hangul, …); Kana is Japanese, and
 /// Han is Japanese in a sentence with Kana or when the target is Japanese, else Chinese. A run of a shared script
 /// (Latin, Cyrillic, Arabic, Devanagari) is identified by the n-gram model among that script's languages, and is
 /// given to the target whenever the target's posterior is at least ``targetPlausibility``: a reward should not
-/// punish English because one technical sentence reads a little like Dutch. Short runs (fewer than
-/// ``shortRun`` units) cannot be identified reliably: in the target's script they count for the target; in another
-/// script, inside a sentence that has target-script words (`API` in a Chinese sentence), they count for nothing;
-/// standing alone, they are identified like any run.
+/// punish English because one technical sentence reads a little like Dutch. Short runs cannot be identified
+/// reliably: in the target's script, runs of fewer than ``shortTargetRun`` units count for the target (`Let me
+/// compute` reads as French to a 3-gram model); in another script, runs of fewer than ``shortForeignRun`` units
+/// inside a sentence that has target-script words (`API` in a Chinese sentence) count for nothing, and standing
+/// alone they are identified like any run.
 struct LanguageCounter {
     let identifier: LanguageIdentifier
-    static let shortRun = 3
-    static let targetPlausibility = 0.05
+    static let shortTargetRun = 5
+    static let shortForeignRun = 3
+    static let targetPlausibility = 0.01
 
     private struct Run {
         var script: Script
@@ -57,7 +59,7 @@ struct LanguageCounter {
         var result = LanguageCounts()
         for run in runs {
             let inTargetScript = targetScripts.contains(run.script)
-            if run.units < Self.shortRun, !inTargetScript,
+            if run.units < Self.shortForeignRun, !inTargetScript,
                 sentenceScripts[run.sentence].map({ !$0.isDisjoint(with: targetScripts) }) ?? false
             {
                 result.neutral += run.units
@@ -79,7 +81,7 @@ struct LanguageCounter {
         let allowed = model.languages.indices.filter { model.scripts[$0].contains(run.script) }
         if allowed.isEmpty { return "und" }
         if allowed.count == 1 { return model.languages[allowed[0]] }
-        if inTargetScript, run.units < Self.shortRun { return model.languages[target] }
+        if inTargetScript, run.units < Self.shortTargetRun { return model.languages[target] }
         let scores = identifier.scores(words, indices: run.words)
         let posteriors = identifier.posteriors(scores: scores, allowed: allowed)
         if inTargetScript, (posteriors[target] ?? 0) >= Self.targetPlausibility { return model.languages[target] }
@@ -87,9 +89,9 @@ struct LanguageCounter {
         return model.languages[best]
     }
 
-    /// Whether a word counts: one-letter words of alphabets do not.
+    /// Whether a word counts: one-letter words of alphabets do not (a Hangul syllable is a whole word).
     private static func counts(_ word: Word) -> Bool {
-        word.script.countsCharacters || word.range.count > 1
+        word.script.countsCharacters || word.script == .hangul || word.range.count > 1
     }
 
     private static func runs(_ words: Words) -> [Run] {

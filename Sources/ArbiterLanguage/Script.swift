@@ -19,11 +19,12 @@ public enum Script: String, Sendable, CaseIterable {
     /// Whether the script is Han or Kana (the scripts of Chinese and Japanese).
     public var isSinoJapanese: Bool { self == .han || self == .hiragana || self == .katakana }
 
-    /// How much one letter of the script weighs when deciding which script dominates a text: a Han character or a
-    /// Hangul syllable carries about as much as two letters of an alphabet.
+    /// How much one letter of the script weighs when deciding which script dominates a text: a Han character
+    /// carries about as much as a short word of an alphabet, a Kana or a Hangul syllable as two letters.
     var letterWeight: Int {
         switch self {
-        case .han, .hiragana, .katakana, .hangul: 2
+        case .han: 3
+        case .hiragana, .katakana, .hangul: 2
         default: 1
         }
     }
