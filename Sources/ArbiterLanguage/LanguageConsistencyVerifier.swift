@@ -74,7 +74,7 @@ public struct LanguageConsistencyVerifier: Verifier {
     private func target(_ sample: Sample) throws -> (Int, String) {
         if let target = configuration.target { return (target, "option") }
         if let code = try LanguageCodes.reference(sample.reference) {
-            return (identifier.model.index(of: code)!, "reference")
+            return (LanguageModel.codes.firstIndex(of: code)!, "reference")
         }
         guard let prompt = sample.prompt else {
             throw ArbiterError(

@@ -65,7 +65,7 @@ enum LanguageCodes {
     static func index(_ code: String) -> Int? {
         let primary = code.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map { $0.lowercased() } ?? ""
         let alias = ["nb": "no", "nn": "no"][primary] ?? primary
-        return LanguageModel.shared.index(of: alias)
+        return LanguageModel.codes.firstIndex(of: alias)
     }
 
     /// The indices of a list of codes.
@@ -87,12 +87,12 @@ enum LanguageCodes {
             throw ArbiterError(.invalidReference, "the reference must be a language code such as \"en\", or null")
         }
         guard let index = index(code) else { throw unknown(code, .invalidReference, "the reference") }
-        return LanguageModel.shared.languages[index]
+        return LanguageModel.codes[index]
     }
 
     static func unknown(_ code: String, _ error: ArbiterError.Code, _ place: String) -> ArbiterError {
         ArbiterError(
             error,
-            "\(place): unknown language '\(code.prefix(40))' (known: \(LanguageModel.shared.languages.joined(separator: ", ")))")
+            "\(place): unknown language '\(code.prefix(40))' (known: \(LanguageModel.codes.joined(separator: ", ")))")
     }
 }

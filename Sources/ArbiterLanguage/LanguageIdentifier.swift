@@ -25,16 +25,19 @@ public struct Identification: Sendable, Equatable {
 /// one, a non-Latin script winning once it holds a third of the (weighted) letters, so that English technical
 /// terms do not outvote the Hindi or Chinese around them; the n-gram vote then reads only that script's words.
 public struct LanguageIdentifier: Sendable {
-    /// The model it uses.
-    public let model: LanguageModel
+    private let custom: LanguageModel?
+
+    /// The model it uses; the shipped one is read on first use, not when a verifier is configured, so that commands
+    /// which never identify a language do not pay for loading it.
+    public var model: LanguageModel { custom ?? LanguageModel.shared }
     /// Scores are divided by this before the softmax that turns them into posteriors: each character takes part in
     /// three n-grams, which naive Bayes wrongly counts as independent evidence.
     static let temperature: Float = 3
 
     /// An identifier on a model.
-    /// - Parameter model: The model; by default the one shipped.
-    public init(model: LanguageModel = .shared) {
-        self.model = model
+    /// - Parameter model: The model; `nil` for the one shipped.
+    public init(model: LanguageModel? = nil) {
+        self.custom = model
     }
 
     /// The language of a text.
@@ -52,6 +55,7 @@ public struct LanguageIdentifier: Sendable {
 
     /// The language of some of a text's words, all of one script (or all Han and Kana).
     func identify(_ words: Words, indices: [Int], script: Script, candidates: Set<Int>) -> Identification? {
+        let model = self.model
         if script.isSinoJapanese {
             let kana = indices.contains { words.words[$0].script != .han }
             if let decided = sinoJapanese(kana: kana, candidates: candidates) { return decided }
@@ -72,6 +76,7 @@ public struct LanguageIdentifier: Sendable {
 
     /// Each language's log-likelihood (up to a shared constant) from the n-grams of the given words.
     func scores(_ words: Words, indices: [Int]) -> [Float] {
+        let model = self.model
         var scores = [Float](repeating: 0, count: model.languages.count)
         words.scalars.withUnsafeBufferPointer { scalars in
             scores.withUnsafeMutableBufferPointer { buffer in
@@ -98,6 +103,7 @@ public struct LanguageIdentifier: Sendable {
 
     /// The best of the allowed languages, with posteriors from a tempered softmax of their scores.
     func decide(scores: [Float], allowed: [Int], script: Script) -> Identification {
+        let model = self.model
         let ranked = allowed.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         let best = scores[ranked[0]]
         let weights = ranked.map { Double(exp((scores[$0] - best) / Self.temperature)) }
@@ -119,6 +125,7 @@ public struct LanguageIdentifier: Sendable {
     /// Japanese when there is Kana, else Chinese, within the candidates.
     private func sinoJapanese(kana: Bool, candidates: Set<Int>) -> Identification? {
         let preferred = kana ? ["ja", "zh"] : ["zh", "ja"]
+        let model = self.model
         for code in preferred {
             guard let index = model.index(of: code), candidates.isEmpty || candidates.contains(index) else { continue }
             return Identification(language: code, confidence: 1, runnerUp: nil, runnerUpConfidence: 0, script: .han)

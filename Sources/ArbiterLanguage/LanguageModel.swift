@@ -25,6 +25,13 @@ public struct LanguageModel: Sendable {
     /// lets rare but telling n-grams weigh more).
     static let floor = 2e-5
 
+    /// The languages of the shipped model, in index order, known without reading it (a test checks that they agree).
+    public static let codes = [
+        "af", "ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "fa", "fi", "fr", "gu", "he", "hi",
+        "hr", "hu", "id", "it", "ja", "kn", "ko", "lt", "lv", "mk", "ml", "mr", "ne", "nl", "no", "pa", "pl", "pt", "ro",
+        "ru", "sk", "sl", "so", "sq", "sv", "sw", "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
+    ]
+
     /// The model shipped with the package, parsed once on first use.
     public static let shared: LanguageModel = {
         do {
@@ -109,7 +116,7 @@ public struct LanguageModel: Sendable {
     }
 }
 
-/// Reads the model's lines into flat arrays.
+/// Reads the model's lines into flat arrays, in one pass over the bytes without intermediate strings.
 private struct ModelParser {
     var languages: [String] = []
     var totals: [[Double]] = []
@@ -131,45 +138,79 @@ private struct ModelParser {
             let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
             start = end + 1
             guard let first = line.first, first != UInt8(ascii: "#") else { continue }
-            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
-            if first == UInt8(ascii: "L"), fields.count == 5 {
-                try language(fields, line: lineNumber)
-            } else if first == UInt8(ascii: "G"), fields.count == 3 {
-                try ngram(fields, line: lineNumber)
+            if first == UInt8(ascii: "L") {
+                try language(line, line: lineNumber)
+            } else if first == UInt8(ascii: "G"), line.count > 2, line[1] == 0x09 {
+                try ngram(line, line: lineNumber)
             } else {
                 throw Self.malformed(lineNumber)
             }
         }
     }
 
-    private mutating func language(_ fields: [Slice<UnsafeBufferPointer<UInt8>>], line: Int) throws {
+    private mutating func language(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws {
+        let fields = bytes.split(separator: 0x09, omittingEmptySubsequences: false)
+        guard fields.count == 5, languages.count < 255 else { throw Self.malformed(line) }
         let counts = fields[2...].map { Double(Self.integer($0) ?? 0) }
-        guard counts.allSatisfy({ $0 > 0 }), languages.count < 255 else { throw Self.malformed(line) }
+        guard counts.allSatisfy({ $0 > 0 }) else { throw Self.malformed(line) }
         languages.append(String(decoding: fields[1], as: UTF8.self))
         totals.append(counts)
         unigramMass.append([:])
     }
 
-    private mutating func ngram(_ fields: [Slice<UnsafeBufferPointer<UInt8>>], line: Int) throws {
-        let scalars = String(decoding: fields[1], as: UTF8.self).unicodeScalars.map(\.value)
-        guard (1...3).contains(scalars.count) else { throw Self.malformed(line) }
-        let key = LanguageModel.key(scalars[0], scalars.count > 1 ? scalars[1] : 0, scalars.count > 2 ? scalars[2] : 0)
+    /// `G<tab>ngram<tab>index:count,index:count,…`
+    private mutating func ngram(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws {
+        var cursor = 2
+        var scalars: [UInt32] = []
+        while cursor < bytes.count, bytes[cursor] != 0x09 {
+            guard let (scalar, length) = Self.decode(bytes, at: cursor) else { throw Self.malformed(line) }
+            scalars.append(scalar)
+            cursor += length
+        }
+        guard (1...3).contains(scalars.count), cursor < bytes.count else { throw Self.malformed(line) }
+        cursor += 1
+        let order = scalars.count
+        let key = LanguageModel.key(scalars[0], order > 1 ? scalars[1] : 0, order > 2 ? scalars[2] : 0)
+        let unigramScript = order == 1 ? Unicode.Scalar(scalars[0]).flatMap(Script.of) : nil
         let first = postingLanguages.count
-        for posting in fields[2].split(separator: UInt8(ascii: ",")) {
-            guard let colon = posting.firstIndex(of: UInt8(ascii: ":")),
-                let language = Self.integer(posting[..<colon]), language < languages.count,
-                let count = Self.integer(posting[(colon + 1)...])
-            else { throw Self.malformed(line) }
-            let probability = Double(count) / totals[language][scalars.count - 1]
+        while cursor < bytes.count {
+            let language = Self.number(bytes, &cursor, until: UInt8(ascii: ":"))
+            let count = Self.number(bytes, &cursor, until: UInt8(ascii: ","))
+            guard let language, let count, language < languages.count else { throw Self.malformed(line) }
+            let probability = Double(count) / totals[language][order - 1]
             postingLanguages.append(UInt8(language))
             postingWeights.append(Float(log1p(probability / LanguageModel.floor)))
-            if scalars.count == 1, let script = Script.of(Unicode.Scalar(scalars[0])!) {
-                unigramMass[language][script, default: 0] += probability
-            }
+            if let unigramScript { unigramMass[language][unigramScript, default: 0] += probability }
         }
         let count = postingLanguages.count - first
         guard count > 0, count < 256, index[key] == nil else { throw Self.malformed(line) }
         index[key] = UInt32(first) << 8 | UInt32(count)
+    }
+
+    /// Reads digits up to a terminator (or the end), leaving the cursor after it.
+    private static func number(_ bytes: UnsafeBufferPointer<UInt8>, _ cursor: inout Int, until terminator: UInt8) -> Int? {
+        var value = 0
+        var digits = 0
+        while cursor < bytes.count, bytes[cursor] != terminator {
+            let digit = bytes[cursor] &- 0x30
+            guard digit < 10, digits < 18 else { return nil }
+            value = value * 10 + Int(digit)
+            digits += 1
+            cursor += 1
+        }
+        cursor += 1
+        return digits > 0 ? value : nil
+    }
+
+    /// The scalar encoded in UTF-8 at a position, and its length.
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int)? {
+        let lead = bytes[position]
+        let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+        guard position + length <= bytes.count else { return nil }
+        if length == 1 { return (UInt32(lead), 1) }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length { value = value << 6 | UInt32(bytes[position + offset] & 0x3F) }
+        return (value, length)
     }
 
     private static func integer(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {

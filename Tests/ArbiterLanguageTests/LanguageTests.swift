@@ -54,6 +54,7 @@ struct LanguageIdentificationTests {
     func coverage() {
         let languages = identifier.model.languages
         #expect(languages.count >= 50)
+        #expect(languages == LanguageModel.codes)
         for code in required { #expect(languages.contains(code), "\(code)") }
         #expect(identifier.model.scripts[identifier.model.index(of: "ru")!] == [.cyrillic])
         #expect(identifier.model.scripts[identifier.model.index(of: "hi")!] == [.devanagari])
