@@ -77,7 +77,7 @@ public struct LanguageIdentifier: Sendable {
     /// Each language's log-likelihood (up to a shared constant) from the n-grams of the given words.
     func scores(_ words: Words, indices: [Int]) -> [Float] {
         let model = self.model
-        var scores = [Float](repeating: 0, count: model.languages.count)
+        var scores = model.priors
         words.scalars.withUnsafeBufferPointer { scalars in
             scores.withUnsafeMutableBufferPointer { buffer in
                 let out = buffer.baseAddress!

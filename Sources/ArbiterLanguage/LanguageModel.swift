@@ -11,12 +11,16 @@ import Foundation
 /// Each n-gram `g` of order `n` carries, for each language `l` whose profile has it, the weight
 /// `log(1 + p(g|l) / ε)` where `p(g|l)` is its count over the language's `n`-gram total. Adding these weights over
 /// a text's n-grams gives each language its naive-Bayes log-likelihood (with every probability floored at `ε`) up
-/// to a constant shared by all languages, so that only the n-grams a language has need to be visited.
+/// to a constant shared by all languages, so that only the n-grams a language has need to be visited; the sum
+/// starts from the language's log prior.
 public struct LanguageModel: Sendable {
     /// The ISO 639-1 codes, in index order.
     public let languages: [String]
     /// The scripts each language is written in, by index.
     public let scripts: [Set<Script>]
+    /// Each language's log prior: the share of its Wikipedia corpus in all of them (the profiles' letter counts), so
+    /// that a text equally likely in Dutch and in Afrikaans is read as Dutch.
+    let priors: [Float]
     private let index: [UInt64: UInt32]
     private let postingLanguages: [UInt8]
     private let postingWeights: [Float]
@@ -66,6 +70,8 @@ public struct LanguageModel: Sendable {
         postingLanguages = parser.postingLanguages
         postingWeights = parser.postingWeights
         scripts = Self.scripts(languages: parser.languages, unigramMass: parser.unigramMass)
+        let corpus = parser.totals.map { $0[0] }.reduce(0, +)
+        priors = parser.totals.map { Float(log($0[0] / corpus)) }
     }
 
     /// The index of a language code.
@@ -161,17 +167,19 @@ private struct ModelParser {
     /// `G<tab>ngram<tab>index:count,index:count,…`
     private mutating func ngram(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws {
         var cursor = 2
-        var scalars: [UInt32] = []
+        var key: UInt64 = 0
+        var order = 0
+        var firstScalar: UInt32 = 0
         while cursor < bytes.count, bytes[cursor] != 0x09 {
-            guard let (scalar, length) = Self.decode(bytes, at: cursor) else { throw Self.malformed(line) }
-            scalars.append(scalar)
+            guard order < 3, let (scalar, length) = Self.decode(bytes, at: cursor) else { throw Self.malformed(line) }
+            if order == 0 { firstScalar = scalar }
+            key = key << 21 | UInt64(scalar)
+            order += 1
             cursor += length
         }
-        guard (1...3).contains(scalars.count), cursor < bytes.count else { throw Self.malformed(line) }
+        guard order > 0, cursor < bytes.count else { throw Self.malformed(line) }
         cursor += 1
-        let order = scalars.count
-        let key = LanguageModel.key(scalars[0], order > 1 ? scalars[1] : 0, order > 2 ? scalars[2] : 0)
-        let unigramScript = order == 1 ? Unicode.Scalar(scalars[0]).flatMap(Script.of) : nil
+        let unigramScript = order == 1 ? Unicode.Scalar(firstScalar).flatMap(Script.of) : nil
         let first = postingLanguages.count
         while cursor < bytes.count {
             let language = Self.number(bytes, &cursor, until: UInt8(ascii: ":"))
