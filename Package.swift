@@ -56,7 +56,6 @@ let package = Package(
         .target(
             name: "ArbiterLanguage",
             dependencies: ["ArbiterCore"],
-            resources: [.copy("Resources/ngrams.tsv")],
             swiftSettings: upcoming
         ),
         .target(

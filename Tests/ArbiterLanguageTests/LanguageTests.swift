@@ -270,3 +270,54 @@ struct LanguageConsistencyTests {
         #expect(clock.now - start < .seconds(20))
     }
 }
+
+@Suite("language model and text handling")
+struct LanguageInternalsTests {
+    @Test("a damaged model is an error, not a crash", arguments: [
+        "", "L\ten\t1\t2\n", "L\ten\t1\t2\t3\nG\tab\t0:x\n", "L\ten\t1\t2\t3\nG\tabcd\t0:1\n", "L\ten\t1\t2\t3\nG\tab\t7:1\n",
+        "X\n",
+    ])
+    func damaged(_ text: String) {
+        #expect(throws: ArbiterError.self) { try LanguageModel(text: text) }
+    }
+
+    @Test("a small model parses and identifies")
+    func smallModel() throws {
+        let model = try LanguageModel(text: "L\txx\t10\t10\t10\nL\tyy\t10\t10\t10\nG\ta\t0:9,1:1\nG\tb\t1:9\nG\t ab\t0:5\n")
+        #expect(model.languages == ["xx", "yy"])
+        let identifier = LanguageIdentifier(model: model)
+        #expect(identifier.identify("aaa aa")?.language == "xx")
+        #expect(identifier.identify("bbb bb")?.language == "yy")
+    }
+
+    @Test("think, answer and all spans", arguments: [
+        ("<think>r</think>a", nil as String?, ThinkSpan.think, "r"), ("<think>r</think>a", nil, .answer, "a"),
+        ("<think>r</think>a", nil, .all, "<think>r</think>a"), ("plain", nil, .think, "plain"), ("plain", nil, .answer, "plain"),
+        ("<think>unclosed", nil, .think, "unclosed"), ("<think>unclosed", nil, .answer, ""),
+        ("r</think>a", "User: hi <think>\n", .think, "r"), ("r</think>a", "User: hi <think>\n", .answer, "a"),
+        ("still thinking", "User: hi <think>", .answer, ""),
+    ])
+    func spans(_ response: String, _ prompt: String?, _ span: ThinkSpan, _ expected: String) {
+        #expect(span.text(of: response, prompt: prompt) == expected[...])
+    }
+
+    @Test("the prose filter keeps prose and drops code, math, URLs and tags", arguments: [
+        ("a $x+1$ b", "a   b"), ("a $$\\sum_i i$$ b", "a   b"), ("a \\(x\\) b \\[y\\] c", "a   b   c"),
+        ("a `code` b", "a   b"), ("a\n```\nlet x = 1\n```\nb", "a\n\n\nb"), ("see https://x.org/p now", "see   now"),
+        ("<answer>4</answer>", " 4 "), ("costs 5$ only", "costs 5$ only"), ("a \\alpha b", "a   b"),
+        ("unclosed $ stays", "unclosed $ stays"), ("\\begin{align}x&=1\\end{align} ok", "\n ok"),
+        ("x < y and y > z", "x < y and y > z"),
+    ])
+    func prose(_ text: String, _ expected: String) {
+        #expect(ProseFilter.prose(text) == expected)
+    }
+
+    @Test("words: scripts split words, marks stay inside, units are characters for Han and Thai")
+    func words() {
+        let words = Words("API接口 नमस्ते ภาษาไทย Ünïcode")
+        #expect(words.words.map(\.script) == [.latin, .han, .devanagari, .thai, .latin])
+        #expect(words.words.map(\.units) == [1, 2, 1, 7, 1])
+        #expect(words.words[0].sentence == 0)
+        #expect(Words("One. Two").words.map(\.sentence) == [0, 1])
+    }
+}
