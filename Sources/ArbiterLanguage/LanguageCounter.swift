@@ -20,13 +20,14 @@ struct LanguageCounts: Equatable {
 /// One-letter words of alphabets (`x`, `π`, `a`; not Hangul syllables) count for nothing: in a chain of thought they are mostly variables.
 /// A run of a script only one language uses is that language (Greek, Hebrew, Thai, Hangul, …); Kana is Japanese, and
 /// Han is Japanese in a sentence with Kana or when the target is Japanese, else Chinese. A run of a shared script
-/// (Latin, Cyrillic, Arabic, Devanagari) is identified by the n-gram model among that script's languages, and is
-/// given to the target whenever the target's posterior is at least ``targetPlausibility``: a reward should not
-/// punish English because one technical sentence reads a little like Dutch. Short runs cannot be identified
-/// reliably: in the target's script, runs of fewer than ``shortTargetRun`` units count for the target (`Let me
-/// compute` reads as French to a 3-gram model); in another script, runs of fewer than ``shortForeignRun`` units
-/// inside a sentence that has target-script words (`API` in a Chinese sentence) count for nothing, and standing
-/// alone they are identified like any run.
+/// (Latin, Cyrillic, Arabic, Devanagari) of at least ``shortTargetRun`` words is identified by the n-gram model among
+/// that script's languages, and is given to the target whenever the target's posterior is at least
+/// ``targetPlausibility``: a reward should not punish English because one technical sentence reads a little like
+/// Dutch. Shorter runs cannot be identified on their own (`Let me compute` reads as French to a 3-gram model): they
+/// take the language of the nearest run of their script that was judged alone, or, when there is none, of all the
+/// text's words in their script, decided the same way. Runs of fewer than
+/// ``shortForeignRun`` units in a script other than the target's, inside a sentence that has target-script words
+/// (`API` in a Chinese sentence), count for nothing.
 struct LanguageCounter {
     let identifier: LanguageIdentifier
     static let shortTargetRun = 5
@@ -46,51 +47,108 @@ struct LanguageCounter {
     ///   - target: The index of the target language.
     /// - Returns: The counts.
     func count(_ prose: String, target: Int) -> LanguageCounts {
-        let words = Words(prose)
-        let runs = Self.runs(words)
-        let model = identifier.model
-        let targetScripts = Set(model.scripts[target].map(LanguageIdentifier.group))
-        var sentenceScripts: [Int: Set<Script>] = [:]
-        var kanaSentences = Set<Int>()
-        for word in words.words where Self.counts(word) {
-            sentenceScripts[word.sentence, default: []].insert(LanguageIdentifier.group(word.script))
-            if word.script == .hiragana || word.script == .katakana { kanaSentences.insert(word.sentence) }
-        }
+        var context = Context(words: Words(prose), target: target, model: identifier.model)
+        let runs = Self.runs(context.words)
         var result = LanguageCounts()
-        for run in runs {
-            let inTargetScript = targetScripts.contains(run.script)
+        // First the runs that can be judged on their own, then the short runs, from their neighbours.
+        var labels = [Label](repeating: .pending, count: runs.count)
+        for (index, run) in runs.enumerated() {
+            let inTargetScript = context.targetScripts.contains(run.script)
             if run.units < Self.shortForeignRun, !inTargetScript,
-                sentenceScripts[run.sentence].map({ !$0.isDisjoint(with: targetScripts) }) ?? false
+                context.sentenceScripts[run.sentence].map({ !$0.isDisjoint(with: context.targetScripts) }) ?? false
             {
-                result.neutral += run.units
-                continue
+                labels[index] = .neutral
+            } else if let language = ownLanguage(of: run, in: context) {
+                labels[index] = .own(language)
             }
-            let language = self.language(
-                of: run, in: words, target: target, inTargetScript: inTargetScript,
-                kana: kanaSentences.contains(run.sentence))
-            result.counts[language, default: 0] += run.units
+        }
+        for (index, run) in runs.enumerated() {
+            switch labels[index] {
+            case .neutral: result.neutral += run.units
+            case .own(let language), .borrowed(let language): result.counts[language, default: 0] += run.units
+            case .pending:
+                let language = neighbourLanguage(of: index, runs: runs, labels: labels) ?? scriptLanguage(run.script, &context)
+                labels[index] = .borrowed(language)
+                result.counts[language, default: 0] += run.units
+            }
         }
         return result
     }
 
-    private func language(of run: Run, in words: Words, target: Int, inTargetScript: Bool, kana: Bool) -> String {
-        let model = identifier.model
+    private enum Label {
+        case pending, neutral, own(String), borrowed(String)
+    }
+
+    /// What the decisions about one text share.
+    private struct Context {
+        let words: Words
+        let target: Int
+        let model: LanguageModel
+        let targetScripts: Set<Script>
+        var sentenceScripts: [Int: Set<Script>] = [:]
+        var kanaSentences = Set<Int>()
+        /// The language of all of the text's words in a script, decided once per script when a short run needs it.
+        var scriptLanguages: [Script: String] = [:]
+
+        init(words: Words, target: Int, model: LanguageModel) {
+            self.words = words
+            self.target = target
+            self.model = model
+            targetScripts = Set(model.scripts[target].map(LanguageIdentifier.group))
+            for word in words.words where LanguageCounter.counts(word) {
+                sentenceScripts[word.sentence, default: []].insert(LanguageIdentifier.group(word.script))
+                if word.script == .hiragana || word.script == .katakana { kanaSentences.insert(word.sentence) }
+            }
+        }
+    }
+
+    /// The language of a run judged alone; `nil` for a short run of a shared script.
+    private func ownLanguage(of run: Run, in context: Context) -> String? {
+        let model = context.model
         if run.script == .han {
-            return kana || model.languages[target] == "ja" ? "ja" : "zh"
+            return context.kanaSentences.contains(run.sentence) || model.languages[context.target] == "ja" ? "ja" : "zh"
         }
         let allowed = model.languages.indices.filter { model.scripts[$0].contains(run.script) }
         if allowed.isEmpty { return "und" }
         if allowed.count == 1 { return model.languages[allowed[0]] }
-        if inTargetScript, run.units < Self.shortTargetRun { return model.languages[target] }
-        let scores = identifier.scores(words, indices: run.words)
+        guard run.units >= Self.shortTargetRun else { return nil }
+        return decide(run.words, in: context.words, allowed: allowed, target: context.target)
+    }
+
+    /// The language of the nearest run of the same script that was judged alone (the earlier one on a tie).
+    private func neighbourLanguage(of index: Int, runs: [Run], labels: [Label]) -> String? {
+        for distance in 1..<max(runs.count, 1) {
+            for other in [index - distance, index + distance] where runs.indices.contains(other) {
+                if runs[other].script == runs[index].script, case .own(let language) = labels[other] { return language }
+            }
+        }
+        return nil
+    }
+
+    /// The language of all the text's counted words in a script, decided once.
+    private func scriptLanguage(_ script: Script, _ context: inout Context) -> String {
+        if let known = context.scriptLanguages[script] { return known }
+        let model = context.model
+        let allowed = model.languages.indices.filter { model.scripts[$0].contains(script) }
+        let words = context.words.words
+        let all = words.indices.filter { LanguageIdentifier.group(words[$0].script) == script && Self.counts(words[$0]) }
+        let decided = decide(all, in: context.words, allowed: allowed, target: context.target)
+        context.scriptLanguages[script] = decided
+        return decided
+    }
+
+    /// The language of some words among the allowed ones: the target when it keeps at least
+    /// ``targetPlausibility`` of the posterior, else the most likely.
+    private func decide(_ indices: [Int], in words: Words, allowed: [Int], target: Int) -> String {
+        let scores = identifier.scores(words, indices: indices)
         let posteriors = identifier.posteriors(scores: scores, allowed: allowed)
-        if inTargetScript, (posteriors[target] ?? 0) >= Self.targetPlausibility { return model.languages[target] }
+        if (posteriors[target] ?? 0) >= Self.targetPlausibility { return identifier.model.languages[target] }
         let best = allowed.max { (posteriors[$0] ?? 0, -$0) < (posteriors[$1] ?? 0, -$1) }!
-        return model.languages[best]
+        return identifier.model.languages[best]
     }
 
     /// Whether a word counts: one-letter words of alphabets do not (a Hangul syllable is a whole word).
-    private static func counts(_ word: Word) -> Bool {
+    static func counts(_ word: Word) -> Bool {
         word.script.countsCharacters || word.script == .hangul || word.range.count > 1
     }
 

@@ -321,3 +321,39 @@ struct LanguageInternalsTests {
         #expect(Words("One. Two").words.map(\.sentence) == [0, 1])
     }
 }
+
+@Suite("language over every required language")
+struct LanguagePerLanguageTests {
+    /// A chain of thought made of the first ten evaluation sentences of a language, one per line.
+    static func chain(_ language: String, _ sentences: [Sentence]) -> String {
+        "<think>" + sentences.filter { $0.language == language }.prefix(10).map(\.text).joined(separator: "\n") + "</think>"
+    }
+
+    @Test("a chain of thought of a language's sentences scores at least 0.9 for it and at most 0.15 for English")
+    func everyLanguage() async throws {
+        let sentences = try Sentence.load()
+        for language in required {
+            let cot = Self.chain(language, sentences)
+            let own = try await judge("language", ["target": .string(language)], response: cot)
+            #expect(own.score >= 0.9, "\(language): \(own.score) \(own.details)")
+            guard language != "en" else { continue }
+            let english = try await judge("language", ["target": "en"], response: cot)
+            #expect(english.score <= 0.15, "\(language) read as English: \(english.score) \(english.details)")
+        }
+    }
+
+    @Test("the score falls as foreign sentences replace target ones")
+    func monotonic() async throws {
+        let sentences = try Sentence.load()
+        let english = sentences.filter { $0.language == "en" && $0.text.split(separator: " ").count >= 6 }.prefix(6)
+        let german = sentences.filter { $0.language == "de" && $0.text.split(separator: " ").count >= 6 }.prefix(6)
+        var previous = 1.1
+        for swapped in 0...6 {
+            let lines = german.prefix(swapped).map(\.text) + english.dropFirst(swapped).map(\.text)
+            let verdict = try await judge("language", ["target": "en"], response: lines.joined(separator: "\n"))
+            #expect(verdict.score < previous, "\(swapped) German lines: \(verdict.score)")
+            previous = verdict.score
+        }
+        #expect(previous <= 0.15)
+    }
+}
