@@ -62,13 +62,13 @@ struct LanguageCounter {
                 labels[index] = .own(language)
             }
         }
+        let neighbours = Self.neighbourLanguages(runs: runs, labels: labels)
         for (index, run) in runs.enumerated() {
             switch labels[index] {
             case .neutral: result.neutral += run.units
-            case .own(let language), .borrowed(let language): result.counts[language, default: 0] += run.units
+            case .own(let language): result.counts[language, default: 0] += run.units
             case .pending:
-                let language = neighbourLanguage(of: index, runs: runs, labels: labels) ?? scriptLanguage(run.script, &context)
-                labels[index] = .borrowed(language)
+                let language = neighbours[index] ?? scriptLanguage(run.script, &context)
                 result.counts[language, default: 0] += run.units
             }
         }
@@ -76,7 +76,7 @@ struct LanguageCounter {
     }
 
     private enum Label {
-        case pending, neutral, own(String), borrowed(String)
+        case pending, neutral, own(String)
     }
 
     /// What the decisions about one text share.
@@ -115,14 +115,25 @@ struct LanguageCounter {
         return decide(run.words, in: context.words, allowed: allowed, target: context.target)
     }
 
-    /// The language of the nearest run of the same script that was judged alone (the earlier one on a tie).
-    private func neighbourLanguage(of index: Int, runs: [Run], labels: [Label]) -> String? {
-        for distance in 1..<max(runs.count, 1) {
-            for other in [index - distance, index + distance] where runs.indices.contains(other) {
-                if runs[other].script == runs[index].script, case .own(let language) = labels[other] { return language }
+    /// For each pending run, the language of the nearest run of the same script that was judged alone (the earlier
+    /// one on a tie): one pass each way.
+    private static func neighbourLanguages(runs: [Run], labels: [Label]) -> [String?] {
+        var before = [(distance: Int, language: String)?](repeating: nil, count: runs.count)
+        var after = before
+        for order in [Array(runs.indices), runs.indices.reversed()] {
+            var last: [Script: (index: Int, language: String)] = [:]
+            for index in order {
+                if case .own(let language) = labels[index] { last[runs[index].script] = (index, language) }
+                guard case .pending = labels[index], let seen = last[runs[index].script] else { continue }
+                let found = (distance: abs(index - seen.index), language: seen.language)
+                if order.first == 0 { before[index] = found } else { after[index] = found }
             }
         }
-        return nil
+        return zip(before, after).map { left, right in
+            guard let left else { return right?.language }
+            guard let right else { return left.language }
+            return right.distance < left.distance ? right.language : left.language
+        }
     }
 
     /// The language of all the text's counted words in a script, decided once.

@@ -8,8 +8,9 @@
 /// punctuation and symbols are left for the word splitter, which skips them.
 ///
 /// A removed block becomes a line break (which ends a sentence), a removed inline span a space. One pass over the
-/// UTF-8 bytes: a delimiter whose closing is not found is kept as text, and each failed search is remembered so
-/// that it is not repeated.
+/// UTF-8 bytes: a delimiter whose closing is not found is kept as text (an unclosed code fence too, so that opening
+/// one cannot hide the rest of a chain of thought), and each failed search is remembered so that it is not
+/// repeated.
 struct ProseFilter {
     private let bytes: [UInt8]
     private var output: [UInt8] = []
@@ -50,19 +51,22 @@ struct ProseFilter {
     }
 
     private mutating func skipCode() -> Bool {
-        let fence = run(of: bytes[position])
-        if fence >= 3, atLineStart {
-            let marker = Array(repeating: bytes[position], count: fence)
-            let end = find(marker, from: position + fence, key: "fence\(fence)\(bytes[position])")
-            position = end.map { lineEnd(from: $0 + fence) } ?? bytes.count
+        let byte = bytes[position]
+        let fence = run(of: byte)
+        let marker = Array(repeating: byte, count: fence)
+        if fence >= 3, atLineStart, let end = find(marker, from: position + fence, key: "fence\(fence)\(byte)") {
+            position = lineEnd(from: end + fence)
             output.append(0x0A)
             return true
         }
-        guard bytes[position] == UInt8(ascii: "`") else { return false }
-        let marker = Array(repeating: UInt8(ascii: "`"), count: fence)
-        guard let end = find(marker, from: position + fence, key: "tick\(fence)") else { return false }
-        position = end + fence
-        output.append(0x20)
+        if byte == UInt8(ascii: "`"), let end = find(marker, from: position + fence, key: "tick\(fence)") {
+            position = end + fence
+            output.append(0x20)
+            return true
+        }
+        // Not code: the whole run is text (a run is read once, so a long run of backticks stays linear).
+        output.append(contentsOf: marker)
+        position += fence
         return true
     }
 

@@ -259,14 +259,19 @@ struct LanguageConsistencyTests {
         #expect(try await judge("language", ["target": "zh", "threshold": 0.6], response: response).passed)
     }
 
-    @Test("unmatched delimiters in a long response are read in linear time")
+    @Test("unmatched delimiters, long runs of backticks and many short runs are read in linear time")
     func unmatchedDelimiters() async throws {
         let chunk = "we compute $x and \\[ then ``` or ` and $$ again <think "
-        let response = String(repeating: chunk, count: 20_000)
+        let response = String(repeating: chunk, count: 5_000)
         let clock = ContinuousClock()
         let start = clock.now
         let verdict = try await judge("language", ["target": "en", "span": "all"], response: response)
         #expect(verdict.score > 0.9)
+        let tildes = String(repeating: "~", count: 200_000) + " " + String(repeating: "`", count: 100_000)
+        #expect(try await judge("language", ["target": "en"], response: tildes).reason == "no_words")
+        let shortRuns = String(repeating: "Ok then. Да. ", count: 10_000)
+        let mixed = try await judge("language", ["target": "en"], response: shortRuns)
+        #expect(abs(mixed.score - 2.0 / 3.0) < 1e-9, "\(mixed.details)")
         #expect(clock.now - start < .seconds(20))
     }
 }
