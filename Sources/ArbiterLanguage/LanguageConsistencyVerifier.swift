@@ -7,8 +7,8 @@ import ArbiterCore
 /// `language`: DeepSeek-R1's language-consistency reward, the share of the chain of thought's words that are in the
 /// target language.
 ///
-/// The span (`think` by default) is cleared of code, math, URLs and tags (``ProseFilter``), split into units and
-/// runs, and each run gets a language (``LanguageCounter``). The score is the target's share of the counted units;
+/// The span (`think` by default) is cleared of code, math, URLs and tags (`ProseFilter`), split into units and
+/// runs, and each run gets a language (`LanguageCounter`). The score is the target's share of the counted units;
 /// `passed` when it reaches `threshold`. The target is the `target` option, else the reference (a language code),
 /// else the language of the prompt; with none of them the request is `invalid_reference`.
 public struct LanguageConsistencyVerifier: Verifier {

@@ -5,7 +5,7 @@
 import ArbiterCore
 import Foundation
 
-/// Character 1- to 3-gram statistics of 54 languages, from langdetect's Wikipedia profiles (``ModelData``, compiled
+/// Character 1- to 3-gram statistics of 54 languages, from langdetect's Wikipedia profiles (`ModelData`, compiled
 /// into the binary by `scripts/build-language-model.py`).
 ///
 /// Each n-gram `g` of order `n` carries, for each language `l` whose profile has it, the weight
@@ -47,7 +47,7 @@ public struct LanguageModel: Sendable {
 
     /// Parses a model from its text.
     /// - Parameter text: UTF-8 lines `L code t1 t2 t3` then `G ngram index:count,…`, tab-separated.
-    /// - Throws: ``ArbiterError`` `internal` on a malformed line.
+    /// - Throws: `ArbiterError` `internal` on a malformed line.
     public init(text: String) throws {
         var text = text
         self = try text.withUTF8 { try LanguageModel(bytes: $0) }

@@ -4,6 +4,7 @@
 
 /// A writing system, told from a letter's code point (the Unicode blocks each script is encoded in).
 public enum Script: String, Sendable, CaseIterable {
+    // Each case is the script of that name; its raw value is what verdicts report.
     case latin, greek, cyrillic, armenian, hebrew, arabic, devanagari, bengali, gurmukhi, gujarati, oriya, tamil
     case telugu, kannada, malayalam, sinhala, thai, lao, tibetan, myanmar, georgian, hangul, ethiopic, khmer
     case hiragana, katakana, han
