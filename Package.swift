@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ArbiterFormat", targets: ["ArbiterFormat"]),
         .library(name: "ArbiterMath", targets: ["ArbiterMath"]),
         .library(name: "ArbiterPlugins", targets: ["ArbiterPlugins"]),
+        .library(name: "ArbiterLanguage", targets: ["ArbiterLanguage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +61,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "ArbiterLanguage",
+            dependencies: ["ArbiterCore"],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "ArbiterServer",
             dependencies: [
                 "ArbiterCore",
@@ -76,6 +82,7 @@ let package = Package(
                 "ArbiterFormat",
                 "ArbiterMath",
                 "ArbiterPlugins",
+                "ArbiterLanguage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -104,6 +111,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterPluginsTests",
             dependencies: ["ArbiterCore", "ArbiterPlugins"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterLanguageTests",
+            dependencies: ["ArbiterCore", "ArbiterLanguage"],
             swiftSettings: upcoming
         ),
         .testTarget(

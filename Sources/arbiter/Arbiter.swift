@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterFormat
+import ArbiterLanguage
 import ArbiterMath
 import ArbiterPlugins
 import ArbiterServer
@@ -33,6 +34,7 @@ enum Verifiers {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
+        registry.registerLanguageVerifiers()
         return registry
     }
 }

@@ -1,0 +1,89 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// One word of a text: a run of letters (and their combining marks) of one script.
+struct Word {
+    /// Its script.
+    var script: Script
+    /// Where its normalised scalars lie in ``Words/scalars``.
+    var range: Range<Int>
+    /// How many units it counts for: 1 for a word of an alphabet, its letters for a script written without spaces.
+    var units: Int
+    /// The sentence it belongs to (sentences end at `.`, `!`, `?`, `;`, their CJK forms and line breaks).
+    var sentence: Int
+}
+
+/// A text split into words, with every scalar lowercased and folded the way langdetect's profiles were counted.
+///
+/// Anything that is not a letter or a combining mark (digits, punctuation, symbols, spaces) separates words, and
+/// so does a change of script (`API接口` is two words).
+struct Words {
+    private(set) var scalars: [UInt32] = []
+    private(set) var words: [Word] = []
+
+    init(_ text: String) {
+        scalars.reserveCapacity(text.utf8.count)
+        var current: Word?
+        var sentence = 0
+        for scalar in text.unicodeScalars {
+            if let script = Script.of(scalar) {
+                if let word = current, word.script != script { close(word) ; current = nil }
+                if current == nil {
+                    current = Word(script: script, range: scalars.count..<scalars.count, units: 0, sentence: sentence)
+                }
+                scalars.append(Self.folded(scalar))
+                current!.range = current!.range.lowerBound..<scalars.count
+                if script.countsCharacters { current!.units += 1 }
+            } else if current != nil, Self.isMark(scalar) {
+                scalars.append(scalar.value)
+                current!.range = current!.range.lowerBound..<scalars.count
+            } else {
+                if let word = current { close(word) ; current = nil }
+                if Self.endsSentence(scalar) { sentence += 1 }
+            }
+        }
+        if let word = current { close(word) }
+    }
+
+    private mutating func close(_ word: Word) {
+        var word = word
+        if !word.script.countsCharacters { word.units = 1 }
+        words.append(word)
+    }
+
+    /// The scalar lowercased, with the foldings langdetect applied before counting: Vietnamese letters with two
+    /// diacritics (U+1EA0…U+1EFF) collapse to one, Romanian ș/ț with comma become the cedilla forms, and Persian
+    /// yeh becomes Arabic yeh.
+    @inline(__always)
+    static func folded(_ scalar: Unicode.Scalar) -> UInt32 {
+        let value = scalar.value
+        if value < 0x80 { return value | 0x20 }
+        var lower = value
+        if scalar.properties.changesWhenLowercased {
+            let mapping = scalar.properties.lowercaseMapping.unicodeScalars
+            if mapping.count == 1, let first = mapping.first { lower = first.value }
+        }
+        switch lower {
+        case 0x1EA0...0x1EFF: return 0x1EC3
+        case 0x0219: return 0x015F
+        case 0x021B: return 0x0163
+        case 0x06CC: return 0x064A
+        default: return lower
+        }
+    }
+
+    static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
+    static func endsSentence(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x21, 0x2E, 0x3B, 0x3F, 0x3002, 0xFF01, 0xFF1F, 0xFF1B, 0x061F, 0x06D4, 0x0964, 0x0965: true
+        default: false
+        }
+    }
+}

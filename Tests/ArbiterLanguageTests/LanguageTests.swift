@@ -1,0 +1,364 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+import Testing
+
+@testable import ArbiterLanguage
+
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("fixtures/language")
+
+let registry: VerifierRegistry = {
+    var registry = VerifierRegistry.builtin
+    registry.registerLanguageVerifiers()
+    return registry
+}()
+
+/// The languages the issue requires.
+let required = "ar cs de el en es fa fr he hi id it ja ko nl pl pt ru sv th tr uk vi zh".split(separator: " ").map(String.init)
+
+/// Runs a verifier by name with options on a sample.
+func judge(
+    _ name: String, _ options: JSONObject = [:], response: String, reference: JSONValue = .null, prompt: String? = nil
+) async throws -> Verdict {
+    let verifier = try registry.entry(named: name).verifier(options: options)
+    return try await verifier.verify(Sample(response: response, reference: reference, prompt: prompt))
+}
+
+/// Reads a JSON-lines fixture.
+func loadObjects(_ name: String) throws -> [JSONObject] {
+    try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8)
+        .split(separator: "\n").map { try JSONParser.parse(String($0)).objectValue ?? [:] }
+}
+
+/// One sentence of `fixtures/language/sentences.jsonl`.
+struct Sentence: Sendable {
+    var language: String
+    var text: String
+
+    static func load() throws -> [Sentence] {
+        try loadObjects("sentences.jsonl").map {
+            Sentence(language: $0["language"]?.stringValue ?? "", text: $0["text"]?.stringValue ?? "")
+        }
+    }
+}
+
+@Suite("language identification")
+struct LanguageIdentificationTests {
+    let identifier = LanguageIdentifier()
+
+    @Test("the model covers at least 50 languages, every required one among them")
+    func coverage() {
+        let languages = identifier.model.languages
+        #expect(languages.count >= 50)
+        #expect(languages == LanguageModel.codes)
+        for code in required { #expect(languages.contains(code), "\(code)") }
+        #expect(identifier.model.scripts[identifier.model.index(of: "ru")!] == [.cyrillic])
+        #expect(identifier.model.scripts[identifier.model.index(of: "hi")!] == [.devanagari])
+        #expect(identifier.model.scripts[identifier.model.index(of: "fa")!] == [.arabic])
+    }
+
+    @Test("the evaluation set has at least 40 real sentences in every required language")
+    func evaluationSet() throws {
+        let sentences = try Sentence.load()
+        for code in required {
+            #expect(sentences.filter { $0.language == code }.count >= 40, "\(code)")
+        }
+    }
+
+    @Test("open-set accuracy on the evaluation set's required languages is at least 97 %")
+    func openSetAccuracy() throws {
+        let sentences = try Sentence.load().filter { required.contains($0.language) }
+        let correct = sentences.filter { identifier.identify($0.text)?.language == $0.language }.count
+        let accuracy = Double(correct) / Double(sentences.count)
+        #expect(accuracy >= 0.97, "open-set accuracy \(accuracy)")
+    }
+
+    @Test("accuracy with the required languages as candidates is at least 98.5 %")
+    func candidateAccuracy() throws {
+        let sentences = try Sentence.load().filter { required.contains($0.language) }
+        let candidates = Set(required.compactMap(identifier.model.index(of:)))
+        let correct = sentences.filter { identifier.identify($0.text, candidates: candidates)?.language == $0.language }
+        let accuracy = Double(correct.count) / Double(sentences.count)
+        #expect(accuracy >= 0.985, "accuracy with candidates \(accuracy)")
+    }
+
+    @Test("scripts decide Greek, Hebrew, Thai, Korean, Japanese and Chinese", arguments: [
+        ("Η γλώσσα είναι πλούσια.", "el"), ("השפה הזאת יפה מאוד.", "he"), ("ภาษาไทยเป็นภาษาที่สวยงาม", "th"),
+        ("한국어는 아름다운 언어입니다.", "ko"), ("日本語はとても美しい言語です。", "ja"), ("中文是一种非常美丽的语言。", "zh"),
+    ])
+    func scripts(_ text: String, _ language: String) throws {
+        let found = try #require(identifier.identify(text))
+        #expect(found.language == language)
+        #expect(found.confidence == 1)
+    }
+
+    @Test("English terms do not outvote the Hindi or Chinese around them")
+    func embeddedEnglish() {
+        #expect(identifier.identify("सभी Asset State Store साफ़ करें")?.language == "hi")
+        #expect(identifier.identify("PRAGMA journal_mode 不被 SQLite 支援")?.language == "zh")
+    }
+
+    @Test("Script.of knows letters and refuses digits, punctuation and symbols")
+    func scriptOf() {
+        #expect(Script.of("a") == .latin && Script.of("é") == .latin && Script.of("ж") == .cyrillic)
+        #expect(Script.of("ب") == .arabic && Script.of("क") == .devanagari && Script.of("漢") == .han)
+        #expect(Script.of("か") == .hiragana && Script.of("カ") == .katakana && Script.of("한") == .hangul)
+        #expect(Script.of("7") == nil && Script.of("!") == nil && Script.of("∑") == nil && Script.of("。") == nil)
+    }
+}
+
+@Suite("language-id")
+struct LanguageIDTests {
+    @Test("details give the language, confidence, runner-up and script")
+    func details() async throws {
+        let verdict = try await judge("language-id", response: "Der schnelle braune Fuchs springt über den faulen Hund.")
+        #expect(verdict.passed && verdict.reason == "identified")
+        #expect(verdict.details["language"] == "de")
+        #expect(verdict.details["script"] == "latin")
+        let confidence = try #require(verdict.details["confidence"]?.doubleValue)
+        #expect(confidence > 0.9 && confidence <= 1)
+        #expect(verdict.details["runner_up"]?.objectValue?["language"]?.stringValue != nil)
+    }
+
+    @Test("a reference language decides passed and score")
+    func reference() async throws {
+        let text = "La réponse est quatre, car deux plus deux font quatre."
+        let match = try await judge("language-id", response: text, reference: "fr")
+        #expect(match.passed && match.score == 1 && match.reason == "match")
+        let miss = try await judge("language-id", response: text, reference: "es")
+        #expect(!miss.passed && miss.score == 0 && miss.reason == "mismatch")
+        #expect(try await judge("language-id", response: "Olá, tudo bem com você?", reference: "pt-BR").passed)
+    }
+
+    @Test("candidates restrict the decision")
+    func candidates() async throws {
+        let text = "O gato está dormindo no sofá da sala."
+        #expect(try await judge("language-id", response: text).details["language"] == "pt")
+        let restricted = try await judge("language-id", ["candidates": ["es", "en"]], response: text)
+        #expect(restricted.details["language"] == "es")
+    }
+
+    @Test("code, math and URLs are not read")
+    func prose() async throws {
+        let text = "Voici la solution: $\\frac{a}{b}$ et `print(\"hello world\")` https://example.com/the/english/path"
+        #expect(try await judge("language-id", response: text).details["language"] == "fr")
+    }
+
+    @Test("a response without letters is no_text")
+    func noText() async throws {
+        let verdict = try await judge("language-id", response: "12 + 30 = 42 $x^2$")
+        #expect(!verdict.passed && verdict.reason == "no_text" && verdict.score == 0)
+    }
+
+    @Test("unknown languages are invalid_options or invalid_reference")
+    func errors() async {
+        await #expect(throws: ArbiterError.self) { try await judge("language-id", ["candidates": ["xx"]], response: "a") }
+        do {
+            _ = try await judge("language-id", response: "hello there", reference: "klingon")
+            Issue.record("accepted an unknown reference")
+        } catch let error as ArbiterError {
+            #expect(error.code == .invalidReference)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        await #expect(throws: ArbiterError.self) { try await judge("language-id", response: "hi", reference: 3) }
+    }
+}
+
+/// One case of `fixtures/language/consistency.jsonl`: a chain of thought written here with a known share.
+struct ConsistencyCase: CustomTestStringConvertible, Sendable {
+    var object: JSONObject
+    var testDescription: String { object["note"]?.stringValue ?? "" }
+
+    static func load() throws -> [ConsistencyCase] {
+        try loadObjects("consistency.jsonl").map(ConsistencyCase.init)
+    }
+}
+
+@Suite("language (consistency)")
+struct LanguageConsistencyTests {
+    @Test(arguments: try ConsistencyCase.load())
+    func fixture(_ testCase: ConsistencyCase) async throws {
+        let row = testCase.object
+        var options: JSONObject = [:]
+        if let target = row["target"] { options["target"] = target }
+        if let span = row["span"] { options["span"] = span }
+        let verdict = try await judge(
+            "language", options, response: row["response"]?.stringValue ?? "", reference: row["reference"] ?? .null,
+            prompt: row["prompt"]?.stringValue)
+        let expected = try #require(row["score"]?.doubleValue)
+        #expect(abs(verdict.score - expected) < 1e-9, "score \(verdict.score), details \(verdict.details)")
+        if let counts = row["counts"]?.objectValue {
+            let found = verdict.details["counts"]?.objectValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) }
+            #expect(found == Dictionary(uniqueKeysWithValues: counts.map { ($0.key, $0.value) }))
+        }
+        if let neutral = row["neutral"] { #expect(verdict.details["neutral_units"] == neutral) }
+        if let reason = row["reason"] { #expect(verdict.reason == reason.stringValue) }
+        if let source = row["target_from"] { #expect(verdict.details["target_from"] == source) }
+    }
+
+    @Test("an English CoT dense with LaTeX and a code block scores 1.0 for en, and what is dropped is really there")
+    func latexAndCode() async throws {
+        let cot = try #require(ConsistencyCase.load().first { $0.testDescription.hasPrefix("English CoT dense") })
+        let response = try #require(cot.object["response"]?.stringValue)
+        let verdict = try await judge("language", ["target": "en"], response: response)
+        #expect(verdict.score == 1 && verdict.passed && verdict.reason == "consistent")
+        // Negative control: the raw text holds Chinese and French that only the filter keeps out of the count.
+        let english = try #require(LanguageModel.shared.index(of: "en"))
+        let raw = LanguageCounter(identifier: LanguageIdentifier()).count(response, target: english)
+        #expect(raw.counts.keys.contains { $0 != "en" }, "\(raw)")
+        let prose = ProseFilter.prose(response)
+        for dropped in ["验证", "racines", "somme", "numpy.org", "frac", "Delta", "sympy"] {
+            #expect(!prose.contains(dropped), "\(dropped) left in the prose")
+        }
+        #expect(prose.contains("The output confirms both roots"))
+    }
+
+    @Test("English sentences of the evaluation set score 1 for en; other Latin-script ones of 5 words or more score 0")
+    func sentencesAgainstEnglish() async throws {
+        let sentences = try Sentence.load()
+        let counter = LanguageCounter(identifier: LanguageIdentifier())
+        let english = try #require(LanguageModel.shared.index(of: "en"))
+        func share(_ text: String) -> Double? {
+            let counts = counter.count(ProseFilter.prose(text), target: english)
+            return counts.total == 0 ? nil : Double(counts.counts["en"] ?? 0) / Double(counts.total)
+        }
+        let ownShares = sentences.filter { $0.language == "en" }.compactMap { share($0.text) }
+        #expect(Double(ownShares.filter { $0 == 1 }.count) / Double(ownShares.count) >= 0.95)
+        let foreign = sentences.filter {
+            ["de", "es", "fr", "it", "nl", "pl", "pt", "sv", "tr", "cs"].contains($0.language)
+                && $0.text.split(separator: " ").filter { $0.count > 1 }.count >= LanguageCounter.shortTargetRun
+        }
+        let foreignShares = foreign.compactMap { share($0.text) }
+        let rejected = Double(foreignShares.filter { $0 == 0 }.count) / Double(foreignShares.count)
+        #expect(rejected >= 0.85, "\(rejected) of \(foreignShares.count)")
+    }
+
+    @Test("without target, reference or prompt the request is invalid_reference")
+    func noTarget() async {
+        do {
+            _ = try await judge("language", response: "<think>hello there my friend</think>")
+            Issue.record("accepted a request without a target")
+        } catch let error as ArbiterError {
+            #expect(error.code == .invalidReference)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        await #expect(throws: ArbiterError.self) { try await judge("language", ["target": "xx"], response: "a") }
+        await #expect(throws: ArbiterError.self) { try await judge("language", response: "a b c", prompt: "2 + 2 = ?") }
+    }
+
+    @Test("threshold decides passed")
+    func threshold() async throws {
+        let response = "<think>我们先计算总和。Let me double check the total again.然后得到答案。</think>"
+        #expect(try await !judge("language", ["target": "zh"], response: response).passed)
+        #expect(try await judge("language", ["target": "zh", "threshold": 0.6], response: response).passed)
+    }
+
+    @Test("unmatched delimiters, long runs of backticks and many short runs are read in linear time")
+    func unmatchedDelimiters() async throws {
+        let chunk = "we compute $x and \\[ then ``` or ` and $$ again <think "
+        let response = String(repeating: chunk, count: 5_000)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let verdict = try await judge("language", ["target": "en", "span": "all"], response: response)
+        #expect(verdict.score > 0.9)
+        let tildes = String(repeating: "~", count: 200_000) + " " + String(repeating: "`", count: 100_000)
+        #expect(try await judge("language", ["target": "en"], response: tildes).reason == "no_words")
+        let shortRuns = String(repeating: "Ok then. Да. ", count: 10_000)
+        let mixed = try await judge("language", ["target": "en"], response: shortRuns)
+        #expect(abs(mixed.score - 2.0 / 3.0) < 1e-9, "\(mixed.details)")
+        #expect(clock.now - start < .seconds(20))
+    }
+}
+
+@Suite("language model and text handling")
+struct LanguageInternalsTests {
+    @Test("a damaged model is an error, not a crash", arguments: [
+        "", "L\ten\t1\t2\n", "L\ten\t1\t2\t3\nG\tab\t0:x\n", "L\ten\t1\t2\t3\nG\tabcd\t0:1\n", "L\ten\t1\t2\t3\nG\tab\t7:1\n",
+        "X\n",
+    ])
+    func damaged(_ text: String) {
+        #expect(throws: ArbiterError.self) { try LanguageModel(text: text) }
+    }
+
+    @Test("a small model parses and identifies")
+    func smallModel() throws {
+        let model = try LanguageModel(text: "L\txx\t10\t10\t10\nL\tyy\t10\t10\t10\nG\ta\t0:9,1:1\nG\tb\t1:9\nG\t ab\t0:5\n")
+        #expect(model.languages == ["xx", "yy"])
+        let identifier = LanguageIdentifier(model: model)
+        #expect(identifier.identify("aaa aa")?.language == "xx")
+        #expect(identifier.identify("bbb bb")?.language == "yy")
+    }
+
+    @Test("think, answer and all spans", arguments: [
+        ("<think>r</think>a", nil as String?, ThinkSpan.think, "r"), ("<think>r</think>a", nil, .answer, "a"),
+        ("<think>r</think>a", nil, .all, "<think>r</think>a"), ("plain", nil, .think, "plain"), ("plain", nil, .answer, "plain"),
+        ("<think>unclosed", nil, .think, "unclosed"), ("<think>unclosed", nil, .answer, ""),
+        ("r</think>a", "User: hi <think>\n", .think, "r"), ("r</think>a", "User: hi <think>\n", .answer, "a"),
+        ("still thinking", "User: hi <think>", .answer, ""),
+    ])
+    func spans(_ response: String, _ prompt: String?, _ span: ThinkSpan, _ expected: String) {
+        #expect(span.text(of: response, prompt: prompt) == expected[...])
+    }
+
+    @Test("the prose filter keeps prose and drops code, math, URLs and tags", arguments: [
+        ("a $x+1$ b", "a   b"), ("a $$\\sum_i i$$ b", "a   b"), ("a \\(x\\) b \\[y\\] c", "a   b   c"),
+        ("a `code` b", "a   b"), ("a\n```\nlet x = 1\n```\nb", "a\n\n\nb"), ("see https://x.org/p now", "see   now"),
+        ("<answer>4</answer>", " 4 "), ("costs 5$ only", "costs 5$ only"), ("a \\alpha b", "a   b"),
+        ("unclosed $ stays", "unclosed $ stays"), ("\\begin{align}x&=1\\end{align} ok", "\n ok"),
+        ("x < y and y > z", "x < y and y > z"),
+    ])
+    func prose(_ text: String, _ expected: String) {
+        #expect(ProseFilter.prose(text) == expected)
+    }
+
+    @Test("words: scripts split words, marks stay inside, units are characters for Han and Thai")
+    func words() {
+        let words = Words("API接口 नमस्ते ภาษาไทย Ünïcode")
+        #expect(words.words.map(\.script) == [.latin, .han, .devanagari, .thai, .latin])
+        #expect(words.words.map(\.units) == [1, 2, 1, 7, 1])
+        #expect(words.words[0].sentence == 0)
+        #expect(Words("One. Two").words.map(\.sentence) == [0, 1])
+    }
+}
+
+@Suite("language over every required language")
+struct LanguagePerLanguageTests {
+    /// A chain of thought made of the first ten evaluation sentences of a language, one per line.
+    static func chain(_ language: String, _ sentences: [Sentence]) -> String {
+        "<think>" + sentences.filter { $0.language == language }.prefix(10).map(\.text).joined(separator: "\n") + "</think>"
+    }
+
+    @Test("a chain of thought of a language's sentences scores at least 0.9 for it and at most 0.15 for English")
+    func everyLanguage() async throws {
+        let sentences = try Sentence.load()
+        for language in required {
+            let cot = Self.chain(language, sentences)
+            let own = try await judge("language", ["target": .string(language)], response: cot)
+            #expect(own.score >= 0.9, "\(language): \(own.score) \(own.details)")
+            guard language != "en" else { continue }
+            let english = try await judge("language", ["target": "en"], response: cot)
+            #expect(english.score <= 0.15, "\(language) read as English: \(english.score) \(english.details)")
+        }
+    }
+
+    @Test("the score falls as foreign sentences replace target ones")
+    func monotonic() async throws {
+        let sentences = try Sentence.load()
+        let english = sentences.filter { $0.language == "en" && $0.text.split(separator: " ").count >= 6 }.prefix(6)
+        let german = sentences.filter { $0.language == "de" && $0.text.split(separator: " ").count >= 6 }.prefix(6)
+        var previous = 1.1
+        for swapped in 0...6 {
+            let lines = german.prefix(swapped).map(\.text) + english.dropFirst(swapped).map(\.text)
+            let verdict = try await judge("language", ["target": "en"], response: lines.joined(separator: "\n"))
+            #expect(verdict.score < previous, "\(swapped) German lines: \(verdict.score)")
+            previous = verdict.score
+        }
+        #expect(previous <= 0.15)
+    }
+}
