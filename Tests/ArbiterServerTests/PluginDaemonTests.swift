@@ -111,6 +111,27 @@ struct PluginDaemonTests {
         #expect(answers[2]["components"]?.objectValue?["format"]?.objectValue?["weight"]?.doubleValue == 1)
     }
 
+    @Test("r1: accuracy + format + language consistency with the target taken from the prompt")
+    func r1() throws {
+        let requests = [
+            #"{"id": 1, "verifier": "r1", "prompt": "What is 2+2? Answer briefly.", "response": "<think>Two plus two is four, so the answer is four.</think> The answer is \\boxed{4}.", "reference": "4"}"#,
+            #"{"id": 2, "verifier": "r1", "prompt": "2+2 等于多少？", "response": "<think>二加二等于四。 Let me double check this carefully once more, yes four.</think> \\boxed{4}", "reference": "4"}"#,
+            #"{"id": 3, "verifier": "r1", "response": "<think>four</think> \\boxed{4}", "reference": "4"}"#,
+        ]
+        let result = try runArbiter(
+            ["serve", "--ordered", "--verifiers", Self.verifiers], input: Data((requests.joined(separator: "\n") + "\n").utf8))
+        let answers = try Self.answers(result.stdoutLines)
+        #expect(answers[0]["score"]?.doubleValue == 3)
+        #expect(answers[0]["components"]?.objectValue?["language"]?.objectValue?["details"]?.objectValue?["target"] == "en")
+        let mixed = try #require(answers[1]["components"]?.objectValue?["language"]?.objectValue)
+        #expect(mixed["details"]?.objectValue?["target"] == "zh")
+        let share = try #require(mixed["score"]?.doubleValue)
+        #expect(share > 0.2 && share < 0.8, "\(share)")
+        #expect(answers[1]["score"]?.doubleValue == 2 + share)
+        // Without a prompt the language component has no target: the caller must send one.
+        #expect(answers[2]["error"]?.objectValue?["code"] == "invalid_reference")
+    }
+
     @Test("list shows recipes with components and plugins with their command")
     func listing() throws {
         let result = try runArbiter(["list", "--json", "--verifiers", Self.verifiers])

@@ -85,3 +85,18 @@ def test_sql_plugin_through_the_client():
     assert good["reason"] == "same_rows"
     bad = client.verify("sql", "```sql\nSELECT x FROM t WHERE x > 1\n```", reference)
     assert bad["score"] == 0 and bad["reason"] == "wrong_rows"
+
+
+def test_trl_r1_infers_the_language_target_from_the_chat_prompt():
+    funcs = trl.reward_funcs("r1")
+    assert [f.__name__ for f in funcs] == ["accuracy", "format", "language"]
+    assert trl.reward_weights("r1") == [1.0, 1.0, 1.0]
+    prompts = [
+        [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "Combien font 2+2 ?"}],
+        [{"role": "user", "content": "What is two plus two?"}],
+    ]
+    thought = "<think>Deux plus deux font quatre, donc la réponse est quatre.</think> \\boxed{4}"
+    completions = [[{"role": "assistant", "content": thought}]] * 2
+    language = funcs[2](prompts=prompts, completions=completions, answer=["4", "4"])
+    assert language[0] == 1.0  # French reasoning for a French question
+    assert language[1] < 0.2  # the same French reasoning for an English question
