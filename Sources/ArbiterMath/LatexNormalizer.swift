@@ -94,7 +94,8 @@ enum LatexNormalizer {
 
     /// ``normalize(_:percent:)`` of an answer already through ``prepare(_:)``.
     static func normalize(prepared: String, percent: Bool) -> String {
-        var text = resolveApprox(prepared)
+        var text = resolveApprox(assignmentGroups(prepared))
+        if text.has("{,") { text = Patterns.replace(Patterns.spacedThousandsBrace, in: text, with: "$1$2") }
         text = Self.commandReplacer.apply(text)
         let lower = text.lowercased()
         if lower.has("percent") || lower.has("pct") {
@@ -249,6 +250,34 @@ enum LatexNormalizer {
         return value
     }
 
+    /// `p=5,q=2;p=7,q=2` (solutions as groups of assignments to the same variables, in the same order) becomes the
+    /// list of tuples `(5,2),(7,2)`.
+    static func assignmentGroups(_ text: String) -> String {
+        guard text.has(";"), text.has("=") else { return text }
+        let groups = text.split(separator: ";", omittingEmptySubsequences: false)
+        var names: [String]? = nil
+        var tuples: [String] = []
+        for group in groups {
+            var groupNames: [String] = []
+            var values: [String] = []
+            for part in group.split(separator: ",", omittingEmptySubsequences: false) {
+                let sides = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard sides.count == 2 else { return text }
+                let name = sides[0].trimmed()
+                let value = sides[1].trimmed()
+                guard !value.isEmpty, !value.contains("="), let first = name.first, first.isLetter,
+                    name.count <= 8, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "{" || $0 == "}" })
+                else { return text }
+                groupNames.append(name)
+                values.append(value)
+            }
+            if let names, names != groupNames { return text }
+            names = groupNames
+            tuples.append(values.count == 1 ? values[0] : "(" + values.joined(separator: ",") + ")")
+        }
+        return tuples.joined(separator: ",")
+    }
+
     /// How many `(` and `[` are open at the end of a prefix.
     private static func bracketDepth(_ prefix: Substring) -> Int {
         var depth = 0
@@ -281,6 +310,7 @@ enum LatexNormalizer {
 
 /// Regular expressions of the normaliser, compiled once.
 enum Patterns {
+    static let spacedThousandsBrace = make(#"(\d)\s*\{,\s*\}\s*(\d)"#)
     static let partLabels = make(#"\([a-z]{1,3}\)|\b[a-z](?:_\{?[0-9a-z]{1,3}\}?)?\s*="#)
     static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
     static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)

@@ -36,7 +36,7 @@ struct MathParser {
         guard !parser.tokens.isEmpty else { throw Failure(message: "empty") }
         let expression = try parser.parseList()
         guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected trailing input") }
-        return expression
+        return MatrixAlgebra.fold(expression)
     }
 
     // MARK: Tokens
@@ -187,7 +187,7 @@ struct MathParser {
         case .number, .word: return true
         case .symbol(let character): return character == "(" || character == "{" || character == "√"
         case .command(let name):
-            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname"].contains(name)
+            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix"].contains(name)
                 || Self.functions.contains(name) || Self.greek.contains(name)
         case nil: return false
         }
