@@ -69,6 +69,7 @@ let package = Package(
             name: "ArbiterServer",
             dependencies: [
                 "ArbiterCore",
+                "CProcessSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

@@ -146,7 +146,9 @@ public struct Recipe: Sendable {
         let entry = VerifierEntry(name: name, summary: summary, kind: "recipe", options: specs, about: about) { values in
             var built: [RecipeVerifier.Part] = []
             for (component, entry) in parts {
-                let options = values.value(component.name).objectValue ?? [:]
+                // The request's options for a component go over the recipe's, key by key.
+                var options = component.options
+                for entry in values.value(component.name).objectValue ?? [:] { options[entry.key] = entry.value }
                 do throws(ArbiterError) {
                     built.append(RecipeVerifier.Part(component: component, verifier: try entry.verifier(options: options)))
                 } catch {

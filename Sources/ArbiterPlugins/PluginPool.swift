@@ -30,8 +30,8 @@ public final class PluginPool: @unchecked Sendable {
     }
 
     private struct Job {
-        let line: [UInt8]
-        let continuation: CheckedContinuation<ArraySlice<UInt8>, any Error>
+        let request: JSONObject
+        let continuation: CheckedContinuation<JSONObject, any Error>
     }
 
     let settings: Settings
@@ -42,6 +42,7 @@ public final class PluginPool: @unchecked Sendable {
     private var idleThreads = 0
     private var stopping = false
     private var restarts = 0
+    private var nextID = 1
 
     init(settings: Settings) {
         self.settings = settings
@@ -54,11 +55,11 @@ public final class PluginPool: @unchecked Sendable {
         return restarts
     }
 
-    /// Sends one request line to a worker process and returns its answer line.
-    /// - Parameter line: The request, one JSON object without a newline.
-    /// - Returns: The answer line.
+    /// Sends one request to a worker process and returns its answer.
+    /// - Parameter request: The request without `id` (each one sent gets its own, which the answer must carry).
+    /// - Returns: The answer object.
     /// - Throws: ``ArbiterError`` `internal` when the process cannot start, dies, times out or the pool is stopped.
-    func send(_ line: [UInt8]) async throws -> ArraySlice<UInt8> {
+    func send(_ request: JSONObject) async throws -> JSONObject {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -66,7 +67,7 @@ public final class PluginPool: @unchecked Sendable {
                 continuation.resume(throwing: ArbiterError(.internal, "plugin '\(settings.name)' is shutting down"))
                 return
             }
-            jobs.append(Job(line: line, continuation: continuation))
+            jobs.append(Job(request: request, continuation: continuation))
             if idleThreads == 0, threads < settings.workers {
                 threads += 1
                 let thread = Thread { [self] in serveJobs() }
@@ -119,7 +120,7 @@ public final class PluginPool: @unchecked Sendable {
         var started = 0
         while let job = nextJob() {
             do {
-                job.continuation.resume(returning: try answer(job.line, process: &process, started: &started))
+                job.continuation.resume(returning: try answer(job.request, process: &process, started: &started))
             } catch {
                 job.continuation.resume(throwing: error)
             }
@@ -131,9 +132,18 @@ public final class PluginPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func answer(_ line: [UInt8], process: inout PluginProcess?, started: inout Int) throws(ArbiterError)
-        -> ArraySlice<UInt8>
+    private func answer(_ request: JSONObject, process: inout PluginProcess?, started: inout Int) throws(ArbiterError)
+        -> JSONObject
     {
+        condition.lock()
+        let id = JSONValue.int(nextID)
+        nextID += 1
+        condition.unlock()
+        var object: JSONObject = ["id": id]
+        for entry in request where entry.key != "id" { object[entry.key] = entry.value }
+        var writer = JSONWriter(capacity: 1024)
+        writer.write(object)
+        let line = writer.bytes
         var attempts = 0
         while true {
             attempts += 1
@@ -151,7 +161,8 @@ public final class PluginPool: @unchecked Sendable {
                 }
             }
             do {
-                return try process!.roundTrip(line, timeout: settings.timeout, maxAnswerBytes: settings.maxAnswerBytes)
+                return try process!.roundTrip(
+                    line, id: id, timeout: settings.timeout, maxAnswerBytes: settings.maxAnswerBytes)
             } catch .notReading where attempts == 1 {
                 // It died between requests: this request was never handed over, so a fresh process may take it.
                 process?.stop(grace: 0)

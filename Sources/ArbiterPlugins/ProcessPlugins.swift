@@ -80,11 +80,18 @@ public final class ProcessPlugins: @unchecked Sendable {
             "command": .array(settings.command.map(JSONValue.string)), "workers": .int(settings.workers),
             "timeout_s": .double(settings.timeout),
         ]
-        let names = specs.map(\.name)
+        let names = specs.map { spec -> (String, Bool) in
+            if case .integer = spec.kind { return (spec.name, true) }
+            return (spec.name, false)
+        }
         return VerifierEntry(name: settings.name, summary: summary, kind: "process", options: specs, about: about) {
             values in
             var options = JSONObject()
-            for name in names { options[name] = values.value(name) }
+            for (name, isInteger) in names {
+                // An integer sent as `1e6` reaches the plugin as 1000000, the type it declared.
+                let value = values.value(name)
+                options[name] = isInteger ? .int(values.int(name)) : value
+            }
             return ProcessPluginVerifier(pool: pool, options: options)
         }
     }
@@ -101,7 +108,11 @@ public final class ProcessPlugins: @unchecked Sendable {
         switch type {
         case "boolean": kind = .boolean
         case "integer":
-            let bounds = range.flatMap { $0.count == 2 ? (Int($0[0]), Int($0[1])) : nil } ?? (Int.min, Int.max)
+            let clamp = { (value: Double) -> Int in
+                value >= 9.2e18 ? Int.max : value <= -9.2e18 ? Int.min : Int(value.rounded())
+            }
+            let bounds = range.flatMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? (clamp($0[0]), clamp($0[1])) : nil }
+                ?? (Int.min, Int.max)
             kind = .integer(bounds.0...max(bounds.0, bounds.1))
         case "number":
             let bounds = range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? (-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude)
@@ -132,26 +143,15 @@ struct ProcessPluginVerifier: SampleVerifier {
 
     func verify(_ sample: Sample) async throws -> Verdict {
         var request: JSONObject = [
-            "id": .int(0), "verifier": .string(pool.settings.name), "response": .string(sample.response),
-            "reference": sample.reference,
+            "verifier": .string(pool.settings.name), "response": .string(sample.response), "reference": sample.reference,
         ]
         if let prompt = sample.prompt { request["prompt"] = .string(prompt) }
         request["options"] = .object(options)
-        var writer = JSONWriter(capacity: sample.response.utf8.count + 256)
-        writer.write(request)
-        let line = try await pool.send(writer.bytes)
-        return try Self.verdict(from: line, plugin: pool.settings.name)
+        return try Self.verdict(from: try await pool.send(request), plugin: pool.settings.name)
     }
 
-    /// Reads a plugin's answer line.
-    static func verdict(from line: ArraySlice<UInt8>, plugin: String) throws(ArbiterError) -> Verdict {
-        let value: JSONValue
-        do { value = try JSONParser.parse(line) } catch {
-            throw ArbiterError(.internal, "plugin '\(plugin)' answered with invalid JSON: \(error.message)")
-        }
-        guard let answer = value.objectValue else {
-            throw ArbiterError(.internal, "plugin '\(plugin)' answered with \(value.typeName), not an object")
-        }
+    /// Reads a plugin's answer.
+    static func verdict(from answer: JSONObject, plugin: String) throws(ArbiterError) -> Verdict {
         if let error = answer["error"] {
             let code = error.objectValue?["code"]?.stringValue ?? "internal"
             let message = error.objectValue?["message"]?.stringValue ?? error.jsonText

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import CProcessSpawn
 import Foundation
 
 /// Where `arbiter serve --listen` accepts connections: `unix:PATH` or `tcp:HOST:PORT`.
@@ -75,9 +76,9 @@ final class Listener: Sendable {
             let ready = poll(&descriptors, 2, -1)
             if ready < 0, errno == EINTR { continue }
             if ready < 0 || descriptors[1].revents != 0 { break }
-            let connection = accept(descriptor, nil, nil)
+            // Close-on-exec from the start: a plugin or program spawned meanwhile must not inherit the connection.
+            let connection = arbiter_accept_cloexec(descriptor)
             if connection >= 0 {
-                _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
                 accepted(connection)
             } else if errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS {
                 usleep(50_000)  // out of descriptors: back off instead of spinning on a readable socket

@@ -74,7 +74,8 @@ public struct RequestHandler: Sendable {
         do {
             parsed = try JSONParser.parse(line)
         } catch {
-            writeError(id: nil, error, into: &out)
+            // Like too_large: a line that begins `{"id": …` keeps its id, so that the caller knows which one failed.
+            writeError(id: JSONParser.leadingID(Array(line.prefix(LineSplitter.idPrefixBytes))), error, into: &out)
             record(slot: slot, error: error.code, verifier: nil, since: started, countRequest: true)
             return nil
         }

@@ -102,6 +102,8 @@ struct RecipeTests {
 
         let allPass = try await Self.judge(registry, "mix", options: ["c": ["passed": true]])
         #expect(allPass.passed && allPass.reason == "all_passed")
+        // Request options go over the recipe's, key by key: c keeps its score 0.5.
+        #expect(allPass.components?["c"]?.objectValue?["score"]?.doubleValue == 0.5)
     }
 
     @Test("a gated component counts only when its gate passed, and is not run otherwise")

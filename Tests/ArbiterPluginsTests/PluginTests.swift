@@ -19,7 +19,9 @@ let testPlugin = #"""
             time.sleep(60)
         if response == "garbage":
             print("this is not json", flush=True)
-            continue
+            print(json.dumps({"id": -5, "score": 1}), flush=True)
+        if response == "mute":
+            time.sleep(60)
         if response == "bad-reference":
             print(json.dumps({"id": request["id"], "error": {"code": "invalid_reference", "message": "no such table"}}), flush=True)
             continue
@@ -113,17 +115,15 @@ struct PluginTests {
         #expect(try await Self.judge(registry, "hello").reason == "half")
     }
 
-    @Test("garbage answers are internal errors; a plugin's invalid_reference stays invalid_reference")
+    @Test("stray output lines are skipped, never taken for the answer; a plugin's invalid_reference stays invalid_reference")
     func answers() async throws {
         let (registry, plugins, _) = try Self.load()
         defer { plugins.stop() }
-        do {
-            _ = try await Self.judge(registry, "garbage")
-            Issue.record("garbage must be an error")
-        } catch let error as ArbiterError {
-            #expect(error.code == .internal)
-            #expect(error.message.contains("invalid JSON"))
-        }
+        // The plugin prints a non-JSON line and a JSON line with another id before its real answer.
+        let verdict = try await Self.judge(registry, "garbage")
+        #expect(verdict.reason == "half" && verdict.score == 0.5)
+        // And the next request gets its own answer, not a leftover line.
+        #expect(try await Self.judge(registry, "next").reason == "half")
         do {
             _ = try await Self.judge(registry, "bad-reference")
             Issue.record("expected invalid_reference")
@@ -132,6 +132,30 @@ struct PluginTests {
             #expect(error.message == "no such table")
         }
         #expect(try await Self.judge(registry, "hello").reason == "half")
+    }
+
+    @Test("a plugin that reads nothing cannot block the daemon: a request larger than the pipe times out")
+    func notReading() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plugins-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try #"{"kind": "process", "command": ["sleep", "60"], "timeout_s": 0.5}"#.write(
+            to: directory.appendingPathComponent("echo.json"), atomically: true, encoding: .utf8)
+        var registry = VerifierRegistry.builtin
+        let plugins = ProcessPlugins()
+        #expect(VerifierDefinitions.load(from: directory, into: &registry, kinds: [plugins.kind]).isEmpty)
+        let started = Date()
+        // 1 MB is far over a pipe's buffer: a blocking write would never return.
+        do {
+            _ = try await Self.judge(registry, String(repeating: "x", count: 1 << 20))
+            Issue.record("expected a time-out")
+        } catch let error as ArbiterError {
+            #expect(error.code == .internal)
+            #expect(error.message.contains("no answer within 0.5 s"), "\(error.message)")
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+        plugins.stop()
+        #expect(Date().timeIntervalSince(started) < 15)
     }
 
     @Test("no more than `workers` processes run at once, and stop() ends them all")
