@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ArbiterRegex", targets: ["ArbiterRegex"]),
         .library(name: "ArbiterFormat", targets: ["ArbiterFormat"]),
         .library(name: "ArbiterMath", targets: ["ArbiterMath"]),
+        .library(name: "ArbiterCode", targets: ["ArbiterCode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,12 @@ let package = Package(
             dependencies: ["ArbiterCore", .product(name: "BigInt", package: "BigInt")],
             swiftSettings: upcoming
         ),
+        .target(name: "CArbiterSandbox"),
+        .target(
+            name: "ArbiterCode",
+            dependencies: ["ArbiterCore", "CArbiterSandbox"],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "ArbiterServer",
             dependencies: [
@@ -68,6 +75,7 @@ let package = Package(
                 "ArbiterServer",
                 "ArbiterFormat",
                 "ArbiterMath",
+                "ArbiterCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterMathTests",
             dependencies: ["ArbiterCore", "ArbiterMath"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterCodeTests",
+            dependencies: ["ArbiterCore", "ArbiterCode"],
             swiftSettings: upcoming
         ),
         .testTarget(

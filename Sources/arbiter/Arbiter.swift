@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCode
 import ArbiterCore
 import ArbiterFormat
 import ArbiterMath
@@ -27,11 +28,12 @@ struct Arbiter: AsyncParsableCommand {
 
 /// Every verifier the `arbiter` command serves. New verifier families register here, in one place.
 enum Verifiers {
-    /// The built-in verifiers of every family.
-    static var builtin: VerifierRegistry {
+    /// The built-in verifiers of every family; `code` also reads `<verifiers>/toolchains/*.json` when given.
+    static func builtin(verifiers: URL? = nil) -> VerifierRegistry {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
+        registry.registerCodeVerifiers(verifiersDirectory: verifiers)
         return registry
     }
 }
@@ -66,7 +68,7 @@ struct DefinitionOptions: ParsableArguments {
 
     /// The built-in verifiers plus the definitions; each skipped file is reported through `report`.
     func registry(report: (DefinitionProblem) -> Void) -> VerifierRegistry {
-        var registry = Verifiers.builtin
+        var registry = Verifiers.builtin(verifiers: directory)
         guard let directory else { return registry }
         for problem in VerifierDefinitions.load(from: directory, into: &registry) { report(problem) }
         return registry

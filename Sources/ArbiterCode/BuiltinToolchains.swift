@@ -1,0 +1,278 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The toolchains and harnesses built into the code verifier: the same text as `verifiers/toolchains/` (a test keeps
+/// them equal), so that `code` works for python, c, cpp, javascript and bash without the directory.
+enum BuiltinToolchains {
+    /// Each toolchain declaration, by file name.
+    static let declarations: [(String, String)] = [
+        (
+            "bash.json",
+            #"""
+            {
+              "name": "bash",
+              "aliases": ["sh", "shell"],
+              "source": "main.sh",
+              "interpreter": ["/usr/bin/bash", "/bin/bash", "bash"],
+              "run": ["{interpreter}", "main.sh"],
+              "env": {},
+              "limits": {}
+            }
+            """#
+        ),
+        (
+            "c.json",
+            #"""
+            {
+              "name": "c",
+              "aliases": ["h"],
+              "source": "main.c",
+              "interpreter": ["/usr/bin/gcc", "gcc", "cc"],
+              "compile": ["{interpreter}", "-O2", "-std=gnu17", "-pipe", "-o", "main", "main.c", "-lm"],
+              "run": ["./main"],
+              "env": {},
+              "limits": {"compile_time_s": 30, "compile_memory_mb": 1024}
+            }
+            """#
+        ),
+        (
+            "cpp.json",
+            #"""
+            {
+              "name": "cpp",
+              "aliases": ["c++", "cxx", "cc", "hpp"],
+              "source": "main.cpp",
+              "interpreter": ["/usr/bin/g++", "g++", "c++"],
+              "compile": ["{interpreter}", "-O2", "-std=gnu++17", "-pipe", "-o", "main", "main.cpp"],
+              "run": ["./main"],
+              "env": {},
+              "limits": {"compile_time_s": 60, "compile_memory_mb": 2048}
+            }
+            """#
+        ),
+        (
+            "javascript.json",
+            #"""
+            {
+              "name": "javascript",
+              "aliases": ["js", "node", "nodejs"],
+              "source": "main.js",
+              "interpreter": ["/usr/bin/node", "/usr/local/bin/node", "node"],
+              "run": ["{interpreter}", "--stack-size=65500", "main.js"],
+              "harness": {"file": "harness.js", "code_file": "javascript.harness.js", "run": ["{interpreter}", "harness.js"]},
+              "env": {},
+              "limits": {"processes": 32}
+            }
+            """#
+        ),
+        (
+            "python.json",
+            #"""
+            {
+              "name": "python",
+              "aliases": ["py", "python3"],
+              "source": "main.py",
+              "interpreter": ["/usr/bin/python3", "/usr/local/bin/python3", "python3"],
+              "run": ["{interpreter}", "-I", "main.py"],
+              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "harness.py"]},
+              "env": {},
+              "limits": {}
+            }
+            """#
+        ),
+    ]
+
+    /// Harness code, by `code_file` name.
+    static let harnesses: [String: String] = [
+        "javascript.harness.js": #"""
+            // Arbiter's JavaScript test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and
+            // closes it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending
+            // with `<nonce> ["end"]`. The program never sees the nonce, so exiting early cannot pass for reaching the end.
+            "use strict";
+            (() => {
+                const fs = require("fs");
+                const vm = require("vm");
+                const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
+                const raw = fs.readFileSync(3, "utf8");
+                fs.closeSync(3);
+                const cut = raw.indexOf("\n");
+                const nonce = raw.slice(0, cut);
+                const spec = parse(raw.slice(cut + 1));
+                const clock = () => Number(process.hrtime.bigint()) / 1e6;
+                const report = (...fields) => {
+                    const data = Buffer.from(nonce + " " + stringify(fields) + "\n");
+                    let offset = 0;
+                    while (offset < data.length) offset += write(4, data, offset);
+                };
+                const describe = (error) => String(error && error.stack ? error.stack.split("\n")[0] : error).slice(0, 500);
+                const status = (error) => {
+                    if (error && (error.name === "AssertionError" || error.code === "ERR_ASSERTION")) return "wrong_answer";
+                    if (error instanceof RangeError && /allocation|memory/i.test(String(error.message))) return "memory_limit";
+                    return "runtime_error";
+                };
+                const finish = () => {
+                    report("end");
+                    exitNow(0);
+                };
+                const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+                const lookup = (name) => {
+                    if (!identifier.test(name)) return undefined;
+                    try {
+                        return vm.runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
+                    } catch (error) {
+                        return undefined;
+                    }
+                };
+                globalThis.require = require;
+                globalThis.module = module;
+                globalThis.exports = module.exports;
+                let started = clock();
+                try {
+                    vm.runInThisContext(fs.readFileSync(spec.program, "utf8"), { filename: spec.program });
+                } catch (error) {
+                    report("program", "runtime_error", clock() - started, describe(error));
+                    finish();
+                }
+                const find = (name) => {
+                    const value = lookup(name);
+                    if (value !== undefined) return value;
+                    const exported = module.exports;
+                    if (typeof exported === "function" && exported.name === name) return exported;
+                    return exported && typeof exported === "object" ? exported[name] : undefined;
+                };
+                (spec.tests || []).forEach((test, index) => {
+                    const begun = clock();
+                    try {
+                        const before = lookup("check");
+                        vm.runInThisContext(test, { filename: `test_${index}` });
+                        const check = lookup("check");
+                        if (spec.entry_point && typeof check === "function" && check !== before) {
+                            const candidate = find(spec.entry_point);
+                            if (candidate === undefined) throw new ReferenceError(`entry point ${spec.entry_point} is not defined`);
+                            check(candidate);
+                        }
+                        report(index, "passed", clock() - begun);
+                    } catch (error) {
+                        report(index, status(error), clock() - begun, describe(error));
+                    }
+                });
+                if (spec.calls) {
+                    const fn = find(spec.function);
+                    spec.calls.forEach((args, index) => {
+                        const begun = clock();
+                        try {
+                            if (typeof fn !== "function") throw new ReferenceError(`function ${spec.function} is not defined`);
+                            const value = fn(...args);
+                            const elapsed = clock() - begun;
+                            const text = value === undefined ? "null" : stringify(value);
+                            if (text === undefined) {
+                                report(index, "unserializable", elapsed, "not JSON");
+                                return;
+                            }
+                            report(index, "value", elapsed, parse(text));
+                        } catch (error) {
+                            report(index, status(error), clock() - begun, describe(error));
+                        }
+                    });
+                }
+                finish();
+            })();
+            """#,
+        "python.harness.py": #"""
+            # Arbiter's Python test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and closes
+            # it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending with
+            # "<nonce> ["end"]". The program never sees the nonce, so exiting early cannot pass for reaching the end.
+
+
+            def _arbiter_harness():
+                import json
+                import os
+                import sys
+                import time
+
+                # Bound now, so that a program that patches these modules cannot rewrite the reports.
+                write, read, dumps, loads, clock, exit_now = os.write, os.read, json.dumps, json.loads, time.perf_counter, os._exit
+                is_instance, text, kind, is_callable = isinstance, str, type, callable
+                chunks = []
+                while True:
+                    chunk = read(3, 1 << 16)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                os.close(3)
+                nonce, _, payload = b"".join(chunks).decode("utf-8").partition("\n")
+                spec = loads(payload)
+                del chunks, payload
+
+                def report(*fields):
+                    data = (nonce + " " + dumps(list(fields)) + "\n").encode("utf-8")
+                    while data:
+                        data = data[write(4, data):]
+
+                def describe(error):
+                    return (kind(error).__name__ + ": " + text(error))[:500]
+
+                def status(error):
+                    if is_instance(error, AssertionError):
+                        return "wrong_answer"
+                    if is_instance(error, MemoryError):
+                        return "memory_limit"
+                    return "runtime_error"
+
+                def finish():
+                    report("end")
+                    try:
+                        sys.stdout.flush()
+                        sys.stderr.flush()
+                    finally:
+                        exit_now(0)
+
+                namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
+                started = clock()
+                try:
+                    with open(spec["program"], encoding="utf-8") as source:
+                        code = compile(source.read(), spec["program"], "exec")
+                    exec(code, namespace)
+                except BaseException as error:
+                    report("program", "memory_limit" if is_instance(error, MemoryError) else "runtime_error",
+                           (clock() - started) * 1000, describe(error))
+                    finish()
+                entry = spec.get("entry_point")
+                for index, test in enumerate(spec.get("tests", [])):
+                    begun = clock()
+                    try:
+                        before = namespace.get("check")
+                        exec(compile(test, "test_%d" % index, "exec"), namespace)
+                        check = namespace.get("check")
+                        if entry and is_callable(check) and check is not before:
+                            if entry not in namespace:
+                                raise NameError("entry point %r is not defined" % entry)
+                            check(namespace[entry])
+                        report(index, "passed", (clock() - begun) * 1000)
+                    except BaseException as error:
+                        report(index, status(error), (clock() - begun) * 1000, describe(error))
+                if "calls" in spec:
+                    function = namespace.get(spec["function"])
+                    for index, arguments in enumerate(spec["calls"]):
+                        begun = clock()
+                        try:
+                            if not is_callable(function):
+                                raise NameError("function %r is not defined" % spec["function"])
+                            value = function(*arguments)
+                            elapsed = (clock() - begun) * 1000
+                            try:
+                                value = loads(dumps(value, allow_nan=False))
+                            except (TypeError, ValueError) as error:
+                                report(index, "unserializable", elapsed, describe(error))
+                                continue
+                            report(index, "value", elapsed, value)
+                        except BaseException as error:
+                            report(index, status(error), (clock() - begun) * 1000, describe(error))
+                finish()
+
+
+            _arbiter_harness()
+            """#,
+    ]
+}

@@ -1,0 +1,92 @@
+// Arbiter's JavaScript test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and
+// closes it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending
+// with `<nonce> ["end"]`. The program never sees the nonce, so exiting early cannot pass for reaching the end.
+"use strict";
+(() => {
+    const fs = require("fs");
+    const vm = require("vm");
+    const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
+    const raw = fs.readFileSync(3, "utf8");
+    fs.closeSync(3);
+    const cut = raw.indexOf("\n");
+    const nonce = raw.slice(0, cut);
+    const spec = parse(raw.slice(cut + 1));
+    const clock = () => Number(process.hrtime.bigint()) / 1e6;
+    const report = (...fields) => {
+        const data = Buffer.from(nonce + " " + stringify(fields) + "\n");
+        let offset = 0;
+        while (offset < data.length) offset += write(4, data, offset);
+    };
+    const describe = (error) => String(error && error.stack ? error.stack.split("\n")[0] : error).slice(0, 500);
+    const status = (error) => {
+        if (error && (error.name === "AssertionError" || error.code === "ERR_ASSERTION")) return "wrong_answer";
+        if (error instanceof RangeError && /allocation|memory/i.test(String(error.message))) return "memory_limit";
+        return "runtime_error";
+    };
+    const finish = () => {
+        report("end");
+        exitNow(0);
+    };
+    const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+    const lookup = (name) => {
+        if (!identifier.test(name)) return undefined;
+        try {
+            return vm.runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
+        } catch (error) {
+            return undefined;
+        }
+    };
+    globalThis.require = require;
+    globalThis.module = module;
+    globalThis.exports = module.exports;
+    let started = clock();
+    try {
+        vm.runInThisContext(fs.readFileSync(spec.program, "utf8"), { filename: spec.program });
+    } catch (error) {
+        report("program", "runtime_error", clock() - started, describe(error));
+        finish();
+    }
+    const find = (name) => {
+        const value = lookup(name);
+        if (value !== undefined) return value;
+        const exported = module.exports;
+        if (typeof exported === "function" && exported.name === name) return exported;
+        return exported && typeof exported === "object" ? exported[name] : undefined;
+    };
+    (spec.tests || []).forEach((test, index) => {
+        const begun = clock();
+        try {
+            const before = lookup("check");
+            vm.runInThisContext(test, { filename: `test_${index}` });
+            const check = lookup("check");
+            if (spec.entry_point && typeof check === "function" && check !== before) {
+                const candidate = find(spec.entry_point);
+                if (candidate === undefined) throw new ReferenceError(`entry point ${spec.entry_point} is not defined`);
+                check(candidate);
+            }
+            report(index, "passed", clock() - begun);
+        } catch (error) {
+            report(index, status(error), clock() - begun, describe(error));
+        }
+    });
+    if (spec.calls) {
+        const fn = find(spec.function);
+        spec.calls.forEach((args, index) => {
+            const begun = clock();
+            try {
+                if (typeof fn !== "function") throw new ReferenceError(`function ${spec.function} is not defined`);
+                const value = fn(...args);
+                const elapsed = clock() - begun;
+                const text = value === undefined ? "null" : stringify(value);
+                if (text === undefined) {
+                    report(index, "unserializable", elapsed, "not JSON");
+                    return;
+                }
+                report(index, "value", elapsed, parse(text));
+            } catch (error) {
+                report(index, status(error), clock() - begun, describe(error));
+            }
+        });
+    }
+    finish();
+})();
