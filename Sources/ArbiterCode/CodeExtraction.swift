@@ -15,8 +15,8 @@ enum CodeExtraction {
     static func blocks(in text: String) -> [Block] {
         var blocks: [Block] = []
         var open: (marker: Character, length: Int, tag: String, lines: [Substring])? = nil
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmedLine = line.hasSuffix("\r") ? line.dropLast() : line
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            let trimmedLine = line
             let indent = trimmedLine.prefix { $0 == " " }.count
             let body = trimmedLine.dropFirst(indent)
             if var current = open {

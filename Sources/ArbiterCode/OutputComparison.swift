@@ -33,7 +33,8 @@ struct OutputComparison: Sendable {
     }
 
     private func lines(_ text: String) -> [Substring] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(trimEnd)
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map(trimEnd)
         while let last = lines.last, last.isEmpty { lines.removeLast() }
         return lines
     }
