@@ -24,11 +24,15 @@ final class CgroupPool: Sendable {
 
     private let memoryBase: String?
     private let pidsBase: String?
+    /// Slot names are unique per pool, so that several pools (several sandboxes) never share a group.
+    private let prefix: String
+    private static let pools = Atomic<Int>(0)
     private let state = Mutex<(free: [Slot], created: Int)>(([], 0))
 
     init(memoryBase: String?, pidsBase: String?) {
         self.memoryBase = memoryBase
         self.pidsBase = pidsBase
+        self.prefix = "p\(Self.pools.add(1, ordering: .relaxed).oldValue)s"
     }
 
     /// Creates this process's base group for a controller, removing groups of daemons that are gone.
@@ -62,7 +66,7 @@ final class CgroupPool: Sendable {
             guard let pid = Int32(name.dropFirst("arbiter-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
             else { continue }
             let base = parent + "/" + name
-            for slot in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where slot.hasPrefix("s") {
+            for slot in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where slot.hasPrefix("p") {
                 rmdir(base + "/" + slot)
             }
             rmdir(base)
@@ -77,8 +81,8 @@ final class CgroupPool: Sendable {
             return (nil, state.created - 1)
         }
         if let reused { return reused }
-        let memory = memoryBase.map { $0 + "/s\(index)" }
-        let pids = pidsBase.map { $0 + "/s\(index)" }
+        let memory = memoryBase.map { $0 + "/\(prefix)\(index)" }
+        let pids = pidsBase.map { $0 + "/\(prefix)\(index)" }
         if let memory { mkdir(memory, 0o755) }
         if let pids { mkdir(pids, 0o755) }
         return Slot(index: index, memory: memory, pids: pids)

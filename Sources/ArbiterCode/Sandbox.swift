@@ -65,7 +65,9 @@ public final class Sandbox: Sendable {
     /// The sandbox of this process.
     public static let shared = Sandbox(isolation: .current)
 
-    init(isolation: Isolation) {
+    /// A sandbox with the given mechanisms (tests switch single guards off with this; use ``shared`` otherwise).
+    /// - Parameter isolation: The mechanisms to use; they must be available on this host.
+    public init(isolation: Isolation) {
         self.isolation = isolation
         self.cgroups = CgroupPool(memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
