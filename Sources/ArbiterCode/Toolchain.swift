@@ -107,7 +107,7 @@ public struct Toolchain: Sendable, Hashable {
             } else {
                 throw ArbiterError(.invalidRequest, "'harness' needs 'code' or 'code_file'")
             }
-            self.harness = (file, code, harnessRun)
+            self.harness = (file, code.hasSuffix("\n") ? code : code + "\n", harnessRun)
         }
         var environment: [String: String] = [:]
         for entry in object["env"]?.objectValue ?? [:] {
