@@ -70,11 +70,30 @@ def run_arbiter(programs, binary, jobs, scratch):
     return seconds, [answers[index].get("passed", False) for index in range(len(programs))], answers
 
 
-def bare_starts(python, count):
+def bare_starts(python, count, scratch):
+    """Seconds per start of an empty program file, one after another."""
+    path = os.path.join(scratch, "empty.py")
+    open(path, "w").close()
     started = time.perf_counter()
     for _ in range(count):
-        subprocess.run([python, "-c", "pass"], check=True)
+        subprocess.run([python, "-I", path], check=True)
     return (time.perf_counter() - started) / count
+
+
+def sandboxed_starts(binary, count, scratch):
+    """Seconds per sandboxed run of the same empty program through `arbiter serve --jobs 1`, process start excluded."""
+    path = os.path.join(scratch, "empty.jsonl")
+    with open(path, "w") as out:
+        for index in range(count):
+            request = {"id": index, "verifier": "code", "response": "```python\npass\n```",
+                       "reference": {"tests": [{"stdin": "", "stdout": ""}]}}
+            out.write(json.dumps(request) + "\n")
+    command = [binary, "serve", "--jobs", "1", "--log-level", "error"]
+    with open(path, "rb") as source:
+        done = subprocess.run(command, stdin=source, stdout=subprocess.PIPE, check=True)
+    answers = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert all(answer["passed"] for answer in answers), answers[:1]
+    return sum(answer["ms"] for answer in answers) / 1000 / count
 
 
 def main():
@@ -97,7 +116,8 @@ def main():
             arbiter_times.append(seconds)
             wrong = [answers[i].get("reason") for i, (v, e) in enumerate(zip(verdicts, expected)) if v != e]
             assert not wrong, "arbiter disagrees on %d programs: %s" % (len(wrong), wrong[:5])
-    start = bare_starts(args.python, 50)
+        start = min(bare_starts(args.python, 50, scratch) for _ in range(args.repeat))
+        sandboxed = min(sandboxed_starts(args.binary, 50, scratch) for _ in range(args.repeat))
     n = len(programs)
     pool, arbiter = min(pool_times), min(arbiter_times)
     print("%d programs (%d solutions that pass, %d mutants that fail), --jobs %d, best of %d"
@@ -109,8 +129,8 @@ def main():
     print("| `arbiter serve --jobs %d` (sandboxed) | %.3f s | %.1f | %.1f ms |"
           % (args.jobs, arbiter, n / arbiter, arbiter * args.jobs / n * 1000))
     print("| ratio (pool time / arbiter time) | **%.2f×** | | |" % (pool / arbiter))
-    print("bare `%s -c pass`: %.1f ms per start; arbiter's cost per program beyond the pool's: %+.1f ms"
-          % (args.python, start * 1000, (arbiter - pool) * args.jobs / n * 1000))
+    print("empty program, one at a time: `%s -I empty.py` %.1f ms; the same through the sandbox (verdict `ms`) "
+          "%.1f ms; per-run overhead %+.1f ms" % (args.python, start * 1000, sandboxed * 1000, (sandboxed - start) * 1000))
 
 
 if __name__ == "__main__":

@@ -74,8 +74,8 @@ enum BuiltinToolchains {
               "aliases": ["py", "python3"],
               "source": "main.py",
               "interpreter": ["/usr/bin/python3", "/usr/local/bin/python3", "python3"],
-              "run": ["{interpreter}", "-I", "main.py"],
-              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "harness.py"]},
+              "run": ["{interpreter}", "-I", "-S", "-c", "import sys,builtins;builtins.exit=builtins.quit=sys.exit;sys.path+=['/usr/local/lib/python%d.%d/dist-packages'%sys.version_info[:2],'/usr/lib/python3/dist-packages'];sys.argv=['main.py'];__file__='main.py';del builtins;exec(compile(open(__file__,encoding='utf-8').read(),__file__,'exec'))"],
+              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"]},
               "env": {},
               "limits": {}
             }
@@ -180,9 +180,20 @@ enum BuiltinToolchains {
             })();
             """#,
         "python.harness.py": #"""
-            # Arbiter's Python test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and closes
-            # it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending with
-            # "<nonce> ["end"]". The program never sees the nonce, so exiting early cannot pass for reaching the end.
+            # Arbiter's Python test harness, for the `test` and `calls` forms. Python runs with -S (skipping `site`, about 4 ms
+            # a start), so it first puts back what programs rely on: the distribution's package directories on sys.path and the
+            # exit()/quit() builtins (python.json's `run` does the same for stdin/stdout tests). Before the program runs, it
+            # reads a nonce and its instructions from fd 3 and closes it; then it runs the program, then the tests, and reports
+            # each result on fd 4 as "<nonce> <JSON>", ending with "<nonce> ["end"]". The program never sees the nonce, so
+            # exiting early cannot pass for reaching the end.
+
+
+            def _arbiter_site():
+                import builtins
+                import sys
+
+                builtins.exit = builtins.quit = sys.exit
+                sys.path += ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages"]
 
 
             def _arbiter_harness():
@@ -272,6 +283,7 @@ enum BuiltinToolchains {
                 finish()
 
 
+            _arbiter_site()
             _arbiter_harness()
             """#,
     ]

@@ -22,6 +22,14 @@ struct FormTests {
         #expect(strict.score == 0)
     }
 
+    @Test("Python without `site` still has exit(), quit() and __main__")
+    func pythonStartup() async throws {
+        let program = "import sys\nif __name__ == '__main__':\n    print(int(input()) * 2)\n    sys.stdout.flush()\n    exit(0)\nprint('unreachable')"
+        let reference: JSONValue = ["tests": [["stdin": "21\n", "stdout": "42\n"]]]
+        #expect(try await judge(fenced(program), reference).passed)
+        #expect(try await !judge(fenced("print(42)\nquit(3)"), reference).passed)
+    }
+
     @Test("stdin/stdout in C++, compiled once")
     func cppStandardIO() async throws {
         let program = "#include <cstdio>\nint main() { long long a, b; scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a + b); }"

@@ -1,6 +1,17 @@
-# Arbiter's Python test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and closes
-# it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending with
-# "<nonce> ["end"]". The program never sees the nonce, so exiting early cannot pass for reaching the end.
+# Arbiter's Python test harness, for the `test` and `calls` forms. Python runs with -S (skipping `site`, about 4 ms
+# a start), so it first puts back what programs rely on: the distribution's package directories on sys.path and the
+# exit()/quit() builtins (python.json's `run` does the same for stdin/stdout tests). Before the program runs, it
+# reads a nonce and its instructions from fd 3 and closes it; then it runs the program, then the tests, and reports
+# each result on fd 4 as "<nonce> <JSON>", ending with "<nonce> ["end"]". The program never sees the nonce, so
+# exiting early cannot pass for reaching the end.
+
+
+def _arbiter_site():
+    import builtins
+    import sys
+
+    builtins.exit = builtins.quit = sys.exit
+    sys.path += ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages"]
 
 
 def _arbiter_harness():
@@ -90,4 +101,5 @@ def _arbiter_harness():
     finish()
 
 
+_arbiter_site()
 _arbiter_harness()
