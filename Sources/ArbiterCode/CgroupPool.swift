@@ -100,7 +100,11 @@ final class CgroupPool: Sendable {
             guard Self.write("\(memoryBytes)", to: memory + "/memory.limit_in_bytes") else { return nil }
             _ = Self.write("0", to: memory + "/memory.max_usage_in_bytes")
         }
-        if let pids = slot.pids, !Self.write("\(processes)", to: pids + "/pids.max") { return nil }
+        if let pids = slot.pids {
+            // Tasks already in the group (the launching thread, and any thread it happened to start) are not the run's.
+            let present = Self.read(pids + "/pids.current").flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            guard Self.write("\(processes + (present ?? 0))", to: pids + "/pids.max") else { return nil }
+        }
         return (Self.oomKills(slot), Self.pidsMaxEvents(slot))
     }
 

@@ -60,6 +60,7 @@ public final class Sandbox: Sendable {
     /// The mechanisms in use.
     public let isolation: Isolation
     private let cgroups: CgroupPool
+    private let workers: SlotWorkerPool
     private let workRoot: String
 
     /// The sandbox of this process.
@@ -70,6 +71,7 @@ public final class Sandbox: Sendable {
     public init(isolation: Isolation) {
         self.isolation = isolation
         self.cgroups = CgroupPool(memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup)
+        self.workers = SlotWorkerPool(cgroups: cgroups)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
@@ -125,10 +127,13 @@ public final class Sandbox: Sendable {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, limits: limits)
+        let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: self.runBlocking(job)) }
-            thread.stackSize = 1 << 20
-            thread.start()
+            worker.submit { joined in
+                let result = self.runBlocking(job, slot: worker.slot, joined: joined)
+                self.workers.release(worker)
+                continuation.resume(returning: result)
+            }
         }
         return try result.get()
     }
@@ -143,15 +148,13 @@ public final class Sandbox: Sendable {
         let limits: RunLimits
     }
 
-    private func runBlocking(_ job: Job) -> Result<RunOutcome, ArbiterError> {
-        let slot = cgroups.acquire()
-        defer { cgroups.release(slot) }
+    private func runBlocking(_ job: Job, slot: CgroupPool.Slot, joined: Bool) -> Result<RunOutcome, ArbiterError> {
         guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: job.limits.processes)
         else {
             return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
         }
         var result = arb_run_result()
-        let status = launch(job, slot: slot, result: &result)
+        let status = launch(job, slot: slot, joined: joined, result: &result)
         defer { arb_run_result_free(&result) }
         if status != 0 {
             let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
@@ -191,7 +194,7 @@ public final class Sandbox: Sendable {
         return Array(UnsafeBufferPointer(start: pointer, count: length))
     }
 
-    private func launch(_ job: Job, slot: CgroupPool.Slot, result: inout arb_run_result) -> Int32 {
+    private func launch(_ job: Job, slot: CgroupPool.Slot, joined: Bool, result: inout arb_run_result) -> Int32 {
         let strings = CStringArena()
         defer { strings.free() }
         var spec = arb_run_spec()
@@ -210,8 +213,10 @@ public final class Sandbox: Sendable {
         spec.namespaces = isolation.namespaceFlags
         spec.readonly_root = isolation.readOnlyRoot ? 1 : 0
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
-        spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
-        spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+        if !joined {
+            spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+            spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+        }
         let limits = job.limits
         spec.wall_seconds = limits.wallSeconds
         spec.cpu_seconds = limits.cpuSeconds

@@ -407,6 +407,20 @@ int arb_remove_tree(const char *path) {
     return remove_at(AT_FDCWD, path);
 }
 
+int arb_join_cgroups_thread(const char *tasks0, const char *tasks1) {
+    const char *files[2] = {tasks0, tasks1};
+    for (int i = 0; i < 2; i++) {
+        if (files[i] == NULL) continue;
+        int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return errno;
+        ssize_t written = write(fd, "0", 1);
+        int error = errno;
+        close(fd);
+        if (written != 1) return error;
+    }
+    return 0;
+}
+
 int arb_probe_namespaces(int namespaces) {
     int flags = SIGCHLD;
     if (namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
