@@ -86,19 +86,33 @@ enum BuiltinToolchains {
     /// Harness code, by `code_file` name.
     static let harnesses: [String: String] = [
         "javascript.harness.js": #"""
-            // Arbiter's JavaScript test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and
-            // closes it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending
-            // with `<nonce> ["end"]`. The program never sees the nonce, so exiting early cannot pass for reaching the end.
+            // Arbiter's JavaScript test harness, for the `test` and `calls` forms. Before the program runs, it reads a nonce and
+            // its instructions from fd 3 and closes it (lines "nonce", "form", "program", "entry point", "function", "count",
+            // then per case "<byte length>" and that many bytes: a script, or the JSON array of a call's arguments). It runs the
+            // program, then the cases, and reports each on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`. The
+            // program never sees the nonce, so exiting early cannot pass for reaching the end.
             "use strict";
             (() => {
                 const fs = require("fs");
                 const vm = require("vm");
                 const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
-                const raw = fs.readFileSync(3, "utf8");
+                const raw = fs.readFileSync(3);
                 fs.closeSync(3);
-                const cut = raw.indexOf("\n");
-                const nonce = raw.slice(0, cut);
-                const spec = parse(raw.slice(cut + 1));
+                let position = 0;
+                const line = () => {
+                    const end = raw.indexOf(10, position);
+                    const value = raw.toString("utf8", position, end);
+                    position = end + 1;
+                    return value;
+                };
+                const nonce = line(), form = line(), program = line(), entryPoint = line(), functionName = line();
+                const count = Number(line());
+                const cases = [];
+                for (let index = 0; index < count; index++) {
+                    const length = Number(line());
+                    cases.push(raw.toString("utf8", position, position + length));
+                    position += length;
+                }
                 const clock = () => Number(process.hrtime.bigint()) / 1e6;
                 const report = (...fields) => {
                     const data = Buffer.from(nonce + " " + stringify(fields) + "\n");
@@ -129,7 +143,7 @@ enum BuiltinToolchains {
                 globalThis.exports = module.exports;
                 let started = clock();
                 try {
-                    vm.runInThisContext(fs.readFileSync(spec.program, "utf8"), { filename: spec.program });
+                    vm.runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
                 } catch (error) {
                     report("program", "runtime_error", clock() - started, describe(error));
                     finish();
@@ -141,15 +155,15 @@ enum BuiltinToolchains {
                     if (typeof exported === "function" && exported.name === name) return exported;
                     return exported && typeof exported === "object" ? exported[name] : undefined;
                 };
-                (spec.tests || []).forEach((test, index) => {
+                if (form === "test") cases.forEach((test, index) => {
                     const begun = clock();
                     try {
                         const before = lookup("check");
                         vm.runInThisContext(test, { filename: `test_${index}` });
                         const check = lookup("check");
-                        if (spec.entry_point && typeof check === "function" && check !== before) {
-                            const candidate = find(spec.entry_point);
-                            if (candidate === undefined) throw new ReferenceError(`entry point ${spec.entry_point} is not defined`);
+                        if (entryPoint && typeof check === "function" && check !== before) {
+                            const candidate = find(entryPoint);
+                            if (candidate === undefined) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
                             check(candidate);
                         }
                         report(index, "passed", clock() - begun);
@@ -157,13 +171,13 @@ enum BuiltinToolchains {
                         report(index, status(error), clock() - begun, describe(error));
                     }
                 });
-                if (spec.calls) {
-                    const fn = find(spec.function);
-                    spec.calls.forEach((args, index) => {
+                if (form === "calls") {
+                    const fn = find(functionName);
+                    cases.forEach((args, index) => {
                         const begun = clock();
                         try {
-                            if (typeof fn !== "function") throw new ReferenceError(`function ${spec.function} is not defined`);
-                            const value = fn(...args);
+                            if (typeof fn !== "function") throw new ReferenceError(`function ${functionName} is not defined`);
+                            const value = fn(...parse(args));
                             const elapsed = clock() - begun;
                             const text = value === undefined ? "null" : stringify(value);
                             if (text === undefined) {
@@ -182,10 +196,14 @@ enum BuiltinToolchains {
         "python.harness.py": #"""
             # Arbiter's Python test harness, for the `test` and `calls` forms. Python runs with -S (skipping `site`, about 4 ms
             # a start), so it first puts back what programs rely on: the distribution's package directories on sys.path and the
-            # exit()/quit() builtins (python.json's `run` does the same for stdin/stdout tests). Before the program runs, it
-            # reads a nonce and its instructions from fd 3 and closes it; then it runs the program, then the tests, and reports
-            # each result on fd 4 as "<nonce> <JSON>", ending with "<nonce> ["end"]". The program never sees the nonce, so
-            # exiting early cannot pass for reaching the end.
+            # exit()/quit() builtins (python.json's `run` does the same for stdin/stdout tests). It imports nothing beyond what
+            # the interpreter has loaded at start (json alone would cost ~10 ms; it is imported only for `calls`).
+            #
+            # Before the program runs, it reads a nonce and its instructions from fd 3 and closes it: lines "nonce", "form",
+            # "program", "entry point", "function", "count", then per case "<byte length>" and that many bytes (a script, or the
+            # JSON array of a call's arguments). It runs the program, then the cases, and reports each on fd 4 as
+            # "<nonce> <JSON array>", ending with "<nonce> ["end"]". The program never sees the nonce, so exiting early cannot
+            # pass for reaching the end.
 
 
             def _arbiter_site():
@@ -197,29 +215,52 @@ enum BuiltinToolchains {
 
 
             def _arbiter_harness():
-                import json
-                import os
+                import posix
                 import sys
                 import time
 
                 # Bound now, so that a program that patches these modules cannot rewrite the reports.
-                write, read, dumps, loads, clock, exit_now = os.write, os.read, json.dumps, json.loads, time.perf_counter, os._exit
-                is_instance, text, kind, is_callable = isinstance, str, type, callable
+                write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
+                is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
                 chunks = []
                 while True:
                     chunk = read(3, 1 << 16)
                     if not chunk:
                         break
                     chunks.append(chunk)
-                os.close(3)
-                nonce, _, payload = b"".join(chunks).decode("utf-8").partition("\n")
-                spec = loads(payload)
-                del chunks, payload
+                close(3)
+                data = b"".join(chunks)
+                del chunks
+                position = 0
 
-                def report(*fields):
-                    data = (nonce + " " + dumps(list(fields)) + "\n").encode("utf-8")
-                    while data:
-                        data = data[write(4, data):]
+                def line():
+                    nonlocal position
+                    end = data.index(b"\n", position)
+                    value = data[position:end].decode("utf-8")
+                    position = end + 1
+                    return value
+
+                nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
+                cases = []
+                for _ in range(count):
+                    length = int(line())
+                    cases.append(data[position:position + length].decode("utf-8"))
+                    position += length
+                del data
+                escapes = {code: "\\u%04x" % code for code in range(32)}
+                escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
+
+                def quote(value):
+                    return '"' + text(value).translate(escapes) + '"'
+
+                def report(*fields, value=None):
+                    parts = [quote(field) if is_instance(field, str) else repr(as_float(field)) if is_instance(field, float)
+                             else text(field) for field in fields]
+                    if value is not None:
+                        parts.append(value)
+                    payload = (nonce + " [" + ", ".join(parts) + "]\n").encode("utf-8", "replace")
+                    while payload:
+                        payload = payload[write(4, payload):]
 
                 def describe(error):
                     return (kind(error).__name__ + ": " + text(error))[:500]
@@ -239,47 +280,53 @@ enum BuiltinToolchains {
                     finally:
                         exit_now(0)
 
+                def elapsed(begun):
+                    return round((clock() - begun) * 1000, 3)
+
                 namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
                 started = clock()
                 try:
-                    with open(spec["program"], encoding="utf-8") as source:
-                        code = compile(source.read(), spec["program"], "exec")
+                    with open(program, encoding="utf-8") as source:
+                        code = compile(source.read(), program, "exec")
                     exec(code, namespace)
                 except BaseException as error:
-                    report("program", "memory_limit" if is_instance(error, MemoryError) else "runtime_error",
-                           (clock() - started) * 1000, describe(error))
+                    report("program", "memory_limit" if is_instance(error, MemoryError) else "runtime_error", elapsed(started),
+                           describe(error))
                     finish()
-                entry = spec.get("entry_point")
-                for index, test in enumerate(spec.get("tests", [])):
-                    begun = clock()
-                    try:
-                        before = namespace.get("check")
-                        exec(compile(test, "test_%d" % index, "exec"), namespace)
-                        check = namespace.get("check")
-                        if entry and is_callable(check) and check is not before:
-                            if entry not in namespace:
-                                raise NameError("entry point %r is not defined" % entry)
-                            check(namespace[entry])
-                        report(index, "passed", (clock() - begun) * 1000)
-                    except BaseException as error:
-                        report(index, status(error), (clock() - begun) * 1000, describe(error))
-                if "calls" in spec:
-                    function = namespace.get(spec["function"])
-                    for index, arguments in enumerate(spec["calls"]):
+                if form == "test":
+                    for index, test in enumerate(cases):
+                        begun = clock()
+                        try:
+                            before = namespace.get("check")
+                            exec(compile(test, "test_%d" % index, "exec"), namespace)
+                            check = namespace.get("check")
+                            if entry and is_callable(check) and check is not before:
+                                if entry not in namespace:
+                                    raise NameError("entry point %r is not defined" % entry)
+                                check(namespace[entry])
+                            report(index, "passed", elapsed(begun))
+                        except BaseException as error:
+                            report(index, status(error), elapsed(begun), describe(error))
+                elif form == "calls":
+                    import json
+
+                    dumps, loads = json.dumps, json.loads
+                    function = namespace.get(function_name)
+                    for index, arguments in enumerate(cases):
                         begun = clock()
                         try:
                             if not is_callable(function):
-                                raise NameError("function %r is not defined" % spec["function"])
-                            value = function(*arguments)
-                            elapsed = (clock() - begun) * 1000
+                                raise NameError("function %r is not defined" % function_name)
+                            result = function(*loads(arguments))
+                            took = elapsed(begun)
                             try:
-                                value = loads(dumps(value, allow_nan=False))
+                                encoded = dumps(result, allow_nan=False, ensure_ascii=True)
                             except (TypeError, ValueError) as error:
-                                report(index, "unserializable", elapsed, describe(error))
+                                report(index, "unserializable", took, describe(error))
                                 continue
-                            report(index, "value", elapsed, value)
+                            report(index, "value", took, value=encoded)
                         except BaseException as error:
-                            report(index, status(error), (clock() - begun) * 1000, describe(error))
+                            report(index, status(error), elapsed(begun), describe(error))
                 finish()
 
 

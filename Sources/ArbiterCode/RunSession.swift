@@ -60,17 +60,14 @@ final class RunSession: @unchecked Sendable {
         switch spec.form {
         case .standardIO(let cases): return try await runStandardIO(cases)
         case .script(let tests, let entryPoint):
-            let payload: JSONObject = [
-                "tests": .array(tests.map(JSONValue.string)), "entry_point": entryPoint.map(JSONValue.string) ?? .null,
-            ]
-            return try await runHarness(payload, count: tests.count) { _, record in
+            let instructions = HarnessInstructions(form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests)
+            return try await runHarness(instructions) { _, record in
                 CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
             }
         case .calls(let function, let cases):
-            let payload: JSONObject = [
-                "function": .string(function), "calls": .array(cases.map { .array($0.arguments) }),
-            ]
-            return try await runHarness(payload, count: cases.count) { index, record in
+            let instructions = HarnessInstructions(
+                form: "calls", entryPoint: "", function: function, cases: cases.map { JSONValue.array($0.arguments).jsonText })
+            return try await runHarness(instructions) { index, record in
                 guard record.status == "value" else {
                     let status = record.status == "unserializable" ? "wrong_answer" : record.status
                     return CaseResult(status: status, milliseconds: record.milliseconds, message: record.message)
@@ -148,20 +145,36 @@ final class RunSession: @unchecked Sendable {
         var value: JSONValue?
     }
 
+    /// What the harness reads on fd 3 after the nonce: one value per line, then each case as its UTF-8 length on a
+    /// line and its bytes (a script, or the JSON array of a call's arguments).
+    struct HarnessInstructions {
+        var form: String
+        var entryPoint: String
+        var function: String
+        var cases: [String]
+
+        func bytes(nonce: String, program: String) -> [UInt8] {
+            var text = [nonce, form, program, entryPoint, function, String(cases.count)].map {
+                $0.replacingOccurrences(of: "\n", with: " ") + "\n"
+            }.joined()
+            for item in cases { text += "\(item.utf8.count)\n" + item }
+            return Array(text.utf8)
+        }
+    }
+
     private func runHarness(
-        _ payload: JSONObject, count: Int, judge: (Int, Record) -> CaseResult
+        _ instructions: HarnessInstructions, judge: (Int, Record) -> CaseResult
     ) async throws(ArbiterError) -> [CaseResult] {
+        let count = instructions.cases.count
         guard let harness = toolchain.harness else {
             throw ArbiterError(
                 .invalidReference,
                 "language '\(toolchain.name)' supports only stdin/stdout tests ('tests'): its toolchain has no harness")
         }
         try write(harness.code, to: harness.file)
-        var payload = payload
-        payload["program"] = .string(toolchain.source)
         var random = SystemRandomNumberGenerator()
         let nonce = (0..<4).map { _ in String(random.next() as UInt64, radix: 36) }.joined(separator: "-")
-        let input = Array((nonce + "\n" + JSONValue.object(payload).jsonText).utf8)
+        let input = instructions.bytes(nonce: nonce, program: toolchain.source)
         let command = toolchain.command(harness.run)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,

@@ -1,16 +1,30 @@
-// Arbiter's JavaScript test harness. Before the program runs, it reads a nonce and its instructions from fd 3 and
-// closes it; then it runs the program, then the tests, and reports each result on fd 4 as "<nonce> <JSON>", ending
-// with `<nonce> ["end"]`. The program never sees the nonce, so exiting early cannot pass for reaching the end.
+// Arbiter's JavaScript test harness, for the `test` and `calls` forms. Before the program runs, it reads a nonce and
+// its instructions from fd 3 and closes it (lines "nonce", "form", "program", "entry point", "function", "count",
+// then per case "<byte length>" and that many bytes: a script, or the JSON array of a call's arguments). It runs the
+// program, then the cases, and reports each on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`. The
+// program never sees the nonce, so exiting early cannot pass for reaching the end.
 "use strict";
 (() => {
     const fs = require("fs");
     const vm = require("vm");
     const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
-    const raw = fs.readFileSync(3, "utf8");
+    const raw = fs.readFileSync(3);
     fs.closeSync(3);
-    const cut = raw.indexOf("\n");
-    const nonce = raw.slice(0, cut);
-    const spec = parse(raw.slice(cut + 1));
+    let position = 0;
+    const line = () => {
+        const end = raw.indexOf(10, position);
+        const value = raw.toString("utf8", position, end);
+        position = end + 1;
+        return value;
+    };
+    const nonce = line(), form = line(), program = line(), entryPoint = line(), functionName = line();
+    const count = Number(line());
+    const cases = [];
+    for (let index = 0; index < count; index++) {
+        const length = Number(line());
+        cases.push(raw.toString("utf8", position, position + length));
+        position += length;
+    }
     const clock = () => Number(process.hrtime.bigint()) / 1e6;
     const report = (...fields) => {
         const data = Buffer.from(nonce + " " + stringify(fields) + "\n");
@@ -41,7 +55,7 @@
     globalThis.exports = module.exports;
     let started = clock();
     try {
-        vm.runInThisContext(fs.readFileSync(spec.program, "utf8"), { filename: spec.program });
+        vm.runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
     } catch (error) {
         report("program", "runtime_error", clock() - started, describe(error));
         finish();
@@ -53,15 +67,15 @@
         if (typeof exported === "function" && exported.name === name) return exported;
         return exported && typeof exported === "object" ? exported[name] : undefined;
     };
-    (spec.tests || []).forEach((test, index) => {
+    if (form === "test") cases.forEach((test, index) => {
         const begun = clock();
         try {
             const before = lookup("check");
             vm.runInThisContext(test, { filename: `test_${index}` });
             const check = lookup("check");
-            if (spec.entry_point && typeof check === "function" && check !== before) {
-                const candidate = find(spec.entry_point);
-                if (candidate === undefined) throw new ReferenceError(`entry point ${spec.entry_point} is not defined`);
+            if (entryPoint && typeof check === "function" && check !== before) {
+                const candidate = find(entryPoint);
+                if (candidate === undefined) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
                 check(candidate);
             }
             report(index, "passed", clock() - begun);
@@ -69,13 +83,13 @@
             report(index, status(error), clock() - begun, describe(error));
         }
     });
-    if (spec.calls) {
-        const fn = find(spec.function);
-        spec.calls.forEach((args, index) => {
+    if (form === "calls") {
+        const fn = find(functionName);
+        cases.forEach((args, index) => {
             const begun = clock();
             try {
-                if (typeof fn !== "function") throw new ReferenceError(`function ${spec.function} is not defined`);
-                const value = fn(...args);
+                if (typeof fn !== "function") throw new ReferenceError(`function ${functionName} is not defined`);
+                const value = fn(...parse(args));
                 const elapsed = clock() - begun;
                 const text = value === undefined ? "null" : stringify(value);
                 if (text === undefined) {
