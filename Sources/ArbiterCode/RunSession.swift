@@ -41,9 +41,19 @@ final class RunSession: @unchecked Sendable {
     }
 
     private func write(_ text: String, to name: String) throws(ArbiterError) {
+        // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644])
-        else { throw ArbiterError(.internal, "cannot write \(path)") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += written
+        }
     }
 
     private var runLimits: RunLimits {
