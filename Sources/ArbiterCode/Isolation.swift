@@ -8,8 +8,8 @@ import Foundation
 
 /// The isolation mechanisms this host offers to the code runner, probed once per process.
 ///
-/// When the daemon runs as root, each run gets fresh PID, network, mount, IPC and UTS namespaces, a read-only view of
-/// the file system except its work directory, the unprivileged user `nobody` (65534), its own memory and pids
+/// When the daemon runs as root, each run gets fresh PID, network, mount, IPC and UTS namespaces, a minimal
+/// read-only root (/usr, /etc, /opt, /dev) with its work directory the only writable place, the unprivileged user `nobody` (65534), its own memory and pids
 /// cgroups (v1) and rlimits. What is missing is listed in ``missing`` and shown in every verdict and in
 /// `arbiter list`: the runner degrades visibly, never silently.
 public struct Isolation: Sendable {
@@ -17,7 +17,8 @@ public struct Isolation: Sendable {
     public var namespaces: [String]
     /// The user and group programs run as, when the daemon can switch.
     public var user: (uid: Int32, gid: Int32)?
-    /// Whether everything outside the work directory is mounted read-only.
+    /// Whether the run sees a minimal root (/usr, /etc, /opt, /dev, its /proc and its work directory), read-only
+    /// except the work directory.
     public var readOnlyRoot: Bool
     /// The memory cgroup directory (v1) under which each run gets its own group, if writable.
     public var memoryCgroup: String?
@@ -50,7 +51,7 @@ public struct Isolation: Sendable {
         var parts: [String] = []
         if !namespaces.isEmpty { parts.append("namespaces " + namespaces.joined(separator: "+")) }
         if let user { parts.append("uid \(user.uid)") }
-        if readOnlyRoot { parts.append("read-only root") }
+        if readOnlyRoot { parts.append("minimal read-only root") }
         var groups: [String] = []
         if memoryCgroup != nil { groups.append("memory") }
         if pidsCgroup != nil { groups.append("pids") }

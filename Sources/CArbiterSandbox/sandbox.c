@@ -35,6 +35,18 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -136,14 +148,112 @@ static int mount_setattr_call(const char *path, unsigned flags, uint64_t set, ui
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr);
 }
 
-/// The view of the file system: private mounts, all read-only, the work directory writable, a fresh /proc.
-static int prepare_mounts(const struct arb_run_spec *spec) {
+/// The new root's contents, computed before the clone (the child only makes system calls).
+struct root_plan {
+    int entries;
+    const char *kind[32];    // "bind" or "link"
+    char *source[32];        // a directory to bind, or a symbolic link's target
+    char *target[32];        // where, under the staging mount
+    int directories;
+    char *directory[64];     // the work directory's path, component by component, under the staging mount
+    char *workdir_target;
+};
+
+#define STAGING "/tmp"
+
+static char *joined(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *out = malloc(la + lb + 1);
+    if (out == NULL) return NULL;
+    memcpy(out, a, la);
+    memcpy(out + la, b, lb + 1);
+    return out;
+}
+
+/// What the new root shows: /usr, /etc, /opt and /dev (bound, read-only later), the usual top-level links into /usr
+/// (or the directories themselves on systems without merged /usr), and the work directory.
+static void plan_root(const struct arb_run_spec *spec, struct root_plan *plan) {
+    memset(plan, 0, sizeof *plan);
+    static const char *visible[] = {"/usr", "/etc", "/opt", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
+                                    "/libx32"};
+    for (size_t i = 0; i < sizeof visible / sizeof *visible && plan->entries < 32; i++) {
+        struct stat info;
+        if (lstat(visible[i], &info) != 0) continue;
+        if (S_ISLNK(info.st_mode)) {
+            char link[4096];
+            ssize_t n = readlink(visible[i], link, sizeof link - 1);
+            if (n <= 0) continue;
+            link[n] = 0;
+            plan->kind[plan->entries] = "link";
+            plan->source[plan->entries] = strdup(link);
+        } else if (S_ISDIR(info.st_mode)) {
+            plan->kind[plan->entries] = "bind";
+            plan->source[plan->entries] = strdup(visible[i]);
+        } else {
+            continue;
+        }
+        plan->target[plan->entries] = joined(STAGING, visible[i]);
+        plan->entries++;
+    }
+    // mkdir -p of the work directory under the staging root.
+    const char *path = spec->workdir;
+    for (size_t i = 1; path[i] != 0 && plan->directories < 63; i++) {
+        if (path[i] != '/') continue;
+        char *prefix = strndup(path, i);
+        plan->directory[plan->directories++] = joined(STAGING, prefix);
+        free(prefix);
+    }
+    plan->directory[plan->directories++] = joined(STAGING, path);
+    plan->workdir_target = plan->directory[plan->directories - 1];
+}
+
+static void free_plan(struct root_plan *plan) {
+    for (int i = 0; i < plan->entries; i++) {
+        free(plan->source[i]);
+        free(plan->target[i]);
+    }
+    for (int i = 0; i < plan->directories; i++) free(plan->directory[i]);
+}
+
+/// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
+static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
+    // Take the work directory before the staging mount hides it.
+    int work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=256,mode=0755") != 0)
+        return ARB_STAGE_MOUNT_READONLY;
+    for (int i = 0; i < plan->entries; i++) {
+        if (plan->kind[i][0] == 'l') {
+            if (symlink(plan->source[i], plan->target[i]) != 0) return ARB_STAGE_MOUNT_READONLY;
+            continue;
+        }
+        if (mkdir(plan->target[i], 0755) != 0 ||
+            mount(plan->source[i], plan->target[i], NULL, MS_BIND | MS_REC, NULL) != 0)
+            return ARB_STAGE_MOUNT_READONLY;
+    }
+    mkdir(STAGING "/proc", 0555);
+    for (int i = 0; i < plan->directories; i++) {
+        if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
+    }
+    if (syscall(SYS_move_mount, work, "", AT_FDCWD, plan->workdir_target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        return ARB_STAGE_MOUNT_WORKDIR;
+    close(work);
+    if (chdir(STAGING) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 ||
+        chdir("/") != 0)
+        return ARB_STAGE_MOUNT_READONLY;
+    if (mount_setattr_call("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) != 0)
+        return ARB_STAGE_MOUNT_READONLY;
+    if (mount_setattr_call(spec->workdir, 0, 0, MOUNT_ATTR_RDONLY) != 0) return ARB_STAGE_MOUNT_WORKDIR;
+    return ARB_STAGE_NONE;
+}
+
+/// The view of the file system: private mounts, a minimal read-only root with the work directory writable, a
+/// fresh /proc and /dev/shm.
+static int prepare_mounts(const struct arb_run_spec *spec, const struct root_plan *plan) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return ARB_STAGE_MOUNT_PRIVATE;
     if (spec->readonly_root) {
-        if (mount(spec->workdir, spec->workdir, NULL, MS_BIND, NULL) != 0) return ARB_STAGE_MOUNT_WORKDIR;
-        if (mount_setattr_call("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) != 0)
-            return ARB_STAGE_MOUNT_READONLY;
-        if (mount_setattr_call(spec->workdir, 0, 0, MOUNT_ATTR_RDONLY) != 0) return ARB_STAGE_MOUNT_WORKDIR;
+        int stage = pivot_to_minimal_root(spec, plan);
+        if (stage != ARB_STAGE_NONE) return stage;
     }
     if (spec->private_shm &&
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777") != 0)
@@ -155,7 +265,7 @@ static int prepare_mounts(const struct arb_run_spec *spec) {
 }
 
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
-static void init_main(const struct arb_run_spec *spec, const int *fds) {
+static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
     // Move the six descriptors to 0…5 (through high numbers, so that none overwrites another), close the rest.
@@ -172,7 +282,7 @@ static void init_main(const struct arb_run_spec *spec, const int *fds) {
         close(fd);
     }
     if (spec->namespaces & ARB_NS_MOUNT) {
-        int stage = prepare_mounts(spec);
+        int stage = prepare_mounts(spec, plan);
         if (stage != ARB_STAGE_NONE) { report_failure(stage); _exit(0); }
     }
     pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -272,13 +382,16 @@ int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
     // No signal handler of this process may run in the child before it resets them.
+    struct root_plan plan;
+    plan_root(spec, &plan);
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t init = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (init == 0) init_main(spec, child_fds);
+    if (init == 0) init_main(spec, &plan, child_fds);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    free_plan(&plan);
     for (int i = 0; i < 6; i++) {
         close(child_fds[i]);
     }

@@ -36,7 +36,7 @@ struct AttackTests {
         #expect(verdict.passed)
         let sandbox = verdict.details["sandbox"]?.stringValue ?? ""
         #expect(sandbox.contains("namespaces pid+net+mount+ipc+uts"), "\(sandbox)")
-        #expect(sandbox.contains("uid 65534") && sandbox.contains("read-only root"))
+        #expect(sandbox.contains("uid 65534") && sandbox.contains("minimal read-only root"))
         #expect(sandbox.contains("cgroups memory+pids") && !sandbox.contains("DEGRADED"))
         #expect(try registry.entry(named: "code").summary.contains("namespaces pid+net"))
     }
@@ -169,6 +169,18 @@ struct AttackTests {
             print("safe" if not found else found)
             """
         #expect(try await judge(fenced(program), answer).passed)
+    }
+
+    @Test("the host's files beyond /usr, /etc, /opt and /dev are out of sight (datasets, repositories, homes)")
+    func hiddenFiles() async throws {
+        let program = """
+            import os
+            seen = [p for p in ("\(repository.path)", "/work", "/home", "/root", "/var", "/sys", "/run", "/boot")
+                    if os.path.exists(p)]
+            print("safe" if not seen and sorted(os.listdir("/usr"))[:1] == ["bin"] else seen)
+            """
+        let verdict = try await judge(fenced(program), answer)
+        #expect(verdict.passed, "\(verdict.details)")
     }
 
     @Test("nothing outside the work directory can be written, not even a world-writable directory")

@@ -66,12 +66,16 @@ struct NegativeControlTests {
         #expect(FileManager.default.fileExists(atPath: open + "/x"))
     }
 
-    @Test("without the user switch the program reads a root-only file")
+    @Test("without the minimal root the program sees the repository")
+    func minimalRoot() async throws {
+        let program = "import os\nprint('seen' if os.path.exists('\(repository.path)') else 'safe')"
+        let verdict = try await judgeWeakened(fenced(program), answer) { $0.readOnlyRoot = false }
+        #expect(!verdict.passed)
+    }
+
+    @Test("without the user switch the program reads a root-only file inside its view (/etc/shadow)")
     func user() async throws {
-        let path = "/tmp/arbiter-secret-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600])
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let program = "try:\n    print(open('\(path)').read())\nexcept OSError:\n    print('safe')"
+        let program = "try:\n    print(open('/etc/shadow').read()[:4])\nexcept OSError:\n    print('safe')"
         let verdict = try await judgeWeakened(fenced(program), answer) { $0.user = nil }
         #expect(!verdict.passed)
     }
