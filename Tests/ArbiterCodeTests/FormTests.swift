@@ -130,6 +130,33 @@ struct FormTests {
         #expect(try await !judge(two, sum, ["extract": "first"]).passed)
     }
 
+    @Test("runs proceed in parallel: blocking supervision stays off Swift's cooperative pool")
+    func parallelRuns() async throws {
+        let started = Date()
+        let verdicts = try await withThrowingTaskGroup(of: Verdict.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await judge(fenced("import time\ntime.sleep(1)\nprint(1)"), ["tests": [["stdin": "", "stdout": "1"]]])
+                }
+            }
+            return try await group.reduce(into: [Verdict]()) { $0.append($1) }
+        }
+        #expect(verdicts.allSatisfy { $0.passed })
+        #expect(Date().timeIntervalSince(started) < 2.5)
+    }
+
+    @Test("stop_on_failure skips the cases after the first failure")
+    func stopOnFailure() async throws {
+        let reference: JSONValue = ["tests": [["stdin": "1", "stdout": "2"], ["stdin": "2", "stdout": "2"], ["stdin": "3", "stdout": "3"]]]
+        let program = fenced("print(input())")
+        let verdict = try await judge(program, reference, ["stop_on_failure": true])
+        #expect(statuses(verdict) == ["wrong_answer", "wrong_answer", "wrong_answer"])
+        let message = verdict.details["cases"]?.arrayValue?.last?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("not run"))
+        let all = try await judge(program, reference)
+        #expect(statuses(all) == ["wrong_answer", "passed", "passed"])
+    }
+
     @Test("bad references are errors, not verdicts")
     func badReferences() async throws {
         let program = fenced("print(1)")
