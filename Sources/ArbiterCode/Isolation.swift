@@ -20,6 +20,8 @@ public struct Isolation: Sendable {
     /// Whether the run sees a minimal root (/usr, /etc, /opt, /dev, its /proc and its work directory), read-only
     /// except the work directory.
     public var readOnlyRoot: Bool
+    /// A network namespace every run joins (empty, its loopback down), instead of a new one per run.
+    public var sharedNetwork: SharedNetworkNamespace?
     /// The memory cgroup directory (v1) under which each run gets its own group, if writable.
     public var memoryCgroup: String?
     /// The pids cgroup directory (v1) under which each run gets its own group, if writable.
@@ -50,6 +52,7 @@ public struct Isolation: Sendable {
     public var summary: String {
         var parts: [String] = []
         if !namespaces.isEmpty { parts.append("namespaces " + namespaces.joined(separator: "+")) }
+        if namespaces.contains("net") { parts.append(sharedNetwork == nil ? "a network namespace per run" : "one empty network namespace") }
         if let user { parts.append("uid \(user.uid)") }
         if readOnlyRoot { parts.append("minimal read-only root") }
         var groups: [String] = []
@@ -79,7 +82,8 @@ public struct Isolation: Sendable {
 
     static func probe() -> Isolation {
         var isolation = Isolation(
-            namespaces: [], user: nil, readOnlyRoot: false, memoryCgroup: nil, pidsCgroup: nil, missing: [])
+            namespaces: [], user: nil, readOnlyRoot: false, sharedNetwork: nil, memoryCgroup: nil, pidsCgroup: nil,
+            missing: [])
         guard geteuid() == 0 else {
             isolation.missing.append(
                 "not root: no namespaces (network, PID, mounts), no user switch, no cgroups; programs run as the "
@@ -91,6 +95,7 @@ public struct Isolation: Sendable {
         if error == 0 {
             isolation.namespaces = ["pid", "net", "mount", "ipc", "uts"]
             isolation.readOnlyRoot = true
+            isolation.sharedNetwork = SharedNetworkNamespace()
         } else {
             isolation.missing.append(
                 "namespaces unavailable (\(String(cString: strerror(error)))): no network or PID isolation, "
@@ -106,5 +111,20 @@ public struct Isolation: Sendable {
             isolation.missing.append("no writable pids cgroup: processes are limited by RLIMIT_NPROC per user instead")
         }
         return isolation
+    }
+}
+
+/// An empty network namespace held open for the process's lifetime. Runs join it (microseconds) rather than each
+/// creating and destroying one (about 1.2 ms of latency and 2 ms of CPU here). It has no interface up, so there is no
+/// network; concurrent runs could reach each other only through abstract Unix sockets.
+public final class SharedNetworkNamespace: Sendable {
+    /// The descriptor holding the namespace.
+    let descriptor: Int32
+
+    /// Creates the namespace; `nil` when this process may not.
+    public init?() {
+        let fd = arb_create_network_namespace()
+        guard fd >= 0 else { return nil }
+        descriptor = fd
     }
 }

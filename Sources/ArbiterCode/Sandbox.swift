@@ -211,6 +211,7 @@ public final class Sandbox: Sendable {
         spec.uid = isolation.user?.uid ?? -1
         spec.gid = isolation.user?.gid ?? -1
         spec.namespaces = isolation.namespaceFlags
+        spec.network_fd = isolation.sharedNetwork?.descriptor ?? -1
         spec.readonly_root = isolation.readOnlyRoot ? 1 : 0
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
         if !joined {

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,11 +269,19 @@ static int prepare_mounts(const struct arb_run_spec *spec, const struct root_pla
 static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
-    // Move the six descriptors to 0…5 (through high numbers, so that none overwrites another), close the rest.
-    int high[6];
+    // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
+    // overwrites another), close the rest.
+    int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
+    int high[7];
     for (int i = 0; i < 6; i++) high[i] = fcntl(fds[i], F_DUPFD, 100 + i);
+    if (joins_network) high[6] = fcntl(spec->network_fd, F_DUPFD, 106);
     for (int i = 0; i < 6; i++) dup2(high[i], i);
-    syscall(SYS_close_range, 6, ~0U, 0);
+    if (joins_network) dup2(high[6], 6);
+    syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    if (joins_network) {
+        if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
+        close(6);
+    }
     reset_signals();
     setsid();
     for (int i = 0; i < 2; i++) {
@@ -377,7 +386,7 @@ int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
     int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
     int flags = SIGCHLD;
     if (spec->namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
-    if (spec->namespaces & ARB_NS_NET) flags |= CLONE_NEWNET;
+    if ((spec->namespaces & ARB_NS_NET) && spec->network_fd < 0) flags |= CLONE_NEWNET;
     if (spec->namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
@@ -532,6 +541,38 @@ int arb_join_cgroups_thread(const char *tasks0, const char *tasks1) {
         if (written != 1) return error;
     }
     return 0;
+}
+
+int arb_create_network_namespace(void) {
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) != 0) return -errno;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+    if (child == 0) {
+        // Hold the namespace until the parent has opened it (the read ends when the parent closes its end).
+        close(gate[1]);
+        char byte;
+        while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+    }
+    int error = child < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    int fd = -1;
+    if (child > 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) error = errno;
+    }
+    close(gate[1]);
+    close(gate[0]);
+    if (child > 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    }
+    return fd >= 0 ? fd : -error;
 }
 
 int arb_probe_namespaces(int namespaces) {

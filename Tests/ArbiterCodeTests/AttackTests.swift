@@ -35,7 +35,7 @@ struct AttackTests {
         let verdict = try await judge(fenced("print('safe')"), answer)
         #expect(verdict.passed)
         let sandbox = verdict.details["sandbox"]?.stringValue ?? ""
-        #expect(sandbox.contains("namespaces pid+net+mount+ipc+uts"), "\(sandbox)")
+        #expect(sandbox.contains("namespaces pid+net+mount+ipc+uts, one empty network namespace"), "\(sandbox)")
         #expect(sandbox.contains("uid 65534") && sandbox.contains("minimal read-only root"))
         #expect(sandbox.contains("cgroups memory+pids") && !sandbox.contains("DEGRADED"))
         #expect(try registry.entry(named: "code").summary.contains("namespaces pid+net"))

@@ -50,8 +50,25 @@ struct NegativeControlTests {
             except OSError:
                 print("safe")
             """
-        let verdict = try await judgeWeakened(fenced(program), answer) { $0.namespaces.removeAll { $0 == "net" } }
+        let verdict = try await judgeWeakened(fenced(program), answer) { isolation in
+            isolation.namespaces.removeAll { $0 == "net" }
+        }
         #expect(!verdict.passed)
+    }
+
+    @Test("a network namespace per run (instead of the shared empty one) blocks the network as well")
+    func perRunNetwork() async throws {
+        let program = """
+            import socket
+            try:
+                socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+                print("connected")
+            except OSError:
+                print("safe")
+            """
+        let verdict = try await judgeWeakened(fenced(program), answer) { $0.sharedNetwork = nil }
+        #expect(verdict.passed)
+        #expect(verdict.details["sandbox"]?.stringValue?.contains("a network namespace per run") == true)
     }
 
     @Test("without the read-only root the program writes to a world-writable directory outside its own")
