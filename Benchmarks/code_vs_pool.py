@@ -70,13 +70,12 @@ def run_arbiter(programs, binary, jobs, scratch):
     return seconds, [answers[index].get("passed", False) for index in range(len(programs))], answers
 
 
-def bare_starts(python, count, scratch):
-    """Seconds per start of an empty program file, one after another."""
-    path = os.path.join(scratch, "empty.py")
-    open(path, "w").close()
+def bare_starts(command, count, scratch):
+    """Seconds per start of an empty main.py with the toolchain's own command, unsandboxed, one after another."""
+    open(os.path.join(scratch, "main.py"), "w").close()
     started = time.perf_counter()
     for _ in range(count):
-        subprocess.run([python, "-I", path], check=True)
+        subprocess.run(command, check=True, cwd=scratch)
     return (time.perf_counter() - started) / count
 
 
@@ -116,7 +115,10 @@ def main():
             arbiter_times.append(seconds)
             wrong = [answers[i].get("reason") for i, (v, e) in enumerate(zip(verdicts, expected)) if v != e]
             assert not wrong, "arbiter disagrees on %d programs: %s" % (len(wrong), wrong[:5])
-        start = min(bare_starts(args.python, 50, scratch) for _ in range(args.repeat))
+        toolchain = json.load(open(os.path.join(os.path.dirname(__file__), "../verifiers/toolchains/python.json")))
+        command = [args.python if part == "{interpreter}" else part for part in toolchain["run"]]
+        start = min(bare_starts(command, 50, scratch) for _ in range(args.repeat))
+        pool_start = min(bare_starts([args.python, "main.py"], 50, scratch) for _ in range(args.repeat))
         sandboxed = min(sandboxed_starts(args.binary, 50, scratch) for _ in range(args.repeat))
     n = len(programs)
     pool, arbiter = min(pool_times), min(arbiter_times)
@@ -129,8 +131,9 @@ def main():
     print("| `arbiter serve --jobs %d` (sandboxed) | %.3f s | %.1f | %.1f ms |"
           % (args.jobs, arbiter, n / arbiter, arbiter * args.jobs / n * 1000))
     print("| ratio (pool time / arbiter time) | **%.2f×** | | |" % (pool / arbiter))
-    print("empty program, one at a time: `%s -I empty.py` %.1f ms; the same through the sandbox (verdict `ms`) "
-          "%.1f ms; per-run overhead %+.1f ms" % (args.python, start * 1000, sandboxed * 1000, (sandboxed - start) * 1000))
+    print("empty program, one at a time: `python3 main.py` (the pool's command) %.1f ms; the toolchain's command "
+          "(`python3 -I -S -c <bootstrap>`) unsandboxed %.1f ms, sandboxed (verdict `ms`) %.1f ms: sandbox overhead "
+          "%+.1f ms per run" % (pool_start * 1000, start * 1000, sandboxed * 1000, (sandboxed - start) * 1000))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ final class CgroupPool: Sendable {
         }
         if let pids = slot.pids {
             // Tasks already in the group (the launching thread, and any thread it happened to start) are not the run's.
-            let present = Self.read(pids + "/pids.current").flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            let present = Self.read(pids + "/pids.current").flatMap {
+                Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
             guard Self.write("\(processes + (present ?? 0))", to: pids + "/pids.max") else { return nil }
         }
         return (Self.oomKills(slot), Self.pidsMaxEvents(slot))

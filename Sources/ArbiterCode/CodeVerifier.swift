@@ -36,8 +36,10 @@ public struct CodeVerifier: Verifier {
             OptionSpec(
                 "time_limit_s", .number(0.05...300), default: .double(5),
                 "Wall-clock and CPU seconds per run (one stdin/stdout case, or the whole test or calls run)."),
-            OptionSpec("memory_mb", .integer(16...65536), default: .int(512), "Memory of a run, all its processes together."),
-            OptionSpec("processes", .integer(1...4096), default: .int(64), "Processes and threads a run may have at once."),
+            OptionSpec(
+                "memory_mb", .integer(16...65536), default: .int(512), "Memory of a run, all its processes together."),
+            OptionSpec(
+                "processes", .integer(1...4096), default: .int(64), "Processes and threads a run may have at once."),
             OptionSpec(
                 "output_limit_kb", .integer(1...1_048_576), default: .int(1024),
                 "Kilobytes of stdout (and of stderr) a run may write; more kills it (output_limit)."),
@@ -46,7 +48,8 @@ public struct CodeVerifier: Verifier {
                 "float_tolerance", .number(0...1), default: .double(1e-6),
                 "Relative and absolute tolerance for expected decimals (a point or an exponent); integers always compare exactly; 0: exact."
             ),
-            OptionSpec("all_or_nothing", .boolean, default: .bool(false), "Score 1 only when every case passes, else 0."),
+            OptionSpec(
+                "all_or_nothing", .boolean, default: .bool(false), "Score 1 only when every case passes, else 0."),
             OptionSpec(
                 "stop_on_failure", .boolean, default: .bool(false),
                 "Stop at the first failing stdin/stdout case (the rest count as failed); implied by all_or_nothing."),
@@ -62,7 +65,8 @@ public struct CodeVerifier: Verifier {
             let memory = options.int("memory_mb") << 20
             limits = RunLimits(
                 wallSeconds: seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
-                fileBytes: max(options.int("file_size_mb") << 20, 1), openFiles: 256, stackBytes: min(memory, 256 << 20),
+                fileBytes: max(options.int("file_size_mb") << 20, 1), openFiles: 256,
+                stackBytes: min(memory, 256 << 20),
                 outputBytes: options.int("output_limit_kb") << 10)
             comparison = OutputComparison(tolerance: options.double("float_tolerance"))
             allOrNothing = options.bool("all_or_nothing")
@@ -177,12 +181,15 @@ extension VerifierRegistry {
         let sandbox = Sandbox.shared
         let make: @Sendable (OptionValues) throws -> any Verifier = { values in
             CodeVerifier(
-                configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains, sandbox: sandbox)
+                configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains, sandbox: sandbox
+            )
         }
         let available = toolchains.names.filter { toolchains.all[$0]?.interpreter != nil }
         var summary = CodeVerifier.summary + " Languages: \(available.joined(separator: ", ")). "
         summary += sandbox.isolation.summary.prefix(1).uppercased() + sandbox.isolation.summary.dropFirst() + "."
-        if !toolchains.problems.isEmpty { summary += " Toolchain problems: " + toolchains.problems.joined(separator: "; ") }
+        if !toolchains.problems.isEmpty {
+            summary += " Toolchain problems: " + toolchains.problems.joined(separator: "; ")
+        }
         register(
             VerifierEntry(
                 name: CodeVerifier.name, summary: summary, kind: "builtin", options: CodeVerifier.Configuration.options,

@@ -52,7 +52,9 @@ public struct Isolation: Sendable {
     public var summary: String {
         var parts: [String] = []
         if !namespaces.isEmpty { parts.append("namespaces " + namespaces.joined(separator: "+")) }
-        if namespaces.contains("net") { parts.append(sharedNetwork == nil ? "a network namespace per run" : "one empty network namespace") }
+        if namespaces.contains("net") {
+            parts.append(sharedNetwork == nil ? "a network namespace per run" : "one empty network namespace")
+        }
         if let user { parts.append("uid \(user.uid)") }
         if readOnlyRoot { parts.append("minimal read-only root") }
         var groups: [String] = []

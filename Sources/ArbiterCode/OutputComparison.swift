@@ -71,7 +71,9 @@ struct OutputComparison: Sendable {
     /// A plain decimal number: optional sign, digits with an optional point, optional exponent.
     static func isNumber(_ token: String) -> Bool {
         var bytes = Substring(token).utf8[...]
-        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            bytes = bytes.dropFirst()
+        }
         let isDigit: (UInt8) -> Bool = { $0 >= 48 && $0 <= 57 }
         let integer = bytes.prefix(while: isDigit)
         bytes = bytes.dropFirst(integer.count)
@@ -84,7 +86,9 @@ struct OutputComparison: Sendable {
         guard integer.count + fraction > 0 else { return false }
         if let first = bytes.first, first == UInt8(ascii: "e") || first == UInt8(ascii: "E") {
             bytes = bytes.dropFirst()
-            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+                bytes = bytes.dropFirst()
+            }
             let exponent = bytes.prefix(while: isDigit).count
             guard exponent > 0 else { return false }
             bytes = bytes.dropFirst(exponent)
@@ -113,10 +117,13 @@ struct OutputComparison: Sendable {
         if got.literal == want.literal { return true }
         if !Self.isDecimal(want.literal) {
             // An integer: the same integer, written as an integer or as an exactly integral decimal.
-            if !Self.isDecimal(got.literal) { return Self.canonicalInteger(got.literal) == Self.canonicalInteger(want.literal) }
+            if !Self.isDecimal(got.literal) {
+                return Self.canonicalInteger(got.literal) == Self.canonicalInteger(want.literal)
+            }
             let value = got.double
-            return abs(value) < 9.0e15 && value == value.rounded() && Int(exactly: value).map(String.init)
-                == Self.canonicalInteger(want.literal)
+            return abs(value) < 9.0e15 && value == value.rounded()
+                && Int(exactly: value).map(String.init)
+                    == Self.canonicalInteger(want.literal)
         }
         if tolerance == 0 { return got.double == want.double }
         return got.double.isFinite && want.double.isFinite && close(got.double, want.double)

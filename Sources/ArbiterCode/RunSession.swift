@@ -26,7 +26,9 @@ final class RunSession: @unchecked Sendable {
             "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(workDirectory)", "TMPDIR=\(workDirectory)", "LANG=C.UTF-8",
             "LC_ALL=C.UTF-8",
         ]
-        for (key, value) in toolchain.environment.sorted(by: { $0.key < $1.key }) { environment.append("\(key)=\(value)") }
+        for (key, value) in toolchain.environment.sorted(by: { $0.key < $1.key }) {
+            environment.append("\(key)=\(value)")
+        }
         self.environment = environment
         do {
             try write(code, to: toolchain.source)
@@ -44,14 +46,18 @@ final class RunSession: @unchecked Sendable {
         // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
         defer { Glibc.close(fd) }
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard written > 0 else {
+                throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
             offset += written
         }
     }
@@ -70,13 +76,15 @@ final class RunSession: @unchecked Sendable {
         switch spec.form {
         case .standardIO(let cases): return try await runStandardIO(cases)
         case .script(let tests, let entryPoint):
-            let instructions = HarnessInstructions(form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests)
+            let instructions = HarnessInstructions(
+                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests)
             return try await runHarness(instructions) { _, record in
                 CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
             }
         case .calls(let function, let cases):
             let instructions = HarnessInstructions(
-                form: "calls", entryPoint: "", function: function, cases: cases.map { JSONValue.array($0.arguments).jsonText })
+                form: "calls", entryPoint: "", function: function,
+                cases: cases.map { JSONValue.array($0.arguments).jsonText })
             return try await runHarness(instructions) { index, record in
                 guard record.status == "value" else {
                     let status = record.status == "unserializable" ? "wrong_answer" : record.status
@@ -138,7 +146,8 @@ final class RunSession: @unchecked Sendable {
         let milliseconds = outcome.wallSeconds * 1000
         let stderr = Self.text(outcome.stderr, limit: 500)
         if let failure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds) {
-            return CaseResult(status: failure, milliseconds: milliseconds, message: Self.exitDescription(outcome), stderr: stderr)
+            return CaseResult(
+                status: failure, milliseconds: milliseconds, message: Self.exitDescription(outcome), stderr: stderr)
         }
         let output = String(decoding: outcome.stdout, as: UTF8.self)
         if let difference = configuration.comparison.compare(output: output, expected: expected) {
@@ -194,7 +203,9 @@ final class RunSession: @unchecked Sendable {
         let runFailure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds)
         return (0..<count).map { index in
             if let program = programFailure {
-                return CaseResult(status: program.status, milliseconds: program.milliseconds, message: program.message, stderr: stderr)
+                return CaseResult(
+                    status: program.status, milliseconds: program.milliseconds, message: program.message, stderr: stderr
+                )
             }
             if let record = records[index] {
                 var result = judge(index, record)
@@ -260,7 +271,9 @@ final class RunSession: @unchecked Sendable {
         if outcome.outputExceeded { return "killed: output over the limit" }
         if outcome.timedOut { return "killed at the wall-clock limit after \(Int(outcome.wallSeconds * 1000)) ms" }
         if outcome.outOfMemory { return "killed: out of memory" }
-        if let signal = outcome.signal { return "killed by signal \(signal)" + (outcome.processLimitHit ? " (process limit reached)" : "") }
+        if let signal = outcome.signal {
+            return "killed by signal \(signal)" + (outcome.processLimitHit ? " (process limit reached)" : "")
+        }
         return "exit code \(outcome.exitCode ?? -1)" + (outcome.processLimitHit ? " (process limit reached)" : "")
     }
 

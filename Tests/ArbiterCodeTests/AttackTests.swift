@@ -19,7 +19,9 @@ struct AttackTests {
     func processes(carrying marker: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return names.filter { name in
-            guard Int(name) != nil, let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return false }
+            guard Int(name) != nil, let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else {
+                return false
+            }
             return String(decoding: data, as: UTF8.self).contains(marker)
         }
     }
@@ -91,7 +93,8 @@ struct AttackTests {
     @Test("an output flood is cut at the cap and killed")
     func outputFlood() async throws {
         let (verdict, seconds) = try await elapsed {
-            try await judge(fenced("while True:\n    print('x' * 1000)"), answer, ["output_limit_kb": 64, "time_limit_s": 10])
+            try await judge(
+                fenced("while True:\n    print('x' * 1000)"), answer, ["output_limit_kb": 64, "time_limit_s": 10])
         }
         #expect(statuses(verdict) == ["output_limit"])
         #expect(seconds < 5)
@@ -129,7 +132,9 @@ struct AttackTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(bound == 0 && listen(listener, 8) == 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -157,7 +162,9 @@ struct AttackTests {
     @Test("a root-only file cannot be read")
     func rootOnlyFile() async throws {
         let path = "/tmp/arbiter-secret-\(UUID().uuidString)"
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600]))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let program = """
             found = []
@@ -210,7 +217,9 @@ struct AttackTests {
 
     @Test("os._exit(0) before the tests, or forged reports, never pass")
     func earlyExit() async throws {
-        let check: JSONValue = ["test": "def check(candidate):\n    assert candidate(2) == 4\n", "entry_point": "double"]
+        let check: JSONValue = [
+            "test": "def check(candidate):\n    assert candidate(2) == 4\n", "entry_point": "double",
+        ]
         let honest = try await judge(fenced("def double(x):\n    return 2 * x"), check)
         #expect(honest.passed)
         let exits = try await judge(fenced("import os\ndef double(x):\n    return 0\nos._exit(0)"), check)

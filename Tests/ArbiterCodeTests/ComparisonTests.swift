@@ -22,7 +22,8 @@ struct ComparisonCase: CustomTestStringConvertible, Sendable {
                 let object = try JSONParser.parse(String(line)).objectValue ?? [:]
                 return ComparisonCase(
                     note: object["note"]?.stringValue ?? "", output: object["output"]?.stringValue ?? "",
-                    expected: object["expected"]?.stringValue ?? "", tolerance: object["tolerance"]?.doubleValue ?? 1e-6,
+                    expected: object["expected"]?.stringValue ?? "",
+                    tolerance: object["tolerance"]?.doubleValue ?? 1e-6,
                     match: object["match"]?.boolValue ?? false)
             }
     }

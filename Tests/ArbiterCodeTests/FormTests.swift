@@ -18,13 +18,15 @@ struct FormTests {
         let partly = try await judge(fenced("a, b = map(int, input().split())\nprint(3)"), sum)
         #expect(!partly.passed && partly.score == 0.5 && partly.reason == "wrong_answer")
         #expect(statuses(partly) == ["passed", "wrong_answer"])
-        let strict = try await judge(fenced("a, b = map(int, input().split())\nprint(3)"), sum, ["all_or_nothing": true])
+        let strict = try await judge(
+            fenced("a, b = map(int, input().split())\nprint(3)"), sum, ["all_or_nothing": true])
         #expect(strict.score == 0)
     }
 
     @Test("Python without `site` still has exit(), quit() and __main__")
     func pythonStartup() async throws {
-        let program = "import sys\nif __name__ == '__main__':\n    print(int(input()) * 2)\n    sys.stdout.flush()\n    exit(0)\nprint('unreachable')"
+        let program =
+            "import sys\nif __name__ == '__main__':\n    print(int(input()) * 2)\n    sys.stdout.flush()\n    exit(0)\nprint('unreachable')"
         let reference: JSONValue = ["tests": [["stdin": "21\n", "stdout": "42\n"]]]
         #expect(try await judge(fenced(program), reference).passed)
         #expect(try await !judge(fenced("print(42)\nquit(3)"), reference).passed)
@@ -32,7 +34,8 @@ struct FormTests {
 
     @Test("stdin/stdout in C++, compiled once")
     func cppStandardIO() async throws {
-        let program = "#include <cstdio>\nint main() { long long a, b; scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a + b); }"
+        let program =
+            "#include <cstdio>\nint main() { long long a, b; scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a + b); }"
         let verdict = try await judge(fenced(program, "cpp"), sum)
         #expect(verdict.passed, "\(verdict.details)")
         #expect(verdict.details["language"] == "cpp")
@@ -41,7 +44,8 @@ struct FormTests {
 
     @Test("stdin/stdout in C and bash")
     func cAndBash() async throws {
-        let c = "#include <stdio.h>\nint main(void) { int a, b; scanf(\"%d %d\", &a, &b); printf(\"%d\\n\", a + b); return 0; }"
+        let c =
+            "#include <stdio.h>\nint main(void) { int a, b; scanf(\"%d %d\", &a, &b); printf(\"%d\\n\", a + b); return 0; }"
         #expect(try await judge(fenced(c, "c"), sum).passed)
         let bash = "read a b\necho $((a + b))"
         #expect(try await judge(fenced(bash, "bash"), sum).passed)
@@ -68,7 +72,9 @@ struct FormTests {
     @Test("a HumanEval-style check(candidate) and an MBPP-style list of asserts")
     func scripts() async throws {
         let program = fenced("def add(a, b):\n    return a + b")
-        let check: JSONValue = ["test": "def check(candidate):\n    assert candidate(2, 3) == 5\n", "entry_point": "add"]
+        let check: JSONValue = [
+            "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n", "entry_point": "add",
+        ]
         #expect(try await judge(program, check).passed)
         let asserts: JSONValue = ["test": ["assert add(1, 1) == 2", "assert add(2, 2) == 5", "assert add(0, 0) == 0"]]
         let verdict = try await judge(program, asserts)
@@ -90,7 +96,8 @@ struct FormTests {
                 ],
             ]
         ]
-        let program = "def stats(xs):\n    return {'mean': sum(xs) / len(xs), 'items': tuple(xs), 'odd': len(xs) % 2 == 1}"
+        let program =
+            "def stats(xs):\n    return {'mean': sum(xs) / len(xs), 'items': tuple(xs), 'odd': len(xs) % 2 == 1}"
         let verdict = try await judge(fenced(program), reference)
         #expect(statuses(verdict) == ["passed", "passed", "runtime_error"], "\(verdict.details)")
         let third = fenced("def f(x):\n    return x / 3")
@@ -111,7 +118,8 @@ struct FormTests {
         let calls: JSONValue = ["calls": ["function": "add", "cases": [["args": [1, 2], "expected": 3]]]]
         #expect(try await judge(program, calls).passed)
         let script: JSONValue = [
-            "test": "const assert = require('node:assert');\nassert.deepEqual(add(2, 2), 4);\nassert.deepEqual(add(1, 2), 4);"
+            "test":
+                "const assert = require('node:assert');\nassert.deepEqual(add(2, 2), 4);\nassert.deepEqual(add(1, 2), 4);"
         ]
         let verdict = try await judge(program, script)
         #expect(verdict.reason == "wrong_answer", "\(verdict.details)")
@@ -138,7 +146,8 @@ struct FormTests {
         let verdicts = try await withThrowingTaskGroup(of: Verdict.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    try await judge(fenced("import time\ntime.sleep(2)\nprint(1)"), ["tests": [["stdin": "", "stdout": "1"]]])
+                    try await judge(
+                        fenced("import time\ntime.sleep(2)\nprint(1)"), ["tests": [["stdin": "", "stdout": "1"]]])
                 }
             }
             return try await group.reduce(into: [Verdict]()) { $0.append($1) }
@@ -149,7 +158,9 @@ struct FormTests {
 
     @Test("stop_on_failure skips the cases after the first failure")
     func stopOnFailure() async throws {
-        let reference: JSONValue = ["tests": [["stdin": "1", "stdout": "2"], ["stdin": "2", "stdout": "2"], ["stdin": "3", "stdout": "3"]]]
+        let reference: JSONValue = [
+            "tests": [["stdin": "1", "stdout": "2"], ["stdin": "2", "stdout": "2"], ["stdin": "3", "stdout": "3"]]
+        ]
         let program = fenced("print(input())")
         let verdict = try await judge(program, reference, ["stop_on_failure": true])
         #expect(statuses(verdict) == ["wrong_answer", "wrong_answer", "wrong_answer"])
@@ -176,7 +187,8 @@ struct FormTests {
 
     @Test("a reference given as a JSON string is read as its object")
     func stringReference() async throws {
-        let verdict = try await judge(fenced("print(int(input()) * 2)"), #"{"tests": [{"stdin": "21", "stdout": "42"}]}"#)
+        let verdict = try await judge(
+            fenced("print(int(input()) * 2)"), #"{"tests": [{"stdin": "21", "stdout": "42"}]}"#)
         #expect(verdict.passed)
     }
 }

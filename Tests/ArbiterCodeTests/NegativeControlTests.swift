@@ -34,7 +34,9 @@ struct NegativeControlTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         listen(listener, 8)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -77,7 +79,8 @@ struct NegativeControlTests {
         try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false)
         chmod(open, 0o777)
         defer { try? FileManager.default.removeItem(atPath: open) }
-        let program = "try:\n    open('\(open)/x', 'w').write('x')\n    print('written')\nexcept OSError:\n    print('safe')"
+        let program =
+            "try:\n    open('\(open)/x', 'w').write('x')\n    print('written')\nexcept OSError:\n    print('safe')"
         let verdict = try await judgeWeakened(fenced(program), answer) { $0.readOnlyRoot = false }
         #expect(!verdict.passed)
         #expect(FileManager.default.fileExists(atPath: open + "/x"))

@@ -44,7 +44,8 @@ struct ToolchainTests {
 
     @Test("a new language is a new file")
     func newLanguage() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-toolchains-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "arbiter-toolchains-\(UUID().uuidString)")
         let toolchains = root.appendingPathComponent("toolchains")
         try FileManager.default.createDirectory(at: toolchains, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -53,7 +54,8 @@ struct ToolchainTests {
              "run": ["{interpreter}", "-f", "main.awk"]}
             """
         try declaration.write(to: toolchains.appendingPathComponent("awk.json"), atomically: true, encoding: .utf8)
-        try "{\"name\": 3}".write(to: toolchains.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
+        try "{\"name\": 3}".write(
+            to: toolchains.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
         registry.registerCodeVerifiers(verifiersDirectory: root)
         let entry = try registry.entry(named: "code")
