@@ -132,6 +132,7 @@ public struct CodeVerifier: Verifier {
             toolchain: toolchain, configuration: configuration, sandbox: sandbox, code: code)
         defer { session.close() }
         let results = try await session.run(spec)
+        if let run = session.harnessRunDetails { details["run"] = .object(run) }
         return verdict(results, compile: session.compileDetails, details: details)
     }
 
@@ -162,10 +163,15 @@ struct CaseResult: Sendable {
     var milliseconds: Double?
     var message: String?
     var stderr: String?
+    /// Measurements of the case's own run (stdin/stdout cases): CPU milliseconds and peak memory in KiB.
+    var cpuMilliseconds: Double? = nil
+    var memoryKB: Int? = nil
 
     var jsonObject: JSONObject {
         var object: JSONObject = ["status": .string(status)]
         if let milliseconds { object["time_ms"] = .double((milliseconds * 100).rounded() / 100) }
+        if let cpuMilliseconds { object["cpu_ms"] = .double((cpuMilliseconds * 100).rounded() / 100) }
+        if let memoryKB { object["memory_kb"] = .int(memoryKB) }
         if let message { object["message"] = .string(message) }
         if let stderr, !stderr.isEmpty { object["stderr"] = .string(stderr) }
         return object

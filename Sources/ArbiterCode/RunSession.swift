@@ -14,6 +14,8 @@ final class RunSession: @unchecked Sendable {
     let workDirectory: String
     let environment: [String]
     private(set) var compileDetails: JSONObject?
+    /// The measurements of the harness run (`test` and `calls` forms run every case in one process).
+    private(set) var harnessRunDetails: JSONObject?
 
     init(toolchain: Toolchain, configuration: CodeVerifier.Configuration, sandbox: Sandbox, code: String)
         throws(ArbiterError)
@@ -81,7 +83,7 @@ final class RunSession: @unchecked Sendable {
             return try await runHarness(instructions) { _, record in
                 CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
             }
-        case .calls(let function, let cases):
+        case .calls(let function, let cases, let unwrapSingle):
             let instructions = HarnessInstructions(
                 form: "calls", entryPoint: "", function: function,
                 cases: cases.map { JSONValue.array($0.arguments).jsonText })
@@ -92,7 +94,12 @@ final class RunSession: @unchecked Sendable {
                 }
                 let expected = cases[index].expected
                 let value = record.value ?? .null
-                if self.configuration.comparison.valuesMatch(value, expected) {
+                let comparison = self.configuration.comparison
+                var matches = comparison.valuesMatch(value, expected)
+                if !matches, unwrapSingle, let wrapped = expected.arrayValue, wrapped.count == 1 {
+                    matches = comparison.valuesMatch(value, wrapped[0])
+                }
+                if matches {
                     return CaseResult(status: "passed", milliseconds: record.milliseconds)
                 }
                 return CaseResult(
@@ -143,6 +150,13 @@ final class RunSession: @unchecked Sendable {
     }
 
     private func judge(_ outcome: RunOutcome, expected: String) -> CaseResult {
+        var result = classify(outcome, expected: expected)
+        result.cpuMilliseconds = outcome.cpuSeconds * 1000
+        result.memoryKB = outcome.peakMemoryBytes.map { $0 >> 10 }
+        return result
+    }
+
+    private func classify(_ outcome: RunOutcome, expected: String) -> CaseResult {
         let milliseconds = outcome.wallSeconds * 1000
         let stderr = Self.text(outcome.stderr, limit: 500)
         if let failure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds) {
@@ -199,6 +213,12 @@ final class RunSession: @unchecked Sendable {
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, limits: runLimits)
         let (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
+        var run: JSONObject = [
+            "time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100),
+            "cpu_ms": .double((outcome.cpuSeconds * 100_000).rounded() / 100), "reached_end": .bool(finished),
+        ]
+        if let peak = outcome.peakMemoryBytes { run["memory_kb"] = .int(peak >> 10) }
+        harnessRunDetails = run
         let stderr = Self.text(outcome.stderr, limit: 500)
         let runFailure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds)
         return (0..<count).map { index in

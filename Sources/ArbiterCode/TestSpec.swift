@@ -13,7 +13,8 @@ struct TestSpec: Sendable {
         /// Scripts of asserts or a `check(candidate)` function, run after the program in one harness run.
         case script(tests: [String], entryPoint: String?)
         /// Calls of a function with JSON arguments, compared with the expected JSON.
-        case calls(function: String, cases: [(arguments: [JSONValue], expected: JSONValue)])
+        /// `unwrapSingle`: an expected one-element array also matches its element (APPS stores outputs so).
+        case calls(function: String, cases: [(arguments: [JSONValue], expected: JSONValue)], unwrapSingle: Bool)
     }
 
     /// The language the reference names, if any.
@@ -26,7 +27,7 @@ struct TestSpec: Sendable {
         switch form {
         case .standardIO(let cases): cases.count
         case .script(let tests, _): tests.count
-        case .calls(_, let cases): cases.count
+        case .calls(_, let cases, _): cases.count
         }
     }
 
@@ -49,23 +50,64 @@ struct TestSpec: Sendable {
             throw ArbiterError(.invalidReference, "'language' must be a string")
         }
         language = object["language"]?.stringValue
-        let present = ["tests", "test", "calls"].filter { object[$0] != nil }
-        guard present.count == 1 else {
-            throw ArbiterError(
-                .invalidReference,
-                present.isEmpty
-                    ? "the code reference needs 'tests' (stdin/stdout), 'test' (a script) or 'calls'"
-                    : "the code reference has \(present.joined(separator: " and ")): give one form")
-        }
-        switch present[0] {
-        case "tests": form = .standardIO(try Self.standardIO(object["tests"]!))
-        case "test": form = try Self.script(object["test"]!, entryPoint: object["entry_point"])
-        default: form = try Self.calls(object["calls"]!)
-        }
+        form = try Self.form(of: object)
         guard count > 0 else { throw ArbiterError(.invalidReference, "the code reference has no test cases") }
         guard count <= Self.maximumCases else {
             throw ArbiterError(.invalidReference, "at most \(Self.maximumCases) test cases, got \(count)")
         }
+    }
+
+    private static func form(of object: JSONObject) throws(ArbiterError) -> Form {
+        let present = ["tests", "test", "calls"].filter { object[$0] != nil }
+        if present.isEmpty, object["inputs"] != nil, object["outputs"] != nil { return try apps(object) }
+        guard present.count == 1 else {
+            throw ArbiterError(
+                .invalidReference,
+                present.isEmpty
+                    ? "the code reference needs 'tests' (stdin/stdout), 'test' (a script), 'calls' or 'inputs'/'outputs'"
+                    : "the code reference has \(present.joined(separator: " and ")): give one form")
+        }
+        switch present[0] {
+        case "tests": return .standardIO(try standardIO(object["tests"]!))
+        case "test": return try script(object["test"]!, entryPoint: object["entry_point"])
+        default: return try calls(object["calls"]!)
+        }
+    }
+
+    /// APPS/TACO's `input_output`: `{"inputs": [...], "outputs": [...]}` as stdin/stdout strings, or with `fn_name` as
+    /// calls (each input an argument list; an output wrapped in a one-element list, as APPS stores them, matches its
+    /// element too).
+    private static func apps(_ object: JSONObject) throws(ArbiterError) -> Form {
+        guard let inputs = object["inputs"]?.arrayValue, let outputs = object["outputs"]?.arrayValue,
+            inputs.count == outputs.count
+        else {
+            throw ArbiterError(.invalidReference, "'inputs' and 'outputs' must be arrays of the same length")
+        }
+        if let function = object["fn_name"]?.stringValue, !function.isEmpty {
+            var cases: [(arguments: [JSONValue], expected: JSONValue)] = []
+            for (index, input) in inputs.enumerated() {
+                guard let arguments = input.arrayValue else {
+                    throw ArbiterError(.invalidReference, "inputs[\(index)] must be an array of arguments")
+                }
+                cases.append((arguments, outputs[index]))
+            }
+            return .calls(function: function, cases: cases, unwrapSingle: true)
+        }
+        var cases: [(stdin: String, stdout: String)] = []
+        for (index, pair) in zip(inputs, outputs).enumerated() {
+            guard let stdin = Self.text(pair.0), let stdout = Self.text(pair.1) else {
+                throw ArbiterError(.invalidReference, "inputs[\(index)] and outputs[\(index)] must be strings (or lists of lines)")
+            }
+            cases.append((stdin, stdout))
+        }
+        return .standardIO(cases)
+    }
+
+    /// A string, or a list of lines joined with newlines.
+    private static func text(_ value: JSONValue) -> String? {
+        if let string = value.stringValue { return string }
+        guard let lines = value.arrayValue, lines.allSatisfy({ $0.stringValue != nil }) else { return nil }
+        return lines.compactMap(\.stringValue).joined(separator: "\n") + "\n"
     }
 
     private static func standardIO(_ value: JSONValue) throws(ArbiterError) -> [(stdin: String, stdout: String)] {
@@ -115,6 +157,6 @@ struct TestSpec: Sendable {
             }
             cases.append((arguments, expected))
         }
-        return .calls(function: function, cases: cases)
+        return .calls(function: function, cases: cases, unwrapSingle: false)
     }
 }

@@ -113,9 +113,13 @@ struct AttackTests {
             subprocess.Popen(["/bin/sleep", "\(mark)"], start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             import os
+            ready, done = os.pipe()
             if os.fork() == 0:
                 os.setsid()
+                os.close(done)
                 os.execv("/bin/sleep", ["sleep", "\(mark)"])
+            os.close(done)
+            os.read(ready, 1)
             print("safe")
             """
         let verdict = try await judge(fenced(program), answer)

@@ -170,6 +170,16 @@ struct FormTests {
         #expect(statuses(all) == ["wrong_answer", "passed", "passed"])
     }
 
+    @Test("APPS/TACO references: inputs/outputs as stdin/stdout, and with fn_name as calls")
+    func apps() async throws {
+        let standard: JSONValue = ["inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", ["7"]]]
+        #expect(try await judge(fenced("a, b = map(int, input().split())\nprint(a + b)"), standard).passed)
+        let calls: JSONValue = ["fn_name": "add", "inputs": [[1, 2], [3, 4]], "outputs": [[3], 7]]
+        let verdict = try await judge(fenced("def add(a, b):\n    return a + b"), calls)
+        #expect(verdict.passed, "\(verdict.details)")
+        #expect(try await !judge(fenced("def add(a, b):\n    return [a + b]"), ["fn_name": "add", "inputs": [[1, 2]], "outputs": [3]]).passed)
+    }
+
     @Test("bad references are errors, not verdicts")
     func badReferences() async throws {
         let program = fenced("print(1)")

@@ -105,9 +105,13 @@ struct NegativeControlTests {
         let mark = "1000.\(UInt32.random(in: 100_000...999_999))"
         let program = """
             import os
+            ready, done = os.pipe()
             if os.fork() == 0:
                 os.setsid()
+                os.close(done)
                 os.execv("/bin/sleep", ["sleep", "\(mark)"])
+            os.close(done)
+            os.read(ready, 1)
             print("safe")
             """
         _ = try await judgeWeakened(fenced(program), answer) { $0.namespaces.removeAll { $0 == "pid" } }
