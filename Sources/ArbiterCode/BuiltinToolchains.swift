@@ -95,7 +95,9 @@ enum BuiltinToolchains {
         (() => {
             const fs = require("fs");
             const vm = require("vm");
+            // Bound now, so that a program that patches these cannot skip the tests or rewrite the reports.
             const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
+            const runInThisContext = vm.runInThisContext, bufferFrom = Buffer.from.bind(Buffer);
             const raw = fs.readFileSync(3);
             fs.closeSync(3);
             let position = 0;
@@ -115,7 +117,7 @@ enum BuiltinToolchains {
             }
             const clock = () => Number(process.hrtime.bigint()) / 1e6;
             const report = (...fields) => {
-                const data = Buffer.from(nonce + " " + stringify(fields) + "\n");
+                const data = bufferFrom(nonce + " " + stringify(fields) + "\n");
                 let offset = 0;
                 while (offset < data.length) offset += write(4, data, offset);
             };
@@ -133,7 +135,7 @@ enum BuiltinToolchains {
             const lookup = (name) => {
                 if (!identifier.test(name)) return undefined;
                 try {
-                    return vm.runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
+                    return runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
                 } catch (error) {
                     return undefined;
                 }
@@ -143,7 +145,7 @@ enum BuiltinToolchains {
             globalThis.exports = module.exports;
             let started = clock();
             try {
-                vm.runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
+                runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
             } catch (error) {
                 report("program", "runtime_error", clock() - started, describe(error));
                 finish();
@@ -159,7 +161,7 @@ enum BuiltinToolchains {
                 const begun = clock();
                 try {
                     const before = lookup("check");
-                    vm.runInThisContext(test, { filename: `test_${index}` });
+                    runInThisContext(test, { filename: `test_${index}` });
                     const check = lookup("check");
                     if (entryPoint && typeof check === "function" && check !== before) {
                         const candidate = find(entryPoint);
@@ -219,9 +221,10 @@ enum BuiltinToolchains {
             import sys
             import time
 
-            # Bound now, so that a program that patches these modules cannot rewrite the reports.
+            # Bound now, so that a program that patches these modules or builtins cannot skip the tests or rewrite the reports.
             write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
             is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
+            run_code, compile_code, numbered, as_repr, rounded = exec, compile, enumerate, repr, round
             chunks = []
             while True:
                 chunk = read(3, 1 << 16)
@@ -254,7 +257,7 @@ enum BuiltinToolchains {
                 return '"' + text(value).translate(escapes) + '"'
 
             def report(*fields, value=None):
-                parts = [quote(field) if is_instance(field, str) else repr(as_float(field)) if is_instance(field, float)
+                parts = [quote(field) if is_instance(field, str) else as_repr(as_float(field)) if is_instance(field, float)
                          else text(field) for field in fields]
                 if value is not None:
                     parts.append(value)
@@ -281,24 +284,24 @@ enum BuiltinToolchains {
                     exit_now(0)
 
             def elapsed(begun):
-                return round((clock() - begun) * 1000, 3)
+                return rounded((clock() - begun) * 1000, 3)
 
             namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
             started = clock()
             try:
                 with open(program, encoding="utf-8") as source:
-                    code = compile(source.read(), program, "exec")
-                exec(code, namespace)
+                    code = compile_code(source.read(), program, "exec")
+                run_code(code, namespace)
             except BaseException as error:
                 report("program", "memory_limit" if is_instance(error, MemoryError) else "runtime_error", elapsed(started),
                        describe(error))
                 finish()
             if form == "test":
-                for index, test in enumerate(cases):
+                for index, test in numbered(cases):
                     begun = clock()
                     try:
                         before = namespace.get("check")
-                        exec(compile(test, "test_%d" % index, "exec"), namespace)
+                        run_code(compile_code(test, "test_%d" % index, "exec"), namespace)
                         check = namespace.get("check")
                         if entry and is_callable(check) and check is not before:
                             if entry not in namespace:
@@ -312,7 +315,7 @@ enum BuiltinToolchains {
 
                 dumps, loads = json.dumps, json.loads
                 function = namespace.get(function_name)
-                for index, arguments in enumerate(cases):
+                for index, arguments in numbered(cases):
                     begun = clock()
                     try:
                         if not is_callable(function):

@@ -242,6 +242,31 @@ struct AttackTests {
         #expect(!raises.passed)
     }
 
+    @Test("patching the harness's tools (exec, compile, os.write; vm, fs, Array.prototype.forEach) never passes")
+    func patchedHarness() async throws {
+        let check: JSONValue = ["test": "def check(candidate):\n    assert candidate(2) == 4\n", "entry_point": "double"]
+        let python = """
+            import builtins, os
+            builtins.exec = lambda *args, **kwargs: None
+            builtins.compile = lambda *args, **kwargs: None
+            os.write = lambda fd, data: len(data)
+            def double(x):
+                return 0
+            """
+        let patched = try await judge(fenced(python), check)
+        #expect(!patched.passed && patched.reason == "wrong_answer", "\(patched.details)")
+        let script: JSONValue = ["test": "const assert = require('node:assert');\nassert.strictEqual(double(2), 4);"]
+        let javascript = """
+            const vm = require("vm"), fs = require("fs");
+            vm.runInThisContext = () => undefined;
+            fs.writeSync = () => 0;
+            Array.prototype.forEach = function () {};
+            function double(x) { return 0; }
+            """
+        let patchedJS = try await judge(fenced(javascript, "javascript"), script)
+        #expect(!patchedJS.passed, "\(patchedJS.details)")
+    }
+
     @Test("killing the parent reaches nothing outside the sandbox")
     func killParent() async throws {
         let program = """

@@ -23,9 +23,10 @@ def _arbiter_harness():
     import sys
     import time
 
-    # Bound now, so that a program that patches these modules cannot rewrite the reports.
+    # Bound now, so that a program that patches these modules or builtins cannot skip the tests or rewrite the reports.
     write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
     is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
+    run_code, compile_code, numbered, as_repr, rounded = exec, compile, enumerate, repr, round
     chunks = []
     while True:
         chunk = read(3, 1 << 16)
@@ -58,7 +59,7 @@ def _arbiter_harness():
         return '"' + text(value).translate(escapes) + '"'
 
     def report(*fields, value=None):
-        parts = [quote(field) if is_instance(field, str) else repr(as_float(field)) if is_instance(field, float)
+        parts = [quote(field) if is_instance(field, str) else as_repr(as_float(field)) if is_instance(field, float)
                  else text(field) for field in fields]
         if value is not None:
             parts.append(value)
@@ -85,24 +86,24 @@ def _arbiter_harness():
             exit_now(0)
 
     def elapsed(begun):
-        return round((clock() - begun) * 1000, 3)
+        return rounded((clock() - begun) * 1000, 3)
 
     namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
     started = clock()
     try:
         with open(program, encoding="utf-8") as source:
-            code = compile(source.read(), program, "exec")
-        exec(code, namespace)
+            code = compile_code(source.read(), program, "exec")
+        run_code(code, namespace)
     except BaseException as error:
         report("program", "memory_limit" if is_instance(error, MemoryError) else "runtime_error", elapsed(started),
                describe(error))
         finish()
     if form == "test":
-        for index, test in enumerate(cases):
+        for index, test in numbered(cases):
             begun = clock()
             try:
                 before = namespace.get("check")
-                exec(compile(test, "test_%d" % index, "exec"), namespace)
+                run_code(compile_code(test, "test_%d" % index, "exec"), namespace)
                 check = namespace.get("check")
                 if entry and is_callable(check) and check is not before:
                     if entry not in namespace:
@@ -116,7 +117,7 @@ def _arbiter_harness():
 
         dumps, loads = json.dumps, json.loads
         function = namespace.get(function_name)
-        for index, arguments in enumerate(cases):
+        for index, arguments in numbered(cases):
             begun = clock()
             try:
                 if not is_callable(function):
