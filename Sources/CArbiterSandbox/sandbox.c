@@ -368,7 +368,23 @@ static void close_pipes(int pipes[6][2]) {
             if (pipes[i][j] >= 0) close(pipes[i][j]);
 }
 
+/// Runs the supervision with SIGPIPE blocked on this thread (a program that exits without reading its input must not
+/// kill the daemon), then discards the SIGPIPEs it caused.
+static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result);
+
 int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
+    sigset_t pipe_signal, saved;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &saved);
+    int status = run_supervised(spec, result);
+    struct timespec none = {0, 0};
+    while (sigtimedwait(&pipe_signal, NULL, &none) == SIGPIPE) {}
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return status;
+}
+
+static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
     memset(result, 0, sizeof *result);
     double started = now_seconds();
     // Pipes: 0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status.

@@ -304,6 +304,13 @@ struct AttackTests {
         #expect(verdict.passed, "\(verdict.details)")
     }
 
+    @Test("a program that exits without reading 8 MB of stdin costs nothing but its verdict")
+    func unreadInput() async throws {
+        let big = String(repeating: "1234567\n", count: 1 << 20)
+        let verdict = try await judge(fenced("print('safe')"), ["tests": [["stdin": .string(big), "stdout": "safe"]]])
+        #expect(verdict.passed)
+    }
+
     @Test("a normal request is served right after the attacks")
     func normalAfterwards() async throws {
         let verdict = try await judge(
