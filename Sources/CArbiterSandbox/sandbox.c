@@ -457,7 +457,11 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
         }
         int timeout = killed ? 1000 : (int)(left * 1000) + 1;
         int ready = poll(polls, (nfds_t)count, timeout);
-        if (ready < 0 && errno != EINTR) break;
+        if (ready < 0 && errno != EINTR && errno != EAGAIN) {
+            // Cannot watch the run any more: end it rather than wait for it blindly.
+            kill(init, SIGKILL);
+            break;
+        }
         for (int i = 0; i < 4; i++) {
             if (!open_readers[i]) continue;
             int state = drain(readers[i], &sinks[i]);
