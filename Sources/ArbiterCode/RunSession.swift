@@ -288,13 +288,19 @@ final class RunSession: @unchecked Sendable {
     }
 
     static func exitDescription(_ outcome: RunOutcome) -> String {
-        if outcome.outputExceeded { return "killed: output over the limit" }
-        if outcome.timedOut { return "killed at the wall-clock limit after \(Int(outcome.wallSeconds * 1000)) ms" }
-        if outcome.outOfMemory { return "killed: out of memory" }
-        if let signal = outcome.signal {
-            return "killed by signal \(signal)" + (outcome.processLimitHit ? " (process limit reached)" : "")
+        let description: String
+        if outcome.outputExceeded {
+            description = "killed: output over the limit"
+        } else if outcome.timedOut {
+            description = "killed at the wall-clock limit after \(Int(outcome.wallSeconds * 1000)) ms"
+        } else if outcome.outOfMemory {
+            description = "killed: out of memory"
+        } else if let signal = outcome.signal {
+            description = "killed by signal \(signal)"
+        } else {
+            description = "exit code \(outcome.exitCode ?? -1)"
         }
-        return "exit code \(outcome.exitCode ?? -1)" + (outcome.processLimitHit ? " (process limit reached)" : "")
+        return description + (outcome.processLimitHit ? " (process limit reached)" : "")
     }
 
     static func text(_ bytes: [UInt8], limit: Int) -> String {

@@ -80,6 +80,8 @@ struct AttackTests {
         }
         #expect(!verdict.passed)
         #expect(["time_limit", "runtime_error"].contains(statuses(verdict).first ?? ""))
+        let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("process limit reached"), "\(message)")
         #expect(seconds < 10)
         #expect(processes(carrying: mark).isEmpty)
     }
