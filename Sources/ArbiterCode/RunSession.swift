@@ -13,6 +13,7 @@ final class RunSession: @unchecked Sendable {
     let sandbox: Sandbox
     let workDirectory: String
     let environment: [String]
+    let code: String
     private(set) var compileDetails: JSONObject?
     /// The measurements of the harness run (`test` and `calls` forms run every case in one process).
     private(set) var harnessRunDetails: JSONObject?
@@ -23,6 +24,7 @@ final class RunSession: @unchecked Sendable {
         self.toolchain = toolchain
         self.configuration = configuration
         self.sandbox = sandbox
+        self.code = code
         workDirectory = try sandbox.makeWorkDirectory()
         var environment = [
             "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(workDirectory)", "TMPDIR=\(workDirectory)", "LANG=C.UTF-8",
@@ -44,10 +46,10 @@ final class RunSession: @unchecked Sendable {
         sandbox.removeWorkDirectory(workDirectory)
     }
 
-    private func write(_ text: String, to name: String) throws(ArbiterError) {
+    private func write(_ text: String, to name: String, replacing: Bool = false) throws(ArbiterError) {
         // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_TRUNC : O_EXCL), 0o644)
         guard fd >= 0 else {
             throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
@@ -72,7 +74,17 @@ final class RunSession: @unchecked Sendable {
 
     /// Compiles when the toolchain says so, then runs the tests.
     func run(_ spec: TestSpec) async throws(ArbiterError) -> [CaseResult] {
-        if let failure = try await compile() {
+        var compileCommand = toolchain.compile
+        if case .script(let tests, _) = spec.form, toolchain.harness == nil, let template = toolchain.testTemplate {
+            guard tests.count == 1 else {
+                throw ArbiterError(
+                    .invalidReference,
+                    "language '\(toolchain.name)' takes one 'test' program (with a main), got \(tests.count)")
+            }
+            try write(Self.wrap(code, test: tests[0], in: template), to: toolchain.source, replacing: true)
+            compileCommand = toolchain.testCompile ?? compileCommand
+        }
+        if let failure = try await compile(compileCommand) {
             return Array(repeating: failure, count: spec.count)
         }
         switch spec.form {
@@ -110,8 +122,8 @@ final class RunSession: @unchecked Sendable {
     }
 
     /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
-    private func compile() async throws(ArbiterError) -> CaseResult? {
-        guard let command = toolchain.compile.map(toolchain.command) else { return nil }
+    private func compile(_ template: [String]?) async throws(ArbiterError) -> CaseResult? {
+        guard let command = template.map(toolchain.command) else { return nil }
         let limits = RunLimits(
             wallSeconds: toolchain.compileSeconds, cpuSeconds: toolchain.compileSeconds,
             memoryBytes: toolchain.compileMemoryMB << 20, processes: max(32, configuration.limits.processes),
@@ -199,16 +211,21 @@ final class RunSession: @unchecked Sendable {
         _ instructions: HarnessInstructions, judge: (Int, Record) -> CaseResult
     ) async throws(ArbiterError) -> [CaseResult] {
         let count = instructions.cases.count
-        guard let harness = toolchain.harness else {
+        let command: [String]
+        if let harness = toolchain.harness {
+            try write(harness.code, to: harness.file)
+            command = toolchain.command(harness.run)
+        } else if instructions.form == "test", toolchain.testTemplate != nil {
+            command = toolchain.command(toolchain.run)
+        } else {
             throw ArbiterError(
                 .invalidReference,
-                "language '\(toolchain.name)' supports only stdin/stdout tests ('tests'): its toolchain has no harness")
+                "language '\(toolchain.name)' supports only stdin/stdout tests ('tests')"
+                    + (toolchain.testTemplate == nil ? "" : " and 'test' scripts") + ": its toolchain has no harness")
         }
-        try write(harness.code, to: harness.file)
         var random = SystemRandomNumberGenerator()
         let nonce = (0..<4).map { _ in String(random.next() as UInt64, radix: 36) }.joined(separator: "-")
         let input = instructions.bytes(nonce: nonce, program: toolchain.source)
-        let command = toolchain.command(harness.run)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, limits: runLimits)
@@ -232,12 +249,35 @@ final class RunSession: @unchecked Sendable {
                 if result.status != "passed", result.stderr == nil { result.stderr = stderr }
                 return result
             }
+            if index > 0, records[index - 1] == nil {
+                return CaseResult(
+                    status: runFailure ?? "runtime_error", message: "not run: the run ended in an earlier case")
+            }
             let message =
                 runFailure != nil
                 ? Self.exitDescription(outcome)
                 : finished ? "no result for this case" : "the harness did not reach its end: the program exited early"
-            return CaseResult(status: runFailure ?? "runtime_error", message: message, stderr: stderr)
+            // A failed C `assert` aborts the run: that case's answer was wrong.
+            let failedAssert = outcome.signal == SIGABRT && stderr.contains("Assertion") && stderr.contains("failed")
+            return CaseResult(
+                status: failedAssert ? "wrong_answer" : runFailure ?? "runtime_error", message: message, stderr: stderr)
         }
+    }
+
+    /// The program and a `test` program in a compiled language's template. Markers are replaced in the template
+    /// only, never inside the inserted program or test.
+    static func wrap(_ program: String, test: String, in template: String) -> String {
+        let values = ["@ARBITER_PROGRAM@": program, "@ARBITER_TEST@": test]
+        var output = ""
+        var rest = Substring(template)
+        while let marker = rest.range(of: "@ARBITER_") {
+            guard let close = rest[marker.upperBound...].firstIndex(of: "@") else { break }
+            let name = String(rest[marker.lowerBound...close])
+            output += rest[..<marker.lowerBound]
+            output += values[name] ?? name
+            rest = rest[rest.index(after: close)...]
+        }
+        return output + rest
     }
 
     /// The authentic records (those carrying the nonce) by case, a program-level failure, and whether the end came.

@@ -33,6 +33,11 @@ public struct Toolchain: Sendable, Hashable {
     public var run: [String]
     /// The harness's file name, its code and the command that runs it, for `test` and `calls` tests.
     public var harness: (file: String, code: String, run: [String])?
+    /// For compiled languages without a harness: a source template that wraps the program and one `test` program
+    /// (markers `@ARBITER_PROGRAM@` and `@ARBITER_TEST@`), compiled with `testCompile` and run in place of the program.
+    public var testTemplate: String?
+    /// The compile command for a wrapped test (it links with `-Wl,--wrap=main`); the toolchain's own when absent.
+    public var testCompile: [String]?
     /// Extra environment variables.
     public var environment: [String: String]
     /// Compile limits and minimums for runs.
@@ -46,7 +51,9 @@ public struct Toolchain: Sendable, Hashable {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
             && lhs.interpreterCandidates == rhs.interpreterCandidates && lhs.compile == rhs.compile
             && lhs.run == rhs.run && lhs.harness?.file == rhs.harness?.file && lhs.harness?.code == rhs.harness?.code
-            && lhs.harness?.run == rhs.harness?.run && lhs.environment == rhs.environment
+            && lhs.harness?.run == rhs.harness?.run && lhs.testTemplate == rhs.testTemplate
+            && lhs.testCompile == rhs.testCompile
+            && lhs.environment == rhs.environment
             && lhs.compileSeconds == rhs.compileSeconds && lhs.compileMemoryMB == rhs.compileMemoryMB
             && lhs.minimumProcesses == rhs.minimumProcesses
     }
@@ -108,6 +115,17 @@ public struct Toolchain: Sendable, Hashable {
                 throw ArbiterError(.invalidRequest, "'harness' needs 'code' or 'code_file'")
             }
             self.harness = (file, code.hasSuffix("\n") ? code : code + "\n", harnessRun)
+        }
+        if let template = object["test_template"]?.objectValue {
+            if let inline = template["code"]?.stringValue {
+                testTemplate = inline
+            } else if let codeFile = template["code_file"]?.stringValue {
+                testTemplate = try harnessCode(codeFile)
+            } else {
+                throw ArbiterError(.invalidRequest, "'test_template' needs 'code' or 'code_file'")
+            }
+            if let text = testTemplate, !text.hasSuffix("\n") { testTemplate = text + "\n" }
+            testCompile = try strings("compile", in: template)
         }
         var environment: [String: String] = [:]
         for entry in object["env"]?.objectValue ?? [:] {

@@ -84,6 +84,26 @@ struct FormTests {
         #expect(!wrong.passed && wrong.reason == "wrong_answer")
     }
 
+    @Test("C++ and C `test` programs (MultiPL-E style): the test's main runs wrapped; a failed assert is wrong")
+    func compiledScripts() async throws {
+        let program = fenced("#include <vector>\nlong add(long a, long b) { return a + b; }", "cpp")
+        let good = "#include <cassert>\nint main() {\n    auto candidate = add;\n    assert(candidate(2, 3) == 5);\n}"
+        let bad = "#include <cassert>\nint main() {\n    assert(add(2, 2) == 5);\n}"
+        let passing = try await judge(program, ["test": .string(good)])
+        #expect(passing.passed, "\(passing.details)")
+        let failing = try await judge(program, ["test": .string(bad)])
+        #expect(statuses(failing) == ["wrong_answer"], "\(failing.details)")
+        let exits = fenced("#include <cstdlib>\nlong add(long a, long b) { std::exit(0); }", "cpp")
+        let early = try await judge(exits, ["test": .string(good)])
+        #expect(!early.passed && early.reason == "runtime_error", "\(early.details)")
+        let c = fenced("int twice(int x) { return 2 * x; }", "c")
+        let cTest = "#include <assert.h>\nint main(void) {\n    assert(twice(21) == 42);\n    return 0;\n}"
+        #expect(try await judge(c, ["test": .string(cTest)]).passed)
+        let markers = fenced("long add(long a, long b) { return a + b; } // @ARBITER_TEST@ @ARBITER_PROGRAM@", "cpp")
+        #expect(try await judge(markers, ["test": .string(good)]).passed)
+        await #expect(throws: ArbiterError.self) { try await judge(program, ["test": [.string(good), .string(good)]]) }
+    }
+
     @Test("call-based tests in Python: deep equality, float tolerance, exceptions")
     func pythonCalls() async throws {
         let reference: JSONValue = [
@@ -177,7 +197,10 @@ struct FormTests {
         let calls: JSONValue = ["fn_name": "add", "inputs": [[1, 2], [3, 4]], "outputs": [[3], 7]]
         let verdict = try await judge(fenced("def add(a, b):\n    return a + b"), calls)
         #expect(verdict.passed, "\(verdict.details)")
-        #expect(try await !judge(fenced("def add(a, b):\n    return [a + b]"), ["fn_name": "add", "inputs": [[1, 2]], "outputs": [3]]).passed)
+        #expect(
+            try await !judge(
+                fenced("def add(a, b):\n    return [a + b]"), ["fn_name": "add", "inputs": [[1, 2]], "outputs": [3]]
+            ).passed)
     }
 
     @Test("bad references are errors, not verdicts")
