@@ -9,7 +9,7 @@ import Foundation
 /// The isolation mechanisms this host offers to the code runner, probed once per process.
 ///
 /// When the daemon runs as root, each run gets fresh PID, network, mount, IPC and UTS namespaces, a minimal
-/// read-only root (/usr, /etc, /opt, /dev) with its work directory the only writable place, the unprivileged user `nobody` (65534), its own memory and pids
+/// read-only root (/usr, /etc, /dev and its toolchain's directories) with its work directory the only writable place, the unprivileged user `nobody` (65534), its own memory and pids
 /// cgroups (v1) and rlimits. What is missing is listed in ``missing`` and shown in every verdict and in
 /// `arbiter list`: the runner degrades visibly, never silently.
 public struct Isolation: Sendable {
@@ -17,8 +17,8 @@ public struct Isolation: Sendable {
     public var namespaces: [String]
     /// The user and group programs run as, when the daemon can switch.
     public var user: (uid: Int32, gid: Int32)?
-    /// Whether the run sees a minimal root (/usr, /etc, /opt, /dev, its /proc and its work directory), read-only
-    /// except the work directory.
+    /// Whether the run sees a minimal root (/usr, /etc, /dev, its toolchain's directories, its /proc and its work
+    /// directory), read-only except the work directory.
     public var readOnlyRoot: Bool
     /// A network namespace every run joins (empty, its loopback down), instead of a new one per run.
     public var sharedNetwork: SharedNetworkNamespace?

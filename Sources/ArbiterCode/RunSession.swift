@@ -130,7 +130,7 @@ final class RunSession: @unchecked Sendable {
             fileBytes: 512 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            limits: limits)
+            visible: toolchain.visible, limits: limits)
         var details: JSONObject = ["time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100)]
         let failure = Self.failure(of: outcome, cpuLimit: limits.cpuSeconds)
         details["status"] = .string(failure == nil ? "ok" : "compile_error")
@@ -155,7 +155,7 @@ final class RunSession: @unchecked Sendable {
             }
             let outcome = try await sandbox.run(
                 executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-                stdin: Array(testCase.stdin.utf8), limits: runLimits)
+                stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits)
             results.append(judge(outcome, expected: testCase.stdout))
         }
         return results
@@ -228,7 +228,7 @@ final class RunSession: @unchecked Sendable {
         let input = instructions.bytes(nonce: nonce, program: toolchain.source)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            harnessInput: input, limits: runLimits)
+            harnessInput: input, visible: toolchain.visible, limits: runLimits)
         let (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         var run: JSONObject = [
             "time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100),

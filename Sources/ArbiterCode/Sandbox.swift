@@ -117,16 +117,17 @@ public final class Sandbox: Sendable {
     ///   - workDirectory: The run's directory, its only writable place.
     ///   - stdin: Fed to standard input.
     ///   - harnessInput: Fed to fd 3, the harness's private channel.
+    ///   - visible: Directories shown besides /usr, /etc and /dev (a toolchain installed elsewhere).
     ///   - limits: The limits.
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
-        harnessInput: [UInt8] = [], limits: RunLimits
+        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
-            stdin: stdin, harnessInput: harnessInput, limits: limits)
+            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits)
         let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
@@ -145,6 +146,7 @@ public final class Sandbox: Sendable {
         let workDirectory: String
         let stdin: [UInt8]
         let harnessInput: [UInt8]
+        let visible: [String]
         let limits: RunLimits
     }
 
@@ -202,10 +204,13 @@ public final class Sandbox: Sendable {
         spec.workdir = UnsafePointer(strings.add(job.workDirectory))
         let argv = strings.array(job.arguments)
         let envp = strings.array(job.environment)
+        let visible = strings.array(job.visible)
         defer {
             argv.deallocate()
             envp.deallocate()
+            visible.deallocate()
         }
+        spec.extra_visible = UnsafePointer(visible)
         spec.argv = UnsafePointer(argv)
         spec.envp = UnsafePointer(envp)
         spec.uid = isolation.user?.uid ?? -1

@@ -38,6 +38,9 @@ public struct Toolchain: Sendable, Hashable {
     public var testTemplate: String?
     /// The compile command for a wrapped test (it links with `-Wl,--wrap=main`); the toolchain's own when absent.
     public var testCompile: [String]?
+    /// Directories the sandbox shows besides /usr, /etc and /dev: the toolchain's `visible` list, plus the top two
+    /// levels of an interpreter installed elsewhere (such as `/opt/swift`).
+    public var visible: [String]
     /// Extra environment variables.
     public var environment: [String: String]
     /// Compile limits and minimums for runs.
@@ -54,7 +57,8 @@ public struct Toolchain: Sendable, Hashable {
             && lhs.harness?.run == rhs.harness?.run && lhs.testTemplate == rhs.testTemplate
             && lhs.testCompile == rhs.testCompile
             && lhs.environment == rhs.environment
-            && lhs.compileSeconds == rhs.compileSeconds && lhs.compileMemoryMB == rhs.compileMemoryMB
+            && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
+            && lhs.compileMemoryMB == rhs.compileMemoryMB
             && lhs.minimumProcesses == rhs.minimumProcesses
     }
 
@@ -140,6 +144,12 @@ public struct Toolchain: Sendable, Hashable {
         self.compileMemoryMB = Int(limits["compile_memory_mb"]?.doubleValue ?? 1024)
         self.minimumProcesses = Int(limits["processes"]?.doubleValue ?? 1)
         self.interpreter = Self.resolve(interpreterCandidates)
+        var visible = try strings("visible", in: object) ?? []
+        if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {
+            let top = interpreter.split(separator: "/").prefix(2)
+            if top.count == 2 { visible.append("/" + top.joined(separator: "/")) }
+        }
+        self.visible = visible
     }
 
     /// The first candidate that exists and that the sandbox user may execute; shims of version managers are skipped.

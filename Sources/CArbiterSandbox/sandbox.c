@@ -152,9 +152,9 @@ static int mount_setattr_call(const char *path, unsigned flags, uint64_t set, ui
 /// The new root's contents, computed before the clone (the child only makes system calls).
 struct root_plan {
     int entries;
-    const char *kind[32];    // "bind" or "link"
-    char *source[32];        // a directory to bind, or a symbolic link's target
-    char *target[32];        // where, under the staging mount
+    const char *kind[64];    // "bind", "link" or "mkdir"
+    char *source[64];        // a directory to bind, or a symbolic link's target
+    char *target[64];        // where, under the staging mount
     int directories;
     char *directory[64];     // the work directory's path, component by component, under the staging mount
     char *workdir_target;
@@ -171,12 +171,11 @@ static char *joined(const char *a, const char *b) {
     return out;
 }
 
-/// What the new root shows: /usr, /etc, /opt and /dev (bound, read-only later), the usual top-level links into /usr
+/// What the new root shows: /usr, /etc and /dev (bound, read-only later), the usual top-level links into /usr
 /// (or the directories themselves on systems without merged /usr), and the work directory.
 static void plan_root(const struct arb_run_spec *spec, struct root_plan *plan) {
     memset(plan, 0, sizeof *plan);
-    static const char *visible[] = {"/usr", "/etc", "/opt", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
-                                    "/libx32"};
+    static const char *visible[] = {"/usr", "/etc", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof visible / sizeof *visible && plan->entries < 32; i++) {
         struct stat info;
         if (lstat(visible[i], &info) != 0) continue;
@@ -195,6 +194,31 @@ static void plan_root(const struct arb_run_spec *spec, struct root_plan *plan) {
         }
         plan->target[plan->entries] = joined(STAGING, visible[i]);
         plan->entries++;
+    }
+    // Extra directories (a toolchain outside /usr): their parents as empty directories, then the bind.
+    for (char *const *extra = spec->extra_visible; extra != NULL && *extra != NULL; extra++) {
+        const char *path = *extra;
+        struct stat info;
+        if (path[0] != '/' || stat(path, &info) != 0 || !S_ISDIR(info.st_mode)) continue;
+        // Never inside a directory already shown: its parents would be made in the host's directory.
+        int inside = 0;
+        for (size_t j = 0; j < sizeof visible / sizeof *visible; j++) {
+            size_t length = strlen(visible[j]);
+            if (strncmp(path, visible[j], length) == 0 && (path[length] == '/' || path[length] == 0)) inside = 1;
+        }
+        if (inside) continue;
+        for (size_t i = 1; path[i] != 0 && plan->entries < 63; i++) {
+            if (path[i] != '/') continue;
+            char *prefix = strndup(path, i);
+            plan->kind[plan->entries] = "mkdir";
+            plan->source[plan->entries] = NULL;
+            plan->target[plan->entries++] = joined(STAGING, prefix);
+            free(prefix);
+        }
+        if (plan->entries >= 64) break;
+        plan->kind[plan->entries] = "bind";
+        plan->source[plan->entries] = strdup(path);
+        plan->target[plan->entries++] = joined(STAGING, path);
     }
     // mkdir -p of the work directory under the staging root.
     const char *path = spec->workdir;
@@ -228,8 +252,8 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
             if (symlink(plan->source[i], plan->target[i]) != 0) return ARB_STAGE_MOUNT_READONLY;
             continue;
         }
-        if (mkdir(plan->target[i], 0755) != 0 ||
-            mount(plan->source[i], plan->target[i], NULL, MS_BIND | MS_REC, NULL) != 0)
+        if (mkdir(plan->target[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_READONLY;
+        if (plan->kind[i][0] == 'b' && mount(plan->source[i], plan->target[i], NULL, MS_BIND | MS_REC, NULL) != 0)
             return ARB_STAGE_MOUNT_READONLY;
     }
     mkdir(STAGING "/proc", 0555);

@@ -184,11 +184,11 @@ struct AttackTests {
         #expect(try await judge(fenced(program), answer).passed)
     }
 
-    @Test("the host's files beyond /usr, /etc, /opt and /dev are out of sight (datasets, repositories, homes)")
+    @Test("the host's files beyond /usr, /etc and /dev are out of sight (datasets, repositories, homes)")
     func hiddenFiles() async throws {
         let program = """
             import os
-            seen = [p for p in ("\(repository.path)", "/work", "/home", "/root", "/var", "/sys", "/run", "/boot")
+            seen = [p for p in ("\(repository.path)", "/work", "/home", "/root", "/var", "/sys", "/run", "/boot", "/opt")
                     if os.path.exists(p)]
             print("safe" if not seen and sorted(os.listdir("/usr"))[:1] == ["bin"] else seen)
             """

@@ -42,6 +42,38 @@ struct ToolchainTests {
         #expect(set.toolchain(for: "cobol") == nil)
     }
 
+    @Test("a toolchain's `visible` directories are shown, read-only, and nothing else outside /usr, /etc and /dev")
+    func visibleDirectories() async throws {
+        let shared = "/var/tmp/arbiter-visible-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        try "42\n".write(toFile: shared + "/answer.txt", atomically: false, encoding: .utf8)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-toolchains-\(UUID().uuidString)")
+        let toolchains = root.appendingPathComponent("toolchains")
+        try FileManager.default.createDirectory(at: toolchains, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let declaration = """
+            {"name": "pyshared", "source": "main.py", "interpreter": ["/usr/bin/python3", "python3"],
+             "run": ["{interpreter}", "-I", "main.py"], "visible": ["\(shared)", "/usr/share"]}
+            """
+        try declaration.write(to: toolchains.appendingPathComponent("pyshared.json"), atomically: true, encoding: .utf8)
+        var registry = VerifierRegistry()
+        registry.registerCodeVerifiers(verifiersDirectory: root)
+        let program = """
+            import os
+            value = open("\(shared)/answer.txt").read().strip()
+            try:
+                open("\(shared)/mine.txt", "w")
+                value += " writable"
+            except OSError:
+                pass
+            print(value, os.path.exists("/var/tmp"), os.path.exists("/opt"))
+            """
+        let verdict = try await registry.entry(named: "code").verifier(options: nil).verify(
+            Sample(response: "```pyshared\n\(program)\n```", reference: ["tests": [["stdin": "", "stdout": "42 True False"]]]))
+        #expect(verdict.passed, "\(verdict.details)")
+    }
+
     @Test("a new language is a new file")
     func newLanguage() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(

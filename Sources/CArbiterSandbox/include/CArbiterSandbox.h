@@ -46,6 +46,7 @@ struct arb_run_spec {
     int network_fd;              ///< With ARB_NS_NET: an existing network namespace to join (-1: a new one per run).
     int readonly_root;           ///< Mount everything read-only except `workdir` (needs ARB_NS_MOUNT).
     int private_shm;             ///< A small fresh tmpfs on /dev/shm (needs ARB_NS_MOUNT).
+    char *const *extra_visible;  ///< NULL-terminated absolute directories shown besides /usr, /etc and /dev (or NULL).
     const char *cgroup_procs[2]; ///< `cgroup.procs` files to join (NULL for none; see `arb_join_cgroups_thread`).
     double wall_seconds;         ///< Wall-clock limit: the whole run is killed after it.
     double cpu_seconds;          ///< RLIMIT_CPU (rounded up); 0 for none.
