@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ArbiterMath", targets: ["ArbiterMath"]),
         .library(name: "ArbiterPlugins", targets: ["ArbiterPlugins"]),
         .library(name: "ArbiterLanguage", targets: ["ArbiterLanguage"]),
+        .library(name: "ArbiterCode", targets: ["ArbiterCode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +66,12 @@ let package = Package(
             dependencies: ["ArbiterCore"],
             swiftSettings: upcoming
         ),
+        .target(name: "CArbiterSandbox"),
+        .target(
+            name: "ArbiterCode",
+            dependencies: ["ArbiterCore", "CArbiterSandbox"],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "ArbiterServer",
             dependencies: [
@@ -84,6 +91,7 @@ let package = Package(
                 "ArbiterMath",
                 "ArbiterPlugins",
                 "ArbiterLanguage",
+                "ArbiterCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -117,6 +125,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterLanguageTests",
             dependencies: ["ArbiterCore", "ArbiterLanguage"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterCodeTests",
+            dependencies: ["ArbiterCore", "ArbiterCode"],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCode
 import ArbiterCore
 import ArbiterFormat
 import ArbiterLanguage
@@ -29,12 +30,13 @@ struct Arbiter: AsyncParsableCommand {
 
 /// Every verifier the `arbiter` command serves. New verifier families register here, in one place.
 enum Verifiers {
-    /// The built-in verifiers of every family.
-    static var builtin: VerifierRegistry {
+    /// The built-in verifiers of every family; `code` also reads `<verifiers>/toolchains/*.json` when given.
+    static func builtin(verifiers: URL? = nil) -> VerifierRegistry {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
+        registry.registerCodeVerifiers(verifiersDirectory: verifiers)
         return registry
     }
 }
@@ -88,7 +90,7 @@ struct DefinitionOptions: ParsableArguments {
     /// - Parameter report: Called with each definition file that was skipped.
     /// - Throws: `ValidationError` when a definition problem is fatal (a cycle of recipes or definitions).
     func load(report: (DefinitionProblem) -> Void) throws -> LoadedVerifiers {
-        var registry = Verifiers.builtin
+        var registry = Verifiers.builtin(verifiers: directory)
         let plugins = ProcessPlugins()
         guard let directory else { return LoadedVerifiers(registry: registry, plugins: plugins) }
         let problems = VerifierDefinitions.load(from: directory, into: &registry, kinds: [.recipe, plugins.kind])

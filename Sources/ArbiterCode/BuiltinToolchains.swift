@@ -1,0 +1,388 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The toolchains and harnesses built into the code verifier: the same text as `verifiers/toolchains/` (a test keeps
+/// them equal), so that `code` works for python, c, cpp, javascript and bash without the directory.
+enum BuiltinToolchains {
+    /// Each toolchain declaration, by file name.
+    static let declarations: [(String, String)] = [
+        (
+            "bash.json",
+            #"""
+            {
+              "name": "bash",
+              "aliases": ["sh", "shell"],
+              "source": "main.sh",
+              "interpreter": ["/usr/bin/bash", "/bin/bash", "bash"],
+              "run": ["{interpreter}", "main.sh"],
+              "env": {},
+              "limits": {}
+            }
+            """#
+        ),
+        (
+            "c.json",
+            #"""
+            {
+              "name": "c",
+              "aliases": ["h"],
+              "source": "main.c",
+              "interpreter": ["/usr/bin/gcc", "gcc", "cc"],
+              "compile": ["{interpreter}", "-O2", "-std=gnu17", "-pipe", "-o", "main", "main.c", "-lm"],
+              "run": ["./main"],
+              "test_template": {
+                "code_file": "c.test.c",
+                "compile": ["{interpreter}", "-O2", "-std=gnu17", "-pipe", "-Wl,--wrap=main", "-o", "main", "main.c", "-lm"]
+              },
+              "env": {},
+              "limits": {"compile_time_s": 30, "compile_memory_mb": 1024}
+            }
+            """#
+        ),
+        (
+            "cpp.json",
+            #"""
+            {
+              "name": "cpp",
+              "aliases": ["c++", "cxx", "cc", "hpp"],
+              "source": "main.cpp",
+              "interpreter": ["/usr/bin/g++", "g++", "c++"],
+              "compile": ["{interpreter}", "-O2", "-std=gnu++17", "-pipe", "-o", "main", "main.cpp"],
+              "run": ["./main"],
+              "test_template": {
+                "code_file": "c.test.c",
+                "compile": ["{interpreter}", "-O2", "-std=gnu++17", "-pipe", "-Wl,--wrap=main", "-o", "main", "main.cpp"]
+              },
+              "env": {},
+              "limits": {"compile_time_s": 60, "compile_memory_mb": 2048}
+            }
+            """#
+        ),
+        (
+            "javascript.json",
+            #"""
+            {
+              "name": "javascript",
+              "aliases": ["js", "node", "nodejs"],
+              "source": "main.js",
+              "interpreter": ["/usr/bin/node", "/usr/local/bin/node", "node"],
+              "run": ["{interpreter}", "--stack-size=65500", "main.js"],
+              "harness": {"file": "harness.js", "code_file": "javascript.harness.js", "run": ["{interpreter}", "harness.js"]},
+              "env": {},
+              "limits": {"processes": 32}
+            }
+            """#
+        ),
+        (
+            "python.json",
+            #"""
+            {
+              "name": "python",
+              "aliases": ["py", "python3"],
+              "source": "main.py",
+              "interpreter": ["/usr/bin/python3", "/usr/local/bin/python3", "python3"],
+              "run": ["{interpreter}", "-I", "-S", "-c", "import sys,builtins;builtins.exit=builtins.quit=sys.exit;sys.path+=['/usr/local/lib/python%d.%d/dist-packages'%sys.version_info[:2],'/usr/lib/python3/dist-packages'];sys.argv=['main.py'];__file__='main.py';del builtins;exec(compile(open(__file__,encoding='utf-8').read(),__file__,'exec'))"],
+              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"]},
+              "env": {},
+              "limits": {}
+            }
+            """#
+        ),
+    ]
+
+    /// Harness and test-template code, by `code_file` name.
+    static let harnesses: [String: String] = [
+        "c.test.c": #"""
+        /* Arbiter's test wrapper for C and C++ (the `test` form, MultiPL-E style: one test program whose `main` asserts).
+           The program, then the test verbatim; the link wraps `main` (-Wl,--wrap=main), so this `__wrap_main` runs first:
+           it reads the nonce from fd 3 before any test code runs, calls the test's `main`, and when that returns 0 reports
+           "<nonce> [0, "passed", ms]" and "<nonce> ["end"]" on fd 4. A failed `assert` aborts (a wrong answer); a program
+           that exits early leaves no record. */
+        @ARBITER_PROGRAM@
+        @ARBITER_TEST@
+        #include <stdio.h>
+        #include <string.h>
+        #include <time.h>
+        #include <unistd.h>
+
+        #ifdef __cplusplus
+        extern "C" {
+        #endif
+        int __real_main(int argc, char **argv);
+        int __wrap_main(int argc, char **argv);
+        #ifdef __cplusplus
+        }
+        #endif
+
+        int __wrap_main(int argc, char **argv) {
+            char nonce[160];
+            ssize_t length = read(3, nonce, sizeof nonce - 1);
+            close(3);
+            if (length <= 0) return 99;
+            nonce[length] = 0;
+            char *end = strchr(nonce, '\n');
+            if (end) *end = 0;
+            struct timespec begun, done;
+            clock_gettime(CLOCK_MONOTONIC, &begun);
+            int code = __real_main(argc, argv);
+            clock_gettime(CLOCK_MONOTONIC, &done);
+            double ms = (double)(done.tv_sec - begun.tv_sec) * 1e3 + (double)(done.tv_nsec - begun.tv_nsec) / 1e6;
+            fflush(stdout);
+            dprintf(4, "%s [0, \"%s\", %.3f]\n%s [\"end\"]\n", nonce, code == 0 ? "passed" : "wrong_answer", ms, nonce);
+            return code;
+        }
+        """#,
+        "javascript.harness.js": #"""
+        // Arbiter's JavaScript test harness, for the `test` and `calls` forms. Before the program runs, it reads a nonce and
+        // its instructions from fd 3 and closes it (lines "nonce", "form", "program", "entry point", "function", "count",
+        // then per case "<byte length>" and that many bytes: a script, or the JSON array of a call's arguments). It runs the
+        // program, then the cases, and reports each on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`. The
+        // program never sees the nonce, so exiting early cannot pass for reaching the end.
+        "use strict";
+        (() => {
+            const fs = require("fs");
+            const vm = require("vm");
+            // Bound now, so that a program that patches these cannot skip the tests or rewrite the reports.
+            const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
+            const runInThisContext = vm.runInThisContext, bufferFrom = Buffer.from.bind(Buffer);
+            const raw = fs.readFileSync(3);
+            fs.closeSync(3);
+            let position = 0;
+            const line = () => {
+                const end = raw.indexOf(10, position);
+                const value = raw.toString("utf8", position, end);
+                position = end + 1;
+                return value;
+            };
+            const nonce = line(), form = line(), program = line(), entryPoint = line(), functionName = line();
+            const count = Number(line());
+            const cases = [];
+            for (let index = 0; index < count; index++) {
+                const length = Number(line());
+                cases.push(raw.toString("utf8", position, position + length));
+                position += length;
+            }
+            const clock = () => Number(process.hrtime.bigint()) / 1e6;
+            const report = (...fields) => {
+                const data = bufferFrom(nonce + " " + stringify(fields) + "\n");
+                let offset = 0;
+                while (offset < data.length) offset += write(4, data, offset);
+            };
+            const describe = (error) => String(error && error.stack ? error.stack.split("\n")[0] : error).slice(0, 500);
+            const status = (error) => {
+                if (error && (error.name === "AssertionError" || error.code === "ERR_ASSERTION")) return "wrong_answer";
+                if (error instanceof RangeError && /allocation|memory/i.test(String(error.message))) return "memory_limit";
+                return "runtime_error";
+            };
+            const finish = () => {
+                report("end");
+                exitNow(0);
+            };
+            const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+            const lookup = (name) => {
+                if (!identifier.test(name)) return undefined;
+                try {
+                    return runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
+                } catch (error) {
+                    return undefined;
+                }
+            };
+            globalThis.require = require;
+            globalThis.module = module;
+            globalThis.exports = module.exports;
+            let started = clock();
+            try {
+                runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
+            } catch (error) {
+                report("program", "runtime_error", clock() - started, describe(error));
+                finish();
+            }
+            const find = (name) => {
+                const value = lookup(name);
+                if (value !== undefined) return value;
+                const exported = module.exports;
+                if (typeof exported === "function" && exported.name === name) return exported;
+                return exported && typeof exported === "object" ? exported[name] : undefined;
+            };
+            if (form === "test") cases.forEach((test, index) => {
+                const begun = clock();
+                try {
+                    const before = lookup("check");
+                    runInThisContext(test, { filename: `test_${index}` });
+                    const check = lookup("check");
+                    if (entryPoint && typeof check === "function" && check !== before) {
+                        const candidate = find(entryPoint);
+                        if (candidate === undefined) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
+                        check(candidate);
+                    }
+                    report(index, "passed", clock() - begun);
+                } catch (error) {
+                    report(index, status(error), clock() - begun, describe(error));
+                }
+            });
+            if (form === "calls") {
+                const fn = find(functionName);
+                cases.forEach((args, index) => {
+                    const begun = clock();
+                    try {
+                        if (typeof fn !== "function") throw new ReferenceError(`function ${functionName} is not defined`);
+                        const value = fn(...parse(args));
+                        const elapsed = clock() - begun;
+                        const text = value === undefined ? "null" : stringify(value);
+                        if (text === undefined) {
+                            report(index, "unserializable", elapsed, "not JSON");
+                            return;
+                        }
+                        report(index, "value", elapsed, parse(text));
+                    } catch (error) {
+                        report(index, status(error), clock() - begun, describe(error));
+                    }
+                });
+            }
+            finish();
+        })();
+        """#,
+        "python.harness.py": #"""
+        # Arbiter's Python test harness, for the `test` and `calls` forms. Python runs with -S (skipping `site`, about 4 ms
+        # a start), so it first puts back what programs rely on: the distribution's package directories on sys.path and the
+        # exit()/quit() builtins (python.json's `run` does the same for stdin/stdout tests). It imports nothing beyond what
+        # the interpreter has loaded at start (json alone would cost ~10 ms; it is imported only for `calls`).
+        #
+        # Before the program runs, it reads a nonce and its instructions from fd 3 and closes it: lines "nonce", "form",
+        # "program", "entry point", "function", "count", then per case "<byte length>" and that many bytes (a script, or the
+        # JSON array of a call's arguments). It runs the program, then the cases, and reports each on fd 4 as
+        # "<nonce> <JSON array>", ending with "<nonce> ["end"]". The program never sees the nonce, so exiting early cannot
+        # pass for reaching the end.
+
+
+        def _arbiter_site():
+            import builtins
+            import sys
+
+            builtins.exit = builtins.quit = sys.exit
+            sys.path += ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages"]
+
+
+        def _arbiter_harness():
+            import posix
+            import sys
+            import time
+
+            # Bound now, so that a program that patches these modules or builtins cannot skip the tests or rewrite the reports.
+            write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
+            is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
+            run_code, compile_code, numbered, as_repr, rounded = exec, compile, enumerate, repr, round
+            chunks = []
+            while True:
+                chunk = read(3, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            close(3)
+            data = b"".join(chunks)
+            del chunks
+            position = 0
+
+            def line():
+                nonlocal position
+                end = data.index(b"\n", position)
+                value = data[position:end].decode("utf-8")
+                position = end + 1
+                return value
+
+            nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
+            cases = []
+            for _ in range(count):
+                length = int(line())
+                cases.append(data[position:position + length].decode("utf-8"))
+                position += length
+            del data
+            escapes = {code: "\\u%04x" % code for code in range(32)}
+            escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
+
+            def quote(value):
+                return '"' + text(value).translate(escapes) + '"'
+
+            def report(*fields, value=None):
+                parts = [quote(field) if is_instance(field, str) else as_repr(as_float(field)) if is_instance(field, float)
+                         else text(field) for field in fields]
+                if value is not None:
+                    parts.append(value)
+                payload = (nonce + " [" + ", ".join(parts) + "]\n").encode("utf-8", "replace")
+                while payload:
+                    payload = payload[write(4, payload):]
+
+            def describe(error):
+                return (kind(error).__name__ + ": " + text(error))[:500]
+
+            def status(error):
+                if is_instance(error, AssertionError):
+                    return "wrong_answer"
+                if is_instance(error, MemoryError):
+                    return "memory_limit"
+                return "runtime_error"
+
+            def finish():
+                report("end")
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    exit_now(0)
+
+            def elapsed(begun):
+                return rounded((clock() - begun) * 1000, 3)
+
+            namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
+            started = clock()
+            try:
+                with open(program, encoding="utf-8") as source:
+                    code = compile_code(source.read(), program, "exec")
+                run_code(code, namespace)
+            except BaseException as error:
+                report("program", "memory_limit" if is_instance(error, MemoryError) else "runtime_error", elapsed(started),
+                       describe(error))
+                finish()
+            if form == "test":
+                for index, test in numbered(cases):
+                    begun = clock()
+                    try:
+                        before = namespace.get("check")
+                        run_code(compile_code(test, "test_%d" % index, "exec"), namespace)
+                        check = namespace.get("check")
+                        if entry and is_callable(check) and check is not before:
+                            if entry not in namespace:
+                                raise NameError("entry point %r is not defined" % entry)
+                            check(namespace[entry])
+                        report(index, "passed", elapsed(begun))
+                    except BaseException as error:
+                        report(index, status(error), elapsed(begun), describe(error))
+            elif form == "calls":
+                import json
+
+                dumps, loads = json.dumps, json.loads
+                function = namespace.get(function_name)
+                for index, arguments in numbered(cases):
+                    begun = clock()
+                    try:
+                        if not is_callable(function):
+                            raise NameError("function %r is not defined" % function_name)
+                        result = function(*loads(arguments))
+                        took = elapsed(begun)
+                        try:
+                            encoded = dumps(result, allow_nan=False, ensure_ascii=True)
+                        except (TypeError, ValueError) as error:
+                            report(index, "unserializable", took, describe(error))
+                            continue
+                        report(index, "value", took, value=encoded)
+                    except BaseException as error:
+                        report(index, status(error), elapsed(begun), describe(error))
+            finish()
+
+
+        _arbiter_site()
+        _arbiter_harness()
+        """#,
+    ]
+}

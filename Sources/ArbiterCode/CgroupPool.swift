@@ -1,0 +1,151 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Synchronization
+
+/// Per-run cgroups (v1 memory and pids), reused: a run takes a free slot and gives it back when every process of the
+/// run is gone. Slots live under `<own cgroup>/arbiter-<pid>/`; groups left by dead daemons are removed at start.
+final class CgroupPool: Sendable {
+    /// One slot: a memory group and a pids group of the same name.
+    struct Slot: Sendable {
+        let index: Int
+        let memory: String?
+        let pids: String?
+    }
+
+    /// What a slot measured during one run.
+    struct Usage: Sendable {
+        var peakMemoryBytes: Int?
+        var outOfMemory: Bool
+        var processLimitHit: Bool
+    }
+
+    private let memoryBase: String?
+    private let pidsBase: String?
+    /// Slot names are unique per pool, so that several pools (several sandboxes) never share a group.
+    private let prefix: String
+    private static let pools = Atomic<Int>(0)
+    private let state = Mutex<(free: [Slot], created: Int)>(([], 0))
+
+    init(memoryBase: String?, pidsBase: String?) {
+        self.memoryBase = memoryBase
+        self.pidsBase = pidsBase
+        self.prefix = "p\(Self.pools.add(1, ordering: .relaxed).oldValue)s"
+    }
+
+    /// Creates this process's base group for a controller, removing groups of daemons that are gone.
+    /// - Parameter controller: `memory` or `pids`.
+    /// - Returns: The base directory, or `nil` when the controller is not mounted or not writable.
+    static func makeBase(controller: String) -> String? {
+        let mount = "/sys/fs/cgroup/\(controller)"
+        guard FileManager.default.fileExists(atPath: mount + "/cgroup.procs") else { return nil }
+        let own = ownGroup(controller: controller)
+        let parent = own == "/" ? mount : mount + own
+        sweepStale(in: parent)
+        let base = parent + "/arbiter-\(getpid())"
+        if mkdir(base, 0o755) != 0 && errno != EEXIST { return nil }
+        return access(base + "/cgroup.procs", W_OK) == 0 ? base : nil
+    }
+
+    private static func ownGroup(controller: String) -> String {
+        guard let text = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return "/" }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            if fields.count == 3, fields[1].split(separator: ",").contains(Substring(controller)) {
+                return String(fields[2])
+            }
+        }
+        return "/"
+    }
+
+    private static func sweepStale(in parent: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names where name.hasPrefix("arbiter-") {
+            guard let pid = Int32(name.dropFirst("arbiter-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            let base = parent + "/" + name
+            for slot in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where slot.hasPrefix("p") {
+                rmdir(base + "/" + slot)
+            }
+            rmdir(base)
+        }
+    }
+
+    /// A free slot, created when none is free.
+    func acquire() -> Slot {
+        let (reused, index): (Slot?, Int) = state.withLock { state in
+            if let slot = state.free.popLast() { return (slot, slot.index) }
+            state.created += 1
+            return (nil, state.created - 1)
+        }
+        if let reused { return reused }
+        let memory = memoryBase.map { $0 + "/\(prefix)\(index)" }
+        let pids = pidsBase.map { $0 + "/\(prefix)\(index)" }
+        if let memory { mkdir(memory, 0o755) }
+        if let pids { mkdir(pids, 0o755) }
+        return Slot(index: index, memory: memory, pids: pids)
+    }
+
+    /// Returns a slot whose processes are all gone.
+    func release(_ slot: Slot) {
+        state.withLock { $0.free.append(slot) }
+    }
+
+    /// Sets a slot's limits and resets its counters before a run.
+    /// - Returns: Counters to compare against after the run, or `nil` when a limit could not be set.
+    func prepare(_ slot: Slot, memoryBytes: Int, processes: Int) -> (oomKills: Int, pidsMax: Int)? {
+        if let memory = slot.memory {
+            guard Self.write("\(memoryBytes)", to: memory + "/memory.limit_in_bytes") else { return nil }
+            _ = Self.write("0", to: memory + "/memory.max_usage_in_bytes")
+        }
+        if let pids = slot.pids {
+            // Tasks already in the group (the launching thread, and any thread it happened to start) are not the run's.
+            let present = Self.read(pids + "/pids.current").flatMap {
+                Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            guard Self.write("\(processes + (present ?? 0))", to: pids + "/pids.max") else { return nil }
+        }
+        return (Self.oomKills(slot), Self.pidsMaxEvents(slot))
+    }
+
+    /// What the run used, against the counters from ``prepare(_:memoryBytes:processes:)``.
+    func usage(_ slot: Slot, since before: (oomKills: Int, pidsMax: Int)) -> Usage {
+        let peak = slot.memory.flatMap { Self.read($0 + "/memory.max_usage_in_bytes") }.flatMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return Usage(
+            peakMemoryBytes: peak, outOfMemory: Self.oomKills(slot) > before.oomKills,
+            processLimitHit: Self.pidsMaxEvents(slot) > before.pidsMax)
+    }
+
+    private static func oomKills(_ slot: Slot) -> Int {
+        guard let memory = slot.memory, let text = read(memory + "/memory.oom_control") else { return 0 }
+        return counter(named: "oom_kill", in: text)
+    }
+
+    private static func pidsMaxEvents(_ slot: Slot) -> Int {
+        guard let pids = slot.pids, let text = read(pids + "/pids.events") else { return 0 }
+        return counter(named: "max", in: text)
+    }
+
+    private static func counter(named name: String, in text: String) -> Int {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == name { return Int(fields[1]) ?? 0 }
+        }
+        return 0
+    }
+
+    private static func read(_ path: String) -> String? {
+        try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    private static func write(_ text: String, to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return text.withCString { Glibc.write(fd, $0, strlen($0)) } >= 0
+    }
+}

@@ -1,0 +1,204 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// `code`: extracts the program from the response, runs it in the sandbox against the reference's tests and scores
+/// the fraction of cases passed.
+///
+/// The reference holds one of three forms: `tests` (stdin/stdout cases), `test` (a script of asserts or a
+/// `check(candidate)` function, with an optional `entry_point`) or `calls` (a function called with JSON arguments).
+/// Per-case statuses: `passed`, `wrong_answer`, `runtime_error`, `time_limit`, `memory_limit`, `output_limit`,
+/// `compile_error`. A script or call case passes only when the harness reaches its end and says so with a nonce the
+/// program never sees.
+public struct CodeVerifier: Verifier {
+    /// Options of ``CodeVerifier``.
+    public struct Configuration: VerifierConfiguration {
+        var language: String
+        var extract: String
+        var limits: RunLimits
+        var comparison: OutputComparison
+        var allOrNothing: Bool
+        var stopOnFailure: Bool
+        var totalSeconds: Double
+
+        public static let options: [OptionSpec] = [
+            OptionSpec(
+                "language", .string(choices: []), default: .string(""),
+                "The language when the reference names none (python, c, cpp, javascript, bash or an alias); empty: the code fence's, else python."
+            ),
+            OptionSpec(
+                "extract", .string(choices: ["last", "first", "all", "whole"]), default: .string("last"),
+                "Which fenced block of the language runs: the last, the first, all concatenated, or (whole) the whole response when it has no fence."
+            ),
+            OptionSpec(
+                "time_limit_s", .number(0.05...300), default: .double(5),
+                "Wall-clock and CPU seconds per run (one stdin/stdout case, or the whole test or calls run)."),
+            OptionSpec(
+                "memory_mb", .integer(16...65536), default: .int(512), "Memory of a run, all its processes together."),
+            OptionSpec(
+                "processes", .integer(1...4096), default: .int(64), "Processes and threads a run may have at once."),
+            OptionSpec(
+                "output_limit_kb", .integer(1...1_048_576), default: .int(1024),
+                "Kilobytes of stdout (and of stderr) a run may write; more kills it (output_limit)."),
+            OptionSpec("file_size_mb", .integer(0...4096), default: .int(16), "Largest file a program may write."),
+            OptionSpec(
+                "float_tolerance", .number(0...1), default: .double(1e-6),
+                "Relative and absolute tolerance for expected decimals (a point or an exponent); integers always compare exactly; 0: exact."
+            ),
+            OptionSpec(
+                "all_or_nothing", .boolean, default: .bool(false), "Score 1 only when every case passes, else 0."),
+            OptionSpec(
+                "stop_on_failure", .boolean, default: .bool(false),
+                "Stop at the first failing stdin/stdout case (the rest count as failed); implied by all_or_nothing."),
+            OptionSpec(
+                "total_time_limit_s", .number(1...3600), default: .double(120),
+                "Wall-clock budget of all stdin/stdout runs of a sample; cases past it are time_limit without running."),
+        ]
+
+        public init(options: OptionValues) throws {
+            language = options.string("language")
+            extract = options.string("extract")
+            let seconds = options.double("time_limit_s")
+            let memory = options.int("memory_mb") << 20
+            limits = RunLimits(
+                wallSeconds: seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
+                fileBytes: max(options.int("file_size_mb") << 20, 1), openFiles: 256,
+                stackBytes: min(memory, 256 << 20),
+                outputBytes: options.int("output_limit_kb") << 10)
+            comparison = OutputComparison(tolerance: options.double("float_tolerance"))
+            allOrNothing = options.bool("all_or_nothing")
+            stopOnFailure = options.bool("stop_on_failure") || allOrNothing
+            totalSeconds = options.double("total_time_limit_s")
+        }
+    }
+
+    public static let name = "code"
+    public static let summary =
+        "Runs the response's code block in a sandbox against stdin/stdout cases, assert/check scripts or function calls; score = fraction passed."
+
+    let configuration: Configuration
+    let toolchains: ToolchainSet
+    let sandbox: Sandbox
+
+    public init(configuration: Configuration) {
+        self.init(configuration: configuration, toolchains: ToolchainSet(directory: nil), sandbox: .shared)
+    }
+
+    /// A verifier with its toolchains and sandbox.
+    /// - Parameters:
+    ///   - configuration: The options.
+    ///   - toolchains: The languages it knows.
+    ///   - sandbox: Where programs run.
+    public init(configuration: Configuration, toolchains: ToolchainSet, sandbox: Sandbox) {
+        self.configuration = configuration
+        self.toolchains = toolchains
+        self.sandbox = sandbox
+    }
+
+    public func verify(_ sample: Sample) async throws -> Verdict {
+        let spec = try TestSpec(reference: sample.reference)
+        let requested = spec.language ?? (configuration.language.isEmpty ? nil : configuration.language)
+        let toolchain: Toolchain
+        if let requested {
+            guard let found = toolchains.toolchain(for: requested) else {
+                throw ArbiterError(
+                    .invalidReference,
+                    "no toolchain for language '\(requested)' (known: \(toolchains.names.joined(separator: ", ")))")
+            }
+            toolchain = found
+        } else {
+            toolchain = fenceLanguage(sample.response) ?? toolchains.toolchain(for: "python")!
+        }
+        var details: JSONObject = [
+            "language": .string(toolchain.name), "sandbox": .string(sandbox.isolation.summary),
+        ]
+        guard
+            let code = CodeExtraction.code(
+                in: sample.response, mode: configuration.extract, matches: { toolchain.answers(to: $0) })
+        else {
+            return .fail("no_code", details: details)
+        }
+        details["code_bytes"] = .int(code.utf8.count)
+        guard toolchain.interpreter != nil || toolchain.interpreterCandidates.isEmpty else {
+            throw ArbiterError(
+                .internal,
+                "toolchain '\(toolchain.name)': none of \(toolchain.interpreterCandidates) is installed where the sandbox user can run it"
+            )
+        }
+        let session = try RunSession(
+            toolchain: toolchain, configuration: configuration, sandbox: sandbox, code: code)
+        defer { session.close() }
+        let results = try await session.run(spec)
+        if let run = session.harnessRunDetails { details["run"] = .object(run) }
+        return verdict(results, compile: session.compileDetails, details: details)
+    }
+
+    private func fenceLanguage(_ response: String) -> Toolchain? {
+        for block in CodeExtraction.blocks(in: response).reversed() where !block.tag.isEmpty {
+            if let toolchain = toolchains.toolchain(for: block.tag) { return toolchain }
+        }
+        return nil
+    }
+
+    private func verdict(_ results: [CaseResult], compile: JSONObject?, details: JSONObject) -> Verdict {
+        var details = details
+        let passed = results.filter { $0.status == "passed" }.count
+        details["passed"] = .int(passed)
+        details["total"] = .int(results.count)
+        if let compile { details["compile"] = .object(compile) }
+        details["cases"] = .array(results.map { .object($0.jsonObject) })
+        let all = passed == results.count
+        let score = all ? 1 : (configuration.allOrNothing ? 0 : Double(passed) / Double(max(results.count, 1)))
+        let reason = all ? "passed" : (results.first { $0.status != "passed" }?.status ?? "wrong_answer")
+        return Verdict(score: score, passed: all, reason: reason, details: details)
+    }
+}
+
+/// The outcome of one test case.
+struct CaseResult: Sendable {
+    var status: String
+    var milliseconds: Double?
+    var message: String?
+    var stderr: String?
+    /// Measurements of the case's own run (stdin/stdout cases): CPU milliseconds and peak memory in KiB.
+    var cpuMilliseconds: Double? = nil
+    var memoryKB: Int? = nil
+
+    var jsonObject: JSONObject {
+        var object: JSONObject = ["status": .string(status)]
+        if let milliseconds { object["time_ms"] = .double((milliseconds * 100).rounded() / 100) }
+        if let cpuMilliseconds { object["cpu_ms"] = .double((cpuMilliseconds * 100).rounded() / 100) }
+        if let memoryKB { object["memory_kb"] = .int(memoryKB) }
+        if let message { object["message"] = .string(message) }
+        if let stderr, !stderr.isEmpty { object["stderr"] = .string(stderr) }
+        return object
+    }
+}
+
+extension VerifierRegistry {
+    /// Adds `code`, with the built-in toolchains and those of `<verifiers>/toolchains/*.json` when given. Its summary
+    /// in `arbiter list` names the isolation active on this host.
+    /// - Parameter verifiersDirectory: The `verifiers` directory, if any.
+    public mutating func registerCodeVerifiers(verifiersDirectory: URL? = nil) {
+        let toolchains = ToolchainSet(directory: verifiersDirectory?.appendingPathComponent("toolchains"))
+        let sandbox = Sandbox.shared
+        let make: @Sendable (OptionValues) throws -> any Verifier = { values in
+            CodeVerifier(
+                configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains, sandbox: sandbox
+            )
+        }
+        let available = toolchains.names.filter { toolchains.all[$0]?.interpreter != nil }
+        var summary = CodeVerifier.summary + " Languages: \(available.joined(separator: ", ")). "
+        summary += sandbox.isolation.summary.prefix(1).uppercased() + sandbox.isolation.summary.dropFirst() + "."
+        if !toolchains.problems.isEmpty {
+            summary += " Toolchain problems: " + toolchains.problems.joined(separator: "; ")
+        }
+        register(
+            VerifierEntry(
+                name: CodeVerifier.name, summary: summary, kind: "builtin", options: CodeVerifier.Configuration.options,
+                factory: make))
+    }
+}

@@ -1,0 +1,354 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// One program's work directory: compiled once, then run against every case; removed by ``close()``.
+final class RunSession: @unchecked Sendable {
+    // Unchecked: a session belongs to one verification and is used by one task at a time.
+    let toolchain: Toolchain
+    let configuration: CodeVerifier.Configuration
+    let sandbox: Sandbox
+    let workDirectory: String
+    let environment: [String]
+    let code: String
+    private(set) var compileDetails: JSONObject?
+    /// The measurements of the harness run (`test` and `calls` forms run every case in one process).
+    private(set) var harnessRunDetails: JSONObject?
+
+    init(toolchain: Toolchain, configuration: CodeVerifier.Configuration, sandbox: Sandbox, code: String)
+        throws(ArbiterError)
+    {
+        self.toolchain = toolchain
+        self.configuration = configuration
+        self.sandbox = sandbox
+        self.code = code
+        workDirectory = try sandbox.makeWorkDirectory()
+        var environment = [
+            "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(workDirectory)", "TMPDIR=\(workDirectory)", "LANG=C.UTF-8",
+            "LC_ALL=C.UTF-8",
+        ]
+        for (key, value) in toolchain.environment.sorted(by: { $0.key < $1.key }) {
+            environment.append("\(key)=\(value)")
+        }
+        self.environment = environment
+        do {
+            try write(code, to: toolchain.source)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    func close() {
+        sandbox.removeWorkDirectory(workDirectory)
+    }
+
+    private func write(_ text: String, to name: String, replacing: Bool = false) throws(ArbiterError) {
+        // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
+        let path = workDirectory + "/" + name
+        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_TRUNC : O_EXCL), 0o644)
+        guard fd >= 0 else {
+            throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(fd) }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    private var runLimits: RunLimits {
+        var limits = configuration.limits
+        limits.processes = max(limits.processes, toolchain.minimumProcesses)
+        return limits
+    }
+
+    /// Compiles when the toolchain says so, then runs the tests.
+    func run(_ spec: TestSpec) async throws(ArbiterError) -> [CaseResult] {
+        var compileCommand = toolchain.compile
+        if case .script(let tests, _) = spec.form, toolchain.harness == nil, let template = toolchain.testTemplate {
+            guard tests.count == 1 else {
+                throw ArbiterError(
+                    .invalidReference,
+                    "language '\(toolchain.name)' takes one 'test' program (with a main), got \(tests.count)")
+            }
+            try write(Self.wrap(code, test: tests[0], in: template), to: toolchain.source, replacing: true)
+            compileCommand = toolchain.testCompile ?? compileCommand
+        }
+        if let failure = try await compile(compileCommand) {
+            return Array(repeating: failure, count: spec.count)
+        }
+        switch spec.form {
+        case .standardIO(let cases): return try await runStandardIO(cases)
+        case .script(let tests, let entryPoint):
+            let instructions = HarnessInstructions(
+                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests)
+            return try await runHarness(instructions) { _, record in
+                CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
+            }
+        case .calls(let function, let cases, let unwrapSingle):
+            let instructions = HarnessInstructions(
+                form: "calls", entryPoint: "", function: function,
+                cases: cases.map { JSONValue.array($0.arguments).jsonText })
+            return try await runHarness(instructions) { index, record in
+                guard record.status == "value" else {
+                    let status = record.status == "unserializable" ? "wrong_answer" : record.status
+                    return CaseResult(status: status, milliseconds: record.milliseconds, message: record.message)
+                }
+                let expected = cases[index].expected
+                let value = record.value ?? .null
+                let comparison = self.configuration.comparison
+                var matches = comparison.valuesMatch(value, expected)
+                if !matches, unwrapSingle, let wrapped = expected.arrayValue, wrapped.count == 1 {
+                    matches = comparison.valuesMatch(value, wrapped[0])
+                }
+                if matches {
+                    return CaseResult(status: "passed", milliseconds: record.milliseconds)
+                }
+                return CaseResult(
+                    status: "wrong_answer", milliseconds: record.milliseconds,
+                    message: "got \(Self.clip(value.jsonText)), expected \(Self.clip(expected.jsonText))")
+            }
+        }
+    }
+
+    /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
+    private func compile(_ template: [String]?) async throws(ArbiterError) -> CaseResult? {
+        guard let command = template.map(toolchain.command) else { return nil }
+        let limits = RunLimits(
+            wallSeconds: toolchain.compileSeconds, cpuSeconds: toolchain.compileSeconds,
+            memoryBytes: toolchain.compileMemoryMB << 20, processes: max(32, configuration.limits.processes),
+            fileBytes: 512 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)
+        let outcome = try await sandbox.run(
+            executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
+            visible: toolchain.visible, limits: limits)
+        var details: JSONObject = ["time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100)]
+        let failure = Self.failure(of: outcome, cpuLimit: limits.cpuSeconds)
+        details["status"] = .string(failure == nil ? "ok" : "compile_error")
+        compileDetails = details
+        guard let failure else { return nil }
+        let reason = failure == "runtime_error" ? "the compiler failed" : "the compiler hit \(failure)"
+        return CaseResult(status: "compile_error", message: reason, stderr: Self.text(outcome.stderr, limit: 2000))
+    }
+
+    private func runStandardIO(_ cases: [(stdin: String, stdout: String)]) async throws(ArbiterError) -> [CaseResult] {
+        let command = toolchain.command(toolchain.run)
+        var results: [CaseResult] = []
+        let started = Date()
+        for testCase in cases {
+            if results.last.map({ $0.status != "passed" }) == true, configuration.stopOnFailure {
+                results.append(CaseResult(status: results.last!.status, message: "not run: an earlier case failed"))
+                continue
+            }
+            if Date().timeIntervalSince(started) > configuration.totalSeconds {
+                results.append(CaseResult(status: "time_limit", message: "not run: total_time_limit_s was spent"))
+                continue
+            }
+            let outcome = try await sandbox.run(
+                executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
+                stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits)
+            results.append(judge(outcome, expected: testCase.stdout))
+        }
+        return results
+    }
+
+    private func judge(_ outcome: RunOutcome, expected: String) -> CaseResult {
+        var result = classify(outcome, expected: expected)
+        result.cpuMilliseconds = outcome.cpuSeconds * 1000
+        result.memoryKB = outcome.peakMemoryBytes.map { $0 >> 10 }
+        return result
+    }
+
+    private func classify(_ outcome: RunOutcome, expected: String) -> CaseResult {
+        let milliseconds = outcome.wallSeconds * 1000
+        let stderr = Self.text(outcome.stderr, limit: 500)
+        if let failure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds) {
+            return CaseResult(
+                status: failure, milliseconds: milliseconds, message: Self.exitDescription(outcome), stderr: stderr)
+        }
+        let output = String(decoding: outcome.stdout, as: UTF8.self)
+        if let difference = configuration.comparison.compare(output: output, expected: expected) {
+            return CaseResult(status: "wrong_answer", milliseconds: milliseconds, message: difference, stderr: stderr)
+        }
+        return CaseResult(status: "passed", milliseconds: milliseconds)
+    }
+
+    /// One harness record: `[index, status, ms, message-or-value]`.
+    struct Record {
+        var status: String
+        var milliseconds: Double?
+        var message: String?
+        var value: JSONValue?
+    }
+
+    /// What the harness reads on fd 3 after the nonce: one value per line, then each case as its UTF-8 length on a
+    /// line and its bytes (a script, or the JSON array of a call's arguments).
+    struct HarnessInstructions {
+        var form: String
+        var entryPoint: String
+        var function: String
+        var cases: [String]
+
+        func bytes(nonce: String, program: String) -> [UInt8] {
+            var text = [nonce, form, program, entryPoint, function, String(cases.count)].map {
+                $0.replacingOccurrences(of: "\n", with: " ") + "\n"
+            }.joined()
+            for item in cases { text += "\(item.utf8.count)\n" + item }
+            return Array(text.utf8)
+        }
+    }
+
+    private func runHarness(
+        _ instructions: HarnessInstructions, judge: (Int, Record) -> CaseResult
+    ) async throws(ArbiterError) -> [CaseResult] {
+        let count = instructions.cases.count
+        let command: [String]
+        if let harness = toolchain.harness {
+            try write(harness.code, to: harness.file)
+            command = toolchain.command(harness.run)
+        } else if instructions.form == "test", toolchain.testTemplate != nil {
+            command = toolchain.command(toolchain.run)
+        } else {
+            throw ArbiterError(
+                .invalidReference,
+                "language '\(toolchain.name)' supports only stdin/stdout tests ('tests')"
+                    + (toolchain.testTemplate == nil ? "" : " and 'test' scripts") + ": its toolchain has no harness")
+        }
+        var random = SystemRandomNumberGenerator()
+        let nonce = (0..<4).map { _ in String(random.next() as UInt64, radix: 36) }.joined(separator: "-")
+        let input = instructions.bytes(nonce: nonce, program: toolchain.source)
+        let outcome = try await sandbox.run(
+            executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
+            harnessInput: input, visible: toolchain.visible, limits: runLimits)
+        let (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
+        var run: JSONObject = [
+            "time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100),
+            "cpu_ms": .double((outcome.cpuSeconds * 100_000).rounded() / 100), "reached_end": .bool(finished),
+        ]
+        if let peak = outcome.peakMemoryBytes { run["memory_kb"] = .int(peak >> 10) }
+        harnessRunDetails = run
+        let stderr = Self.text(outcome.stderr, limit: 500)
+        let runFailure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds)
+        return (0..<count).map { index in
+            if let program = programFailure {
+                return CaseResult(
+                    status: program.status, milliseconds: program.milliseconds, message: program.message, stderr: stderr
+                )
+            }
+            if let record = records[index] {
+                var result = judge(index, record)
+                if result.status != "passed", result.stderr == nil { result.stderr = stderr }
+                return result
+            }
+            if index > 0, records[index - 1] == nil {
+                return CaseResult(
+                    status: runFailure ?? "runtime_error", message: "not run: the run ended in an earlier case")
+            }
+            let message =
+                runFailure != nil
+                ? Self.exitDescription(outcome)
+                : finished ? "no result for this case" : "the harness did not reach its end: the program exited early"
+            // A failed C `assert` aborts the run: that case's answer was wrong.
+            let failedAssert = outcome.signal == SIGABRT && stderr.contains("Assertion") && stderr.contains("failed")
+            return CaseResult(
+                status: failedAssert ? "wrong_answer" : runFailure ?? "runtime_error", message: message, stderr: stderr)
+        }
+    }
+
+    /// The program and a `test` program in a compiled language's template. Markers are replaced in the template
+    /// only, never inside the inserted program or test.
+    static func wrap(_ program: String, test: String, in template: String) -> String {
+        let values = ["@ARBITER_PROGRAM@": program, "@ARBITER_TEST@": test]
+        var output = ""
+        var rest = Substring(template)
+        while let marker = rest.range(of: "@ARBITER_") {
+            guard let close = rest[marker.upperBound...].firstIndex(of: "@") else { break }
+            let name = String(rest[marker.lowerBound...close])
+            output += rest[..<marker.lowerBound]
+            output += values[name] ?? name
+            rest = rest[rest.index(after: close)...]
+        }
+        return output + rest
+    }
+
+    /// The authentic records (those carrying the nonce) by case, a program-level failure, and whether the end came.
+    static func parseReport(_ bytes: [UInt8], nonce: String) -> ([Int: Record], Record?, Bool) {
+        var records: [Int: Record] = [:]
+        var program: Record? = nil
+        var finished = false
+        let prefix = nonce + " "
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+            guard let fields = try? JSONParser.parse(String(line.dropFirst(prefix.count))).arrayValue,
+                let first = fields.first
+            else { continue }
+            if first.stringValue == "end" {
+                finished = true
+                continue
+            }
+            guard fields.count >= 2, let status = fields[1].stringValue else { continue }
+            var record = Record(status: status, milliseconds: fields.count > 2 ? fields[2].doubleValue : nil)
+            if fields.count > 3 {
+                if status == "value" { record.value = fields[3] } else { record.message = fields[3].stringValue }
+            }
+            if first.stringValue == "program" {
+                program = record
+            } else if case .number(let number) = first, let index = number.int, records[index] == nil {
+                records[index] = record
+            }
+        }
+        return (records, program, finished)
+    }
+
+    /// The status of a run that did not end normally, or `nil`.
+    static func failure(of outcome: RunOutcome, cpuLimit: Double) -> String? {
+        if outcome.outputExceeded { return "output_limit" }
+        if outcome.timedOut { return "time_limit" }
+        if outcome.outOfMemory { return "memory_limit" }
+        if let signal = outcome.signal {
+            if signal == SIGXCPU || (signal == SIGKILL && outcome.cpuSeconds >= cpuLimit) { return "time_limit" }
+            return "runtime_error"
+        }
+        guard outcome.exitCode != 0 else { return nil }
+        let stderr = String(decoding: outcome.stderr.suffix(4096), as: UTF8.self)
+        if stderr.contains("MemoryError") || stderr.contains("std::bad_alloc")
+            || stderr.contains("JavaScript heap out of memory")
+        {
+            return "memory_limit"
+        }
+        return "runtime_error"
+    }
+
+    static func exitDescription(_ outcome: RunOutcome) -> String {
+        let description: String
+        if outcome.outputExceeded {
+            description = "killed: output over the limit"
+        } else if outcome.timedOut {
+            description = "killed at the wall-clock limit after \(Int(outcome.wallSeconds * 1000)) ms"
+        } else if outcome.outOfMemory {
+            description = "killed: out of memory"
+        } else if let signal = outcome.signal {
+            description = "killed by signal \(signal)"
+        } else {
+            description = "exit code \(outcome.exitCode ?? -1)"
+        }
+        return description + (outcome.processLimitHit ? " (process limit reached)" : "")
+    }
+
+    static func text(_ bytes: [UInt8], limit: Int) -> String {
+        let text = String(decoding: bytes.prefix(limit), as: UTF8.self)
+        return bytes.count > limit ? text + "…" : text
+    }
+
+    static func clip(_ text: String) -> String {
+        text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}

@@ -1,0 +1,273 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import CArbiterSandbox
+import Foundation
+
+/// The limits of one sandboxed run.
+public struct RunLimits: Sendable, Hashable {
+    /// Wall-clock seconds before the whole run is killed.
+    public var wallSeconds: Double
+    /// CPU seconds (RLIMIT_CPU, per process).
+    public var cpuSeconds: Double
+    /// Memory of the whole run (the run's memory cgroup, else RLIMIT_AS).
+    public var memoryBytes: Int
+    /// Processes and threads of the whole run (the run's pids cgroup, else RLIMIT_NPROC).
+    public var processes: Int
+    /// Largest file the program may write (RLIMIT_FSIZE).
+    public var fileBytes: Int
+    /// Open files per process (RLIMIT_NOFILE).
+    public var openFiles: Int
+    /// Stack size (RLIMIT_STACK).
+    public var stackBytes: Int
+    /// Bytes of stdout, and separately of stderr, kept; more kills the run.
+    public var outputBytes: Int
+}
+
+/// What one sandboxed run did.
+public struct RunOutcome: Sendable {
+    /// Standard output, truncated at the cap.
+    public var stdout: [UInt8]
+    /// Standard error, truncated at the cap.
+    public var stderr: [UInt8]
+    /// What the harness wrote on its private descriptor (fd 4).
+    public var report: [UInt8]
+    /// The exit code, when the program exited.
+    public var exitCode: Int32?
+    /// The signal that ended it, when one did.
+    public var signal: Int32?
+    /// Killed at the wall-clock limit.
+    public var timedOut: Bool
+    /// Killed because stdout, stderr or the report went over the cap.
+    public var outputExceeded: Bool
+    /// The memory cgroup killed a process of the run.
+    public var outOfMemory: Bool
+    /// A fork failed at the process limit.
+    public var processLimitHit: Bool
+    /// Wall-clock seconds from launch to the last process's end.
+    public var wallSeconds: Double
+    /// CPU seconds of the program and its reaped children.
+    public var cpuSeconds: Double
+    /// Peak memory of the run's cgroup, when measured.
+    public var peakMemoryBytes: Int?
+}
+
+/// Runs programs in the sandbox of ``Isolation``: one C launch per run on a thread of its own, so that runs proceed
+/// in parallel without blocking Swift's cooperative pool.
+public final class Sandbox: Sendable {
+    /// The mechanisms in use.
+    public let isolation: Isolation
+    private let cgroups: CgroupPool
+    private let workers: SlotWorkerPool
+    private let workRoot: String
+
+    /// The sandbox of this process.
+    public static let shared = Sandbox(isolation: .current)
+
+    /// A sandbox with the given mechanisms (tests switch single guards off with this; use ``shared`` otherwise).
+    /// - Parameter isolation: The mechanisms to use; they must be available on this host.
+    public init(isolation: Isolation) {
+        self.isolation = isolation
+        self.cgroups = CgroupPool(memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup)
+        self.workers = SlotWorkerPool(cgroups: cgroups)
+        let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        self.workRoot = temporary + "/arbiter-code-\(getpid())"
+        Self.sweepStaleWorkRoots(in: temporary)
+    }
+
+    /// A fresh, empty work directory owned by the sandbox user; remove it with ``removeWorkDirectory(_:)``.
+    /// - Throws: ``ArbiterError`` `internal` when it cannot be created.
+    func makeWorkDirectory() throws(ArbiterError) -> String {
+        if mkdir(workRoot, 0o711) != 0 && errno != EEXIST {
+            throw ArbiterError(.internal, "cannot create \(workRoot): \(String(cString: strerror(errno)))")
+        }
+        chmod(workRoot, 0o711)
+        var random = SystemRandomNumberGenerator()
+        let name = (0..<4).map { _ in String(random.next() as UInt32, radix: 16) }.joined()
+        let path = workRoot + "/" + name
+        guard mkdir(path, 0o700) == 0 else {
+            throw ArbiterError(.internal, "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        if let user = isolation.user { chown(path, uid_t(user.uid), gid_t(user.gid)) }
+        return path
+    }
+
+    /// Removes a work directory and everything the program left in it, without following links.
+    func removeWorkDirectory(_ path: String) {
+        _ = arb_remove_tree(path)
+    }
+
+    private static func sweepStaleWorkRoots(in temporary: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary) else { return }
+        for name in names where name.hasPrefix("arbiter-code-") {
+            guard let pid = Int32(name.dropFirst("arbiter-code-".count)), pid != getpid(), kill(pid, 0) != 0,
+                errno == ESRCH
+            else { continue }
+            _ = arb_remove_tree(temporary + "/" + name)
+        }
+    }
+
+    /// Runs a program to its end and reports what it did.
+    /// - Parameters:
+    ///   - executable: The program (absolute, or relative to the work directory).
+    ///   - arguments: Its arguments, `argv[0]` included.
+    ///   - environment: Its whole environment, as `NAME=value`.
+    ///   - workDirectory: The run's directory, its only writable place.
+    ///   - stdin: Fed to standard input.
+    ///   - harnessInput: Fed to fd 3, the harness's private channel.
+    ///   - visible: Directories shown besides /usr, /etc and /dev (a toolchain installed elsewhere).
+    ///   - limits: The limits.
+    /// - Returns: The outcome.
+    /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
+    func run(
+        executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
+        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits
+    ) async throws(ArbiterError) -> RunOutcome {
+        let job = Job(
+            executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
+            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits)
+        let worker = workers.acquire()
+        let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
+            worker.submit { joined in
+                let result = self.runBlocking(job, slot: worker.slot, joined: joined)
+                self.workers.release(worker)
+                continuation.resume(returning: result)
+            }
+        }
+        return try result.get()
+    }
+
+    private struct Job: Sendable {
+        let executable: String
+        let arguments: [String]
+        let environment: [String]
+        let workDirectory: String
+        let stdin: [UInt8]
+        let harnessInput: [UInt8]
+        let visible: [String]
+        let limits: RunLimits
+    }
+
+    private func runBlocking(_ job: Job, slot: CgroupPool.Slot, joined: Bool) -> Result<RunOutcome, ArbiterError> {
+        guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: job.limits.processes)
+        else {
+            return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
+        }
+        var result = arb_run_result()
+        let status = launch(job, slot: slot, joined: joined, result: &result)
+        defer { arb_run_result_free(&result) }
+        if status != 0 {
+            let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
+            return .failure(
+                ArbiterError(
+                    .internal,
+                    "the sandbox failed to \(stage) for '\(job.executable)': \(String(cString: strerror(result.failed_errno)))"
+                ))
+        }
+        let usage = cgroups.usage(slot, since: before)
+        let wait = result.program_status
+        let exited = result.program_reaped != 0 && (wait & 0x7f) == 0
+        let signal = result.program_reaped != 0 && !exited ? wait & 0x7f : nil
+        return .success(
+            RunOutcome(
+                stdout: Self.bytes(result.stdout_bytes, result.stdout_length),
+                stderr: Self.bytes(result.stderr_bytes, result.stderr_length),
+                report: Self.bytes(result.fd4_bytes, result.fd4_length),
+                exitCode: exited ? (wait >> 8) & 0xff : nil, signal: signal, timedOut: result.timed_out != 0,
+                outputExceeded: result.output_exceeded != 0, outOfMemory: usage.outOfMemory,
+                processLimitHit: usage.processLimitHit, wallSeconds: result.wall_seconds,
+                cpuSeconds: result.cpu_seconds, peakMemoryBytes: usage.peakMemoryBytes))
+    }
+
+    private static let stageNames: [Int: String] = [
+        Int(ARB_STAGE_PIPE): "create pipes", Int(ARB_STAGE_CLONE): "clone into new namespaces",
+        Int(ARB_STAGE_MOUNT_PRIVATE): "make mounts private", Int(ARB_STAGE_MOUNT_READONLY): "mount the root read-only",
+        Int(ARB_STAGE_MOUNT_WORKDIR): "mount the work directory", Int(ARB_STAGE_MOUNT_PROC): "mount /proc",
+        Int(ARB_STAGE_MOUNT_SHM): "mount /dev/shm", Int(ARB_STAGE_CGROUP): "join the run's cgroups",
+        Int(ARB_STAGE_FORK): "fork the program", Int(ARB_STAGE_RLIMIT): "set rlimits",
+        Int(ARB_STAGE_USER): "switch to the sandbox user", Int(ARB_STAGE_CHDIR): "enter the work directory",
+        Int(ARB_STAGE_EXEC): "execute",
+    ]
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<UInt8>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: pointer, count: length))
+    }
+
+    private func launch(_ job: Job, slot: CgroupPool.Slot, joined: Bool, result: inout arb_run_result) -> Int32 {
+        let strings = CStringArena()
+        defer { strings.free() }
+        var spec = arb_run_spec()
+        spec.path = UnsafePointer(strings.add(job.executable))
+        spec.workdir = UnsafePointer(strings.add(job.workDirectory))
+        let argv = strings.array(job.arguments)
+        let envp = strings.array(job.environment)
+        let visible = strings.array(job.visible)
+        defer {
+            argv.deallocate()
+            envp.deallocate()
+            visible.deallocate()
+        }
+        spec.extra_visible = UnsafePointer(visible)
+        spec.argv = UnsafePointer(argv)
+        spec.envp = UnsafePointer(envp)
+        spec.uid = isolation.user?.uid ?? -1
+        spec.gid = isolation.user?.gid ?? -1
+        spec.namespaces = isolation.namespaceFlags
+        spec.network_fd = isolation.sharedNetwork?.descriptor ?? -1
+        spec.readonly_root = isolation.readOnlyRoot ? 1 : 0
+        spec.private_shm = isolation.readOnlyRoot ? 1 : 0
+        if !joined {
+            spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+            spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+        }
+        let limits = job.limits
+        spec.wall_seconds = limits.wallSeconds
+        spec.cpu_seconds = limits.cpuSeconds
+        // Without a memory cgroup, the address space is the only memory bound there is.
+        spec.address_space_bytes = slot.memory == nil ? Int64(limits.memoryBytes) : 0
+        spec.file_bytes = Int64(limits.fileBytes)
+        spec.stack_bytes = Int64(limits.stackBytes)
+        spec.open_files = Int32(limits.openFiles)
+        // RLIMIT_NPROC counts every process of the user across runs: a generous belt when the pids cgroup holds.
+        spec.processes = Int32(slot.pids == nil ? limits.processes : max(limits.processes * 16, 4096))
+        spec.stdout_cap = limits.outputBytes
+        spec.stderr_cap = limits.outputBytes
+        spec.fd4_cap = max(limits.outputBytes, 1 << 20)
+        return job.stdin.withUnsafeBufferPointer { stdin in
+            job.harnessInput.withUnsafeBufferPointer { harness in
+                spec.stdin_data = stdin.baseAddress
+                spec.stdin_length = stdin.count
+                spec.fd3_data = harness.baseAddress
+                spec.fd3_length = harness.count
+                return arb_run(&spec, &result)
+            }
+        }
+    }
+}
+
+/// C strings that live until ``free()``.
+private final class CStringArena {
+    private var pointers: [UnsafeMutablePointer<CChar>] = []
+
+    func add(_ string: String) -> UnsafeMutablePointer<CChar> {
+        let pointer = strdup(string)!
+        pointers.append(pointer)
+        return pointer
+    }
+
+    /// A NULL-terminated array of C strings; deallocate the array (not the strings) when done.
+    func array(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: strings.count + 1)
+        for (index, string) in strings.enumerated() { array[index] = add(string) }
+        array[strings.count] = nil
+        return array
+    }
+
+    func free() {
+        for pointer in pointers { Glibc.free(pointer) }
+        pointers.removeAll()
+    }
+}

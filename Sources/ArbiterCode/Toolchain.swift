@@ -1,0 +1,249 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// How to build and run programs of one language, declared in `verifiers/toolchains/NAME.json`.
+///
+/// ```json
+/// {"name": "cpp", "aliases": ["c++"], "source": "main.cpp", "interpreter": ["/usr/bin/g++", "g++"],
+///  "compile": ["{interpreter}", "-O2", "-o", "main", "main.cpp"], "run": ["./main"],
+///  "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "harness.py"]},
+///  "env": {}, "limits": {"compile_time_s": 60, "compile_memory_mb": 2048, "processes": 64}}
+/// ```
+/// `{interpreter}` in a command is the first candidate of `interpreter` found on this host (absolute paths as
+/// given, bare names on `PATH`, skipping version-manager shims, which cost ~100 ms a start). A toolchain with a
+/// `harness` supports the `test` and `calls` forms; every toolchain supports stdin/stdout tests.
+public struct Toolchain: Sendable, Hashable {
+    /// The language's name.
+    public var name: String
+    /// Other names accepted in `language` and on code fences.
+    public var aliases: [String]
+    /// The file the program is written to.
+    public var source: String
+    /// The resolved interpreter or compiler, when found.
+    public var interpreter: String?
+    /// The candidates that were tried.
+    public var interpreterCandidates: [String]
+    /// The compile command, if the language is compiled.
+    public var compile: [String]?
+    /// The command that runs the program (stdin/stdout tests).
+    public var run: [String]
+    /// The harness's file name, its code and the command that runs it, for `test` and `calls` tests.
+    public var harness: (file: String, code: String, run: [String])?
+    /// For compiled languages without a harness: a source template that wraps the program and one `test` program
+    /// (markers `@ARBITER_PROGRAM@` and `@ARBITER_TEST@`), compiled with `testCompile` and run in place of the program.
+    public var testTemplate: String?
+    /// The compile command for a wrapped test (it links with `-Wl,--wrap=main`); the toolchain's own when absent.
+    public var testCompile: [String]?
+    /// Directories the sandbox shows besides /usr, /etc and /dev: the toolchain's `visible` list, plus the top two
+    /// levels of an interpreter installed elsewhere (such as `/opt/swift`).
+    public var visible: [String]
+    /// Extra environment variables.
+    public var environment: [String: String]
+    /// Compile limits and minimums for runs.
+    public var compileSeconds: Double
+    /// Memory for the compiler.
+    public var compileMemoryMB: Int
+    /// The least process count runs of this language get (runtimes with threads need more).
+    public var minimumProcesses: Int
+
+    public static func == (lhs: Toolchain, rhs: Toolchain) -> Bool {
+        lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
+            && lhs.interpreterCandidates == rhs.interpreterCandidates && lhs.compile == rhs.compile
+            && lhs.run == rhs.run && lhs.harness?.file == rhs.harness?.file && lhs.harness?.code == rhs.harness?.code
+            && lhs.harness?.run == rhs.harness?.run && lhs.testTemplate == rhs.testTemplate
+            && lhs.testCompile == rhs.testCompile
+            && lhs.environment == rhs.environment
+            && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
+            && lhs.compileMemoryMB == rhs.compileMemoryMB
+            && lhs.minimumProcesses == rhs.minimumProcesses
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(source)
+    }
+
+    /// Whether a name (of a language or a code fence) means this toolchain.
+    public func answers(to language: String) -> Bool {
+        let lowered = language.lowercased()
+        return lowered == name || aliases.contains(lowered)
+    }
+
+    /// A command with `{interpreter}` substituted.
+    func command(_ template: [String]) -> [String] {
+        template.map { $0 == "{interpreter}" ? (interpreter ?? $0) : $0 }
+    }
+
+    /// Reads a toolchain from its JSON.
+    /// - Parameters:
+    ///   - object: The declaration.
+    ///   - harnessCode: Reads a harness `code_file` by name.
+    /// - Throws: ``ArbiterError`` `invalid_request` naming what is wrong.
+    public init(_ object: JSONObject, harnessCode: (String) throws(ArbiterError) -> String) throws(ArbiterError) {
+        func strings(_ key: String, in object: JSONObject) throws(ArbiterError) -> [String]? {
+            guard let value = object[key], !value.isNull else { return nil }
+            guard let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                throw ArbiterError(.invalidRequest, "'\(key)' must be an array of strings")
+            }
+            return array.compactMap(\.stringValue)
+        }
+        guard let name = object["name"]?.stringValue, !name.isEmpty else {
+            throw ArbiterError(.invalidRequest, "'name' must be a non-empty string")
+        }
+        guard let source = object["source"]?.stringValue, !source.isEmpty, !source.contains("/") else {
+            throw ArbiterError(.invalidRequest, "'source' must be a file name")
+        }
+        guard let run = try strings("run", in: object), !run.isEmpty else {
+            throw ArbiterError(.invalidRequest, "'run' must be a non-empty array of strings")
+        }
+        self.name = name.lowercased()
+        self.source = source
+        self.run = run
+        self.aliases = (try strings("aliases", in: object) ?? []).map { $0.lowercased() }
+        self.interpreterCandidates = try strings("interpreter", in: object) ?? []
+        self.compile = try strings("compile", in: object)
+        if let harness = object["harness"]?.objectValue {
+            guard let file = harness["file"]?.stringValue, let harnessRun = try strings("run", in: harness) else {
+                throw ArbiterError(.invalidRequest, "'harness' needs 'file' and 'run'")
+            }
+            let code: String
+            if let inline = harness["code"]?.stringValue {
+                code = inline
+            } else if let codeFile = harness["code_file"]?.stringValue {
+                code = try harnessCode(codeFile)
+            } else {
+                throw ArbiterError(.invalidRequest, "'harness' needs 'code' or 'code_file'")
+            }
+            self.harness = (file, code.hasSuffix("\n") ? code : code + "\n", harnessRun)
+        }
+        if let template = object["test_template"]?.objectValue {
+            if let inline = template["code"]?.stringValue {
+                testTemplate = inline
+            } else if let codeFile = template["code_file"]?.stringValue {
+                testTemplate = try harnessCode(codeFile)
+            } else {
+                throw ArbiterError(.invalidRequest, "'test_template' needs 'code' or 'code_file'")
+            }
+            if let text = testTemplate, !text.hasSuffix("\n") { testTemplate = text + "\n" }
+            testCompile = try strings("compile", in: template)
+        }
+        var environment: [String: String] = [:]
+        for entry in object["env"]?.objectValue ?? [:] {
+            guard let value = entry.value.stringValue else {
+                throw ArbiterError(.invalidRequest, "'env' values must be strings")
+            }
+            environment[entry.key] = value
+        }
+        self.environment = environment
+        let limits = object["limits"]?.objectValue ?? [:]
+        self.compileSeconds = limits["compile_time_s"]?.doubleValue ?? 30
+        self.compileMemoryMB = Int(limits["compile_memory_mb"]?.doubleValue ?? 1024)
+        self.minimumProcesses = Int(limits["processes"]?.doubleValue ?? 1)
+        self.interpreter = Self.resolve(interpreterCandidates)
+        var visible = try strings("visible", in: object) ?? []
+        if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {
+            let top = interpreter.split(separator: "/").prefix(2)
+            if top.count == 2 { visible.append("/" + top.joined(separator: "/")) }
+        }
+        self.visible = visible
+    }
+
+    /// The first candidate that exists and that the sandbox user may execute; shims of version managers are skipped.
+    static func resolve(_ candidates: [String]) -> String? {
+        let searchPath = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+            .split(separator: ":").map(String.init).filter { !$0.contains("/shims") && !$0.isEmpty }
+        for candidate in candidates {
+            let paths = candidate.hasPrefix("/") ? [candidate] : searchPath.map { $0 + "/" + candidate }
+            for path in paths {
+                guard let real = realpath(path, nil) else { continue }
+                let resolved = String(cString: real)
+                free(real)
+                if resolved.contains("/shims/") { continue }
+                if isExecutableByOthers(resolved) { return resolved }
+            }
+        }
+        return nil
+    }
+
+    /// Whether every directory on the way and the file itself let "others" in (the sandbox user is one).
+    private static func isExecutableByOthers(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        if geteuid() != 0 { return access(path, X_OK) == 0 }
+        guard info.st_mode & 0o001 != 0 else { return false }
+        var directory = (path as NSString).deletingLastPathComponent
+        while directory != "/" && !directory.isEmpty {
+            guard stat(directory, &info) == 0, info.st_mode & 0o001 != 0 else { return false }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return true
+    }
+}
+
+/// The toolchains the code verifier knows: the built-in ones, replaced or extended by `verifiers/toolchains/*.json`.
+public struct ToolchainSet: Sendable {
+    /// Every toolchain, by name.
+    public private(set) var all: [String: Toolchain] = [:]
+    /// Files that could not be read, with reasons.
+    public private(set) var problems: [String] = []
+
+    /// The built-in toolchains, then the files of a directory (when given) over them.
+    /// - Parameter directory: A `toolchains` directory.
+    public init(directory: URL?) {
+        for (name, json) in BuiltinToolchains.declarations {
+            do {
+                let toolchain = try Self.parse(Array(json.utf8)) { file throws(ArbiterError) in
+                    guard let code = BuiltinToolchains.harnesses[file] else {
+                        throw ArbiterError(.invalidRequest, "no built-in harness '\(file)'")
+                    }
+                    return code
+                }
+                all[toolchain.name] = toolchain
+            } catch {
+                problems.append("built-in \(name): \(error.message)")
+            }
+        }
+        guard let directory else { return }
+        let files =
+            ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+        for url in files {
+            do {
+                let data = try Data(contentsOf: url)
+                let toolchain = try Self.parse(Array(data)) { file throws(ArbiterError) in
+                    guard !file.contains("/"),
+                        let code = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                    else { throw ArbiterError(.invalidRequest, "cannot read harness '\(file)'") }
+                    return code
+                }
+                all[toolchain.name] = toolchain
+            } catch let error as ArbiterError {
+                problems.append("\(url.path): \(error.message)")
+            } catch {
+                problems.append("\(url.path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    private static func parse(_ bytes: [UInt8], harnessCode: (String) throws(ArbiterError) -> String)
+        throws(ArbiterError) -> Toolchain
+    {
+        guard case .object(let object) = try JSONParser.parse(bytes) else {
+            throw ArbiterError(.invalidRequest, "a toolchain must be a JSON object")
+        }
+        return try Toolchain(object, harnessCode: harnessCode)
+    }
+
+    /// The toolchain a language name or alias means.
+    public func toolchain(for language: String) -> Toolchain? {
+        if let exact = all[language.lowercased()] { return exact }
+        return all.values.sorted { $0.name < $1.name }.first { $0.answers(to: language) }
+    }
+
+    /// The names, sorted.
+    public var names: [String] { all.keys.sorted() }
+}

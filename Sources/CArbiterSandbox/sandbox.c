@@ -1,0 +1,641 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+// The sandbox launcher. The calling thread clones an "init" process into fresh PID, network, mount, IPC and UTS
+// namespaces. Init (still root, running only system calls: it is a copy of a multithreaded process) makes the file
+// system read-only except the work directory, mounts its own /proc, joins the run's cgroups and forks the program,
+// which drops to an unprivileged user, sets its rlimits and executes. Init reaps until the program is gone, reports
+// its status on a private pipe and exits; the kernel then kills every process left in the namespace, orphans
+// included. The caller feeds stdin, reads output with hard caps and kills init at the wall-clock limit.
+
+#define _GNU_SOURCE
+#include "CArbiterSandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/mount.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/// A record on the status pipe: an error from init or the program, or the program's final status.
+struct status_record {
+    int kind; // 1 = failure, 2 = program status
+    int stage;
+    int error;
+    int status;
+    double cpu_seconds;
+    long max_rss_kb;
+};
+
+// Fixed descriptor numbers inside init and the program.
+enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7 };
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void write_all(int fd, const void *data, size_t length) {
+    const char *bytes = data;
+    while (length > 0) {
+        ssize_t n = write(fd, bytes, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        bytes += n;
+        length -= (size_t)n;
+    }
+}
+
+static void report_failure(int stage) {
+    struct status_record record = {.kind = 1, .stage = stage, .error = errno};
+    write_all(FD_STATUS, &record, sizeof record);
+}
+
+static int set_limit(int resource, rlim_t value) {
+    struct rlimit limit = {value, value};
+    return setrlimit(resource, &limit);
+}
+
+static void reset_signals(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &action, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/// The program: limits, identity, then exec. Never returns.
+static void program_main(const struct arb_run_spec *spec) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int failed = 0;
+    if (spec->cpu_seconds > 0) {
+        rlim_t seconds = (rlim_t)spec->cpu_seconds;
+        if ((double)seconds < spec->cpu_seconds) seconds += 1;
+        struct rlimit cpu = {seconds, seconds + 1};
+        failed |= setrlimit(RLIMIT_CPU, &cpu);
+    }
+    if (spec->address_space_bytes > 0) failed |= set_limit(RLIMIT_AS, (rlim_t)spec->address_space_bytes);
+    if (spec->file_bytes > 0) failed |= set_limit(RLIMIT_FSIZE, (rlim_t)spec->file_bytes);
+    if (spec->stack_bytes > 0) failed |= set_limit(RLIMIT_STACK, (rlim_t)spec->stack_bytes);
+    if (spec->open_files > 0) failed |= set_limit(RLIMIT_NOFILE, (rlim_t)spec->open_files);
+    if (spec->processes > 0) failed |= set_limit(RLIMIT_NPROC, (rlim_t)spec->processes);
+    failed |= set_limit(RLIMIT_CORE, 0);
+    if (failed) { report_failure(ARB_STAGE_RLIMIT); _exit(127); }
+    if (spec->gid >= 0) {
+        // Raw system calls: glibc's wrappers would try to synchronise threads that do not exist in this copy.
+        if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) != 0) {
+            report_failure(ARB_STAGE_USER);
+            _exit(127);
+        }
+    }
+    if (spec->uid >= 0 && syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) != 0) {
+        report_failure(ARB_STAGE_USER);
+        _exit(127);
+    }
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    // Changing credentials clears the parent-death signal: set it again.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (chdir(spec->workdir) != 0) { report_failure(ARB_STAGE_CHDIR); _exit(127); }
+    reset_signals();
+    fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC);
+    execve(spec->path, spec->argv, spec->envp);
+    report_failure(ARB_STAGE_EXEC);
+    _exit(127);
+}
+
+static int mount_setattr_call(const char *path, unsigned flags, uint64_t set, uint64_t clear) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = set;
+    attr.attr_clr = clear;
+    return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr);
+}
+
+/// The new root's contents, computed before the clone (the child only makes system calls).
+struct root_plan {
+    int entries;
+    const char *kind[64];    // "bind", "link" or "mkdir"
+    char *source[64];        // a directory to bind, or a symbolic link's target
+    char *target[64];        // where, under the staging mount
+    int directories;
+    char *directory[64];     // the work directory's path, component by component, under the staging mount
+    char *workdir_target;
+};
+
+#define STAGING "/tmp"
+
+static char *joined(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *out = malloc(la + lb + 1);
+    if (out == NULL) return NULL;
+    memcpy(out, a, la);
+    memcpy(out + la, b, lb + 1);
+    return out;
+}
+
+/// What the new root shows: /usr, /etc and /dev (bound, read-only later), the usual top-level links into /usr
+/// (or the directories themselves on systems without merged /usr), and the work directory.
+static void plan_root(const struct arb_run_spec *spec, struct root_plan *plan) {
+    memset(plan, 0, sizeof *plan);
+    static const char *visible[] = {"/usr", "/etc", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
+    for (size_t i = 0; i < sizeof visible / sizeof *visible && plan->entries < 32; i++) {
+        struct stat info;
+        if (lstat(visible[i], &info) != 0) continue;
+        if (S_ISLNK(info.st_mode)) {
+            char link[4096];
+            ssize_t n = readlink(visible[i], link, sizeof link - 1);
+            if (n <= 0) continue;
+            link[n] = 0;
+            plan->kind[plan->entries] = "link";
+            plan->source[plan->entries] = strdup(link);
+        } else if (S_ISDIR(info.st_mode)) {
+            plan->kind[plan->entries] = "bind";
+            plan->source[plan->entries] = strdup(visible[i]);
+        } else {
+            continue;
+        }
+        plan->target[plan->entries] = joined(STAGING, visible[i]);
+        plan->entries++;
+    }
+    // Extra directories (a toolchain outside /usr): their parents as empty directories, then the bind.
+    for (char *const *extra = spec->extra_visible; extra != NULL && *extra != NULL; extra++) {
+        const char *path = *extra;
+        struct stat info;
+        if (path[0] != '/' || stat(path, &info) != 0 || !S_ISDIR(info.st_mode)) continue;
+        // Never inside a directory already shown: its parents would be made in the host's directory.
+        int inside = 0;
+        for (size_t j = 0; j < sizeof visible / sizeof *visible; j++) {
+            size_t length = strlen(visible[j]);
+            if (strncmp(path, visible[j], length) == 0 && (path[length] == '/' || path[length] == 0)) inside = 1;
+        }
+        if (inside) continue;
+        for (size_t i = 1; path[i] != 0 && plan->entries < 63; i++) {
+            if (path[i] != '/') continue;
+            char *prefix = strndup(path, i);
+            plan->kind[plan->entries] = "mkdir";
+            plan->source[plan->entries] = NULL;
+            plan->target[plan->entries++] = joined(STAGING, prefix);
+            free(prefix);
+        }
+        if (plan->entries >= 64) break;
+        plan->kind[plan->entries] = "bind";
+        plan->source[plan->entries] = strdup(path);
+        plan->target[plan->entries++] = joined(STAGING, path);
+    }
+    // mkdir -p of the work directory under the staging root.
+    const char *path = spec->workdir;
+    for (size_t i = 1; path[i] != 0 && plan->directories < 63; i++) {
+        if (path[i] != '/') continue;
+        char *prefix = strndup(path, i);
+        plan->directory[plan->directories++] = joined(STAGING, prefix);
+        free(prefix);
+    }
+    plan->directory[plan->directories++] = joined(STAGING, path);
+    plan->workdir_target = plan->directory[plan->directories - 1];
+}
+
+static void free_plan(struct root_plan *plan) {
+    for (int i = 0; i < plan->entries; i++) {
+        free(plan->source[i]);
+        free(plan->target[i]);
+    }
+    for (int i = 0; i < plan->directories; i++) free(plan->directory[i]);
+}
+
+/// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
+static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
+    // Take the work directory before the staging mount hides it.
+    int work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=256,mode=0755") != 0)
+        return ARB_STAGE_MOUNT_READONLY;
+    for (int i = 0; i < plan->entries; i++) {
+        if (plan->kind[i][0] == 'l') {
+            if (symlink(plan->source[i], plan->target[i]) != 0) return ARB_STAGE_MOUNT_READONLY;
+            continue;
+        }
+        if (mkdir(plan->target[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_READONLY;
+        if (plan->kind[i][0] == 'b' && mount(plan->source[i], plan->target[i], NULL, MS_BIND | MS_REC, NULL) != 0)
+            return ARB_STAGE_MOUNT_READONLY;
+    }
+    mkdir(STAGING "/proc", 0555);
+    for (int i = 0; i < plan->directories; i++) {
+        if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
+    }
+    if (syscall(SYS_move_mount, work, "", AT_FDCWD, plan->workdir_target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        return ARB_STAGE_MOUNT_WORKDIR;
+    close(work);
+    if (chdir(STAGING) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 ||
+        chdir("/") != 0)
+        return ARB_STAGE_MOUNT_READONLY;
+    if (mount_setattr_call("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) != 0)
+        return ARB_STAGE_MOUNT_READONLY;
+    if (mount_setattr_call(spec->workdir, 0, 0, MOUNT_ATTR_RDONLY) != 0) return ARB_STAGE_MOUNT_WORKDIR;
+    return ARB_STAGE_NONE;
+}
+
+/// The view of the file system: private mounts, a minimal read-only root with the work directory writable, a
+/// fresh /proc and /dev/shm.
+static int prepare_mounts(const struct arb_run_spec *spec, const struct root_plan *plan) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return ARB_STAGE_MOUNT_PRIVATE;
+    if (spec->readonly_root) {
+        int stage = pivot_to_minimal_root(spec, plan);
+        if (stage != ARB_STAGE_NONE) return stage;
+    }
+    if (spec->private_shm &&
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777") != 0)
+        return ARB_STAGE_MOUNT_SHM;
+    if ((spec->namespaces & ARB_NS_PID) &&
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
+        return ARB_STAGE_MOUNT_PROC;
+    return ARB_STAGE_NONE;
+}
+
+/// Init: everything between the clone and the program, then the reaping loop. Never returns.
+static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_DUMPABLE, 0);
+    // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
+    // overwrites another), close the rest.
+    int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
+    int high[7];
+    for (int i = 0; i < 6; i++) high[i] = fcntl(fds[i], F_DUPFD, 100 + i);
+    if (joins_network) high[6] = fcntl(spec->network_fd, F_DUPFD, 106);
+    for (int i = 0; i < 6; i++) dup2(high[i], i);
+    if (joins_network) dup2(high[6], 6);
+    syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    if (joins_network) {
+        if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
+        close(6);
+    }
+    reset_signals();
+    setsid();
+    for (int i = 0; i < 2; i++) {
+        if (spec->cgroup_procs[i] == NULL) continue;
+        int fd = open(spec->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) { report_failure(ARB_STAGE_CGROUP); _exit(0); }
+        close(fd);
+    }
+    if (spec->namespaces & ARB_NS_MOUNT) {
+        int stage = prepare_mounts(spec, plan);
+        if (stage != ARB_STAGE_NONE) { report_failure(stage); _exit(0); }
+    }
+    pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (program < 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
+    if (program == 0) program_main(spec);
+    for (int fd = 0; fd < 5; fd++) close(fd);
+    struct status_record record = {.kind = 2};
+    for (;;) {
+        int status;
+        struct rusage usage;
+        pid_t reaped = wait4(-1, &status, 0, &usage);
+        if (reaped < 0 && errno == EINTR) continue;
+        if (reaped < 0) break;
+        if (reaped == program) {
+            record.status = status;
+            record.cpu_seconds = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
+                                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+            record.max_rss_kb = usage.ru_maxrss;
+            write_all(FD_STATUS, &record, sizeof record);
+            break;
+        }
+    }
+    // Exiting kills whatever is left in the PID namespace.
+    _exit(0);
+}
+
+/// A growable buffer with a cap.
+struct sink {
+    uint8_t *bytes;
+    size_t length, capacity, cap;
+};
+
+/// Reads what is available; returns 0 on EOF or error, 1 while open, 2 when the cap was passed.
+static int drain(int fd, struct sink *sink) {
+    uint8_t chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return 1;
+        if (n <= 0) return 0;
+        size_t room = sink->cap > sink->length ? sink->cap - sink->length : 0;
+        size_t keep = (size_t)n < room ? (size_t)n : room;
+        if (keep > 0) {
+            if (sink->length + keep > sink->capacity) {
+                size_t grown = sink->capacity ? sink->capacity * 2 : 4096;
+                while (grown < sink->length + keep) grown *= 2;
+                uint8_t *bigger = realloc(sink->bytes, grown);
+                if (bigger == NULL) return 2;
+                sink->bytes = bigger;
+                sink->capacity = grown;
+            }
+            memcpy(sink->bytes + sink->length, chunk, keep);
+            sink->length += keep;
+        }
+        if (keep < (size_t)n) return 2;
+    }
+}
+
+/// Feeds a pipe; returns 0 when everything was written or the reader left.
+static int feed(int fd, const uint8_t *data, size_t length, size_t *offset) {
+    while (*offset < length) {
+        ssize_t n = write(fd, data + *offset, length - *offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return 1;
+        if (n <= 0) return 0;
+        *offset += (size_t)n;
+    }
+    return 0;
+}
+
+static void close_pipes(int pipes[6][2]) {
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 2; j++)
+            if (pipes[i][j] >= 0) close(pipes[i][j]);
+}
+
+/// Runs the supervision with SIGPIPE blocked on this thread (a program that exits without reading its input must not
+/// kill the daemon), then discards the SIGPIPEs it caused.
+static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result);
+
+int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
+    sigset_t pipe_signal, saved;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &saved);
+    int status = run_supervised(spec, result);
+    struct timespec none = {0, 0};
+    while (sigtimedwait(&pipe_signal, NULL, &none) == SIGPIPE) {}
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return status;
+}
+
+static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
+    memset(result, 0, sizeof *result);
+    double started = now_seconds();
+    // Pipes: 0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status.
+    int pipes[6][2];
+    for (int i = 0; i < 6; i++) pipes[i][0] = pipes[i][1] = -1;
+    for (int i = 0; i < 6; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC) != 0) {
+            result->failed_stage = ARB_STAGE_PIPE;
+            result->failed_errno = errno;
+            close_pipes(pipes);
+            return -1;
+        }
+    }
+    // The child's ends: it reads 0 and 3, writes the others.
+    int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
+    int flags = SIGCHLD;
+    if (spec->namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
+    if ((spec->namespaces & ARB_NS_NET) && spec->network_fd < 0) flags |= CLONE_NEWNET;
+    if (spec->namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
+    if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
+    if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
+    // No signal handler of this process may run in the child before it resets them.
+    struct root_plan plan;
+    plan_root(spec, &plan);
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t init = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    if (init == 0) init_main(spec, &plan, child_fds);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    free_plan(&plan);
+    for (int i = 0; i < 6; i++) {
+        close(child_fds[i]);
+    }
+    pipes[0][0] = pipes[1][1] = pipes[2][1] = pipes[3][0] = pipes[4][1] = pipes[5][1] = -1;
+    if (init < 0) {
+        result->failed_stage = ARB_STAGE_CLONE;
+        result->failed_errno = clone_errno;
+        close_pipes(pipes);
+        return -1;
+    }
+    int in_fd = pipes[0][1], harness_fd = pipes[3][1];
+    int readers[4] = {pipes[1][0], pipes[2][0], pipes[4][0], pipes[5][0]};
+    for (int i = 0; i < 4; i++) fcntl(readers[i], F_SETFL, O_NONBLOCK);
+    fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    fcntl(harness_fd, F_SETFL, O_NONBLOCK);
+    struct sink sinks[4] = {
+        {.cap = spec->stdout_cap}, {.cap = spec->stderr_cap}, {.cap = spec->fd4_cap},
+        {.cap = 16 * sizeof(struct status_record)},
+    };
+    size_t in_offset = 0, harness_offset = 0;
+    if (spec->stdin_length == 0) { close(in_fd); in_fd = -1; }
+    if (spec->fd3_length == 0) { close(harness_fd); harness_fd = -1; }
+    double deadline = started + spec->wall_seconds;
+    int open_readers[4] = {1, 1, 1, 1};
+    int killed = 0;
+    while (open_readers[3]) {
+        struct pollfd polls[6];
+        int count = 0;
+        for (int i = 0; i < 4; i++)
+            if (open_readers[i]) polls[count++] = (struct pollfd){.fd = readers[i], .events = POLLIN};
+        if (in_fd >= 0) polls[count++] = (struct pollfd){.fd = in_fd, .events = POLLOUT};
+        if (harness_fd >= 0) polls[count++] = (struct pollfd){.fd = harness_fd, .events = POLLOUT};
+        double left = deadline - now_seconds();
+        if (left <= 0 && !killed) {
+            kill(init, SIGKILL);
+            killed = 1;
+            result->timed_out = 1;
+        }
+        int timeout = killed ? 1000 : (int)(left * 1000) + 1;
+        int ready = poll(polls, (nfds_t)count, timeout);
+        if (ready < 0 && errno != EINTR && errno != EAGAIN) {
+            // Cannot watch the run any more: end it rather than wait for it blindly.
+            kill(init, SIGKILL);
+            break;
+        }
+        for (int i = 0; i < 4; i++) {
+            if (!open_readers[i]) continue;
+            int state = drain(readers[i], &sinks[i]);
+            if (state == 0) open_readers[i] = 0;
+            if (state == 2 && i < 3) {
+                result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
+                open_readers[i] = 0;
+                if (!killed) { kill(init, SIGKILL); killed = 1; }
+            }
+        }
+        if (in_fd >= 0 && feed(in_fd, spec->stdin_data, spec->stdin_length, &in_offset) == 0) {
+            close(in_fd);
+            in_fd = -1;
+        }
+        if (harness_fd >= 0 && feed(harness_fd, spec->fd3_data, spec->fd3_length, &harness_offset) == 0) {
+            close(harness_fd);
+            harness_fd = -1;
+        }
+    }
+    if (in_fd >= 0) close(in_fd);
+    if (harness_fd >= 0) close(harness_fd);
+    int own_namespace = (spec->namespaces & ARB_NS_PID) != 0;
+    // Without a PID namespace the process group is all there is to kill (descendants that left it survive).
+    if (!own_namespace) kill(-init, SIGKILL);
+    int init_status;
+    while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {}
+    // Every process of the namespace is gone now: what is left in the pipes is all there is.
+    for (int i = 0; i < 3; i++) {
+        if (!open_readers[i]) continue;
+        if (own_namespace) fcntl(readers[i], F_SETFL, 0);
+        if (drain(readers[i], &sinks[i]) == 2) result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
+    }
+    for (int i = 0; i < 4; i++) close(readers[i]);
+    result->wall_seconds = now_seconds() - started;
+    result->stdout_bytes = sinks[0].bytes;
+    result->stdout_length = sinks[0].length;
+    result->stderr_bytes = sinks[1].bytes;
+    result->stderr_length = sinks[1].length;
+    result->fd4_bytes = sinks[2].bytes;
+    result->fd4_length = sinks[2].length;
+    for (size_t offset = 0; offset + sizeof(struct status_record) <= sinks[3].length;
+         offset += sizeof(struct status_record)) {
+        struct status_record record;
+        memcpy(&record, sinks[3].bytes + offset, sizeof record);
+        if (record.kind == 1 && result->failed_stage == ARB_STAGE_NONE) {
+            result->failed_stage = record.stage;
+            result->failed_errno = record.error;
+        } else if (record.kind == 2) {
+            result->program_reaped = 1;
+            result->program_status = record.status;
+            result->cpu_seconds = record.cpu_seconds;
+            result->max_rss_kb = record.max_rss_kb;
+        }
+    }
+    free(sinks[3].bytes);
+    return result->failed_stage == ARB_STAGE_NONE ? 0 : -1;
+}
+
+void arb_run_result_free(struct arb_run_result *result) {
+    free(result->stdout_bytes);
+    free(result->stderr_bytes);
+    free(result->fd4_bytes);
+    result->stdout_bytes = result->stderr_bytes = result->fd4_bytes = NULL;
+}
+
+static int remove_at(int parent, const char *name) {
+    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
+    if (errno != EISDIR && errno != EPERM) return -1;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    DIR *dir = fdopendir(fd);
+    if (dir == NULL) { close(fd); return -1; }
+    int failed = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+        if (remove_at(dirfd(dir), entry->d_name) != 0) failed = -1;
+    }
+    closedir(dir);
+    if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT) failed = -1;
+    return failed;
+}
+
+int arb_remove_tree(const char *path) {
+    return remove_at(AT_FDCWD, path);
+}
+
+int arb_join_cgroups_thread(const char *tasks0, const char *tasks1) {
+    const char *files[2] = {tasks0, tasks1};
+    for (int i = 0; i < 2; i++) {
+        if (files[i] == NULL) continue;
+        int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return errno;
+        ssize_t written = write(fd, "0", 1);
+        int error = errno;
+        close(fd);
+        if (written != 1) return error;
+    }
+    return 0;
+}
+
+int arb_create_network_namespace(void) {
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) != 0) return -errno;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+    if (child == 0) {
+        // Hold the namespace until the parent has opened it (the read ends when the parent closes its end).
+        close(gate[1]);
+        char byte;
+        while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+    }
+    int error = child < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    int fd = -1;
+    if (child > 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) error = errno;
+    }
+    close(gate[1]);
+    close(gate[0]);
+    if (child > 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    }
+    return fd >= 0 ? fd : -error;
+}
+
+int arb_probe_namespaces(int namespaces) {
+    int flags = SIGCHLD;
+    if (namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
+    if (namespaces & ARB_NS_NET) flags |= CLONE_NEWNET;
+    if (namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
+    if (namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
+    if (namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    if (child == 0) _exit(0);
+    int error = child < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (child > 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    }
+    return error;
+}

@@ -1,0 +1,140 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCode
+import ArbiterCore
+import Foundation
+import Testing
+
+/// Negative controls: the attack tests' programs against a sandbox with one guard switched off must get through,
+/// which shows that those tests detect the guard (and not something else) failing.
+@Suite("code: negative controls", .serialized, .timeLimit(.minutes(1)))
+struct NegativeControlTests {
+    let answer: JSONValue = ["tests": [["stdin": "", "stdout": "safe\n"]]]
+
+    /// Judges with a sandbox whose isolation is the host's minus what `weaken` removes.
+    func judgeWeakened(
+        _ response: String, _ reference: JSONValue, weaken: (inout Isolation) -> Void
+    ) async throws -> Verdict {
+        var isolation = Isolation.current
+        weaken(&isolation)
+        let verifier = CodeVerifier(
+            configuration: try CodeVerifier.Configuration(
+                options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
+            toolchains: ToolchainSet(directory: nil), sandbox: Sandbox(isolation: isolation))
+        return try await verifier.verify(Sample(response: response, reference: reference))
+    }
+
+    @Test("without the network namespace the program reaches the host's loopback")
+    func network() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        listen(listener, 8)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let program = """
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", \(port)), timeout=2).close()
+                print("connected")
+            except OSError:
+                print("safe")
+            """
+        let verdict = try await judgeWeakened(fenced(program), answer) { isolation in
+            isolation.namespaces.removeAll { $0 == "net" }
+        }
+        #expect(!verdict.passed)
+    }
+
+    @Test("a network namespace per run (instead of the shared empty one) blocks the network as well")
+    func perRunNetwork() async throws {
+        let program = """
+            import socket
+            try:
+                socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+                print("connected")
+            except OSError:
+                print("safe")
+            """
+        let verdict = try await judgeWeakened(fenced(program), answer) { $0.sharedNetwork = nil }
+        #expect(verdict.passed)
+        #expect(verdict.details["sandbox"]?.stringValue?.contains("a network namespace per run") == true)
+    }
+
+    @Test("without the read-only root the program writes to a world-writable directory outside its own")
+    func readOnlyRoot() async throws {
+        let open = "/tmp/arbiter-open-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false)
+        chmod(open, 0o777)
+        defer { try? FileManager.default.removeItem(atPath: open) }
+        let program =
+            "try:\n    open('\(open)/x', 'w').write('x')\n    print('written')\nexcept OSError:\n    print('safe')"
+        let verdict = try await judgeWeakened(fenced(program), answer) { $0.readOnlyRoot = false }
+        #expect(!verdict.passed)
+        #expect(FileManager.default.fileExists(atPath: open + "/x"))
+    }
+
+    @Test("without the minimal root the program sees the repository")
+    func minimalRoot() async throws {
+        let program = "import os\nprint('seen' if os.path.exists('\(repository.path)') else 'safe')"
+        let verdict = try await judgeWeakened(fenced(program), answer) { $0.readOnlyRoot = false }
+        #expect(!verdict.passed)
+    }
+
+    @Test("without the user switch the program reads a root-only file inside its view (/etc/shadow)")
+    func user() async throws {
+        let program = "try:\n    print(open('/etc/shadow').read()[:4])\nexcept OSError:\n    print('safe')"
+        let verdict = try await judgeWeakened(fenced(program), answer) { $0.user = nil }
+        #expect(!verdict.passed)
+    }
+
+    @Test("without the PID namespace an orphan that left the process group outlives the verdict")
+    func orphan() async throws {
+        let mark = "1000.\(UInt32.random(in: 100_000...999_999))"
+        let program = """
+            import os
+            ready, done = os.pipe()
+            if os.fork() == 0:
+                os.setsid()
+                os.close(done)
+                os.execv("/bin/sleep", ["sleep", "\(mark)"])
+            os.close(done)
+            os.read(ready, 1)
+            print("safe")
+            """
+        _ = try await judgeWeakened(fenced(program), answer) { $0.namespaces.removeAll { $0 == "pid" } }
+        try await Task.sleep(for: .milliseconds(200))
+        let survivors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { name in
+            guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else {
+                return false
+            }
+            let found = String(decoding: data, as: UTF8.self).contains(mark)
+            if found { kill(pid, SIGKILL) }
+            return found
+        }
+        #expect(!survivors.isEmpty)
+    }
+
+    @Test("the degraded isolation is named in the verdict")
+    func degradedIsVisible() async throws {
+        let verdict = try await judgeWeakened(fenced("print('safe')"), answer) {
+            $0.namespaces = []
+            $0.readOnlyRoot = false
+            $0.missing.append("namespaces switched off for this test")
+        }
+        #expect(verdict.passed)
+        #expect(verdict.details["sandbox"]?.stringValue?.contains("DEGRADED: namespaces switched off") == true)
+    }
+}

@@ -1,0 +1,33 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCode
+import ArbiterCore
+import Foundation
+import Testing
+
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+let registry: VerifierRegistry = {
+    var registry = VerifierRegistry.builtin
+    registry.registerCodeVerifiers(verifiersDirectory: repository.appendingPathComponent("verifiers"))
+    return registry
+}()
+
+/// Runs `code` with options on a response and reference.
+func judge(_ response: String, _ reference: JSONValue, _ options: JSONObject = [:]) async throws -> Verdict {
+    let verifier = try registry.entry(named: "code").verifier(options: options)
+    return try await verifier.verify(Sample(response: response, reference: reference))
+}
+
+/// A response holding one fenced block.
+func fenced(_ code: String, _ language: String = "python") -> String {
+    "Here is my solution.\n```\(language)\n\(code)\n```\n"
+}
+
+/// The statuses of a verdict's cases.
+func statuses(_ verdict: Verdict) -> [String] {
+    verdict.details["cases"]?.arrayValue?.compactMap { $0.objectValue?["status"]?.stringValue } ?? []
+}

@@ -1,0 +1,100 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCode
+import ArbiterCore
+import Foundation
+import Testing
+
+@Suite("code: toolchains")
+struct ToolchainTests {
+    let directory = repository.appendingPathComponent("verifiers/toolchains")
+
+    @Test("the shipped files and the built-in copies declare the same toolchains")
+    func builtinsMatchFiles() throws {
+        let builtin = ToolchainSet(directory: nil)
+        let files = ToolchainSet(directory: directory)
+        #expect(builtin.problems.isEmpty && files.problems.isEmpty, "\(builtin.problems) \(files.problems)")
+        #expect(builtin.names == ["bash", "c", "cpp", "javascript", "python"])
+        #expect(files.names == builtin.names)
+        for name in builtin.names {
+            #expect(builtin.all[name] == files.all[name], "toolchain \(name) differs from its file")
+        }
+    }
+
+    @Test("interpreters resolve to real binaries the sandbox user may run, never to shims")
+    func interpreters() throws {
+        for toolchain in ToolchainSet(directory: nil).all.values {
+            let interpreter = try #require(toolchain.interpreter, "\(toolchain.name) has no interpreter here")
+            #expect(interpreter.hasPrefix("/") && !interpreter.contains("/shims/"))
+            #expect(!interpreter.hasPrefix("/root/"))
+        }
+    }
+
+    @Test("aliases and fence tags find their toolchain")
+    func aliases() {
+        let set = ToolchainSet(directory: nil)
+        #expect(set.toolchain(for: "py")?.name == "python")
+        #expect(set.toolchain(for: "C++")?.name == "cpp")
+        #expect(set.toolchain(for: "js")?.name == "javascript")
+        #expect(set.toolchain(for: "sh")?.name == "bash")
+        #expect(set.toolchain(for: "cobol") == nil)
+    }
+
+    @Test("a toolchain's `visible` directories are shown, read-only, and nothing else outside /usr, /etc and /dev")
+    func visibleDirectories() async throws {
+        let shared = "/var/tmp/arbiter-visible-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        try "42\n".write(toFile: shared + "/answer.txt", atomically: false, encoding: .utf8)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-toolchains-\(UUID().uuidString)")
+        let toolchains = root.appendingPathComponent("toolchains")
+        try FileManager.default.createDirectory(at: toolchains, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let declaration = """
+            {"name": "pyshared", "source": "main.py", "interpreter": ["/usr/bin/python3", "python3"],
+             "run": ["{interpreter}", "-I", "main.py"], "visible": ["\(shared)", "/usr/share"]}
+            """
+        try declaration.write(to: toolchains.appendingPathComponent("pyshared.json"), atomically: true, encoding: .utf8)
+        var registry = VerifierRegistry()
+        registry.registerCodeVerifiers(verifiersDirectory: root)
+        let program = """
+            import os
+            value = open("\(shared)/answer.txt").read().strip()
+            try:
+                open("\(shared)/mine.txt", "w")
+                value += " writable"
+            except OSError:
+                pass
+            print(value, os.path.exists("/var/tmp"), os.path.exists("/opt"))
+            """
+        let verdict = try await registry.entry(named: "code").verifier(options: nil).verify(
+            Sample(response: "```pyshared\n\(program)\n```", reference: ["tests": [["stdin": "", "stdout": "42 True False"]]]))
+        #expect(verdict.passed, "\(verdict.details)")
+    }
+
+    @Test("a new language is a new file")
+    func newLanguage() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "arbiter-toolchains-\(UUID().uuidString)")
+        let toolchains = root.appendingPathComponent("toolchains")
+        try FileManager.default.createDirectory(at: toolchains, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let declaration = """
+            {"name": "awk", "aliases": ["gawk"], "source": "main.awk", "interpreter": ["/usr/bin/awk", "awk"],
+             "run": ["{interpreter}", "-f", "main.awk"]}
+            """
+        try declaration.write(to: toolchains.appendingPathComponent("awk.json"), atomically: true, encoding: .utf8)
+        try "{\"name\": 3}".write(
+            to: toolchains.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
+        var registry = VerifierRegistry()
+        registry.registerCodeVerifiers(verifiersDirectory: root)
+        let entry = try registry.entry(named: "code")
+        #expect(entry.summary.contains("awk") && entry.summary.contains("broken.json"))
+        let response = "```awk\n{ print $1 + $2 }\n```"
+        let verdict = try await entry.verifier(options: nil).verify(
+            Sample(response: response, reference: ["tests": [["stdin": "1 2\n", "stdout": "3\n"]]]))
+        #expect(verdict.passed && verdict.details["language"] == "awk", "\(verdict.details)")
+    }
+}
