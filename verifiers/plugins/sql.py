@@ -11,21 +11,24 @@ Answer:   {"id": …, "score": 1, "passed": true, "reason": "same_rows", "detail
        or {"id": …, "error": {"code": "invalid_reference", "message": "…"}}
 
 The gold and candidate queries run against a fresh in-memory SQLite database built from the schema. The candidate
-runs read-only (PRAGMA query_only, no ATTACH), with a budget of SQLite virtual-machine steps instead of a timer, and
-with a cap on the rows it may return. Results match as multisets of rows, or as sequences when the gold query ends
-in a top-level ORDER BY (option "ordered": "auto" | "always" | "never"). Numbers compare by value (1 = 1.0) and
-non-integral reals after rounding to 9 decimal places; column names are ignored.
+runs read-only (PRAGMA query_only, no ATTACH), with a budget of SQLite virtual-machine steps instead of a timer, a
+cap on the rows it may return, a 10 MB limit on any one value and a 2 GiB address-space limit on the process.
+Results match as multisets of rows, or as sequences when the gold query has a top-level ORDER BY (option
+"ordered": "auto" | "always" | "never"). Numbers compare by value (1 = 1.0), non-integral reals to 12 significant
+digits; column names are ignored.
 """
 
 import json
 import re
+import resource
 import sqlite3
 import sys
 from collections import Counter
 
 STEP_GRANULARITY = 1000  # SQLite instructions between two progress-handler calls
 DEFAULT_OPTIONS = {"ordered": "auto", "max_steps": 10_000_000, "max_rows": 100_000}
-FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+MAX_VALUE_BYTES = 10_000_000  # SQLITE_LIMIT_LENGTH: zeroblob(1e9) fails at once instead of allocating
+MEMORY_BYTES = 2 << 30  # address-space limit of this process: a query that still finds a way to grow fails
 
 
 class BadReference(Exception):
@@ -36,9 +39,25 @@ class BadOptions(Exception):
     pass
 
 
+def fenced_blocks(text):
+    """(language, body) of every fenced block, read line by line (linear in the text, whatever it holds)."""
+    blocks, language, body = [], None, []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if language is None:
+            if stripped.startswith("```"):
+                language, body = stripped[3:].strip().split(" ")[0].lower(), []
+        elif stripped.startswith("```"):
+            blocks.append((language, "\n".join(body)))
+            language = None
+        else:
+            body.append(line)
+    return blocks
+
+
 def extract_query(response):
     """The last ```sql block; else the last fenced block without a language; else None."""
-    blocks = [(lang.lower(), body) for lang, body in FENCE.findall(response)]
+    blocks = fenced_blocks(response)
     for wanted in (("sql", "sqlite", "postgresql", "mysql"), ("",)):
         chosen = [body for lang, body in blocks if lang in wanted]
         if chosen:
@@ -70,7 +89,7 @@ def normalise(value):
             return ("nan",)
         if value.is_integer() and abs(value) < 2**63:
             return int(value)
-        return round(value, 9)
+        return float(f"{value:.12g}")  # 12 significant digits: relative, so 1e-10 and 4e-10 differ
     if isinstance(value, bytes):
         return ("blob", value)
     return value
@@ -130,17 +149,23 @@ def verify(request):
         return {"score": 0, "passed": False, "reason": "no_sql", "details": {"message": "no ```sql block in the response"}}
 
     connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     try:
         try:
             connection.executescript(reference["schema"])
             gold, _ = run(connection, reference["query"], options["max_rows"], 10**12)
         except sqlite3.Error as error:
             raise BadReference(f"the reference schema or gold query fails: {error}")
+        if len(gold) > options["max_rows"]:
+            raise BadReference(f"the gold query returns more than max_rows ({options['max_rows']}) rows")
         connection.execute("PRAGMA query_only = ON")
         connection.set_authorizer(deny_attach)
         details = {"query": candidate[:2000]}
         try:
             got, over_budget = run(connection, candidate, options["max_rows"], options["max_steps"] // STEP_GRANULARITY)
+        except MemoryError:
+            details["memory_bytes"] = MEMORY_BYTES
+            return {"score": 0, "passed": False, "reason": "memory_limit", "details": details}
         except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as error:
             message = str(error)
             if message == "interrupted":
@@ -167,8 +192,8 @@ def verify(request):
     missing = list((Counter(gold) - Counter(got)).elements())[:3]
     extra = list((Counter(got) - Counter(gold)).elements())[:3]
     if missing or extra:
-        details["missing"] = [list(map(str, row)) for row in missing]
-        details["unexpected"] = [list(map(str, row)) for row in extra]
+        details["missing"] = [[str(value)[:100] for value in row[:20]] for row in missing]
+        details["unexpected"] = [[str(value)[:100] for value in row[:20]] for row in extra]
     return {"score": 0, "passed": False, "reason": "wrong_rows" if (missing or extra) else "wrong_order",
             "details": details}
 
@@ -192,6 +217,10 @@ def answer(line):
 
 
 def main():
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    except (ValueError, OSError):
+        pass  # a lower limit is already set
     out = sys.stdout
     for line in sys.stdin:
         if not line.strip():

@@ -68,7 +68,30 @@ def addresses_of(address):
     return list(address)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _plain(value):
+    """numpy scalars and arrays (dataset columns from pandas or parquet) as plain Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _finite(value):
+    """The value with NaN and infinities (not JSON) replaced by None, so that a missing reference in a dataset is
+    an error for that request alone, not for the whole call."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if hasattr(value, "tolist") or hasattr(value, "item"):
+        return _finite(_plain(value))
+    return value
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_plain)
 
 
 def encode(request, wire_id):
@@ -79,7 +102,11 @@ def encode(request, wire_id):
     body = {"id": wire_id}
     body.update(request)
     body["id"] = wire_id
-    return (_ENCODER.encode(body) + "\n").encode("utf-8")
+    try:
+        text = _ENCODER.encode(body)
+    except ValueError:
+        text = _ENCODER.encode(_finite(body))
+    return (text + "\n").encode("utf-8")
 
 
 def decode(line, original):

@@ -24,11 +24,20 @@ class _AsyncLink:
         self._restarts_without_progress = 0
         self._started = None
         self._write_lock = None
+        self._loop = None
+        self._dead = None
 
     async def start(self):
+        loop = asyncio.get_running_loop()
         if self._started is None:
+            self._loop = loop
             self._started = asyncio.ensure_future(self._open())
             self._write_lock = asyncio.Lock()
+        elif loop is not self._loop:
+            raise ArbiterError(
+                "unavailable", "this AsyncClient runs on another event loop: create one AsyncClient per event loop")
+        if self._dead is not None:
+            raise self._dead
         await self._started
 
     async def _open(self):
@@ -79,13 +88,16 @@ class _AsyncLink:
             if self._process is not None:
                 await self._process.wait()
             if self._restarts_without_progress > self._max_restarts:
-                self._fail_all(ArbiterError(
-                    "unavailable", f"the daemon died {self._max_restarts + 1} times without answering"))
+                self._dead = ArbiterError(
+                    "unavailable", f"the daemon died {self._max_restarts + 1} times without answering; "
+                    "create a new client once it can run")
+                self._fail_all(self._dead)
                 return
             await asyncio.sleep(min(0.05 * (2 ** self._restarts_without_progress), 2.0))
             try:
                 await self._open()
             except ArbiterError as error:
+                self._dead = error
                 self._fail_all(error)
                 return
             try:
@@ -117,6 +129,11 @@ class _AsyncLink:
             except (ConnectionError, OSError):
                 pass  # the reader sees the daemon go; the restart resends these
         return futures
+
+    def forget(self, wire_ids):
+        """Drops requests whose caller stopped waiting (a timeout)."""
+        for wire_id in wire_ids:
+            self._pending.pop(wire_id, None)
 
     async def close(self):
         self._closing = True
@@ -175,6 +192,8 @@ class AsyncClient:
         try:
             lines = await asyncio.wait_for(asyncio.gather(*futures), self._timeout)
         except asyncio.TimeoutError:
+            for link, part in zip(self._links, ranges):
+                link.forget([wire_ids[i] for i in part])
             raise ArbiterError("unavailable", "no answer before the timeout") from None
         return [decode(line, request) for line, request in zip(lines, requests)]
 

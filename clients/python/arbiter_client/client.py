@@ -28,6 +28,7 @@ class _Link:
         self._generation = 0
         self._restarts_without_progress = 0
         self._closing = False
+        self._dead = None  # the ArbiterError that ended this link, once it gave up
         self._process = None
         self._socket = None
         self._writer = None
@@ -120,8 +121,10 @@ class _Link:
                 self._restarts_without_progress += 1
                 give_up = self._restarts_without_progress > self._max_restarts
                 if give_up:
-                    self._fail_all(ArbiterError(
-                        "unavailable", f"the daemon died {self._max_restarts + 1} times without answering"))
+                    self._dead = ArbiterError(
+                        "unavailable", f"the daemon died {self._max_restarts + 1} times without answering; "
+                        "create a new client once it can run")
+                    self._fail_all(self._dead)
             self._close_transport()
             if self._process is not None:
                 self._process.wait()
@@ -133,6 +136,7 @@ class _Link:
                 self._open()
             except ArbiterError as error:
                 with self._condition:
+                    self._dead = error
                     self._fail_all(error)
                 return
             with self._condition:
@@ -154,6 +158,10 @@ class _Link:
     def submit(self, items, call):
         """Sends (wire id, line) pairs; their answers are delivered to `call`."""
         with self._condition:
+            if self._dead is not None:
+                raise self._dead
+            if self._closing:
+                raise ArbiterError("unavailable", "the client is closed")
             for wire_id, line in items:
                 self._pending[wire_id] = (line, call)
             generation = self._generation
@@ -186,6 +194,9 @@ class _Link:
                 self._process.wait()
         if self._reader_thread is not None:
             self._reader_thread.join(timeout=5)
+        # A socket gives no answers after it is shut, and a child that was killed none after it died.
+        with self._condition:
+            self._fail_all(ArbiterError("unavailable", "the client is closed"))
 
     @property
     def pid(self):

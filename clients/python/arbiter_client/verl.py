@@ -9,11 +9,15 @@ In the verl config:
 
 The verifier is `extra_info["arbiter_verifier"]` when the dataset row sets it, else $ARBITER_VERL_VERIFIER, else
 the data source's entry in DATA_SOURCES (math datasets → "math", code datasets → "code"), else "math".
+Every row scored with one verifier has the same keys (verl stacks each key over the batch); with the per-sample
+`compute_score`, keep one recipe per run (the batch function fills missing keys with 0.0). `r1` needs the prompt
+for its language component: put it in `extra_info["prompt"]`.
 """
 
 import os
 
-from ._adapters import check, shared_client
+from ._adapters import check, shared_client, verifier_entry
+from ._common import ArbiterError
 
 # data_source prefix → verifier (first match wins; compared in lower case).
 DATA_SOURCES = [
@@ -61,10 +65,30 @@ def _request(data_source, solution_str, ground_truth, extra_info):
     return request
 
 
-def _result(answer):
+_component_names = {}
+
+
+def _components_of(verifier):
+    """A recipe's component names (empty for a plain verifier), asked of the daemon once per verifier."""
+    if verifier not in _component_names:
+        try:
+            entry = verifier_entry(shared_client(), verifier)
+            _component_names[verifier] = [part["name"] for part in entry.get("components", [])]
+        except ArbiterError:
+            _component_names[verifier] = []
+    return _component_names[verifier]
+
+
+def _result(answer, verifier):
+    """The same keys for every row of a verifier (verl stacks each key over the batch): score, acc, and each recipe
+    component, 0.0 when the row was an error."""
+    result = {"score": 0.0, "acc": 0.0}
+    for name in _components_of(verifier):
+        result[name] = 0.0
     if answer is None:
-        return {"score": 0.0, "acc": 0.0}
-    result = {"score": float(answer["score"]), "acc": 1.0 if answer.get("passed") else 0.0}
+        return result
+    result["score"] = float(answer["score"])
+    result["acc"] = 1.0 if answer.get("passed") else 0.0
     for name, part in (answer.get("components") or {}).items():
         result[name] = float(part["score"])
     return result
@@ -77,8 +101,9 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     scores it 0.
     """
     on_error = "none" if os.environ.get("ARBITER_ON_ERROR") == "zero" else "raise"
-    answer = shared_client().score([_request(data_source, solution_str, ground_truth, extra_info)])[0]
-    return _result(check(answer, on_error))
+    request = _request(data_source, solution_str, ground_truth, extra_info)
+    answer = shared_client().score([request])[0]
+    return _result(check(answer, on_error), request["verifier"])
 
 
 def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=None, **kwargs):
@@ -89,4 +114,10 @@ def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=
         _request(source, solution, truth, extra)
         for source, solution, truth, extra in zip(data_sources, solution_strs, ground_truths, extra_infos)
     ]
-    return [_result(check(answer, on_error)) for answer in shared_client().score(requests)]
+    answers = shared_client().score(requests)
+    results = [_result(check(answer, on_error), request["verifier"]) for answer, request in zip(answers, requests)]
+    # Rows of different recipes in one batch: every row gets every key, so that verl can stack them.
+    keys = []
+    for result in results:
+        keys.extend(key for key in result if key not in keys)
+    return [{key: result.get(key, 0.0) for key in keys} for result in results]

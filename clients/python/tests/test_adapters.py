@@ -100,3 +100,29 @@ def test_trl_r1_infers_the_language_target_from_the_chat_prompt():
     language = funcs[2](prompts=prompts, completions=completions, answer=["4", "4"])
     assert language[0] == 1.0  # French reasoning for a French question
     assert language[1] < 0.2  # the same French reasoning for an English question
+
+
+def test_verl_rows_keep_the_same_keys_even_when_a_row_fails(monkeypatch):
+    monkeypatch.setenv("ARBITER_ON_ERROR", "zero")
+    good = verl.compute_score("x", GOOD, "4", extra_info={"arbiter_verifier": "r1-zero"})
+    bad = verl.compute_score("x", GOOD, {"not": "a number"}, extra_info={"arbiter_verifier": "r1-zero"})
+    assert set(good) == set(bad) == {"score", "acc", "accuracy", "format"}
+    assert bad["score"] == 0.0
+    batch = verl.compute_score_batch(["openai/gsm8k", "x"], ["4", GOOD], ["4", "4"],
+                                     [None, {"arbiter_verifier": "r1-zero"}])
+    assert set(batch[0]) == set(batch[1])
+
+
+def test_openrlhf_strips_special_tokens_around_the_response(monkeypatch):
+    monkeypatch.setenv("ARBITER_VERIFIER", "r1-zero")
+    prompt = "<pad><pad><|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n"
+    query = prompt + GOOD + "<|im_end|><|endoftext|>"
+    result = openrlhf.reward_func([query], [prompt], ["4"])
+    assert [float(v) for v in result["rewards"]] == [2.0]
+
+
+def test_numpy_values_from_dataset_columns_are_sent_as_plain_json():
+    import numpy
+    assert verl.compute_score("openai/gsm8k", "\\boxed{4}", numpy.int64(4))["score"] == 1.0
+    [func] = trl.reward_funcs("math")
+    assert func(completions=["\\boxed{4}", "\\boxed{5}"], answer=numpy.array(["4", "4"])) == [1.0, 0.0]

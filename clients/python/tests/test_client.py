@@ -129,3 +129,58 @@ def test_async_client_over_sockets(socket_daemons):
             assert [a["score"] for a in answers] == [1] * 50
 
     asyncio.run(main())
+
+
+def test_a_nan_reference_fails_that_request_alone(binary):
+    with Client(binary=binary, timeout=30) as client:
+        bad, good = client.score([
+            {"verifier": "exact", "response": "1", "reference": float("nan")},
+            {"verifier": "exact", "response": "1", "reference": "1"},
+        ])
+    assert bad["error"]["code"] == "invalid_reference"
+    assert good["score"] == 1
+
+
+def test_a_daemon_that_keeps_dying_is_a_clear_error_not_a_hang(binary):
+    started = time.monotonic()
+    client = Client(binary=binary, args=("--verifiers", "/nonexistent-directory"), timeout=60)
+    with pytest.raises(ArbiterError) as first:
+        client.score([math("1", "1")])
+    assert first.value.code == "unavailable"
+    with pytest.raises(ArbiterError):
+        client.score([math("1", "1")])  # at once: the client gave up
+    assert time.monotonic() - started < 30
+    client.close()
+
+
+def test_closing_a_socket_client_fails_calls_still_waiting(socket_daemons):
+    [address] = socket_daemons(1)
+    client = Client(address=address)
+    outcome = {}
+
+    def call():
+        try:
+            outcome["answers"] = client.score([{"verifier": "exact", "response": str(i), "reference": "x"}
+                                               for i in range(300_000)])
+        except ArbiterError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    time.sleep(0.2)
+    client.close()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert "error" in outcome or len(outcome.get("answers", [])) == 300_000
+
+
+def test_async_client_refuses_a_second_event_loop(binary):
+    client = AsyncClient(binary=binary)
+
+    async def once():
+        return await client.score([math("1", "1")])
+
+    assert asyncio.run(once())[0]["score"] == 1
+    with pytest.raises(ArbiterError) as caught:
+        asyncio.run(once())
+    assert "event loop" in caught.value.message
