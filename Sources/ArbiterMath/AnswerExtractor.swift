@@ -37,8 +37,13 @@ enum AnswerExtractor {
                 }
             case "final_answer": found = phrase(text, markers: ["final answer is", "final answer:", "the answer is", "answer is"])
             case "math_span":
-                let spans = trailingSpanGroup(text) ?? lastMathSpan(text).map { [$0] } ?? []
-                if !spans.isEmpty, let number = concludingNumber(after: text) { found = [number] } else { found = spans }
+                let last = lastMathSpanWithEnd(text)
+                let spans = trailingSpanGroup(text) ?? last.map { [$0.content] } ?? []
+                if !spans.isEmpty, let end = last?.end, let number = concludingNumber(in: text, after: end) {
+                    found = [number]
+                } else {
+                    found = spans
+                }
             case "last_number": found = lastNumberCandidates(text)
             case "whole":
                 let trimmed = text.trimmed()
@@ -183,11 +188,11 @@ enum AnswerExtractor {
         lastMathSpanWithEnd(text)?.content
     }
 
-    /// A number stated in a concluding last sentence after the last math span ("$d = \\frac{90}{n}$ … Therefore,
+    /// A number stated in a concluding last sentence after the last math span (which ends at UTF-8 offset `end`) ("$d = \\frac{90}{n}$ … Therefore,
     /// there are 12 sequences."), which is the later and final word.
-    static func concludingNumber(after text: String) -> String? {
-        guard let end = lastMathSpanWithEnd(text)?.end else { return nil }
-        let tail = String(decoding: Array(text.utf8)[end...], as: UTF8.self)
+    static func concludingNumber(in text: String, after end: Int) -> String? {
+        let utf8 = text.utf8
+        let tail = String(decoding: utf8[utf8.index(utf8.startIndex, offsetBy: end)...], as: UTF8.self)
         let sentenceStart = tail.lastIndex(where: { $0 == "\n" }).map { tail.index(after: $0) } ?? tail.startIndex
         let sentences = tail[sentenceStart...].split(whereSeparator: { $0 == "." || $0 == "!" || $0 == "?" })
             .filter { $0.contains(where: \.isNumber) }
