@@ -5,6 +5,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -50,6 +53,11 @@ int arbiter_spawn_plugin(const char *path, char *const argv[], char *const envp[
         if (chdir(cwd) != 0 || dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0) {
             error = errno;
         } else {
+            // Nothing but 0, 1 and 2 survives the exec: descriptors another thread opened without O_CLOEXEC
+            // (a client's pipe, a socket) must not live on in a long-running plugin.
+            if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+                for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
             execve(path, argv, envp);
             error = errno;
         }
@@ -58,11 +66,21 @@ int arbiter_spawn_plugin(const char *path, char *const argv[], char *const envp[
         _exit(127);
     }
     close(report[1]);
+    // The report pipe closes at exec. Another thread's child forked in the meantime holds a copy until it execs
+    // or closes it, so wait at most ten seconds: a stuck copy must not stall this thread.
     int error = 0;
-    ssize_t got;
-    do {
-        got = read(report[0], &error, sizeof error);
-    } while (got < 0 && errno == EINTR);
+    ssize_t got = -1;
+    struct pollfd waiting = {.fd = report[0], .events = POLLIN};
+    for (;;) {
+        int ready = poll(&waiting, 1, 10000);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready > 0) {
+            do {
+                got = read(report[0], &error, sizeof error);
+            } while (got < 0 && errno == EINTR);
+        }
+        break;
+    }
     close(report[0]);
     if (got == (ssize_t)sizeof error && error != 0) {
         int status;

@@ -29,7 +29,8 @@ let testPlugin = #"""
             time.sleep(float(response.split()[1]))
         answer = {"id": request["id"], "score": 0.5, "passed": False, "reason": "half",
                   "details": {"pid": os.getpid(), "options": request["options"], "prompt": request.get("prompt"),
-                              "reference": request["reference"], "cwd": os.getcwd()}}
+                              "reference": request["reference"], "cwd": os.getcwd(),
+                              "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd"))}}
         print(json.dumps(answer), flush=True)
     """#
 
@@ -58,6 +59,20 @@ struct PluginTests {
     }
 
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+
+    @Test("a plugin inherits only stdin, stdout and stderr, not descriptors the daemon opened without O_CLOEXEC")
+    func descriptors() async throws {
+        var leaked: [Int32] = [-1, -1]
+        #expect(pipe(&leaked) == 0)  // no O_CLOEXEC, as Foundation's Pipe and many libraries open them
+        defer { for fd in leaked { close(fd) } }
+        let (registry, plugins, _) = try Self.load()
+        defer { plugins.stop() }
+        let fds = try #require(try await Self.judge(registry, "hello").details["fds"]?.arrayValue)
+        // 0, 1, 2, and the descriptor Python's listdir itself opened.
+        #expect(fds.count <= 4, "\(fds)")
+        #expect(!fds.contains(.int(Int(leaked[0]))) || Int(leaked[0]) <= 3)
+        #expect(!fds.contains(.int(Int(leaked[1]))) || Int(leaked[1]) <= 3)
+    }
 
     @Test("a request goes to the plugin with its options, prompt and reference, in the definition's directory")
     func roundTrip() async throws {
