@@ -244,6 +244,27 @@ struct AttackTests {
         #expect(!raises.passed)
     }
 
+    @Test("\"AlwaysEqual\": a result that says it equals anything does not pass an assert", arguments: [
+        "class W(int):\n    def __eq__(self, other): return True\n    __hash__ = int.__hash__\ndef double(x):\n    return W(0)",
+        "class A:\n    def __eq__(self, other): return True\n    def __ne__(self, other): return False\ndef double(x):\n    return A()",
+        "class L(list):\n    def __eq__(self, other): return True\ndef double(x):\n    return L([0])",
+        "class S(str):\n    def __eq__(self, other): return True\n    __hash__ = str.__hash__\ndef double(x):\n    return S('no')",
+    ])
+    func alwaysEqual(_ program: String) async throws {
+        let check: JSONValue = [
+            "test": "def check(candidate):\n    assert candidate(2) == 4\n    assert not (candidate(3) != 6)\n",
+            "entry_point": "double",
+        ]
+        let verdict = try await judge(fenced(program), check)
+        #expect(!verdict.passed && verdict.score == 0, "\(verdict.details)")
+        // MBPP-style bare asserts too.
+        let mbpp = try await judge(fenced(program), ["test": ["assert double(2) == 4"]])
+        #expect(!mbpp.passed, "\(mbpp.details)")
+        // A subclass whose value is right still passes: only the claim of equality is checked, not the type.
+        let right = "class W(int):\n    def __eq__(self, other): return True\n    __hash__ = int.__hash__\ndef double(x):\n    return W(2 * x)"
+        #expect(try await judge(fenced(right), check).passed)
+    }
+
     @Test("patching the harness's tools (exec, compile, os.write; vm, fs, Array.prototype.forEach) never passes")
     func patchedHarness() async throws {
         let check: JSONValue = ["test": "def check(candidate):\n    assert candidate(2) == 4\n", "entry_point": "double"]
