@@ -198,11 +198,30 @@ enum AnswerExtractor {
             .filter { $0.contains(where: \.isNumber) }
         guard let last = sentences.last else { return nil }
         let lower = last.lowercased()
-        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.contains($0) }),
-            let number = lastNumber(String(last))
+        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.contains($0) })
         else { return nil }
-        return lower.contains(" or ") ? nil : number
+        return soleNumber(in: String(last))
     }
+
+    /// The one number a sentence states, or `nil` when it states none, several ("3, 4, 5"), a formula ("3n") or
+    /// hedges or negates ("not 3", "3 or 4", "maybe 3").
+    static func soleNumber(in sentence: String) -> String? {
+        var numbers: [String] = []
+        for token in sentence.split(whereSeparator: \.isWhitespace) {
+            let word = String(token.reversed().drop { ".,;:!?)\"'".contains($0) }.reversed()).drop { "(\"'".contains($0) }
+            if Self.negations.contains(word.lowercased()) { return nil }
+            guard word.contains(where: \.isNumber) else { continue }
+            guard word.allSatisfy({ $0.isNumber || ".,/-%".contains($0) }) else { return nil }
+            numbers.append(String(word))
+        }
+        return numbers.count == 1 ? numbers[0] : nil
+    }
+
+    /// Words that turn a stated number into something else.
+    private static let negations: Set<String> = [
+        "not", "no", "never", "except", "isn't", "aren't", "isnt", "arent", "cannot", "can't", "neither", "nor",
+        "without", "or", "either", "maybe", "perhaps", "possibly", "might", "could", "unless", "excluding",
+    ]
 
     private static func lastMathSpanWithEnd(_ text: String) -> (end: Int, content: String)? {
         let bytes = Array(text.utf8)

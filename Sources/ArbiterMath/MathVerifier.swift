@@ -68,19 +68,6 @@ public struct MathVerifier: Verifier {
         return found.map { utf8.index(utf8.startIndex, offsetBy: $0) }
     }
 
-    /// The one number in a sentence, or `nil` when it has none or several.
-    static func onlyNumber(in text: String) -> String? {
-        var numbers: [String] = []
-        for token in text.split(whereSeparator: \.isWhitespace) {
-            let word = String(token.reversed().drop { ".,;:!?)".contains($0) }.reversed()).drop { "(".contains($0) }
-            guard word.contains(where: \.isNumber) else { continue }
-            // "3n" or "x2" is a formula, not a number in a sentence.
-            guard word.allSatisfy({ $0.isNumber || ".,/-".contains($0) }) else { return nil }
-            numbers.append(String(word))
-        }
-        return numbers.count == 1 ? numbers[0] : nil
-    }
-
     /// Whether a text reads as words rather than a formula: two or more words of two or more letters, outside LaTeX
     /// commands and known function names, separated by spaces.
     static func looksLikeProse(_ text: String) -> Bool {
@@ -156,7 +143,7 @@ public struct MathVerifier: Verifier {
             answer = answers.joined(separator: ", ")
         }
         if extraction.strategy == "final_answer", Self.looksLikeProse(answer), !answer.contains("$"),
-            let number = Self.onlyNumber(in: answer)
+            let number = AnswerExtractor.soleNumber(in: answer)
         {
             answer = number  // "Final Answer: Jane started growing Sphere 3 hours ago."
         }
