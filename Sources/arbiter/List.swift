@@ -29,6 +29,19 @@ extension Arbiter {
             for entry in registry.all {
                 print("\(entry.name)  [\(entry.kind)]")
                 print("  \(entry.summary)")
+                for component in entry.about["components"]?.arrayValue ?? [] {
+                    guard let part = component.objectValue else { continue }
+                    var line = "  component \(part["name"]?.stringValue ?? "?"): \(part["verifier"]?.stringValue ?? "?")"
+                    line += " × \(part["weight"]?.doubleValue.map { String($0) } ?? "1")"
+                    if let gates = part["requires"]?.arrayValue?.compactMap(\.stringValue), !gates.isEmpty {
+                        line += ", counts only when \(gates.joined(separator: " and ")) passed"
+                    }
+                    print(line)
+                }
+                if let command = entry.about["command"]?.arrayValue?.compactMap(\.stringValue) {
+                    let workers = entry.about["workers"]?.doubleValue.map { Int($0) } ?? 1
+                    print("  runs: \(command.joined(separator: " "))  (\(workers) worker\(workers == 1 ? "" : "s"))")
+                }
                 if entry.options.isEmpty { print("  (no options)") }
                 for option in entry.options {
                     print("  --option \(option.name)=\(option.defaultValue.jsonText)  (\(describe(option.kind)))")
