@@ -98,8 +98,11 @@ enum BuiltinToolchains {
            The program, then the test verbatim; the link wraps `main` (-Wl,--wrap=main), so this `__wrap_main` runs first:
            it reads the nonce from fd 3 before any test code runs, calls the test's `main`, and when that returns 0 reports
            "<nonce> [0, "passed", ms]" and "<nonce> ["end"]" on fd 4. A failed `assert` aborts (a wrong answer); a program
-           that exits early leaves no record. */
+           that exits early leaves no record. Asserts are switched back on between the two (a program that defines NDEBUG
+           or its own `assert` must not disable the test's). */
         @ARBITER_PROGRAM@
+        #undef NDEBUG
+        #include <assert.h>
         @ARBITER_TEST@
         #include <stdio.h>
         #include <string.h>
@@ -146,6 +149,22 @@ enum BuiltinToolchains {
             // Bound now, so that a program that patches these cannot skip the tests or rewrite the reports.
             const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
             const runInThisContext = vm.runInThisContext, bufferFrom = Buffer.from.bind(Buffer);
+            const isArray = Array.isArray, prototypeOf = Object.getPrototypeOf, keysOf = Object.keys;
+            const isFiniteNumber = Number.isFinite, objectPrototype = Object.prototype;
+            // The assert modules as they are before the program runs: a program can replace their functions (they are
+            // shared objects), so tests get copies taken now.
+            const pristine = (name) => {
+                const original = require(name);
+                const copy = (...args) => original(...args);
+                for (const key of keysOf(original)) copy[key] = original[key];
+                return copy;
+            };
+            const asserts = { assert: pristine("node:assert"), strict: pristine("node:assert/strict") };
+            const testRequire = (name) => {
+                if (name === "assert" || name === "node:assert") return asserts.assert;
+                if (name === "assert/strict" || name === "node:assert/strict") return asserts.strict;
+                return require(name);
+            };
             const raw = fs.readFileSync(3);
             fs.closeSync(3);
             let position = 0;
@@ -164,10 +183,46 @@ enum BuiltinToolchains {
                 position += length;
             }
             const clock = () => Number(process.hrtime.bigint()) / 1e6;
-            const report = (...fields) => {
-                const data = bufferFrom(nonce + " " + stringify(fields) + "\n");
+            // A record is built by string concatenation of primitives only: JSON.stringify of an array would call a
+            // `toJSON` the program put on Array.prototype, and rewrite the record.
+            const field = (value) => (typeof value === "number" ? stringify(value) : stringify("" + value));
+            const report = (first, second, third, fourth, rawValue) => {
+                let text = nonce + " [" + field(first);
+                if (second !== undefined) text += ", " + field(second);
+                if (third !== undefined) text += ", " + field(third);
+                if (fourth !== undefined) text += ", " + field(fourth);
+                if (rawValue !== undefined) text += ", " + rawValue;
+                const data = bufferFrom(text + "]\n");
                 let offset = 0;
                 while (offset < data.length) offset += write(4, data, offset);
+            };
+            // A call's result as strict JSON: plain arrays and objects, finite numbers, strings, booleans and null only
+            // (NaN, undefined, functions, Maps and class instances are not JSON and must not turn into null or {}).
+            const strictJSON = (value, depth) => {
+                if (depth > 100) return undefined;
+                if (value === null || typeof value === "boolean") return value ? "true" : value === null ? "null" : "false";
+                if (typeof value === "number") return isFiniteNumber(value) ? stringify(value) : undefined;
+                if (typeof value === "string") return stringify(value);
+                if (typeof value !== "object") return undefined;
+                if (isArray(value)) {
+                    let text = "[";
+                    for (let index = 0; index < value.length; index++) {
+                        const item = strictJSON(value[index], depth + 1);
+                        if (item === undefined) return undefined;
+                        text += (index ? "," : "") + item;
+                    }
+                    return text + "]";
+                }
+                const prototype = prototypeOf(value);
+                if (prototype !== objectPrototype && prototype !== null) return undefined;
+                let text = "{", first = true;
+                for (const key of keysOf(value)) {
+                    const item = strictJSON(value[key], depth + 1);
+                    if (item === undefined) return undefined;
+                    text += (first ? "" : ",") + stringify(key) + ":" + item;
+                    first = false;
+                }
+                return text + "}";
             };
             const describe = (error) => String(error && error.stack ? error.stack.split("\n")[0] : error).slice(0, 500);
             const status = (error) => {
@@ -207,6 +262,7 @@ enum BuiltinToolchains {
             };
             if (form === "test") cases.forEach((test, index) => {
                 const begun = clock();
+                globalThis.require = testRequire;
                 try {
                     const before = lookup("check");
                     runInThisContext(test, { filename: `test_${index}` });
@@ -229,12 +285,12 @@ enum BuiltinToolchains {
                         if (typeof fn !== "function") throw new ReferenceError(`function ${functionName} is not defined`);
                         const value = fn(...parse(args));
                         const elapsed = clock() - begun;
-                        const text = value === undefined ? "null" : stringify(value);
+                        const text = strictJSON(value, 0);
                         if (text === undefined) {
-                            report(index, "unserializable", elapsed, "not JSON");
+                            report(index, "unserializable", elapsed, "not plain JSON (NaN, undefined, a Map, a class instance...)");
                             return;
                         }
-                        report(index, "value", elapsed, parse(text));
+                        report(index, "value", elapsed, undefined, text);
                     } catch (error) {
                         report(index, status(error), clock() - begun, describe(error));
                     }
@@ -335,9 +391,9 @@ enum BuiltinToolchains {
                 return rounded((clock() - begun) * 1000, 3)
 
             # "AlwaysEqual": a result whose class says it equals anything (an int subclass, or any object, with __eq__
-            # returning True) must not pass `assert candidate(x) == 5`. Tests run with their `==` and `!=` rewritten to
-            # this function, which compares a value of a class the program defined with a plain value through the builtin
-            # type it derives from, and never lets a program-defined object equal a plain value by its own say-so.
+            # returning True) must not pass `assert candidate(x) == 5`. Tests run with their `==`, `!=`, `in` and `not in`
+            # rewritten to these functions, which read a value of any non-builtin class through the builtin type it derives
+            # from, and never let an object without one equal a plain value by its own say-so.
             import _ast as ast  # the C module: `import ast` costs ~14 ms of every run
 
             plain_types = (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
@@ -348,15 +404,13 @@ enum BuiltinToolchains {
                 tuple: lambda value: tuple(tuple.__iter__(value)), dict: lambda value: dict(dict.items(value)),
                 set: lambda value: set(set.__iter__(value)), frozenset: lambda value: frozenset(frozenset.__iter__(value)),
             }
-            program_module = "__arbiter_program__"
 
             def plainly(value):
-                """The value as plain builtin data when its class comes from the program (None: no builtin base)."""
+                """The value as plain builtin data: itself for a builtin type, else read through the builtin type its class
+                derives from (None when there is none: such an object never equals a plain value by its own say-so)."""
                 cls = kind(value)
                 if cls in plain_types:
                     return value
-                if getattr(cls, "__module__", None) != program_module:
-                    return value  # a library or standard type (Fraction, Decimal, ...): its own equality is trusted
                 for base in mro_of(cls):
                     convert = plain_form.get(base)
                     if convert is not None:
@@ -367,17 +421,34 @@ enum BuiltinToolchains {
                 a, b = plainly(left), plainly(right)
                 if a is None or b is None:
                     if a is None and b is None:
-                        return left == right  # two program objects: the test compares the program's own types
+                        return left == right  # two objects of non-builtin types: the test compares such objects
                     return False
                 if kind(a) in (list, tuple) and kind(b) in (list, tuple):
                     return kind(a) is kind(b) and len(a) == len(b) and all(strict_eq(x, y) for x, y in zip(a, b))
                 if kind(a) is dict and kind(b) is dict:
-                    return a.keys() == b.keys() and all(strict_eq(a[key], b[key]) for key in a)
+                    return len(a) == len(b) and all(key in b and strict_eq(a[key], b[key]) for key in a)
+                if kind(a) in (set, frozenset) and kind(b) in (set, frozenset):
+                    plain_a, plain_b = [plainly(x) for x in a], [plainly(y) for y in b]
+                    if None in plain_a or None in plain_b:
+                        return False
+                    return set(plain_a) == set(plain_b)
                 return a == b
+
+            def strict_in(item, container):
+                plain = plainly(container)
+                if kind(plain) in (list, tuple, set, frozenset):
+                    return any(strict_eq(item, element) for element in plain)
+                if kind(plain) is dict:
+                    return any(strict_eq(item, key) for key in plain)
+                plain_item = plainly(item)
+                if plain is None or plain_item is None:
+                    return item in container if plain is None and plain_item is None else False
+                return plain_item in plain
 
             # The rewrite uses only what is bound here, before the program runs (it could patch ast or builtins).
             only_ast = ast.PyCF_ONLY_AST
-            ast_node, ast_compare, ast_eq, ast_ne = ast.AST, ast.Compare, ast.Eq, ast.NotEq
+            ast_node, ast_compare, ast_eq, ast_ne, ast_in, ast_not_in = ast.AST, ast.Compare, ast.Eq, ast.NotEq, ast.In, ast.NotIn
+            rewritten = (ast_eq, ast_ne, ast_in, ast_not_in)
             ast_call, ast_name, ast_load, ast_unary, ast_not = ast.Call, ast.Name, ast.Load, ast.UnaryOp, ast.Not
             length, get_attribute, set_attribute = len, getattr, setattr
             positions = ("lineno", "col_offset", "end_lineno", "end_col_offset")
@@ -389,10 +460,11 @@ enum BuiltinToolchains {
                         value[:] = [rewrite(item) if is_instance(item, ast_node) else item for item in value]
                     elif is_instance(value, ast_node):
                         set_attribute(node, field, rewrite(value))
-                if is_instance(node, ast_compare) and length(node.ops) == 1 and is_instance(node.ops[0], (ast_eq, ast_ne)):
-                    call = ast_call(func=ast_name(id="__arbiter_strict_eq__", ctx=ast_load()),
-                                    args=[node.left, node.comparators[0]], keywords=[])
-                    result = call if is_instance(node.ops[0], ast_eq) else ast_unary(op=ast_not(), operand=call)
+                if is_instance(node, ast_compare) and length(node.ops) == 1 and is_instance(node.ops[0], rewritten):
+                    operator = node.ops[0]
+                    helper = "__arbiter_strict_eq__" if is_instance(operator, (ast_eq, ast_ne)) else "__arbiter_strict_in__"
+                    call = ast_call(func=ast_name(id=helper, ctx=ast_load()), args=[node.left, node.comparators[0]], keywords=[])
+                    result = call if is_instance(operator, (ast_eq, ast_in)) else ast_unary(op=ast_not(), operand=call)
                     for new in (result, call, call.func, result.operand if result is not call else call):
                         for position in positions:
                             set_attribute(new, position, get_attribute(node, position, None))
@@ -406,6 +478,9 @@ enum BuiltinToolchains {
             # see their own globals, not these.
             test_builtins = dict(__builtins__.__dict__ if hasattr(__builtins__, "__dict__") else __builtins__)
             test_builtins["__arbiter_strict_eq__"] = strict_eq
+            test_builtins["__arbiter_strict_in__"] = strict_in
+            modules_before = dict(sys.modules)
+            set_trace, set_profile = sys.settrace, sys.setprofile
 
             namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
             started = clock()
@@ -421,7 +496,14 @@ enum BuiltinToolchains {
                 for index, test in numbered(cases):
                     begun = clock()
                     try:
-                        scope = dict(namespace)
+                        # The test sees the program's names, except any that would shadow a builtin or the comparison
+                        # helpers, and the modules as they were before the program ran; no tracer of the program runs.
+                        set_trace(None)
+                        set_profile(None)
+                        sys.modules.clear()
+                        sys.modules.update(modules_before)
+                        scope = {name: value for name, value in namespace.items()
+                                 if name not in test_builtins or name in ("__name__", "__doc__")}
                         scope["__builtins__"] = test_builtins
                         before = scope.get("check")
                         run_code(compile_test(test, "test_%d" % index), scope)

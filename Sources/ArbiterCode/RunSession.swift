@@ -101,7 +101,9 @@ final class RunSession: @unchecked Sendable {
                 cases: cases.map { JSONValue.array($0.arguments).jsonText })
             return try await runHarness(instructions) { index, record in
                 guard record.status == "value" else {
-                    let status = record.status == "unserializable" ? "wrong_answer" : record.status
+                    // Only a value is compared here; any other record is a failure, and "passed" can only be a
+                    // forgery (the harness never reports it for calls), so it counts as a wrong answer.
+                    let status = record.status == "unserializable" || record.status == "passed" ? "wrong_answer" : record.status
                     return CaseResult(status: status, milliseconds: record.milliseconds, message: record.message)
                 }
                 let expected = cases[index].expected

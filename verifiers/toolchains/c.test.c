@@ -2,8 +2,11 @@
    The program, then the test verbatim; the link wraps `main` (-Wl,--wrap=main), so this `__wrap_main` runs first:
    it reads the nonce from fd 3 before any test code runs, calls the test's `main`, and when that returns 0 reports
    "<nonce> [0, "passed", ms]" and "<nonce> ["end"]" on fd 4. A failed `assert` aborts (a wrong answer); a program
-   that exits early leaves no record. */
+   that exits early leaves no record. Asserts are switched back on between the two (a program that defines NDEBUG
+   or its own `assert` must not disable the test's). */
 @ARBITER_PROGRAM@
+#undef NDEBUG
+#include <assert.h>
 @ARBITER_TEST@
 #include <stdio.h>
 #include <string.h>

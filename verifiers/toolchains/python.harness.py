@@ -89,9 +89,9 @@ def _arbiter_harness():
         return rounded((clock() - begun) * 1000, 3)
 
     # "AlwaysEqual": a result whose class says it equals anything (an int subclass, or any object, with __eq__
-    # returning True) must not pass `assert candidate(x) == 5`. Tests run with their `==` and `!=` rewritten to
-    # this function, which compares a value of a class the program defined with a plain value through the builtin
-    # type it derives from, and never lets a program-defined object equal a plain value by its own say-so.
+    # returning True) must not pass `assert candidate(x) == 5`. Tests run with their `==`, `!=`, `in` and `not in`
+    # rewritten to these functions, which read a value of any non-builtin class through the builtin type it derives
+    # from, and never let an object without one equal a plain value by its own say-so.
     import _ast as ast  # the C module: `import ast` costs ~14 ms of every run
 
     plain_types = (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
@@ -102,15 +102,13 @@ def _arbiter_harness():
         tuple: lambda value: tuple(tuple.__iter__(value)), dict: lambda value: dict(dict.items(value)),
         set: lambda value: set(set.__iter__(value)), frozenset: lambda value: frozenset(frozenset.__iter__(value)),
     }
-    program_module = "__arbiter_program__"
 
     def plainly(value):
-        """The value as plain builtin data when its class comes from the program (None: no builtin base)."""
+        """The value as plain builtin data: itself for a builtin type, else read through the builtin type its class
+        derives from (None when there is none: such an object never equals a plain value by its own say-so)."""
         cls = kind(value)
         if cls in plain_types:
             return value
-        if getattr(cls, "__module__", None) != program_module:
-            return value  # a library or standard type (Fraction, Decimal, ...): its own equality is trusted
         for base in mro_of(cls):
             convert = plain_form.get(base)
             if convert is not None:
@@ -121,17 +119,34 @@ def _arbiter_harness():
         a, b = plainly(left), plainly(right)
         if a is None or b is None:
             if a is None and b is None:
-                return left == right  # two program objects: the test compares the program's own types
+                return left == right  # two objects of non-builtin types: the test compares such objects
             return False
         if kind(a) in (list, tuple) and kind(b) in (list, tuple):
             return kind(a) is kind(b) and len(a) == len(b) and all(strict_eq(x, y) for x, y in zip(a, b))
         if kind(a) is dict and kind(b) is dict:
-            return a.keys() == b.keys() and all(strict_eq(a[key], b[key]) for key in a)
+            return len(a) == len(b) and all(key in b and strict_eq(a[key], b[key]) for key in a)
+        if kind(a) in (set, frozenset) and kind(b) in (set, frozenset):
+            plain_a, plain_b = [plainly(x) for x in a], [plainly(y) for y in b]
+            if None in plain_a or None in plain_b:
+                return False
+            return set(plain_a) == set(plain_b)
         return a == b
+
+    def strict_in(item, container):
+        plain = plainly(container)
+        if kind(plain) in (list, tuple, set, frozenset):
+            return any(strict_eq(item, element) for element in plain)
+        if kind(plain) is dict:
+            return any(strict_eq(item, key) for key in plain)
+        plain_item = plainly(item)
+        if plain is None or plain_item is None:
+            return item in container if plain is None and plain_item is None else False
+        return plain_item in plain
 
     # The rewrite uses only what is bound here, before the program runs (it could patch ast or builtins).
     only_ast = ast.PyCF_ONLY_AST
-    ast_node, ast_compare, ast_eq, ast_ne = ast.AST, ast.Compare, ast.Eq, ast.NotEq
+    ast_node, ast_compare, ast_eq, ast_ne, ast_in, ast_not_in = ast.AST, ast.Compare, ast.Eq, ast.NotEq, ast.In, ast.NotIn
+    rewritten = (ast_eq, ast_ne, ast_in, ast_not_in)
     ast_call, ast_name, ast_load, ast_unary, ast_not = ast.Call, ast.Name, ast.Load, ast.UnaryOp, ast.Not
     length, get_attribute, set_attribute = len, getattr, setattr
     positions = ("lineno", "col_offset", "end_lineno", "end_col_offset")
@@ -143,10 +158,11 @@ def _arbiter_harness():
                 value[:] = [rewrite(item) if is_instance(item, ast_node) else item for item in value]
             elif is_instance(value, ast_node):
                 set_attribute(node, field, rewrite(value))
-        if is_instance(node, ast_compare) and length(node.ops) == 1 and is_instance(node.ops[0], (ast_eq, ast_ne)):
-            call = ast_call(func=ast_name(id="__arbiter_strict_eq__", ctx=ast_load()),
-                            args=[node.left, node.comparators[0]], keywords=[])
-            result = call if is_instance(node.ops[0], ast_eq) else ast_unary(op=ast_not(), operand=call)
+        if is_instance(node, ast_compare) and length(node.ops) == 1 and is_instance(node.ops[0], rewritten):
+            operator = node.ops[0]
+            helper = "__arbiter_strict_eq__" if is_instance(operator, (ast_eq, ast_ne)) else "__arbiter_strict_in__"
+            call = ast_call(func=ast_name(id=helper, ctx=ast_load()), args=[node.left, node.comparators[0]], keywords=[])
+            result = call if is_instance(operator, (ast_eq, ast_in)) else ast_unary(op=ast_not(), operand=call)
             for new in (result, call, call.func, result.operand if result is not call else call):
                 for position in positions:
                     set_attribute(new, position, get_attribute(node, position, None))
@@ -160,6 +176,9 @@ def _arbiter_harness():
     # see their own globals, not these.
     test_builtins = dict(__builtins__.__dict__ if hasattr(__builtins__, "__dict__") else __builtins__)
     test_builtins["__arbiter_strict_eq__"] = strict_eq
+    test_builtins["__arbiter_strict_in__"] = strict_in
+    modules_before = dict(sys.modules)
+    set_trace, set_profile = sys.settrace, sys.setprofile
 
     namespace = {"__name__": "__arbiter_program__", "__builtins__": __builtins__}
     started = clock()
@@ -175,7 +194,14 @@ def _arbiter_harness():
         for index, test in numbered(cases):
             begun = clock()
             try:
-                scope = dict(namespace)
+                # The test sees the program's names, except any that would shadow a builtin or the comparison
+                # helpers, and the modules as they were before the program ran; no tracer of the program runs.
+                set_trace(None)
+                set_profile(None)
+                sys.modules.clear()
+                sys.modules.update(modules_before)
+                scope = {name: value for name, value in namespace.items()
+                         if name not in test_builtins or name in ("__name__", "__doc__")}
                 scope["__builtins__"] = test_builtins
                 before = scope.get("check")
                 run_code(compile_test(test, "test_%d" % index), scope)
