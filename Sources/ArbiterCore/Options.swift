@@ -72,6 +72,50 @@ public struct OptionSpec: Sendable {
         return object
     }
 
+    /// Reads a spec written as JSON, the form ``jsonObject`` writes: `{"name", "type", "default", "description",
+    /// "choices"?, "range"?}` (used by process plugins, whose options are declared in their definition file).
+    /// - Parameter value: The spec.
+    /// - Throws: ``ArbiterError`` `invalid_request` for a missing name or type, an unknown type, or a default that
+    ///   does not fit the type.
+    public init(json value: JSONValue) throws(ArbiterError) {
+        guard let object = value.objectValue, let name = object["name"]?.stringValue, !name.isEmpty,
+            let type = object["type"]?.stringValue
+        else {
+            throw ArbiterError(.invalidRequest, "each option needs 'name' and 'type' (and 'default', 'description')")
+        }
+        let range = object["range"]?.arrayValue?.compactMap(\.doubleValue)
+        let kind: OptionSpec.Kind
+        switch type {
+        case "boolean": kind = .boolean
+        case "integer":
+            let clamp = { (value: Double) -> Int in
+                value >= 9.2e18 ? Int.max : value <= -9.2e18 ? Int.min : Int(value.rounded())
+            }
+            let bounds = range.flatMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? (clamp($0[0]), clamp($0[1])) : nil }
+                ?? (Int.min, Int.max)
+            kind = .integer(bounds.0...max(bounds.0, bounds.1))
+        case "number":
+            let bounds = range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? (-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude)
+            kind = .number(bounds.0...max(bounds.0, bounds.1))
+        case "string": kind = .string(choices: [])
+        case "enum": kind = .string(choices: object["choices"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        case "string[]": kind = .stringList
+        case "object": kind = .object
+        default:
+            throw ArbiterError(
+                .invalidRequest, "option '\(name)': unknown type '\(type)' (boolean, integer, number, string, enum, string[], object)")
+        }
+        guard let defaultValue = object["default"] else {
+            throw ArbiterError(.invalidRequest, "option '\(name)' needs a 'default'")
+        }
+        self.init(name, kind, default: defaultValue, object["description"]?.stringValue ?? "")
+        do {
+            try validate(defaultValue, verifier: "option spec")
+        } catch {
+            throw ArbiterError(.invalidRequest, "option '\(name)': its default does not fit its type")
+        }
+    }
+
     /// Checks a value against this spec.
     /// - Parameters:
     ///   - value: The value sent.

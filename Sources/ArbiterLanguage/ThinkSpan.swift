@@ -2,6 +2,8 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
+
 /// Which part of a response the `language` verifier reads.
 enum ThinkSpan: String, CaseIterable {
     /// The `<think>` block's content; the whole response when it has no think tag.
@@ -18,8 +20,8 @@ enum ThinkSpan: String, CaseIterable {
     /// - Returns: The text to read (tags are left for ``ProseFilter``, which drops them).
     func text(of response: String, prompt: String?) -> Substring {
         let whole = response[...]
-        let open = Self.find("<think>", in: response, from: response.startIndex)
-        let close = Self.find("</think>", in: response, from: open?.upperBound ?? response.startIndex)
+        let open = response.firstRange(ofMarker: "<think>")
+        let close = response.firstRange(ofMarker: "</think>", from: open?.upperBound)
         let continued = prompt.map { $0.trimmingSuffixWhitespace.hasSuffix("<think>") } ?? false
         switch self {
         case .all:
@@ -33,21 +35,6 @@ enum ThinkSpan: String, CaseIterable {
             if open != nil || continued { return "" }
             return whole
         }
-    }
-}
-
-extension ThinkSpan {
-    /// The first occurrence of an ASCII marker, searched in the UTF-8 bytes (a match always lies on scalar bounds).
-    fileprivate static func find(_ marker: String, in text: String, from start: String.Index) -> Range<String.Index>? {
-        let utf8 = text.utf8
-        let pattern = Array(marker.utf8)
-        var cursor = start
-        while let first = utf8[cursor...].firstIndex(of: pattern[0]) {
-            guard let end = utf8.index(first, offsetBy: pattern.count, limitedBy: utf8.endIndex) else { return nil }
-            if utf8[first..<end].elementsEqual(pattern) { return first..<end }
-            cursor = utf8.index(after: first)
-        }
-        return nil
     }
 }
 

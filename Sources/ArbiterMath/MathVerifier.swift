@@ -49,25 +49,6 @@ public struct MathVerifier: Verifier {
         self.configuration = configuration
     }
 
-    /// The index just past the last occurrence of an ASCII marker, found on the UTF-8 bytes (Foundation's
-    /// `range(of:options:)` bridges the whole response and dominated the time of long answers).
-    static func lastOccurrence(of marker: StaticString, in text: String) -> String.Index? {
-        let needle = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
-        func search(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-            var start = bytes.count - needle.count
-            while start >= 0 {
-                if bytes[start] == needle[0], bytes[start..<(start + needle.count)].elementsEqual(needle) {
-                    return start + needle.count
-                }
-                start -= 1
-            }
-            return nil
-        }
-        let utf8 = text.utf8
-        let found = utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
-        return found.map { utf8.index(utf8.startIndex, offsetBy: $0) }
-    }
-
     /// Whether a text reads as words rather than a formula: two or more words of two or more letters, outside LaTeX
     /// commands and known function names, separated by spaces.
     static func looksLikeProse(_ text: String) -> Bool {
@@ -108,9 +89,9 @@ public struct MathVerifier: Verifier {
         if case .text = reference { referenceIsText = true }
         var responseText = Substring(sample.response)
         if configuration.skipThink {
-            if let close = Self.lastOccurrence(of: "</think>", in: sample.response) {
-                responseText = sample.response[close...]
-            } else if Self.lastOccurrence(of: "<think>", in: sample.response) != nil {
+            if let close = sample.response.lastRange(ofMarker: "</think>") {
+                responseText = sample.response[close.upperBound...]
+            } else if sample.response.firstRange(ofMarker: "<think>") != nil {
                 details["think"] = "unclosed"
                 return .fail("no_answer", details: details)
             }

@@ -72,7 +72,7 @@ public final class ProcessPlugins: @unchecked Sendable {
         var specs: [OptionSpec] = []
         switch definition["options"] {
         case nil: break
-        case .array(let list)?: specs = try list.map(optionSpec)
+        case .array(let list)?: specs = try list.map { value throws(ArbiterError) in try OptionSpec(json: value) }
         case _?: throw ArbiterError(.invalidRequest, "'options' of a process plugin must be an array of option specs")
         }
         let summary = definition["summary"]?.stringValue ?? "Process plugin '\(settings.command.joined(separator: " "))'."
@@ -94,45 +94,6 @@ public final class ProcessPlugins: @unchecked Sendable {
             }
             return ProcessPluginVerifier(pool: pool, options: options)
         }
-    }
-
-    /// Reads `{"name", "type", "default", "description", "choices"?, "range"?}`.
-    static func optionSpec(_ value: JSONValue) throws(ArbiterError) -> OptionSpec {
-        guard let object = value.objectValue, let name = object["name"]?.stringValue, !name.isEmpty,
-            let type = object["type"]?.stringValue
-        else {
-            throw ArbiterError(.invalidRequest, "each option needs 'name' and 'type' (and 'default', 'description')")
-        }
-        let range = object["range"]?.arrayValue?.compactMap(\.doubleValue)
-        let kind: OptionSpec.Kind
-        switch type {
-        case "boolean": kind = .boolean
-        case "integer":
-            let clamp = { (value: Double) -> Int in
-                value >= 9.2e18 ? Int.max : value <= -9.2e18 ? Int.min : Int(value.rounded())
-            }
-            let bounds = range.flatMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? (clamp($0[0]), clamp($0[1])) : nil }
-                ?? (Int.min, Int.max)
-            kind = .integer(bounds.0...max(bounds.0, bounds.1))
-        case "number":
-            let bounds = range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? (-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude)
-            kind = .number(bounds.0...max(bounds.0, bounds.1))
-        case "string": kind = .string(choices: [])
-        case "enum": kind = .string(choices: object["choices"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        case "string[]": kind = .stringList
-        case "object": kind = .object
-        default:
-            throw ArbiterError(
-                .invalidRequest, "option '\(name)': unknown type '\(type)' (boolean, integer, number, string, enum, string[], object)")
-        }
-        let spec = OptionSpec(name, kind, default: object["default"] ?? .null, object["description"]?.stringValue ?? "")
-        do {
-            _ = try OptionValues([:], specs: [spec], verifier: "option spec")
-            if let given = object["default"] { _ = try OptionValues([name: given], specs: [spec], verifier: "option spec") }
-        } catch {
-            throw ArbiterError(.invalidRequest, "option '\(name)': its default does not fit its type")
-        }
-        return spec
     }
 }
 
