@@ -170,16 +170,21 @@ struct RecipeVerifier: SampleVerifier {
     }
 
     let parts: [Part]
+    /// The best possible score: the sum of the positive weights.
+    let maximum: Double
+
+    init(parts: [Part]) {
+        self.parts = parts
+        maximum = parts.reduce(0) { $0 + max($1.component.weight, 0) }
+    }
 
     func verify(_ sample: Sample) async throws -> Verdict {
         var components = JSONObject()
         var passedNames = Set<String>()
         var score = 0.0
-        var maximum = 0.0
         var firstFailure: String?
         for part in parts {
             let component = part.component
-            maximum += max(component.weight, 0)
             var entry: JSONObject = ["weight": .double(component.weight)]
             if let gate = component.requires.first(where: { !passedNames.contains($0) }) {
                 entry["score"] = 0

@@ -26,14 +26,17 @@ enum AnswerExtractor {
                     return boxed.isEmpty ? [stripMathDelimiters(inner)] : boxed
                 } ?? []
             case "boxed":
-                found = boxedContents(text)
+                let characters = text.unicodeScalars.map(Character.init)
+                let all = boxes(in: characters)
+                found = all.map(\.content)
                 // "… = \boxed{255}. So the total is 10,455. Final Answer: The final answer is $10,455$.": a final
                 // answer stated after the last box is the later, and final, word.
-                if !found.isEmpty, strategies.contains("final_answer"),
-                    let after = textAfterLastBox(text, limit: 4000), after.lowercased().has("final answer")
-                {
-                    let late = phrase(after, markers: ["final answer is", "final answer:"])
-                    if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
+                if let last = all.last, strategies.contains("final_answer") {
+                    let after = String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + 4000)])
+                    if after.lowercased().has("final answer") {
+                        let late = phrase(after, markers: ["final answer is", "final answer:"])
+                        if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
+                    }
                 }
             case "final_answer": found = phrase(text, markers: ["final answer is", "final answer:", "the answer is", "answer is"])
             case "math_span":
@@ -249,11 +252,8 @@ enum AnswerExtractor {
     /// Whether the text between consecutive boxes is only list punctuation ("," "and" "or", spaces, math
     /// delimiters), so that several boxes read as one list of answers.
     static func boxesSeparatedByConnectives(_ text: String) -> Bool {
-        let characters = text.unicodeScalars.map(Character.init)
-        let found = boxes(in: characters)
-        let gaps = zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
         let noise = Set(["", ",", "and", "or", ";", "for", "part", "respectively"])
-        return gaps.allSatisfy { gap in
+        return gapsBetweenBoxes(text).allSatisfy { gap in
             var cleaned = gap.lowercased()
             for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] {
                 cleaned = cleaned.replacingOccurrences(of: token, with: " ")
@@ -267,14 +267,18 @@ enum AnswerExtractor {
     /// Whether every gap between consecutive boxes is at most `limit` characters and joins them with "and", a comma
     /// or a semicolon ("\\boxed{1} papers and \\boxed{2} bins", not "\\boxed{1} no no \\boxed{2}").
     static func boxesJoinedClosely(_ text: String, limit: Int) -> Bool {
+        gapsBetweenBoxes(text).allSatisfy { gap in
+            guard gap.unicodeScalars.count <= limit else { return false }
+            let lower = gap.lowercased()
+            return lower.contains(",") || lower.contains(";") || lower.split(whereSeparator: { !$0.isLetter }).contains("and")
+        }
+    }
+
+    /// The text between each pair of consecutive boxes.
+    private static func gapsBetweenBoxes(_ text: String) -> [String] {
         let characters = text.unicodeScalars.map(Character.init)
         let found = boxes(in: characters)
-        return zip(found, found.dropFirst()).allSatisfy { first, second in
-            guard second.range.lowerBound - first.range.upperBound <= limit else { return false }
-            let gap = String(characters[first.range.upperBound..<second.range.lowerBound]).lowercased()
-            return gap.contains(",") || gap.contains(";")
-                || gap.split(whereSeparator: { !$0.isLetter }).contains("and")
-        }
+        return zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
     }
 
     /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,

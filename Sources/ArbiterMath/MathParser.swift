@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
 import BigInt
 
 /// Parses normalised LaTeX or plain-text math into a ``MathExpr``.
@@ -36,7 +37,8 @@ struct MathParser {
         guard !parser.tokens.isEmpty else { throw Failure(message: "empty") }
         let expression = try parser.parseList()
         guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected trailing input") }
-        return MatrixAlgebra.fold(expression)
+        // Folding rebuilds every sum and product: only worth it when a matrix was written.
+        return text.firstRange(ofMarker: "\\matrix") == nil ? expression : MatrixAlgebra.fold(expression)
     }
 
     // MARK: Tokens
