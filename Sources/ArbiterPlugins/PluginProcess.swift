@@ -38,8 +38,6 @@ final class PluginProcess {
     private var buffer: [UInt8] = []
     private var scanned = 0
     private var reaped = false
-    /// Lines read that were not the answer awaited (a stray `print`, an answer to an abandoned request).
-    private(set) var strayLines = 0
 
     /// Starts a process in its own process group, with pipes on stdin and stdout; stderr is inherited.
     /// - Parameters:
@@ -128,7 +126,7 @@ final class PluginProcess {
                     if written < request.count { throw .exited("it answered before reading the whole request") }
                     return object
                 }
-                strayLines += 1
+                // Any other line (a stray `print`, an answer to an abandoned request) is skipped.
             }
             scanned = buffer.count
             guard buffer.count <= maxAnswerBytes else { throw .answerTooLarge }

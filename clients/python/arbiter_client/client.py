@@ -69,10 +69,9 @@ class _Link:
         self._reader_thread.start()
 
     def _close_transport(self):
-        for stream in (self._writer,):
+        if self._writer is not None:
             try:
-                if stream is not None:
-                    stream.close()
+                self._writer.close()
             except OSError:
                 pass
         if self._socket is not None:
