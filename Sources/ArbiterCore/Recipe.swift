@@ -8,7 +8,7 @@
 /// `{"name": "r1-zero", "kind": "recipe", "components": [{"name": "accuracy", "verifier": "math", "weight": 1},
 /// {"name": "format", "verifier": "think-format", "weight": 1, "options": {"mode": "answer"}}]}`.
 /// A component may name `requires` (one earlier component or a list of them): it then counts only when those
-/// passed, and is not run otherwise. The verdict's score is the weighted sum of the component scores; it passes when
+/// passed, and is not run otherwise; `"reference": false` runs it without the sample's reference. The verdict's score is the weighted sum of the component scores; it passes when
 /// every component passed; its `components` object carries each part's `score`, `weight`, `passed`, `reason` and
 /// `details`.
 public struct Recipe: Sendable {
@@ -24,14 +24,21 @@ public struct Recipe: Sendable {
         public var options: JSONObject
         /// Earlier components that must pass for this one to count.
         public var requires: [String]
+        /// Whether the component sees the sample's reference; `false` sends it `null` (the reference of R1's
+        /// recipes is the math answer, which `language` would read as a target language).
+        public var receivesReference: Bool
 
         /// Declares a component.
-        public init(name: String, verifier: String, weight: Double = 1, options: JSONObject = [:], requires: [String] = []) {
+        public init(
+            name: String, verifier: String, weight: Double = 1, options: JSONObject = [:], requires: [String] = [],
+            receivesReference: Bool = true
+        ) {
             self.name = name
             self.verifier = verifier
             self.weight = weight
             self.options = options
             self.requires = requires
+            self.receivesReference = receivesReference
         }
     }
 
@@ -66,10 +73,10 @@ public struct Recipe: Sendable {
             guard let object = item.objectValue else {
                 throw ArbiterError(.invalidRequest, "component \(index + 1) must be an object")
             }
-            for key in object.keys where !["name", "verifier", "weight", "options", "requires"].contains(key) {
+            for key in object.keys where !["name", "verifier", "weight", "options", "requires", "reference"].contains(key) {
                 throw ArbiterError(
                     .invalidRequest,
-                    "component \(index + 1) has unknown key '\(key)' (keys: name, verifier, weight, options, requires)")
+                    "component \(index + 1) has unknown key '\(key)' (keys: name, verifier, weight, options, requires, reference)")
             }
             guard let verifier = object["verifier"]?.stringValue, !verifier.isEmpty else {
                 throw ArbiterError(.invalidRequest, "component \(index + 1) needs 'verifier', a verifier name")
@@ -106,8 +113,17 @@ public struct Recipe: Sendable {
                     .invalidRequest,
                     "component '\(componentName)' requires '\(gate)', which is not an earlier component of '\(name)'")
             }
+            var receivesReference = true
+            if let value = object["reference"] {
+                guard let flag = value.boolValue else {
+                    throw ArbiterError(.invalidRequest, "component '\(componentName)': 'reference' must be true or false")
+                }
+                receivesReference = flag
+            }
             components.append(
-                Component(name: componentName, verifier: verifier, weight: weight, options: options, requires: requires))
+                Component(
+                    name: componentName, verifier: verifier, weight: weight, options: options, requires: requires,
+                    receivesReference: receivesReference))
         }
         self.init(name: name, components: components)
     }
@@ -195,7 +211,8 @@ struct RecipeVerifier: SampleVerifier {
                 firstFailure = firstFailure ?? "\(component.name)_gated"
                 continue
             }
-            let verdict = try await part.verifier.verify(sample)
+            let verdict = try await part.verifier.verify(
+                component.receivesReference ? sample : Sample(response: sample.response, prompt: sample.prompt))
             score += component.weight * verdict.score
             if verdict.passed {
                 passedNames.insert(component.name)

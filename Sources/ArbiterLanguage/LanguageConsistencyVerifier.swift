@@ -19,8 +19,6 @@ public struct LanguageConsistencyVerifier: Verifier {
         public let target: Int?
         /// The share at which a sample passes.
         public let threshold: Double
-        /// Whether a reference may name the target (off inside recipes, where the reference is another verifier's).
-        public let referenceIsTarget: Bool
 
         public static let options: [OptionSpec] = [
             OptionSpec(
@@ -31,9 +29,6 @@ public struct LanguageConsistencyVerifier: Verifier {
                 "ISO 639-1 code of the target language; empty: the reference, else the prompt's language."),
             OptionSpec(
                 "threshold", .number(0...1), default: .double(0.95), "Share of target-language units needed to pass."),
-            OptionSpec(
-                "reference_is_target", .boolean, default: true,
-                "Read the reference as the target language code; false (as in the r1 recipe, whose reference is the math answer) ignores it."),
         ]
 
         public init(options: OptionValues) throws {
@@ -41,7 +36,6 @@ public struct LanguageConsistencyVerifier: Verifier {
             let code = options.string("target")
             target = code.isEmpty ? nil : try LanguageCodes.indices([code], option: "target").first
             threshold = options.double("threshold")
-            referenceIsTarget = options.bool("reference_is_target")
         }
     }
 
@@ -79,7 +73,7 @@ public struct LanguageConsistencyVerifier: Verifier {
     /// The target language and where it came from: `option`, `reference` or `prompt`.
     private func target(_ sample: Sample) throws -> (Int, String) {
         if let target = configuration.target { return (target, "option") }
-        if configuration.referenceIsTarget, let code = try LanguageCodes.reference(sample.reference) {
+        if let code = try LanguageCodes.reference(sample.reference) {
             return (LanguageModel.codes.firstIndex(of: code)!, "reference")
         }
         guard let prompt = sample.prompt else {

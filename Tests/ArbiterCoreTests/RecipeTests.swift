@@ -181,6 +181,27 @@ struct RecipeTests {
         }
     }
 
+    @Test("a component with \"reference\": false runs without the sample's reference")
+    func withoutReference() async throws {
+        let (registry, problems) = try Self.load([
+            "split.json": #"""
+            {"kind": "recipe", "components": [
+              {"name": "uses", "verifier": "exact"},
+              {"name": "ignores", "verifier": "fixed", "reference": false}
+            ]}
+            """#
+        ])
+        #expect(problems.isEmpty, "\(problems)")
+        // `fixed` throws invalid_reference for the reference "bad"; without the reference it is not reached.
+        let verdict = try await Self.judge(registry, "split", response: "bad", reference: "bad")
+        #expect(verdict.components?["uses"]?.objectValue?["passed"] == true)
+        #expect(verdict.components?["ignores"]?.objectValue?["passed"] == true)
+        let (_, broken) = try Self.load([
+            "b.json": #"{"kind": "recipe", "components": [{"verifier": "exact", "reference": "no"}]}"#
+        ])
+        #expect(broken["b.json"]?.reason.contains("'reference' must be true or false") == true)
+    }
+
     @Test("recipes nest; an invalid reference is the caller's error; list shows the components")
     func nestingAndErrors() async throws {
         let (registry, problems) = try Self.load([
