@@ -10,6 +10,13 @@ Arabic, Hindi and Thai, which those catalogs barely cover, from the UI translati
     pip download --no-deps -d /tmp/langsrc trac==1.6 ihatemoney==7.2.1 apache-airflow-core==3.3.2
     python3 scripts/build-language-eval.py /tmp/langsrc > fixtures/language/sentences.jsonl
 
+With --dev it builds the development set instead, fixtures/language/dev-sentences.jsonl, from the catalogs of two
+other packages (Wagtail, pretix). Model choices (such as how the two n-gram models are weighed) are made on the
+development set only; the evaluation set above is only measured.
+
+    pip download --no-deps -d /tmp/devsrc wagtail==8.0.1 pretix==2026.8.0
+    python3 scripts/build-language-eval.py --dev /tmp/devsrc > fixtures/language/dev-sentences.jsonl
+
 Each catalog's translations (msgstr) become rows of their language; English rows are the source strings
 (msgid). Placeholders, markup and formatting are removed, and only strings of 30 to 80 characters that are
 mostly letters are kept (the benchmark's target is about 50 characters). At most PER_LANGUAGE rows per language,
@@ -26,6 +33,9 @@ import zipfile
 
 PER_LANGUAGE = 80
 SOURCES = [("Trac-1.6-py3-none-any.whl", "trac/locale"), ("ihatemoney-7.2.1-py3-none-any.whl", "ihatemoney/translations")]
+DEV_SOURCES = [("wagtail-8.0.1-py3-none-any.whl", "wagtail/locale"),
+               ("wagtail-8.0.1-py3-none-any.whl", "wagtail/[a-z_]+/locale"),
+               ("pretix-2026.8.0-py3-none-any.whl", "pretix/locale")]
 # Catalog locale -> ISO 639-1 code of the model. Locales of languages the model lacks are skipped.
 LOCALES = {
     "ar": "ar", "bn": "bn", "ca": "ca", "cs": "cs", "da": "da", "de": "de", "el": "el", "es": "es", "et": "et",
@@ -33,6 +43,10 @@ LOCALES = {
     "kn": "kn", "ko": "ko", "nb": "no", "nb_NO": "no", "nl": "nl", "pl": "pl", "pt": "pt", "pt_BR": "pt", "ro": "ro",
     "ru": "ru", "sl": "sl", "sq": "sq", "sv": "sv", "ta": "ta", "te": "te", "th": "th", "tr": "tr", "uk": "uk",
     "ur": "ur", "vi": "vi", "zh_CN": "zh", "zh_Hans": "zh", "zh_TW": "zh",
+    # Further spellings in the development catalogs.
+    "af": "af", "bg": "bg", "cy": "cy", "he_IL": "he", "hr": "hr", "hr_HR": "hr", "id_ID": "id", "ja_JP": "ja",
+    "lt": "lt", "lv": "lv", "nb": "no", "pt_PT": "pt", "sk": "sk", "sk_SK": "sk", "tr_TR": "tr", "zh_Hant": "zh",
+    "zh": "zh",
 }
 PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|%[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{[^{}]*\}|\$\{[^}]*\}")
 MARKUP = re.compile(r"\{\s*\}|<[^<>]*>|&[a-z]+;|\[\[[^\]]*\]\]|\[[^\]]*\]|`[^`]*`|\*\*?|__|=>")
@@ -52,14 +66,19 @@ def usable(text):
     return letters >= 0.6 * len(text.replace(" ", "")) and "http" not in text and "@" not in text
 
 
-def catalogs(folder):
-    for wheel, prefix in SOURCES:
+def catalogs(folder, sources, pattern=r"messages\.mo"):
+    for wheel, prefix in sources:
         with zipfile.ZipFile(os.path.join(folder, wheel)) as archive:
             for name in sorted(archive.namelist()):
-                match = re.fullmatch(re.escape(prefix) + r"/([^/]+)/LC_MESSAGES/messages\.mo", name)
+                match = re.fullmatch(prefix + r"/([^/]+)/LC_MESSAGES/" + pattern, name)
                 if match:
                     with archive.open(name) as handle:
-                        yield wheel.split("-")[0], match.group(1), gettext.GNUTranslations(handle)
+                        try:
+                            catalog = gettext.GNUTranslations(handle)
+                        except ValueError as error:  # a malformed header (plural forms); nothing to read
+                            print(f"skipped {wheel}:{name}: {error}", file=sys.stderr)
+                            continue
+                        yield wheel.split("-")[0], match.group(1), catalog
 
 
 AIRFLOW = ("apache_airflow_core-3.3.2-py3-none-any.whl", "airflow/ui/dist/i18n/locales", {"ar", "hi", "th"})
@@ -90,11 +109,16 @@ def airflow(folder):
             yield "apache-airflow-core", locale, {english[k]: v for k, v in translated.items() if k in english}
 
 
-def main(folder):
+def main(folder, dev=False):
     rows = {}
     english = set()
-    books = [(package, locale, catalog._catalog) for package, locale, catalog in catalogs(folder)]
-    for package, locale, catalog in books + list(airflow(folder)):
+    if dev:
+        books = [(package, locale, catalog._catalog)
+                 for package, locale, catalog in catalogs(folder, DEV_SOURCES, r"(?:django|djangojs)\.mo")]
+    else:
+        books = [(package, locale, catalog._catalog) for package, locale, catalog in catalogs(folder, SOURCES)]
+        books += list(airflow(folder))
+    for package, locale, catalog in books:
         language = LOCALES.get(locale)
         for source, translated in catalog.items():
             if not isinstance(source, str) or not source or not translated or translated == source:
@@ -112,4 +136,7 @@ def main(folder):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/langsrc")
+    arguments = sys.argv[1:]
+    development = "--dev" in arguments
+    arguments = [argument for argument in arguments if argument != "--dev"]
+    main(arguments[0] if arguments else ("/tmp/devsrc" if development else "/tmp/langsrc"), dev=development)

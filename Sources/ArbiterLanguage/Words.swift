@@ -14,16 +14,20 @@ struct Word {
     var sentence: Int
 }
 
-/// A text split into words, with every scalar lowercased and folded the way langdetect's profiles were counted.
+/// A text split into words, with every scalar lowercased and folded the way langdetect's profiles were counted
+/// (``scalars``), and as written (``originals``, for ``ByteNgramModel``, which reads case).
 ///
 /// Anything that is not a letter or a combining mark (digits, punctuation, symbols, spaces) separates words, and
 /// so does a change of script (`API接口` is two words).
 struct Words {
     private(set) var scalars: [UInt32] = []
+    /// The same scalars as written: `originals[i]` is `scalars[i]` before folding.
+    private(set) var originals: [UInt32] = []
     private(set) var words: [Word] = []
 
     init(_ text: String) {
         scalars.reserveCapacity(text.utf8.count)
+        originals.reserveCapacity(text.utf8.count)
         var current: Word?
         var sentence = 0
         for scalar in text.unicodeScalars {
@@ -33,10 +37,12 @@ struct Words {
                     current = Word(script: script, range: scalars.count..<scalars.count, units: 0, sentence: sentence)
                 }
                 scalars.append(Self.folded(scalar))
+                originals.append(scalar.value)
                 current!.range = current!.range.lowerBound..<scalars.count
                 if script.countsCharacters { current!.units += 1 }
             } else if current != nil, Self.isMark(scalar) {
                 scalars.append(scalar.value)
+                originals.append(scalar.value)
                 current!.range = current!.range.lowerBound..<scalars.count
             } else {
                 if let word = current { close(word) ; current = nil }
@@ -44,6 +50,37 @@ struct Words {
             }
         }
         if let word = current { close(word) }
+    }
+
+    /// The UTF-8 of some words as written, each with a space before it and the last with one after, as they would
+    /// stand in running text.
+    func utf8(of indices: [Int]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(indices.reduce(1) { $0 + 2 * words[$1].range.count + 1 })
+        for index in indices {
+            bytes.append(0x20)
+            for position in words[index].range {
+                let value = originals[position]
+                switch value {
+                case ..<0x80:
+                    bytes.append(UInt8(value))
+                case ..<0x800:
+                    bytes.append(UInt8(0xC0 | value >> 6))
+                    bytes.append(UInt8(0x80 | value & 0x3F))
+                case ..<0x10000:
+                    bytes.append(UInt8(0xE0 | value >> 12))
+                    bytes.append(UInt8(0x80 | value >> 6 & 0x3F))
+                    bytes.append(UInt8(0x80 | value & 0x3F))
+                default:
+                    bytes.append(UInt8(0xF0 | value >> 18))
+                    bytes.append(UInt8(0x80 | value >> 12 & 0x3F))
+                    bytes.append(UInt8(0x80 | value >> 6 & 0x3F))
+                    bytes.append(UInt8(0x80 | value & 0x3F))
+                }
+            }
+        }
+        bytes.append(0x20)
+        return bytes
     }
 
     private mutating func close(_ word: Word) {
