@@ -27,23 +27,37 @@ public struct Identification: Sendable, Equatable {
 /// one, a non-Latin script winning once it holds a third of the (weighted) letters, so that English technical
 /// terms do not outvote the Hindi or Chinese around them; the n-gram vote then reads only that script's words.
 public struct LanguageIdentifier: Sendable {
-    private let custom: LanguageModel?
+    /// Which models' scores are added (both in use; one alone to measure what the other adds).
+    enum Evidence: Sendable {
+        case characters, bytes, both
+    }
 
-    /// The character model it uses; the shipped one is read on first use, not when a verifier is configured, so
-    /// that commands which never identify a language do not pay for loading it.
+    private let custom: LanguageModel?
+    let evidence: Evidence
+
+    /// The character model it uses (its language list and scripts hold even when its scores are not used); the
+    /// shipped one is read on first use, not when a verifier is configured, so that commands which never identify a
+    /// language do not pay for loading it.
     public var model: LanguageModel { custom ?? LanguageModel.shared }
-    /// The byte model added to it: the shipped one with the shipped character model, none with a custom one.
-    var byteModel: ByteNgramModel? { custom == nil ? ByteNgramModel.shared : nil }
+    /// The byte model whose scores are added, if any.
+    var byteModel: ByteNgramModel? { evidence == .characters ? nil : ByteNgramModel.shared }
     /// Scores are divided by this before the softmax that turns them into posteriors: each character takes part in
-    /// three n-grams of the character model and up to four of the byte model, which naive Bayes wrongly counts as
+    /// three n-grams of the character model or up to four of the byte model, which naive Bayes wrongly counts as
     /// independent evidence, and the two models read the same characters. With both models it is doubled, so that
     /// a posterior is the geometric mean of the two models' tempered posteriors.
-    var temperature: Float { custom == nil ? 6 : 3 }
+    var temperature: Float { evidence == .both ? 6 : 3 }
 
     /// An identifier on a model.
-    /// - Parameter model: The character model (used alone); `nil` for the two shipped.
+    /// - Parameter model: A character model, used alone; `nil` for the two shipped ones together.
     public init(model: LanguageModel? = nil) {
         self.custom = model
+        self.evidence = model == nil ? .both : .characters
+    }
+
+    /// An identifier on the shipped models, or on one of them.
+    init(evidence: Evidence) {
+        self.custom = nil
+        self.evidence = evidence
     }
 
     /// The language of a text.
@@ -84,7 +98,7 @@ public struct LanguageIdentifier: Sendable {
     /// model's plus, when there is one, the byte model's.
     func scores(_ words: Words, indices: [Int]) -> [Float] {
         let model = self.model
-        var scores = model.priors
+        var scores = evidence == .bytes ? [Float](repeating: 0, count: model.languages.count) : model.priors
         if let byteModel {
             for language in scores.indices { scores[language] += byteModel.priors[language] }
             let bytes = words.utf8(of: indices)
@@ -92,6 +106,7 @@ public struct LanguageIdentifier: Sendable {
                 scores.withUnsafeMutableBufferPointer { byteModel.accumulate(bytes, into: $0.baseAddress!) }
             }
         }
+        guard evidence != .bytes else { return scores }
         words.scalars.withUnsafeBufferPointer { scalars in
             scores.withUnsafeMutableBufferPointer { buffer in
                 let out = buffer.baseAddress!

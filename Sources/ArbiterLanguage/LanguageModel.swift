@@ -245,7 +245,7 @@ struct NgramTable: Sendable {
         var values = [UInt32](repeating: 0, count: capacity)
         shift = 64 - bits
         mask = capacity - 1
-        for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in entries {  // any order: a probe finds its key wherever collisions put it
             var slot = Self.slot(key, shift: shift)
             while keys[slot] != 0 { slot = (slot + 1) & mask }
             keys[slot] = key

@@ -88,15 +88,27 @@ struct LanguageIdentificationTests {
         #expect(accuracy >= 0.99, "accuracy with candidates on \(file): \(accuracy)")
     }
 
-    @Test("the byte model earns its place: both models together beat the character model alone by a wide margin")
-    func byteModelContributes() throws {
-        let sentences = try Sentence.load().filter { required.contains($0.language) }
-        let candidates = Set(required.compactMap(identifier.model.index(of:)))
-        let characterOnly = LanguageIdentifier(model: LanguageModel.shared)
-        #expect(characterOnly.byteModel == nil && identifier.byteModel != nil)
-        let alone = Self.accuracy(characterOnly, sentences, candidates: candidates)
-        let together = Self.accuracy(identifier, sentences, candidates: candidates)
-        #expect(together - alone >= 0.004, "character model \(alone), both \(together)")
+    @Test("the two models together are never worse than either alone, and better on the two sets taken together")
+    func modelsTogether() throws {
+        let characters = LanguageIdentifier(evidence: .characters)
+        let bytes = LanguageIdentifier(evidence: .bytes)
+        #expect(characters.byteModel == nil && bytes.byteModel != nil && identifier.evidence == .both)
+        let allRequired = Set(required.compactMap(identifier.model.index(of:)))
+        var errors: [String: Int] = [:]
+        for file in ["sentences.jsonl", "dev-sentences.jsonl"] {
+            let sentences = try Sentence.load(file).filter { required.contains($0.language) }
+            for candidates in [allRequired, []] {
+                let mode = "\(file), \(candidates.isEmpty ? "open-set" : "with candidates")"
+                let together = Self.accuracy(identifier, sentences, candidates: candidates)
+                errors["both", default: 0] += Int(((1 - together) * Double(sentences.count)).rounded())
+                for (name, alone) in [("characters", characters), ("bytes", bytes)] {
+                    let accuracy = Self.accuracy(alone, sentences, candidates: candidates)
+                    errors[name, default: 0] += Int(((1 - accuracy) * Double(sentences.count)).rounded())
+                    #expect(together >= accuracy, "\(mode): \(name) alone \(accuracy), both \(together)")
+                }
+            }
+        }
+        #expect(errors["both"]! < errors["characters"]! && errors["both"]! < errors["bytes"]!, "\(errors)")
     }
 
     static func accuracy(_ identifier: LanguageIdentifier, _ sentences: [Sentence], candidates: Set<Int>) -> Double {
