@@ -16,7 +16,9 @@ public struct ByteNgramModel: Sendable {
     public let languages: [String]
     /// Log priors, shifted so that the largest is 0.
     let priors: [Float]
+    /// Every feature and every proper prefix of one, by key (``key(hex:)``): a feature's row, or ``prefixOnly``.
     private let index: NgramTable
+    private static let prefixOnly = UInt32.max
     /// `weights[feature * languages.count + language]`: log P(feature | language), each feature's row shifted so
     /// that its largest is 0 (a shift shared by all languages changes no ranking or posterior).
     private let weights: [Float]
@@ -76,7 +78,17 @@ public struct ByteNgramModel: Sendable {
         }
         self.languages = languages
         self.priors = priors
-        self.index = NgramTable(entries)
+        // Prefixes let a scan stop extending an n-gram as soon as no feature starts with it (one or two lookups per
+        // byte instead of four).
+        var table = entries
+        for key in entries.keys {
+            let length = key >> 32
+            for prefixLength in stride(from: length - 1, through: 1, by: -1) {
+                let prefix = prefixLength << 32 | (key & 0xFFFF_FFFF) >> (8 * (length - prefixLength))
+                if table[prefix] == nil { table[prefix] = Self.prefixOnly }
+            }
+        }
+        self.index = NgramTable(table)
         self.weights = weights
     }
 
@@ -90,9 +102,10 @@ public struct ByteNgramModel: Sendable {
             let base = weights.baseAddress!
             for start in bytes.indices {
                 var packed: UInt64 = 0
-                for length in 1...4 where start + length <= bytes.count {
+                for length in 1...min(4, bytes.count - start) {
                     packed = packed << 8 | UInt64(bytes[start + length - 1])
-                    guard let feature = index[UInt64(length) << 32 | packed] else { continue }
+                    guard let feature = index[UInt64(length) << 32 | packed] else { break }
+                    guard feature != Self.prefixOnly else { continue }
                     let row = base + Int(feature) * count
                     for language in 0..<count { scores[language] += row[language] }
                 }

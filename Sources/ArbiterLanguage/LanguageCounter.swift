@@ -108,7 +108,7 @@ struct LanguageCounter {
         if run.script == .han {
             return context.kanaSentences.contains(run.sentence) || model.languages[context.target] == "ja" ? "ja" : "zh"
         }
-        let allowed = model.languages.indices.filter { model.scripts[$0].contains(run.script) }
+        let allowed = model.languages(writtenIn: run.script)
         if allowed.isEmpty { return "und" }
         if allowed.count == 1 { return model.languages[allowed[0]] }
         guard run.units >= Self.shortTargetRun else { return nil }
@@ -140,7 +140,7 @@ struct LanguageCounter {
     private func scriptLanguage(_ script: Script, _ context: inout Context) -> String {
         if let known = context.scriptLanguages[script] { return known }
         let model = context.model
-        let allowed = model.languages.indices.filter { model.scripts[$0].contains(script) }
+        let allowed = model.languages(writtenIn: script)
         let words = context.words.words
         let all = words.indices.filter { LanguageIdentifier.group(words[$0].script) == script && Self.counts(words[$0]) }
         let decided = decide(all, in: context.words, allowed: allowed, target: context.target)

@@ -80,7 +80,7 @@ public struct LanguageIdentifier: Sendable {
             let kana = indices.contains { words.words[$0].script != .han }
             if let decided = sinoJapanese(kana: kana, candidates: candidates) { return decided }
         }
-        var allowed = model.languages.indices.filter { model.scripts[$0].contains(script) }
+        var allowed = model.languages(writtenIn: script)
         if !candidates.isEmpty {
             allowed = allowed.filter(candidates.contains)
             if allowed.isEmpty { allowed = candidates.sorted() }

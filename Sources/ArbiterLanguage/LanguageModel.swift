@@ -18,6 +18,8 @@ public struct LanguageModel: Sendable {
     public let languages: [String]
     /// The scripts each language is written in, by index.
     public let scripts: [Set<Script>]
+    /// The indices of the languages written in each script, in index order (empty for a script none is written in).
+    private let writers: [[Int]]
     /// Each language's log prior: the share of its Wikipedia corpus in all of them (the profiles' letter counts), so
     /// that a text equally likely in Dutch and in Afrikaans is read as Dutch.
     let priors: [Float]
@@ -62,6 +64,8 @@ public struct LanguageModel: Sendable {
         postingLanguages = parser.postingLanguages
         postingWeights = parser.postingWeights
         scripts = Self.scripts(languages: parser.languages, unigramMass: parser.unigramMass)
+        let scripts = scripts
+        writers = Script.allCases.map { script in scripts.indices.filter { scripts[$0].contains(script) } }
         let corpus = parser.totals.map { $0[0] }.reduce(0, +)
         priors = parser.totals.map { Float(log($0[0] / corpus)) }
     }
@@ -71,6 +75,13 @@ public struct LanguageModel: Sendable {
     /// - Returns: Its index, or `nil` when the model lacks it.
     public func index(of code: String) -> Int? {
         languages.firstIndex(of: code)
+    }
+
+    /// The languages written in a script.
+    /// - Parameter script: A script.
+    /// - Returns: Their indices, in index order.
+    public func languages(writtenIn script: Script) -> [Int] {
+        writers[Int(script.ordinal)]
     }
 
     /// Adds the weights of one n-gram to the scores of the languages that have it.
@@ -229,10 +240,15 @@ private struct ModelParser {
 }
 
 /// An open-addressing hash table from n-gram keys to postings, built once: a multiplicative hash and linear probing
-/// cost a fraction of `Dictionary`'s seeded SipHash on the hot path (three lookups per character).
+/// cost a fraction of `Dictionary`'s seeded SipHash on the hot path (three lookups per character), and each slot holds
+/// its key and value together, so that a hit costs one cache miss, not two.
 struct NgramTable: Sendable {
-    private let keys: [UInt64]
-    private let values: [UInt32]
+    private struct Slot {
+        var key: UInt64
+        var value: UInt32
+    }
+
+    private let slots: [Slot]
     private let shift: UInt64
     private let mask: Int
 
@@ -241,18 +257,15 @@ struct NgramTable: Sendable {
         var bits: UInt64 = 4
         while (1 << bits) < entries.count * 2 { bits += 1 }
         let capacity = 1 << Int(bits)
-        var keys = [UInt64](repeating: 0, count: capacity)
-        var values = [UInt32](repeating: 0, count: capacity)
+        var slots = [Slot](repeating: Slot(key: 0, value: 0), count: capacity)
         shift = 64 - bits
         mask = capacity - 1
         for (key, value) in entries {  // any order: a probe finds its key wherever collisions put it
             var slot = Self.slot(key, shift: shift)
-            while keys[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = key
-            values[slot] = value
+            while slots[slot].key != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Slot(key: key, value: value)
         }
-        self.keys = keys
-        self.values = values
+        self.slots = slots
     }
 
     @inline(__always)
@@ -263,12 +276,14 @@ struct NgramTable: Sendable {
     /// The value of a key.
     @inline(__always)
     subscript(key: UInt64) -> UInt32? {
-        var slot = Self.slot(key, shift: shift)
-        while true {
-            let found = keys[slot]
-            if found == key { return values[slot] }
-            if found == 0 { return nil }
-            slot = (slot + 1) & mask
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Self.slot(key, shift: shift)
+            while true {
+                let found = slots[slot]
+                if found.key == key { return found.value }
+                if found.key == 0 { return nil }
+                slot = (slot + 1) & mask
+            }
         }
     }
 }

@@ -9,6 +9,19 @@ public enum Script: String, Sendable, CaseIterable {
     case telugu, kannada, malayalam, sinhala, thai, lao, tibetan, myanmar, georgian, hangul, ethiopic, khmer
     case hiragana, katakana, han
 
+    /// Hashes the case, not its name: the default for an enum with raw values hashes the raw string, and scripts
+    /// are hashed once per word.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ordinal)
+    }
+
+    public static func == (lhs: Script, rhs: Script) -> Bool {
+        lhs.ordinal == rhs.ordinal
+    }
+
+    /// The case's position in the declaration (its index in `allCases`).
+    var ordinal: UInt8 { unsafeBitCast(self, to: UInt8.self) }
+
     /// Whether the script is written without spaces between words, so that Arbiter counts its characters.
     public var countsCharacters: Bool {
         switch self {
@@ -37,6 +50,20 @@ public enum Script: String, Sendable, CaseIterable {
         let value = scalar.value
         if value < 0x80 {
             return (value | 0x20) >= 0x61 && (value | 0x20) <= 0x7A ? .latin : nil
+        }
+        // Whole runs of letters in the commonest blocks, without a Unicode property lookup.
+        switch value {
+        case 0x00C0...0x00D6, 0x00D8...0x00F6, 0x00F8...0x017F: return .latin
+        case 0x0400...0x0481, 0x048A...0x04FF: return .cyrillic
+        case 0x4E00...0x9FEF, 0x3400...0x4DB5: return .han
+        case 0xAC00...0xD7A3: return .hangul
+        case 0x3041...0x3096: return .hiragana
+        case 0x30A1...0x30FA: return .katakana
+        case 0x0621...0x063A, 0x0641...0x064A: return .arabic
+        case 0x0391...0x03A1, 0x03A3...0x03A9, 0x03B1...0x03C9: return .greek
+        case 0x05D0...0x05EA: return .hebrew
+        case 0x0905...0x0939: return .devanagari
+        default: break
         }
         guard scalar.properties.isAlphabetic else { return nil }
         return ranges.first { $0.range.contains(value) }?.script

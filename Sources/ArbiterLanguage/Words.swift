@@ -96,6 +96,15 @@ struct Words {
     static func folded(_ scalar: Unicode.Scalar) -> UInt32 {
         let value = scalar.value
         if value < 0x80 { return value | 0x20 }
+        // Caseless letters and the regular capitals of the commonest blocks, without a Unicode property lookup.
+        switch value {
+        case 0x0430...0x045F, 0x0621...0x064A, 0x0905...0x0939, 0x05D0...0x05EA, 0x3041...0x30FA, 0x3400...0x9FEF,
+            0xAC00...0xD7A3, 0x00DF...0x00FF, 0x03AC...0x03CE:
+            return value
+        case 0x0410...0x042F, 0x00C0...0x00D6, 0x00D8...0x00DE, 0x0391...0x03A1, 0x03A3...0x03AB: return value + 0x20
+        case 0x0400...0x040F: return value + 0x50
+        default: break
+        }
         var lower = value
         if scalar.properties.changesWhenLowercased {
             let mapping = scalar.properties.lowercaseMapping.unicodeScalars

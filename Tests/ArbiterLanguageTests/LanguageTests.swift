@@ -344,6 +344,36 @@ struct LanguageInternalsTests {
         #expect(ByteNgramModel.shared.languages == LanguageModel.codes)
     }
 
+    @Test("a script's ordinal is its index in allCases, and the model lists each script's languages")
+    func scriptOrdinals() {
+        for (index, script) in Script.allCases.enumerated() {
+            #expect(Int(script.ordinal) == index)
+            #expect(Set([script, .latin]).count == (script == .latin ? 1 : 2))
+        }
+        let model = LanguageModel.shared
+        #expect(model.languages(writtenIn: .latin).contains(model.index(of: "en")!))
+        #expect(model.languages(writtenIn: .cyrillic).map { model.languages[$0] }.sorted() == ["bg", "mk", "ru", "uk"])
+        #expect(model.languages(writtenIn: .han).map { model.languages[$0] } == ["ja", "zh"])
+    }
+
+    @Test("the fast paths for common blocks agree with the Unicode properties")
+    func fastPaths() {
+        for value in UInt32(0x80)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value), let script = Script.of(scalar) else { continue }
+            #expect(scalar.properties.isAlphabetic, "\(value)")
+            let lower = scalar.properties.lowercaseMapping.unicodeScalars
+            var expected = lower.count == 1 ? lower.first!.value : value
+            switch expected {
+            case 0x1EA0...0x1EFF: expected = 0x1EC3
+            case 0x0219: expected = 0x015F
+            case 0x021B: expected = 0x0163
+            case 0x06CC: expected = 0x064A
+            default: break
+            }
+            #expect(Words.folded(scalar) == expected, "\(value) (\(script))")
+        }
+    }
+
     @Test("a small model parses and identifies")
     func smallModel() throws {
         let model = try LanguageModel(text: "L\txx\t10\t10\t10\nL\tyy\t10\t10\t10\nG\ta\t0:9,1:1\nG\tb\t1:9\nG\t ab\t0:5\n")
