@@ -3,9 +3,16 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Removes from a text what belongs to no natural language, keeping its prose: fenced code blocks (```` ``` ```` or
-/// `~~~`), inline code, LaTeX math (`$$…$$`, `$…$`, `\[…\]`, `\(…\)`, `\begin{…}…\end{…}`) and any other LaTeX
-/// command name, URLs (`http://`, `https://`, `www.`) and tags such as `<answer>` or `<|im_start|>`. Numbers,
+/// `~~~`), inline code, LaTeX math (`$$…$$`, `$…$`, `\[…\]`, `\(…\)`, math environments such as
+/// `\begin{align}…\end{align}`), LaTeX command names (and the arguments of `\label`, `\ref`, `\cite`, `\begin`,
+/// `\end`, …), URLs (`http://`, `https://`, `www.`) and tags such as `<answer>` or `<|im_start|>`. Numbers,
 /// punctuation and symbols are left for the word splitter, which skips them.
+///
+/// Code and math are set aside for their Latin and Greek letters only (identifiers, keywords, variables); words of
+/// any other script in them still count, and inside math the argument of `\text{…}` and its kin counts whole. So
+/// a chain of thought cannot hide Chinese reasoning in a code block, a comment or `$\text{…}$` to dodge the
+/// language reward (Latin-script prose in code, such as French comments under an English target, stays unseen).
+/// The content of other environments (`itemize`, `proof`, …) is prose.
 ///
 /// A removed block becomes a line break (which ends a sentence), a removed inline span a space. One pass over the
 /// UTF-8 bytes: a delimiter whose closing is not found is kept as text (an unclosed code fence too, so that opening
@@ -17,6 +24,8 @@ struct ProseFilter {
     private var position = 0
     /// Where the last failed search for each closing delimiter gave up: none occurs before it.
     private var exhausted: [String: Int] = [:]
+    /// Bytes that brace matching may still read: four times the text, so that many unclosed `\text{` stay linear.
+    private var braceBudget: Int
 
     /// The prose of a text.
     static func prose(_ text: String) -> String {
@@ -27,6 +36,7 @@ struct ProseFilter {
 
     private init(bytes: [UInt8]) {
         self.bytes = bytes
+        braceBudget = 4 * bytes.count + 4_096
         output.reserveCapacity(bytes.count)
     }
 
@@ -55,11 +65,15 @@ struct ProseFilter {
         let fence = run(of: byte)
         let marker = Array(repeating: byte, count: fence)
         if fence >= 3, atLineStart, let end = find(marker, from: position + fence, key: "fence\(fence)\(byte)") {
+            output.append(0x0A)
+            keepOtherScripts(position + fence..<end)
             position = lineEnd(from: end + fence)
             output.append(0x0A)
             return true
         }
         if byte == UInt8(ascii: "`"), let end = find(marker, from: position + fence, key: "tick\(fence)") {
+            output.append(0x20)
+            keepOtherScripts(position + fence..<end)
             position = end + fence
             output.append(0x20)
             return true
@@ -74,15 +88,15 @@ struct ProseFilter {
         if position > 0, bytes[position - 1] == UInt8(ascii: "\\") { return false }
         if position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "$") {
             guard let end = find(Array("$$".utf8), from: position + 2, key: "$$") else { return false }
+            keepMathProse(position + 2..<end)
             position = end + 2
-            output.append(0x20)
             return true
         }
         var cursor = position + 1
         while cursor < bytes.count, bytes[cursor] != UInt8(ascii: "$"), bytes[cursor] != 0x0A { cursor += 1 }
         guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "$"), cursor > position + 1 else { return false }
+        keepMathProse(position + 1..<cursor)
         position = cursor + 1
-        output.append(0x20)
         return true
     }
 
@@ -92,13 +106,18 @@ struct ProseFilter {
         if next == UInt8(ascii: "[") || next == UInt8(ascii: "(") {
             let close = Array((next == UInt8(ascii: "[") ? "\\]" : "\\)").utf8)
             guard let end = find(close, from: position + 2, key: String(decoding: close, as: UTF8.self)) else { return false }
+            keepMathProse(position + 2..<end)
             position = end + 2
-            output.append(0x20)
             return true
         }
         if starts(with: "\\begin{"), let nameEnd = bytes[(position + 7)...].prefix(64).firstIndex(of: UInt8(ascii: "}")) {
+            let name = String(decoding: bytes[(position + 7)..<nameEnd], as: UTF8.self)
             let close = Array("\\end{".utf8) + bytes[(position + 7)..<nameEnd] + [UInt8(ascii: "}")]
-            if let end = find(close, from: nameEnd + 1, key: String(decoding: close, as: UTF8.self)) {
+            if Self.isMathEnvironment(name),
+                let end = find(close, from: nameEnd + 1, key: String(decoding: close, as: UTF8.self))
+            {
+                output.append(0x0A)
+                keepMathProse(nameEnd + 1..<end)
                 position = end + close.count
                 output.append(0x0A)
                 return true
@@ -106,8 +125,19 @@ struct ProseFilter {
         }
         var cursor = position + 1
         while cursor < bytes.count, Self.isASCIILetter(bytes[cursor]) { cursor += 1 }
+        let command = String(decoding: bytes[(position + 1)..<cursor], as: UTF8.self)
         position = max(cursor, position + 2)
-        output.append(0x20)
+        if Self.referenceCommands.contains(command) {
+            // Labels, keys and environment names are not prose: skip the braced argument too.
+            var argument = position
+            while argument < bytes.count, bytes[argument] == 0x20 { argument += 1 }
+            if argument < bytes.count, bytes[argument] == UInt8(ascii: "{"),
+                let close = closingBrace(from: argument, before: bytes.count)
+            {
+                position = close + 1
+            }
+        }
+        output.append(command == "begin" || command == "end" ? 0x0A : 0x20)
         return true
     }
 
@@ -133,6 +163,122 @@ struct ProseFilter {
         while position < bytes.count, bytes[position] > 0x20 { position += 1 }
         output.append(0x20)
         return true
+    }
+
+    // MARK: What code and math keep
+
+    /// Commands whose braced argument is a name, a key or an address, not prose.
+    private static let referenceCommands: Set<String> = [
+        "begin", "end", "label", "ref", "eqref", "cref", "Cref", "pageref", "cite", "citep", "citet", "url", "href",
+        "includegraphics", "usepackage", "documentclass", "input", "include",
+    ]
+
+    /// Commands whose braced argument is text even inside math.
+    private static let textCommands: Set<String> = [
+        "text", "textrm", "textbf", "textit", "textsf", "textnormal", "textup", "textsl", "emph", "mbox", "hbox",
+        "intertext", "shortintertext",
+    ]
+
+    /// Environments whose content is math (with or without a star).
+    private static func isMathEnvironment(_ name: String) -> Bool {
+        let base = name.hasSuffix("*") ? String(name.dropLast()) : name
+        return [
+            "equation", "align", "aligned", "alignat", "alignedat", "gather", "gathered", "multline", "flalign",
+            "eqnarray", "split", "cases", "dcases", "array", "matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix",
+            "Vmatrix", "smallmatrix", "displaymath", "math", "subequations", "CD", "tikzcd",
+        ].contains(base)
+    }
+
+    /// Writes, from a span of code, only the letters (with their marks) of scripts other than Latin and Greek, and
+    /// a line break for each line break; everything else becomes a space.
+    private mutating func keepOtherScripts(_ range: Range<Int>) {
+        var cursor = range.lowerBound
+        var keeping = false
+        while cursor < range.upperBound {
+            let (scalar, length) = Self.decode(bytes, at: cursor, end: range.upperBound)
+            if let script = Script.of(scalar) {
+                keeping = script != .latin && script != .greek
+            } else if !(keeping && Words.isMark(scalar)) {
+                keeping = false
+            }
+            if keeping {
+                output.append(contentsOf: bytes[cursor..<(cursor + length)])
+            } else if scalar == "\n" {
+                output.append(0x0A)
+            } else if output.last != 0x20 {
+                output.append(0x20)
+            }
+            cursor += length
+        }
+    }
+
+    /// Writes, from a span of math, the argument of each text command whole and, from the rest, what
+    /// ``keepOtherScripts(_:)`` keeps; spaces around.
+    private mutating func keepMathProse(_ range: Range<Int>) {
+        output.append(0x20)
+        var start = range.lowerBound
+        var cursor = range.lowerBound
+        while cursor < range.upperBound {
+            guard bytes[cursor] == UInt8(ascii: "\\") else {
+                cursor += 1
+                continue
+            }
+            var nameEnd = cursor + 1
+            while nameEnd < range.upperBound, Self.isASCIILetter(bytes[nameEnd]) { nameEnd += 1 }
+            var argument = nameEnd
+            while argument < range.upperBound, bytes[argument] == 0x20 { argument += 1 }
+            let name = String(decoding: bytes[(cursor + 1)..<nameEnd], as: UTF8.self)
+            guard Self.textCommands.contains(name), argument < range.upperBound, bytes[argument] == UInt8(ascii: "{"),
+                let close = closingBrace(from: argument, before: range.upperBound)
+            else {
+                cursor = max(nameEnd, cursor + 2)
+                continue
+            }
+            keepOtherScripts(start..<cursor)
+            output.append(0x20)
+            output.append(contentsOf: bytes[(argument + 1)..<close])
+            output.append(0x20)
+            cursor = close + 1
+            start = cursor
+        }
+        keepOtherScripts(start..<min(range.upperBound, max(start, cursor)))
+        output.append(0x20)
+    }
+
+    /// The brace closing the one at a position before a limit (nesting counted, at most 4,096 bytes on, within the
+    /// text's budget), if any.
+    private mutating func closingBrace(from open: Int, before end: Int) -> Int? {
+        var depth = 0
+        var cursor = open
+        let limit = min(end, open + 4_096, open + braceBudget)
+        defer { braceBudget -= cursor - open }
+        while cursor < limit {
+            switch bytes[cursor] {
+            case UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: "}"):
+                depth -= 1
+                if depth == 0 { return cursor }
+            case UInt8(ascii: "\\"): cursor += 1
+            default: break
+            }
+            cursor += 1
+        }
+        return nil
+    }
+
+    /// The scalar encoded in UTF-8 at a position (U+FFFD for a malformed or cut sequence), and its length.
+    private static func decode(_ bytes: [UInt8], at position: Int, end: Int) -> (Unicode.Scalar, Int) {
+        let lead = bytes[position]
+        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        guard length > 1, position + length <= end else { return ("\u{FFFD}", 1) }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length {
+            let byte = bytes[position + offset]
+            guard byte & 0xC0 == 0x80 else { return ("\u{FFFD}", 1) }
+            value = value << 6 | UInt32(byte & 0x3F)
+        }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
     }
 
     // MARK: Scanning
