@@ -126,7 +126,9 @@ struct ProseFilter {
         var cursor = position + 1
         while cursor < bytes.count, Self.isASCIILetter(bytes[cursor]) { cursor += 1 }
         let command = String(decoding: bytes[(position + 1)..<cursor], as: UTF8.self)
-        position = max(cursor, position + 2)
+        // A control symbol (`\,`, `\{`) takes one ASCII character; before a letter of another script only the
+        // backslash goes (`\中` must not hide 中).
+        position = cursor > position + 1 || next >= 0x80 ? cursor : position + 2
         if Self.referenceCommands.contains(command) {
             // Labels, keys and environment names are not prose: skip the braced argument too.
             var argument = position
@@ -147,8 +149,11 @@ struct ProseFilter {
         guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "|") || Self.isASCIILetter(bytes[cursor]) else {
             return false
         }
+        // A tag is printable ASCII without spaces (`<answer>`, `<|im_start|>`): `<a中文…>` is text, not a tag.
         let limit = min(bytes.count, cursor + 64)
-        while cursor < limit, bytes[cursor] != UInt8(ascii: ">"), bytes[cursor] > 0x20, bytes[cursor] != UInt8(ascii: "<") {
+        while cursor < limit, bytes[cursor] != UInt8(ascii: ">"), bytes[cursor] > 0x20, bytes[cursor] < 0x7F,
+            bytes[cursor] != UInt8(ascii: "<")
+        {
             cursor += 1
         }
         guard cursor < limit, bytes[cursor] == UInt8(ascii: ">") else { return false }
@@ -160,7 +165,9 @@ struct ProseFilter {
     private mutating func skipURL() -> Bool {
         if position > 0, Self.isASCIILetter(bytes[position - 1]) { return false }
         guard starts(with: "http://") || starts(with: "https://") || starts(with: "www.") else { return false }
-        while position < bytes.count, bytes[position] > 0x20 { position += 1 }
+        // A URL is ASCII (an address with other characters is written percent-encoded): `https://中文…` without
+        // spaces must not hide a paragraph.
+        while position < bytes.count, bytes[position] > 0x20, bytes[position] < 0x7F { position += 1 }
         output.append(0x20)
         return true
     }

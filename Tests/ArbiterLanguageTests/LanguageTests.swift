@@ -414,6 +414,8 @@ struct LanguageInternalsTests {
         ("\\[\\mbox{für alle} \\; n\\]", " für alle "), ("$x \\text{unclosed$", " "),
         ("\\begin{itemize}\n\\item Hola amigos\n\\end{itemize}", "\n\n Hola amigos\n\n"),
         ("see \\label{eq:main} and \\ref{fig:a}", "see and "), ("\\begin{proof} easy \\end{proof}", "\n easy \n"),
+        // Hiding places that do not work: a tag, a URL or a control symbol cannot swallow other scripts.
+        ("<a中文推理> ok", "<a中文推理> ok"), ("https://example.org/中文推理 ok", " 中文推理 ok"), ("\\中\\文", " 中 文"),
     ])
     func prose(_ text: String, _ expected: String) {
         func collapsed(_ value: String) -> String {
