@@ -26,8 +26,8 @@ struct LanguageCounts: Equatable {
 /// Dutch. Shorter runs cannot be identified on their own (`Let me compute` reads as French to a 3-gram model): they
 /// take the language of the nearest run of their script that was judged alone, or, when there is none, of all the
 /// text's words in their script, decided the same way. Runs of fewer than
-/// ``shortForeignRun`` units in a script other than the target's, inside a sentence that has target-script words
-/// (`API` in a Chinese sentence), count for nothing.
+/// ``shortForeignRun`` units in a script other than the target's, inside a sentence written mostly in the target's
+/// scripts (other scripts at most a third of its units: `API` in a Chinese sentence), count for nothing.
 struct LanguageCounter {
     let identifier: LanguageIdentifier
     static let shortTargetRun = 5
@@ -54,9 +54,7 @@ struct LanguageCounter {
         var labels = [Label](repeating: .pending, count: runs.count)
         for (index, run) in runs.enumerated() {
             let inTargetScript = context.targetScripts.contains(run.script)
-            if run.units < Self.shortForeignRun, !inTargetScript,
-                context.sentenceScripts[run.sentence].map({ !$0.isDisjoint(with: context.targetScripts) }) ?? false
-            {
+            if run.units < Self.shortForeignRun, !inTargetScript, context.isMostlyTarget(run.sentence) {
                 labels[index] = .neutral
             } else if let language = ownLanguage(of: run, in: context) {
                 labels[index] = .own(language)
@@ -85,7 +83,8 @@ struct LanguageCounter {
         let target: Int
         let model: LanguageModel
         let targetScripts: Set<Script>
-        var sentenceScripts: [Int: Set<Script>] = [:]
+        /// Per sentence, the counted units in the target's scripts and in other scripts.
+        var sentenceUnits: [Int: (target: Int, other: Int)] = [:]
         var kanaSentences = Set<Int>()
         /// The language of all of the text's words in a script, decided once per script when a short run needs it.
         var scriptLanguages: [Script: String] = [:]
@@ -96,9 +95,21 @@ struct LanguageCounter {
             self.model = model
             targetScripts = Set(model.scripts[target].map(LanguageIdentifier.group))
             for word in words.words where LanguageCounter.counts(word) {
-                sentenceScripts[word.sentence, default: []].insert(LanguageIdentifier.group(word.script))
+                if targetScripts.contains(LanguageIdentifier.group(word.script)) {
+                    sentenceUnits[word.sentence, default: (0, 0)].target += word.units
+                } else {
+                    sentenceUnits[word.sentence, default: (0, 0)].other += word.units
+                }
                 if word.script == .hiragana || word.script == .katakana { kanaSentences.insert(word.sentence) }
             }
+        }
+
+        /// Whether a sentence is written mostly in the target's scripts: other scripts hold at most a third of its
+        /// units, so that a word such as `API` in a Chinese sentence is an aside, while English words interleaved
+        /// one by one with Chinese characters (`Let 我 me 们 compute`) are not.
+        func isMostlyTarget(_ sentence: Int) -> Bool {
+            guard let units = sentenceUnits[sentence], units.target > 0 else { return false }
+            return units.other * 2 <= units.target
         }
     }
 
