@@ -9,9 +9,12 @@ In the verl config:
 
 The verifier is `extra_info["arbiter_verifier"]` when the dataset row sets it, else $ARBITER_VERL_VERIFIER, else
 the data source's entry in DATA_SOURCES (math datasets → "math", code datasets → "code"), else "math".
-Every row scored with one verifier has the same keys (verl stacks each key over the batch); with the per-sample
-`compute_score`, keep one recipe per run (the batch function fills missing keys with 0.0). `r1` needs the prompt
-for its language component: put it in `extra_info["prompt"]`.
+Every row scored with one verifier has the same keys: `score`, `acc` and, for a recipe, each component's score.
+verl stacks each key over the batch, so the rows of one batch must share their keys: the batch function fills
+missing keys with 0.0; for the per-sample `compute_score` in a run that mixes recipes row by row (say `r1-zero` and
+`math`), set $ARBITER_VERL_COMPONENTS=all and every row gets the components of every recipe the daemon knows (0.0
+where its verifier has no such component). `r1` needs the prompt for its language component: put it in
+`extra_info["prompt"]`.
 """
 
 import os
@@ -69,7 +72,15 @@ _component_names = {}
 
 
 def _components_of(verifier):
-    """A recipe's component names (empty for a plain verifier), asked of the daemon once per verifier."""
+    """A recipe's component names (empty for a plain verifier), asked of the daemon once per verifier; with
+    $ARBITER_VERL_COMPONENTS=all, those of every recipe the daemon knows, whatever the verifier."""
+    if os.environ.get("ARBITER_VERL_COMPONENTS") == "all":
+        if "*" not in _component_names:
+            names = []
+            for entry in shared_client().list_verifiers():
+                names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
+            _component_names["*"] = names
+        return _component_names["*"]
     if verifier not in _component_names:
         try:
             entry = verifier_entry(shared_client(), verifier)
@@ -90,7 +101,8 @@ def _result(answer, verifier):
     result["score"] = float(answer["score"])
     result["acc"] = 1.0 if answer.get("passed") else 0.0
     for name, part in (answer.get("components") or {}).items():
-        result[name] = float(part["score"])
+        if name not in ("score", "acc"):
+            result[name] = float(part["score"])
     return result
 
 

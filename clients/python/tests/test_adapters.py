@@ -113,6 +113,17 @@ def test_verl_rows_keep_the_same_keys_even_when_a_row_fails(monkeypatch):
     assert set(batch[0]) == set(batch[1])
 
 
+def test_verl_per_sample_rows_of_mixed_recipes_share_keys_with_components_all(monkeypatch):
+    monkeypatch.setenv("ARBITER_VERL_COMPONENTS", "all")
+    plain = verl.compute_score("openai/gsm8k", "\\boxed{4}", "4")
+    recipe = verl.compute_score("x", GOOD, "4", extra_info={"arbiter_verifier": "r1-zero"})
+    assert set(plain) == set(recipe) == {"score", "acc", "accuracy", "format", "language"}
+    assert plain["score"] == 1.0 and plain["accuracy"] == 0.0
+    assert recipe["accuracy"] == 1.0 and recipe["language"] == 0.0  # r1-zero has no language component
+    monkeypatch.delenv("ARBITER_VERL_COMPONENTS")
+    assert set(verl.compute_score("openai/gsm8k", "\\boxed{4}", "4")) == {"score", "acc"}
+
+
 def test_openrlhf_strips_special_tokens_around_the_response(monkeypatch):
     monkeypatch.setenv("ARBITER_VERIFIER", "r1-zero")
     prompt = "<pad><pad><|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n"
