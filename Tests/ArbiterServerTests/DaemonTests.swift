@@ -89,6 +89,62 @@ struct DaemonTests {
     }
 }
 
+@Suite("Out of descriptors")
+struct DescriptorExhaustionTests {
+    /// CPU seconds (user + system) a process has used, from /proc.
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test("out of descriptors, the daemon backs off instead of spinning, keeps serving, and accepts again once some close",
+        .timeLimit(.minutes(1)))
+    func backOff() throws {
+        let directory = try Paths.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("full.sock").path
+        let daemon = try LiveArbiter(["serve", "--listen", "unix:\(path)"], descriptorLimit: 32)
+        #expect(daemon.wait { _, stderr in stderr.contains("listening") }, "stderr: \(daemon.errors)")
+        // Far more connections than the daemon has descriptors: the kernel queues the rest (backlog 512).
+        var connections: [Int32] = []
+        defer { connections.forEach { close($0) } }
+        for _ in 0..<60 { connections.append(try connectSocket(unixPath: path)) }
+        func ask(_ descriptor: Int32, id: Int) {
+            let line = Array("{\"id\": \(id), \"verifier\": \"exact\", \"response\": \"a\", \"reference\": \"a\"}\n".utf8)
+            _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        }
+        func answered(_ descriptor: Int32, seconds: Int32) -> Bool {
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, seconds * 1000) == 1 else { return false }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            return count > 0 && String(decoding: buffer[0..<count], as: UTF8.self).contains("\"passed\":true")
+        }
+        ask(connections[0], id: 1)
+        #expect(answered(connections[0], seconds: 10), "an accepted connection is still served")
+        ask(connections[59], id: 2)
+        #expect(!answered(connections[59], seconds: 1), "the last connection cannot have been accepted yet")
+        // Waiting on EMFILE must not burn a core: a spinning accept loop would use about a CPU second per second.
+        let pid = daemon.process.processIdentifier
+        let before = try #require(Self.cpuSeconds(pid))
+        usleep(2_000_000)
+        let used = try #require(Self.cpuSeconds(pid)) - before
+        #expect(used < 0.5, "\(used) CPU seconds in 2 s while out of descriptors")
+        // Free descriptors: the queued connections are accepted and the waiting request is answered.
+        for descriptor in connections[0..<40] { close(descriptor) }
+        connections.removeFirst(40)
+        #expect(answered(connections[connections.count - 1], seconds: 20), "served once descriptors are free")
+        connections.forEach { close($0) }
+        connections = []
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+}
+
 @Suite("Unix socket ownership", .serialized)
 struct SocketOwnershipTests {
     @Test("a second daemon on a live socket refuses to start, and the first stays reachable", .timeLimit(.minutes(1)))

@@ -12,9 +12,15 @@ final class LiveArbiter: @unchecked Sendable {
     private var stdoutText = ""
     private var stderrText = ""
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = Paths.binary
-        process.arguments = arguments
+    /// Starts `arbiter` with arguments, optionally under a lower limit of open descriptors (`ulimit -n`).
+    init(_ arguments: [String], descriptorLimit: Int? = nil) throws {
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Paths.binary.path] + arguments
+        } else {
+            process.executableURL = Paths.binary
+            process.arguments = arguments
+        }
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardInput = stdin
