@@ -27,7 +27,10 @@ public struct ByteNgramModel: Sendable {
     public static let shared: ByteNgramModel = {
         let parsed = ByteModelData.text.withUTF8Buffer { bytes in Result { try ByteNgramModel(bytes: bytes) } }
         switch parsed {
-        case .success(let model): return model
+        case .success(let model):
+            // Scores are added index by index to the character model's: the two must list the same languages.
+            precondition(model.languages == LanguageModel.codes, "the byte language model's languages differ")
+            return model
         case .failure(let error): preconditionFailure("the compiled-in byte language model is damaged: \(error)")
         }
     }()
