@@ -253,9 +253,14 @@ struct AttackTests {
             parent = os.getppid()
             with open("/proc/%d/cmdline" % parent, "rb") as f:
                 opened = ["harness"] if b"harness.py" in f.read() else ["parent is not the harness"]
+            # This process is a fork of the runner: its first writable mapping is at an address the runner has too.
+            with open("/proc/self/maps") as f:
+                address = next(int(line.split("-")[0], 16) for line in f if line.split()[1].startswith("rw"))
             for name, mode in (("mem", "rb"), ("fd/3", "rb"), ("fd/4", "wb"), ("environ", "rb"), ("maps", "rb")):
                 try:
                     with open("/proc/%d/%s" % (parent, name), mode, buffering=0) as f:
+                        if name == "mem":
+                            f.seek(address)
                         opened.append(name if "w" in mode else name + ":" + str(len(f.read(4096))))
                 except OSError:
                     pass
@@ -280,7 +285,7 @@ struct AttackTests {
 
     @Test("Python: the test runner is out of the program's reach (memory, fds 3 and 4, environ, ptrace)")
     func runnerIsShielded() async throws {
-        let reference: JSONValue = ["test": ["assert probe() == ['harness']"]]
+        let reference: JSONValue = ["test": ["opened = probe()\nassert opened == ['harness'], opened"]]
         let verdict = try await judge(fenced(Self.parentProbe), reference)
         #expect(verdict.passed, "\(verdict.details)")
     }
