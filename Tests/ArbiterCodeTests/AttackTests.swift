@@ -279,6 +279,7 @@ struct AttackTests {
                 opened.append("process_vm_readv")
             if libc.ptrace(16, parent, None, None) == 0:  # PTRACE_ATTACH
                 opened.append("ptrace")
+                os.waitpid(parent, 0x40000000)  # __WALL: the attach stop, before the detach can work
                 libc.ptrace(17, parent, None, None)  # PTRACE_DETACH
             return opened
         """#
