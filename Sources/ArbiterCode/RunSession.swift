@@ -231,7 +231,12 @@ final class RunSession: @unchecked Sendable {
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, visible: toolchain.visible, limits: runLimits)
-        let (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
+        var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
+        // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
+        // the run went over its memory.
+        let killed = outcome.outOfMemory ? "memory_limit" : "runtime_error"
+        for (index, record) in records where record.status == "killed" { records[index]?.status = killed }
+        if programFailure?.status == "killed" { programFailure?.status = killed }
         var run: JSONObject = [
             "time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100),
             "cpu_ms": .double((outcome.cpuSeconds * 100_000).rounded() / 100), "reached_end": .bool(finished),

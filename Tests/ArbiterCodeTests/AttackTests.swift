@@ -244,6 +244,77 @@ struct AttackTests {
         #expect(!raises.passed)
     }
 
+    /// A Python program whose `probe()` lists every way it found into the test runner (its parent): its memory, its
+    /// descriptors 3 and 4, its environment, ptrace and process_vm_readv. The reference passes only when the list is
+    /// empty and the parent is the harness, so the test fails if the runner were readable.
+    static let parentProbe = #"""
+        import ctypes, os
+        def probe():
+            parent = os.getppid()
+            with open("/proc/%d/cmdline" % parent, "rb") as f:
+                opened = ["harness"] if b"harness.py" in f.read() else ["parent is not the harness"]
+            # This process is a fork of the runner: its first writable mapping is at an address the runner has too.
+            with open("/proc/self/maps") as f:
+                address = next(int(line.split("-")[0], 16) for line in f if line.split()[1].startswith("rw"))
+            for name, mode in (("mem", "rb"), ("fd/3", "rb"), ("fd/4", "wb"), ("environ", "rb"), ("maps", "rb")):
+                try:
+                    with open("/proc/%d/%s" % (parent, name), mode, buffering=0) as f:
+                        if name == "mem":
+                            f.seek(address)
+                        opened.append(name if "w" in mode else name + ":" + str(len(f.read(4096))))
+                except OSError:
+                    pass
+            for fd in (3, 4):
+                try:
+                    os.fstat(fd)
+                    opened.append("own fd %d" % fd)
+                except OSError:
+                    pass
+            libc = ctypes.CDLL(None, use_errno=True)
+            buffer = ctypes.create_string_buffer(64)
+            class IOVec(ctypes.Structure):
+                _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+            local, remote = IOVec(ctypes.addressof(buffer), 64), IOVec(0x400000, 64)
+            if libc.process_vm_readv(parent, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0) >= 0:
+                opened.append("process_vm_readv")
+            if libc.ptrace(16, parent, None, None) == 0:  # PTRACE_ATTACH
+                opened.append("ptrace")
+                os.waitpid(parent, 0x40000000)  # __WALL: the attach stop, before the detach can work
+                libc.ptrace(17, parent, None, None)  # PTRACE_DETACH
+            return opened
+        """#
+
+    @Test("Python: the test runner is out of the program's reach (memory, fds 3 and 4, environ, ptrace)")
+    func runnerIsShielded() async throws {
+        let reference: JSONValue = ["test": ["opened = probe()\nassert opened == ['harness'], opened"]]
+        let verdict = try await judge(fenced(Self.parentProbe), reference)
+        #expect(verdict.passed, "\(verdict.details)")
+    }
+
+    @Test("Python: killing or stopping the test runner, or the program's own process, never passes")
+    func runnerKilled() async throws {
+        let check: JSONValue = [
+            "test": "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(3) == 6\n",
+            "entry_point": "double",
+        ]
+        for (signal, expected) in [("SIGKILL", "runtime_error"), ("SIGSTOP", "time_limit"), ("SIGTERM", "runtime_error")] {
+            let program = "import os, signal\ndef double(x):\n    os.kill(os.getppid(), signal.\(signal))\n    return 2 * x"
+            let verdict = try await judge(fenced(program), check, ["time_limit_s": 1])
+            #expect(!verdict.passed && verdict.score == 0 && verdict.reason == expected, "\(signal): \(verdict.details)")
+        }
+        // The program's process dies in the second case: that case and the rest fail, the first stands.
+        let dies = "import os\ndef double(x):\n    if x == 3:\n        os._exit(0)\n    return 2 * x"
+        let asserts: JSONValue = ["test": ["assert double(2) == 4", "assert double(3) == 6", "assert double(4) == 8"]]
+        let verdict = try await judge(fenced(dies), asserts)
+        #expect(statuses(verdict) == ["passed", "runtime_error", "runtime_error"], "\(verdict.details)")
+        let memory = "def double(x):\n    if x == 3:\n        b = b'x' * (1 << 30)\n    return 2 * x"
+        let heavy = try await judge(fenced(memory), asserts, ["memory_mb": 128])
+        #expect(statuses(heavy) == ["passed", "memory_limit", "runtime_error"], "\(heavy.details)")
+        let loops = "def double(x):\n    while x == 3:\n        pass\n    return 2 * x"
+        let slow = try await judge(fenced(loops), asserts, ["time_limit_s": 1])
+        #expect(statuses(slow).prefix(2) == ["passed", "time_limit"] && !slow.passed, "\(slow.details)")
+    }
+
     @Test("\"AlwaysEqual\": a result that says it equals anything does not pass an assert", arguments: [
         "class W(int):\n    def __eq__(self, other): return True\n    __hash__ = int.__hash__\ndef double(x):\n    return W(0)",
         "class A:\n    def __eq__(self, other): return True\n    def __ne__(self, other): return False\ndef double(x):\n    return A()",

@@ -127,6 +127,34 @@ struct NegativeControlTests {
         #expect(!survivors.isEmpty)
     }
 
+    @Test("without PR_SET_DUMPABLE 0 the program reads the test runner's memory and can ptrace it")
+    func dumpableRunner() async throws {
+        // The Python toolchain with a harness whose prctl call is taken out (it still claims to be non-dumpable).
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-dumpable-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let toolchains = repository.appendingPathComponent("verifiers/toolchains")
+        let harness = try String(
+            contentsOf: toolchains.appendingPathComponent("python.harness.py"), encoding: .utf8)
+        let call = "        prctl(Long(4), Long(0), Long(0), Long(0), Long(0))  # PR_SET_DUMPABLE, 0\n"
+        let check = "        return prctl(Long(3), Long(0), Long(0), Long(0), Long(0)) == 0  # PR_GET_DUMPABLE\n"
+        #expect(harness.contains(call) && harness.contains(check))
+        let weakened = harness.replacingOccurrences(of: call, with: "")
+            .replacingOccurrences(of: check, with: "        return True\n")
+        try weakened.write(to: directory.appendingPathComponent("python.harness.py"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            at: toolchains.appendingPathComponent("python.json"), to: directory.appendingPathComponent("python.json"))
+        let verifier = CodeVerifier(
+            configuration: try CodeVerifier.Configuration(
+                options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
+            toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: .current))
+        let reference: JSONValue = ["test": ["opened = probe()\nassert opened == ['harness'], opened"]]
+        let verdict = try await verifier.verify(Sample(response: fenced(AttackTests.parentProbe), reference: reference))
+        #expect(!verdict.passed)
+        let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("'mem:4096'") && message.contains("'ptrace'"), "\(message)")
+    }
+
     @Test("the degraded isolation is named in the verdict")
     func degradedIsVisible() async throws {
         let verdict = try await judgeWeakened(fenced("print('safe')"), answer) {

@@ -53,6 +53,217 @@ struct RedTeamTests {
         #expect(!verdict.passed && verdict.score == 0, "\(verdict.details)")
     }
 
+    /// Attacks on the nonce of the Python harness: each reads it by one route and writes a "passed" record for every
+    /// case and the end, on fd 4 or through the runner's /proc entry. Against the single-process harness (the
+    /// program and the tests in one interpreter) the frame walk, the garbage-collector walk and the /proc/self/mem
+    /// scan forged a pass; now the program runs in a process that never held the nonce nor fd 4, apart from a
+    /// non-dumpable runner.
+    static let nonceThieves = [
+        #"""
+        # frame walk: the nonce in a calling frame's locals
+        import os, sys
+        def add(a, b):
+            return 0
+        _frame = sys._getframe()
+        while _frame is not None:
+            _nonce = _frame.f_locals.get("nonce")
+            if isinstance(_nonce, str):
+                _lines = "".join('%s [%d, "passed", 0]\n' % (_nonce, i) for i in range(64)) + _nonce + ' ["end"]\n'
+                os.write(4, _lines.encode())
+                os._exit(0)
+            _frame = _frame.f_back
+        """#,
+        #"""
+        # garbage collector: the nonce in a harness closure's cells (gc.get_objects) or a referrer of this module
+        import gc, os, re
+        def add(a, b):
+            return 0
+        _shape = re.compile(r"[0-9a-z]{1,13}(?:-[0-9a-z]{1,13}){3}\Z")
+        _found = set()
+        _objects = gc.get_objects() + gc.get_referrers(globals())
+        for _object in _objects:
+            _values = list(_object.values()) if isinstance(_object, dict) else []
+            for _cell in getattr(_object, "__closure__", None) or ():
+                try:
+                    _values.append(_cell.cell_contents)
+                except ValueError:
+                    pass
+            _found.update(v for v in _values if isinstance(v, str) and _shape.match(v))
+        for _nonce in _found:
+            _lines = "".join('%s [%d, "passed", 0]\n' % (_nonce, i) for i in range(64)) + _nonce + ' ["end"]\n'
+            os.write(4, _lines.encode())
+        if _found:
+            os._exit(0)
+        """#,
+        #"""
+        # /proc/self/mem: every nonce-shaped string in this process's writable memory
+        import os, re
+        def add(a, b):
+            return 0
+        _shape = re.compile(rb"(?<![0-9a-z-])[0-9a-z]{6,13}(?:-[0-9a-z]{6,13}){3}(?![0-9a-z-])")
+        _found = set()
+        with open("/proc/self/maps") as _maps, open("/proc/self/mem", "rb", buffering=0) as _mem:
+            for _line in _maps:
+                _fields = _line.split()
+                if "rw" not in _fields[1]:
+                    continue
+                _start, _end = (int(x, 16) for x in _fields[0].split("-"))
+                try:
+                    _mem.seek(_start)
+                    _found.update(_shape.findall(_mem.read(_end - _start)))
+                except (OSError, OverflowError, ValueError):
+                    pass
+        _out = b"".join(b"".join(b'%s [%d, "passed", 0]\n' % (n, i) for i in range(64)) + n + b' ["end"]\n'
+                        for n in _found)
+        if _found:
+            os.write(4, _out)
+            os._exit(0)
+        """#,
+        #"""
+        # the parent: nonce-shaped strings in /proc/<ppid>/mem, fd 3 and environ; reports through fd 4 or the
+        # parent's fd 4; at import and again inside the call, when the runner holds the nonce
+        import os, re
+        _shape = re.compile(rb"(?<![0-9a-z-])[0-9a-z]{6,13}(?:-[0-9a-z]{6,13}){3}(?![0-9a-z-])")
+        def _steal():
+            parent = os.getppid()
+            found = set()
+            try:
+                with open("/proc/%d/maps" % parent) as maps, open("/proc/%d/mem" % parent, "rb", buffering=0) as mem:
+                    for line in maps:
+                        fields = line.split()
+                        if "rw" in fields[1]:
+                            start, end = (int(x, 16) for x in fields[0].split("-"))
+                            try:
+                                mem.seek(start)
+                                found.update(_shape.findall(mem.read(end - start)))
+                            except (OSError, OverflowError, ValueError):
+                                pass
+            except OSError:
+                pass
+            for name in ("fd/3", "environ"):
+                try:
+                    with open("/proc/%d/%s" % (parent, name), "rb") as f:
+                        found.update(_shape.findall(f.read()))
+                except OSError:
+                    pass
+            out = b"".join(b"".join(b'%s [%d, "passed", 0]\n' % (n, i) for i in range(64)) + n + b' ["end"]\n'
+                           for n in found)
+            for path in ("/proc/self/fd/4", "/proc/%d/fd/4" % parent):
+                try:
+                    with open(path, "wb", buffering=0) as f:
+                        f.write(out)
+                except OSError:
+                    pass
+        _steal()
+        def add(a, b):
+            _steal()
+            return 0
+        """#,
+    ]
+
+    @Test("Python: the nonce cannot be read by a frame walk, gc, /proc/self/mem or the parent's /proc entries",
+          arguments: nonceThieves)
+    func nonceTheft(_ program: String) async throws {
+        let verdict = try await judge(fenced(program), Self.humanEval)
+        #expect(!verdict.passed && verdict.score == 0, "\(verdict.details)")
+        let mbpp = try await judge(fenced(program), ["test": ["assert add(1, 2) == 3", "assert add(0, 1) == 1"]])
+        #expect(!mbpp.passed && mbpp.score == 0, "\(mbpp.details)")
+    }
+
+    @Test("Python: a result whose __bool__ reads its caller's code cannot fake a bare `assert f(x)`")
+    func truthByCallerInspection() async throws {
+        let reference: JSONValue = [
+            "language": "python", "entry_point": "is_prime",
+            "test": "def check(candidate):\n    assert candidate(7)\n    assert not candidate(8)\n    assert candidate(13)\n",
+        ]
+        let liar = #"""
+            # __bool__ looks at the instruction that asked: a jump that passes when true gets True, else False
+            import sys
+            def _wanted():
+                frame = sys._getframe(2)
+                code, at = frame.f_code.co_code, frame.f_lasti
+                import dis
+                name = dis.opname[code[at]]
+                return "IF_TRUE" in name or "IF_NOT" in name or name == "UNARY_NOT"
+            class Liar:
+                def __bool__(self):
+                    return _wanted()
+            class LiarInt(int):
+                def __bool__(self):
+                    return _wanted()
+            def is_prime(n):
+                return Liar() if n % 2 else LiarInt(0)
+            """#
+        let verdict = try await judge(fenced(liar), reference)
+        #expect(!verdict.passed && verdict.score == 0, "\(verdict.details)")
+        let honest = "def is_prime(n):\n    return n > 1 and all(n % d for d in range(2, n))"
+        #expect(try await judge(fenced(honest), reference).passed)
+    }
+
+    @Test("Python: a value of a subclass of a plain type is read through that type; other objects fail the case")
+    func subclassesAreConverted() async throws {
+        let reference: JSONValue = [
+            "language": "python",
+            "test": ["assert f(0) == 3", "assert f(1) == (1, 2)", "assert f(2) == {'a': 2}", "assert f(3)"],
+        ]
+        // Right values in subclasses (an int subclass, a namedtuple, a Counter) pass; a zero whose __bool__ says
+        // true does not pass `assert f(3)`.
+        let program = """
+            import collections
+            class W(int):
+                def __eq__(self, other): return True
+                def __bool__(self): return True
+                __hash__ = int.__hash__
+            P = collections.namedtuple("P", "x y")
+            def f(i):
+                return [W(3), P(1, 2), collections.Counter("aa"), W(0)][i]
+            """
+        let verdict = try await judge(fenced(program), reference)
+        #expect(statuses(verdict) == ["passed", "passed", "passed", "wrong_answer"], "\(verdict.details)")
+        // A generator or an instance of the program's class is not plain data: wrong_answer, even when the test
+        // catches the error.
+        let objects: JSONValue = [
+            "language": "python",
+            "test": ["assert list(f()) == [1]", "try:\n    f()\nexcept Exception:\n    pass"],
+        ]
+        let generator = try await judge(fenced("def f():\n    return (x for x in [1])"), objects)
+        #expect(statuses(generator) == ["wrong_answer", "wrong_answer"], "\(generator.details)")
+    }
+
+    @Test("Python: the tests reach the program's functions and plain data; its classes fail the case (a known limit)")
+    func programNames() async throws {
+        let program = """
+            import math
+            LIMIT = {"n": (1, 2)}
+            class Pair:
+                def __init__(self, a, b):
+                    self.a, self.b = a, b
+            def longest(pairs):
+                return len(pairs)
+            def sort_in_place(xs):
+                xs.sort()
+            class Shape(ValueError):
+                pass
+            def check_positive(x):
+                if x <= 0:
+                    raise Shape("not positive")
+                return x
+            """
+        let reference: JSONValue = [
+            "language": "python",
+            "test": [
+                "assert LIMIT == {'n': (1, 2)} and math.isclose(math.pi, 3.14159, rel_tol=1e-3)",
+                "xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]",
+                "try:\n    check_positive(-1)\n    assert False\nexcept ValueError as error:\n    assert str(error) == 'not positive'",
+                "assert longest([Pair(1, 2), Pair(3, 4)]) == 2",
+            ],
+        ]
+        let verdict = try await judge(fenced(program), reference)
+        #expect(statuses(verdict) == ["passed", "passed", "passed", "runtime_error"], "\(verdict.details)")
+        let message = verdict.details["cases"]?.arrayValue?.last?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("'Pair' is a class of the program"), "\(message)")
+    }
+
     @Test("Python: builtins and modules the test uses cannot be shadowed or poisoned by the program")
     func shadowedBuiltins() async throws {
         let reference: JSONValue = [
