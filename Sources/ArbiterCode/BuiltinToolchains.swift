@@ -83,7 +83,10 @@ enum BuiltinToolchains {
               "source": "main.py",
               "interpreter": ["/usr/bin/python3", "/usr/local/bin/python3", "python3"],
               "run": ["{interpreter}", "-I", "-S", "-c", "import sys,builtins;builtins.exit=builtins.quit=sys.exit;sys.path+=['/usr/local/lib/python%d.%d/dist-packages'%sys.version_info[:2],'/usr/lib/python3/dist-packages'];sys.argv=['main.py'];__file__='main.py';del builtins;exec(compile(open(__file__,encoding='utf-8').read(),__file__,'exec'))"],
-              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"]},
+              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"],
+                          "prepare": ["{interpreter}", "-I", "-S", "-c", "import marshal;open('harness.bin','wb').write(marshal.dumps(compile(open('harness.py',encoding='utf-8').read(),'harness.py','exec')))"],
+                          "prepared_file": "harness.bin",
+                          "prepared_run": ["{interpreter}", "-I", "-S", "-c", "import marshal;exec(marshal.loads(open('harness.bin','rb').read()))"]},
               "env": {},
               "limits": {}
             }

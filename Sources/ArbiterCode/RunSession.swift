@@ -47,6 +47,10 @@ final class RunSession: @unchecked Sendable {
     }
 
     private func write(_ text: String, to name: String, replacing: Bool = false) throws(ArbiterError) {
+        try write(Array(text.utf8), to: name, replacing: replacing)
+    }
+
+    private func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ArbiterError) {
         // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_TRUNC : O_EXCL), 0o644)
@@ -54,7 +58,6 @@ final class RunSession: @unchecked Sendable {
             throw ArbiterError(.internal, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(fd) }
-        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -125,7 +128,7 @@ final class RunSession: @unchecked Sendable {
 
     /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
     private func compile(_ template: [String]?) async throws(ArbiterError) -> CaseResult? {
-        guard let command = template.map(toolchain.command) else { return nil }
+        guard let command = template.map({ toolchain.command($0) }) else { return nil }
         let limits = RunLimits(
             wallSeconds: toolchain.compileSeconds, cpuSeconds: toolchain.compileSeconds,
             memoryBytes: toolchain.compileMemoryMB << 20, processes: max(32, configuration.limits.processes),
@@ -215,8 +218,15 @@ final class RunSession: @unchecked Sendable {
         let count = instructions.cases.count
         let command: [String]
         if let harness = toolchain.harness {
-            try write(harness.code, to: harness.file)
-            command = toolchain.command(harness.run)
+            if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
+                let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
+            {
+                try write(prepared, to: preparedFile)
+                command = toolchain.command(preparedRun)
+            } else {
+                try write(harness.code, to: harness.file)
+                command = toolchain.command(harness.run)
+            }
         } else if instructions.form == "test", toolchain.testTemplate != nil {
             command = toolchain.command(toolchain.run)
         } else {

@@ -62,6 +62,8 @@ public final class Sandbox: Sendable {
     private let cgroups: CgroupPool
     private let workers: SlotWorkerPool
     private let workRoot: String
+    /// Harnesses prepared once for all runs (``Harness/prepare``).
+    let preparedHarnesses = PreparedHarnesses()
 
     /// The sandbox of this process.
     public static let shared = Sandbox(isolation: .current)

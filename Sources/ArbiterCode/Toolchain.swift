@@ -10,7 +10,9 @@ import Foundation
 /// ```json
 /// {"name": "cpp", "aliases": ["c++"], "source": "main.cpp", "interpreter": ["/usr/bin/g++", "g++"],
 ///  "compile": ["{interpreter}", "-O2", "-o", "main", "main.cpp"], "run": ["./main"],
-///  "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "harness.py"]},
+///  "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "harness.py"],
+///              "prepare": ["{interpreter}", "-c", "…"], "prepared_file": "harness.bin",
+///              "prepared_run": ["{interpreter}", "-c", "…"]},
 ///  "env": {}, "limits": {"compile_time_s": 60, "compile_memory_mb": 2048, "processes": 64}}
 /// ```
 /// `{interpreter}` in a command is the first candidate of `interpreter` found on this host (absolute paths as
@@ -31,8 +33,8 @@ public struct Toolchain: Sendable, Hashable {
     public var compile: [String]?
     /// The command that runs the program (stdin/stdout tests).
     public var run: [String]
-    /// The harness's file name, its code and the command that runs it, for `test` and `calls` tests.
-    public var harness: (file: String, code: String, run: [String])?
+    /// The harness, for `test` and `calls` tests.
+    public var harness: Harness?
     /// For compiled languages without a harness: a source template that wraps the program and one `test` program
     /// (markers `@ARBITER_PROGRAM@` and `@ARBITER_TEST@`), compiled with `testCompile` and run in place of the program.
     public var testTemplate: String?
@@ -53,8 +55,7 @@ public struct Toolchain: Sendable, Hashable {
     public static func == (lhs: Toolchain, rhs: Toolchain) -> Bool {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
             && lhs.interpreterCandidates == rhs.interpreterCandidates && lhs.compile == rhs.compile
-            && lhs.run == rhs.run && lhs.harness?.file == rhs.harness?.file && lhs.harness?.code == rhs.harness?.code
-            && lhs.harness?.run == rhs.harness?.run && lhs.testTemplate == rhs.testTemplate
+            && lhs.run == rhs.run && lhs.harness == rhs.harness && lhs.testTemplate == rhs.testTemplate
             && lhs.testCompile == rhs.testCompile
             && lhs.environment == rhs.environment
             && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
@@ -107,8 +108,20 @@ public struct Toolchain: Sendable, Hashable {
         self.interpreterCandidates = try strings("interpreter", in: object) ?? []
         self.compile = try strings("compile", in: object)
         if let harness = object["harness"]?.objectValue {
-            guard let file = harness["file"]?.stringValue, let harnessRun = try strings("run", in: harness) else {
-                throw ArbiterError(.invalidRequest, "'harness' needs 'file' and 'run'")
+            guard let file = harness["file"]?.stringValue, !file.isEmpty, !file.contains("/"),
+                let harnessRun = try strings("run", in: harness)
+            else {
+                throw ArbiterError(.invalidRequest, "'harness' needs 'file' (a file name) and 'run'")
+            }
+            let prepare = try strings("prepare", in: harness)
+            let preparedRun = try strings("prepared_run", in: harness)
+            let preparedFile = harness["prepared_file"]?.stringValue
+            let declared = [prepare != nil, preparedRun != nil, preparedFile != nil]
+            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }), prepare?.isEmpty != true,
+                preparedRun?.isEmpty != true, preparedFile.map({ !$0.isEmpty && !$0.contains("/") }) ?? true
+            else {
+                throw ArbiterError(
+                    .invalidRequest, "'harness' needs all of 'prepare', 'prepared_file' (a file name) and 'prepared_run', or none")
             }
             let code: String
             if let inline = harness["code"]?.stringValue {
@@ -118,7 +131,9 @@ public struct Toolchain: Sendable, Hashable {
             } else {
                 throw ArbiterError(.invalidRequest, "'harness' needs 'code' or 'code_file'")
             }
-            self.harness = (file, code.hasSuffix("\n") ? code : code + "\n", harnessRun)
+            self.harness = Harness(
+                file: file, code: code.hasSuffix("\n") ? code : code + "\n", run: harnessRun, prepare: prepare,
+                preparedFile: preparedFile, preparedRun: preparedRun)
         }
         if let template = object["test_template"]?.objectValue {
             if let inline = template["code"]?.stringValue {
@@ -246,4 +261,23 @@ public struct ToolchainSet: Sendable {
 
     /// The names, sorted.
     public var names: [String] { all.keys.sorted() }
+}
+
+/// A toolchain's harness for the `test` and `calls` forms: a program of Arbiter's that runs the cases and reports
+/// them on fd 4.
+public struct Harness: Sendable, Equatable {
+    /// The file it is written to, in the run's work directory.
+    public var file: String
+    /// Its code.
+    public var code: String
+    /// The command that runs it from the work directory.
+    public var run: [String]
+    /// Optional: a command run once per daemon, in a sandboxed directory holding ``file``, that writes
+    /// ``preparedFile`` there (Python compiles the harness to a marshalled code object, so that runs do not recompile
+    /// 36 kB of source, about 8 ms, each time).
+    public var prepare: [String]?
+    /// What ``prepare`` leaves; Arbiter keeps its bytes and writes them into each run's directory.
+    public var preparedFile: String?
+    /// The command that runs the prepared harness. When preparing fails, runs use ``run`` instead.
+    public var preparedRun: [String]?
 }

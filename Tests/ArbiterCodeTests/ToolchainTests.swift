@@ -97,4 +97,56 @@ struct ToolchainTests {
             Sample(response: response, reference: ["tests": [["stdin": "1 2\n", "stdout": "3\n"]]]))
         #expect(verdict.passed && verdict.details["language"] == "awk", "\(verdict.details)")
     }
+
+    /// A program that reports which harness files its work directory holds.
+    static let harnessFiles = fenced("import os\ndef files():\n    return sorted(n for n in os.listdir('.') if n.startswith('harness'))")
+
+    @Test("the Python harness is compiled once per daemon: runs get the marshalled code, not the source")
+    func preparedHarness() async throws {
+        let python = try #require(ToolchainSet(directory: repository.appendingPathComponent("verifiers/toolchains"))
+            .toolchain(for: "python"))
+        #expect(python.harness?.prepare != nil && python.harness?.preparedFile == "harness.bin")
+        for _ in 0..<2 {
+            let verdict = try await judge(Self.harnessFiles, ["test": ["assert files() == ['harness.bin'], files()"]])
+            #expect(verdict.passed, "\(verdict.details)")
+        }
+    }
+
+    @Test("when preparing fails, runs fall back to the plain harness")
+    func unpreparedHarness() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-unprepared-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let toolchains = repository.appendingPathComponent("verifiers/toolchains")
+        let declaration = try String(contentsOf: toolchains.appendingPathComponent("python.json"), encoding: .utf8)
+        let failing = #""prepare": ["{interpreter}", "-I", "-S", "-c", "raise SystemExit(3)"],"#
+        let broken = try declaration.replacing(#/"prepare": \[[^\]]*\],/#, with: failing)
+        #expect(broken != declaration)
+        try broken.write(to: directory.appendingPathComponent("python.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            at: toolchains.appendingPathComponent("python.harness.py"),
+            to: directory.appendingPathComponent("python.harness.py"))
+        let verifier = CodeVerifier(
+            configuration: try CodeVerifier.Configuration(
+                options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
+            toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: .current))
+        let verdict = try await verifier.verify(
+            Sample(response: Self.harnessFiles, reference: ["test": ["assert files() == ['harness.py'], files()"]]))
+        #expect(verdict.passed, "\(verdict.details)")
+    }
+
+    @Test("prepare, prepared_file and prepared_run come together, and prepared_file is a file name", arguments: [
+        #", "prepare": ["x"]"#, #", "prepare": ["x"], "prepared_run": ["y"]"#,
+        #", "prepare": ["x"], "prepared_file": "a/b", "prepared_run": ["y"]"#,
+        #", "prepare": [], "prepared_file": "b", "prepared_run": ["y"]"#,
+    ])
+    func preparedDeclaration(_ extra: String) throws {
+        let text = #"{"name": "t", "source": "m", "run": ["m"], "harness": {"file": "h", "code": "c", "run": ["h"]"#
+            + extra + "}}"
+        let object = try #require(JSONParser.parse(text).objectValue)
+        #expect(throws: ArbiterError.self) { try Toolchain(object) { _ throws(ArbiterError) in "" } }
+        let plain = try #require(JSONParser.parse(text.replacingOccurrences(of: extra, with: "")).objectValue)
+        #expect(try Toolchain(plain) { _ throws(ArbiterError) in "" }.harness?.prepare == nil)
+    }
 }
+

@@ -1,0 +1,58 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+import Synchronization
+
+/// Harnesses prepared once per daemon (``Harness/prepare``): the bytes of each toolchain's ``Harness/preparedFile``.
+final class PreparedHarnesses: Sendable {
+    private let entries = Mutex<[String: Task<[UInt8]?, Never>]>([:])
+
+    /// The prepared file of a toolchain's harness, prepared on first use (concurrent callers wait for the one
+    /// preparation); `nil` when the toolchain prepares nothing or its preparation failed (runs then use the plain
+    /// harness).
+    func file(for toolchain: Toolchain, in sandbox: Sandbox) async -> [UInt8]? {
+        guard let harness = toolchain.harness, let prepare = harness.prepare, let output = harness.preparedFile else {
+            return nil
+        }
+        let key = ([toolchain.name, toolchain.interpreter ?? "", harness.file, harness.code, output] + prepare)
+            .joined(separator: "\u{0}")
+        let task = entries.withLock { entries in
+            if let existing = entries[key] { return existing }
+            let task = Task {
+                await Self.prepare(harness, command: toolchain.command(prepare), output: output, toolchain, sandbox)
+            }
+            entries[key] = task
+            return task
+        }
+        return await task.value
+    }
+
+    private static func prepare(
+        _ harness: Harness, command: [String], output: String, _ toolchain: Toolchain, _ sandbox: Sandbox
+    ) async -> [UInt8]? {
+        guard let directory = try? sandbox.makeWorkDirectory() else { return nil }
+        defer { sandbox.removeWorkDirectory(directory) }
+        guard FileManager.default.createFile(
+            atPath: directory + "/" + harness.file, contents: Data(harness.code.utf8),
+            attributes: [.posixPermissions: 0o644])
+        else { return nil }
+        var environment = [
+            "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(directory)", "TMPDIR=\(directory)", "LANG=C.UTF-8",
+            "LC_ALL=C.UTF-8",
+        ]
+        environment += toolchain.environment.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
+        let limits = RunLimits(
+            wallSeconds: 30, cpuSeconds: 30, memoryBytes: 512 << 20, processes: max(32, toolchain.minimumProcesses),
+            fileBytes: 64 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)
+        let outcome = try? await sandbox.run(
+            executable: command[0], arguments: command, environment: environment, workDirectory: directory,
+            visible: toolchain.visible, limits: limits)
+        guard let outcome, outcome.exitCode == 0, !outcome.timedOut, !outcome.outputExceeded, !outcome.outOfMemory,
+            let data = FileManager.default.contents(atPath: directory + "/" + output), !data.isEmpty
+        else { return nil }
+        return [UInt8](data)
+    }
+}
