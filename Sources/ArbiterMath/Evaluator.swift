@@ -69,7 +69,7 @@ struct Evaluator {
             for term in terms {
                 guard let value = exact(term) else { return nil }
                 total = total + value
-                guard total.bitSize <= MathBudget.maxBits else { return fail() }
+                guard total.bitSize <= MathBudget.maxBits, budget.spend(bits: total.bitSize) else { return fail() }
             }
             return total
         case .product(let factors):
@@ -77,7 +77,7 @@ struct Evaluator {
             for factor in factors {
                 guard let value = exact(factor) else { return nil }
                 total = total * value
-                guard total.bitSize <= MathBudget.maxBits else { return fail() }
+                guard total.bitSize <= MathBudget.maxBits, budget.spend(bits: total.bitSize) else { return fail() }
             }
             return total
         case .negate(let inner): return exact(inner).map { -$0 }
@@ -91,6 +91,7 @@ struct Evaluator {
                     if !baseValue.isZero && baseValue.numerator.magnitude != 1 || baseValue.denominator != 1 { _ = fail() }
                     return nil
                 }
+                guard budget.spend(bits: result.bitSize) else { return fail() }
                 return result
             }
             return root(baseValue, exponentValue)
@@ -100,7 +101,8 @@ struct Evaluator {
             else { return nil }
             return root(value, reciprocal)
         case .function("factorial", let arguments):
-            guard let value = exact(arguments[0]), value.isInteger, !value.isNegative, value.numerator <= 5000 else {
+            // 1,400! has about 12,700 bits; larger factorials are over the exact budget.
+            guard let value = exact(arguments[0]), value.isInteger, !value.isNegative, value.numerator <= 1400 else {
                 return nil
             }
             var result = BigInt(1)
@@ -108,6 +110,7 @@ struct Evaluator {
             while factor <= value.numerator {
                 result *= factor
                 factor += 1
+                guard budget.spend(bits: result.bitWidth) else { return fail() }
             }
             return Rational(result)
         case .function("binomial", let arguments):
@@ -119,6 +122,7 @@ struct Evaluator {
             let nn = Int(n.numerator)
             for step in 0..<kk {
                 result = result * BigInt(nn - step) / BigInt(step + 1)
+                guard result.bitWidth <= MathBudget.maxBits, budget.spend(bits: result.bitWidth) else { return fail() }
             }
             return Rational(result)
         case .function("abs", let arguments):
@@ -136,16 +140,18 @@ struct Evaluator {
             for value in values.dropFirst() {
                 let divisor = result.greatestCommonDivisor(with: value)
                 result = isGCD ? divisor : (divisor.isZero ? 0 : result / divisor * value)
+                guard result.bitWidth <= MathBudget.maxBits, budget.spend(bits: result.bitWidth) else { return fail() }
             }
             return Rational(result)
         case .function("det", let arguments):
-            guard case .bracketed("M", "M", let rows)? = arguments.first else { return nil }
+            // Elimination over rationals grows the numbers: small matrices of moderate entries only.
+            guard case .bracketed("M", "M", let rows)? = arguments.first, rows.count <= 8 else { return nil }
             var matrix: [[Rational]] = []
             for row in rows {
                 guard case .bracketed(_, _, let items) = row else { return nil }
                 var values: [Rational] = []
                 for item in items {
-                    guard let value = exact(item) else { return nil }
+                    guard let value = exact(item), value.bitSize <= 1024 else { return nil }
                     values.append(value)
                 }
                 matrix.append(values)
@@ -271,7 +277,7 @@ struct Evaluator {
         case "sqrt":
             guard values.count == 2 else { return nil }
             if let real, real < 0, values[1].isReal, values[1].re == 2 { return Complex(0, Foundation.sqrt(-real)) }
-            if let real, real < 0, values[1].isReal, Int(values[1].re) % 2 == 1 {
+            if let real, real < 0, values[1].isReal, let index = Int(exactly: values[1].re), index % 2 != 0 {
                 return Complex(-pow(-real, 1 / values[1].re))
             }
             return x.power(values[1].reciprocal)

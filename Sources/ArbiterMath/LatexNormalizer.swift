@@ -71,7 +71,45 @@ enum LatexNormalizer {
     /// The first steps both readings share: math delimiters off, doubled backslashes repaired, matrices in the
     /// parser's form, a whole-answer `\text{…}` unwrapped.
     static func prepare(_ raw: String) -> String {
-        unwrapText(convertMatrices(repairDoubleBackslashes(AnswerExtractor.stripMathDelimiters(repairEscapes(raw)))))
+        // Over the parser's length budget nothing is normalised (the parse refuses it): the rewrites below are
+        // regular expressions, and none of them should meet an unbounded input.
+        guard raw.utf8.count <= MathBudget.maxAnswerLength else { return raw }
+        let text = collapseWhitespace(repairEscapes(raw))
+        return unwrapText(convertMatrices(repairDoubleBackslashes(AnswerExtractor.stripMathDelimiters(text))))
+    }
+
+    /// Runs of whitespace become one character (a line break when the run holds one, else a space): several
+    /// rewrites match `\\s*`/`\\s+` around a word, which is quadratic on a long run of spaces (`3` + 4,000 spaces +
+    /// `percent` took seconds). Single whitespace characters are kept as they are.
+    static func collapseWhitespace(_ text: String) -> String {
+        var previousWasSpace = false
+        var hasRun = false
+        for scalar in text.unicodeScalars {
+            let space = scalar.properties.isWhitespace
+            if space && previousWasSpace { hasRun = true; break }
+            previousWasSpace = space
+        }
+        guard hasRun else { return text }
+        var result = String.UnicodeScalarView()
+        var run = String.UnicodeScalarView()
+        func flush() {
+            if run.count == 1 {
+                result.append(contentsOf: run)
+            } else if !run.isEmpty {
+                result.append(run.contains("\n") ? "\n" : " ")
+            }
+            run.removeAll()
+        }
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                run.append(scalar)
+            } else {
+                flush()
+                result.append(scalar)
+            }
+        }
+        flush()
+        return String(result)
     }
 
     /// LaTeX typed into a non-raw Python string loses a backslash to an escape: `"\frac"` arrives as a form feed and
@@ -94,6 +132,7 @@ enum LatexNormalizer {
 
     /// ``normalize(_:percent:)`` of an answer already through ``prepare(_:)``.
     static func normalize(prepared: String, percent: Bool) -> String {
+        guard prepared.utf8.count <= MathBudget.maxAnswerLength else { return prepared }
         var text = resolveApprox(assignmentGroups(prepared))
         if text.has("{,") { text = Patterns.replace(Patterns.spacedThousandsBrace, in: text, with: "$1$2") }
         text = Self.commandReplacer.apply(text)
@@ -155,10 +194,13 @@ enum LatexNormalizer {
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
     private static func convertMatrices(_ text: String) -> String {
-        guard text.has("\\begin{") else { return text }
+        guard text.has("\\begin{"), text.has("\\end{") else { return text }
         var value = text
         let pattern = #"\\begin\{(pmatrix|bmatrix|Bmatrix|vmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#
-        while let range = value.range(of: pattern, options: .regularExpression) {
+        // Each search is linear; at most 32 matrices are converted (an answer with more is not read as matrices).
+        var converted = 0
+        while converted < 32, value.has("\\end{"), let range = value.range(of: pattern, options: .regularExpression) {
+            converted += 1
             var inner = String(value[range])
             inner = inner.replacingOccurrences(of: #"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#, with: "", options: .regularExpression)
             inner = inner.replacingOccurrences(of: #"\\end\{[a-zA-Z]+\}$"#, with: "", options: .regularExpression)

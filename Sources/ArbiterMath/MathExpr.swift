@@ -47,13 +47,21 @@ struct MathBudget {
     static let maxAnswerLength = 20_000
     /// Deepest nesting of the parser.
     static let maxDepth = 200
-    /// Largest exact number, in bits of numerator plus denominator.
-    static let maxBits = (1 << 20) + 4096
+    /// Largest exact number, in bits of numerator plus denominator (about 4,900 decimal digits: far past any
+    /// competition answer, while every operation on such numbers, gcd included, stays well under a millisecond).
+    static let maxBits = 1 << 14
     /// Evaluation steps per comparison.
     static let maxSteps = 2_000_000
 
     var steps = 0
     var exceeded = false
+
+    /// Counts the work of an exact operation whose result has `bits` bits: multiplying and reducing n-word numbers
+    /// costs about n² word operations, charged as steps (64 per step); false once the budget is spent.
+    mutating func spend(bits: Int) -> Bool {
+        let words = bits / 64 + 1
+        return spend(1 + words * words / 64)
+    }
 
     /// Counts a step; false once the budget is spent.
     mutating func spend(_ count: Int = 1) -> Bool {

@@ -196,9 +196,22 @@ struct MathParser {
     }
 
     private mutating func parseUnary() throws(Failure) -> MathExpr {
-        if take(.symbol("-")) { return .negate(try parseUnary()) }
-        if take(.symbol("+")) { return try parseUnary() }
-        if take(.command("pm")) { return .plusMinus(.number(.zero, decimal: false), try parseUnary()) }
+        // Each sign nests: `------3` is as deep as six brackets, and counts against the same budget.
+        if take(.symbol("-")) {
+            try enter()
+            defer { depth -= 1 }
+            return .negate(try parseUnary())
+        }
+        if take(.symbol("+")) {
+            try enter()
+            defer { depth -= 1 }
+            return try parseUnary()
+        }
+        if take(.command("pm")) {
+            try enter()
+            defer { depth -= 1 }
+            return .plusMinus(.number(.zero, decimal: false), try parseUnary())
+        }
         return try parsePower()
     }
 
@@ -215,7 +228,11 @@ struct MathParser {
     }
 
     private mutating func parseExponent() throws(Failure) -> MathExpr {
-        if take(.symbol("-")) { return .negate(try parseExponent()) }
+        if take(.symbol("-")) {
+            try enter()
+            defer { depth -= 1 }
+            return .negate(try parseExponent())
+        }
         if case .number(let literal)? = next, take(next!) {
             // `2^10` in plain text; in LaTeX `2^{10}` uses a group, and `x^23` is rare.
             return .number(Rational.parseDecimal(literal) ?? .zero, decimal: literal.contains("."))
@@ -268,6 +285,8 @@ struct MathParser {
             try expect(.symbol("|"))
             return .function("abs", [inner])
         case .symbol("√"):
+            try enter()
+            defer { depth -= 1 }
             return .function("sqrt", [try parsePostfix(), .number(Rational(2), decimal: false)])
         case .symbol("∞"):
             return .constant(.infinity)

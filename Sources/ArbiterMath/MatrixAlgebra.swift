@@ -7,6 +7,10 @@
 enum MatrixAlgebra {
     /// The most entries a folded product may have.
     static let maxEntries = 400
+    /// The most expression nodes a folded matrix may hold, counted as written out: a chain of products reuses each
+    /// factor's entries in every entry of the next, so sizes multiply (22 products of 2×2 matrices would be
+    /// millions of nodes to evaluate and walk). Past this the operation is left unfolded.
+    static let maxNodes = 50_000
 
     /// The expression with every foldable matrix operation folded; anything else is returned unchanged.
     static func fold(_ expression: MathExpr) -> MathExpr {
@@ -18,7 +22,8 @@ enum MatrixAlgebra {
             guard all.count == folded.count, let shape = shape(of: all[0]),
                 all.allSatisfy({ self.shape(of: $0).map { $0 == shape } ?? false })
             else { return .sum(folded) }
-            return matrix((0..<shape.rows).map { r in (0..<shape.columns).map { c in .sum(all.map { $0[r][c] }) } })
+            let entries = (0..<shape.rows).map { r in (0..<shape.columns).map { c in MathExpr.sum(all.map { $0[r][c] }) } }
+            return withinSize(entries) ? matrix(entries) : .sum(folded)
         case .negate(let inner):
             let folded = fold(inner)
             guard let entries = rows(of: folded) else { return .negate(folded) }
@@ -31,7 +36,7 @@ enum MatrixAlgebra {
             for factor in folded {
                 if let entries = rows(of: factor) {
                     if let left = result {
-                        guard let product = multiply(left, entries) else { return .product(folded) }
+                        guard let product = multiply(left, entries), withinSize(product) else { return .product(folded) }
                         result = product
                     } else {
                         result = entries
@@ -42,10 +47,37 @@ enum MatrixAlgebra {
             }
             guard var entries = result else { return .product(folded) }
             if !scalars.isEmpty { entries = entries.map { $0.map { .product(scalars + [$0]) } } }
-            return matrix(entries)
+            return withinSize(entries) ? matrix(entries) : .product(folded)
         default:
             return expression
         }
+    }
+
+    /// Whether the entries hold at most ``maxNodes`` nodes written out; the count stops at the limit, so it costs at
+    /// most that many visits however much the entries share.
+    private static func withinSize(_ entries: [[MathExpr]]) -> Bool {
+        var remaining = maxNodes
+        for row in entries {
+            for entry in row where !count(entry, within: &remaining) { return false }
+        }
+        return true
+    }
+
+    private static func count(_ expression: MathExpr, within remaining: inout Int) -> Bool {
+        remaining -= 1
+        guard remaining >= 0 else { return false }
+        switch expression {
+        case .sum(let items), .product(let items), .set(let items), .bracketed(_, _, let items),
+            .function(_, let items), .list(let items), .union(let items), .relation(let items, _):
+            for item in items where !count(item, within: &remaining) { return false }
+        case .negate(let inner), .reciprocal(let inner):
+            return count(inner, within: &remaining)
+        case .power(let a, let b), .plusMinus(let a, let b):
+            return count(a, within: &remaining) && count(b, within: &remaining)
+        default:
+            break
+        }
+        return true
     }
 
     private static func rows(of expression: MathExpr) -> [[MathExpr]]? {

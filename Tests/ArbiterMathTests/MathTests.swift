@@ -126,11 +126,37 @@ struct MathBudgetTests {
         #expect(verdict.score == 0)
     }
 
-    @Test("huge but exact powers compare exactly")
+    @Test("big but exact powers compare exactly; past about 16,000 bits exact arithmetic is a budget")
     func bigExact() async throws {
-        #expect(try await grade("\\boxed{2^{2^{20}}}", "4^{2^{19}}").passed)
-        #expect(try await !grade("\\boxed{2^{2^{20}}+1}", "4^{2^{19}}").passed)
+        #expect(try await grade("\\boxed{2^{2^{13}}}", "4^{2^{12}}").passed)
+        #expect(try await !grade("\\boxed{2^{2^{13}}+1}", "4^{2^{12}}").passed)
         #expect(try await !grade("\\boxed{\\frac{1}{2^{100}}}", "\\frac{1}{2^{99}}").passed)
+        #expect(try await grade("\\boxed{2^{2^{20}}+1}", "4^{2^{19}}").reason == "budget")
+    }
+
+    /// Inputs a red team found to crash the daemon (a trap or a stack overflow) or to run for seconds to minutes.
+    static let redTeamInputs: [(String, String)] = [
+        ("\\boxed{\\sqrt[10^{20}]{-2}}", "3"),
+        ("\\boxed{" + String(repeating: "-", count: 6_000) + "3}", "3"),
+        ("\\boxed{2^{" + String(repeating: "-", count: 6_000) + "1}}", "2"),
+        ("\\boxed{" + String(repeating: "√", count: 6_500) + "4}", "1"),
+        ("\\boxed{" + String(repeating: "\\begin{pmatrix}1&1\\\\1&0\\end{pmatrix}", count: 30) + "}",
+         "\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}"),
+        ("\\boxed{3" + String(repeating: " ", count: 19_000) + "x percent}", "3"),
+        ("\\boxed{3" + String(repeating: " ", count: 19_000) + "x or 4}", "3"),
+        ("\\boxed{" + String(repeating: "\\begin{pmatrix}", count: 1_300) + "}", "3"),
+        ("\\boxed{" + String(repeating: "\\begin{pmatrix}", count: 600) + "1" + String(repeating: "\\end{pmatrix}", count: 600) + "}", "3"),
+        ("\\boxed{3^{600000}}", "1"), ("\\boxed{\\frac{3^{400000}+1}{5^{400000}+1}}", "1"),
+        ("\\boxed{\\binom{100000}{50000}}", "1"),
+        ("\\boxed{" + Array(repeating: "5000!", count: 400).joined(separator: "+") + "}", "1"),
+        ("\\boxed{\\operatorname{lcm}(" + Array(repeating: "2^{4000}-1", count: 30).joined(separator: ",") + ")}", "1"),
+    ]
+
+    @Test("inputs that crashed the daemon or ran for seconds get a verdict (never a pass), each bounded by budgets",
+        .timeLimit(.minutes(1)), arguments: Self.redTeamInputs)
+    func redTeam(_ response: String, _ reference: String) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(!verdict.passed, "\(verdict.reason)")
     }
 
     @Test("10,000-deep nesting, 100,000-term sums and 1e999999999 are budget verdicts", arguments: [
