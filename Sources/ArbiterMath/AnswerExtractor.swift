@@ -14,6 +14,9 @@ enum AnswerExtractor {
     struct Extraction {
         var strategy: String
         var answers: [String]
+        /// The words that make the statement no answer: it negates, hedges, qualifies or retracts ("not 3",
+        /// "3 maybe", "at least 3", "\boxed{3} … or maybe 4"); empty when it stands.
+        var hedge = ""
     }
 
     /// Tries each strategy in order; the first that finds something wins.
@@ -38,7 +41,19 @@ enum AnswerExtractor {
                         if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
                     }
                 }
-            case "final_answer": found = phrase(text, markers: ["final answer is", "final answer:", "the answer is", "answer is"])
+                // "\boxed{3}. Wait, that's wrong. The correct answer is 4.": a retraction after the last box makes
+                // the later statement the answer, or, with none, leaves no answer ("\boxed{3} Hmm, or maybe 4").
+                if let last = all.last {
+                    let after = String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + 600)])
+                    if let retraction = retraction(after) {
+                        let late = phrase(after, markers: ["answer is", "answer:", "answer should be", "answer would be"])
+                        if !late.isEmpty, hedge(inSentenceOf: after, markers: ["answer is", "answer:"]) == nil {
+                            return Extraction(strategy: "final_answer", answers: late)
+                        }
+                        return Extraction(strategy: strategy, answers: found, hedge: retraction)
+                    }
+                }
+            case "final_answer": found = phrase(text, markers: finalAnswerMarkers)
             case "math_span":
                 let last = lastMathSpanWithEnd(text)
                 let spans = trailingSpanGroup(text) ?? last.map { [$0.content] } ?? []
@@ -55,10 +70,103 @@ enum AnswerExtractor {
             default: found = []
             }
             if strategy == "final_answer", found.isEmpty, let answer = phrase(text, markers: ["answer:"]).first {
-                return Extraction(strategy: strategy, answers: [answer])
+                return Extraction(
+                    strategy: strategy, answers: [answer], hedge: hedge(inSentenceOf: text, markers: ["answer:"]) ?? "")
             }
-            if !found.isEmpty { return Extraction(strategy: strategy, answers: found) }
+            if !found.isEmpty {
+                var extraction = Extraction(strategy: strategy, answers: found)
+                if strategy == "final_answer" {
+                    extraction.hedge = hedge(inSentenceOf: text, markers: finalAnswerMarkers) ?? ""
+                } else if strategy == "last_number" {
+                    extraction.hedge = hedge(in: lastSentence(text)) ?? ""
+                }
+                return extraction
+            }
         }
+        return nil
+    }
+
+    static let finalAnswerMarkers = ["final answer is", "final answer:", "the answer is", "answer is"]
+
+    /// Words and signs that turn a stated number into no answer when they stand next to it (up to three words
+    /// before it, or anywhere after it in its sentence): negation ("not 3", "cannot be 3", "3 is wrong"), hedges
+    /// ("3 maybe", "probably 3", "3, I guess", "3?"), bounds ("at least 3", "less than 3", "~3"). Farther before the
+    /// number they belong to the question restated ("the integers not divisible by 3 number 19").
+    private static let hedgeWords: Set<String> = [
+        "not", "never", "none", "cannot", "can't", "cant", "isn't", "isnt", "aren't", "wasn't", "won't", "wrong",
+        "incorrect", "false", "maybe", "perhaps", "possibly", "probably", "likely", "unlikely", "guess", "unsure",
+        "uncertain", "approximately", "approx", "roughly", "nearly", "almost", "about", "around", "least", "most",
+        "less", "more", "fewer", "greater", "than", "either", "neither", "nor", "unless", "except", "alternatively",
+        "could", "might", "may", "without", "excluding",
+    ]
+
+    /// The first hedge next to the last number of a sentence, if any (see ``hedgeWords``; also `?`, `~3`,
+    /// `\\neq`, `\\approx`).
+    static func hedge(in sentence: String) -> String? {
+        let lower = sentence.lowercased()
+        let words = lower.split(whereSeparator: { $0.isWhitespace })
+        guard let last = words.lastIndex(where: { $0.contains(where: \.isNumber) }) else { return nil }
+        let near = words[max(0, last - 3)...].map { String($0) }
+        for token in near {
+            for word in token.split(whereSeparator: { !($0.isLetter || $0 == "'") }) where hedgeWords.contains(String(word)) {
+                return String(word)
+            }
+        }
+        let tail = near.joined(separator: " ")
+        if tail.contains("?") { return "?" }
+        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmed() }
+        // "~3" is "about 3"; `x~=~3` is LaTeX spacing.
+        let characters = Array(tail)
+        for index in characters.indices.dropLast() where characters[index] == "~" && characters[index + 1].isNumber
+            && (index == 0 || characters[index - 1] != "=")
+        {
+            return "~"
+        }
+        return nil
+    }
+
+    /// The hedge in the sentence that holds the last of the markers (from the marker to the sentence's end,
+    /// terminator included), if any.
+    static func hedge(inSentenceOf text: String, markers: [String]) -> String? {
+        let lower = Array(text.lowercased().utf8)
+        guard lower.count == text.utf8.count else { return nil }
+        let found = markers.compactMap { marker -> (Int, Int)? in
+            lastIndex(of: Array(marker.utf8), in: lower, before: lower.count).map { ($0, marker.utf8.count) }
+        }.max { $0.0 < $1.0 }
+        guard let (start, length) = found else { return nil }
+        let remainder = String(decoding: Array(text.utf8)[(start + length)...], as: UTF8.self)
+        var rest = remainder
+        if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
+        let sentence = firstSentence(rest)
+        // The terminator counts: "The answer is 3?" asks.
+        let terminator = rest.dropFirst(sentence.count).first.map(String.init) ?? ""
+        if let found = hedge(in: sentence + terminator) { return found }
+        // "The answer is 3. No wait, it's 4." / "… Alternatively, it could be 4.": a later retraction or hedge.
+        return retraction(String(remainder.dropFirst(sentence.count + terminator.count).prefix(600)))
+    }
+
+    /// The last sentence of a text (after the last `.`, `!`, `?`, `:` or line break that has text after it).
+    static func lastSentence(_ text: String) -> String {
+        let trimmed = text.trimmed()
+        var end = trimmed.endIndex
+        while end > trimmed.startIndex, ".!?".contains(trimmed[trimmed.index(before: end)]) { end = trimmed.index(before: end) }
+        let body = trimmed[..<end]
+        let start = body.lastIndex(where: { ".!?:\n".contains($0) }).map { body.index(after: $0) } ?? body.startIndex
+        return String(trimmed[start...])
+    }
+
+    /// Words after a box that retract or hedge it, if any.
+    static func retraction(_ after: String) -> String? {
+        let lower = after.lowercased()
+        for marker in [
+            "wait", "wrong", "incorrect", "mistake", "actually", "alternatively", "or maybe", "or perhaps", "or possibly",
+            "not sure", "unsure", "correction", "instead", "scratch that", "on second thought",
+        ] where lower.contains(marker) {
+            return marker
+        }
+        // `\boxed 3 or 4`: a brace-less box took only the next word.
+        let rest = lower.drop { $0 == " " || $0 == "$" || $0 == "." || $0 == "," }
+        if rest.hasPrefix("or ") { return "or" }
         return nil
     }
 
@@ -209,10 +317,12 @@ enum AnswerExtractor {
     /// The one number a sentence states, or `nil` when it states none, several ("3, 4, 5"), a formula ("3n") or
     /// hedges or negates ("not 3", "3 or 4", "maybe 3").
     static func soleNumber(in sentence: String) -> String? {
+        // Negations and hedges next to the number ("not 3", "3 maybe"); farther before it they restate the question.
+        guard hedge(in: sentence) == nil else { return nil }
         var numbers: [String] = []
         for token in sentence.split(whereSeparator: \.isWhitespace) {
             let word = String(token.reversed().drop { ".,;:!?)\"'".contains($0) }.reversed()).drop { "(\"'".contains($0) }
-            if Self.negations.contains(word.lowercased()) { return nil }
+            if Self.alternatives.contains(word.lowercased()) { return nil }
             guard word.contains(where: \.isNumber) else { continue }
             guard word.allSatisfy({ $0.isNumber || ".,/-%".contains($0) }) else { return nil }
             numbers.append(String(word))
@@ -220,11 +330,8 @@ enum AnswerExtractor {
         return numbers.count == 1 ? numbers[0] : nil
     }
 
-    /// Words that turn a stated number into something else.
-    private static let negations: Set<String> = [
-        "not", "no", "never", "except", "isn't", "aren't", "isnt", "arent", "cannot", "can't", "neither", "nor",
-        "without", "or", "either", "maybe", "perhaps", "possibly", "might", "could", "unless", "excluding",
-    ]
+    /// Words that offer alternatives anywhere in a sentence ("either 3 or 4").
+    private static let alternatives: Set<String> = ["or", "either", "neither", "nor"]
 
     private static func lastMathSpanWithEnd(_ text: String) -> (end: Int, content: String)? {
         let bytes = Array(text.utf8)

@@ -131,6 +131,9 @@ struct Equivalence {
     static func interval(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
         let infinity = MathExpr.constant(.infinity)
         let flipped = ["<": ">", ">": "<", "<=": ">=", ">=": "<="]
+        // `2x - 1 > 3` is `x > 2`: a side linear in one variable with exact coefficients is solved first (the
+        // reading below takes a side for the bare variable, which `2x`, `x - 5` or `x^2` are not).
+        if let solved = solvedLinear(operands, ops, flipped: flipped) { return interval(solved.operands, solved.ops) }
         // `-x > -1` is `x < 1`.
         if operands.count == 2, case .negate(let inner) = operands[0], case .variable = inner, !operands[1].hasVariables,
             let op = flipped[ops[0]]
@@ -143,7 +146,7 @@ struct Equivalence {
         if operands.count == 3, operands[1].hasVariables, ops.allSatisfy({ $0 == ">" || $0 == ">=" }) {
             return interval([operands[2], operands[1], operands[0]], ops.reversed().map { flipped[$0]! })
         }
-        if operands.count == 2, operands[0].hasVariables, !operands[1].hasVariables {
+        if operands.count == 2, operands[0].isUnknown, !operands[1].hasVariables {
             switch ops[0] {
             case ">": return .bracketed(open: "(", close: ")", [operands[1], infinity])
             case ">=": return .bracketed(open: "[", close: ")", [operands[1], infinity])
@@ -152,12 +155,47 @@ struct Equivalence {
             default: return nil
             }
         }
-        if operands.count == 3, operands[1].hasVariables, !operands[0].hasVariables, !operands[2].hasVariables,
+        if operands.count == 3, operands[1].isUnknown, !operands[0].hasVariables, !operands[2].hasVariables,
             ops.allSatisfy({ $0 == "<" || $0 == "<=" })
         {
             return .bracketed(open: ops[0] == "<" ? "(" : "[", close: ops[1] == "<" ? ")" : "]", [operands[0], operands[2]])
         }
         return nil
+    }
+
+    /// An inequality whose variable side is `a·x + b` (exact rationals, `a ≠ 0`, checked at seven points) and whose
+    /// other sides are exact numbers, rewritten about the bare `x`: `a·x + b > c` is `x > (c − b)/a`, flipped for a
+    /// negative `a`.
+    private static func solvedLinear(_ operands: [MathExpr], _ ops: [String], flipped: [String: String])
+        -> (operands: [MathExpr], ops: [String])?
+    {
+        guard operands.count == 2 || operands.count == 3, ops.allSatisfy({ flipped[$0] != nil }) else { return nil }
+        let sides = operands.enumerated().filter { $0.element.hasVariables }
+        guard sides.count == 1, operands.count == 2 || sides[0].offset == 1 else { return nil }
+        let (index, side) = sides[0]
+        if case .variable = side { return nil }
+        let names = side.variables
+        guard names.count == 1, let name = names.first else { return nil }
+        var evaluator = Evaluator()
+        func value(_ x: Rational) -> Rational? { evaluator.exact(side.substituting([name: x])) }
+        guard let b = value(.zero), let one = value(.one) else { return nil }
+        let a = one - b
+        guard !a.isZero else { return nil }
+        for point in [Rational(2), Rational(3), Rational(-1), Rational(1, 2), Rational(-7, 3)] {
+            guard let found = value(point), found == a * point + b else { return nil }
+        }
+        var bounds: [MathExpr] = []
+        for (offset, operand) in operands.enumerated() where offset != index {
+            guard let c = evaluator.exact(operand), let x = (c - b).divided(by: a) else { return nil }
+            bounds.append(.number(x, decimal: false))
+        }
+        let variable = MathExpr.variable(name)
+        let negative = a.isNegative
+        let newOps = negative ? ops.map { flipped[$0]! } : ops
+        if operands.count == 2 {
+            return index == 0 ? ([variable, bounds[0]], newOps) : ([bounds[0], variable], newOps)
+        }
+        return ([bounds[0], variable, bounds[1]], newOps)
     }
 
     private mutating func relations(_ left: [MathExpr], _ leftOps: [String], _ right: [MathExpr], _ rightOps: [String])
@@ -309,6 +347,41 @@ extension MathExpr {
     }
 
     var hasVariables: Bool { !variables.isEmpty }
+
+    /// Whether the expression names an unknown as written: a variable, or variables side by side (`f(x)`, which
+    /// parses as `f·x`) — not `2x`, `x - 5` or `x^2`, whose bounds differ from the unknown's.
+    var isUnknown: Bool {
+        switch self {
+        case .variable: return true
+        case .product(let factors):
+            return factors.allSatisfy {
+                if case .variable = $0 { return true }
+                return false
+            }
+        default: return false
+        }
+    }
+
+    /// The expression with variables replaced by exact numbers.
+    func substituting(_ values: [String: Rational]) -> MathExpr {
+        switch self {
+        case .variable(let name): return values[name].map { .number($0, decimal: false) } ?? self
+        case .number, .constant, .text: return self
+        case .negate(let inner): return .negate(inner.substituting(values))
+        case .reciprocal(let inner): return .reciprocal(inner.substituting(values))
+        case .power(let a, let b): return .power(a.substituting(values), b.substituting(values))
+        case .plusMinus(let a, let b): return .plusMinus(a.substituting(values), b.substituting(values))
+        case .sum(let items): return .sum(items.map { $0.substituting(values) })
+        case .product(let items): return .product(items.map { $0.substituting(values) })
+        case .function(let name, let items): return .function(name, items.map { $0.substituting(values) })
+        case .bracketed(let open, let close, let items):
+            return .bracketed(open: open, close: close, items.map { $0.substituting(values) })
+        case .set(let items): return .set(items.map { $0.substituting(values) })
+        case .list(let items): return .list(items.map { $0.substituting(values) })
+        case .union(let items): return .union(items.map { $0.substituting(values) })
+        case .relation(let items, let ops): return .relation(items.map { $0.substituting(values) }, ops)
+        }
+    }
 
     /// `∞` or `-∞` as written.
     var isInfinityLiteral: Bool {

@@ -260,6 +260,9 @@ enum LatexNormalizer {
         "approximately", "about", "around", "over", "under", "above", "below", "minus", "plus", "negative", "positive",
         "where", "is", "integer", "any", "all", "some", "every", "each", "except", "only", "until", "up", "to", "at",
         "percent", "root", "power", "per", "by", "of", "if",
+        // Hedges and truth values are not units either (`3\text{ maybe}`), nor are fractional scales.
+        "maybe", "perhaps", "possibly", "probably", "likely", "guess", "false", "true", "wrong", "tenths", "hundredths",
+        "thousandths", "millionths", "score", "scores", "gross", "thousandth", "hundredth", "tenth",
     ]
 
     /// Drops `\text{…}`, `\mathrm{…}` and `\mbox{…}` blocks of words (units such as `cm` or `dollars`).
@@ -276,8 +279,9 @@ enum LatexNormalizer {
                     && !inner.lowercased().split(separator: " ").contains {
                         meaningfulWords.contains(String($0).trimmingCharacters(in: .punctuationCharacters))
                     }
-                // `\mathrm{e}` is the constant; `\text{m}` is a unit.
+                // `\mathrm{e}` is the constant; `\text{m}` is a unit; `5\text{k}` is 5,000, not 5.
                 let keep = !words || (inner.trimmed().count == 1 && command != "\\text" && command != "\\mbox")
+                    || inner.trimmed() == "k"
                 var end = value.index(after: close)
                 if !keep {
                     // A unit's power goes with it: `12\text{ cm}^2` is 12.

@@ -104,6 +104,13 @@ public struct MathVerifier: Verifier {
         }
         guard let extraction else { return .fail("no_answer", details: details) }
         details["strategy"] = .string(extraction.strategy)
+        if !extraction.hedge.isEmpty, !referenceIsText {
+            // "The answer is 3 maybe", "It cannot be 3", "\boxed{3} … or maybe 4": a negated, hedged, bounded or
+            // retracted statement is not an answer.
+            details["extracted"] = .string(String((extraction.answers.last ?? "").prefix(1000)))
+            details["hedge"] = .string(extraction.hedge)
+            return .fail("hedged", details: details)
+        }
         // "$\frac{1}{2} \$ = \frac{10}{9}$" leaves "= \frac{10}{9}": a leading equals sign introduces the answer.
         let answers = extraction.answers.map { answer in
             let trimmed = answer.trimmed()
