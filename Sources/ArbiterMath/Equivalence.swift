@@ -232,20 +232,39 @@ struct Equivalence {
         if !a.hasVariables, !b.hasVariables, let x = evaluator.exact(a), let y = evaluator.exact(b) {
             if x == y { return .equal(method: "exact") }
             if !decimal { return .different(method: "exact") }
-            if case .number(let written, true) = a, Self.isCorrectlyRounded(written, y) { return .equal(method: "rounded") }
+            if let written = Self.writtenDecimal(a), Self.isCorrectlyRounded(written, y) { return .equal(method: "rounded") }
             return close(x.doubleValue, y.doubleValue, tolerance: decimalTolerance) ? .equal(method: "decimal")
                 : .different(method: "decimal")
         }
+        if evaluator.budget.exceeded { return .budget }
+        // A number written out (`3.14159265358979`, `\frac{245850922}{78256779}`) against a value that is not an
+        // exact rational (π, √2) is an approximation, however close: only an explicit decimal_tolerance accepts it.
+        if !a.hasVariables, !b.hasVariables, decimalTolerance == 0, a.isPlainNumber, b.mentionsIrrational,
+            evaluator.exact(a) != nil, evaluator.exact(b) == nil, !b.usesInfinityInArithmetic, !b.isInfinityLiteral
+        {
+            if evaluator.budget.exceeded { return .budget }
+            return .different(method: "exact")
+        }
+        // Rational functions are compared exactly at rational points, so that no tolerance hides a difference
+        // beside a large term (`2^{100} - 2n` is not `2^{100} - n`).
+        if a.hasVariables || b.hasVariables, let outcome = exactIdentity(a, b) { return outcome }
         if evaluator.budget.exceeded { return .budget }
         let tolerance = max(decimal ? decimalTolerance : 0, 1e-12)
         // An expression that uses ∞ inside arithmetic (1^∞, ∞ - ∞, ∞^0) has no value to compare.
         if a.usesInfinityInArithmetic || b.usesInfinityInArithmetic { return .different(method: "numeric") }
         let variables = Array(a.variables.union(b.variables)).sorted()
         var agreeing = 0
+        var oneSided = 0
         for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
             let bindings = Self.bindings(variables, round: round)
             guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
                 return .different(method: "numeric")
+            }
+            if x.isFinite != y.isFinite, !variables.isEmpty {
+                // Defined on one side only: at a pole or two that is chance, at many it is another function
+                // (`|x| + 0\cdot 0^x` is undefined wherever x < 0, where `x` is not).
+                oneSided += 1
+                if oneSided > 2 { return .different(method: "numeric") }
             }
             if x.re.isInfinite || y.re.isInfinite || !x.isFinite || !y.isFinite {
                 // Only a written ∞ is infinite; a finite expression that overflows a double cannot be decided.
@@ -265,6 +284,36 @@ struct Equivalence {
         }
         let needed = variables.isEmpty ? 1 : 3
         return agreeing >= needed ? .equal(method: "numeric") : .different(method: "numeric")
+    }
+
+    /// Rational points at which expressions in variables are evaluated exactly.
+    static let rationalPoints: [Rational] = [
+        Rational(2), Rational(3), Rational(-1), Rational(1, 2), Rational(5, 3), Rational(-7, 4), Rational(7),
+        Rational(11, 5), Rational(-13, 3), Rational(17, 6),
+    ]
+
+    /// Exact comparison at rational points: `.different` as soon as both sides are exact and unequal at one, `.equal`
+    /// when they are exact and equal at every point, `nil` when a side is not exactly computable at some point
+    /// (irrational functions, poles) and no point told them apart — the numeric test decides then.
+    private mutating func exactIdentity(_ a: MathExpr, _ b: MathExpr) -> Outcome? {
+        let variables = Array(a.variables.union(b.variables)).sorted()
+        guard !variables.isEmpty, !a.usesInfinityInArithmetic, !b.usesInfinityInArithmetic else { return nil }
+        var everywhere = true
+        for round in 0..<Self.rationalPoints.count {
+            var values: [String: Rational] = [:]
+            for (offset, name) in variables.enumerated() {
+                values[name] = Self.rationalPoints[(round + offset * 3) % Self.rationalPoints.count] + Rational(offset)
+            }
+            guard let x = evaluator.exact(a.substituting(values)), let y = evaluator.exact(b.substituting(values)) else {
+                if evaluator.budget.exceeded { return .budget }
+                everywhere = false
+                continue
+            }
+            if x != y { return .different(method: "exact") }
+        }
+        // Equal at every point proves identity only for rational functions: `|x+5|` and `x + 5` agree wherever
+        // x > -5, so functions such as abs or floor leave the verdict to the numeric test's wider points.
+        return everywhere && a.isRationalFunction && b.isRationalFunction ? .equal(method: "exact") : nil
     }
 
     private mutating func proportional(_ f: MathExpr, _ g: MathExpr) -> Outcome {
@@ -292,8 +341,18 @@ struct Equivalence {
         return agreeing >= 3 ? .equal(method: "numeric") : .different(method: "numeric")
     }
 
-    /// Whether a decimal with at least three places is the exact value correctly rounded to its places
-    /// (`0.333` for 1/3, `2.6667` for 8/3).
+    /// The value of a decimal as written, sign included (`-0.333`).
+    static func writtenDecimal(_ expression: MathExpr) -> Rational? {
+        switch expression {
+        case .number(let value, true): return value
+        case .negate(.number(let value, true)): return -value
+        default: return nil
+        }
+    }
+
+    /// Whether a decimal with at least three places and three significant figures is the exact value correctly
+    /// rounded to its places (`0.333` for 1/3, `2.6667` for 8/3, `0.000772` for 1/1296 — but not `0.001`, one
+    /// significant figure, which would pass for anything from 1/2000 to 1/667).
     static func isCorrectlyRounded(_ decimal: Rational, _ exact: Rational) -> Bool {
         var twos = 0
         var fives = 0
@@ -311,6 +370,8 @@ struct Equivalence {
         var tenPower = Rational.one
         for _ in 0..<places { tenPower = tenPower * Rational(10) }
         guard places >= 3, let halfUnit = Rational(1, 2).divided(by: tenPower) else { return false }
+        let units = (decimal * tenPower).numerator.magnitude
+        guard units >= 100 else { return false }  // three significant figures
         let difference = decimal - exact
         let magnitude = difference.isNegative ? -difference : difference
         return (magnitude - halfUnit).isNegative || magnitude == halfUnit
@@ -347,6 +408,49 @@ extension MathExpr {
     }
 
     var hasVariables: Bool { !variables.isEmpty }
+
+    /// A number as written: a literal, a fraction of literals, or either negated (`3.14`, `\frac{22}{7}`, `-0.5`).
+    var isPlainNumber: Bool {
+        switch self {
+        case .number: return true
+        case .negate(let inner), .reciprocal(let inner): return inner.isPlainNumber
+        case .product(let factors): return factors.count <= 2 && factors.allSatisfy(\.isPlainNumber)
+        case .power(let base, let exponent): return base.isPlainNumber && exponent.isPlainNumber
+        default: return false
+        }
+    }
+
+    /// Whether the expression is built from numbers and variables by +, −, ×, ÷ and integer powers only.
+    var isRationalFunction: Bool {
+        switch self {
+        case .number, .variable: return true
+        case .negate(let inner), .reciprocal(let inner): return inner.isRationalFunction
+        case .sum(let items), .product(let items): return items.allSatisfy(\.isRationalFunction)
+        case .power(let base, .number(let exponent, _)): return exponent.isInteger && base.isRationalFunction
+        case .power(let base, .negate(.number(let exponent, _))): return exponent.isInteger && base.isRationalFunction
+        default: return false
+        }
+    }
+
+    /// Whether the expression involves π, e, a root, a logarithm, a trigonometric function or a non-integer power
+    /// (so that its value is usually irrational).
+    var mentionsIrrational: Bool {
+        switch self {
+        case .constant(.pi), .constant(.e): return true
+        case .number, .variable, .constant, .text: return false
+        case .function(let name, let items):
+            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det"].contains(name)
+                || items.contains(where: \.mentionsIrrational)
+        case .power(let base, let exponent):
+            if case .number(let value, _) = exponent, value.isInteger { return base.mentionsIrrational }
+            return true
+        case .negate(let inner), .reciprocal(let inner): return inner.mentionsIrrational
+        case .plusMinus(let a, let b): return a.mentionsIrrational || b.mentionsIrrational
+        case .sum(let items), .product(let items), .bracketed(_, _, let items), .set(let items), .list(let items),
+            .union(let items), .relation(let items, _):
+            return items.contains(where: \.mentionsIrrational)
+        }
+    }
 
     /// Whether the expression names an unknown as written: a variable, or variables side by side (`f(x)`, which
     /// parses as `f·x`) — not `2x`, `x - 5` or `x^2`, whose bounds differ from the unknown's.

@@ -134,6 +134,11 @@ enum LatexNormalizer {
     static func normalize(prepared: String, percent: Bool) -> String {
         guard prepared.utf8.count <= MathBudget.maxAnswerLength else { return prepared }
         var text = resolveApprox(assignmentGroups(prepared))
+        // `1{,}000` and `1\,000` group thousands; between digits in any other grouping (`3{,}4`, a decimal comma,
+        // or `3\,4`) they are not a thousands separator, and the digits must not be read as one number.
+        if text.has("{,}") || text.has("\\,") {
+            text = Patterns.replace(Patterns.looseDigitSeparator, in: text, with: "$1 $2")
+        }
         if text.has("{,") { text = Patterns.replace(Patterns.spacedThousandsBrace, in: text, with: "$1$2") }
         text = Self.commandReplacer.apply(text)
         let lower = text.lowercased()
@@ -327,12 +332,17 @@ enum LatexNormalizer {
     /// How many `(` and `[` are open at the end of a prefix.
     private static func bracketDepth(_ prefix: Substring) -> Int {
         var depth = 0
+        var previous: Character = " "
         for character in prefix {
             switch character {
             case "(", "[": depth += 1
             case ")", "]": depth = max(0, depth - 1)
+            // A set's braces, `\{1,234\}`: its commas separate elements too (a bare `{` is a LaTeX group).
+            case "{" where previous == "\\": depth += 1
+            case "}" where previous == "\\": depth = max(0, depth - 1)
             default: break
             }
+            previous = character
         }
         return depth
     }
@@ -357,6 +367,7 @@ enum LatexNormalizer {
 /// Regular expressions of the normaliser, compiled once.
 enum Patterns {
     static let spacedThousandsBrace = make(#"(\d)\s*\{,\s*\}\s*(\d)"#)
+    static let looseDigitSeparator = make(#"(\d)(?:\{,\}|\\,)(?!\d{3}(?!\d))(\d)"#)
     static let partLabels = make(#"\([a-z]{1,3}\)|\b[a-z](?:_\{?[0-9a-z]{1,3}\}?)?\s*="#)
     static let percentWords = make(#"(?<=[\d}\s])\s*(percentage|percent|pct)\b"#, .caseInsensitive)
     static let textConnective = make(#"\\text\{\s*(and|or)\s*\}"#, .caseInsensitive)

@@ -469,12 +469,18 @@ struct MathParser {
 
     private mutating func parseFunction(_ rawName: String) throws(Failure) -> MathExpr {
         let aliases = ["arcsin": "asin", "arccos": "acos", "arctan": "atan"]
-        let name = aliases[rawName] ?? rawName
+        var name = aliases[rawName] ?? rawName
         var power: MathExpr? = nil
         var base: MathExpr? = nil
         for _ in 0..<2 {
             if take(.symbol("^")) { power = try parseExponent() }
             if take(.symbol("_")) { base = try parseGroupArgument() }
+        }
+        // `\tan^{-1} 2` is the inverse function, arctan 2, as in MATH's references — not 1/tan 2 (cot 2).
+        let inverses = ["sin": "asin", "cos": "acos", "tan": "atan"]
+        if let inverse = inverses[name], power == .negate(.number(.one, decimal: false)) {
+            name = inverse
+            power = nil
         }
         let trig: Set<String> = ["sin", "cos", "tan", "cot", "sec", "csc"]
         if trig.contains(name) { trigonometric += 1 }
