@@ -24,10 +24,16 @@ enum AnswerExtractor {
         for strategy in strategies {
             let found: [String]
             switch strategy {
-            case "answer_tags": found = lastTagContent(text, tag: "answer").map { inner in
+            case "answer_tags":
+                var tagged: [String] = lastTagContent(text, tag: "answer").map { inner -> [String] in
                     let boxed = boxedContents(inner)
                     return boxed.isEmpty ? [stripMathDelimiters(inner)] : boxed
                 } ?? []
+                // Boxes after the closing tag are later answers too: a different one makes two answers.
+                if !tagged.isEmpty, let close = text.lastRange(ofMarker: "</answer>") {
+                    tagged += boxedContents(String(text[close.upperBound...]))
+                }
+                found = tagged
             case "boxed":
                 let characters = text.unicodeScalars.map(Character.init)
                 let all = boxes(in: characters)
