@@ -155,6 +155,8 @@ enum LatexNormalizer {
         if text.has("/") { text = mixedNumbers(text) }
         text = decimalComma(text)
         if text.has("\\choose") { text = Patterns.replace(Patterns.choose, in: text, with: "\\\\binom{$1}{$2}") }
+        // `\textcolor{red}{3}` and `{\color{red} 3}` are 3.
+        if text.has("color") { text = Patterns.replace(Patterns.color, in: text, with: "") }
         text = (percent ? Self.percentReplacer : Self.plainReplacer).apply(text)
         text = removeUnits(text)
         text = joinThousands(text)
@@ -182,6 +184,8 @@ enum LatexNormalizer {
             ("\\colon", ":"), ("...", "\\dots "), ("…", "\\dots "), ("**", ""), ("\\lvert", "|"), ("\\rvert", "|"),
             ("\\vert", "|"), ("\\mid", "|"), ("π", "\\pi "), ("∞", "\\infty "),
             ("\\mathbb{R}", "(-\\infty,\\infty)"), ("\\R ", "(-\\infty,\\infty)"),
+            // Emphasis around an answer: `\boldsymbol{3}` and `\bm{3}` are 3.
+            ("\\boldsymbol", ""), ("\\bm{", "{"),
         ]
         return pairs.map { ($0.0, $0.1, wholeCommand: false) }
     }
@@ -377,6 +381,7 @@ enum Patterns {
     static let choose = make(#"\{([^{}]*)\\choose([^{}]*)\}"#)
     static let doubleComma = make(#",(\s*,)+"#)
     static let command = make(#"\\[A-Za-z]+"#)
+    static let color = make(#"\\(?:textcolor|color)\s*\{[A-Za-z0-9!.,]*\}"#)
     static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
 
     static func make(_ pattern: String, _ options: NSRegularExpression.Options = []) -> NSRegularExpression {
