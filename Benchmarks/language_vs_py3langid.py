@@ -52,23 +52,28 @@ def py3langid_run(texts, candidates=None):
     return [ALIASES.get(code, code) for code in predictions], seconds
 
 
-def arbiter_run(binary, texts, candidates=None):
-    """Predictions, whole-process seconds and summed verification seconds of `arbiter serve --jobs 1`."""
-    options = {"candidates": candidates} if candidates else {}
+def serve(binary, requests):
+    """Answers (sorted by id) and whole-process seconds of `arbiter serve --jobs 1` fed the requests from a file."""
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "requests.jsonl")
         with open(path, "w") as out:
-            for index, text in enumerate(texts):
-                request = {"id": index, "verifier": "language-id", "response": text, "options": options}
-                out.write(json.dumps(request, ensure_ascii=False) + "\n")
+            for index, request in enumerate(requests):
+                out.write(json.dumps({"id": index, **request}, ensure_ascii=False) + "\n")
         with open(path, "rb") as source:
             started = time.perf_counter()
             result = subprocess.run([binary, "serve", "--jobs", "1", "--log-level", "error"], stdin=source,
                                     stdout=subprocess.PIPE, check=True)
             seconds = time.perf_counter() - started
     answers = sorted((json.loads(line) for line in result.stdout.splitlines()), key=lambda answer: answer["id"])
-    if len(answers) != len(texts):
-        sys.exit(f"arbiter answered {len(answers)} of {len(texts)}")
+    if len(answers) != len(requests):
+        sys.exit(f"arbiter answered {len(answers)} of {len(requests)}")
+    return answers, seconds
+
+
+def arbiter_run(binary, texts, candidates=None):
+    """Predictions, whole-process seconds and summed verification seconds of `language-id`."""
+    options = {"candidates": candidates} if candidates else {}
+    answers, seconds = serve(binary, [{"verifier": "language-id", "response": text, "options": options} for text in texts])
     predictions = [answer.get("details", {}).get("language") for answer in answers]
     return predictions, seconds, sum(answer.get("ms", 0) for answer in answers) / 1000
 
@@ -120,19 +125,9 @@ def py3langid_consistency(chains):
 
 
 def arbiter_consistency(binary, chains):
-    """Scores, whole-process seconds and per-request milliseconds of `language` through `arbiter serve --jobs 1`."""
-    with tempfile.TemporaryDirectory() as scratch:
-        path = os.path.join(scratch, "requests.jsonl")
-        with open(path, "w") as out:
-            for index, (language, text, _) in enumerate(chains):
-                request = {"id": index, "verifier": "language", "response": text, "options": {"target": language}}
-                out.write(json.dumps(request, ensure_ascii=False) + "\n")
-        with open(path, "rb") as source:
-            started = time.perf_counter()
-            result = subprocess.run([binary, "serve", "--jobs", "1", "--log-level", "error"], stdin=source,
-                                    stdout=subprocess.PIPE, check=True)
-            seconds = time.perf_counter() - started
-    answers = sorted((json.loads(line) for line in result.stdout.splitlines()), key=lambda answer: answer["id"])
+    """Scores, whole-process seconds and per-request milliseconds of `language`."""
+    answers, seconds = serve(binary, [{"verifier": "language", "response": text, "options": {"target": language}}
+                                      for language, text, _ in chains])
     return [answer["score"] for answer in answers], seconds, sorted(answer["ms"] for answer in answers)
 
 

@@ -144,10 +144,7 @@ struct NegativeControlTests {
         try weakened.write(to: directory.appendingPathComponent("python.harness.py"), atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(
             at: toolchains.appendingPathComponent("python.json"), to: directory.appendingPathComponent("python.json"))
-        let verifier = CodeVerifier(
-            configuration: try CodeVerifier.Configuration(
-                options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
-            toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: .current))
+        let verifier = try codeVerifier(toolchains: directory)
         let reference: JSONValue = ["test": ["opened = probe()\nassert opened == ['harness'], opened"]]
         let verdict = try await verifier.verify(Sample(response: fenced(AttackTests.parentProbe), reference: reference))
         #expect(!verdict.passed)

@@ -22,6 +22,14 @@ func judge(_ response: String, _ reference: JSONValue, _ options: JSONObject = [
     return try await verifier.verify(Sample(response: response, reference: reference))
 }
 
+/// A `code` verifier with default options on the toolchains of a directory, in a sandbox of its own.
+func codeVerifier(toolchains directory: URL) throws -> CodeVerifier {
+    CodeVerifier(
+        configuration: try CodeVerifier.Configuration(
+            options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
+        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: .current))
+}
+
 /// A response holding one fenced block.
 func fenced(_ code: String, _ language: String = "python") -> String {
     "Here is my solution.\n```\(language)\n\(code)\n```\n"

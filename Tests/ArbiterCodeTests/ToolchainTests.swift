@@ -126,10 +126,7 @@ struct ToolchainTests {
         try FileManager.default.copyItem(
             at: toolchains.appendingPathComponent("python.harness.py"),
             to: directory.appendingPathComponent("python.harness.py"))
-        let verifier = CodeVerifier(
-            configuration: try CodeVerifier.Configuration(
-                options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
-            toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: .current))
+        let verifier = try codeVerifier(toolchains: directory)
         let verdict = try await verifier.verify(
             Sample(response: Self.harnessFiles, reference: ["test": ["assert files() == ['harness.py'], files()"]]))
         #expect(verdict.passed, "\(verdict.details)")
