@@ -120,7 +120,7 @@ struct ToolchainTests {
         let toolchains = repository.appendingPathComponent("verifiers/toolchains")
         let declaration = try String(contentsOf: toolchains.appendingPathComponent("python.json"), encoding: .utf8)
         let failing = #""prepare": ["{interpreter}", "-I", "-S", "-c", "raise SystemExit(3)"],"#
-        let broken = try declaration.replacing(#/"prepare": \[[^\]]*\],/#, with: failing)
+        let broken = declaration.replacing(#/"prepare": \[[^\]]*\],/#, with: failing)
         #expect(broken != declaration)
         try broken.write(to: directory.appendingPathComponent("python.json"), atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(
