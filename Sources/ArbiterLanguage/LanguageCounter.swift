@@ -117,7 +117,10 @@ struct LanguageCounter {
     private func ownLanguage(of run: Run, in context: Context) -> String? {
         let model = context.model
         if run.script == .han {
-            return context.kanaSentences.contains(run.sentence) || model.languages[context.target] == "ja" ? "ja" : "zh"
+            // Han is Japanese in a sentence with Kana, or, for a Japanese target, in a text that has Kana somewhere:
+            // a text of Han alone is Chinese whatever the target (`我们先计算总和` is not Japanese).
+            let japaneseText = model.languages[context.target] == "ja" && !context.kanaSentences.isEmpty
+            return context.kanaSentences.contains(run.sentence) || japaneseText ? "ja" : "zh"
         }
         let allowed = model.languages(writtenIn: run.script)
         if allowed.isEmpty { return "und" }
@@ -178,10 +181,10 @@ struct LanguageCounter {
         var runs: [Run] = []
         for (index, word) in words.words.enumerated() where counts(word) {
             let script = LanguageIdentifier.group(word.script)
-            if var last = runs.last, last.script == script, last.sentence == word.sentence {
-                last.words.append(index)
-                last.units += word.units
-                runs[runs.count - 1] = last
+            if let last = runs.last, last.script == script, last.sentence == word.sentence {
+                // In place: a copy of the last run appended to and stored back copies its word list every time.
+                runs[runs.count - 1].words.append(index)
+                runs[runs.count - 1].units += word.units
             } else {
                 runs.append(Run(script: script, sentence: word.sentence, words: [index], units: word.units))
             }

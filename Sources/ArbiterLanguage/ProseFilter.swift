@@ -64,14 +64,14 @@ struct ProseFilter {
         let byte = bytes[position]
         let fence = run(of: byte)
         let marker = Array(repeating: byte, count: fence)
-        if fence >= 3, atLineStart, let end = find(marker, from: position + fence, key: "fence\(fence)\(byte)") {
+        if fence >= 3, atLineStart, let end = nextRun(of: byte, atLeast: fence, after: position + fence) {
             output.append(0x0A)
             keepOtherScripts(position + fence..<end)
             position = lineEnd(from: end + fence)
             output.append(0x0A)
             return true
         }
-        if byte == UInt8(ascii: "`"), let end = find(marker, from: position + fence, key: "tick\(fence)") {
+        if byte == UInt8(ascii: "`"), let end = nextRun(of: byte, exactly: fence, after: position + fence) {
             output.append(0x20)
             keepOtherScripts(position + fence..<end)
             position = end + fence
@@ -130,12 +130,14 @@ struct ProseFilter {
         // backslash goes (`\中` must not hide 中).
         position = cursor > position + 1 || next >= 0x80 ? cursor : position + 2
         if Self.referenceCommands.contains(command) {
-            // Labels, keys and environment names are not prose: skip the braced argument too.
+            // Labels, keys and environment names are not prose: the braced argument is set aside like code, for its
+            // Latin and Greek letters only (`\ref{<a paragraph of Chinese>}` hides nothing).
             var argument = position
             while argument < bytes.count, bytes[argument] == 0x20 { argument += 1 }
             if argument < bytes.count, bytes[argument] == UInt8(ascii: "{"),
                 let close = closingBrace(from: argument, before: bytes.count)
             {
+                keepOtherScripts(argument + 1..<close)
                 position = close + 1
             }
         }
@@ -197,13 +199,25 @@ struct ProseFilter {
     }
 
     /// Writes, from a span of code, only the letters (with their marks) of scripts other than Latin and Greek, and
-    /// a line break for each line break; everything else becomes a space.
+    /// Greek words of three letters or more (a Greek variable is one letter, `αβ` two; a Greek sentence is words),
+    /// and a line break for each line break; everything else becomes a space.
     private mutating func keepOtherScripts(_ range: Range<Int>) {
         var cursor = range.lowerBound
         var keeping = false
+        var greekStart: Int? = nil
+        var greekLetters = 0
         while cursor < range.upperBound {
             let (scalar, length) = Self.decode(bytes, at: cursor, end: range.upperBound)
-            if let script = Script.of(scalar) {
+            let script = Script.of(scalar)
+            if script == .greek {
+                if greekStart == nil { greekStart = cursor }
+                greekLetters += 1
+            } else if let start = greekStart, !Words.isMark(scalar) {
+                if greekLetters >= 3 { output.append(contentsOf: bytes[start..<cursor] + [0x20]) }
+                greekStart = nil
+                greekLetters = 0
+            }
+            if let script {
                 keeping = script != .latin && script != .greek
             } else if !(keeping && Words.isMark(scalar)) {
                 keeping = false
@@ -217,6 +231,7 @@ struct ProseFilter {
             }
             cursor += length
         }
+        if let start = greekStart, greekLetters >= 3 { output.append(contentsOf: bytes[start..<range.upperBound]) }
     }
 
     /// Writes, from a span of math, the argument of each text command whole and, from the rest, what
@@ -289,6 +304,53 @@ struct ProseFilter {
     }
 
     // MARK: Scanning
+
+    /// Where each run of backticks and of tildes starts, by byte and run length, in order: built on first use, so
+    /// that finding a closing run is a binary search, not a scan (texts with many unclosed runs of different lengths
+    /// took seconds).
+    private var runStarts: [UInt8: [Int: [Int]]]? = nil
+
+    private mutating func runsByLength(of byte: UInt8) -> [Int: [Int]] {
+        if runStarts == nil {
+            var table: [UInt8: [Int: [Int]]] = [:]
+            var cursor = 0
+            while cursor < bytes.count {
+                let current = bytes[cursor]
+                guard current == UInt8(ascii: "`") || current == UInt8(ascii: "~") else {
+                    cursor += 1
+                    continue
+                }
+                let start = cursor
+                while cursor < bytes.count, bytes[cursor] == current { cursor += 1 }
+                table[current, default: [:]][cursor - start, default: []].append(start)
+            }
+            runStarts = table
+        }
+        return runStarts?[byte] ?? [:]
+    }
+
+    /// The start of the first run of exactly `length` bytes at or after a position.
+    private mutating func nextRun(of byte: UInt8, exactly length: Int, after start: Int) -> Int? {
+        guard let starts = runsByLength(of: byte)[length] else { return nil }
+        var low = 0
+        var high = starts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if starts[middle] < start { low = middle + 1 } else { high = middle }
+        }
+        return low < starts.count ? starts[low] : nil
+    }
+
+    /// The start of the first run of at least `length` bytes at or after a position (a closing fence may be longer).
+    private mutating func nextRun(of byte: UInt8, atLeast length: Int, after start: Int) -> Int? {
+        var best: Int? = nil
+        for candidate in runsByLength(of: byte).keys where candidate >= length {
+            if let found = nextRun(of: byte, exactly: candidate, after: start), best.map({ found < $0 }) ?? true {
+                best = found
+            }
+        }
+        return best
+    }
 
     private var atLineStart: Bool {
         var cursor = position - 1

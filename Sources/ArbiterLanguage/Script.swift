@@ -8,6 +8,9 @@ public enum Script: String, Sendable, CaseIterable {
     case latin, greek, cyrillic, armenian, hebrew, arabic, devanagari, bengali, gurmukhi, gujarati, oriya, tamil
     case telugu, kannada, malayalam, sinhala, thai, lao, tibetan, myanmar, georgian, hangul, ethiopic, khmer
     case hiragana, katakana, han
+    /// A letter of any script not listed above (Syriac, Thaana, Cherokee, mathematical alphanumerics, …): no
+    /// language of the model, so its words count as `und`, never for the target.
+    case other
 
     /// Hashes the case, not its name: the default for an enum with raw values hashes the raw string, and scripts
     /// are hashed once per word.
@@ -66,7 +69,7 @@ public enum Script: String, Sendable, CaseIterable {
         default: break
         }
         guard scalar.properties.isAlphabetic else { return nil }
-        return ranges.first { $0.range.contains(value) }?.script
+        return ranges.first { $0.range.contains(value) }?.script ?? .other
     }
 
     // Ordered by how often they appear in model output.

@@ -6,9 +6,12 @@ import ArbiterCore
 
 /// Which part of a response the `language` verifier reads.
 enum ThinkSpan: String, CaseIterable {
-    /// The `<think>` block's content; the whole response when it has no think tag.
+    /// Everything before the last `</think>` (the think tags themselves are dropped later, with any others); the
+    /// whole response when it has no `</think>`. Reading from the start rather than from the first `<think>` means
+    /// that reasoning placed before a second, fake `<think>…</think>` is read too.
     case think
-    /// What follows `</think>`; the whole response when it has no think tag, nothing when the block is unclosed.
+    /// What follows the last `</think>`; the whole response when it has no think tag, nothing when the block is
+    /// unclosed.
     case answer
     /// The whole response.
     case all
@@ -20,19 +23,17 @@ enum ThinkSpan: String, CaseIterable {
     /// - Returns: The text to read (tags are left for ``ProseFilter``, which drops them).
     func text(of response: String, prompt: String?) -> Substring {
         let whole = response[...]
-        let open = response.firstRange(ofMarker: "<think>")
-        let close = response.firstRange(ofMarker: "</think>", from: open?.upperBound)
+        let close = response.lastRange(ofMarker: "</think>")
         let continued = prompt.map { $0.trimmingSuffixWhitespace.hasSuffix("<think>") } ?? false
         switch self {
         case .all:
             return whole
         case .think:
-            if let close { return response[(open?.upperBound ?? response.startIndex)..<close.lowerBound] }
-            if let open { return response[open.upperBound...] }
+            if let close { return response[..<close.lowerBound] }
             return whole
         case .answer:
             if let close { return response[close.upperBound...] }
-            if open != nil || continued { return "" }
+            if response.firstRange(ofMarker: "<think>") != nil || continued { return "" }
             return whole
         }
     }

@@ -40,6 +40,10 @@ struct Words {
                 originals.append(scalar.value)
                 current!.range = current!.range.lowerBound..<scalars.count
                 if script.countsCharacters { current!.units += 1 }
+            } else if current != nil, Self.isIgnorable(scalar) {
+                // Zero-width and soft-hyphen characters inside a word do not split it (`р\u{200B}у\u{200B}с` is one
+                // word, not three one-letter ones that count for nothing).
+                continue
             } else if current != nil, Self.isMark(scalar) {
                 scalars.append(scalar.value)
                 originals.append(scalar.value)
@@ -116,6 +120,15 @@ struct Words {
         case 0x021B: return 0x0163
         case 0x06CC: return 0x064A
         default: return lower
+        }
+    }
+
+    /// Invisible characters that may sit inside a word: zero-width space, non-joiner and joiner, word joiner,
+    /// byte-order mark, soft hyphen.
+    static func isIgnorable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD: true
+        default: false
         }
     }
 

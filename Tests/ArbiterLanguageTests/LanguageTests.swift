@@ -310,6 +310,13 @@ struct LanguageConsistencyTests {
             + String(repeating: " \\label{x ", count: 50_000) + " and we are done here"
         let unclosed = try await judge("language", ["target": "en"], response: braces)
         #expect(unclosed.score == 1, "\(unclosed.details)")
+        // Unclosed runs of backticks and tildes of many different lengths (each length searched once, by binary
+        // search), and one sentence of 100,000 units (a run grows in place): both were quadratic or worse.
+        let stairs = (1...600).reversed().map { String(repeating: "`", count: $0) + " word and more words here " }.joined()
+            + (1...600).reversed().map { "\n" + String(repeating: "~", count: $0 + 2) + " text" }.joined()
+        #expect(try await judge("language", ["target": "en"], response: stairs).score > 0.9)
+        let longRun = String(repeating: "我 ", count: 100_000)
+        #expect(try await judge("language", ["target": "zh"], response: longRun).score == 1)
         #expect(clock.now - start < .seconds(20))
     }
 }
@@ -392,9 +399,11 @@ struct LanguageInternalsTests {
     }
 
     @Test("think, answer and all spans", arguments: [
-        ("<think>r</think>a", nil as String?, ThinkSpan.think, "r"), ("<think>r</think>a", nil, .answer, "a"),
+        ("<think>r</think>a", nil as String?, ThinkSpan.think, "<think>r"), ("<think>r</think>a", nil, .answer, "a"),
         ("<think>r</think>a", nil, .all, "<think>r</think>a"), ("plain", nil, .think, "plain"), ("plain", nil, .answer, "plain"),
-        ("<think>unclosed", nil, .think, "unclosed"), ("<think>unclosed", nil, .answer, ""),
+        ("<think>unclosed", nil, .think, "<think>unclosed"), ("<think>unclosed", nil, .answer, ""),
+        // Reasoning before a second, fake think block is read too; the answer follows the last close.
+        ("中文<think>en</think>a", nil, .think, "中文<think>en"), ("<think>x</think>y<think>z</think>a", nil, .answer, "a"),
         ("r</think>a", "User: hi <think>\n", .think, "r"), ("r</think>a", "User: hi <think>\n", .answer, "a"),
         ("still thinking", "User: hi <think>", .answer, ""),
     ])
@@ -402,24 +411,27 @@ struct LanguageInternalsTests {
         #expect(span.text(of: response, prompt: prompt) == expected[...])
     }
 
-    @Test("the prose filter keeps prose and drops code, math, URLs and tags (runs of spaces compared as one)", arguments: [
+    @Test("the prose filter keeps prose and drops code, math, URLs and tags (whitespace runs compared as one)", arguments: [
         ("a $x+1$ b", "a b"), ("a $$\\sum_i i$$ b", "a b"), ("a \\(x\\) b \\[y\\] c", "a b c"),
-        ("a `code` b", "a b"), ("a\n```\nlet x = 1\n```\nb", "a\n\n\n \n\n\nb"), ("see https://x.org/p now", "see now"),
+        ("a `code` b", "a b"), ("a\n```\nlet x = 1\n```\nb", "a\nb"), ("see https://x.org/p now", "see now"),
         ("<answer>4</answer>", " 4 "), ("costs 5$ only", "costs 5$ only"), ("a \\alpha b", "a b"),
-        ("unclosed $ stays", "unclosed $ stays"), ("\\begin{align}x&=1\\end{align} ok", "\n \n ok"),
+        ("unclosed $ stays", "unclosed $ stays"), ("\\begin{align}x&=1\\end{align} ok", "\nok"),
         ("x < y and y > z", "x < y and y > z"),
         // Other scripts in code and math, and the argument of \text, still count; Latin and Greek in them do not.
-        ("a `变量 x` b", "a 变量 b"), ("```py\n# 注释 comment\ny = 1\n```", "\n \n 注释 \n \n\n"),
+        ("a `变量 x` b", "a 变量 b"), ("```py\n# 注释 comment\ny = 1\n```", "\n注释\n"),
         ("$\\text{if } x \\text{ is odd}$", " if is odd "), ("$\\alpha + 面积 \\cdot β$", " 面积 "),
         ("\\[\\mbox{für alle} \\; n\\]", " für alle "), ("$x \\text{unclosed$", " "),
-        ("\\begin{itemize}\n\\item Hola amigos\n\\end{itemize}", "\n\n Hola amigos\n\n"),
-        ("see \\label{eq:main} and \\ref{fig:a}", "see and "), ("\\begin{proof} easy \\end{proof}", "\n easy \n"),
-        // Hiding places that do not work: a tag, a URL or a control symbol cannot swallow other scripts.
+        ("\\begin{itemize}\n\\item Hola amigos\n\\end{itemize}", "\nHola amigos\n"),
+        ("see \\label{eq:main} and \\ref{fig:a}", "see and "), ("\\begin{proof} easy \\end{proof}", "\neasy\n"),
+        // Hiding places that do not work: a tag, a URL, a control symbol or a reference command's argument cannot
+        // swallow other scripts; Greek words (not one-letter variables) in math count.
+        ("see \\ref{我们先计算} now", "see 我们先计算 now"), ("\\begin{我们}", "我们\n"), ("$α + λόγος$", " λόγος "),
         ("<a中文推理> ok", "<a中文推理> ok"), ("https://example.org/中文推理 ok", " 中文推理 ok"), ("\\中\\文", " 中 文"),
     ])
     func prose(_ text: String, _ expected: String) {
+        // A run of whitespace is a line break when it holds one (a sentence ends there), else a space.
         func collapsed(_ value: String) -> String {
-            value.replacing(#/ +/#, with: " ")
+            value.replacing(#/\s+/#) { $0.output.contains("\n") ? "\n" : " " }
         }
         #expect(collapsed(ProseFilter.prose(text)) == expected, "\(collapsed(ProseFilter.prose(text)).debugDescription)")
     }
