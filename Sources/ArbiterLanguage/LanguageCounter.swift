@@ -37,6 +37,7 @@ struct LanguageCounter {
     private struct Run {
         var script: Script
         var sentence: Int
+        var clause: Int
         var words: [Int]
         var units: Int
     }
@@ -181,12 +182,15 @@ struct LanguageCounter {
         var runs: [Run] = []
         for (index, word) in words.words.enumerated() where counts(word) {
             let script = LanguageIdentifier.group(word.script)
-            if let last = runs.last, last.script == script, last.sentence == word.sentence {
+            // Runs end at clause boundaries too: "Nous calculons la somme des nombres, and then we check" is a French
+            // run and an English one, not one Latin run that the target wins at 1 % posterior.
+            if let last = runs.last, last.script == script, last.sentence == word.sentence, last.clause == word.clause {
                 // In place: a copy of the last run appended to and stored back copies its word list every time.
                 runs[runs.count - 1].words.append(index)
                 runs[runs.count - 1].units += word.units
             } else {
-                runs.append(Run(script: script, sentence: word.sentence, words: [index], units: word.units))
+                runs.append(
+                    Run(script: script, sentence: word.sentence, clause: word.clause, words: [index], units: word.units))
             }
         }
         return runs

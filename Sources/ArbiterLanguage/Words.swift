@@ -12,6 +12,8 @@ struct Word {
     var units: Int
     /// The sentence it belongs to (sentences end at `.`, `!`, `?`, `;`, their CJK forms and line breaks).
     var sentence: Int
+    /// The clause it belongs to: sentences are further cut at commas and colons (their CJK forms too).
+    var clause: Int = 0
 }
 
 /// A text split into words, with every scalar lowercased and folded the way langdetect's profiles were counted
@@ -30,11 +32,13 @@ struct Words {
         originals.reserveCapacity(text.utf8.count)
         var current: Word?
         var sentence = 0
+        var clause = 0
         for scalar in text.unicodeScalars {
             if let script = Script.of(scalar) {
                 if let word = current, word.script != script { close(word) ; current = nil }
                 if current == nil {
-                    current = Word(script: script, range: scalars.count..<scalars.count, units: 0, sentence: sentence)
+                    current = Word(
+                        script: script, range: scalars.count..<scalars.count, units: 0, sentence: sentence, clause: clause)
                 }
                 scalars.append(Self.folded(scalar))
                 originals.append(scalar.value)
@@ -50,7 +54,12 @@ struct Words {
                 current!.range = current!.range.lowerBound..<scalars.count
             } else {
                 if let word = current { close(word) ; current = nil }
-                if Self.endsSentence(scalar) { sentence += 1 }
+                if Self.endsSentence(scalar) {
+                    sentence += 1
+                    clause += 1
+                } else if Self.endsClause(scalar) {
+                    clause += 1
+                }
             }
         }
         if let word = current { close(word) }
@@ -135,6 +144,13 @@ struct Words {
     static func isMark(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
+    static func endsClause(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x2C, 0x3A, 0xFF0C, 0x3001, 0xFF1A, 0x060C: true
         default: false
         }
     }
