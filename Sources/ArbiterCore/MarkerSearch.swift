@@ -8,32 +8,51 @@ extension String {
     /// - Parameters:
     ///   - marker: The ASCII text to find.
     ///   - start: Where to start looking.
+    ///   - ignoringCase: Whether ASCII letters match in either case (`<Think>` for `<think>`), without a lowercased
+    ///     copy of the string.
     /// - Returns: The range, or `nil`.
-    public func firstRange(ofMarker marker: String, from start: String.Index? = nil) -> Range<String.Index>? {
-        let pattern = Array(marker.utf8)
+    public func firstRange(ofMarker marker: String, from start: String.Index? = nil, ignoringCase: Bool = false)
+        -> Range<String.Index>?
+    {
+        let pattern = Array(marker.utf8).map { ignoringCase ? Self.folded($0) : $0 }
         guard let head = pattern.first else { return nil }
         var cursor = start ?? startIndex
-        while let first = utf8[cursor...].firstIndex(of: head) {
+        while let first = ignoringCase
+            ? utf8[cursor...].firstIndex(where: { Self.folded($0) == head }) : utf8[cursor...].firstIndex(of: head)
+        {
             guard let end = utf8.index(first, offsetBy: pattern.count, limitedBy: utf8.endIndex) else { return nil }
-            if utf8[first..<end].elementsEqual(pattern) { return first..<end }
+            if matches(pattern, first..<end, ignoringCase: ignoringCase) { return first..<end }
             cursor = utf8.index(after: first)
         }
         return nil
     }
 
     /// The last occurrence of an ASCII marker, found on the UTF-8 bytes.
-    /// - Parameter marker: The ASCII text to find.
+    /// - Parameters:
+    ///   - marker: The ASCII text to find.
+    ///   - ignoringCase: Whether ASCII letters match in either case.
     /// - Returns: The range, or `nil`.
-    public func lastRange(ofMarker marker: String) -> Range<String.Index>? {
-        let pattern = Array(marker.utf8)
+    public func lastRange(ofMarker marker: String, ignoringCase: Bool = false) -> Range<String.Index>? {
+        let pattern = Array(marker.utf8).map { ignoringCase ? Self.folded($0) : $0 }
         guard let tail = pattern.last else { return nil }
         var cursor = endIndex
-        while let last = utf8[..<cursor].lastIndex(of: tail) {
+        while let last = ignoringCase
+            ? utf8[..<cursor].lastIndex(where: { Self.folded($0) == tail }) : utf8[..<cursor].lastIndex(of: tail)
+        {
             let end = utf8.index(after: last)
             guard let first = utf8.index(end, offsetBy: -pattern.count, limitedBy: utf8.startIndex) else { return nil }
-            if utf8[first..<end].elementsEqual(pattern) { return first..<end }
+            if matches(pattern, first..<end, ignoringCase: ignoringCase) { return first..<end }
             cursor = last
         }
         return nil
+    }
+
+    private func matches(_ pattern: [UInt8], _ range: Range<String.Index>, ignoringCase: Bool) -> Bool {
+        ignoringCase ? utf8[range].lazy.map(Self.folded).elementsEqual(pattern) : utf8[range].elementsEqual(pattern)
+    }
+
+    /// An ASCII capital's lowercase; any other byte as it is.
+    private static func folded(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 }

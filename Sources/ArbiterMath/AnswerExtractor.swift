@@ -134,13 +134,9 @@ enum AnswerExtractor {
     /// The hedge in the sentence that holds the last of the markers (from the marker to the sentence's end,
     /// terminator included), if any.
     static func hedge(inSentenceOf text: String, markers: [String]) -> String? {
-        let lower = Array(text.lowercased().utf8)
-        guard lower.count == text.utf8.count else { return nil }
-        let found = markers.compactMap { marker -> (Int, Int)? in
-            lastIndex(of: Array(marker.utf8), in: lower, before: lower.count).map { ($0, marker.utf8.count) }
-        }.max { $0.0 < $1.0 }
-        guard let (start, length) = found else { return nil }
-        let remainder = String(decoding: Array(text.utf8)[(start + length)...], as: UTF8.self)
+        let found = markers.compactMap { text.lastRange(ofMarker: $0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
+        guard let found else { return nil }
+        let remainder = String(text[found.upperBound...])
         var rest = remainder
         if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
         let sentence = firstSentence(rest)
@@ -256,13 +252,9 @@ enum AnswerExtractor {
     }
 
     private static func phrase(_ text: String, markers: [String]) -> [String] {
-        let lower = Array(text.lowercased().utf8)
-        let original = Array(text.utf8)
-        guard lower.count == original.count else { return [] }
         for marker in markers {
-            let target = Array(marker.utf8)
-            guard let found = lastIndex(of: target, in: lower, before: lower.count) else { continue }
-            var rest = String(decoding: original[(found + target.count)...], as: UTF8.self)
+            guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
+            var rest = String(text[found.upperBound...])
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
             rest = firstSentence(rest).trimmed()
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }

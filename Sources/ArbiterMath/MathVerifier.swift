@@ -91,20 +91,16 @@ public struct MathVerifier: Verifier {
         if configuration.skipThink {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
-            let lower = sample.response.lowercased()
-            let closing = lower.lastRange(ofMarker: "</think")
-            if lower.firstRange(ofMarker: "<think", from: closing?.upperBound ?? lower.startIndex) != nil {
+            let response = sample.response
+            let closing = response.lastRange(ofMarker: "</think", ignoringCase: true)
+            if response.firstRange(ofMarker: "<think", from: closing?.upperBound, ignoringCase: true) != nil {
                 details["think"] = "unclosed"
                 return .fail("no_answer", details: details)
             }
-            if let closing, lower.utf8.count == sample.response.utf8.count {
-                let offset = lower.utf8.distance(from: lower.startIndex, to: closing.upperBound)
-                let start = sample.response.utf8.index(sample.response.startIndex, offsetBy: offset)
-                var rest = sample.response[start...]
+            if let closing {
+                var rest = response[closing.upperBound...]
                 if let end = rest.firstIndex(of: ">") { rest = rest[rest.index(after: end)...] }
                 responseText = rest
-            } else if let close = sample.response.lastRange(ofMarker: "</think>") {
-                responseText = sample.response[close.upperBound...]
             }
         }
         let extraction = AnswerExtractor.extract(from: String(responseText), strategies: configuration.strategies) { whole in
