@@ -39,11 +39,7 @@ final class PreparedHarnesses: Sendable {
             atPath: directory + "/" + harness.file, contents: Data(harness.code.utf8),
             attributes: [.posixPermissions: 0o644])
         else { return nil }
-        var environment = [
-            "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(directory)", "TMPDIR=\(directory)", "LANG=C.UTF-8",
-            "LC_ALL=C.UTF-8",
-        ]
-        environment += toolchain.environment.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
+        let environment = RunSession.environment(workDirectory: directory, toolchain: toolchain)
         let limits = RunLimits(
             wallSeconds: 30, cpuSeconds: 30, memoryBytes: 512 << 20, processes: max(32, toolchain.minimumProcesses),
             fileBytes: 64 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)

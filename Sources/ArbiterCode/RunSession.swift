@@ -26,20 +26,22 @@ final class RunSession: @unchecked Sendable {
         self.sandbox = sandbox
         self.code = code
         workDirectory = try sandbox.makeWorkDirectory()
-        var environment = [
-            "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(workDirectory)", "TMPDIR=\(workDirectory)", "LANG=C.UTF-8",
-            "LC_ALL=C.UTF-8",
-        ]
-        for (key, value) in toolchain.environment.sorted(by: { $0.key < $1.key }) {
-            environment.append("\(key)=\(value)")
-        }
-        self.environment = environment
+        environment = Self.environment(workDirectory: workDirectory, toolchain: toolchain)
         do {
             try write(code, to: toolchain.source)
         } catch {
             close()
             throw error
         }
+    }
+
+    /// The whole environment of a run: a fixed PATH and locale, HOME and TMPDIR in the work directory, then the
+    /// toolchain's own variables.
+    static func environment(workDirectory: String, toolchain: Toolchain) -> [String] {
+        [
+            "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(workDirectory)", "TMPDIR=\(workDirectory)", "LANG=C.UTF-8",
+            "LC_ALL=C.UTF-8",
+        ] + toolchain.environment.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
     }
 
     func close() {

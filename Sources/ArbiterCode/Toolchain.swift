@@ -92,6 +92,18 @@ public struct Toolchain: Sendable, Hashable {
             }
             return array.compactMap(\.stringValue)
         }
+        /// A declaration's `code`, inline or read from its `code_file`, ending with a line break.
+        func code(of declaration: JSONObject, _ key: String) throws(ArbiterError) -> String {
+            let text: String
+            if let inline = declaration["code"]?.stringValue {
+                text = inline
+            } else if let codeFile = declaration["code_file"]?.stringValue {
+                text = try harnessCode(codeFile)
+            } else {
+                throw ArbiterError(.invalidRequest, "'\(key)' needs 'code' or 'code_file'")
+            }
+            return text.hasSuffix("\n") ? text : text + "\n"
+        }
         guard let name = object["name"]?.stringValue, !name.isEmpty else {
             throw ArbiterError(.invalidRequest, "'name' must be a non-empty string")
         }
@@ -123,27 +135,12 @@ public struct Toolchain: Sendable, Hashable {
                 throw ArbiterError(
                     .invalidRequest, "'harness' needs all of 'prepare', 'prepared_file' (a file name) and 'prepared_run', or none")
             }
-            let code: String
-            if let inline = harness["code"]?.stringValue {
-                code = inline
-            } else if let codeFile = harness["code_file"]?.stringValue {
-                code = try harnessCode(codeFile)
-            } else {
-                throw ArbiterError(.invalidRequest, "'harness' needs 'code' or 'code_file'")
-            }
             self.harness = Harness(
-                file: file, code: code.hasSuffix("\n") ? code : code + "\n", run: harnessRun, prepare: prepare,
+                file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
                 preparedFile: preparedFile, preparedRun: preparedRun)
         }
         if let template = object["test_template"]?.objectValue {
-            if let inline = template["code"]?.stringValue {
-                testTemplate = inline
-            } else if let codeFile = template["code_file"]?.stringValue {
-                testTemplate = try harnessCode(codeFile)
-            } else {
-                throw ArbiterError(.invalidRequest, "'test_template' needs 'code' or 'code_file'")
-            }
-            if let text = testTemplate, !text.hasSuffix("\n") { testTemplate = text + "\n" }
+            testTemplate = try code(of: template, "test_template")
             testCompile = try strings("compile", in: template)
         }
         var environment: [String: String] = [:]

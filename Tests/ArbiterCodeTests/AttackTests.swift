@@ -107,6 +107,22 @@ struct AttackTests {
         #expect(kept.utf8.count < 1000)
     }
 
+    /// A program that forks a child which leaves the process group (`setsid`) and sleeps with `mark` in its command
+    /// line, waits until the child has exec'd, then prints "safe".
+    static func detachedSleeper(_ mark: String) -> String {
+        """
+        import os
+        ready, done = os.pipe()
+        if os.fork() == 0:
+            os.setsid()
+            os.close(done)
+            os.execv("/bin/sleep", ["sleep", "\(mark)"])
+        os.close(done)
+        os.read(ready, 1)
+        print("safe")
+        """
+    }
+
     @Test("an orphaned background process is dead once the verdict is out")
     func orphan() async throws {
         let mark = marker()
@@ -114,16 +130,8 @@ struct AttackTests {
             import subprocess
             subprocess.Popen(["/bin/sleep", "\(mark)"], start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            import os
-            ready, done = os.pipe()
-            if os.fork() == 0:
-                os.setsid()
-                os.close(done)
-                os.execv("/bin/sleep", ["sleep", "\(mark)"])
-            os.close(done)
-            os.read(ready, 1)
-            print("safe")
-            """
+
+            """ + Self.detachedSleeper(mark)
         let verdict = try await judge(fenced(program), answer)
         #expect(verdict.passed, "\(verdict.details)")
         #expect(processes(carrying: mark).isEmpty)

@@ -103,17 +103,7 @@ struct NegativeControlTests {
     @Test("without the PID namespace an orphan that left the process group outlives the verdict")
     func orphan() async throws {
         let mark = "1000.\(UInt32.random(in: 100_000...999_999))"
-        let program = """
-            import os
-            ready, done = os.pipe()
-            if os.fork() == 0:
-                os.setsid()
-                os.close(done)
-                os.execv("/bin/sleep", ["sleep", "\(mark)"])
-            os.close(done)
-            os.read(ready, 1)
-            print("safe")
-            """
+        let program = AttackTests.detachedSleeper(mark)
         _ = try await judgeWeakened(fenced(program), answer) { $0.namespaces.removeAll { $0 == "pid" } }
         try await Task.sleep(for: .milliseconds(200))
         let survivors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { name in
