@@ -174,7 +174,10 @@ private struct ModelParser {
         var order = 0
         var firstScalar: UInt32 = 0
         while cursor < bytes.count, bytes[cursor] != 0x09 {
-            guard order < 3, let (scalar, length) = Self.decode(bytes, at: cursor) else { throw Self.malformed(line) }
+            guard order < 3, let (character, length) = UTF8Scalar.decode({ bytes[$0] }, at: cursor, end: bytes.count) else {
+                throw Self.malformed(line)
+            }
+            let scalar = character.value
             if order == 0 { firstScalar = scalar }
             key = key << 21 | UInt64(scalar)
             order += 1
@@ -211,17 +214,6 @@ private struct ModelParser {
         }
         cursor += 1
         return digits > 0 ? value : nil
-    }
-
-    /// The scalar encoded in UTF-8 at a position, and its length.
-    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int)? {
-        let lead = bytes[position]
-        let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-        guard position + length <= bytes.count else { return nil }
-        if length == 1 { return (UInt32(lead), 1) }
-        var value = UInt32(lead) & (0xFF >> (length + 1))
-        for offset in 1..<length { value = value << 6 | UInt32(bytes[position + offset] & 0x3F) }
-        return (value, length)
     }
 
     private static func integer(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {

@@ -207,7 +207,8 @@ struct ProseFilter {
         var greekStart: Int? = nil
         var greekLetters = 0
         while cursor < range.upperBound {
-            let (scalar, length) = Self.decode(bytes, at: cursor, end: range.upperBound)
+            // A malformed or cut sequence reads as U+FFFD, one byte long.
+            let (scalar, length) = UTF8Scalar.decode({ bytes[$0] }, at: cursor, end: range.upperBound) ?? ("\u{FFFD}", 1)
             let script = Script.of(scalar)
             if script == .greek {
                 if greekStart == nil { greekStart = cursor }
@@ -286,21 +287,6 @@ struct ProseFilter {
             cursor += 1
         }
         return nil
-    }
-
-    /// The scalar encoded in UTF-8 at a position (U+FFFD for a malformed or cut sequence), and its length.
-    private static func decode(_ bytes: [UInt8], at position: Int, end: Int) -> (Unicode.Scalar, Int) {
-        let lead = bytes[position]
-        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
-        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
-        guard length > 1, position + length <= end else { return ("\u{FFFD}", 1) }
-        var value = UInt32(lead) & (0xFF >> (length + 1))
-        for offset in 1..<length {
-            let byte = bytes[position + offset]
-            guard byte & 0xC0 == 0x80 else { return ("\u{FFFD}", 1) }
-            value = value << 6 | UInt32(byte & 0x3F)
-        }
-        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
     }
 
     // MARK: Scanning
