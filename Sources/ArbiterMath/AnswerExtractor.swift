@@ -112,7 +112,10 @@ enum AnswerExtractor {
         let lower = sentence.lowercased()
         let words = lower.split(whereSeparator: { $0.isWhitespace })
         guard let last = words.lastIndex(where: { $0.contains(where: \.isNumber) }) else { return nil }
-        let near = words[max(0, last - 3)...].map { String($0) }
+        // Up to three words before the number, stopping at an earlier number ("not 10, it's 12" negates 10).
+        var first = last
+        while first > max(0, last - 3), !words[first - 1].contains(where: \.isNumber) { first -= 1 }
+        let near = words[first...].map { String($0) }
         for token in near {
             for word in token.split(whereSeparator: { !($0.isLetter || $0 == "'") }) where hedgeWords.contains(String(word)) {
                 return String(word)
@@ -147,14 +150,20 @@ enum AnswerExtractor {
         return retraction(String(remainder.dropFirst(sentence.count + terminator.count).prefix(600)))
     }
 
-    /// The last sentence of a text (after the last `.`, `!`, `?`, `:` or line break that has text after it).
+    /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
+    /// text after it (`3.5` is one number, not two sentences).
     static func lastSentence(_ text: String) -> String {
-        let trimmed = text.trimmed()
-        var end = trimmed.endIndex
-        while end > trimmed.startIndex, ".!?".contains(trimmed[trimmed.index(before: end)]) { end = trimmed.index(before: end) }
-        let body = trimmed[..<end]
-        let start = body.lastIndex(where: { ".!?:\n".contains($0) }).map { body.index(after: $0) } ?? body.startIndex
-        return String(trimmed[start...])
+        let characters = Array(text.trimmed())
+        var end = characters.count
+        while end > 0, ".!?".contains(characters[end - 1]) { end -= 1 }
+        var start = end
+        while start > 0 {
+            let previous = characters[start - 1]
+            if previous == "\n" { break }
+            if ".!?:".contains(previous), start < characters.count, characters[start].isWhitespace { break }
+            start -= 1
+        }
+        return String(characters[start...])
     }
 
     /// Words after a box that retract or hedge it, if any.
@@ -416,8 +425,7 @@ enum AnswerExtractor {
     /// ("either 4 or 3", "4 3", "answers: 4, 3").
     static func lastNumberCandidates(_ text: String) -> [String] {
         guard let last = lastNumber(text) else { return [] }
-        let sentenceStart = text.lastIndex(where: { $0 == "." || $0 == "\n" || $0 == "!" || $0 == "?" || $0 == ":" })
-        var sentence = sentenceStart.map { String(text[text.index(after: $0)...]) } ?? text
+        var sentence = lastSentence(text)
         if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
             .filter { $0.contains(where: \.isNumber) }.map(String.init)
