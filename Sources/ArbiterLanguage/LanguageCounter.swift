@@ -167,9 +167,11 @@ struct LanguageCounter {
     /// ``targetPlausibility`` of the posterior, else the most likely.
     private func decide(_ indices: [Int], in words: Words, allowed: [Int], target: Int) -> String {
         let scores = identifier.scores(words, indices: indices)
-        let posteriors = identifier.posteriors(scores: scores, allowed: allowed)
-        if (posteriors[target] ?? 0) >= Self.targetPlausibility { return identifier.model.languages[target] }
-        let best = allowed.max { (posteriors[$0] ?? 0, -$0) < (posteriors[$1] ?? 0, -$1) }!
+        if identifier.posterior(of: target, scores: scores, allowed: allowed) >= Self.targetPlausibility {
+            return identifier.model.languages[target]
+        }
+        // The most likely: the highest score (the lower index on a tie).
+        let best = allowed.max { (scores[$0], -$0) < (scores[$1], -$1) }!
         return identifier.model.languages[best]
     }
 

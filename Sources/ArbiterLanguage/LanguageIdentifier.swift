@@ -143,12 +143,11 @@ public struct LanguageIdentifier: Sendable {
             runnerUpConfidence: ranked.count > 1 ? weights[1] / total : 0, script: script)
     }
 
-    /// The posterior of each allowed language.
-    func posteriors(scores: [Float], allowed: [Int]) -> [Int: Double] {
-        guard let best = allowed.map({ scores[$0] }).max() else { return [:] }
-        let weights = allowed.map { Double(exp((scores[$0] - best) / temperature)) }
-        let total = weights.reduce(0, +)
-        return Dictionary(uniqueKeysWithValues: zip(allowed, weights.map { $0 / total }))
+    /// The posterior of one language among the allowed ones (0 when it is not allowed).
+    func posterior(of language: Int, scores: [Float], allowed: [Int]) -> Double {
+        guard allowed.contains(language), let best = allowed.map({ scores[$0] }).max() else { return 0 }
+        let total = allowed.reduce(0.0) { $0 + Double(exp((scores[$1] - best) / temperature)) }
+        return Double(exp((scores[language] - best) / temperature)) / total
     }
 
     /// Japanese when there is Kana, else Chinese, within the candidates.
