@@ -5,7 +5,7 @@
 """Programs per second of the sandboxed `code` verifier against a naive, unsandboxed process pool.
 
 The programs are HumanEval's 164 reference solutions and 164 mutants (the entry point's body replaced by
-`return None`), from ../shared/peer-suites/humaneval.jsonl. Arbiter runs as `arbiter serve --jobs N` fed them as
+`return None`), from fixtures/peer/humaneval.jsonl. Arbiter runs as `arbiter serve --jobs N` fed them as
 JSON lines (reference {"test", "entry_point"}); every program runs in its own sandbox (namespaces, cgroups,
 unprivileged user, read-only root). The pool is what many trainers do: N worker threads, each writing
 prompt + solution + test + `check(entry_point)` to a temporary file and running one `python3` process on it with a
@@ -98,7 +98,7 @@ def sandboxed_starts(binary, count, scratch):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/arbiter")
-    parser.add_argument("--suite", default=os.path.join(os.path.dirname(__file__), "../../shared/peer-suites/humaneval.jsonl"))
+    parser.add_argument("--suite", default=os.path.join(os.path.dirname(__file__), "../fixtures/peer/humaneval.jsonl"))
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)

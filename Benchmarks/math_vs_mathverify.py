@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Cases per second of the `math` verifier against Hugging Face's Math-Verify on the same cases, one core each.
 
-The cases are Math-Verify's own test suite (../shared/peer-suites/math-verify-cases.jsonl), repeated --rounds
+The cases are Math-Verify's own test suite (fixtures/peer/math-verify-cases.jsonl), repeated --rounds
 times. Math-Verify runs in-process (parse + verify per case, default options); Arbiter runs as
 `arbiter serve --jobs 1` fed the same cases as JSON lines, so its figure includes reading, parsing and
 writing the protocol. Latency percentiles are per case: wall time around Math-Verify's calls, and the `ms`
@@ -31,7 +31,7 @@ def percentile(values, fraction):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/arbiter")
-    parser.add_argument("--cases", default=os.path.join(os.path.dirname(__file__), "../../shared/peer-suites/math-verify-cases.jsonl"))
+    parser.add_argument("--cases", default=os.path.join(os.path.dirname(__file__), "../fixtures/peer/math-verify-cases.jsonl"))
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     from math_verify import parse, verify

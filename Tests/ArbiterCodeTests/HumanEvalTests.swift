@@ -7,7 +7,7 @@ import ArbiterCore
 import Foundation
 import Testing
 
-/// One HumanEval problem of `../shared/peer-suites/humaneval.jsonl`.
+/// One HumanEval problem of `fixtures/peer/humaneval.jsonl`.
 struct HumanEvalProblem: Sendable {
     var id: String
     var prompt: String
@@ -17,7 +17,7 @@ struct HumanEvalProblem: Sendable {
 
     /// The problems; throws (failing the test, never skipping it) when the file is missing.
     static func load() throws -> [HumanEvalProblem] {
-        let url = repository.deletingLastPathComponent().appendingPathComponent("shared/peer-suites/humaneval.jsonl")
+        let url = repository.appendingPathComponent("fixtures/peer/humaneval.jsonl")
         return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
             let object = try JSONParser.parse(String(line)).objectValue ?? [:]
             return HumanEvalProblem(

@@ -80,10 +80,10 @@ struct MathFixtureTests {
 
 @Suite("math: Math-Verify's own test suite")
 struct MathVerifyConformanceTests {
-    /// Rows of `../shared/peer-suites/math-verify-cases.jsonl` where Arbiter agrees with the expected outcome.
+    /// Rows of `fixtures/peer/math-verify-cases.jsonl` where Arbiter agrees with the expected outcome.
     @Test("agreement with Math-Verify's expectations under default options")
     func conformance() async throws {
-        let url = root.deletingLastPathComponent().appendingPathComponent("shared/peer-suites/math-verify-cases.jsonl")
+        let url = root.appendingPathComponent("fixtures/peer/math-verify-cases.jsonl")
         let text = try #require(
             try? String(contentsOf: url, encoding: .utf8), "the peer suite is missing at \(url.path): it must be there")
         var agree = 0
