@@ -166,7 +166,9 @@ final class Session: Sendable {
 
     private func readLoop() {
         var splitter = LineSplitter(maxLineBytes: limits.maxLineBytes)
-        var buffer = [UInt8](repeating: 0, count: max(1, limits.readSize))
+        // The buffer starts small and doubles while reads fill it, up to the read size: an idle connection costs
+        // little memory, a streaming one reads in large chunks.
+        var buffer = [UInt8](repeating: 0, count: max(1, min(4096, limits.readSize)))
         var nextSeq = 0
         while waitForCapacity() {
             let count = readChunk(into: &buffer)
@@ -198,6 +200,9 @@ final class Session: Sendable {
                 submit(firstSeq: answer.seq, lines: 1, inputBytes: answer.inputBytes, bytes: answer.bytes)
             }
             if count <= 0 { break }
+            if count == buffer.count, buffer.count < limits.readSize {
+                buffer = [UInt8](repeating: 0, count: min(buffer.count * 2, limits.readSize))
+            }
         }
         monitor.withLock(waking: [.writer]) { $0.readerDone = true }
     }

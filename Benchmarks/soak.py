@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+"""Soak: many requests over several connections to one `arbiter serve --listen unix:…`, with the daemon's resident
+memory reported at the start, the middle and the end (it must stay flat: within 10 % from middle to end).
+
+Each connection has a writer thread that streams `exact` requests (pipelined, never waiting for answers) and a
+reader thread that counts answers and checks that every id comes back exactly once.
+
+    python3 Benchmarks/soak.py [--binary .build/release/arbiter] [--requests 1000000] [--connections 8]
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=".build/release/arbiter")
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+
+    scratch = tempfile.mkdtemp(prefix="arbiter-soak-")
+    path = os.path.join(scratch, "arbiter.sock")
+    daemon = subprocess.Popen([args.binary, "serve", "--listen", f"unix:{path}", "--jobs", str(args.jobs),
+                               "--log-level", "error"])
+    for _ in range(500):
+        if os.path.exists(path):
+            break
+        time.sleep(0.01)
+    per_connection = args.requests // args.connections
+    total = per_connection * args.connections
+    answered = [0] * args.connections
+    problems = []
+    samples = {"start": rss_kib(daemon.pid)}
+    middle_taken = threading.Event()
+
+    def reader(index, sock):
+        seen = bytearray(per_connection)
+        pending = b""
+        while answered[index] < per_connection:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                problems.append(f"connection {index}: closed after {answered[index]} answers")
+                return
+            pending += chunk
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                answer = json.loads(line)
+                number = answer["id"]
+                if seen[number]:
+                    problems.append(f"connection {index}: id {number} answered twice")
+                seen[number] = 1
+                answered[index] += 1
+            if not middle_taken.is_set() and sum(answered) >= total // 2:
+                middle_taken.set()
+                samples["middle"] = rss_kib(daemon.pid)
+        if not all(seen):
+            problems.append(f"connection {index}: ids missing")
+
+    def writer(index, sock):
+        block = []
+        for number in range(per_connection):
+            reference = str(number % 1000)
+            response = reference if number % 2 else "the answer is " + reference
+            block.append(json.dumps({"id": number, "verifier": "exact", "response": response, "reference": reference}))
+            if len(block) == 2000:
+                sock.sendall(("\n".join(block) + "\n").encode())
+                block = []
+        if block:
+            sock.sendall(("\n".join(block) + "\n").encode())
+
+    started = time.perf_counter()
+    threads = []
+    sockets = []
+    for index in range(args.connections):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        sockets.append(sock)
+        threads.append(threading.Thread(target=reader, args=(index, sock)))
+        threads.append(threading.Thread(target=writer, args=(index, sock)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    samples["end"] = rss_kib(daemon.pid)
+    for sock in sockets:
+        sock.close()
+    daemon.terminate()
+    daemon.wait(timeout=30)
+
+    print(f"soak: {total:,} exact requests over {args.connections} connections in {elapsed:.1f} s "
+          f"({total / elapsed:,.0f} answers/s, client included)")
+    print("daemon resident memory: " + ", ".join(f"{name} {samples.get(name, 0) / 1024:.1f} MiB"
+                                                 for name in ("start", "middle", "end")))
+    middle, end = samples.get("middle", 0), samples["end"]
+    growth = (end - middle) / middle * 100 if middle else float("nan")
+    print(f"growth from middle to end: {growth:+.1f} % (flat means within 10 %)")
+    if problems:
+        print("PROBLEMS:", *problems[:10], sep="\n  ")
+        raise SystemExit(1)
+    print("every request answered exactly once")
+
+
+if __name__ == "__main__":
+    main()
