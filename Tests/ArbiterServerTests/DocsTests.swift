@@ -71,6 +71,11 @@ func optionTableProblems(listing: String, pages: [String: String]) -> [String] {
 
 /// Markdown text without fenced code blocks and inline code, where a `](x)` is not a link.
 private func proseOnly(_ text: String) -> String {
+    withoutFences(text).replacingOccurrences(of: "`[^`\n]*`", with: "", options: .regularExpression)
+}
+
+/// Markdown text without fenced code blocks.
+private func withoutFences(_ text: String) -> String {
     var lines: [Substring] = []
     var inFence = false
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -80,7 +85,7 @@ private func proseOnly(_ text: String) -> String {
         }
         if !inFence { lines.append(line) }
     }
-    return lines.joined(separator: "\n").replacingOccurrences(of: "`[^`\n]*`", with: "", options: .regularExpression)
+    return lines.joined(separator: "\n")
 }
 
 /// The relative link targets of a markdown page (no `http:`, `https:` or `mailto:`).
@@ -105,7 +110,7 @@ func headingAnchor(_ heading: String) -> String {
 /// The anchors of a page's headings.
 private func anchors(_ text: String) -> Set<String> {
     var result = Set<String>()
-    for line in proseOnly(text).split(separator: "\n") where line.hasPrefix("#") {
+    for line in withoutFences(text).split(separator: "\n") where line.hasPrefix("#") {
         result.insert(headingAnchor(line.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces)))
     }
     return result
@@ -208,7 +213,8 @@ struct DocsTests {
         let pages = [
             "README.md": "# Arbiter\n\nSee [the protocol](docs/protocol.md#ordering) and [x](docs/gone.md).\n"
                 + "`[not](a-link.md)`\n```\n[nor](this.md)\n```\n[up](../outside.md) [web](https://example.com)",
-            "docs/protocol.md": "# The protocol\n\n## Ordering\n\n[back](../README.md#arbiter) [bad](../README.md#nope)",
+            "docs/protocol.md": "# The protocol\n\n## Ordering\n\n## `exact`\n\n[back](../README.md#arbiter) [bad](../README.md#nope)"
+                + " [verifier](#exact)",
         ]
         let exists: (String) -> Bool = { pages[$0] != nil }
         #expect(brokenLinks(pages: pages, exists: exists) == [
