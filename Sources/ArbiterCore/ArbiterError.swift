@@ -33,11 +33,13 @@ public struct ArbiterError: Error, Sendable, CustomStringConvertible {
         public static let overloaded = Code(rawValue: "overloaded")
         /// A fault inside Arbiter; the request may be retried.
         public static let `internal` = Code(rawValue: "internal")
+        /// The daemon was stopped and its drain time ran out before the request ran; it may be sent again.
+        public static let cancelled = Code(rawValue: "cancelled")
 
         /// Every code of the wire protocol.
         public static let all: [Code] = [
             .invalidJSON, .invalidRequest, .unknownVerifier, .invalidOptions, .invalidReference, .tooLarge,
-            .overloaded, .internal,
+            .overloaded, .internal, .cancelled,
         ]
     }
 

@@ -79,6 +79,7 @@ final class Listener: Sendable {
             // Close-on-exec from the start: a plugin or program spawned meanwhile must not inherit the connection.
             let connection = arbiter_accept_cloexec(descriptor)
             if connection >= 0 {
+                configure(connection: connection)
                 accepted(connection)
             } else if errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS {
                 usleep(50_000)  // out of descriptors: back off instead of spinning on a readable socket
@@ -87,6 +88,15 @@ final class Listener: Sendable {
         close(descriptor)
         // Remove the socket file only if it is still ours (another daemon may have replaced it).
         if case .unix(let path) = boundAddress, let inode = Self.inode(of: path), let mine = socketInode, inode == mine { unlink(path) }
+    }
+
+    /// Sets what every accepted connection needs: `TCP_NODELAY` on TCP, so that an answer line goes out at once
+    /// instead of waiting for the client's acknowledgement of the previous one (Nagle's algorithm against delayed
+    /// acknowledgements costs ~40 ms per round trip).
+    func configure(connection: Int32) {
+        guard case .tcp = boundAddress else { return }
+        var one: Int32 = 1
+        setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     private static func inode(of path: String) -> (UInt64, UInt64)? {

@@ -16,6 +16,14 @@ struct PreparedRequest: Sendable {
 enum BatchItem: Sendable {
     case request(PreparedRequest)
     case failure(id: JSONValue?, verifier: String?, ArbiterError)
+
+    /// The item's own id, if it has one.
+    var id: JSONValue? {
+        switch self {
+        case .request(let request): request.id
+        case .failure(let id, _, _): id
+        }
+    }
 }
 
 /// Turns request lines into response lines: parsing, validation, ops, running verifiers and recording statistics.
@@ -120,6 +128,14 @@ public struct RequestHandler: Sendable {
         var bytes = BatchCollector.line(id: batch.id, results: results)
         bytes.removeLast()
         return bytes
+    }
+
+    /// Answers a request (a line, or a batch item) that was not run because the drain time after a stop was over.
+    func answerCancelled(id: JSONValue?, into out: inout JSONWriter, slot: Int, topLevel: Bool) {
+        let error = ArbiterError(
+            .cancelled, "the daemon is shutting down and its drain time ran out before this request could run; resend it")
+        writeErrorObject(id: topLevel ? (id ?? .null) : id, error, into: &out)
+        record(slot: slot, error: error.code, verifier: nil, since: nil, countRequest: topLevel)
     }
 
     /// Answers a line that was over the size limit.
@@ -263,6 +279,35 @@ public struct RequestHandler: Sendable {
     }
 
     // MARK: Ops
+
+    /// The longest line looked at for an op answered ahead of queued work.
+    static let opLineLimit = 4096
+
+    /// Answers an op line at once, ahead of queued verification work (so that `ping` and `stats` stay prompt under
+    /// load); `nil` for any other line, which is queued as usual. Only short lines holding `"op"` are parsed here.
+    /// - Parameter line: A request line without its newline.
+    /// - Returns: The answer line with its newline, or `nil`.
+    func answerOpAhead(line: [UInt8]) -> [UInt8]? {
+        guard line.count <= Self.opLineLimit, Self.contains(line, "\"op\"") else { return nil }
+        guard case .object(let object)? = try? JSONParser.parse(line), let op = object["op"], object["batch"] == nil
+        else { return nil }
+        var out = JSONWriter(capacity: 256)
+        handleOp(op, id: object["id"], into: &out, slot: settings.jobs)
+        out.byte(UInt8(ascii: "\n"))
+        return out.bytes
+    }
+
+    private static func contains(_ line: [UInt8], _ needle: StaticString) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        guard line.count >= count else { return false }
+        let first = needle.utf8Start.pointee
+        var index = 0
+        while index <= line.count - count {
+            if line[index] == first, (1..<count).allSatisfy({ line[index + $0] == needle.utf8Start[$0] }) { return true }
+            index += 1
+        }
+        return false
+    }
 
     private func handleOp(_ op: JSONValue, id: JSONValue?, into out: inout JSONWriter, slot: Int) {
         var body: JSONObject

@@ -23,14 +23,19 @@ public final class Server: Sendable {
         public var limits: SessionLimits
         /// When set, every request uses this verifier.
         public var verifierOverride: String?
+        /// Seconds after a stop during which queued requests still run; after it they are answered `cancelled`,
+        /// and two seconds later connections that still cannot be written to are closed. Default 5.
+        public var drainTimeout: Double
 
         /// A configuration; every argument has the documented default.
         public init(
             jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
             ordered: Bool = false,
             limits: SessionLimits = SessionLimits(),
-            verifierOverride: String? = nil
+            verifierOverride: String? = nil,
+            drainTimeout: Double = 5
         ) {
+            self.drainTimeout = max(0, drainTimeout)
             self.jobs = max(1, jobs)
             self.ordered = ordered
             self.limits = limits
@@ -46,6 +51,7 @@ public final class Server: Sendable {
     let logger: Logger
     private let stopPipe: (read: Int32, write: Int32)
     private let stopped = Atomic<Bool>(false)
+    private let serving = Atomic<Bool>(false)
 
     /// A server.
     /// - Parameters:
@@ -81,10 +87,34 @@ public final class Server: Sendable {
     public var stopDescriptor: Int32 { stopPipe.write }
 
     /// Stops reading new requests; requests already read are answered. Safe to call from any thread, repeatedly.
+    ///
+    /// Queued requests still run for the configuration's drain time; after it they are answered `cancelled`, and
+    /// two seconds later connections whose answers cannot be written (a client that does not read) are closed,
+    /// so that a stop always ends. A signal handler writes to ``stopDescriptor`` instead; the accept thread then
+    /// calls this.
     public func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         var byte: UInt8 = 1
         _ = write(stopPipe.write, &byte, 1)
+        startDrainClock()
+    }
+
+    private func startDrainClock() {
+        let thread = Thread { [queue, stats, logger, configuration] in
+            Thread.sleep(forTimeInterval: configuration.drainTimeout)
+            queue.cancelQueued()
+            let waiting = stats.inFlight
+            if waiting > 0 {
+                logger.warning("drain time over: queued requests are answered 'cancelled'", metadata: ["in_flight": "\(waiting)"])
+            }
+            Thread.sleep(forTimeInterval: 2)
+            for session in stats.sessions where session.inFlightLines > 0 {
+                logger.warning("closing a connection whose answers cannot be written", metadata: ["connection": "\(session.number)"])
+                session.forceClose()
+            }
+        }
+        thread.name = "arbiter-drain"
+        thread.start()
     }
 
     /// Serves one stream, such as stdin/stdout or a file, until its end (or a stop), then returns.
@@ -125,13 +155,34 @@ public final class Server: Sendable {
     }
 
     private func makeSession(input: Int32, output: Int32, ownsDescriptors: Bool) -> Session {
-        Session(
+        var limits = configuration.limits
+        if ownsDescriptors { limits.readSize = min(limits.readSize, 64 << 10) }  // thousands of connections
+        return Session(
             input: input, output: output, ownsDescriptors: ownsDescriptors, ordered: configuration.ordered,
-            limits: configuration.limits, queue: queue, stats: stats, stopDescriptor: stopPipe.read)
+            limits: limits, queue: queue, stats: stats, handler: handler, stopDescriptor: stopPipe.read)
+    }
+
+    /// Turns a byte written to the stop descriptor (by a signal handler) into ``stop()``, which starts the drain
+    /// clock; ends when serving ends.
+    private func watchStopDescriptor() {
+        let thread = Thread { [self] in
+            var descriptor = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
+            while serving.load(ordering: .relaxed) {
+                if poll(&descriptor, 1, 200) > 0 {
+                    stop()
+                    return
+                }
+            }
+        }
+        thread.name = "arbiter-stop"
+        thread.start()
     }
 
     /// Runs `body` with the workers started; when it returns, the workers finish what is queued and stop.
     private func withWorkers(_ body: @escaping @Sendable () async -> Void) async {
+        serving.store(true, ordering: .relaxed)
+        defer { serving.store(false, ordering: .relaxed) }
+        watchStopDescriptor()
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<configuration.jobs {
                 group.addTask { await Worker(slot: slot, queue: self.queue, handler: self.handler).run() }

@@ -88,6 +88,10 @@ public final class ServerStats: Sendable {
 
     private let slots: [Slot]
     private let inFlightCount = Atomic<Int>(0)
+    private let droppedCount = Atomic<Int>(0)
+    private let cancelledCount = Atomic<Int>(0)
+    private let goneCount = Atomic<Int>(0)
+    private let openSessions = Mutex<[Int: Session]>([:])
     private let started = monotonicNanoseconds()
 
     /// Statistics with one slot per worker.
@@ -107,6 +111,26 @@ public final class ServerStats: Sendable {
     func addInFlight(_ delta: Int) {
         inFlightCount.add(delta, ordering: .relaxed)
     }
+
+    /// Requests (or batch items) of clients that had gone, dropped without being run.
+    public var dropped: Int { droppedCount.load(ordering: .relaxed) }
+
+    /// Requests (or batch items) answered `cancelled` because the drain time after a stop was over.
+    public var cancelled: Int { cancelledCount.load(ordering: .relaxed) }
+
+    /// Connections whose client went away before every answer was written.
+    public var goneConnections: Int { goneCount.load(ordering: .relaxed) }
+
+    func countDropped() { droppedCount.add(1, ordering: .relaxed) }
+    func countCancelled() { cancelledCount.add(1, ordering: .relaxed) }
+    func countGoneConnection() { goneCount.add(1, ordering: .relaxed) }
+
+    /// Registers a stream while it is served, for statistics and for the drain after a stop.
+    func open(_ session: Session) { openSessions.withLock { $0[session.number] = session } }
+    func close(_ session: Session) { _ = openSessions.withLock { $0.removeValue(forKey: session.number) } }
+
+    /// The streams being served.
+    var sessions: [Session] { openSessions.withLock { Array($0.values) } }
 
     /// Seconds since the server started.
     public var uptimeSeconds: Double { Double(monotonicNanoseconds() - started) / 1e9 }
@@ -145,7 +169,21 @@ public final class ServerStats: Sendable {
                 "max": .double(rounded(Double(snapshot.latency.maximum) / 1e6)),
             ]),
             "in_flight": .int(inFlight), "uptime_s": .double(rounded(uptimeSeconds)),
+            "dropped": .int(dropped), "cancelled": .int(cancelled), "gone_connections": .int(goneConnections),
+            "connections": connectionsObject(),
         ]
+    }
+
+    /// `{"open": n, "busiest": [{"connection": k, "in_flight": m}, …]}`: the streams with the most lines in flight
+    /// (at most 32, so that the answer stays small with thousands of connections).
+    private func connectionsObject() -> JSONValue {
+        let open = sessions
+        let busiest = open.map { ($0.number, $0.inFlightLines) }.filter { $0.1 > 0 }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(32)
+        return .object([
+            "open": .int(open.count),
+            "busiest": .array(busiest.map { .object(["connection": .int($0.0), "in_flight": .int($0.1)]) }),
+        ])
     }
 
     private func rounded(_ value: Double) -> Double {

@@ -14,7 +14,10 @@ public struct SessionLimits: Sendable {
     public var maxInFlightLines: Int
     /// Bytes of request lines read but not yet answered before the reader pauses. Default 256 MiB.
     public var maxInFlightBytes: Int
-    /// Bytes asked of each `read`. Default 1 MiB.
+    /// Bytes of answers produced but not yet written (a client that does not read) before the reader pauses.
+    /// Default 64 MiB: beyond it the connection is no longer read from, so its memory stays bounded.
+    public var maxUnwrittenBytes: Int
+    /// Bytes asked of each `read`. Default 1 MiB for stdin and files, 64 KiB for each socket connection.
     public var readSize: Int
 
     /// Limits; every argument has the documented default.
@@ -22,11 +25,13 @@ public struct SessionLimits: Sendable {
         maxLineBytes: Int = 64 << 20,
         maxInFlightLines: Int = 16_384,
         maxInFlightBytes: Int = 256 << 20,
+        maxUnwrittenBytes: Int = 64 << 20,
         readSize: Int = 1 << 20
     ) {
         self.maxLineBytes = maxLineBytes
         self.maxInFlightLines = maxInFlightLines
         self.maxInFlightBytes = maxInFlightBytes
+        self.maxUnwrittenBytes = maxUnwrittenBytes
         self.readSize = readSize
     }
 }
@@ -34,8 +39,11 @@ public struct SessionLimits: Sendable {
 /// One JSON-lines stream (stdin/stdout, a file, or a socket connection): a reader thread that splits lines and
 /// queues them, and a writer thread that writes answers, in order or as they finish.
 ///
-/// The number of lines read but not yet answered is bounded: when it reaches the limit the reader stops reading, so
-/// a fast writer on the other end is slowed down instead of growing memory.
+/// The number of lines read but not yet answered, and the bytes of answers not yet written, are bounded: at a limit
+/// the reader stops reading, so a fast writer (or a client that does not read) is slowed down instead of growing
+/// memory. Ops (`ping`, `stats`, `list`) are answered by the reader itself, ahead of queued verification work.
+/// A stream whose client has gone (its socket hung up, or a write failed) is marked gone: its queued work is
+/// dropped, not run.
 final class Session: Sendable {
     private struct Pending {
         var lines: Int
@@ -58,13 +66,18 @@ final class Session: Sendable {
 
     let input: Int32
     let output: Int32
+    /// A number for logs and statistics, unique within the process.
+    let number: Int
     private let ownsDescriptors: Bool
     private let ordered: Bool
     private let limits: SessionLimits
     private let queue: WorkQueue
     private let stats: ServerStats
+    private let handler: RequestHandler
     private let stopDescriptor: Int32
     private let monitor = Monitor(State())
+    private let goneFlag = Atomic<Bool>(false)
+    private static let numbers = Atomic<Int>(0)
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
 
     init(
@@ -75,10 +88,13 @@ final class Session: Sendable {
         limits: SessionLimits,
         queue: WorkQueue,
         stats: ServerStats,
+        handler: RequestHandler,
         stopDescriptor: Int32
     ) {
         self.input = input
         self.output = output
+        self.number = Self.numbers.add(1, ordering: .relaxed).newValue
+        self.handler = handler
         self.ownsDescriptors = ownsDescriptors
         self.ordered = ordered
         self.limits = limits
@@ -87,8 +103,27 @@ final class Session: Sendable {
         self.stopDescriptor = stopDescriptor
     }
 
+    /// Whether the client has gone: its queued work is dropped instead of run.
+    var isGone: Bool { goneFlag.load(ordering: .relaxed) }
+
+    /// Lines read but not yet answered and written.
+    var inFlightLines: Int { monitor.withLock { $0.inFlightLines } }
+
+    private func markGone() {
+        if !goneFlag.exchange(true, ordering: .relaxed) { stats.countGoneConnection() }
+    }
+
+    /// Unblocks a writer stuck on a client that does not read, and the reader: both ends of the socket are shut.
+    /// Used when the drain time after a stop is over.
+    func forceClose() {
+        markGone()
+        monitor.withLock(waking: [.reader, .writer]) { $0.outputClosed = true }
+        if ownsDescriptors { shutdown(input, Int32(SHUT_RDWR)) }
+    }
+
     /// Reads, answers and writes until end of input (or a stop), then returns once every answer is written.
     func run() async {
+        stats.open(self)
         await withCheckedContinuation { continuation in
             finished.withLock { $0 = continuation }
             let reader = Thread { [self] in readLoop() }
@@ -136,11 +171,16 @@ final class Session: Sendable {
         while waitForCapacity() {
             let count = readChunk(into: &buffer)
             var units: [WorkUnit] = []
+            var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
             var inputBytes = 0
             let emit: (LineSplitter.Event) -> Void = { event in
                 switch event {
                 case .line(let bytes):
-                    units.append(.line(self, seq: nextSeq, bytes: bytes))
+                    if let answer = self.handler.answerOpAhead(line: bytes) {
+                        answered.append((nextSeq, bytes.count, answer))
+                    } else {
+                        units.append(.line(self, seq: nextSeq, bytes: bytes))
+                    }
                     inputBytes += bytes.count
                 case .tooLarge(let size, let id):
                     units.append(.tooLarge(self, seq: nextSeq, size: size, id: id))
@@ -151,11 +191,22 @@ final class Session: Sendable {
                 buffer.withUnsafeBufferPointer { splitter.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), emit) }
             } else if count == 0 {
                 splitter.finish(emit)  // end of input: the last line may lack its newline
+                if ownsDescriptors, peerHungUp() { markGone() }
             }  // on a stop or a read error, a half-received line is dropped, not answered
-            enqueue(units, inputBytes: inputBytes)
+            enqueue(units, lines: units.count + answered.count, inputBytes: inputBytes)
+            for answer in answered {
+                submit(firstSeq: answer.seq, lines: 1, inputBytes: answer.inputBytes, bytes: answer.bytes)
+            }
             if count <= 0 { break }
         }
         monitor.withLock(waking: [.writer]) { $0.readerDone = true }
+    }
+
+    /// Whether the other end closed the connection entirely (not just its sending half), seen at end of input.
+    /// A Unix socket reports this as a hang-up; a TCP peer's close looks like a half-close until a write fails.
+    private func peerHungUp() -> Bool {
+        var descriptor = pollfd(fd: input, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLHUP | POLLERR) != 0
     }
 
     /// Blocks until fewer than the limit of lines and bytes are in flight; `false` when the output is gone.
@@ -164,7 +215,8 @@ final class Session: Sendable {
             as: .reader,
             until: { state in
                 state.outputClosed || state.inFlightLines == 0
-                    || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes)
+                    || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes
+                        && state.output.count < limits.maxUnwrittenBytes)
             },
             then: { !$0.outputClosed })
     }
@@ -184,17 +236,19 @@ final class Session: Sendable {
             if descriptors[1].revents != 0 { return -1 }
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            if count < 0, errno == ECONNRESET { markGone() }
             return count
         }
     }
 
-    private func enqueue(_ units: [WorkUnit], inputBytes: Int) {
-        guard !units.isEmpty else { return }
+    /// Counts `lines` as in flight (the queued units and the ops answered ahead), then queues the units.
+    private func enqueue(_ units: [WorkUnit], lines: Int, inputBytes: Int) {
+        guard lines > 0 else { return }
         monitor.withLock { state in
-            state.inFlightLines += units.count
+            state.inFlightLines += lines
             state.inFlightBytes += inputBytes
         }
-        stats.addInFlight(units.count)
+        stats.addInFlight(lines)
         queue.push(units)
     }
 
@@ -204,9 +258,10 @@ final class Session: Sendable {
         while true {
             let next = monitor.wait(
                 as: .writer,
-                until: { !$0.output.isEmpty || ($0.readerDone && $0.inFlightLines == 0) },
+                until: { !$0.output.isEmpty || $0.outputLines > 0 || ($0.readerDone && $0.inFlightLines == 0) },
                 then: { state -> (bytes: [UInt8], lines: Int, inputBytes: Int, closed: Bool)? in
-                    if state.output.isEmpty { return nil }
+                    // Answered lines without bytes are dropped ones (their client has gone): still accounted.
+                    if state.output.isEmpty && state.outputLines == 0 { return nil }
                     var bytes = state.spare
                     swap(&bytes, &state.output)
                     defer {
@@ -217,7 +272,10 @@ final class Session: Sendable {
                 })
             guard var next else { break }
             var closed = next.closed
-            if !closed, !writeAll(next.bytes) { closed = true }
+            if !closed, !writeAll(next.bytes) {
+                closed = true
+                markGone()
+            }
             next.bytes.removeAll(keepingCapacity: true)
             let done = next
             monitor.withLock(waking: [.reader]) { state in
@@ -229,13 +287,38 @@ final class Session: Sendable {
             stats.addInFlight(-done.lines)
         }
         if ownsDescriptors {
-            close(input)
+            closeGracefully()
             if output != input { close(output) }
         }
+        stats.close(self)
         finished.withLock { continuation in
             continuation?.resume()
             continuation = nil
         }
+    }
+
+    /// Closes a connection without resetting it: the answers go out first (a FIN after them), then requests the
+    /// client still sends (or sent after a stop) are read and discarded for up to a second, because closing a socket
+    /// with unread input makes the kernel reset the connection, and a reset can destroy answers the client has not
+    /// read yet.
+    private func closeGracefully() {
+        if !isGone {
+            shutdown(input, Int32(SHUT_WR))
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            let deadline = monotonicNanoseconds() &+ 1_000_000_000
+            var descriptor = pollfd(fd: input, events: Int16(POLLIN), revents: 0)
+            while true {
+                let now = monotonicNanoseconds()
+                guard now < deadline else { break }
+                let ready = poll(&descriptor, 1, Int32((deadline &- now) / 1_000_000) + 1)
+                if ready < 0, errno == EINTR { continue }
+                guard ready > 0 else { break }
+                let count = scratch.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR || errno == EAGAIN { continue }
+                if count <= 0 { break }
+            }
+        }
+        close(input)
     }
 
     private func writeAll(_ bytes: [UInt8]) -> Bool {

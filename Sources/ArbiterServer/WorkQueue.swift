@@ -14,12 +14,22 @@ enum WorkUnit: Sendable {
     case tooLarge(Session, seq: Int, size: Int, id: JSONValue?)
     /// One item of a batch request.
     case batchItem(BatchCollector, index: Int, item: BatchItem)
+
+    /// The stream the unit came from.
+    var session: Session {
+        switch self {
+        case .line(let session, _, _), .tooLarge(let session, _, _, _): session
+        case .batchItem(let collector, _, _): collector.session
+        }
+    }
 }
 
-/// The queue between readers and workers: readers push from their threads, workers await units.
+/// The queue between readers and workers, fair between streams: each stream (connection) has its own queue, and
+/// workers serve the streams with queued work in turn (round-robin), so that one client's long backlog delays
+/// another client's request by at most the requests already running.
 ///
-/// A worker takes up to its requested number of units, but never more than a fair share of what is queued, so that
-/// slow requests spread over every worker.
+/// A worker takes up to its requested number of units of one stream, but never more than a fair share of that
+/// stream's queue, so that slow requests spread over every worker.
 final class WorkQueue: Sendable {
     private struct Waiter {
         var continuation: UnsafeContinuation<[WorkUnit]?, Never>
@@ -27,47 +37,89 @@ final class WorkQueue: Sendable {
     }
 
     private struct State {
-        var units = Deque<WorkUnit>()
+        /// Queued units per stream; a stream is here only while it has queued units.
+        var queues: [ObjectIdentifier: Deque<WorkUnit>] = [:]
+        /// The streams with queued units, in the order they are served.
+        var turns = Deque<ObjectIdentifier>()
         var waiters = Deque<Waiter>()
         var closed = false
+
+        var isEmpty: Bool { turns.isEmpty }
+
+        mutating func add(_ units: [WorkUnit], atFront: Bool) {
+            let key = ObjectIdentifier(units[0].session)
+            if queues[key] == nil {
+                queues[key] = Deque(units)
+                turns.append(key)
+            } else if atFront {
+                queues[key]!.insert(contentsOf: units, at: 0)
+            } else {
+                queues[key]!.append(contentsOf: units)
+            }
+        }
+
+        /// The next stream's share; the stream goes to the back of the line if it has units left.
+        mutating func takeShare(maximum: Int, workers: Int) -> [WorkUnit] {
+            let key = turns.removeFirst()
+            var units = queues.removeValue(forKey: key)!
+            var taken: [WorkUnit]
+            // A batch's items are taken one at a time: their cost is unknown, and one slow item must not hold others.
+            if case .batchItem? = units.first {
+                taken = [units.removeFirst()]
+            } else {
+                let share = max(1, min(maximum, units.count / workers))
+                taken = []
+                taken.reserveCapacity(share)
+                for _ in 0..<share { taken.append(units.removeFirst()) }
+            }
+            if !units.isEmpty {
+                queues[key] = units
+                turns.append(key)
+            }
+            return taken
+        }
     }
 
     private let state = Mutex(State())
     private let workers: Int
+    private let cancelledFlag = Atomic<Bool>(false)
+
+    /// Whether queued work is answered `cancelled` instead of run (the drain time after a stop is over).
+    var isCancelled: Bool { cancelledFlag.load(ordering: .relaxed) }
+
+    /// From now on, queued work is answered `cancelled` instead of run.
+    func cancelQueued() { cancelledFlag.store(true, ordering: .relaxed) }
 
     init(workers: Int) {
         self.workers = max(1, workers)
     }
 
-    /// Adds units at the back (new lines) or the front (the items of a batch already being answered).
+    /// Adds one stream's units at the back of its queue (new lines) or the front (the items of a batch already
+    /// being answered, or units a worker hands back).
     func push(_ units: [WorkUnit], atFront: Bool = false) {
         guard !units.isEmpty else { return }
         let handoffs = state.withLock { state -> [(UnsafeContinuation<[WorkUnit]?, Never>, [WorkUnit])] in
-            if atFront { state.units.insert(contentsOf: units, at: 0) } else { state.units.append(contentsOf: units) }
+            state.add(units, atFront: atFront)
             var handoffs: [(UnsafeContinuation<[WorkUnit]?, Never>, [WorkUnit])] = []
-            while !state.units.isEmpty, let waiter = state.waiters.popFirst() {
-                handoffs.append((waiter.continuation, Self.takeShare(from: &state.units, maximum: waiter.maximum, workers: workers)))
+            while !state.isEmpty, let waiter = state.waiters.popFirst() {
+                handoffs.append((waiter.continuation, state.takeShare(maximum: waiter.maximum, workers: workers)))
             }
             return handoffs
         }
         for (continuation, share) in handoffs { continuation.resume(returning: share) }
     }
 
-    /// Waits for units; `nil` once the queue is closed and empty.
+    /// Waits for units, all of one stream; `nil` once the queue is closed and empty.
     func take(maximum: Int) async -> [WorkUnit]? {
         if let ready = state.withLock({ state -> [WorkUnit]?? in
-            if !state.units.isEmpty {
-                return .some(Self.takeShare(from: &state.units, maximum: maximum, workers: workers))
-            }
+            if !state.isEmpty { return .some(state.takeShare(maximum: maximum, workers: workers)) }
             return state.closed ? .some(nil) : nil
         }) {
             return ready
         }
         return await withUnsafeContinuation { continuation in
             let immediate = state.withLock { state -> [WorkUnit]?? in
-                if !state.units.isEmpty {
-                    return .some(Self.takeShare(from: &state.units, maximum: maximum, workers: workers))
-                }
+                if !state.isEmpty { return .some(state.takeShare(maximum: maximum, workers: workers)) }
                 if state.closed { return .some(nil) }
                 state.waiters.append(Waiter(continuation: continuation, maximum: maximum))
                 return nil
@@ -76,26 +128,21 @@ final class WorkQueue: Sendable {
         }
     }
 
+    /// Units queued (not yet taken by a worker) for one stream.
+    func queuedCount(of session: Session) -> Int {
+        state.withLock { $0.queues[ObjectIdentifier(session)]?.count ?? 0 }
+    }
+
     /// Ends the queue: workers finish what is queued, then `take` returns `nil`.
     func close() {
         let waiters = state.withLock { state -> [Waiter] in
             state.closed = true
-            guard state.units.isEmpty else { return [] }
+            guard state.isEmpty else { return [] }
             let waiting = Array(state.waiters)
             state.waiters.removeAll()
             return waiting
         }
         for waiter in waiters { waiter.continuation.resume(returning: nil) }
-    }
-
-    private static func takeShare(from units: inout Deque<WorkUnit>, maximum: Int, workers: Int) -> [WorkUnit] {
-        // A batch's items are taken one at a time: their cost is unknown, and one slow item must not hold others.
-        if case .batchItem? = units.first { return [units.removeFirst()] }
-        let share = max(1, min(maximum, units.count / workers))
-        var taken: [WorkUnit] = []
-        taken.reserveCapacity(share)
-        for _ in 0..<share { taken.append(units.removeFirst()) }
-        return taken
     }
 }
 

@@ -48,6 +48,14 @@ struct Worker {
     }
 
     private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) async {
+        if unit.session.isGone {
+            drop(unit, run: &run, out: &out)
+            return
+        }
+        if queue.isCancelled {
+            cancel(unit, run: &run, out: &out)
+            return
+        }
         switch unit {
         case .line(let session, let seq, let bytes):
             continueRun(&run, session: session, seq: seq, out: &out)
@@ -66,6 +74,42 @@ struct Worker {
         case .batchItem(let collector, let index, let item):
             var result = JSONWriter(capacity: 256)
             await handler.run(item: item, into: &result, slot: slot)
+            collector.complete(index: index, result: result.bytes)
+        }
+    }
+
+    /// Accounts for a unit of a client that has gone, without running it: nobody can receive its answer.
+    private func drop(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) {
+        handler.stats.countDropped()
+        switch unit {
+        case .line(let session, let seq, let bytes):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        case .tooLarge(let session, let seq, _, _):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            extend(&run, session: session, seq: seq, inputBytes: 0)
+        case .batchItem(let collector, let index, _):
+            collector.complete(index: index, result: Array("null".utf8))
+        }
+    }
+
+    /// Answers a unit `cancelled` without running it: the drain time after a stop is over.
+    private func cancel(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) {
+        handler.stats.countCancelled()
+        switch unit {
+        case .line(let session, let seq, let bytes):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            handler.answerCancelled(id: JSONParser.leadingID(Array(bytes.prefix(4096))), into: &out, slot: slot, topLevel: true)
+            out.byte(UInt8(ascii: "\n"))
+            extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        case .tooLarge(let session, let seq, let size, let id):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            handler.answerTooLarge(size: size, id: id, into: &out, slot: slot)
+            out.byte(UInt8(ascii: "\n"))
+            extend(&run, session: session, seq: seq, inputBytes: 0)
+        case .batchItem(let collector, let index, let item):
+            var result = JSONWriter(capacity: 160)
+            handler.answerCancelled(id: item.id, into: &result, slot: slot, topLevel: false)
             collector.complete(index: index, result: result.bytes)
         }
     }

@@ -21,8 +21,14 @@ extension Arbiter {
                 stdout; a trainer starts the daemon as a child process. With --listen, every connection is its own \
                 JSON-lines stream. Logs go to stderr only.
 
-                At end of input, or on SIGTERM/SIGINT, Arbiter stops reading, answers everything already read, and \
-                exits 0. A second signal exits at once with status 130.
+                At end of input Arbiter answers everything it read and exits 0. On SIGTERM/SIGINT it stops accepting \
+                and reading, runs queued requests for --drain-timeout seconds, answers the rest with the error \
+                "cancelled", writes every answer it can (closing sockets without a reset), and exits 0. A second \
+                signal exits at once with status 130.
+
+                Fairness: each connection has its own queue and the workers serve connections in turn, so one \
+                client's backlog does not hold another's requests; ping, stats and list are answered as soon as they \
+                are read, ahead of queued work. Work of a client that has gone is dropped.
 
                 Exit codes: 0 after a clean drain; 1 when the socket cannot be bound; 64 for bad arguments.
                 """
@@ -37,11 +43,15 @@ extension Arbiter {
         @Option(name: .long, help: "Request lines read but not yet answered before reading pauses (backpressure).")
         var maxInFlight: Int = 16_384
 
+        @Option(name: .long, help: "Seconds queued requests still run after SIGTERM before they are answered 'cancelled'.")
+        var drainTimeout: Double = 5
+
         @OptionGroup var engine: EngineOptions
         @OptionGroup var definitions: DefinitionOptions
 
         func validate() throws {
             guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1.") }
+            guard drainTimeout >= 0, drainTimeout.isFinite else { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
             if let listen {
                 do { _ = try ListenAddress(parsing: listen) } catch { throw ValidationError(error.message) }
             }
@@ -54,7 +64,7 @@ extension Arbiter {
             defer { loaded.plugins.stop() }
             let server = Server(
                 registry: loaded.registry,
-                configuration: .init(jobs: engine.jobs, ordered: ordered, limits: limits),
+                configuration: .init(jobs: engine.jobs, ordered: ordered, limits: limits, drainTimeout: drainTimeout),
                 logger: logger)
             SignalForwarder.install(for: server)
             if let listen {
