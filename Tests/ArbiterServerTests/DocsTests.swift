@@ -23,21 +23,23 @@ private func markdownPages() throws -> [String: String] {
 }
 
 /// The `<!-- options:NAME:begin -->` … `end` blocks of a text, by name, each with its markers; a name seen twice
-/// maps to every occurrence.
+/// maps to every occurrence. Markers count only as whole lines (as for `scripts/gen-option-docs`).
 private func optionBlocks(_ text: String) -> [String: [String]] {
     var blocks: [String: [String]] = [:]
-    var rest = Substring(text)
-    while let begin = rest.range(of: "<!-- options:") {
-        let afterPrefix = rest[begin.upperBound...]
-        guard let close = afterPrefix.range(of: ":begin -->") else { break }
-        let name = String(afterPrefix[..<close.lowerBound])
-        let endMarker = "<!-- options:\(name):end -->"
-        guard !name.contains(":"), let end = afterPrefix.range(of: endMarker) else {
-            rest = afterPrefix
-            continue
+    var open: (name: String, lines: [Substring])? = nil
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if var current = open {
+            current.lines.append(line)
+            if line == "<!-- options:\(current.name):end -->" {
+                blocks[current.name, default: []].append(current.lines.joined(separator: "\n"))
+                open = nil
+            } else {
+                open = current
+            }
+        } else if line.hasPrefix("<!-- options:"), line.hasSuffix(":begin -->") {
+            let name = line.dropFirst("<!-- options:".count).dropLast(":begin -->".count)
+            if !name.isEmpty, !name.contains(":"), !name.contains(" ") { open = (String(name), [line]) }
         }
-        blocks[name, default: []].append(String(rest[begin.lowerBound..<end.upperBound]))
-        rest = afterPrefix[end.upperBound...]
     }
     return blocks
 }
@@ -185,7 +187,10 @@ struct DocsTests {
         let table = "<!-- options:exact:begin -->\n| option | type | default | meaning |\n|---|---|---|---|\n"
             + "| `trim` | boolean | `true` | Trim. |\n<!-- options:exact:end -->"
         let listing = table + "\n<!-- options:regex:begin -->\nNo options.\n<!-- options:regex:end -->\n"
-        let good = ["a.md": "# A\n\n" + table, "b.md": "<!-- options:regex:begin -->\nNo options.\n<!-- options:regex:end -->"]
+        let good = [
+            "a.md": "# A\n\n" + table + "\n\nIn prose, `<!-- options:exatc:begin -->` is no marker.",
+            "b.md": "<!-- options:regex:begin -->\nNo options.\n<!-- options:regex:end -->",
+        ]
         #expect(optionTableProblems(listing: listing, pages: good).isEmpty)
 
         let stale = table.replacingOccurrences(of: "`true`", with: "`false`")
