@@ -132,9 +132,16 @@ let package = Package(
             dependencies: ["ArbiterCore", "ArbiterCode"],
             swiftSettings: upcoming
         ),
+        // The server's own pieces, in process: codec, scheduling, fairness, drain.
         .testTarget(
             name: "ArbiterServerTests",
-            dependencies: ["ArbiterCore", "ArbiterServer", "arbiter"],
+            dependencies: ["ArbiterCore", "ArbiterServer"],
+            swiftSettings: upcoming
+        ),
+        // The `arbiter` command run as a process: serve over pipes and sockets, signals, grade, check, plugins.
+        .testTarget(
+            name: "ArbiterEndToEndTests",
+            dependencies: ["ArbiterCore", "arbiter"],
             swiftSettings: upcoming
         ),
     ]

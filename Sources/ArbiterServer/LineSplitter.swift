@@ -16,9 +16,6 @@ struct LineSplitter {
         case tooLarge(size: Int, id: JSONValue?)
     }
 
-    /// How many leading bytes of an oversized line are kept to find its id.
-    static let idPrefixBytes = 4096
-
     let maxLineBytes: Int
     private var partial: [UInt8] = []
     private var skipping = false
@@ -72,7 +69,7 @@ struct LineSplitter {
             }
             if line.last == 0x0D { line.removeLast() }
             if line.count > maxLineBytes {
-                emit(.tooLarge(size: line.count, id: JSONParser.leadingID(Array(line.prefix(Self.idPrefixBytes)))))
+                emit(.tooLarge(size: line.count, id: RequestCodec.leadingID(of: line)))
             } else if !Self.isBlank(line) {
                 emit(.line(line))
             }
@@ -88,8 +85,8 @@ struct LineSplitter {
 
     private mutating func startSkipping(with piece: UnsafeBufferPointer<UInt8>) {
         var head = partial
-        head.append(contentsOf: piece.prefix(max(0, Self.idPrefixBytes - head.count)))
-        skippedID = JSONParser.leadingID(Array(head.prefix(Self.idPrefixBytes)))
+        head.append(contentsOf: piece.prefix(max(0, RequestCodec.idPrefixBytes - head.count)))
+        skippedID = RequestCodec.leadingID(of: head)
         skippedSize = partial.count + piece.count
         skipping = true
         partial = []

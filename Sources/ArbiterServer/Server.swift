@@ -46,7 +46,7 @@ public final class Server: Sendable {
     /// Live statistics.
     public let stats: ServerStats
     let configuration: Configuration
-    let handler: RequestHandler
+    let dispatcher: Dispatcher
     let queue: WorkQueue
     let logger: Logger
     private let stopPipe: (read: Int32, write: Int32)
@@ -62,7 +62,7 @@ public final class Server: Sendable {
         self.configuration = configuration
         self.logger = logger
         stats = ServerStats(workers: configuration.jobs)
-        handler = RequestHandler(
+        dispatcher = Dispatcher(
             registry: registry,
             settings: .init(
                 maxLineBytes: configuration.limits.maxLineBytes, jobs: configuration.jobs,
@@ -159,7 +159,7 @@ public final class Server: Sendable {
         if ownsDescriptors { limits.readSize = min(limits.readSize, 64 << 10) }  // thousands of connections
         return Session(
             input: input, output: output, ownsDescriptors: ownsDescriptors, ordered: configuration.ordered,
-            limits: limits, queue: queue, stats: stats, handler: handler, stopDescriptor: stopPipe.read)
+            limits: limits, queue: queue, stats: stats, dispatcher: dispatcher, stopDescriptor: stopPipe.read)
     }
 
     /// Turns a byte written to the stop descriptor (by a signal handler) into ``stop()``, which starts the drain
@@ -185,7 +185,7 @@ public final class Server: Sendable {
         watchStopDescriptor()
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<configuration.jobs {
-                group.addTask { await Worker(slot: slot, queue: self.queue, handler: self.handler).run() }
+                group.addTask { await Worker(slot: slot, queue: self.queue, dispatcher: self.dispatcher).run() }
             }
             await body()
             queue.close()

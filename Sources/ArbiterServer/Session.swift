@@ -73,7 +73,7 @@ final class Session: Sendable {
     private let limits: SessionLimits
     private let queue: WorkQueue
     private let stats: ServerStats
-    private let handler: RequestHandler
+    private let dispatcher: Dispatcher
     private let stopDescriptor: Int32
     private let monitor = Monitor(State())
     private let goneFlag = Atomic<Bool>(false)
@@ -88,13 +88,13 @@ final class Session: Sendable {
         limits: SessionLimits,
         queue: WorkQueue,
         stats: ServerStats,
-        handler: RequestHandler,
+        dispatcher: Dispatcher,
         stopDescriptor: Int32
     ) {
         self.input = input
         self.output = output
         self.number = Self.numbers.add(1, ordering: .relaxed).newValue
-        self.handler = handler
+        self.dispatcher = dispatcher
         self.ownsDescriptors = ownsDescriptors
         self.ordered = ordered
         self.limits = limits
@@ -176,7 +176,7 @@ final class Session: Sendable {
             let emit: (LineSplitter.Event) -> Void = { event in
                 switch event {
                 case .line(let bytes):
-                    if let answer = self.handler.answerOpAhead(line: bytes) {
+                    if let answer = self.dispatcher.answerOpAhead(line: bytes) {
                         answered.append((nextSeq, bytes.count, answer))
                     } else {
                         units.append(.line(self, seq: nextSeq, bytes: bytes))

@@ -23,7 +23,7 @@ struct Arbiter: AsyncParsableCommand {
             a socket), grade a file of requests with 'arbiter grade', try one response with 'arbiter check', and see \
             every verifier and its options with 'arbiter list'.
             """,
-        version: RequestHandler.version,
+        version: Dispatcher.version,
         subcommands: [Serve.self, Grade.self, Check.self, List.self]
     )
 }

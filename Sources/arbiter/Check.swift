@@ -72,7 +72,7 @@ extension Arbiter {
             if let prompt { request["prompt"] = .string(prompt) }
             if !options.isEmpty { request["options"] = .object(parsedOptions()) }
             let loaded = try definitions.load(report: Self.warn)
-            let handler = RequestHandler(
+            let handler = Dispatcher(
                 registry: loaded.registry, settings: .init(maxLineBytes: Int.max, jobs: 1), stats: ServerStats(workers: 1))
             let line = await handler.answer(line: Array(JSONValue.object(request).jsonText.utf8))
             loaded.plugins.stop()

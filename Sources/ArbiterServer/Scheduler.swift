@@ -6,6 +6,9 @@ import ArbiterCore
 import DequeModule
 import Synchronization
 
+// The scheduling part of the request path: the queue between the streams' readers and the workers (fair between
+// streams), the workers that answer units, and the fan-out and collection of a batch's items.
+
 /// One piece of work for a worker.
 enum WorkUnit: Sendable {
     /// A request line of a session, with its sequence number.
@@ -146,6 +149,149 @@ final class WorkQueue: Sendable {
     }
 }
 
+/// One worker: takes units from the queue, answers them, and hands the answers to their sessions.
+///
+/// It takes several units at a time while they are cheap (so that fast verifiers cost one lock per batch, not per
+/// line) and one at a time as soon as they are slow (so that slow verifiers spread over every worker).
+struct Worker {
+    /// Consecutive answered lines of one session, not yet handed over.
+    private struct Run {
+        let session: Session
+        let firstSeq: Int
+        var lines = 0
+        var inputBytes = 0
+    }
+
+    static let maximumBatch = 64
+    static let cheapUnitNanoseconds: UInt64 = 500_000
+
+    let slot: Int
+    let queue: WorkQueue
+    let dispatcher: Dispatcher
+
+    func run() async {
+        var out = JSONWriter(capacity: 1 << 16)
+        var batchSize = 1
+        while let units = await queue.take(maximum: batchSize) {
+            let started = monotonicNanoseconds()
+            var run: Run? = nil
+            var done = 0
+            for unit in units {
+                let unitStarted = monotonicNanoseconds()
+                await answer(unit, run: &run, out: &out)
+                done += 1
+                if monotonicNanoseconds() &- unitStarted > Self.cheapUnitNanoseconds, done < units.count {
+                    // A slow unit: hand the rest of the batch back so that idle workers take it.
+                    queue.push(Array(units[done...]), atFront: true)
+                    break
+                }
+            }
+            flush(&run, &out)
+            let perUnit = (monotonicNanoseconds() &- started) / UInt64(done)
+            batchSize = perUnit < Self.cheapUnitNanoseconds && done == units.count ? min(batchSize * 2, Self.maximumBatch) : 1
+        }
+    }
+
+    private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) async {
+        if unit.session.isGone {
+            drop(unit, run: &run, out: &out)
+            return
+        }
+        if queue.isCancelled {
+            cancel(unit, run: &run, out: &out)
+            return
+        }
+        switch unit {
+        case .line(let session, let seq, let bytes):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            if let batch = await dispatcher.handle(line: bytes, into: &out, slot: slot) {
+                flush(&run, &out)
+                startBatch(batch, session: session, seq: seq, inputBytes: bytes.count)
+            } else {
+                out.byte(UInt8(ascii: "\n"))
+                extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+            }
+        case .tooLarge(let session, let seq, let size, let id):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            dispatcher.answerTooLarge(size: size, id: id, into: &out, slot: slot)
+            out.byte(UInt8(ascii: "\n"))
+            extend(&run, session: session, seq: seq, inputBytes: 0)
+        case .batchItem(let collector, let index, let item):
+            var result = JSONWriter(capacity: 256)
+            await dispatcher.run(item: item, into: &result, slot: slot)
+            collector.complete(index: index, result: result.bytes)
+        }
+    }
+
+    /// Accounts for a unit of a client that has gone, without running it: nobody can receive its answer.
+    private func drop(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) {
+        dispatcher.stats.countDropped()
+        switch unit {
+        case .line(let session, let seq, let bytes):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        case .tooLarge(let session, let seq, _, _):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            extend(&run, session: session, seq: seq, inputBytes: 0)
+        case .batchItem(let collector, let index, _):
+            collector.complete(index: index, result: Array("null".utf8))
+        }
+    }
+
+    /// Answers a unit `cancelled` without running it: the drain time after a stop is over.
+    private func cancel(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) {
+        switch unit {
+        case .line(let session, let seq, let bytes):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
+            out.byte(UInt8(ascii: "\n"))
+            extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        case .tooLarge(let session, let seq, let size, let id):
+            continueRun(&run, session: session, seq: seq, out: &out)
+            dispatcher.answerTooLarge(size: size, id: id, into: &out, slot: slot)
+            out.byte(UInt8(ascii: "\n"))
+            extend(&run, session: session, seq: seq, inputBytes: 0)
+        case .batchItem(let collector, let index, let item):
+            var result = JSONWriter(capacity: 160)
+            dispatcher.answerCancelled(id: item.id, into: &result, slot: slot, topLevel: false)
+            collector.complete(index: index, result: result.bytes)
+        }
+    }
+
+    private func startBatch(_ batch: (id: JSONValue, items: [BatchItem]), session: Session, seq: Int, inputBytes: Int) {
+        guard !batch.items.isEmpty else {
+            let line = RequestCodec.batchLine(id: batch.id, results: [])
+            session.submit(firstSeq: seq, lines: 1, inputBytes: inputBytes, bytes: line)
+            return
+        }
+        let collector = BatchCollector(
+            session: session, seq: seq, inputBytes: inputBytes, id: batch.id, count: batch.items.count)
+        let units = batch.items.enumerated().map { WorkUnit.batchItem(collector, index: $0.offset, item: $0.element) }
+        queue.push(units, atFront: true)
+    }
+
+    /// Hands over the current run when the next line does not continue it.
+    private func continueRun(_ run: inout Run?, session: Session, seq: Int, out: inout JSONWriter) {
+        if let current = run, current.session !== session || current.firstSeq + current.lines != seq {
+            flush(&run, &out)
+        }
+    }
+
+    private func extend(_ run: inout Run?, session: Session, seq: Int, inputBytes: Int) {
+        if run == nil { run = Run(session: session, firstSeq: seq) }
+        run!.lines += 1
+        run!.inputBytes += inputBytes
+    }
+
+    private func flush(_ run: inout Run?, _ out: inout JSONWriter) {
+        guard let current = run else { return }
+        current.session.submit(
+            firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, bytes: out.bytes)
+        out.bytes.removeAll(keepingCapacity: true)
+        run = nil
+    }
+}
+
 /// Gathers the answers to a batch's items and writes the batch's line when the last one arrives.
 final class BatchCollector: Sendable {
     let session: Session
@@ -170,21 +316,6 @@ final class BatchCollector: Sendable {
             return state.remaining == 0 ? state.results : nil
         }
         guard let finished else { return }
-        session.submit(firstSeq: seq, lines: 1, inputBytes: inputBytes, bytes: Self.line(id: id, results: finished))
-    }
-
-    /// The batch's response line, newline included.
-    static func line(id: JSONValue, results: [[UInt8]?]) -> [UInt8] {
-        var out = JSONWriter(capacity: results.reduce(32) { $0 + ($1?.count ?? 0) + 1 })
-        out.byte(UInt8(ascii: "{"))
-        out.key("id")
-        out.write(id)
-        out.raw(",\"results\":[")
-        for (offset, result) in results.enumerated() {
-            if offset > 0 { out.byte(UInt8(ascii: ",")) }
-            out.bytes.append(contentsOf: result ?? [])
-        }
-        out.raw("]}\n")
-        return out.bytes
+        session.submit(firstSeq: seq, lines: 1, inputBytes: inputBytes, bytes: RequestCodec.batchLine(id: id, results: finished))
     }
 }

@@ -1,0 +1,223 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+
+/// Answers request lines: decodes them with the ``RequestCodec``, runs verifiers and ops, encodes the answers, and
+/// records every answer in the statistics — in this one place.
+///
+/// It writes into the caller's buffer so that the hot path allocates little. It never throws: every line gets
+/// exactly one answer.
+public struct Dispatcher: Sendable {
+    /// What the `ping` op reports and the dispatcher enforces.
+    public struct Settings: Sendable {
+        /// The longest request line accepted, in bytes.
+        public var maxLineBytes: Int
+        /// The number of concurrent verifications.
+        public var jobs: Int
+        /// When set, every request uses this verifier whatever it names (as `arbiter grade --verifier` does).
+        public var verifierOverride: String?
+
+        /// Settings.
+        /// - Parameters:
+        ///   - maxLineBytes: The line limit.
+        ///   - jobs: Concurrent verifications.
+        ///   - verifierOverride: A verifier for every request, or `nil`.
+        public init(maxLineBytes: Int, jobs: Int, verifierOverride: String? = nil) {
+            self.maxLineBytes = maxLineBytes
+            self.jobs = jobs
+            self.verifierOverride = verifierOverride
+        }
+    }
+
+    /// The Arbiter version reported by `ping`.
+    public static let version = "0.1.0"
+
+    /// The longest line looked at for an op answered ahead of queued work.
+    static let opLineLimit = 4096
+
+    let codec: RequestCodec
+    let settings: Settings
+    let stats: ServerStats
+
+    /// A dispatcher.
+    /// - Parameters:
+    ///   - registry: The verifiers.
+    ///   - settings: Limits and overrides.
+    ///   - stats: Where to count.
+    public init(registry: VerifierRegistry, settings: Settings, stats: ServerStats) {
+        self.codec = RequestCodec(registry: registry, verifierOverride: settings.verifierOverride)
+        self.settings = settings
+        self.stats = stats
+    }
+
+    /// Answers one request line, appending the answer (without the newline) to `out`.
+    /// - Parameters:
+    ///   - line: The request line without its newline.
+    ///   - out: The output buffer.
+    ///   - slot: The worker's statistics slot.
+    /// - Returns: `nil` when the answer was written; for a batch, its id and items, to be run and written later.
+    func handle(line: [UInt8], into out: inout JSONWriter, slot: Int) async -> (id: JSONValue, items: [BatchItem])? {
+        let started = monotonicNanoseconds()
+        switch codec.decode(line) {
+        case .failure(let id, let error):
+            codec.writeError(id: id, error, into: &out)
+            record(slot: slot, error: error.code, verifier: nil, since: started, countRequest: true)
+        case .op(let op, let id):
+            answerOp(op, id: id, into: &out, slot: slot)
+        case .batch(let id, let items):
+            stats.record(slot: slot) { $0.requests += 1 }
+            return (id, items)
+        case .single(.failure(let id, let verifier, let error)):
+            codec.writeError(id: id, error, into: &out)
+            record(slot: slot, error: error.code, verifier: verifier, since: started, countRequest: true)
+        case .single(.request(let request)):
+            await run(request, into: &out, slot: slot, topLevel: true)
+        }
+        return nil
+    }
+
+    /// Answers one request line on its own, running a batch's items one after another.
+    ///
+    /// For `arbiter check`, tests and embedding; the daemon spreads a batch's items over its workers instead.
+    /// - Parameter line: The request line without its newline.
+    /// - Returns: The answer line without its newline.
+    public func answer(line: [UInt8]) async -> [UInt8] {
+        var out = JSONWriter()
+        guard let batch = await handle(line: line, into: &out, slot: 0) else { return out.bytes }
+        var results: [[UInt8]?] = []
+        for item in batch.items {
+            var result = JSONWriter()
+            await run(item: item, into: &result, slot: 0)
+            results.append(result.bytes)
+        }
+        var bytes = RequestCodec.batchLine(id: batch.id, results: results)
+        bytes.removeLast()
+        return bytes
+    }
+
+    /// Runs one batch item, appending its result object to `out`.
+    func run(item: BatchItem, into out: inout JSONWriter, slot: Int) async {
+        switch item {
+        case .request(let request):
+            await run(request, into: &out, slot: slot, topLevel: false)
+        case .failure(let id, let verifier, let error):
+            codec.writeErrorObject(id: id, error, into: &out)
+            record(slot: slot, error: error.code, verifier: verifier, since: nil, countRequest: false)
+        }
+    }
+
+    /// Answers a line that was over the size limit.
+    func answerTooLarge(size: Int, id: JSONValue?, into out: inout JSONWriter, slot: Int) {
+        let error = ArbiterError(
+            .tooLarge,
+            "request line of \(size) bytes is over the limit of \(settings.maxLineBytes) bytes (see --max-line)")
+        codec.writeError(id: id, error, into: &out)
+        record(slot: slot, error: error.code, verifier: nil, since: nil, countRequest: true)
+    }
+
+    /// Answers a request (a line, or a batch item) that was not run because the drain time after a stop was over.
+    func answerCancelled(id: JSONValue?, into out: inout JSONWriter, slot: Int, topLevel: Bool) {
+        stats.countCancelled()
+        let error = ArbiterError(
+            .cancelled, "the daemon is shutting down and its drain time ran out before this request could run; resend it")
+        codec.writeErrorObject(id: topLevel ? (id ?? .null) : id, error, into: &out)
+        record(slot: slot, error: error.code, verifier: nil, since: nil, countRequest: topLevel)
+    }
+
+    /// Runs a prepared request and writes its answer; a top-level request (not a batch item) always carries an `id`
+    /// (`null` when absent) and counts as a request line in the statistics, under the same lock as its verdict.
+    private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, topLevel: Bool) async {
+        let started = monotonicNanoseconds()
+        let outcome: Result<Verdict, ArbiterError>
+        do {
+            let verdict = try await request.verifier.verify(request.sample)
+            if verdict.score.isFinite {
+                outcome = .success(verdict)
+            } else {
+                outcome = .failure(
+                    ArbiterError(.internal, "verifier '\(request.verifierName)' returned a non-finite score"))
+            }
+        } catch let error as ArbiterError {
+            outcome = .failure(error)
+        } catch {
+            outcome = .failure(ArbiterError(.internal, "verifier '\(request.verifierName)' failed: \(error)"))
+        }
+        let elapsed = monotonicNanoseconds() &- started
+        let id = request.id ?? (topLevel ? .null : nil)
+        switch outcome {
+        case .success(let verdict):
+            codec.writeVerdict(id: id, verdict, nanoseconds: elapsed, into: &out)
+            stats.record(slot: slot) {
+                if topLevel { $0.requests += 1 }
+                $0.recordVerdict(verifier: request.verifierName, verdict, nanoseconds: elapsed)
+            }
+        case .failure(let error):
+            codec.writeErrorObject(id: id, error, into: &out)
+            stats.record(slot: slot) {
+                if topLevel { $0.requests += 1 }
+                $0.recordError(verifier: request.verifierName, error.code, nanoseconds: elapsed)
+            }
+        }
+    }
+
+    // MARK: Ops
+
+    /// Answers an op line at once, ahead of queued verification work (so that `ping` and `stats` stay prompt under
+    /// load); `nil` for any other line, which is queued as usual. Only short lines holding `"op"` are parsed here.
+    /// - Parameter line: A request line without its newline.
+    /// - Returns: The answer line with its newline, or `nil`.
+    func answerOpAhead(line: [UInt8]) -> [UInt8]? {
+        guard line.count <= Self.opLineLimit, Self.mentionsOp(line) else { return nil }
+        guard case .op(let op, let id) = codec.decode(line) else { return nil }
+        var out = JSONWriter(capacity: 256)
+        answerOp(op, id: id, into: &out, slot: settings.jobs)
+        out.byte(UInt8(ascii: "\n"))
+        return out.bytes
+    }
+
+    /// Whether the line holds the bytes `"op"`.
+    private static func mentionsOp(_ line: [UInt8]) -> Bool {
+        let quote = UInt8(ascii: "\""), o = UInt8(ascii: "o"), p = UInt8(ascii: "p")
+        var index = 0
+        while index + 3 < line.count {
+            if line[index] == quote, line[index + 1] == o, line[index + 2] == p, line[index + 3] == quote { return true }
+            index += 1
+        }
+        return false
+    }
+
+    private func answerOp(_ op: JSONValue, id: JSONValue?, into out: inout JSONWriter, slot: Int) {
+        let known = ["ping", "list", "stats"].contains(op.stringValue ?? "")
+        if known { record(slot: slot, error: nil, verifier: nil, since: nil, countRequest: true) }  // stats count themselves
+        let body: JSONObject
+        switch op.stringValue {
+        case "ping":
+            body = [
+                "ok": .bool(true), "version": .string(Self.version), "max_line": .int(settings.maxLineBytes),
+                "jobs": .int(settings.jobs),
+            ]
+        case "list":
+            body = ["verifiers": .array(codec.registry.all.map { .object($0.jsonObject) })]
+        case "stats":
+            body = ["stats": .object(stats.jsonObject())]
+        default:
+            let error = ArbiterError(.invalidRequest, "unknown op \(op.jsonText.prefix(60)) (ops: ping, list, stats)")
+            codec.writeError(id: id, error, into: &out)
+            record(slot: slot, error: error.code, verifier: nil, since: nil, countRequest: true)
+            return
+        }
+        codec.writeOpAnswer(id: id, body: body, into: &out)
+    }
+
+    // MARK: Statistics
+
+    private func record(slot: Int, error: ArbiterError.Code?, verifier: String?, since started: UInt64?, countRequest: Bool) {
+        let elapsed = started.map { monotonicNanoseconds() &- $0 }
+        stats.record(slot: slot) { snapshot in
+            if countRequest { snapshot.requests += 1 }
+            if let error { snapshot.recordError(verifier: verifier, error, nanoseconds: elapsed) }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+
+/// A verification request that passed validation and is ready to run.
+struct PreparedRequest: Sendable {
+    var id: JSONValue?
+    var verifierName: String
+    var verifier: any SampleVerifier
+    var sample: Sample
+}
+
+/// One slot of a batch: a prepared request, or the error that answers it.
+enum BatchItem: Sendable {
+    case request(PreparedRequest)
+    case failure(id: JSONValue?, verifier: String?, ArbiterError)
+
+    /// The item's own id, if it has one.
+    var id: JSONValue? {
+        switch self {
+        case .request(let request): request.id
+        case .failure(let id, _, _): id
+        }
+    }
+}
+
+/// What a request line asks for, once decoded and validated.
+enum DecodedLine: Sendable {
+    /// One verification (or the error that answers it).
+    case single(BatchItem)
+    /// A batch: its id and its items, each a verification or the error that answers it.
+    case batch(id: JSONValue, items: [BatchItem])
+    /// An op (`ping`, `list`, `stats`, or an unknown one) with the line's id.
+    case op(JSONValue, id: JSONValue?)
+    /// A line that is not a request at all (not JSON, not an object, a malformed batch).
+    case failure(id: JSONValue?, ArbiterError)
+}
+
+/// The wire format of requests and answers: decodes request lines into prepared requests (looking up verifiers and
+/// validating options), and encodes verdicts, errors, op answers and batch lines. No threads, no statistics: every
+/// function is a pure step of the request path, testable on its own.
+struct RequestCodec: Sendable {
+    /// How many leading bytes of a line are looked at for its id when the line cannot be parsed.
+    static let idPrefixBytes = 4096
+
+    let registry: VerifierRegistry
+    /// When set, every request uses this verifier whatever it names (as `arbiter grade --verifier` does).
+    let verifierOverride: String?
+
+    /// The id of a line that cannot be parsed (too large, or not JSON), when it begins `{"id": …`: our clients put
+    /// the id first so that even such lines are answered with it.
+    static func leadingID(of line: some Collection<UInt8>) -> JSONValue? {
+        JSONParser.leadingID(Array(line.prefix(idPrefixBytes)))
+    }
+
+    // MARK: Decoding
+
+    /// Decodes and validates one request line.
+    func decode(_ line: [UInt8]) -> DecodedLine {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(line)
+        } catch {
+            return .failure(id: Self.leadingID(of: line), error)
+        }
+        guard case .object(let object) = parsed else {
+            return .failure(id: nil, ArbiterError(.invalidRequest, "a request must be a JSON object, got \(parsed.typeName)"))
+        }
+        let id = object["id"]
+        if let op = object["op"] { return .op(op, id: id) }
+        if let batch = object["batch"] { return decodeBatch(batch, id: id) }
+        return .single(prepare(object, id: id))
+    }
+
+    private func decodeBatch(_ batch: JSONValue, id: JSONValue?) -> DecodedLine {
+        guard case .array(let elements) = batch else {
+            return .failure(id: id, ArbiterError(.invalidRequest, "'batch' must be an array of requests, got \(batch.typeName)"))
+        }
+        let items = elements.enumerated().map { offset, element -> BatchItem in
+            guard case .object(let object) = element else {
+                return .failure(
+                    id: nil, verifier: nil,
+                    ArbiterError(.invalidRequest, "batch item \(offset) must be a JSON object, got \(element.typeName)"))
+            }
+            if object["batch"] != nil || object["op"] != nil {
+                return .failure(
+                    id: object["id"], verifier: nil,
+                    ArbiterError(.invalidRequest, "batch item \(offset) may not hold 'batch' or 'op'"))
+            }
+            return prepare(object, id: object["id"])
+        }
+        return .batch(id: id ?? .null, items: items)
+    }
+
+    func prepare(_ object: JSONObject, id: JSONValue?) -> BatchItem {
+        let name: String
+        if let override = verifierOverride {
+            name = override
+        } else {
+            switch object["verifier"] {
+            case .string(let text)?: name = text
+            case nil: return .failure(id: id, verifier: nil, ArbiterError(.invalidRequest, "missing 'verifier'"))
+            case let other?:
+                return .failure(
+                    id: id, verifier: nil,
+                    ArbiterError(.invalidRequest, "'verifier' must be a string, got \(other.typeName)"))
+            }
+        }
+        let response: String
+        switch object["response"] {
+        case .string(let text)?: response = text
+        case nil:
+            return .failure(id: id, verifier: name, ArbiterError(.invalidRequest, "missing 'response' (the model output)"))
+        case let other?:
+            return .failure(
+                id: id, verifier: name,
+                ArbiterError(.invalidRequest, "'response' must be a string, got \(other.typeName)"))
+        }
+        var prompt: String? = nil
+        switch object["prompt"] {
+        case .string(let text)?: prompt = text
+        case nil, .null?: break
+        case let other?:
+            return .failure(
+                id: id, verifier: name, ArbiterError(.invalidRequest, "'prompt' must be a string, got \(other.typeName)"))
+        }
+        var options: JSONObject? = nil
+        switch object["options"] {
+        case .object(let sent)?: options = sent
+        case nil, .null?: break
+        case let other?:
+            return .failure(
+                id: id, verifier: name,
+                ArbiterError(.invalidRequest, "'options' must be an object, got \(other.typeName)"))
+        }
+        do throws(ArbiterError) {
+            let entry = try registry.entry(named: name)
+            let verifier = try entry.verifier(options: options)
+            let sample = Sample(response: response, reference: object["reference"] ?? .null, prompt: prompt)
+            return .request(PreparedRequest(id: id, verifierName: name, verifier: verifier, sample: sample))
+        } catch {
+            let known = error.code == .unknownVerifier ? nil : name
+            return .failure(id: id, verifier: known, error)
+        }
+    }
+
+    // MARK: Encoding
+
+    /// `{"id":…,"score":…,"passed":…,"reason":…,"details":…,"ms":…}`; the id is left out when `nil`.
+    func writeVerdict(id: JSONValue?, _ verdict: Verdict, nanoseconds: UInt64, into out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "{"))
+        if let id {
+            out.key("id")
+            out.write(id)
+            out.byte(UInt8(ascii: ","))
+        }
+        out.key("score")
+        out.write(double: verdict.score)
+        out.raw(",\"passed\":")
+        out.write(bool: verdict.passed)
+        out.raw(",\"reason\":")
+        out.write(string: verdict.reason)
+        out.raw(",\"details\":")
+        out.write(verdict.details)
+        if let components = verdict.components {
+            out.raw(",\"components\":")
+            out.write(components)
+        }
+        out.raw(",\"ms\":")
+        out.write(milliseconds: Double(nanoseconds) / 1e6)
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    /// A top-level error line: the id is always present (`null` when unknown).
+    func writeError(id: JSONValue?, _ error: ArbiterError, into out: inout JSONWriter) {
+        writeErrorObject(id: id ?? .null, error, into: &out)
+    }
+
+    func writeErrorObject(id: JSONValue?, _ error: ArbiterError, into out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "{"))
+        if let id {
+            out.key("id")
+            out.write(id)
+            out.byte(UInt8(ascii: ","))
+        }
+        out.key("error")
+        out.write(error.jsonObject)
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    /// An op's answer: `{"id":…, <body>}`.
+    func writeOpAnswer(id: JSONValue?, body: JSONObject, into out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "{"))
+        out.key("id")
+        out.write(id ?? .null)
+        for entry in body {
+            out.byte(UInt8(ascii: ","))
+            out.write(string: entry.key)
+            out.byte(UInt8(ascii: ":"))
+            out.write(entry.value)
+        }
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    /// A batch's answer line, newline included: `{"id":…,"results":[…]}` with each item's encoded result.
+    static func batchLine(id: JSONValue, results: [[UInt8]?]) -> [UInt8] {
+        var out = JSONWriter(capacity: results.reduce(32) { $0 + ($1?.count ?? 0) + 1 })
+        out.byte(UInt8(ascii: "{"))
+        out.key("id")
+        out.write(id)
+        out.raw(",\"results\":[")
+        for (offset, result) in results.enumerated() {
+            if offset > 0 { out.byte(UInt8(ascii: ",")) }
+            out.bytes.append(contentsOf: result ?? Array("null".utf8))
+        }
+        out.raw("]}\n")
+        return out.bytes
+    }
+}
