@@ -85,41 +85,16 @@ public struct Recipe: Sendable {
             guard !componentName.isEmpty, !components.contains(where: { $0.name == componentName }) else {
                 throw ArbiterError(.invalidRequest, "component names must be unique and non-empty ('\(componentName)')")
             }
-            var weight = 1.0
-            if let value = object["weight"] {
-                guard let number = value.doubleValue, number.isFinite else {
-                    throw ArbiterError(.invalidRequest, "component '\(componentName)': 'weight' must be a number")
-                }
-                weight = number
-            }
-            var options = JSONObject()
-            if let value = object["options"] {
-                guard let object = value.objectValue else {
-                    throw ArbiterError(.invalidRequest, "component '\(componentName)': 'options' must be an object")
-                }
-                options = object
-            }
-            var requires: [String] = []
-            switch object["requires"] {
-            case nil: break
-            case .string(let one)?: requires = [one]
-            case .array(let many)? where many.allSatisfy({ $0.stringValue != nil }): requires = many.compactMap(\.stringValue)
-            case _?:
-                throw ArbiterError(
-                    .invalidRequest, "component '\(componentName)': 'requires' must be a component name or a list of them")
-            }
+            let fields = JSONFields(object, context: "component '\(componentName)': ")
+            let weight = try fields.number("weight") ?? 1
+            let options = try fields.object("options") ?? [:]
+            let requires = try fields.stringOrStrings("requires", what: "a component name or a list of them") ?? []
             for gate in requires where !components.contains(where: { $0.name == gate }) {
                 throw ArbiterError(
                     .invalidRequest,
                     "component '\(componentName)' requires '\(gate)', which is not an earlier component of '\(name)'")
             }
-            var receivesReference = true
-            if let value = object["reference"] {
-                guard let flag = value.boolValue else {
-                    throw ArbiterError(.invalidRequest, "component '\(componentName)': 'reference' must be true or false")
-                }
-                receivesReference = flag
-            }
+            let receivesReference = try fields.bool("reference") ?? true
             components.append(
                 Component(
                     name: componentName, verifier: verifier, weight: weight, options: options, requires: requires,

@@ -135,13 +135,13 @@ public enum VerifierDefinitions {
         item.definition["name"]?.stringValue ?? item.url.deletingPathExtension().lastPathComponent
     }
 
-    private static func checkNameIsFree(_ definition: JSONObject, registry: VerifierRegistry) throws(ArbiterError) {
-        guard let name = definition["name"]?.stringValue, !name.isEmpty else {
-            throw ArbiterError(.invalidRequest, "'name' must be a non-empty string")
-        }
+    @discardableResult
+    private static func checkNameIsFree(_ definition: JSONObject, registry: VerifierRegistry) throws(ArbiterError) -> String {
+        let name = try JSONFields(definition).requiredString("name")
         if (try? registry.entry(named: name)) != nil {
             throw ArbiterError(.invalidRequest, "a verifier named '\(name)' already exists")
         }
+        return name
     }
 
     private static func read(_ url: URL, kinds: [DefinitionKind]) throws(ArbiterError) -> JSONObject {
@@ -167,19 +167,9 @@ public enum VerifierDefinitions {
     private static func entry(_ definition: JSONObject, url: URL, registry: VerifierRegistry) throws(ArbiterError)
         -> VerifierEntry
     {
-        guard let name = definition["name"]?.stringValue, !name.isEmpty else {
-            throw ArbiterError(.invalidRequest, "'name' must be a non-empty string")
-        }
-        if (try? registry.entry(named: name)) != nil {
-            throw ArbiterError(.invalidRequest, "a verifier named '\(name)' already exists")
-        }
+        let name = try checkNameIsFree(definition, registry: registry)
         let base = try registry.entry(named: definition["kind"]?.stringValue ?? "")
-        let options: JSONObject
-        switch definition["options"] {
-        case nil: options = [:]
-        case .object(let object)?: options = object
-        case let other?: throw ArbiterError(.invalidOptions, "'options' must be an object, got \(other.typeName)")
-        }
+        let options = try JSONFields(definition, code: .invalidOptions).object("options") ?? [:]
         let summary = definition["summary"]?.stringValue ?? "\(base.summary) (defined in \(url.lastPathComponent))"
         return try base.derived(name: name, summary: summary, kind: base.name, defaults: options)
     }

@@ -42,26 +42,14 @@ public final class ProcessPlugins: @unchecked Sendable {
     }
 
     static func settings(_ definition: JSONObject, url: URL) throws(ArbiterError) -> PluginPool.Settings {
-        let name = definition["name"]?.stringValue ?? ""
-        guard let command = definition["command"]?.arrayValue?.compactMap(\.stringValue),
-            !command.isEmpty, command.count == definition["command"]?.arrayValue?.count, !command[0].isEmpty
-        else {
-            throw ArbiterError(.invalidRequest, "'command' must be a non-empty array of strings, such as [\"python3\", \"plugin.py\"]")
+        let fields = JSONFields(definition)
+        let name = try fields.string("name") ?? ""
+        let commandShape = "a non-empty array of non-empty strings, such as [\"python3\", \"plugin.py\"]"
+        guard let command = try fields.strings("command", nonEmpty: true, what: commandShape) else {
+            throw fields.error("command", mustBe: commandShape)
         }
-        var workers = 1
-        if let value = definition["workers"] {
-            guard case .number(let number) = value, let count = number.int, (1...256).contains(count) else {
-                throw ArbiterError(.invalidRequest, "'workers' must be an integer from 1 to 256")
-            }
-            workers = count
-        }
-        var timeout = 60.0
-        if let value = definition["timeout_s"] {
-            guard let seconds = value.doubleValue, seconds > 0, seconds <= 86_400 else {
-                throw ArbiterError(.invalidRequest, "'timeout_s' must be a number of seconds above 0")
-            }
-            timeout = seconds
-        }
+        let workers = try fields.integer("workers", in: 1...256) ?? 1
+        let timeout = try fields.number("timeout_s", in: 0.001...86_400, what: "a number of seconds above 0 (at most a day)") ?? 60
         return PluginPool.Settings(
             name: name, command: command, directory: url.deletingLastPathComponent().path, workers: workers,
             timeout: timeout)
@@ -69,12 +57,8 @@ public final class ProcessPlugins: @unchecked Sendable {
 
     static func entry(_ definition: JSONObject, pool: PluginPool) throws(ArbiterError) -> VerifierEntry {
         let settings = pool.settings
-        var specs: [OptionSpec] = []
-        switch definition["options"] {
-        case nil: break
-        case .array(let list)?: specs = try list.map { value throws(ArbiterError) in try OptionSpec(json: value) }
-        case _?: throw ArbiterError(.invalidRequest, "'options' of a process plugin must be an array of option specs")
-        }
+        let declared = try JSONFields(definition).array("options", what: "an array of option specs") ?? []
+        let specs = try declared.map { value throws(ArbiterError) in try OptionSpec(json: value) }
         let summary = definition["summary"]?.stringValue ?? "Process plugin '\(settings.command.joined(separator: " "))'."
         let about: JSONObject = [
             "command": .array(settings.command.map(JSONValue.string)), "workers": .int(settings.workers),
