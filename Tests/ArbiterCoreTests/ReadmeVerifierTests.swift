@@ -5,7 +5,7 @@
 import ArbiterCore
 import Testing
 
-// The verifier of the README's "Writing a verifier in Swift", verbatim, to prove the walk-through compiles and works.
+// The verifier of docs/extending.md ("Writing a verifier in Swift"), verbatim, to prove the walk-through compiles and works.
 public struct LengthAtMost: Verifier {
     public struct Configuration: VerifierConfiguration {
         var limit: Int

@@ -103,7 +103,7 @@ struct MathVerifyConformanceTests {
         }
         #expect(total == 346)
         #expect(agree >= 329, "agreement \(agree)/\(total)")
-        // Rows where Arbiter rewards and Math-Verify does not, each argued in the README.
+        // Rows where Arbiter rewards and Math-Verify does not, each argued in docs/verifiers/math.md.
         #expect(Set(falseRewards).isSubset(of: MathVerifyConformanceTests.acceptedDisagreements), "\(falseRewards)")
     }
 
