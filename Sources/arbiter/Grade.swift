@@ -12,7 +12,7 @@ import Logging
 extension Arbiter {
     struct Grade: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Grades a JSON-lines file of requests and prints a summary.",
+            abstract: "Grades a dataset (JSON lines, CSV or TSV, optionally gzip-compressed) and prints a summary.",
             discussion: """
                 Each row is a request as 'arbiter serve' takes it, for example:
                   {"id": 1, "verifier": "exact", "response": "42", "reference": "42"}
@@ -22,6 +22,13 @@ extension Arbiter {
 
                 With --verifier NAME every row is graded with NAME, whatever verifier it names, and rows need no \
                 "verifier" field.
+
+                Datasets as they come: --map response=completion,reference=answer,prompt=question names the row \
+                fields (dotted paths reach into nested objects: reference=reward_model.ground_truth); fields not \
+                mapped are taken from the row's field of the same name. Files ending in .csv or .tsv (or --format) \
+                are read with their header row; gzip-compressed files are read through gzip. A row missing a mapped \
+                field is answered with an error, never skipped. --keep id,source copies row fields into each answer, \
+                which then starts with "row" (the row's number, from 1).
 
                 Exit codes: 0 when every row was answered (rows answered with an error included); 1 when the input \
                 or output cannot be opened; 64 for bad arguments.
@@ -37,6 +44,15 @@ extension Arbiter {
         @Option(name: .long, help: "Write the answers to this file instead of stdout.")
         var output: String?
 
+        @Option(name: .long, help: "Request fields from row fields: response=completion,reference=answer (dotted paths allowed).")
+        var map: String?
+
+        @Option(name: .long, help: "Row fields to copy into each answer: id,source (dotted paths allowed).")
+        var keep: String?
+
+        @Option(name: .long, help: "The input format: jsonl, csv or tsv (default: from the file name; jsonl for stdin).")
+        var format: DatasetFormat?
+
         @Flag(name: .long, help: "Never show the progress bar.")
         var noProgress = false
 
@@ -44,6 +60,9 @@ extension Arbiter {
         @OptionGroup var definitions: DefinitionOptions
 
         func validate() throws {
+            if let map {
+                do { _ = try FieldMap(parsing: map) } catch { throw ValidationError(error.message) }
+            }
             if let verifier {
                 let registry = try definitions.load { _ in }.registry
                 do { _ = try registry.entry(named: verifier) } catch { throw ValidationError(error.message) }
@@ -52,8 +71,9 @@ extension Arbiter {
 
         func run() async throws {
             let logger = engine.makeLogger(label: "arbiter.grade", defaultLevel: .warning)
-            let input = try openInput()
-            let outputDescriptor = try openOutput()
+            let pipeline = try datasetPipeline()
+            let input = try pipeline?.serverInput ?? openInput()
+            let outputDescriptor = try pipeline?.serverOutput ?? openOutput()
             let loaded = try definitions.load(logger: logger)
             defer { loaded.plugins.stop() }
             let server = Server(
@@ -72,13 +92,34 @@ extension Arbiter {
             _ = await progress?.value
             if input != 0 { close(input) }
             if outputDescriptor != 1 { close(outputDescriptor) }
-            let summary = SummaryTable(snapshot: server.stats.snapshot(), elapsed: Date().timeIntervalSince(started))
+            var snapshot = server.stats.snapshot()
+            if let pipeline {
+                let unreadable = pipeline.finish()
+                snapshot.requests += unreadable.count
+                for code in unreadable { snapshot.errors[code.rawValue, default: 0] += 1 }
+            }
+            let summary = SummaryTable(snapshot: snapshot, elapsed: Date().timeIntervalSince(started))
             let text = summary.render() + "\n"
             if output != nil {
                 print(text, terminator: "")
             } else {
                 FileHandle.standardError.write(Data(text.utf8))
             }
+        }
+
+        /// The pipeline for a dataset that is not already requests (a map, kept columns, CSV/TSV or gzip); `nil`
+        /// when the file is fed to the server as it is.
+        private func datasetPipeline() throws -> DatasetPipeline? {
+            let chosen = format ?? DatasetFormat.guess(path: file)
+            let compressed = file != "-" && (try? FileHandle(forReadingAtPath: file)?.read(upToCount: 2)) == Data([0x1F, 0x8B])
+            guard map != nil || keep != nil || chosen != .jsonl || compressed else { return nil }
+            let fieldMap = try map.map { text throws(ArbiterError) in try FieldMap(parsing: text) } ?? FieldMap()
+            let kept = (keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let reader: DatasetReader
+            do { reader = try DatasetReader(path: file, format: chosen) } catch let error as ArbiterError {
+                throw ValidationError(error.message)
+            }
+            return try DatasetPipeline(reader: reader, map: fieldMap, keep: kept, output: try openOutput())
         }
 
         private func openInput() throws -> Int32 {
@@ -119,3 +160,5 @@ extension Arbiter {
         }
     }
 }
+
+extension DatasetFormat: ExpressibleByArgument {}
