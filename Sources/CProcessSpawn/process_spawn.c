@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -22,6 +23,10 @@ int arbiter_cloexec_pipe(int fds[2]) {
 
 int arbiter_accept_cloexec(int fd) {
     return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+void arbiter_malloc_trim(void) {
+    malloc_trim(0);
 }
 
 int arbiter_spawn_plugin(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,

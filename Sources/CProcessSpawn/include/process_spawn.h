@@ -15,6 +15,9 @@ int arbiter_cloexec_pipe(int fds[2]);
 /// accept4(fd, NULL, NULL, SOCK_CLOEXEC): a connection no child process inherits.
 int arbiter_accept_cloexec(int fd);
 
+/// Returns memory that malloc holds free (in every arena) to the system: `malloc_trim(0)`.
+void arbiter_malloc_trim(void);
+
 /// Starts `path` (absolute) with `argv` and `envp` in directory `cwd`, with `stdin_fd` and `stdout_fd` as its
 /// standard input and output, in a new process group, with default signal dispositions and an empty signal mask,
 /// killed (SIGKILL) when the thread that started it ends (so when the daemon dies). Returns 0 and sets `*pid`, or
