@@ -3,7 +3,8 @@
 # Licensed under the Apache License, Version 2.0.
 # SPDX-License-Identifier: Apache-2.0
 """Soak: many requests over several connections to one `arbiter serve --listen unix:…`, with the daemon's resident
-memory reported at the start, the middle and the end (it must stay flat: within 10 % from middle to end).
+memory reported at the start, the middle and the end, and at each tenth of the requests (after warm-up it must stay
+flat: the mean over tenths 7-10 within 10 % of the mean over tenths 2-5).
 
 Each connection has a writer thread that streams `exact` requests (pipelined, never waiting for answers) and a
 reader thread that counts answers and checks that every id comes back exactly once.
@@ -50,6 +51,7 @@ def main():
     problems = []
     samples = {"start": rss_kib(daemon.pid)}
     middle_taken = threading.Event()
+    curve = {}
 
     def reader(index, sock):
         seen = bytearray(per_connection)
@@ -69,9 +71,13 @@ def main():
                     problems.append(f"connection {index}: id {number} answered twice")
                 seen[number] = 1
                 answered[index] += 1
-            if not middle_taken.is_set() and sum(answered) >= total // 2:
+            done = sum(answered)
+            if not middle_taken.is_set() and done >= total // 2:
                 middle_taken.set()
                 samples["middle"] = rss_kib(daemon.pid)
+            tenth = done * 10 // total
+            if tenth not in curve:
+                curve[tenth] = rss_kib(daemon.pid)
         if not all(seen):
             problems.append(f"connection {index}: ids missing")
 
@@ -111,9 +117,12 @@ def main():
           f"({total / elapsed:,.0f} answers/s, client included)")
     print("daemon resident memory: " + ", ".join(f"{name} {samples.get(name, 0) / 1024:.1f} MiB"
                                                  for name in ("start", "middle", "end")))
-    middle, end = samples.get("middle", 0), samples["end"]
-    growth = (end - middle) / middle * 100 if middle else float("nan")
-    print(f"growth from middle to end: {growth:+.1f} % (flat means within 10 %)")
+    print("resident memory by tenth of the requests (MiB): " + " ".join(f"{curve[k] / 1024:.0f}" for k in sorted(curve)))
+    early = [curve[k] for k in sorted(curve) if 2 <= k <= 5]
+    late = [curve[k] for k in sorted(curve) if k >= 7]
+    if early and late:
+        growth = (sum(late) / len(late) - sum(early) / len(early)) / (sum(early) / len(early)) * 100
+        print(f"growth of the mean resident memory from tenths 2-5 to tenths 7-10: {growth:+.1f} % (flat: within 10 %)")
     if problems:
         print("PROBLEMS:", *problems[:10], sep="\n  ")
         raise SystemExit(1)
