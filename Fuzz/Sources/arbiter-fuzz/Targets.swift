@@ -80,29 +80,44 @@ struct FuzzTarget: Sendable {
     /// verifier's specification), then the verdict or error encoded; requests to deterministic verifiers are run.
     static func codec(_ bytes: [UInt8]) {
         let codec = RequestCodec(registry: registry, verifierOverride: nil)
-        var out = JSONWriter()
+        var answers: [[UInt8]] = []
         switch codec.decode(bytes) {
-        case .single(let item): answer(item, codec, &out)
-        case .batch(_, let items): for item in items.prefix(16) { answer(item, codec, &out) }
-        case .op(_, let id): codec.writeOpAnswer(id: id, body: ["pong": true], into: &out)
-        case .failure(let id, let error): codec.writeError(id: id, error, into: &out)
+        case .single(let item):
+            answers.append(answer(item, codec))
+        case .batch(let id, let items):
+            let results = items.prefix(16).map { answer($0, codec) }.map { $0.isEmpty ? nil : $0 }
+            answers.append(RequestCodec.batchLine(id: id, results: results))
+        case .op(_, let id):
+            var out = JSONWriter()
+            codec.writeOpAnswer(id: id, body: ["pong": true], into: &out)
+            answers.append(out.bytes)
+        case .failure(let id, let error):
+            var out = JSONWriter()
+            codec.writeError(id: id, error, into: &out)
+            answers.append(out.bytes)
         }
         _ = RequestCodec.leadingID(of: bytes)
         // Every answer is one line of valid JSON.
-        precondition(!out.bytes.contains(0x0A), "an answer holds a newline")
-        if !out.bytes.isEmpty { precondition((try? JSONParser.parse(out.bytes)) != nil, "an answer is not JSON") }
+        for line in answers where !line.isEmpty {
+            let body = line.last == 0x0A ? Array(line.dropLast()) : line
+            precondition(!body.contains(0x0A), "an answer holds a newline")
+            precondition((try? JSONParser.parse(body)) != nil, "an answer is not JSON: \(String(decoding: body, as: UTF8.self))")
+        }
     }
 
-    private static func answer(_ item: BatchItem, _ codec: RequestCodec, _ out: inout JSONWriter) {
+    /// The encoded answer to one item (empty for a request this target does not run).
+    private static func answer(_ item: BatchItem, _ codec: RequestCodec) -> [UInt8] {
+        var out = JSONWriter()
         switch item {
         case .request(let request):
             // Code runs and plugin processes are not fuzzed here (they start processes).
-            guard runnable.contains(request.verifierName) else { return }
+            guard runnable.contains(request.verifierName) else { return [] }
             let verdict = blocking { try? await request.verifier.verify(request.sample) }
             if let verdict { codec.writeVerdict(id: request.id, verdict, nanoseconds: 1, into: &out) }
         case .failure(let id, _, let error):
-            codec.writeError(id: id, error, into: &out)
+            codec.writeErrorObject(id: id, error, into: &out)
         }
+        return out.bytes
     }
 
     /// `LineSplitter` fed in chunks whose sizes come from the input, with a small line limit; every emitted line
