@@ -267,6 +267,9 @@ final class DatasetPipeline: @unchecked Sendable {
         var number: Int
         var prefix: [UInt8]  // `{"row":N,…,` — the answer's fields follow
         var error: ArbiterError?
+        var id: JSONValue? = nil  // for the report
+        var excerpt: String? = nil  // for the report: the start of the response
+        var verifier: String? = nil  // for the report: recipe components are grouped by verifier
     }
 
     let serverInput: Int32
@@ -277,8 +280,20 @@ final class DatasetPipeline: @unchecked Sendable {
     private var fed = false
     private var unreadable: [ArbiterError.Code] = []
     private let finished = DispatchSemaphore(value: 0)
+    /// The report's figures, when one was asked for; complete after ``finish()``.
+    private(set) var report: GradeReport?
 
-    init(reader: DatasetReader, map: FieldMap, keep: [String], output: Int32) throws {
+    /// - Parameters:
+    ///   - numberRows: Whether output rows start with `"row"` (datasets read through a map, kept columns, CSV/TSV);
+    ///     otherwise each answer keeps the row's own `id` only, as `arbiter serve` writes it.
+    ///   - report: Gathers the figures of a report (see ``GradeReport``) under this source name.
+    ///   - verifierOverride: The verifier every row is graded with (`--verifier`), for the report's grouping.
+    init(
+        reader: DatasetReader, map: FieldMap, keep: [String], output: Int32, numberRows: Bool = true,
+        report: String? = nil, verifierOverride: String? = nil
+    ) throws {
+        self.report = report.map { GradeReport(source: $0) }
+        let wantsExcerpts = report != nil
         var toServer: [Int32] = [0, 0]
         var fromServer: [Int32] = [0, 0]
         guard pipe(&toServer) == 0, pipe(&fromServer) == 0 else {
@@ -294,18 +309,33 @@ final class DatasetPipeline: @unchecked Sendable {
             while let row = reader.next() {
                 number += 1
                 var prefix = JSONWriter(capacity: 64)
-                prefix.raw("{\"row\":")
-                prefix.write(int: number)
+                var rowID: JSONValue?
+                var excerpt: String?
+                var verifierName = verifierOverride
+                if numberRows {
+                    prefix.raw("{\"row\":")
+                    prefix.write(int: number)
+                } else {
+                    prefix.byte(UInt8(ascii: "{"))
+                }
                 var request: Result<JSONObject, ArbiterError>
                 switch row {
                 case .row(let object):
                     request = map.request(from: object)
                     if let id = FieldMap.value(at: ["id"], in: object), map.sources["id"] == nil {
-                        prefix.raw(",\"id\":")
-                        prefix.write(id)
+                        rowID = id
                     } else if case .success(let mapped) = request, let id = mapped["id"] {
-                        prefix.raw(",\"id\":")
-                        prefix.write(id)
+                        rowID = id
+                    }
+                    if let rowID {
+                        prefix.raw(numberRows ? ",\"id\":" : "\"id\":")
+                        prefix.write(rowID)
+                    } else if !numberRows {
+                        prefix.raw("\"id\":null")
+                    }
+                    if wantsExcerpts, case .success(let mapped) = request {
+                        excerpt = GradeReport.clip(mapped["response"]?.stringValue ?? "", GradeReport.excerptCharacters)
+                        verifierName = verifierName ?? mapped["verifier"]?.stringValue
                     }
                     for (name, path) in keptPaths where name != "id" {
                         prefix.byte(UInt8(ascii: ","))
@@ -315,18 +345,19 @@ final class DatasetPipeline: @unchecked Sendable {
                     }
                 case .unreadable(let error):
                     request = .failure(error)
+                    if !numberRows { prefix.raw("\"id\":null") }
                 }
                 prefix.byte(UInt8(ascii: ","))
                 switch request {
                 case .success(var object):
                     object["id"] = .int(number)
-                    note(RowNote(number: number, prefix: prefix.bytes, error: nil))
+                    note(RowNote(number: number, prefix: prefix.bytes, error: nil, id: rowID, excerpt: excerpt, verifier: verifierName))
                     line.bytes.removeAll(keepingCapacity: true)
                     line.write(.object(object))
                     line.byte(UInt8(ascii: "\n"))
                     if !Self.writeAll(line.bytes, to: feedDescriptor) { break }
                 case .failure(let error):
-                    note(RowNote(number: number, prefix: prefix.bytes, error: error))
+                    note(RowNote(number: number, prefix: prefix.bytes, error: error, id: rowID, excerpt: excerpt, verifier: verifierName))
                 }
             }
             close(feedDescriptor)
@@ -395,11 +426,15 @@ final class DatasetPipeline: @unchecked Sendable {
                 writer.raw("}\n")
                 out.append(contentsOf: writer.bytes)
                 unreadable.append(error.code)
+                report?.add(row: note.number, id: note.id, excerpt: note.excerpt, error: error)
             } else if let answer = nextAnswer() {
                 // The server's answer is `{"id":N,…}` with our integer id: keep what follows the first comma.
                 guard let comma = answer.firstIndex(of: UInt8(ascii: ",")) else { continue }
                 out.append(contentsOf: answer[(comma + 1)...])
                 out.append(0x0A)
+                if report != nil, let object = (try? JSONParser.parse(answer))?.objectValue {
+                    report?.add(row: note.number, id: note.id, excerpt: note.excerpt, verifier: note.verifier, answer: object)
+                }
             } else {
                 break
             }

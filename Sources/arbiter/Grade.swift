@@ -53,6 +53,12 @@ extension Arbiter {
         @Option(name: .long, help: "The input format: jsonl, csv or tsv (default: from the file name; jsonl for stdin).")
         var format: DatasetFormat?
 
+        @Option(name: .long, help: "Write a self-contained HTML report (summary, score histogram, reasons, errors, examples) to this file.")
+        var report: String?
+
+        @Option(name: .customLong("report-json"), help: "Write the report's figures as JSON to this file.")
+        var reportJSON: String?
+
         @Flag(name: .long, help: "Never show the progress bar.")
         var noProgress = false
 
@@ -93,12 +99,21 @@ extension Arbiter {
             if input != 0 { close(input) }
             if outputDescriptor != 1 { close(outputDescriptor) }
             var snapshot = server.stats.snapshot()
+            var exactLatency: (p50: Double, p99: Double)?
             if let pipeline {
                 let unreadable = pipeline.finish()
                 snapshot.requests += unreadable.count
                 for code in unreadable { snapshot.errors[code.rawValue, default: 0] += 1 }
+                if var figures = pipeline.report {
+                    figures.elapsedSeconds = Date().timeIntervalSince(started)
+                    try writeReports(figures)
+                    if let p50 = figures.latencyPercentile(0.5), let p99 = figures.latencyPercentile(0.99) {
+                        exactLatency = (p50, p99)
+                    }
+                }
             }
-            let summary = SummaryTable(snapshot: snapshot, elapsed: Date().timeIntervalSince(started))
+            let summary = SummaryTable(
+                snapshot: snapshot, elapsed: Date().timeIntervalSince(started), exactLatency: exactLatency)
             let text = summary.render() + "\n"
             if output != nil {
                 print(text, terminator: "")
@@ -112,14 +127,36 @@ extension Arbiter {
         private func datasetPipeline() throws -> DatasetPipeline? {
             let chosen = format ?? DatasetFormat.guess(path: file)
             let compressed = file != "-" && (try? FileHandle(forReadingAtPath: file)?.read(upToCount: 2)) == Data([0x1F, 0x8B])
-            guard map != nil || keep != nil || chosen != .jsonl || compressed else { return nil }
+            let wantsReport = report != nil || reportJSON != nil
+            let dataset = map != nil || keep != nil || chosen != .jsonl || compressed
+            guard dataset || wantsReport else { return nil }
             let fieldMap = try map.map { text throws(ArbiterError) in try FieldMap(parsing: text) } ?? FieldMap()
             let kept = (keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let reader: DatasetReader
             do { reader = try DatasetReader(path: file, format: chosen) } catch let error as ArbiterError {
                 throw ValidationError(error.message)
             }
-            return try DatasetPipeline(reader: reader, map: fieldMap, keep: kept, output: try openOutput())
+            return try DatasetPipeline(
+                reader: reader, map: fieldMap, keep: kept, output: try openOutput(), numberRows: dataset,
+                report: wantsReport ? (file == "-" ? "stdin" : file) : nil, verifierOverride: verifier)
+        }
+
+        /// Writes `--report` (HTML) and `--report-json`.
+        private func writeReports(_ figures: GradeReport) throws {
+            if let report {
+                try write(ReportPage(report: figures).render(), to: report)
+            }
+            if let reportJSON {
+                var writer = JSONWriter(capacity: 1 << 14)
+                writer.write(figures.json())
+                try write(String(decoding: writer.bytes, as: UTF8.self) + "\n", to: reportJSON)
+            }
+        }
+
+        private func write(_ text: String, to path: String) throws {
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write '\(path)': \(error.localizedDescription)")
+            }
         }
 
         private func openInput() throws -> Int32 {
