@@ -114,7 +114,7 @@ struct DefinitionOptions: ParsableArguments {
 
 /// The verifiers a command serves and the plugin processes behind some of them (stop them before exiting).
 struct LoadedVerifiers {
-    let registry: VerifierRegistry
+    var registry: VerifierRegistry
     let plugins: ProcessPlugins
 }
 

@@ -237,3 +237,26 @@ struct GradeReport {
         return String(text.prefix(limit)) + "…"
     }
 }
+
+/// Gathers a ``GradeReport`` from the pipeline's rows.
+final class ReportCollector: RowObserver {
+    private(set) var report: GradeReport
+
+    init(source: String) {
+        report = GradeReport(source: source)
+    }
+
+    func observe(_ row: ObservedRow) {
+        switch row.answer {
+        case .success(let answer):
+            report.add(row: row.number, id: row.id, excerpt: row.excerpt, verifier: row.verifier, answer: answer)
+        case .failure(let error):
+            report.add(row: row.number, id: row.id, excerpt: row.excerpt, error: error)
+        }
+    }
+
+    func finish(elapsedSeconds: Double) -> GradeReport {
+        report.elapsedSeconds = elapsedSeconds
+        return report
+    }
+}
