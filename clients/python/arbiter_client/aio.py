@@ -23,6 +23,16 @@ class AsyncClient(_Base):
     def __init__(self, binary=None, args=(), address=None, timeout=None, max_restarts=3):
         super().__init__(binary=binary, args=args, address=address, timeout=timeout, max_restarts=max_restarts,
                          start=False)
+        self._gathering = {}
+
+    @classmethod
+    def sharing(cls, client):
+        """An AsyncClient on the same daemon connections as `client` (a `Client`); closing either closes both."""
+        shared = cls.__new__(cls)
+        shared.__dict__.update(client.__dict__)
+        shared._gathering = {}
+        shared._ensure_links()
+        return shared
 
     async def start(self):
         self._ensure_links()
@@ -52,8 +62,37 @@ class AsyncClient(_Base):
         return self._answers(call, wire_ids, requests)
 
     async def score_one(self, request):
-        """The answer to one request. Concurrent calls reach the daemon as one batch."""
-        return (await self.score([request]))[0]
+        """The answer to one request. The calls made by the tasks of one event loop in the same turn of that loop
+        (a trainer scoring its samples one coroutine each) are sent as one call, and reach the daemon as one batch."""
+        loop = asyncio.get_running_loop()
+        batch = self._gathering.get(loop)
+        if batch is None:
+            batch = self._gathering[loop] = ([], [])
+            loop.call_soon(self._flush, loop)
+        future = loop.create_future()
+        batch[0].append(request)
+        batch[1].append(future)
+        return await future
+
+    def _flush(self, loop):
+        requests, futures = self._gathering.pop(loop)
+        task = loop.create_task(self.score(requests))
+
+        def settle(done):
+            if done.cancelled():
+                for future in futures:
+                    future.cancel()
+                return
+            error = done.exception()
+            for index, future in enumerate(futures):
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(done.result()[index])
+
+        task.add_done_callback(settle)
 
     async def verify(self, verifier, response, reference=None, prompt=None, options=None):
         """The verdict for one response; raises ArbiterError when Arbiter answers with an error."""
