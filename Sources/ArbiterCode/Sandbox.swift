@@ -190,7 +190,8 @@ public final class Sandbox: Sendable {
         Int(ARB_STAGE_MOUNT_SHM): "mount /dev/shm", Int(ARB_STAGE_CGROUP): "join the run's cgroups",
         Int(ARB_STAGE_FORK): "fork the program", Int(ARB_STAGE_RLIMIT): "set rlimits",
         Int(ARB_STAGE_USER): "switch to the sandbox user", Int(ARB_STAGE_CHDIR): "enter the work directory",
-        Int(ARB_STAGE_EXEC): "execute",
+        Int(ARB_STAGE_EXEC): "execute", Int(ARB_STAGE_USERNS): "map the user namespace",
+        Int(ARB_STAGE_SECCOMP): "install the seccomp filter", Int(ARB_STAGE_MOUNT_DEV): "make the minimal /dev",
     ]
 
     private static func bytes(_ pointer: UnsafeMutablePointer<UInt8>?, _ length: Int) -> [UInt8] {
@@ -218,9 +219,11 @@ public final class Sandbox: Sendable {
         spec.uid = isolation.user?.uid ?? -1
         spec.gid = isolation.user?.gid ?? -1
         spec.namespaces = isolation.namespaceFlags
-        spec.network_fd = isolation.sharedNetwork?.descriptor ?? -1
+        spec.network_fd = -1
         spec.readonly_root = isolation.readOnlyRoot ? 1 : 0
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
+        spec.minimal_dev = isolation.readOnlyRoot ? 1 : 0
+        spec.seccomp = isolation.seccomp ? 1 : 0
         if !joined {
             spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
             spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }

@@ -52,6 +52,8 @@
 #define SYS_close_range 436
 #endif
 
+int arb_install_seccomp(void);
+
 /// A record on the status pipe: an error from init or the program, or the program's final status.
 struct status_record {
     int kind; // 1 = failure, 2 = program status
@@ -136,6 +138,8 @@ static void program_main(const struct arb_run_spec *spec) {
     if (chdir(spec->workdir) != 0) { report_failure(ARB_STAGE_CHDIR); _exit(127); }
     reset_signals();
     fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC);
+    // In a user namespace the program keeps the caller's uid, which is not 0 there: execve drops every capability.
+    if (spec->seccomp && arb_install_seccomp() != 0) { report_failure(ARB_STAGE_SECCOMP); _exit(127); }
     execve(spec->path, spec->argv, spec->envp);
     report_failure(ARB_STAGE_EXEC);
     _exit(127);
@@ -177,6 +181,7 @@ static void plan_root(const struct arb_run_spec *spec, struct root_plan *plan) {
     memset(plan, 0, sizeof *plan);
     static const char *visible[] = {"/usr", "/etc", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof visible / sizeof *visible && plan->entries < 32; i++) {
+        if (spec->minimal_dev && strcmp(visible[i], "/dev") == 0) continue;
         struct stat info;
         if (lstat(visible[i], &info) != 0) continue;
         if (S_ISLNK(info.st_mode)) {
@@ -240,6 +245,34 @@ static void free_plan(struct root_plan *plan) {
     for (int i = 0; i < plan->directories; i++) free(plan->directory[i]);
 }
 
+/// A /dev of the harmless devices (bound from the host's), the usual links into /proc and an empty `shm`.
+static int make_minimal_dev(void) {
+    if (mkdir(STAGING "/dev", 0755) != 0 && errno != EEXIST) return -1;
+    static const char *devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    for (size_t i = 0; i < sizeof devices / sizeof *devices; i++) {
+        char source[64], target[64];
+        snprintf(source, sizeof source, "/dev/%s", devices[i]);
+        snprintf(target, sizeof target, STAGING "/dev/%s", devices[i]);
+        struct stat info;
+        if (stat(source, &info) != 0 || !S_ISCHR(info.st_mode)) continue;
+        int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) return -1;
+        close(fd);
+        if (mount(source, target, NULL, MS_BIND, NULL) != 0) return -1;
+    }
+    static const char *links[][2] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        char target[64];
+        snprintf(target, sizeof target, STAGING "/dev/%s", links[i][1]);
+        if (symlink(links[i][0], target) != 0) return -1;
+    }
+    if (mkdir(STAGING "/dev/shm", 01777) != 0) return -1;
+    return 0;
+}
+
 /// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
 static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
     // Take the work directory before the staging mount hides it.
@@ -257,6 +290,7 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
             return ARB_STAGE_MOUNT_READONLY;
     }
     mkdir(STAGING "/proc", 0555);
+    if (spec->minimal_dev && make_minimal_dev() != 0) return ARB_STAGE_MOUNT_DEV;
     for (int i = 0; i < plan->directories; i++) {
         if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
     }
@@ -289,10 +323,71 @@ static int prepare_mounts(const struct arb_run_spec *spec, const struct root_pla
     return ARB_STAGE_NONE;
 }
 
+/// Writes a short text to a file (raw system calls only: this runs in a copy of a multithreaded process).
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t length = (ssize_t)strlen(text);
+    ssize_t written = write(fd, text, (size_t)length);
+    close(fd);
+    return written == length ? 0 : -1;
+}
+
+/// Maps the caller's uid and gid to themselves in the new user namespace (the only ids it has), after denying
+/// setgroups as an unprivileged mapping requires.
+static int map_user_namespace(uid_t uid, gid_t gid) {
+    char text[64];
+    if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT) return -1;
+    snprintf(text, sizeof text, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if (write_file("/proc/self/uid_map", text) != 0) return -1;
+    snprintf(text, sizeof text, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    return write_file("/proc/self/gid_map", text);
+}
+
+/// The daemon's command line and environment as this process sees them (its /proc/<pid>/cmdline reads that range).
+static unsigned long arg_start, arg_end;
+static pthread_once_t arg_once = PTHREAD_ONCE_INIT;
+
+static void find_arg_area(void) {
+    char buffer[4096];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n <= 0) return;
+    buffer[n] = 0;
+    char *field = strrchr(buffer, ')');
+    if (field == NULL) return;
+    // After the command's closing parenthesis: field 3 (state) onwards; arg_start and arg_end are fields 48 and 49.
+    unsigned long values[2] = {0, 0};
+    int index = 2;
+    for (char *p = field + 1; *p != 0; p++) {
+        if (*p != ' ') continue;
+        index++;
+        if (index == 48 || index == 49) values[index - 48] = strtoul(p + 1, NULL, 10);
+    }
+    if (values[0] != 0 && values[1] > values[0] && values[1] - values[0] < (1UL << 20)) {
+        arg_start = values[0];
+        arg_end = values[1];
+    }
+}
+
+/// Overwrites init's copy of the daemon's command line, which its /proc/1/cmdline would show to the program.
+static void hide_command_line(void) {
+    if (arg_start == 0) return;
+    char *area = (char *)arg_start;
+    size_t length = arg_end - arg_start;
+    memset(area, 0, length);
+    static const char name[] = "arbiter-sandbox-init";
+    if (length > sizeof name) memcpy(area, name, sizeof name);
+}
+
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
-static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
+static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
+                      gid_t gid) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
+    hide_command_line();
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
     // overwrites another), close the rest.
     int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
@@ -305,6 +400,10 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     if (joins_network) {
         if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
         close(6);
+    }
+    if ((spec->namespaces & ARB_NS_USER) && map_user_namespace(uid, gid) != 0) {
+        report_failure(ARB_STAGE_USERNS);
+        _exit(0);
     }
     reset_signals();
     setsid();
@@ -430,6 +529,10 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     if (spec->namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
+    if (spec->namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    pthread_once(&arg_once, find_arg_area);
     // No signal handler of this process may run in the child before it resets them.
     struct root_plan plan;
     plan_root(spec, &plan);
@@ -437,7 +540,7 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t init = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (init == 0) init_main(spec, &plan, child_fds);
+    if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     free_plan(&plan);
@@ -626,16 +729,37 @@ int arb_probe_namespaces(int namespaces) {
     if (namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
     if (namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
+    if (namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (child == 0) _exit(0);
+    if (child == 0) {
+        // A user namespace must also take the mapping and allow a mount, as a run's init will.
+        if (namespaces & ARB_NS_USER) {
+            if (map_user_namespace(uid, gid) != 0) _exit(1);
+            if ((namespaces & ARB_NS_MOUNT) && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4k") != 0)
+                _exit(2);
+        }
+        _exit(0);
+    }
     int error = child < 0 ? errno : 0;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (child > 0) {
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        if (error == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) error = EPERM;
     }
     return error;
+}
+
+int arb_probe_seccomp(void) {
+    pid_t child = fork();
+    if (child < 0) return errno;
+    if (child == 0) _exit(arb_install_seccomp() == 0 ? 0 : 1);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : ENOTSUP;
 }
