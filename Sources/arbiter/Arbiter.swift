@@ -5,6 +5,7 @@
 import ArbiterCode
 import ArbiterCore
 import ArbiterFormat
+import ArbiterInstruct
 import ArbiterLanguage
 import ArbiterMath
 import ArbiterPlugins
@@ -36,6 +37,7 @@ enum Verifiers {
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
+        registry.registerInstructionVerifiers()
         registry.registerCodeVerifiers(verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
         return registry
     }
