@@ -25,7 +25,7 @@ struct Arbiter: AsyncParsableCommand {
             every verifier and its options with 'arbiter list'.
             """,
         version: Dispatcher.version,
-        subcommands: [Serve.self, Grade.self, Check.self, List.self]
+        subcommands: [Serve.self, Grade.self, Check.self, List.self, Audit.self]
     )
 }
 
