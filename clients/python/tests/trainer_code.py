@@ -117,10 +117,16 @@ class _FakeTensor:
         return (len(self.values),)
 
     def __getitem__(self, index):
-        return _FakeTensor(self.values[index])
+        return _FakeTensor(self.values[index]) if isinstance(index, slice) else self.values[index]
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __index__(self):
+        raise TypeError("a tensor of several values is not an index")
 
     def sum(self):
-        return sum(self.values)
+        return sum(self.values)  # an int: slicing with it works as with a 0-d tensor
 
 
 class FakeItem:
