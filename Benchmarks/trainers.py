@@ -141,6 +141,10 @@ def trl_runs(rows, repeat, funcs, accuracy_reward):
     return ours, baseline
 
 
+async def _no_reward(**kwargs):
+    return {"score": 0.0}
+
+
 def verl_runs(rows, repeat, compute_score, default_compute_score, batch_function):
     get_custom_reward_fn, manager_class = trainer_code.verl_code()
 
@@ -160,10 +164,17 @@ def verl_runs(rows, repeat, compute_score, default_compute_score, batch_function
     batch = best(repeat, lambda: batch_function(["lighteval/MATH"] * len(rows), [c for _, c, _ in rows],
                                                 [r for _, _, r in rows]))
     baseline = best(1, through_manager(default_compute_score)) if default_compute_score else None
-    return ours, batch, baseline
+    ceiling = best(repeat, through_manager(_no_reward))
+    return ours, batch, baseline, ceiling
 
 
-def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function):
+NO_REWARD = """
+def reward_func(queries, prompts, labels):
+    return {"rewards": [0.0] * len(queries), "scores": [0.0] * len(queries), "extra_logs": {}}
+"""
+
+
+def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_reward_file):
     agent = trainer_code.openrlhf_agent()
     template = "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n"
     engine = trainer_code.ScriptedEngine({template.format(p): c + "<|im_end|>" for p, c, _ in rows})
@@ -186,7 +197,8 @@ def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function):
     queries = [template.format(p) + c + "<|im_end|>" for p, c, _ in rows]
     batch = best(repeat, lambda: batch_function(queries, prompts, [r for _, _, r in rows]))
     baseline = best(1, through_executor(baseline_file)) if baseline_file else None
-    return ours, batch, baseline
+    ceiling = best(repeat, through_executor(no_reward_file))
+    return ours, batch, baseline, ceiling
 
 
 def start_daemons(binary, scratch):
@@ -253,6 +265,9 @@ def main():
     with open(baseline_file, "w") as out:
         out.write(OPENRLHF_BASELINE.format(path=math_utils))
 
+    no_reward_file = os.path.join(scratch, "no_reward.py")
+    with open(no_reward_file, "w") as out:
+        out.write(NO_REWARD)
     processes, addresses = start_daemons(args.binary, scratch)
     baselines = {}
     print(f"{args.count} math completions (about half right), best of {args.repeat}; baselines run once\n")
@@ -281,7 +296,7 @@ def main():
                         if b is not None and a != b:
                             print(f"      arbiter {a} accuracy_reward {b}: {completion[-40:]!r} vs {reference!r}")
 
-            (ours, _), (batch, _), baseline = verl_runs(
+            (ours, _), (batch, _), baseline, (ceiling, _) = verl_runs(
                 rows, args.repeat, verl.compute_score, None if "verl" in baselines else default_compute_score,
                 verl.compute_score_batch)
             baselines.setdefault("verl", baseline)
@@ -289,19 +304,21 @@ def main():
             print("  verl NaiveRewardManager.run_single, every sample at once")
             line("arbiter async compute_score (per sample)", ours, args.count)
             line("arbiter compute_score_batch (one call, the target)", batch, args.count)
+            line("verl's own cost: a compute_score that returns 0 at once", ceiling, args.count)
             if baseline:
                 line("verl default_compute_score (lighteval/MATH)", baseline[0], args.count)
                 print(f"    ratio {baseline[0] / ours:.2f}x the default; per-sample path at {batch / ours:.2f} of "
                       f"the batch path's rate")
 
-            (ours, _), (batch, _), baseline = openrlhf_runs(
+            (ours, _), (batch, _), baseline, (ceiling, _) = openrlhf_runs(
                 rows, args.repeat, reward_file, None if "openrlhf" in baselines else baseline_file,
-                openrlhf.reward_func)
+                openrlhf.reward_func, no_reward_file)
             baselines.setdefault("openrlhf", baseline)
             baseline = baselines["openrlhf"]
             print("  OpenRLHF SingleTurnAgentExecutor.execute, every sample at once")
             line("arbiter reward_func (one sample per call)", ours, args.count)
             line("arbiter reward_func (one call of all, the target)", batch, args.count)
+            line("OpenRLHF's own cost: a reward_func that returns 0 at once", ceiling, args.count)
             if baseline:
                 line("OpenRLHF math_utils grade_answer reward_func", baseline[0], args.count)
                 print(f"    ratio {baseline[0] / ours:.2f}x the baseline; per-sample path at {batch / ours:.2f} of "
