@@ -26,6 +26,21 @@ from .client import Client
 _clients = {}
 _clients_lock = threading.Lock()
 
+
+def _after_fork_in_child():
+    """A forked child has none of the parent's threads, so the parent's clients cannot serve it: it starts its own
+    (the parent's daemons stay the parent's)."""
+    global _clients_lock, _entries_lock
+    _clients.clear()
+    _entries.clear()
+    _keys_cache.clear()
+    _clients_lock = threading.Lock()
+    _entries_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _after_fork_in_child())
+
 ROLLOUT_ERRORS = ("crashed", "internal")
 
 

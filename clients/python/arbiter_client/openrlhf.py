@@ -195,6 +195,8 @@ async def reward_func_async(queries, prompts, labels, **kwargs):
 
 
 _recipes = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_recipes.clear)
 
 
 def _recipe(client, name):

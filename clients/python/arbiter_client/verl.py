@@ -92,6 +92,8 @@ def verifier_for(data_source, extra_info=None, default=None):
 
 
 _recipes = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: (_recipes.clear(), _row_keys.clear()))
 
 
 def _recipe(client, name):

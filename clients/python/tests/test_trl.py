@@ -29,12 +29,13 @@ WRONG = "<think>hmm</think>\n<answer>5</answer>"
 class Metrics:
     def __init__(self):
         self.logged = {}
+        self.columns = {}
 
     def log_metric(self, name, value):
         self.logged.setdefault(name, []).append(value)
 
     def log_extra(self, column, values):
-        pass
+        self.columns.setdefault(column, []).extend(values)
 
 
 def call_like_grpo_trainer(funcs, prompts, completions, metrics=None, **columns):
@@ -163,6 +164,7 @@ def test_a_missing_reference_keeps_the_format_and_skips_the_accuracy():
     assert fmt == [1.0, 1.0]
     assert metrics.logged["arbiter/unknown"] == [1.0]  # logged once per batch, not once per function
     assert metrics.logged["arbiter/reason/missing_reference"] == [1.0]
+    assert metrics.columns["arbiter_reason"] == ["missing_reference", "all_passed"]  # the completions table
 
 
 def test_gsm8k_answer_column():
@@ -212,3 +214,14 @@ def test_repr_and_class_form():
     func = ArbiterReward("r1-zero", component="format")
     assert func.__name__ == "format" and "format" in repr(func)
     assert func(prompts=["q"], completions=[GOOD], answer=["4"]) == [1.0]
+
+
+def test_a_forked_child_scores_with_its_own_client():
+    # Data loader workers are forked from a trainer that already scored: the parent's client threads are not there.
+    funcs = reward_funcs("r1-zero")
+    assert call_like_grpo_trainer(funcs, ["q"], [GOOD], answer=["4"]) == [[1.0], [1.0]]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        result = pool.apply(call_like_grpo_trainer, (funcs, ["q", "q"], [GOOD, WRONG]), {"answer": ["4", "4"]})
+    assert result == [[1.0, 0.0], [1.0, 1.0]]
+    assert call_like_grpo_trainer(funcs, ["q"], [WRONG], answer=["4"]) == [[0.0], [1.0]]  # the parent still scores
