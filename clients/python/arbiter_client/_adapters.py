@@ -26,13 +26,43 @@ from .client import Client
 _clients = {}
 _clients_lock = threading.Lock()
 
+
+def _after_fork_in_child():
+    """A forked child has none of the parent's threads, so the parent's clients cannot serve it: it starts its own
+    (the parent's daemons stay the parent's)."""
+    global _clients_lock, _entries_lock
+    _clients.clear()
+    _entries.clear()
+    _keys_cache.clear()
+    _clients_lock = threading.Lock()
+    _entries_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _after_fork_in_child())
+
 ROLLOUT_ERRORS = ("crashed", "internal")
+
+
+_ENVIRONMENT = ("ARBITER_ADDRESS", "ARBITER_BIN", "ARBITER_ARGS", "ARBITER_TIMEOUT")
+_keys_cache = {}
 
 
 def client_key(binary=None, args=None, address=None, timeout=None):
     """The configuration of a shared client, completed from the environment: $ARBITER_ADDRESS (one or more
     comma-separated unix:/tcp: addresses), $ARBITER_BIN, $ARBITER_ARGS (extra `arbiter serve` arguments, shell-quoted,
-    such as "--jobs 16"), $ARBITER_TIMEOUT (seconds)."""
+    such as "--jobs 16"), $ARBITER_TIMEOUT (seconds). Remembered per arguments and environment: per-sample reward
+    calls ask for it every time."""
+    raw = (binary, args if not isinstance(args, list) else tuple(args),
+           address if not isinstance(address, list) else tuple(address), timeout,
+           *(os.environ.get(name) for name in _ENVIRONMENT))
+    key = _keys_cache.get(raw)
+    if key is None:
+        key = _keys_cache[raw] = _client_key(binary, args, address, timeout)
+    return key
+
+
+def _client_key(binary, args, address, timeout):
     address = address if address is not None else os.environ.get("ARBITER_ADDRESS") or None
     if isinstance(address, (list, tuple)):
         address = ",".join(address)
@@ -46,9 +76,12 @@ def client_key(binary=None, args=None, address=None, timeout=None):
     return (binary, tuple(args), address, timeout)
 
 
-def shared_client(binary=None, args=None, address=None, timeout=None):
-    """A `Client` kept for the whole process, one per configuration (see `client_key`)."""
-    key = client_key(binary, args, address, timeout)
+def shared_client(binary=None, args=None, address=None, timeout=None, key=None):
+    """A `Client` kept for the whole process, one per configuration (see `client_key`; `key` is one already made)."""
+    key = key or client_key(binary, args, address, timeout)
+    client = _clients.get(key)
+    if client is not None:
+        return client
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
@@ -58,9 +91,12 @@ def shared_client(binary=None, args=None, address=None, timeout=None):
         return client
 
 
-def shared_async_client(binary=None, args=None, address=None, timeout=None):
+def shared_async_client(binary=None, args=None, address=None, timeout=None, key=None):
     """An `AsyncClient` on the same daemon connections as `shared_client` with that configuration."""
-    key = client_key(binary, args, address, timeout)
+    key = key or client_key(binary, args, address, timeout)
+    client = _clients.get(("async",) + key)
+    if client is not None:
+        return client
     with _clients_lock:
         client = _clients.get(("async",) + key)
         if client is None:

@@ -8,8 +8,10 @@ Callers hand it requests with `submit`; answers go back to a `_Call`, which eith
 resolves an asyncio future on the caller's own event loop. Everything that can go wrong with the daemon is handled
 here, once for both clients:
 
-- **Coalescing.** Requests are appended to an outbox that the writer thread empties in one write, so that many
-  concurrent one-request calls (a trainer's per-sample reward calls) reach the daemon as one batch of lines.
+- **Coalescing.** Requests go to an outbox. A caller whose lines are small writes the outbox itself unless another
+  thread is writing, in which case that thread writes them too when its write returns; large outboxes, and lines
+  queued by the reader, go to a writer thread (the reader must never block on a write). Many concurrent one-request
+  calls (a trainer's per-sample reward calls) thus reach the daemon as a few writes, without a thread hop each.
 - **Restarts.** When the daemon goes away the link starts a new one (or reconnects), checks it with a `ping` before
   sending it anything, and sends the unanswered requests again. A daemon that never answers the ping counts as a
   failed start; after `max_restarts` failed starts in a row the waiting calls fail with `unavailable`, and the next
@@ -32,6 +34,7 @@ import time
 from ._common import ArbiterError, answer_id, parse_address
 
 _CHUNK_BYTES = 1 << 16
+_DIRECT_BYTES = 1 << 16  # a caller writes its own lines up to this size; larger outboxes go to the writer thread
 _STRIKES_TO_CONVICT = 2  # deaths of a healthy daemon with the request alone in flight
 _CANCELLED = b'"cancelled"'
 
@@ -115,6 +118,8 @@ class _Link:
         self._generation = 0
         self._closing = False
         self._outbox = []
+        self._outbox_bytes = 0
+        self._writing = False
         self._process = None
         self._socket = None
         self._writer = None
@@ -159,6 +164,7 @@ class _Link:
         self._up = True
         self._healthy = False
         self._outbox = []
+        self._outbox_bytes = 0
         self._ping_id -= 1
         self._outbox.append(b'{"id":%d,"op":"ping"}\n' % self._ping_id)
         self._lock.notify_all()
@@ -184,22 +190,45 @@ class _Link:
     def _write_loop(self):
         while True:
             with self._lock:
-                while not self._outbox and not (self._closing and self._writer is None):
+                while (not self._outbox or self._writing) and not (self._closing and self._writer is None):
                     self._lock.wait()
-                if not self._outbox:
+                if self._closing and self._writer is None:
                     return
-                lines, self._outbox = self._outbox, []
-                writer, generation = self._writer, self._generation
-            if writer is None:
-                continue
-            try:
-                for chunk in _chunks(lines):
-                    writer.write(chunk)
-            except (OSError, ValueError):
-                pass  # the reader sees the daemon go and restarts it; what was lost is resent then
+                self._writing = True
+                lines, self._outbox, self._outbox_bytes = self._outbox, [], 0
+                writer = self._writer
+            self._write(writer, lines)
             with self._lock:
-                if self._closing and not self._outbox and generation == self._generation and self._writer is None:
+                self._writing = False
+                if self._outbox:
+                    self._lock.notify_all()
+
+    def _kick(self):
+        """Writes the outbox from this thread when it is small and nobody is writing (then anything added meanwhile
+        too); otherwise leaves it to the thread writing now, or wakes the writer thread."""
+        while True:
+            with self._lock:
+                if self._writing or not self._outbox:
                     return
+                if self._outbox_bytes > _DIRECT_BYTES:
+                    self._lock.notify_all()
+                    return
+                self._writing = True
+                lines, self._outbox, self._outbox_bytes = self._outbox, [], 0
+                writer = self._writer
+            self._write(writer, lines)
+            with self._lock:
+                self._writing = False
+
+    @staticmethod
+    def _write(writer, lines):
+        if writer is None:
+            return
+        try:
+            for chunk in _chunks(lines):
+                writer.write(chunk)
+        except (OSError, ValueError):
+            pass  # the reader sees the daemon go and restarts it; what was lost is resent then
 
     def _read_loop(self, stream, generation):
         rest = b""
@@ -267,11 +296,14 @@ class _Link:
             waiting, self._waiting = self._waiting, []
             self._send([wire_id for wire_id in waiting if wire_id in self._pending])
 
-    def _send(self, wire_ids):
+    def _send(self, wire_ids, wake_writer=True):
+        """Queues requests for the daemon (lock held); `wake_writer=False` when the caller will `_kick`."""
         for wire_id in wire_ids:
             self._in_flight.add(wire_id)
-            self._outbox.append(self._pending[wire_id].line)
-        if wire_ids:
+            line = self._pending[wire_id].line
+            self._outbox.append(line)
+            self._outbox_bytes += len(line)
+        if wire_ids and wake_writer:
             self._lock.notify_all()
 
     # -- the daemon went away ----------------------------------------------------------------------------------
@@ -390,12 +422,15 @@ class _Link:
             for wire_id, line, label in items:
                 self._pending[wire_id] = _Request(wire_id, line, call, label)
             ids = [item[0] for item in items]
-            if self._healthy and self._up and self._group is None and not self._groups:
-                self._send(ids)
+            direct = self._healthy and self._up and self._group is None and not self._groups
+            if direct:
+                self._send(ids, wake_writer=False)
             else:
                 self._waiting.extend(ids)
                 if not self._up:
                     self._start_restart()
+        if direct:
+            self._kick()
 
     def forget(self, wire_ids):
         """Drops requests whose caller stopped waiting (a timeout)."""

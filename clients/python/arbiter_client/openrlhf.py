@@ -30,7 +30,7 @@ import logging
 import os
 import re
 
-from ._adapters import (Outcome, Recipe, check_on_error, normalize_reference, request_for, resolve,
+from ._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
                         shared_async_client, shared_client)
 from ._common import ArbiterError
 
@@ -182,10 +182,11 @@ async def reward_func_async(queries, prompts, labels, **kwargs):
     """The same as a coroutine, for an agent's `step` (openrlhf/utils/agent.py, `AgentInstanceBase`) or any asyncio
     caller: the calls of one event loop in the same turn are sent as one batch."""
     verifier, on_error, client_args = _settings(kwargs)
-    client = shared_client(**client_args)
+    key = client_key(**client_args)
+    client = shared_client(key=key)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
-    async_client = shared_async_client(**client_args)
+    async_client = shared_async_client(key=key)
     if len(requests) == 1:
         answers = [await async_client.score_one(requests[0])]
     else:
@@ -194,6 +195,8 @@ async def reward_func_async(queries, prompts, labels, **kwargs):
 
 
 _recipes = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_recipes.clear)
 
 
 def _recipe(client, name):

@@ -21,6 +21,7 @@ runs sync functions with `asyncio.to_thread`, concurrently.
 """
 
 import json
+import os
 import threading
 
 from . import _adapters
@@ -45,7 +46,7 @@ class _Scorer:
         self._lock = threading.Lock()
         self._recent = []  # (completions, prompts, snapshot, event, holder)
 
-    def outcomes(self, prompts, completions, columns, log_metric):
+    def outcomes(self, prompts, completions, columns, log_metric, log_extra):
         completions = completions if completions is not None else []
         snapshot = list(completions)
         with self._lock:
@@ -65,7 +66,7 @@ class _Scorer:
                 raise holder["error"]
             return holder["outcomes"]
         try:
-            holder["outcomes"] = self._score(prompts, snapshot, columns, log_metric)
+            holder["outcomes"] = self._score(prompts, snapshot, columns, log_metric, log_extra)
             return holder["outcomes"]
         except BaseException as error:
             holder["error"] = error
@@ -73,7 +74,7 @@ class _Scorer:
         finally:
             mine.set()
 
-    def _score(self, prompts, completions, columns, log_metric):
+    def _score(self, prompts, completions, columns, log_metric, log_extra):
         responses = [open_think(text_of(item) or "", self.think_opened) for item in completions]
         prompt_texts = [prompt_text(item) for item in prompts] if prompts is not None else [None] * len(responses)
         references = references_from(columns, len(responses))
@@ -87,11 +88,16 @@ class _Scorer:
         if log_metric is not None:
             for name, value in counts(outcomes).items():
                 log_metric(name, float(value))
+        if log_extra is not None:
+            log_extra("arbiter_reason", [outcome.reason for outcome in outcomes])
         return outcomes
 
 
 _scorers = {}
 _scorers_lock = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    # A forked child (a data loader worker) has none of the parent's threads: it builds its own scorers.
+    os.register_at_fork(after_in_child=_scorers.clear)
 
 
 def _scorer(config):
@@ -123,10 +129,10 @@ class ArbiterReward:
         return json.dumps([self.recipe, self.options, self.think_opened, self.client_args], sort_keys=True)
 
     def __call__(self, prompts=None, completions=None, **columns):
-        log_metric = columns.get("log_metric")
+        log_metric, log_extra = columns.get("log_metric"), columns.get("log_extra")
         for keyword in _TRAINER_KEYWORDS:
             columns.pop(keyword, None)
-        outcomes = _scorer(self._config).outcomes(prompts, completions, columns, log_metric)
+        outcomes = _scorer(self._config).outcomes(prompts, completions, columns, log_metric, log_extra)
         rewards = []
         for index, outcome in enumerate(outcomes):
             value = outcome.components.get(self.component) if self.component else outcome.score
@@ -149,7 +155,8 @@ def reward_funcs(recipe, options=None, on_error="none", think_opened=None, **cli
     - The reference comes from the `reference`, `answer`, `solution` or `ground_truth` column (GSM8K's `#### 72`
       answers are read as 72). A row without a reference still gets the components that need none (`format`).
     - `on_error`: what a reward that could not be computed becomes — "none" (default: TRL skips it), "zero", a
-      number, or "raise". A response that crashes a verifier scores 0. Counts go to TRL's logs (`log_metric`).
+      number, or "raise". A response that crashes a verifier scores 0. Counts go to TRL's logs (`log_metric`), and
+      each completion's verdict reason to its completions table (`log_extra`, column `arbiter_reason`).
     - `options` are sent with every request; other keyword arguments configure the client (`binary`, `args`,
       `address`, `timeout`; else $ARBITER_BIN, $ARBITER_ARGS, $ARBITER_ADDRESS, $ARBITER_TIMEOUT).
     """

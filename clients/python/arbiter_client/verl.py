@@ -31,7 +31,7 @@ verl has no "skip this sample" value), "zero" or a number. A response that crash
 
 import os
 
-from arbiter_client._adapters import (Outcome, Recipe, check_on_error, normalize_reference, request_for, resolve,
+from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
                                       shared_async_client, shared_client, verifier_entries)
 
 # data_source prefix → verifier (first match wins; compared in lower case).
@@ -92,6 +92,8 @@ def verifier_for(data_source, extra_info=None, default=None):
 
 
 _recipes = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: (_recipes.clear(), _row_keys.clear()))
 
 
 def _recipe(client, name):
@@ -120,9 +122,20 @@ def _prepare(client, settings, data_source, solution_str, ground_truth, extra_in
     return recipe, request, missing
 
 
+_row_keys = {}
+
+
 def _keys(client, settings, recipe):
     """Every row's keys: score, acc, the recipe's components (with components=all, those of every recipe the daemon
     serves, so that rows of different recipes in one batch stack), arbiter_error."""
+    cache_key = (id(client), recipe.name, settings["components"])
+    keys = _row_keys.get(cache_key)
+    if keys is None:
+        keys = _row_keys[cache_key] = _compute_keys(client, settings, recipe)
+    return keys
+
+
+def _compute_keys(client, settings, recipe):
     names = [name for name, _ in recipe.components]
     if settings["components"] == "all":
         for entry in verifier_entries(client).values():
@@ -147,9 +160,10 @@ def _result(client, settings, recipe, answer, missing, where):
 async def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
     """`{"score", "acc", <component>…, "arbiter_error"}` for one rollout (a coroutine: verl awaits it)."""
     settings = _settings(kwargs)
-    client = shared_client(**_client_args(settings))
+    key = client_key(**_client_args(settings))
+    client = shared_client(key=key)
     recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
-    answer = await shared_async_client(**_client_args(settings)).score_one(request)
+    answer = await shared_async_client(key=key).score_one(request)
     return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
 
 

@@ -23,11 +23,17 @@ import types
 import pytest
 
 
+_package_dirs = {}
+
+
 def _package_dir(name):
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip(f"{name} is not installed (clients/python/requirements-test-nodeps.txt installs it)")
-    return spec.submodule_search_locations[0]
+    """Where an installed package's files are, without importing it (its __init__ needs torch)."""
+    if name not in _package_dirs:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            pytest.skip(f"{name} is not installed (clients/python/requirements-test-nodeps.txt installs it)")
+        _package_dirs[name] = spec.submodule_search_locations[0]
+    return _package_dirs[name]
 
 
 def _load(path, name, stubs):
@@ -117,10 +123,16 @@ class _FakeTensor:
         return (len(self.values),)
 
     def __getitem__(self, index):
-        return _FakeTensor(self.values[index])
+        return _FakeTensor(self.values[index]) if isinstance(index, slice) else self.values[index]
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __index__(self):
+        raise TypeError("a tensor of several values is not an index")
 
     def sum(self):
-        return sum(self.values)
+        return sum(self.values)  # an int: slicing with it works as with a 0-d tensor
 
 
 class FakeItem:
