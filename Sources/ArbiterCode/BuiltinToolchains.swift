@@ -70,7 +70,7 @@ enum BuiltinToolchains {
               "run": ["{interpreter}", "--stack-size=65500", "main.js"],
               "harness": {"file": "harness.js", "code_file": "javascript.harness.js", "run": ["{interpreter}", "harness.js"]},
               "env": {},
-              "limits": {"processes": 32}
+              "limits": {"processes": 32, "address_space_mb": 2048}
             }
             """#
         ),

@@ -74,6 +74,7 @@ final class RunSession: @unchecked Sendable {
     private var runLimits: RunLimits {
         var limits = configuration.limits
         limits.processes = max(limits.processes, toolchain.minimumProcesses)
+        limits.minimumAddressSpace = toolchain.minimumAddressSpace
         return limits
     }
 

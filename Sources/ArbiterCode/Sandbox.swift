@@ -22,6 +22,8 @@ public struct RunLimits: Sendable, Hashable {
     public var openFiles: Int
     /// Stack size (RLIMIT_STACK).
     public var stackBytes: Int
+    /// The least RLIMIT_AS where that limit bounds memory (no memory cgroup); 0 for none.
+    public var minimumAddressSpace: Int = 0
     /// Bytes of stdout, and separately of stderr, kept; more kills the run.
     public var outputBytes: Int
 }
@@ -232,7 +234,7 @@ public final class Sandbox: Sendable {
         spec.wall_seconds = limits.wallSeconds
         spec.cpu_seconds = limits.cpuSeconds
         // Without a memory cgroup, the address space is the only memory bound there is.
-        spec.address_space_bytes = slot.memory == nil ? Int64(limits.memoryBytes) : 0
+        spec.address_space_bytes = slot.memory == nil ? Int64(max(limits.memoryBytes, limits.minimumAddressSpace)) : 0
         spec.file_bytes = Int64(limits.fileBytes)
         spec.stack_bytes = Int64(limits.stackBytes)
         spec.open_files = Int32(limits.openFiles)

@@ -13,7 +13,7 @@ import Foundation
 ///  "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "harness.py"],
 ///              "prepare": ["{interpreter}", "-c", "…"], "prepared_file": "harness.bin",
 ///              "prepared_run": ["{interpreter}", "-c", "…"]},
-///  "env": {}, "limits": {"compile_time_s": 60, "compile_memory_mb": 2048, "processes": 64}}
+///  "env": {}, "limits": {"compile_time_s": 60, "compile_memory_mb": 2048, "processes": 64, "address_space_mb": 0}}
 /// ```
 /// `{interpreter}` in a command is the first candidate of `interpreter` found on this host (absolute paths as
 /// given, bare names on `PATH`, skipping version-manager shims, which cost ~100 ms a start). A toolchain with a
@@ -51,6 +51,9 @@ public struct Toolchain: Sendable, Hashable {
     public var compileMemoryMB: Int
     /// The least process count runs of this language get (runtimes with threads need more).
     public var minimumProcesses: Int
+    /// The least address space (RLIMIT_AS) a run gets where that limit bounds memory (no memory cgroup): runtimes
+    /// that reserve large virtual ranges (node's code range) cannot start under `memory_mb` alone. Bytes; 0 for none.
+    public var minimumAddressSpace: Int
 
     public static func == (lhs: Toolchain, rhs: Toolchain) -> Bool {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
@@ -60,7 +63,7 @@ public struct Toolchain: Sendable, Hashable {
             && lhs.environment == rhs.environment
             && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
             && lhs.compileMemoryMB == rhs.compileMemoryMB
-            && lhs.minimumProcesses == rhs.minimumProcesses
+            && lhs.minimumProcesses == rhs.minimumProcesses && lhs.minimumAddressSpace == rhs.minimumAddressSpace
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -155,6 +158,7 @@ public struct Toolchain: Sendable, Hashable {
         self.compileSeconds = limits["compile_time_s"]?.doubleValue ?? 30
         self.compileMemoryMB = Int(limits["compile_memory_mb"]?.doubleValue ?? 1024)
         self.minimumProcesses = Int(limits["processes"]?.doubleValue ?? 1)
+        self.minimumAddressSpace = Int(limits["address_space_mb"]?.doubleValue ?? 0) << 20
         self.interpreter = Self.resolve(interpreterCandidates)
         var visible = try strings("visible", in: object) ?? []
         if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {

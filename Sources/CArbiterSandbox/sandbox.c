@@ -84,9 +84,13 @@ static void write_all(int fd, const void *data, size_t length) {
     }
 }
 
-static void report_failure(int stage) {
+static void report_failure_to(int fd, int stage) {
     struct status_record record = {.kind = 1, .stage = stage, .error = errno};
-    write_all(FD_STATUS, &record, sizeof record);
+    write_all(fd, &record, sizeof record);
+}
+
+static void report_failure(int stage) {
+    report_failure_to(FD_STATUS, stage);
 }
 
 static int set_limit(int resource, rlim_t value) {
@@ -290,6 +294,11 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
             return ARB_STAGE_MOUNT_READONLY;
     }
     mkdir(STAGING "/proc", 0555);
+    // Mounted before the pivot: in a user namespace the kernel allows a new proc mount only while a fully visible
+    // one (the host's) is still in the mount namespace.
+    if ((spec->namespaces & ARB_NS_PID) &&
+        mount("proc", STAGING "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
+        return ARB_STAGE_MOUNT_PROC;
     if (spec->minimal_dev && make_minimal_dev() != 0) return ARB_STAGE_MOUNT_DEV;
     for (int i = 0; i < plan->directories; i++) {
         if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
@@ -317,7 +326,7 @@ static int prepare_mounts(const struct arb_run_spec *spec, const struct root_pla
     if (spec->private_shm &&
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777") != 0)
         return ARB_STAGE_MOUNT_SHM;
-    if ((spec->namespaces & ARB_NS_PID) &&
+    if ((spec->namespaces & ARB_NS_PID) && !spec->readonly_root &&
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
         return ARB_STAGE_MOUNT_PROC;
     return ARB_STAGE_NONE;
@@ -386,6 +395,11 @@ static void hide_command_line(void) {
 static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
                       gid_t gid) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The mapping first: a non-dumpable process's /proc/self files belong to root, and it could not write them.
+    if ((spec->namespaces & ARB_NS_USER) && map_user_namespace(uid, gid) != 0) {
+        report_failure_to(fds[5], ARB_STAGE_USERNS);
+        _exit(0);
+    }
     prctl(PR_SET_DUMPABLE, 0);
     hide_command_line();
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
@@ -400,10 +414,6 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     if (joins_network) {
         if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
         close(6);
-    }
-    if ((spec->namespaces & ARB_NS_USER) && map_user_namespace(uid, gid) != 0) {
-        report_failure(ARB_STAGE_USERNS);
-        _exit(0);
     }
     reset_signals();
     setsid();
