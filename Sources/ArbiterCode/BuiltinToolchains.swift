@@ -83,7 +83,7 @@ enum BuiltinToolchains {
               "source": "main.py",
               "interpreter": ["/usr/bin/python3", "/usr/local/bin/python3", "python3"],
               "run": ["{interpreter}", "-I", "-S", "-c", "import sys,builtins;builtins.exit=builtins.quit=sys.exit;sys.path+=['/usr/local/lib/python%d.%d/dist-packages'%sys.version_info[:2],'/usr/lib/python3/dist-packages'];sys.argv=['main.py'];__file__='main.py';del builtins;exec(compile(open(__file__,encoding='utf-8').read(),__file__,'exec'))"],
-              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"],
+              "harness": {"file": "harness.py", "setup": true, "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"],
                           "prepare": ["{interpreter}", "-I", "-S", "-c", "import marshal;open('harness.bin','wb').write(marshal.dumps(compile(open('harness.py',encoding='utf-8').read(),'harness.py','exec')))"],
                           "prepared_file": "harness.bin",
                           "prepared_run": ["{interpreter}", "-I", "-S", "-c", "import marshal;exec(marshal.loads(open('harness.bin','rb').read()))"]},
@@ -579,6 +579,13 @@ enum BuiltinToolchains {
                         code = compile(source.read(), request[1], "exec")
                     exec(code, namespace)
                     reply = ["loaded"]
+                    if len(request) > 2 and request[2]:
+                        # The reference's helpers replace whatever the program defined under their names.
+                        try:
+                            exec(compile(request[2], "setup", "exec"), namespace)
+                        except BaseException as error:
+                            reply = ["failed", "runtime_error",
+                                     ("the reference's setup failed: " + kind(error).__name__ + ": " + text(error))[:500]]
                 except BaseException as error:
                     reply = ["failed", "memory_limit" if is_instance(error, MemoryError) else "runtime_error",
                              (kind(error).__name__ + ": " + text(error))[:500]]
@@ -686,10 +693,12 @@ enum BuiltinToolchains {
 
             nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
             cases = []
-            for _ in range(count):
+            for _ in range(count + 1):
                 size = int(line())
                 cases.append(data[position:position + size].decode("utf-8"))
                 position += size
+            # The reference's setup: installed in the program's process after the program, and in each test's scope.
+            setup = cases.pop()
             del data
             escapes = {code: "\\u%04x" % code for code in range(32)}
             escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -935,7 +944,7 @@ enum BuiltinToolchains {
             # The program runs in its own process.
             started = clock()
             try:
-                loaded = exchange(encode(["load", program]))
+                loaded = exchange(encode(["load", program, setup]))
             except BaseException:
                 loaded = None
             if state["gone"] is not None or loaded is None or loaded[0] != "loaded":
@@ -1048,6 +1057,7 @@ enum BuiltinToolchains {
             modules_before = dict(sys.modules)
             set_trace, set_profile = sys.settrace, sys.setprofile
 
+            setup_code = compile_test(setup, "setup") if setup else None
             if form == "test":
                 for index, test in numbered(cases):
                     begun = clock()
@@ -1069,6 +1079,9 @@ enum BuiltinToolchains {
                         scope = dict(program_names)
                         scope["__name__"] = "__arbiter_program__"
                         scope["__builtins__"] = test_builtins
+                        if setup_code is not None:
+                            # The reference's helpers, run here: the test calls them, never the program's namesakes.
+                            run_code(setup_code, scope)
                         before = scope.get("check")
                         run_code(code, scope)
                         check = scope.get("check")

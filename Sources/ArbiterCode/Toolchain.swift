@@ -140,7 +140,8 @@ public struct Toolchain: Sendable, Hashable {
             }
             self.harness = Harness(
                 file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
-                preparedFile: preparedFile, preparedRun: preparedRun)
+                preparedFile: preparedFile, preparedRun: preparedRun,
+                installsSetup: harness["setup"]?.boolValue ?? false)
         }
         if let template = object["test_template"]?.objectValue {
             testTemplate = try code(of: template, "test_template")
@@ -281,4 +282,6 @@ public struct Harness: Sendable, Equatable {
     public var preparedFile: String?
     /// The command that runs the prepared harness. When preparing fails, runs use ``run`` instead.
     public var preparedRun: [String]?
+    /// Whether it installs a reference's `setup` code after the program and before the tests (`"setup": true`).
+    public var installsSetup: Bool = false
 }
