@@ -225,7 +225,13 @@ final class RunSession: @unchecked Sendable {
     ) async throws(ArbiterError) -> [CaseResult] {
         let count = instructions.cases.count
         let command: [String]
-        if let harness = toolchain.harness {
+        var companion: [String]? = nil
+        if let harness = toolchain.harness, let host = harness.host {
+            // A split harness: its code goes on the command line; only the program's process reads files here.
+            try write(host.code, to: host.file)
+            command = toolchain.command(harness.run)
+            companion = toolchain.command(host.run)
+        } else if let harness = toolchain.harness {
             if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
                 let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
             {
@@ -248,7 +254,7 @@ final class RunSession: @unchecked Sendable {
         let input = instructions.bytes(nonce: nonce, program: toolchain.source)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            harnessInput: input, visible: toolchain.visible, limits: runLimits)
+            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.

@@ -77,9 +77,16 @@ public struct Toolchain: Sendable, Hashable {
         return lowered == name || aliases.contains(lowered)
     }
 
-    /// A command with `{interpreter}` substituted.
+    /// A command with `{interpreter}` substituted, and `{harness_code}` by the harness's code (a split harness passes
+    /// its code on the command line, where the program's process, in a PID namespace of its own, cannot change it).
     func command(_ template: [String]) -> [String] {
-        template.map { $0 == "{interpreter}" ? (interpreter ?? $0) : $0 }
+        template.map {
+            switch $0 {
+            case "{interpreter}": interpreter ?? $0
+            case "{harness_code}": harness?.code ?? $0
+            default: $0
+            }
+        }
     }
 
     /// Reads a toolchain from its JSON.
@@ -142,6 +149,14 @@ public struct Toolchain: Sendable, Hashable {
                 file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
                 preparedFile: preparedFile, preparedRun: preparedRun,
                 installsSetup: harness["setup"]?.boolValue ?? false)
+            if let host = harness["host"]?.objectValue {
+                guard let hostFile = host["file"]?.stringValue, !hostFile.isEmpty, !hostFile.contains("/"),
+                    let hostRun = try strings("run", in: host), !hostRun.isEmpty
+                else {
+                    throw ArbiterError(.invalidRequest, "'harness.host' needs 'file' (a file name) and 'run'")
+                }
+                self.harness?.host = HarnessHost(file: hostFile, code: try code(of: host, "harness.host"), run: hostRun)
+            }
         }
         if let template = object["test_template"]?.objectValue {
             testTemplate = try code(of: template, "test_template")
@@ -284,4 +299,19 @@ public struct Harness: Sendable, Equatable {
     public var preparedRun: [String]?
     /// Whether it installs a reference's `setup` code after the program and before the tests (`"setup": true`).
     public var installsSetup: Bool = false
+    /// A split harness (`"host": {"file", "code" or "code_file", "run"}`): the program runs in this second process,
+    /// which the sandbox starts in PID and mount namespaces of its own, so that it can neither see, signal nor read
+    /// the harness; the two talk over pipes (the host's fds 3 and 4, the harness's 6 and 7). Without one the program
+    /// runs in the harness's process (or in a process the harness forks, as Python's does).
+    public var host: HarnessHost?
+}
+
+/// The program's process of a split harness (``Harness/host``).
+public struct HarnessHost: Sendable, Equatable {
+    /// The file it is written to, in the run's work directory.
+    public var file: String
+    /// Its code.
+    public var code: String
+    /// The command that runs it from the work directory.
+    public var run: [String]
 }
