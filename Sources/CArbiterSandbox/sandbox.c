@@ -84,9 +84,13 @@ static void write_all(int fd, const void *data, size_t length) {
     }
 }
 
-static void report_failure(int stage) {
+static void report_failure_to(int fd, int stage) {
     struct status_record record = {.kind = 1, .stage = stage, .error = errno};
-    write_all(FD_STATUS, &record, sizeof record);
+    write_all(fd, &record, sizeof record);
+}
+
+static void report_failure(int stage) {
+    report_failure_to(FD_STATUS, stage);
 }
 
 static int set_limit(int resource, rlim_t value) {
@@ -105,7 +109,7 @@ static void reset_signals(void) {
 }
 
 /// The program: limits, identity, then exec. Never returns.
-static void program_main(const struct arb_run_spec *spec) {
+static void program_main(const struct arb_run_spec *spec, const char *path, char *const *argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int failed = 0;
     if (spec->cpu_seconds > 0) {
@@ -140,7 +144,7 @@ static void program_main(const struct arb_run_spec *spec) {
     fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC);
     // In a user namespace the program keeps the caller's uid, which is not 0 there: execve drops every capability.
     if (spec->seccomp && arb_install_seccomp() != 0) { report_failure(ARB_STAGE_SECCOMP); _exit(127); }
-    execve(spec->path, spec->argv, spec->envp);
+    execve(path, argv, spec->envp);
     report_failure(ARB_STAGE_EXEC);
     _exit(127);
 }
@@ -290,6 +294,11 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
             return ARB_STAGE_MOUNT_READONLY;
     }
     mkdir(STAGING "/proc", 0555);
+    // Mounted before the pivot: in a user namespace the kernel allows a new proc mount only while a fully visible
+    // one (the host's) is still in the mount namespace.
+    if ((spec->namespaces & ARB_NS_PID) &&
+        mount("proc", STAGING "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
+        return ARB_STAGE_MOUNT_PROC;
     if (spec->minimal_dev && make_minimal_dev() != 0) return ARB_STAGE_MOUNT_DEV;
     for (int i = 0; i < plan->directories; i++) {
         if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
@@ -317,7 +326,7 @@ static int prepare_mounts(const struct arb_run_spec *spec, const struct root_pla
     if (spec->private_shm &&
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777") != 0)
         return ARB_STAGE_MOUNT_SHM;
-    if ((spec->namespaces & ARB_NS_PID) &&
+    if ((spec->namespaces & ARB_NS_PID) && !spec->readonly_root &&
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
         return ARB_STAGE_MOUNT_PROC;
     return ARB_STAGE_NONE;
@@ -382,10 +391,53 @@ static void hide_command_line(void) {
     if (length > sizeof name) memcpy(area, name, sizeof name);
 }
 
+static double cpu_of(const struct rusage *usage) {
+    return (double)usage->ru_utime.tv_sec + (double)usage->ru_utime.tv_usec / 1e6 + (double)usage->ru_stime.tv_sec +
+           (double)usage->ru_stime.tv_usec / 1e6;
+}
+
+/// Starts the companion (`spec->companion_path`): the program's own process in a split harness, in a PID namespace
+/// and mount namespace of its own with its own /proc, so that it can neither see nor signal nor read the harness
+/// (the program's parent in spirit, its sibling here). It reads requests on fd 3 and answers on fd 4; the harness
+/// gets the other ends as fds 6 (requests) and 7 (answers). Returns its pid, or -1.
+static pid_t start_companion(const struct arb_run_spec *spec) {
+    int requests[2], answers[2];
+    if (pipe2(requests, O_CLOEXEC) != 0 || pipe2(answers, O_CLOEXEC) != 0) return -1;
+    // Above every fixed number, so that the moves below never overwrite an end still needed.
+    int ends[4] = {requests[0], requests[1], answers[0], answers[1]};
+    for (int i = 0; i < 4; i++) {
+        int high = fcntl(ends[i], F_DUPFD_CLOEXEC, 120 + i);
+        close(ends[i]);
+        ends[i] = high;
+    }
+    int flags = SIGCHLD | CLONE_NEWPID | CLONE_NEWNS;
+    pid_t companion = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    if (companion < 0) return -1;
+    if (companion == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (dup2(ends[0], 3) != 3 || dup2(ends[3], 4) != 4) _exit(127);
+        syscall(SYS_close_range, 6, ~0U, 0);
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0) {
+            report_failure(ARB_STAGE_COMPANION);
+            _exit(127);
+        }
+        char *const *argv = spec->companion_argv;
+        program_main(spec, spec->companion_path, argv);
+    }
+    if (dup2(ends[1], 6) != 6 || dup2(ends[2], 7) != 7) return -1;
+    for (int i = 0; i < 4; i++) close(ends[i]);
+    return companion;
+}
+
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
 static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
                       gid_t gid) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The mapping first: a non-dumpable process's /proc/self files belong to root, and it could not write them.
+    if ((spec->namespaces & ARB_NS_USER) && map_user_namespace(uid, gid) != 0) {
+        report_failure_to(fds[5], ARB_STAGE_USERNS);
+        _exit(0);
+    }
     prctl(PR_SET_DUMPABLE, 0);
     hide_command_line();
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
@@ -401,10 +453,6 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
         if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
         close(6);
     }
-    if ((spec->namespaces & ARB_NS_USER) && map_user_namespace(uid, gid) != 0) {
-        report_failure(ARB_STAGE_USERNS);
-        _exit(0);
-    }
     reset_signals();
     setsid();
     for (int i = 0; i < 2; i++) {
@@ -417,26 +465,48 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
         int stage = prepare_mounts(spec, plan);
         if (stage != ARB_STAGE_NONE) { report_failure(stage); _exit(0); }
     }
+    pid_t companion = -1;
+    if (spec->companion_path != NULL) {
+        companion = start_companion(spec);
+        if (companion < 0) { report_failure(ARB_STAGE_COMPANION); _exit(0); }
+    }
     pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (program < 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
-    if (program == 0) program_main(spec);
+    if (program == 0) program_main(spec, spec->path, spec->argv);
     for (int fd = 0; fd < 5; fd++) close(fd);
+    if (companion > 0) {
+        close(6);
+        close(7);
+    }
     struct status_record record = {.kind = 2};
+    double companion_cpu = 0;
     for (;;) {
         int status;
         struct rusage usage;
         pid_t reaped = wait4(-1, &status, 0, &usage);
         if (reaped < 0 && errno == EINTR) continue;
         if (reaped < 0) break;
+        if (reaped == companion) {
+            companion_cpu = cpu_of(&usage);
+            companion = -1;
+        }
         if (reaped == program) {
             record.status = status;
-            record.cpu_seconds = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
-                                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+            record.cpu_seconds = cpu_of(&usage);
             record.max_rss_kb = usage.ru_maxrss;
-            write_all(FD_STATUS, &record, sizeof record);
             break;
         }
     }
+    // The companion (the program's own process of a split harness) counts towards the run's CPU time.
+    if (companion > 0) {
+        kill(companion, SIGKILL);
+        struct rusage usage;
+        int status;
+        while (wait4(companion, &status, 0, &usage) < 0 && errno == EINTR) {}
+        companion_cpu = cpu_of(&usage);
+    }
+    record.cpu_seconds += companion_cpu;
+    write_all(FD_STATUS, &record, sizeof record);
     // Exiting kills whatever is left in the PID namespace.
     _exit(0);
 }

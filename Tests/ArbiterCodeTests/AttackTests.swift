@@ -90,7 +90,8 @@ struct AttackTests {
         #expect(!verdict.passed)
         #expect(["time_limit", "runtime_error"].contains(statuses(verdict).first ?? ""))
         let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
-        #expect(message.contains("process limit reached"), "\(message)")
+        // The pids cgroup (root) reports the limit; RLIMIT_NPROC in a user namespace only makes fork fail.
+        if rootTestsRun { #expect(message.contains("process limit reached"), "\(message)") }
         #expect(seconds < 10)
         #expect(processes(carrying: mark).isEmpty)
     }
@@ -326,7 +327,10 @@ struct AttackTests {
         #expect(statuses(verdict) == ["passed", "runtime_error", "runtime_error"], "\(verdict.details)")
         let memory = "def double(x):\n    if x == 3:\n        b = b'x' * (1 << 30)\n    return 2 * x"
         let heavy = try await judge(fenced(memory), asserts, ["memory_mb": 128])
-        #expect(statuses(heavy) == ["passed", "memory_limit", "runtime_error"], "\(heavy.details)")
+        // The memory cgroup (root) kills the program's process; RLIMIT_AS (an ordinary user) makes the allocation
+        // raise MemoryError, and the process lives on to pass the third case.
+        let afterMemory = rootTestsRun ? "runtime_error" : "passed"
+        #expect(statuses(heavy) == ["passed", "memory_limit", afterMemory], "\(heavy.details)")
         let loops = "def double(x):\n    while x == 3:\n        pass\n    return 2 * x"
         let slow = try await judge(fenced(loops), asserts, ["time_limit_s": 1])
         #expect(statuses(slow).prefix(2) == ["passed", "time_limit"] && !slow.passed, "\(slow.details)")

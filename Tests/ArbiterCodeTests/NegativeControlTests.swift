@@ -145,6 +145,7 @@ struct NegativeControlTests {
             $0.missing.append("namespaces switched off for this test")
         }
         #expect(verdict.passed)
-        #expect(verdict.details["sandbox"]?.stringValue?.contains("DEGRADED: namespaces switched off") == true)
+        let sandbox = verdict.details["sandbox"]?.stringValue ?? ""
+        #expect(sandbox.contains("DEGRADED: ") && sandbox.contains("namespaces switched off for this test"), "\(sandbox)")
     }
 }

@@ -37,6 +37,7 @@ enum {
     ARB_STAGE_USERNS,
     ARB_STAGE_SECCOMP,
     ARB_STAGE_MOUNT_DEV,
+    ARB_STAGE_COMPANION,
 };
 
 /// One program run: what to start, where, as whom and within which limits.
@@ -44,6 +45,9 @@ struct arb_run_spec {
     const char *path;            ///< Executable (absolute, or relative to `workdir`).
     char *const *argv;           ///< NULL-terminated.
     char *const *envp;           ///< NULL-terminated; the whole environment.
+    const char *companion_path;  ///< A second program (NULL for none): the program's own process of a split harness,
+    char *const *companion_argv; ///< in PID and mount namespaces of its own; it talks to the first over fds 3 and 4,
+                                 ///< the first to it over fds 6 (requests) and 7 (answers). Same limits and identity.
     const char *workdir;         ///< The only writable directory.
     int uid, gid;                ///< The identity to run as; -1 keeps the caller's.
     int namespaces;              ///< ARB_NS_* flags.
