@@ -58,10 +58,12 @@ enum Sentences {
 
     // MARK: Arbiter's sentence rule (in place of NLTK's trained Punkt model)
 
-    /// Counts sentences with Arbiter's rule, which stands in for NLTK's Punkt model (whose data cannot be shipped
-    /// here): a sentence ends after a run of `.`, `!` or `?` (with any closing quotes or brackets) followed by
-    /// whitespace or the end of the text, except after a single-letter initial (`J. Smith`) and after an ellipsis
-    /// followed by a lowercase word. Text after the last terminator is a sentence when it holds a non-space.
+    /// Counts sentences with Arbiter's rule, which stands in for NLTK's Punkt model (whose trained data cannot be
+    /// shipped here) and follows what Punkt does without training data: a sentence ends after a run of `.`, `!` or
+    /// `?` (with any closing quotes or brackets) that is followed by whitespace, or directly by one of
+    /// `* : ; @ ( [ {`; not after an ellipsis (two or more dots) nor after a one-letter initial (`J. Smith`); a run
+    /// of mixed marks at the very end of the text (`Really?!`) counts as two. Text after the last break is a
+    /// sentence when it holds a non-space.
     static func count(_ text: Scalars) -> Int { bounds(text).count }
 
     /// The sentences of Arbiter's rule, as scalar ranges.
@@ -71,37 +73,45 @@ enum Sentences {
         var index = 0
         let count = text.count
         while index < count {
-            let scalar = text[index]
-            guard scalar == "." || scalar == "!" || scalar == "?" else {
+            guard isTerminator(text[index]) else {
                 index += 1
                 continue
             }
             let runStart = index
-            while index < count, text[index] == "." || text[index] == "!" || text[index] == "?" { index += 1 }
+            while index < count, isTerminator(text[index]) { index += 1 }
+            let runEnd = index
             while index < count, closers.contains(text[index]) { index += 1 }
-            guard index == count || text[index].isPySpace else { continue }
-            var next = index
-            while next < count, text[next].isPySpace { next += 1 }
-            if next < count, !endsSentence(text, runStart: runStart, runEnd: index, next: text[next]) { continue }
-            appendSentence(text, start..<index, to: &result)
-            start = index
+            let run = text[runStart..<runEnd]
+            let ellipsis = run.count >= 2 && run.allSatisfy { $0 == "." }
+            let initial =
+                run.count == 1 && run.first == "." && runStart >= 1 && text[runStart - 1].isPyWord
+                && !text[runStart - 1].isPyDigit && (runStart == 1 || !text[runStart - 2].isPyWord)
+            if ellipsis || initial { continue }
+            var rest = index
+            while rest < count, text[rest].isPySpace { rest += 1 }
+            if rest == count {
+                if index == runEnd, run.count >= 2 {
+                    appendSentence(text, start..<runStart + 1, to: &result)
+                    start = runStart + 1
+                }
+                break
+            }
+            if index < count, text[index].isPySpace {
+                appendSentence(text, start..<index, to: &result)
+                start = index
+            } else if index == runEnd, index < count, followers.contains(text[index]) {
+                appendSentence(text, start..<index, to: &result)
+                start = index
+            }
         }
         appendSentence(text, start..<count, to: &result)
         return result
     }
 
-    private static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "»"]
+    private static func isTerminator(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || scalar == "!" || scalar == "?" }
 
-    private static func endsSentence(_ text: Scalars, runStart: Int, runEnd: Int, next: Unicode.Scalar) -> Bool {
-        let run = text[runStart..<runEnd]
-        if run.count >= 2, run.allSatisfy({ $0 == "." }), next.isPyLower { return false }
-        if run.count == 1, run.first == ".", runStart >= 1, text[runStart - 1].isASCIILetter,
-            runStart == 1 || !text[runStart - 2].isPyWord
-        {
-            return false
-        }
-        return true
-    }
+    private static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "\u{BB}"]
+    private static let followers: Set<Unicode.Scalar> = ["*", ":", ";", "@", "(", "[", "{"]
 
     private static func appendSentence(_ text: Scalars, _ range: Range<Int>, to result: inout [Range<Int>]) {
         var lower = range.lowerBound
@@ -166,6 +176,16 @@ enum Sentences {
                     var end = index
                     while end < piece.count, piece[end] == "." { end += 1 }
                     tokens.append(Py.string(piece[index..<end]))
+                    index = end
+                    continue
+                }
+                if scalar == "`" {
+                    flush()
+                    var end = index
+                    while end < piece.count, piece[end] == "`" { end += 1 }
+                    let run = end - index
+                    for _ in 0..<(run / 2) { tokens.append("``") }
+                    if run % 2 == 1 { tokens.append("`") }
                     index = end
                     continue
                 }
