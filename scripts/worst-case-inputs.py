@@ -67,6 +67,18 @@ def inputs():
         ("math: 14 KB Russian around a box", "math", russian[:7000] + " \\boxed{42} " + russian[7000:], "42", None),
         ("math: 14 KB Arabic, answer in words at the end", "math", arabic + " The answer is 42.", "42", None),
         ("math: 14 KB Russian, no answer", "math", russian, "42", None),
+        ("math: 14 KB Russian inside a box", "math", "\\boxed{" + russian + "}", "42", None),
+        ("math: 14 KB Arabic inside $…$", "math", "$" + arabic + "$", "42", None),
+        ("math: 19.9 KB Russian inside a box", "math", "\\boxed{" + sentences("ru", 19_900) + "}", "42", None),
+        ("math: 19.9 KB of a-z words inside a box", "math", "\\boxed{" + ("abcdefg " * 2_487) + "}", "42", None),
+        ("math: 14 KB Arabic, a $…$ per word", "math", " ".join(f"{w} ${i}$" for i, w in enumerate(arabic.split(" ")[:1500])), "42", None),
+        # Just under the 20,000-byte answer budget, where normalisation still runs: rewrites that are linear per match.
+        ("math: 3,300 grouped numbers in a box (20 KB)", "math", "\\boxed{" + "1,000 " * 3_300 + "}", "1", None),
+        ("math: 3,000 mixed numbers in a box (20 KB)", "math", "\\boxed{" + "1 1/2 " * 3_000 + "}", "1", None),
+        ("math: 2,200 \\text{cm} in a box (20 KB)", "math", "\\boxed{3" + "\\text{cm}" * 2_200 + "}", "3", None),
+        ("math: 4,000 'or' in a box (20 KB)", "math", "\\boxed{3" + " or 4" * 3_900 + "}", "3", None),
+        ("math: 2,000 pmatrix in a box (20 KB)", "math", "\\boxed{" + "\\begin{pmatrix}1\\end{pmatrix}" * 600 + "}", "1", None),
+        ("math: 6,600 1/2 in a box (20 KB)", "math", "\\boxed{" + "1/2+" * 4_900 + "1}", "1", None),
         ("math: 900 KB Arabic then a box", "math", arabic_big + " \\boxed{42}", "42", None),
         ("math: 900 KB Chinese then a box", "math", chinese_big + " \\boxed{42}", "42", None),
         # math: nesting, length, numbers.

@@ -90,6 +90,19 @@ struct MathRobustnessTests {
         #expect(!tiny.passed)
     }
 
+    /// Found by `scripts/worst-case-inputs.py`: 3,300 digit groups in a 20 KB answer took 43 s in a debug build
+    /// (the bracket depth was recounted from the start for each group). Its speed is measured there; here, that
+    /// grouping still reads as before.
+    @Test("thousands separators join in one pass, and not inside brackets", .timeLimit(.minutes(1)))
+    func thousandsInOnePass() async throws {
+        let verdict = try await grade("\\boxed{" + String(repeating: "1,000 ", count: 3_300) + "}", "1")
+        #expect(!verdict.passed)
+        #expect(try await grade("\\boxed{1,000,000}", "1000000").passed)
+        #expect(try await grade("\\boxed{(12,102)}", "(12, 102)").passed)
+        #expect(try await !grade("\\boxed{(12,102)}", "12102").passed)
+        #expect(try await grade("\\boxed{\\{1,234\\}}", "\\{1, 234\\}").passed)
+    }
+
     /// A GSM8K solution as the reference: the answer is what follows `####`.
     @Test("a GSM8K-style reference grades on its final answer")
     func gsm8kReference() async throws {
