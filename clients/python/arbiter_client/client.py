@@ -10,7 +10,7 @@ asyncio client in `aio.py`.
 import itertools
 import threading
 
-from ._common import ArbiterError, addresses_of, decode, encode, find_binary, split_evenly
+from ._common import ArbiterError, addresses_of, decode_all, encode, find_binary, split_evenly
 from ._link import _Call, _Link
 
 
@@ -67,8 +67,7 @@ class _Base:
 
     @staticmethod
     def _answers(call, wire_ids, requests):
-        answers = call.answers
-        return [decode(answers[wire_id], request) for wire_id, request in zip(wire_ids, requests)]
+        return decode_all([call.answers[wire_id] for wire_id in wire_ids], requests)
 
     @staticmethod
     def _verify_request(verifier, response, reference, prompt, options):
