@@ -356,7 +356,7 @@ enum AnswerExtractor {
                 guard let opening = lastIndex(of: openBytes, in: bytes, before: closing) else { break }
                 let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmed()
                 let end = closing + closeBytes.count
-                if !content.isEmpty, best == nil || end > best!.end { best = (end, content) }
+                if !content.isEmpty, end > (best?.end ?? -1) { best = (end, content) }
                 break
             }
         }

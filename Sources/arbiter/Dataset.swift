@@ -82,7 +82,8 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
         /// A row as an object (CSV values are strings).
         case row(JSONObject)
         /// A row that cannot be read (not JSON, not an object, a CSV row with too many fields).
-        case unreadable(ArbiterError)
+        /// (`id` is the one a JSON line begins with, as `arbiter serve` would echo it.)
+        case unreadable(ArbiterError, id: JSONValue? = nil)
     }
 
     private let handle: FileHandle
@@ -139,7 +140,9 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
                     }
                     return .row(object)
                 } catch {
-                    return .unreadable(ArbiterError(.invalidJSON, "line \(lineNumber): \(error.message)"))
+                    return .unreadable(
+                        ArbiterError(.invalidJSON, "line \(lineNumber): \(error.message)"),
+                        id: JSONParser.leadingID(Array(line.prefix(4096))))
                 }
             }
             return nil
@@ -255,18 +258,53 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
     }
 }
 
+/// One row's outcome as the pipeline's observers see it (in row order, on the splicer thread).
+struct ObservedRow {
+    var number: Int
+    var id: JSONValue?
+    /// The start of the row's response (when the pipeline keeps excerpts).
+    var excerpt: String?
+    /// The verifier the row was sent to, when known.
+    var verifier: String?
+    /// The server's answer (`{"id":…,…}`), or the error the pipeline answered the row with itself.
+    var answer: Result<JSONObject, ArbiterError>
+}
+
+/// Sees every row's outcome: the report's and the comparison's collectors.
+protocol RowObserver: AnyObject {
+    func observe(_ row: ObservedRow)
+}
+
+/// How the pipeline shapes requests and output rows.
+struct PipelineShape {
+    /// Output rows start with `"row"` (datasets read through a map, kept columns, CSV/TSV); otherwise each answer
+    /// keeps the row's own `id` only, as `arbiter serve` writes it.
+    var numberRows = true
+    /// The verifier every row is sent to (`--verifier`); set on the request by the pipeline.
+    var verifier: String?
+    /// Turns a row's request into the request sent (e.g. a batch of two configurations for `--compare`).
+    var transform: (@Sendable (JSONObject) -> JSONObject)?
+    /// The configuration hash written into each output row as `"config"` (a string, or one per batch item).
+    var configuration: (@Sendable (JSONObject) -> JSONValue)?
+    /// Keep the start of each response for observers.
+    var excerpts = false
+}
+
 /// Turns dataset rows into requests for a server and its answers into output rows, in order.
 ///
 /// A feeder thread reads rows, maps them and writes request lines (id = the row's number) into the server's input;
 /// a splicer thread reads the server's answers (in order: the server runs `ordered`) and writes each as an output
 /// row that starts with `"row"`, the row's own `id` (if it has one) and the kept fields. A row that cannot become a
-/// request is answered by the splicer itself, in its place, with an error.
+/// request is answered by the splicer itself, in its place, with an error. Observers see every row's outcome.
 final class DatasetPipeline: @unchecked Sendable {
     /// What the splicer needs to know about one row, in row order.
     private struct RowNote {
         var number: Int
         var prefix: [UInt8]  // `{"row":N,…,` — the answer's fields follow
         var error: ArbiterError?
+        var id: JSONValue?
+        var excerpt: String?
+        var verifier: String?
     }
 
     let serverInput: Int32
@@ -277,8 +315,13 @@ final class DatasetPipeline: @unchecked Sendable {
     private var fed = false
     private var unreadable: [ArbiterError.Code] = []
     private let finished = DispatchSemaphore(value: 0)
+    private let observers: [any RowObserver]
 
-    init(reader: DatasetReader, map: FieldMap, keep: [String], output: Int32) throws {
+    init(
+        reader: DatasetReader, map: FieldMap, keep: [String], output: Int32, shape: PipelineShape = PipelineShape(),
+        observers: [any RowObserver] = []
+    ) throws {
+        self.observers = observers
         var toServer: [Int32] = [0, 0]
         var fromServer: [Int32] = [0, 0]
         guard pipe(&toServer) == 0, pipe(&fromServer) == 0 else {
@@ -288,24 +331,50 @@ final class DatasetPipeline: @unchecked Sendable {
         serverOutput = fromServer[1]
         let keptPaths = keep.map { ($0, $0.split(separator: ".").map(String.init)) }
         let feedDescriptor = toServer[1]
+        let numberRows = shape.numberRows
         Thread { [self] in
             var number = 0
             var line = JSONWriter(capacity: 1 << 12)
             while let row = reader.next() {
                 number += 1
                 var prefix = JSONWriter(capacity: 64)
-                prefix.raw("{\"row\":")
-                prefix.write(int: number)
+                var rowID: JSONValue?
+                var excerpt: String?
+                var verifierName = shape.verifier
+                if numberRows {
+                    prefix.raw("{\"row\":")
+                    prefix.write(int: number)
+                } else {
+                    prefix.byte(UInt8(ascii: "{"))
+                }
                 var request: Result<JSONObject, ArbiterError>
                 switch row {
                 case .row(let object):
-                    request = map.request(from: object)
+                    // Without a map a row is already a request: it goes as it is (a batch, an op, its own keys).
+                    request = map.sources.isEmpty ? .success(object) : map.request(from: object)
                     if let id = FieldMap.value(at: ["id"], in: object), map.sources["id"] == nil {
-                        prefix.raw(",\"id\":")
-                        prefix.write(id)
+                        rowID = id
                     } else if case .success(let mapped) = request, let id = mapped["id"] {
-                        prefix.raw(",\"id\":")
-                        prefix.write(id)
+                        rowID = id
+                    }
+                    if let rowID {
+                        prefix.raw(numberRows ? ",\"id\":" : "\"id\":")
+                        prefix.write(rowID)
+                    } else if !numberRows {
+                        prefix.raw("\"id\":null")
+                    }
+                    if case .success(var mapped) = request {
+                        if let verifierName { mapped["verifier"] = .string(verifierName) }
+                        verifierName = mapped["verifier"]?.stringValue
+                        if shape.excerpts {
+                            excerpt = GradeReport.clip(mapped["response"]?.stringValue ?? "", GradeReport.excerptCharacters)
+                        }
+                        if let transform = shape.transform { mapped = transform(mapped) }
+                        if let configuration = shape.configuration {
+                            prefix.raw(",\"config\":")
+                            prefix.write(configuration(mapped))
+                        }
+                        request = .success(mapped)
                     }
                     for (name, path) in keptPaths where name != "id" {
                         prefix.byte(UInt8(ascii: ","))
@@ -313,20 +382,28 @@ final class DatasetPipeline: @unchecked Sendable {
                         prefix.byte(UInt8(ascii: ":"))
                         prefix.write(FieldMap.value(at: path, in: object) ?? .null)
                     }
-                case .unreadable(let error):
+                case .unreadable(let error, let id):
                     request = .failure(error)
+                    rowID = id
+                    if numberRows, let id {
+                        prefix.raw(",\"id\":")
+                        prefix.write(id)
+                    } else if !numberRows {
+                        prefix.raw("\"id\":")
+                        prefix.write(id ?? .null)
+                    }
                 }
                 prefix.byte(UInt8(ascii: ","))
                 switch request {
                 case .success(var object):
                     object["id"] = .int(number)
-                    note(RowNote(number: number, prefix: prefix.bytes, error: nil))
+                    note(RowNote(number: number, prefix: prefix.bytes, error: nil, id: rowID, excerpt: excerpt, verifier: verifierName))
                     line.bytes.removeAll(keepingCapacity: true)
                     line.write(.object(object))
                     line.byte(UInt8(ascii: "\n"))
                     if !Self.writeAll(line.bytes, to: feedDescriptor) { break }
                 case .failure(let error):
-                    note(RowNote(number: number, prefix: prefix.bytes, error: error))
+                    note(RowNote(number: number, prefix: prefix.bytes, error: error, id: rowID, excerpt: excerpt, verifier: verifierName))
                 }
             }
             close(feedDescriptor)
@@ -395,11 +472,16 @@ final class DatasetPipeline: @unchecked Sendable {
                 writer.raw("}\n")
                 out.append(contentsOf: writer.bytes)
                 unreadable.append(error.code)
+                observe(note, .failure(error))
             } else if let answer = nextAnswer() {
                 // The server's answer is `{"id":N,…}` with our integer id: keep what follows the first comma.
                 guard let comma = answer.firstIndex(of: UInt8(ascii: ",")) else { continue }
                 out.append(contentsOf: answer[(comma + 1)...])
                 out.append(0x0A)
+                if !observers.isEmpty {
+                    let object = (try? JSONParser.parse(answer))?.objectValue
+                    observe(note, object.map { .success($0) } ?? .failure(ArbiterError(.internal, "unreadable answer")))
+                }
             } else {
                 break
             }
@@ -409,6 +491,11 @@ final class DatasetPipeline: @unchecked Sendable {
             }
         }
         _ = Self.writeAll(out, to: output)
+    }
+
+    private func observe(_ note: RowNote, _ answer: Result<JSONObject, ArbiterError>) {
+        let row = ObservedRow(number: note.number, id: note.id, excerpt: note.excerpt, verifier: note.verifier, answer: answer)
+        for observer in observers { observer.observe(row) }
     }
 
     /// Waits for the last row to be written; the codes of the rows answered here (not by the server).
