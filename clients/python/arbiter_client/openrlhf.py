@@ -46,10 +46,19 @@ class RewardFailed(BaseException):
         self.error = error
 
 
+_torch = []
+
+
 def _tensor(values):
-    try:
-        import torch
-    except ImportError:
+    """A float32 tensor when torch is importable (looked for once: a failed import searches the path every time)."""
+    if not _torch:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+        _torch.append(torch)
+    torch = _torch[0]
+    if torch is None:
         return list(values)
     return torch.tensor(values, dtype=torch.float32)
 
