@@ -6,7 +6,7 @@
 It speaks the wire protocol on stdin/stdout for the `exact` verifier (score 1 when response == reference) and `ping`.
 A response containing `POISON` kills it with SIGSEGV (as a verifier fault would); `DRAIN` makes it answer that
 request `cancelled` and exit 0, as a daemon stopped by SIGTERM does — unless the file named by $FAKE_DRAINED exists
-(it is created on the first drain), so the next daemon answers it. Every start appends a line to $FAKE_STARTS.
+(it is created on the first drain), so the next daemon answers it; `HANG` is never answered. Every start appends a line to $FAKE_STARTS.
 """
 
 import json
@@ -30,6 +30,8 @@ for raw in sys.stdin.buffer:
         response = request.get("response", "")
         if "POISON" in response:
             os.kill(os.getpid(), signal.SIGSEGV)
+        if "HANG" in response:
+            continue  # never answered
         drained = os.environ.get("FAKE_DRAINED", "")
         if "DRAIN" in response and drained and not os.path.exists(drained):
             open(drained, "w").close()

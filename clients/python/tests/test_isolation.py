@@ -151,3 +151,26 @@ def test_real_daemon_inputs_that_crashed_it_are_isolated_or_scored(binary):
         for index in (50, 80):
             assert "score" in answers[index] or answers[index]["error"]["code"] in ("crashed", "internal")
         assert client.verify("math", "\\boxed{2}", "2")["passed"] is True
+
+
+def test_a_timeout_fails_that_call_alone_and_the_next_call_is_served(fake):
+    binary, starts = fake
+
+    async def main(client):
+        with pytest.raises(ArbiterError) as caught:
+            await client.score([exact("HANG", "HANG")])
+        assert caught.value.code == "unavailable" and "timeout" in caught.value.message
+        return await client.score_one(exact("b", "b"))
+
+    with Client(binary=binary, timeout=0.5) as client:
+        with pytest.raises(ArbiterError) as caught:
+            client.score([exact("HANG", "HANG"), exact("a", "a")])
+        assert caught.value.code == "unavailable" and "timeout" in caught.value.message
+        assert client.score_one(exact("a", "a"))["score"] == 1
+        assert starts() == 1  # a slow answer is not a dead daemon
+    asyncio.run(_with_async(binary, main))
+
+
+async def _with_async(binary, body):
+    async with AsyncClient(binary=binary, timeout=0.5) as client:
+        assert (await body(client))["score"] == 1
