@@ -350,8 +350,8 @@ class _Link:
                 how = f"signal {-status}" if status is not None and status < 0 else f"status {status}"
                 if status is None:
                     how = "the connection closing"
-                message = (f"the daemon died ({how}) each time this request ({_describe(request.label)}) was the only one it "
-                           f"was verifying, {request.strikes} times: it was set aside so that the rest could be "
+                message = (f"the daemon died ({how}) each time this request ({_describe(request.label)}) was the only "
+                           f"one it was verifying, {request.strikes} times: it was set aside so that the rest could be "
                            "scored; the daemon was restarted")
                 line = json.dumps({"id": request.wire_id, "error": {"code": "crashed", "message": message}})
                 delivered.append((request.call, request.wire_id, line.encode()))

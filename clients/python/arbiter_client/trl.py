@@ -51,8 +51,8 @@ class _Scorer:
         snapshot = list(completions)
         with self._lock:
             for entry in self._recent:
-                if (entry[0] is completions and (entry[1] is prompts or entry[1] == prompts) and len(entry[2]) == len(snapshot)
-                        and all(a is b for a, b in zip(entry[2], snapshot))):
+                if (entry[0] is completions and (entry[1] is prompts or entry[1] == prompts)
+                        and len(entry[2]) == len(snapshot) and all(a is b for a, b in zip(entry[2], snapshot))):
                     event, holder = entry[3], entry[4]
                     break
             else:

@@ -31,8 +31,8 @@ verl has no "skip this sample" value), "zero" or a number. A response that crash
 
 import os
 
-from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
-                                      shared_async_client, shared_client, verifier_entries)
+from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for,
+                                      resolve, shared_async_client, shared_client, verifier_entries)
 
 # data_source prefix → verifier (first match wins; compared in lower case).
 DATA_SOURCES = [

@@ -6,7 +6,8 @@
 It speaks the wire protocol on stdin/stdout for the `exact` verifier (score 1 when response == reference) and `ping`.
 A response containing `POISON` kills it with SIGSEGV (as a verifier fault would); `DRAIN` makes it answer that
 request `cancelled` and exit 0, as a daemon stopped by SIGTERM does — unless the file named by $FAKE_DRAINED exists
-(it is created on the first drain), so the next daemon answers it; `HANG` is never answered. Every start appends a line to $FAKE_STARTS.
+(it is created on the first drain), so the next daemon answers it; `HANG` is never answered. Every start appends
+a line to $FAKE_STARTS.
 """
 
 import json

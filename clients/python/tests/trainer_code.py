@@ -72,6 +72,7 @@ def openrlhf_agent():
     }
     try:
         import aiohttp  # noqa: F401  (only its HTTP path uses it)
+        del aiohttp
     except ImportError:
         stubs["aiohttp"] = _module("aiohttp")
     return _load(path, "openrlhf_agent_under_test", stubs)
