@@ -201,6 +201,14 @@ def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_r
     return ours, batch, baseline, ceiling
 
 
+def share(ours, ceiling, batch, count):
+    """Arbiter's own time per sample in the per-sample path (the path minus the trainer's own cost) against the batch
+    path's time per sample: what the per-sample entry point costs beyond a batch."""
+    own = max(ours - ceiling, 0.0) / count * 1e6
+    print(f"    arbiter's share of the per-sample path: {own:.1f} us/sample (batch path: {batch / count * 1e6:.1f} "
+          f"us/sample, {own / (batch / count * 1e6):.2f}x)")
+
+
 def start_daemons(binary, scratch):
     path = os.path.join(scratch, "arbiter.sock")
     with socket_port() as port:
@@ -309,6 +317,7 @@ def main():
                 line("verl default_compute_score (lighteval/MATH)", baseline[0], args.count)
                 print(f"    ratio {baseline[0] / ours:.2f}x the default; per-sample path at {batch / ours:.2f} of "
                       f"the batch path's rate")
+            share(ours, ceiling, batch, args.count)
 
             (ours, _), (batch, _), baseline, (ceiling, _) = openrlhf_runs(
                 rows, args.repeat, reward_file, None if "openrlhf" in baselines else baseline_file,
@@ -323,6 +332,7 @@ def main():
                 line("OpenRLHF math_utils grade_answer reward_func", baseline[0], args.count)
                 print(f"    ratio {baseline[0] / ours:.2f}x the baseline; per-sample path at {batch / ours:.2f} of "
                       f"the batch path's rate")
+            share(ours, ceiling, batch, args.count)
             print()
     finally:
         for process in processes:
