@@ -26,6 +26,7 @@ here, once for both clients:
 
 import io
 import json
+import logging
 import socket
 import subprocess
 import threading
@@ -37,6 +38,7 @@ _CHUNK_BYTES = 1 << 16
 _DIRECT_BYTES = 1 << 16  # a caller writes its own lines up to this size; larger outboxes go to the writer thread
 _STRIKES_TO_CONVICT = 2  # deaths of a healthy daemon with the request alone in flight
 _CANCELLED = b'"cancelled"'
+_log = logging.getLogger("arbiter_client")
 
 
 class _Call:
@@ -332,6 +334,8 @@ class _Link:
                 self._waiting[:0] = suspects
             elif crashed:
                 self.crashes += 1
+                _log.warning("arbiter: the daemon died (%s) with %d request(s) in flight; restarting it and sending "
+                             "them again in halves to find any that kills it", _how(status), len(suspects))
                 self._isolate(suspects, status, delivered)
             else:
                 self._waiting[:0] = suspects  # a clean exit (a drain): resend as they were
@@ -347,12 +351,10 @@ class _Link:
             request.strikes += 1
             if request.strikes >= _STRIKES_TO_CONVICT:
                 del self._pending[request.wire_id]
-                how = f"signal {-status}" if status is not None and status < 0 else f"status {status}"
-                if status is None:
-                    how = "the connection closing"
-                message = (f"the daemon died ({how}) each time this request ({_describe(request.label)}) was the only "
+                message = (f"the daemon died ({_how(status)}) each time this request ({_describe(request.label)}) was the only "
                            f"one it was verifying, {request.strikes} times: it was set aside so that the rest could be "
                            "scored; the daemon was restarted")
+                _log.error("arbiter: %s", message)
                 line = json.dumps({"id": request.wire_id, "error": {"code": "crashed", "message": message}})
                 delivered.append((request.call, request.wire_id, line.encode()))
                 return
@@ -469,6 +471,12 @@ class _Link:
     def pid(self):
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
+
+
+def _how(status):
+    if status is None:
+        return "the connection closed"
+    return f"signal {-status}" if status < 0 else f"status {status}"
 
 
 def _describe(label):

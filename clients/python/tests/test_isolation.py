@@ -80,10 +80,13 @@ def test_negative_control_a_batch_without_poison_never_restarts(fake):
         assert client.crashes == 0 and client.restarts == 0 and starts() == 1
 
 
-def test_a_poison_request_alone_is_answered_with_crashed_not_unavailable(fake):
+def test_a_poison_request_alone_is_answered_with_crashed_not_unavailable(fake, caplog):
     binary, _ = fake
     with Client(binary=binary) as client:
         [answer] = client.score([dict(exact("POISON", "x"), id="bad")])
+        # The trainer's log says what happened: the restarts, then the request set aside.
+        assert any("died (signal 11)" in r.message and r.levelname == "WARNING" for r in caplog.records)
+        assert any("id 'bad'" in r.message and r.levelname == "ERROR" for r in caplog.records)
         assert answer["id"] == "bad"
         assert answer["error"]["code"] == "crashed"
         assert "id 'bad'" in answer["error"]["message"]
