@@ -226,3 +226,17 @@ def test_a_forked_child_scores_with_its_own_client():
         result = pool.apply(call_like_grpo_trainer, (funcs, ["q", "q"], [GOOD, WRONG]), {"answer": ["4", "4"]})
     assert result == [[1.0, 0.0], [1.0, 1.0]]
     assert call_like_grpo_trainer(funcs, ["q"], [WRONG], answer=["4"]) == [[0.0], [1.0]]  # the parent still scores
+
+
+def test_trl_names_the_functions_after_the_components_and_calls_them_synchronously():
+    from trainer_code import trl_functions
+    get_callable_name, is_async_callable = trl_functions("get_callable_name", "is_async_callable")
+    funcs = reward_funcs("r1")
+    assert [get_callable_name(f) for f in funcs] == ["accuracy", "format", "language"]
+    assert [get_callable_name(f) for f in pickle.loads(pickle.dumps(funcs))] == ["accuracy", "format", "language"]
+    assert not any(is_async_callable(f) for f in funcs)  # run through asyncio.to_thread by AsyncGRPO
+
+    async def negative_control(**kwargs):
+        return []
+
+    assert is_async_callable(negative_control) and get_callable_name(negative_control) == "negative_control"

@@ -209,3 +209,22 @@ def verl_code():
                     sys.modules[key] = value
 
     return get_custom_reward_fn, naive.NaiveRewardManager
+
+
+# -- TRL 1.16.0: the helpers that name reward functions and tell sync from async ---------------------------------
+
+def trl_functions(*names):
+    """Top-level functions of trl/trainer/utils.py (`get_callable_name`, `is_async_callable`), taken from the
+    installed file's syntax tree and run as written (the module itself imports torch)."""
+    import ast
+    import collections.abc
+    import functools
+    import inspect
+    path = os.path.join(_package_dir("trl"), "trainer", "utils.py")
+    with open(path, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    wanted = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in names]
+    module = ast.Module(body=wanted, type_ignores=[])
+    namespace = {"functools": functools, "inspect": inspect, "asyncio": asyncio, "Callable": collections.abc.Callable}
+    exec(compile(module, path, "exec"), namespace)  # noqa: S102 — TRL's own source, from the installed package
+    return [namespace[name] for name in names]
