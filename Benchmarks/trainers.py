@@ -201,6 +201,21 @@ def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_r
     return ours, batch, baseline, ceiling
 
 
+def round_trip(rows):
+    """The time of one 64-request `score` call (the median of 200), the latency a trainer's step sees."""
+    from arbiter_client._adapters import shared_client
+    client = shared_client()
+    requests = [{"verifier": "math", "response": c, "reference": r} for _, c, r in rows[:64]]
+    client.score(requests)
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        client.score(requests)
+        times.append(time.perf_counter() - started)
+    times.sort()
+    print(f"  one call of 64 math requests: median {times[100] * 1000:.2f} ms, p90 {times[180] * 1000:.2f} ms")
+
+
 def share(ours, ceiling, batch, count):
     """Arbiter's own time per sample in the per-sample path (the path minus the trainer's own cost) against the batch
     path's time per sample: what the per-sample entry point costs beyond a batch."""
@@ -286,6 +301,7 @@ def main():
             else:
                 os.environ.pop("ARBITER_ADDRESS", None)
             print(f"== transport: {transport}")
+            round_trip(rows)
             funcs = trl.reward_funcs("math")
             (ours, rewards), baseline = trl_runs(rows, args.repeat, funcs, None if "trl" in baselines else
                                                  accuracy_reward)
