@@ -128,6 +128,8 @@ class _Link:
         self._ping_id = 0
         self.starts = 0         # daemons started (or connections made), for tests and logs
         self.crashes = 0        # daemons that died with requests in flight
+        self.cancelled = 0      # `cancelled` answers taken back to be sent to the next daemon
+        self._draining = False  # the current daemon answered `cancelled`: it was stopped, it did not crash
         self._writer_thread = threading.Thread(target=self._write_loop, name="arbiter-client-writer", daemon=True)
         self._writer_thread.start()
         with self._lock:
@@ -165,6 +167,7 @@ class _Link:
         self._generation += 1
         self._up = True
         self._healthy = False
+        self._draining = False
         self._outbox = []
         self._outbox_bytes = 0
         self._ping_id -= 1
@@ -275,6 +278,8 @@ class _Link:
                     self._group.discard(wire_id)
                 if _CANCELLED in line and _is_cancelled(line) and request.cancels < self._max_restarts:
                     request.cancels += 1
+                    self.cancelled += 1
+                    self._draining = True
                     self._waiting.insert(0, wire_id)  # resent to the next daemon; this one is draining
                     continue
                 del self._pending[wire_id]
@@ -328,7 +333,8 @@ class _Link:
                 return
             suspects = sorted(wire_id for wire_id in self._in_flight if wire_id in self._pending)
             self._in_flight.clear()
-            crashed = bool(suspects) and status != 0
+            # A drain is not a crash: a child exits 0; a socket's daemon answered `cancelled` before it closed.
+            crashed = bool(suspects) and status != 0 and not self._draining
             if not was_healthy:
                 self._failed_starts += 1
                 self._waiting[:0] = suspects

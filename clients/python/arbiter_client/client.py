@@ -99,6 +99,11 @@ class _Base:
         return sum(max(link.starts - 1, 0) for link in self._links or [])
 
     @property
+    def cancelled(self):
+        """How many `cancelled` answers (from a daemon that was stopped) were taken back and sent again."""
+        return sum(link.cancelled for link in self._links or [])
+
+    @property
     def crashes(self):
         """How many daemons died with requests in flight."""
         return sum(link.crashes for link in self._links or [])

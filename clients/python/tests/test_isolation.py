@@ -136,7 +136,7 @@ def test_cancelled_answers_are_resent_to_the_next_daemon_not_returned(fake):
     with Client(binary=binary) as client:
         answers = client.score([exact("DRAIN", "DRAIN")] + [exact(str(i), str(i)) for i in range(20)])
         assert all(a.get("score") == 1 for a in answers), answers[:3]
-        assert starts() == 2
+        assert starts() == 2 and client.cancelled == 1
         assert client.crashes == 0  # a drain is a clean exit (status 0), not a crash to isolate
 
 
@@ -177,3 +177,46 @@ def test_a_timeout_fails_that_call_alone_and_the_next_call_is_served(fake):
 async def _with_async(binary, body):
     async with AsyncClient(binary=binary, timeout=0.5) as client:
         assert (await body(client))["score"] == 1
+
+
+def test_work_cancelled_by_a_stopped_socket_daemon_is_answered_by_the_next_one(tmp_path):
+    # A supervisor restarts a daemon after SIGTERM: what the stopped daemon answered `cancelled` (its drain time ran
+    # out) goes to the new daemon at the same address; no `cancelled` reaches the caller.
+    import signal
+    import subprocess
+    import time
+    from conftest import BINARY
+    path = str(tmp_path / "d.sock")
+
+    def start():
+        process = subprocess.Popen([BINARY, "serve", "--listen", f"unix:{path}", "--drain-timeout", "0",
+                                    "--log-level", "error"])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(path):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        return process
+
+    first = start()
+    client = Client(address=f"unix:{path}", max_restarts=30, timeout=300)
+    requests = [{"verifier": "math", "response": f"\\boxed{{\\frac{{{i}}}{{7}}}}", "reference": f"{i}/7"}
+                for i in range(40_000)]
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("answers", client.score(requests)))
+    worker.start()
+    time.sleep(0.5)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0
+    second = start()
+    try:
+        worker.join(timeout=300)
+        answers = outcome["answers"]
+        assert all(answer.get("score") == 1 for answer in answers), [a for a in answers if "score" not in a][:2]
+        served = client.score_one({"op": "stats"})["stats"]
+        assert served["verifiers"]["math"]["verdicts"] > 0  # the second daemon did part of the work
+        assert client.restarts >= 1 and client.cancelled > 0
+        assert client.crashes == 0  # a drain is not a crash: nothing was isolated
+    finally:
+        client.close()
+        second.terminate()
+        second.wait(timeout=30)
