@@ -31,7 +31,7 @@ import os
 import re
 
 from ._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
-                        shared_async_client, shared_client)
+                        score_all, score_all_async, shared_async_client, shared_client)
 from ._common import ArbiterError
 
 _log = logging.getLogger("arbiter_client.openrlhf")
@@ -184,7 +184,7 @@ def reward_func(queries, prompts, labels, **kwargs):
     client = shared_client(**client_args)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
-    return _result(recipe, client.score(requests), missing, on_error)
+    return _result(recipe, score_all(client, requests), missing, on_error)
 
 
 async def reward_func_async(queries, prompts, labels, **kwargs):
@@ -195,11 +195,7 @@ async def reward_func_async(queries, prompts, labels, **kwargs):
     client = shared_client(key=key)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
-    async_client = shared_async_client(key=key)
-    if len(requests) == 1:
-        answers = [await async_client.score_one(requests[0])]
-    else:
-        answers = await async_client.score(requests)
+    answers = await score_all_async(shared_async_client(key=key), requests)
     return _result(recipe, answers, missing, on_error)
 
 

@@ -26,7 +26,7 @@ import threading
 
 from . import _adapters
 from ._adapters import (Outcome, Recipe, check_on_error, counts, open_think, prompt_text, references_from,
-                        request_for, resolve, shared_client, text_of)
+                        request_for, resolve, score_all, shared_client, text_of)
 
 _TRAINER_KEYWORDS = ("completion_ids", "trainer_state", "log_extra", "log_metric", "environments")
 
@@ -83,7 +83,7 @@ class _Scorer:
             request, reference_missing = request_for(self.recipe, response, reference, prompt, self.options)
             requests.append(request)
             missing.append(reference_missing)
-        answers = self.client.score(requests)
+        answers = score_all(self.client, requests)
         outcomes = [Outcome(self.recipe, answer, gone) for answer, gone in zip(answers, missing)]
         if log_metric is not None:
             for name, value in counts(outcomes).items():

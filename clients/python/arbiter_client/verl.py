@@ -32,7 +32,8 @@ verl has no "skip this sample" value), "zero" or a number. A response that crash
 import os
 
 from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for,
-                                      resolve, shared_async_client, shared_client, verifier_entries)
+                                      resolve, score_all, score_all_async, shared_async_client, shared_client,
+                                      verifier_entries)
 
 # data_source prefix → verifier (first match wins; compared in lower case).
 DATA_SOURCES = [
@@ -163,7 +164,7 @@ async def compute_score(data_source, solution_str, ground_truth, extra_info=None
     key = client_key(**_client_args(settings))
     client = shared_client(key=key)
     recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
-    answer = await shared_async_client(key=key).score_one(request)
+    [answer] = await score_all_async(shared_async_client(key=key), [request])
     return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
 
 
@@ -173,7 +174,7 @@ def compute_score_sync(data_source, solution_str, ground_truth, extra_info=None,
     settings = _settings(kwargs)
     client = shared_client(**_client_args(settings))
     recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
-    answer = client.score_one(request)
+    [answer] = score_all(client, [request])
     return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
 
 
@@ -184,7 +185,7 @@ def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=
     extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
     prepared = [_prepare(client, settings, source, solution, truth, extra)
                 for source, solution, truth, extra in zip(data_sources, solution_strs, ground_truths, extra_infos)]
-    answers = client.score([request for _, request, _ in prepared])
+    answers = score_all(client, [request for _, request, _ in prepared])
     rows = [_result(client, settings, recipe, answer, missing, f"row {index}")
             for index, ((recipe, _, missing), answer) in enumerate(zip(prepared, answers))]
     keys = []

@@ -29,6 +29,7 @@ def fake(tmp_path, monkeypatch):
     starts = tmp_path / "starts"
     monkeypatch.setenv("FAKE_STARTS", str(starts))
     monkeypatch.setenv("FAKE_DRAINED", str(tmp_path / "drained"))
+    monkeypatch.setenv("FAKE_DEAD", str(tmp_path / "dead"))
 
     def count():
         return len(starts.read_text().split()) if starts.exists() else 0
@@ -220,3 +221,27 @@ def test_work_cancelled_by_a_stopped_socket_daemon_is_answered_by_the_next_one(t
         client.close()
         second.terminate()
         second.wait(timeout=30)
+
+
+def test_a_daemon_that_cannot_come_back_gives_the_trainers_no_reward_form_then_recovers(fake, tmp_path):
+    # Issue 13, honest status: a reward that could not be computed reaches TRL as None (skipped), never as 0, and
+    # verl stops with a clear message by default; issue 20: once the daemon can run again, the same client serves.
+    from arbiter_client import trl, verl
+    binary, _ = fake
+    [reward] = trl.reward_funcs("exact", binary=binary, args=[])
+    assert reward(prompts=["q", "q"], completions=["a", "b"], reference=["a", "a"]) == [1.0, 0.0]
+    client = trl._scorer(reward._config).client
+    (tmp_path / "dead").touch()
+    os.kill(client.pids[0], 9)
+    metrics = {}
+    rewards = reward(prompts=["q", "q"], completions=["a", "c"], reference=["a", "a"],
+                     log_metric=lambda name, value: metrics.__setitem__(name, value))
+    assert rewards == [None, None]
+    assert metrics["arbiter/unknown"] == 2.0
+    with pytest.raises(ArbiterError) as caught:
+        asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[]))
+    assert caught.value.code == "unavailable" and "could not be brought up" in caught.value.message
+    zero = asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[], on_error="zero"))
+    assert zero == {"score": 0.0, "acc": 0.0, "arbiter_error": 1.0}
+    (tmp_path / "dead").unlink()
+    assert reward(prompts=["q"], completions=["a"], reference=["a"]) == [1.0]
