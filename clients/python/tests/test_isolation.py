@@ -205,7 +205,11 @@ def test_work_cancelled_by_a_stopped_socket_daemon_is_answered_by_the_next_one(t
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault("answers", client.score(requests)))
     worker.start()
-    time.sleep(0.5)
+    with Client(address=f"unix:{path}") as probe:  # stop the daemon once it holds queued work
+        deadline = time.monotonic() + 120
+        while probe.score_one({"op": "stats"})["stats"]["in_flight"] < 1000:
+            assert time.monotonic() < deadline, "the daemon never had 1,000 requests in flight"
+            time.sleep(0.01)
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
     second = start()
