@@ -31,7 +31,10 @@ def _package_dir(name):
     if name not in _package_dirs:
         spec = importlib.util.find_spec(name)
         if spec is None or not spec.submodule_search_locations:
-            pytest.skip(f"{name} is not installed (clients/python/requirements-test-nodeps.txt installs it)")
+            reason = f"{name} is not installed (clients/python/requirements-test-nodeps.txt installs it)"
+            if os.environ.get("ARBITER_REQUIRE_ALL_TESTS") == "1":
+                pytest.fail(reason)
+            pytest.skip(reason)
         _package_dirs[name] = spec.submodule_search_locations[0]
     return _package_dirs[name]
 
