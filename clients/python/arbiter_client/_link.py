@@ -246,7 +246,11 @@ class _Link:
                 break
             *lines, rest = (rest + chunk).split(b"\n")
             if lines:
-                self._take(lines, generation)
+                try:
+                    self._take(lines, generation)
+                except Exception:  # noqa: BLE001 — a bug here must not leave every caller waiting forever
+                    _log.exception("arbiter: could not take the daemon's answers; restarting the connection")
+                    break
         try:
             stream.close()
         except (OSError, ValueError):
