@@ -16,8 +16,8 @@ The response is the query after the prompt, with the end-of-turn and padding tok
 `<|eot_id|>`, `<|end_of_text|>`, `<｜end▁of▁sentence｜>`, `<end_of_turn>`, `</s>`, `<eos>`, `<pad>`, …, in time
 linear in the text). The verifier is $ARBITER_VERIFIER (default "math"); labels are the references (GSM8K's
 `#### 72` is read as 72). Returns `rewards` (the score), `scores` (the score scaled to 0…1 by the recipe's
-`max_score`, for dynamic filtering) and `extra_logs` (each recipe component and `arbiter_error`, the same keys for
-every sample), as torch tensors when torch is importable.
+`max_score`, for dynamic filtering) and `extra_logs` (each recipe component, `arbiter_error` and `arbiter_crashed`,
+the same keys for every sample), as torch tensors when torch is importable.
 
 `on_error` ($ARBITER_ON_ERROR): what a reward that could not be computed (the daemon unreachable, a missing or
 invalid label) becomes: "raise" (default) stops training with the message at the first such sample, "zero" or a
@@ -155,6 +155,7 @@ def _result(recipe, answers, missing, on_error):
     names = [name for name, _ in recipe.components]
     logs = {name: [] for name in names}
     logs["arbiter_error"] = []
+    logs["arbiter_crashed"] = []
     for index, outcome in enumerate(outcomes):
         try:
             score = resolve(outcome.score, outcome, on_error, describe=f"sample {index}")
@@ -167,7 +168,8 @@ def _result(recipe, answers, missing, on_error):
         for name in names:
             value = outcome.components.get(name)
             logs[name].append(0.0 if value is None else value)
-        logs["arbiter_error"].append(0.0 if outcome.score is not None else 1.0)
+        logs["arbiter_error"].append(1.0 if outcome.unknown else 0.0)
+        logs["arbiter_crashed"].append(1.0 if outcome.rollout_error else 0.0)
     return {
         "rewards": _tensor(rewards),
         "scores": _tensor(scores),

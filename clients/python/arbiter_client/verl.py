@@ -24,8 +24,9 @@ environment: `verifier` ($ARBITER_VERL_VERIFIER), `address` ($ARBITER_ADDRESS), 
 by data source (DATA_SOURCES), else "math". The prompt (for `r1`'s language component) is `extra_info["prompt"]`,
 else `extra_info["question"]` (where verl's data preprocessing keeps the question).
 
-Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component and
-`arbiter_error` (1.0 when the reward could not be computed). `on_error`: "raise" (default: stop with the message —
+Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component,
+`arbiter_error` (1.0 when the reward could not be computed) and `arbiter_crashed` (1.0 when the response crashed a
+verifier and was scored 0). `on_error`: "raise" (default: stop with the message —
 verl has no "skip this sample" value), "zero" or a number. A response that crashes a verifier scores 0.
 """
 
@@ -141,8 +142,8 @@ def _compute_keys(client, settings, recipe):
     if settings["components"] == "all":
         for entry in verifier_entries(client).values():
             names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
-    return ["score", "acc", *[name for name in names if name not in ("score", "acc", "arbiter_error")],
-            "arbiter_error"]
+    reserved = ("score", "acc", "arbiter_error", "arbiter_crashed")
+    return ["score", "acc", *[name for name in names if name not in reserved], "arbiter_error", "arbiter_crashed"]
 
 
 def _result(client, settings, recipe, answer, missing, where):
@@ -152,9 +153,10 @@ def _result(client, settings, recipe, answer, missing, where):
     row["score"] = resolve(outcome.score, outcome, on_error, describe=where)
     row["acc"] = 1.0 if outcome.passed else 0.0
     for name, value in outcome.components.items():
-        if name in row and name not in ("score", "acc", "arbiter_error"):
+        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed"):
             row[name] = resolve(value, outcome, "zero") if value is None else value
-    row["arbiter_error"] = 0.0 if outcome.error is None and outcome.score is not None else 1.0
+    row["arbiter_error"] = 1.0 if outcome.unknown else 0.0
+    row["arbiter_crashed"] = 1.0 if outcome.rollout_error else 0.0
     return row
 
 

@@ -246,6 +246,23 @@ def test_a_daemon_that_cannot_come_back_gives_the_trainers_no_reward_form_then_r
         asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[]))
     assert caught.value.code == "unavailable" and "could not be brought up" in caught.value.message
     zero = asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[], on_error="zero"))
-    assert zero == {"score": 0.0, "acc": 0.0, "arbiter_error": 1.0}
+    assert zero == {"score": 0.0, "acc": 0.0, "arbiter_error": 1.0, "arbiter_crashed": 0.0}
     (tmp_path / "dead").unlink()
     assert reward(prompts=["q"], completions=["a"], reference=["a"]) == [1.0]
+
+
+def test_a_response_that_crashes_the_daemon_scores_zero_in_every_adapter_and_is_counted(fake, tmp_path):
+    from arbiter_client import openrlhf, trl, verl
+    binary, _ = fake
+    settings = dict(binary=binary, args=[])
+    [reward] = trl.reward_funcs("exact", **settings)
+    metrics = {}
+    assert reward(prompts=["q"] * 3, completions=["a", "POISON", "b"], reference=["a", "a", "a"],
+                  log_metric=lambda name, value: metrics.__setitem__(name, value)) == [1.0, 0.0, 0.0]
+    assert metrics["arbiter/crashed"] == 1.0 and metrics["arbiter/unknown"] == 0.0
+    rows = verl.compute_score_batch(["x"] * 2, ["POISON", "a"], ["a", "a"], [None, None], verifier="exact",
+                                    **settings)
+    assert [(r["score"], r["arbiter_crashed"], r["arbiter_error"]) for r in rows] == [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0)]
+    result = openrlhf.reward_func(["P" + "POISON", "Pa"], ["P", "P"], ["a", "a"], verifier="exact", **settings)
+    assert [float(v) for v in result["rewards"]] == [0.0, 1.0]
+    assert [float(v) for v in result["extra_logs"]["arbiter_crashed"]] == [1.0, 0.0]
