@@ -47,8 +47,9 @@ def clean_environment(monkeypatch):
 def test_the_file_loads_standalone_by_path_and_compute_score_is_a_coroutine_function():
     module = load_standalone()
     assert asyncio.iscoroutinefunction(module.compute_score)
-    assert run(module.compute_score(data_source="openai/gsm8k", solution_str="so the answer is 72", ground_truth="72",
-                                    extra_info={})) == {"score": 1.0, "acc": 1.0, "arbiter_error": 0.0, "arbiter_crashed": 0.0}
+    result = run(module.compute_score(data_source="openai/gsm8k", solution_str="so the answer is 72",
+                                      ground_truth="72", extra_info={}))
+    assert result == {"score": 1.0, "acc": 1.0, "arbiter_error": 0.0, "arbiter_crashed": 0.0}
 
 
 def test_reward_kwargs_configure_it_before_the_environment(monkeypatch):
@@ -94,7 +95,8 @@ def test_a_missing_ground_truth_keeps_the_format_score():
 def test_components_all_gives_rows_of_mixed_recipes_the_same_keys():
     plain = run(verl.compute_score("openai/gsm8k", "\\boxed{4}", "4", components="all"))
     recipe = run(verl.compute_score("x", GOOD, "4", extra_info={"arbiter_verifier": "r1-zero"}, components="all"))
-    assert set(plain) == set(recipe) >= {"score", "acc", "accuracy", "format", "language", "arbiter_error", "arbiter_crashed"}
+    assert set(plain) == set(recipe) >= {"score", "acc", "accuracy", "format", "language", "arbiter_error",
+                                         "arbiter_crashed"}
 
 
 def test_sync_and_batch_entry_points():
