@@ -362,8 +362,8 @@ class _Link:
             if request.strikes >= _STRIKES_TO_CONVICT:
                 del self._pending[request.wire_id]
                 message = (f"the daemon died ({_how(status)}) each time this request ({_describe(request.label)}) "
-                           f"was the only one it was verifying, {request.strikes} times: it was set aside so that the rest could be "
-                           "scored; the daemon was restarted")
+                           f"was the only one it was verifying, {request.strikes} times: it was set aside so that the "
+                           "rest could be scored; the daemon was restarted")
                 _log.error("arbiter: %s", message)
                 line = json.dumps({"id": request.wire_id, "error": {"code": "crashed", "message": message}})
                 delivered.append((request.call, request.wire_id, line.encode()))
