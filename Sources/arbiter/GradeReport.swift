@@ -130,6 +130,28 @@ struct GradeReport {
         }
     }
 
+    /// Whether an answer with these fields would become an example (its group has fewer than five).
+    func wantsExample(_ fields: AnswerFields) -> Bool {
+        if let code = fields.errorCode { return errorExamples[code, default: []].count < Self.examplesPerGroup }
+        return reasonExamples[fields.reason ?? "(none)", default: []].count < Self.examplesPerGroup
+    }
+
+    /// Adds an answer read by ``AnswerFields`` (no example wanted).
+    mutating func add(_ fields: AnswerFields) {
+        rows += 1
+        if let code = fields.errorCode {
+            errors += 1
+            errorCodes[code, default: 0] += 1
+            return
+        }
+        verdicts += 1
+        scoreSum += fields.score
+        scores.append(fields.score)
+        if fields.passed { passed += 1 }
+        if let milliseconds = fields.milliseconds { latencies.append(milliseconds) }
+        reasons[fields.reason ?? "(none)", default: 0] += 1
+    }
+
     // MARK: Figures
 
     var meanScore: Double? { verdicts > 0 ? scoreSum / Double(verdicts) : nil }
@@ -248,8 +270,16 @@ final class ReportCollector: RowObserver {
 
     func observe(_ row: ObservedRow) {
         switch row.answer {
-        case .success(let answer):
-            report.add(row: row.number, id: row.id, excerpt: row.excerpt, verifier: row.verifier, answer: answer)
+        case .success(let bytes):
+            // The common answer (a verdict or an error, no components, no batch) is read by scanning its top-level
+            // fields; the whole answer is parsed only when an example is still wanted or the answer is unusual.
+            if let fields = AnswerFields(scanning: bytes), !report.wantsExample(fields) {
+                report.add(fields)
+            } else if case .success(let answer) = row.answerObject {
+                report.add(row: row.number, id: row.id, excerpt: row.excerpt, verifier: row.verifier, answer: answer)
+            } else {
+                report.add(row: row.number, id: row.id, excerpt: row.excerpt, error: ArbiterError(.internal, "unreadable answer"))
+            }
         case .failure(let error):
             report.add(row: row.number, id: row.id, excerpt: row.excerpt, error: error)
         }
@@ -258,5 +288,124 @@ final class ReportCollector: RowObserver {
     func finish(elapsedSeconds: Double) -> GradeReport {
         report.elapsedSeconds = elapsedSeconds
         return report
+    }
+}
+
+/// The top-level fields of an answer line the report counts, read without building the JSON tree. `nil` for an
+/// answer that needs the full parse: a recipe's (`components`), a batch's (`results`), or anything unexpected.
+struct AnswerFields {
+    var score = 0.0
+    var passed = false
+    var reason: String?
+    var milliseconds: Double?
+    var errorCode: String?
+
+    init?(scanning bytes: ArraySlice<UInt8>) {
+        var scanner = TopLevelScanner(bytes)
+        guard scanner.open() else { return nil }
+        while let key = scanner.nextKey() {
+            guard let value = scanner.skipValue() else { return nil }
+            switch key {
+            case "id", "details": continue
+            case "score":
+                guard let number = Double(String(decoding: value, as: UTF8.self)) else { return nil }
+                score = number
+            case "passed": passed = value.elementsEqual("true".utf8)
+            case "reason":
+                guard let text = (try? JSONParser.parse(value))?.stringValue else { return nil }
+                reason = text
+            case "ms": milliseconds = Double(String(decoding: value, as: UTF8.self))
+            case "error":
+                var inner = TopLevelScanner(value)
+                guard inner.open() else { return nil }
+                while let innerKey = inner.nextKey() {
+                    guard let innerValue = inner.skipValue() else { return nil }
+                    if innerKey == "code" { errorCode = (try? JSONParser.parse(innerValue))?.stringValue }
+                }
+                if errorCode == nil { return nil }
+            default: return nil  // components, results, or a field this reader does not know
+            }
+        }
+    }
+}
+
+/// Walks the keys of one JSON object and skips over their values (strings with escapes, nested containers),
+/// without decoding them.
+struct TopLevelScanner {
+    let bytes: ArraySlice<UInt8>
+    var index: Int
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        index = bytes.startIndex
+    }
+
+    mutating func skipSpace() {
+        while index < bytes.endIndex, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+            index += 1
+        }
+    }
+
+    mutating func open() -> Bool {
+        skipSpace()
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "{") else { return false }
+        index += 1
+        return true
+    }
+
+    /// The next key (keys here are plain ASCII names), or `nil` at the object's end.
+    mutating func nextKey() -> String? {
+        skipSpace()
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: ",") { index += 1 }
+        skipSpace()
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        let start = index + 1
+        guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        index = end + 1
+        skipSpace()
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ":") else { return nil }
+        index += 1
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// Skips one value and returns its bytes, or `nil` when the text is not well formed.
+    mutating func skipValue() -> ArraySlice<UInt8>? {
+        skipSpace()
+        let start = index
+        var depth = 0
+        var inString = false
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    index += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 0 {
+                        index += 1
+                        return bytes[start..<index]
+                    }
+                }
+            } else {
+                switch byte {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return index > start ? bytes[start..<index] : nil }
+                    depth -= 1
+                    if depth == 0 {
+                        index += 1
+                        return bytes[start..<index]
+                    }
+                case UInt8(ascii: ","):
+                    if depth == 0 { return index > start ? bytes[start..<index] : nil }
+                default: break
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 }
