@@ -107,9 +107,13 @@ def test_a_batch_is_scored_once_for_all_components_sequential_or_concurrent(monk
         fresh = [GOOD, WRONG]  # a new batch object each step, as TRL builds them
         assert call_like_async_grpo(funcs, list(prompts), fresh, reference=["4", "4"]) == [[1.0, 0.0], [1.0, 1.0]]
     assert sizes == [2] * 6
-    # Negative control: a different batch is scored again.
+    # Negative controls: a different batch is scored again, and so is the same one with other references.
     call_like_grpo_trainer(funcs, prompts, [WRONG, WRONG], reference=["4", "4"])
     assert sizes == [2] * 7
+    same = [GOOD, WRONG]
+    assert call_like_grpo_trainer(funcs, prompts, same, reference=["4", "4"])[0] == [1.0, 0.0]
+    assert call_like_grpo_trainer(funcs, prompts, same, reference=["5", "5"])[0] == [0.0, 1.0]
+    assert sizes == [2] * 9
 
 
 def test_reasoning_content_is_the_think_block():
