@@ -269,7 +269,11 @@ def main():
 
     from arbiter_client import openrlhf, trl, verl
     for package in ("trl", "verl", "openrlhf"):
-        trainer_code._package_dir(package)  # found before any stub takes its name
+        try:
+            trainer_code._package_dir(package)  # found before any stub takes its name
+        except BaseException as missing:  # noqa: BLE001 — pytest's skip outside pytest
+            sys.exit(f"Benchmarks/trainers.py: {missing} (pip install --no-deps trl==1.16.0 verl==0.9.1 "
+                     "openrlhf==0.11.2; pip install math-verify pylatexenc)")
     try:
         accuracy_reward = trl_accuracy_reward()
     except Exception as error:  # noqa: BLE001 — a missing baseline is reported, not fatal
