@@ -45,6 +45,12 @@ public struct CodeVerifier: Verifier {
                 "Kilobytes of stdout (and of stderr) a run may write; more kills it (output_limit)."),
             OptionSpec("file_size_mb", .integer(0...4096), default: .int(16), "Largest file a program may write."),
             OptionSpec(
+                "work_dir_mb", .integer(1...16384), default: .int(256),
+                "Size of a run's work directory, a tmpfs of its own that is gone when the run ends (counted in memory_mb)."),
+            OptionSpec(
+                "work_dir_files", .integer(16...1_000_000), default: .int(10000),
+                "Files and directories a run's work directory may hold."),
+            OptionSpec(
                 "float_tolerance", .number(0...1), default: .double(1e-6),
                 "Relative and absolute tolerance for expected decimals (a point or an exponent); integers always compare exactly; 0: exact."
             ),
@@ -67,7 +73,8 @@ public struct CodeVerifier: Verifier {
                 wallSeconds: seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
                 fileBytes: max(options.int("file_size_mb") << 20, 1), openFiles: 256,
                 stackBytes: min(memory, 256 << 20),
-                outputBytes: options.int("output_limit_kb") << 10)
+                outputBytes: options.int("output_limit_kb") << 10, workDirectoryBytes: options.int("work_dir_mb") << 20,
+                workDirectoryFiles: options.int("work_dir_files"))
             comparison = OutputComparison(tolerance: options.double("float_tolerance"))
             allOrNothing = options.bool("all_or_nothing")
             stopOnFailure = options.bool("stop_on_failure") || allOrNothing

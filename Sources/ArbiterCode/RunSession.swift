@@ -137,7 +137,9 @@ final class RunSession: @unchecked Sendable {
         RunLimits(
             wallSeconds: toolchain.compileSeconds, cpuSeconds: toolchain.compileSeconds,
             memoryBytes: toolchain.compileMemoryMB << 20, processes: max(32, configuration.limits.processes),
-            fileBytes: 512 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)
+            fileBytes: 512 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10,
+            workDirectoryBytes: max(configuration.limits.workDirectoryBytes, 1 << 30),
+            workDirectoryFiles: configuration.limits.workDirectoryFiles)
     }
 
     /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
@@ -146,7 +148,7 @@ final class RunSession: @unchecked Sendable {
         let limits = compileLimits
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            visible: toolchain.visible, limits: limits)
+            visible: toolchain.visible, limits: limits, exportFiles: true)
         var details: JSONObject = ["time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100)]
         if let earlier = compileDetails?["time_ms"]?.doubleValue { details["time_ms"] = .double(earlier + (details["time_ms"]?.doubleValue ?? 0)) }
         let failure = Self.failure(of: outcome, cpuLimit: limits.cpuSeconds)

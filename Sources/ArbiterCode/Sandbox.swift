@@ -22,10 +22,14 @@ public struct RunLimits: Sendable, Hashable {
     public var openFiles: Int
     /// Stack size (RLIMIT_STACK).
     public var stackBytes: Int
-    /// The least RLIMIT_AS where that limit bounds memory (no memory cgroup); 0 for none.
-    public var minimumAddressSpace: Int = 0
     /// Bytes of stdout, and separately of stderr, kept; more kills the run.
     public var outputBytes: Int
+    /// The least RLIMIT_AS where that limit bounds memory (no memory cgroup); 0 for none.
+    public var minimumAddressSpace: Int = 0
+    /// Bytes of the run's work directory (a tmpfs of its own, where the sandbox has a mount namespace).
+    public var workDirectoryBytes: Int = 256 << 20
+    /// Files and directories the work directory may hold.
+    public var workDirectoryFiles: Int = 10_000
 }
 
 /// What one sandboxed run did.
@@ -125,15 +129,19 @@ public final class Sandbox: Sendable {
     ///   - limits: The limits.
     ///   - companion: A second command started beside it in PID and mount namespaces of its own (a split harness's
     ///     program process), reached over pipes: its fds 3 and 4, the first program's 6 and 7.
+    ///   - exportFiles: Copy the files the run left at the top of its (tmpfs) work directory back to `workDirectory`
+    ///     (a compiler's outputs); other runs leave nothing behind.
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
-        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil
+        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
+        exportFiles: Bool = false
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
-            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion)
+            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
+            exportFiles: exportFiles)
         let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
@@ -155,6 +163,7 @@ public final class Sandbox: Sendable {
         let visible: [String]
         let limits: RunLimits
         let companion: [String]?
+        let exportFiles: Bool
     }
 
     private func runBlocking(_ job: Job, slot: CgroupPool.Slot, joined: Bool) -> Result<RunOutcome, ArbiterError> {
@@ -236,6 +245,11 @@ public final class Sandbox: Sendable {
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
         spec.minimal_dev = isolation.readOnlyRoot ? 1 : 0
         spec.seccomp = isolation.seccomp ? 1 : 0
+        if isolation.readOnlyRoot {
+            spec.workdir_tmpfs_bytes = Int64(job.limits.workDirectoryBytes)
+            spec.workdir_tmpfs_files = Int32(job.limits.workDirectoryFiles)
+            spec.export_files = job.exportFiles ? 1 : 0
+        }
         if !joined {
             spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
             spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }

@@ -56,6 +56,9 @@ struct arb_run_spec {
     int private_shm;             ///< A small fresh tmpfs on /dev/shm (needs ARB_NS_MOUNT).
     int minimal_dev;             ///< With `readonly_root`: a /dev of null, zero, full, random, urandom and tty only.
     int seccomp;                 ///< Install `arb_seccomp_filter`'s filter before the program executes.
+    int64_t workdir_tmpfs_bytes; ///< With `readonly_root`: the program's work directory is a fresh tmpfs of this size
+    int workdir_tmpfs_files;     ///< and inode count, holding copies of the host directory's files (0: the host's).
+    int export_files;            ///< With the tmpfs: copy its top-level regular files back after the run (compilers).
     char *const *extra_visible;  ///< NULL-terminated absolute directories shown besides /usr, /etc and /dev (or NULL).
     const char *cgroup_procs[2]; ///< `cgroup.procs` files to join (NULL for none; see `arb_join_cgroups_thread`).
     double wall_seconds;         ///< Wall-clock limit: the whole run is killed after it.
