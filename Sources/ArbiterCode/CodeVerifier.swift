@@ -35,7 +35,10 @@ public struct CodeVerifier: Verifier {
             ),
             OptionSpec(
                 "time_limit_s", .number(0.05...300), default: .double(5),
-                "Wall-clock and CPU seconds per run (one stdin/stdout case, or the whole test or calls run)."),
+                "CPU seconds per run (one stdin/stdout case, or the whole test or calls run): all its processes together where the cpu cgroup is available, else per process."),
+            OptionSpec(
+                "wall_time_limit_s", .number(0...3600), default: .double(0),
+                "Wall-clock seconds per run, the backstop for programs that sleep or wait; 0: twice time_limit_s."),
             OptionSpec(
                 "memory_mb", .integer(16...65536), default: .int(512), "Memory of a run, all its processes together."),
             OptionSpec(
@@ -68,9 +71,10 @@ public struct CodeVerifier: Verifier {
             language = options.string("language")
             extract = options.string("extract")
             let seconds = options.double("time_limit_s")
+            let wall = options.double("wall_time_limit_s")
             let memory = options.int("memory_mb") << 20
             limits = RunLimits(
-                wallSeconds: seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
+                wallSeconds: wall > 0 ? wall : 2 * seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
                 fileBytes: max(options.int("file_size_mb") << 20, 1), openFiles: 256,
                 stackBytes: min(memory, 256 << 20),
                 outputBytes: options.int("output_limit_kb") << 10, workDirectoryBytes: options.int("work_dir_mb") << 20,

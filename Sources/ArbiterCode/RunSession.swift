@@ -333,7 +333,7 @@ final class RunSession: @unchecked Sendable {
     /// The status of a run that did not end normally, or `nil`.
     static func failure(of outcome: RunOutcome, cpuLimit: Double) -> String? {
         if outcome.outputExceeded { return "output_limit" }
-        if outcome.timedOut { return "time_limit" }
+        if outcome.timedOut || outcome.cpuExceeded { return "time_limit" }
         if outcome.outOfMemory { return "memory_limit" }
         if let signal = outcome.signal {
             if signal == SIGXCPU || (signal == SIGKILL && outcome.cpuSeconds >= cpuLimit) { return "time_limit" }
@@ -353,6 +353,8 @@ final class RunSession: @unchecked Sendable {
         let description: String
         if outcome.outputExceeded {
             description = "killed: output over the limit"
+        } else if outcome.cpuExceeded {
+            description = "killed at the CPU limit: \(Int(outcome.cpuSeconds * 1000)) ms of CPU, all its processes together"
         } else if outcome.timedOut {
             description = "killed at the wall-clock limit after \(Int(outcome.wallSeconds * 1000)) ms"
         } else if outcome.outOfMemory {

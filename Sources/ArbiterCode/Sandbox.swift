@@ -46,6 +46,8 @@ public struct RunOutcome: Sendable {
     public var signal: Int32?
     /// Killed at the wall-clock limit.
     public var timedOut: Bool
+    /// Killed when the run's CPU time (all its processes together) reached the limit.
+    public var cpuExceeded: Bool = false
     /// Killed because stdout, stderr or the report went over the cap.
     public var outputExceeded: Bool
     /// The memory cgroup killed a process of the run.
@@ -54,7 +56,7 @@ public struct RunOutcome: Sendable {
     public var processLimitHit: Bool
     /// Wall-clock seconds from launch to the last process's end.
     public var wallSeconds: Double
-    /// CPU seconds of the program and its reaped children.
+    /// CPU seconds of the run: all its processes (the cpuacct cgroup), else the program and its reaped children.
     public var cpuSeconds: Double
     /// Peak memory of the run's cgroup, when measured.
     public var peakMemoryBytes: Int?
@@ -78,7 +80,10 @@ public final class Sandbox: Sendable {
     /// - Parameter isolation: The mechanisms to use; they must be available on this host.
     public init(isolation: Isolation) {
         self.isolation = isolation
-        self.cgroups = CgroupPool(memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup)
+        self.cgroups = CgroupPool(
+            memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
+            cpuBase: isolation.cpuacctCgroup == nil ? nil : isolation.cpuCgroup,
+            cpuacctBase: isolation.cpuCgroup == nil ? nil : isolation.cpuacctCgroup)
         self.workers = SlotWorkerPool(cgroups: cgroups)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
@@ -192,9 +197,11 @@ public final class Sandbox: Sendable {
                 stderr: Self.bytes(result.stderr_bytes, result.stderr_length),
                 report: Self.bytes(result.fd4_bytes, result.fd4_length),
                 exitCode: exited ? (wait >> 8) & 0xff : nil, signal: signal, timedOut: result.timed_out != 0,
+                cpuExceeded: result.cpu_exceeded != 0,
                 outputExceeded: result.output_exceeded != 0, outOfMemory: usage.outOfMemory,
                 processLimitHit: usage.processLimitHit, wallSeconds: result.wall_seconds,
-                cpuSeconds: result.cpu_seconds, peakMemoryBytes: usage.peakMemoryBytes))
+                cpuSeconds: result.run_cpu_seconds >= 0 ? result.run_cpu_seconds : result.cpu_seconds,
+                peakMemoryBytes: usage.peakMemoryBytes))
     }
 
     private static let stageNames: [Int: String] = [
@@ -251,8 +258,12 @@ public final class Sandbox: Sendable {
             spec.export_files = job.exportFiles ? 1 : 0
         }
         if !joined {
-            spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
-            spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+            let procs = slot.groups.map { $0.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) } }
+            spec.cgroup_procs = (procs[0], procs[1], procs[2], procs[3])
+        }
+        if let cpuacct = slot.cpuacct {
+            spec.cpu_usage_path = UnsafePointer(strings.add(cpuacct + "/cpuacct.usage"))
+            spec.run_cpu_seconds = job.limits.cpuSeconds
         }
         let limits = job.limits
         spec.wall_seconds = limits.wallSeconds

@@ -535,7 +535,7 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     }
     reset_signals();
     setsid();
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         if (spec->cgroup_procs[i] == NULL) continue;
         int fd = open(spec->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0", 1) != 1) { report_failure(ARB_STAGE_CGROUP); _exit(0); }
@@ -597,6 +597,19 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     write_all(FD_STATUS, &record, sizeof record);
     // Exiting kills whatever is left in the PID namespace.
     _exit(0);
+}
+
+/// The nanoseconds in a `cpuacct.usage` file, or -1.
+static long long read_usage(const char *path) {
+    if (path == NULL) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char text[64];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    return strtoll(text, NULL, 10);
 }
 
 /// A growable buffer with a cap.
@@ -668,6 +681,8 @@ int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
 static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
     memset(result, 0, sizeof *result);
     double started = now_seconds();
+    long long usage_before = read_usage(spec->cpu_usage_path);
+    result->run_cpu_seconds = -1;
     // Pipes: 0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status.
     int pipes[6][2];
     for (int i = 0; i < 6; i++) pipes[i][0] = pipes[i][1] = -1;
@@ -727,6 +742,8 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     double deadline = started + spec->wall_seconds;
     int open_readers[4] = {1, 1, 1, 1};
     int killed = 0;
+    // With a CPU limit on the whole run, its usage is sampled every 20 ms.
+    int watches_cpu = usage_before >= 0 && spec->run_cpu_seconds > 0;
     while (open_readers[3]) {
         struct pollfd polls[6];
         int count = 0;
@@ -740,7 +757,16 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
             killed = 1;
             result->timed_out = 1;
         }
+        if (watches_cpu && !killed) {
+            long long now = read_usage(spec->cpu_usage_path);
+            if (now >= 0 && (double)(now - usage_before) / 1e9 >= spec->run_cpu_seconds) {
+                kill(init, SIGKILL);
+                killed = 1;
+                result->cpu_exceeded = 1;
+            }
+        }
         int timeout = killed ? 1000 : (int)(left * 1000) + 1;
+        if (watches_cpu && !killed && timeout > 20) timeout = 20;
         int ready = poll(polls, (nfds_t)count, timeout);
         if (ready < 0 && errno != EINTR && errno != EAGAIN) {
             // Cannot watch the run any more: end it rather than wait for it blindly.
@@ -781,6 +807,10 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     }
     for (int i = 0; i < 4; i++) close(readers[i]);
     result->wall_seconds = now_seconds() - started;
+    if (usage_before >= 0) {
+        long long after = read_usage(spec->cpu_usage_path);
+        if (after >= usage_before) result->run_cpu_seconds = (double)(after - usage_before) / 1e9;
+    }
     result->stdout_bytes = sinks[0].bytes;
     result->stdout_length = sinks[0].length;
     result->stderr_bytes = sinks[1].bytes;
@@ -864,11 +894,10 @@ int arb_remove_tree(const char *path) {
     return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-int arb_join_cgroups_thread(const char *tasks0, const char *tasks1) {
-    const char *files[2] = {tasks0, tasks1};
-    for (int i = 0; i < 2; i++) {
-        if (files[i] == NULL) continue;
-        int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+int arb_join_cgroups_thread(const char *const *tasks, int count) {
+    for (int i = 0; i < count; i++) {
+        if (tasks[i] == NULL || tasks[i][0] == 0) continue;
+        int fd = open(tasks[i], O_WRONLY | O_CLOEXEC);
         if (fd < 0) return errno;
         ssize_t written = write(fd, "0", 1);
         int error = errno;

@@ -311,4 +311,64 @@ struct IsolationTests {
             Sample(response: fenced(program), reference: reference))
         #expect(statuses(control) == ["passed", "wrong_answer"])
     }
+
+    static let hog = """
+        import os, time
+        for _ in range(60):
+            if os.fork() == 0:
+                os.setsid()
+                while True:
+                    pass
+        time.sleep(60)
+        """
+
+    /// About 1.2 s of CPU in CPython here.
+    static let honest = "n = 0\nfor i in range(20000000):\n    n += i\nprint('safe')"
+
+    @Test(
+        "a run's CPU time is all its processes together: setsid spinners end at the run's CPU limit, not the wall clock",
+        .enabled(if: rootTestsRun, "needs root (cpu and cpuacct cgroups)"))
+    func cpuOfTheWholeRun() async throws {
+        // Three spinners: each stays under its own per-process limit of 1 s until well past the run's 1 s in total.
+        let spinners = Self.hog.replacingOccurrences(of: "range(60)", with: "range(3)")
+        let options: JSONObject = ["time_limit_s": 1, "wall_time_limit_s": 15]
+        let verdict = try await judgeWith(spinners, options, expect: "safe\n")
+        #expect(verdict.reason == "time_limit")
+        #expect(output(verdict).contains("killed at the CPU limit"), "\(output(verdict))")
+        let cpu = verdict.details["cases"]?.arrayValue?.first?.objectValue?["cpu_ms"]?.doubleValue ?? 0
+        #expect(cpu >= 1000, "\(cpu)")
+        // Negative control: without the cpuacct group only the program's own (sleeping) process is measured, and the
+        // spinners run on to the wall-clock backstop.
+        var perProcess = Isolation.current
+        perProcess.cpuCgroup = nil
+        perProcess.cpuacctCgroup = nil
+        let control = try await judgeWith(spinners, options, perProcess, expect: "safe\n")
+        #expect(output(control).contains("killed at the wall-clock limit"), "\(output(control))")
+    }
+
+    @Test(
+        "60 setsid spinners get their run's CPU share only: an honest program beside them passes",
+        .enabled(if: rootTestsRun, "needs root (cpu and cpuacct cgroups)"))
+    func fairUnderLoad() async throws {
+        func pair(_ isolation: Isolation) async throws -> Verdict {
+            async let hog = judgeWith(
+                Self.hog, ["time_limit_s": 1, "wall_time_limit_s": 11, "processes": 100], isolation, expect: "safe\n")
+            try await Task.sleep(for: .milliseconds(500))
+            let honest = try await judgeWith(
+                Self.honest, ["time_limit_s": 3, "wall_time_limit_s": 10], isolation, expect: "safe\n")
+            _ = try await hog
+            return honest
+        }
+        let fair = try await pair(.current)
+        #expect(fair.passed, "\(fair.details)")
+        // Negative control: without per-run cpu groups the spinners share the daemon's group with the honest program,
+        // which gets a 61st of it and reaches its wall-clock backstop. For 11 s it would starve every other test
+        // running in this process as well, so it runs only when asked (ARBITER_HEAVY_TESTS=1).
+        guard ProcessInfo.processInfo.environment["ARBITER_HEAVY_TESTS"] == "1" else { return }
+        var shared = Isolation.current
+        shared.cpuCgroup = nil
+        shared.cpuacctCgroup = nil
+        let unfair = try await pair(shared)
+        #expect(!unfair.passed && unfair.reason == "time_limit", "\(unfair.details)")
+    }
 }
