@@ -162,14 +162,15 @@ struct FormTests {
 
     @Test("runs proceed in parallel: blocking supervision stays off Swift's cooperative pool")
     func parallelRuns() async throws {
-        // 8 runs that each print when they start and end around an 8 s sleep. In parallel every run starts before
+        // 8 runs that each report when they start and end around a 20 s sleep (long: on a loaded machine starting 8
+        // interpreters takes seconds). In parallel every run starts before
         // any ends; if runs blocked the cooperative pool (2 threads on a 2-core machine) at most 2 would overlap.
-        let program = "import time\ndef span():\n    start = time.time()\n    time.sleep(8)\n    return [start, time.time()]"
+        let program = "import time\ndef span():\n    start = time.time()\n    time.sleep(20)\n    return [start, time.time()]"
         let reference: JSONValue = ["calls": ["function": "span", "cases": [["args": [], "expected": [0, 0]]]]]
         let spans = try await withThrowingTaskGroup(of: [Double].self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    let verdict = try await judge(fenced(program), reference, ["time_limit_s": 30])
+                    let verdict = try await judge(fenced(program), reference, ["time_limit_s": 60])
                     let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
                     // "got [start, end], expected [0, 0]"
                     let got = message.dropFirst(5).prefix { $0 != "]" }
