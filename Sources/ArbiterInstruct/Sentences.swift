@@ -26,7 +26,7 @@ enum Sentences {
     static func split(_ input: String) -> [String] {
         // Text without any terminator is one sentence (or none): the fast path of most list items and lines.
         if !input.utf8.contains(where: { $0 == 0x2E || $0 == 0x3F || $0 == 0x21 }) {
-            let stripped = Py.strip(input.unicodeScalars)
+            let stripped = Py.strip(input.unicodeScalars.map { $0 == "\n" ? " " : $0 })
             return stripped.isEmpty ? [] : [Py.string(stripped)]
         }
         var text = " " + input + "  "
@@ -140,6 +140,8 @@ enum Sentences {
 
     private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
         var pieces = Py.split(sentence)
+        // Pieces from this index on were split off the last word (its final period and closers), not by a space.
+        var spacedCount = pieces.count
         // The sentence's final period (possibly before closing quotes or brackets) is its own token.
         if var last = pieces.popLast() {
             var tail: [Scalars] = []
@@ -153,9 +155,9 @@ enum Sentences {
             }
             pieces.append(last)
             pieces.append(contentsOf: tail)
+            spacedCount = pieces.count - tail.count
         }
-        var quoteOpen = false
-        for piece in pieces {
+        for (pieceIndex, piece) in pieces.enumerated() {
             var current: Scalars = []
             var index = 0
             func flush() {
@@ -192,9 +194,11 @@ enum Sentences {
                 if (scalar == "," || scalar == ":"), index + 1 < piece.count, piece[index + 1].isPyDigit, !current.isEmpty {
                     current.append(scalar)
                 } else if scalar == "\"" {
+                    // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
+                    let opening =
+                        index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
                     flush()
-                    tokens.append(quoteOpen ? "''" : "``")
-                    quoteOpen.toggle()
+                    tokens.append(opening ? "``" : "''")
                 } else if splitOff.contains(scalar) {
                     flush()
                     tokens.append(String(Character(scalar)))
