@@ -62,13 +62,15 @@ public struct InstructionVerifier: Verifier {
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
         let variants = configuration.loose ? Self.looseVariants(response) : [Text(response)]
+        // A variant equal to an earlier one (no '*' to drop, a one-line response) gets the same answer: skip it.
+        let distinct = variants.indices.filter { index in !variants[..<index].contains { $0.scalars == variants[index].scalars } }
         var results: [JSONValue] = []
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
             var outcome = Outcome.no("")
             var which = 0
-            for (index, variant) in variants.enumerated() where !Py.strip(variant.scalars).isEmpty {
-                outcome = instruction.check(variant)
+            for index in distinct where !Py.strip(variants[index].scalars).isEmpty {
+                outcome = instruction.check(variants[index])
                 which = index
                 if outcome.followed { break }
             }

@@ -140,17 +140,8 @@ def write_fixtures(path, all_cases, expected, got):
             handle.write(json.dumps(chosen[key], ensure_ascii=False) + "\n")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arbiter", default=".build/release/arbiter")
-    parser.add_argument("--open-instruct", help="directory with open-instruct's IFEvalG instructions.py and instructions_util.py")
-    parser.add_argument("--per-id", type=int, default=200, help="cases per id (default 200: 22,400 cases for 112 ids)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--report", default="/tmp/instruction-conformance.json")
-    parser.add_argument("--cases-out", help="also write the cases as JSON lines")
-    parser.add_argument("--fixtures-out", help="write, per id, agreed cases that follow and that break it (strict and loose)")
-    args = parser.parse_args()
-
+def prepare(open_instruct, per_id, seed):
+    """The reference registry (NLTK patched), if-verifiable's harness module, and the generated cases."""
     punkt = patch_nltk()
     from if_verifiable import common
     from if_verifiable.ifbench import instructions_registry as ifbench_registry
@@ -160,8 +151,8 @@ def main():
     instructions_util._get_sentence_tokenizer = lambda: punkt
     registry = dict(ifeval_registry.INSTRUCTION_DICT)
     registry.update(ifbench_registry.INSTRUCTION_DICT)
-    if args.open_instruct:
-        modules = load_open_instruct(args.open_instruct)
+    if open_instruct:
+        modules = load_open_instruct(open_instruct)
         modules["instructions_util"]._get_sentence_tokenizer = lambda: punkt
         registry.update(open_instruct_registry(modules["instructions"]))
     ids = [i for i in registry if i != "words:start_verb"]
@@ -190,7 +181,21 @@ def main():
                                    "ml", "fi"):
                 by_language[row["language"]].append(row["text"])
 
-    all_cases = list(case_generator.make_cases(ids, args.per_id, args.seed, by_language, measure))
+    return registry, common, list(case_generator.make_cases(ids, per_id, seed, by_language, measure))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arbiter", default=".build/release/arbiter")
+    parser.add_argument("--open-instruct", help="directory with open-instruct's IFEvalG instructions.py and instructions_util.py")
+    parser.add_argument("--per-id", type=int, default=200, help="cases per id (default 200: 22,400 cases for 112 ids)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--report", default="/tmp/instruction-conformance.json")
+    parser.add_argument("--cases-out", help="also write the cases as JSON lines")
+    parser.add_argument("--fixtures-out", help="write, per id, agreed cases that follow and that break it (strict and loose)")
+    args = parser.parse_args()
+
+    registry, common, all_cases = prepare(args.open_instruct, args.per_id, args.seed)
     if args.cases_out:
         with open(args.cases_out, "w", encoding="utf-8") as handle:
             for case in all_cases:
