@@ -96,28 +96,40 @@ public struct InstructionVerifier: Verifier {
     ]
 
     /// IFEval's loose variants: the response, without `*`, without its first line, last line or both (stripped),
-    /// and those without `*`.
+    /// and those without `*`. (`"\n".join(lines[1:])` is the text after the first newline, and so on.)
     static func looseVariants(_ response: String) -> [Text] {
-        let lines = Py.split(Array(response.unicodeScalars), separator: ["\n"])
-        func join(_ slice: ArraySlice<Scalars>) -> Scalars {
-            Py.strip(Array(slice.joined(separator: ["\n"])))
-        }
-        let first = join(lines.dropFirst())
-        let last = join(lines.dropLast())
-        let both = lines.count >= 2 ? join(lines.dropFirst().dropLast()) : []
-        let noStar = { (text: Scalars) in text.filter { $0 != "*" } }
         let whole = Array(response.unicodeScalars)
-        return [whole, noStar(whole), first, last, both, noStar(first), noStar(last), noStar(both)].map(Text.init)
+        let firstBreak = whole.firstIndex(of: "\n")
+        let lastBreak = whole.lastIndex(of: "\n")
+        let first = firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? []
+        let last = lastBreak.map { Py.strip(whole[..<$0]) } ?? []
+        var both: Scalars = []
+        if let firstBreak, let lastBreak, firstBreak < lastBreak { both = Py.strip(whole[(firstBreak + 1)..<lastBreak]) }
+        let stars = whole.contains("*")
+        let noStar = { (text: Scalars) -> Scalars in stars ? text.filter { $0 != "*" } : text }
+        return [
+            Text(response, whole), Text(noStar(whole)), Text(first), Text(last), Text(both), Text(noStar(first)),
+            Text(noStar(last)), Text(noStar(both)),
+        ]
     }
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.
     static func stripThinking(_ response: String) -> String {
+        let bytes = response.utf8
+        let mentionsThink = bytes.contains(0x3C) && response.contains("think>")
+        if !mentionsThink, let first = response.unicodeScalars.first, let last = response.unicodeScalars.last,
+            !first.isPySpace, !last.isPySpace
+        {
+            return response
+        }
         let stripped = Py.strip(response.unicodeScalars)
         guard !stripped.isEmpty else { return "" }
-        let close = Array("</think>".unicodeScalars)
-        if let index = Py.find(close, in: stripped) { return Py.string(Py.strip(stripped[(index + close.count)...])) }
-        if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return "" }
+        if mentionsThink {
+            let close = Array("</think>".unicodeScalars)
+            if let index = Py.find(close, in: stripped) { return Py.string(Py.strip(stripped[(index + close.count)...])) }
+            if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return "" }
+        }
         return Py.string(stripped)
     }
 }

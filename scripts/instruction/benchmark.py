@@ -9,11 +9,13 @@ checks); Arbiter is timed in loose mode (8 checks) and in strict mode, each as o
 request lines on stdin and writing every answer (JSON parsing and writing included), with --jobs 1 (one core, like the
 baseline) and --jobs 2 (the machine's two cores), timed from the first request to the last answer on a warm daemon
 (started and its language model loaded, as the baseline's modules are imported before its clock starts). The same lines sent to `exact` give the daemon's bare plumbing.
-Per-request verification time (the verdict's `ms`) is reported at p50 and p99.
+Per-request verification time (the verdict's `ms`) is reported at p50 and p99, and the daemon's CPU time (user + system,
+warm-up included) beside the baseline's, which is steadier than wall time on a shared machine.
 """
 
 import argparse
 import json
+import os
 import subprocess
 import threading
 import time
@@ -37,8 +39,9 @@ def run_daemon(binary, lines, jobs):
     answers = [json.loads(process.stdout.readline()) for _ in lines]
     seconds = time.perf_counter() - started
     writer.join()
-    process.wait()
-    return seconds, answers
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return seconds, answers, usage.ru_utime + usage.ru_stime
 
 
 def percentile(values, share):
@@ -58,12 +61,12 @@ def main():
     usable = [case for case in cases if conformance.reference_result(registry, case, common) is not None]
 
     def reference_pass():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for case in usable:
             common.evaluate_instructions(case["response"], [case["id"]], [case["kwargs"]], case["prompt"], registry)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
-    reference_seconds = min(reference_pass() for _ in range(args.repeat))
+    reference_seconds, reference_cpu = min(reference_pass() for _ in range(args.repeat))
 
     def lines(mode, verifier="instruction"):
         out = []
@@ -80,15 +83,16 @@ def main():
     count = len(usable)
     print(f"{count} rows (one instruction each, every id but words:start_verb)")
     print(f"reference (if-verifiable + open-instruct, strict and loose, in-process loop, 1 core): "
-          f"{reference_seconds:.3f} s = {count / reference_seconds:,.0f} rows/s")
+          f"{reference_seconds:.3f} s = {count / reference_seconds:,.0f} rows/s; CPU {reference_cpu:.3f} s")
     for label, request_lines in (("loose", lines("loose")), ("strict", lines("strict")), ("exact (plumbing)", lines("", "exact"))):
         for jobs in (1, 2):
             runs = [run_daemon(args.arbiter, request_lines, jobs) for _ in range(args.repeat)]
-            seconds, answers = min(runs, key=lambda run: run[0])
+            seconds, answers, cpu = min(runs, key=lambda run: run[0])
             errors = sum(1 for answer in answers if "error" in answer)
             ms = [answer.get("ms", 0) for answer in answers]
             print(f"arbiter serve {label:17s} --jobs {jobs}: {seconds:.3f} s = {count / seconds:,.0f} rows/s, "
-                  f"{reference_seconds / seconds:.1f}x the reference; verdict ms p50 {percentile(ms, 0.5):.3f}, "
+                  f"{reference_seconds / seconds:.1f}x the reference; CPU {cpu:.3f} s "
+                  f"({reference_cpu / cpu:.1f}x less); verdict ms p50 {percentile(ms, 0.5):.3f}, "
                   f"p99 {percentile(ms, 0.99):.3f}; errors {errors}")
 
 
