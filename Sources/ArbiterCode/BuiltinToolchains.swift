@@ -68,9 +68,11 @@ enum BuiltinToolchains {
               "source": "main.js",
               "interpreter": ["/usr/bin/node", "/usr/local/bin/node", "node"],
               "run": ["{interpreter}", "--stack-size=65500", "main.js"],
-              "harness": {"file": "harness.js", "code_file": "javascript.harness.js", "run": ["{interpreter}", "harness.js"]},
+              "harness": {"file": "harness.js", "code_file": "javascript.harness.js", "run": ["{interpreter}", "-e", "{harness_code}"],
+                          "setup": true,
+                          "host": {"file": "host.js", "code_file": "javascript.host.js", "run": ["{interpreter}", "--stack-size=65500", "host.js"]}},
               "env": {},
-              "limits": {"processes": 32}
+              "limits": {"processes": 32, "address_space_mb": 2048}
             }
             """#
         ),
@@ -83,7 +85,7 @@ enum BuiltinToolchains {
               "source": "main.py",
               "interpreter": ["/usr/bin/python3", "/usr/local/bin/python3", "python3"],
               "run": ["{interpreter}", "-I", "-S", "-c", "import sys,builtins;builtins.exit=builtins.quit=sys.exit;sys.path+=['/usr/local/lib/python%d.%d/dist-packages'%sys.version_info[:2],'/usr/lib/python3/dist-packages'];sys.argv=['main.py'];__file__='main.py';del builtins;exec(compile(open(__file__,encoding='utf-8').read(),__file__,'exec'))"],
-              "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"],
+              "harness": {"file": "harness.py", "setup": true, "code_file": "python.harness.py", "run": ["{interpreter}", "-I", "-S", "harness.py"],
                           "prepare": ["{interpreter}", "-I", "-S", "-c", "import marshal;open('harness.bin','wb').write(marshal.dumps(compile(open('harness.py',encoding='utf-8').read(),'harness.py','exec')))"],
                           "prepared_file": "harness.bin",
                           "prepared_run": ["{interpreter}", "-I", "-S", "-c", "import marshal;exec(marshal.loads(open('harness.bin','rb').read()))"]},
@@ -140,34 +142,22 @@ enum BuiltinToolchains {
         }
         """#,
         "javascript.harness.js": #"""
-        // Arbiter's JavaScript test harness, for the `test` and `calls` forms. Before the program runs, it reads a nonce and
-        // its instructions from fd 3 and closes it (lines "nonce", "form", "program", "entry point", "function", "count",
-        // then per case "<byte length>" and that many bytes: a script, or the JSON array of a call's arguments). It runs the
-        // program, then the cases, and reports each on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`. The
-        // program never sees the nonce, so exiting early cannot pass for reaching the end.
+        // Arbiter's JavaScript test harness (the runner), for the `test` and `calls` forms. It is split in two processes:
+        // this one, started with its code on the command line, and the program's process (javascript.host.js), which the
+        // sandbox starts beside it in PID and mount namespaces of its own: the program can neither see, signal nor read
+        // this process, so it cannot patch the runner's `vm`, `require` or `assert`, read a test's source through
+        // `fn.caller`, or find the nonce. The runner reads its nonce and instructions from fd 3 and closes it (lines "nonce",
+        // "form", "program", "entry point", "function", "count", then per case "<byte length>" and that many bytes — a
+        // script, or the JSON array of a call's arguments — then the reference's setup the same way). It asks the program's
+        // process (requests on fd 6, answers on fd 7, one JSON array a line) to load the program and for the names a test
+        // mentions; each function of the program is a proxy here whose calls cross as plain data (null, booleans, numbers,
+        // strings, arrays, plain objects; NaN, infinities and undefined tagged), and the answers are rebuilt here from plain
+        // data only. Each case is reported on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`.
         "use strict";
         (() => {
             const fs = require("fs");
             const vm = require("vm");
-            // Bound now, so that a program that patches these cannot skip the tests or rewrite the reports.
-            const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
-            const runInThisContext = vm.runInThisContext, bufferFrom = Buffer.from.bind(Buffer);
-            const isArray = Array.isArray, prototypeOf = Object.getPrototypeOf, keysOf = Object.keys;
-            const isFiniteNumber = Number.isFinite, objectPrototype = Object.prototype;
-            // The assert modules as they are before the program runs: a program can replace their functions (they are
-            // shared objects), so tests get copies taken now.
-            const pristine = (name) => {
-                const original = require(name);
-                const copy = (...args) => original(...args);
-                for (const key of keysOf(original)) copy[key] = original[key];
-                return copy;
-            };
-            const asserts = { assert: pristine("node:assert"), strict: pristine("node:assert/strict") };
-            const testRequire = (name) => {
-                if (name === "assert" || name === "node:assert") return asserts.assert;
-                if (name === "assert/strict" || name === "node:assert/strict") return asserts.strict;
-                return require(name);
-            };
+            const assert = require("assert");
             const raw = fs.readFileSync(3);
             fs.closeSync(3);
             let position = 0;
@@ -180,126 +170,404 @@ enum BuiltinToolchains {
             const nonce = line(), form = line(), program = line(), entryPoint = line(), functionName = line();
             const count = Number(line());
             const cases = [];
-            for (let index = 0; index < count; index++) {
+            for (let index = 0; index <= count; index++) {
                 const length = Number(line());
                 cases.push(raw.toString("utf8", position, position + length));
                 position += length;
             }
+            const setup = cases.pop();
             const clock = () => Number(process.hrtime.bigint()) / 1e6;
-            // A record is built by string concatenation of primitives only: JSON.stringify of an array would call a
-            // `toJSON` the program put on Array.prototype, and rewrite the record.
-            const field = (value) => (typeof value === "number" ? stringify(value) : stringify("" + value));
-            const report = (first, second, third, fourth, rawValue) => {
-                let text = nonce + " [" + field(first);
-                if (second !== undefined) text += ", " + field(second);
-                if (third !== undefined) text += ", " + field(third);
-                if (fourth !== undefined) text += ", " + field(fourth);
-                if (rawValue !== undefined) text += ", " + rawValue;
-                const data = bufferFrom(text + "]\n");
+            const report = (...fields) => {
+                const data = Buffer.from(nonce + " [" + fields.map((field) => JSON.stringify(field)).join(", ") + "]\n");
                 let offset = 0;
-                while (offset < data.length) offset += write(4, data, offset);
+                while (offset < data.length) offset += fs.writeSync(4, data, offset);
             };
-            // A call's result as strict JSON: plain arrays and objects, finite numbers, strings, booleans and null only
-            // (NaN, undefined, functions, Maps and class instances are not JSON and must not turn into null or {}).
-            const strictJSON = (value, depth) => {
-                if (depth > 100) return undefined;
-                if (value === null || typeof value === "boolean") return value ? "true" : value === null ? "null" : "false";
-                if (typeof value === "number") return isFiniteNumber(value) ? stringify(value) : undefined;
-                if (typeof value === "string") return stringify(value);
-                if (typeof value !== "object") return undefined;
-                if (isArray(value)) {
-                    let text = "[";
-                    for (let index = 0; index < value.length; index++) {
-                        const item = strictJSON(value[index], depth + 1);
-                        if (item === undefined) return undefined;
-                        text += (index ? "," : "") + item;
+            const reportValue = (index, elapsed, text) => {
+                const data = Buffer.from(nonce + " [" + index + ", \"value\", " + JSON.stringify(elapsed) + ", " + text + "]\n");
+                let offset = 0;
+                while (offset < data.length) offset += fs.writeSync(4, data, offset);
+            };
+
+            // The channel to the program's process.
+            let pending = Buffer.alloc(0);
+            const chunk = Buffer.alloc(1 << 16);
+            const send = (message) => {
+                const data = Buffer.from(JSON.stringify(message) + "\n");
+                let offset = 0;
+                while (offset < data.length) offset += fs.writeSync(6, data, offset);
+            };
+            let gone = null;
+            class ProgramGone extends Error {}
+            const receive = () => {
+                for (;;) {
+                    const end = pending.indexOf(10);
+                    if (end >= 0) {
+                        const text = pending.toString("utf8", 0, end);
+                        pending = pending.subarray(end + 1);
+                        return JSON.parse(text);
                     }
-                    return text + "]";
+                    let n = 0;
+                    try {
+                        n = fs.readSync(7, chunk, 0, chunk.length, null);
+                    } catch (error) {
+                        n = 0;
+                    }
+                    if (n === 0) {
+                        gone = gone || "the program's process ended (it exited or was killed)";
+                        throw new ProgramGone(gone);
+                    }
+                    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
                 }
-                const prototype = prototypeOf(value);
-                if (prototype !== objectPrototype && prototype !== null) return undefined;
-                let text = "{", first = true;
-                for (const key of keysOf(value)) {
-                    const item = strictJSON(value[key], depth + 1);
-                    if (item === undefined) return undefined;
-                    text += (first ? "" : ",") + stringify(key) + ":" + item;
-                    first = false;
-                }
-                return text + "}";
             };
+            const exchange = (message) => {
+                if (gone) throw new ProgramGone(gone);
+                try {
+                    send(message);
+                } catch (error) {
+                    gone = "the program's process ended (it exited or was killed)";
+                    throw new ProgramGone(gone);
+                }
+                const reply = receive();
+                if (!Array.isArray(reply) || typeof reply[0] !== "string") throw new ProgramGone("a malformed answer");
+                return reply;
+            };
+
+            // Plain data across the channel. Values are rebuilt here from JSON only: no object of the program exists here.
+            const encode = (value, depth) => {
+                if (depth > 1000) throw new TypeError("nested too deeply");
+                if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+                if (typeof value === "number") return Number.isFinite(value) ? value : { $: "number", v: String(value) };
+                if (value === undefined) return { $: "undefined" };
+                if (typeof value === "bigint") return { $: "bigint", v: String(value) };
+                if (Array.isArray(value)) {
+                    const items = [];
+                    for (let index = 0; index < value.length; index++) items.push(encode(value[index], depth + 1));
+                    return items;
+                }
+                const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+                if (prototype === Object.prototype || prototype === null) {
+                    return { $: "object", v: Object.keys(value).map((key) => [key, encode(value[key], depth + 1)]) };
+                }
+                throw new TypeError("a " + typeof value + " cannot cross to the program's process (plain data only)");
+            };
+            const decode = (tree) => {
+                if (tree === null || typeof tree !== "object") return tree;
+                if (Array.isArray(tree)) return tree.map(decode);
+                switch (tree.$) {
+                    case "number": return Number(tree.v);
+                    case "undefined": return undefined;
+                    case "bigint": return BigInt(tree.v);
+                    case "object": {
+                        const object = {};
+                        for (const [key, item] of tree.v) {
+                            Object.defineProperty(object, String(key), {
+                                value: decode(item), enumerable: true, writable: true, configurable: true,
+                            });
+                        }
+                        return object;
+                    }
+                    default: throw new TypeError("a malformed value");
+                }
+            };
+            const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+            class NotPlain extends Error {}
+            const call = (name, args) => {
+                const reply = exchange(["call", name, args.map((arg) => encode(arg, 0))]);
+                if (reply[0] === "value") return decode(reply[1]);
+                if (reply[0] === "raise") {
+                    const message = String(reply[2] ?? "");
+                    if (reply[1] === "AssertionError") throw new assert.AssertionError({ message });
+                    const error = new (errorTypes[reply[1]] || Error)(message);
+                    if (!errorTypes[reply[1]]) error.name = String(reply[1]);
+                    throw error;
+                }
+                throw new NotPlain(String(reply[1] ?? "a malformed answer"));
+            };
+            const proxy = (name) => {
+                const fn = function (...args) { return call(name, args); };
+                Object.defineProperty(fn, "name", { value: name });
+                return fn;
+            };
+
             const describe = (error) => String(error && error.stack ? error.stack.split("\n")[0] : error).slice(0, 500);
             const status = (error) => {
+                if (error instanceof NotPlain) return "wrong_answer";
                 if (error && (error.name === "AssertionError" || error.code === "ERR_ASSERTION")) return "wrong_answer";
-                if (error instanceof RangeError && /allocation|memory/i.test(String(error.message))) return "memory_limit";
+                if (/allocation|heap out of memory|Invalid array length|Invalid string length/i.test(String(error && error.message)))
+                    return "memory_limit";
                 return "runtime_error";
             };
             const finish = () => {
-                report("end");
-                exitNow(0);
-            };
-            const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-            const lookup = (name) => {
-                if (!identifier.test(name)) return undefined;
                 try {
-                    return runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
-                } catch (error) {
-                    return undefined;
-                }
+                    if (!gone) exchange(["bye"]);
+                } catch (error) {}
+                report("end");
+                process.exit(0);
             };
-            globalThis.require = require;
-            globalThis.module = module;
-            globalThis.exports = module.exports;
+
             let started = clock();
+            let loaded;
             try {
-                runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
+                loaded = exchange(["load", program, setup]);
             } catch (error) {
-                report("program", "runtime_error", clock() - started, describe(error));
+                loaded = ["failed", "runtime_error", describe(error)];
+            }
+            if (loaded[0] !== "loaded") {
+                const kind = loaded[1] === "memory_limit" ? "memory_limit" : "runtime_error";
+                report("program", kind, clock() - started, String(loaded[2] ?? "the program did not load"));
                 finish();
             }
-            const find = (name) => {
-                const value = lookup(name);
-                if (value !== undefined) return value;
-                const exported = module.exports;
-                if (typeof exported === "function" && exported.name === name) return exported;
-                return exported && typeof exported === "object" ? exported[name] : undefined;
-            };
-            if (form === "test") cases.forEach((test, index) => {
-                const begun = clock();
-                globalThis.require = testRequire;
-                try {
-                    const before = lookup("check");
-                    runInThisContext(test, { filename: `test_${index}` });
-                    const check = lookup("check");
-                    if (entryPoint && typeof check === "function" && check !== before) {
-                        const candidate = find(entryPoint);
-                        if (candidate === undefined) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
-                        check(candidate);
-                    }
-                    report(index, "passed", clock() - begun);
-                } catch (error) {
-                    report(index, status(error), clock() - begun, describe(error));
+            // The names a test may take from the program: identifiers it mentions that are not globals here.
+            const keywords = new Set(("break case catch class const continue debugger default delete do else export extends " +
+                "false finally for function if import in instanceof let new null return super switch this throw true try " +
+                "typeof var void while with yield await async of static get set undefined arguments eval").split(" "));
+            const programNames = (source) => {
+                const wanted = new Set();
+                for (const match of source.matchAll(/[A-Za-z_$][A-Za-z0-9_$]*/g)) {
+                    const name = match[0];
+                    if (keywords.has(name) || name in globalThis || (entryPoint && name === "check")) continue;
+                    wanted.add(name);
                 }
-            });
+                if (entryPoint && !(entryPoint in globalThis)) wanted.add(entryPoint);
+                const found = {};
+                if (wanted.size === 0) return found;
+                const reply = exchange(["names", [...wanted]]);
+                if (reply[0] !== "names" || !Array.isArray(reply[1])) return found;
+                for (const item of reply[1]) {
+                    if (!Array.isArray(item) || typeof item[0] !== "string" || !wanted.has(item[0])) continue;
+                    if (item[1] === "function") found[item[0]] = proxy(item[0]);
+                    else if (item[1] === "data") found[item[0]] = decode(item[2]);
+                }
+                return found;
+            };
+            globalThis.require = require;
+            const strictJSON = (value, depth) => {
+                if (depth > 100) return undefined;
+                if (value === null || typeof value === "boolean") return value ? "true" : value === null ? "null" : "false";
+                if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+                if (typeof value === "string") return JSON.stringify(value);
+                if (typeof value !== "object") return undefined;
+                if (Array.isArray(value)) {
+                    const items = [];
+                    for (let index = 0; index < value.length; index++) {
+                        const item = strictJSON(value[index], depth + 1);
+                        if (item === undefined) return undefined;
+                        items.push(item);
+                    }
+                    return "[" + items.join(",") + "]";
+                }
+                const parts = [];
+                for (const key of Object.keys(value)) {
+                    const item = strictJSON(value[key], depth + 1);
+                    if (item === undefined) return undefined;
+                    parts.push(JSON.stringify(key) + ":" + item);
+                }
+                return "{" + parts.join(",") + "}";
+            };
+            if (form === "test") {
+                cases.forEach((test, index) => {
+                    const begun = clock();
+                    if (gone) {
+                        report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
+                        return;
+                    }
+                    const names = [];
+                    try {
+                        const found = programNames(setup + "\n" + test);
+                        for (const name of Object.keys(found)) {
+                            globalThis[name] = found[name];
+                            names.push(name);
+                        }
+                        // The reference's setup runs here too, so that the test calls its helpers, never the program's.
+                        const body = (setup ? setup + "\n" : "") + test;
+                        const wrapped = "(function () {\n" + body + "\n;return typeof check === \"function\" ? check : undefined;\n})";
+                        const check = new vm.Script(wrapped, { filename: `test_${index}`, lineOffset: -1 }).runInThisContext()();
+                        if (entryPoint && typeof check === "function") {
+                            if (!(entryPoint in globalThis)) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
+                            check(globalThis[entryPoint]);
+                        }
+                        report(index, "passed", clock() - begun);
+                    } catch (error) {
+                        if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
+                        else report(index, status(error), clock() - begun, describe(error));
+                    } finally {
+                        for (const name of names) delete globalThis[name];
+                    }
+                });
+            }
             if (form === "calls") {
-                const fn = find(functionName);
                 cases.forEach((args, index) => {
                     const begun = clock();
+                    if (gone) {
+                        report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
+                        return;
+                    }
                     try {
-                        if (typeof fn !== "function") throw new ReferenceError(`function ${functionName} is not defined`);
-                        const value = fn(...parse(args));
+                        const value = call(functionName, JSON.parse(args));
                         const elapsed = clock() - begun;
                         const text = strictJSON(value, 0);
                         if (text === undefined) {
                             report(index, "unserializable", elapsed, "not plain JSON (NaN, undefined, a Map, a class instance...)");
                             return;
                         }
-                        report(index, "value", elapsed, undefined, text);
+                        reportValue(index, elapsed, text);
                     } catch (error) {
-                        report(index, status(error), clock() - begun, describe(error));
+                        if (error instanceof NotPlain) report(index, "unserializable", clock() - begun, error.message);
+                        else if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
+                        else report(index, status(error), clock() - begun, describe(error));
                     }
                 });
             }
             finish();
+        })();
+        """#,
+        "javascript.host.js": #"""
+        // Arbiter's JavaScript program host: the program's own process of the split harness (see javascript.harness.js).
+        // The sandbox starts it in PID and mount namespaces of its own; it reads requests on fd 3 and answers on fd 4, one
+        // JSON array a line: ["load", program, setup], ["names", [names]], ["call", name, [arguments]], ["bye"]. Nothing here
+        // is trusted: the runner believes only the plain data it receives.
+        "use strict";
+        (() => {
+            const fs = require("fs");
+            const vm = require("vm");
+            const readSync = fs.readSync, writeSync = fs.writeSync, exit = process.exit.bind(process);
+            const stringify = JSON.stringify, parse = JSON.parse, runInThisContext = vm.runInThisContext;
+            let pending = Buffer.alloc(0);
+            const chunk = Buffer.alloc(1 << 16);
+            const send = (message) => {
+                const data = Buffer.from(stringify(message) + "\n");
+                let offset = 0;
+                while (offset < data.length) offset += writeSync(4, data, offset);
+            };
+            const receive = () => {
+                for (;;) {
+                    const end = pending.indexOf(10);
+                    if (end >= 0) {
+                        const text = pending.toString("utf8", 0, end);
+                        pending = pending.subarray(end + 1);
+                        return parse(text);
+                    }
+                    const n = readSync(3, chunk, 0, chunk.length, null);
+                    if (n === 0) return null;
+                    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+                }
+            };
+            const encode = (value, depth, active) => {
+                if (depth > 1000) throw new TypeError("nested too deeply");
+                if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+                if (typeof value === "number") return Number.isFinite(value) ? value : { $: "number", v: String(value) };
+                if (value === undefined) return { $: "undefined" };
+                if (typeof value === "bigint") return { $: "bigint", v: String(value) };
+                if (typeof value !== "object") throw new TypeError("a " + typeof value + " is not plain data");
+                if (active.has(value)) throw new TypeError("a cycle is not plain data");
+                active.add(value);
+                try {
+                    if (Array.isArray(value)) {
+                        const items = [];
+                        for (let index = 0; index < value.length; index++) items.push(encode(value[index], depth + 1, active));
+                        return items;
+                    }
+                    const prototype = Object.getPrototypeOf(value);
+                    if (prototype !== Object.prototype && prototype !== null) {
+                        const name = value && value.constructor && typeof value.constructor.name === "string" ? value.constructor.name : "object";
+                        throw new TypeError("a " + name + " is not plain data");
+                    }
+                    return { $: "object", v: Object.keys(value).map((key) => [key, encode(value[key], depth + 1, active)]) };
+                } finally {
+                    active.delete(value);
+                }
+            };
+            const decode = (tree) => {
+                if (tree === null || typeof tree !== "object") return tree;
+                if (Array.isArray(tree)) return tree.map(decode);
+                if (tree.$ === "number") return Number(tree.v);
+                if (tree.$ === "undefined") return undefined;
+                if (tree.$ === "bigint") return BigInt(tree.v);
+                const object = {};
+                for (const [key, item] of tree.v) {
+                    Object.defineProperty(object, String(key), { value: decode(item), enumerable: true, writable: true, configurable: true });
+                }
+                return object;
+            };
+            const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+            const lookup = (name) => {
+                if (!identifier.test(name)) return undefined;
+                try {
+                    const value = runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
+                    if (value !== undefined) return value;
+                } catch (error) {}
+                const exported = module.exports;
+                if (typeof exported === "function" && exported.name === name) return exported;
+                return exported && typeof exported === "object" ? exported[name] : undefined;
+            };
+            const errorName = (error) => {
+                const names = ["AssertionError", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError"];
+                for (const name of names) {
+                    if (error && (error.name === name || (error.code === "ERR_ASSERTION" && name === "AssertionError"))) return name;
+                }
+                return "Error";
+            };
+            const message = (error) => {
+                try {
+                    return String(error && error.message !== undefined ? error.message : error).slice(0, 10000);
+                } catch (ignored) {
+                    return "";
+                }
+            };
+            const request = receive();
+            if (!request || request[0] !== "load") exit(1);
+            globalThis.require = require;
+            globalThis.module = module;
+            globalThis.exports = module.exports;
+            let loaded;
+            try {
+                runInThisContext(fs.readFileSync(request[1], "utf8"), { filename: request[1] });
+                if (request[2]) runInThisContext(request[2], { filename: "setup" });
+                loaded = ["loaded"];
+            } catch (error) {
+                const memory = /allocation|heap out of memory/i.test(message(error));
+                loaded = ["failed", memory ? "memory_limit" : "runtime_error", (errorName(error) + ": " + message(error)).slice(0, 500)];
+            }
+            send(loaded);
+            for (;;) {
+                const message_ = receive();
+                if (message_ === null || message_[0] === "bye") {
+                    if (message_) send(["bye"]);
+                    exit(0);
+                }
+                if (message_[0] === "names") {
+                    const found = [];
+                    for (const name of message_[1]) {
+                        const value = lookup(name);
+                        if (value === undefined) continue;
+                        if (typeof value === "function") {
+                            found.push([name, "function"]);
+                            continue;
+                        }
+                        try {
+                            found.push([name, "data", encode(value, 0, new Set())]);
+                        } catch (error) {
+                            found.push([name, "other", typeof value]);
+                        }
+                    }
+                    send(["names", found]);
+                    continue;
+                }
+                let result;
+                try {
+                    const fn = lookup(message_[1]);
+                    if (typeof fn !== "function") throw new ReferenceError(`function ${message_[1]} is not defined`);
+                    result = fn(...decode(message_[2]));
+                } catch (error) {
+                    send(["raise", errorName(error), message(error)]);
+                    continue;
+                }
+                try {
+                    send(["value", encode(result, 0, new Set())]);
+                } catch (error) {
+                    send(["bad", "returned " + message(error)]);
+                }
+            }
         })();
         """#,
         "python.harness.py": #"""
@@ -579,6 +847,13 @@ enum BuiltinToolchains {
                         code = compile(source.read(), request[1], "exec")
                     exec(code, namespace)
                     reply = ["loaded"]
+                    if len(request) > 2 and request[2]:
+                        # The reference's helpers replace whatever the program defined under their names.
+                        try:
+                            exec(compile(request[2], "setup", "exec"), namespace)
+                        except BaseException as error:
+                            reply = ["failed", "runtime_error",
+                                     ("the reference's setup failed: " + kind(error).__name__ + ": " + text(error))[:500]]
                 except BaseException as error:
                     reply = ["failed", "memory_limit" if is_instance(error, MemoryError) else "runtime_error",
                              (kind(error).__name__ + ": " + text(error))[:500]]
@@ -686,10 +961,12 @@ enum BuiltinToolchains {
 
             nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
             cases = []
-            for _ in range(count):
+            for _ in range(count + 1):
                 size = int(line())
                 cases.append(data[position:position + size].decode("utf-8"))
                 position += size
+            # The reference's setup: installed in the program's process after the program, and in each test's scope.
+            setup = cases.pop()
             del data
             escapes = {code: "\\u%04x" % code for code in range(32)}
             escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -935,7 +1212,7 @@ enum BuiltinToolchains {
             # The program runs in its own process.
             started = clock()
             try:
-                loaded = exchange(encode(["load", program]))
+                loaded = exchange(encode(["load", program, setup]))
             except BaseException:
                 loaded = None
             if state["gone"] is not None or loaded is None or loaded[0] != "loaded":
@@ -1048,6 +1325,7 @@ enum BuiltinToolchains {
             modules_before = dict(sys.modules)
             set_trace, set_profile = sys.settrace, sys.setprofile
 
+            setup_code = compile_test(setup, "setup") if setup else None
             if form == "test":
                 for index, test in numbered(cases):
                     begun = clock()
@@ -1069,6 +1347,9 @@ enum BuiltinToolchains {
                         scope = dict(program_names)
                         scope["__name__"] = "__arbiter_program__"
                         scope["__builtins__"] = test_builtins
+                        if setup_code is not None:
+                            # The reference's helpers, run here: the test calls them, never the program's namesakes.
+                            run_code(setup_code, scope)
                         before = scope.get("check")
                         run_code(code, scope)
                         check = scope.get("check")

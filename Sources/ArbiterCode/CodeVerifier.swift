@@ -82,6 +82,7 @@ public struct CodeVerifier: Verifier {
     let configuration: Configuration
     let toolchains: ToolchainSet
     let sandbox: Sandbox
+    let allowsDegradedIsolation: Bool
 
     public init(configuration: Configuration) {
         self.init(configuration: configuration, toolchains: ToolchainSet(directory: nil), sandbox: .shared)
@@ -92,13 +93,28 @@ public struct CodeVerifier: Verifier {
     ///   - configuration: The options.
     ///   - toolchains: The languages it knows.
     ///   - sandbox: Where programs run.
-    public init(configuration: Configuration, toolchains: ToolchainSet, sandbox: Sandbox) {
+    ///   - allowDegradedIsolation: Run programs even when the sandbox is not ``Isolation/isolated`` (the daemon's
+    ///     `--allow-degraded-isolation`); otherwise every verification is refused with an `internal` error.
+    public init(
+        configuration: Configuration, toolchains: ToolchainSet, sandbox: Sandbox, allowDegradedIsolation: Bool = false
+    ) {
         self.configuration = configuration
         self.toolchains = toolchains
         self.sandbox = sandbox
+        self.allowsDegradedIsolation = allowDegradedIsolation
+    }
+
+    /// The error every verification gets when programs cannot be isolated and degraded isolation was not allowed.
+    static func refusal(_ isolation: Isolation) -> ArbiterError {
+        ArbiterError(
+            .internal,
+            "code: refusing to run the program without isolation ("
+                + (isolation.missing.first ?? "no PID, mount and network namespaces")
+                + "); start arbiter with --allow-degraded-isolation to run programs anyway")
     }
 
     public func verify(_ sample: Sample) async throws -> Verdict {
+        guard sandbox.isolation.isolated || allowsDegradedIsolation else { throw Self.refusal(sandbox.isolation) }
         let spec = try TestSpec(reference: sample.reference)
         let requested = spec.language ?? (configuration.language.isEmpty ? nil : configuration.language)
         let toolchain: Toolchain
@@ -181,18 +197,26 @@ struct CaseResult: Sendable {
 extension VerifierRegistry {
     /// Adds `code`, with the built-in toolchains and those of `<verifiers>/toolchains/*.json` when given. Its summary
     /// in `arbiter list` names the isolation active on this host.
-    /// - Parameter verifiersDirectory: The `verifiers` directory, if any.
-    public mutating func registerCodeVerifiers(verifiersDirectory: URL? = nil) {
+    /// - Parameters:
+    ///   - verifiersDirectory: The `verifiers` directory, if any.
+    ///   - allowDegradedIsolation: Run programs even when this host cannot isolate them (else `code` refuses).
+    public mutating func registerCodeVerifiers(verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false) {
         let toolchains = ToolchainSet(directory: verifiersDirectory?.appendingPathComponent("toolchains"))
         let sandbox = Sandbox.shared
         let make: @Sendable (OptionValues) throws -> any Verifier = { values in
             CodeVerifier(
-                configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains, sandbox: sandbox
-            )
+                configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains,
+                sandbox: sandbox, allowDegradedIsolation: allowDegradedIsolation)
         }
         let available = toolchains.names.filter { toolchains.all[$0]?.interpreter != nil }
         var summary = CodeVerifier.summary + " Languages: \(available.joined(separator: ", ")). "
         summary += sandbox.isolation.summary.prefix(1).uppercased() + sandbox.isolation.summary.dropFirst() + "."
+        if !sandbox.isolation.isolated {
+            summary +=
+                allowDegradedIsolation
+                ? " PROGRAMS RUN WITHOUT ISOLATION (--allow-degraded-isolation)."
+                : " Refuses to run programs: no isolation here (--allow-degraded-isolation runs them anyway)."
+        }
         if !toolchains.problems.isEmpty {
             summary += " Toolchain problems: " + toolchains.problems.joined(separator: "; ")
         }

@@ -8,26 +8,36 @@ import Foundation
 
 /// The isolation mechanisms this host offers to the code runner, probed once per process.
 ///
-/// When the daemon runs as root, each run gets fresh PID, network, mount, IPC and UTS namespaces, a minimal
-/// read-only root (/usr, /etc, /dev and its toolchain's directories) with its work directory the only writable place, the unprivileged user `nobody` (65534), its own memory and pids
-/// cgroups (v1) and rlimits. What is missing is listed in ``missing`` and shown in every verdict and in
-/// `arbiter list`: the runner degrades visibly, never silently.
+/// As root, each run gets fresh PID, network, mount, IPC and UTS namespaces, a minimal read-only root (/usr, /etc, a
+/// minimal /dev and its toolchain's directories) with its work directory the only writable place, the unprivileged
+/// user `nobody` (65534), its own memory and pids cgroups (v1), rlimits and a seccomp filter. As an ordinary user the
+/// same namespaces are built inside a user namespace of the run's own (as bubblewrap does), where the program keeps
+/// the daemon's uid without any capability; cgroups need root, so memory and processes are bounded by rlimits. What
+/// is missing is listed in ``missing`` and shown in every verdict and in `arbiter list`; with no namespaces at all the
+/// runner is not ``isolated`` and `code` refuses to run programs unless degraded isolation was allowed explicitly.
 public struct Isolation: Sendable {
-    /// Namespaces each run gets: `pid`, `net`, `mount`, `ipc`, `uts`.
+    /// Namespaces each run gets: `pid`, `net`, `mount`, `ipc`, `uts`, and `user` when the daemon is not root.
     public var namespaces: [String]
     /// The user and group programs run as, when the daemon can switch.
     public var user: (uid: Int32, gid: Int32)?
-    /// Whether the run sees a minimal root (/usr, /etc, /dev, its toolchain's directories, its /proc and its work
-    /// directory), read-only except the work directory.
+    /// Whether the run sees a minimal root (/usr, /etc, a minimal /dev, its toolchain's directories, its /proc and its
+    /// work directory), read-only except the work directory.
     public var readOnlyRoot: Bool
-    /// A network namespace every run joins (empty, its loopback down), instead of a new one per run.
-    public var sharedNetwork: SharedNetworkNamespace?
+    /// Whether programs start under the seccomp filter (no keyrings, namespaces, mounts, ptrace, io_uring, bpf,
+    /// perf events, and no sockets but Unix ones).
+    public var seccomp: Bool
     /// The memory cgroup directory (v1) under which each run gets its own group, if writable.
     public var memoryCgroup: String?
     /// The pids cgroup directory (v1) under which each run gets its own group, if writable.
     public var pidsCgroup: String?
     /// The mechanisms that are missing here, in words.
     public var missing: [String]
+
+    /// Whether runs are isolated from the host: their own PID, mount and network namespaces and the minimal root.
+    /// Without them a program runs as a process of the daemon's user among the host's processes and files.
+    public var isolated: Bool {
+        ["pid", "mount", "net"].allSatisfy(namespaces.contains) && readOnlyRoot
+    }
 
     /// The ``ARB_NS_PID``-style flags for the C launcher.
     var namespaceFlags: Int32 {
@@ -39,6 +49,7 @@ public struct Isolation: Sendable {
             case "mount": flags |= Int32(ARB_NS_MOUNT)
             case "ipc": flags |= Int32(ARB_NS_IPC)
             case "uts": flags |= Int32(ARB_NS_UTS)
+            case "user": flags |= Int32(ARB_NS_USER)
             default: break
             }
         }
@@ -52,11 +63,11 @@ public struct Isolation: Sendable {
     public var summary: String {
         var parts: [String] = []
         if !namespaces.isEmpty { parts.append("namespaces " + namespaces.joined(separator: "+")) }
-        if namespaces.contains("net") {
-            parts.append(sharedNetwork == nil ? "a network namespace per run" : "one empty network namespace")
-        }
+        if namespaces.contains("net") { parts.append("a network namespace per run") }
         if let user { parts.append("uid \(user.uid)") }
+        if namespaces.contains("user") { parts.append("the daemon's uid without capabilities") }
         if readOnlyRoot { parts.append("minimal read-only root") }
+        if seccomp { parts.append("seccomp") }
         var groups: [String] = []
         if memoryCgroup != nil { groups.append("memory") }
         if pidsCgroup != nil { groups.append("pids") }
@@ -72,6 +83,7 @@ public struct Isolation: Sendable {
         var object: JSONObject = [
             "namespaces": .array(namespaces.map(JSONValue.string)),
             "read_only_root": .bool(readOnlyRoot),
+            "seccomp": .bool(seccomp),
             "cgroups": .array(
                 [memoryCgroup.map { _ in "memory" }, pidsCgroup.map { _ in "pids" }].compactMap { $0 }.map(
                     JSONValue.string)),
@@ -82,26 +94,44 @@ public struct Isolation: Sendable {
         return object
     }
 
-    static func probe() -> Isolation {
-        var isolation = Isolation(
-            namespaces: [], user: nil, readOnlyRoot: false, sharedNetwork: nil, memoryCgroup: nil, pidsCgroup: nil,
-            missing: [])
-        guard geteuid() == 0 else {
-            isolation.missing.append(
-                "not root: no namespaces (network, PID, mounts), no user switch, no cgroups; programs run as the "
-                    + "daemon's user with rlimits and a process group only")
-            return isolation
+    /// Probes what this host offers. `ARBITER_CODE_NO_NAMESPACES=1` and `ARBITER_CODE_NO_SECCOMP=1` in `environment`
+    /// simulate a host without namespaces or without seccomp.
+    /// - Parameter environment: The variables to read the simulation switches from.
+    /// - Returns: The isolation runs get.
+    public static func probe(environment: [String: String] = ProcessInfo.processInfo.environment) -> Isolation {
+        let flag = { (name: String) -> Bool in
+            guard let value = environment[name] else { return false }
+            return !value.isEmpty && value != "0"
         }
-        let all = Int32(ARB_NS_PID | ARB_NS_NET | ARB_NS_MOUNT | ARB_NS_IPC | ARB_NS_UTS)
-        let error = arb_probe_namespaces(all)
+        var isolation = Isolation(
+            namespaces: [], user: nil, readOnlyRoot: false, seccomp: false, memoryCgroup: nil, pidsCgroup: nil,
+            missing: [])
+        let root = geteuid() == 0
+        let wanted = ARB_NS_PID | ARB_NS_NET | ARB_NS_MOUNT | ARB_NS_IPC | ARB_NS_UTS | (root ? 0 : ARB_NS_USER)
+        let error = flag("ARBITER_CODE_NO_NAMESPACES") ? EPERM : arb_probe_namespaces(Int32(wanted))
         if error == 0 {
-            isolation.namespaces = ["pid", "net", "mount", "ipc", "uts"]
+            isolation.namespaces = ["pid", "net", "mount", "ipc", "uts"] + (root ? [] : ["user"])
             isolation.readOnlyRoot = true
-            isolation.sharedNetwork = SharedNetworkNamespace()
         } else {
+            let why =
+                flag("ARBITER_CODE_NO_NAMESPACES")
+                ? "switched off by ARBITER_CODE_NO_NAMESPACES" : String(cString: strerror(error))
             isolation.missing.append(
-                "namespaces unavailable (\(String(cString: strerror(error)))): no network or PID isolation, "
-                    + "orphans outside the process group survive")
+                "namespaces unavailable (\(why))\(root ? "" : ", unprivileged user namespaces included"): programs "
+                    + "would run among the host's processes and files, as the daemon's user")
+        }
+        if flag("ARBITER_CODE_NO_SECCOMP") {
+            isolation.missing.append("no seccomp filter (switched off by ARBITER_CODE_NO_SECCOMP)")
+        } else if arb_probe_seccomp() == 0 {
+            isolation.seccomp = true
+        } else {
+            isolation.missing.append("no seccomp filter (the kernel refused it)")
+        }
+        guard root else {
+            isolation.missing.append(
+                "not root: no cgroups, so memory is bounded by RLIMIT_AS per process and processes by RLIMIT_NPROC "
+                    + "in the run's user namespace")
+            return isolation
         }
         isolation.user = (65534, 65534)
         isolation.memoryCgroup = CgroupPool.makeBase(controller: "memory")
@@ -113,20 +143,5 @@ public struct Isolation: Sendable {
             isolation.missing.append("no writable pids cgroup: processes are limited by RLIMIT_NPROC per user instead")
         }
         return isolation
-    }
-}
-
-/// An empty network namespace held open for the process's lifetime. Runs join it (microseconds) rather than each
-/// creating and destroying one (about 1.2 ms of latency and 2 ms of CPU here). It has no interface up, so there is no
-/// network; concurrent runs could reach each other only through abstract Unix sockets.
-public final class SharedNetworkNamespace: Sendable {
-    /// The descriptor holding the namespace.
-    let descriptor: Int32
-
-    /// Creates the namespace; `nil` when this process may not.
-    public init?() {
-        let fd = arb_create_network_namespace()
-        guard fd >= 0 else { return nil }
-        descriptor = fd
     }
 }

@@ -74,11 +74,16 @@ final class RunSession: @unchecked Sendable {
     private var runLimits: RunLimits {
         var limits = configuration.limits
         limits.processes = max(limits.processes, toolchain.minimumProcesses)
+        limits.minimumAddressSpace = toolchain.minimumAddressSpace
         return limits
     }
 
     /// Compiles when the toolchain says so, then runs the tests.
     func run(_ spec: TestSpec) async throws(ArbiterError) -> [CaseResult] {
+        if spec.setup != nil, toolchain.harness?.installsSetup != true {
+            throw ArbiterError(
+                .invalidReference, "language '\(toolchain.name)' does not take a reference 'setup' (python does)")
+        }
         var compileCommand = toolchain.compile
         if case .script(let tests, _) = spec.form, toolchain.harness == nil, let template = toolchain.testTemplate {
             guard tests.count == 1 else {
@@ -96,14 +101,14 @@ final class RunSession: @unchecked Sendable {
         case .standardIO(let cases): return try await runStandardIO(cases)
         case .script(let tests, let entryPoint):
             let instructions = HarnessInstructions(
-                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests)
+                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests, setup: spec.setup ?? "")
             return try await runHarness(instructions) { _, record in
                 CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
             }
         case .calls(let function, let cases, let unwrapSingle):
             let instructions = HarnessInstructions(
                 form: "calls", entryPoint: "", function: function,
-                cases: cases.map { JSONValue.array($0.arguments).jsonText })
+                cases: cases.map { JSONValue.array($0.arguments).jsonText }, setup: spec.setup ?? "")
             return try await runHarness(instructions) { index, record in
                 guard record.status == "value" else {
                     // Only a value is compared here; any other record is a failure, and "passed" can only be a
@@ -198,18 +203,19 @@ final class RunSession: @unchecked Sendable {
     }
 
     /// What the harness reads on fd 3 after the nonce: one value per line, then each case as its UTF-8 length on a
-    /// line and its bytes (a script, or the JSON array of a call's arguments).
+    /// line and its bytes (a script, or the JSON array of a call's arguments), then the setup code the same way.
     struct HarnessInstructions {
         var form: String
         var entryPoint: String
         var function: String
         var cases: [String]
+        var setup: String = ""
 
         func bytes(nonce: String, program: String) -> [UInt8] {
             var text = [nonce, form, program, entryPoint, function, String(cases.count)].map {
                 $0.replacingOccurrences(of: "\n", with: " ") + "\n"
             }.joined()
-            for item in cases { text += "\(item.utf8.count)\n" + item }
+            for item in cases + [setup] { text += "\(item.utf8.count)\n" + item }
             return Array(text.utf8)
         }
     }
@@ -219,7 +225,13 @@ final class RunSession: @unchecked Sendable {
     ) async throws(ArbiterError) -> [CaseResult] {
         let count = instructions.cases.count
         let command: [String]
-        if let harness = toolchain.harness {
+        var companion: [String]? = nil
+        if let harness = toolchain.harness, let host = harness.host {
+            // A split harness: its code goes on the command line; only the program's process reads files here.
+            try write(host.code, to: host.file)
+            command = toolchain.command(harness.run)
+            companion = toolchain.command(host.run)
+        } else if let harness = toolchain.harness {
             if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
                 let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
             {
@@ -242,7 +254,7 @@ final class RunSession: @unchecked Sendable {
         let input = instructions.bytes(nonce: nonce, program: toolchain.source)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            harnessInput: input, visible: toolchain.visible, limits: runLimits)
+            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.

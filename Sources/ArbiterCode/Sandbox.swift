@@ -22,6 +22,8 @@ public struct RunLimits: Sendable, Hashable {
     public var openFiles: Int
     /// Stack size (RLIMIT_STACK).
     public var stackBytes: Int
+    /// The least RLIMIT_AS where that limit bounds memory (no memory cgroup); 0 for none.
+    public var minimumAddressSpace: Int = 0
     /// Bytes of stdout, and separately of stderr, kept; more kills the run.
     public var outputBytes: Int
 }
@@ -121,15 +123,17 @@ public final class Sandbox: Sendable {
     ///   - harnessInput: Fed to fd 3, the harness's private channel.
     ///   - visible: Directories shown besides /usr, /etc and /dev (a toolchain installed elsewhere).
     ///   - limits: The limits.
+    ///   - companion: A second command started beside it in PID and mount namespaces of its own (a split harness's
+    ///     program process), reached over pipes: its fds 3 and 4, the first program's 6 and 7.
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
-        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits
+        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
-            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits)
+            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion)
         let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
@@ -150,6 +154,7 @@ public final class Sandbox: Sendable {
         let harnessInput: [UInt8]
         let visible: [String]
         let limits: RunLimits
+        let companion: [String]?
     }
 
     private func runBlocking(_ job: Job, slot: CgroupPool.Slot, joined: Bool) -> Result<RunOutcome, ArbiterError> {
@@ -190,7 +195,9 @@ public final class Sandbox: Sendable {
         Int(ARB_STAGE_MOUNT_SHM): "mount /dev/shm", Int(ARB_STAGE_CGROUP): "join the run's cgroups",
         Int(ARB_STAGE_FORK): "fork the program", Int(ARB_STAGE_RLIMIT): "set rlimits",
         Int(ARB_STAGE_USER): "switch to the sandbox user", Int(ARB_STAGE_CHDIR): "enter the work directory",
-        Int(ARB_STAGE_EXEC): "execute",
+        Int(ARB_STAGE_EXEC): "execute", Int(ARB_STAGE_USERNS): "map the user namespace",
+        Int(ARB_STAGE_SECCOMP): "install the seccomp filter", Int(ARB_STAGE_MOUNT_DEV): "make the minimal /dev",
+        Int(ARB_STAGE_COMPANION): "start the program's process of the split harness",
     ]
 
     private static func bytes(_ pointer: UnsafeMutablePointer<UInt8>?, _ length: Int) -> [UInt8] {
@@ -207,10 +214,16 @@ public final class Sandbox: Sendable {
         let argv = strings.array(job.arguments)
         let envp = strings.array(job.environment)
         let visible = strings.array(job.visible)
+        let companion = job.companion.map { strings.array($0) }
         defer {
             argv.deallocate()
             envp.deallocate()
             visible.deallocate()
+            companion?.deallocate()
+        }
+        if let companion, let path = job.companion?.first {
+            spec.companion_path = UnsafePointer(strings.add(path))
+            spec.companion_argv = UnsafePointer(companion)
         }
         spec.extra_visible = UnsafePointer(visible)
         spec.argv = UnsafePointer(argv)
@@ -218,9 +231,11 @@ public final class Sandbox: Sendable {
         spec.uid = isolation.user?.uid ?? -1
         spec.gid = isolation.user?.gid ?? -1
         spec.namespaces = isolation.namespaceFlags
-        spec.network_fd = isolation.sharedNetwork?.descriptor ?? -1
+        spec.network_fd = -1
         spec.readonly_root = isolation.readOnlyRoot ? 1 : 0
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
+        spec.minimal_dev = isolation.readOnlyRoot ? 1 : 0
+        spec.seccomp = isolation.seccomp ? 1 : 0
         if !joined {
             spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
             spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
@@ -229,7 +244,7 @@ public final class Sandbox: Sendable {
         spec.wall_seconds = limits.wallSeconds
         spec.cpu_seconds = limits.cpuSeconds
         // Without a memory cgroup, the address space is the only memory bound there is.
-        spec.address_space_bytes = slot.memory == nil ? Int64(limits.memoryBytes) : 0
+        spec.address_space_bytes = slot.memory == nil ? Int64(max(limits.memoryBytes, limits.minimumAddressSpace)) : 0
         spec.file_bytes = Int64(limits.fileBytes)
         spec.stack_bytes = Int64(limits.stackBytes)
         spec.open_files = Int32(limits.openFiles)

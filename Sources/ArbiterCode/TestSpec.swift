@@ -21,6 +21,9 @@ struct TestSpec: Sendable {
     var language: String?
     /// The tests.
     var form: Form
+    /// Code of the reference installed after the program and before the tests (`test` and `calls` forms): helpers
+    /// the tests call, such as HumanEval's `encode_cyclic`, which the response must not be able to redefine.
+    var setup: String?
 
     /// The number of cases.
     var count: Int {
@@ -51,6 +54,13 @@ struct TestSpec: Sendable {
         }
         language = object["language"]?.stringValue
         form = try Self.form(of: object)
+        if let setup = object["setup"], !setup.isNull {
+            guard let text = setup.stringValue else { throw ArbiterError(.invalidReference, "'setup' must be a string") }
+            if case .standardIO = form {
+                throw ArbiterError(.invalidReference, "'setup' goes with 'test' or 'calls', not stdin/stdout 'tests'")
+            }
+            self.setup = text
+        }
         guard count > 0 else { throw ArbiterError(.invalidReference, "the code reference has no test cases") }
         guard count <= Self.maximumCases else {
             throw ArbiterError(.invalidReference, "at most \(Self.maximumCases) test cases, got \(count)")

@@ -13,7 +13,7 @@ import Foundation
 ///  "harness": {"file": "harness.py", "code_file": "python.harness.py", "run": ["{interpreter}", "harness.py"],
 ///              "prepare": ["{interpreter}", "-c", "…"], "prepared_file": "harness.bin",
 ///              "prepared_run": ["{interpreter}", "-c", "…"]},
-///  "env": {}, "limits": {"compile_time_s": 60, "compile_memory_mb": 2048, "processes": 64}}
+///  "env": {}, "limits": {"compile_time_s": 60, "compile_memory_mb": 2048, "processes": 64, "address_space_mb": 0}}
 /// ```
 /// `{interpreter}` in a command is the first candidate of `interpreter` found on this host (absolute paths as
 /// given, bare names on `PATH`, skipping version-manager shims, which cost ~100 ms a start). A toolchain with a
@@ -51,6 +51,9 @@ public struct Toolchain: Sendable, Hashable {
     public var compileMemoryMB: Int
     /// The least process count runs of this language get (runtimes with threads need more).
     public var minimumProcesses: Int
+    /// The least address space (RLIMIT_AS) a run gets where that limit bounds memory (no memory cgroup): runtimes
+    /// that reserve large virtual ranges (node's code range) cannot start under `memory_mb` alone. Bytes; 0 for none.
+    public var minimumAddressSpace: Int
 
     public static func == (lhs: Toolchain, rhs: Toolchain) -> Bool {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
@@ -60,7 +63,7 @@ public struct Toolchain: Sendable, Hashable {
             && lhs.environment == rhs.environment
             && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
             && lhs.compileMemoryMB == rhs.compileMemoryMB
-            && lhs.minimumProcesses == rhs.minimumProcesses
+            && lhs.minimumProcesses == rhs.minimumProcesses && lhs.minimumAddressSpace == rhs.minimumAddressSpace
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -74,9 +77,16 @@ public struct Toolchain: Sendable, Hashable {
         return lowered == name || aliases.contains(lowered)
     }
 
-    /// A command with `{interpreter}` substituted.
+    /// A command with `{interpreter}` substituted, and `{harness_code}` by the harness's code (a split harness passes
+    /// its code on the command line, where the program's process, in a PID namespace of its own, cannot change it).
     func command(_ template: [String]) -> [String] {
-        template.map { $0 == "{interpreter}" ? (interpreter ?? $0) : $0 }
+        template.map {
+            switch $0 {
+            case "{interpreter}": interpreter ?? $0
+            case "{harness_code}": harness?.code ?? $0
+            default: $0
+            }
+        }
     }
 
     /// Reads a toolchain from its JSON.
@@ -137,7 +147,16 @@ public struct Toolchain: Sendable, Hashable {
             }
             self.harness = Harness(
                 file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
-                preparedFile: preparedFile, preparedRun: preparedRun)
+                preparedFile: preparedFile, preparedRun: preparedRun,
+                installsSetup: harness["setup"]?.boolValue ?? false)
+            if let host = harness["host"]?.objectValue {
+                guard let hostFile = host["file"]?.stringValue, !hostFile.isEmpty, !hostFile.contains("/"),
+                    let hostRun = try strings("run", in: host), !hostRun.isEmpty
+                else {
+                    throw ArbiterError(.invalidRequest, "'harness.host' needs 'file' (a file name) and 'run'")
+                }
+                self.harness?.host = HarnessHost(file: hostFile, code: try code(of: host, "harness.host"), run: hostRun)
+            }
         }
         if let template = object["test_template"]?.objectValue {
             testTemplate = try code(of: template, "test_template")
@@ -155,6 +174,7 @@ public struct Toolchain: Sendable, Hashable {
         self.compileSeconds = limits["compile_time_s"]?.doubleValue ?? 30
         self.compileMemoryMB = Int(limits["compile_memory_mb"]?.doubleValue ?? 1024)
         self.minimumProcesses = Int(limits["processes"]?.doubleValue ?? 1)
+        self.minimumAddressSpace = Int(limits["address_space_mb"]?.doubleValue ?? 0) << 20
         self.interpreter = Self.resolve(interpreterCandidates)
         var visible = try strings("visible", in: object) ?? []
         if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {
@@ -277,4 +297,21 @@ public struct Harness: Sendable, Equatable {
     public var preparedFile: String?
     /// The command that runs the prepared harness. When preparing fails, runs use ``run`` instead.
     public var preparedRun: [String]?
+    /// Whether it installs a reference's `setup` code after the program and before the tests (`"setup": true`).
+    public var installsSetup: Bool = false
+    /// A split harness (`"host": {"file", "code" or "code_file", "run"}`): the program runs in this second process,
+    /// which the sandbox starts in PID and mount namespaces of its own, so that it can neither see, signal nor read
+    /// the harness; the two talk over pipes (the host's fds 3 and 4, the harness's 6 and 7). Without one the program
+    /// runs in the harness's process (or in a process the harness forks, as Python's does).
+    public var host: HarnessHost?
+}
+
+/// The program's process of a split harness (``Harness/host``).
+public struct HarnessHost: Sendable, Equatable {
+    /// The file it is written to, in the run's work directory.
+    public var file: String
+    /// Its code.
+    public var code: String
+    /// The command that runs it from the work directory.
+    public var run: [String]
 }

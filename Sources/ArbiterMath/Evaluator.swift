@@ -56,6 +56,9 @@ struct Complex: Hashable {
 /// Evaluates expressions exactly (rationals) or numerically (complex doubles) under a budget.
 struct Evaluator {
     var budget = MathBudget()
+    /// Set when a numeric evaluation lost a non-zero value to double underflow (`e^{-1000}` is 0.0, and so is
+    /// `e^{-2000}`): such a value says nothing about equality, and the caller must not compare it.
+    var underflow = false
 
     // MARK: Exact
 
@@ -225,8 +228,30 @@ struct Evaluator {
     /// The value with variables bound, or `nil` for what has no single value (lists, relations, text).
     mutating func numeric(_ expression: MathExpr, _ bindings: [String: Complex]) -> Complex? {
         guard budget.spend() else { return nil }
+        guard let value = numericValue(expression, bindings) else { return nil }
+        // A subnormal part has lost its relative precision: it can no longer tell two values apart.
+        if Self.isSubnormal(value.re) || Self.isSubnormal(value.im) { underflow = true }
+        return value
+    }
+
+    /// A non-zero magnitude below the smallest normal double.
+    private static func isSubnormal(_ part: Double) -> Bool {
+        part != 0 && abs(part) < Double.leastNormalMagnitude
+    }
+
+    private static func isZero(_ value: Complex) -> Bool { value.re == 0 && value.im == 0 }
+
+    /// Notes an underflow when an operation whose exact result cannot be 0 (non-zero inputs) came out as 0.
+    private mutating func zeroFromNonZero(_ result: Complex) -> Complex {
+        if Self.isZero(result) { underflow = true }
+        return result
+    }
+
+    private mutating func numericValue(_ expression: MathExpr, _ bindings: [String: Complex]) -> Complex? {
         switch expression {
-        case .number(let value, _): return Complex(value.doubleValue)
+        case .number(let value, _):
+            let double = Complex(value.doubleValue)
+            return value.isZero ? double : zeroFromNonZero(double)
         case .variable(let name): return bindings[name]
         case .constant(.pi): return Complex(Double.pi)
         case .constant(.e): return Complex(M_E)
@@ -241,13 +266,17 @@ struct Evaluator {
             return total
         case .product(let factors):
             var total = Complex(1)
+            var zeroFactor = false
             for factor in factors {
                 guard let value = numeric(factor, bindings) else { return nil }
+                zeroFactor = zeroFactor || Self.isZero(value)
                 total = total * value
             }
-            return total
+            return zeroFactor ? total : zeroFromNonZero(total)
         case .negate(let inner): return numeric(inner, bindings).map { -$0 }
-        case .reciprocal(let inner): return numeric(inner, bindings)?.reciprocal
+        case .reciprocal(let inner):
+            guard let value = numeric(inner, bindings) else { return nil }
+            return value.isFinite ? zeroFromNonZero(value.reciprocal) : value.reciprocal
         case .power(let base, let exponent):
             guard let b = numeric(base, bindings), let x = numeric(exponent, bindings) else { return nil }
             // A negative real to a rational power with an odd denominator takes the real root, as \sqrt[3]{x}
@@ -256,16 +285,17 @@ struct Evaluator {
                 let p = Int(exactly: ratio.numerator)
             {
                 let magnitude = pow(-b.re, x.re)
-                return Complex(p % 2 == 0 ? magnitude : -magnitude)
+                return zeroFromNonZero(Complex(p % 2 == 0 ? magnitude : -magnitude))
             }
-            return b.power(x)
+            return Self.isZero(b) ? b.power(x) : zeroFromNonZero(b.power(x))
         case .function(let name, let arguments):
             var values: [Complex] = []
             for argument in arguments {
                 guard let value = numeric(argument, bindings) else { return nil }
                 values.append(value)
             }
-            return Self.apply(name, values)
+            guard let result = Self.apply(name, values) else { return nil }
+            return name == "exp" ? zeroFromNonZero(result) : result
         default: return nil
         }
     }

@@ -103,6 +103,14 @@ public struct MathVerifier: Verifier {
                 responseText = rest
             }
         }
+        // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
+        // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
+        if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
+            responseText.contains(prompt)
+        {
+            responseText = Substring(String(responseText).replacingOccurrences(of: prompt, with: "\n"))
+            details["prompt_echo_removed"] = true
+        }
         let extraction = AnswerExtractor.extract(from: String(responseText), strategies: configuration.strategies) { whole in
             guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
@@ -178,6 +186,7 @@ public struct MathVerifier: Verifier {
 
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
     static func referenceAnswer(_ text: String) -> String {
+        if let answer = gsm8kAnswer(text) { return answer }
         let boxes = AnswerExtractor.boxedContents(text)
         // A reference is trusted: several boxes close together are the parts of one answer.
         if boxes.count > 1, AnswerExtractor.boxesSeparatedByConnectives(text) || AnswerExtractor.boxesJoinedClosely(text, limit: 40) {
@@ -199,6 +208,15 @@ public struct MathVerifier: Verifier {
             return span
         }
         return AnswerExtractor.stripMathDelimiters(text)
+    }
+
+    /// The final answer of a reference written as a GSM8K solution: the text after its last `####` line marker
+    /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
+    static func gsm8kAnswer(_ text: String) -> String? {
+        guard let marker = text.lastRange(ofMarker: "####") else { return nil }
+        let answer = text[marker.upperBound...].trimmed()
+        guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
+        return answer
     }
 
     /// The parsed answer, or whether parsing stopped at a budget (too long or too deeply nested).

@@ -52,6 +52,8 @@
 #define SYS_close_range 436
 #endif
 
+int arb_install_seccomp(void);
+
 /// A record on the status pipe: an error from init or the program, or the program's final status.
 struct status_record {
     int kind; // 1 = failure, 2 = program status
@@ -82,9 +84,13 @@ static void write_all(int fd, const void *data, size_t length) {
     }
 }
 
-static void report_failure(int stage) {
+static void report_failure_to(int fd, int stage) {
     struct status_record record = {.kind = 1, .stage = stage, .error = errno};
-    write_all(FD_STATUS, &record, sizeof record);
+    write_all(fd, &record, sizeof record);
+}
+
+static void report_failure(int stage) {
+    report_failure_to(FD_STATUS, stage);
 }
 
 static int set_limit(int resource, rlim_t value) {
@@ -103,7 +109,7 @@ static void reset_signals(void) {
 }
 
 /// The program: limits, identity, then exec. Never returns.
-static void program_main(const struct arb_run_spec *spec) {
+static void program_main(const struct arb_run_spec *spec, const char *path, char *const *argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int failed = 0;
     if (spec->cpu_seconds > 0) {
@@ -136,7 +142,9 @@ static void program_main(const struct arb_run_spec *spec) {
     if (chdir(spec->workdir) != 0) { report_failure(ARB_STAGE_CHDIR); _exit(127); }
     reset_signals();
     fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC);
-    execve(spec->path, spec->argv, spec->envp);
+    // In a user namespace the program keeps the caller's uid, which is not 0 there: execve drops every capability.
+    if (spec->seccomp && arb_install_seccomp() != 0) { report_failure(ARB_STAGE_SECCOMP); _exit(127); }
+    execve(path, argv, spec->envp);
     report_failure(ARB_STAGE_EXEC);
     _exit(127);
 }
@@ -177,6 +185,7 @@ static void plan_root(const struct arb_run_spec *spec, struct root_plan *plan) {
     memset(plan, 0, sizeof *plan);
     static const char *visible[] = {"/usr", "/etc", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof visible / sizeof *visible && plan->entries < 32; i++) {
+        if (spec->minimal_dev && strcmp(visible[i], "/dev") == 0) continue;
         struct stat info;
         if (lstat(visible[i], &info) != 0) continue;
         if (S_ISLNK(info.st_mode)) {
@@ -240,6 +249,34 @@ static void free_plan(struct root_plan *plan) {
     for (int i = 0; i < plan->directories; i++) free(plan->directory[i]);
 }
 
+/// A /dev of the harmless devices (bound from the host's), the usual links into /proc and an empty `shm`.
+static int make_minimal_dev(void) {
+    if (mkdir(STAGING "/dev", 0755) != 0 && errno != EEXIST) return -1;
+    static const char *devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    for (size_t i = 0; i < sizeof devices / sizeof *devices; i++) {
+        char source[64], target[64];
+        snprintf(source, sizeof source, "/dev/%s", devices[i]);
+        snprintf(target, sizeof target, STAGING "/dev/%s", devices[i]);
+        struct stat info;
+        if (stat(source, &info) != 0 || !S_ISCHR(info.st_mode)) continue;
+        int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) return -1;
+        close(fd);
+        if (mount(source, target, NULL, MS_BIND, NULL) != 0) return -1;
+    }
+    static const char *links[][2] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        char target[64];
+        snprintf(target, sizeof target, STAGING "/dev/%s", links[i][1]);
+        if (symlink(links[i][0], target) != 0) return -1;
+    }
+    if (mkdir(STAGING "/dev/shm", 01777) != 0) return -1;
+    return 0;
+}
+
 /// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
 static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
     // Take the work directory before the staging mount hides it.
@@ -257,6 +294,12 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
             return ARB_STAGE_MOUNT_READONLY;
     }
     mkdir(STAGING "/proc", 0555);
+    // Mounted before the pivot: in a user namespace the kernel allows a new proc mount only while a fully visible
+    // one (the host's) is still in the mount namespace.
+    if ((spec->namespaces & ARB_NS_PID) &&
+        mount("proc", STAGING "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
+        return ARB_STAGE_MOUNT_PROC;
+    if (spec->minimal_dev && make_minimal_dev() != 0) return ARB_STAGE_MOUNT_DEV;
     for (int i = 0; i < plan->directories; i++) {
         if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
     }
@@ -283,16 +326,120 @@ static int prepare_mounts(const struct arb_run_spec *spec, const struct root_pla
     if (spec->private_shm &&
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777") != 0)
         return ARB_STAGE_MOUNT_SHM;
-    if ((spec->namespaces & ARB_NS_PID) &&
+    if ((spec->namespaces & ARB_NS_PID) && !spec->readonly_root &&
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
         return ARB_STAGE_MOUNT_PROC;
     return ARB_STAGE_NONE;
 }
 
+/// Writes a short text to a file (raw system calls only: this runs in a copy of a multithreaded process).
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t length = (ssize_t)strlen(text);
+    ssize_t written = write(fd, text, (size_t)length);
+    close(fd);
+    return written == length ? 0 : -1;
+}
+
+/// Maps the caller's uid and gid to themselves in the new user namespace (the only ids it has), after denying
+/// setgroups as an unprivileged mapping requires.
+static int map_user_namespace(uid_t uid, gid_t gid) {
+    char text[64];
+    if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT) return -1;
+    snprintf(text, sizeof text, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if (write_file("/proc/self/uid_map", text) != 0) return -1;
+    snprintf(text, sizeof text, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    return write_file("/proc/self/gid_map", text);
+}
+
+/// The daemon's command line and environment as this process sees them (its /proc/<pid>/cmdline reads that range).
+static unsigned long arg_start, arg_end;
+static pthread_once_t arg_once = PTHREAD_ONCE_INIT;
+
+static void find_arg_area(void) {
+    char buffer[4096];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n <= 0) return;
+    buffer[n] = 0;
+    char *field = strrchr(buffer, ')');
+    if (field == NULL) return;
+    // After the command's closing parenthesis: field 3 (state) onwards; arg_start and arg_end are fields 48 and 49.
+    unsigned long values[2] = {0, 0};
+    int index = 2;
+    for (char *p = field + 1; *p != 0; p++) {
+        if (*p != ' ') continue;
+        index++;
+        if (index == 48 || index == 49) values[index - 48] = strtoul(p + 1, NULL, 10);
+    }
+    if (values[0] != 0 && values[1] > values[0] && values[1] - values[0] < (1UL << 20)) {
+        arg_start = values[0];
+        arg_end = values[1];
+    }
+}
+
+/// Overwrites init's copy of the daemon's command line, which its /proc/1/cmdline would show to the program.
+static void hide_command_line(void) {
+    if (arg_start == 0) return;
+    char *area = (char *)arg_start;
+    size_t length = arg_end - arg_start;
+    memset(area, 0, length);
+    static const char name[] = "arbiter-sandbox-init";
+    if (length > sizeof name) memcpy(area, name, sizeof name);
+}
+
+static double cpu_of(const struct rusage *usage) {
+    return (double)usage->ru_utime.tv_sec + (double)usage->ru_utime.tv_usec / 1e6 + (double)usage->ru_stime.tv_sec +
+           (double)usage->ru_stime.tv_usec / 1e6;
+}
+
+/// Starts the companion (`spec->companion_path`): the program's own process in a split harness, in a PID namespace
+/// and mount namespace of its own with its own /proc, so that it can neither see nor signal nor read the harness
+/// (the program's parent in spirit, its sibling here). It reads requests on fd 3 and answers on fd 4; the harness
+/// gets the other ends as fds 6 (requests) and 7 (answers). Returns its pid, or -1.
+static pid_t start_companion(const struct arb_run_spec *spec) {
+    int requests[2], answers[2];
+    if (pipe2(requests, O_CLOEXEC) != 0 || pipe2(answers, O_CLOEXEC) != 0) return -1;
+    // Above every fixed number, so that the moves below never overwrite an end still needed.
+    int ends[4] = {requests[0], requests[1], answers[0], answers[1]};
+    for (int i = 0; i < 4; i++) {
+        int high = fcntl(ends[i], F_DUPFD_CLOEXEC, 120 + i);
+        close(ends[i]);
+        ends[i] = high;
+    }
+    int flags = SIGCHLD | CLONE_NEWPID | CLONE_NEWNS;
+    pid_t companion = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    if (companion < 0) return -1;
+    if (companion == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (dup2(ends[0], 3) != 3 || dup2(ends[3], 4) != 4) _exit(127);
+        syscall(SYS_close_range, 6, ~0U, 0);
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0) {
+            report_failure(ARB_STAGE_COMPANION);
+            _exit(127);
+        }
+        char *const *argv = spec->companion_argv;
+        program_main(spec, spec->companion_path, argv);
+    }
+    if (dup2(ends[1], 6) != 6 || dup2(ends[2], 7) != 7) return -1;
+    for (int i = 0; i < 4; i++) close(ends[i]);
+    return companion;
+}
+
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
-static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
+static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
+                      gid_t gid) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The mapping first: a non-dumpable process's /proc/self files belong to root, and it could not write them.
+    if ((spec->namespaces & ARB_NS_USER) && map_user_namespace(uid, gid) != 0) {
+        report_failure_to(fds[5], ARB_STAGE_USERNS);
+        _exit(0);
+    }
     prctl(PR_SET_DUMPABLE, 0);
+    hide_command_line();
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
     // overwrites another), close the rest.
     int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
@@ -318,26 +465,48 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
         int stage = prepare_mounts(spec, plan);
         if (stage != ARB_STAGE_NONE) { report_failure(stage); _exit(0); }
     }
+    pid_t companion = -1;
+    if (spec->companion_path != NULL) {
+        companion = start_companion(spec);
+        if (companion < 0) { report_failure(ARB_STAGE_COMPANION); _exit(0); }
+    }
     pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (program < 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
-    if (program == 0) program_main(spec);
+    if (program == 0) program_main(spec, spec->path, spec->argv);
     for (int fd = 0; fd < 5; fd++) close(fd);
+    if (companion > 0) {
+        close(6);
+        close(7);
+    }
     struct status_record record = {.kind = 2};
+    double companion_cpu = 0;
     for (;;) {
         int status;
         struct rusage usage;
         pid_t reaped = wait4(-1, &status, 0, &usage);
         if (reaped < 0 && errno == EINTR) continue;
         if (reaped < 0) break;
+        if (reaped == companion) {
+            companion_cpu = cpu_of(&usage);
+            companion = -1;
+        }
         if (reaped == program) {
             record.status = status;
-            record.cpu_seconds = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
-                                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+            record.cpu_seconds = cpu_of(&usage);
             record.max_rss_kb = usage.ru_maxrss;
-            write_all(FD_STATUS, &record, sizeof record);
             break;
         }
     }
+    // The companion (the program's own process of a split harness) counts towards the run's CPU time.
+    if (companion > 0) {
+        kill(companion, SIGKILL);
+        struct rusage usage;
+        int status;
+        while (wait4(companion, &status, 0, &usage) < 0 && errno == EINTR) {}
+        companion_cpu = cpu_of(&usage);
+    }
+    record.cpu_seconds += companion_cpu;
+    write_all(FD_STATUS, &record, sizeof record);
     // Exiting kills whatever is left in the PID namespace.
     _exit(0);
 }
@@ -430,6 +599,10 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     if (spec->namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
+    if (spec->namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    pthread_once(&arg_once, find_arg_area);
     // No signal handler of this process may run in the child before it resets them.
     struct root_plan plan;
     plan_root(spec, &plan);
@@ -437,7 +610,7 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t init = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (init == 0) init_main(spec, &plan, child_fds);
+    if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     free_plan(&plan);
@@ -626,16 +799,37 @@ int arb_probe_namespaces(int namespaces) {
     if (namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
     if (namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
+    if (namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (child == 0) _exit(0);
+    if (child == 0) {
+        // A user namespace must also take the mapping and allow a mount, as a run's init will.
+        if (namespaces & ARB_NS_USER) {
+            if (map_user_namespace(uid, gid) != 0) _exit(1);
+            if ((namespaces & ARB_NS_MOUNT) && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4k") != 0)
+                _exit(2);
+        }
+        _exit(0);
+    }
     int error = child < 0 ? errno : 0;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (child > 0) {
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        if (error == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) error = EPERM;
     }
     return error;
+}
+
+int arb_probe_seccomp(void) {
+    pid_t child = fork();
+    if (child < 0) return errno;
+    if (child == 0) _exit(arb_install_seccomp() == 0 ? 0 : 1);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : ENOTSUP;
 }

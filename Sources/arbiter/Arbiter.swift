@@ -25,20 +25,20 @@ struct Arbiter: AsyncParsableCommand {
             every verifier and its options with 'arbiter list'.
             """,
         version: Dispatcher.version,
-        subcommands: [Serve.self, Grade.self, Check.self, List.self]
+        subcommands: [Serve.self, Grade.self, Check.self, List.self, Audit.self]
     )
 }
 
 /// Every verifier the `arbiter` command serves. New verifier families register here, in one place.
 enum Verifiers {
     /// The built-in verifiers of every family; `code` also reads `<verifiers>/toolchains/*.json` when given.
-    static func builtin(verifiers: URL? = nil) -> VerifierRegistry {
+    static func builtin(verifiers: URL? = nil, allowDegradedIsolation: Bool = false) -> VerifierRegistry {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
         registry.registerInstructionVerifiers()
-        registry.registerCodeVerifiers(verifiersDirectory: verifiers)
+        registry.registerCodeVerifiers(verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
         return registry
     }
 }
@@ -49,6 +49,11 @@ struct DefinitionOptions: ParsableArguments {
         name: .long,
         help: "Directory of verifier definitions (default: $ARBITER_VERIFIERS, else ./verifiers when it exists, else the verifiers/ of the checkout the binary was built in).")
     var verifiers: String?
+
+    @Flag(
+        name: .long,
+        help: "Let 'code' run programs even where they cannot be isolated (no namespaces); every verdict says so.")
+    var allowDegradedIsolation = false
 
     /// The directory to read, if any.
     var directory: URL? {
@@ -92,7 +97,7 @@ struct DefinitionOptions: ParsableArguments {
     /// - Parameter report: Called with each definition file that was skipped.
     /// - Throws: `ValidationError` when a definition problem is fatal (a cycle of recipes or definitions).
     func load(report: (DefinitionProblem) -> Void) throws -> LoadedVerifiers {
-        var registry = Verifiers.builtin(verifiers: directory)
+        var registry = Verifiers.builtin(verifiers: directory, allowDegradedIsolation: allowDegradedIsolation)
         let plugins = ProcessPlugins()
         guard let directory else { return LoadedVerifiers(registry: registry, plugins: plugins) }
         let problems = VerifierDefinitions.load(from: directory, into: &registry, kinds: [.recipe, plugins.kind])
@@ -107,7 +112,12 @@ struct DefinitionOptions: ParsableArguments {
 
     /// The same, logging each skipped definition as a warning.
     func load(logger: Logger) throws -> LoadedVerifiers {
-        try load { problem in
+        if allowDegradedIsolation, !Isolation.current.isolated {
+            logger.warning(
+                "code runs programs WITHOUT isolation (--allow-degraded-isolation)",
+                metadata: ["missing": "\(Isolation.current.missing.joined(separator: "; "))"])
+        }
+        return try load { problem in
             logger.warning(
                 "skipped a verifier definition", metadata: ["path": "\(problem.path)", "reason": "\(problem.reason)"])
         }
@@ -116,7 +126,7 @@ struct DefinitionOptions: ParsableArguments {
 
 /// The verifiers a command serves and the plugin processes behind some of them (stop them before exiting).
 struct LoadedVerifiers {
-    let registry: VerifierRegistry
+    var registry: VerifierRegistry
     let plugins: ProcessPlugins
 }
 

@@ -29,7 +29,9 @@ struct ComparisonCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-@Suite("code: output comparison")
+@Suite(
+    "code: output comparison",
+    .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
 struct ComparisonTests {
     /// A Python program that prints the case's output verbatim, judged against its expected output.
     @Test(arguments: try ComparisonCase.load())

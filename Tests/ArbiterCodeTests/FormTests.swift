@@ -7,7 +7,9 @@ import ArbiterCore
 import Foundation
 import Testing
 
-@Suite("code: test forms", .timeLimit(.minutes(1)))
+@Suite(
+    "code: test forms", .timeLimit(.minutes(1)),
+    .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
 struct FormTests {
     let sum: JSONValue = ["tests": [["stdin": "1 2\n", "stdout": "3\n"], ["stdin": "40 2\n", "stdout": "42\n"]]]
 

@@ -9,7 +9,9 @@ import Testing
 
 /// Negative controls: the attack tests' programs against a sandbox with one guard switched off must get through,
 /// which shows that those tests detect the guard (and not something else) failing.
-@Suite("code: negative controls", .serialized, .timeLimit(.minutes(1)))
+@Suite(
+    "code: negative controls", .serialized, .timeLimit(.minutes(1)),
+    .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
 struct NegativeControlTests {
     let answer: JSONValue = ["tests": [["stdin": "", "stdout": "safe\n"]]]
 
@@ -22,7 +24,8 @@ struct NegativeControlTests {
         let verifier = CodeVerifier(
             configuration: try CodeVerifier.Configuration(
                 options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
-            toolchains: ToolchainSet(directory: nil), sandbox: Sandbox(isolation: isolation))
+            toolchains: ToolchainSet(directory: nil), sandbox: Sandbox(isolation: isolation),
+            allowDegradedIsolation: true)
         return try await verifier.verify(Sample(response: response, reference: reference))
     }
 
@@ -52,25 +55,12 @@ struct NegativeControlTests {
             except OSError:
                 print("safe")
             """
+        // The seccomp filter (no socket family but Unix) would stop it as well: both guards are off here.
         let verdict = try await judgeWeakened(fenced(program), answer) { isolation in
             isolation.namespaces.removeAll { $0 == "net" }
+            isolation.seccomp = false
         }
         #expect(!verdict.passed)
-    }
-
-    @Test("a network namespace per run (instead of the shared empty one) blocks the network as well")
-    func perRunNetwork() async throws {
-        let program = """
-            import socket
-            try:
-                socket.create_connection(("1.1.1.1", 53), timeout=2).close()
-                print("connected")
-            except OSError:
-                print("safe")
-            """
-        let verdict = try await judgeWeakened(fenced(program), answer) { $0.sharedNetwork = nil }
-        #expect(verdict.passed)
-        #expect(verdict.details["sandbox"]?.stringValue?.contains("a network namespace per run") == true)
     }
 
     @Test("without the read-only root the program writes to a world-writable directory outside its own")
@@ -93,7 +83,9 @@ struct NegativeControlTests {
         #expect(!verdict.passed)
     }
 
-    @Test("without the user switch the program reads a root-only file inside its view (/etc/shadow)")
+    @Test(
+        "without the user switch the program reads a root-only file inside its view (/etc/shadow)",
+        .enabled(if: rootTestsRun, "needs root (the user switch)"))
     func user() async throws {
         let program = "try:\n    print(open('/etc/shadow').read()[:4])\nexcept OSError:\n    print('safe')"
         let verdict = try await judgeWeakened(fenced(program), answer) { $0.user = nil }
@@ -134,7 +126,10 @@ struct NegativeControlTests {
         try weakened.write(to: directory.appendingPathComponent("python.harness.py"), atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(
             at: toolchains.appendingPathComponent("python.json"), to: directory.appendingPathComponent("python.json"))
-        let verifier = try codeVerifier(toolchains: directory)
+        // Seccomp denies ptrace and process_vm_readv on its own: it is off here, to show what the prctl guards.
+        var isolation = Isolation.current
+        isolation.seccomp = false
+        let verifier = try codeVerifier(toolchains: directory, isolation: isolation)
         let reference: JSONValue = ["test": ["opened = probe()\nassert opened == ['harness'], opened"]]
         let verdict = try await verifier.verify(Sample(response: fenced(AttackTests.parentProbe), reference: reference))
         #expect(!verdict.passed)
@@ -150,6 +145,7 @@ struct NegativeControlTests {
             $0.missing.append("namespaces switched off for this test")
         }
         #expect(verdict.passed)
-        #expect(verdict.details["sandbox"]?.stringValue?.contains("DEGRADED: namespaces switched off") == true)
+        let sandbox = verdict.details["sandbox"]?.stringValue ?? ""
+        #expect(sandbox.contains("DEGRADED: ") && sandbox.contains("namespaces switched off for this test"), "\(sandbox)")
     }
 }

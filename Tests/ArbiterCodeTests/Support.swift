@@ -23,12 +23,22 @@ func judge(_ response: String, _ reference: JSONValue, _ options: JSONObject = [
 }
 
 /// A `code` verifier with default options on the toolchains of a directory, in a sandbox of its own.
-func codeVerifier(toolchains directory: URL) throws -> CodeVerifier {
+func codeVerifier(toolchains directory: URL, isolation: Isolation = .current) throws -> CodeVerifier {
     CodeVerifier(
         configuration: try CodeVerifier.Configuration(
             options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
-        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: .current))
+        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: isolation),
+        allowDegradedIsolation: !isolation.isolated)
 }
+
+/// `ARBITER_REQUIRE_ALL_TESTS=1` (CI, as root): tests that need a privilege run, and fail, instead of being skipped.
+let requireAllTests = ProcessInfo.processInfo.environment["ARBITER_REQUIRE_ALL_TESTS"] == "1"
+
+/// Whether tests that need root (the user switch, cgroups) run: as root, or when every test must run.
+let rootTestsRun = geteuid() == 0 || requireAllTests
+
+/// Whether tests that need the sandbox's namespaces run: when this host isolates runs, or when every test must run.
+let isolatedTestsRun = Isolation.current.isolated || requireAllTests
 
 /// A response holding one fenced block.
 func fenced(_ code: String, _ language: String = "python") -> String {

@@ -7,7 +7,9 @@ import ArbiterCore
 import Foundation
 import Testing
 
-@Suite("code: toolchains")
+@Suite(
+    "code: toolchains",
+    .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
 struct ToolchainTests {
     let directory = repository.appendingPathComponent("verifiers/toolchains")
 

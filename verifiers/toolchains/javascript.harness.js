@@ -1,31 +1,19 @@
-// Arbiter's JavaScript test harness, for the `test` and `calls` forms. Before the program runs, it reads a nonce and
-// its instructions from fd 3 and closes it (lines "nonce", "form", "program", "entry point", "function", "count",
-// then per case "<byte length>" and that many bytes: a script, or the JSON array of a call's arguments). It runs the
-// program, then the cases, and reports each on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`. The
-// program never sees the nonce, so exiting early cannot pass for reaching the end.
+// Arbiter's JavaScript test harness (the runner), for the `test` and `calls` forms. It is split in two processes:
+// this one, started with its code on the command line, and the program's process (javascript.host.js), which the
+// sandbox starts beside it in PID and mount namespaces of its own: the program can neither see, signal nor read
+// this process, so it cannot patch the runner's `vm`, `require` or `assert`, read a test's source through
+// `fn.caller`, or find the nonce. The runner reads its nonce and instructions from fd 3 and closes it (lines "nonce",
+// "form", "program", "entry point", "function", "count", then per case "<byte length>" and that many bytes — a
+// script, or the JSON array of a call's arguments — then the reference's setup the same way). It asks the program's
+// process (requests on fd 6, answers on fd 7, one JSON array a line) to load the program and for the names a test
+// mentions; each function of the program is a proxy here whose calls cross as plain data (null, booleans, numbers,
+// strings, arrays, plain objects; NaN, infinities and undefined tagged), and the answers are rebuilt here from plain
+// data only. Each case is reported on fd 4 as "<nonce> <JSON array>", ending with `<nonce> ["end"]`.
 "use strict";
 (() => {
     const fs = require("fs");
     const vm = require("vm");
-    // Bound now, so that a program that patches these cannot skip the tests or rewrite the reports.
-    const write = fs.writeSync, exitNow = process.exit.bind(process), stringify = JSON.stringify, parse = JSON.parse;
-    const runInThisContext = vm.runInThisContext, bufferFrom = Buffer.from.bind(Buffer);
-    const isArray = Array.isArray, prototypeOf = Object.getPrototypeOf, keysOf = Object.keys;
-    const isFiniteNumber = Number.isFinite, objectPrototype = Object.prototype;
-    // The assert modules as they are before the program runs: a program can replace their functions (they are
-    // shared objects), so tests get copies taken now.
-    const pristine = (name) => {
-        const original = require(name);
-        const copy = (...args) => original(...args);
-        for (const key of keysOf(original)) copy[key] = original[key];
-        return copy;
-    };
-    const asserts = { assert: pristine("node:assert"), strict: pristine("node:assert/strict") };
-    const testRequire = (name) => {
-        if (name === "assert" || name === "node:assert") return asserts.assert;
-        if (name === "assert/strict" || name === "node:assert/strict") return asserts.strict;
-        return require(name);
-    };
+    const assert = require("assert");
     const raw = fs.readFileSync(3);
     fs.closeSync(3);
     let position = 0;
@@ -38,122 +26,251 @@
     const nonce = line(), form = line(), program = line(), entryPoint = line(), functionName = line();
     const count = Number(line());
     const cases = [];
-    for (let index = 0; index < count; index++) {
+    for (let index = 0; index <= count; index++) {
         const length = Number(line());
         cases.push(raw.toString("utf8", position, position + length));
         position += length;
     }
+    const setup = cases.pop();
     const clock = () => Number(process.hrtime.bigint()) / 1e6;
-    // A record is built by string concatenation of primitives only: JSON.stringify of an array would call a
-    // `toJSON` the program put on Array.prototype, and rewrite the record.
-    const field = (value) => (typeof value === "number" ? stringify(value) : stringify("" + value));
-    const report = (first, second, third, fourth, rawValue) => {
-        let text = nonce + " [" + field(first);
-        if (second !== undefined) text += ", " + field(second);
-        if (third !== undefined) text += ", " + field(third);
-        if (fourth !== undefined) text += ", " + field(fourth);
-        if (rawValue !== undefined) text += ", " + rawValue;
-        const data = bufferFrom(text + "]\n");
+    const report = (...fields) => {
+        const data = Buffer.from(nonce + " [" + fields.map((field) => JSON.stringify(field)).join(", ") + "]\n");
         let offset = 0;
-        while (offset < data.length) offset += write(4, data, offset);
+        while (offset < data.length) offset += fs.writeSync(4, data, offset);
     };
-    // A call's result as strict JSON: plain arrays and objects, finite numbers, strings, booleans and null only
-    // (NaN, undefined, functions, Maps and class instances are not JSON and must not turn into null or {}).
-    const strictJSON = (value, depth) => {
-        if (depth > 100) return undefined;
-        if (value === null || typeof value === "boolean") return value ? "true" : value === null ? "null" : "false";
-        if (typeof value === "number") return isFiniteNumber(value) ? stringify(value) : undefined;
-        if (typeof value === "string") return stringify(value);
-        if (typeof value !== "object") return undefined;
-        if (isArray(value)) {
-            let text = "[";
-            for (let index = 0; index < value.length; index++) {
-                const item = strictJSON(value[index], depth + 1);
-                if (item === undefined) return undefined;
-                text += (index ? "," : "") + item;
+    const reportValue = (index, elapsed, text) => {
+        const data = Buffer.from(nonce + " [" + index + ", \"value\", " + JSON.stringify(elapsed) + ", " + text + "]\n");
+        let offset = 0;
+        while (offset < data.length) offset += fs.writeSync(4, data, offset);
+    };
+
+    // The channel to the program's process.
+    let pending = Buffer.alloc(0);
+    const chunk = Buffer.alloc(1 << 16);
+    const send = (message) => {
+        const data = Buffer.from(JSON.stringify(message) + "\n");
+        let offset = 0;
+        while (offset < data.length) offset += fs.writeSync(6, data, offset);
+    };
+    let gone = null;
+    class ProgramGone extends Error {}
+    const receive = () => {
+        for (;;) {
+            const end = pending.indexOf(10);
+            if (end >= 0) {
+                const text = pending.toString("utf8", 0, end);
+                pending = pending.subarray(end + 1);
+                return JSON.parse(text);
             }
-            return text + "]";
+            let n = 0;
+            try {
+                n = fs.readSync(7, chunk, 0, chunk.length, null);
+            } catch (error) {
+                n = 0;
+            }
+            if (n === 0) {
+                gone = gone || "the program's process ended (it exited or was killed)";
+                throw new ProgramGone(gone);
+            }
+            pending = Buffer.concat([pending, chunk.subarray(0, n)]);
         }
-        const prototype = prototypeOf(value);
-        if (prototype !== objectPrototype && prototype !== null) return undefined;
-        let text = "{", first = true;
-        for (const key of keysOf(value)) {
-            const item = strictJSON(value[key], depth + 1);
-            if (item === undefined) return undefined;
-            text += (first ? "" : ",") + stringify(key) + ":" + item;
-            first = false;
-        }
-        return text + "}";
     };
+    const exchange = (message) => {
+        if (gone) throw new ProgramGone(gone);
+        try {
+            send(message);
+        } catch (error) {
+            gone = "the program's process ended (it exited or was killed)";
+            throw new ProgramGone(gone);
+        }
+        const reply = receive();
+        if (!Array.isArray(reply) || typeof reply[0] !== "string") throw new ProgramGone("a malformed answer");
+        return reply;
+    };
+
+    // Plain data across the channel. Values are rebuilt here from JSON only: no object of the program exists here.
+    const encode = (value, depth) => {
+        if (depth > 1000) throw new TypeError("nested too deeply");
+        if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+        if (typeof value === "number") return Number.isFinite(value) ? value : { $: "number", v: String(value) };
+        if (value === undefined) return { $: "undefined" };
+        if (typeof value === "bigint") return { $: "bigint", v: String(value) };
+        if (Array.isArray(value)) {
+            const items = [];
+            for (let index = 0; index < value.length; index++) items.push(encode(value[index], depth + 1));
+            return items;
+        }
+        const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+        if (prototype === Object.prototype || prototype === null) {
+            return { $: "object", v: Object.keys(value).map((key) => [key, encode(value[key], depth + 1)]) };
+        }
+        throw new TypeError("a " + typeof value + " cannot cross to the program's process (plain data only)");
+    };
+    const decode = (tree) => {
+        if (tree === null || typeof tree !== "object") return tree;
+        if (Array.isArray(tree)) return tree.map(decode);
+        switch (tree.$) {
+            case "number": return Number(tree.v);
+            case "undefined": return undefined;
+            case "bigint": return BigInt(tree.v);
+            case "object": {
+                const object = {};
+                for (const [key, item] of tree.v) {
+                    Object.defineProperty(object, String(key), {
+                        value: decode(item), enumerable: true, writable: true, configurable: true,
+                    });
+                }
+                return object;
+            }
+            default: throw new TypeError("a malformed value");
+        }
+    };
+    const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+    class NotPlain extends Error {}
+    const call = (name, args) => {
+        const reply = exchange(["call", name, args.map((arg) => encode(arg, 0))]);
+        if (reply[0] === "value") return decode(reply[1]);
+        if (reply[0] === "raise") {
+            const message = String(reply[2] ?? "");
+            if (reply[1] === "AssertionError") throw new assert.AssertionError({ message });
+            const error = new (errorTypes[reply[1]] || Error)(message);
+            if (!errorTypes[reply[1]]) error.name = String(reply[1]);
+            throw error;
+        }
+        throw new NotPlain(String(reply[1] ?? "a malformed answer"));
+    };
+    const proxy = (name) => {
+        const fn = function (...args) { return call(name, args); };
+        Object.defineProperty(fn, "name", { value: name });
+        return fn;
+    };
+
     const describe = (error) => String(error && error.stack ? error.stack.split("\n")[0] : error).slice(0, 500);
     const status = (error) => {
+        if (error instanceof NotPlain) return "wrong_answer";
         if (error && (error.name === "AssertionError" || error.code === "ERR_ASSERTION")) return "wrong_answer";
-        if (error instanceof RangeError && /allocation|memory/i.test(String(error.message))) return "memory_limit";
+        if (/allocation|heap out of memory|Invalid array length|Invalid string length/i.test(String(error && error.message)))
+            return "memory_limit";
         return "runtime_error";
     };
     const finish = () => {
-        report("end");
-        exitNow(0);
-    };
-    const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-    const lookup = (name) => {
-        if (!identifier.test(name)) return undefined;
         try {
-            return runInThisContext(`typeof ${name} === "undefined" ? undefined : ${name}`);
-        } catch (error) {
-            return undefined;
-        }
+            if (!gone) exchange(["bye"]);
+        } catch (error) {}
+        report("end");
+        process.exit(0);
     };
-    globalThis.require = require;
-    globalThis.module = module;
-    globalThis.exports = module.exports;
+
     let started = clock();
+    let loaded;
     try {
-        runInThisContext(fs.readFileSync(program, "utf8"), { filename: program });
+        loaded = exchange(["load", program, setup]);
     } catch (error) {
-        report("program", "runtime_error", clock() - started, describe(error));
+        loaded = ["failed", "runtime_error", describe(error)];
+    }
+    if (loaded[0] !== "loaded") {
+        const kind = loaded[1] === "memory_limit" ? "memory_limit" : "runtime_error";
+        report("program", kind, clock() - started, String(loaded[2] ?? "the program did not load"));
         finish();
     }
-    const find = (name) => {
-        const value = lookup(name);
-        if (value !== undefined) return value;
-        const exported = module.exports;
-        if (typeof exported === "function" && exported.name === name) return exported;
-        return exported && typeof exported === "object" ? exported[name] : undefined;
-    };
-    if (form === "test") cases.forEach((test, index) => {
-        const begun = clock();
-        globalThis.require = testRequire;
-        try {
-            const before = lookup("check");
-            runInThisContext(test, { filename: `test_${index}` });
-            const check = lookup("check");
-            if (entryPoint && typeof check === "function" && check !== before) {
-                const candidate = find(entryPoint);
-                if (candidate === undefined) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
-                check(candidate);
-            }
-            report(index, "passed", clock() - begun);
-        } catch (error) {
-            report(index, status(error), clock() - begun, describe(error));
+    // The names a test may take from the program: identifiers it mentions that are not globals here.
+    const keywords = new Set(("break case catch class const continue debugger default delete do else export extends " +
+        "false finally for function if import in instanceof let new null return super switch this throw true try " +
+        "typeof var void while with yield await async of static get set undefined arguments eval").split(" "));
+    const programNames = (source) => {
+        const wanted = new Set();
+        for (const match of source.matchAll(/[A-Za-z_$][A-Za-z0-9_$]*/g)) {
+            const name = match[0];
+            if (keywords.has(name) || name in globalThis || (entryPoint && name === "check")) continue;
+            wanted.add(name);
         }
-    });
+        if (entryPoint && !(entryPoint in globalThis)) wanted.add(entryPoint);
+        const found = {};
+        if (wanted.size === 0) return found;
+        const reply = exchange(["names", [...wanted]]);
+        if (reply[0] !== "names" || !Array.isArray(reply[1])) return found;
+        for (const item of reply[1]) {
+            if (!Array.isArray(item) || typeof item[0] !== "string" || !wanted.has(item[0])) continue;
+            if (item[1] === "function") found[item[0]] = proxy(item[0]);
+            else if (item[1] === "data") found[item[0]] = decode(item[2]);
+        }
+        return found;
+    };
+    globalThis.require = require;
+    const strictJSON = (value, depth) => {
+        if (depth > 100) return undefined;
+        if (value === null || typeof value === "boolean") return value ? "true" : value === null ? "null" : "false";
+        if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+        if (typeof value === "string") return JSON.stringify(value);
+        if (typeof value !== "object") return undefined;
+        if (Array.isArray(value)) {
+            const items = [];
+            for (let index = 0; index < value.length; index++) {
+                const item = strictJSON(value[index], depth + 1);
+                if (item === undefined) return undefined;
+                items.push(item);
+            }
+            return "[" + items.join(",") + "]";
+        }
+        const parts = [];
+        for (const key of Object.keys(value)) {
+            const item = strictJSON(value[key], depth + 1);
+            if (item === undefined) return undefined;
+            parts.push(JSON.stringify(key) + ":" + item);
+        }
+        return "{" + parts.join(",") + "}";
+    };
+    if (form === "test") {
+        cases.forEach((test, index) => {
+            const begun = clock();
+            if (gone) {
+                report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
+                return;
+            }
+            const names = [];
+            try {
+                const found = programNames(setup + "\n" + test);
+                for (const name of Object.keys(found)) {
+                    globalThis[name] = found[name];
+                    names.push(name);
+                }
+                // The reference's setup runs here too, so that the test calls its helpers, never the program's.
+                const body = (setup ? setup + "\n" : "") + test;
+                const wrapped = "(function () {\n" + body + "\n;return typeof check === \"function\" ? check : undefined;\n})";
+                const check = new vm.Script(wrapped, { filename: `test_${index}`, lineOffset: -1 }).runInThisContext()();
+                if (entryPoint && typeof check === "function") {
+                    if (!(entryPoint in globalThis)) throw new ReferenceError(`entry point ${entryPoint} is not defined`);
+                    check(globalThis[entryPoint]);
+                }
+                report(index, "passed", clock() - begun);
+            } catch (error) {
+                if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
+                else report(index, status(error), clock() - begun, describe(error));
+            } finally {
+                for (const name of names) delete globalThis[name];
+            }
+        });
+    }
     if (form === "calls") {
-        const fn = find(functionName);
         cases.forEach((args, index) => {
             const begun = clock();
+            if (gone) {
+                report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
+                return;
+            }
             try {
-                if (typeof fn !== "function") throw new ReferenceError(`function ${functionName} is not defined`);
-                const value = fn(...parse(args));
+                const value = call(functionName, JSON.parse(args));
                 const elapsed = clock() - begun;
                 const text = strictJSON(value, 0);
                 if (text === undefined) {
                     report(index, "unserializable", elapsed, "not plain JSON (NaN, undefined, a Map, a class instance...)");
                     return;
                 }
-                report(index, "value", elapsed, undefined, text);
+                reportValue(index, elapsed, text);
             } catch (error) {
-                report(index, status(error), clock() - begun, describe(error));
+                if (error instanceof NotPlain) report(index, "unserializable", clock() - begun, error.message);
+                else if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
+                else report(index, status(error), clock() - begun, describe(error));
             }
         });
     }

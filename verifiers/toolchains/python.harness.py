@@ -274,6 +274,13 @@ def _arbiter_program_process(requests, replies, tree, dumps, encode, loads, load
                 code = compile(source.read(), request[1], "exec")
             exec(code, namespace)
             reply = ["loaded"]
+            if len(request) > 2 and request[2]:
+                # The reference's helpers replace whatever the program defined under their names.
+                try:
+                    exec(compile(request[2], "setup", "exec"), namespace)
+                except BaseException as error:
+                    reply = ["failed", "runtime_error",
+                             ("the reference's setup failed: " + kind(error).__name__ + ": " + text(error))[:500]]
         except BaseException as error:
             reply = ["failed", "memory_limit" if is_instance(error, MemoryError) else "runtime_error",
                      (kind(error).__name__ + ": " + text(error))[:500]]
@@ -381,10 +388,12 @@ def _arbiter_harness():
 
     nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
     cases = []
-    for _ in range(count):
+    for _ in range(count + 1):
         size = int(line())
         cases.append(data[position:position + size].decode("utf-8"))
         position += size
+    # The reference's setup: installed in the program's process after the program, and in each test's scope.
+    setup = cases.pop()
     del data
     escapes = {code: "\\u%04x" % code for code in range(32)}
     escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -630,7 +639,7 @@ def _arbiter_harness():
     # The program runs in its own process.
     started = clock()
     try:
-        loaded = exchange(encode(["load", program]))
+        loaded = exchange(encode(["load", program, setup]))
     except BaseException:
         loaded = None
     if state["gone"] is not None or loaded is None or loaded[0] != "loaded":
@@ -743,6 +752,7 @@ def _arbiter_harness():
     modules_before = dict(sys.modules)
     set_trace, set_profile = sys.settrace, sys.setprofile
 
+    setup_code = compile_test(setup, "setup") if setup else None
     if form == "test":
         for index, test in numbered(cases):
             begun = clock()
@@ -764,6 +774,9 @@ def _arbiter_harness():
                 scope = dict(program_names)
                 scope["__name__"] = "__arbiter_program__"
                 scope["__builtins__"] = test_builtins
+                if setup_code is not None:
+                    # The reference's helpers, run here: the test calls them, never the program's namesakes.
+                    run_code(setup_code, scope)
                 before = scope.get("check")
                 run_code(code, scope)
                 check = scope.get("check")

@@ -15,6 +15,7 @@ enum {
     ARB_NS_MOUNT = 4,
     ARB_NS_IPC = 8,
     ARB_NS_UTS = 16,
+    ARB_NS_USER = 32, ///< A user namespace mapping only the caller's uid and gid (the unprivileged sandbox).
 };
 
 /// Where a launch failed (`arb_run_result.failed_stage`).
@@ -33,6 +34,10 @@ enum {
     ARB_STAGE_USER,
     ARB_STAGE_CHDIR,
     ARB_STAGE_EXEC,
+    ARB_STAGE_USERNS,
+    ARB_STAGE_SECCOMP,
+    ARB_STAGE_MOUNT_DEV,
+    ARB_STAGE_COMPANION,
 };
 
 /// One program run: what to start, where, as whom and within which limits.
@@ -40,12 +45,17 @@ struct arb_run_spec {
     const char *path;            ///< Executable (absolute, or relative to `workdir`).
     char *const *argv;           ///< NULL-terminated.
     char *const *envp;           ///< NULL-terminated; the whole environment.
+    const char *companion_path;  ///< A second program (NULL for none): the program's own process of a split harness,
+    char *const *companion_argv; ///< in PID and mount namespaces of its own; it talks to the first over fds 3 and 4,
+                                 ///< the first to it over fds 6 (requests) and 7 (answers). Same limits and identity.
     const char *workdir;         ///< The only writable directory.
     int uid, gid;                ///< The identity to run as; -1 keeps the caller's.
     int namespaces;              ///< ARB_NS_* flags.
     int network_fd;              ///< With ARB_NS_NET: an existing network namespace to join (-1: a new one per run).
     int readonly_root;           ///< Mount everything read-only except `workdir` (needs ARB_NS_MOUNT).
     int private_shm;             ///< A small fresh tmpfs on /dev/shm (needs ARB_NS_MOUNT).
+    int minimal_dev;             ///< With `readonly_root`: a /dev of null, zero, full, random, urandom and tty only.
+    int seccomp;                 ///< Install `arb_seccomp_filter`'s filter before the program executes.
     char *const *extra_visible;  ///< NULL-terminated absolute directories shown besides /usr, /etc and /dev (or NULL).
     const char *cgroup_procs[2]; ///< `cgroup.procs` files to join (NULL for none; see `arb_join_cgroups_thread`).
     double wall_seconds;         ///< Wall-clock limit: the whole run is killed after it.
@@ -99,5 +109,8 @@ int arb_create_network_namespace(void);
 
 /// Probes whether this process may create the given namespaces (a throwaway child tries). Returns 0 or an errno.
 int arb_probe_namespaces(int namespaces);
+
+/// Probes whether a throwaway child may install the sandbox's seccomp filter. Returns 0 or an errno.
+int arb_probe_seccomp(void);
 
 #endif

@@ -106,7 +106,15 @@ def encode(request, wire_id):
         text = _ENCODER.encode(body)
     except ValueError:
         text = _ENCODER.encode(_finite(body))
-    return (text + "\n").encode("utf-8")
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a model's broken UTF-16 pair, or bytes decoded with surrogateescape) cannot be UTF-8:
+        # it becomes U+FFFD in this request only, so that the request is scored and its neighbours are untouched.
+        return (_LONE_SURROGATE.sub("\ufffd", text) + "\n").encode("utf-8")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode(line, original):

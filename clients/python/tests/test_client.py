@@ -174,13 +174,21 @@ def test_closing_a_socket_client_fails_calls_still_waiting(socket_daemons):
     assert "error" in outcome or len(outcome.get("answers", [])) == 300_000
 
 
-def test_async_client_refuses_a_second_event_loop(binary):
+def test_one_async_client_serves_several_event_loops_and_threads(binary):
+    # verl's reward workers and TRL's async loop each run their own event loop; one shared client serves them all.
     client = AsyncClient(binary=binary)
 
-    async def once():
-        return await client.score([math("1", "1")])
+    async def once(n):
+        return await client.score([math(str(n), str(n))])
 
-    assert asyncio.run(once())[0]["score"] == 1
-    with pytest.raises(ArbiterError) as caught:
-        asyncio.run(once())
-    assert "event loop" in caught.value.message
+    assert asyncio.run(once(1))[0]["score"] == 1
+    assert asyncio.run(once(2))[0]["score"] == 1  # a second loop, same daemon
+    results = []
+    threads = [threading.Thread(target=lambda n=n: results.append(asyncio.run(once(n))[0]["score"])) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [1] * 8
+    assert len(client.pids) == 1
+    asyncio.run(client.close())
