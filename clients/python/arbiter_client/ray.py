@@ -411,7 +411,6 @@ class _Chunk:
 
 
 _MAX_FAILURES = 8
-_RAY_FAILURES = (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError, ray.exceptions.RaySystemError)
 
 
 class ArbiterPool:
@@ -642,9 +641,9 @@ class ArbiterPool:
             begun = time.monotonic()
             try:
                 result = await member.handle.score.remote(payload)
-            except _RAY_FAILURES as error:
+            except ray.exceptions.RayTaskError as error:  # raised by the replica: its daemon could not be brought up
                 failure = error
-            except ray.exceptions.RayTaskError as error:  # the replica's daemon could not be brought up
+            except ray.exceptions.RayError as error:  # the replica died (or its node did) with the chunk
                 failure = error
             else:
                 failure = None
@@ -659,7 +658,9 @@ class ArbiterPool:
                 for index, answer in zip(chunk.indices, result):
                     answers[index] = answer
                 return
-            killed = isinstance(failure, _RAY_FAILURES)
+            killed = not isinstance(failure, ray.exceptions.RayTaskError)
+            if isinstance(failure, ray.exceptions.ActorUnschedulableError):
+                member.dead = True  # pinned to a node that is gone: Ray cannot bring it back
             if member.epoch == epoch:
                 member.epoch += 1
                 member.healthy = False
@@ -755,6 +756,9 @@ class ArbiterPool:
                     try:
                         await asyncio.wait_for(member.handle.ping.remote(), 30)
                         member.healthy = True
+                        return
+                    except ray.exceptions.ActorUnschedulableError:
+                        member.dead = True
                         return
                     except ray.exceptions.ActorDiedError:
                         died += 1
