@@ -8,7 +8,7 @@ import Testing
 
 /// `arbiter audit`: every built-in verifier and recipe resists the attack library; a deliberately weak plugin
 /// (fixtures/audit/substring.py) does not, and the report names the attacks that beat it.
-@Suite("arbiter audit")
+@Suite("arbiter audit", .serialized)
 struct AuditTests {
     static let names: [String] = {
         guard let result = try? runArbiter(["list", "--json"]),
