@@ -431,6 +431,9 @@ enum AnswerExtractor {
     /// ("either 4 or 3", "4 3", "answers: 4, 3").
     static func lastNumberCandidates(_ text: String) -> [String] {
         guard let last = lastNumber(text) else { return [] }
+        // "Possible answers:\n41\n42": a response ending in a column of different bare numbers offers a list.
+        let column = trailingNumberColumn(text)
+        if Set(column).count > 1 { return column }
         var sentence = lastSentence(text)
         if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
@@ -439,6 +442,32 @@ enum AnswerExtractor {
         let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
             || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
         return numbers.count > 1 && alternatives ? numbers : [last]
+    }
+
+    /// The shortest prompt (in characters) cut out of a response that repeats it verbatim.
+    static let minimumEchoedPrompt = 12
+
+    /// The bare numbers on the response's last lines, when two or more consecutive last lines hold only a number
+    /// (optionally after a list marker: `-`, `*`, `•`, `1.`, `a)`); empty otherwise.
+    static func trailingNumberColumn(_ text: String) -> [String] {
+        var numbers: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true).reversed().prefix(64) {
+            var item = line.trimmingCharacters(in: .whitespaces)
+            if item.isEmpty { continue }
+            for marker in ["- ", "* ", "• "] where item.hasPrefix(marker) { item = String(item.dropFirst(2)) }
+            if let dot = item.firstIndex(where: { $0 == "." || $0 == ")" }), item[..<dot].count <= 2,
+                item[..<dot].allSatisfy({ $0.isLetter || $0.isNumber }), item[item.index(after: dot)...].hasPrefix(" ")
+            {
+                item = item[item.index(after: dot)...].trimmingCharacters(in: .whitespaces)
+            }
+            let bare = item.hasSuffix(".") ? String(item.dropLast()) : item
+            guard !bare.isEmpty, bare.count <= 40,
+                bare.allSatisfy({ $0.isNumber || $0 == "." || $0 == "," || $0 == "/" || $0 == "-" }),
+                bare.contains(where: \.isNumber)
+            else { break }
+            numbers.append(bare)
+        }
+        return numbers.count >= 2 ? numbers.reversed() : []
     }
 
     /// Every `$…$` span, in order.

@@ -103,6 +103,14 @@ public struct MathVerifier: Verifier {
                 responseText = rest
             }
         }
+        // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
+        // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
+        if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
+            responseText.contains(prompt)
+        {
+            responseText = Substring(String(responseText).replacingOccurrences(of: prompt, with: "\n"))
+            details["prompt_echo_removed"] = true
+        }
         let extraction = AnswerExtractor.extract(from: String(responseText), strategies: configuration.strategies) { whole in
             guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
