@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ArbiterPlugins", targets: ["ArbiterPlugins"]),
         .library(name: "ArbiterLanguage", targets: ["ArbiterLanguage"]),
         .library(name: "ArbiterCode", targets: ["ArbiterCode"]),
+        .library(name: "ArbiterInstruct", targets: ["ArbiterInstruct"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,6 +67,11 @@ let package = Package(
             dependencies: ["ArbiterCore"],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "ArbiterInstruct",
+            dependencies: ["ArbiterCore", "ArbiterRegex", "ArbiterLanguage"],
+            swiftSettings: upcoming
+        ),
         .target(name: "CArbiterSandbox"),
         .target(
             name: "ArbiterCode",
@@ -92,6 +98,7 @@ let package = Package(
                 "ArbiterPlugins",
                 "ArbiterLanguage",
                 "ArbiterCode",
+                "ArbiterInstruct",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,6 +132,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterLanguageTests",
             dependencies: ["ArbiterCore", "ArbiterLanguage"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterInstructTests",
+            dependencies: ["ArbiterCore", "ArbiterInstruct"],
             swiftSettings: upcoming
         ),
         .testTarget(

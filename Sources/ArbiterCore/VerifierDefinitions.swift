@@ -131,6 +131,29 @@ public enum VerifierDefinitions {
         return problems
     }
 
+    /// Loads one definition file under a name of the caller's choosing (the file's own `name` is ignored), for
+    /// tools that set two definitions side by side (`arbiter grade --compare`).
+    /// - Returns: The name it was registered under.
+    @discardableResult
+    public static func load(
+        file url: URL, as name: String, into registry: inout VerifierRegistry, kinds: [DefinitionKind] = [.recipe]
+    ) throws(ArbiterError) -> String {
+        var definition = try read(url, kinds: kinds)
+        definition["name"] = .string(name)
+        let kindName = definition["kind"]?.stringValue ?? ""
+        if let special = kinds.first(where: { $0.name == kindName }) {
+            try checkNameIsFree(definition, registry: registry)
+            do { registry.register(try special.build(definition, url, registry)) } catch let error as ArbiterError {
+                throw error
+            } catch {
+                throw ArbiterError(.invalidRequest, "\(error)")
+            }
+        } else {
+            registry.register(try entry(definition, url: url, registry: registry))
+        }
+        return name
+    }
+
     private static func name(of item: (url: URL, definition: JSONObject)) -> String {
         item.definition["name"]?.stringValue ?? item.url.deletingPathExtension().lastPathComponent
     }

@@ -4,8 +4,8 @@
 
 import ArbiterCore
 
-/// `tag-count`: partial credit, 1/n for each of n required tags that opens once, closes once, in that order, and
-/// is written exactly.
+/// `tag-count`: partial credit, 1/n for each of n required tags that opens once, closes once, in that order, is
+/// written exactly, holds something other than whitespace and is not inside a Markdown code fence.
 public struct TagCountVerifier: Verifier {
     /// Options of ``TagCountVerifier``.
     public struct Configuration: VerifierConfiguration {
@@ -43,14 +43,55 @@ public struct TagCountVerifier: Verifier {
         guard let tokens = configuration.scanner.tokens(in: text) else { return .fail("match_limit") }
         var statuses = JSONObject()
         var good = 0
+        let bytes = Array(text.utf8)
+        let fences = Self.fencedRanges(bytes)
         for tag in configuration.tags {
-            let status = Self.status(of: tokens.filter { $0.name == tag })
+            var status = Self.status(of: tokens.filter { $0.name == tag })
+            if status == "ok", let open = tokens.first(where: { $0.name == tag && !$0.closing }),
+                let close = tokens.first(where: { $0.name == tag && $0.closing })
+            {
+                if fences.contains(where: { $0.contains(open.range.lowerBound) || $0.contains(close.range.lowerBound) }) {
+                    status = "fenced"
+                } else if bytes[open.range.upperBound..<close.range.lowerBound].allSatisfy({ Self.isSpace($0) }) {
+                    status = "empty"
+                }
+            }
             if status == "ok" { good += 1 }
             statuses[tag] = .string(status)
         }
         let score = Double(good) / Double(configuration.tags.count)
         let reason = good == configuration.tags.count ? "all_tags" : (good == 0 ? "no_tags" : "some_tags")
         return Verdict(score: score, passed: good == configuration.tags.count, reason: reason, details: ["tags": .object(statuses)])
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// Byte ranges inside Markdown code fences: from a line starting with three backticks (or tildes) to the next
+    /// such line, or to the end of the text when the fence is never closed.
+    static func fencedRanges(_ bytes: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var openedAt: Int?
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            var first = lineStart
+            while first < lineEnd, bytes[first] == 0x20 { first += 1 }
+            let marker = first + 2 < lineEnd ? bytes[first] : 0
+            if (marker == UInt8(ascii: "`") || marker == UInt8(ascii: "~")), bytes[first + 1] == marker, bytes[first + 2] == marker {
+                if let start = openedAt {
+                    ranges.append(start..<lineEnd)
+                    openedAt = nil
+                } else {
+                    openedAt = lineStart
+                }
+            }
+            lineStart = lineEnd + 1
+        }
+        if let start = openedAt { ranges.append(start..<bytes.count) }
+        return ranges
     }
 
     private static func status(of tokens: [TagToken]) -> String {

@@ -55,9 +55,11 @@ struct TagScanner {
         let (matches, stopped) = pattern.allMatches(in: text)
         if stopped != nil { return nil }
         let utf8 = Array(text.utf8)
-        return matches.map { match in
+        return matches.compactMap { match in
+            // The name group always takes part in a match; a match without it is skipped rather than trapped on.
+            guard match.groups.count > 1, let nameRange = match.groups[1] else { return nil }
             let closing = !(match.groups[0]?.isEmpty ?? true)
-            let raw = String(decoding: utf8[match.groups[1]!], as: UTF8.self)
+            let raw = String(decoding: utf8[nameRange], as: UTF8.self)
             let name = raw.lowercased()
             let whole = String(decoding: utf8[match.range], as: UTF8.self)
             let exactText = closing ? "</\(raw)>" : "<\(raw)>"

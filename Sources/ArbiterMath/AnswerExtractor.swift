@@ -68,7 +68,7 @@ enum AnswerExtractor {
                 } else {
                     found = spans
                 }
-            case "last_number": found = lastNumberCandidates(text)
+            case "last_number": found = lastNumberCandidates(String(text.suffix(lastSentenceWindow)))
             case "whole":
                 let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
@@ -84,7 +84,7 @@ enum AnswerExtractor {
                 if strategy == "final_answer" {
                     extraction.hedge = hedge(inSentenceOf: text, markers: finalAnswerMarkers) ?? ""
                 } else if strategy == "last_number" {
-                    extraction.hedge = hedge(in: lastSentence(text)) ?? ""
+                    extraction.hedge = hedge(in: lastSentence(String(text.suffix(lastSentenceWindow)))) ?? ""
                 }
                 return extraction
             }
@@ -93,6 +93,10 @@ enum AnswerExtractor {
     }
 
     static let finalAnswerMarkers = ["final answer is", "final answer:", "the answer is", "answer is"]
+
+    /// How many characters at the end of a response the last-number strategy reads: the last sentence and its
+    /// alternatives are there. Reading a whole 1 MB response without sentence ends as one "sentence" took seconds.
+    static let lastSentenceWindow = 4_000
 
     /// Words and signs that turn a stated number into no answer when they stand next to it (up to three words
     /// before it, or anywhere after it in its sentence): negation ("not 3", "cannot be 3", "3 is wrong"), hedges
@@ -356,7 +360,7 @@ enum AnswerExtractor {
                 guard let opening = lastIndex(of: openBytes, in: bytes, before: closing) else { break }
                 let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmed()
                 let end = closing + closeBytes.count
-                if !content.isEmpty, best == nil || end > best!.end { best = (end, content) }
+                if !content.isEmpty, end > (best?.end ?? -1) { best = (end, content) }
                 break
             }
         }
@@ -404,17 +408,19 @@ enum AnswerExtractor {
         var index = parts.count % 2 == 1 ? parts.count - 2 : parts.count - 3
         while index >= 1 {
             let span = parts[index].trimmed()
-            if !span.isEmpty { group.insert(span, at: 0) }
+            // Collected last to first and reversed once: inserting each at the front was quadratic.
+            if !span.isEmpty { group.append(span) }
             guard index >= 3, Self.isConnective(parts[index - 1]) else { break }
             index -= 2
         }
-        return group.count > 1 ? group : nil
+        return group.count > 1 ? group.reversed() : nil
     }
 
     /// `\(…\)` written as `$…$`, so that spans of both kinds group alike.
     private static let inlineDelimiters = TextReplacer([("\\(", "$", wholeCommand: false), ("\\)", "$", wholeCommand: false)])
 
     private static func isConnective(_ gap: String) -> Bool {
+        if gap.isEmpty { return true }
         let words = gap.lowercased().split(whereSeparator: { !$0.isLetter })
         let allowed: Set<String> = ["or", "and", "nor", "either", "neither", "also", "maybe", "perhaps", "possibly"]
         let cleaned = gap.filter { !$0.isLetter && !$0.isWhitespace }
@@ -425,6 +431,9 @@ enum AnswerExtractor {
     /// ("either 4 or 3", "4 3", "answers: 4, 3").
     static func lastNumberCandidates(_ text: String) -> [String] {
         guard let last = lastNumber(text) else { return [] }
+        // "Possible answers:\n41\n42": a response ending in a column of different bare numbers offers a list.
+        let column = trailingNumberColumn(text)
+        if Set(column).count > 1 { return column }
         var sentence = lastSentence(text)
         if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
@@ -433,6 +442,32 @@ enum AnswerExtractor {
         let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
             || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
         return numbers.count > 1 && alternatives ? numbers : [last]
+    }
+
+    /// The shortest prompt (in characters) cut out of a response that repeats it verbatim.
+    static let minimumEchoedPrompt = 12
+
+    /// The bare numbers on the response's last lines, when two or more consecutive last lines hold only a number
+    /// (optionally after a list marker: `-`, `*`, `•`, `1.`, `a)`); empty otherwise.
+    static func trailingNumberColumn(_ text: String) -> [String] {
+        var numbers: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true).reversed().prefix(64) {
+            var item = line.trimmingCharacters(in: .whitespaces)
+            if item.isEmpty { continue }
+            for marker in ["- ", "* ", "• "] where item.hasPrefix(marker) { item = String(item.dropFirst(2)) }
+            if let dot = item.firstIndex(where: { $0 == "." || $0 == ")" }), item[..<dot].count <= 2,
+                item[..<dot].allSatisfy({ $0.isLetter || $0.isNumber }), item[item.index(after: dot)...].hasPrefix(" ")
+            {
+                item = item[item.index(after: dot)...].trimmingCharacters(in: .whitespaces)
+            }
+            let bare = item.hasSuffix(".") ? String(item.dropLast()) : item
+            guard !bare.isEmpty, bare.count <= 40,
+                bare.allSatisfy({ $0.isNumber || $0 == "." || $0 == "," || $0 == "/" || $0 == "-" }),
+                bare.contains(where: \.isNumber)
+            else { break }
+            numbers.append(bare)
+        }
+        return numbers.count >= 2 ? numbers.reversed() : []
     }
 
     /// Every `$…$` span, in order.

@@ -144,7 +144,7 @@ struct Equivalence {
             return interval([operands[1], operands[0]], [op])
         }
         if operands.count == 3, operands[1].hasVariables, ops.allSatisfy({ $0 == ">" || $0 == ">=" }) {
-            return interval([operands[2], operands[1], operands[0]], ops.reversed().map { flipped[$0]! })
+            return interval([operands[2], operands[1], operands[0]], ops.reversed().map { flipped[$0] ?? $0 })
         }
         if operands.count == 2, operands[0].isUnknown, !operands[1].hasVariables {
             switch ops[0] {
@@ -191,7 +191,7 @@ struct Equivalence {
         }
         let variable = MathExpr.variable(name)
         let negative = a.isNegative
-        let newOps = negative ? ops.map { flipped[$0]! } : ops
+        let newOps = negative ? ops.map { flipped[$0] ?? $0 } : ops
         if operands.count == 2 {
             return index == 0 ? ([variable, bounds[0]], newOps) : ([bounds[0], variable], newOps)
         }
@@ -233,7 +233,7 @@ struct Equivalence {
             if x == y { return .equal(method: "exact") }
             if !decimal { return .different(method: "exact") }
             if let written = Self.writtenDecimal(a), Self.isCorrectlyRounded(written, y) { return .equal(method: "rounded") }
-            return close(x.doubleValue, y.doubleValue, tolerance: decimalTolerance) ? .equal(method: "decimal")
+            return Self.relativelyClose(x, y, tolerance: decimalTolerance) ? .equal(method: "decimal")
                 : .different(method: "decimal")
         }
         if evaluator.budget.exceeded { return .budget }
@@ -257,8 +257,15 @@ struct Equivalence {
         var oneSided = 0
         for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
             let bindings = Self.bindings(variables, round: round)
+            evaluator.underflow = false
             guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
                 return .different(method: "numeric")
+            }
+            if evaluator.underflow {
+                // A value lost to double underflow (`\pi e^{-1000}` and `2\pi e^{-1000}` both evaluate to 0) decides
+                // nothing: without variables it is a budget verdict, with them the point is skipped.
+                if variables.isEmpty { evaluator.budget.exceeded = true; return .budget }
+                continue
             }
             if x.isFinite != y.isFinite, !variables.isEmpty {
                 // Defined on one side only: at a pole or two that is chance, at many it is another function
@@ -322,8 +329,9 @@ struct Equivalence {
         var agreeing = 0
         for round in 0..<Self.points.count {
             let bindings = Self.bindings(variables, round: round)
+            evaluator.underflow = false
             guard let x = evaluator.numeric(f, bindings), let y = evaluator.numeric(g, bindings), x.isFinite, y.isFinite,
-                y.magnitude > 1e-12
+                y.magnitude > 1e-12, !evaluator.underflow
             else { continue }
             let current = x * y.reciprocal
             if let ratio {
@@ -339,6 +347,22 @@ struct Equivalence {
             agreeing += 1
         }
         return agreeing >= 3 ? .equal(method: "numeric") : .different(method: "numeric")
+    }
+
+    /// Whether two exact values differ by at most `tolerance` relative to the larger (at least half a double's
+    /// epsilon, the precision the comparison always had), computed exactly: in doubles, `1.5e400` and `1.2e400` were
+    /// both infinite and `1e-400` and `2e-400` both 0, and so "equal".
+    static func relativelyClose(_ x: Rational, _ y: Rational, tolerance: Double) -> Bool {
+        if x == y { return true }
+        // Over the common denominator: |x − y| is |a·d − c·b| and the larger magnitude is max(|a|·d, |c|·b). Products
+        // only, no gcd (reducing 10,000-bit fractions took a third of a second).
+        let difference = (x.numerator * y.denominator - y.numerator * x.denominator).magnitude
+        let scale = Swift.max(x.numerator.magnitude * y.denominator.magnitude, y.numerator.magnitude * x.denominator.magnitude)
+        guard !scale.isZero else { return false }
+        // The ratio to about 60 significant bits: enough to compare against any tolerance down to a double's epsilon.
+        let shift = Swift.max(0, scale.bitWidth - 60)
+        let ratio = Double(difference >> shift) / Double(scale >> shift)
+        return ratio <= Swift.max(tolerance, Double.ulpOfOne / 2)
     }
 
     /// The value of a decimal as written, sign included (`-0.333`).

@@ -50,6 +50,10 @@ struct MathBudget {
     /// Largest exact number, in bits of numerator plus denominator (about 4,900 decimal digits: far past any
     /// competition answer, while every operation on such numbers, gcd included, stays well under a millisecond).
     static let maxBits = 1 << 14
+    /// Most digits one numeric literal may have: past ``maxBits`` anyway (a 5,000-digit number has 16,610 bits).
+    static let maxLiteralDigits = 5_000
+    /// Largest exponent magnitude of a literal such as `1e4000` (10^5000 has 16,610 bits, past ``maxBits``).
+    static let maxLiteralExponent = 5_000
     /// Evaluation steps per comparison.
     static let maxSteps = 2_000_000
 

@@ -52,22 +52,24 @@ struct MathParser {
             let character = characters[index]
             if character.isWhitespace {
                 index += 1
-            } else if character.isASCII && character.isNumber || (character == "." && index + 1 < characters.count && characters[index + 1].isNumber) {
+            } else if Self.isDigit(character) || (character == "." && index + 1 < characters.count && Self.isDigit(characters[index + 1])) {
                 let start = index
-                while index < characters.count, characters[index].isASCII && characters[index].isNumber { index += 1 }
-                if index < characters.count, characters[index] == ".", index + 1 < characters.count, characters[index + 1].isNumber {
+                while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
+                if index < characters.count, characters[index] == ".", index + 1 < characters.count, Self.isDigit(characters[index + 1]) {
                     index += 1
-                    while index < characters.count, characters[index].isASCII && characters[index].isNumber { index += 1 }
+                    while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
                 } else if index < characters.count, characters[index] == ".", start < index,
                     index + 1 == characters.count || !characters[index + 1].isLetter
                 {
                     index += 1  // "5." is 5
                 }
                 if index + 1 < characters.count, characters[index] == "e" || characters[index] == "E",
-                    characters[index + 1].isNumber || ((characters[index + 1] == "-" || characters[index + 1] == "+") && index + 2 < characters.count && characters[index + 2].isNumber)
+                    Self.isDigit(characters[index + 1])
+                        || ((characters[index + 1] == "-" || characters[index + 1] == "+") && index + 2 < characters.count
+                            && Self.isDigit(characters[index + 2]))
                 {
                     index += 2
-                    while index < characters.count, characters[index].isNumber { index += 1 }
+                    while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
                 }
                 var literal = String(characters[start..<index])
                 if literal.hasSuffix(".") { literal.removeLast() }
@@ -94,6 +96,12 @@ struct MathParser {
             }
         }
         return tokens
+    }
+
+    /// An ASCII digit: the only digits a numeral is read from (`٣` or `½` would pass `isNumber` and then fail to convert).
+    static func isDigit(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return false }
+        return ascii >= UInt8(ascii: "0") && ascii <= UInt8(ascii: "9")
     }
 
     // MARK: Grammar
@@ -222,9 +230,23 @@ struct MathParser {
         if take(.symbol("^")) {
             let exponent = try parseExponent()
             base = .power(base, exponent)
-            while take(.symbol("!")) { base = .function("factorial", [base]) }
+            base = try factorials(of: base)
         }
         return base
+    }
+
+    /// `x!!!…`: each `!` wraps the value once more, so each counts against the nesting budget like a bracket (a few
+    /// thousand of them made a tree too deep for the recursive passes that follow the parse).
+    private mutating func factorials(of value: MathExpr) throws(Failure) -> MathExpr {
+        var value = value
+        var levels = 0
+        defer { depth -= levels }
+        while take(.symbol("!")) {
+            try enter()
+            levels += 1
+            value = .function("factorial", [value])
+        }
+        return value
     }
 
     private mutating func parseExponent() throws(Failure) -> MathExpr {
@@ -233,16 +255,18 @@ struct MathParser {
             defer { depth -= 1 }
             return .negate(try parseExponent())
         }
-        if case .number(let literal)? = next, take(next!) {
-            // `2^10` in plain text; in LaTeX `2^{10}` uses a group, and `x^23` is rare.
-            return .number(Rational.parseDecimal(literal) ?? .zero, decimal: literal.contains("."))
+        if case .number(let literal)? = next {
+            position += 1
+            // `2^10` in plain text; in LaTeX `2^{10}` uses a group, and `x^23` is rare. A literal over the size budget
+            // (`2^1e99999`) is a budget verdict: read as 0 it made `2^1e99999` equal to 1.
+            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
+            return .number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
         }
         return try parsePower()
     }
 
     private mutating func parsePostfix() throws(Failure) -> MathExpr {
-        var value = try parsePrimary()
-        while take(.symbol("!")) { value = .function("factorial", [value]) }
+        var value = try factorials(of: try parsePrimary())
         if take(.command("degree")), trigonometric > 0 {
             value = .product([value, .constant(.pi), .reciprocal(.number(Rational(180), decimal: false))])
         }
@@ -451,6 +475,9 @@ struct MathParser {
     }
 
     private mutating func parseGroupArgument() throws(Failure) -> MathExpr {
+        // `\frac\frac\frac…` and `\sqrt\sqrt…` recurse through here without passing a sum or a power.
+        try enter()
+        defer { depth -= 1 }
         if take(.symbol("{")) {
             let inner = try parseList()
             try expect(.symbol("}"))
@@ -459,10 +486,20 @@ struct MathParser {
         // `\frac12`: a single digit or letter.
         guard let token = next else { throw Failure(message: "missing argument") }
         if case .number(let literal) = token, let first = literal.first {
+            // Only a digit can stand alone: in `\frac1.5` or `\frac1e308` the second argument would be `.5` or
+            // `e308`, which LaTeX does not read as a number either.
+            guard let digit = first.wholeNumberValue, Self.isDigit(first) else {
+                throw Failure(message: "a one-character argument must be a digit")
+            }
             position += 1
             let rest = literal.dropFirst()
-            if !rest.isEmpty { tokens.insert(.number(rest), at: position) }
-            return .number(Rational(Int(String(first))!), decimal: false)
+            if !rest.isEmpty {
+                guard let next = rest.first, Self.isDigit(next) else {
+                    throw Failure(message: "a one-character argument must be a digit")
+                }
+                tokens.insert(.number(rest), at: position)
+            }
+            return .number(Rational(digit), decimal: false)
         }
         return try parsePrimary()
     }

@@ -103,6 +103,14 @@ public struct MathVerifier: Verifier {
                 responseText = rest
             }
         }
+        // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
+        // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
+        if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
+            responseText.contains(prompt)
+        {
+            responseText = Substring(String(responseText).replacingOccurrences(of: prompt, with: "\n"))
+            details["prompt_echo_removed"] = true
+        }
         let extraction = AnswerExtractor.extract(from: String(responseText), strategies: configuration.strategies) { whole in
             guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
             if case .text = parsed { return referenceIsText }
@@ -128,7 +136,7 @@ public struct MathVerifier: Verifier {
             details["extracted"] = .string("")
             return .fail("empty_answer", details: details)
         }
-        if Set(answers.map { LatexNormalizer.normalize($0) }).count > 1 {
+        if Self.distinctForms(of: answers, all: referenceIsCollection) > 1 {
             // Several different boxes: a list when the reference is one, hedging otherwise.
             guard referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(String(responseText)) else {
                 details["extracted"] = .string(String(answer.prefix(1000)))
@@ -176,8 +184,23 @@ public struct MathVerifier: Verifier {
         }
     }
 
+    /// How many different answers there are once normalised (each distinct text normalised once: 100,000 equal
+    /// boxes took seconds). Counting stops at 2, which is all a hedge check needs, unless `all` and the answers
+    /// joined into one list would still be within the answer budget.
+    static func distinctForms(of answers: [String], all: Bool) -> Int {
+        let joinable = all && answers.reduce(0, { $0 + $1.utf8.count + 2 }) <= MathBudget.maxAnswerLength
+        var seen = Set<String>()
+        var forms = Set<String>()
+        for answer in answers where seen.insert(answer).inserted {
+            forms.insert(LatexNormalizer.normalize(answer))
+            if forms.count > 1, !joinable { break }
+        }
+        return forms.count
+    }
+
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
     static func referenceAnswer(_ text: String) -> String {
+        if let answer = gsm8kAnswer(text) { return answer }
         let boxes = AnswerExtractor.boxedContents(text)
         // A reference is trusted: several boxes close together are the parts of one answer.
         if boxes.count > 1, AnswerExtractor.boxesSeparatedByConnectives(text) || AnswerExtractor.boxesJoinedClosely(text, limit: 40) {
@@ -199,6 +222,15 @@ public struct MathVerifier: Verifier {
             return span
         }
         return AnswerExtractor.stripMathDelimiters(text)
+    }
+
+    /// The final answer of a reference written as a GSM8K solution: the text after its last `####` line marker
+    /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
+    static func gsm8kAnswer(_ text: String) -> String? {
+        guard let marker = text.lastRange(ofMarker: "####") else { return nil }
+        let answer = text[marker.upperBound...].trimmed()
+        guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
+        return answer
     }
 
     /// The parsed answer, or whether parsing stopped at a budget (too long or too deeply nested).

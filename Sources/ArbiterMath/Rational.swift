@@ -92,15 +92,20 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
 
     var description: String { isInteger ? "\(numerator)" : "\(numerator)/\(denominator)" }
 
-    /// A decimal literal such as `-12.50` or `1.5e3`, exactly.
+    /// A decimal literal such as `-12.50` or `1.5e3`, exactly; `nil` when it is malformed or over the literal budget
+    /// (``MathBudget/maxLiteralDigits`` digits, an exponent beyond ±``MathBudget/maxLiteralExponent``).
     static func parseDecimal(_ text: Substring) -> Rational? {
         var mantissa = text
         var exponent = 0
         if let e = mantissa.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            guard let value = Int(mantissa[mantissa.index(after: e)...]), abs(value) <= 10_000 else { return nil }
+            let written = mantissa[mantissa.index(after: e)...]
+            // `Int("1" + 30 zeros)` is nil, not a trap; the length guard only keeps the conversion short.
+            guard written.utf8.count <= 12, let value = Int(written), abs(value) <= MathBudget.maxLiteralExponent
+            else { return nil }
             exponent = value
             mantissa = mantissa[..<e]
         }
+        guard mantissa.utf8.count <= MathBudget.maxLiteralDigits + 2 else { return nil }
         var digits = ""
         var scale = 0
         var negative = false

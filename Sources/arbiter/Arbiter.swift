@@ -5,6 +5,7 @@
 import ArbiterCode
 import ArbiterCore
 import ArbiterFormat
+import ArbiterInstruct
 import ArbiterLanguage
 import ArbiterMath
 import ArbiterPlugins
@@ -24,7 +25,7 @@ struct Arbiter: AsyncParsableCommand {
             every verifier and its options with 'arbiter list'.
             """,
         version: Dispatcher.version,
-        subcommands: [Serve.self, Grade.self, Check.self, List.self]
+        subcommands: [Serve.self, Grade.self, Check.self, List.self, Audit.self]
     )
 }
 
@@ -36,6 +37,7 @@ enum Verifiers {
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
+        registry.registerInstructionVerifiers()
         registry.registerCodeVerifiers(verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
         return registry
     }
@@ -124,7 +126,7 @@ struct DefinitionOptions: ParsableArguments {
 
 /// The verifiers a command serves and the plugin processes behind some of them (stop them before exiting).
 struct LoadedVerifiers {
-    let registry: VerifierRegistry
+    var registry: VerifierRegistry
     let plugins: ProcessPlugins
 }
 

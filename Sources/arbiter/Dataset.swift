@@ -82,7 +82,8 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
         /// A row as an object (CSV values are strings).
         case row(JSONObject)
         /// A row that cannot be read (not JSON, not an object, a CSV row with too many fields).
-        case unreadable(ArbiterError)
+        /// (`id` is the one a JSON line begins with, as `arbiter serve` would echo it.)
+        case unreadable(ArbiterError, id: JSONValue? = nil)
     }
 
     private let handle: FileHandle
@@ -139,7 +140,9 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
                     }
                     return .row(object)
                 } catch {
-                    return .unreadable(ArbiterError(.invalidJSON, "line \(lineNumber): \(error.message)"))
+                    return .unreadable(
+                        ArbiterError(.invalidJSON, "line \(lineNumber): \(error.message)"),
+                        id: JSONParser.leadingID(Array(line.prefix(4096))))
                 }
             }
             return nil
@@ -178,6 +181,9 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
         buffer.append(contentsOf: chunk)
         return true
     }
+
+    /// Whether the next row needs a read from the source (which may block): a feeder flushes before that.
+    var bufferExhausted: Bool { position >= buffer.count }
 
     private func nextLine() -> [UInt8]? {
         while true {
@@ -255,30 +261,79 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
     }
 }
 
+/// One row's outcome as the pipeline's observers see it (in row order, on the splicer thread).
+struct ObservedRow {
+    var number: Int
+    var id: JSONValue?
+    /// The start of the row's response (when the pipeline keeps excerpts).
+    var excerpt: String?
+    /// The verifier the row was sent to, when known.
+    var verifier: String?
+    /// The server's answer line (`{"id":…,…}`), or the error the pipeline answered the row with itself.
+    var answer: Result<ArraySlice<UInt8>, ArbiterError>
+
+    /// The answer as a JSON object (parsed on demand: observers that need a few fields scan them instead).
+    var answerObject: Result<JSONObject, ArbiterError> {
+        answer.flatMap { bytes in
+            guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
+                return .failure(ArbiterError(.internal, "unreadable answer"))
+            }
+            return .success(object)
+        }
+    }
+}
+
+/// Sees every row's outcome: the report's and the comparison's collectors.
+protocol RowObserver: AnyObject {
+    func observe(_ row: ObservedRow)
+}
+
+/// How the pipeline shapes requests and output rows.
+struct PipelineShape {
+    /// Output rows start with `"row"` (datasets read through a map, kept columns, CSV/TSV); otherwise each answer
+    /// keeps the row's own `id` only, as `arbiter serve` writes it.
+    var numberRows = true
+    /// The verifier every row is sent to (`--verifier`); set on the request by the pipeline.
+    var verifier: String?
+    /// Turns a row's request into the request sent (e.g. a batch of two configurations for `--compare`).
+    var transform: (@Sendable (JSONObject) -> JSONObject)?
+    /// The configuration hash written into each output row as `"config"` (a string, or one per batch item).
+    var configuration: (@Sendable (JSONObject) -> JSONValue)?
+    /// Keep the start of each response for observers.
+    var excerpts = false
+}
+
 /// Turns dataset rows into requests for a server and its answers into output rows, in order.
 ///
 /// A feeder thread reads rows, maps them and writes request lines (id = the row's number) into the server's input;
 /// a splicer thread reads the server's answers (in order: the server runs `ordered`) and writes each as an output
 /// row that starts with `"row"`, the row's own `id` (if it has one) and the kept fields. A row that cannot become a
-/// request is answered by the splicer itself, in its place, with an error.
+/// request is answered by the splicer itself, in its place, with an error. Observers see every row's outcome.
 final class DatasetPipeline: @unchecked Sendable {
     /// What the splicer needs to know about one row, in row order.
     private struct RowNote {
         var number: Int
         var prefix: [UInt8]  // `{"row":N,…,` — the answer's fields follow
         var error: ArbiterError?
+        var id: JSONValue?
+        var excerpt: String?
+        var verifier: String?
     }
 
     let serverInput: Int32
     let serverOutput: Int32
     private let notes = NSCondition()
     private var pending: [RowNote] = []
-    private var pendingStart = 0
     private var fed = false
     private var unreadable: [ArbiterError.Code] = []
     private let finished = DispatchSemaphore(value: 0)
+    private let observers: [any RowObserver]
 
-    init(reader: DatasetReader, map: FieldMap, keep: [String], output: Int32) throws {
+    init(
+        reader: DatasetReader, map: FieldMap, keep: [String], output: Int32, shape: PipelineShape = PipelineShape(),
+        observers: [any RowObserver] = []
+    ) throws {
+        self.observers = observers
         var toServer: [Int32] = [0, 0]
         var fromServer: [Int32] = [0, 0]
         guard pipe(&toServer) == 0, pipe(&fromServer) == 0 else {
@@ -288,24 +343,64 @@ final class DatasetPipeline: @unchecked Sendable {
         serverOutput = fromServer[1]
         let keptPaths = keep.map { ($0, $0.split(separator: ".").map(String.init)) }
         let feedDescriptor = toServer[1]
+        let numberRows = shape.numberRows
         Thread { [self] in
             var number = 0
-            var line = JSONWriter(capacity: 1 << 12)
-            while let row = reader.next() {
+            var line = JSONWriter(capacity: 1 << 16)
+            var batch: [RowNote] = []
+            var feeding = true
+            /// Publishes the batched notes, then writes the batched request lines: one lock and one write per
+            /// batch, not per row.
+            func flush() {
+                if !batch.isEmpty {
+                    note(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                if !line.bytes.isEmpty {
+                    if !Self.writeAll(line.bytes, to: feedDescriptor) { feeding = false }
+                    line.bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            while feeding, let row = reader.next() {
                 number += 1
                 var prefix = JSONWriter(capacity: 64)
-                prefix.raw("{\"row\":")
-                prefix.write(int: number)
+                var rowID: JSONValue?
+                var excerpt: String?
+                var verifierName = shape.verifier
+                if numberRows {
+                    prefix.raw("{\"row\":")
+                    prefix.write(int: number)
+                } else {
+                    prefix.byte(UInt8(ascii: "{"))
+                }
                 var request: Result<JSONObject, ArbiterError>
                 switch row {
                 case .row(let object):
-                    request = map.request(from: object)
+                    // Without a map a row is already a request: it goes as it is (a batch, an op, its own keys).
+                    request = map.sources.isEmpty ? .success(object) : map.request(from: object)
                     if let id = FieldMap.value(at: ["id"], in: object), map.sources["id"] == nil {
-                        prefix.raw(",\"id\":")
-                        prefix.write(id)
+                        rowID = id
                     } else if case .success(let mapped) = request, let id = mapped["id"] {
-                        prefix.raw(",\"id\":")
-                        prefix.write(id)
+                        rowID = id
+                    }
+                    if let rowID {
+                        prefix.raw(numberRows ? ",\"id\":" : "\"id\":")
+                        prefix.write(rowID)
+                    } else if !numberRows {
+                        prefix.raw("\"id\":null")
+                    }
+                    if case .success(var mapped) = request {
+                        if let verifierName { mapped["verifier"] = .string(verifierName) }
+                        verifierName = mapped["verifier"]?.stringValue
+                        if shape.excerpts {
+                            excerpt = GradeReport.clip(mapped["response"]?.stringValue ?? "", GradeReport.excerptCharacters)
+                        }
+                        if let transform = shape.transform { mapped = transform(mapped) }
+                        if let configuration = shape.configuration {
+                            prefix.raw(",\"config\":")
+                            prefix.write(configuration(mapped))
+                        }
+                        request = .success(mapped)
                     }
                     for (name, path) in keptPaths where name != "id" {
                         prefix.byte(UInt8(ascii: ","))
@@ -313,22 +408,30 @@ final class DatasetPipeline: @unchecked Sendable {
                         prefix.byte(UInt8(ascii: ":"))
                         prefix.write(FieldMap.value(at: path, in: object) ?? .null)
                     }
-                case .unreadable(let error):
+                case .unreadable(let error, let id):
                     request = .failure(error)
+                    rowID = id
+                    if numberRows, let id {
+                        prefix.raw(",\"id\":")
+                        prefix.write(id)
+                    } else if !numberRows {
+                        prefix.raw("\"id\":")
+                        prefix.write(id ?? .null)
+                    }
                 }
                 prefix.byte(UInt8(ascii: ","))
                 switch request {
                 case .success(var object):
                     object["id"] = .int(number)
-                    note(RowNote(number: number, prefix: prefix.bytes, error: nil))
-                    line.bytes.removeAll(keepingCapacity: true)
+                    batch.append(RowNote(number: number, prefix: prefix.bytes, error: nil, id: rowID, excerpt: excerpt, verifier: verifierName))
                     line.write(.object(object))
                     line.byte(UInt8(ascii: "\n"))
-                    if !Self.writeAll(line.bytes, to: feedDescriptor) { break }
                 case .failure(let error):
-                    note(RowNote(number: number, prefix: prefix.bytes, error: error))
+                    batch.append(RowNote(number: number, prefix: prefix.bytes, error: error, id: rowID, excerpt: excerpt, verifier: verifierName))
                 }
+                if line.bytes.count >= 1 << 16 || batch.count >= 1024 || reader.bufferExhausted { flush() }
             }
+            flush()
             close(feedDescriptor)
             notes.lock()
             fed = true
@@ -344,28 +447,23 @@ final class DatasetPipeline: @unchecked Sendable {
         }.start()
     }
 
-    private func note(_ row: RowNote) {
+    private func note(_ rows: [RowNote]) {
         notes.lock()
-        pending.append(row)
+        pending.append(contentsOf: rows)
         notes.broadcast()
         notes.unlock()
     }
 
-    /// The next row's note in order, or `nil` once every row is spliced.
-    private func nextNote() -> RowNote? {
+    /// The notes of the next rows in order (all that are published), or `nil` once every row is spliced.
+    private func nextNotes() -> [RowNote]? {
         notes.lock()
         defer { notes.unlock() }
-        while pendingStart >= pending.count {
+        while pending.isEmpty {
             if fed { return nil }
             notes.wait()
         }
-        let note = pending[pendingStart]
-        pendingStart += 1
-        if pendingStart > 4096 {
-            pending.removeFirst(pendingStart)
-            pendingStart = 0
-        }
-        return note
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
     }
 
     private func splice(answers: Int32, output: Int32) {
@@ -386,29 +484,37 @@ final class DatasetPipeline: @unchecked Sendable {
                 received.append(contentsOf: buffer[0..<count])
             }
         }
-        while let note = nextNote() {
-            out.append(contentsOf: note.prefix)
-            if let error = note.error {
-                var writer = JSONWriter(capacity: 128)
-                writer.raw("\"error\":")
-                writer.write(error.jsonObject)
-                writer.raw("}\n")
-                out.append(contentsOf: writer.bytes)
-                unreadable.append(error.code)
-            } else if let answer = nextAnswer() {
-                // The server's answer is `{"id":N,…}` with our integer id: keep what follows the first comma.
-                guard let comma = answer.firstIndex(of: UInt8(ascii: ",")) else { continue }
-                out.append(contentsOf: answer[(comma + 1)...])
-                out.append(0x0A)
-            } else {
-                break
+        splicing: while let batch = nextNotes() {
+            for note in batch {
+                out.append(contentsOf: note.prefix)
+                if let error = note.error {
+                    var writer = JSONWriter(capacity: 128)
+                    writer.raw("\"error\":")
+                    writer.write(error.jsonObject)
+                    writer.raw("}\n")
+                    out.append(contentsOf: writer.bytes)
+                    unreadable.append(error.code)
+                    observe(note, .failure(error))
+                } else if let answer = nextAnswer() {
+                    // The server's answer is `{"id":N,…}` with our integer id: keep what follows the first comma.
+                    guard let comma = answer.firstIndex(of: UInt8(ascii: ",")) else { continue }
+                    out.append(contentsOf: answer[(comma + 1)...])
+                    out.append(0x0A)
+                    if !observers.isEmpty { observe(note, .success(answer)) }
+                } else {
+                    break splicing
+                }
             }
-            if out.count > 1 << 16 {
-                _ = Self.writeAll(out, to: output)
-                out.removeAll(keepingCapacity: true)
-            }
+            // One write per batch of notes: few system calls, and no answer is held back from a slow source.
+            _ = Self.writeAll(out, to: output)
+            out.removeAll(keepingCapacity: true)
         }
         _ = Self.writeAll(out, to: output)
+    }
+
+    private func observe(_ note: RowNote, _ answer: Result<ArraySlice<UInt8>, ArbiterError>) {
+        let row = ObservedRow(number: note.number, id: note.id, excerpt: note.excerpt, verifier: note.verifier, answer: answer)
+        for observer in observers { observer.observe(row) }
     }
 
     /// Waits for the last row to be written; the codes of the rows answered here (not by the server).

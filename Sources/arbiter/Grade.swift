@@ -53,11 +53,24 @@ extension Arbiter {
         @Option(name: .long, help: "The input format: jsonl, csv or tsv (default: from the file name; jsonl for stdin).")
         var format: DatasetFormat?
 
+        @Option(name: .long, help: "Write a self-contained HTML report (summary, score histogram, reasons, errors, examples) to this file.")
+        var report: String?
+
+        @Option(name: .customLong("report-json"), help: "Write the report's figures as JSON to this file.")
+        var reportJSON: String?
+
         @Flag(name: .long, help: "Never show the progress bar.")
         var noProgress = false
 
         @OptionGroup var engine: EngineOptions
         @OptionGroup var definitions: DefinitionOptions
+
+        @Option(
+            name: .long, parsing: .upToNextOption,
+            help: ArgumentHelp(
+                "Grade every row with two configurations and report the verdicts that flip: two definition files (as in verifiers/) or option sets ({\"options\": {…}}).",
+                valueName: "A.json B.json"))
+        var compare: [String] = []
 
         func validate() throws {
             if let map {
@@ -67,20 +80,48 @@ extension Arbiter {
                 let registry = try definitions.load { _ in }.registry
                 do { _ = try registry.entry(named: verifier) } catch { throw ValidationError(error.message) }
             }
+            if !compare.isEmpty {
+                guard compare.count == 2 else {
+                    throw ValidationError("--compare takes two files (A.json B.json), got \(compare.count).")
+                }
+                guard report == nil else {
+                    throw ValidationError("--report (HTML) is for one grader; with --compare use --report-json.")
+                }
+            }
         }
 
         func run() async throws {
             let logger = engine.makeLogger(label: "arbiter.grade", defaultLevel: .warning)
-            let pipeline = try datasetPipeline()
-            let input = try pipeline?.serverInput ?? openInput()
-            let outputDescriptor = try pipeline?.serverOutput ?? openOutput()
-            let loaded = try definitions.load(logger: logger)
+            var loaded = try definitions.load(logger: logger)
             defer { loaded.plugins.stop() }
+            var sides: (CompareSide, CompareSide)?
+            if compare.count == 2 {
+                do throws(ArbiterError) {
+                    let kinds = [DefinitionKind.recipe, loaded.plugins.kind]
+                    var registry = loaded.registry
+                    let a = try CompareSide.load(path: compare[0], name: "compare-a", into: &registry, kinds: kinds)
+                    let b = try CompareSide.load(path: compare[1], name: "compare-b", into: &registry, kinds: kinds)
+                    loaded.registry = registry
+                    sides = (a, b)
+                } catch {
+                    throw ValidationError(error.message)
+                }
+            }
+            let reportCollector = report != nil || (reportJSON != nil && sides == nil)
+                ? ReportCollector(source: file == "-" ? "stdin" : file) : nil
+            let compareCollector = sides.map { _ in
+                CompareCollector(labels: (compare[0], compare[1]))
+            }
+            let pipeline = try datasetPipeline(
+                registry: loaded.registry, sides: sides,
+                observers: [reportCollector as (any RowObserver)?, compareCollector].compactMap { $0 })
+            let input = pipeline.serverInput
+            let outputDescriptor = pipeline.serverOutput
             let server = Server(
                 registry: loaded.registry,
                 configuration: .init(
                     jobs: engine.jobs, ordered: true, limits: SessionLimits(maxLineBytes: engine.maxLine),
-                    verifierOverride: verifier),
+                    verifierOverride: nil),  // the pipeline sets --verifier on each request
                 logger: logger)
             SignalForwarder.install(for: server)
             let showProgress = !noProgress && isatty(2) == 1
@@ -93,13 +134,23 @@ extension Arbiter {
             if input != 0 { close(input) }
             if outputDescriptor != 1 { close(outputDescriptor) }
             var snapshot = server.stats.snapshot()
-            if let pipeline {
-                let unreadable = pipeline.finish()
-                snapshot.requests += unreadable.count
-                for code in unreadable { snapshot.errors[code.rawValue, default: 0] += 1 }
+            var exactLatency: (p50: Double, p99: Double)?
+            let unreadable = pipeline.finish()
+            snapshot.requests += unreadable.count
+            for code in unreadable { snapshot.errors[code.rawValue, default: 0] += 1 }
+            let elapsed = Date().timeIntervalSince(started)
+            if let reportCollector {
+                let figures = reportCollector.finish(elapsedSeconds: elapsed)
+                try writeReports(figures)
+                if let p50 = figures.latencyPercentile(0.5), let p99 = figures.latencyPercentile(0.99) {
+                    exactLatency = (p50, p99)
+                }
             }
-            let summary = SummaryTable(snapshot: snapshot, elapsed: Date().timeIntervalSince(started))
-            let text = summary.render() + "\n"
+            var text = SummaryTable(snapshot: snapshot, elapsed: elapsed, exactLatency: exactLatency).render() + "\n"
+            if let compareCollector {
+                text = compareCollector.render() + "\n"
+                if let reportJSON { try write(Self.jsonText(compareCollector.json()), to: reportJSON) }
+            }
             if output != nil {
                 print(text, terminator: "")
             } else {
@@ -107,28 +158,51 @@ extension Arbiter {
             }
         }
 
-        /// The pipeline for a dataset that is not already requests (a map, kept columns, CSV/TSV or gzip); `nil`
-        /// when the file is fed to the server as it is.
-        private func datasetPipeline() throws -> DatasetPipeline? {
+        /// The pipeline between the dataset and the server: it maps rows, reads CSV/TSV and gzip, writes each row's
+        /// configuration hash, and feeds the report and the comparison.
+        private func datasetPipeline(
+            registry: VerifierRegistry, sides: (CompareSide, CompareSide)?, observers: [any RowObserver]
+        ) throws -> DatasetPipeline {
             let chosen = format ?? DatasetFormat.guess(path: file)
             let compressed = file != "-" && (try? FileHandle(forReadingAtPath: file)?.read(upToCount: 2)) == Data([0x1F, 0x8B])
-            guard map != nil || keep != nil || chosen != .jsonl || compressed else { return nil }
+            let dataset = map != nil || keep != nil || chosen != .jsonl || compressed
             let fieldMap = try map.map { text throws(ArbiterError) in try FieldMap(parsing: text) } ?? FieldMap()
             let kept = (keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let reader: DatasetReader
             do { reader = try DatasetReader(path: file, format: chosen) } catch let error as ArbiterError {
                 throw ValidationError(error.message)
             }
-            return try DatasetPipeline(reader: reader, map: fieldMap, keep: kept, output: try openOutput())
+            let hashes = ConfigurationHash(registry: registry)
+            var shape = PipelineShape(
+                numberRows: dataset || sides != nil, verifier: verifier, configuration: { hashes.value(for: $0) },
+                excerpts: true)
+            if let (a, b) = sides {
+                shape.transform = { CompareSide.batch($0, a, b) }
+            }
+            return try DatasetPipeline(
+                reader: reader, map: fieldMap, keep: kept, output: try openOutput(), shape: shape, observers: observers)
         }
 
-        private func openInput() throws -> Int32 {
-            guard file != "-" else { return 0 }
-            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                throw ValidationError("cannot open '\(file)': \(String(cString: strerror(errno)))")
+        /// Writes `--report` (HTML) and `--report-json`.
+        private func writeReports(_ figures: GradeReport) throws {
+            if let report {
+                try write(ReportPage(report: figures).render(), to: report)
             }
-            return descriptor
+            if let reportJSON {
+                try write(Self.jsonText(figures.json()), to: reportJSON)
+            }
+        }
+
+        static func jsonText(_ value: JSONValue) -> String {
+            var writer = JSONWriter(capacity: 1 << 14)
+            writer.write(value)
+            return String(decoding: writer.bytes, as: UTF8.self) + "\n"
+        }
+
+        private func write(_ text: String, to path: String) throws {
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write '\(path)': \(error.localizedDescription)")
+            }
         }
 
         private func openOutput() throws -> Int32 {

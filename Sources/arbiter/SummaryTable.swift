@@ -9,6 +9,8 @@ import Foundation
 struct SummaryTable {
     let snapshot: StatsSnapshot
     let elapsed: Double
+    /// Exact latency percentiles (p50, p99) from a report's answers; the server's histogram estimates otherwise.
+    var exactLatency: (p50: Double, p99: Double)? = nil
 
     func render() -> String {
         let verdicts = snapshot.verdicts
@@ -19,8 +21,8 @@ struct SummaryTable {
             ("errors", "\(errors)"),
             ("mean score", verdicts > 0 ? String(format: "%.4f", snapshot.scoreSum / Double(verdicts)) : "-"),
             ("pass rate", verdicts > 0 ? String(format: "%.2f%%", 100 * Double(snapshot.passed) / Double(verdicts)) : "-"),
-            ("latency p50", String(format: "%.3f ms", snapshot.latency.percentileMilliseconds(0.5))),
-            ("latency p99", String(format: "%.3f ms", snapshot.latency.percentileMilliseconds(0.99))),
+            ("latency p50", String(format: "%.3f ms", exactLatency?.p50 ?? snapshot.latency.percentileMilliseconds(0.5))),
+            ("latency p99", String(format: "%.3f ms", exactLatency?.p99 ?? snapshot.latency.percentileMilliseconds(0.99))),
             ("elapsed", String(format: "%.2f s (%.0f rows/s)", elapsed, Double(snapshot.requests) / max(elapsed, 1e-9))),
         ]
         var text = Self.table(header: ("summary", ""), rows: &rows)

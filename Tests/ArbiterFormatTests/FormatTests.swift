@@ -161,6 +161,18 @@ struct OtherFormatTests {
         #expect(try await judge("tag-count", ["tags": ["a", "b", "c", "d"]], response: "<a>1</a><b>2</b><c>").score == 0.5)
     }
 
+    @Test("tag-count pays nothing for empty tags or tags inside a code fence (negative control: the same with content, unfenced)")
+    func tagCountRefusesHollowTags() async throws {
+        let empty = try await judge("tag-count", response: "<think>\n</think>\n<answer> </answer>")
+        #expect(empty.score == 0 && empty.details["tags"] == .object(["think": "empty", "answer": "empty"]))
+        let fenced = try await judge("tag-count", response: "```\n<think>a</think>\n<answer>b</answer>\n```")
+        #expect(fenced.score == 0 && fenced.details["tags"] == .object(["think": "fenced", "answer": "fenced"]))
+        let unclosedFence = try await judge("tag-count", response: "<think>a</think>\n~~~\n<answer>b</answer>")
+        #expect(unclosedFence.details["tags"] == .object(["think": "ok", "answer": "fenced"]))
+        let control = try await judge("tag-count", response: "<think>a</think>\n```\ncode\n```\n<answer>b</answer>")
+        #expect(control.score == 1, "a fence between the tags does not hide them")
+    }
+
     @Test("repetition: 0 for varied text, down to -max_penalty for loops")
     func repetition() async throws {
         #expect(try await judge("repetition", response: "the quick brown fox jumps over the lazy dog").score == 0)

@@ -16,8 +16,10 @@ let math: any SampleVerifier = {
     return try! registry.entry(named: "math").defaultVerifier.get()
 }()
 
-func grade(_ response: String, _ reference: String) async throws -> Verdict {
-    try await math.verify(Sample(response: response, reference: .string(reference)))
+func grade(_ response: String, _ reference: String, prompt: String? = nil) async throws -> Verdict {
+    var sample = Sample(response: response, reference: .string(reference))
+    sample.prompt = prompt
+    return try await math.verify(sample)
 }
 
 /// One case of `fixtures/math/*.jsonl`.
@@ -28,6 +30,8 @@ struct MathCase: CustomTestStringConvertible, Sendable {
     var response: String
     var reference: String
     var passed: Bool
+    /// The prompt, for cases about what the response does with it.
+    var prompt: String?
     /// A known gap: a true equivalence Arbiter does not yet see. It must then be a missed reward, never a false one.
     var gap: String?
     var testDescription: String { "\(file): \(note)" }
@@ -41,7 +45,8 @@ struct MathCase: CustomTestStringConvertible, Sendable {
                 return MathCase(
                     file: file, category: object["category"]?.stringValue ?? "", note: object["note"]?.stringValue ?? "",
                     response: object["response"]?.stringValue ?? "", reference: object["reference"]?.stringValue ?? "",
-                    passed: object["passed"]?.boolValue ?? false, gap: object["gap"]?.stringValue)
+                    passed: object["passed"]?.boolValue ?? false, prompt: object["prompt"]?.stringValue,
+                    gap: object["gap"]?.stringValue)
             }
         }
     }
@@ -53,7 +58,7 @@ struct MathFixtureTests {
     func fixture(_ testCase: MathCase) async throws {
         let verdict: Verdict
         do {
-            verdict = try await grade(testCase.response, testCase.reference)
+            verdict = try await grade(testCase.response, testCase.reference, prompt: testCase.prompt)
         } catch let error as ArbiterError where error.code == .invalidReference && !testCase.passed {
             return  // an unreadable reference is refused, which is no reward: right for a negative case
         }

@@ -1,26 +1,40 @@
 # Arbiter: rule-based rewards for reasoning models.
 # Licensed under the Apache License, Version 2.0.
 # SPDX-License-Identifier: Apache-2.0
-"""verl's custom reward function.
+"""verl's custom reward function (verl 0.9).
 
-In the verl config:
-    custom_reward_function.path=<site-packages>/arbiter_client/verl.py   (or a file that imports compute_score)
-    custom_reward_function.name=compute_score
+    reward.custom_reward_function.path=<path to this file>      (or pkg://arbiter_client.verl)
+    reward.custom_reward_function.name=compute_score
+    +reward.custom_reward_function.reward_kwargs.verifier=r1-zero    (optional; see below)
 
-The verifier is `extra_info["arbiter_verifier"]` when the dataset row sets it, else $ARBITER_VERL_VERIFIER, else
-the data source's entry in DATA_SOURCES (math datasets → "math", code datasets → "code"), else "math".
-Every row scored with one verifier has the same keys: `score`, `acc` and, for a recipe, each component's score.
-verl stacks each key over the batch, so the rows of one batch must share their keys: the batch function fills
-missing keys with 0.0; for the per-sample `compute_score` in a run that mixes recipes row by row (say `r1-zero` and
-`math`), set $ARBITER_VERL_COMPONENTS=all and every row gets the components of every recipe the daemon knows (0.0
-where its verifier has no such component). `r1` needs the prompt for its language component: put it in
-`extra_info["prompt"]`.
+verl loads this file by path, standalone (`importlib.util.spec_from_file_location`, verl/utils/import_utils.py
+`load_module`), so it imports the installed `arbiter_client` package absolutely, never relatively.
+
+How verl calls it (verl/experimental/reward_loop/reward_manager/naive.py, `NaiveRewardManager.run_single`): once
+per sample, concurrently, as `await compute_score(data_source=..., solution_str=..., ground_truth=...,
+extra_info=...)` when `compute_score` is a coroutine function (it is here), with `reward_kwargs` merged in
+(verl/trainer/ppo/reward.py, `_call_with_kwargs_async`). The concurrent calls of one event loop are sent to the
+daemon together, as one batch. `compute_score_sync` is the same for reward managers that call a plain function;
+`compute_score_batch` scores a whole batch (verl's legacy batch reward manager).
+
+Configuration: keyword arguments (verl's `reward_kwargs`, which reach Ray workers on every node) first, then the
+environment: `verifier` ($ARBITER_VERL_VERIFIER), `address` ($ARBITER_ADDRESS), `binary` ($ARBITER_BIN), `args`
+($ARBITER_ARGS), `timeout` ($ARBITER_TIMEOUT), `on_error` ($ARBITER_ON_ERROR), `components` ($ARBITER_VERL_COMPONENTS),
+`options`. The verifier of a row is `extra_info["arbiter_verifier"]` when the dataset sets it, else `verifier`, else
+by data source (DATA_SOURCES), else "math". The prompt (for `r1`'s language component) is `extra_info["prompt"]`,
+else `extra_info["question"]` (where verl's data preprocessing keeps the question).
+
+Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component,
+`arbiter_error` (1.0 when the reward could not be computed) and `arbiter_crashed` (1.0 when the response crashed a
+verifier and was scored 0). `on_error`: "raise" (default: stop with the message —
+verl has no "skip this sample" value), "zero" or a number. A response that crashes a verifier scores 0.
 """
 
 import os
 
-from ._adapters import check, shared_client, verifier_entry
-from ._common import ArbiterError
+from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for,
+                                      resolve, score_all, score_all_async, shared_async_client, shared_client,
+                                      verifier_entries)
 
 # data_source prefix → verifier (first match wins; compared in lower case).
 DATA_SOURCES = [
@@ -40,11 +54,36 @@ DATA_SOURCES = [
     ("primeintellect", "code"),
 ]
 
+_SETTINGS = ("verifier", "address", "binary", "args", "timeout", "on_error", "components", "options")
+_ENVIRONMENT = {
+    "verifier": "ARBITER_VERL_VERIFIER",
+    "on_error": "ARBITER_ON_ERROR",
+    "components": "ARBITER_VERL_COMPONENTS",
+}
 
-def verifier_for(data_source, extra_info=None):
+
+def _settings(kwargs):
+    """The configuration: verl's reward_kwargs first, then the environment."""
+    settings = {name: kwargs.get(name) for name in _SETTINGS}
+    for name, variable in _ENVIRONMENT.items():
+        if settings[name] is None and os.environ.get(variable):
+            settings[name] = os.environ[variable]
+    settings["on_error"] = check_on_error(settings["on_error"] if settings["on_error"] is not None else "raise")
+    if settings["on_error"] == "none":
+        raise ValueError("verl has no 'skip this sample' reward: on_error must be 'raise', 'zero' or a number")
+    return settings
+
+
+def _client_args(settings):
+    return {name: settings[name] for name in ("binary", "args", "address", "timeout")}
+
+
+def verifier_for(data_source, extra_info=None, default=None):
     """The verifier a row is scored with (see the module's documentation)."""
     if extra_info and extra_info.get("arbiter_verifier"):
         return extra_info["arbiter_verifier"]
+    if default:
+        return default
     if os.environ.get("ARBITER_VERL_VERIFIER"):
         return os.environ["ARBITER_VERL_VERIFIER"]
     source = (data_source or "").lower()
@@ -54,82 +93,104 @@ def verifier_for(data_source, extra_info=None):
     return "math"
 
 
-def _request(data_source, solution_str, ground_truth, extra_info):
+_recipes = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: (_recipes.clear(), _row_keys.clear()))
+
+
+def _recipe(client, name):
+    key = (id(client), name)
+    if key not in _recipes:
+        _recipes[key] = Recipe(client, name)
+    return _recipes[key]
+
+
+def _prompt_of(extra_info):
+    for key in ("prompt", "question"):
+        value = extra_info.get(key)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (list, tuple)) and value and isinstance(value[-1], dict):
+            return str(value[-1].get("content", ""))
+    return None
+
+
+def _prepare(client, settings, data_source, solution_str, ground_truth, extra_info):
     extra_info = extra_info or {}
-    request = {
-        "verifier": verifier_for(data_source, extra_info),
-        "response": solution_str,
-        "reference": ground_truth,
-    }
-    if extra_info.get("arbiter_options"):
-        request["options"] = extra_info["arbiter_options"]
-    if extra_info.get("prompt") is not None:
-        request["prompt"] = extra_info["prompt"]
-    return request
+    recipe = _recipe(client, verifier_for(data_source, extra_info, settings["verifier"]))
+    options = extra_info.get("arbiter_options") or settings["options"]
+    request, missing = request_for(recipe, solution_str, normalize_reference(ground_truth), _prompt_of(extra_info),
+                                   options)
+    return recipe, request, missing
 
 
-_component_names = {}
+_row_keys = {}
 
 
-def _components_of(verifier):
-    """A recipe's component names (empty for a plain verifier), asked of the daemon once per verifier; with
-    $ARBITER_VERL_COMPONENTS=all, those of every recipe the daemon knows, whatever the verifier."""
-    if os.environ.get("ARBITER_VERL_COMPONENTS") == "all":
-        if "*" not in _component_names:
-            names = []
-            for entry in shared_client().list_verifiers():
-                names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
-            _component_names["*"] = names
-        return _component_names["*"]
-    if verifier not in _component_names:
-        try:
-            entry = verifier_entry(shared_client(), verifier)
-            _component_names[verifier] = [part["name"] for part in entry.get("components", [])]
-        except ArbiterError:
-            _component_names[verifier] = []
-    return _component_names[verifier]
+def _keys(client, settings, recipe):
+    """Every row's keys: score, acc, the recipe's components (with components=all, those of every recipe the daemon
+    serves, so that rows of different recipes in one batch stack), arbiter_error."""
+    cache_key = (id(client), recipe.name, settings["components"])
+    keys = _row_keys.get(cache_key)
+    if keys is None:
+        keys = _row_keys[cache_key] = _compute_keys(client, settings, recipe)
+    return keys
 
 
-def _result(answer, verifier):
-    """The same keys for every row of a verifier (verl stacks each key over the batch): score, acc, and each recipe
-    component, 0.0 when the row was an error."""
-    result = {"score": 0.0, "acc": 0.0}
-    for name in _components_of(verifier):
-        result[name] = 0.0
-    if answer is None:
-        return result
-    result["score"] = float(answer["score"])
-    result["acc"] = 1.0 if answer.get("passed") else 0.0
-    for name, part in (answer.get("components") or {}).items():
-        if name not in ("score", "acc"):
-            result[name] = float(part["score"])
-    return result
+def _compute_keys(client, settings, recipe):
+    names = [name for name, _ in recipe.components]
+    if settings["components"] == "all":
+        for entry in verifier_entries(client).values():
+            names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
+    reserved = ("score", "acc", "arbiter_error", "arbiter_crashed")
+    return ["score", "acc", *[name for name in names if name not in reserved], "arbiter_error", "arbiter_crashed"]
 
 
-def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    """`{"score": float, "acc": 0/1, <component>: float, …}` for one rollout.
+def _result(client, settings, recipe, answer, missing, where):
+    outcome = Outcome(recipe, answer, missing)
+    on_error = settings["on_error"]
+    row = dict.fromkeys(_keys(client, settings, recipe), 0.0)
+    row["score"] = resolve(outcome.score, outcome, on_error, describe=where)
+    row["acc"] = 1.0 if outcome.passed else 0.0
+    for name, value in outcome.components.items():
+        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed"):
+            row[name] = resolve(value, outcome, "zero") if value is None else value
+    row["arbiter_error"] = 1.0 if outcome.unknown else 0.0
+    row["arbiter_crashed"] = 1.0 if outcome.rollout_error else 0.0
+    return row
 
-    A request Arbiter rejects (for example an unreadable ground truth) raises, unless $ARBITER_ON_ERROR=zero, which
-    scores it 0.
-    """
-    on_error = "none" if os.environ.get("ARBITER_ON_ERROR") == "zero" else "raise"
-    request = _request(data_source, solution_str, ground_truth, extra_info)
-    answer = shared_client().score([request])[0]
-    return _result(check(answer, on_error), request["verifier"])
+
+async def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """`{"score", "acc", <component>…, "arbiter_error"}` for one rollout (a coroutine: verl awaits it)."""
+    settings = _settings(kwargs)
+    key = client_key(**_client_args(settings))
+    client = shared_client(key=key)
+    recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
+    [answer] = await score_all_async(shared_async_client(key=key), [request])
+    return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
+
+
+def compute_score_sync(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """The same, as a plain function, for reward managers that call one (concurrent calls from threads are sent to
+    the daemon together)."""
+    settings = _settings(kwargs)
+    client = shared_client(**_client_args(settings))
+    recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
+    [answer] = score_all(client, [request])
+    return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
 
 
 def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=None, **kwargs):
-    """The same for a whole batch in one round trip (verl's batch reward manager)."""
+    """The same for a whole batch in one call (verl's batch reward manager)."""
+    settings = _settings(kwargs)
+    client = shared_client(**_client_args(settings))
     extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
-    on_error = "none" if os.environ.get("ARBITER_ON_ERROR") == "zero" else "raise"
-    requests = [
-        _request(source, solution, truth, extra)
-        for source, solution, truth, extra in zip(data_sources, solution_strs, ground_truths, extra_infos)
-    ]
-    answers = shared_client().score(requests)
-    results = [_result(check(answer, on_error), request["verifier"]) for answer, request in zip(answers, requests)]
-    # Rows of different recipes in one batch: every row gets every key, so that verl can stack them.
+    prepared = [_prepare(client, settings, source, solution, truth, extra)
+                for source, solution, truth, extra in zip(data_sources, solution_strs, ground_truths, extra_infos)]
+    answers = score_all(client, [request for _, request, _ in prepared])
+    rows = [_result(client, settings, recipe, answer, missing, f"row {index}")
+            for index, ((recipe, _, missing), answer) in enumerate(zip(prepared, answers))]
     keys = []
-    for result in results:
-        keys.extend(key for key in result if key not in keys)
-    return [{key: result.get(key, 0.0) for key in keys} for result in results]
+    for row in rows:
+        keys.extend(key for key in row if key not in keys)
+    return [{key: row.get(key, 0.0) for key in keys} for row in rows]

@@ -93,6 +93,16 @@ def test_several_addresses_share_the_work(socket_daemons):
             assert stats["verifiers"]["math"]["verdicts"] == 100
 
 
+def test_one_request_calls_are_spread_over_the_daemons(socket_daemons):
+    addresses = socket_daemons(2)
+    with Client(address=addresses) as client:
+        for i in range(40):
+            assert client.score_one(math(str(i), str(i)))["score"] == 1
+    for address in addresses:
+        with Client(address=address) as one:
+            assert one.score_one({"op": "stats"})["stats"]["verifiers"]["math"]["verdicts"] == 20
+
+
 def test_comma_separated_addresses(socket_daemons):
     addresses = socket_daemons(2)
     with Client(address=",".join(addresses)) as client:
@@ -174,13 +184,21 @@ def test_closing_a_socket_client_fails_calls_still_waiting(socket_daemons):
     assert "error" in outcome or len(outcome.get("answers", [])) == 300_000
 
 
-def test_async_client_refuses_a_second_event_loop(binary):
+def test_one_async_client_serves_several_event_loops_and_threads(binary):
+    # verl's reward workers and TRL's async loop each run their own event loop; one shared client serves them all.
     client = AsyncClient(binary=binary)
 
-    async def once():
-        return await client.score([math("1", "1")])
+    async def once(n):
+        return await client.score([math(str(n), str(n))])
 
-    assert asyncio.run(once())[0]["score"] == 1
-    with pytest.raises(ArbiterError) as caught:
-        asyncio.run(once())
-    assert "event loop" in caught.value.message
+    assert asyncio.run(once(1))[0]["score"] == 1
+    assert asyncio.run(once(2))[0]["score"] == 1  # a second loop, same daemon
+    results = []
+    threads = [threading.Thread(target=lambda n=n: results.append(asyncio.run(once(n))[0]["score"])) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [1] * 8
+    assert len(client.pids) == 1
+    asyncio.run(client.close())

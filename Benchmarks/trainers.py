@@ -1,0 +1,368 @@
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+"""Each trainer's real calling pattern through the Arbiter adapter, against the reward that trainer ships, in one run.
+
+- TRL 1.16: the reward functions called as `GRPOTrainer._calculate_rewards` calls them (batches of 256 chat
+  completions, keyword columns, `log_metric`) — `reward_funcs("math")` vs TRL's own `accuracy_reward`
+  (trl/rewards/accuracy_rewards.py, on Math-Verify), run in the main thread as GRPOTrainer runs it.
+- verl 0.9: verl's own `NaiveRewardManager.run_single` (verl/experimental/reward_loop/reward_manager/naive.py), one
+  coroutine per sample, all at once — with Arbiter's async `compute_score` vs verl's `default_compute_score` for the
+  same data source (`lighteval/MATH` → verl/utils/reward_score/math_reward.py); and Arbiter's batch function
+  (`compute_score_batch`, one call) as the per-sample path's target.
+- OpenRLHF 0.11: OpenRLHF's own `SingleTurnAgentExecutor.execute` (openrlhf/utils/agent.py), one sample per
+  `reward_func` call through `asyncio.to_thread`, all at once — Arbiter's `reward_func` vs a reward function built on
+  OpenRLHF's own math grading (openrlhf/utils/math_utils.py `extract_boxed_answer` + `grade_answer`, which is what
+  OpenRLHF offers for math); and one batch `reward_func` call as the per-sample path's target.
+
+Every Arbiter path runs over each transport: a child process (stdio), a Unix socket and TCP. The trainers' files are
+loaded by path from their installed packages (pip install --no-deps trl==1.16.0 verl==0.9.1 openrlhf==0.11.2;
+math-verify, sympy and pylatexenc for the baselines), with the torch-bound names they import stubbed
+(clients/python/tests/trainer_code.py). Also prints the cost of stripping 16,000 `<|im_end|>` from one OpenRLHF query.
+
+Usage: swift build -c release && python3 Benchmarks/trainers.py [--binary .build/release/arbiter] [--count 2000]
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
+sys.path.insert(0, os.path.join(ROOT, "clients", "python", "tests"))
+
+import trainer_code  # noqa: E402
+
+# -- data: math completions with boxed answers, about half right ---------------------------------------------
+
+ANSWERS = [("\\frac{3}{4}", ["\\frac{3}{4}", "0.75", "\\frac{6}{8}", "\\frac{4}{3}"]),
+           ("12", ["12", "12.0", "13", "\\frac{24}{2}"]),
+           ("2\\sqrt{2}", ["2\\sqrt{2}", "\\sqrt{8}", "2.83", "\\sqrt{2}"]),
+           ("-5", ["-5", "-5", "5", "-\\frac{10}{2}"]),
+           ("\\pi", ["\\pi", "\\pi", "3.14", "2\\pi"])]
+
+
+def dataset(count, seed=7):
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        reference, candidates = ANSWERS[i % len(ANSWERS)]
+        answer = rng.choice(candidates)
+        reasoning = " ".join(rng.choice(["We", "compute", "the", "sum", "so", "then", "it", "follows"])
+                             for _ in range(60))
+        rows.append((f"Problem {i}: compute the value.", f"{reasoning}. The answer is $\\boxed{{{answer}}}$.",
+                     reference))
+    return rows
+
+
+def best(repeat, body):
+    times = []
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = body()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def line(label, seconds, count):
+    print(f"    {label:<58} {seconds:8.3f} s {count / seconds:10,.0f} completions/s")
+
+
+# -- the trainers' baselines ------------------------------------------------------------------------------------
+
+def trl_accuracy_reward():
+    path = os.path.join(trainer_code._package_dir("trl"), "rewards", "accuracy_rewards.py")
+    stubs = {"trl": trainer_code._module("trl", __path__=[]),
+             "trl.rewards": trainer_code._module("trl.rewards", __path__=[]),
+             "trl.import_utils": trainer_code._module("trl.import_utils", is_math_verify_available=lambda: True)}
+    sys.modules.update(stubs)
+    return trainer_code._load(path, "trl.rewards.accuracy_rewards", {}).accuracy_reward
+
+
+def verl_default_compute_score():
+    root = trainer_code._package_dir("verl")
+    import importlib.util
+    stubs = {"verl": trainer_code._module("verl", __path__=[]),
+             "verl.utils": trainer_code._module("verl.utils", __path__=[]),
+             "verl.utils.import_utils": trainer_code._module("verl.utils.import_utils",
+                                                             deprecated=lambda *a, **k: (lambda f: f))}
+    sys.modules.update(stubs)
+    directory = os.path.join(root, "utils", "reward_score")
+    spec = importlib.util.spec_from_file_location("verl.utils.reward_score", os.path.join(directory, "__init__.py"),
+                                                  submodule_search_locations=[directory])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["verl.utils.reward_score"] = module
+    spec.loader.exec_module(module)
+    return module.default_compute_score
+
+
+OPENRLHF_BASELINE = """
+import importlib.util, os
+_spec = importlib.util.spec_from_file_location("openrlhf_math_utils", {path!r})
+_math = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_math)
+
+def reward_func(queries, prompts, labels):
+    rewards = []
+    for query, prompt, label in zip(queries, prompts, labels):
+        answer = _math.extract_boxed_answer(query[len(prompt):])
+        rewards.append(1.0 if answer is not None and _math.grade_answer(answer, label) else 0.0)
+    return {{"rewards": rewards, "scores": rewards, "extra_logs": {{}}}}
+"""
+
+
+# -- the runs ---------------------------------------------------------------------------------------------------
+
+def trl_runs(rows, repeat, funcs, accuracy_reward):
+    batches = [rows[i:i + 256] for i in range(0, len(rows), 256)]
+
+    def call(func_list):
+        def body():
+            total = []
+            for batch in batches:
+                prompts = [[{"role": "user", "content": p}] for p, _, _ in batch]
+                completions = [[{"role": "assistant", "content": c}] for _, c, _ in batch]
+                kwargs = dict(solution=[r for _, _, r in batch], trainer_state=None, log_extra=lambda *a: None,
+                              log_metric=lambda *a: None)
+                for func in func_list:
+                    total.extend(func(prompts=prompts, completions=completions,
+                                      completion_ids=[[0]] * len(batch), **kwargs))
+            return total
+        return body
+
+    ours = best(repeat, call(funcs))
+    baseline = best(1, call([accuracy_reward])) if accuracy_reward else None
+    return ours, baseline
+
+
+async def _no_reward(**kwargs):
+    return {"score": 0.0}
+
+
+def verl_runs(rows, repeat, compute_score, default_compute_score, batch_function):
+    get_custom_reward_fn, manager_class = trainer_code.verl_code()
+
+    def through_manager(score_function):
+        def body():
+            async def main():
+                manager = manager_class(config=None, tokenizer=trainer_code.VerlTokenizer(),
+                                        compute_score=score_function)
+                samples = [trainer_code.FakeDataProto([ord(c) for c in completion], "lighteval/MATH", reference,
+                                                      {"question": prompt})
+                           for prompt, completion, reference in rows]
+                return await asyncio.gather(*[manager.run_single(sample) for sample in samples])
+            return asyncio.run(main())
+        return body
+
+    ours = best(repeat, through_manager(compute_score))
+    batch = best(repeat, lambda: batch_function(["lighteval/MATH"] * len(rows), [c for _, c, _ in rows],
+                                                [r for _, _, r in rows]))
+    baseline = best(1, through_manager(default_compute_score)) if default_compute_score else None
+    ceiling = best(repeat, through_manager(_no_reward))
+    return ours, batch, baseline, ceiling
+
+
+NO_REWARD = """
+def reward_func(queries, prompts, labels):
+    return {"rewards": [0.0] * len(queries), "scores": [0.0] * len(queries), "extra_logs": {}}
+"""
+
+
+def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_reward_file):
+    agent = trainer_code.openrlhf_agent()
+    template = "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n"
+    engine = trainer_code.ScriptedEngine({template.format(p): c + "<|im_end|>" for p, c, _ in rows})
+
+    def through_executor(path):
+        def body():
+            executor = agent.SingleTurnAgentExecutor(remote_rm_url=path)
+
+            async def main():
+                return await asyncio.gather(*[
+                    executor.execute(template.format(p), r, trainer_code.SamplingParams(), 1 << 21,
+                                     trainer_code.CharTokenizer(), engine) for p, _, r in rows])
+            outputs = asyncio.run(main())
+            assert all(output["reward"] is not None for output in outputs)
+            return outputs
+        return body
+
+    ours = best(repeat, through_executor(reward_file))
+    prompts = [template.format(p) for p, _, _ in rows]
+    queries = [template.format(p) + c + "<|im_end|>" for p, c, _ in rows]
+    batch = best(repeat, lambda: batch_function(queries, prompts, [r for _, _, r in rows]))
+    baseline = best(1, through_executor(baseline_file)) if baseline_file else None
+    ceiling = best(repeat, through_executor(no_reward_file))
+    return ours, batch, baseline, ceiling
+
+
+def round_trip(rows):
+    """The time of one 64-request `score` call (the median of 200), the latency a trainer's step sees."""
+    from arbiter_client._adapters import shared_client
+    client = shared_client()
+    requests = [{"verifier": "math", "response": c, "reference": r} for _, c, r in rows[:64]]
+    client.score(requests)
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        client.score(requests)
+        times.append(time.perf_counter() - started)
+    times.sort()
+    print(f"  one call of 64 math requests: median {times[100] * 1000:.2f} ms, p90 {times[180] * 1000:.2f} ms")
+
+
+def share(ours, ceiling, batch, count):
+    """Arbiter's own time per sample in the per-sample path (the path minus the trainer's own cost) against the batch
+    path's time per sample: what the per-sample entry point costs beyond a batch."""
+    own = max(ours - ceiling, 0.0) / count * 1e6
+    print(f"    arbiter's share of the per-sample path: {own:.1f} us/sample (batch path: {batch / count * 1e6:.1f} "
+          f"us/sample, {own / (batch / count * 1e6):.2f}x)")
+
+
+def start_daemons(binary, scratch):
+    path = os.path.join(scratch, "arbiter.sock")
+    with socket_port() as port:
+        pass
+    processes = [subprocess.Popen([binary, "serve", "--listen", f"unix:{path}", "--log-level", "error"]),
+                 subprocess.Popen([binary, "serve", "--listen", f"tcp:127.0.0.1:{port}", "--log-level", "error"])]
+    deadline = time.monotonic() + 30
+    import socket
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            if os.path.exists(path):
+                break
+        except OSError:
+            time.sleep(0.05)
+    return processes, {"stdio": None, "unix": f"unix:{path}", "tcp": f"tcp:127.0.0.1:{port}"}
+
+
+class socket_port:
+    def __enter__(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "arbiter"))
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--transports", default="stdio,unix,tcp")
+    parser.add_argument("--disagreements", action="store_true", help="print the verdicts TRL's reward differs on")
+    args = parser.parse_args()
+    os.environ["ARBITER_BIN"] = os.path.abspath(args.binary)
+    os.environ.pop("ARBITER_ARGS", None)
+    rows = dataset(args.count)
+    scratch = tempfile.mkdtemp(prefix="arbiter-trainers-")
+
+    from arbiter_client import openrlhf, trl, verl
+    for package in ("trl", "verl", "openrlhf"):
+        try:
+            trainer_code._package_dir(package)  # found before any stub takes its name
+        except BaseException as missing:  # noqa: BLE001 — pytest's skip outside pytest
+            sys.exit(f"Benchmarks/trainers.py: {missing} (pip install --no-deps trl==1.16.0 verl==0.9.1 "
+                     "openrlhf==0.11.2; pip install math-verify pylatexenc)")
+    try:
+        accuracy_reward = trl_accuracy_reward()
+    except Exception as error:  # noqa: BLE001 — a missing baseline is reported, not fatal
+        print(f"(TRL accuracy_reward unavailable: {error})")
+        accuracy_reward = None
+    try:
+        default_compute_score = verl_default_compute_score()
+    except Exception as error:  # noqa: BLE001
+        print(f"(verl default_compute_score unavailable: {error})")
+        default_compute_score = None
+    reward_file = os.path.join(scratch, "arbiter_reward.py")
+    with open(reward_file, "w") as out:
+        out.write("from arbiter_client.openrlhf import reward_func\n")
+    baseline_file = os.path.join(scratch, "openrlhf_math.py")
+    math_utils = os.path.join(trainer_code._package_dir("openrlhf"), "utils", "math_utils.py")
+    with open(baseline_file, "w") as out:
+        out.write(OPENRLHF_BASELINE.format(path=math_utils))
+
+    no_reward_file = os.path.join(scratch, "no_reward.py")
+    with open(no_reward_file, "w") as out:
+        out.write(NO_REWARD)
+    processes, addresses = start_daemons(args.binary, scratch)
+    baselines = {}
+    print(f"{args.count} math completions (about half right), best of {args.repeat}; baselines run once\n")
+    try:
+        for transport in args.transports.split(","):
+            if addresses[transport]:
+                os.environ["ARBITER_ADDRESS"] = addresses[transport]
+            else:
+                os.environ.pop("ARBITER_ADDRESS", None)
+            print(f"== transport: {transport}")
+            round_trip(rows)
+            funcs = trl.reward_funcs("math")
+            (ours, rewards), baseline = trl_runs(rows, args.repeat, funcs, None if "trl" in baselines else
+                                                 accuracy_reward)
+            baselines.setdefault("trl", baseline)
+            baseline = baselines["trl"]
+            print("  TRL GRPOTrainer._calculate_rewards pattern (batches of 256)")
+            line("arbiter reward_funcs('math')", ours, args.count)
+            if baseline:
+                line("TRL accuracy_reward (Math-Verify)", baseline[0], args.count)
+                pairs = [(a, b) for a, b in zip(rewards, baseline[1]) if b is not None]
+                agree = sum(1 for a, b in pairs if a == b)
+                print(f"    ratio {baseline[0] / ours:.1f}x; verdicts agree on {agree}/{len(pairs)} "
+                      f"(accuracy_reward gave None for {args.count - len(pairs)})")
+                if args.disagreements:
+                    for (prompt, completion, reference), a, b in zip(rows, rewards, baseline[1]):
+                        if b is not None and a != b:
+                            print(f"      arbiter {a} accuracy_reward {b}: {completion[-40:]!r} vs {reference!r}")
+
+            (ours, _), (batch, _), baseline, (ceiling, _) = verl_runs(
+                rows, args.repeat, verl.compute_score, None if "verl" in baselines else default_compute_score,
+                verl.compute_score_batch)
+            baselines.setdefault("verl", baseline)
+            baseline = baselines["verl"]
+            print("  verl NaiveRewardManager.run_single, every sample at once")
+            line("arbiter async compute_score (per sample)", ours, args.count)
+            line("arbiter compute_score_batch (one call, the target)", batch, args.count)
+            line("verl's own cost: a compute_score that returns 0 at once", ceiling, args.count)
+            if baseline:
+                line("verl default_compute_score (lighteval/MATH)", baseline[0], args.count)
+                print(f"    ratio {baseline[0] / ours:.2f}x the default; per-sample path at {batch / ours:.2f} of "
+                      f"the batch path's rate")
+            share(ours, ceiling, batch, args.count)
+
+            (ours, _), (batch, _), baseline, (ceiling, _) = openrlhf_runs(
+                rows, args.repeat, reward_file, None if "openrlhf" in baselines else baseline_file,
+                openrlhf.reward_func, no_reward_file)
+            baselines.setdefault("openrlhf", baseline)
+            baseline = baselines["openrlhf"]
+            print("  OpenRLHF SingleTurnAgentExecutor.execute, every sample at once")
+            line("arbiter reward_func (one sample per call)", ours, args.count)
+            line("arbiter reward_func (one call of all, the target)", batch, args.count)
+            line("OpenRLHF's own cost: a reward_func that returns 0 at once", ceiling, args.count)
+            if baseline:
+                line("OpenRLHF math_utils grade_answer reward_func", baseline[0], args.count)
+                print(f"    ratio {baseline[0] / ours:.2f}x the baseline; per-sample path at {batch / ours:.2f} of "
+                      f"the batch path's rate")
+            share(ours, ceiling, batch, args.count)
+            print()
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+
+    text = "<think>x</think><answer>4</answer>" + "<|im_end|>" * 16_000
+    seconds, _ = best(3, lambda: openrlhf.response_of("P" + text, "P"))
+    print(f"OpenRLHF: stripping 16,000 <|im_end|> from one query: {seconds * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

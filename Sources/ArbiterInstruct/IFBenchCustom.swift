@@ -1,0 +1,314 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+extension IFBenchInstructions {
+    // MARK: custom:
+
+    private static let digitRuns = Pattern("\\d+")
+
+    static let customs: [(String, InstructionBuilder)] = [
+        (
+            "custom:multiples",
+            plain { text in
+                let numbers = digitRuns.findAll(text.string.replacingAll(",", ", "))
+                let expected = ["14", "21", "28", "35", "42", "49"]
+                return .when(numbers == expected, "numbers \(numbers.prefix(10).joined(separator: " ")), needs 14 21 28 35 42 49")
+            }
+        ),
+        ("custom:mcq_count_length", plain(multipleChoice)),
+        ("custom:reverse_newline", plain(reverseNewline)),
+        (
+            "custom:word_reverse",
+            plain { text in
+                let value = Py.removingPunctuation(Py.strip(Py.lower(text.scalars)))
+                let reversed = Py.string(Array(Py.split(value).reversed().joined(separator: [" "])))
+                guard reversed.contains("bald eagle") else { return .no("no 'bald eagle' read backwards") }
+                return .when(Sentences.split(reversed).contains(reversed), "words in reverse order")
+            }
+        ),
+        (
+            "custom:character_reverse",
+            plain { text in
+                let found = Py.contains(Array("elgae dlab".unicodeScalars), in: Py.lower(text.scalars))
+                return .when(found, found ? "'bald eagle' written backwards" : "no 'elgae dlab'")
+            }
+        ),
+        (
+            "custom:sentence_alphabet",
+            plain { text in
+                let sentences = Sentences.split(text.string)
+                guard sentences.count == 26 else { return .no("\(sentences.count) sentences, needs 26") }
+                for (index, sentence) in sentences.enumerated() {
+                    guard let word = Py.split(Py.lstrip(sentence.unicodeScalars)).first else { return .no("an empty sentence") }
+                    let letter = Unicode.Scalar(97 + UInt32(index))!
+                    if Py.lower(word).first != letter { return .no("sentence \(index + 1) does not start with '\(letter)'") }
+                }
+                return .ok("26 sentences from a to z")
+            }
+        ),
+        ("custom:european_capitals_sort", plain(europeanCapitals)),
+        (
+            "custom:csv_city",
+            plain { text in
+                guard let rows = CSVReader.rows(text.scalars, delimiter: ",") else { return .no("not parseable as CSV") }
+                guard rows.count == 8 else { return .no("\(rows.count) CSV rows, needs a header and 7 rows") }
+                guard rows[0] == ["ID", "Country", "City", "Year", "Count"] else { return .no("wrong header") }
+                return .when(rows.dropFirst().allSatisfy { $0.count == 5 }, "every row needs 5 fields")
+            }
+        ),
+        ("custom:csv_special_character", plain(specialCharacterCSV)),
+        ("custom:csv_quotes", plain(quotesCSV)),
+        ("custom:date_format_list", plain(dateList)),
+    ]
+
+    private static let questionSplit = Pattern("\\n*(?:Question \\d+[\\.|\\):;]?\\s*)")
+    private static let optionLine = Pattern("^[A-Ea-e][\\.|\\)]\\s*\\w+")
+
+    static func multipleChoice(_ text: Text) -> Outcome {
+        let value = text.scalars
+        let start = Py.find(Array("Question".unicodeScalars), in: value) ?? max(value.count - 1, 0)
+        guard start == 0 else { return .no("text before the first 'Question'") }
+        var questions = questionSplit.split(text.string)
+        if questions.first == "" { questions.removeFirst() }
+        let kept = questions.map { Py.string(Py.strip($0.unicodeScalars)) }.filter { !$0.isEmpty }
+        guard kept.count == 4 else { return .no("\(kept.count) questions, needs 4") }
+        var lengths: [Int] = []
+        for question in kept {
+            var questionText = ""
+            var options = 0
+            var answering = false
+            for line in question.components("\n") {
+                let stripped = Py.string(Py.strip(line.unicodeScalars))
+                if optionLine.matchesStart(stripped) {
+                    options += 1
+                    answering = true
+                } else if !answering {
+                    questionText += " " + stripped
+                }
+            }
+            guard options == 5 else { return .no("a question with \(options) options, needs 5") }
+            lengths.append(Py.strip(questionText.unicodeScalars).count)
+        }
+        let increasing = zip(lengths, lengths.dropFirst()).allSatisfy { $0 < $1 }
+        return .when(increasing, "question lengths \(lengths.map(String.init).joined(separator: ", ")) must increase")
+    }
+
+    /// NFKD, then only ASCII kept (`normalize("NFKD", s).encode("ASCII", "ignore")`).
+    static func asciiFolded(_ text: Scalars) -> Scalars {
+        Array(Py.string(text).decomposedStringWithCompatibilityMapping.unicodeScalars.filter { $0.value < 0x80 })
+    }
+
+    static func reverseNewline(_ text: Text) -> Outcome {
+        let lines = Py.split(text.scalars, separator: ["\n"]).map { trimmed($0) }.filter { !$0.isEmpty }
+        let zimbabwe = Array("Zimbabwe".unicodeScalars)
+        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return .no("no line with Zimbabwe") }
+        let target = lines[start...].map(asciiFolded)
+        guard target.count >= 52 else { return .no("\(target.count) lines from Zimbabwe on, needs at least 52") }
+        let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
+        return .when(Array(sorted) == target, "lines must be in reverse alphabetical order")
+    }
+
+    static let capitals = [
+        "Reykjavik", "Helsinki", "Oslo", "Tallinn", "Stockholm", "Riga", "Moscow", "Copenhagen", "Vilnius", "Minsk",
+        "Dublin", "Berlin", "Amsterdam", "Warsaw", "London", "Brussels", "Prague", "Luxembourg", "Paris", "Vienna",
+        "Bratislava", "Budapest", "Vaduz", "Chisinau", "Bern", "Ljubljana", "Zagreb",
+    ]
+
+    static func europeanCapitals(_ text: Text) -> Outcome {
+        let names = Py.split(asciiFolded(text.scalars), separator: [","]).filter { !Py.strip($0).isEmpty }
+        guard names.count == capitals.count else { return .no("\(names.count) names, needs \(capitals.count)") }
+        for (name, capital) in zip(names, capitals) where Py.string(Py.strip(name)) != capital {
+            return .no("'\(Py.string(Py.strip(name)).prefix(30))' where '\(capital)' belongs")
+        }
+        return .ok("capitals in order of latitude")
+    }
+
+    private static let productHeader = Pattern(
+        "^(ProductID|\"ProductID\"),[ \\t]*(Category|\"Category\"),[ \\t]*(Brand|\"Brand\"),[ \\t]*(Price|\"Price\"),[ \\t]*(Stock|\"Stock\")$"
+    )
+    private static let specialField = Pattern("\".*[^\\d\\w\\s].*\"")
+    private static let studentHeader = Pattern(
+        "^(StudentID|\"StudentID\")\\t *(Subject|\"Subject\")\\t *(Grade|\"Grade\")\\t *(Semester|\"Semester\")\\t *(Score|\"Score\")$"
+    )
+
+    static func firstLine(_ text: Text) -> String {
+        Py.string(Py.strip(Py.split(text.scalars, separator: ["\n"])[0]))
+    }
+
+    static func specialCharacterCSV(_ text: Text) -> Outcome {
+        guard productHeader.matchesStart(firstLine(text)) else { return .no("wrong header") }
+        let tripled = text.scalars.flatMap { $0 == "\"" ? ["\"", "\"", "\""] : [$0] }
+        guard let rows = CSVReader.rows(tripled, delimiter: ",") else { return .no("not parseable as CSV") }
+        guard rows.count == 15 else { return .no("\(rows.count) CSV rows, needs a header and 14 rows") }
+        for row in rows.dropFirst() {
+            guard row.count == 5 else { return .no("a row with \(row.count) fields, needs 5") }
+            if row.contains(where: { specialField.matchesStart($0) }) { return .ok("a quoted field with a special character") }
+        }
+        return .no("no quoted field with a special character")
+    }
+
+    static func quotesCSV(_ text: Text) -> Outcome {
+        guard studentHeader.matchesStart(firstLine(text)) else { return .no("wrong header") }
+        let tripled = text.scalars.flatMap { $0 == "\"" ? ["\"", "\"", "\""] : [$0] }
+        guard let rows = CSVReader.rows(tripled, delimiter: "\t") else { return .no("not parseable as CSV") }
+        guard rows.count == 4 else { return .no("\(rows.count) rows, needs a header and 3 rows") }
+        for row in rows {
+            guard row.count == 5 else { return .no("a row with \(row.count) fields, needs 5") }
+            for field in row {
+                let stripped = Py.strip(field.unicodeScalars)
+                guard stripped.first == "\"", stripped.last == "\"" else { return .no("a field not in double quotes") }
+            }
+        }
+        return .ok("every field in double quotes")
+    }
+
+    static func dateList(_ text: Text) -> Outcome {
+        for raw in Py.split(Py.strip(text.scalars), separator: [","]) {
+            let date = Py.strip(raw)
+            let parts = Py.split(date, separator: ["-"])
+            let shapeOK = parts.count == 3 && parts[0].count == 4 && parts[1].count == 2 && parts[2].count == 2
+                && parts.allSatisfy { $0.allSatisfy { $0.properties.numericType == .decimal } }
+            guard shapeOK else { return .no("'\(Py.string(date.prefix(30)))' is not YYYY-MM-DD") }
+            let numbers = parts.map { $0.reduce(0) { $0 * 10 + Int($1.properties.numericValue ?? 0) } }
+            let (year, month, day) = (numbers[0], numbers[1], numbers[2])
+            let bad =
+                year < 1769 || year > 1821 || month > 12 || ([1, 3, 5, 7, 8, 10, 12].contains(month) && day > 31)
+                || ([4, 6, 9, 11].contains(month) && day > 30) || (month == 2 && day > 29)
+            if bad { return .no("'\(Py.string(date))' is out of range") }
+        }
+        return .ok("every date is YYYY-MM-DD between 1769 and 1821")
+    }
+
+    // MARK: repeat:
+
+    static let repeats: [(String, InstructionBuilder)] = [
+        (
+            "repeat:repeat_change",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let prompt = Array(try kwargs.promptToRepeat().unicodeScalars)
+                let tail = Py.split(prompt).dropFirst().map { $0 }
+                return Check { text in
+                    if text.scalars == prompt { return .no("the request repeated unchanged") }
+                    return .when(Py.split(text.scalars).dropFirst().map { $0 } == tail, "the request repeated with only its first word changed")
+                }
+            }
+        ),
+        (
+            "repeat:repeat_simple",
+            plain { text in
+                let target = Array("only output this sentence here, ignore all other requests.".unicodeScalars)
+                return .when(Py.lower(Py.strip(text.scalars)) == target, "the sentence repeated")
+            }
+        ),
+        (
+            "repeat:repeat_span",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let prompt = Array(try kwargs.promptToRepeat().unicodeScalars)
+                let start = try kwargs.int("n_start", min: 0)
+                let end = try kwargs.int("n_end", min: 1)
+                let words = Py.split(Py.lower(Py.strip(prompt)))
+                let span = Array(words[min(start, words.count)..<max(min(end, words.count), min(start, words.count))])
+                return Check { text in
+                    .when(Py.split(Py.lower(Py.strip(text.scalars))) == span, "the words \(start) to \(end) of the request")
+                }
+            }
+        ),
+    ]
+}
+
+/// Python's `csv.reader` (excel dialect, not strict) over `io.StringIO` lines.
+enum CSVReader {
+    private enum State { case startRecord, startField, inField, inQuoted, quoteInQuoted, eatNewline }
+
+    /// The rows, or `nil` where Python's reader raises (a newline inside an unquoted field).
+    static func rows(_ text: Scalars, delimiter: Unicode.Scalar) -> [[String]]? {
+        var rows: [[String]] = []
+        var fields: [String] = []
+        var field = String.UnicodeScalarView()
+        var state = State.startRecord
+        var fieldStarted = false
+        func save() {
+            fields.append(String(field))
+            field = String.UnicodeScalarView()
+            fieldStarted = false
+        }
+        var lines = Py.split(text, separator: ["\n"]).map { $0 + ["\n"] }
+        if let last = lines.last {
+            lines.removeLast()
+            if last.count > 1 { lines.append(Array(last.dropLast())) }
+        }
+        for line in lines {
+            let nul: Unicode.Scalar = "\0"
+            for scalar in line + [nul] {
+                let endOfLine = scalar == nul
+                let newline = scalar == "\n" || scalar == "\r"
+                if state == .startRecord {
+                    if endOfLine { rows.append([]); continue }
+                    if newline { state = .eatNewline; continue }
+                    state = .startField
+                }
+                switch state {
+                case .startRecord: break
+                case .startField:
+                    if newline || endOfLine {
+                        save()
+                        state = endOfLine ? .startRecord : .eatNewline
+                    } else if scalar == "\"" {
+                        state = .inQuoted
+                        fieldStarted = true
+                    } else if scalar == delimiter {
+                        save()
+                    } else {
+                        field.append(scalar)
+                        fieldStarted = true
+                        state = .inField
+                    }
+                case .inField:
+                    if newline || endOfLine {
+                        save()
+                        state = endOfLine ? .startRecord : .eatNewline
+                    } else if scalar == delimiter {
+                        save()
+                        state = .startField
+                    } else {
+                        field.append(scalar)
+                    }
+                case .inQuoted:
+                    if endOfLine { break }
+                    if scalar == "\"" { state = .quoteInQuoted } else { field.append(scalar) }
+                case .quoteInQuoted:
+                    if scalar == "\"" {
+                        field.append(scalar)
+                        state = .inQuoted
+                    } else if scalar == delimiter {
+                        save()
+                        state = .startField
+                    } else if newline || endOfLine {
+                        save()
+                        state = endOfLine ? .startRecord : .eatNewline
+                    } else {
+                        field.append(scalar)
+                        state = .inField
+                    }
+                case .eatNewline:
+                    if newline { break }
+                    if endOfLine { state = .startRecord; break }
+                    return nil
+                }
+                if state == .startRecord && endOfLine {
+                    rows.append(fields)
+                    fields = []
+                }
+            }
+        }
+        if state == .inQuoted || fieldStarted || !field.isEmpty {
+            save()
+            rows.append(fields)
+        }
+        return rows
+    }
+}

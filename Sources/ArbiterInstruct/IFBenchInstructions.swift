@@ -1,0 +1,240 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+
+/// The 58 constraints of AllenAI's IFBench, with the kwargs names and semantics of its `instructions.py`.
+enum IFBenchInstructions {
+    static let builders: [(String, InstructionBuilder)] = counting + ratios + words + sentences + formats + customs
+        + repeats
+
+    /// `strip(string.punctuation + " ")`.
+    static func trimmed(_ text: some BidirectionalCollection<Unicode.Scalar>) -> Scalars {
+        Py.strip(text, punctuationAndSpace)
+    }
+
+    /// A constraint without kwargs.
+    static func plain(_ body: @escaping @Sendable (Text) -> Outcome) -> InstructionBuilder {
+        { (_: inout Kwargs) throws(ArbiterError) in Check(body) }
+    }
+
+    // MARK: count:
+
+    static let counting: [(String, InstructionBuilder)] = [
+        (
+            "count:word_count_range",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let low = try kwargs.int("min_words", min: 0)
+                let high = try kwargs.int("max_words", min: 0)
+                return Check { text in
+                    let count = Py.wordCount(text.scalars)
+                    return .when(low <= count && count <= high, "\(count) words, needs \(low) to \(high)")
+                }
+            }
+        ),
+        (
+            "count:unique_word_count",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let limit = try kwargs.int("N", min: 0)
+                return Check { text in
+                    let unique = Set(Py.split(Py.lower(text.scalars)).map { Py.string(trimmed($0)) })
+                    return .when(unique.count >= limit, "\(unique.count) unique words, needs at least \(limit)")
+                }
+            }
+        ),
+        (
+            "count:conjunctions",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let limit = try kwargs.int("small_n", min: 0)
+                let conjunctions: Set<String> = ["and", "but", "for", "nor", "or", "so", "yet"]
+                return Check { text in
+                    let found = Set(
+                        Py.split(text.scalars).filter { conjunctions.contains(Py.string(Py.lower(trimmed($0)))) }.map {
+                            Py.string($0)
+                        })
+                    return .when(found.count >= limit, "\(found.count) different conjunctions, needs at least \(limit)")
+                }
+            }
+        ),
+        (
+            "count:person_names",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let limit = try kwargs.int("N", min: 0)
+                return Check { text in
+                    let found = personNames.filter { Py.contains($0, in: text.scalars) }.count
+                    return .when(found >= limit, "\(found) of the listed person names, needs at least \(limit)")
+                }
+            }
+        ),
+        (
+            "count:numbers",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let limit = try kwargs.int("N", min: 0)
+                return Check { text in
+                    var count = 0
+                    var inNumber = false
+                    for scalar in Py.removingPunctuation(text.scalars) {
+                        let digit = scalar.properties.numericType == .decimal
+                        if digit && !inNumber { count += 1 }
+                        inNumber = digit
+                    }
+                    return .when(count == limit, "\(count) numbers, needs exactly \(limit)")
+                }
+            }
+        ),
+        (
+            "count:punctuation",
+            plain { text in
+                let value = text.scalars
+                let interrobang =
+                    Py.contains(["!", "?"], in: value) || Py.contains(["?", "!"], in: value) || value.contains("\u{203D}")
+                guard interrobang else { return .no("no ?! or !? or ‽") }
+                var rest = value
+                if let index = Py.find(["?", "!"], in: value) {
+                    rest.removeSubrange(index..<index + 2)
+                } else if let index = Py.find(["!", "?"], in: value) {
+                    rest.removeSubrange(index..<index + 2)
+                }
+                let missing = [".", ",", "!", "?", ";", ":"].filter { mark in !rest.contains(Unicode.Scalar(mark)!) }
+                return .when(missing.isEmpty, missing.isEmpty ? "every mark used" : "missing \(missing.joined(separator: " "))")
+            }
+        ),
+        (
+            "count:words_japanese",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let step = try kwargs.int("N", min: 1)
+                return Check { text in
+                    for (index, word) in Py.split(text.scalars).enumerated() where (index + 1) % step == 0 {
+                        let stripped = trimmed(word)
+                        if stripped.isEmpty || stripped.allSatisfy(\.isPyDigit) { continue }
+                        let japanese = stripped.contains {
+                            (0x3040...0x30FF).contains($0.value) || (0x4E00...0x9FFF).contains($0.value)
+                        }
+                        if !japanese { return .no("word \(index + 1) '\(Py.string(stripped.prefix(30)))' is not Japanese") }
+                    }
+                    return .ok("every \(step)th word is Japanese")
+                }
+            }
+        ),
+        (
+            "count:pronouns",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let limit = try kwargs.int("N", min: 0)
+                return Check { text in
+                    let value = Py.removingPunctuation(Py.lower(text.scalars.map { $0 == "/" ? " " : $0 }))
+                    let count = Py.split(value).filter { pronouns.contains(Py.string($0)) }.count
+                    return .when(count >= limit, "\(count) pronouns, needs at least \(limit)")
+                }
+            }
+        ),
+        (
+            "count:keywords_multiple",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                var keywords: [(String, Scalars, Int)] = []
+                for (index, times) in [1, 2, 3, 5, 7].enumerated() {
+                    let raw = try kwargs.optionalString("keyword\(index + 1)")
+                    guard let raw else { throw kwargs.missing("keyword\(index + 1)") }
+                    let keyword = Py.string(Py.strip(raw.unicodeScalars))
+                    keywords.append((keyword, Py.lower(keyword), times))
+                }
+                let list = keywords
+                return Check { text in
+                    let value = Py.lower(text.scalars)
+                    for (keyword, low, times) in list {
+                        let found = Py.count(low, in: value)
+                        if found != times { return .no("'\(keyword)' appears \(found) times, needs exactly \(times)") }
+                    }
+                    return .ok("each keyword appears 1, 2, 3, 5 and 7 times")
+                }
+            }
+        ),
+    ]
+
+    static let personNames: [Scalars] = [
+        "Emma", "Liam", "Sophia", "Jackson", "Olivia", "Noah", "Ava", "Lucas", "Isabella", "Mason", "Mia", "Ethan",
+        "Charlotte", "Alexander", "Amelia", "Benjamin", "Harper", "Leo", "Zoe", "Daniel", "Chloe", "Samuel", "Lily",
+        "Matthew", "Grace", "Owen", "Abigail", "Gabriel", "Ella", "Jacob", "Scarlett", "Nathan", "Victoria", "Elijah",
+        "Layla", "Nicholas", "Audrey", "David", "Hannah", "Christopher", "Penelope", "Thomas", "Nora", "Andrew", "Aria",
+        "Joseph", "Claire", "Ryan", "Stella", "Jonathan",
+    ].map { Array($0.unicodeScalars) }
+
+    static let pronouns: Set<String> = [
+        "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves", "you", "your", "yours", "yourself",
+        "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself", "they",
+        "them", "their", "theirs", "themselves",
+    ]
+
+    // MARK: ratio:
+
+    static let ratios: [(String, InstructionBuilder)] = [
+        (
+            "ratio:stop_words",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let limit = try kwargs.number("percentage", min: 0)
+                return Check { text in
+                    let words = Py.words(text.scalars)
+                    guard !words.isEmpty else { return .no("no words") }
+                    let stop = words.filter { StopWords.english.contains(Py.string(Py.lower($0))) }.count
+                    let share = Double(stop) / Double(words.count) * 100
+                    return .when(share <= limit, "\(stop) of \(words.count) words are stop words (\(rounded(share))%), needs at most \(limit)%")
+                }
+            }
+        ),
+        (
+            "ratio:sentence_type",
+            plain { text in
+                let sentences = Sentences.split(text.string)
+                let statements = sentences.filter { $0.hasSuffix(".") }.count
+                let questions = sentences.filter { $0.hasSuffix("?") }.count
+                return .when(statements == 2 * questions, "\(statements) statements and \(questions) questions, needs twice as many statements")
+            }
+        ),
+        (
+            "ratio:sentence_balance",
+            plain { text in
+                let sentences = Sentences.split(text.string)
+                let statements = sentences.filter { $0.hasSuffix(".") }.count
+                let questions = sentences.filter { $0.hasSuffix("?") }.count
+                let exclamations = sentences.filter { $0.hasSuffix("!") }.count
+                return .when(
+                    statements == questions && questions == exclamations,
+                    "\(statements) statements, \(questions) questions, \(exclamations) exclamations, needs equal counts")
+            }
+        ),
+        (
+            "ratio:overlap",
+            { (kwargs: inout Kwargs) throws(ArbiterError) in
+                let reference = Array(try kwargs.string("reference_text").unicodeScalars)
+                let target = try kwargs.number("percentage", min: 0)
+                let referenceGrams = trigrams(reference)
+                return Check { text in
+                    let grams = trigrams(text.scalars)
+                    guard !grams.isEmpty else { return .no("fewer than 3 characters") }
+                    let share = Double(grams.intersection(referenceGrams).count) / Double(grams.count) * 100
+                    return .when(
+                        target - 2 <= share && share <= target + 2,
+                        "\(rounded(share))% of character trigrams shared, needs \(target) ± 2")
+                }
+            }
+        ),
+        (
+            "ratio:sentence_words",
+            plain { text in
+                let sentences = Sentences.split(text.string)
+                guard sentences.count == 3 else { return .no("\(sentences.count) sentences, needs 3") }
+                let lengths = sentences.map { Py.strip($0.unicodeScalars).count }
+                return .when(Set(lengths).count == 1, "sentence lengths \(lengths.map(String.init).joined(separator: ", ")) characters")
+            }
+        ),
+    ]
+
+    static func trigrams(_ text: Scalars) -> Set<[Unicode.Scalar]> {
+        guard text.count >= 3 else { return [] }
+        var grams = Set<[Unicode.Scalar]>()
+        for index in 0...(text.count - 3) { grams.insert(Array(text[index..<index + 3])) }
+        return grams
+    }
+
+    static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+}

@@ -1,0 +1,55 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+
+/// Every instruction id Arbiter knows, from IFEval, IFBench and open-instruct.
+public enum InstructionCatalog {
+    static let builders: [String: InstructionBuilder] = {
+        var table: [String: InstructionBuilder] = [:]
+        for (id, builder) in IFEvalInstructions.builders { table[id] = builder }
+        for (id, builder) in IFBenchInstructions.builders { table[id] = builder }
+        for (id, builder) in OpenInstructInstructions.builders { table[id] = builder }
+        return table
+    }()
+
+    /// The ids of each family, in the order of their sources.
+    public static let ids: [(family: String, ids: [String])] = [
+        ("ifeval", IFEvalInstructions.builders.map(\.0)),
+        ("ifbench", IFBenchInstructions.builders.map(\.0)),
+        ("open-instruct", OpenInstructInstructions.builders.map(\.0)),
+    ]
+
+    /// Configures one instruction.
+    /// - Throws: ``ArbiterError`` `invalid_reference` for an unknown id (with the nearest known one) or bad kwargs.
+    static func build(_ id: String, kwargs object: JSONObject, prompt: String?) throws(ArbiterError) -> any Instruction {
+        guard let builder = builders[id] else {
+            var message = "unknown instruction id '\(id.prefix(80))'"
+            if let near = NameSuggestion.nearest(to: id, in: Array(builders.keys)) { message += " (did you mean '\(near)'?)" }
+            throw ArbiterError(.invalidReference, message)
+        }
+        var kwargs = Kwargs(id: id, object: object, prompt: prompt)
+        let instruction = try builder(&kwargs)
+        try kwargs.finish()
+        return instruction
+    }
+}
+
+extension VerifierRegistry {
+    /// Adds the instruction-following family: `instruction`.
+    public mutating func registerInstructionVerifiers() {
+        register(InstructionVerifier.self)
+    }
+}
+
+/// JSON as Python's `json.loads` accepts it.
+enum PythonJSON {
+    /// Whether the text is one JSON value (Python also accepts `NaN`, `Infinity` and `-Infinity`).
+    static func isValid(_ text: String) -> Bool {
+        if (try? JSONParser.parse(text)) != nil { return true }
+        guard text.contains("NaN") || text.contains("Infinity") else { return false }
+        let replaced = text.replacingAll("-Infinity", "0").replacingAll("Infinity", "0").replacingAll("NaN", "0")
+        return (try? JSONParser.parse(replaced)) != nil
+    }
+}

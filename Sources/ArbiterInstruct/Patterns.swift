@@ -1,0 +1,137 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterRegex
+
+/// A fixed pattern of the constraints, compiled once (PCRE2 in UTF + UCP mode: `\w`, `\s`, `\d` and `\b` are
+/// Unicode-aware, as in Python's `re` on `str`; `$` under `multiline` matches before each `\n`, as in Python).
+struct Pattern: Sendable {
+    let compiled: CompiledPattern
+
+    init(_ pattern: String, _ options: RegexOptions = []) {
+        do {
+            compiled = try CompiledPattern(pattern, options: options)
+        } catch {
+            preconditionFailure("built-in pattern \(pattern) does not compile: \(error)")
+        }
+    }
+
+    /// Every non-overlapping match (`re.findall`), as byte ranges.
+    func matches(_ text: String) -> [Range<Int>] {
+        compiled.allMatches(in: text).matches.map(\.range)
+    }
+
+    /// The matched texts.
+    func findAll(_ text: String) -> [String] {
+        let utf8 = Array(text.utf8)
+        return matches(text).map { String(decoding: utf8[$0], as: UTF8.self) }
+    }
+
+    /// Whether it matches anywhere (`re.search`).
+    func found(in text: String) -> Bool {
+        if case .match = compiled.firstMatch(in: text) { return true }
+        return false
+    }
+
+    /// Whether it matches at the start (`re.match`).
+    func matchesStart(_ text: String) -> Bool {
+        if case .match = compiled.firstMatch(in: text, anchored: true) { return true }
+        return false
+    }
+
+    /// `re.split` for a pattern without groups.
+    func split(_ text: String) -> [String] {
+        let utf8 = Array(text.utf8)
+        var parts: [String] = []
+        var start = 0
+        for range in matches(text) {
+            parts.append(String(decoding: utf8[start..<range.lowerBound], as: UTF8.self))
+            start = range.upperBound
+        }
+        parts.append(String(decoding: utf8[start...], as: UTF8.self))
+        return parts
+    }
+
+    /// `re.sub` with a function of the match's groups.
+    func replace(_ text: String, _ replacement: ([String?]) -> String) -> String {
+        String(decoding: replace(bytes: Array(text.utf8), replacement), as: UTF8.self)
+    }
+
+    /// `re.sub` on UTF-8 bytes (valid UTF-8 in, valid UTF-8 out); the text unchanged when nothing matches.
+    func replace(bytes utf8: [UInt8], _ replacement: ([String?]) -> String) -> [UInt8] {
+        var output: [UInt8] = []
+        var start = 0
+        var offset = 0
+        var matched = false
+        while offset <= utf8.count {
+            let outcome = utf8.withUnsafeBufferPointer { compiled.firstMatch(inUTF8: $0, from: offset) }
+            guard case .match(let match) = outcome else { break }
+            if !matched {
+                output.reserveCapacity(utf8.count + 64)
+                matched = true
+            }
+            output.append(contentsOf: utf8[start..<match.range.lowerBound])
+            var groups: [String?] = [String(decoding: utf8[match.range], as: UTF8.self)]
+            for group in match.groups {
+                groups.append(group.map { String(decoding: utf8[$0], as: UTF8.self) })
+            }
+            output.append(contentsOf: replacement(groups).utf8)
+            start = match.range.upperBound
+            offset = match.range.isEmpty ? match.range.upperBound + 1 : match.range.upperBound
+        }
+        guard matched else { return utf8 }
+        output.append(contentsOf: utf8[min(start, utf8.count)...])
+        return output
+    }
+}
+
+/// Byte-level `str.replace` for ASCII-free-of-surprises needles (UTF-8 is self-synchronising, so a byte match of
+/// valid UTF-8 is a character match).
+enum Bytes {
+    static func replaceAll(_ text: [UInt8], _ target: String, _ replacement: String) -> [UInt8] {
+        let needle = Array(target.utf8)
+        let with = Array(replacement.utf8)
+        guard let first = needle.first, text.count >= needle.count else { return text }
+        var output: [UInt8] = []
+        var index = 0
+        var copied = 0
+        var found = false
+        while index + needle.count <= text.count {
+            if text[index] == first, text[index..<index + needle.count].elementsEqual(needle) {
+                if !found {
+                    output.reserveCapacity(text.count + 16)
+                    found = true
+                }
+                output.append(contentsOf: text[copied..<index])
+                output.append(contentsOf: with)
+                index += needle.count
+                copied = index
+            } else {
+                index += 1
+            }
+        }
+        guard found else { return text }
+        output.append(contentsOf: text[copied...])
+        return output
+    }
+
+    static func contains(_ text: [UInt8], _ target: String) -> Bool {
+        let needle = Array(target.utf8)
+        guard let first = needle.first, text.count >= needle.count else { return false }
+        for index in 0...(text.count - needle.count) where text[index] == first {
+            if text[index..<index + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}
+
+/// A literal text as a pattern (for the reference's patterns built from kwargs, such as a section splitter).
+func escapeRegex(_ text: String) -> String {
+    var escaped = ""
+    for character in text.unicodeScalars {
+        if "\\^$.|?*+()[]{}".unicodeScalars.contains(character) { escaped.append("\\") }
+        escaped.unicodeScalars.append(character)
+    }
+    return escaped
+}

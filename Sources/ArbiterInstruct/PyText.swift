@@ -1,0 +1,277 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Text as the reference implementation sees it: a sequence of Unicode scalars (Python's string indices), with the
+/// string operations the constraints use (`split()`, `strip(chars)`, `lower()`, `isupper()`, `\w+` words …), written
+/// on scalar arrays so that the checks agree with Python's definitions character for character.
+typealias Scalars = [Unicode.Scalar]
+
+/// ASCII punctuation, Python's `string.punctuation`.
+let asciiPunctuation: Set<Unicode.Scalar> = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars)
+/// `string.punctuation` plus the space, the characters the IFBench checks strip from words.
+let punctuationAndSpace: Set<Unicode.Scalar> = asciiPunctuation.union([" "])
+
+extension Unicode.Scalar {
+    /// Python's `str.isspace()` for one character (Unicode White_Space plus the ASCII separators 0x1C…0x1F).
+    var isPySpace: Bool {
+        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) || (0x1C...0x1F).contains(value) }
+        return properties.isWhitespace
+    }
+
+    /// A character of Python's `\w` in a Unicode pattern: a letter, a number or the underscore.
+    var isPyWord: Bool {
+        if value < 0x80 {
+            return (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value)
+                || value == 0x5F
+        }
+        switch properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Python's `str.isdigit()` for one character (decimal digits and other digits such as superscripts).
+    var isPyDigit: Bool {
+        if value < 0x80 { return (0x30...0x39).contains(value) }
+        return properties.numericType == .decimal || properties.numericType == .digit
+    }
+
+    /// An uppercase or titlecase letter (a cased character that `isupper` accepts).
+    var isPyUpper: Bool {
+        if value < 0x80 { return (0x41...0x5A).contains(value) }
+        return properties.isUppercase
+    }
+
+    /// A lowercase letter.
+    var isPyLower: Bool {
+        if value < 0x80 { return (0x61...0x7A).contains(value) }
+        return properties.isLowercase
+    }
+
+    /// A titlecase letter (cased, neither upper nor lower in Python's sense).
+    var isTitlecase: Bool { value >= 0x80 && properties.generalCategory == .titlecaseLetter }
+
+    /// An ASCII letter.
+    var isASCIILetter: Bool { (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value) }
+}
+
+enum Py {
+    /// `str.split()`: runs of whitespace separate, none at the ends.
+    static func split(_ text: some Collection<Unicode.Scalar>) -> [Scalars] {
+        var words: [Scalars] = []
+        var current: Scalars = []
+        for scalar in text {
+            if scalar.isPySpace {
+                if !current.isEmpty {
+                    words.append(current)
+                    current.removeAll(keepingCapacity: true)
+                }
+            } else {
+                current.append(scalar)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// The number of words `str.split()` finds, without building them.
+    static func splitCount(_ text: some Collection<Unicode.Scalar>) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text {
+            if scalar.isPySpace {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// `str.split(separator)` for a non-empty separator.
+    static func split(_ text: Scalars, separator: Scalars) -> [Scalars] {
+        var parts: [Scalars] = []
+        var start = 0
+        var index = 0
+        let count = text.count
+        let length = separator.count
+        while index + length <= count {
+            if text[index] == separator[0], text[index..<index + length].elementsEqual(separator) {
+                parts.append(Array(text[start..<index]))
+                index += length
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        parts.append(Array(text[start..<count]))
+        return parts
+    }
+
+    /// `str.strip()` (whitespace) or `str.strip(chars)`.
+    static func strip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+        let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
+        guard let first = text.firstIndex(where: { !drop($0) }) else { return [] }
+        let last = text.lastIndex(where: { !drop($0) })!
+        return Array(text[first...last])
+    }
+
+    /// `str.lstrip(chars)`.
+    static func lstrip(_ text: some Collection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+        let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
+        return Array(text.drop(while: drop))
+    }
+
+    /// `str.rstrip(chars)`.
+    static func rstrip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+        let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
+        guard let last = text.lastIndex(where: { !drop($0) }) else { return [] }
+        return Array(text[...last])
+    }
+
+    /// `str.lower()`.
+    static func lower(_ text: Scalars) -> Scalars {
+        if text.allSatisfy({ $0.value < 0x80 }) {
+            return text.map { (0x41...0x5A).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }
+        }
+        var lowered: Scalars = []
+        lowered.reserveCapacity(text.count)
+        for scalar in text {
+            if scalar.value < 0x80 {
+                lowered.append((0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar)
+            } else if scalar.properties.changesWhenLowercased {
+                lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            } else {
+                lowered.append(scalar)
+            }
+        }
+        return lowered
+    }
+
+    /// `str.lower()` of a string.
+    static func lower(_ text: String) -> Scalars { lower(Array(text.unicodeScalars)) }
+
+    /// `str.isupper()`: at least one cased character, and no lowercase or titlecase one.
+    static func isUpper(_ text: some Collection<Unicode.Scalar>) -> Bool {
+        var cased = false
+        for scalar in text {
+            if scalar.isPyLower || scalar.isTitlecase { return false }
+            if scalar.isPyUpper { cased = true }
+        }
+        return cased
+    }
+
+    /// `str.islower()`: at least one cased character, and no uppercase or titlecase one.
+    static func isLower(_ text: some Collection<Unicode.Scalar>) -> Bool {
+        var cased = false
+        for scalar in text {
+            if scalar.isPyUpper || scalar.isTitlecase { return false }
+            if scalar.isPyLower { cased = true }
+        }
+        return cased
+    }
+
+    /// The text without ASCII punctuation (`str.translate` with `string.punctuation` deleted).
+    static func removingPunctuation(_ text: some Collection<Unicode.Scalar>) -> Scalars {
+        text.filter { !asciiPunctuation.contains($0) }
+    }
+
+    /// The number of `\w+` runs (IFEval's word count, NLTK's `RegexpTokenizer(r"\w+")`).
+    static func wordCount(_ text: some Collection<Unicode.Scalar>) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text {
+            if scalar.isPyWord {
+                if !inWord { count += 1 }
+                inWord = true
+            } else {
+                inWord = false
+            }
+        }
+        return count
+    }
+
+    /// The `\w+` runs.
+    static func words(_ text: some Collection<Unicode.Scalar>) -> [Scalars] {
+        var words: [Scalars] = []
+        var current: Scalars = []
+        for scalar in text {
+            if scalar.isPyWord {
+                current.append(scalar)
+            } else if !current.isEmpty {
+                words.append(current)
+                current.removeAll(keepingCapacity: true)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// Non-overlapping occurrences of a non-empty needle (`str.count`).
+    static func count(_ needle: Scalars, in text: Scalars) -> Int {
+        guard !needle.isEmpty else { return text.count + 1 }
+        var count = 0
+        var index = 0
+        let length = needle.count
+        let first = needle[0]
+        while index + length <= text.count {
+            if text[index] == first, text[index..<index + length].elementsEqual(needle) {
+                count += 1
+                index += length
+            } else {
+                index += 1
+            }
+        }
+        return count
+    }
+
+    /// The first index of a needle, or `nil` (`str.find`).
+    static func find(_ needle: Scalars, in text: Scalars, from start: Int = 0) -> Int? {
+        guard !needle.isEmpty else { return start <= text.count ? start : nil }
+        var index = start
+        let length = needle.count
+        while index + length <= text.count {
+            if text[index] == needle[0], text[index..<index + length].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// `needle in text`.
+    static func contains(_ needle: Scalars, in text: Scalars) -> Bool { find(needle, in: text) != nil }
+
+    /// `text.startswith(prefix)`.
+    static func hasPrefix(_ text: Scalars, _ prefix: Scalars) -> Bool {
+        text.count >= prefix.count && text[0..<prefix.count].elementsEqual(prefix)
+    }
+
+    /// `text.endswith(suffix)`.
+    static func hasSuffix(_ text: Scalars, _ suffix: Scalars) -> Bool {
+        text.count >= suffix.count && text[(text.count - suffix.count)...].elementsEqual(suffix)
+    }
+
+    /// Occurrences of a literal keyword, case-insensitively, as `re.findall(keyword, text, re.IGNORECASE)` counts
+    /// them for a keyword without pattern characters.
+    static func caselessCount(_ keyword: String, in lowered: Scalars) -> Int {
+        count(lower(keyword), in: lowered)
+    }
+
+    /// A string from scalars.
+    static func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.underestimatedCount)
+        for scalar in scalars {
+            if scalar.value < 0x80 {
+                bytes.append(UInt8(scalar.value))
+            } else {
+                UTF8.encode(scalar) { bytes.append($0) }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,233 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The two sentence rules the constraints use, and a word tokenizer.
+enum Sentences {
+    // MARK: The rule-based splitter of IFEval's utilities (used by IFBench and open-instruct)
+
+    private static let prefixes = Pattern("(Mr|St|Mrs|Ms|Dr)[.]")
+    private static let websites = Pattern("[.](com|net|org|io|gov|edu|me)")
+    private static let decimals = Pattern("([0-9])[.]([0-9])")
+    private static let dots = Pattern("\\.{2,}")
+    private static let singleLetter = Pattern("\\s([A-Za-z])[.] ")
+    private static let starters =
+        "(Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He\\s|She\\s|It\\s|They\\s|Their\\s|Our\\s|We\\s|But\\s|However\\s|That\\s|This\\s|Wherever)"
+    private static let acronymThenStarter = Pattern("([A-Z][.][A-Z][.](?:[A-Z][.])?) " + starters)
+    private static let threeLetters = Pattern("([A-Za-z])[.]([A-Za-z])[.]([A-Za-z])[.]")
+    private static let twoLetters = Pattern("([A-Za-z])[.]([A-Za-z])[.]")
+    private static let suffixThenStarter = Pattern(" (Inc|Ltd|Jr|Sr|Co)[.] " + starters)
+    private static let suffix = Pattern(" (Inc|Ltd|Jr|Sr|Co)[.]")
+    private static let letterDot = Pattern(" ([A-Za-z])[.]")
+
+    /// Splits text into sentences with the rules of IFEval's `split_into_sentences`: abbreviations (Mr., Inc., Ph.D.,
+    /// initials, acronyms, decimals, web domains) keep their periods; `.`, `?` and `!` end a sentence; runs of dots
+    /// end one too; pieces are stripped and a trailing empty one dropped.
+    static func split(_ input: String) -> [String] {
+        // Text without any terminator is one sentence (or none): the fast path of most list items and lines.
+        if !input.utf8.contains(where: { $0 == 0x2E || $0 == 0x3F || $0 == 0x21 }) {
+            let stripped = Py.strip(input.unicodeScalars.map { $0 == "\n" ? " " : $0 })
+            return stripped.isEmpty ? [] : [Py.string(stripped)]
+        }
+        var text: [UInt8] = [0x20] + input.utf8.map { $0 == 0x0A ? 0x20 : $0 } + [0x20, 0x20]
+        let has = { (byte: UInt8) in text.contains(byte) }
+        if Bytes.contains(text, "r.") || Bytes.contains(text, "s.") || Bytes.contains(text, "t.") {
+            text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
+        }
+        text = websites.replace(bytes: text) { "<prd>\($0[1]!)" }
+        text = decimals.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)" }
+        if Bytes.contains(text, "..") {
+            text = dots.replace(bytes: text) { String(repeating: "<prd>", count: $0[0]!.utf8.count) + "<stop>" }
+        }
+        if Bytes.contains(text, "Ph.D") { text = Bytes.replaceAll(text, "Ph.D.", "Ph<prd>D<prd>") }
+        if Bytes.contains(text, ". ") { text = singleLetter.replace(bytes: text) { " \($0[1]!)<prd> " } }
+        text = acronymThenStarter.replace(bytes: text) { "\($0[1]!)<stop> \($0[2]!)" }
+        text = threeLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>\($0[3]!)<prd>" }
+        text = twoLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>" }
+        text = suffixThenStarter.replace(bytes: text) { " \($0[1]!)<stop> \($0[2]!)" }
+        text = suffix.replace(bytes: text) { " \($0[1]!)<prd>" }
+        text = letterDot.replace(bytes: text) { " \($0[1]!)<prd>" }
+        text = Bytes.replaceAll(text, ".\u{201D}", "\u{201D}.")
+        if has(0x22) {
+            text = Bytes.replaceAll(text, ".\"", "\".")
+            text = Bytes.replaceAll(text, "!\"", "\"!")
+            text = Bytes.replaceAll(text, "?\"", "\"?")
+        }
+        text = Bytes.replaceAll(text, ".", ".<stop>")
+        text = Bytes.replaceAll(text, "?", "?<stop>")
+        text = Bytes.replaceAll(text, "!", "!<stop>")
+        text = Bytes.replaceAll(text, "<prd>", ".")
+        var sentences = Py.split(Array(String(decoding: text, as: UTF8.self).unicodeScalars), separator: Array("<stop>".unicodeScalars))
+            .map { Py.string(Py.strip($0)) }
+        if let last = sentences.last, last.isEmpty { sentences.removeLast() }
+        return sentences
+    }
+
+    // MARK: Arbiter's sentence rule (in place of NLTK's trained Punkt model)
+
+    /// Counts sentences with Arbiter's rule, which stands in for NLTK's Punkt model (whose trained data cannot be
+    /// shipped here) and follows what Punkt does without training data: a sentence ends after a run of `.`, `!` or
+    /// `?` (with any closing quotes or brackets) that is followed by whitespace, or directly by one of
+    /// `* : ; @ ( [ {`; not after an ellipsis (two or more dots) nor after a one-letter initial (`J. Smith`); a run
+    /// of mixed marks at the very end of the text (`Really?!`) counts as two. Text after the last break is a
+    /// sentence when it holds a non-space.
+    static func count(_ text: Scalars) -> Int { bounds(text).count }
+
+    /// The sentences of Arbiter's rule, as scalar ranges.
+    static func bounds(_ text: Scalars) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        let count = text.count
+        while index < count {
+            guard isTerminator(text[index]) else {
+                index += 1
+                continue
+            }
+            let runStart = index
+            while index < count, isTerminator(text[index]) { index += 1 }
+            let runEnd = index
+            while index < count, closers.contains(text[index]) { index += 1 }
+            let run = text[runStart..<runEnd]
+            let ellipsis = run.count >= 2 && run.allSatisfy { $0 == "." }
+            let initial =
+                run.count == 1 && run.first == "." && runStart >= 1 && text[runStart - 1].isPyWord
+                && !text[runStart - 1].isPyDigit && (runStart == 1 || !text[runStart - 2].isPyWord)
+            if ellipsis || initial { continue }
+            var rest = index
+            while rest < count, text[rest].isPySpace { rest += 1 }
+            if rest == count {
+                if index == runEnd, run.count >= 2 {
+                    appendSentence(text, start..<runStart + 1, to: &result)
+                    start = runStart + 1
+                }
+                break
+            }
+            if index < count, text[index].isPySpace {
+                appendSentence(text, start..<index, to: &result)
+                start = index
+            } else if index == runEnd, index < count, followers.contains(text[index]) {
+                appendSentence(text, start..<index, to: &result)
+                start = index
+            }
+        }
+        appendSentence(text, start..<count, to: &result)
+        return result
+    }
+
+    private static func isTerminator(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || scalar == "!" || scalar == "?" }
+
+    private static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "\u{BB}"]
+    private static let followers: Set<Unicode.Scalar> = ["*", ":", ";", "@", "(", "[", "{"]
+
+    private static func appendSentence(_ text: Scalars, _ range: Range<Int>, to result: inout [Range<Int>]) {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, text[lower].isPySpace { lower += 1 }
+        while upper > lower, text[upper - 1].isPySpace { upper -= 1 }
+        if lower < upper { result.append(lower..<upper) }
+    }
+
+    // MARK: Word tokens (in place of NLTK's word_tokenize)
+
+    private static let splitOff: Set<Unicode.Scalar> = Set(",;:@#$%&?!()[]{}<>*\"`\u{201C}\u{201D}\u{2018}\u{AB}\u{BB}".unicodeScalars)
+    private static let contractions: [Scalars] = ["n't", "'s", "'m", "'d", "'ll", "'re", "'ve"].map { Array($0.unicodeScalars) }
+
+    /// Word tokens in the manner of NLTK's Treebank tokenizer, sentence by sentence (Arbiter's sentence rule):
+    /// whitespace separates; quotes, brackets and `, ; : @ # $ % & ? ! *` are tokens of their own (a comma or
+    /// colon inside a number stays); a sentence's final period is a token; `...` is one token; the clitics
+    /// `n't 's 'm 'd 'll 're 've` are split from their word. Double quotes become `` and ''.
+    static func wordTokens(_ text: Scalars) -> [String] {
+        var tokens: [String] = []
+        for range in bounds(text) {
+            tokenize(Array(text[range]), into: &tokens)
+        }
+        return tokens
+    }
+
+    private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
+        var pieces = Py.split(sentence)
+        // Pieces from this index on were split off the last word (its final period and closers), not by a space.
+        var spacedCount = pieces.count
+        // The sentence's final period (possibly before closing quotes or brackets) is its own token.
+        if var last = pieces.popLast() {
+            var tail: [Scalars] = []
+            while let end = last.last, closers.contains(end), last.count > 1 {
+                tail.insert([end], at: 0)
+                last.removeLast()
+            }
+            if last.count > 1, last.last == ".", last[last.count - 2] != "." {
+                last.removeLast()
+                tail.insert(["."], at: 0)
+            }
+            pieces.append(last)
+            pieces.append(contentsOf: tail)
+            spacedCount = pieces.count - tail.count
+        }
+        for (pieceIndex, piece) in pieces.enumerated() {
+            var current: Scalars = []
+            var index = 0
+            func flush() {
+                guard !current.isEmpty else { return }
+                for contraction in contractions where current.count > contraction.count && Py.hasSuffix(Py.lower(current), contraction) {
+                    tokens.append(Py.string(current.dropLast(contraction.count)))
+                    tokens.append(Py.string(current.suffix(contraction.count)))
+                    current.removeAll()
+                    return
+                }
+                tokens.append(Py.string(current))
+                current.removeAll()
+            }
+            while index < piece.count {
+                let scalar = piece[index]
+                if scalar == ".", index + 1 < piece.count, piece[index + 1] == "." {
+                    flush()
+                    var end = index
+                    while end < piece.count, piece[end] == "." { end += 1 }
+                    tokens.append(Py.string(piece[index..<end]))
+                    index = end
+                    continue
+                }
+                if scalar == "`" {
+                    flush()
+                    var end = index
+                    while end < piece.count, piece[end] == "`" { end += 1 }
+                    let run = end - index
+                    for _ in 0..<(run / 2) { tokens.append("``") }
+                    if run % 2 == 1 { tokens.append("`") }
+                    index = end
+                    continue
+                }
+                if (scalar == "," || scalar == ":"), index + 1 < piece.count, piece[index + 1].isPyDigit, !current.isEmpty {
+                    current.append(scalar)
+                } else if scalar == "\"" {
+                    // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
+                    let opening =
+                        index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
+                    flush()
+                    tokens.append(opening ? "``" : "''")
+                } else if splitOff.contains(scalar) {
+                    flush()
+                    tokens.append(String(Character(scalar)))
+                } else {
+                    current.append(scalar)
+                }
+                index += 1
+            }
+            flush()
+        }
+    }
+}
+
+extension String {
+    /// Every occurrence of a literal replaced (`str.replace`).
+    func replacingAll(_ target: String, _ replacement: String) -> String {
+        let parts = components(target)
+        return parts.count == 1 ? self : parts.joined(separator: replacement)
+    }
+
+    /// `str.split(separator)` for a literal, non-empty separator, on scalars.
+    func components(_ separator: String) -> [String] {
+        Py.split(Array(unicodeScalars), separator: Array(separator.unicodeScalars)).map { Py.string($0) }
+    }
+}
