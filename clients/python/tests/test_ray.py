@@ -54,12 +54,14 @@ def _wait_for(predicate, what, limit=120):
 
 @pytest.fixture(scope="module")
 def cluster():
-    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL")}
+    saved = {key: os.environ.get(key)
+             for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL", "RAY_USAGE_STATS_ENABLED")}
     directory = tempfile.mkdtemp(prefix="arb-ray-")
     # The simulated nodes' workers import this checkout's client and keep their sockets in a directory of this run.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [CLIENT_ROOT, saved["PYTHONPATH"]]))
     os.environ["ARBITER_RAY_DIR"] = directory
     os.environ["ARBITER_RAY_METRICS_INTERVAL"] = "1"
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray would otherwise try to report usage over the network
     small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
     made = Cluster(initialize_head=True, head_node_args=dict(small, include_dashboard=False))
     made.add_node(**small)
@@ -159,6 +161,11 @@ def test_one_replica_per_node_and_deploy_is_idempotent(real):
         assert entry["address"].startswith("unix:") and os.path.exists(entry["address"][5:])
         assert entry["command"][1:6] == ["serve", "--listen", entry["address"], "--jobs", "1"]  # one CPU per node
         assert "requests" in entry["daemon"] and entry["restarts"] == 0
+    # The host's link (<dir>/<pool>.sock, the same path on every machine of a real cluster) leads to a replica.
+    link = os.path.join(os.environ["ARBITER_RAY_DIR"], "real.sock")
+    assert "unix:" + os.path.realpath(link) in {entry["address"] for entry in replicas}
+    with Client(address="unix:" + link) as through_link:
+        assert through_link.score(_math(3))[2]["passed"] is True
     again = ArbiterPool.deploy(name="real", verifiers=VERIFIERS)
     after = again.stats()["replicas"]
     assert [(e["actor_pid"], e["daemon_pid"], e["starts"]) for e in after] == \
