@@ -47,9 +47,10 @@ __all__ = ["ArbiterPool", "NAMESPACE", "local_address", "resolve_address"]
 # -- where things live on a node ------------------------------------------------------------------------------------
 
 
-def _runtime_dir():
-    """Per-user directory for the sockets and state files of this node's replicas."""
-    directory = os.environ.get("ARBITER_RAY_DIR") or os.path.join(tempfile.gettempdir(), f"arbiter-ray-{os.getuid()}")
+def _runtime_dir(directory=None):
+    """The directory of this node's replica sockets and state files: `socket_dir`, else $ARBITER_RAY_DIR, else a
+    per-user directory under the temporary directory."""
+    directory = directory or os.environ.get("ARBITER_RAY_DIR") or os.path.join(tempfile.gettempdir(), f"arbiter-ray-{os.getuid()}")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     return directory
 
@@ -61,10 +62,10 @@ def _stem(name, node_id):
     return f"{safe}-{digest}"
 
 
-def _host_link(name):
+def _host_link(name, directory=None):
     """`<dir>/<name>.sock`: a link to the replica of this host, the same path on every machine of a cluster."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40]
-    return os.path.join(_runtime_dir(), f"{safe}.sock")
+    return os.path.join(_runtime_dir(directory), f"{safe}.sock")
 
 
 def _die_with_parent():
@@ -95,11 +96,11 @@ class _Replica:
     """A node's Arbiter: one `arbiter serve --listen unix:…` child, kept alive, reached by the pool over Ray and by
     the node's own workers over the socket."""
 
-    def __init__(self, name, node_id, binary, verifiers, daemon_args, jobs):
+    def __init__(self, name, node_id, binary, verifiers, daemon_args, jobs, socket_dir=None):
         self._name = name
         self._node_id = node_id
         stem = _stem(name, node_id)
-        directory = _runtime_dir()
+        directory = self._directory = _runtime_dir(socket_dir)
         self._socket = os.path.join(directory, f"{stem}.sock")
         self._pid_file = os.path.join(directory, f"{stem}.pid")
         self._state_file = os.path.join(directory, f"{stem}.json")
@@ -207,7 +208,7 @@ class _Replica:
     def _link_host_socket(self):
         """Points `<dir>/<name>.sock` at this replica's socket unless it already leads to a live one (on a real
         cluster each machine has one replica, so the link is the same path on every node)."""
-        link = _host_link(self._name)
+        link = _host_link(self._name, self._directory)
         if os.path.exists(link) and _answers_ping(link):
             return
         temporary = f"{link}.{os.getpid()}"
@@ -288,7 +289,7 @@ class _Replica:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        link = _host_link(self._name)
+        link = _host_link(self._name, self._directory)
         try:
             if os.path.islink(link) and os.readlink(link) == self._socket:
                 os.unlink(link)
@@ -453,7 +454,7 @@ class ArbiterPool:
 
     @classmethod
     def deploy(cls, name="arbiter", binary=None, verifiers=None, nodes=None, daemon_args=(), max_restarts=-1,
-               **options):
+               socket_dir=None, **options):
         """Starts a replica on each selected node (every alive node by default) and returns the pool. Idempotent: a
         node that already has a replica of this name keeps it (to change its binary or arguments, `shutdown`
         first); nodes that joined since get one.
@@ -462,7 +463,9 @@ class ArbiterPool:
         `arbiter` on PATH). `verifiers`: a verifiers directory on the nodes. `nodes`: node ids, IP addresses or
         host names, or `"resource:NAME"` for the nodes that have the custom resource NAME. `daemon_args`: extra
         `arbiter serve` flags (`--jobs N` replaces the default of the node's CPU count). `max_restarts`: Ray
-        restarts of a replica (-1: unlimited). `options` go to the pool (`chunk_size`, `max_in_flight`, …).
+        restarts of a replica (-1: unlimited). `socket_dir`: where each node keeps its socket (else $ARBITER_RAY_DIR
+        on the node, else /tmp/arbiter-ray-<uid>); `<socket_dir>/<name>.sock` leads to the node's daemon on every
+        machine, for trainers configured with a fixed address. `options` go to the pool (`chunk_size`, `max_in_flight`, …).
         """
         _ensure_ray()
         if _SEPARATOR in name:
@@ -479,7 +482,7 @@ class ArbiterPool:
                 name=f"{name}{_SEPARATOR}{node_id}", namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
                 max_restarts=max_restarts, max_task_retries=0, max_concurrency=64, num_cpus=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
-            ).remote(name, node_id, binary, verifiers, tuple(daemon_args), jobs)
+            ).remote(name, node_id, binary, verifiers, tuple(daemon_args), jobs, socket_dir)
             handles.append((node_id, handle))
         failures = []
         for node_id, handle in handles:

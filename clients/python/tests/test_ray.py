@@ -175,9 +175,12 @@ def test_one_replica_per_node_and_deploy_is_idempotent(real):
 
 def test_deploy_on_named_nodes_and_errors(cluster):
     head = ray.get_runtime_context().get_node_id()
-    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head])
+    directory = os.path.join(cluster.directory, "chosen")
+    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head], socket_dir=directory)
     try:
         assert [entry["node_id"] for entry in solo.stats()["replicas"]] == [head]
+        assert solo.stats()["replicas"][0]["address"].startswith(f"unix:{directory}/")
+        assert os.path.realpath(os.path.join(directory, "solo.sock")) == solo.stats()["replicas"][0]["address"][5:]
         with pytest.raises(ArbiterError, match="no alive Ray node"):
             ArbiterPool.deploy(name="solo", nodes=["no-such-node"])
         with pytest.raises(ArbiterError, match="no alive Ray node matches"):
