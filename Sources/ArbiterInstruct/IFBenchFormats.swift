@@ -153,15 +153,7 @@ extension IFBenchInstructions {
     }
 
     static func indentStairs(_ text: Text) -> Outcome {
-        var lines = Py.split(text.scalars, separator: ["\n"])
-        // The reference removes blank lines while iterating over the same list, which skips the line after each one
-        // removed; the same walk is made here.
-        var index = 0
-        while index < lines.count {
-            let line = lines[index]
-            if Py.strip(line).isEmpty, let first = lines.firstIndex(of: line) { lines.remove(at: first) }
-            index += 1
-        }
+        let lines = StairLines.kept(Py.split(text.scalars, separator: ["\n"]))
         let indents = lines.map { $0.prefix(while: { $0 == " " }).count }
         for index in indents.indices.dropLast() where indents[index + 1] <= indents[index] {
             return .no("line \(index + 2) is indented \(indents[index + 1]) spaces, not more than \(indents[index])")
@@ -217,5 +209,61 @@ extension IFBenchInstructions {
             }
         }
         return .when(bullets >= 2, "\(bullets) bullet points, needs at least 2")
+    }
+}
+
+/// The lines the reference keeps: it removes blank lines while iterating over the same list (`for line in lines:
+/// if not line.strip(): lines.remove(line)`), which removes the first equal line and skips the line after each
+/// removal. The same walk is made here in O(n log n) (a Fenwick tree maps the iterator's position to a line).
+enum StairLines {
+    static func kept(_ lines: [Scalars]) -> [Scalars] {
+        let count = lines.count
+        var tree = [Int](repeating: 0, count: count + 1)
+        func add(_ position: Int, _ delta: Int) {
+            var index = position + 1
+            while index <= count {
+                tree[index] += delta
+                index += index & -index
+            }
+        }
+        for position in 0..<count { add(position, 1) }
+        var alive = count
+        /// The original position of the line at rank `rank` (0-based) among those not removed.
+        func find(_ rank: Int) -> Int {
+            var position = 0
+            var remaining = rank + 1
+            var step = 1
+            while step * 2 <= count { step *= 2 }
+            while step > 0 {
+                if position + step <= count, tree[position + step] < remaining {
+                    position += step
+                    remaining -= tree[position]
+                }
+                step /= 2
+            }
+            return position
+        }
+        var removed = [Bool](repeating: false, count: count)
+        var queues: [Scalars: (positions: [Int], next: Int)] = [:]
+        for (position, line) in lines.enumerated() where Py.strip(line).isEmpty {
+            queues[line, default: ([], 0)].positions.append(position)
+        }
+        var rank = 0
+        while rank < alive {
+            let line = lines[find(rank)]
+            if Py.strip(line).isEmpty, var queue = queues[line] {
+                while queue.next < queue.positions.count, removed[queue.positions[queue.next]] { queue.next += 1 }
+                if queue.next < queue.positions.count {
+                    let first = queue.positions[queue.next]
+                    removed[first] = true
+                    add(first, -1)
+                    alive -= 1
+                    queue.next += 1
+                }
+                queues[line] = queue
+            }
+            rank += 1
+        }
+        return lines.indices.filter { !removed[$0] }.map { lines[$0] }
     }
 }

@@ -159,21 +159,21 @@ enum IFEvalInstructions {
         }
     }
 
-    /// `re.findall(r"\[.*?\]")`: a `[` closed by the nearest `]` on the same line.
+    /// `re.findall(r"\[.*?\]")`: a `[` closed by the nearest `]` on the same line. A `[` whose line has no `]` after
+    /// it fails, and so does every `[` up to the same line end, so the scan skips to it (linear, where the regex is
+    /// quadratic on a line of `[`).
     static func countPlaceholders(_ text: Scalars) -> Int {
         var count = 0
         var index = 0
         while index < text.count {
-            if text[index] == "[" {
-                var end = index + 1
-                while end < text.count, text[end] != "]", text[end] != "\n" { end += 1 }
-                if end < text.count, text[end] == "]" {
-                    count += 1
-                    index = end + 1
-                    continue
-                }
+            guard text[index] == "[" else {
+                index += 1
+                continue
             }
-            index += 1
+            var end = index + 1
+            while end < text.count, text[end] != "]", text[end] != "\n" { end += 1 }
+            if end < text.count, text[end] == "]" { count += 1 }
+            index = end + 1
         }
         return count
     }
@@ -309,7 +309,9 @@ enum IFEvalInstructions {
     static let englishCapital: InstructionBuilder = { (_: inout Kwargs) throws(ArbiterError) in
         Check { text in
             guard Py.isUpper(text.scalars) else { return .no("not all letters are capitals") }
-            guard let found = Language.identify(text.string) else { return .ok("all capitals, no language to identify") }
+            // The language of the words, read in lowercase: Arbiter's byte model reads words as written, and capitals
+            // alone would pull short English texts towards other languages.
+            guard let found = Language.identify(Py.string(Py.lower(text.scalars))) else { return .ok("all capitals, no language to identify") }
             return .when(found == "en", "all capitals; language '\(found)', needs 'en'")
         }
     }

@@ -14,19 +14,30 @@ struct Outcome: Sendable {
     static func when(_ followed: Bool, _ why: String) -> Outcome { Outcome(followed: followed, why: why) }
 }
 
-/// A response variant being checked: its text as a string and as scalars (Python's indices).
-struct Text {
-    let string: String
+/// A response variant being checked: its scalars (Python's indices) and, made on first use, its string.
+final class Text {
     let scalars: Scalars
+    private var cached: String?
 
     init(_ string: String) {
-        self.string = string
+        self.cached = string
         self.scalars = Array(string.unicodeScalars)
+    }
+
+    init(_ string: String, _ scalars: Scalars) {
+        self.cached = string
+        self.scalars = scalars
     }
 
     init(_ scalars: Scalars) {
         self.scalars = scalars
-        self.string = Py.string(scalars)
+    }
+
+    var string: String {
+        if let cached { return cached }
+        let made = Py.string(scalars)
+        cached = made
+        return made
     }
 }
 

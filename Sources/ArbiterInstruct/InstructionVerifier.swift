@@ -53,22 +53,24 @@ public struct InstructionVerifier: Verifier {
 
     public func verify(_ sample: Sample) async throws -> Verdict {
         let row = try InstructionRow(sample.reference, prompt: sample.prompt)
-        let response = configuration.dropThinking ? Self.stripThinking(sample.response) : sample.response
-        guard !Py.strip(response.unicodeScalars).isEmpty else {
+        let response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
+        guard response.scalars.contains(where: { !$0.isPySpace }) else {
             let details: JSONObject = [
                 "instructions": .array(row.ids.map { .object(["id": .string($0), "followed": false, "why": "empty response"]) }),
                 "followed": 0, "total": .int(row.ids.count), "mode": .string(configuration.loose ? "loose" : "strict"),
             ]
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
-        let variants = configuration.loose ? Self.looseVariants(response) : [Text(response)]
+        let variants = configuration.loose ? Self.looseVariants(response) : [response]
+        // A variant equal to an earlier one (no '*' to drop, a one-line response) gets the same answer: skip it.
+        let distinct = variants.indices.filter { index in !variants[..<index].contains { $0.scalars == variants[index].scalars } }
         var results: [JSONValue] = []
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
             var outcome = Outcome.no("")
             var which = 0
-            for (index, variant) in variants.enumerated() where !Py.strip(variant.scalars).isEmpty {
-                outcome = instruction.check(variant)
+            for index in distinct where !Py.strip(variants[index].scalars).isEmpty {
+                outcome = instruction.check(variants[index])
                 which = index
                 if outcome.followed { break }
             }
@@ -94,29 +96,38 @@ public struct InstructionVerifier: Verifier {
     ]
 
     /// IFEval's loose variants: the response, without `*`, without its first line, last line or both (stripped),
-    /// and those without `*`.
-    static func looseVariants(_ response: String) -> [Text] {
-        let lines = Py.split(Array(response.unicodeScalars), separator: ["\n"])
-        func join(_ slice: ArraySlice<Scalars>) -> Scalars {
-            Py.strip(Array(slice.joined(separator: ["\n"])))
-        }
-        let first = join(lines.dropFirst())
-        let last = join(lines.dropLast())
-        let both = lines.count >= 2 ? join(lines.dropFirst().dropLast()) : []
-        let noStar = { (text: Scalars) in text.filter { $0 != "*" } }
-        let whole = Array(response.unicodeScalars)
-        return [whole, noStar(whole), first, last, both, noStar(first), noStar(last), noStar(both)].map(Text.init)
+    /// and those without `*`. (`"\n".join(lines[1:])` is the text after the first newline, and so on.)
+    static func looseVariants(_ response: Text) -> [Text] {
+        let whole = response.scalars
+        let firstBreak = whole.firstIndex(of: "\n")
+        let lastBreak = whole.lastIndex(of: "\n")
+        let first = firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? []
+        let last = lastBreak.map { Py.strip(whole[..<$0]) } ?? []
+        var both: Scalars = []
+        if let firstBreak, let lastBreak, firstBreak < lastBreak { both = Py.strip(whole[(firstBreak + 1)..<lastBreak]) }
+        let stars = whole.contains("*")
+        let noStar = { (text: Scalars) -> Scalars in stars ? text.filter { $0 != "*" } : text }
+        return [
+            response, Text(noStar(whole)), Text(first), Text(last), Text(both), Text(noStar(first)),
+            Text(noStar(last)), Text(noStar(both)),
+        ]
     }
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.
-    static func stripThinking(_ response: String) -> String {
-        let stripped = Py.strip(response.unicodeScalars)
-        guard !stripped.isEmpty else { return "" }
-        let close = Array("</think>".unicodeScalars)
-        if let index = Py.find(close, in: stripped) { return Py.string(Py.strip(stripped[(index + close.count)...])) }
-        if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return "" }
-        return Py.string(stripped)
+    static func stripThinking(_ response: String) -> Text {
+        let scalars = Array(response.unicodeScalars)
+        guard let first = scalars.first, let last = scalars.last else { return Text(response, scalars) }
+        let mentionsThink = scalars.contains("<") && response.utf8.count >= 7 && Bytes.contains(Array(response.utf8), "think>")
+        if !mentionsThink, !first.isPySpace, !last.isPySpace { return Text(response, scalars) }
+        let stripped = Py.strip(scalars)
+        guard !stripped.isEmpty else { return Text([]) }
+        if mentionsThink {
+            let close = Array("</think>".unicodeScalars)
+            if let index = Py.find(close, in: stripped) { return Text(Py.strip(stripped[(index + close.count)...])) }
+            if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return Text([]) }
+        }
+        return Text(stripped)
     }
 }
 

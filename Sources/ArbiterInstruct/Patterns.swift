@@ -55,24 +55,74 @@ struct Pattern: Sendable {
 
     /// `re.sub` with a function of the match's groups.
     func replace(_ text: String, _ replacement: ([String?]) -> String) -> String {
-        let utf8 = Array(text.utf8)
-        var output = ""
+        String(decoding: replace(bytes: Array(text.utf8), replacement), as: UTF8.self)
+    }
+
+    /// `re.sub` on UTF-8 bytes (valid UTF-8 in, valid UTF-8 out); the text unchanged when nothing matches.
+    func replace(bytes utf8: [UInt8], _ replacement: ([String?]) -> String) -> [UInt8] {
+        var output: [UInt8] = []
         var start = 0
         var offset = 0
+        var matched = false
         while offset <= utf8.count {
             let outcome = utf8.withUnsafeBufferPointer { compiled.firstMatch(inUTF8: $0, from: offset) }
             guard case .match(let match) = outcome else { break }
-            output += String(decoding: utf8[start..<match.range.lowerBound], as: UTF8.self)
+            if !matched {
+                output.reserveCapacity(utf8.count + 64)
+                matched = true
+            }
+            output.append(contentsOf: utf8[start..<match.range.lowerBound])
             var groups: [String?] = [String(decoding: utf8[match.range], as: UTF8.self)]
             for group in match.groups {
                 groups.append(group.map { String(decoding: utf8[$0], as: UTF8.self) })
             }
-            output += replacement(groups)
+            output.append(contentsOf: replacement(groups).utf8)
             start = match.range.upperBound
             offset = match.range.isEmpty ? match.range.upperBound + 1 : match.range.upperBound
         }
-        output += String(decoding: utf8[min(start, utf8.count)...], as: UTF8.self)
+        guard matched else { return utf8 }
+        output.append(contentsOf: utf8[min(start, utf8.count)...])
         return output
+    }
+}
+
+/// Byte-level `str.replace` for ASCII-free-of-surprises needles (UTF-8 is self-synchronising, so a byte match of
+/// valid UTF-8 is a character match).
+enum Bytes {
+    static func replaceAll(_ text: [UInt8], _ target: String, _ replacement: String) -> [UInt8] {
+        let needle = Array(target.utf8)
+        let with = Array(replacement.utf8)
+        guard let first = needle.first, text.count >= needle.count else { return text }
+        var output: [UInt8] = []
+        var index = 0
+        var copied = 0
+        var found = false
+        while index + needle.count <= text.count {
+            if text[index] == first, text[index..<index + needle.count].elementsEqual(needle) {
+                if !found {
+                    output.reserveCapacity(text.count + 16)
+                    found = true
+                }
+                output.append(contentsOf: text[copied..<index])
+                output.append(contentsOf: with)
+                index += needle.count
+                copied = index
+            } else {
+                index += 1
+            }
+        }
+        guard found else { return text }
+        output.append(contentsOf: text[copied...])
+        return output
+    }
+
+    static func contains(_ text: [UInt8], _ target: String) -> Bool {
+        let needle = Array(target.utf8)
+        guard let first = needle.first, text.count >= needle.count else { return false }
+        for index in 0...(text.count - needle.count) where text[index] == first {
+            if text[index..<index + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
     }
 }
 

@@ -139,7 +139,18 @@ enum Py {
         if text.allSatisfy({ $0.value < 0x80 }) {
             return text.map { (0x41...0x5A).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }
         }
-        return Array(String(String.UnicodeScalarView(text)).lowercased().unicodeScalars)
+        var lowered: Scalars = []
+        lowered.reserveCapacity(text.count)
+        for scalar in text {
+            if scalar.value < 0x80 {
+                lowered.append((0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar)
+            } else if scalar.properties.changesWhenLowercased {
+                lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            } else {
+                lowered.append(scalar)
+            }
+        }
+        return lowered
     }
 
     /// `str.lower()` of a string.
@@ -252,8 +263,15 @@ enum Py {
 
     /// A string from scalars.
     static func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.underestimatedCount)
+        for scalar in scalars {
+            if scalar.value < 0x80 {
+                bytes.append(UInt8(scalar.value))
+            } else {
+                UTF8.encode(scalar) { bytes.append($0) }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

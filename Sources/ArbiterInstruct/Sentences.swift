@@ -26,32 +26,39 @@ enum Sentences {
     static func split(_ input: String) -> [String] {
         // Text without any terminator is one sentence (or none): the fast path of most list items and lines.
         if !input.utf8.contains(where: { $0 == 0x2E || $0 == 0x3F || $0 == 0x21 }) {
-            let stripped = Py.strip(input.unicodeScalars)
+            let stripped = Py.strip(input.unicodeScalars.map { $0 == "\n" ? " " : $0 })
             return stripped.isEmpty ? [] : [Py.string(stripped)]
         }
-        var text = " " + input + "  "
-        text = text.replacingAll("\n", " ")
-        text = prefixes.replace(text) { "\($0[1]!)<prd>" }
-        text = websites.replace(text) { "<prd>\($0[1]!)" }
-        text = decimals.replace(text) { "\($0[1]!)<prd>\($0[2]!)" }
-        text = dots.replace(text) { String(repeating: "<prd>", count: $0[0]!.unicodeScalars.count) + "<stop>" }
-        if Py.contains(Array("Ph.D".unicodeScalars), in: Array(text.unicodeScalars)) { text = text.replacingAll("Ph.D.", "Ph<prd>D<prd>") }
-        text = singleLetter.replace(text) { " \($0[1]!)<prd> " }
-        text = acronymThenStarter.replace(text) { "\($0[1]!)<stop> \($0[2]!)" }
-        text = threeLetters.replace(text) { "\($0[1]!)<prd>\($0[2]!)<prd>\($0[3]!)<prd>" }
-        text = twoLetters.replace(text) { "\($0[1]!)<prd>\($0[2]!)<prd>" }
-        text = suffixThenStarter.replace(text) { " \($0[1]!)<stop> \($0[2]!)" }
-        text = suffix.replace(text) { " \($0[1]!)<prd>" }
-        text = letterDot.replace(text) { " \($0[1]!)<prd>" }
-        text = text.replacingAll(".\u{201D}", "\u{201D}.")
-        text = text.replacingAll(".\"", "\".")
-        text = text.replacingAll("!\"", "\"!")
-        text = text.replacingAll("?\"", "\"?")
-        text = text.replacingAll(".", ".<stop>")
-        text = text.replacingAll("?", "?<stop>")
-        text = text.replacingAll("!", "!<stop>")
-        text = text.replacingAll("<prd>", ".")
-        var sentences = text.components("<stop>").map { Py.string(Py.strip($0.unicodeScalars)) }
+        var text: [UInt8] = [0x20] + input.utf8.map { $0 == 0x0A ? 0x20 : $0 } + [0x20, 0x20]
+        let has = { (byte: UInt8) in text.contains(byte) }
+        if Bytes.contains(text, "r.") || Bytes.contains(text, "s.") || Bytes.contains(text, "t.") {
+            text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
+        }
+        text = websites.replace(bytes: text) { "<prd>\($0[1]!)" }
+        text = decimals.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)" }
+        if Bytes.contains(text, "..") {
+            text = dots.replace(bytes: text) { String(repeating: "<prd>", count: $0[0]!.utf8.count) + "<stop>" }
+        }
+        if Bytes.contains(text, "Ph.D") { text = Bytes.replaceAll(text, "Ph.D.", "Ph<prd>D<prd>") }
+        if Bytes.contains(text, ". ") { text = singleLetter.replace(bytes: text) { " \($0[1]!)<prd> " } }
+        text = acronymThenStarter.replace(bytes: text) { "\($0[1]!)<stop> \($0[2]!)" }
+        text = threeLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>\($0[3]!)<prd>" }
+        text = twoLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>" }
+        text = suffixThenStarter.replace(bytes: text) { " \($0[1]!)<stop> \($0[2]!)" }
+        text = suffix.replace(bytes: text) { " \($0[1]!)<prd>" }
+        text = letterDot.replace(bytes: text) { " \($0[1]!)<prd>" }
+        text = Bytes.replaceAll(text, ".\u{201D}", "\u{201D}.")
+        if has(0x22) {
+            text = Bytes.replaceAll(text, ".\"", "\".")
+            text = Bytes.replaceAll(text, "!\"", "\"!")
+            text = Bytes.replaceAll(text, "?\"", "\"?")
+        }
+        text = Bytes.replaceAll(text, ".", ".<stop>")
+        text = Bytes.replaceAll(text, "?", "?<stop>")
+        text = Bytes.replaceAll(text, "!", "!<stop>")
+        text = Bytes.replaceAll(text, "<prd>", ".")
+        var sentences = Py.split(Array(String(decoding: text, as: UTF8.self).unicodeScalars), separator: Array("<stop>".unicodeScalars))
+            .map { Py.string(Py.strip($0)) }
         if let last = sentences.last, last.isEmpty { sentences.removeLast() }
         return sentences
     }
@@ -140,6 +147,8 @@ enum Sentences {
 
     private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
         var pieces = Py.split(sentence)
+        // Pieces from this index on were split off the last word (its final period and closers), not by a space.
+        var spacedCount = pieces.count
         // The sentence's final period (possibly before closing quotes or brackets) is its own token.
         if var last = pieces.popLast() {
             var tail: [Scalars] = []
@@ -153,9 +162,9 @@ enum Sentences {
             }
             pieces.append(last)
             pieces.append(contentsOf: tail)
+            spacedCount = pieces.count - tail.count
         }
-        var quoteOpen = false
-        for piece in pieces {
+        for (pieceIndex, piece) in pieces.enumerated() {
             var current: Scalars = []
             var index = 0
             func flush() {
@@ -192,9 +201,11 @@ enum Sentences {
                 if (scalar == "," || scalar == ":"), index + 1 < piece.count, piece[index + 1].isPyDigit, !current.isEmpty {
                     current.append(scalar)
                 } else if scalar == "\"" {
+                    // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
+                    let opening =
+                        index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
                     flush()
-                    tokens.append(quoteOpen ? "''" : "``")
-                    quoteOpen.toggle()
+                    tokens.append(opening ? "``" : "''")
                 } else if splitOff.contains(scalar) {
                     flush()
                     tokens.append(String(Character(scalar)))

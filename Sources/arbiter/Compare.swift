@@ -111,7 +111,7 @@ final class CompareCollector: RowObserver {
     func observe(_ row: ObservedRow) {
         rows += 1
         let results: [JSONObject]
-        switch row.answer {
+        switch row.answerObject {
         case .success(let answer):
             results = answer["results"]?.arrayValue?.compactMap(\.objectValue) ?? [answer, answer]
         case .failure(let error):

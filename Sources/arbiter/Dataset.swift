@@ -182,6 +182,9 @@ final class DatasetReader: @unchecked Sendable {  // read by one thread at a tim
         return true
     }
 
+    /// Whether the next row needs a read from the source (which may block): a feeder flushes before that.
+    var bufferExhausted: Bool { position >= buffer.count }
+
     private func nextLine() -> [UInt8]? {
         while true {
             if let newline = buffer[position...].firstIndex(of: 0x0A) {
@@ -266,8 +269,18 @@ struct ObservedRow {
     var excerpt: String?
     /// The verifier the row was sent to, when known.
     var verifier: String?
-    /// The server's answer (`{"id":…,…}`), or the error the pipeline answered the row with itself.
-    var answer: Result<JSONObject, ArbiterError>
+    /// The server's answer line (`{"id":…,…}`), or the error the pipeline answered the row with itself.
+    var answer: Result<ArraySlice<UInt8>, ArbiterError>
+
+    /// The answer as a JSON object (parsed on demand: observers that need a few fields scan them instead).
+    var answerObject: Result<JSONObject, ArbiterError> {
+        answer.flatMap { bytes in
+            guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
+                return .failure(ArbiterError(.internal, "unreadable answer"))
+            }
+            return .success(object)
+        }
+    }
 }
 
 /// Sees every row's outcome: the report's and the comparison's collectors.
@@ -311,7 +324,6 @@ final class DatasetPipeline: @unchecked Sendable {
     let serverOutput: Int32
     private let notes = NSCondition()
     private var pending: [RowNote] = []
-    private var pendingStart = 0
     private var fed = false
     private var unreadable: [ArbiterError.Code] = []
     private let finished = DispatchSemaphore(value: 0)
@@ -334,8 +346,22 @@ final class DatasetPipeline: @unchecked Sendable {
         let numberRows = shape.numberRows
         Thread { [self] in
             var number = 0
-            var line = JSONWriter(capacity: 1 << 12)
-            while let row = reader.next() {
+            var line = JSONWriter(capacity: 1 << 16)
+            var batch: [RowNote] = []
+            var feeding = true
+            /// Publishes the batched notes, then writes the batched request lines: one lock and one write per
+            /// batch, not per row.
+            func flush() {
+                if !batch.isEmpty {
+                    note(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                if !line.bytes.isEmpty {
+                    if !Self.writeAll(line.bytes, to: feedDescriptor) { feeding = false }
+                    line.bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            while feeding, let row = reader.next() {
                 number += 1
                 var prefix = JSONWriter(capacity: 64)
                 var rowID: JSONValue?
@@ -397,15 +423,15 @@ final class DatasetPipeline: @unchecked Sendable {
                 switch request {
                 case .success(var object):
                     object["id"] = .int(number)
-                    note(RowNote(number: number, prefix: prefix.bytes, error: nil, id: rowID, excerpt: excerpt, verifier: verifierName))
-                    line.bytes.removeAll(keepingCapacity: true)
+                    batch.append(RowNote(number: number, prefix: prefix.bytes, error: nil, id: rowID, excerpt: excerpt, verifier: verifierName))
                     line.write(.object(object))
                     line.byte(UInt8(ascii: "\n"))
-                    if !Self.writeAll(line.bytes, to: feedDescriptor) { break }
                 case .failure(let error):
-                    note(RowNote(number: number, prefix: prefix.bytes, error: error, id: rowID, excerpt: excerpt, verifier: verifierName))
+                    batch.append(RowNote(number: number, prefix: prefix.bytes, error: error, id: rowID, excerpt: excerpt, verifier: verifierName))
                 }
+                if line.bytes.count >= 1 << 16 || batch.count >= 1024 || reader.bufferExhausted { flush() }
             }
+            flush()
             close(feedDescriptor)
             notes.lock()
             fed = true
@@ -421,28 +447,23 @@ final class DatasetPipeline: @unchecked Sendable {
         }.start()
     }
 
-    private func note(_ row: RowNote) {
+    private func note(_ rows: [RowNote]) {
         notes.lock()
-        pending.append(row)
+        pending.append(contentsOf: rows)
         notes.broadcast()
         notes.unlock()
     }
 
-    /// The next row's note in order, or `nil` once every row is spliced.
-    private func nextNote() -> RowNote? {
+    /// The notes of the next rows in order (all that are published), or `nil` once every row is spliced.
+    private func nextNotes() -> [RowNote]? {
         notes.lock()
         defer { notes.unlock() }
-        while pendingStart >= pending.count {
+        while pending.isEmpty {
             if fed { return nil }
             notes.wait()
         }
-        let note = pending[pendingStart]
-        pendingStart += 1
-        if pendingStart > 4096 {
-            pending.removeFirst(pendingStart)
-            pendingStart = 0
-        }
-        return note
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
     }
 
     private func splice(answers: Int32, output: Int32) {
@@ -463,37 +484,35 @@ final class DatasetPipeline: @unchecked Sendable {
                 received.append(contentsOf: buffer[0..<count])
             }
         }
-        while let note = nextNote() {
-            out.append(contentsOf: note.prefix)
-            if let error = note.error {
-                var writer = JSONWriter(capacity: 128)
-                writer.raw("\"error\":")
-                writer.write(error.jsonObject)
-                writer.raw("}\n")
-                out.append(contentsOf: writer.bytes)
-                unreadable.append(error.code)
-                observe(note, .failure(error))
-            } else if let answer = nextAnswer() {
-                // The server's answer is `{"id":N,…}` with our integer id: keep what follows the first comma.
-                guard let comma = answer.firstIndex(of: UInt8(ascii: ",")) else { continue }
-                out.append(contentsOf: answer[(comma + 1)...])
-                out.append(0x0A)
-                if !observers.isEmpty {
-                    let object = (try? JSONParser.parse(answer))?.objectValue
-                    observe(note, object.map { .success($0) } ?? .failure(ArbiterError(.internal, "unreadable answer")))
+        splicing: while let batch = nextNotes() {
+            for note in batch {
+                out.append(contentsOf: note.prefix)
+                if let error = note.error {
+                    var writer = JSONWriter(capacity: 128)
+                    writer.raw("\"error\":")
+                    writer.write(error.jsonObject)
+                    writer.raw("}\n")
+                    out.append(contentsOf: writer.bytes)
+                    unreadable.append(error.code)
+                    observe(note, .failure(error))
+                } else if let answer = nextAnswer() {
+                    // The server's answer is `{"id":N,…}` with our integer id: keep what follows the first comma.
+                    guard let comma = answer.firstIndex(of: UInt8(ascii: ",")) else { continue }
+                    out.append(contentsOf: answer[(comma + 1)...])
+                    out.append(0x0A)
+                    if !observers.isEmpty { observe(note, .success(answer)) }
+                } else {
+                    break splicing
                 }
-            } else {
-                break
             }
-            if out.count > 1 << 16 {
-                _ = Self.writeAll(out, to: output)
-                out.removeAll(keepingCapacity: true)
-            }
+            // One write per batch of notes: few system calls, and no answer is held back from a slow source.
+            _ = Self.writeAll(out, to: output)
+            out.removeAll(keepingCapacity: true)
         }
         _ = Self.writeAll(out, to: output)
     }
 
-    private func observe(_ note: RowNote, _ answer: Result<JSONObject, ArbiterError>) {
+    private func observe(_ note: RowNote, _ answer: Result<ArraySlice<UInt8>, ArbiterError>) {
         let row = ObservedRow(number: note.number, id: note.id, excerpt: note.excerpt, verifier: note.verifier, answer: answer)
         for observer in observers { observer.observe(row) }
     }

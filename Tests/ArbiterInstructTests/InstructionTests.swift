@@ -3,8 +3,298 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import Foundation
 import Testing
 
 @testable import ArbiterInstruct
 
-@Test func placeholder() {}
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("fixtures/instruction")
+
+let registry: VerifierRegistry = {
+    var registry = VerifierRegistry.builtin
+    registry.registerInstructionVerifiers()
+    return registry
+}()
+
+/// A dataset row of one or more instructions.
+func row(_ ids: [String], _ kwargs: [JSONValue]? = nil) -> JSONValue {
+    var object: JSONObject = ["instruction_id_list": .array(ids.map(JSONValue.string))]
+    if let kwargs { object["kwargs"] = .array(kwargs) }
+    return .object(object)
+}
+
+/// Runs the verifier.
+func judge(_ reference: JSONValue, _ response: String, prompt: String? = nil, _ options: JSONObject = [:]) async throws
+    -> Verdict
+{
+    let verifier = try registry.entry(named: "instruction").verifier(options: options)
+    return try await verifier.verify(Sample(response: response, reference: reference, prompt: prompt))
+}
+
+/// The error a reference raises, if any.
+func rejection(_ reference: JSONValue, _ response: String = "Some response.") async -> ArbiterError? {
+    do {
+        _ = try await judge(reference, response)
+        return nil
+    } catch let error as ArbiterError {
+        return error
+    } catch {
+        return nil
+    }
+}
+
+/// Whether one instruction was followed, from the verdict's details.
+func followed(_ verdict: Verdict, _ index: Int = 0) -> Bool? {
+    verdict.details["instructions"]?.arrayValue?[index].objectValue?["followed"]?.boolValue
+}
+
+/// One case of `fixtures/instruction/agreed.jsonl`: a case on which Arbiter and the reference implementation agree.
+struct AgreedCase: Sendable, CustomTestStringConvertible {
+    var id: String
+    var kwargs: JSONValue
+    var prompt: String
+    var response: String
+    var mode: String
+    var followed: Bool
+
+    var testDescription: String { "\(id) \(mode) \(followed ? "followed" : "broken")" }
+
+    static func load() throws -> [AgreedCase] {
+        try String(contentsOf: fixtures.appendingPathComponent("agreed.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { line in
+                let object = try JSONParser.parse(String(line)).objectValue ?? [:]
+                return AgreedCase(
+                    id: object["id"]?.stringValue ?? "", kwargs: object["kwargs"] ?? .object([:]),
+                    prompt: object["prompt"]?.stringValue ?? "", response: object["response"]?.stringValue ?? "",
+                    mode: object["mode"]?.stringValue ?? "", followed: object["followed"]?.boolValue ?? false)
+            }
+    }
+}
+
+@Suite("instruction: every id against the reference implementation's answers")
+struct AgreedFixtureTests {
+    @Test("each fixture case gets the reference implementation's answer", arguments: try AgreedCase.load())
+    func agreed(_ item: AgreedCase) async throws {
+        let verdict = try await judge(row([item.id], [item.kwargs]), item.response, prompt: item.prompt, ["mode": .string(item.mode)])
+        #expect(followed(verdict) == item.followed)
+    }
+
+    @Test("every known id has a followed and a broken fixture in both modes")
+    func coverage() throws {
+        let cases = try AgreedCase.load()
+        for (_, ids) in InstructionCatalog.ids {
+            for id in ids where id != "words:start_verb" {
+                for mode in ["strict", "loose"] {
+                    #expect(cases.contains { $0.id == id && $0.mode == mode && $0.followed }, "\(id) \(mode) followed")
+                    #expect(cases.contains { $0.id == id && $0.mode == mode && !$0.followed }, "\(id) \(mode) broken")
+                }
+            }
+        }
+    }
+
+    @Test("the catalogue holds IFEval's 25 ids, IFBench's 58 and open-instruct's 29")
+    func counts() {
+        let counts = Dictionary(uniqueKeysWithValues: InstructionCatalog.ids.map { ($0.family, Set($0.ids).count) })
+        #expect(counts == ["ifeval": 25, "ifbench": 58, "open-instruct": 29])
+        #expect(InstructionCatalog.builders.count == 112)
+    }
+}
+
+@Suite("instruction: references")
+struct ReferenceTests {
+    @Test("an unknown id is invalid_reference naming it, never a pass")
+    func unknownID() async throws {
+        let error = await rejection(row(["punctuation:no_coma"], [.object([:])]))
+        #expect(error?.code == .invalidReference)
+        #expect(error?.message.contains("punctuation:no_coma") == true)
+        #expect(error?.message.contains("did you mean 'punctuation:no_comma'") == true)
+        // Negative control: the right id is judged.
+        let verdict = try await judge(row(["punctuation:no_comma"], [.object([:])]), "No commas here.")
+        #expect(verdict.passed)
+    }
+
+    @Test("an unknown id among known ones fails the whole row")
+    func unknownAmongKnown() async {
+        let error = await rejection(row(["punctuation:no_comma", "made:up"], [.object([:]), .object([:])]))
+        #expect(error?.message.contains("made:up") == true)
+    }
+
+    @Test("a kwarg of the wrong type is invalid_reference naming the kwarg")
+    func wrongType() async throws {
+        let error = await rejection(
+            row(["length_constraints:number_words"], [.object(["num_words": "300", "relation": "at least"])]))
+        #expect(error?.code == .invalidReference)
+        #expect(error?.message.contains("num_words") == true)
+        let relation = await rejection(
+            row(["length_constraints:number_words"], [.object(["num_words": 3, "relation": "more than"])]))
+        #expect(relation?.message.contains("relation") == true)
+        // Negative control.
+        let verdict = try await judge(
+            row(["length_constraints:number_words"], [.object(["num_words": 3, "relation": "at least"])]), "one two three")
+        #expect(verdict.passed)
+    }
+
+    @Test("a missing kwarg without a default in the reference is an error; null kwargs are ignored")
+    func missingAndNull() async throws {
+        let missing = await rejection(row(["length_constraints:number_words"], [.object(["relation": "at least"])]))
+        #expect(missing?.message.contains("missing kwarg 'num_words'") == true)
+        // Published rows carry every kwarg name, null where unused.
+        let kwargs: JSONValue = .object(["num_words": 2, "relation": "less than", "keywords": .null, "language": .null])
+        let verdict = try await judge(row(["length_constraints:number_words"], [kwargs]), "one")
+        #expect(verdict.passed)
+        let extra = await rejection(row(["punctuation:no_comma"], [.object(["num_words": 3])]))
+        #expect(extra?.message.contains("unexpected kwarg 'num_words'") == true)
+    }
+
+    @Test("words:start_verb is rejected: it needs a part-of-speech tagger")
+    func startVerb() async {
+        let error = await rejection(row(["words:start_verb"], [.object([:])]), "Write the answer.")
+        #expect(error?.code == .invalidReference)
+        #expect(error?.message.contains("part-of-speech") == true)
+    }
+
+    @Test("malformed rows are invalid_reference")
+    func malformed() async {
+        #expect(await rejection("just a string")?.code == .invalidReference)
+        #expect(await rejection(.object(["kwargs": .array([])]))?.code == .invalidReference)
+        #expect(await rejection(row([]))?.code == .invalidReference)
+        #expect(await rejection(row(["punctuation:no_comma"], [.object([:]), .object([:])]))?.code == .invalidReference)
+        #expect(await rejection(.object(["instruction_id_list": .array([3])]))?.code == .invalidReference)
+    }
+
+    @Test("the text to repeat comes from the kwarg, else the request's prompt, else the row's prompt")
+    func promptToRepeat() async throws {
+        let prompt = "Write a poem about the sea."
+        let fromRequest = try await judge(row(["combination:repeat_prompt"], [.object([:])]), prompt + " Waves.", prompt: prompt)
+        #expect(fromRequest.passed)
+        var object = row(["combination:repeat_prompt"], [.object([:])]).objectValue!
+        object["prompt"] = .string(prompt)
+        #expect(try await judge(.object(object), prompt + " Waves.").passed)
+        #expect(try await !judge(.object(object), "Waves. " + prompt).passed)
+        #expect(await rejection(row(["combination:repeat_prompt"], [.object([:])]))?.message.contains("prompt") == true)
+    }
+}
+
+@Suite("instruction: modes, scores and details")
+struct ScoringTests {
+    let twoRules = row(
+        ["punctuation:no_comma", "change_case:english_lowercase"], [.object([:]), .object([:])])
+
+    @Test("fraction scores the share followed; all scores 1 only when every instruction is followed")
+    func scores() async throws {
+        let half = try await judge(twoRules, "The cat sat on the mat and looked at the birds outside the window.")
+        #expect(half.score == 0.5)
+        #expect(!half.passed)
+        #expect(half.reason == "some_followed")
+        let all = try await judge(twoRules, "The cat sat on the mat and looked at the birds outside the window.", ["score": "all"])
+        #expect(all.score == 0)
+        let both = try await judge(twoRules, "the cat sat on the mat and looked at the birds outside the window.", ["score": "all"])
+        #expect(both.score == 1)
+        #expect(both.passed)
+    }
+
+    @Test("details say why: the count against the limit, the missing keyword")
+    func why() async throws {
+        let verdict = try await judge(
+            row(
+                ["length_constraints:number_words", "keywords:existence"],
+                [.object(["num_words": 10, "relation": "at least"]), .object(["keywords": ["ocean"]])]),
+            "Only four words here.")
+        let entries = verdict.details["instructions"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(entries.first?["why"]?.stringValue == "4 words, needs at least 10")
+        #expect(entries.last?["why"]?.stringValue == "keyword 'ocean' is missing")
+    }
+
+    @Test("loose mode accepts the response without its first line; strict does not")
+    func loose() async throws {
+        let reference = row(["startend:quotation"], [.object([:])])
+        let response = "Here is my answer:\n\"The whole answer is quoted.\""
+        #expect(try await !judge(reference, response).passed)
+        let loose = try await judge(reference, response, ["mode": "loose"])
+        #expect(loose.passed)
+        #expect(loose.details["instructions"]?.arrayValue?.first?.objectValue?["variant"]?.stringValue == "without first line")
+    }
+
+    @Test("loose mode also drops markdown stars")
+    func looseStars() async throws {
+        let reference = row(["detectable_format:json_format"], [.object([:])])
+        #expect(try await !judge(reference, "**{\"a\": 1}**").passed)
+        #expect(try await judge(reference, "**{\"a\": 1}**", ["mode": "loose"]).passed)
+    }
+
+    @Test("the reasoning before </think> is not judged, unless strip_think is off")
+    func thinking() async throws {
+        let reference = row(["punctuation:no_comma"], [.object([:])])
+        let response = "<think>first, then, finally</think>No commas in the answer."
+        #expect(try await judge(reference, response).passed)
+        #expect(try await !judge(reference, response, ["strip_think": false]).passed)
+        let unfinished = try await judge(reference, "<think>still thinking")
+        #expect(unfinished.reason == "empty_response")
+    }
+
+    @Test("an empty response follows nothing")
+    func empty() async throws {
+        let verdict = try await judge(row(["punctuation:no_comma"], [.object([:])]), "  \n ")
+        #expect(verdict.score == 0)
+        #expect(verdict.reason == "empty_response")
+    }
+
+    @Test("response language uses Arbiter's language identification")
+    func language() async throws {
+        let german = "Die Katze schläft den ganzen Tag auf dem warmen Sofa im Wohnzimmer."
+        #expect(try await judge(row(["language:response_language"], [.object(["language": "de"])]), german).passed)
+        #expect(try await !judge(row(["language:response_language"], [.object(["language": "en"])]), german).passed)
+        let unknown = await rejection(row(["language:response_language"], [.object(["language": "xx"])]))
+        #expect(unknown?.message.contains("language") == true)
+    }
+}
+
+@Suite("instruction: Arbiter's sentence rule and word tokens (in place of NLTK's trained data)")
+struct SentenceRuleTests {
+    @Test(
+        "sentence counts",
+        arguments: [
+            ("One. Two! Three?", 3), ("Mr. Smith went home. He slept.", 3), ("J. R. R. Tolkien wrote books.", 1),
+            ("Wait... and then it ended.", 1), ("It costs 3.50 dollars. Cheap.", 2), ("Really?!", 2),
+            ("Really?! Yes.", 2), ("He said \"stop.\" Then left.", 2), ("End.**", 2), ("no terminator at all", 1),
+            ("", 0), ("a.b.c", 1), ("First line.\n\nSecond line.", 2),
+        ])
+    func count(_ text: String, _ expected: Int) {
+        #expect(Sentences.count(Array(text.unicodeScalars)) == expected)
+    }
+
+    @Test("word tokens split punctuation, clitics and the final period")
+    func tokens() {
+        let tokens = Sentences.wordTokens(Array("Don't stop, I'm \"fine\" (really). Yes.".unicodeScalars))
+        #expect(tokens == ["Do", "n't", "stop", ",", "I", "'m", "``", "fine", "''", "(", "really", ")", ".", "Yes", "."])
+    }
+
+    @Test("IFEval's rule-based splitter keeps abbreviations together")
+    func splitter() {
+        #expect(Sentences.split("Dr. Who met Mr. Smith at 3.30 p.m. today. Then what?") == [
+            "Dr. Who met Mr. Smith at 3.30 p.m. today.", "Then what?",
+        ])
+    }
+}
+
+@Suite("instruction: hostile responses")
+struct HostileTests {
+    @Test("long adversarial responses are judged without hanging", .timeLimit(.minutes(1)))
+    func adversarial() async throws {
+        let ids = InstructionCatalog.ids.flatMap(\.ids).filter { $0 != "words:start_verb" }
+        let cases = try AgreedCase.load()
+        let responses = [
+            String(repeating: "*", count: 20_000), String(repeating: "[", count: 20_000),
+            String(repeating: "a. ", count: 6_000), String(repeating: "\"'", count: 10_000),
+            String(repeating: "Section 1 ", count: 2_000), String(repeating: "\n", count: 20_000) + "x",
+        ]
+        for id in ids {
+            guard let sample = cases.first(where: { $0.id == id }) else { continue }
+            for response in responses {
+                let verdict = try await judge(row([id], [sample.kwargs]), response, prompt: sample.prompt)
+                #expect(verdict.score >= 0 && verdict.score <= 1)
+            }
+        }
+    }
+}

@@ -378,7 +378,8 @@ def special_response(i, rng, r, fresh):  # noqa: C901
         "words:last_first": lambda: rng.choice(["I like apples. Apples are red. Red is nice.", "One two. Three four.", "Sky blue. Blue sky!"]),
         "words:paragraph_last_first": lambda: "\n".join(rng.choice(["cat sat on the cat", "dog runs", "Dog runs dog."]) for _ in range(rng.randint(1, 3))),
         "words:no_consecutive": lambda: " ".join(words(rng, rng.randint(1, 6))),
-        "format:line_indent": lambda: "\n".join(" " * (k + rng.choice([0, 0, 0, -1])) + "x" for k in range(rng.randint(1, 5))),
+        "format:line_indent": lambda: "\n".join(
+            rng.choice(["", "  ", " " * (k + rng.choice([0, 0, 0, -1])) + "x", " " * k + "x"]) for k in range(rng.randint(1, 8))),
         "format:quote_unquote": lambda: rng.choice(['"a" means b', '"a""b"', 'He said "x". 12', "'\"' is a quote", '"a" b "c"']),
         "format:thesis": lambda: rng.choice(["<i>thesis</i> text", "<em>t</em>", "<i> </i> x", "no thesis", "<em>abc</em> body"]),
         "format:sub-bullets": lambda: rng.choice(["* a\n - b\n* c\n - d", "* a\n* b", "intro\n* a - b"]),

@@ -55,6 +55,10 @@ def patch_nltk():
     nltk.sent_tokenize = tokenize.sent_tokenize
     nltk.corpus.stopwords = types.SimpleNamespace(words=lambda language="english": STOPWORDS)
     nltk.download = lambda *args, **kwargs: False
+    # langdetect samples at random unless seeded; seeded, the reference's answers repeat from run to run.
+    from langdetect import DetectorFactory
+
+    DetectorFactory.seed = 0
     return punkt
 
 
@@ -122,16 +126,26 @@ def reference_result(registry, case, common):
     return (strict, loose)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arbiter", default=".build/release/arbiter")
-    parser.add_argument("--open-instruct", help="directory with open-instruct's IFEvalG instructions.py and instructions_util.py")
-    parser.add_argument("--per-id", type=int, default=200, help="cases per id (default 200: 22,400 cases for 112 ids)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--report", default="/tmp/instruction-conformance.json")
-    parser.add_argument("--cases-out", help="also write the cases as JSON lines")
-    args = parser.parse_args()
+def write_fixtures(path, all_cases, expected, got):
+    """Per id and mode, the first case where both agree that it is followed and the first where both agree it is not."""
+    chosen = {}
+    for index, (case, reference) in enumerate(zip(all_cases, expected)):
+        if reference is None:
+            continue
+        for mode_index, mode in enumerate(("strict", "loose")):
+            answer = got[f"{index}:{mode}"]
+            if "error" in answer or answer["details"]["instructions"][0]["followed"] != reference[mode_index]:
+                continue
+            key = (case["id"], mode, reference[mode_index])
+            if key not in chosen and case["response"].strip():
+                chosen[key] = dict(case, mode=mode, followed=reference[mode_index])
+    with open(path, "w", encoding="utf-8") as handle:
+        for key in sorted(chosen):
+            handle.write(json.dumps(chosen[key], ensure_ascii=False) + "\n")
 
+
+def prepare(open_instruct, per_id, seed):
+    """The reference registry (NLTK patched), if-verifiable's harness module, and the generated cases."""
     punkt = patch_nltk()
     from if_verifiable import common
     from if_verifiable.ifbench import instructions_registry as ifbench_registry
@@ -141,8 +155,8 @@ def main():
     instructions_util._get_sentence_tokenizer = lambda: punkt
     registry = dict(ifeval_registry.INSTRUCTION_DICT)
     registry.update(ifbench_registry.INSTRUCTION_DICT)
-    if args.open_instruct:
-        modules = load_open_instruct(args.open_instruct)
+    if open_instruct:
+        modules = load_open_instruct(open_instruct)
         modules["instructions_util"]._get_sentence_tokenizer = lambda: punkt
         registry.update(open_instruct_registry(modules["instructions"]))
     ids = [i for i in registry if i != "words:start_verb"]
@@ -171,7 +185,21 @@ def main():
                                    "ml", "fi"):
                 by_language[row["language"]].append(row["text"])
 
-    all_cases = list(case_generator.make_cases(ids, args.per_id, args.seed, by_language, measure))
+    return registry, common, list(case_generator.make_cases(ids, per_id, seed, by_language, measure))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arbiter", default=".build/release/arbiter")
+    parser.add_argument("--open-instruct", help="directory with open-instruct's IFEvalG instructions.py and instructions_util.py")
+    parser.add_argument("--per-id", type=int, default=200, help="cases per id (default 200: 22,400 cases for 112 ids)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--report", default="/tmp/instruction-conformance.json")
+    parser.add_argument("--cases-out", help="also write the cases as JSON lines")
+    parser.add_argument("--fixtures-out", help="write, per id, agreed cases that follow and that break it (strict and loose)")
+    args = parser.parse_args()
+
+    registry, common, all_cases = prepare(args.open_instruct, args.per_id, args.seed)
     if args.cases_out:
         with open(args.cases_out, "w", encoding="utf-8") as handle:
             for case in all_cases:
@@ -219,6 +247,13 @@ def main():
                 disagreements.append({"case": case, "mode": mode, "reference": reference[mode_index],
                                       "arbiter": answer["details"]["instructions"][0]})
 
+    followed = defaultdict(lambda: [0, 0])
+    for case, reference in zip(all_cases, expected):
+        if reference is not None:
+            followed[case["id"]][0 if reference[0] else 1] += 1
+    if args.fixtures_out:
+        write_fixtures(args.fixtures_out, all_cases, expected, got)
+
     total = sum(s["cases"] for s in stats.values())
     agree = sum(s["agree"] for s in stats.values())
     perfect = sum(1 for s in stats.values() if s["agree"] == s["cases"])
@@ -229,9 +264,11 @@ def main():
         share = 100 * entry["agree"] / entry["cases"]
         if share < 100:
             print(f"  {instruction_id:45s} {share:6.2f}%  ({entry['cases'] - entry['agree']} of {entry['cases']})")
+    thin = [i for i, (yes, no) in sorted(followed.items()) if min(yes, no) < 10]
+    print(f"ids with fewer than 10 strict cases of either outcome in the reference: {', '.join(thin) or 'none'}")
     with open(args.report, "w", encoding="utf-8") as handle:
         json.dump({"summary": {"checks": total, "agree": agree, "ids": len(stats), "perfect_ids": perfect},
-                   "per_id": stats, "disagreements": disagreements}, handle, ensure_ascii=False, indent=1)
+                   "per_id": stats, "reference_followed_strict": followed, "disagreements": disagreements}, handle, ensure_ascii=False, indent=1)
     print(f"disagreements written to {args.report}")
 
 

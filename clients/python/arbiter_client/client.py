@@ -10,7 +10,7 @@ asyncio client in `aio.py`.
 import itertools
 import threading
 
-from ._common import ArbiterError, addresses_of, decode, encode, find_binary, split_evenly
+from ._common import ArbiterError, addresses_of, decode_all, encode, find_binary, split_evenly
 from ._link import _Call, _Link
 
 
@@ -20,6 +20,7 @@ class _Base:
     def __init__(self, binary=None, args=(), address=None, timeout=None, max_restarts=3, start=True):
         self._timeout = timeout
         self._ids = itertools.count(1)
+        self._turns = itertools.count()
         self._id_lock = threading.Lock()
         self._links_lock = threading.Lock()
         addresses = addresses_of(address)
@@ -41,7 +42,7 @@ class _Base:
         return links
 
     def _submit(self, requests, on_done=None):
-        """Encodes and sends a call's requests; returns (call, wire ids, ranges)."""
+        """Encodes and sends a call's requests; returns (call, wire ids, [(link, index range), …])."""
         links = self._ensure_links()
         with self._id_lock:
             first = next(self._ids)
@@ -53,22 +54,24 @@ class _Base:
         if len(links) == 1:
             links[0].submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i]))
                              for i in range(total)], call)
-            return call, wire_ids, [range(total)]
-        ranges = split_evenly(total, len(links))
-        for link, part in zip(links, ranges):
+            return call, wire_ids, [(links[0], range(total))]
+        # Each call starts with the next daemon, so that one-request calls (a trainer's per-sample path) are spread.
+        offset = next(self._turns) % len(links)
+        parts = list(zip(links[offset:] + links[:offset], split_evenly(total, len(links))))
+        for link, part in parts:
             if part:
                 link.submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i])) for i in part],
                             call)
-        return call, wire_ids, ranges
+        return call, wire_ids, parts
 
-    def _forget(self, wire_ids, ranges):
-        for link, part in zip(self._links or [], ranges):
+    @staticmethod
+    def _forget(wire_ids, parts):
+        for link, part in parts:
             link.forget([wire_ids[i] for i in part])
 
     @staticmethod
     def _answers(call, wire_ids, requests):
-        answers = call.answers
-        return [decode(answers[wire_id], request) for wire_id, request in zip(wire_ids, requests)]
+        return decode_all([call.answers[wire_id] for wire_id in wire_ids], requests)
 
     @staticmethod
     def _verify_request(verifier, response, reference, prompt, options):
@@ -96,6 +99,11 @@ class _Base:
         return sum(max(link.starts - 1, 0) for link in self._links or [])
 
     @property
+    def cancelled(self):
+        """How many `cancelled` answers (from a daemon that was stopped) were taken back and sent again."""
+        return sum(link.cancelled for link in self._links or [])
+
+    @property
     def crashes(self):
         """How many daemons died with requests in flight."""
         return sum(link.crashes for link in self._links or [])
@@ -121,11 +129,11 @@ class Client(_Base):
         requests = list(requests)
         if not requests:
             return []
-        call, wire_ids, ranges = self._submit(requests)
+        call, wire_ids, parts = self._submit(requests)
         try:
             call.wait(self._timeout)
         except ArbiterError:
-            self._forget(wire_ids, ranges)
+            self._forget(wire_ids, parts)
             raise
         return self._answers(call, wire_ids, requests)
 
