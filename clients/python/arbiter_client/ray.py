@@ -375,7 +375,7 @@ class _Member:
     """The pool's view of one replica."""
 
     __slots__ = ("key", "node_id", "handle", "healthy", "dead", "epoch", "chunks_in_flight", "outstanding",
-                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address")
+                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address", "peak_chunks")
 
     def __init__(self, key, node_id, handle):
         self.key = key
@@ -394,6 +394,7 @@ class _Member:
         self.deaths = 0
         self.probing = False
         self.address = None
+        self.peak_chunks = 0
 
 
 class _Chunk:
@@ -446,7 +447,7 @@ class ArbiterPool:
         self._queued = 0
         self._last_refresh = 0.0
         self._counters = dict(requests=0, calls=0, chunks=0, retries=0, resent_chunks=0, splits=0, crashed=0,
-                              unavailable=0)
+                              unavailable=0, peak_admitted=0)
         self._local = None
         self._metrics = None
 
@@ -628,6 +629,7 @@ class ArbiterPool:
         async with self._changed:
             await self._changed.wait_for(lambda: self._admitted == 0 or self._admitted + count <= self._max_queued)
             self._admitted += count
+            self._counters["peak_admitted"] = max(self._counters["peak_admitted"], self._admitted)
         try:
             await self._drive(chunk, requests, answers)
         finally:
@@ -715,6 +717,7 @@ class ArbiterPool:
                     member = min(others or room, key=lambda member: (member.outstanding, member.chunks_in_flight))
                     alone = member.chunks_in_flight == 0
                     member.chunks_in_flight += 1
+                    member.peak_chunks = max(member.peak_chunks, member.chunks_in_flight)
                     member.outstanding += len(chunk.indices)
                     member.isolating = chunk.suspect
                     return member, alone
@@ -811,7 +814,8 @@ class ArbiterPool:
                 entry = {"node_id": member.node_id, "error": _short(error)}
             entry.update(pool_chunks_in_flight=member.chunks_in_flight, pool_outstanding=member.outstanding,
                          pool_served=member.served, pool_chunks=member.chunks, pool_retries=member.retries,
-                         pool_deaths=member.deaths, healthy=member.healthy,
+                         pool_deaths=member.deaths, pool_peak_chunks_in_flight=member.peak_chunks,
+                         healthy=member.healthy,
                          pool_requests_per_s=round(member.served / member.busy_s, 1) if member.busy_s else 0.0)
             replicas.append(entry)
         replicas.sort(key=lambda entry: entry["node_id"])
