@@ -14,14 +14,18 @@ import Foundation
 struct FuzzTarget: Sendable {
     let name: String
     let run: @Sendable ([UInt8]) -> Void
+    /// An input run once before fuzzing, so that what loads on first use (the language models) is loaded.
+    var warmUp: [UInt8] = Array("The answer is $\\boxed{4}$.\u{0}4".utf8)
 
     static let all: [FuzzTarget] = [
         FuzzTarget(name: "math", run: math),
         FuzzTarget(name: "format", run: format),
-        FuzzTarget(name: "language", run: language),
+        FuzzTarget(name: "language", run: language, warmUp: Array("<think>Le chat dort.</think>\u{0}fr".utf8)),
         FuzzTarget(name: "exact", run: exactAndRegex),
-        FuzzTarget(name: "recipe", run: recipes),
-        FuzzTarget(name: "codec", run: codec),
+        FuzzTarget(name: "recipe", run: recipes, warmUp: Array("<think>2+2</think><answer>4</answer>\u{0}4".utf8)),
+        FuzzTarget(
+            name: "codec", run: codec,
+            warmUp: Array(#"{"id":1,"verifier":"language-id","response":"Le chat dort sur le canapé."}"#.utf8)),
         FuzzTarget(name: "lines", run: lines),
     ]
 
