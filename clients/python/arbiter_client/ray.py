@@ -242,6 +242,10 @@ class _Replica:
             self._metrics.chunk_ms.observe(elapsed * 1000.0)
 
     def ping(self):
+        """The replica's node and address, once its daemon answers a ping (the pool's health probe)."""
+        if not _answers_ping(self._socket):
+            raise ArbiterError("unavailable", f"the daemon of replica '{self._name}' on node {self._node_id[:12]} "
+                                              "does not answer")
         return {"node_id": self._node_id, "address": f"unix:{self._socket}"}
 
     def address(self):
