@@ -126,12 +126,18 @@ def inputs():
         ("steps: 1 MB of Step n:", "steps", fit("".join(f"Step {i}: do it.\n" for i in range(60_000))), "", None),
         # language verifiers.
         ("language-id: 900 KB Arabic", "language-id", arabic_big, "ar", None),
-        ("language-id: 1 MB one letter", "language-id", "a" * (MB - 200), "", None),
+        ("language-id: 1 MB one letter", "language-id", "a" * (MB - 200), None, None),
         ("language: 900 KB Chinese think, target en", "language", "<think>" + chinese_big + "</think>", "en", None),
         ("language: 1 MB of mixed scripts", "language", fit(("abc абв αβγ אבג " * 70_000)), "en", None),
         # recipes.
         ("r1-zero: 1 MB think then an answer", "r1-zero", fit("<think>" + "a " * 500_000) + "</think><answer>\\boxed{4}</answer>", "4", None),
-        ("r1: 900 KB Arabic think", "r1", "<think>" + arabic_big + "</think><answer>\\boxed{4}</answer>", "4", None),
+        ("r1: 900 KB Arabic think", "r1", "<think>" + arabic_big + "</think><answer>\\boxed{4}</answer>", "4",
+         {"prompt": "ما هو ٢ + ٢؟"}),
+        # code: the extraction of fenced blocks (1.1 MB of fences took 111 s debug before blocks grew in place).
+        ("code: 1 MB of fences closed on the line of the next", "code",
+         fit("```python\ndef add(a, b):\n    return a - b\n``` " * 22_000),
+         {"language": "python", "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n", "entry_point": "add"},
+         None),
     ]
     return rows
 
@@ -180,6 +186,9 @@ def main():
         if arguments.only and arguments.only not in name:
             continue
         request = {"id": 1, "verifier": verifier, "response": response, "reference": reference}
+        options = dict(options or {})
+        if "prompt" in options:
+            request["prompt"] = options.pop("prompt")
         if options:
             request["options"] = options
         line = (json.dumps(request, ensure_ascii=False) + "\n").encode()

@@ -47,9 +47,10 @@ __all__ = ["ArbiterPool", "NAMESPACE", "local_address", "resolve_address"]
 # -- where things live on a node ------------------------------------------------------------------------------------
 
 
-def _runtime_dir():
-    """Per-user directory for the sockets and state files of this node's replicas."""
-    directory = os.environ.get("ARBITER_RAY_DIR") or os.path.join(tempfile.gettempdir(), f"arbiter-ray-{os.getuid()}")
+def _runtime_dir(directory=None):
+    """The directory of this node's replica sockets and state files: `socket_dir`, else $ARBITER_RAY_DIR, else a
+    per-user directory under the temporary directory."""
+    directory = directory or os.environ.get("ARBITER_RAY_DIR") or os.path.join(tempfile.gettempdir(), f"arbiter-ray-{os.getuid()}")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     return directory
 
@@ -61,10 +62,10 @@ def _stem(name, node_id):
     return f"{safe}-{digest}"
 
 
-def _host_link(name):
+def _host_link(name, directory=None):
     """`<dir>/<name>.sock`: a link to the replica of this host, the same path on every machine of a cluster."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40]
-    return os.path.join(_runtime_dir(), f"{safe}.sock")
+    return os.path.join(_runtime_dir(directory), f"{safe}.sock")
 
 
 def _die_with_parent():
@@ -95,11 +96,11 @@ class _Replica:
     """A node's Arbiter: one `arbiter serve --listen unix:…` child, kept alive, reached by the pool over Ray and by
     the node's own workers over the socket."""
 
-    def __init__(self, name, node_id, binary, verifiers, daemon_args, jobs):
+    def __init__(self, name, node_id, binary, verifiers, daemon_args, jobs, socket_dir=None):
         self._name = name
         self._node_id = node_id
         stem = _stem(name, node_id)
-        directory = _runtime_dir()
+        directory = self._directory = _runtime_dir(socket_dir)
         self._socket = os.path.join(directory, f"{stem}.sock")
         self._pid_file = os.path.join(directory, f"{stem}.pid")
         self._state_file = os.path.join(directory, f"{stem}.json")
@@ -207,7 +208,7 @@ class _Replica:
     def _link_host_socket(self):
         """Points `<dir>/<name>.sock` at this replica's socket unless it already leads to a live one (on a real
         cluster each machine has one replica, so the link is the same path on every node)."""
-        link = _host_link(self._name)
+        link = _host_link(self._name, self._directory)
         if os.path.exists(link) and _answers_ping(link):
             return
         temporary = f"{link}.{os.getpid()}"
@@ -241,6 +242,10 @@ class _Replica:
             self._metrics.chunk_ms.observe(elapsed * 1000.0)
 
     def ping(self):
+        """The replica's node and address, once its daemon answers a ping (the pool's health probe)."""
+        if not _answers_ping(self._socket):
+            raise ArbiterError("unavailable", f"the daemon of replica '{self._name}' on node {self._node_id[:12]} "
+                                              "does not answer")
         return {"node_id": self._node_id, "address": f"unix:{self._socket}"}
 
     def address(self):
@@ -288,7 +293,7 @@ class _Replica:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        link = _host_link(self._name)
+        link = _host_link(self._name, self._directory)
         try:
             if os.path.islink(link) and os.readlink(link) == self._socket:
                 os.unlink(link)
@@ -374,7 +379,7 @@ class _Member:
     """The pool's view of one replica."""
 
     __slots__ = ("key", "node_id", "handle", "healthy", "dead", "epoch", "chunks_in_flight", "outstanding",
-                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address")
+                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address", "peak_chunks")
 
     def __init__(self, key, node_id, handle):
         self.key = key
@@ -393,6 +398,7 @@ class _Member:
         self.deaths = 0
         self.probing = False
         self.address = None
+        self.peak_chunks = 0
 
 
 class _Chunk:
@@ -445,7 +451,7 @@ class ArbiterPool:
         self._queued = 0
         self._last_refresh = 0.0
         self._counters = dict(requests=0, calls=0, chunks=0, retries=0, resent_chunks=0, splits=0, crashed=0,
-                              unavailable=0)
+                              unavailable=0, peak_admitted=0)
         self._local = None
         self._metrics = None
 
@@ -453,7 +459,7 @@ class ArbiterPool:
 
     @classmethod
     def deploy(cls, name="arbiter", binary=None, verifiers=None, nodes=None, daemon_args=(), max_restarts=-1,
-               **options):
+               socket_dir=None, **options):
         """Starts a replica on each selected node (every alive node by default) and returns the pool. Idempotent: a
         node that already has a replica of this name keeps it (to change its binary or arguments, `shutdown`
         first); nodes that joined since get one.
@@ -462,7 +468,9 @@ class ArbiterPool:
         `arbiter` on PATH). `verifiers`: a verifiers directory on the nodes. `nodes`: node ids, IP addresses or
         host names, or `"resource:NAME"` for the nodes that have the custom resource NAME. `daemon_args`: extra
         `arbiter serve` flags (`--jobs N` replaces the default of the node's CPU count). `max_restarts`: Ray
-        restarts of a replica (-1: unlimited). `options` go to the pool (`chunk_size`, `max_in_flight`, …).
+        restarts of a replica (-1: unlimited). `socket_dir`: where each node keeps its socket (else $ARBITER_RAY_DIR
+        on the node, else /tmp/arbiter-ray-<uid>); `<socket_dir>/<name>.sock` leads to the node's daemon on every
+        machine, for trainers configured with a fixed address. `options` go to the pool (`chunk_size`, `max_in_flight`, …).
         """
         _ensure_ray()
         if _SEPARATOR in name:
@@ -479,7 +487,7 @@ class ArbiterPool:
                 name=f"{name}{_SEPARATOR}{node_id}", namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
                 max_restarts=max_restarts, max_task_retries=0, max_concurrency=64, num_cpus=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
-            ).remote(name, node_id, binary, verifiers, tuple(daemon_args), jobs)
+            ).remote(name, node_id, binary, verifiers, tuple(daemon_args), jobs, socket_dir)
             handles.append((node_id, handle))
         failures = []
         for node_id, handle in handles:
@@ -625,6 +633,7 @@ class ArbiterPool:
         async with self._changed:
             await self._changed.wait_for(lambda: self._admitted == 0 or self._admitted + count <= self._max_queued)
             self._admitted += count
+            self._counters["peak_admitted"] = max(self._counters["peak_admitted"], self._admitted)
         try:
             await self._drive(chunk, requests, answers)
         finally:
@@ -712,6 +721,7 @@ class ArbiterPool:
                     member = min(others or room, key=lambda member: (member.outstanding, member.chunks_in_flight))
                     alone = member.chunks_in_flight == 0
                     member.chunks_in_flight += 1
+                    member.peak_chunks = max(member.peak_chunks, member.chunks_in_flight)
                     member.outstanding += len(chunk.indices)
                     member.isolating = chunk.suspect
                     return member, alone
@@ -808,7 +818,8 @@ class ArbiterPool:
                 entry = {"node_id": member.node_id, "error": _short(error)}
             entry.update(pool_chunks_in_flight=member.chunks_in_flight, pool_outstanding=member.outstanding,
                          pool_served=member.served, pool_chunks=member.chunks, pool_retries=member.retries,
-                         pool_deaths=member.deaths, healthy=member.healthy,
+                         pool_deaths=member.deaths, pool_peak_chunks_in_flight=member.peak_chunks,
+                         healthy=member.healthy,
                          pool_requests_per_s=round(member.served / member.busy_s, 1) if member.busy_s else 0.0)
             replicas.append(entry)
         replicas.sort(key=lambda entry: entry["node_id"])

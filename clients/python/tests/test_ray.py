@@ -54,12 +54,14 @@ def _wait_for(predicate, what, limit=120):
 
 @pytest.fixture(scope="module")
 def cluster():
-    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL")}
+    saved = {key: os.environ.get(key)
+             for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL", "RAY_USAGE_STATS_ENABLED")}
     directory = tempfile.mkdtemp(prefix="arb-ray-")
     # The simulated nodes' workers import this checkout's client and keep their sockets in a directory of this run.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [CLIENT_ROOT, saved["PYTHONPATH"]]))
     os.environ["ARBITER_RAY_DIR"] = directory
     os.environ["ARBITER_RAY_METRICS_INTERVAL"] = "1"
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray would otherwise try to report usage over the network
     small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
     made = Cluster(initialize_head=True, head_node_args=dict(small, include_dashboard=False))
     made.add_node(**small)
@@ -159,6 +161,11 @@ def test_one_replica_per_node_and_deploy_is_idempotent(real):
         assert entry["address"].startswith("unix:") and os.path.exists(entry["address"][5:])
         assert entry["command"][1:6] == ["serve", "--listen", entry["address"], "--jobs", "1"]  # one CPU per node
         assert "requests" in entry["daemon"] and entry["restarts"] == 0
+    # The host's link (<dir>/<pool>.sock, the same path on every machine of a real cluster) leads to a replica.
+    link = os.path.join(os.environ["ARBITER_RAY_DIR"], "real.sock")
+    assert "unix:" + os.path.realpath(link) in {entry["address"] for entry in replicas}
+    with Client(address="unix:" + link) as through_link:
+        assert through_link.score(_math(3))[2]["passed"] is True
     again = ArbiterPool.deploy(name="real", verifiers=VERIFIERS)
     after = again.stats()["replicas"]
     assert [(e["actor_pid"], e["daemon_pid"], e["starts"]) for e in after] == \
@@ -168,9 +175,12 @@ def test_one_replica_per_node_and_deploy_is_idempotent(real):
 
 def test_deploy_on_named_nodes_and_errors(cluster):
     head = ray.get_runtime_context().get_node_id()
-    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head])
+    directory = os.path.join(cluster.directory, "chosen")
+    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head], socket_dir=directory)
     try:
         assert [entry["node_id"] for entry in solo.stats()["replicas"]] == [head]
+        assert solo.stats()["replicas"][0]["address"].startswith(f"unix:{directory}/")
+        assert os.path.realpath(os.path.join(directory, "solo.sock")) == solo.stats()["replicas"][0]["address"][5:]
         with pytest.raises(ArbiterError, match="no alive Ray node"):
             ArbiterPool.deploy(name="solo", nodes=["no-such-node"])
         with pytest.raises(ArbiterError, match="no alive Ray node matches"):
@@ -239,29 +249,39 @@ def test_score_matches_a_direct_client_in_input_order(real, binary):
         real.score(["not a dict"])
 
 
-def test_admission_limit_and_in_flight_bound_still_answer_everything(cluster, real):
-    tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
+def test_admission_limit_and_in_flight_bound_hold_and_everything_is_answered(cluster, real):
     requests = _math(120)
-    answers = tight.score(requests)
-    assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
-    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(120)]
-    assert tight.stats()["pool"]["chunks"] == 30
+    tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
+    loose = ArbiterPool.connect("real", chunk_size=4)  # negative control: the defaults (4 chunks, 65,536 requests)
+    for pool in (tight, loose):
+        answers = pool.score(requests)
+        assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
+        assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(120)]
+    stats, control = tight.stats(), loose.stats()
+    assert stats["pool"]["chunks"] == 30 and stats["pool"]["peak_admitted"] <= 8
+    assert all(entry["pool_peak_chunks_in_flight"] == 1 for entry in stats["replicas"])
+    assert control["pool"]["peak_admitted"] == 120
+    assert max(entry["pool_peak_chunks_in_flight"] for entry in control["replicas"]) > 1
     with pytest.raises(ValueError):
         ArbiterPool.connect("real", max_queued=0)
 
 
 @ray.remote(num_cpus=0)
-def _score_locally(name, requests):
-    pool = ArbiterPool.connect(name)
-    address = pool.local_address()
-    with Client(address=address) as client:
+def _score_locally(pool, requests):
+    address = pool.local_address()  # the pool was pickled by name: it reconnects in this worker
+    with pool.local_client() as client:
         return ray.get_runtime_context().get_node_id(), address, client.score(requests)
+
+
+@ray.remote(num_cpus=0)
+def _score_through_pool(name, requests):
+    return ArbiterPool.connect(name).score(requests)
 
 
 def test_node_local_workers_use_their_own_nodes_daemon_without_a_ray_hop(real):
     before = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
     requests = _math(30)
-    results = ray.get([_score_locally.options(scheduling_strategy=_on(node)).remote("real", requests)
+    results = ray.get([_score_locally.options(scheduling_strategy=_on(node)).remote(real, requests)
                        for node in before])
     after = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
     for node, (ran_on, address, answers) in zip(before, results):
@@ -270,6 +290,9 @@ def test_node_local_workers_use_their_own_nodes_daemon_without_a_ray_hop(real):
         # The node's daemon answered them; its replica actor (the Ray path) saw none of them.
         assert after[node]["daemon"]["verdicts"] - before[node]["daemon"]["verdicts"] == 30
         assert after[node]["chunks"] == before[node]["chunks"]
+    # A worker can also use the pool itself (a Ray hop from inside a task).
+    answers = ray.get(_score_through_pool.remote("real", requests))
+    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(30)]
 
 
 # -- faults -----------------------------------------------------------------------------------------------------------
