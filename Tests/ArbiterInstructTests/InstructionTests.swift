@@ -273,7 +273,8 @@ struct SentenceRuleTests {
             ("One. Two! Three?", 3), ("Mr. Smith went home. He slept.", 3), ("J. R. R. Tolkien wrote books.", 1),
             ("Wait... and then it ended.", 1), ("It costs 3.50 dollars. Cheap.", 2), ("Really?!", 2),
             ("Really?! Yes.", 2), ("He said \"stop.\" Then left.", 2), ("End.**", 2), ("no terminator at all", 1),
-            ("", 0), ("a.b.c", 1), ("First line.\n\nSecond line.", 2),
+            ("", 0), ("a.b.c", 1), ("First line.\n\nSecond line.", 2), ("One.\u{00A0}Two.", 1),
+            ("Wait... what?! No.", 3), ("Wait... what? No.", 2), ("P.S. Thanks.", 2), ("Why?!so", 2),
         ])
     func count(_ text: String, _ expected: Int) {
         #expect(Sentences.count(Array(text.unicodeScalars)) == expected)
