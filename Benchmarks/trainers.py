@@ -201,6 +201,29 @@ def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_r
     return ours, batch, baseline, ceiling
 
 
+def round_trip(rows):
+    """The time of one 64-request `score` call (the median of 200), the latency a trainer's step sees."""
+    from arbiter_client._adapters import shared_client
+    client = shared_client()
+    requests = [{"verifier": "math", "response": c, "reference": r} for _, c, r in rows[:64]]
+    client.score(requests)
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        client.score(requests)
+        times.append(time.perf_counter() - started)
+    times.sort()
+    print(f"  one call of 64 math requests: median {times[100] * 1000:.2f} ms, p90 {times[180] * 1000:.2f} ms")
+
+
+def share(ours, ceiling, batch, count):
+    """Arbiter's own time per sample in the per-sample path (the path minus the trainer's own cost) against the batch
+    path's time per sample: what the per-sample entry point costs beyond a batch."""
+    own = max(ours - ceiling, 0.0) / count * 1e6
+    print(f"    arbiter's share of the per-sample path: {own:.1f} us/sample (batch path: {batch / count * 1e6:.1f} "
+          f"us/sample, {own / (batch / count * 1e6):.2f}x)")
+
+
 def start_daemons(binary, scratch):
     path = os.path.join(scratch, "arbiter.sock")
     with socket_port() as port:
@@ -246,7 +269,11 @@ def main():
 
     from arbiter_client import openrlhf, trl, verl
     for package in ("trl", "verl", "openrlhf"):
-        trainer_code._package_dir(package)  # found before any stub takes its name
+        try:
+            trainer_code._package_dir(package)  # found before any stub takes its name
+        except BaseException as missing:  # noqa: BLE001 — pytest's skip outside pytest
+            sys.exit(f"Benchmarks/trainers.py: {missing} (pip install --no-deps trl==1.16.0 verl==0.9.1 "
+                     "openrlhf==0.11.2; pip install math-verify pylatexenc)")
     try:
         accuracy_reward = trl_accuracy_reward()
     except Exception as error:  # noqa: BLE001 — a missing baseline is reported, not fatal
@@ -278,6 +305,7 @@ def main():
             else:
                 os.environ.pop("ARBITER_ADDRESS", None)
             print(f"== transport: {transport}")
+            round_trip(rows)
             funcs = trl.reward_funcs("math")
             (ours, rewards), baseline = trl_runs(rows, args.repeat, funcs, None if "trl" in baselines else
                                                  accuracy_reward)
@@ -309,6 +337,7 @@ def main():
                 line("verl default_compute_score (lighteval/MATH)", baseline[0], args.count)
                 print(f"    ratio {baseline[0] / ours:.2f}x the default; per-sample path at {batch / ours:.2f} of "
                       f"the batch path's rate")
+            share(ours, ceiling, batch, args.count)
 
             (ours, _), (batch, _), baseline, (ceiling, _) = openrlhf_runs(
                 rows, args.repeat, reward_file, None if "openrlhf" in baselines else baseline_file,
@@ -323,6 +352,7 @@ def main():
                 line("OpenRLHF math_utils grade_answer reward_func", baseline[0], args.count)
                 print(f"    ratio {baseline[0] / ours:.2f}x the baseline; per-sample path at {batch / ours:.2f} of "
                       f"the batch path's rate")
+            share(ours, ceiling, batch, args.count)
             print()
     finally:
         for process in processes:

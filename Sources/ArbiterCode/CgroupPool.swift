@@ -8,11 +8,18 @@ import Synchronization
 /// Per-run cgroups (v1 memory and pids), reused: a run takes a free slot and gives it back when every process of the
 /// run is gone. Slots live under `<own cgroup>/arbiter-<pid>/`; groups left by dead daemons are removed at start.
 final class CgroupPool: Sendable {
-    /// One slot: a memory group and a pids group of the same name.
+    /// One slot: a memory, a pids, a cpu and a cpuacct group of the same name.
     struct Slot: Sendable {
         let index: Int
         let memory: String?
         let pids: String?
+        /// Its own CPU share (cpu.shares, equal for every slot), so that a run of many processes cannot starve others.
+        var cpu: String? = nil
+        /// Its CPU time, all processes together (cpuacct.usage).
+        var cpuacct: String? = nil
+
+        /// The groups' directories, in the order memory, pids, cpu, cpuacct.
+        var groups: [String?] { [memory, pids, cpu, cpuacct] }
     }
 
     /// What a slot measured during one run.
@@ -24,14 +31,18 @@ final class CgroupPool: Sendable {
 
     private let memoryBase: String?
     private let pidsBase: String?
+    private let cpuBase: String?
+    private let cpuacctBase: String?
     /// Slot names are unique per pool, so that several pools (several sandboxes) never share a group.
     private let prefix: String
     private static let pools = Atomic<Int>(0)
     private let state = Mutex<(free: [Slot], created: Int)>(([], 0))
 
-    init(memoryBase: String?, pidsBase: String?) {
+    init(memoryBase: String?, pidsBase: String?, cpuBase: String? = nil, cpuacctBase: String? = nil) {
         self.memoryBase = memoryBase
         self.pidsBase = pidsBase
+        self.cpuBase = cpuBase
+        self.cpuacctBase = cpuacctBase
         self.prefix = "p\(Self.pools.add(1, ordering: .relaxed).oldValue)s"
     }
 
@@ -81,11 +92,9 @@ final class CgroupPool: Sendable {
             return (nil, state.created - 1)
         }
         if let reused { return reused }
-        let memory = memoryBase.map { $0 + "/\(prefix)\(index)" }
-        let pids = pidsBase.map { $0 + "/\(prefix)\(index)" }
-        if let memory { mkdir(memory, 0o755) }
-        if let pids { mkdir(pids, 0o755) }
-        return Slot(index: index, memory: memory, pids: pids)
+        let paths = [memoryBase, pidsBase, cpuBase, cpuacctBase].map { $0.map { $0 + "/\(prefix)\(index)" } }
+        for path in paths.compactMap({ $0 }) { mkdir(path, 0o755) }
+        return Slot(index: index, memory: paths[0], pids: paths[1], cpu: paths[2], cpuacct: paths[3])
     }
 
     /// Returns a slot whose processes are all gone.

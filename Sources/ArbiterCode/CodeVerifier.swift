@@ -35,7 +35,10 @@ public struct CodeVerifier: Verifier {
             ),
             OptionSpec(
                 "time_limit_s", .number(0.05...300), default: .double(5),
-                "Wall-clock and CPU seconds per run (one stdin/stdout case, or the whole test or calls run)."),
+                "CPU seconds per run (one stdin/stdout case, or the whole test or calls run): all its processes together where the cpu cgroup is available, else per process."),
+            OptionSpec(
+                "wall_time_limit_s", .number(0...3600), default: .double(0),
+                "Wall-clock seconds per run, the backstop for programs that sleep or wait; 0: twice time_limit_s."),
             OptionSpec(
                 "memory_mb", .integer(16...65536), default: .int(512), "Memory of a run, all its processes together."),
             OptionSpec(
@@ -44,6 +47,12 @@ public struct CodeVerifier: Verifier {
                 "output_limit_kb", .integer(1...1_048_576), default: .int(1024),
                 "Kilobytes of stdout (and of stderr) a run may write; more kills it (output_limit)."),
             OptionSpec("file_size_mb", .integer(0...4096), default: .int(16), "Largest file a program may write."),
+            OptionSpec(
+                "work_dir_mb", .integer(1...16384), default: .int(256),
+                "Size of a run's work directory, a tmpfs of its own that is gone when the run ends (counted in memory_mb)."),
+            OptionSpec(
+                "work_dir_files", .integer(16...1_000_000), default: .int(10000),
+                "Files and directories a run's work directory may hold."),
             OptionSpec(
                 "float_tolerance", .number(0...1), default: .double(1e-6),
                 "Relative and absolute tolerance for expected decimals (a point or an exponent); integers always compare exactly; 0: exact."
@@ -62,12 +71,14 @@ public struct CodeVerifier: Verifier {
             language = options.string("language")
             extract = options.string("extract")
             let seconds = options.double("time_limit_s")
+            let wall = options.double("wall_time_limit_s")
             let memory = options.int("memory_mb") << 20
             limits = RunLimits(
-                wallSeconds: seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
+                wallSeconds: wall > 0 ? wall : 2 * seconds, cpuSeconds: seconds, memoryBytes: memory, processes: options.int("processes"),
                 fileBytes: max(options.int("file_size_mb") << 20, 1), openFiles: 256,
                 stackBytes: min(memory, 256 << 20),
-                outputBytes: options.int("output_limit_kb") << 10)
+                outputBytes: options.int("output_limit_kb") << 10, workDirectoryBytes: options.int("work_dir_mb") << 20,
+                workDirectoryFiles: options.int("work_dir_files"))
             comparison = OutputComparison(tolerance: options.double("float_tolerance"))
             allOrNothing = options.bool("all_or_nothing")
             stopOnFailure = options.bool("stop_on_failure") || allOrNothing

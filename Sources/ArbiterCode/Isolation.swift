@@ -30,6 +30,10 @@ public struct Isolation: Sendable {
     public var memoryCgroup: String?
     /// The pids cgroup directory (v1) under which each run gets its own group, if writable.
     public var pidsCgroup: String?
+    /// The cpu cgroup directory (v1): each run gets its own group with an equal share of the CPU.
+    public var cpuCgroup: String?
+    /// The cpuacct cgroup directory (v1): each run's CPU time, all its processes together, judges its time limit.
+    public var cpuacctCgroup: String?
     /// The mechanisms that are missing here, in words.
     public var missing: [String]
 
@@ -71,6 +75,8 @@ public struct Isolation: Sendable {
         var groups: [String] = []
         if memoryCgroup != nil { groups.append("memory") }
         if pidsCgroup != nil { groups.append("pids") }
+        if cpuCgroup != nil { groups.append("cpu") }
+        if cpuacctCgroup != nil { groups.append("cpuacct") }
         if !groups.isEmpty { parts.append("cgroups " + groups.joined(separator: "+")) }
         parts.append("rlimits")
         var text = "isolation: " + parts.joined(separator: ", ")
@@ -85,8 +91,10 @@ public struct Isolation: Sendable {
             "read_only_root": .bool(readOnlyRoot),
             "seccomp": .bool(seccomp),
             "cgroups": .array(
-                [memoryCgroup.map { _ in "memory" }, pidsCgroup.map { _ in "pids" }].compactMap { $0 }.map(
-                    JSONValue.string)),
+                [
+                    memoryCgroup.map { _ in "memory" }, pidsCgroup.map { _ in "pids" }, cpuCgroup.map { _ in "cpu" },
+                    cpuacctCgroup.map { _ in "cpuacct" },
+                ].compactMap { $0 }.map(JSONValue.string)),
             "rlimits": .array(["cpu", "fsize", "nofile", "nproc", "core", "stack"].map(JSONValue.string)),
         ]
         object["uid"] = user.map { .int(Int($0.uid)) } ?? .null
@@ -105,7 +113,7 @@ public struct Isolation: Sendable {
         }
         var isolation = Isolation(
             namespaces: [], user: nil, readOnlyRoot: false, seccomp: false, memoryCgroup: nil, pidsCgroup: nil,
-            missing: [])
+            cpuCgroup: nil, cpuacctCgroup: nil, missing: [])
         let root = geteuid() == 0
         let wanted = ARB_NS_PID | ARB_NS_NET | ARB_NS_MOUNT | ARB_NS_IPC | ARB_NS_UTS | (root ? 0 : ARB_NS_USER)
         let error = flag("ARBITER_CODE_NO_NAMESPACES") ? EPERM : arb_probe_namespaces(Int32(wanted))
@@ -129,8 +137,8 @@ public struct Isolation: Sendable {
         }
         guard root else {
             isolation.missing.append(
-                "not root: no cgroups, so memory is bounded by RLIMIT_AS per process and processes by RLIMIT_NPROC "
-                    + "in the run's user namespace")
+                "not root: no cgroups, so memory is bounded by RLIMIT_AS per process, processes by RLIMIT_NPROC "
+                    + "in the run's user namespace, and CPU time per process (a run gets no CPU share of its own)")
             return isolation
         }
         isolation.user = (65534, 65534)
@@ -141,6 +149,12 @@ public struct Isolation: Sendable {
         }
         if isolation.pidsCgroup == nil {
             isolation.missing.append("no writable pids cgroup: processes are limited by RLIMIT_NPROC per user instead")
+        }
+        isolation.cpuCgroup = CgroupPool.makeBase(controller: "cpu")
+        isolation.cpuacctCgroup = CgroupPool.makeBase(controller: "cpuacct")
+        if isolation.cpuCgroup == nil || isolation.cpuacctCgroup == nil {
+            isolation.missing.append(
+                "no writable cpu/cpuacct cgroup: no CPU share per run, and CPU time is limited per process")
         }
         return isolation
     }

@@ -45,7 +45,7 @@ final class PreparedHarnesses: Sendable {
             fileBytes: 64 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)
         let outcome = try? await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: directory,
-            visible: toolchain.visible, limits: limits)
+            visible: toolchain.visible, limits: limits, exportFiles: true)
         guard let outcome, outcome.exitCode == 0, !outcome.timedOut, !outcome.outputExceeded, !outcome.outOfMemory,
             let data = FileManager.default.contents(atPath: directory + "/" + output), !data.isEmpty
         else { return nil }

@@ -48,7 +48,7 @@ final class RunSession: @unchecked Sendable {
         sandbox.removeWorkDirectory(workDirectory)
     }
 
-    private func write(_ text: String, to name: String, replacing: Bool = false) throws(ArbiterError) {
+    func write(_ text: String, to name: String, replacing: Bool = false) throws(ArbiterError) {
         try write(Array(text.utf8), to: name, replacing: replacing)
     }
 
@@ -84,17 +84,16 @@ final class RunSession: @unchecked Sendable {
             throw ArbiterError(
                 .invalidReference, "language '\(toolchain.name)' does not take a reference 'setup' (python does)")
         }
-        var compileCommand = toolchain.compile
         if case .script(let tests, _) = spec.form, toolchain.harness == nil, let template = toolchain.testTemplate {
             guard tests.count == 1 else {
                 throw ArbiterError(
                     .invalidReference,
                     "language '\(toolchain.name)' takes one 'test' program (with a main), got \(tests.count)")
             }
-            try write(Self.wrap(code, test: tests[0], in: template), to: toolchain.source, replacing: true)
-            compileCommand = toolchain.testCompile ?? compileCommand
-        }
-        if let failure = try await compile(compileCommand) {
+            if let failure = try await buildTestProgram(test: tests[0], template: template) {
+                return Array(repeating: failure, count: spec.count)
+            }
+        } else if let failure = try await compile(toolchain.compile) {
             return Array(repeating: failure, count: spec.count)
         }
         switch spec.form {
@@ -133,17 +132,25 @@ final class RunSession: @unchecked Sendable {
         }
     }
 
-    /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
-    private func compile(_ template: [String]?) async throws(ArbiterError) -> CaseResult? {
-        guard let command = template.map({ toolchain.command($0) }) else { return nil }
-        let limits = RunLimits(
+    /// The limits of a compiler's run.
+    var compileLimits: RunLimits {
+        RunLimits(
             wallSeconds: toolchain.compileSeconds, cpuSeconds: toolchain.compileSeconds,
             memoryBytes: toolchain.compileMemoryMB << 20, processes: max(32, configuration.limits.processes),
-            fileBytes: 512 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10)
+            fileBytes: 512 << 20, openFiles: 256, stackBytes: 64 << 20, outputBytes: 64 << 10,
+            workDirectoryBytes: max(configuration.limits.workDirectoryBytes, 1 << 30),
+            workDirectoryFiles: configuration.limits.workDirectoryFiles)
+    }
+
+    /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
+    func compile(_ template: [String]?) async throws(ArbiterError) -> CaseResult? {
+        guard let command = template.map({ toolchain.command($0) }) else { return nil }
+        let limits = compileLimits
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            visible: toolchain.visible, limits: limits)
+            visible: toolchain.visible, limits: limits, exportFiles: true)
         var details: JSONObject = ["time_ms": .double((outcome.wallSeconds * 100_000).rounded() / 100)]
+        if let earlier = compileDetails?["time_ms"]?.doubleValue { details["time_ms"] = .double(earlier + (details["time_ms"]?.doubleValue ?? 0)) }
         let failure = Self.failure(of: outcome, cpuLimit: limits.cpuSeconds)
         details["status"] = .string(failure == nil ? "ok" : "compile_error")
         compileDetails = details
@@ -295,22 +302,6 @@ final class RunSession: @unchecked Sendable {
         }
     }
 
-    /// The program and a `test` program in a compiled language's template. Markers are replaced in the template
-    /// only, never inside the inserted program or test.
-    static func wrap(_ program: String, test: String, in template: String) -> String {
-        let values = ["@ARBITER_PROGRAM@": program, "@ARBITER_TEST@": test]
-        var output = ""
-        var rest = Substring(template)
-        while let marker = rest.range(of: "@ARBITER_") {
-            guard let close = rest[marker.upperBound...].firstIndex(of: "@") else { break }
-            let name = String(rest[marker.lowerBound...close])
-            output += rest[..<marker.lowerBound]
-            output += values[name] ?? name
-            rest = rest[rest.index(after: close)...]
-        }
-        return output + rest
-    }
-
     /// The authentic records (those carrying the nonce) by case, a program-level failure, and whether the end came.
     static func parseReport(_ bytes: [UInt8], nonce: String) -> ([Int: Record], Record?, Bool) {
         var records: [Int: Record] = [:]
@@ -342,7 +333,7 @@ final class RunSession: @unchecked Sendable {
     /// The status of a run that did not end normally, or `nil`.
     static func failure(of outcome: RunOutcome, cpuLimit: Double) -> String? {
         if outcome.outputExceeded { return "output_limit" }
-        if outcome.timedOut { return "time_limit" }
+        if outcome.timedOut || outcome.cpuExceeded { return "time_limit" }
         if outcome.outOfMemory { return "memory_limit" }
         if let signal = outcome.signal {
             if signal == SIGXCPU || (signal == SIGKILL && outcome.cpuSeconds >= cpuLimit) { return "time_limit" }
@@ -362,6 +353,8 @@ final class RunSession: @unchecked Sendable {
         let description: String
         if outcome.outputExceeded {
             description = "killed: output over the limit"
+        } else if outcome.cpuExceeded {
+            description = "killed at the CPU limit: \(Int(outcome.cpuSeconds * 1000)) ms of CPU, all its processes together"
         } else if outcome.timedOut {
             description = "killed at the wall-clock limit after \(Int(outcome.wallSeconds * 1000)) ms"
         } else if outcome.outOfMemory {

@@ -22,10 +22,14 @@ public struct RunLimits: Sendable, Hashable {
     public var openFiles: Int
     /// Stack size (RLIMIT_STACK).
     public var stackBytes: Int
-    /// The least RLIMIT_AS where that limit bounds memory (no memory cgroup); 0 for none.
-    public var minimumAddressSpace: Int = 0
     /// Bytes of stdout, and separately of stderr, kept; more kills the run.
     public var outputBytes: Int
+    /// The least RLIMIT_AS where that limit bounds memory (no memory cgroup); 0 for none.
+    public var minimumAddressSpace: Int = 0
+    /// Bytes of the run's work directory (a tmpfs of its own, where the sandbox has a mount namespace).
+    public var workDirectoryBytes: Int = 256 << 20
+    /// Files and directories the work directory may hold.
+    public var workDirectoryFiles: Int = 10_000
 }
 
 /// What one sandboxed run did.
@@ -42,6 +46,8 @@ public struct RunOutcome: Sendable {
     public var signal: Int32?
     /// Killed at the wall-clock limit.
     public var timedOut: Bool
+    /// Killed when the run's CPU time (all its processes together) reached the limit.
+    public var cpuExceeded: Bool = false
     /// Killed because stdout, stderr or the report went over the cap.
     public var outputExceeded: Bool
     /// The memory cgroup killed a process of the run.
@@ -50,7 +56,7 @@ public struct RunOutcome: Sendable {
     public var processLimitHit: Bool
     /// Wall-clock seconds from launch to the last process's end.
     public var wallSeconds: Double
-    /// CPU seconds of the program and its reaped children.
+    /// CPU seconds of the run: all its processes (the cpuacct cgroup), else the program and its reaped children.
     public var cpuSeconds: Double
     /// Peak memory of the run's cgroup, when measured.
     public var peakMemoryBytes: Int?
@@ -74,7 +80,10 @@ public final class Sandbox: Sendable {
     /// - Parameter isolation: The mechanisms to use; they must be available on this host.
     public init(isolation: Isolation) {
         self.isolation = isolation
-        self.cgroups = CgroupPool(memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup)
+        self.cgroups = CgroupPool(
+            memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
+            cpuBase: isolation.cpuacctCgroup == nil ? nil : isolation.cpuCgroup,
+            cpuacctBase: isolation.cpuCgroup == nil ? nil : isolation.cpuacctCgroup)
         self.workers = SlotWorkerPool(cgroups: cgroups)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
@@ -125,15 +134,19 @@ public final class Sandbox: Sendable {
     ///   - limits: The limits.
     ///   - companion: A second command started beside it in PID and mount namespaces of its own (a split harness's
     ///     program process), reached over pipes: its fds 3 and 4, the first program's 6 and 7.
+    ///   - exportFiles: Copy the files the run left at the top of its (tmpfs) work directory back to `workDirectory`
+    ///     (a compiler's outputs); other runs leave nothing behind.
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
-        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil
+        harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
+        exportFiles: Bool = false
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
-            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion)
+            stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
+            exportFiles: exportFiles)
         let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
@@ -155,6 +168,7 @@ public final class Sandbox: Sendable {
         let visible: [String]
         let limits: RunLimits
         let companion: [String]?
+        let exportFiles: Bool
     }
 
     private func runBlocking(_ job: Job, slot: CgroupPool.Slot, joined: Bool) -> Result<RunOutcome, ArbiterError> {
@@ -183,9 +197,11 @@ public final class Sandbox: Sendable {
                 stderr: Self.bytes(result.stderr_bytes, result.stderr_length),
                 report: Self.bytes(result.fd4_bytes, result.fd4_length),
                 exitCode: exited ? (wait >> 8) & 0xff : nil, signal: signal, timedOut: result.timed_out != 0,
+                cpuExceeded: result.cpu_exceeded != 0,
                 outputExceeded: result.output_exceeded != 0, outOfMemory: usage.outOfMemory,
                 processLimitHit: usage.processLimitHit, wallSeconds: result.wall_seconds,
-                cpuSeconds: result.cpu_seconds, peakMemoryBytes: usage.peakMemoryBytes))
+                cpuSeconds: result.run_cpu_seconds >= 0 ? result.run_cpu_seconds : result.cpu_seconds,
+                peakMemoryBytes: usage.peakMemoryBytes))
     }
 
     private static let stageNames: [Int: String] = [
@@ -236,9 +252,18 @@ public final class Sandbox: Sendable {
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
         spec.minimal_dev = isolation.readOnlyRoot ? 1 : 0
         spec.seccomp = isolation.seccomp ? 1 : 0
+        if isolation.readOnlyRoot {
+            spec.workdir_tmpfs_bytes = Int64(job.limits.workDirectoryBytes)
+            spec.workdir_tmpfs_files = Int32(job.limits.workDirectoryFiles)
+            spec.export_files = job.exportFiles ? 1 : 0
+        }
         if !joined {
-            spec.cgroup_procs.0 = slot.memory.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
-            spec.cgroup_procs.1 = slot.pids.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) }
+            let procs = slot.groups.map { $0.map { UnsafePointer(strings.add($0 + "/cgroup.procs")) } }
+            spec.cgroup_procs = (procs[0], procs[1], procs[2], procs[3])
+        }
+        if let cpuacct = slot.cpuacct {
+            spec.cpu_usage_path = UnsafePointer(strings.add(cpuacct + "/cpuacct.usage"))
+            spec.run_cpu_seconds = job.limits.cpuSeconds
         }
         let limits = job.limits
         spec.wall_seconds = limits.wallSeconds

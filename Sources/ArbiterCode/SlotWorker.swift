@@ -36,9 +36,14 @@ final class SlotWorker: @unchecked Sendable {
     }
 
     private func loop() {
+        // Empty paths stand for controllers that are not there.
+        let tasks = slot.groups.map { strdup($0.map { $0 + "/tasks" } ?? "")! }
+        defer { for task in tasks { free(task) } }
         let joined =
-            (slot.memory == nil && slot.pids == nil)
-            || arb_join_cgroups_thread(slot.memory.map { $0 + "/tasks" }, slot.pids.map { $0 + "/tasks" }) == 0
+            slot.groups.allSatisfy({ $0 == nil })
+            || tasks.map({ UnsafePointer($0) }).withUnsafeBufferPointer {
+                arb_join_cgroups_thread($0.baseAddress, Int32($0.count))
+            } == 0
         while true {
             condition.lock()
             while pending == nil { condition.wait() }

@@ -35,11 +35,9 @@ public struct Toolchain: Sendable, Hashable {
     public var run: [String]
     /// The harness, for `test` and `calls` tests.
     public var harness: Harness?
-    /// For compiled languages without a harness: a source template that wraps the program and one `test` program
-    /// (markers `@ARBITER_PROGRAM@` and `@ARBITER_TEST@`), compiled with `testCompile` and run in place of the program.
-    public var testTemplate: String?
-    /// The compile command for a wrapped test (it links with `-Wl,--wrap=main`); the toolchain's own when absent.
-    public var testCompile: [String]?
+    /// For compiled languages without a harness: how one `test` program (with its own `main`) is built around the
+    /// program (`test_template`).
+    public var testTemplate: TestTemplate?
     /// Directories the sandbox shows besides /usr, /etc and /dev: the toolchain's `visible` list, plus the top two
     /// levels of an interpreter installed elsewhere (such as `/opt/swift`).
     public var visible: [String]
@@ -59,7 +57,6 @@ public struct Toolchain: Sendable, Hashable {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
             && lhs.interpreterCandidates == rhs.interpreterCandidates && lhs.compile == rhs.compile
             && lhs.run == rhs.run && lhs.harness == rhs.harness && lhs.testTemplate == rhs.testTemplate
-            && lhs.testCompile == rhs.testCompile
             && lhs.environment == rhs.environment
             && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
             && lhs.compileMemoryMB == rhs.compileMemoryMB
@@ -159,8 +156,19 @@ public struct Toolchain: Sendable, Hashable {
             }
         }
         if let template = object["test_template"]?.objectValue {
-            testTemplate = try code(of: template, "test_template")
-            testCompile = try strings("compile", in: template)
+            guard let file = template["file"]?.stringValue, !file.isEmpty, !file.contains("/"),
+                let testFile = template["test_file"]?.stringValue, !testFile.isEmpty, !testFile.contains("/"),
+                let preprocess = try strings("preprocess", in: template), !preprocess.isEmpty,
+                let compile = try strings("compile", in: template), !compile.isEmpty,
+                let symbols = try strings("symbols", in: template), !symbols.isEmpty
+            else {
+                throw ArbiterError(
+                    .invalidRequest,
+                    "'test_template' needs 'file' and 'test_file' (file names), 'preprocess', 'compile' and 'symbols'")
+            }
+            testTemplate = TestTemplate(
+                code: try code(of: template, "test_template"), file: file, preprocess: preprocess,
+                testFile: testFile, compile: compile, symbols: symbols)
         }
         var environment: [String: String] = [:]
         for entry in object["env"]?.objectValue ?? [:] {
@@ -304,6 +312,29 @@ public struct Harness: Sendable, Equatable {
     /// the harness; the two talk over pipes (the host's fds 3 and 4, the harness's 6 and 7). Without one the program
     /// runs in the harness's process (or in a process the harness forks, as Python's does).
     public var host: HarnessHost?
+}
+
+/// How a compiled language builds a `test` program (MultiPL-E style, with its own `main`) around the program.
+///
+/// The program is preprocessed alone (``preprocess``, with `-dD` so that the output keeps the system headers' macro
+/// definitions); its own `#define`, `#undef` and `#pragma` lines are dropped, so its macros never reach the test.
+/// The test's translation unit (``testFile``) is that text, then `#undef NDEBUG` and `<assert.h>` again, then the
+/// test. ``compile`` links it after the wrapper (``code``, written to ``file``; it wraps `main`), and ``symbols``
+/// lists what the binary defines (`nm -P --defined-only`), so that a program defining what the test's failure path
+/// or the wrapper relies on (`__assert_fail`, `abort`, `exit`, …) is refused.
+public struct TestTemplate: Sendable, Equatable {
+    /// The wrapper's code.
+    public var code: String
+    /// The file the wrapper is written to.
+    public var file: String
+    /// Preprocesses the program alone into `program.i`.
+    public var preprocess: [String]
+    /// The file the test's translation unit is written to.
+    public var testFile: String
+    /// Compiles and links the wrapper and the test's translation unit into the run's binary.
+    public var compile: [String]
+    /// Lists the symbols the binary defines.
+    public var symbols: [String]
 }
 
 /// The program's process of a split harness (``Harness/host``).

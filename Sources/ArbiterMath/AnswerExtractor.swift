@@ -68,7 +68,7 @@ enum AnswerExtractor {
                 } else {
                     found = spans
                 }
-            case "last_number": found = lastNumberCandidates(text)
+            case "last_number": found = lastNumberCandidates(String(text.suffix(lastSentenceWindow)))
             case "whole":
                 let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
@@ -84,7 +84,7 @@ enum AnswerExtractor {
                 if strategy == "final_answer" {
                     extraction.hedge = hedge(inSentenceOf: text, markers: finalAnswerMarkers) ?? ""
                 } else if strategy == "last_number" {
-                    extraction.hedge = hedge(in: lastSentence(text)) ?? ""
+                    extraction.hedge = hedge(in: lastSentence(String(text.suffix(lastSentenceWindow)))) ?? ""
                 }
                 return extraction
             }
@@ -93,6 +93,10 @@ enum AnswerExtractor {
     }
 
     static let finalAnswerMarkers = ["final answer is", "final answer:", "the answer is", "answer is"]
+
+    /// How many characters at the end of a response the last-number strategy reads: the last sentence and its
+    /// alternatives are there. Reading a whole 1 MB response without sentence ends as one "sentence" took seconds.
+    static let lastSentenceWindow = 4_000
 
     /// Words and signs that turn a stated number into no answer when they stand next to it (up to three words
     /// before it, or anywhere after it in its sentence): negation ("not 3", "cannot be 3", "3 is wrong"), hedges
@@ -404,17 +408,19 @@ enum AnswerExtractor {
         var index = parts.count % 2 == 1 ? parts.count - 2 : parts.count - 3
         while index >= 1 {
             let span = parts[index].trimmed()
-            if !span.isEmpty { group.insert(span, at: 0) }
+            // Collected last to first and reversed once: inserting each at the front was quadratic.
+            if !span.isEmpty { group.append(span) }
             guard index >= 3, Self.isConnective(parts[index - 1]) else { break }
             index -= 2
         }
-        return group.count > 1 ? group : nil
+        return group.count > 1 ? group.reversed() : nil
     }
 
     /// `\(…\)` written as `$…$`, so that spans of both kinds group alike.
     private static let inlineDelimiters = TextReplacer([("\\(", "$", wholeCommand: false), ("\\)", "$", wholeCommand: false)])
 
     private static func isConnective(_ gap: String) -> Bool {
+        if gap.isEmpty { return true }
         let words = gap.lowercased().split(whereSeparator: { !$0.isLetter })
         let allowed: Set<String> = ["or", "and", "nor", "either", "neither", "also", "maybe", "perhaps", "possibly"]
         let cleaned = gap.filter { !$0.isLetter && !$0.isWhitespace }

@@ -354,12 +354,15 @@ struct Equivalence {
     /// both infinite and `1e-400` and `2e-400` both 0, and so "equal".
     static func relativelyClose(_ x: Rational, _ y: Rational, tolerance: Double) -> Bool {
         if x == y { return true }
-        let difference = x - y
-        let magnitudeX = x.isNegative ? -x : x
-        let magnitudeY = y.isNegative ? -y : y
-        let scale = (magnitudeX - magnitudeY).isNegative ? magnitudeY : magnitudeX
-        guard let ratio = (difference.isNegative ? -difference : difference).divided(by: scale) else { return false }
-        return ratio.doubleValue <= max(tolerance, Double.ulpOfOne / 2)
+        // Over the common denominator: |x − y| is |a·d − c·b| and the larger magnitude is max(|a|·d, |c|·b). Products
+        // only, no gcd (reducing 10,000-bit fractions took a third of a second).
+        let difference = (x.numerator * y.denominator - y.numerator * x.denominator).magnitude
+        let scale = Swift.max(x.numerator.magnitude * y.denominator.magnitude, y.numerator.magnitude * x.denominator.magnitude)
+        guard !scale.isZero else { return false }
+        // The ratio to about 60 significant bits: enough to compare against any tolerance down to a double's epsilon.
+        let shift = Swift.max(0, scale.bitWidth - 60)
+        let ratio = Double(difference >> shift) / Double(scale >> shift)
+        return ratio <= Swift.max(tolerance, Double.ulpOfOne / 2)
     }
 
     /// The value of a decimal as written, sign included (`-0.333`).

@@ -277,11 +277,77 @@ static int make_minimal_dev(void) {
     return 0;
 }
 
+/// The host's work directory while a run's tmpfs stands in for it (init only; never the program's).
+static int host_directory = -1;
+
+/// Copies one regular file between directories (no link followed, at most `limit` bytes); -1 when it is not a
+/// regular file or cannot be copied. Raw calls and a stack buffer only: this runs in a copy of a multithreaded process.
+static int copy_file(int from, int to, const char *name, int64_t limit, int uid, int gid) {
+    int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0) return -1;
+    struct stat info;
+    if (fstat(in, &info) != 0 || !S_ISREG(info.st_mode) || (limit > 0 && info.st_size > limit)) {
+        close(in);
+        return -1;
+    }
+    int out = openat(to, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, info.st_mode & 0755);
+    if (out < 0) { close(in); return -1; }
+    char buffer[65536];
+    int failed = 0;
+    for (;;) {
+        ssize_t n = read(in, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { failed = 1; break; }
+        if (n == 0) break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(out, buffer + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) { failed = 1; break; }
+            done += w;
+        }
+        if (failed) break;
+    }
+    fchmod(out, info.st_mode & 0755);
+    if (uid >= 0) fchown(out, (uid_t)uid, (gid_t)gid);
+    close(in);
+    close(out);
+    return failed ? -1 : 0;
+}
+
+/// Copies the regular files at the top of `from` into `to` (at most `files`; directories and links are skipped).
+/// Returns 0, or -1 when a file could not be copied.
+static int copy_directory(int from, int to, int files, int uid, int gid) {
+    char buffer[16384];
+    int copied = 0, failed = 0;
+    lseek(from, 0, SEEK_SET);
+    for (;;) {
+        long n = syscall(SYS_getdents64, from, buffer, sizeof buffer);
+        if (n <= 0) break;
+        for (long offset = 0; offset < n;) {
+            struct { uint64_t inode; int64_t next; unsigned short length; unsigned char type; char name[]; } *entry =
+                (void *)(buffer + offset);
+            offset += entry->length;
+            if (entry->type != DT_REG && entry->type != DT_UNKNOWN) continue;
+            if (files > 0 && copied >= files) return failed;
+            if (copy_file(from, to, entry->name, 0, uid, gid) == 0) copied++;
+            else if (entry->type == DT_REG) failed = -1;
+        }
+    }
+    return failed;
+}
+
 /// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
 static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
-    // Take the work directory before the staging mount hides it.
-    int work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    // Take the work directory before the staging mount hides it: as a mount to move, or (tmpfs) as the directory
+    // whose files are copied in.
+    int work = -1;
+    if (spec->workdir_tmpfs_bytes > 0) {
+        host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    } else {
+        work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    }
     if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=256,mode=0755") != 0)
         return ARB_STAGE_MOUNT_READONLY;
     for (int i = 0; i < plan->entries; i++) {
@@ -303,9 +369,23 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
     for (int i = 0; i < plan->directories; i++) {
         if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
     }
-    if (syscall(SYS_move_mount, work, "", AT_FDCWD, plan->workdir_target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
-        return ARB_STAGE_MOUNT_WORKDIR;
-    close(work);
+    if (work >= 0) {
+        if (syscall(SYS_move_mount, work, "", AT_FDCWD, plan->workdir_target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+            return ARB_STAGE_MOUNT_WORKDIR;
+        close(work);
+    } else {
+        char options[160];
+        snprintf(options, sizeof options, "size=%lld,nr_inodes=%d,mode=0700,uid=%d,gid=%d",
+                 (long long)spec->workdir_tmpfs_bytes, spec->workdir_tmpfs_files > 0 ? spec->workdir_tmpfs_files : 10000,
+                 spec->uid >= 0 ? spec->uid : (int)getuid(), spec->gid >= 0 ? spec->gid : (int)getgid());
+        if (mount("tmpfs", plan->workdir_target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0)
+            return ARB_STAGE_MOUNT_WORKDIR;
+        int target = open(plan->workdir_target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0) return ARB_STAGE_MOUNT_WORKDIR;
+        int copied = copy_directory(host_directory, target, spec->workdir_tmpfs_files, spec->uid, spec->gid);
+        close(target);
+        if (copied != 0) return ARB_STAGE_MOUNT_WORKDIR;
+    }
     if (chdir(STAGING) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 ||
         chdir("/") != 0)
         return ARB_STAGE_MOUNT_READONLY;
@@ -455,7 +535,7 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     }
     reset_signals();
     setsid();
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         if (spec->cgroup_procs[i] == NULL) continue;
         int fd = open(spec->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0", 1) != 1) { report_failure(ARB_STAGE_CGROUP); _exit(0); }
@@ -506,9 +586,30 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
         companion_cpu = cpu_of(&usage);
     }
     record.cpu_seconds += companion_cpu;
+    // A compiler's outputs go back to the host directory before the status says the run is over.
+    if (spec->export_files && host_directory >= 0) {
+        int work = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (work >= 0) {
+            copy_directory(work, host_directory, spec->workdir_tmpfs_files, -1, -1);
+            close(work);
+        }
+    }
     write_all(FD_STATUS, &record, sizeof record);
     // Exiting kills whatever is left in the PID namespace.
     _exit(0);
+}
+
+/// The nanoseconds in a `cpuacct.usage` file, or -1.
+static long long read_usage(const char *path) {
+    if (path == NULL) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char text[64];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    return strtoll(text, NULL, 10);
 }
 
 /// A growable buffer with a cap.
@@ -580,6 +681,8 @@ int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
 static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
     memset(result, 0, sizeof *result);
     double started = now_seconds();
+    long long usage_before = read_usage(spec->cpu_usage_path);
+    result->run_cpu_seconds = -1;
     // Pipes: 0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status.
     int pipes[6][2];
     for (int i = 0; i < 6; i++) pipes[i][0] = pipes[i][1] = -1;
@@ -639,6 +742,8 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     double deadline = started + spec->wall_seconds;
     int open_readers[4] = {1, 1, 1, 1};
     int killed = 0;
+    // With a CPU limit on the whole run, its usage is sampled every 20 ms.
+    int watches_cpu = usage_before >= 0 && spec->run_cpu_seconds > 0;
     while (open_readers[3]) {
         struct pollfd polls[6];
         int count = 0;
@@ -652,7 +757,16 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
             killed = 1;
             result->timed_out = 1;
         }
+        if (watches_cpu && !killed) {
+            long long now = read_usage(spec->cpu_usage_path);
+            if (now >= 0 && (double)(now - usage_before) / 1e9 >= spec->run_cpu_seconds) {
+                kill(init, SIGKILL);
+                killed = 1;
+                result->cpu_exceeded = 1;
+            }
+        }
         int timeout = killed ? 1000 : (int)(left * 1000) + 1;
+        if (watches_cpu && !killed && timeout > 20) timeout = 20;
         int ready = poll(polls, (nfds_t)count, timeout);
         if (ready < 0 && errno != EINTR && errno != EAGAIN) {
             // Cannot watch the run any more: end it rather than wait for it blindly.
@@ -693,6 +807,10 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     }
     for (int i = 0; i < 4; i++) close(readers[i]);
     result->wall_seconds = now_seconds() - started;
+    if (usage_before >= 0) {
+        long long after = read_usage(spec->cpu_usage_path);
+        if (after >= usage_before) result->run_cpu_seconds = (double)(after - usage_before) / 1e9;
+    }
     result->stdout_bytes = sinks[0].bytes;
     result->stdout_length = sinks[0].length;
     result->stderr_bytes = sinks[1].bytes;
@@ -724,33 +842,62 @@ void arb_run_result_free(struct arb_run_result *result) {
     result->stdout_bytes = result->stderr_bytes = result->fd4_bytes = NULL;
 }
 
-static int remove_at(int parent, const char *name) {
-    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
-    if (errno != EISDIR && errno != EPERM) return -1;
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return -1;
-    DIR *dir = fdopendir(fd);
-    if (dir == NULL) { close(fd); return -1; }
-    int failed = 0;
+/// Empties a directory one level down: files are unlinked, and each subdirectory's own subdirectories are moved up
+/// into `root` (renamed), so that no walk ever goes deeper than one level and at most two descriptors are open.
+/// Returns how many entries it removed or moved.
+static long flatten_once(int root, unsigned long *serial) {
+    long progress = 0;
+    int scan = dup(root);
+    if (scan < 0) return 0;
+    DIR *top = fdopendir(scan);
+    if (top == NULL) { close(scan); return 0; }
+    rewinddir(top);
     struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
-        if (remove_at(dirfd(dir), entry->d_name) != 0) failed = -1;
+    while ((entry = readdir(top)) != NULL) {
+        const char *name = entry->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
+        if (unlinkat(root, name, 0) == 0) { progress++; continue; }
+        if (errno != EISDIR && errno != EPERM) continue;
+        if (unlinkat(root, name, AT_REMOVEDIR) == 0) { progress++; continue; }
+        fchmodat(root, name, 0700, 0);
+        int inner_fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (inner_fd < 0) continue;
+        DIR *inner = fdopendir(inner_fd);
+        if (inner == NULL) { close(inner_fd); continue; }
+        struct dirent *child;
+        while ((child = readdir(inner)) != NULL) {
+            if (strcmp(child->d_name, ".") == 0 || strcmp(child->d_name, "..") == 0) continue;
+            if (unlinkat(inner_fd, child->d_name, 0) == 0) { progress++; continue; }
+            char moved[64];
+            snprintf(moved, sizeof moved, ".arbiter-flat-%lu", (*serial)++);
+            if (renameat(inner_fd, child->d_name, root, moved) == 0) progress++;
+        }
+        closedir(inner);
+        if (unlinkat(root, name, AT_REMOVEDIR) == 0) progress++;
     }
-    closedir(dir);
-    if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT) failed = -1;
-    return failed;
+    closedir(top);
+    return progress;
 }
 
 int arb_remove_tree(const char *path) {
-    return remove_at(AT_FDCWD, path);
+    int root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (root < 0) {
+        if (errno == ENOENT) return 0;
+        return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+    }
+    fchmod(root, 0700);
+    unsigned long serial = 0;
+    // Each pass removes or moves up at least one entry while any is left; a tree of N entries takes at most N passes
+    // and usually a handful (every level moves up at once).
+    while (flatten_once(root, &serial) > 0) {}
+    close(root);
+    return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-int arb_join_cgroups_thread(const char *tasks0, const char *tasks1) {
-    const char *files[2] = {tasks0, tasks1};
-    for (int i = 0; i < 2; i++) {
-        if (files[i] == NULL) continue;
-        int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+int arb_join_cgroups_thread(const char *const *tasks, int count) {
+    for (int i = 0; i < count; i++) {
+        if (tasks[i] == NULL || tasks[i][0] == 0) continue;
+        int fd = open(tasks[i], O_WRONLY | O_CLOEXEC);
         if (fd < 0) return errno;
         ssize_t written = write(fd, "0", 1);
         int error = errno;

@@ -11,7 +11,7 @@ import Foundation
 /// is the same whatever the number of workers: counts, a histogram of scores, reasons and error codes, exact
 /// latency percentiles from each verdict's `ms`, per-component means for recipes, and up to
 /// ``examplesPerGroup`` example rows for each reason and each error code.
-struct GradeReport {
+final class GradeReport {
     static let examplesPerGroup = 5
     static let histogramBins = 10
     /// Characters of a response kept for an example.
@@ -46,6 +46,9 @@ struct GradeReport {
     var components: [String: ComponentFigures] = [:]
     /// Component names in the order first seen (the recipe's own order).
     var componentOrder: [String] = []
+    /// A run of equal reasons not yet added to ``reasons`` (see ``add(_:)``).
+    private var lastReason = ""
+    private var lastReasonCount = 0
     private(set) var scores: [Double] = []
     private(set) var latencies: [Double] = []
     var elapsedSeconds = 0.0
@@ -57,7 +60,7 @@ struct GradeReport {
     /// Adds the answer to one row. `answer` is the answer object as the server wrote it (a verdict, an error, or a
     /// batch's `results`).
     /// Recipe components are grouped as `verifier/component` when the verifier's name is known.
-    mutating func add(row: Int, id: JSONValue?, excerpt: String?, verifier: String? = nil, answer: JSONObject) {
+    func add(row: Int, id: JSONValue?, excerpt: String?, verifier: String? = nil, answer: JSONObject) {
         rows += 1
         if let results = answer["results"]?.arrayValue {
             for case .object(let item) in results {
@@ -69,12 +72,12 @@ struct GradeReport {
     }
 
     /// Adds a row answered with an error before it reached a verifier (unreadable, a mapped field missing).
-    mutating func add(row: Int, id: JSONValue?, excerpt: String?, error: ArbiterError) {
+    func add(row: Int, id: JSONValue?, excerpt: String?, error: ArbiterError) {
         rows += 1
         addError(code: error.code.rawValue, message: error.message, row: row, id: id, excerpt: excerpt)
     }
 
-    private mutating func addOutcome(row: Int, id: JSONValue?, excerpt: String?, verifier: String?, answer: JSONObject) {
+    private func addOutcome(row: Int, id: JSONValue?, excerpt: String?, verifier: String?, answer: JSONObject) {
         if let error = answer["error"]?.objectValue {
             addError(
                 code: error["code"]?.stringValue ?? "internal", message: error["message"]?.stringValue ?? "", row: row,
@@ -88,6 +91,7 @@ struct GradeReport {
         if answer["passed"]?.boolValue == true { passed += 1 }
         if let milliseconds = answer["ms"]?.doubleValue { latencies.append(milliseconds) }
         let reason = answer["reason"]?.stringValue ?? "(none)"
+        settle()
         reasons[reason, default: 0] += 1
         if reasonExamples[reason, default: []].count < Self.examplesPerGroup {
             reasonExamples[reason, default: []].append(
@@ -100,7 +104,7 @@ struct GradeReport {
         }
     }
 
-    private mutating func addComponents(_ parts: JSONValue, prefix: String) {
+    private func addComponents(_ parts: JSONValue, prefix: String) {
         // A recipe's components: an object of name → verdict, or an array of verdicts with a "name".
         var named: [(String, JSONObject)] = []
         if let object = parts.objectValue {
@@ -121,7 +125,7 @@ struct GradeReport {
         }
     }
 
-    private mutating func addError(code: String, message: String, row: Int, id: JSONValue?, excerpt: String?) {
+    private func addError(code: String, message: String, row: Int, id: JSONValue?, excerpt: String?) {
         errors += 1
         errorCodes[code, default: 0] += 1
         if errorExamples[code, default: []].count < Self.examplesPerGroup {
@@ -130,14 +134,26 @@ struct GradeReport {
         }
     }
 
+    private func flushLastReason() {
+        if lastReasonCount > 0 { reasons[lastReason, default: 0] += lastReasonCount }
+        lastReasonCount = 0
+    }
+
+    /// Adds the pending run of reasons; call before reading ``reasons``.
+    func settle() {
+        flushLastReason()
+        lastReason = ""
+    }
+
     /// Whether an answer with these fields would become an example (its group has fewer than five).
     func wantsExample(_ fields: AnswerFields) -> Bool {
+        if fields.errorCode == nil, fields.reason ?? "(none)" == lastReason { return false }  // seen: group full
         if let code = fields.errorCode { return errorExamples[code, default: []].count < Self.examplesPerGroup }
         return reasonExamples[fields.reason ?? "(none)", default: []].count < Self.examplesPerGroup
     }
 
     /// Adds an answer read by ``AnswerFields`` (no example wanted).
-    mutating func add(_ fields: AnswerFields) {
+    func add(_ fields: AnswerFields) {
         rows += 1
         if let code = fields.errorCode {
             errors += 1
@@ -149,7 +165,15 @@ struct GradeReport {
         scores.append(fields.score)
         if fields.passed { passed += 1 }
         if let milliseconds = fields.milliseconds { latencies.append(milliseconds) }
-        reasons[fields.reason ?? "(none)", default: 0] += 1
+        // Reasons repeat: the last one seen is counted without hashing.
+        let reason = fields.reason ?? "(none)"
+        if reason == lastReason {
+            lastReasonCount += 1
+        } else {
+            flushLastReason()
+            lastReason = reason
+            lastReasonCount = 1
+        }
     }
 
     // MARK: Figures
@@ -262,7 +286,7 @@ struct GradeReport {
 
 /// Gathers a ``GradeReport`` from the pipeline's rows.
 final class ReportCollector: RowObserver {
-    private(set) var report: GradeReport
+    let report: GradeReport
 
     init(source: String) {
         report = GradeReport(source: source)
@@ -286,6 +310,7 @@ final class ReportCollector: RowObserver {
     }
 
     func finish(elapsedSeconds: Double) -> GradeReport {
+        report.settle()
         report.elapsedSeconds = elapsedSeconds
         return report
     }
@@ -305,27 +330,55 @@ struct AnswerFields {
         guard scanner.open() else { return nil }
         while let key = scanner.nextKey() {
             guard let value = scanner.skipValue() else { return nil }
-            switch key {
-            case "id", "details": continue
-            case "score":
-                guard let number = Double(String(decoding: value, as: UTF8.self)) else { return nil }
+            if key.elementsEqual(Self.id) || key.elementsEqual(Self.details) { continue }
+            if key.elementsEqual(Self.score) {
+                guard let number = Self.number(value) else { return nil }
                 score = number
-            case "passed": passed = value.elementsEqual("true".utf8)
-            case "reason":
-                guard let text = (try? JSONParser.parse(value))?.stringValue else { return nil }
+            } else if key.elementsEqual(Self.passedKey) {
+                passed = value.elementsEqual(Self.trueLiteral)
+            } else if key.elementsEqual(Self.reasonKey) {
+                guard let text = Self.string(value) else { return nil }
                 reason = text
-            case "ms": milliseconds = Double(String(decoding: value, as: UTF8.self))
-            case "error":
+            } else if key.elementsEqual(Self.ms) {
+                milliseconds = Self.number(value)
+            } else if key.elementsEqual(Self.error) {
                 var inner = TopLevelScanner(value)
                 guard inner.open() else { return nil }
                 while let innerKey = inner.nextKey() {
                     guard let innerValue = inner.skipValue() else { return nil }
-                    if innerKey == "code" { errorCode = (try? JSONParser.parse(innerValue))?.stringValue }
+                    if innerKey.elementsEqual(Self.code) { errorCode = Self.string(innerValue) }
                 }
                 if errorCode == nil { return nil }
-            default: return nil  // components, results, or a field this reader does not know
+            } else {
+                return nil  // components, results, or a field this reader does not know
             }
         }
+    }
+
+    static let id = Array("id".utf8), details = Array("details".utf8), score = Array("score".utf8)
+    static let passedKey = Array("passed".utf8), reasonKey = Array("reason".utf8), ms = Array("ms".utf8)
+    static let error = Array("error".utf8), code = Array("code".utf8), trueLiteral = Array("true".utf8)
+
+    static func number(_ value: ArraySlice<UInt8>) -> Double? {
+        value.withUnsafeBytes { raw in
+            // Short ASCII numbers: parsed from a stack copy without building a String.
+            guard raw.count < 64 else { return nil }
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: raw.count + 1) { buffer in
+                for (index, byte) in raw.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+                buffer[raw.count] = 0
+                var end: UnsafeMutablePointer<CChar>?
+                let parsed = strtod(buffer.baseAddress!, &end)
+                return end == buffer.baseAddress! + raw.count ? parsed : nil
+            }
+        }
+    }
+
+    /// A JSON string's text; strings without escapes (reason codes, error codes) are read directly.
+    static func string(_ value: ArraySlice<UInt8>) -> String? {
+        guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else { return nil }
+        let inner = value.dropFirst().dropLast()
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        return (try? JSONParser.parse(value))?.stringValue
     }
 }
 
@@ -353,8 +406,8 @@ struct TopLevelScanner {
         return true
     }
 
-    /// The next key (keys here are plain ASCII names), or `nil` at the object's end.
-    mutating func nextKey() -> String? {
+    /// The next key's bytes (keys here are plain ASCII names), or `nil` at the object's end.
+    mutating func nextKey() -> ArraySlice<UInt8>? {
         skipSpace()
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: ",") { index += 1 }
         skipSpace()
@@ -365,7 +418,7 @@ struct TopLevelScanner {
         skipSpace()
         guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ":") else { return nil }
         index += 1
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        return bytes[start..<end]
     }
 
     /// Skips one value and returns its bytes, or `nil` when the text is not well formed.

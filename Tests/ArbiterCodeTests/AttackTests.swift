@@ -28,12 +28,6 @@ struct AttackTests {
         }
     }
 
-    func elapsed(_ body: () async throws -> Verdict) async rethrows -> (Verdict, Double) {
-        let started = Date()
-        let verdict = try await body()
-        return (verdict, Date().timeIntervalSince(started))
-    }
-
     @Test("the isolation on this host is complete (CI runs as root) and named in every verdict")
     func isolationIsComplete() async throws {
         let verdict = try await judge(fenced("print('safe')"), answer)
@@ -54,20 +48,19 @@ struct AttackTests {
 
     @Test("an infinite loop ends at the time limit")
     func infiniteLoop() async throws {
-        let (verdict, seconds) = try await elapsed {
-            try await judge(fenced("while True:\n    pass"), answer, ["time_limit_s": 1])
-        }
+        // A generous wall-clock backstop: the CPU limit must be what ends it, however loaded the machine is.
+        let verdict = try await judge(fenced("while True:\n    pass"), answer, ["time_limit_s": 1, "wall_time_limit_s": 60])
         #expect(statuses(verdict) == ["time_limit"])
-        #expect(seconds < 5)
+        let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+        #expect(!message.contains("wall-clock"), "\(message)")
     }
 
     @Test("sleeping ends at the wall-clock limit, not the CPU limit")
     func sleep() async throws {
-        let (verdict, seconds) = try await elapsed {
-            try await judge(fenced("import time\ntime.sleep(60)"), answer, ["time_limit_s": 1])
-        }
+        let verdict = try await judge(fenced("import time\ntime.sleep(60)"), answer, ["time_limit_s": 1])
         #expect(statuses(verdict) == ["time_limit"])
-        #expect(seconds < 5)
+        let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("wall-clock"), "\(message)")
     }
 
     @Test("a fork bomb hits the process limit and leaves nothing behind")
@@ -84,15 +77,12 @@ struct AttackTests {
                 except OSError:
                     pass
             """
-        let (verdict, seconds) = try await elapsed {
-            try await judge(fenced(program), answer, ["time_limit_s": 2, "processes": 32])
-        }
+        let verdict = try await judge(fenced(program), answer, ["time_limit_s": 2, "processes": 32])
         #expect(!verdict.passed)
         #expect(["time_limit", "runtime_error"].contains(statuses(verdict).first ?? ""))
         let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
         // The pids cgroup (root) reports the limit; RLIMIT_NPROC in a user namespace only makes fork fail.
         if rootTestsRun { #expect(message.contains("process limit reached"), "\(message)") }
-        #expect(seconds < 10)
         #expect(processes(carrying: mark).isEmpty)
     }
 
@@ -104,12 +94,9 @@ struct AttackTests {
 
     @Test("an output flood is cut at the cap and killed")
     func outputFlood() async throws {
-        let (verdict, seconds) = try await elapsed {
-            try await judge(
-                fenced("while True:\n    print('x' * 1000)"), answer, ["output_limit_kb": 64, "time_limit_s": 10])
-        }
+        let verdict = try await judge(
+            fenced("while True:\n    print('x' * 1000)"), answer, ["output_limit_kb": 64, "time_limit_s": 10])
         #expect(statuses(verdict) == ["output_limit"])
-        #expect(seconds < 5)
         let stderrFlood = try await judge(
             fenced("import sys\nwhile True:\n    sys.stderr.write('y' * 1000)"), answer, ["output_limit_kb": 64])
         #expect(statuses(stderrFlood) == ["output_limit"])

@@ -8,7 +8,7 @@ import Foundation
 import Testing
 
 @Suite(
-    "code: test forms", .timeLimit(.minutes(1)),
+    "code: test forms", .timeLimit(.minutes(3)),
     .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
 struct FormTests {
     let sum: JSONValue = ["tests": [["stdin": "1 2\n", "stdout": "3\n"], ["stdin": "40 2\n", "stdout": "42\n"]]]
@@ -162,22 +162,27 @@ struct FormTests {
 
     @Test("runs proceed in parallel: blocking supervision stays off Swift's cooperative pool")
     func parallelRuns() async throws {
-        // 8 runs sleeping 6 s: about 6 s in parallel; 48 s / (cooperative threads) if runs blocked the pool, which is
-        // 24 s on this project's 2-core machine. The bound leaves 10 s for a loaded machine's overhead (3 s was
-        // seen with a 3 s sleep) and is still 8 s short of the blocked case.
-        let started = Date()
-        let verdicts = try await withThrowingTaskGroup(of: Verdict.self) { group in
+        // 8 runs that each report when they start and end around a 20 s sleep (long: on a loaded machine starting 8
+        // interpreters takes seconds). In parallel every run starts before
+        // any ends; if runs blocked the cooperative pool (2 threads on a 2-core machine) at most 2 would overlap.
+        let program = "import time\ndef span():\n    start = time.time()\n    time.sleep(20)\n    return [start, time.time()]"
+        let reference: JSONValue = ["calls": ["function": "span", "cases": [["args": [], "expected": [0, 0]]]]]
+        let spans = try await withThrowingTaskGroup(of: [Double].self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    try await judge(
-                        fenced("import time\ntime.sleep(6)\nprint(1)"), ["tests": [["stdin": "", "stdout": "1"]]],
-                        ["time_limit_s": 20])
+                    let verdict = try await judge(fenced(program), reference, ["time_limit_s": 60])
+                    let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+                    // "got [start, end], expected [0, 0]"
+                    let got = message.dropFirst(5).prefix { $0 != "]" }
+                    return got.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
                 }
             }
-            return try await group.reduce(into: [Verdict]()) { $0.append($1) }
+            return try await group.reduce(into: [[Double]]()) { $0.append($1) }
         }
-        #expect(verdicts.allSatisfy { $0.passed })
-        #expect(Date().timeIntervalSince(started) < 16)
+        #expect(spans.count == 8 && spans.allSatisfy { $0.count == 2 }, "\(spans)")
+        let latestStart = spans.compactMap(\.first).max() ?? 0
+        let earliestEnd = spans.compactMap(\.last).min() ?? 0
+        #expect(latestStart < earliestEnd, "runs did not overlap: \(spans)")
     }
 
     @Test("stop_on_failure skips the cases after the first failure")

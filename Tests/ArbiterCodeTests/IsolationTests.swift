@@ -9,7 +9,7 @@ import Testing
 
 /// The sandbox refuses loudly when it cannot isolate, and what it adds against hostile programs: a user namespace
 /// when not root, the seccomp filter, a network namespace per run, a minimal /dev, a hidden daemon command line.
-@Suite("code: isolation", .serialized, .timeLimit(.minutes(1)))
+@Suite("code: isolation", .serialized, .timeLimit(.minutes(3)))
 struct IsolationTests {
     let answer: JSONValue = ["tests": [["stdin": "", "stdout": "safe\n"]]]
 
@@ -207,5 +207,170 @@ struct IsolationTests {
             """
         let verdict = try await run(program, expect: "safe\n")
         #expect(verdict.passed, "\(output(verdict))")
+    }
+
+    @Test(
+        "the work directory is a tmpfs of work_dir_mb and work_dir_files: writes stop there, not on the host's disk",
+        .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
+    func workDirectoryCaps() async throws {
+        let fill = """
+            import errno
+            total = 0
+            try:
+                for i in range(64):
+                    with open("f%d" % i, "wb") as f:
+                        f.write(b"x" * (1 << 20))
+                    total += 1
+            except OSError as error:
+                print("stopped", errno.errorcode[error.errno], total)
+            else:
+                print("wrote", total)
+            """
+        let capped = try await judgeWith(fill, ["work_dir_mb": 16, "file_size_mb": 4], expect: "wrote 64\n")
+        #expect(!capped.passed)
+        #expect(output(capped).contains("stopped ENOSPC"), "\(output(capped))")
+        let many = """
+            import errno
+            count = 0
+            try:
+                for i in range(500):
+                    open("n%d" % i, "w").close()
+                    count += 1
+            except OSError as error:
+                print("stopped", errno.errorcode[error.errno])
+            else:
+                print("made", count)
+            """
+        let files = try await judgeWith(many, ["work_dir_files": 100], expect: "made 500\n")
+        #expect(output(files).contains("stopped ENOSPC"), "\(output(files))")
+        // Negative control: on the host's directory (no mount namespace for the work directory) nothing stops them.
+        var host = Isolation.current
+        host.readOnlyRoot = false
+        let uncapped = try await judgeWith(many, ["work_dir_files": 100], host, expect: "made 500\n")
+        #expect(uncapped.passed, "\(output(uncapped))")
+    }
+
+    /// Judges with options through a verifier built here (the shared registry has no way to pass an isolation).
+    func judgeWith(_ program: String, _ options: JSONObject, _ isolation: Isolation = .current, expect: String)
+        async throws -> Verdict
+    {
+        let configuration = try CodeVerifier.Configuration(
+            options: OptionValues(options, specs: CodeVerifier.Configuration.options, verifier: "code"))
+        let verifier = CodeVerifier(
+            configuration: configuration, toolchains: ToolchainSet(directory: nil), sandbox: Sandbox(isolation: isolation),
+            allowDegradedIsolation: !isolation.isolated)
+        let reference: JSONValue = ["tests": [["stdin": "", "stdout": .string(expect)]]]
+        return try await verifier.verify(Sample(response: fenced(program), reference: reference))
+    }
+
+    @Test(
+        "a 25,000-level directory tree is gone after the verdict, on the tmpfs and on the host's disk (iterative cleanup)",
+        .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
+    func deepTree() async throws {
+        func program(_ levels: Int) -> String {
+            """
+            import os, sys
+            base = os.getcwd()
+            depth = 0
+            try:
+                for depth in range(\(levels)):
+                    os.mkdir("d")
+                    os.chdir("d")
+            except OSError:
+                pass
+            sys.stderr.write("BASE=" + base + " DEPTH=%d\\n" % depth)
+            sys.exit(1)
+            """
+        }
+        // On the tmpfs 25,000 levels; on the host's disk (slow here: about 1 ms a directory) 3,000, still three times
+        // the descriptors a recursive removal would hold open against a default limit of 1,024.
+        var host = Isolation.current
+        host.readOnlyRoot = false
+        for (isolation, levels) in [(Isolation.current, 25000), (host, 3000)] {
+            let verdict = try await judgeWith(
+                program(levels), ["work_dir_files": 30000, "time_limit_s": 20], isolation, expect: "")
+            let stderr = verdict.details["cases"]?.arrayValue?.first?.objectValue?["stderr"]?.stringValue ?? ""
+            let base = try #require(stderr.split(separator: " ").first { $0.hasPrefix("BASE=") }?.dropFirst(5))
+            #expect(stderr.contains("DEPTH=\(levels - 1)"), "\(stderr)")
+            #expect(!FileManager.default.fileExists(atPath: String(base)), "\(base) is left behind")
+        }
+    }
+
+    @Test(
+        "nothing a run writes reaches the next run of the same program",
+        .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
+    func nothingShared() async throws {
+        let program = "import os\nprint('seen' if os.path.exists('mark') else 'safe')\nopen('mark', 'w').write('x')"
+        let reference: JSONValue = ["tests": [["stdin": "", "stdout": "safe\n"], ["stdin": "", "stdout": "safe\n"]]]
+        let verdict = try await verifier(.current).verify(Sample(response: fenced(program), reference: reference))
+        #expect(verdict.passed, "\(verdict.details)")
+        // Negative control: runs on the host's directory share it.
+        var host = Isolation.current
+        host.readOnlyRoot = false
+        let control = try await verifier(host, allowDegraded: true).verify(
+            Sample(response: fenced(program), reference: reference))
+        #expect(statuses(control) == ["passed", "wrong_answer"])
+    }
+
+    static let hog = """
+        import os, time
+        for _ in range(60):
+            if os.fork() == 0:
+                os.setsid()
+                while True:
+                    pass
+        time.sleep(60)
+        """
+
+    /// About 1.2 s of CPU in CPython here.
+    static let honest = "n = 0\nfor i in range(20000000):\n    n += i\nprint('safe')"
+
+    @Test(
+        "a run's CPU time is all its processes together: setsid spinners end at the run's CPU limit, not the wall clock",
+        .enabled(if: rootTestsRun, "needs root (cpu and cpuacct cgroups)"))
+    func cpuOfTheWholeRun() async throws {
+        // Three spinners: each stays under its own per-process limit of 1 s until well past the run's 1 s in total.
+        let spinners = Self.hog.replacingOccurrences(of: "range(60)", with: "range(3)")
+        // A wall-clock backstop far away: on a loaded machine 1 s of CPU can take many seconds to accumulate.
+        let verdict = try await judgeWith(spinners, ["time_limit_s": 1, "wall_time_limit_s": 100], expect: "safe\n")
+        #expect(verdict.reason == "time_limit")
+        #expect(output(verdict).contains("killed at the CPU limit"), "\(output(verdict))")
+        let cpu = verdict.details["cases"]?.arrayValue?.first?.objectValue?["cpu_ms"]?.doubleValue ?? 0
+        #expect(cpu >= 1000, "\(cpu)")
+        // Negative control: without the cpuacct group only the program's own (sleeping) process is measured, and the
+        // spinners run on to the wall-clock backstop.
+        var perProcess = Isolation.current
+        perProcess.cpuCgroup = nil
+        perProcess.cpuacctCgroup = nil
+        let control = try await judgeWith(
+            spinners, ["time_limit_s": 1, "wall_time_limit_s": 10], perProcess, expect: "safe\n")
+        #expect(output(control).contains("killed at the wall-clock limit"), "\(output(control))")
+    }
+
+    @Test(
+        "60 setsid spinners get their run's CPU share only: an honest program beside them passes",
+        .enabled(if: rootTestsRun, "needs root (cpu and cpuacct cgroups)"))
+    func fairUnderLoad() async throws {
+        func pair(_ isolation: Isolation, wall: Double) async throws -> Verdict {
+            async let hog = judgeWith(
+                Self.hog, ["time_limit_s": 1, "wall_time_limit_s": .double(wall + 1), "processes": 100], isolation,
+                expect: "safe\n")
+            try await Task.sleep(for: .milliseconds(500))
+            let honest = try await judgeWith(
+                Self.honest, ["time_limit_s": 3, "wall_time_limit_s": .double(wall)], isolation, expect: "safe\n")
+            _ = try await hog
+            return honest
+        }
+        let fair = try await pair(.current, wall: 60)
+        #expect(fair.passed, "\(fair.details)")
+        // Negative control: without per-run cpu groups the spinners share the daemon's group with the honest program,
+        // which gets a 61st of it and reaches its 10 s wall-clock backstop. For those seconds it would starve every other test
+        // running in this process as well, so it runs only when asked (ARBITER_HEAVY_TESTS=1).
+        guard ProcessInfo.processInfo.environment["ARBITER_HEAVY_TESTS"] == "1" else { return }
+        var shared = Isolation.current
+        shared.cpuCgroup = nil
+        shared.cpuacctCgroup = nil
+        let unfair = try await pair(shared, wall: 10)
+        #expect(!unfair.passed && unfair.reason == "time_limit", "\(unfair.details)")
     }
 }

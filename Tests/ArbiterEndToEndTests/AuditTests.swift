@@ -8,7 +8,7 @@ import Testing
 
 /// `arbiter audit`: every built-in verifier and recipe resists the attack library; a deliberately weak plugin
 /// (fixtures/audit/substring.py) does not, and the report names the attacks that beat it.
-@Suite("arbiter audit")
+@Suite("arbiter audit", .serialized)
 struct AuditTests {
     static let names: [String] = {
         guard let result = try? runArbiter(["list", "--json"]),
@@ -51,10 +51,12 @@ struct AuditTests {
         #expect(paid.isSuperset(of: ["hedge_or", "hedge_list", "several_boxes", "prompt_echo", "huge_enumeration"]), "\(paid)")
         // Negative control: the weak grader still refuses what holds no reference at all.
         #expect(paid.isDisjoint(with: ["empty", "whitespace", "judge_address"]), "\(paid)")
+        // The same plugin given as a file (--plugin) instead of through a verifiers directory, in text form.
         let text = try runArbiter([
-            "audit", "substring", "--verifiers", Paths.fixture("audit").path, "--samples",
+            "audit", "--plugin", Paths.fixture("audit/substring.json").path, "--samples",
             Paths.fixture("audit/math-samples.jsonl").path, "--family", "math",
         ])
+        #expect(text.status == 1)
         #expect(String(decoding: text.stdout, as: UTF8.self).contains("PAID: hedge_or"))
     }
 

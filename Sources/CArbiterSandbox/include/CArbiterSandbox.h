@@ -56,8 +56,13 @@ struct arb_run_spec {
     int private_shm;             ///< A small fresh tmpfs on /dev/shm (needs ARB_NS_MOUNT).
     int minimal_dev;             ///< With `readonly_root`: a /dev of null, zero, full, random, urandom and tty only.
     int seccomp;                 ///< Install `arb_seccomp_filter`'s filter before the program executes.
+    int64_t workdir_tmpfs_bytes; ///< With `readonly_root`: the program's work directory is a fresh tmpfs of this size
+    int workdir_tmpfs_files;     ///< and inode count, holding copies of the host directory's files (0: the host's).
+    int export_files;            ///< With the tmpfs: copy its top-level regular files back after the run (compilers).
     char *const *extra_visible;  ///< NULL-terminated absolute directories shown besides /usr, /etc and /dev (or NULL).
-    const char *cgroup_procs[2]; ///< `cgroup.procs` files to join (NULL for none; see `arb_join_cgroups_thread`).
+    const char *cgroup_procs[4]; ///< `cgroup.procs` files to join (NULL for none; see `arb_join_cgroups_thread`).
+    const char *cpu_usage_path;  ///< The run's `cpuacct.usage` (NULL for none): the run is killed when it grows by
+    double run_cpu_seconds;      ///< this many seconds (all its processes together); 0 for no such limit.
     double wall_seconds;         ///< Wall-clock limit: the whole run is killed after it.
     double cpu_seconds;          ///< RLIMIT_CPU (rounded up); 0 for none.
     int64_t address_space_bytes; ///< RLIMIT_AS; 0 for none.
@@ -79,6 +84,8 @@ struct arb_run_result {
     int program_status;      ///< The program's wait status (valid when `program_reaped`).
     int program_reaped;
     int timed_out;           ///< Killed at the wall-clock limit.
+    int cpu_exceeded;        ///< Killed when the run's CPU time (`cpu_usage_path`) reached `run_cpu_seconds`.
+    double run_cpu_seconds;  ///< CPU time of all the run's processes (from `cpu_usage_path`), or -1.
     int output_exceeded;     ///< 1 stdout, 2 stderr, 4 fd 4: the stream that went over its cap.
     double wall_seconds;
     double cpu_seconds;      ///< User + system time of the program and its reaped children.
@@ -98,10 +105,10 @@ void arb_run_result_free(struct arb_run_result *result);
 /// Removes a directory tree without following symbolic links. Returns 0 or -1 with errno.
 int arb_remove_tree(const char *path);
 
-/// Moves the calling thread (only it) into cgroup v1 groups by writing to their `tasks` files, so that the processes
-/// it starts are born there: moving each run's process instead costs an RCU grace period (8-25 ms here) per run.
-/// Returns 0 or an errno.
-int arb_join_cgroups_thread(const char *tasks0, const char *tasks1);
+/// Moves the calling thread (only it) into cgroup v1 groups by writing to their `tasks` files (`count` paths, NULL
+/// or empty entries skipped), so that the processes it starts are born there: moving each run's process instead costs an RCU
+/// grace period (8-25 ms here) per run. Returns 0 or an errno.
+int arb_join_cgroups_thread(const char *const *tasks, int count);
 
 /// Creates an empty network namespace (only a loopback, down) and returns a descriptor holding it, or -errno.
 /// Joining it costs microseconds; creating and destroying one per run costs about 1.2 ms of latency and 2 ms of CPU.

@@ -347,8 +347,8 @@ def resolve(value, outcome, on_error, describe=None):
     if on_error == "raise":
         where = f" ({describe})" if describe else ""
         raise ArbiterError(outcome.code or "invalid_reference",
-                           f"no reward for a sample{where}: {outcome.message()}. Fix the data, or pass "
-                           "on_error='none'/'zero' to go on without it")
+                           f"no reward for a sample{where}: {outcome.message()} (on_error='raise'; another on_error "
+                           "policy scores such samples instead)")
     if on_error == "none":
         return None
     if on_error == "zero":
@@ -368,6 +368,29 @@ def counts(outcomes):
             key = f"arbiter/reason/{outcome.reason}"
             result[key] = result.get(key, 0) + 1
     return result
+
+
+def _unavailable(error, count):
+    return [{"error": {"code": error.code, "message": error.message}} for _ in range(count)]
+
+
+def score_all(client, requests):
+    """`client.score(requests)`, where a daemon that cannot be reached makes every answer an error (`unavailable`)
+    instead of an exception, so that the `on_error` policy decides (TRL's None, a flagged 0, or a clear stop)."""
+    try:
+        return client.score(requests)
+    except ArbiterError as error:
+        return _unavailable(error, len(requests))
+
+
+async def score_all_async(client, requests):
+    """`score_all` for an AsyncClient; one request goes through `score_one`, so that concurrent ones are gathered."""
+    try:
+        if len(requests) == 1:
+            return [await client.score_one(requests[0])]
+        return await client.score(requests)
+    except ArbiterError as error:
+        return _unavailable(error, len(requests))
 
 
 def options_key(options):

@@ -98,14 +98,14 @@ def encode(request, wire_id):
     """One request line (bytes, newline-terminated) carrying the client's own id."""
     if not isinstance(request, dict):
         raise TypeError(f"a request must be a dict, got {type(request).__name__}")
-    # The id goes first: Arbiter recovers a leading id even from a line it cannot accept (too_large).
-    body = {"id": wire_id}
-    body.update(request)
-    body["id"] = wire_id
+    # The id goes first: Arbiter recovers a leading id even from a line it cannot accept (too_large). It is put in
+    # front of the encoded request as text, which spares a copy of every request dict.
+    body = request if "id" not in request else {key: value for key, value in request.items() if key != "id"}
     try:
-        text = _ENCODER.encode(body)
+        encoded = _ENCODER.encode(body)
     except ValueError:
-        text = _ENCODER.encode(_finite(body))
+        encoded = _ENCODER.encode(_finite(body))
+    text = '{"id":%d' % wire_id + ("," + encoded[1:] if len(encoded) > 2 else "}")
     try:
         return (text + "\n").encode("utf-8")
     except UnicodeEncodeError:
@@ -125,6 +125,21 @@ def decode(line, original):
     else:
         answer.pop("id", None)
     return answer
+
+
+def decode_all(lines, originals):
+    """`decode` for a whole call: the answer lines are parsed as one JSON array (one parser call instead of one per
+    answer, which is most of the client's time on large batches); a line that is not JSON falls back to `decode`."""
+    try:
+        answers = json.loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        return [decode(line, original) for line, original in zip(lines, originals)]
+    for answer, original in zip(answers, originals):
+        if "id" in original:
+            answer["id"] = original["id"]
+        else:
+            answer.pop("id", None)
+    return answers
 
 
 def split_evenly(count, parts):

@@ -26,6 +26,7 @@ here, once for both clients:
 
 import io
 import json
+import logging
 import socket
 import subprocess
 import threading
@@ -37,6 +38,7 @@ _CHUNK_BYTES = 1 << 16
 _DIRECT_BYTES = 1 << 16  # a caller writes its own lines up to this size; larger outboxes go to the writer thread
 _STRIKES_TO_CONVICT = 2  # deaths of a healthy daemon with the request alone in flight
 _CANCELLED = b'"cancelled"'
+_log = logging.getLogger("arbiter_client")
 
 
 class _Call:
@@ -126,6 +128,8 @@ class _Link:
         self._ping_id = 0
         self.starts = 0         # daemons started (or connections made), for tests and logs
         self.crashes = 0        # daemons that died with requests in flight
+        self.cancelled = 0      # `cancelled` answers taken back to be sent to the next daemon
+        self._draining = False  # the current daemon answered `cancelled`: it was stopped, it did not crash
         self._writer_thread = threading.Thread(target=self._write_loop, name="arbiter-client-writer", daemon=True)
         self._writer_thread.start()
         with self._lock:
@@ -163,6 +167,7 @@ class _Link:
         self._generation += 1
         self._up = True
         self._healthy = False
+        self._draining = False
         self._outbox = []
         self._outbox_bytes = 0
         self._ping_id -= 1
@@ -241,7 +246,11 @@ class _Link:
                 break
             *lines, rest = (rest + chunk).split(b"\n")
             if lines:
-                self._take(lines, generation)
+                try:
+                    self._take(lines, generation)
+                except Exception:  # noqa: BLE001 — a bug here must not leave every caller waiting forever
+                    _log.exception("arbiter: could not take the daemon's answers; restarting the connection")
+                    break
         try:
             stream.close()
         except (OSError, ValueError):
@@ -273,6 +282,8 @@ class _Link:
                     self._group.discard(wire_id)
                 if _CANCELLED in line and _is_cancelled(line) and request.cancels < self._max_restarts:
                     request.cancels += 1
+                    self.cancelled += 1
+                    self._draining = True
                     self._waiting.insert(0, wire_id)  # resent to the next daemon; this one is draining
                     continue
                 del self._pending[wire_id]
@@ -326,12 +337,15 @@ class _Link:
                 return
             suspects = sorted(wire_id for wire_id in self._in_flight if wire_id in self._pending)
             self._in_flight.clear()
-            crashed = bool(suspects) and status != 0
+            # A drain is not a crash: a child exits 0; a socket's daemon answered `cancelled` before it closed.
+            crashed = bool(suspects) and status != 0 and not self._draining
             if not was_healthy:
                 self._failed_starts += 1
                 self._waiting[:0] = suspects
             elif crashed:
                 self.crashes += 1
+                _log.warning("arbiter: the daemon died (%s) with %d request(s) in flight; restarting it and sending "
+                             "them again in halves to find any that kills it", _how(status), len(suspects))
                 self._isolate(suspects, status, delivered)
             else:
                 self._waiting[:0] = suspects  # a clean exit (a drain): resend as they were
@@ -347,12 +361,10 @@ class _Link:
             request.strikes += 1
             if request.strikes >= _STRIKES_TO_CONVICT:
                 del self._pending[request.wire_id]
-                how = f"signal {-status}" if status is not None and status < 0 else f"status {status}"
-                if status is None:
-                    how = "the connection closing"
-                message = (f"the daemon died ({how}) each time this request ({_describe(request.label)}) was the only one it "
-                           f"was verifying, {request.strikes} times: it was set aside so that the rest could be "
-                           "scored; the daemon was restarted")
+                message = (f"the daemon died ({_how(status)}) each time this request ({_describe(request.label)}) "
+                           f"was the only one it was verifying, {request.strikes} times: it was set aside so that the "
+                           "rest could be scored; the daemon was restarted")
+                _log.error("arbiter: %s", message)
                 line = json.dumps({"id": request.wire_id, "error": {"code": "crashed", "message": message}})
                 delivered.append((request.call, request.wire_id, line.encode()))
                 return
@@ -469,6 +481,12 @@ class _Link:
     def pid(self):
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
+
+
+def _how(status):
+    if status is None:
+        return "the connection closed"
+    return f"signal {-status}" if status < 0 else f"status {status}"
 
 
 def _describe(label):

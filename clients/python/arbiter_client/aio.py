@@ -48,14 +48,14 @@ class AsyncClient(_Base):
         def done(call):
             loop.call_soon_threadsafe(_settle, future, call)
 
-        call, wire_ids, ranges = self._submit(requests, done)
+        call, wire_ids, parts = self._submit(requests, done)
         try:
             await asyncio.wait_for(asyncio.shield(future), self._timeout)
         except asyncio.TimeoutError:
-            self._forget(wire_ids, ranges)
+            self._forget(wire_ids, parts)
             raise ArbiterError("unavailable", "no answer before the timeout") from None
         except asyncio.CancelledError:
-            self._forget(wire_ids, ranges)
+            self._forget(wire_ids, parts)
             raise
         if call.error is not None:
             raise call.error

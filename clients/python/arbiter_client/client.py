@@ -10,8 +10,10 @@ asyncio client in `aio.py`.
 import itertools
 import threading
 
-from ._common import ArbiterError, addresses_of, decode, encode, find_binary, split_evenly
+from ._common import ArbiterError, addresses_of, decode_all, encode, find_binary, split_evenly
 from ._link import _Call, _Link
+
+_SLICE = 4096  # requests encoded and handed to the connection at a time
 
 
 class _Base:
@@ -19,7 +21,8 @@ class _Base:
 
     def __init__(self, binary=None, args=(), address=None, timeout=None, max_restarts=3, start=True):
         self._timeout = timeout
-        self._ids = itertools.count(1)
+        self._next_id = 1
+        self._turns = itertools.count()
         self._id_lock = threading.Lock()
         self._links_lock = threading.Lock()
         addresses = addresses_of(address)
@@ -41,34 +44,37 @@ class _Base:
         return links
 
     def _submit(self, requests, on_done=None):
-        """Encodes and sends a call's requests; returns (call, wire ids, ranges)."""
-        links = self._ensure_links()
-        with self._id_lock:
-            first = next(self._ids)
-            for _ in range(len(requests) - 1):
-                next(self._ids)
-        wire_ids = range(first, first + len(requests))
-        call = _Call(len(requests), on_done)
-        total = len(requests)
-        if len(links) == 1:
-            links[0].submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i]))
-                             for i in range(total)], call)
-            return call, wire_ids, [range(total)]
-        ranges = split_evenly(total, len(links))
-        for link, part in zip(links, ranges):
-            if part:
-                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i])) for i in part],
-                            call)
-        return call, wire_ids, ranges
+        """Encodes and sends a call's requests; returns (call, wire ids, [(link, index range), …]).
 
-    def _forget(self, wire_ids, ranges):
-        for link, part in zip(self._links or [], ranges):
+        A large call is handed over in slices as it is encoded, so the daemon starts on the first while the rest are
+        being encoded."""
+        links = self._ensure_links()
+        total = len(requests)
+        with self._id_lock:
+            first = self._next_id
+            self._next_id += total
+        wire_ids = range(first, first + total)
+        call = _Call(total, on_done)
+        if len(links) == 1:
+            parts = [(links[0], range(total))]
+        else:
+            # Each call starts with the next daemon, so that one-request calls (a per-sample path) are spread.
+            offset = next(self._turns) % len(links)
+            parts = list(zip(links[offset:] + links[:offset], split_evenly(total, len(links))))
+        for link, part in parts:
+            for start in range(part.start, part.stop, _SLICE):
+                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i]))
+                             for i in range(start, min(start + _SLICE, part.stop))], call)
+        return call, wire_ids, parts
+
+    @staticmethod
+    def _forget(wire_ids, parts):
+        for link, part in parts:
             link.forget([wire_ids[i] for i in part])
 
     @staticmethod
     def _answers(call, wire_ids, requests):
-        answers = call.answers
-        return [decode(answers[wire_id], request) for wire_id, request in zip(wire_ids, requests)]
+        return decode_all([call.answers[wire_id] for wire_id in wire_ids], requests)
 
     @staticmethod
     def _verify_request(verifier, response, reference, prompt, options):
@@ -96,6 +102,11 @@ class _Base:
         return sum(max(link.starts - 1, 0) for link in self._links or [])
 
     @property
+    def cancelled(self):
+        """How many `cancelled` answers (from a daemon that was stopped) were taken back and sent again."""
+        return sum(link.cancelled for link in self._links or [])
+
+    @property
     def crashes(self):
         """How many daemons died with requests in flight."""
         return sum(link.crashes for link in self._links or [])
@@ -121,11 +132,11 @@ class Client(_Base):
         requests = list(requests)
         if not requests:
             return []
-        call, wire_ids, ranges = self._submit(requests)
+        call, wire_ids, parts = self._submit(requests)
         try:
             call.wait(self._timeout)
         except ArbiterError:
-            self._forget(wire_ids, ranges)
+            self._forget(wire_ids, parts)
             raise
         return self._answers(call, wire_ids, requests)
 

@@ -16,8 +16,8 @@ The response is the query after the prompt, with the end-of-turn and padding tok
 `<|eot_id|>`, `<|end_of_text|>`, `<｜end▁of▁sentence｜>`, `<end_of_turn>`, `</s>`, `<eos>`, `<pad>`, …, in time
 linear in the text). The verifier is $ARBITER_VERIFIER (default "math"); labels are the references (GSM8K's
 `#### 72` is read as 72). Returns `rewards` (the score), `scores` (the score scaled to 0…1 by the recipe's
-`max_score`, for dynamic filtering) and `extra_logs` (each recipe component and `arbiter_error`, the same keys for
-every sample), as torch tensors when torch is importable.
+`max_score`, for dynamic filtering) and `extra_logs` (each recipe component, `arbiter_error` and `arbiter_crashed`,
+the same keys for every sample), as torch tensors when torch is importable.
 
 `on_error` ($ARBITER_ON_ERROR): what a reward that could not be computed (the daemon unreachable, a missing or
 invalid label) becomes: "raise" (default) stops training with the message at the first such sample, "zero" or a
@@ -31,7 +31,7 @@ import os
 import re
 
 from ._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
-                        shared_async_client, shared_client)
+                        score_all, score_all_async, shared_async_client, shared_client)
 from ._common import ArbiterError
 
 _log = logging.getLogger("arbiter_client.openrlhf")
@@ -46,10 +46,19 @@ class RewardFailed(BaseException):
         self.error = error
 
 
+_torch = []
+
+
 def _tensor(values):
-    try:
-        import torch
-    except ImportError:
+    """A float32 tensor when torch is importable (looked for once: a failed import searches the path every time)."""
+    if not _torch:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+        _torch.append(torch)
+    torch = _torch[0]
+    if torch is None:
         return list(values)
     return torch.tensor(values, dtype=torch.float32)
 
@@ -146,6 +155,7 @@ def _result(recipe, answers, missing, on_error):
     names = [name for name, _ in recipe.components]
     logs = {name: [] for name in names}
     logs["arbiter_error"] = []
+    logs["arbiter_crashed"] = []
     for index, outcome in enumerate(outcomes):
         try:
             score = resolve(outcome.score, outcome, on_error, describe=f"sample {index}")
@@ -158,7 +168,8 @@ def _result(recipe, answers, missing, on_error):
         for name in names:
             value = outcome.components.get(name)
             logs[name].append(0.0 if value is None else value)
-        logs["arbiter_error"].append(0.0 if outcome.score is not None else 1.0)
+        logs["arbiter_error"].append(1.0 if outcome.unknown else 0.0)
+        logs["arbiter_crashed"].append(1.0 if outcome.rollout_error else 0.0)
     return {
         "rewards": _tensor(rewards),
         "scores": _tensor(scores),
@@ -175,7 +186,7 @@ def reward_func(queries, prompts, labels, **kwargs):
     client = shared_client(**client_args)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
-    return _result(recipe, client.score(requests), missing, on_error)
+    return _result(recipe, score_all(client, requests), missing, on_error)
 
 
 async def reward_func_async(queries, prompts, labels, **kwargs):
@@ -186,11 +197,7 @@ async def reward_func_async(queries, prompts, labels, **kwargs):
     client = shared_client(key=key)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
-    async_client = shared_async_client(key=key)
-    if len(requests) == 1:
-        answers = [await async_client.score_one(requests[0])]
-    else:
-        answers = await async_client.score(requests)
+    answers = await score_all_async(shared_async_client(key=key), requests)
     return _result(recipe, answers, missing, on_error)
 
 

@@ -26,7 +26,7 @@ import threading
 
 from . import _adapters
 from ._adapters import (Outcome, Recipe, check_on_error, counts, open_think, prompt_text, references_from,
-                        request_for, resolve, shared_client, text_of)
+                        request_for, resolve, score_all, shared_client, text_of)
 
 _TRAINER_KEYWORDS = ("completion_ids", "trainer_state", "log_extra", "log_metric", "environments")
 
@@ -44,46 +44,49 @@ class _Scorer:
         self.options = options or None
         self.think_opened = think_opened
         self._lock = threading.Lock()
-        self._recent = []  # (completions, prompts, snapshot, event, holder)
+        self._recent = []  # (completions, prompts, snapshot, references, event, holder)
 
     def outcomes(self, prompts, completions, columns, log_metric, log_extra):
         completions = completions if completions is not None else []
         snapshot = list(completions)
+        references = references_from(columns, len(snapshot))
         with self._lock:
             for entry in self._recent:
-                if (entry[0] is completions and (entry[1] is prompts or entry[1] == prompts) and len(entry[2]) == len(snapshot)
-                        and all(a is b for a, b in zip(entry[2], snapshot))):
-                    event, holder = entry[3], entry[4]
+                if (entry[0] is completions and (entry[1] is prompts or entry[1] == prompts)
+                        and len(entry[2]) == len(snapshot) and all(a is b for a, b in zip(entry[2], snapshot))
+                        and entry[3] == references):
+                    event, holder = entry[4], entry[5]
                     break
             else:
                 event, holder = None, {}
-                self._recent.append((completions, prompts, snapshot, threading.Event(), holder))
+                mine = (completions, prompts, snapshot, references, threading.Event(), holder)
+                self._recent.append(mine)
                 self._recent = self._recent[-self._KEEP:]
-                mine = self._recent[-1][3]
         if event is not None:
             event.wait()
             if "error" in holder:
                 raise holder["error"]
             return holder["outcomes"]
         try:
-            holder["outcomes"] = self._score(prompts, snapshot, columns, log_metric, log_extra)
+            holder["outcomes"] = self._score(prompts, snapshot, references, log_metric, log_extra)
             return holder["outcomes"]
         except BaseException as error:
             holder["error"] = error
+            with self._lock:  # a failed batch is scored afresh if it is asked for again
+                self._recent = [entry for entry in self._recent if entry is not mine]
             raise
         finally:
-            mine.set()
+            mine[4].set()
 
-    def _score(self, prompts, completions, columns, log_metric, log_extra):
+    def _score(self, prompts, completions, references, log_metric, log_extra):
         responses = [open_think(text_of(item) or "", self.think_opened) for item in completions]
         prompt_texts = [prompt_text(item) for item in prompts] if prompts is not None else [None] * len(responses)
-        references = references_from(columns, len(responses))
         requests, missing = [], []
         for response, prompt, reference in zip(responses, prompt_texts, references):
             request, reference_missing = request_for(self.recipe, response, reference, prompt, self.options)
             requests.append(request)
             missing.append(reference_missing)
-        answers = self.client.score(requests)
+        answers = score_all(self.client, requests)
         outcomes = [Outcome(self.recipe, answer, gone) for answer, gone in zip(answers, missing)]
         if log_metric is not None:
             for name, value in counts(outcomes).items():

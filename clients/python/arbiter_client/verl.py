@@ -24,15 +24,17 @@ environment: `verifier` ($ARBITER_VERL_VERIFIER), `address` ($ARBITER_ADDRESS), 
 by data source (DATA_SOURCES), else "math". The prompt (for `r1`'s language component) is `extra_info["prompt"]`,
 else `extra_info["question"]` (where verl's data preprocessing keeps the question).
 
-Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component and
-`arbiter_error` (1.0 when the reward could not be computed). `on_error`: "raise" (default: stop with the message —
+Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component,
+`arbiter_error` (1.0 when the reward could not be computed) and `arbiter_crashed` (1.0 when the response crashed a
+verifier and was scored 0). `on_error`: "raise" (default: stop with the message —
 verl has no "skip this sample" value), "zero" or a number. A response that crashes a verifier scores 0.
 """
 
 import os
 
-from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
-                                      shared_async_client, shared_client, verifier_entries)
+from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for,
+                                      resolve, score_all, score_all_async, shared_async_client, shared_client,
+                                      verifier_entries)
 
 # data_source prefix → verifier (first match wins; compared in lower case).
 DATA_SOURCES = [
@@ -140,8 +142,8 @@ def _compute_keys(client, settings, recipe):
     if settings["components"] == "all":
         for entry in verifier_entries(client).values():
             names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
-    return ["score", "acc", *[name for name in names if name not in ("score", "acc", "arbiter_error")],
-            "arbiter_error"]
+    reserved = ("score", "acc", "arbiter_error", "arbiter_crashed")
+    return ["score", "acc", *[name for name in names if name not in reserved], "arbiter_error", "arbiter_crashed"]
 
 
 def _result(client, settings, recipe, answer, missing, where):
@@ -151,9 +153,10 @@ def _result(client, settings, recipe, answer, missing, where):
     row["score"] = resolve(outcome.score, outcome, on_error, describe=where)
     row["acc"] = 1.0 if outcome.passed else 0.0
     for name, value in outcome.components.items():
-        if name in row and name not in ("score", "acc", "arbiter_error"):
+        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed"):
             row[name] = resolve(value, outcome, "zero") if value is None else value
-    row["arbiter_error"] = 0.0 if outcome.error is None and outcome.score is not None else 1.0
+    row["arbiter_error"] = 1.0 if outcome.unknown else 0.0
+    row["arbiter_crashed"] = 1.0 if outcome.rollout_error else 0.0
     return row
 
 
@@ -163,7 +166,7 @@ async def compute_score(data_source, solution_str, ground_truth, extra_info=None
     key = client_key(**_client_args(settings))
     client = shared_client(key=key)
     recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
-    answer = await shared_async_client(key=key).score_one(request)
+    [answer] = await score_all_async(shared_async_client(key=key), [request])
     return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
 
 
@@ -173,7 +176,7 @@ def compute_score_sync(data_source, solution_str, ground_truth, extra_info=None,
     settings = _settings(kwargs)
     client = shared_client(**_client_args(settings))
     recipe, request, missing = _prepare(client, settings, data_source, solution_str, ground_truth, extra_info)
-    answer = client.score_one(request)
+    [answer] = score_all(client, [request])
     return _result(client, settings, recipe, answer, missing, f"data_source {data_source!r}")
 
 
@@ -184,7 +187,7 @@ def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=
     extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
     prepared = [_prepare(client, settings, source, solution, truth, extra)
                 for source, solution, truth, extra in zip(data_sources, solution_strs, ground_truths, extra_infos)]
-    answers = client.score([request for _, request, _ in prepared])
+    answers = score_all(client, [request for _, request, _ in prepared])
     rows = [_result(client, settings, recipe, answer, missing, f"row {index}")
             for index, ((recipe, _, missing), answer) in enumerate(zip(prepared, answers))]
     keys = []

@@ -5,8 +5,10 @@
 
 It speaks the wire protocol on stdin/stdout for the `exact` verifier (score 1 when response == reference) and `ping`.
 A response containing `POISON` kills it with SIGSEGV (as a verifier fault would); `DRAIN` makes it answer that
-request `cancelled` and exit 0, as a daemon stopped by SIGTERM does — unless the file named by $FAKE_DRAINED exists
-(it is created on the first drain), so the next daemon answers it. Every start appends a line to $FAKE_STARTS.
+request `cancelled` and exit 0, as a daemon stopped by SIGTERM does; while the file named by $FAKE_DEAD exists
+it exits at start, as a daemon that cannot start does — unless the file named by $FAKE_DRAINED exists
+(it is created on the first drain), so the next daemon answers it; `HANG` is never answered. Every start appends
+a line to $FAKE_STARTS.
 """
 
 import json
@@ -18,6 +20,9 @@ if os.environ.get("FAKE_STARTS"):
     with open(os.environ["FAKE_STARTS"], "a") as log:
         log.write(f"{os.getpid()}\n")
 
+if os.environ.get("FAKE_DEAD") and os.path.exists(os.environ["FAKE_DEAD"]):
+    sys.exit(1)  # a daemon that cannot start
+
 out = sys.stdout.buffer
 for raw in sys.stdin.buffer:
     if not raw.strip():
@@ -26,10 +31,14 @@ for raw in sys.stdin.buffer:
     wire_id = request.get("id")
     if request.get("op") == "ping":
         answer = {"id": wire_id, "ok": True}
+    elif request.get("op") == "list":
+        answer = {"id": wire_id, "verifiers": [{"name": "exact", "kind": "builtin"}]}
     else:
         response = request.get("response", "")
         if "POISON" in response:
             os.kill(os.getpid(), signal.SIGSEGV)
+        if "HANG" in response:
+            continue  # never answered
         drained = os.environ.get("FAKE_DRAINED", "")
         if "DRAIN" in response and drained and not os.path.exists(drained):
             open(drained, "w").close()

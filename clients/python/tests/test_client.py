@@ -93,6 +93,16 @@ def test_several_addresses_share_the_work(socket_daemons):
             assert stats["verifiers"]["math"]["verdicts"] == 100
 
 
+def test_one_request_calls_are_spread_over_the_daemons(socket_daemons):
+    addresses = socket_daemons(2)
+    with Client(address=addresses) as client:
+        for i in range(40):
+            assert client.score_one(math(str(i), str(i)))["score"] == 1
+    for address in addresses:
+        with Client(address=address) as one:
+            assert one.score_one({"op": "stats"})["stats"]["verifiers"]["math"]["verdicts"] == 20
+
+
 def test_comma_separated_addresses(socket_daemons):
     addresses = socket_daemons(2)
     with Client(address=",".join(addresses)) as client:

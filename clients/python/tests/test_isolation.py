@@ -29,6 +29,7 @@ def fake(tmp_path, monkeypatch):
     starts = tmp_path / "starts"
     monkeypatch.setenv("FAKE_STARTS", str(starts))
     monkeypatch.setenv("FAKE_DRAINED", str(tmp_path / "drained"))
+    monkeypatch.setenv("FAKE_DEAD", str(tmp_path / "dead"))
 
     def count():
         return len(starts.read_text().split()) if starts.exists() else 0
@@ -80,10 +81,13 @@ def test_negative_control_a_batch_without_poison_never_restarts(fake):
         assert client.crashes == 0 and client.restarts == 0 and starts() == 1
 
 
-def test_a_poison_request_alone_is_answered_with_crashed_not_unavailable(fake):
+def test_a_poison_request_alone_is_answered_with_crashed_not_unavailable(fake, caplog):
     binary, _ = fake
     with Client(binary=binary) as client:
         [answer] = client.score([dict(exact("POISON", "x"), id="bad")])
+        # The trainer's log says what happened: the restarts, then the request set aside.
+        assert any("died (signal 11)" in r.message and r.levelname == "WARNING" for r in caplog.records)
+        assert any("id 'bad'" in r.message and r.levelname == "ERROR" for r in caplog.records)
         assert answer["id"] == "bad"
         assert answer["error"]["code"] == "crashed"
         assert "id 'bad'" in answer["error"]["message"]
@@ -133,7 +137,7 @@ def test_cancelled_answers_are_resent_to_the_next_daemon_not_returned(fake):
     with Client(binary=binary) as client:
         answers = client.score([exact("DRAIN", "DRAIN")] + [exact(str(i), str(i)) for i in range(20)])
         assert all(a.get("score") == 1 for a in answers), answers[:3]
-        assert starts() == 2
+        assert starts() == 2 and client.cancelled == 1
         assert client.crashes == 0  # a drain is a clean exit (status 0), not a crash to isolate
 
 
@@ -151,3 +155,114 @@ def test_real_daemon_inputs_that_crashed_it_are_isolated_or_scored(binary):
         for index in (50, 80):
             assert "score" in answers[index] or answers[index]["error"]["code"] in ("crashed", "internal")
         assert client.verify("math", "\\boxed{2}", "2")["passed"] is True
+
+
+def test_a_timeout_fails_that_call_alone_and_the_next_call_is_served(fake):
+    binary, starts = fake
+
+    async def main(client):
+        with pytest.raises(ArbiterError) as caught:
+            await client.score([exact("HANG", "HANG")])
+        assert caught.value.code == "unavailable" and "timeout" in caught.value.message
+        return await client.score_one(exact("b", "b"))
+
+    with Client(binary=binary, timeout=0.5) as client:
+        with pytest.raises(ArbiterError) as caught:
+            client.score([exact("HANG", "HANG"), exact("a", "a")])
+        assert caught.value.code == "unavailable" and "timeout" in caught.value.message
+        assert client.score_one(exact("a", "a"))["score"] == 1
+        assert starts() == 1  # a slow answer is not a dead daemon
+    asyncio.run(_with_async(binary, main))
+
+
+async def _with_async(binary, body):
+    async with AsyncClient(binary=binary, timeout=0.5) as client:
+        assert (await body(client))["score"] == 1
+
+
+def test_work_cancelled_by_a_stopped_socket_daemon_is_answered_by_the_next_one(tmp_path):
+    # A supervisor restarts a daemon after SIGTERM: what the stopped daemon answered `cancelled` (its drain time ran
+    # out) goes to the new daemon at the same address; no `cancelled` reaches the caller.
+    import signal
+    import subprocess
+    import time
+    from conftest import BINARY
+    path = str(tmp_path / "d.sock")
+
+    def start():
+        process = subprocess.Popen([BINARY, "serve", "--listen", f"unix:{path}", "--drain-timeout", "0",
+                                    "--log-level", "error"])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(path):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        return process
+
+    first = start()
+    client = Client(address=f"unix:{path}", max_restarts=30, timeout=300)
+    requests = [{"verifier": "math", "response": f"\\boxed{{\\frac{{{i}}}{{7}}}}", "reference": f"{i}/7"}
+                for i in range(40_000)]
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("answers", client.score(requests)))
+    worker.start()
+    with Client(address=f"unix:{path}") as probe:  # stop the daemon once it holds queued work
+        deadline = time.monotonic() + 120
+        while probe.score_one({"op": "stats"})["stats"]["in_flight"] < 1000:
+            assert time.monotonic() < deadline, "the daemon never had 1,000 requests in flight"
+            time.sleep(0.01)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0
+    second = start()
+    try:
+        worker.join(timeout=300)
+        answers = outcome["answers"]
+        assert all(answer.get("score") == 1 for answer in answers), [a for a in answers if "score" not in a][:2]
+        served = client.score_one({"op": "stats"})["stats"]
+        assert served["verifiers"]["math"]["verdicts"] > 0  # the second daemon did part of the work
+        assert client.restarts >= 1 and client.cancelled > 0
+        assert client.crashes == 0  # a drain is not a crash: nothing was isolated
+    finally:
+        client.close()
+        second.terminate()
+        second.wait(timeout=30)
+
+
+def test_a_daemon_that_cannot_come_back_gives_the_trainers_no_reward_form_then_recovers(fake, tmp_path):
+    # Issue 13, honest status: a reward that could not be computed reaches TRL as None (skipped), never as 0, and
+    # verl stops with a clear message by default; issue 20: once the daemon can run again, the same client serves.
+    from arbiter_client import trl, verl
+    binary, _ = fake
+    [reward] = trl.reward_funcs("exact", binary=binary, args=[])
+    assert reward(prompts=["q", "q"], completions=["a", "b"], reference=["a", "a"]) == [1.0, 0.0]
+    client = trl._scorer(reward._config).client
+    (tmp_path / "dead").touch()
+    os.kill(client.pids[0], 9)
+    metrics = {}
+    rewards = reward(prompts=["q", "q"], completions=["a", "c"], reference=["a", "a"],
+                     log_metric=lambda name, value: metrics.__setitem__(name, value))
+    assert rewards == [None, None]
+    assert metrics["arbiter/unknown"] == 2.0
+    with pytest.raises(ArbiterError) as caught:
+        asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[]))
+    assert caught.value.code == "unavailable" and "could not be brought up" in caught.value.message
+    zero = asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[], on_error="zero"))
+    assert zero == {"score": 0.0, "acc": 0.0, "arbiter_error": 1.0, "arbiter_crashed": 0.0}
+    (tmp_path / "dead").unlink()
+    assert reward(prompts=["q"], completions=["a"], reference=["a"]) == [1.0]
+
+
+def test_a_response_that_crashes_the_daemon_scores_zero_in_every_adapter_and_is_counted(fake, tmp_path):
+    from arbiter_client import openrlhf, trl, verl
+    binary, _ = fake
+    settings = dict(binary=binary, args=[])
+    [reward] = trl.reward_funcs("exact", **settings)
+    metrics = {}
+    assert reward(prompts=["q"] * 3, completions=["a", "POISON", "b"], reference=["a", "a", "a"],
+                  log_metric=lambda name, value: metrics.__setitem__(name, value)) == [1.0, 0.0, 0.0]
+    assert metrics["arbiter/crashed"] == 1.0 and metrics["arbiter/unknown"] == 0.0
+    rows = verl.compute_score_batch(["x"] * 2, ["POISON", "a"], ["a", "a"], [None, None], verifier="exact",
+                                    **settings)
+    assert [(r["score"], r["arbiter_crashed"], r["arbiter_error"]) for r in rows] == [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0)]
+    result = openrlhf.reward_func(["P" + "POISON", "Pa"], ["P", "P"], ["a", "a"], verifier="exact", **settings)
+    assert [float(v) for v in result["rewards"]] == [0.0, 1.0]
+    assert [float(v) for v in result["extra_logs"]["arbiter_crashed"]] == [1.0, 0.0]

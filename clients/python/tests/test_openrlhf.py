@@ -58,7 +58,7 @@ def test_each_template_family_scores_the_response_alone(r1_zero, family):
         result = openrlhf.reward_func([query], [prompt], ["4"])
         assert floats(result["rewards"]) == [expected], family
         assert floats(result["scores"]) == [expected / 2]
-        assert set(result["extra_logs"]) == {"accuracy", "format", "arbiter_error"}
+        assert set(result["extra_logs"]) == {"accuracy", "format", "arbiter_error", "arbiter_crashed"}
 
 
 def test_llama3_header_stays_with_the_prompt_negative_control():
@@ -161,7 +161,7 @@ def test_openrlhf_single_turn_executor_scores_each_family(r1_zero, tmp_path):
     for output in asyncio.run(main()):
         assert scalar(output["reward"]) == 2.0
         assert scalar(output["scores"]) == 1.0
-        assert set(output["extra_logs"]) == {"accuracy", "format", "arbiter_error"}
+        assert set(output["extra_logs"]) == {"accuracy", "format", "arbiter_error", "arbiter_crashed"}
 
 
 def test_openrlhf_executor_stops_at_a_sample_without_reward_instead_of_logging_it(r1_zero, tmp_path):

@@ -107,9 +107,13 @@ def test_a_batch_is_scored_once_for_all_components_sequential_or_concurrent(monk
         fresh = [GOOD, WRONG]  # a new batch object each step, as TRL builds them
         assert call_like_async_grpo(funcs, list(prompts), fresh, reference=["4", "4"]) == [[1.0, 0.0], [1.0, 1.0]]
     assert sizes == [2] * 6
-    # Negative control: a different batch is scored again.
+    # Negative controls: a different batch is scored again, and so is the same one with other references.
     call_like_grpo_trainer(funcs, prompts, [WRONG, WRONG], reference=["4", "4"])
     assert sizes == [2] * 7
+    same = [GOOD, WRONG]
+    assert call_like_grpo_trainer(funcs, prompts, same, reference=["4", "4"])[0] == [1.0, 0.0]
+    assert call_like_grpo_trainer(funcs, prompts, same, reference=["5", "5"])[0] == [0.0, 1.0]
+    assert sizes == [2] * 9
 
 
 def test_reasoning_content_is_the_think_block():
@@ -202,7 +206,8 @@ def test_r1_infers_the_language_target_from_the_chat_prompt():
     funcs = reward_funcs("r1")
     assert [f.__name__ for f in funcs] == ["accuracy", "format", "language"]
     prompts = [
-        [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "Combien font 2+2 ?"}],
+        [{"role": "system", "content": "You are a helpful assistant."},
+         {"role": "user", "content": "Combien font 2+2 ?"}],
         [{"role": "user", "content": "What is two plus two?"}],
     ]
     thought = "<think>Deux plus deux font quatre, donc la réponse est quatre.</think> \\boxed{4}"
@@ -225,3 +230,17 @@ def test_a_forked_child_scores_with_its_own_client():
         result = pool.apply(call_like_grpo_trainer, (funcs, ["q", "q"], [GOOD, WRONG]), {"answer": ["4", "4"]})
     assert result == [[1.0, 0.0], [1.0, 1.0]]
     assert call_like_grpo_trainer(funcs, ["q"], [WRONG], answer=["4"]) == [[0.0], [1.0]]  # the parent still scores
+
+
+def test_trl_names_the_functions_after_the_components_and_calls_them_synchronously():
+    from trainer_code import trl_functions
+    get_callable_name, is_async_callable = trl_functions("get_callable_name", "is_async_callable")
+    funcs = reward_funcs("r1")
+    assert [get_callable_name(f) for f in funcs] == ["accuracy", "format", "language"]
+    assert [get_callable_name(f) for f in pickle.loads(pickle.dumps(funcs))] == ["accuracy", "format", "language"]
+    assert not any(is_async_callable(f) for f in funcs)  # run through asyncio.to_thread by AsyncGRPO
+
+    async def negative_control(**kwargs):
+        return []
+
+    assert is_async_callable(negative_control) and get_callable_name(negative_control) == "negative_control"

@@ -47,8 +47,9 @@ def clean_environment(monkeypatch):
 def test_the_file_loads_standalone_by_path_and_compute_score_is_a_coroutine_function():
     module = load_standalone()
     assert asyncio.iscoroutinefunction(module.compute_score)
-    assert run(module.compute_score(data_source="openai/gsm8k", solution_str="so the answer is 72", ground_truth="72",
-                                    extra_info={})) == {"score": 1.0, "acc": 1.0, "arbiter_error": 0.0}
+    result = run(module.compute_score(data_source="openai/gsm8k", solution_str="so the answer is 72",
+                                      ground_truth="72", extra_info={}))
+    assert result == {"score": 1.0, "acc": 1.0, "arbiter_error": 0.0, "arbiter_crashed": 0.0}
 
 
 def test_reward_kwargs_configure_it_before_the_environment(monkeypatch):
@@ -57,9 +58,10 @@ def test_reward_kwargs_configure_it_before_the_environment(monkeypatch):
     # verl/trainer/ppo/reward.py `_call_with_kwargs_async`: reward_kwargs are merged into the call's keywords.
     result = run(module.compute_score(data_source="x", solution_str=GOOD, ground_truth="4", extra_info={},
                                       verifier="r1-zero"))
-    assert result == {"score": 2.0, "acc": 1.0, "accuracy": 1.0, "format": 1.0, "arbiter_error": 0.0}
+    assert result == {"score": 2.0, "acc": 1.0, "accuracy": 1.0, "format": 1.0, "arbiter_error": 0.0,
+                      "arbiter_crashed": 0.0}
     assert set(run(module.compute_score(data_source="x", solution_str=GOOD, ground_truth="4"))) == {
-        "score", "acc", "arbiter_error"}
+        "score", "acc", "arbiter_error", "arbiter_crashed"}
 
 
 def test_r1_reads_the_question_that_verl_preprocessing_keeps():
@@ -79,7 +81,7 @@ def test_errors_raise_by_default_or_score_zero_with_the_same_keys():
     assert "invalid_reference" in str(caught.value)
     good = run(verl.compute_score("x", GOOD, "4", verifier="r1-zero", on_error="zero"))
     bad = run(verl.compute_score("x", GOOD, {"not": "a number"}, verifier="r1-zero", on_error="zero"))
-    assert set(good) == set(bad) == {"score", "acc", "accuracy", "format", "arbiter_error"}
+    assert set(good) == set(bad) == {"score", "acc", "accuracy", "format", "arbiter_error", "arbiter_crashed"}
     assert bad["score"] == 0.0 and bad["arbiter_error"] == 1.0 and good["arbiter_error"] == 0.0
     with pytest.raises(ValueError):
         run(verl.compute_score("x", GOOD, "4", on_error="none"))
@@ -93,7 +95,8 @@ def test_a_missing_ground_truth_keeps_the_format_score():
 def test_components_all_gives_rows_of_mixed_recipes_the_same_keys():
     plain = run(verl.compute_score("openai/gsm8k", "\\boxed{4}", "4", components="all"))
     recipe = run(verl.compute_score("x", GOOD, "4", extra_info={"arbiter_verifier": "r1-zero"}, components="all"))
-    assert set(plain) == set(recipe) >= {"score", "acc", "accuracy", "format", "language", "arbiter_error"}
+    assert set(plain) == set(recipe) >= {"score", "acc", "accuracy", "format", "language", "arbiter_error",
+                                         "arbiter_crashed"}
 
 
 def test_sync_and_batch_entry_points():
@@ -149,7 +152,7 @@ def test_verl_loads_the_file_and_its_naive_manager_scores_samples_concurrently()
     results = run(main())
     assert [r["reward_score"] for r in results] == [1.0 if i % 2 == 0 else 2.0 for i in range(200)]
     keys = {frozenset(r["reward_extra_info"]) for r in results}
-    assert keys == {frozenset({"score", "acc", "accuracy", "format", "arbiter_error"})}
+    assert keys == {frozenset({"score", "acc", "accuracy", "format", "arbiter_error", "arbiter_crashed"})}
 
 
 def test_verl_pkg_path_form_loads_too():

@@ -1,0 +1,374 @@
+# Arbiter: rule-based rewards for reasoning models.
+# Licensed under the Apache License, Version 2.0.
+# SPDX-License-Identifier: Apache-2.0
+"""`arbiter_client.ray` on a real local Ray cluster (`ray.cluster_utils.Cluster`, simulated nodes of one CPU each).
+
+One cluster is shared by the whole module (Ray takes tens of seconds to start on two cores). Two pools run on it:
+`real` (the built `arbiter` binary) for deployment, ordering and node-local routing, and `fake`
+(tests/fake_listen_daemon.py, which fails on purpose) for the faults: a replica actor killed mid-batch, a daemon
+child SIGKILLed mid-batch, a request that kills the daemon, one that kills the replica, and a node that goes away.
+Skipped when Ray is not installed; with ARBITER_REQUIRE_ALL_TESTS=1 that is a failure instead.
+"""
+
+import os
+import pathlib
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+try:
+    import ray
+except ImportError:
+    if os.environ.get("ARBITER_REQUIRE_ALL_TESTS") == "1":
+        pytest.fail("Ray is not installed and ARBITER_REQUIRE_ALL_TESTS=1 "
+                    "(pip install -r clients/python/requirements-test-ray.txt)", pytrace=False)
+    pytest.skip("Ray is not installed (pip install -r clients/python/requirements-test-ray.txt)",
+                allow_module_level=True)
+
+from ray.cluster_utils import Cluster
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from arbiter_client import ArbiterError, Client
+from arbiter_client.ray import ArbiterPool
+
+HERE = pathlib.Path(__file__).resolve().parent
+CLIENT_ROOT = str(HERE.parent)
+VERIFIERS = str(HERE.parents[2] / "verifiers")
+
+
+def _wait_for(predicate, what, limit=120):
+    """Polls until `predicate()` holds (a bound on a hang, not a timed assertion)."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    saved = {key: os.environ.get(key)
+             for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL", "RAY_USAGE_STATS_ENABLED")}
+    directory = tempfile.mkdtemp(prefix="arb-ray-")
+    # The simulated nodes' workers import this checkout's client and keep their sockets in a directory of this run.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [CLIENT_ROOT, saved["PYTHONPATH"]]))
+    os.environ["ARBITER_RAY_DIR"] = directory
+    os.environ["ARBITER_RAY_METRICS_INTERVAL"] = "1"
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray would otherwise try to report usage over the network
+    small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
+    made = Cluster(initialize_head=True, head_node_args=dict(small, include_dashboard=False))
+    made.add_node(**small)
+    made.wait_for_nodes()
+    ray.init(address=made.address, log_to_driver=False)
+    made.small = small
+    made.directory = directory
+    yield made
+    ray.shutdown()
+    made.shutdown()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _alive_nodes():
+    return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+
+
+@pytest.fixture(scope="module")
+def real(cluster):
+    pool = ArbiterPool.deploy(name="real", verifiers=VERIFIERS, chunk_size=16)
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture(scope="module")
+def fake(cluster):
+    wrapper = pathlib.Path(cluster.directory) / "fake-arbiter"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {HERE / 'fake_listen_daemon.py'} \"$@\"\n")
+    wrapper.chmod(0o755)
+    pool = ArbiterPool.deploy(name="fake", binary=str(wrapper), chunk_size=8)
+    yield pool
+    pool.shutdown()
+
+
+def _math(count, offset=0):
+    return [{"id": f"m{offset + i}", "verifier": "math", "response": f"\\boxed{{{i}}}",
+             "reference": str(i if i % 3 else i + 1)} for i in range(count)]
+
+
+def _exact(count, marker="", prefix="e"):
+    """Requests for the fake daemon: odd ones pass (response == reference), even ones fail."""
+    requests = []
+    for i in range(count):
+        response = f"{marker}{i}"
+        requests.append({"id": f"{prefix}{i}", "verifier": "exact", "response": response,
+                         "reference": response if i % 2 else "other"})
+    return requests
+
+
+def _check_exact(requests, answers):
+    """Every request answered exactly once, in order, with its own verdict."""
+    assert [answer.get("id") for answer in answers] == [request["id"] for request in requests]
+    for request, answer in zip(requests, answers):
+        assert "error" not in answer, answer
+        assert answer["passed"] == (request["response"] == request["reference"]), (request, answer)
+
+
+def _replica(pool, node_id):
+    return next(entry for entry in pool.stats()["replicas"] if entry["node_id"] == node_id)
+
+
+def _scoring_in_background(pool, requests):
+    box = {}
+
+    def run():
+        try:
+            box["answers"] = pool.score(requests)
+        except BaseException as error:  # re-raised by the test
+            box["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def result():
+        thread.join(300)
+        assert not thread.is_alive(), "the pool never answered"
+        if "error" in box:
+            raise box["error"]
+        return box["answers"]
+
+    return result
+
+
+# -- deployment -----------------------------------------------------------------------------------------------------
+
+
+def test_one_replica_per_node_and_deploy_is_idempotent(real):
+    stats = real.stats()
+    replicas = stats["replicas"]
+    assert sorted(entry["node_id"] for entry in replicas) == _alive_nodes()
+    assert len({entry["address"] for entry in replicas}) == len(replicas)
+    for entry in replicas:
+        assert entry["address"].startswith("unix:") and os.path.exists(entry["address"][5:])
+        assert entry["command"][1:6] == ["serve", "--listen", entry["address"], "--jobs", "1"]  # one CPU per node
+        assert "requests" in entry["daemon"] and entry["restarts"] == 0
+    # The host's link (<dir>/<pool>.sock, the same path on every machine of a real cluster) leads to a replica.
+    link = os.path.join(os.environ["ARBITER_RAY_DIR"], "real.sock")
+    assert "unix:" + os.path.realpath(link) in {entry["address"] for entry in replicas}
+    with Client(address="unix:" + link) as through_link:
+        assert through_link.score(_math(3))[2]["passed"] is True
+    again = ArbiterPool.deploy(name="real", verifiers=VERIFIERS)
+    after = again.stats()["replicas"]
+    assert [(e["actor_pid"], e["daemon_pid"], e["starts"]) for e in after] == \
+        [(e["actor_pid"], e["daemon_pid"], e["starts"]) for e in replicas]
+    assert ArbiterPool.connect("real").stats()["pool"]["replicas"] == len(replicas)
+
+
+def test_deploy_on_named_nodes_and_errors(cluster):
+    head = ray.get_runtime_context().get_node_id()
+    directory = os.path.join(cluster.directory, "chosen")
+    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head], socket_dir=directory)
+    try:
+        assert [entry["node_id"] for entry in solo.stats()["replicas"]] == [head]
+        assert solo.stats()["replicas"][0]["address"].startswith(f"unix:{directory}/")
+        assert os.path.realpath(os.path.join(directory, "solo.sock")) == solo.stats()["replicas"][0]["address"][5:]
+        with pytest.raises(ArbiterError, match="no alive Ray node"):
+            ArbiterPool.deploy(name="solo", nodes=["no-such-node"])
+        with pytest.raises(ArbiterError, match="no alive Ray node matches"):
+            ArbiterPool.deploy(name="solo", nodes="resource:no_such_resource")
+        with pytest.raises(ArbiterError, match="no replica of pool 'absent'"):
+            ArbiterPool.connect("absent")
+        with pytest.raises(ArbiterError, match="replicas failed to start"):
+            ArbiterPool.deploy(name="broken", binary="/bin/false", nodes=[head])
+        # The node that has no replica of `solo` gets None for its local address; the head gets its socket.
+        other = next(node for node in _alive_nodes() if node != head)
+        addresses = ray.get([_local_address.options(scheduling_strategy=_on(node)).remote("solo")
+                             for node in (head, other)])
+        assert addresses[0] == solo.stats()["replicas"][0]["address"] and addresses[1] is None
+    finally:
+        solo.shutdown()
+    with pytest.raises(ArbiterError):
+        ArbiterPool.connect("solo")
+
+
+@ray.remote(num_cpus=0)
+def _local_address(name):
+    return ArbiterPool.connect(name).local_address()
+
+
+def _on(node_id):
+    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+
+
+# -- scoring ----------------------------------------------------------------------------------------------------------
+
+
+def _mixed():
+    requests = _math(150)
+    requests += [
+        {"verifier": "math", "response": "\\boxed{2}", "reference": "2"},           # no id: none given back
+        {"id": 7, "verifier": "math", "response": "x", "reference": "\\frac{"},    # invalid reference: an error
+        {"id": "u", "verifier": "no-such-verifier", "response": "x"},              # unknown verifier: an error
+        {"id": "e", "verifier": "exact", "response": "yes", "reference": "yes"},
+    ]
+    return requests + _math(100, offset=150)
+
+
+def _without_timing(answers):
+    return [{key: value for key, value in answer.items() if key != "ms"} for answer in answers]
+
+
+def test_score_matches_a_direct_client_in_input_order(real, binary):
+    requests = _mixed()
+    with Client(binary=binary, args=["--verifiers", VERIFIERS]) as direct:
+        expected = direct.score(requests)
+    before = {entry["node_id"]: entry["chunks"] for entry in real.stats()["replicas"]}
+    answers = real.score(requests)
+    assert _without_timing(answers) == _without_timing(expected)
+    assert "id" not in answers[150] and answers[151]["error"]["code"] == "invalid_reference"
+    assert answers[152]["error"]["code"] == "unknown_verifier" and answers[153]["passed"] is True
+    # Chunks of 16 went to both replicas.
+    after = {entry["node_id"]: entry["chunks"] for entry in real.stats()["replicas"]}
+    assert all(after[node] > before[node] for node in before)
+    assert sum(after.values()) - sum(before.values()) == -(-len(requests) // 16)
+    # The same through ascore, from an event loop of this thread.
+    import asyncio
+
+    assert _without_timing(asyncio.run(real.ascore(requests))) == _without_timing(expected)
+    assert real.score([]) == []
+    with pytest.raises(TypeError):
+        real.score(["not a dict"])
+
+
+def test_admission_limit_and_in_flight_bound_hold_and_everything_is_answered(cluster, real):
+    requests = _math(120)
+    tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
+    loose = ArbiterPool.connect("real", chunk_size=4)  # negative control: the defaults (4 chunks, 65,536 requests)
+    for pool in (tight, loose):
+        answers = pool.score(requests)
+        assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
+        assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(120)]
+    stats, control = tight.stats(), loose.stats()
+    assert stats["pool"]["chunks"] == 30 and stats["pool"]["peak_admitted"] <= 8
+    assert all(entry["pool_peak_chunks_in_flight"] == 1 for entry in stats["replicas"])
+    assert control["pool"]["peak_admitted"] == 120
+    assert max(entry["pool_peak_chunks_in_flight"] for entry in control["replicas"]) > 1
+    with pytest.raises(ValueError):
+        ArbiterPool.connect("real", max_queued=0)
+
+
+@ray.remote(num_cpus=0)
+def _score_locally(pool, requests):
+    address = pool.local_address()  # the pool was pickled by name: it reconnects in this worker
+    with pool.local_client() as client:
+        return ray.get_runtime_context().get_node_id(), address, client.score(requests)
+
+
+@ray.remote(num_cpus=0)
+def _score_through_pool(name, requests):
+    return ArbiterPool.connect(name).score(requests)
+
+
+def test_node_local_workers_use_their_own_nodes_daemon_without_a_ray_hop(real):
+    before = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
+    requests = _math(30)
+    results = ray.get([_score_locally.options(scheduling_strategy=_on(node)).remote(real, requests)
+                       for node in before])
+    after = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
+    for node, (ran_on, address, answers) in zip(before, results):
+        assert ran_on == node and address == before[node]["address"]
+        assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(30)]
+        # The node's daemon answered them; its replica actor (the Ray path) saw none of them.
+        assert after[node]["daemon"]["verdicts"] - before[node]["daemon"]["verdicts"] == 30
+        assert after[node]["chunks"] == before[node]["chunks"]
+    # A worker can also use the pool itself (a Ray hop from inside a task).
+    answers = ray.get(_score_through_pool.remote("real", requests))
+    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(30)]
+
+
+# -- faults -----------------------------------------------------------------------------------------------------------
+
+
+def test_replica_actor_killed_mid_batch_is_restarted_and_nothing_is_lost(fake):
+    requests = _exact(240, marker="SLOW")
+    victim = fake.stats()["replicas"][0]
+    handle = ray.get_actor(f"fake@{victim['node_id']}", namespace="arbiter")
+    result = _scoring_in_background(fake, requests)
+    _wait_for(lambda: _replica(fake, victim["node_id"])["pool_chunks_in_flight"] > 0, "a chunk on the victim")
+    ray.kill(handle, no_restart=False)
+    _check_exact(requests, result())
+    stats = fake.stats()
+    assert stats["pool"]["retries"] > 0 and stats["pool"]["crashed"] == 0
+    restarted = _wait_for(lambda: _replica(fake, victim["node_id"]), "the replica back")
+    assert restarted["restarts"] == victim["restarts"] + 1 and restarted["actor_pid"] != victim["actor_pid"]
+    # It serves again: a batch after the restart reaches both replicas.
+    _check_exact(_exact(64), fake.score(_exact(64)))
+
+
+def test_daemon_sigkilled_mid_batch_is_restarted_by_its_replica(fake):
+    requests = _exact(240, marker="SLOW")
+    victim = fake.stats()["replicas"][1]
+    retries = fake.stats()["pool"]["retries"]
+    result = _scoring_in_background(fake, requests)
+    _wait_for(lambda: _replica(fake, victim["node_id"])["pool_chunks_in_flight"] > 0, "a chunk on the victim")
+    os.kill(victim["daemon_pid"], signal.SIGKILL)
+    _check_exact(requests, result())
+    after = _replica(fake, victim["node_id"])
+    assert after["daemon_restarts"] == victim["daemon_restarts"] + 1 and after["daemon_pid"] != victim["daemon_pid"]
+    # The replica's client re-sent the dead daemon's requests itself: the pool re-sent nothing.
+    assert fake.stats()["pool"]["retries"] == retries and after["restarts"] == victim["restarts"]
+
+
+def test_a_request_that_kills_the_daemon_is_answered_crashed_alone(fake):
+    requests = _exact(40)
+    requests[17] = {"id": "bad", "verifier": "exact", "response": "POISON", "reference": "POISON"}
+    answers = fake.score(requests)
+    assert answers[17]["error"]["code"] == "crashed" and answers[17]["id"] == "bad"
+    assert "'bad'" in answers[17]["error"]["message"] or "bad" in answers[17]["error"]["message"]
+    _check_exact(requests[:17] + requests[18:], answers[:17] + answers[18:])
+
+
+def test_a_request_that_kills_replicas_is_isolated_by_the_pool(fake):
+    clean = _exact(24)
+    baseline = fake.stats()["pool"]
+    _check_exact(clean, fake.score(clean))  # negative control: nothing crashed, nothing re-sent
+    assert fake.stats()["pool"]["retries"] == baseline["retries"]
+    requests = _exact(24)
+    requests[9] = {"id": "killer", "verifier": "exact", "response": "KILLREPLICA", "reference": "KILLREPLICA"}
+    answers = fake.score(requests)
+    assert answers[9]["id"] == "killer" and answers[9]["error"]["code"] == "crashed"
+    assert "request 9 of 24 (id 'killer')" in answers[9]["error"]["message"]
+    assert "killed a replica" in answers[9]["error"]["message"]
+    _check_exact(requests[:9] + requests[10:], answers[:9] + answers[10:])
+    stats = fake.stats()
+    assert stats["pool"]["crashed"] == baseline["crashed"] + 1 and stats["pool"]["splits"] > baseline["splits"]
+    # Ray restarted the replicas it killed; both serve again.
+    _wait_for(lambda: all(entry.get("healthy") and "error" not in entry for entry in fake.stats()["replicas"]),
+              "both replicas healthy")
+    _check_exact(clean, fake.score(clean))
+
+
+def test_a_node_that_dies_mid_batch_loses_nothing(cluster, fake):
+    node = cluster.add_node(**cluster.small)
+    cluster.wait_for_nodes()
+    again = ArbiterPool.deploy(name="fake", binary=fake.stats()["replicas"][0]["command"][0], chunk_size=8)
+    new_id = next(entry["node_id"] for entry in again.stats()["replicas"]
+                  if entry["node_id"] not in {e["node_id"] for e in fake.stats()["replicas"]})
+    assert len(again.stats()["replicas"]) == 3
+    requests = _exact(360, marker="SLOW")
+    result = _scoring_in_background(again, requests)
+    _wait_for(lambda: _replica(again, new_id)["pool_chunks_in_flight"] > 0, "a chunk on the new node")
+    cluster.remove_node(node)
+    _check_exact(requests, result())
+    stats = again.stats()
+    assert stats["pool"]["retries"] > 0 and stats["pool"]["crashed"] == 0
+    _wait_for(lambda: new_id not in {entry["node_id"] for entry in again.stats()["replicas"]}, "the dead replica gone")
