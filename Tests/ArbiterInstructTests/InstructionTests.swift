@@ -231,6 +231,18 @@ struct ScoringTests {
         #expect(loose.details["instructions"]?.arrayValue?.first?.objectValue?["variant"]?.stringValue == "without first line")
     }
 
+    @Test("when no loose variant follows, the why is the response's own")
+    func looseWhy() async throws {
+        let reference = row(["length_constraints:number_words"], [.object(["num_words": 10, "relation": "at least"])])
+        let response = "Title line\nfour words in here\nlast"
+        let strict = try await judge(reference, response)
+        let loose = try await judge(reference, response, ["mode": "loose"])
+        #expect(!loose.passed)
+        let why = { (verdict: Verdict) in verdict.details["instructions"]?.arrayValue?.first?.objectValue?["why"]?.stringValue }
+        #expect(why(loose) == "7 words, needs at least 10")
+        #expect(why(loose) == why(strict))
+    }
+
     @Test("loose mode also drops markdown stars")
     func looseStars() async throws {
         let reference = row(["detectable_format:json_format"], [.object([:])])
