@@ -68,12 +68,16 @@ public struct InstructionVerifier: Verifier {
         var results: [JSONValue] = []
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
+            // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
             for index in distinct where !Py.strip(variants[index].scalars).isEmpty {
-                outcome = instruction.check(variants[index])
-                which = index
-                if outcome.followed { break }
+                let found = instruction.check(variants[index])
+                if found.followed || index == 0 {
+                    outcome = found
+                    which = index
+                }
+                if found.followed { break }
             }
             if outcome.followed { followed += 1 }
             var entry: JSONObject = ["id": .string(id), "followed": .bool(outcome.followed), "why": .string(outcome.why)]

@@ -68,8 +68,9 @@ enum Sentences {
     /// Counts sentences with Arbiter's rule, which stands in for NLTK's Punkt model (whose trained data cannot be
     /// shipped here) and follows what Punkt does without training data: a sentence ends after a run of `.`, `!` or
     /// `?` (with any closing quotes or brackets) that is followed by whitespace, or directly by one of
-    /// `* : ; @ ( [ {`; not after an ellipsis (two or more dots) nor after a one-letter initial (`J. Smith`); a run
-    /// of mixed marks at the very end of the text (`Really?!`) counts as two. Text after the last break is a
+    /// `* : ; @ ( [ {`; not after an ellipsis (two or more dots) nor after a one-letter initial (`J. Smith`), unless
+    /// the next word holds `?!` or `!!`; a run like `?!` not followed by a space ends a sentence after its first mark
+    /// (`Really?!` at the very end counts as two). Only ASCII whitespace separates (a no-break space does not). Text after the last break is a
     /// sentence when it holds a non-space.
     static func count(_ text: Scalars) -> Int { bounds(text).count }
 
@@ -92,27 +93,60 @@ enum Sentences {
             let ellipsis = run.count >= 2 && run.allSatisfy { $0 == "." }
             let initial =
                 run.count == 1 && run.first == "." && runStart >= 1 && text[runStart - 1].isPyWord
-                && !text[runStart - 1].isPyDigit && (runStart == 1 || !text[runStart - 2].isPyWord)
-            if ellipsis || initial { continue }
+                && !text[runStart - 1].isPyDigit
+                && (runStart == 1 || text[runStart - 2].isPySpace || "([{\"'`".unicodeScalars.contains(text[runStart - 2]))
+            if ellipsis || initial {
+                // Punkt still breaks here when the next word holds `?!` or `!!` (its word tokens then hold a
+                // sentence end that is not the context's last token).
+                if index < count, isASCIISpace(text[index]), nextWordHasDoubleMark(text, from: index) {
+                    appendSentence(text, start..<index, to: &result)
+                    start = index
+                }
+                continue
+            }
             var rest = index
             while rest < count, text[rest].isPySpace { rest += 1 }
+            // A run of marks whose second is `?` or `!`, not followed by a space (or a follower), ends a sentence
+            // after its first mark: `Really?!` at the end is two, as is `Why?!so` in Punkt.
+            let splitsAfterFirst = index == runEnd && run.count >= 2 && (text[runStart + 1] == "?" || text[runStart + 1] == "!")
             if rest == count {
-                if index == runEnd, run.count >= 2 {
+                if splitsAfterFirst {
                     appendSentence(text, start..<runStart + 1, to: &result)
                     start = runStart + 1
                 }
                 break
             }
-            if index < count, text[index].isPySpace {
+            if index < count, isASCIISpace(text[index]) {
                 appendSentence(text, start..<index, to: &result)
                 start = index
             } else if index == runEnd, index < count, followers.contains(text[index]) {
                 appendSentence(text, start..<index, to: &result)
                 start = index
+            } else if splitsAfterFirst {
+                appendSentence(text, start..<runStart + 1, to: &result)
+                start = runStart + 1
             }
         }
         appendSentence(text, start..<count, to: &result)
         return result
+    }
+
+    /// Punkt separates words on ASCII whitespace only: a no-break space does not end a sentence.
+    private static func isASCIISpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{0B}" || scalar == "\u{0C}"
+    }
+
+    private static func nextWordHasDoubleMark(_ text: Scalars, from index: Int) -> Bool {
+        var position = index
+        while position < text.count, isASCIISpace(text[position]) { position += 1 }
+        var previousMark = false
+        while position < text.count, !isASCIISpace(text[position]) {
+            let mark = text[position] == "?" || text[position] == "!"
+            if mark && previousMark { return true }
+            previousMark = mark
+            position += 1
+        }
+        return false
     }
 
     private static func isTerminator(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || scalar == "!" || scalar == "?" }
