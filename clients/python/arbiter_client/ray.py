@@ -622,7 +622,11 @@ class ArbiterPool:
                   for start in range(0, len(requests), size)]
         work = [self._admit_and_drive(chunk, requests, answers) for chunk in chunks]
         if self._timeout is not None:
-            await asyncio.wait_for(asyncio.gather(*work), self._timeout)
+            try:
+                await asyncio.wait_for(asyncio.gather(*work), self._timeout)
+            except asyncio.TimeoutError:
+                raise ArbiterError("unavailable", f"no answer from pool '{self.name}' within {self._timeout:g} s") \
+                    from None
         else:
             await asyncio.gather(*work)
         return answers
