@@ -202,7 +202,16 @@ def test_deploy_on_named_nodes_and_errors(cluster):
 
 @ray.remote(num_cpus=0)
 def _local_address(name):
-    return ArbiterPool.connect(name).local_address()
+    from arbiter_client.ray import resolve_address
+
+    address = ArbiterPool.connect(name).local_address()
+    assert resolve_address("unix:/elsewhere.sock") == "unix:/elsewhere.sock"
+    if address is None:
+        with pytest.raises(ArbiterError, match=f"this node has no replica of pool '{name}'"):
+            resolve_address(f"ray:{name}")
+    else:
+        assert resolve_address(f"ray:{name}") == address
+    return address
 
 
 def _on(node_id):
