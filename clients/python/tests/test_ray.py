@@ -393,12 +393,18 @@ def test_a_request_that_kills_replicas_is_isolated_by_the_pool(fake):
 
 
 def test_a_node_that_dies_mid_batch_loses_nothing(cluster, fake):
-    node = cluster.add_node(**cluster.small)
+    node = cluster.add_node(**cluster.small, resources={"arbiter_extra": 1})
     cluster.wait_for_nodes()
-    again = ArbiterPool.deploy(name="fake", binary=fake.stats()["replicas"][0]["command"][0], chunk_size=8)
-    new_id = next(entry["node_id"] for entry in again.stats()["replicas"]
-                  if entry["node_id"] not in {e["node_id"] for e in fake.stats()["replicas"]})
-    assert len(again.stats()["replicas"]) == 3
+    binary = fake.stats()["replicas"][0]["command"][0]
+    # A custom resource selects the nodes: only the new one has `arbiter_extra`.
+    labelled = ArbiterPool.deploy(name="labelled", binary=binary, nodes="resource:arbiter_extra")
+    [new_id] = [entry["node_id"] for entry in labelled.stats()["replicas"]]
+    assert new_id not in {entry["node_id"] for entry in fake.stats()["replicas"]}
+    labelled.shutdown()
+    # Deploying again adds a replica on the node that joined; a pool made before finds it with refresh().
+    again = ArbiterPool.deploy(name="fake", binary=binary, chunk_size=8)
+    assert len(again.stats()["replicas"]) == 3 and new_id in {entry["node_id"] for entry in again.stats()["replicas"]}
+    assert len(fake.stats()["replicas"]) == 2 and new_id in fake.refresh() and len(fake.stats()["replicas"]) == 3
     requests = _exact(360, marker="SLOW")
     result = _scoring_in_background(again, requests)
     _wait_for(lambda: _replica(again, new_id)["pool_chunks_in_flight"] > 0, "a chunk on the new node")
