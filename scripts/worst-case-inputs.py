@@ -133,6 +133,11 @@ def inputs():
         ("r1-zero: 1 MB think then an answer", "r1-zero", fit("<think>" + "a " * 500_000) + "</think><answer>\\boxed{4}</answer>", "4", None),
         ("r1: 900 KB Arabic think", "r1", "<think>" + arabic_big + "</think><answer>\\boxed{4}</answer>", "4",
          {"prompt": "ما هو ٢ + ٢؟"}),
+        # code: the extraction of fenced blocks (1.1 MB of fences took 111 s debug before blocks grew in place).
+        ("code: 1 MB of fences closed on the line of the next", "code",
+         fit("```python\ndef add(a, b):\n    return a - b\n``` " * 22_000),
+         {"language": "python", "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n", "entry_point": "add"},
+         None),
     ]
     return rows
 

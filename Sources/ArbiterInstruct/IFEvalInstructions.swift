@@ -233,7 +233,7 @@ enum IFEvalInstructions {
     static let sections: InstructionBuilder = { (kwargs: inout Kwargs) throws(ArbiterError) in
         let splitter = Py.string(Py.strip(try kwargs.string("section_spliter").unicodeScalars))
         let limit = try kwargs.int("num_sections", min: 0)
-        let pattern = Pattern("\\s?" + escapeRegex(splitter) + "\\s?\\d+\\s?")
+        let pattern = try Pattern(cached: "\\s?" + escapeRegex(splitter) + "\\s?\\d+\\s?", for: kwargs)
         return Check { text in
             let count = pattern.split(text.string).count - 1
             return .when(count >= limit, "\(count) sections marked '\(splitter) N', needs at least \(limit)")

@@ -145,6 +145,20 @@ enum Sentences {
         return tokens
     }
 
+    /// Ends the current token, splitting a clitic off its word.
+    private static func flush(_ current: inout Scalars, into tokens: inout [String]) {
+        guard !current.isEmpty else { return }
+        let lowered = Py.lower(current)
+        for contraction in contractions where current.count > contraction.count && Py.hasSuffix(lowered, contraction) {
+            tokens.append(Py.string(current.dropLast(contraction.count)))
+            tokens.append(Py.string(current.suffix(contraction.count)))
+            current.removeAll(keepingCapacity: true)
+            return
+        }
+        tokens.append(Py.string(current))
+        current.removeAll(keepingCapacity: true)
+    }
+
     private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
         var pieces = Py.split(sentence)
         // Pieces from this index on were split off the last word (its final period and closers), not by a space.
@@ -153,13 +167,14 @@ enum Sentences {
         if var last = pieces.popLast() {
             var tail: [Scalars] = []
             while let end = last.last, closers.contains(end), last.count > 1 {
-                tail.insert([end], at: 0)
+                tail.append([end])
                 last.removeLast()
             }
             if last.count > 1, last.last == ".", last[last.count - 2] != "." {
                 last.removeLast()
-                tail.insert(["."], at: 0)
+                tail.append(["."])
             }
+            tail.reverse()
             pieces.append(last)
             pieces.append(contentsOf: tail)
             spacedCount = pieces.count - tail.count
@@ -167,21 +182,10 @@ enum Sentences {
         for (pieceIndex, piece) in pieces.enumerated() {
             var current: Scalars = []
             var index = 0
-            func flush() {
-                guard !current.isEmpty else { return }
-                for contraction in contractions where current.count > contraction.count && Py.hasSuffix(Py.lower(current), contraction) {
-                    tokens.append(Py.string(current.dropLast(contraction.count)))
-                    tokens.append(Py.string(current.suffix(contraction.count)))
-                    current.removeAll()
-                    return
-                }
-                tokens.append(Py.string(current))
-                current.removeAll()
-            }
             while index < piece.count {
                 let scalar = piece[index]
                 if scalar == ".", index + 1 < piece.count, piece[index + 1] == "." {
-                    flush()
+                    flush(&current, into: &tokens)
                     var end = index
                     while end < piece.count, piece[end] == "." { end += 1 }
                     tokens.append(Py.string(piece[index..<end]))
@@ -189,7 +193,7 @@ enum Sentences {
                     continue
                 }
                 if scalar == "`" {
-                    flush()
+                    flush(&current, into: &tokens)
                     var end = index
                     while end < piece.count, piece[end] == "`" { end += 1 }
                     let run = end - index
@@ -204,17 +208,17 @@ enum Sentences {
                     // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
                     let opening =
                         index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
-                    flush()
+                    flush(&current, into: &tokens)
                     tokens.append(opening ? "``" : "''")
                 } else if splitOff.contains(scalar) {
-                    flush()
+                    flush(&current, into: &tokens)
                     tokens.append(String(Character(scalar)))
                 } else {
                     current.append(scalar)
                 }
                 index += 1
             }
-            flush()
+            flush(&current, into: &tokens)
         }
     }
 }

@@ -154,6 +154,21 @@ struct ReferenceTests {
         #expect(error?.message.contains("part-of-speech") == true)
     }
 
+    @Test("a row judged again comes from the cache with the same verdict; a rejected row is rejected every time")
+    func cache() async throws {
+        let reference = row(
+            ["detectable_format:multiple_sections"], [.object(["section_spliter": "Part", "num_sections": 2])])
+        let response = "Part 1\nfirst\nPart 2\nsecond"
+        let first = try await judge(reference, response)
+        let second = try await judge(reference, response)
+        #expect(first.passed && second.passed)
+        #expect(first.details == second.details)
+        #expect(try await !judge(reference, "Part 1 only").passed)
+        let bad = row(["length_constraints:number_words"], [.object(["num_words": "x", "relation": "at least"])])
+        #expect(await rejection(bad)?.code == .invalidReference)
+        #expect(await rejection(bad)?.code == .invalidReference)
+    }
+
     @Test("malformed rows are invalid_reference")
     func malformed() async {
         #expect(await rejection("just a string")?.code == .invalidReference)
