@@ -714,8 +714,8 @@ class ArbiterPool:
         """The replica for this chunk: the least outstanding work among the healthy replicas with room (a suspect
         chunk runs alone on its replica), preferring another replica than the one it last failed on."""
         deadline = time.monotonic() + self._unavailable_timeout
-        async with self._changed:
-            while True:
+        while True:
+            async with self._changed:
                 live = [member for member in self._members.values() if not member.dead]
                 room = [member for member in live
                         if member.healthy and not member.isolating and member.chunks_in_flight < self._max_in_flight
@@ -729,27 +729,25 @@ class ArbiterPool:
                     member.outstanding += len(chunk.indices)
                     member.isolating = chunk.suspect
                     return member, alone
-                if not any(member.healthy for member in live):
-                    if time.monotonic() > deadline:
-                        self._counters["unavailable"] += 1
-                        raise ArbiterError("unavailable", f"no replica of pool '{self.name}' could be reached for "
-                                                          f"{self._unavailable_timeout:g} s")
-                    if time.monotonic() - self._last_refresh > 2.0:
-                        self._last_refresh = time.monotonic()
-                        self._changed.release()
-                        try:
-                            found = await asyncio.get_running_loop().run_in_executor(None, _find_members, self.name)
-                        finally:
-                            await self._changed.acquire()
-                        self._merge({member.key: member for member in found})
-                        for member in self._members.values():
-                            if not member.dead and not member.healthy:
-                                self._start_probe(member)
-                        continue
-                try:
-                    await asyncio.wait_for(self._changed.wait(), 0.5)
-                except asyncio.TimeoutError:
-                    pass
+                stranded = not any(member.healthy for member in live)
+                if stranded and time.monotonic() > deadline:
+                    self._counters["unavailable"] += 1
+                    raise ArbiterError("unavailable", f"no replica of pool '{self.name}' could be reached for "
+                                                      f"{self._unavailable_timeout:g} s")
+                refresh = stranded and time.monotonic() - self._last_refresh > 2.0
+                if not refresh:
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), 0.5)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                self._last_refresh = time.monotonic()
+            # No replica is healthy: look them up again (a replica deployed since, or one that came back), unlocked.
+            found = await asyncio.get_running_loop().run_in_executor(None, _find_members, self.name)
+            self._merge({member.key: member for member in found})
+            for member in self._members.values():
+                if not member.dead and not member.healthy:
+                    self._start_probe(member)
 
     def _release(self, member, chunk):
         member.chunks_in_flight -= 1
