@@ -301,6 +301,25 @@ def test_concurrent_calls_from_threads_and_event_loops_each_get_their_own_answer
         assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(len(batch))]
 
 
+def test_local_first_sends_this_nodes_share_over_its_socket_and_spills_the_rest(real):
+    head = ray.get_runtime_context().get_node_id()
+    before = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
+    near = ArbiterPool.connect("real", chunk_size=8, max_in_flight=1, local_first=True)
+    requests = _math(400)
+    answers = near.score(requests)
+    assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
+    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(400)]
+    stats = near.stats()
+    after = {entry["node_id"]: entry for entry in stats["replicas"]}
+    local = stats["local"]
+    assert local["node_id"] == head and local["address"] == before[head]["address"] and local["pool_served"] > 0
+    # This node's chunks did not pass through its replica actor (no Ray hop); the rest spilled to the other node's.
+    assert after[head]["chunks"] == before[head]["chunks"]
+    other = next(node for node in after if node != head)
+    assert after[other]["pool_served"] == 400 - local["pool_served"] and after[other]["chunks"] > before[other]["chunks"]
+    assert "local" not in real.stats()  # negative control: without local_first everything goes through Ray
+
+
 @ray.remote(num_cpus=0)
 def _score_locally(pool, requests):
     address = pool.local_address()  # the pool was pickled by name: it reconnects in this worker
