@@ -63,15 +63,24 @@ def cluster():
     os.environ["ARBITER_RAY_METRICS_INTERVAL"] = "1"
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray would otherwise try to report usage over the network
     small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
-    made = Cluster(initialize_head=True, head_node_args=dict(small, include_dashboard=False))
-    made.add_node(**small)
-    made.wait_for_nodes()
-    ray.init(address=made.address, log_to_driver=False)
-    made.small = small
-    made.directory = directory
-    yield made
-    ray.shutdown()
-    made.shutdown()
+    made = Cluster()  # empty: the first node added is the head, so a failed start can still be shut down
+    try:
+        made.add_node(**small, include_dashboard=False)
+        made.add_node(**small)
+        made.wait_for_nodes()
+        ray.init(address=made.address, log_to_driver=False)
+        made.small = small
+        made.directory = directory
+        yield made
+    finally:
+        # Also when the cluster failed to come up: a Ray left initialised in this process would hang the tests that
+        # fork it later (test_trl's forked child).
+        ray.shutdown()
+        made.shutdown()
+        _restore(saved)
+
+
+def _restore(saved):
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
