@@ -379,7 +379,8 @@ class _Member:
     """The pool's view of one replica."""
 
     __slots__ = ("key", "node_id", "handle", "healthy", "dead", "epoch", "chunks_in_flight", "outstanding",
-                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address", "peak_chunks")
+                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address", "peak_chunks",
+                 "client")
 
     def __init__(self, key, node_id, handle):
         self.key = key
@@ -399,6 +400,7 @@ class _Member:
         self.probing = False
         self.address = None
         self.peak_chunks = 0
+        self.client = None  # the node-local member's AsyncClient on its socket (local_first)
 
 
 class _Chunk:
@@ -432,12 +434,12 @@ class ArbiterPool:
     """
 
     def __init__(self, name, members, chunk_size=256, max_in_flight=4, max_queued=65536, unavailable_timeout=60.0,
-                 timeout=None):
+                 timeout=None, local_first=False):
         if chunk_size < 1 or max_in_flight < 1 or max_queued < 1:
             raise ValueError("chunk_size, max_in_flight and max_queued must be at least 1")
         self.name = name
         self._options = dict(chunk_size=chunk_size, max_in_flight=max_in_flight, max_queued=max_queued,
-                             unavailable_timeout=unavailable_timeout, timeout=timeout)
+                             unavailable_timeout=unavailable_timeout, timeout=timeout, local_first=local_first)
         self._chunk_size = chunk_size
         self._max_in_flight = max_in_flight
         self._max_queued = max_queued
@@ -454,6 +456,9 @@ class ArbiterPool:
                               unavailable=0, peak_admitted=0)
         self._local = None
         self._metrics = None
+        self._local_first = local_first
+        self._local_member = None
+        self._local_checked = False
 
     # Deployment ------------------------------------------------------------------------------------------------
 
@@ -613,6 +618,16 @@ class ArbiterPool:
         asyncio.ensure_future(wake())
 
     async def _score(self, requests):
+        if self._local_first and not self._local_checked:
+            self._local_checked = True
+            address = await asyncio.get_running_loop().run_in_executor(None, self.local_address)
+            if address is not None:
+                from . import AsyncClient
+
+                member = _Member("local", ray.get_runtime_context().get_node_id(), None)
+                member.address = address
+                member.client = AsyncClient(address=address, max_restarts=_DAEMON_CLIENT_RESTARTS)
+                self._local_member = member
         answers = [None] * len(requests)
         self._counters["calls"] += 1
         self._counters["requests"] += len(requests)
@@ -622,7 +637,11 @@ class ArbiterPool:
                   for start in range(0, len(requests), size)]
         work = [self._admit_and_drive(chunk, requests, answers) for chunk in chunks]
         if self._timeout is not None:
-            await asyncio.wait_for(asyncio.gather(*work), self._timeout)
+            try:
+                await asyncio.wait_for(asyncio.gather(*work), self._timeout)
+            except asyncio.TimeoutError:
+                raise ArbiterError("unavailable", f"no answer from pool '{self.name}' within {self._timeout:g} s") \
+                    from None
         else:
             await asyncio.gather(*work)
         return answers
@@ -649,7 +668,12 @@ class ArbiterPool:
             payload = [requests[index] for index in chunk.indices]
             begun = time.monotonic()
             try:
-                result = await member.handle.score.remote(payload)
+                if member.client is not None:  # this node's daemon, over its socket: no Ray hop
+                    result = await member.client.score(payload)
+                else:
+                    result = await member.handle.score.remote(payload)
+            except ArbiterError as error:  # this node's daemon could not be brought up (its client gave up)
+                failure = error
             except ray.exceptions.RayTaskError as error:  # raised by the replica: its daemon could not be brought up
                 failure = error
             except ray.exceptions.RayError as error:  # the replica died (or its node did) with the chunk
@@ -667,7 +691,7 @@ class ArbiterPool:
                 for index, answer in zip(chunk.indices, result):
                     answers[index] = answer
                 return
-            killed = not isinstance(failure, ray.exceptions.RayTaskError)
+            killed = isinstance(failure, ray.exceptions.RayError) and not isinstance(failure, ray.exceptions.RayTaskError)
             if isinstance(failure, ray.exceptions.ActorUnschedulableError):
                 member.dead = True  # pinned to a node that is gone: Ray cannot bring it back
             if member.epoch == epoch:
@@ -710,12 +734,19 @@ class ArbiterPool:
         """The replica for this chunk: the least outstanding work among the healthy replicas with room (a suspect
         chunk runs alone on its replica), preferring another replica than the one it last failed on."""
         deadline = time.monotonic() + self._unavailable_timeout
-        async with self._changed:
-            while True:
+        while True:
+            async with self._changed:
                 live = [member for member in self._members.values() if not member.dead]
                 room = [member for member in live
                         if member.healthy and not member.isolating and member.chunks_in_flight < self._max_in_flight
                         and (not chunk.suspect or member.chunks_in_flight == 0)]
+                local = self._local_member
+                if local is not None and local.healthy:
+                    # Node-local first: this node's socket while it has room, then the other nodes' replicas (this
+                    # node's own replica actor would only reach the same daemon through a Ray hop).
+                    room = [member for member in room if member.node_id != local.node_id]
+                    if local.chunks_in_flight < self._max_in_flight and chunk.last != local.key:
+                        room = [local]
                 if room:
                     others = [member for member in room if member.key != chunk.last]
                     member = min(others or room, key=lambda member: (member.outstanding, member.chunks_in_flight))
@@ -725,27 +756,25 @@ class ArbiterPool:
                     member.outstanding += len(chunk.indices)
                     member.isolating = chunk.suspect
                     return member, alone
-                if not any(member.healthy for member in live):
-                    if time.monotonic() > deadline:
-                        self._counters["unavailable"] += 1
-                        raise ArbiterError("unavailable", f"no replica of pool '{self.name}' could be reached for "
-                                                          f"{self._unavailable_timeout:g} s")
-                    if time.monotonic() - self._last_refresh > 2.0:
-                        self._last_refresh = time.monotonic()
-                        self._changed.release()
-                        try:
-                            found = await asyncio.get_running_loop().run_in_executor(None, _find_members, self.name)
-                        finally:
-                            await self._changed.acquire()
-                        self._merge({member.key: member for member in found})
-                        for member in self._members.values():
-                            if not member.dead and not member.healthy:
-                                self._start_probe(member)
-                        continue
-                try:
-                    await asyncio.wait_for(self._changed.wait(), 0.5)
-                except asyncio.TimeoutError:
-                    pass
+                stranded = not any(member.healthy for member in live) and not (local is not None and local.healthy)
+                if stranded and time.monotonic() > deadline:
+                    self._counters["unavailable"] += 1
+                    raise ArbiterError("unavailable", f"no replica of pool '{self.name}' could be reached for "
+                                                      f"{self._unavailable_timeout:g} s")
+                refresh = stranded and time.monotonic() - self._last_refresh > 2.0
+                if not refresh:
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), 0.5)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                self._last_refresh = time.monotonic()
+            # No replica is healthy: look them up again (a replica deployed since, or one that came back), unlocked.
+            found = await asyncio.get_running_loop().run_in_executor(None, _find_members, self.name)
+            self._merge({member.key: member for member in found})
+            for member in self._members.values():
+                if not member.dead and not member.healthy:
+                    self._start_probe(member)
 
     def _release(self, member, chunk):
         member.chunks_in_flight -= 1
@@ -764,7 +793,10 @@ class ArbiterPool:
                 died = 0
                 for attempt in range(60):
                     try:
-                        await asyncio.wait_for(member.handle.ping.remote(), 30)
+                        if member.client is not None:
+                            await asyncio.wait_for(member.client.score([{"op": "ping"}]), 30)
+                        else:
+                            await asyncio.wait_for(member.handle.ping.remote(), 30)
                         member.healthy = True
                         return
                     except ray.exceptions.ActorUnschedulableError:
@@ -825,7 +857,14 @@ class ArbiterPool:
         replicas.sort(key=lambda entry: entry["node_id"])
         totals = dict(self._counters, queued=self._queued, admitted=self._admitted,
                       replicas=len(replicas), healthy=sum(1 for member in members if member.healthy and not member.dead))
-        return {"name": self.name, "pool": totals, "replicas": replicas}
+        answer = {"name": self.name, "pool": totals, "replicas": replicas}
+        local = self._local_member
+        if local is not None:  # local_first: the chunks this process sent to its node's socket directly
+            answer["local"] = dict(node_id=local.node_id, address=local.address, healthy=local.healthy,
+                                   pool_chunks_in_flight=local.chunks_in_flight, pool_outstanding=local.outstanding,
+                                   pool_served=local.served, pool_chunks=local.chunks, pool_retries=local.retries,
+                                   pool_peak_chunks_in_flight=local.peak_chunks)
+        return answer
 
     def shutdown(self):
         """Stops every replica of this pool on the cluster (their daemons finish or cancel their queues)."""
@@ -840,6 +879,12 @@ class ArbiterPool:
             except Exception:
                 pass
         self._members.clear()
+        local, self._local_member = self._local_member, None
+        if local is not None and self._loop is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(local.client.close(), self._loop).result(30)
+            except Exception:
+                pass
         with self._loop_lock:
             if self._loop is not None:
                 self._loop.call_soon_threadsafe(self._loop.stop)
