@@ -22,13 +22,13 @@ struct ScannerTests {
             switch decoded {
             case .single(.request(let request)):
                 out.write(request.id ?? .string("<none>"))
-                out.raw("|\(request.verifierName)|\(request.sample.response)|")
+                out.write(string: "|\(request.verifierName)|\(request.sample.response)|")
                 out.write(request.sample.reference)
-                out.raw("|\(request.sample.prompt ?? "<none>")")
+                out.write(string: "|\(request.sample.prompt ?? "<none>")")
             case .single(.failure(let id, _, let error)), .failure(let id, let error):
                 codec.writeError(id: id, error, into: &out)
-            case .batch: out.raw("batch")
-            case .op: out.raw("op")
+            case .batch: out.write(string: "batch")
+            case .op: out.write(string: "op")
             }
             return String(decoding: out.bytes, as: UTF8.self)
         }
@@ -70,7 +70,7 @@ struct ScannerTests {
             #"{"id":1,"verifier":"exact","response":"a","reference":"a",}"#,  // a trailing comma
             #"{"id":01,"verifier":"exact","response":"a","reference":"a"}"#,  // a bad number
             #"{"id":1,"verifier":"exact","response":"a","prompt":3}"#,
-            #"{"id":1,"verifier":"exact","response":"a	b"}"#,  // a raw tab
+            #"{"id":1,"verifier":"exact","response":"a\#tb"}"#,  // a raw tab
             #"{"op":"ping","id":1}"#, #"{"id":1,"batch":[]}"#, "[1]", "{}", "",
         ]
         for line in lines {
