@@ -162,8 +162,11 @@ struct Worker {
         var inputBytes = 0
     }
 
-    static let maximumBatch = 64
+    static let maximumBatch = 1024
     static let cheapUnitNanoseconds: UInt64 = 500_000
+    /// A share of cheap units grows while it takes under half of this and shrinks when it takes more, so that a
+    /// worker holding one stream's share delays other streams by about this much at most.
+    static let shareNanoseconds: UInt64 = 2_000_000
 
     let slot: Int
     let queue: WorkQueue
@@ -189,8 +192,14 @@ struct Worker {
                 }
             }
             flush(&run, &out)
-            let perUnit = (now &- started) / UInt64(done)
-            batchSize = perUnit < Self.cheapUnitNanoseconds && done == units.count ? min(batchSize * 2, Self.maximumBatch) : 1
+            let elapsed = now &- started
+            if elapsed / UInt64(done) >= Self.cheapUnitNanoseconds || done < units.count {
+                batchSize = 1
+            } else if elapsed < Self.shareNanoseconds / 2 {
+                batchSize = min(batchSize * 2, Self.maximumBatch)
+            } else if elapsed > Self.shareNanoseconds {
+                batchSize = max(1, batchSize / 2)
+            }
         }
     }
 
