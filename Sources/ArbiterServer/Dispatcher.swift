@@ -63,7 +63,7 @@ public struct Dispatcher: Sendable {
     ///     than its end. The clock is read twice for a verification (around `verify`) and not otherwise on the
     ///     common path, so that the worker needs no reading of its own per line.
     /// - Returns: `nil` when the answer was written; for a batch, its id and items, to be run and written later.
-    func handle(line: [UInt8], into out: inout JSONWriter, slot: Int, now: inout UInt64)
+    func handle(line: ArraySlice<UInt8>, into out: inout JSONWriter, slot: Int, now: inout UInt64)
         async -> (id: JSONValue, items: [BatchItem])?
     {
         let started = now
@@ -95,7 +95,7 @@ public struct Dispatcher: Sendable {
     public func answer(line: [UInt8]) async -> [UInt8] {
         var out = JSONWriter()
         var now = monotonicNanoseconds()
-        guard let batch = await handle(line: line, into: &out, slot: 0, now: &now) else { return out.bytes }
+        guard let batch = await handle(line: line[...], into: &out, slot: 0, now: &now) else { return out.bytes }
         var results: [[UInt8]?] = []
         for item in batch.items {
             var result = JSONWriter()
@@ -183,7 +183,7 @@ public struct Dispatcher: Sendable {
     /// load); `nil` for any other line, which is queued as usual. Only short lines holding `"op"` are parsed here.
     /// - Parameter line: A request line without its newline.
     /// - Returns: The answer line with its newline, or `nil`.
-    func answerOpAhead(line: [UInt8]) -> [UInt8]? {
+    func answerOpAhead(line: ArraySlice<UInt8>) -> [UInt8]? {
         guard line.count <= Self.opLineLimit, Self.mentionsOp(line) else { return nil }
         guard case .op(let op, let id) = codec.decode(line) else { return nil }
         var out = JSONWriter(capacity: 256)
@@ -194,7 +194,7 @@ public struct Dispatcher: Sendable {
 
     /// Whether the line holds the bytes `"op"`: the reader asks this of every line, so it jumps from quote to quote
     /// with the C library's vectorised `memchr` and compares the next three bytes.
-    private static func mentionsOp(_ line: [UInt8]) -> Bool {
+    private static func mentionsOp(_ line: ArraySlice<UInt8>) -> Bool {
         line.withUnsafeBufferPointer { bytes in
             guard let base = bytes.baseAddress, bytes.count >= 4 else { return false }
             var start = 0

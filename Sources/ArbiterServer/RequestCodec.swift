@@ -74,6 +74,11 @@ struct RequestCodec: Sendable {
     /// A request of the common shape is read by ``RequestScanner`` straight from the bytes; every other line goes
     /// through the full parser, which gives the same answer for the common shape.
     func decode(_ line: [UInt8]) -> DecodedLine {
+        decode(line[...])
+    }
+
+    /// Decodes and validates one request line, a slice of what was read.
+    func decode(_ line: ArraySlice<UInt8>) -> DecodedLine {
         if let scanned = line.withUnsafeBufferPointer({ RequestScanner.scan($0) }),
             let verifier = defaultVerifiers[verifierOverride ?? scanned.verifier]
         {
@@ -85,7 +90,7 @@ struct RequestCodec: Sendable {
     }
 
     /// Decodes one request line with the full parser.
-    func decodeFully(_ line: [UInt8]) -> DecodedLine {
+    func decodeFully(_ line: some Collection<UInt8>) -> DecodedLine {
         let parsed: JSONValue
         do {
             parsed = try JSONParser.parse(line)

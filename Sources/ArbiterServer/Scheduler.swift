@@ -12,7 +12,7 @@ import Synchronization
 /// One piece of work for a worker.
 enum WorkUnit: Sendable {
     /// A request line of a session, with its sequence number.
-    case line(Session, seq: Int, bytes: [UInt8])
+    case line(Session, seq: Int, bytes: ArraySlice<UInt8>)
     /// A line that was over the size limit; its id when the line started with one.
     case tooLarge(Session, seq: Int, size: Int, id: JSONValue?)
     /// One item of a batch request.
