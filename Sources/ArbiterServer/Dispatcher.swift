@@ -63,7 +63,7 @@ public struct Dispatcher: Sendable {
     ///     than its end. The clock is read twice for a verification (around `verify`) and not otherwise on the
     ///     common path, so that the worker needs no reading of its own per line.
     /// - Returns: `nil` when the answer was written; for a batch, its id and items, to be run and written later.
-    func handle(line: ArraySlice<UInt8>, into out: inout JSONWriter, slot: Int, now: inout UInt64)
+    nonisolated(nonsending) func handle(line: ArraySlice<UInt8>, into out: inout JSONWriter, slot: Int, now: inout UInt64)
         async -> (id: JSONValue, items: [BatchItem])?
     {
         let started = now
@@ -109,7 +109,7 @@ public struct Dispatcher: Sendable {
 
     /// Runs one batch item, appending its result object to `out`.
     /// - Returns: A clock reading taken after the item ran, or `nil` when the clock was not read.
-    func run(item: BatchItem, into out: inout JSONWriter, slot: Int) async -> UInt64? {
+    nonisolated(nonsending) func run(item: BatchItem, into out: inout JSONWriter, slot: Int) async -> UInt64? {
         switch item {
         case .request(let request):
             return await run(request, into: &out, slot: slot, topLevel: false)
@@ -141,7 +141,7 @@ public struct Dispatcher: Sendable {
     /// Runs a prepared request and writes its answer; a top-level request (not a batch item) always carries an `id`
     /// (`null` when absent) and counts as a request line in the statistics, under the same lock as its verdict.
     /// - Returns: The clock reading taken when the verification ended.
-    private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, topLevel: Bool) async -> UInt64 {
+    nonisolated(nonsending) private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, topLevel: Bool) async -> UInt64 {
         let started = monotonicNanoseconds()
         let outcome: Result<Verdict, ArbiterError>
         do {

@@ -204,7 +204,7 @@ struct Worker {
     }
 
     /// Answers one unit; `now` is moved to a clock reading taken after it when the dispatcher read the clock.
-    private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter, now: inout UInt64) async {
+    nonisolated(nonsending) private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter, now: inout UInt64) async {
         if unit.session.isGone {
             drop(unit, run: &run, out: &out)
             return
