@@ -12,7 +12,7 @@ import Synchronization
 /// One piece of work for a worker.
 enum WorkUnit: Sendable {
     /// A request line of a session, with its sequence number.
-    case line(Session, seq: Int, bytes: [UInt8])
+    case line(Session, seq: Int, bytes: ArraySlice<UInt8>)
     /// A line that was over the size limit; its id when the line started with one.
     case tooLarge(Session, seq: Int, size: Int, id: JSONValue?)
     /// One item of a batch request.
@@ -162,8 +162,11 @@ struct Worker {
         var inputBytes = 0
     }
 
-    static let maximumBatch = 64
+    static let maximumBatch = 1024
     static let cheapUnitNanoseconds: UInt64 = 500_000
+    /// A share of cheap units grows while it takes under half of this and shrinks when it takes more, so that a
+    /// worker holding one stream's share delays other streams by about this much at most.
+    static let shareNanoseconds: UInt64 = 2_000_000
 
     let slot: Int
     let queue: WorkQueue
@@ -173,26 +176,35 @@ struct Worker {
         var out = JSONWriter(capacity: 1 << 16)
         var batchSize = 1
         while let units = await queue.take(maximum: batchSize) {
-            let started = monotonicNanoseconds()
+            // One clock reading per share; after it, each unit's end is the dispatcher's reading after `verify`.
+            var now = monotonicNanoseconds()
+            let started = now
             var run: Run? = nil
             var done = 0
             for unit in units {
-                let unitStarted = monotonicNanoseconds()
-                await answer(unit, run: &run, out: &out)
+                let unitStarted = now
+                await answer(unit, run: &run, out: &out, now: &now)
                 done += 1
-                if monotonicNanoseconds() &- unitStarted > Self.cheapUnitNanoseconds, done < units.count {
+                if now &- unitStarted > Self.cheapUnitNanoseconds, done < units.count {
                     // A slow unit: hand the rest of the batch back so that idle workers take it.
                     queue.push(Array(units[done...]), atFront: true)
                     break
                 }
             }
             flush(&run, &out)
-            let perUnit = (monotonicNanoseconds() &- started) / UInt64(done)
-            batchSize = perUnit < Self.cheapUnitNanoseconds && done == units.count ? min(batchSize * 2, Self.maximumBatch) : 1
+            let elapsed = now &- started
+            if elapsed / UInt64(done) >= Self.cheapUnitNanoseconds || done < units.count {
+                batchSize = 1
+            } else if elapsed < Self.shareNanoseconds / 2 {
+                batchSize = min(batchSize * 2, Self.maximumBatch)
+            } else if elapsed > Self.shareNanoseconds {
+                batchSize = max(1, batchSize / 2)
+            }
         }
     }
 
-    private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) async {
+    /// Answers one unit; `now` is moved to a clock reading taken after it when the dispatcher read the clock.
+    nonisolated(nonsending) private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter, now: inout UInt64) async {
         if unit.session.isGone {
             drop(unit, run: &run, out: &out)
             return
@@ -204,7 +216,7 @@ struct Worker {
         switch unit {
         case .line(let session, let seq, let bytes):
             continueRun(&run, session: session, seq: seq, out: &out)
-            if let batch = await dispatcher.handle(line: bytes, into: &out, slot: slot) {
+            if let batch = await dispatcher.handle(line: bytes, into: &out, slot: slot, now: &now) {
                 flush(&run, &out)
                 startBatch(batch, session: session, seq: seq, inputBytes: bytes.count)
             } else {
@@ -218,7 +230,7 @@ struct Worker {
             extend(&run, session: session, seq: seq, inputBytes: 0)
         case .batchItem(let collector, let index, let item):
             var result = JSONWriter(capacity: 256)
-            await dispatcher.run(item: item, into: &result, slot: slot)
+            if let ended = await dispatcher.run(item: item, into: &result, slot: slot) { now = ended }
             collector.complete(index: index, result: result.bytes)
         }
     }

@@ -191,7 +191,9 @@ final class Session: Sendable {
                 nextSeq += 1
             }
             if count > 0 {
-                buffer.withUnsafeBufferPointer { splitter.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), emit) }
+                // The lines share one exact-size copy of what was read, so that a line in flight keeps only its own
+                // read's bytes alive, never the whole (reused) read buffer.
+                splitter.feed(Array(buffer[0..<count]), emit)
             } else if count == 0 {
                 splitter.finish(emit)  // end of input: the last line may lack its newline
                 if ownsDescriptors, peerHungUp() { markGone() }
