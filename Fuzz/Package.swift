@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "ArbiterServer", package: "Arbiter"),
                 .product(name: "ArbiterFormat", package: "Arbiter"),
                 .product(name: "ArbiterMath", package: "Arbiter"),
+                .product(name: "ArbiterInstruct", package: "Arbiter"),
                 .product(name: "ArbiterLanguage", package: "Arbiter"),
             ],
             // libFuzzer supplies `main`; the harness only defines `LLVMFuzzerTestOneInput`.

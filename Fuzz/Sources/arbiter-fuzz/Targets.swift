@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterFormat
+import ArbiterInstruct
 import ArbiterLanguage
 import ArbiterMath
 @testable import ArbiterServer
@@ -27,6 +28,9 @@ struct FuzzTarget: Sendable {
             name: "codec", run: codec,
             warmUp: Array(#"{"id":1,"verifier":"language-id","response":"Le chat dort sur le canapé."}"#.utf8)),
         FuzzTarget(name: "lines", run: lines),
+        FuzzTarget(
+            name: "instruction", run: instruction,
+            warmUp: Array(#"Hello.\#u{0}{"instruction_id_list":["detectable_format:title"],"kwargs":[{}]}"#.utf8)),
     ]
 
     // MARK: Verifiers
@@ -75,6 +79,20 @@ struct FuzzTarget: Sendable {
         let (response, reference) = split(bytes)
         for name in ["r1", "r1-zero", "r1-format"] where (try? registry.entry(named: name)) != nil {
             verify(name, response: response, reference: .string(reference ?? "42"))
+        }
+    }
+
+    /// `instruction` (IFEval / IFBench / open-instruct constraints) in strict and loose mode: the second part is the
+    /// dataset row as JSON (`instruction_id_list` + `kwargs`), or one fixed row when it does not parse.
+    static func instruction(_ bytes: [UInt8]) {
+        let (response, row) = split(bytes)
+        let fallback: JSONValue = [
+            "instruction_id_list": ["length_constraints:number_words", "detectable_format:number_bullet_lists"],
+            "kwargs": [["relation": "at least", "num_words": 3], ["num_bullets": 2]],
+        ]
+        let reference = row.flatMap { try? JSONParser.parse($0) } ?? fallback
+        for mode in ["strict", "loose"] {
+            verify("instruction", response: response, reference: reference, options: ["mode": .string(mode)])
         }
     }
 
@@ -153,7 +171,7 @@ struct FuzzTarget: Sendable {
     /// Verifiers the codec target runs (deterministic, no processes).
     static let runnable: Set<String> = [
         "exact", "regex", "math", "think-format", "tag-count", "repetition", "length", "steps", "language",
-        "language-id", "r1", "r1-zero", "r1-format",
+        "language-id", "r1", "r1-zero", "r1-format", "instruction",
     ]
 
     /// The built-in verifiers and the definitions of the checkout's `verifiers/` (recipes, `r1-format`).
@@ -162,6 +180,7 @@ struct FuzzTarget: Sendable {
         registry.registerFormatVerifiers()
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
+        registry.registerInstructionVerifiers()
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("verifiers")
         _ = VerifierDefinitions.load(from: directory, into: &registry)
