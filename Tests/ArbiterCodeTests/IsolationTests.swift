@@ -62,13 +62,8 @@ struct IsolationTests {
         #expect(isolation.summary.contains("DEGRADED: ") && isolation.summary.contains("no seccomp filter"))
     }
 
-    @Test(
-        "as an ordinary user the runs are isolated by a user namespace of their own",
-        .enabled(if: geteuid() != 0, "runs as root here: the user namespace is the unprivileged path"))
-    func unprivilegedIsIsolated() {
-        #expect(Isolation.current.isolated, "\(Isolation.current.summary)")
-        #expect(Isolation.current.namespaces.contains("user"))
-    }
+    // The unprivileged path (a user namespace of the run's own) is tested end to end, as root too, in
+    // Tests/ArbiterEndToEndTests/UnprivilegedSandboxTests.swift: it runs `arbiter check` as an ordinary uid.
 
     /// Calls a system call through ctypes and prints its errno name, or `ok`.
     static let syscalls = """

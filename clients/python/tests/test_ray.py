@@ -358,6 +358,24 @@ def test_node_local_workers_use_their_own_nodes_daemon_without_a_ray_hop(real):
     assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(30)]
 
 
+@ray.remote(num_cpus=0)
+def _adapter_addresses(spec):
+    from arbiter_client._common import addresses_of
+    return ray.get_runtime_context().get_node_id(), addresses_of(spec)
+
+
+def test_adapters_resolve_a_pool_name_to_their_own_nodes_socket(real):
+    """`address="ray:real"` (verl's reward_kwargs, ARBITER_ADDRESS, …) names each worker's own node's daemon."""
+    replicas = {entry["node_id"]: entry["address"] for entry in real.stats()["replicas"]}
+    for node, address in replicas.items():
+        ran_on, resolved = ray.get(_adapter_addresses.options(scheduling_strategy=_on(node)).remote("ray:real"))
+        assert ran_on == node and resolved == [address]
+    # Control: other addresses pass through unchanged, and a pool this node lacks is a clear error.
+    assert ray.get(_adapter_addresses.remote("unix:/tmp/x.sock,tcp:h:1"))[1] == ["unix:/tmp/x.sock", "tcp:h:1"]
+    with pytest.raises(ray.exceptions.RayTaskError, match="no replica of pool 'absent'"):
+        ray.get(_adapter_addresses.remote("ray:absent"))
+
+
 # -- faults -----------------------------------------------------------------------------------------------------------
 
 
