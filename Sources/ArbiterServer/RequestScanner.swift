@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import Foundation
 
 /// The fields of a request line in its common shape, read straight from the line's bytes.
 struct ScannedRequest {
@@ -85,26 +86,20 @@ enum RequestScanner {
 
         init?(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
             let key = UnsafeBufferPointer(rebasing: line[range])
-            if Self.equal(key, "id") {
-                self = .id
-            } else if Self.equal(key, "verifier") {
-                self = .verifier
-            } else if Self.equal(key, "response") {
-                self = .response
-            } else if Self.equal(key, "reference") {
-                self = .reference
-            } else if Self.equal(key, "prompt") {
-                self = .prompt
-            } else {
-                return nil
+            // The length picks the one candidate; one comparison confirms it.
+            switch key.count {
+            case 2 where Self.equal(key, "id"): self = .id
+            case 6 where Self.equal(key, "prompt"): self = .prompt
+            case 8 where key[0] == UInt8(ascii: "v") && Self.equal(key, "verifier"): self = .verifier
+            case 8 where Self.equal(key, "response"): self = .response
+            case 9 where Self.equal(key, "reference"): self = .reference
+            default: return nil
             }
         }
 
         private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-            guard bytes.count == word.utf8CodeUnitCount else { return false }
-            let pointer = word.utf8Start
-            for offset in 0..<bytes.count where bytes[offset] != pointer[offset] { return false }
-            return true
+            guard bytes.count == word.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
+            return memcmp(base, word.utf8Start, bytes.count) == 0
         }
     }
 
@@ -132,26 +127,35 @@ enum RequestScanner {
         }
 
         /// The contents of a string without escapes or control characters, the cursor moved past it.
+        ///
+        /// The closing quote is found with `memchr`; the contents are then checked in one pass without early exits
+        /// (which the compiler vectorises), noting on the way whether they are all ASCII.
         mutating func plainString() -> Range<Int>? {
-            guard consume(UInt8(ascii: "\"")) else { return nil }
+            ascii = false
+            guard consume(UInt8(ascii: "\"")), let base = bytes.baseAddress, index < bytes.count,
+                let found = memchr(base + index, 0x22, bytes.count - index)
+            else { return nil }
             let start = index
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    return start..<(index - 1)
-                }
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-                index += 1
+            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var unusual: UInt8 = 0
+            var high: UInt8 = 0
+            for byte in UnsafeBufferPointer(rebasing: bytes[start..<end]) {
+                unusual |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
+                high |= byte
             }
-            return nil
+            guard unusual == 0 else { return nil }
+            ascii = high < 0x80
+            index = end + 1
+            return start..<end
         }
 
-        /// The text of a string's contents; `nil` when it is not valid UTF-8.
+        /// Whether the string last read by ``plainString()`` is all ASCII.
+        var ascii = false
+
+        /// The text of the string just read by ``plainString()``; `nil` when it is not valid UTF-8.
         func string(_ range: Range<Int>) -> String? {
             let slice = UnsafeBufferPointer(rebasing: bytes[range])
-            for byte in slice where byte >= 0x80 { return String(validating: slice, as: UTF8.self) }
-            return String(decoding: slice, as: UTF8.self)
+            return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
         }
 
         /// A string without escapes, a number, `true`, `false` or `null`.
