@@ -51,7 +51,7 @@ def run_pool(programs, python, jobs, scratch):
     return time.perf_counter() - started, verdicts
 
 
-def run_arbiter(programs, binary, jobs, scratch):
+def run_arbiter(programs, binary, jobs, scratch, environment=None):
     path = os.path.join(scratch, "requests.jsonl")
     with open(path, "w") as out:
         for index, (row, code, _) in enumerate(programs):
@@ -61,7 +61,7 @@ def run_arbiter(programs, binary, jobs, scratch):
     with open(path, "rb") as source:
         started = time.perf_counter()
         done = subprocess.run([binary, "serve", "--jobs", str(jobs), "--log-level", "error"], stdin=source,
-                              stdout=subprocess.PIPE, check=True)
+                              stdout=subprocess.PIPE, check=True, env=environment)
         seconds = time.perf_counter() - started
     answers = {}
     for line in done.stdout.decode().splitlines():
@@ -105,7 +105,9 @@ def main():
     args = parser.parse_args()
     programs = problems(args.suite)
     expected = [good for _, _, good in programs]
-    pool_times, arbiter_times = [], []
+    pool_times, arbiter_times, plain_times = [], [], []
+    # The same daemon with the seccomp filter switched off: the filter's cost, measured in the same session.
+    no_seccomp = dict(os.environ, ARBITER_CODE_NO_SECCOMP="1")
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(args.repeat):
             seconds, verdicts = run_pool(programs, args.python, args.jobs, scratch)
@@ -115,6 +117,9 @@ def main():
             arbiter_times.append(seconds)
             wrong = [answers[i].get("reason") for i, (v, e) in enumerate(zip(verdicts, expected)) if v != e]
             assert not wrong, "arbiter disagrees on %d programs: %s" % (len(wrong), wrong[:5])
+            seconds, verdicts, _ = run_arbiter(programs, args.binary, args.jobs, scratch, no_seccomp)
+            plain_times.append(seconds)
+            assert verdicts == expected, "arbiter without seccomp disagrees with the expected verdicts"
         toolchain = json.load(open(os.path.join(os.path.dirname(__file__), "../verifiers/toolchains/python.json")))
         command = [args.python if part == "{interpreter}" else part for part in toolchain["run"]]
         start = min(bare_starts(command, 50, scratch) for _ in range(args.repeat))
@@ -130,7 +135,10 @@ def main():
           % (args.jobs, args.python, pool, n / pool, pool * args.jobs / n * 1000))
     print("| `arbiter serve --jobs %d` (sandboxed) | %.3f s | %.1f | %.1f ms |"
           % (args.jobs, arbiter, n / arbiter, arbiter * args.jobs / n * 1000))
+    print("| `arbiter serve --jobs %d`, seccomp filter off (ARBITER_CODE_NO_SECCOMP=1) | %.3f s | %.1f | %.1f ms |"
+          % (args.jobs, min(plain_times), n / min(plain_times), min(plain_times) * args.jobs / n * 1000))
     print("| ratio (pool time / arbiter time) | **%.2f×** | | |" % (pool / arbiter))
+    print("seccomp filter: %+.2f ms per program per worker" % ((arbiter - min(plain_times)) * args.jobs / n * 1000))
     print("empty program, one at a time: `python3 main.py` (the pool's command) %.1f ms; the toolchain's command "
           "(`python3 -I -S -c <bootstrap>`) unsandboxed %.1f ms, sandboxed (verdict `ms`) %.1f ms: sandbox overhead "
           "%+.1f ms per run" % (pool_start * 1000, start * 1000, sandboxed * 1000, (sandboxed - start) * 1000))

@@ -15,7 +15,8 @@ Two simulated nodes of one CPU each (`ray.cluster_utils.Cluster`) on this machin
 2. Scaling (code, CPU-bound): HumanEval's 164 reference solutions and 164 mutants (fixtures/peer/humaneval.jsonl;
    every program runs in the sandbox) through a pool of one replica and a pool of two, and through the direct client
    on one daemon. The ratio two/one is the pool's scaling from 1 to 2 replicas (2 cores on this machine).
-3. The same math batches through the two-replica pool, for the record.
+3. The same math batches and programs through the two-replica pool, plain and with `local_first=True` (the
+   driver's node's share over its socket, the rest through Ray).
 
 Usage: swift build -c release && python3 Benchmarks/ray_pool.py [--binary .build/release/arbiter] [--repeat 15]
 Needs Ray (pip install -r clients/python/requirements-test-ray.txt).
@@ -97,6 +98,7 @@ def main():
     one = ArbiterPool.deploy(name="one", binary=binary, verifiers=verifiers, nodes=[head])
     two = ArbiterPool.deploy(name="two", binary=binary, verifiers=verifiers)
     direct = Client(address=one.local_address())
+    two_near = ArbiterPool.connect("two", local_first=True)  # this node's share over its socket, the rest via Ray
     print(f"cluster: 2 nodes x 1 CPU; replicas --jobs 1; binary {binary}; {os.cpu_count()} cores; "
           f"load {os.getloadavg()[0]:.1f}")
 
@@ -104,14 +106,16 @@ def main():
     for size in (64, 1024):
         requests = math_requests(size)
         expected = [answer["passed"] for answer in direct.score(requests)]
-        for pool in (one, two):  # warm-up, and the answers must be the daemon's
+        for pool in (one, two, two_near):  # warm-up, and the answers must be the daemon's
             assert [answer["passed"] for answer in pool.score(requests)] == expected
-        runs = {"direct client (Unix socket, no Ray)": [], "pool, 1 replica": [], "pool, 2 replicas": []}
+        runs = {"direct client (Unix socket, no Ray)": [], "pool, 1 replica": [], "pool, 2 replicas": [],
+                "pool, 2 replicas, local_first": []}
         repeat = args.repeat if size <= 64 else max(args.repeat // 2, 3)
         for _ in range(repeat):
             runs["direct client (Unix socket, no Ray)"].append(timed(direct.score, requests)[0])
             runs["pool, 1 replica"].append(timed(one.score, requests)[0])
             runs["pool, 2 replicas"].append(timed(two.score, requests)[0])
+            runs["pool, 2 replicas, local_first"].append(timed(two_near.score, requests)[0])
         base = statistics.median(runs["direct client (Unix socket, no Ray)"])
         print(f"\nmath, batch {size} (median of {repeat}, alternating):")
         for label, values in runs.items():
@@ -128,8 +132,8 @@ def main():
     print(f"\ncode: {len(requests)} HumanEval programs (164 pass, 164 fail), sandboxed, best of {args.code_repeat} alternating rounds:")
     results = {}
     functions = (("direct client, 1 daemon", direct.score), ("pool, 1 replica", one.score),
-                 ("pool, 2 replicas", two.score))
-    for _ in range(args.code_repeat):  # rounds alternate the three, so that the machine's load moves them alike
+                 ("pool, 2 replicas", two.score), ("pool, 2 replicas, local_first", two_near.score))
+    for _ in range(args.code_repeat):  # rounds alternate them, so that the machine's load moves them alike
         for label, function in functions:
             elapsed, answers = timed(function, requests)
             assert [answer["passed"] for answer in answers] == [passes for _, passes in pairs], label

@@ -6,18 +6,29 @@
 
 Both read the same file of `exact` requests and write one answer line per request. The baseline is the
 simplest possible Python grader: read a line, json.loads, compare, json.dumps. Each side runs --repeat
-times; the best wall-clock time of each is reported with the ratio.
+times, alternating; the best wall-clock time and the least CPU time (user + system, from the kernel's
+accounting of the child) of each are reported with their ratios and the CPU time per request. On a shared
+machine the CPU time is the steadier figure: other processes slow the wall clock, not the work done.
 
     python3 Benchmarks/serve_exact.py [--binary .build/release/arbiter] [--requests 200000] [--repeat 3]
+
+When `perf` is installed, one more run of the daemon under `perf record -g` splits its CPU time into stages
+(read, scan, dispatch, verify, encode, statistics, hand-over and write, scheduling): each sample goes to the
+stage of the innermost function on its stack that belongs to one, so reference counting and allocation count
+in the stage that caused them.
 """
 import json
 import os
 import random
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
-from benchlib import arguments, commands, run
+from benchlib import arguments, commands
+
 
 BASELINE = r'''
 import json, sys
@@ -48,6 +59,87 @@ def count_answers(command, input_path):
     return result.stdout.count(b"\n")
 
 
+def timed(command, input_path):
+    """(wall seconds, CPU seconds: user + system) of one run of command reading input_path."""
+    with open(input_path, "rb") as source, open(os.devnull, "wb") as sink:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdin=source, stdout=sink)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            sys.exit(f"{command[0]} exited with {process.returncode}")
+        return wall, usage.ru_utime + usage.ru_stime
+
+
+# Stages of the request path, by the Swift type and function a frame belongs to ("Type.function"); the innermost
+# frame of a sample that belongs to a stage decides it.
+STAGES = [
+    ("read", r"^(LineSplitter\.|Session\.(readLoop|readChunk|enqueue|waitForCapacity)|Dispatcher\.(answerOpAhead|mentionsOp))"),
+    ("scan", r"^(RequestScanner|RequestCodec\.(decode|prepare)|JSONParser)"),
+    ("verify", r"^(ExactVerifier|Verdict)"),
+    ("encode", r"^(JSONWriter|RequestCodec\.write)"),
+    ("statistics", r"^(ServerStats|StatsSnapshot|LatencyHistogram|Dispatcher\.record)"),
+    ("hand-over and write", r"^(Session\.(writeLoop|writeAll|submit|append)|Worker\.flush|Monitor)"),
+    ("dispatch", r"^Dispatcher"),
+    ("scheduling", r"^(WorkQueue|Worker|WorkUnit)"),
+]
+
+
+def swift_owner(symbol):
+    """"Type.function" of a mangled Swift symbol of Arbiter's modules (`$s13ArbiterServer6WorkerV3run…`), or None."""
+    match = re.match(r"\$s(\d+)", symbol)
+    if not match:
+        return None
+    position = match.end()
+    module = symbol[position:position + int(match.group(1))]
+    if not module.startswith("Arbiter"):
+        return None
+    position += len(module)
+    names = []
+    for _ in range(2):
+        number = re.match(r"(\d+)", symbol[position:])
+        if not number:
+            break
+        position += number.end()
+        names.append(symbol[position:position + int(number.group(1))])
+        position += int(number.group(1)) + 1  # the name and the kind letter after a type (V, C, O)
+    return ".".join(names) if names else None
+
+
+def stage_profile(command, input_path, scratch):
+    """Percent of the daemon's CPU samples per stage, or None when perf is missing or fails."""
+    if shutil.which("perf") is None:
+        return None
+    data = os.path.join(scratch, "perf.data")
+    with open(input_path, "rb") as source, open(os.devnull, "wb") as sink:
+        recorded = subprocess.run(["perf", "record", "-g", "-o", data, "--"] + command, stdin=source, stdout=sink,
+                                  stderr=subprocess.DEVNULL)
+    if recorded.returncode != 0:
+        return None
+    script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym"], capture_output=True, text=True)
+    patterns = [(name, re.compile(pattern)) for name, pattern in STAGES]
+    counts, total = {}, 0
+    for sample in script.stdout.split("\n\n"):
+        frames = [line.split(None, 1)[-1] for line in sample.strip().splitlines() if line.strip()]
+        if not frames:
+            continue
+        total += 1
+        stage = "other (async runtime, start-up, kernel)"
+        for frame in frames:
+            owner = swift_owner(frame)
+            if owner is None:
+                continue
+            match = next((name for name, pattern in patterns if pattern.search(owner)), None)
+            if match:
+                stage = match
+                break
+        counts[stage] = counts.get(stage, 0) + 1
+    if total == 0:
+        return None
+    return {name: 100 * count / total for name, count in sorted(counts.items(), key=lambda item: -item[1])}
+
+
 def main():
     args = arguments(__doc__, 200_000)
 
@@ -58,16 +150,28 @@ def main():
         answered = count_answers(arbiter, path)
         if answered != args.requests:
             sys.exit(f"arbiter answered {answered} of {args.requests} requests")
-        best = {"python": float("inf"), "arbiter": float("inf")}
+        wall = {"python": float("inf"), "arbiter": float("inf")}
+        cpu = {"python": float("inf"), "arbiter": float("inf")}
         for _ in range(args.repeat):
-            best["python"] = min(best["python"], run(python, path))
-            best["arbiter"] = min(best["arbiter"], run(arbiter, path))
+            for name, command in (("python", python), ("arbiter", arbiter)):
+                seconds, used = timed(command, path)
+                wall[name] = min(wall[name], seconds)
+                cpu[name] = min(cpu[name], used)
         size = os.path.getsize(path)
-        print(f"requests: {args.requests} exact requests, {size / args.requests:.0f} bytes each on average")
+        count = args.requests
+        print(f"requests: {count} exact requests, {size / count:.0f} bytes each on average; best of {args.repeat}")
+        print(f"{'':8s} {'wall s':>8s} {'requests/s':>12s} {'CPU s':>8s} {'CPU µs/request':>15s}")
         for name in ("python", "arbiter"):
-            seconds = best[name]
-            print(f"{name:8s} {seconds:7.3f} s  {args.requests / seconds:10,.0f} requests/s")
-        print(f"ratio    {best['python'] / best['arbiter']:.2f}x (arbiter --jobs {args.jobs} vs the Python loop)")
+            print(f"{name:8s} {wall[name]:8.3f} {count / wall[name]:12,.0f} {cpu[name]:8.3f} "
+                  f"{cpu[name] / count * 1e6:15.2f}")
+        print(f"ratio    {wall['python'] / wall['arbiter']:.2f}x wall (arbiter --jobs {args.jobs} vs the Python loop), "
+              f"{cpu['python'] / cpu['arbiter']:.2f}x per core (CPU time)")
+        stages = stage_profile(arbiter, path, scratch)
+        if stages is None:
+            print("stages: perf is not available; no per-stage profile")
+        else:
+            print("arbiter CPU by stage (perf samples): " +
+                  ", ".join(f"{name} {percent:.0f} %" for name, percent in stages.items()))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,21 @@ def inputs():
         ("r1-zero: 1 MB think then an answer", "r1-zero", fit("<think>" + "a " * 500_000) + "</think><answer>\\boxed{4}</answer>", "4", None),
         ("r1: 900 KB Arabic think", "r1", "<think>" + arabic_big + "</think><answer>\\boxed{4}</answer>", "4",
          {"prompt": "ما هو ٢ + ٢؟"}),
+        # instruction: the slowest shapes of a 1 MB sweep over every id (word tokens, sentence splitting, highlights).
+        ("instruction: 1 MB of quotes, title case", "instruction", fit("\"'" * 500_000),
+         {"instruction_id_list": ["format:title_case"], "kwargs": [{}]}, None),
+        ("instruction: 1 MB of 'a. ', hyphenated sentences, loose", "instruction", fit("a. " * 333_000),
+         {"instruction_id_list": ["detectable_format:sentence_hyphens"], "kwargs": [{}]}, {"mode": "loose"}),
+        ("instruction: 1 MB of *, highlights, loose", "instruction", "*" * (MB - 300),
+         {"instruction_id_list": ["detectable_format:number_highlighted_sections"], "kwargs": [{"num_highlights": 2}]},
+         {"mode": "loose"}),
+        ("instruction: 1 MB in English, response language, loose", "instruction", fit("The cat sat on the mat. " * 42_000),
+         {"instruction_id_list": ["language:response_language"], "kwargs": [{"language": "en"}]}, {"mode": "loose"}),
+        # code: the extraction of fenced blocks (1.1 MB of fences took 111 s debug before blocks grew in place).
+        ("code: 1 MB of fences closed on the line of the next", "code",
+         fit("```python\ndef add(a, b):\n    return a - b\n``` " * 22_000),
+         {"language": "python", "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n", "entry_point": "add"},
+         None),
     ]
     return rows
 

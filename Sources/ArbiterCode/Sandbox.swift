@@ -84,7 +84,12 @@ public final class Sandbox: Sendable {
             memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
             cpuBase: isolation.cpuacctCgroup == nil ? nil : isolation.cpuCgroup,
             cpuacctBase: isolation.cpuCgroup == nil ? nil : isolation.cpuacctCgroup)
-        self.workers = SlotWorkerPool(cgroups: cgroups)
+        // As root each slot keeps an empty network namespace of its own: one run at a time uses it, and a run's
+        // processes (and so its sockets) are all gone before the slot is reused, so concurrent runs never share one,
+        // and no run pays for creating and destroying a namespace (which costs milliseconds, more under load). In a
+        // user namespace a run cannot join a namespace the daemon made, so each run creates its own.
+        let perSlot = isolation.namespaces.contains("net") && !isolation.namespaces.contains("user")
+        self.workers = SlotWorkerPool(cgroups: cgroups, networkPerSlot: perSlot)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
@@ -150,7 +155,7 @@ public final class Sandbox: Sendable {
         let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
-                let result = self.runBlocking(job, slot: worker.slot, joined: joined)
+                let result = self.runBlocking(job, slot: worker.slot, joined: joined, network: worker.network)
                 self.workers.release(worker)
                 continuation.resume(returning: result)
             }
@@ -171,13 +176,15 @@ public final class Sandbox: Sendable {
         let exportFiles: Bool
     }
 
-    private func runBlocking(_ job: Job, slot: CgroupPool.Slot, joined: Bool) -> Result<RunOutcome, ArbiterError> {
+    private func runBlocking(
+        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32
+    ) -> Result<RunOutcome, ArbiterError> {
         guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: job.limits.processes)
         else {
             return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
         }
         var result = arb_run_result()
-        let status = launch(job, slot: slot, joined: joined, result: &result)
+        let status = launch(job, slot: slot, joined: joined, network: network, result: &result)
         defer { arb_run_result_free(&result) }
         if status != 0 {
             let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
@@ -221,7 +228,9 @@ public final class Sandbox: Sendable {
         return Array(UnsafeBufferPointer(start: pointer, count: length))
     }
 
-    private func launch(_ job: Job, slot: CgroupPool.Slot, joined: Bool, result: inout arb_run_result) -> Int32 {
+    private func launch(
+        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, result: inout arb_run_result
+    ) -> Int32 {
         let strings = CStringArena()
         defer { strings.free() }
         var spec = arb_run_spec()
@@ -247,7 +256,7 @@ public final class Sandbox: Sendable {
         spec.uid = isolation.user?.uid ?? -1
         spec.gid = isolation.user?.gid ?? -1
         spec.namespaces = isolation.namespaceFlags
-        spec.network_fd = -1
+        spec.network_fd = network
         spec.readonly_root = isolation.readOnlyRoot ? 1 : 0
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
         spec.minimal_dev = isolation.readOnlyRoot ? 1 : 0

@@ -16,11 +16,15 @@ import Synchronization
 final class SlotWorker: @unchecked Sendable {
     // Unchecked: `pending` is read and written only under `condition`.
     let slot: CgroupPool.Slot
+    /// The slot's empty network namespace (a descriptor), or -1 when each run creates its own.
+    let network: Int32
     private let condition = NSCondition()
     private var pending: (@Sendable (_ joined: Bool) -> Void)?
 
-    init(slot: CgroupPool.Slot) {
+    init(slot: CgroupPool.Slot, networkPerSlot: Bool) {
         self.slot = slot
+        let fd = networkPerSlot ? arb_create_network_namespace() : -1
+        self.network = fd >= 0 ? fd : -1
         let thread = Thread { [self] in loop() }
         thread.name = "arbiter-sandbox-\(slot.index)"
         thread.stackSize = 1 << 20
@@ -58,16 +62,18 @@ final class SlotWorker: @unchecked Sendable {
 /// Idle workers, created on demand: as many as runs were ever in flight at once.
 final class SlotWorkerPool: Sendable {
     private let cgroups: CgroupPool
+    private let networkPerSlot: Bool
     private let idle = Mutex<[SlotWorker]>([])
 
-    init(cgroups: CgroupPool) {
+    init(cgroups: CgroupPool, networkPerSlot: Bool) {
         self.cgroups = cgroups
+        self.networkPerSlot = networkPerSlot
     }
 
     /// An idle worker, or a new one with a new slot.
     func acquire() -> SlotWorker {
         if let worker = idle.withLock({ $0.popLast() }) { return worker }
-        return SlotWorker(slot: cgroups.acquire())
+        return SlotWorker(slot: cgroups.acquire(), networkPerSlot: networkPerSlot)
     }
 
     /// Gives a worker back once its run is over and every process of the run is gone.

@@ -26,6 +26,8 @@ extension RunSession {
         try write(unit, to: template.testFile, replacing: true)
         try write(template.code, to: template.file, replacing: true)
         if let failure = try await compile(template.compile) { return failure }
+        // The sources are large (every header of the program again) and every later run would copy them in.
+        for name in ["program.i", template.testFile, template.file] { unlink(workDirectory + "/" + name) }
         let command = toolchain.command(template.symbols)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import Synchronization
 
 /// `instruction`: the constraints of an IFEval / IFBench / open-instruct dataset row, checked strictly or loosely.
 ///
@@ -52,7 +53,7 @@ public struct InstructionVerifier: Verifier {
     }
 
     public func verify(_ sample: Sample) async throws -> Verdict {
-        let row = try InstructionRow(sample.reference, prompt: sample.prompt)
+        let row = try RowCache.shared.row(sample.reference, prompt: sample.prompt)
         let response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
         guard response.scalars.contains(where: { !$0.isPySpace }) else {
             let details: JSONObject = [
@@ -67,12 +68,16 @@ public struct InstructionVerifier: Verifier {
         var results: [JSONValue] = []
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
+            // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
             for index in distinct where !Py.strip(variants[index].scalars).isEmpty {
-                outcome = instruction.check(variants[index])
-                which = index
-                if outcome.followed { break }
+                let found = instruction.check(variants[index])
+                if found.followed || index == 0 {
+                    outcome = found
+                    which = index
+                }
+                if found.followed { break }
             }
             if outcome.followed { followed += 1 }
             var entry: JSONObject = ["id": .string(id), "followed": .bool(outcome.followed), "why": .string(outcome.why)]
@@ -132,7 +137,7 @@ public struct InstructionVerifier: Verifier {
 }
 
 /// A dataset row: its instruction ids and their configured checks.
-struct InstructionRow {
+struct InstructionRow: Sendable {
     let ids: [String]
     let instructions: [any Instruction]
 
@@ -179,5 +184,37 @@ struct InstructionRow {
         }
         self.ids = ids
         self.instructions = instructions
+    }
+}
+
+/// Rows already configured, by reference and prompt: a GRPO step sends each row with every rollout of its prompt,
+/// and configuring a row (reading kwargs, compiling a pattern) costs more than looking it up. Bounded: emptied when
+/// full. Only rows that configured without error are kept.
+final class RowCache: Sendable {
+    struct Key: Hashable, Sendable {
+        var reference: JSONValue
+        var prompt: String?
+    }
+
+    static let shared = RowCache(capacity: 1024)
+
+    let capacity: Int
+    private let rows = Mutex<[Key: InstructionRow]>([:])
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// The configured row, from the cache or built (and kept).
+    /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:)`` does.
+    func row(_ reference: JSONValue, prompt: String?) throws(ArbiterError) -> InstructionRow {
+        let key = Key(reference: reference, prompt: prompt)
+        if let found = rows.withLock({ $0[key] }) { return found }
+        let built = try InstructionRow(reference, prompt: prompt)
+        rows.withLock { rows in
+            if rows.count >= capacity { rows.removeAll(keepingCapacity: true) }
+            rows[key] = built
+        }
+        return built
     }
 }

@@ -69,7 +69,7 @@ enum OpenInstructInstructions {
         let phrase = Py.split(Array(try kwargs.string("phrase").unicodeScalars))
         let times = try kwargs.int("small_n", min: 1)
         guard let first = phrase.first, let last = phrase.last else { throw kwargs.error("kwarg 'phrase' is blank") }
-        let pattern = Pattern(escapeRegex(Py.string(first)) + " .*? " + escapeRegex(Py.string(last)))
+        let pattern = try Pattern(cached: escapeRegex(Py.string(first)) + " .*? " + escapeRegex(Py.string(last)), for: kwargs)
         return Check { text in
             let found = pattern.findAll(text.string)
             guard found.count == times else { return .no("the phrase found \(found.count) times, needs \(times)") }

@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
 import ArbiterRegex
 
 /// A fixed pattern of the constraints, compiled once (PCRE2 in UTF + UCP mode: `\w`, `\s`, `\d` and `\b` are
@@ -14,6 +15,17 @@ struct Pattern: Sendable {
             compiled = try CompiledPattern(pattern, options: options)
         } catch {
             preconditionFailure("built-in pattern \(pattern) does not compile: \(error)")
+        }
+    }
+
+    /// A pattern built from a row's kwargs (escaped literals around a fixed frame), compiled once per distinct text
+    /// through the shared bounded cache: GRPO sends the same row with every rollout of a prompt.
+    /// - Throws: ``ArbiterError`` `invalid_reference` if it does not compile (escaped text always should).
+    init(cached pattern: String, for kwargs: Kwargs) throws(ArbiterError) {
+        do {
+            compiled = try PatternCache.shared.pattern(pattern)
+        } catch {
+            throw kwargs.error("a pattern built from its kwargs does not compile: \(error.message)")
         }
     }
 
@@ -126,12 +138,17 @@ enum Bytes {
     }
 }
 
-/// A literal text as a pattern (for the reference's patterns built from kwargs, such as a section splitter).
+/// A literal text as a pattern (for the reference's patterns built from kwargs, such as a section splitter): letters,
+/// digits and spaces as they are, every other character as `\x{…}` (so that no text, a NUL included, changes the
+/// pattern's meaning).
 func escapeRegex(_ text: String) -> String {
     var escaped = ""
-    for character in text.unicodeScalars {
-        if "\\^$.|?*+()[]{}".unicodeScalars.contains(character) { escaped.append("\\") }
-        escaped.unicodeScalars.append(character)
+    for scalar in text.unicodeScalars {
+        if scalar.isASCIILetter || (0x30...0x39).contains(scalar.value) || scalar == " " {
+            escaped.unicodeScalars.append(scalar)
+        } else {
+            escaped += "\\x{" + String(scalar.value, radix: 16) + "}"
+        }
     }
     return escaped
 }

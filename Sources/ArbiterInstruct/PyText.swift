@@ -34,6 +34,21 @@ extension Unicode.Scalar {
         }
     }
 
+    /// A character of `\w` in the `regex` module that NLTK's `RegexpTokenizer` uses (IFEval's word count): Unicode
+    /// Alphabetic, marks, decimal digits, connector punctuation and the joiners — unlike `re`, combining accents
+    /// belong to their word and `²` or `½` do not.
+    var isRegexWord: Bool {
+        if value < 0x80 {
+            return (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value)
+                || value == 0x5F
+        }
+        if properties.isAlphabetic || value == 0x200C || value == 0x200D { return true }
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return false
+        }
+    }
+
     /// Python's `str.isdigit()` for one character (decimal digits and other digits such as superscripts).
     var isPyDigit: Bool {
         if value < 0x80 { return (0x30...0x39).contains(value) }
@@ -181,12 +196,13 @@ enum Py {
         text.filter { !asciiPunctuation.contains($0) }
     }
 
-    /// The number of `\w+` runs (IFEval's word count, NLTK's `RegexpTokenizer(r"\w+")`).
+    /// The number of `\w+` runs (IFEval's word count: NLTK's `RegexpTokenizer(r"\w+")`, whose `\w` is the
+    /// `regex` module's).
     static func wordCount(_ text: some Collection<Unicode.Scalar>) -> Int {
         var count = 0
         var inWord = false
         for scalar in text {
-            if scalar.isPyWord {
+            if scalar.isRegexWord {
                 if !inWord { count += 1 }
                 inWord = true
             } else {
@@ -201,7 +217,7 @@ enum Py {
         var words: [Scalars] = []
         var current: Scalars = []
         for scalar in text {
-            if scalar.isPyWord {
+            if scalar.isRegexWord {
                 current.append(scalar)
             } else if !current.isEmpty {
                 words.append(current)

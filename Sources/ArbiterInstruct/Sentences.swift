@@ -68,8 +68,9 @@ enum Sentences {
     /// Counts sentences with Arbiter's rule, which stands in for NLTK's Punkt model (whose trained data cannot be
     /// shipped here) and follows what Punkt does without training data: a sentence ends after a run of `.`, `!` or
     /// `?` (with any closing quotes or brackets) that is followed by whitespace, or directly by one of
-    /// `* : ; @ ( [ {`; not after an ellipsis (two or more dots) nor after a one-letter initial (`J. Smith`); a run
-    /// of mixed marks at the very end of the text (`Really?!`) counts as two. Text after the last break is a
+    /// `* : ; @ ( [ {`; not after an ellipsis (two or more dots) nor after a one-letter initial (`J. Smith`), unless
+    /// the next word holds `?!` or `!!`; a run like `?!` not followed by a space ends a sentence after its first mark
+    /// (`Really?!` at the very end counts as two). Only ASCII whitespace separates (a no-break space does not). Text after the last break is a
     /// sentence when it holds a non-space.
     static func count(_ text: Scalars) -> Int { bounds(text).count }
 
@@ -92,27 +93,60 @@ enum Sentences {
             let ellipsis = run.count >= 2 && run.allSatisfy { $0 == "." }
             let initial =
                 run.count == 1 && run.first == "." && runStart >= 1 && text[runStart - 1].isPyWord
-                && !text[runStart - 1].isPyDigit && (runStart == 1 || !text[runStart - 2].isPyWord)
-            if ellipsis || initial { continue }
+                && !text[runStart - 1].isPyDigit
+                && (runStart == 1 || text[runStart - 2].isPySpace || "([{\"'`".unicodeScalars.contains(text[runStart - 2]))
+            if ellipsis || initial {
+                // Punkt still breaks here when the next word holds `?!` or `!!` (its word tokens then hold a
+                // sentence end that is not the context's last token).
+                if index < count, isASCIISpace(text[index]), nextWordHasDoubleMark(text, from: index) {
+                    appendSentence(text, start..<index, to: &result)
+                    start = index
+                }
+                continue
+            }
             var rest = index
             while rest < count, text[rest].isPySpace { rest += 1 }
+            // A run of marks whose second is `?` or `!`, not followed by a space (or a follower), ends a sentence
+            // after its first mark: `Really?!` at the end is two, as is `Why?!so` in Punkt.
+            let splitsAfterFirst = index == runEnd && run.count >= 2 && (text[runStart + 1] == "?" || text[runStart + 1] == "!")
             if rest == count {
-                if index == runEnd, run.count >= 2 {
+                if splitsAfterFirst {
                     appendSentence(text, start..<runStart + 1, to: &result)
                     start = runStart + 1
                 }
                 break
             }
-            if index < count, text[index].isPySpace {
+            if index < count, isASCIISpace(text[index]) {
                 appendSentence(text, start..<index, to: &result)
                 start = index
             } else if index == runEnd, index < count, followers.contains(text[index]) {
                 appendSentence(text, start..<index, to: &result)
                 start = index
+            } else if splitsAfterFirst {
+                appendSentence(text, start..<runStart + 1, to: &result)
+                start = runStart + 1
             }
         }
         appendSentence(text, start..<count, to: &result)
         return result
+    }
+
+    /// Punkt separates words on ASCII whitespace only: a no-break space does not end a sentence.
+    private static func isASCIISpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{0B}" || scalar == "\u{0C}"
+    }
+
+    private static func nextWordHasDoubleMark(_ text: Scalars, from index: Int) -> Bool {
+        var position = index
+        while position < text.count, isASCIISpace(text[position]) { position += 1 }
+        var previousMark = false
+        while position < text.count, !isASCIISpace(text[position]) {
+            let mark = text[position] == "?" || text[position] == "!"
+            if mark && previousMark { return true }
+            previousMark = mark
+            position += 1
+        }
+        return false
     }
 
     private static func isTerminator(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || scalar == "!" || scalar == "?" }
@@ -145,6 +179,20 @@ enum Sentences {
         return tokens
     }
 
+    /// Ends the current token, splitting a clitic off its word.
+    private static func flush(_ current: inout Scalars, into tokens: inout [String]) {
+        guard !current.isEmpty else { return }
+        let lowered = Py.lower(current)
+        for contraction in contractions where current.count > contraction.count && Py.hasSuffix(lowered, contraction) {
+            tokens.append(Py.string(current.dropLast(contraction.count)))
+            tokens.append(Py.string(current.suffix(contraction.count)))
+            current.removeAll(keepingCapacity: true)
+            return
+        }
+        tokens.append(Py.string(current))
+        current.removeAll(keepingCapacity: true)
+    }
+
     private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
         var pieces = Py.split(sentence)
         // Pieces from this index on were split off the last word (its final period and closers), not by a space.
@@ -153,13 +201,14 @@ enum Sentences {
         if var last = pieces.popLast() {
             var tail: [Scalars] = []
             while let end = last.last, closers.contains(end), last.count > 1 {
-                tail.insert([end], at: 0)
+                tail.append([end])
                 last.removeLast()
             }
             if last.count > 1, last.last == ".", last[last.count - 2] != "." {
                 last.removeLast()
-                tail.insert(["."], at: 0)
+                tail.append(["."])
             }
+            tail.reverse()
             pieces.append(last)
             pieces.append(contentsOf: tail)
             spacedCount = pieces.count - tail.count
@@ -167,21 +216,10 @@ enum Sentences {
         for (pieceIndex, piece) in pieces.enumerated() {
             var current: Scalars = []
             var index = 0
-            func flush() {
-                guard !current.isEmpty else { return }
-                for contraction in contractions where current.count > contraction.count && Py.hasSuffix(Py.lower(current), contraction) {
-                    tokens.append(Py.string(current.dropLast(contraction.count)))
-                    tokens.append(Py.string(current.suffix(contraction.count)))
-                    current.removeAll()
-                    return
-                }
-                tokens.append(Py.string(current))
-                current.removeAll()
-            }
             while index < piece.count {
                 let scalar = piece[index]
                 if scalar == ".", index + 1 < piece.count, piece[index + 1] == "." {
-                    flush()
+                    flush(&current, into: &tokens)
                     var end = index
                     while end < piece.count, piece[end] == "." { end += 1 }
                     tokens.append(Py.string(piece[index..<end]))
@@ -189,7 +227,7 @@ enum Sentences {
                     continue
                 }
                 if scalar == "`" {
-                    flush()
+                    flush(&current, into: &tokens)
                     var end = index
                     while end < piece.count, piece[end] == "`" { end += 1 }
                     let run = end - index
@@ -204,17 +242,17 @@ enum Sentences {
                     // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
                     let opening =
                         index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
-                    flush()
+                    flush(&current, into: &tokens)
                     tokens.append(opening ? "``" : "''")
                 } else if splitOff.contains(scalar) {
-                    flush()
+                    flush(&current, into: &tokens)
                     tokens.append(String(Character(scalar)))
                 } else {
                     current.append(scalar)
                 }
                 index += 1
             }
-            flush()
+            flush(&current, into: &tokens)
         }
     }
 }

@@ -10,9 +10,12 @@ import Foundation
 /// A line ends at `\n`; a `\r` before it is dropped; blank lines are skipped; the last line may lack its newline.
 /// A line longer than the limit is not kept: the rest of it is skipped and it becomes one `tooLarge` event, with the
 /// id read from its first bytes when it starts with `{"id": …`.
+///
+/// A line that lies within one chunk is a slice of that chunk, sharing its storage: a read costs one allocation,
+/// not one per line.
 struct LineSplitter {
     enum Event {
-        case line([UInt8])
+        case line(ArraySlice<UInt8>)
         case tooLarge(size: Int, id: JSONValue?)
     }
 
@@ -28,21 +31,28 @@ struct LineSplitter {
 
     /// Splits a chunk, calling `emit` for every complete line.
     mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
-        guard let base = chunk.baseAddress else { return }
-        var start = 0
-        while start < chunk.count,
-            let found = memchr(base + start, 0x0A, chunk.count - start)
-        {
-            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            endLine(with: UnsafeBufferPointer(rebasing: chunk[start..<end]), emit)
-            start = end + 1
+        feed(Array(chunk), emit)
+    }
+
+    /// Splits a chunk, calling `emit` for every complete line; lines within the chunk are slices of it.
+    mutating func feed(_ chunk: [UInt8], _ emit: (Event) -> Void) {
+        chunk.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var start = 0
+            while start < buffer.count,
+                let found = memchr(base + start, 0x0A, buffer.count - start)
+            {
+                let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                endLine(with: UnsafeBufferPointer(rebasing: buffer[start..<end]), in: chunk, at: start, emit)
+                start = end + 1
+            }
+            if start < buffer.count { extend(with: UnsafeBufferPointer(rebasing: buffer[start...])) }
         }
-        if start < chunk.count { extend(with: UnsafeBufferPointer(rebasing: chunk[start...])) }
     }
 
     /// Ends the stream: the last line, if it had no newline.
     mutating func finish(_ emit: (Event) -> Void) {
-        endLine(with: UnsafeBufferPointer(start: nil, count: 0), emit)
+        endLine(with: UnsafeBufferPointer(start: nil, count: 0), in: [], at: 0, emit)
     }
 
     private mutating func extend(with piece: UnsafeBufferPointer<UInt8>) {
@@ -55,16 +65,20 @@ struct LineSplitter {
         }
     }
 
-    private mutating func endLine(with piece: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
+    /// Ends a line whose last piece is `piece`, found in `chunk` at `offset`.
+    private mutating func endLine(
+        with piece: UnsafeBufferPointer<UInt8>, in chunk: [UInt8], at offset: Int, _ emit: (Event) -> Void
+    ) {
         if !skipping, partial.count + piece.count > maxLineBytes + 1 {
             startSkipping(with: piece)
         } else if !skipping {
-            var line: [UInt8]
+            var line: ArraySlice<UInt8>
             if partial.isEmpty {
-                line = Array(piece)
+                line = chunk[offset..<(offset + piece.count)]
             } else {
-                line = partial
-                line.append(contentsOf: piece)
+                var joined = partial
+                joined.append(contentsOf: piece)
+                line = joined[...]
                 partial = []
             }
             if line.last == 0x0D { line.removeLast() }
@@ -92,7 +106,7 @@ struct LineSplitter {
         partial = []
     }
 
-    private static func isBlank(_ line: [UInt8]) -> Bool {
+    private static func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
         line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 }

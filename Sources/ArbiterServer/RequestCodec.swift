@@ -48,6 +48,18 @@ struct RequestCodec: Sendable {
     let registry: VerifierRegistry
     /// When set, every request uses this verifier whatever it names (as `arbiter grade --verifier` does).
     let verifierOverride: String?
+    /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
+    private let defaultVerifiers: [String: any SampleVerifier]
+
+    init(registry: VerifierRegistry, verifierOverride: String?) {
+        self.registry = registry
+        self.verifierOverride = verifierOverride
+        var defaults: [String: any SampleVerifier] = [:]
+        for entry in registry.all {
+            if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = verifier }
+        }
+        self.defaultVerifiers = defaults
+    }
 
     /// The id of a line that cannot be parsed (too large, or not JSON), when it begins `{"id": …`: our clients put
     /// the id first so that even such lines are answered with it.
@@ -58,7 +70,27 @@ struct RequestCodec: Sendable {
     // MARK: Decoding
 
     /// Decodes and validates one request line.
+    ///
+    /// A request of the common shape is read by ``RequestScanner`` straight from the bytes; every other line goes
+    /// through the full parser, which gives the same answer for the common shape.
     func decode(_ line: [UInt8]) -> DecodedLine {
+        decode(line[...])
+    }
+
+    /// Decodes and validates one request line, a slice of what was read.
+    func decode(_ line: ArraySlice<UInt8>) -> DecodedLine {
+        if let scanned = line.withUnsafeBufferPointer({ RequestScanner.scan($0) }),
+            let verifier = defaultVerifiers[verifierOverride ?? scanned.verifier]
+        {
+            let name = verifierOverride ?? scanned.verifier
+            let sample = Sample(response: scanned.response, reference: scanned.reference, prompt: scanned.prompt)
+            return .single(.request(PreparedRequest(id: scanned.id, verifierName: name, verifier: verifier, sample: sample)))
+        }
+        return decodeFully(line)
+    }
+
+    /// Decodes one request line with the full parser.
+    func decodeFully(_ line: some Collection<UInt8>) -> DecodedLine {
         let parsed: JSONValue
         do {
             parsed = try JSONParser.parse(line)

@@ -9,10 +9,24 @@ import Synchronization
 // The scheduling part of the request path: the queue between the streams' readers and the workers (fair between
 // streams), the workers that answer units, and the fan-out and collection of a batch's items.
 
+/// Consecutive request lines of one session, read together, numbered from `firstSeq`: the queue holds ranges of a
+/// block rather than a unit per line, so that a line costs no queue entry and no reference counting of its own.
+final class LineBlock: Sendable {
+    let session: Session
+    let firstSeq: Int
+    let lines: [ArraySlice<UInt8>]
+
+    init(session: Session, firstSeq: Int, lines: [ArraySlice<UInt8>]) {
+        self.session = session
+        self.firstSeq = firstSeq
+        self.lines = lines
+    }
+}
+
 /// One piece of work for a worker.
 enum WorkUnit: Sendable {
-    /// A request line of a session, with its sequence number.
-    case line(Session, seq: Int, bytes: [UInt8])
+    /// Request lines of a session: a range of a block's lines.
+    case lines(LineBlock, Range<Int>)
     /// A line that was over the size limit; its id when the line started with one.
     case tooLarge(Session, seq: Int, size: Int, id: JSONValue?)
     /// One item of a batch request.
@@ -21,9 +35,16 @@ enum WorkUnit: Sendable {
     /// The stream the unit came from.
     var session: Session {
         switch self {
-        case .line(let session, _, _), .tooLarge(let session, _, _, _): session
+        case .lines(let block, _): block.session
+        case .tooLarge(let session, _, _, _): session
         case .batchItem(let collector, _, _): collector.session
         }
+    }
+
+    /// The request lines (or batch items) the unit stands for.
+    var count: Int {
+        if case .lines(_, let range) = self { return range.count }
+        return 1
     }
 }
 
@@ -39,9 +60,15 @@ final class WorkQueue: Sendable {
         var maximum: Int
     }
 
+    /// One stream's queued units and the lines (or items) they stand for.
+    private struct StreamQueue {
+        var units: Deque<WorkUnit>
+        var count: Int
+    }
+
     private struct State {
         /// Queued units per stream; a stream is here only while it has queued units.
-        var queues: [ObjectIdentifier: Deque<WorkUnit>] = [:]
+        var queues: [ObjectIdentifier: StreamQueue] = [:]
         /// The streams with queued units, in the order they are served.
         var turns = Deque<ObjectIdentifier>()
         var waiters = Deque<Waiter>()
@@ -51,32 +78,48 @@ final class WorkQueue: Sendable {
 
         mutating func add(_ units: [WorkUnit], atFront: Bool) {
             let key = ObjectIdentifier(units[0].session)
+            let count = units.reduce(0) { $0 + $1.count }
             if queues[key] == nil {
-                queues[key] = Deque(units)
+                queues[key] = StreamQueue(units: Deque(units), count: count)
                 turns.append(key)
             } else if atFront {
-                queues[key]!.insert(contentsOf: units, at: 0)
+                queues[key]!.units.insert(contentsOf: units, at: 0)
+                queues[key]!.count += count
             } else {
-                queues[key]!.append(contentsOf: units)
+                queues[key]!.units.append(contentsOf: units)
+                queues[key]!.count += count
             }
         }
 
         /// The next stream's share; the stream goes to the back of the line if it has units left.
         mutating func takeShare(maximum: Int, workers: Int) -> [WorkUnit] {
             let key = turns.removeFirst()
-            var units = queues.removeValue(forKey: key)!
-            var taken: [WorkUnit]
+            var stream = queues.removeValue(forKey: key)!
+            var taken: [WorkUnit] = []
             // A batch's items are taken one at a time: their cost is unknown, and one slow item must not hold others.
-            if case .batchItem? = units.first {
-                taken = [units.removeFirst()]
+            if case .batchItem? = stream.units.first {
+                taken = [stream.units.removeFirst()]
+                stream.count -= 1
             } else {
-                let share = max(1, min(maximum, units.count / workers))
-                taken = []
-                taken.reserveCapacity(share)
-                for _ in 0..<share { taken.append(units.removeFirst()) }
+                // A share counts lines: a range of a block is cut where the share ends.
+                var needed = max(1, min(maximum, stream.count / workers))
+                while needed > 0, let first = stream.units.first {
+                    if case .batchItem = first { break }
+                    if case .lines(let block, let range) = first, range.count > needed {
+                        let cut = range.lowerBound + needed
+                        taken.append(.lines(block, range.lowerBound..<cut))
+                        stream.units[stream.units.startIndex] = .lines(block, cut..<range.upperBound)
+                        stream.count -= needed
+                        break
+                    }
+                    let unit = stream.units.removeFirst()
+                    taken.append(unit)
+                    stream.count -= unit.count
+                    needed -= unit.count
+                }
             }
-            if !units.isEmpty {
-                queues[key] = units
+            if !stream.units.isEmpty {
+                queues[key] = stream
                 turns.append(key)
             }
             return taken
@@ -162,8 +205,11 @@ struct Worker {
         var inputBytes = 0
     }
 
-    static let maximumBatch = 64
+    static let maximumBatch = 1024
     static let cheapUnitNanoseconds: UInt64 = 500_000
+    /// A share of cheap units grows while it takes under half of this and shrinks when it takes more, so that a
+    /// worker holding one stream's share delays other streams by about this much at most.
+    static let shareNanoseconds: UInt64 = 2_000_000
 
     let slot: Int
     let queue: WorkQueue
@@ -173,26 +219,59 @@ struct Worker {
         var out = JSONWriter(capacity: 1 << 16)
         var batchSize = 1
         while let units = await queue.take(maximum: batchSize) {
-            let started = monotonicNanoseconds()
+            // One clock reading per share; after it, each unit's end is the dispatcher's reading after `verify`.
+            var now = monotonicNanoseconds()
+            let started = now
             var run: Run? = nil
             var done = 0
-            for unit in units {
-                let unitStarted = monotonicNanoseconds()
-                await answer(unit, run: &run, out: &out)
-                done += 1
-                if monotonicNanoseconds() &- unitStarted > Self.cheapUnitNanoseconds, done < units.count {
-                    // A slow unit: hand the rest of the batch back so that idle workers take it.
-                    queue.push(Array(units[done...]), atFront: true)
-                    break
+            var handedBack = false
+            share: for (position, unit) in units.enumerated() {
+                guard case .lines(let block, let range) = unit else {
+                    let unitStarted = now
+                    await answer(unit, run: &run, out: &out, now: &now)
+                    done += 1
+                    if now &- unitStarted > Self.cheapUnitNanoseconds, position + 1 < units.count {
+                        // A slow unit: hand the rest of the share back so that idle workers take it.
+                        queue.push(Array(units[(position + 1)...]), atFront: true)
+                        handedBack = true
+                        break
+                    }
+                    continue
+                }
+                for index in range {
+                    let unitStarted = now
+                    await answerLine(block, index, run: &run, out: &out, now: &now)
+                    done += 1
+                    if now &- unitStarted > Self.cheapUnitNanoseconds {
+                        var rest: [WorkUnit] = []
+                        if index + 1 < range.upperBound { rest.append(.lines(block, (index + 1)..<range.upperBound)) }
+                        rest.append(contentsOf: units[(position + 1)...])
+                        if !rest.isEmpty {
+                            queue.push(rest, atFront: true)
+                            handedBack = true
+                            break share
+                        }
+                    }
                 }
             }
             flush(&run, &out)
-            let perUnit = (monotonicNanoseconds() &- started) / UInt64(done)
-            batchSize = perUnit < Self.cheapUnitNanoseconds && done == units.count ? min(batchSize * 2, Self.maximumBatch) : 1
+            let elapsed = now &- started
+            if elapsed / UInt64(max(1, done)) >= Self.cheapUnitNanoseconds || handedBack {
+                batchSize = 1
+            } else if elapsed < Self.shareNanoseconds / 2 {
+                batchSize = min(batchSize * 2, Self.maximumBatch)
+            } else if elapsed > Self.shareNanoseconds {
+                batchSize = max(1, batchSize / 2)
+            }
         }
     }
 
-    private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) async {
+    /// Answers one unit; `now` is moved to a clock reading taken after it when the dispatcher read the clock.
+    nonisolated(nonsending) private func answer(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter, now: inout UInt64) async {
+        if case .lines(let block, let range) = unit {
+            for index in range { await answerLine(block, index, run: &run, out: &out, now: &now) }
+            return
+        }
         if unit.session.isGone {
             drop(unit, run: &run, out: &out)
             return
@@ -202,15 +281,7 @@ struct Worker {
             return
         }
         switch unit {
-        case .line(let session, let seq, let bytes):
-            continueRun(&run, session: session, seq: seq, out: &out)
-            if let batch = await dispatcher.handle(line: bytes, into: &out, slot: slot) {
-                flush(&run, &out)
-                startBatch(batch, session: session, seq: seq, inputBytes: bytes.count)
-            } else {
-                out.byte(UInt8(ascii: "\n"))
-                extend(&run, session: session, seq: seq, inputBytes: bytes.count)
-            }
+        case .lines: break  // answered above
         case .tooLarge(let session, let seq, let size, let id):
             continueRun(&run, session: session, seq: seq, out: &out)
             dispatcher.answerTooLarge(size: size, id: id, into: &out, slot: slot)
@@ -218,18 +289,39 @@ struct Worker {
             extend(&run, session: session, seq: seq, inputBytes: 0)
         case .batchItem(let collector, let index, let item):
             var result = JSONWriter(capacity: 256)
-            await dispatcher.run(item: item, into: &result, slot: slot)
+            if let ended = await dispatcher.run(item: item, into: &result, slot: slot) { now = ended }
             collector.complete(index: index, result: result.bytes)
         }
+    }
+
+    /// Answers one line of a block: runs it, or drops it when its client has gone, or answers it `cancelled`.
+    nonisolated(nonsending) private func answerLine(
+        _ block: LineBlock, _ index: Int, run: inout Run?, out: inout JSONWriter, now: inout UInt64
+    ) async {
+        let session = block.session
+        let seq = block.firstSeq + index
+        let bytes = block.lines[index]
+        continueRun(&run, session: session, seq: seq, out: &out)
+        if session.isGone {
+            dispatcher.stats.countDropped()
+        } else if queue.isCancelled {
+            dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
+            out.byte(UInt8(ascii: "\n"))
+        } else if let batch = await dispatcher.handle(line: bytes, into: &out, slot: slot, now: &now) {
+            flush(&run, &out)
+            startBatch(batch, session: session, seq: seq, inputBytes: bytes.count)
+            return
+        } else {
+            out.byte(UInt8(ascii: "\n"))
+        }
+        extend(&run, session: session, seq: seq, inputBytes: bytes.count)
     }
 
     /// Accounts for a unit of a client that has gone, without running it: nobody can receive its answer.
     private func drop(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) {
         dispatcher.stats.countDropped()
         switch unit {
-        case .line(let session, let seq, let bytes):
-            continueRun(&run, session: session, seq: seq, out: &out)
-            extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        case .lines: break  // answered line by line
         case .tooLarge(let session, let seq, _, _):
             continueRun(&run, session: session, seq: seq, out: &out)
             extend(&run, session: session, seq: seq, inputBytes: 0)
@@ -241,11 +333,7 @@ struct Worker {
     /// Answers a unit `cancelled` without running it: the drain time after a stop is over.
     private func cancel(_ unit: WorkUnit, run: inout Run?, out: inout JSONWriter) {
         switch unit {
-        case .line(let session, let seq, let bytes):
-            continueRun(&run, session: session, seq: seq, out: &out)
-            dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
-            out.byte(UInt8(ascii: "\n"))
-            extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        case .lines: break  // answered line by line
         case .tooLarge(let session, let seq, let size, let id):
             continueRun(&run, session: session, seq: seq, out: &out)
             dispatcher.answerTooLarge(size: size, id: id, into: &out, slot: slot)

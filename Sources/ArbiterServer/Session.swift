@@ -176,27 +176,43 @@ final class Session: Sendable {
             var units: [WorkUnit] = []
             var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
             var inputBytes = 0
+            var lines = 0
+            // Consecutive request lines become one block; an op answered here or a too-large line ends a block.
+            var block: [ArraySlice<UInt8>] = []
+            var blockStart = nextSeq
+            let endBlock = {
+                guard !block.isEmpty else { return }
+                units.append(.lines(LineBlock(session: self, firstSeq: blockStart, lines: block), 0..<block.count))
+                block = []
+            }
             let emit: (LineSplitter.Event) -> Void = { event in
                 switch event {
                 case .line(let bytes):
                     if let answer = self.dispatcher.answerOpAhead(line: bytes) {
+                        endBlock()
                         answered.append((nextSeq, bytes.count, answer))
                     } else {
-                        units.append(.line(self, seq: nextSeq, bytes: bytes))
+                        if block.isEmpty { blockStart = nextSeq }
+                        block.append(bytes)
                     }
                     inputBytes += bytes.count
                 case .tooLarge(let size, let id):
+                    endBlock()
                     units.append(.tooLarge(self, seq: nextSeq, size: size, id: id))
                 }
+                lines += 1
                 nextSeq += 1
             }
             if count > 0 {
-                buffer.withUnsafeBufferPointer { splitter.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), emit) }
+                // The lines share one exact-size copy of what was read, so that a line in flight keeps only its own
+                // read's bytes alive, never the whole (reused) read buffer.
+                splitter.feed(Array(buffer[0..<count]), emit)
             } else if count == 0 {
                 splitter.finish(emit)  // end of input: the last line may lack its newline
                 if ownsDescriptors, peerHungUp() { markGone() }
             }  // on a stop or a read error, a half-received line is dropped, not answered
-            enqueue(units, lines: units.count + answered.count, inputBytes: inputBytes)
+            endBlock()
+            enqueue(units, lines: lines, inputBytes: inputBytes)
             for answer in answered {
                 submit(firstSeq: answer.seq, lines: 1, inputBytes: answer.inputBytes, bytes: answer.bytes)
             }

@@ -120,8 +120,11 @@ extension Arbiter {
                 """
         )
 
-        @Argument(help: "The verifier, recipe or plugin to audit (see 'arbiter list').")
-        var verifier: String
+        @Argument(help: "The verifier, recipe or plugin to audit (see 'arbiter list'); default: the --plugin's name.")
+        var verifier: String?
+
+        @Option(name: .long, help: "A definition file (a process plugin, a recipe, a verifier with options) to load and audit.")
+        var plugin: String?
 
         @Option(name: .long, help: "Samples to build the attacks from (JSON lines), instead of the built-in ones.")
         var samples: String?
@@ -137,9 +140,33 @@ extension Arbiter {
 
         @OptionGroup var definitions: DefinitionOptions
 
+        func validate() throws {
+            guard verifier != nil || plugin != nil else {
+                throw ValidationError("name a verifier to audit, or give --plugin FILE")
+            }
+        }
+
         func run() async throws {
-            let loaded = try definitions.load { _ in }
+            var loaded = try definitions.load { _ in }
             defer { loaded.plugins.stop() }
+            var verifier = self.verifier ?? ""
+            if let plugin {
+                let url = URL(fileURLWithPath: plugin)
+                let name = verifier.isEmpty ? url.deletingPathExtension().lastPathComponent : verifier
+                var registry = loaded.registry
+                do throws(ArbiterError) {
+                    // The file's own "name" wins when it has one; the registered name is what gets audited.
+                    let named = (try? JSONParser.parse(Array(FileManager.default.contents(atPath: plugin) ?? Data())))?
+                        .objectValue?["name"]?.stringValue ?? name
+                    if (try? registry.entry(named: named)) == nil {
+                        try VerifierDefinitions.load(file: url, as: named, into: &registry, kinds: [.recipe, loaded.plugins.kind])
+                    }
+                    verifier = named
+                } catch {
+                    throw ValidationError("--plugin \(plugin): \(error.message)")
+                }
+                loaded.registry = registry
+            }
             let registry = loaded.registry
             do { _ = try registry.entry(named: verifier) } catch { throw ValidationError(error.message) }
             guard let library = Self.libraryDirectory(definitions) else {

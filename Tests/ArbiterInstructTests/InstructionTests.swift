@@ -154,6 +154,21 @@ struct ReferenceTests {
         #expect(error?.message.contains("part-of-speech") == true)
     }
 
+    @Test("a row judged again comes from the cache with the same verdict; a rejected row is rejected every time")
+    func cache() async throws {
+        let reference = row(
+            ["detectable_format:multiple_sections"], [.object(["section_spliter": "Part", "num_sections": 2])])
+        let response = "Part 1\nfirst\nPart 2\nsecond"
+        let first = try await judge(reference, response)
+        let second = try await judge(reference, response)
+        #expect(first.passed && second.passed)
+        #expect(first.details == second.details)
+        #expect(try await !judge(reference, "Part 1 only").passed)
+        let bad = row(["length_constraints:number_words"], [.object(["num_words": "x", "relation": "at least"])])
+        #expect(await rejection(bad)?.code == .invalidReference)
+        #expect(await rejection(bad)?.code == .invalidReference)
+    }
+
     @Test("malformed rows are invalid_reference")
     func malformed() async {
         #expect(await rejection("just a string")?.code == .invalidReference)
@@ -216,6 +231,18 @@ struct ScoringTests {
         #expect(loose.details["instructions"]?.arrayValue?.first?.objectValue?["variant"]?.stringValue == "without first line")
     }
 
+    @Test("when no loose variant follows, the why is the response's own")
+    func looseWhy() async throws {
+        let reference = row(["length_constraints:number_words"], [.object(["num_words": 10, "relation": "at least"])])
+        let response = "Title line\nfour words in here\nlast"
+        let strict = try await judge(reference, response)
+        let loose = try await judge(reference, response, ["mode": "loose"])
+        #expect(!loose.passed)
+        let why = { (verdict: Verdict) in verdict.details["instructions"]?.arrayValue?.first?.objectValue?["why"]?.stringValue }
+        #expect(why(loose) == "7 words, needs at least 10")
+        #expect(why(loose) == why(strict))
+    }
+
     @Test("loose mode also drops markdown stars")
     func looseStars() async throws {
         let reference = row(["detectable_format:json_format"], [.object([:])])
@@ -258,7 +285,8 @@ struct SentenceRuleTests {
             ("One. Two! Three?", 3), ("Mr. Smith went home. He slept.", 3), ("J. R. R. Tolkien wrote books.", 1),
             ("Wait... and then it ended.", 1), ("It costs 3.50 dollars. Cheap.", 2), ("Really?!", 2),
             ("Really?! Yes.", 2), ("He said \"stop.\" Then left.", 2), ("End.**", 2), ("no terminator at all", 1),
-            ("", 0), ("a.b.c", 1), ("First line.\n\nSecond line.", 2),
+            ("", 0), ("a.b.c", 1), ("First line.\n\nSecond line.", 2), ("One.\u{00A0}Two.", 1),
+            ("Wait... what?! No.", 3), ("Wait... what? No.", 2), ("P.S. Thanks.", 2), ("Why?!so", 2),
         ])
     func count(_ text: String, _ expected: Int) {
         #expect(Sentences.count(Array(text.unicodeScalars)) == expected)

@@ -55,10 +55,13 @@ def main():
     parser.add_argument("--open-instruct")
     parser.add_argument("--per-id", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the best is kept")
+    parser.add_argument("--rollouts", type=int, default=1, help="send each row this many times in a row, as GRPO sends "
+                        "one row with every rollout of its prompt (default 1: every row once)")
     args = parser.parse_args()
 
     registry, common, cases = conformance.prepare(args.open_instruct, args.per_id, seed=11)
     usable = [case for case in cases if conformance.reference_result(registry, case, common) is not None]
+    usable = [case for case in usable for _ in range(args.rollouts)]
 
     def reference_pass():
         started, cpu = time.perf_counter(), time.process_time()

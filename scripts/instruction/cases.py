@@ -19,7 +19,8 @@ WORDS = (
     "Emma Liam Sophia Noah David Thomas Grace Zimbabwe Paris London"
 ).split()
 ANIMALS = ["cat", "dog", "owl", "fox", "bee", "yak"]
-UNICODE_BITS = ["café", "naïve", "Ünïcödé", "ß", "İstanbul", "東京", "ひらがな", "カタカナ", "😀", "🚀", "‽", "“quoted”", "—", "…", "١٢٣", "²"]
+UNICODE_BITS = ["café", "naïve", "Ünïcödé", "ß", "İstanbul", "東京", "ひらがな", "カタカナ", "😀", "🚀", "‽", "“quoted”", "—", "…", "١٢٣", "²",
+                "e\u0301", "ǅ", "ＡＢＣ", "１２", "STRASSE", "ΣΊΣΥΦΟΣ", "👩\u200d💻", "\u00a0", "\u200b", "עברית", "x\u2028y", "Ⅻ", "½"]
 
 
 def words(rng, n, pool=WORDS):
@@ -63,6 +64,14 @@ def odd_response(rng):
         "<think>" + prose(rng),
         "\n".join(" " * i + w for i, w in enumerate(words(rng, 5))),
         " ".join(rng.choice(UNICODE_BITS) for _ in range(6)),
+        prose(rng).replace(" ", "\t"),
+        prose(rng, 2).replace(". ", ".\r\n"),
+        prose(rng).replace(" ", "\u00a0"),
+        prose(rng).replace(" ", " \u200b"),
+        rng.choice(UNICODE_BITS) + prose(rng).upper() + rng.choice(UNICODE_BITS),
+        rng.choice(UNICODE_BITS) + prose(rng).lower() + rng.choice(UNICODE_BITS),
+        "\n\n" + prose(rng) + "\n\n",
+        "\x1c".join(words(rng, 4)),
     ]
     return rng.choice(choices)
 
@@ -104,7 +113,7 @@ def make_cases(ids, count_per_id, seed, sentences_by_language, measure):
     for instruction_id in ids:
         for index in range(count_per_id):
             prompt = prose(rng, rng.randint(1, 3))
-            if index % 10 == 0:
+            if index % 6 == 0:
                 response = odd_response(rng)
             else:
                 response = None

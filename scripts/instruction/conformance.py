@@ -219,7 +219,9 @@ def main():
     completed = subprocess.run([args.arbiter, "serve"], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
     arbiter_seconds = time.perf_counter() - started
     got = {}
-    for line in completed.stdout.splitlines():
+    for line in completed.stdout.split("\n"):
+        if not line:
+            continue
         answer = json.loads(line)
         got[answer["id"]] = answer
 

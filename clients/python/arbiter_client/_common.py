@@ -60,12 +60,20 @@ def parse_address(address):
 
 
 def addresses_of(address):
-    """A list of addresses from None, one address, or several (a list, or a comma-separated string)."""
+    """A list of addresses from None, one address, or several (a list, or a comma-separated string).
+
+    `ray:NAME` stands for this node's daemon of the Ray pool NAME (docs/ray.md): resolved here, so that every
+    adapter's `address` (verl's reward_kwargs, OpenRLHF's and TRL's arguments, ARBITER_ADDRESS) can name a pool."""
     if address is None:
         return []
     if isinstance(address, str):
-        return [part.strip() for part in address.split(",") if part.strip()]
-    return list(address)
+        parts = [part.strip() for part in address.split(",") if part.strip()]
+    else:
+        parts = list(address)
+    if any(isinstance(part, str) and part.startswith("ray:") for part in parts):
+        from .ray import resolve_address  # Ray is imported only when a pool is named
+        parts = [resolve_address(part) for part in parts]
+    return parts
 
 
 def _plain(value):

@@ -13,13 +13,15 @@ import threading
 from ._common import ArbiterError, addresses_of, decode_all, encode, find_binary, split_evenly
 from ._link import _Call, _Link
 
+_SLICE = 4096  # requests encoded and handed to the connection at a time
+
 
 class _Base:
     """What `Client` and `AsyncClient` share: the links and the encoding of a call."""
 
     def __init__(self, binary=None, args=(), address=None, timeout=None, max_restarts=3, start=True):
         self._timeout = timeout
-        self._ids = itertools.count(1)
+        self._next_id = 1
         self._turns = itertools.count()
         self._id_lock = threading.Lock()
         self._links_lock = threading.Lock()
@@ -42,26 +44,27 @@ class _Base:
         return links
 
     def _submit(self, requests, on_done=None):
-        """Encodes and sends a call's requests; returns (call, wire ids, [(link, index range), …])."""
+        """Encodes and sends a call's requests; returns (call, wire ids, [(link, index range), …]).
+
+        A large call is handed over in slices as it is encoded, so the daemon starts on the first while the rest are
+        being encoded."""
         links = self._ensure_links()
-        with self._id_lock:
-            first = next(self._ids)
-            for _ in range(len(requests) - 1):
-                next(self._ids)
-        wire_ids = range(first, first + len(requests))
-        call = _Call(len(requests), on_done)
         total = len(requests)
+        with self._id_lock:
+            first = self._next_id
+            self._next_id += total
+        wire_ids = range(first, first + total)
+        call = _Call(total, on_done)
         if len(links) == 1:
-            links[0].submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i]))
-                             for i in range(total)], call)
-            return call, wire_ids, [(links[0], range(total))]
-        # Each call starts with the next daemon, so that one-request calls (a trainer's per-sample path) are spread.
-        offset = next(self._turns) % len(links)
-        parts = list(zip(links[offset:] + links[:offset], split_evenly(total, len(links))))
+            parts = [(links[0], range(total))]
+        else:
+            # Each call starts with the next daemon, so that one-request calls (a per-sample path) are spread.
+            offset = next(self._turns) % len(links)
+            parts = list(zip(links[offset:] + links[:offset], split_evenly(total, len(links))))
         for link, part in parts:
-            if part:
-                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i])) for i in part],
-                            call)
+            for start in range(part.start, part.stop, _SLICE):
+                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i]))
+                             for i in range(start, min(start + _SLICE, part.stop))], call)
         return call, wire_ids, parts
 
     @staticmethod

@@ -47,9 +47,10 @@ __all__ = ["ArbiterPool", "NAMESPACE", "local_address", "resolve_address"]
 # -- where things live on a node ------------------------------------------------------------------------------------
 
 
-def _runtime_dir():
-    """Per-user directory for the sockets and state files of this node's replicas."""
-    directory = os.environ.get("ARBITER_RAY_DIR") or os.path.join(tempfile.gettempdir(), f"arbiter-ray-{os.getuid()}")
+def _runtime_dir(directory=None):
+    """The directory of this node's replica sockets and state files: `socket_dir`, else $ARBITER_RAY_DIR, else a
+    per-user directory under the temporary directory."""
+    directory = directory or os.environ.get("ARBITER_RAY_DIR") or os.path.join(tempfile.gettempdir(), f"arbiter-ray-{os.getuid()}")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     return directory
 
@@ -61,10 +62,10 @@ def _stem(name, node_id):
     return f"{safe}-{digest}"
 
 
-def _host_link(name):
+def _host_link(name, directory=None):
     """`<dir>/<name>.sock`: a link to the replica of this host, the same path on every machine of a cluster."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40]
-    return os.path.join(_runtime_dir(), f"{safe}.sock")
+    return os.path.join(_runtime_dir(directory), f"{safe}.sock")
 
 
 def _die_with_parent():
@@ -95,11 +96,11 @@ class _Replica:
     """A node's Arbiter: one `arbiter serve --listen unix:…` child, kept alive, reached by the pool over Ray and by
     the node's own workers over the socket."""
 
-    def __init__(self, name, node_id, binary, verifiers, daemon_args, jobs):
+    def __init__(self, name, node_id, binary, verifiers, daemon_args, jobs, socket_dir=None):
         self._name = name
         self._node_id = node_id
         stem = _stem(name, node_id)
-        directory = _runtime_dir()
+        directory = self._directory = _runtime_dir(socket_dir)
         self._socket = os.path.join(directory, f"{stem}.sock")
         self._pid_file = os.path.join(directory, f"{stem}.pid")
         self._state_file = os.path.join(directory, f"{stem}.json")
@@ -207,7 +208,7 @@ class _Replica:
     def _link_host_socket(self):
         """Points `<dir>/<name>.sock` at this replica's socket unless it already leads to a live one (on a real
         cluster each machine has one replica, so the link is the same path on every node)."""
-        link = _host_link(self._name)
+        link = _host_link(self._name, self._directory)
         if os.path.exists(link) and _answers_ping(link):
             return
         temporary = f"{link}.{os.getpid()}"
@@ -241,6 +242,10 @@ class _Replica:
             self._metrics.chunk_ms.observe(elapsed * 1000.0)
 
     def ping(self):
+        """The replica's node and address, once its daemon answers a ping (the pool's health probe)."""
+        if not _answers_ping(self._socket):
+            raise ArbiterError("unavailable", f"the daemon of replica '{self._name}' on node {self._node_id[:12]} "
+                                              "does not answer")
         return {"node_id": self._node_id, "address": f"unix:{self._socket}"}
 
     def address(self):
@@ -288,7 +293,7 @@ class _Replica:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        link = _host_link(self._name)
+        link = _host_link(self._name, self._directory)
         try:
             if os.path.islink(link) and os.readlink(link) == self._socket:
                 os.unlink(link)
@@ -374,7 +379,8 @@ class _Member:
     """The pool's view of one replica."""
 
     __slots__ = ("key", "node_id", "handle", "healthy", "dead", "epoch", "chunks_in_flight", "outstanding",
-                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address")
+                 "isolating", "served", "chunks", "busy_s", "retries", "deaths", "probing", "address", "peak_chunks",
+                 "client")
 
     def __init__(self, key, node_id, handle):
         self.key = key
@@ -393,6 +399,8 @@ class _Member:
         self.deaths = 0
         self.probing = False
         self.address = None
+        self.peak_chunks = 0
+        self.client = None  # the node-local member's AsyncClient on its socket (local_first)
 
 
 class _Chunk:
@@ -426,12 +434,12 @@ class ArbiterPool:
     """
 
     def __init__(self, name, members, chunk_size=256, max_in_flight=4, max_queued=65536, unavailable_timeout=60.0,
-                 timeout=None):
+                 timeout=None, local_first=False):
         if chunk_size < 1 or max_in_flight < 1 or max_queued < 1:
             raise ValueError("chunk_size, max_in_flight and max_queued must be at least 1")
         self.name = name
         self._options = dict(chunk_size=chunk_size, max_in_flight=max_in_flight, max_queued=max_queued,
-                             unavailable_timeout=unavailable_timeout, timeout=timeout)
+                             unavailable_timeout=unavailable_timeout, timeout=timeout, local_first=local_first)
         self._chunk_size = chunk_size
         self._max_in_flight = max_in_flight
         self._max_queued = max_queued
@@ -445,15 +453,18 @@ class ArbiterPool:
         self._queued = 0
         self._last_refresh = 0.0
         self._counters = dict(requests=0, calls=0, chunks=0, retries=0, resent_chunks=0, splits=0, crashed=0,
-                              unavailable=0)
+                              unavailable=0, peak_admitted=0)
         self._local = None
         self._metrics = None
+        self._local_first = local_first
+        self._local_member = None
+        self._local_checked = False
 
     # Deployment ------------------------------------------------------------------------------------------------
 
     @classmethod
     def deploy(cls, name="arbiter", binary=None, verifiers=None, nodes=None, daemon_args=(), max_restarts=-1,
-               **options):
+               socket_dir=None, **options):
         """Starts a replica on each selected node (every alive node by default) and returns the pool. Idempotent: a
         node that already has a replica of this name keeps it (to change its binary or arguments, `shutdown`
         first); nodes that joined since get one.
@@ -462,7 +473,9 @@ class ArbiterPool:
         `arbiter` on PATH). `verifiers`: a verifiers directory on the nodes. `nodes`: node ids, IP addresses or
         host names, or `"resource:NAME"` for the nodes that have the custom resource NAME. `daemon_args`: extra
         `arbiter serve` flags (`--jobs N` replaces the default of the node's CPU count). `max_restarts`: Ray
-        restarts of a replica (-1: unlimited). `options` go to the pool (`chunk_size`, `max_in_flight`, …).
+        restarts of a replica (-1: unlimited). `socket_dir`: where each node keeps its socket (else $ARBITER_RAY_DIR
+        on the node, else /tmp/arbiter-ray-<uid>); `<socket_dir>/<name>.sock` leads to the node's daemon on every
+        machine, for trainers configured with a fixed address. `options` go to the pool (`chunk_size`, `max_in_flight`, …).
         """
         _ensure_ray()
         if _SEPARATOR in name:
@@ -479,7 +492,7 @@ class ArbiterPool:
                 name=f"{name}{_SEPARATOR}{node_id}", namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
                 max_restarts=max_restarts, max_task_retries=0, max_concurrency=64, num_cpus=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
-            ).remote(name, node_id, binary, verifiers, tuple(daemon_args), jobs)
+            ).remote(name, node_id, binary, verifiers, tuple(daemon_args), jobs, socket_dir)
             handles.append((node_id, handle))
         failures = []
         for node_id, handle in handles:
@@ -605,6 +618,16 @@ class ArbiterPool:
         asyncio.ensure_future(wake())
 
     async def _score(self, requests):
+        if self._local_first and not self._local_checked:
+            self._local_checked = True
+            address = await asyncio.get_running_loop().run_in_executor(None, self.local_address)
+            if address is not None:
+                from . import AsyncClient
+
+                member = _Member("local", ray.get_runtime_context().get_node_id(), None)
+                member.address = address
+                member.client = AsyncClient(address=address, max_restarts=_DAEMON_CLIENT_RESTARTS)
+                self._local_member = member
         answers = [None] * len(requests)
         self._counters["calls"] += 1
         self._counters["requests"] += len(requests)
@@ -614,7 +637,11 @@ class ArbiterPool:
                   for start in range(0, len(requests), size)]
         work = [self._admit_and_drive(chunk, requests, answers) for chunk in chunks]
         if self._timeout is not None:
-            await asyncio.wait_for(asyncio.gather(*work), self._timeout)
+            try:
+                await asyncio.wait_for(asyncio.gather(*work), self._timeout)
+            except asyncio.TimeoutError:
+                raise ArbiterError("unavailable", f"no answer from pool '{self.name}' within {self._timeout:g} s") \
+                    from None
         else:
             await asyncio.gather(*work)
         return answers
@@ -625,6 +652,7 @@ class ArbiterPool:
         async with self._changed:
             await self._changed.wait_for(lambda: self._admitted == 0 or self._admitted + count <= self._max_queued)
             self._admitted += count
+            self._counters["peak_admitted"] = max(self._counters["peak_admitted"], self._admitted)
         try:
             await self._drive(chunk, requests, answers)
         finally:
@@ -640,7 +668,12 @@ class ArbiterPool:
             payload = [requests[index] for index in chunk.indices]
             begun = time.monotonic()
             try:
-                result = await member.handle.score.remote(payload)
+                if member.client is not None:  # this node's daemon, over its socket: no Ray hop
+                    result = await member.client.score(payload)
+                else:
+                    result = await member.handle.score.remote(payload)
+            except ArbiterError as error:  # this node's daemon could not be brought up (its client gave up)
+                failure = error
             except ray.exceptions.RayTaskError as error:  # raised by the replica: its daemon could not be brought up
                 failure = error
             except ray.exceptions.RayError as error:  # the replica died (or its node did) with the chunk
@@ -658,7 +691,7 @@ class ArbiterPool:
                 for index, answer in zip(chunk.indices, result):
                     answers[index] = answer
                 return
-            killed = not isinstance(failure, ray.exceptions.RayTaskError)
+            killed = isinstance(failure, ray.exceptions.RayError) and not isinstance(failure, ray.exceptions.RayTaskError)
             if isinstance(failure, ray.exceptions.ActorUnschedulableError):
                 member.dead = True  # pinned to a node that is gone: Ray cannot bring it back
             if member.epoch == epoch:
@@ -701,41 +734,47 @@ class ArbiterPool:
         """The replica for this chunk: the least outstanding work among the healthy replicas with room (a suspect
         chunk runs alone on its replica), preferring another replica than the one it last failed on."""
         deadline = time.monotonic() + self._unavailable_timeout
-        async with self._changed:
-            while True:
+        while True:
+            async with self._changed:
                 live = [member for member in self._members.values() if not member.dead]
                 room = [member for member in live
                         if member.healthy and not member.isolating and member.chunks_in_flight < self._max_in_flight
                         and (not chunk.suspect or member.chunks_in_flight == 0)]
+                local = self._local_member
+                if local is not None and local.healthy:
+                    # Node-local first: this node's socket while it has room, then the other nodes' replicas (this
+                    # node's own replica actor would only reach the same daemon through a Ray hop).
+                    room = [member for member in room if member.node_id != local.node_id]
+                    if local.chunks_in_flight < self._max_in_flight and chunk.last != local.key:
+                        room = [local]
                 if room:
                     others = [member for member in room if member.key != chunk.last]
                     member = min(others or room, key=lambda member: (member.outstanding, member.chunks_in_flight))
                     alone = member.chunks_in_flight == 0
                     member.chunks_in_flight += 1
+                    member.peak_chunks = max(member.peak_chunks, member.chunks_in_flight)
                     member.outstanding += len(chunk.indices)
                     member.isolating = chunk.suspect
                     return member, alone
-                if not any(member.healthy for member in live):
-                    if time.monotonic() > deadline:
-                        self._counters["unavailable"] += 1
-                        raise ArbiterError("unavailable", f"no replica of pool '{self.name}' could be reached for "
-                                                          f"{self._unavailable_timeout:g} s")
-                    if time.monotonic() - self._last_refresh > 2.0:
-                        self._last_refresh = time.monotonic()
-                        self._changed.release()
-                        try:
-                            found = await asyncio.get_running_loop().run_in_executor(None, _find_members, self.name)
-                        finally:
-                            await self._changed.acquire()
-                        self._merge({member.key: member for member in found})
-                        for member in self._members.values():
-                            if not member.dead and not member.healthy:
-                                self._start_probe(member)
-                        continue
-                try:
-                    await asyncio.wait_for(self._changed.wait(), 0.5)
-                except asyncio.TimeoutError:
-                    pass
+                stranded = not any(member.healthy for member in live) and not (local is not None and local.healthy)
+                if stranded and time.monotonic() > deadline:
+                    self._counters["unavailable"] += 1
+                    raise ArbiterError("unavailable", f"no replica of pool '{self.name}' could be reached for "
+                                                      f"{self._unavailable_timeout:g} s")
+                refresh = stranded and time.monotonic() - self._last_refresh > 2.0
+                if not refresh:
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), 0.5)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                self._last_refresh = time.monotonic()
+            # No replica is healthy: look them up again (a replica deployed since, or one that came back), unlocked.
+            found = await asyncio.get_running_loop().run_in_executor(None, _find_members, self.name)
+            self._merge({member.key: member for member in found})
+            for member in self._members.values():
+                if not member.dead and not member.healthy:
+                    self._start_probe(member)
 
     def _release(self, member, chunk):
         member.chunks_in_flight -= 1
@@ -754,7 +793,10 @@ class ArbiterPool:
                 died = 0
                 for attempt in range(60):
                     try:
-                        await asyncio.wait_for(member.handle.ping.remote(), 30)
+                        if member.client is not None:
+                            await asyncio.wait_for(member.client.score([{"op": "ping"}]), 30)
+                        else:
+                            await asyncio.wait_for(member.handle.ping.remote(), 30)
                         member.healthy = True
                         return
                     except ray.exceptions.ActorUnschedulableError:
@@ -808,13 +850,21 @@ class ArbiterPool:
                 entry = {"node_id": member.node_id, "error": _short(error)}
             entry.update(pool_chunks_in_flight=member.chunks_in_flight, pool_outstanding=member.outstanding,
                          pool_served=member.served, pool_chunks=member.chunks, pool_retries=member.retries,
-                         pool_deaths=member.deaths, healthy=member.healthy,
+                         pool_deaths=member.deaths, pool_peak_chunks_in_flight=member.peak_chunks,
+                         healthy=member.healthy,
                          pool_requests_per_s=round(member.served / member.busy_s, 1) if member.busy_s else 0.0)
             replicas.append(entry)
         replicas.sort(key=lambda entry: entry["node_id"])
         totals = dict(self._counters, queued=self._queued, admitted=self._admitted,
                       replicas=len(replicas), healthy=sum(1 for member in members if member.healthy and not member.dead))
-        return {"name": self.name, "pool": totals, "replicas": replicas}
+        answer = {"name": self.name, "pool": totals, "replicas": replicas}
+        local = self._local_member
+        if local is not None:  # local_first: the chunks this process sent to its node's socket directly
+            answer["local"] = dict(node_id=local.node_id, address=local.address, healthy=local.healthy,
+                                   pool_chunks_in_flight=local.chunks_in_flight, pool_outstanding=local.outstanding,
+                                   pool_served=local.served, pool_chunks=local.chunks, pool_retries=local.retries,
+                                   pool_peak_chunks_in_flight=local.peak_chunks)
+        return answer
 
     def shutdown(self):
         """Stops every replica of this pool on the cluster (their daemons finish or cancel their queues)."""
@@ -829,6 +879,12 @@ class ArbiterPool:
             except Exception:
                 pass
         self._members.clear()
+        local, self._local_member = self._local_member, None
+        if local is not None and self._loop is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(local.client.close(), self._loop).result(30)
+            except Exception:
+                pass
         with self._loop_lock:
             if self._loop is not None:
                 self._loop.call_soon_threadsafe(self._loop.stop)

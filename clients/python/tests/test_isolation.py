@@ -203,18 +203,29 @@ def test_work_cancelled_by_a_stopped_socket_daemon_is_answered_by_the_next_one(t
     requests = [{"verifier": "math", "response": f"\\boxed{{\\frac{{{i}}}{{7}}}}", "reference": f"{i}/7"}
                 for i in range(40_000)]
     outcome = {}
-    worker = threading.Thread(target=lambda: outcome.setdefault("answers", client.score(requests)))
+
+    def score():
+        try:
+            outcome["answers"] = client.score(requests)
+        except BaseException as error:  # shown by the assertion below, not lost in the thread
+            outcome["error"] = repr(error)
+
+    worker = threading.Thread(target=score)
     worker.start()
     with Client(address=f"unix:{path}") as probe:  # stop the daemon once it holds queued work
-        deadline = time.monotonic() + 120
-        while probe.score_one({"op": "stats"})["stats"]["in_flight"] < 1000:
-            assert time.monotonic() < deadline, "the daemon never had 1,000 requests in flight"
-            time.sleep(0.01)
+        deadline = time.monotonic() + 240
+        seen = 0
+        while seen < 200:
+            assert worker.is_alive(), f"the call ended before the daemon held 200 requests: {outcome.get('error')}"
+            assert time.monotonic() < deadline, f"the daemon never had 200 requests in flight (at most {seen})"
+            seen = max(seen, probe.score_one({"op": "stats"})["stats"]["in_flight"])
+            time.sleep(0.002)
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
     second = start()
     try:
         worker.join(timeout=300)
+        assert "answers" in outcome, outcome.get("error")
         answers = outcome["answers"]
         assert all(answer.get("score") == 1 for answer in answers), [a for a in answers if "score" not in a][:2]
         served = client.score_one({"op": "stats"})["stats"]

@@ -54,22 +54,33 @@ def _wait_for(predicate, what, limit=120):
 
 @pytest.fixture(scope="module")
 def cluster():
-    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL")}
+    saved = {key: os.environ.get(key)
+             for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL", "RAY_USAGE_STATS_ENABLED")}
     directory = tempfile.mkdtemp(prefix="arb-ray-")
     # The simulated nodes' workers import this checkout's client and keep their sockets in a directory of this run.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [CLIENT_ROOT, saved["PYTHONPATH"]]))
     os.environ["ARBITER_RAY_DIR"] = directory
     os.environ["ARBITER_RAY_METRICS_INTERVAL"] = "1"
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray would otherwise try to report usage over the network
     small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
-    made = Cluster(initialize_head=True, head_node_args=dict(small, include_dashboard=False))
-    made.add_node(**small)
-    made.wait_for_nodes()
-    ray.init(address=made.address, log_to_driver=False)
-    made.small = small
-    made.directory = directory
-    yield made
-    ray.shutdown()
-    made.shutdown()
+    made = Cluster()  # empty: the first node added is the head, so a failed start can still be shut down
+    try:
+        made.add_node(**small, include_dashboard=False)
+        made.add_node(**small)
+        made.wait_for_nodes()
+        ray.init(address=made.address, log_to_driver=False)
+        made.small = small
+        made.directory = directory
+        yield made
+    finally:
+        # Also when the cluster failed to come up: a Ray left initialised in this process would hang the tests that
+        # fork it later (test_trl's forked child).
+        ray.shutdown()
+        made.shutdown()
+        _restore(saved)
+
+
+def _restore(saved):
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
@@ -159,6 +170,11 @@ def test_one_replica_per_node_and_deploy_is_idempotent(real):
         assert entry["address"].startswith("unix:") and os.path.exists(entry["address"][5:])
         assert entry["command"][1:6] == ["serve", "--listen", entry["address"], "--jobs", "1"]  # one CPU per node
         assert "requests" in entry["daemon"] and entry["restarts"] == 0
+    # The host's link (<dir>/<pool>.sock, the same path on every machine of a real cluster) leads to a replica.
+    link = os.path.join(os.environ["ARBITER_RAY_DIR"], "real.sock")
+    assert "unix:" + os.path.realpath(link) in {entry["address"] for entry in replicas}
+    with Client(address="unix:" + link) as through_link:
+        assert through_link.score(_math(3))[2]["passed"] is True
     again = ArbiterPool.deploy(name="real", verifiers=VERIFIERS)
     after = again.stats()["replicas"]
     assert [(e["actor_pid"], e["daemon_pid"], e["starts"]) for e in after] == \
@@ -168,9 +184,12 @@ def test_one_replica_per_node_and_deploy_is_idempotent(real):
 
 def test_deploy_on_named_nodes_and_errors(cluster):
     head = ray.get_runtime_context().get_node_id()
-    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head])
+    directory = os.path.join(cluster.directory, "chosen")
+    solo = ArbiterPool.deploy(name="solo", verifiers=VERIFIERS, nodes=[head], socket_dir=directory)
     try:
         assert [entry["node_id"] for entry in solo.stats()["replicas"]] == [head]
+        assert solo.stats()["replicas"][0]["address"].startswith(f"unix:{directory}/")
+        assert os.path.realpath(os.path.join(directory, "solo.sock")) == solo.stats()["replicas"][0]["address"][5:]
         with pytest.raises(ArbiterError, match="no alive Ray node"):
             ArbiterPool.deploy(name="solo", nodes=["no-such-node"])
         with pytest.raises(ArbiterError, match="no alive Ray node matches"):
@@ -192,7 +211,16 @@ def test_deploy_on_named_nodes_and_errors(cluster):
 
 @ray.remote(num_cpus=0)
 def _local_address(name):
-    return ArbiterPool.connect(name).local_address()
+    from arbiter_client.ray import resolve_address
+
+    address = ArbiterPool.connect(name).local_address()
+    assert resolve_address("unix:/elsewhere.sock") == "unix:/elsewhere.sock"
+    if address is None:
+        with pytest.raises(ArbiterError, match=f"this node has no replica of pool '{name}'"):
+            resolve_address(f"ray:{name}")
+    else:
+        assert resolve_address(f"ray:{name}") == address
+    return address
 
 
 def _on(node_id):
@@ -239,29 +267,84 @@ def test_score_matches_a_direct_client_in_input_order(real, binary):
         real.score(["not a dict"])
 
 
-def test_admission_limit_and_in_flight_bound_still_answer_everything(cluster, real):
-    tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
+def test_admission_limit_and_in_flight_bound_hold_and_everything_is_answered(cluster, real):
     requests = _math(120)
-    answers = tight.score(requests)
-    assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
-    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(120)]
-    assert tight.stats()["pool"]["chunks"] == 30
+    tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
+    loose = ArbiterPool.connect("real", chunk_size=4)  # negative control: the defaults (4 chunks, 65,536 requests)
+    for pool in (tight, loose):
+        answers = pool.score(requests)
+        assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
+        assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(120)]
+    stats, control = tight.stats(), loose.stats()
+    assert stats["pool"]["chunks"] == 30 and stats["pool"]["peak_admitted"] <= 8
+    assert all(entry["pool_peak_chunks_in_flight"] == 1 for entry in stats["replicas"])
+    assert control["pool"]["peak_admitted"] > 8
+    assert max(entry["pool_peak_chunks_in_flight"] for entry in control["replicas"]) > 1
     with pytest.raises(ValueError):
         ArbiterPool.connect("real", max_queued=0)
 
 
+def test_concurrent_calls_from_threads_and_event_loops_each_get_their_own_answers(real):
+    import asyncio
+
+    batches = [_math(40 + 7 * k, offset=1000 * k) for k in range(6)]
+    results = [None] * len(batches)
+
+    def by_thread(k):
+        results[k] = real.score(batches[k])
+
+    def by_loop(k):
+        async def both():
+            return await asyncio.gather(real.ascore(batches[k]), real.ascore(batches[k + 1]))
+
+        results[k], results[k + 1] = asyncio.run(both())
+
+    threads = [threading.Thread(target=by_thread, args=(k,)) for k in range(4)]
+    threads.append(threading.Thread(target=by_loop, args=(4,)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for batch, answers in zip(batches, results):
+        assert [answer["id"] for answer in answers] == [request["id"] for request in batch]
+        assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(len(batch))]
+
+
+def test_local_first_sends_this_nodes_share_over_its_socket_and_spills_the_rest(real):
+    head = ray.get_runtime_context().get_node_id()
+    before = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
+    near = ArbiterPool.connect("real", chunk_size=8, max_in_flight=1, local_first=True)
+    requests = _math(400)
+    answers = near.score(requests)
+    assert [answer["id"] for answer in answers] == [request["id"] for request in requests]
+    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(400)]
+    stats = near.stats()
+    after = {entry["node_id"]: entry for entry in stats["replicas"]}
+    local = stats["local"]
+    assert local["node_id"] == head and local["address"] == before[head]["address"] and local["pool_served"] > 0
+    # This node's chunks did not pass through its replica actor (no Ray hop); the rest spilled to the other node's.
+    assert after[head]["chunks"] == before[head]["chunks"]
+    other = next(node for node in after if node != head)
+    assert after[other]["pool_served"] == 400 - local["pool_served"] and after[other]["chunks"] > before[other]["chunks"]
+    assert "local" not in real.stats()  # negative control: without local_first everything goes through Ray
+
+
 @ray.remote(num_cpus=0)
-def _score_locally(name, requests):
-    pool = ArbiterPool.connect(name)
-    address = pool.local_address()
-    with Client(address=address) as client:
+def _score_locally(pool, requests):
+    address = pool.local_address()  # the pool was pickled by name: it reconnects in this worker
+    with pool.local_client() as client:
         return ray.get_runtime_context().get_node_id(), address, client.score(requests)
+
+
+@ray.remote(num_cpus=0)
+def _score_through_pool(name, requests):
+    return ArbiterPool.connect(name).score(requests)
 
 
 def test_node_local_workers_use_their_own_nodes_daemon_without_a_ray_hop(real):
     before = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
     requests = _math(30)
-    results = ray.get([_score_locally.options(scheduling_strategy=_on(node)).remote("real", requests)
+    results = ray.get([_score_locally.options(scheduling_strategy=_on(node)).remote(real, requests)
                        for node in before])
     after = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
     for node, (ran_on, address, answers) in zip(before, results):
@@ -270,6 +353,28 @@ def test_node_local_workers_use_their_own_nodes_daemon_without_a_ray_hop(real):
         # The node's daemon answered them; its replica actor (the Ray path) saw none of them.
         assert after[node]["daemon"]["verdicts"] - before[node]["daemon"]["verdicts"] == 30
         assert after[node]["chunks"] == before[node]["chunks"]
+    # A worker can also use the pool itself (a Ray hop from inside a task).
+    answers = ray.get(_score_through_pool.remote("real", requests))
+    assert [answer["passed"] for answer in answers] == [bool(i % 3) for i in range(30)]
+
+
+@ray.remote(num_cpus=0)
+def _adapter_addresses(spec):
+    from arbiter_client._common import addresses_of
+    return ray.get_runtime_context().get_node_id(), addresses_of(spec)
+
+
+def test_adapters_resolve_a_pool_name_to_their_own_nodes_socket(real):
+    from arbiter_client._common import addresses_of
+    """`address="ray:real"` (verl's reward_kwargs, ARBITER_ADDRESS, …) names each worker's own node's daemon."""
+    replicas = {entry["node_id"]: entry["address"] for entry in real.stats()["replicas"]}
+    for node, address in replicas.items():
+        ran_on, resolved = ray.get(_adapter_addresses.options(scheduling_strategy=_on(node)).remote("ray:real"))
+        assert ran_on == node and resolved == [address]
+    # Control: other addresses pass through unchanged, and a pool this node lacks is a clear error.
+    assert ray.get(_adapter_addresses.remote("unix:/tmp/x.sock,tcp:h:1"))[1] == ["unix:/tmp/x.sock", "tcp:h:1"]
+    with pytest.raises(ArbiterError, match="no replica of pool 'absent'"):
+        addresses_of("ray:absent")
 
 
 # -- faults -----------------------------------------------------------------------------------------------------------
@@ -335,12 +440,18 @@ def test_a_request_that_kills_replicas_is_isolated_by_the_pool(fake):
 
 
 def test_a_node_that_dies_mid_batch_loses_nothing(cluster, fake):
-    node = cluster.add_node(**cluster.small)
+    node = cluster.add_node(**cluster.small, resources={"arbiter_extra": 1})
     cluster.wait_for_nodes()
-    again = ArbiterPool.deploy(name="fake", binary=fake.stats()["replicas"][0]["command"][0], chunk_size=8)
-    new_id = next(entry["node_id"] for entry in again.stats()["replicas"]
-                  if entry["node_id"] not in {e["node_id"] for e in fake.stats()["replicas"]})
-    assert len(again.stats()["replicas"]) == 3
+    binary = fake.stats()["replicas"][0]["command"][0]
+    # A custom resource selects the nodes: only the new one has `arbiter_extra`.
+    labelled = ArbiterPool.deploy(name="labelled", binary=binary, nodes="resource:arbiter_extra")
+    [new_id] = [entry["node_id"] for entry in labelled.stats()["replicas"]]
+    assert new_id not in {entry["node_id"] for entry in fake.stats()["replicas"]}
+    labelled.shutdown()
+    # Deploying again adds a replica on the node that joined; a pool made before finds it with refresh().
+    again = ArbiterPool.deploy(name="fake", binary=binary, chunk_size=8)
+    assert len(again.stats()["replicas"]) == 3 and new_id in {entry["node_id"] for entry in again.stats()["replicas"]}
+    assert len(fake.stats()["replicas"]) == 2 and new_id in fake.refresh() and len(fake.stats()["replicas"]) == 3
     requests = _exact(360, marker="SLOW")
     result = _scoring_in_background(again, requests)
     _wait_for(lambda: _replica(again, new_id)["pool_chunks_in_flight"] > 0, "a chunk on the new node")
@@ -349,3 +460,23 @@ def test_a_node_that_dies_mid_batch_loses_nothing(cluster, fake):
     stats = again.stats()
     assert stats["pool"]["retries"] > 0 and stats["pool"]["crashed"] == 0
     _wait_for(lambda: new_id not in {entry["node_id"] for entry in again.stats()["replicas"]}, "the dead replica gone")
+
+
+def test_a_call_past_its_timeout_fails_alone_and_the_pool_goes_on(fake):
+    hurried = ArbiterPool.connect("fake", chunk_size=8, timeout=0.3)
+    with pytest.raises(ArbiterError, match="within 0.3 s"):
+        hurried.score(_exact(200, marker="SLOW"))  # ~2 s of work
+    stats = hurried.stats()  # the call gave back its admission and its replicas' slots
+    assert stats["pool"]["admitted"] == 0 and stats["pool"]["queued"] == 0
+    assert all(entry["pool_outstanding"] == 0 and entry["pool_chunks_in_flight"] == 0 for entry in stats["replicas"])
+    _check_exact(_exact(16), fake.score(_exact(16)))  # the replicas finish the abandoned chunks and serve on
+
+
+def test_no_replica_left_is_unavailable_after_the_timeout(cluster):
+    head = ray.get_runtime_context().get_node_id()
+    doomed = ArbiterPool.deploy(name="doomed", verifiers=VERIFIERS, nodes=[head], unavailable_timeout=3)
+    assert doomed.score(_math(2))[1]["passed"] is True
+    ray.kill(ray.get_actor(f"doomed@{head}", namespace="arbiter"), no_restart=True)
+    with pytest.raises(ArbiterError, match="no replica of pool 'doomed' could be reached for 3 s"):
+        doomed.score(_math(5))
+    doomed.shutdown()

@@ -1,0 +1,220 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArbiterCore
+import Foundation
+
+/// The fields of a request line in its common shape, read straight from the line's bytes.
+struct ScannedRequest {
+    var id: JSONValue?
+    var verifier: String
+    var response: String
+    var reference: JSONValue
+    var prompt: String?
+}
+
+/// The fast path of decoding: reads a request line of the common shape — one flat object whose keys are among `id`,
+/// `verifier`, `response`, `reference` and `prompt`, each at most once, whose strings hold no escapes, and whose
+/// `id` and `reference` are strings, numbers, booleans or `null` — without building a ``JSONObject``.
+///
+/// It answers only what it is sure of: any other line (escapes, options, a batch, an op, unknown keys, a repeated
+/// key, invalid JSON or UTF-8, a missing or ill-typed field) gives `nil`, and the full parser decodes it and finds
+/// its error, so both paths give the same answer to every line.
+enum RequestScanner {
+    static func scan(_ line: UnsafeBufferPointer<UInt8>) -> ScannedRequest? {
+        var cursor = Cursor(bytes: line)
+        cursor.skipWhitespace()
+        guard cursor.consume(UInt8(ascii: "{")) else { return nil }
+        var seen: UInt8 = 0
+        var id: JSONValue? = nil
+        var verifier: String? = nil
+        var response: String? = nil
+        var reference: JSONValue = .null
+        var prompt: String? = nil
+        while true {
+            cursor.skipWhitespace()
+            guard let keyRange = cursor.plainString(), let key = Key(line, keyRange) else { return nil }
+            guard seen & key.rawValue == 0 else { return nil }
+            seen |= key.rawValue
+            cursor.skipWhitespace()
+            guard cursor.consume(UInt8(ascii: ":")) else { return nil }
+            cursor.skipWhitespace()
+            switch key {
+            case .id:
+                guard let value = cursor.scalar() else { return nil }
+                id = value
+            case .verifier:
+                guard let range = cursor.plainString(), let text = cursor.string(range) else { return nil }
+                verifier = text
+            case .response:
+                guard let range = cursor.plainString(), let text = cursor.string(range) else { return nil }
+                response = text
+            case .reference:
+                guard let value = cursor.scalar() else { return nil }
+                reference = value
+            case .prompt:
+                guard let value = cursor.scalar() else { return nil }
+                switch value {
+                case .string(let text): prompt = text
+                case .null: prompt = nil
+                default: return nil
+                }
+            default:
+                return nil
+            }
+            cursor.skipWhitespace()
+            if cursor.consume(UInt8(ascii: ",")) { continue }
+            guard cursor.consume(UInt8(ascii: "}")) else { return nil }
+            break
+        }
+        cursor.skipWhitespace()
+        guard cursor.atEnd, let verifier, let response else { return nil }
+        return ScannedRequest(id: id, verifier: verifier, response: response, reference: reference, prompt: prompt)
+    }
+
+    /// The keys the fast path reads, one bit each.
+    private struct Key: OptionSet {
+        let rawValue: UInt8
+        static let id = Key(rawValue: 1)
+        static let verifier = Key(rawValue: 2)
+        static let response = Key(rawValue: 4)
+        static let reference = Key(rawValue: 8)
+        static let prompt = Key(rawValue: 16)
+
+        init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        init?(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+            let key = UnsafeBufferPointer(rebasing: line[range])
+            // The length picks the one candidate; one comparison confirms it.
+            switch key.count {
+            case 2 where Self.equal(key, "id"): self = .id
+            case 6 where Self.equal(key, "prompt"): self = .prompt
+            case 8 where key[0] == UInt8(ascii: "v") && Self.equal(key, "verifier"): self = .verifier
+            case 8 where Self.equal(key, "response"): self = .response
+            case 9 where Self.equal(key, "reference"): self = .reference
+            default: return nil
+            }
+        }
+
+        private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+            guard bytes.count == word.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
+            return memcmp(base, word.utf8Start, bytes.count) == 0
+        }
+    }
+
+    private struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        var atEnd: Bool { index == bytes.count }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func consume(_ byte: UInt8) -> Bool {
+            if index < bytes.count, bytes[index] == byte {
+                index += 1
+                return true
+            }
+            return false
+        }
+
+        /// The contents of a string without escapes or control characters, the cursor moved past it.
+        ///
+        /// The closing quote is found with `memchr`; the contents are then checked in one pass without early exits
+        /// (which the compiler vectorises), noting on the way whether they are all ASCII.
+        mutating func plainString() -> Range<Int>? {
+            ascii = false
+            guard consume(UInt8(ascii: "\"")), let base = bytes.baseAddress, index < bytes.count,
+                let found = memchr(base + index, 0x22, bytes.count - index)
+            else { return nil }
+            let start = index
+            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var unusual: UInt8 = 0
+            var high: UInt8 = 0
+            for byte in UnsafeBufferPointer(rebasing: bytes[start..<end]) {
+                unusual |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
+                high |= byte
+            }
+            guard unusual == 0 else { return nil }
+            ascii = high < 0x80
+            index = end + 1
+            return start..<end
+        }
+
+        /// Whether the string last read by ``plainString()`` is all ASCII.
+        var ascii = false
+
+        /// The text of the string just read by ``plainString()``; `nil` when it is not valid UTF-8.
+        func string(_ range: Range<Int>) -> String? {
+            let slice = UnsafeBufferPointer(rebasing: bytes[range])
+            return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+        }
+
+        /// A string without escapes, a number, `true`, `false` or `null`.
+        mutating func scalar() -> JSONValue? {
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                guard let range = plainString(), let text = string(range) else { return nil }
+                return .string(text)
+            case UInt8(ascii: "t"): return word("true") ? .bool(true) : nil
+            case UInt8(ascii: "f"): return word("false") ? .bool(false) : nil
+            case UInt8(ascii: "n"): return word("null") ? .null : nil
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard let range = number() else { return nil }
+                return .number(JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)))
+            default: return nil
+            }
+        }
+
+        private mutating func word(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            let pointer = word.utf8Start
+            for offset in 0..<count where bytes[index + offset] != pointer[offset] { return false }
+            index += count
+            return true
+        }
+
+        /// A number following the JSON grammar.
+        private mutating func number() -> Range<Int>? {
+            let start = index
+            _ = consume(UInt8(ascii: "-"))
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "0") {
+                index += 1
+            } else if isDigit() {
+                skipDigits()
+            } else {
+                return nil
+            }
+            if consume(UInt8(ascii: ".")) {
+                guard isDigit() else { return nil }
+                skipDigits()
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if !consume(UInt8(ascii: "+")) { _ = consume(UInt8(ascii: "-")) }
+                guard isDigit() else { return nil }
+                skipDigits()
+            }
+            return start..<index
+        }
+
+        private func isDigit() -> Bool {
+            index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
+        }
+
+        private mutating func skipDigits() {
+            while isDigit() { index += 1 }
+        }
+    }
+}
