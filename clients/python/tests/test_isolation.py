@@ -216,7 +216,8 @@ def test_work_cancelled_by_a_stopped_socket_daemon_is_answered_by_the_next_one(t
         deadline = time.monotonic() + 240
         seen = 0
         while seen < 200:
-            assert worker.is_alive(), f"the call ended before the daemon held 200 requests: {outcome.get('error')}"
+            assert worker.is_alive(), ("the call ended before the daemon held 200 requests: "
+                                       f"{outcome.get('error')} {[a for a in outcome.get('answers', []) if 'score' not in a][:2]}")
             assert time.monotonic() < deadline, f"the daemon never had 200 requests in flight (at most {seen})"
             seen = max(seen, probe.score_one({"op": "stats"})["stats"]["in_flight"])
             time.sleep(0.002)
