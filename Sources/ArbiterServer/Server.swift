@@ -136,19 +136,24 @@ public final class Server: Sendable {
         let listener = try Listener(address: address)
         ready(listener.boundAddress)
         logger.info("listening", metadata: ["address": "\(listener.boundAddress)"])
-        let connections = AsyncStream<Int32> { continuation in
-            let thread = Thread { [stopPipe] in
-                listener.acceptLoop(stopDescriptor: stopPipe.read) { continuation.yield($0) }
-                continuation.finish()
-            }
-            thread.name = "arbiter-accept"
-            thread.start()
-        }
         await withWorkers {
+            // Sessions start on the accept thread (not on the cooperative pool, which the workers may keep busy);
+            // the pool only waits for them to end.
+            let connections = AsyncStream<Session> { continuation in
+                let thread = Thread { [self] in
+                    listener.acceptLoop(stopDescriptor: stopPipe.read) { descriptor in
+                        let session = self.makeSession(input: descriptor, output: descriptor, ownsDescriptors: true)
+                        session.start()
+                        continuation.yield(session)
+                    }
+                    continuation.finish()
+                }
+                thread.name = "arbiter-accept"
+                thread.start()
+            }
             await withDiscardingTaskGroup { group in
-                for await descriptor in connections {
-                    let session = self.makeSession(input: descriptor, output: descriptor, ownsDescriptors: true)
-                    group.addTask { await session.run() }
+                for await session in connections {
+                    group.addTask { await session.waitUntilFinished() }
                 }
             }
         }
