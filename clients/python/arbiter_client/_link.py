@@ -116,6 +116,7 @@ class _Link:
         self._healthy = False   # the current daemon answered its ping
         self._up = False        # a transport is open
         self._restarting = False
+        self._going = False     # `_gone` is collecting a dead daemon's requests: no restart may start meanwhile
         self._failed_starts = 0
         self._generation = 0
         self._closing = False
@@ -163,6 +164,10 @@ class _Link:
             self._socket = sock
             self._writer = sock.makefile("wb", buffering=0)
             reader = sock.makefile("rb")
+        if self._in_flight:
+            # Safety net: requests sent to a previous daemon and never answered go to this one first.
+            self._waiting[:0] = sorted(wire_id for wire_id in self._in_flight if wire_id in self._pending)
+            self._in_flight.clear()
         self.starts += 1
         self._generation += 1
         self._up = True
@@ -324,6 +329,7 @@ class _Link:
             if generation != self._generation or self._closing:
                 return
             self._up = False
+            self._going = True
             was_healthy = self._healthy
             self._healthy = False
             self._close_transport()
@@ -333,6 +339,7 @@ class _Link:
             status = process.wait()
         delivered = []
         with self._lock:
+            self._going = False
             if generation != self._generation or self._closing:
                 return
             suspects = sorted(wire_id for wire_id in self._in_flight if wire_id in self._pending)
@@ -439,7 +446,10 @@ class _Link:
                 self._send(ids, wake_writer=False)
             else:
                 self._waiting.extend(ids)
-                if not self._up:
+                # While `_gone` collects a dead daemon's requests it starts the restart itself, after them: a
+                # restart started here then made it miss them, and they waited forever (a call sent in slices
+                # while its daemon was killed).
+                if not self._up and not self._going:
                     self._start_restart()
         if direct:
             self._kick()

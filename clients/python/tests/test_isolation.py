@@ -278,3 +278,24 @@ def test_a_response_that_crashes_the_daemon_scores_zero_in_every_adapter_and_is_
     result = openrlhf.reward_func(["P" + "POISON", "Pa"], ["P", "P"], ["a", "a"], verifier="exact", **settings)
     assert [float(v) for v in result["rewards"]] == [0.0, 1.0]
     assert [float(v) for v in result["extra_logs"]["arbiter_crashed"]] == [1.0, 0.0]
+
+
+def test_a_call_sent_in_slices_while_its_daemon_is_killed_is_answered_in_full(binary):
+    # A large call goes out in slices; a slice submitted while the reader was still collecting the dead daemon's
+    # requests started the restart itself, the collection then saw a newer daemon and dropped its requests, and the
+    # call waited forever (about one attempt in six hung before the fix). Several attempts, each bounded.
+    import signal
+    import time
+    for attempt in range(8):
+        with Client(binary=binary) as client:
+            client.score([{"verifier": "exact", "response": "1", "reference": "1"}])
+            requests = [{"verifier": "exact", "response": str(i), "reference": str(i)} for i in range(100_000)]
+            killer = threading.Timer(0.2 + 0.05 * attempt, lambda: os.kill(client.pids[0], signal.SIGKILL))
+            killer.start()
+            outcome = {}
+            worker = threading.Thread(target=lambda: outcome.setdefault("answers", client.score(requests)), daemon=True)
+            worker.start()
+            worker.join(120)
+            killer.join()
+            assert not worker.is_alive(), f"attempt {attempt}: the call never ended"
+            assert len(outcome["answers"]) == 100_000 and all(a.get("score") == 1 for a in outcome["answers"])
