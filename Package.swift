@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ArbiterLanguage", targets: ["ArbiterLanguage"]),
         .library(name: "ArbiterCode", targets: ["ArbiterCode"]),
         .library(name: "ArbiterInstruct", targets: ["ArbiterInstruct"]),
+        .library(name: "ArbiterThreads", targets: ["ArbiterThreads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,14 @@ let package = Package(
     targets: [
         .target(
             name: "ArbiterCore",
+            swiftSettings: upcoming
+        ),
+        // Blocking threads (named, with their own stack size), a monitor and a small pool, for the work that must
+        // never run on the cooperative pool.
+        .target(name: "CArbiterThreads"),
+        .target(
+            name: "ArbiterThreads",
+            dependencies: ["ArbiterCore", "CArbiterThreads", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: upcoming
         ),
         .systemLibrary(
@@ -59,7 +68,7 @@ let package = Package(
         .target(name: "CProcessSpawn"),
         .target(
             name: "ArbiterPlugins",
-            dependencies: ["ArbiterCore", "CProcessSpawn"],
+            dependencies: ["ArbiterCore", "ArbiterThreads", "CProcessSpawn"],
             swiftSettings: upcoming
         ),
         .target(
@@ -82,6 +91,7 @@ let package = Package(
             name: "ArbiterServer",
             dependencies: [
                 "ArbiterCore",
+                "ArbiterThreads",
                 "CProcessSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -99,6 +109,7 @@ let package = Package(
                 "ArbiterLanguage",
                 "ArbiterCode",
                 "ArbiterInstruct",
+                "ArbiterThreads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +118,11 @@ let package = Package(
         .testTarget(
             name: "ArbiterCoreTests",
             dependencies: ["ArbiterCore"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ArbiterThreadsTests",
+            dependencies: ["ArbiterCore", "ArbiterThreads"],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -3,16 +3,16 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterThreads
 import Foundation
+import Synchronization
 
-/// The worker processes of one plugin, each driven by its own thread.
+/// The worker processes of one plugin, each driven by its own thread of a ``ThreadPool``.
 ///
 /// Requests wait in one queue; at most `workers` are handled at once, one per process. Threads and processes start
 /// lazily, when requests need them. A process that dies is started again for the next request; the request it was
 /// handling fails with `internal`. Blocking pipe I/O happens on the pool's threads, never on the caller's task.
-///
-/// `@unchecked Sendable`: the mutable state is guarded by `condition`.
-public final class PluginPool: @unchecked Sendable {
+public final class PluginPool: Sendable {
     /// How a plugin is run.
     public struct Settings: Sendable {
         /// The verifier name the plugin serves.
@@ -29,31 +29,23 @@ public final class PluginPool: @unchecked Sendable {
         public var maxAnswerBytes = 64 << 20
     }
 
-    private struct Job {
+    struct Job: Sendable {
         let request: JSONObject
         let continuation: CheckedContinuation<JSONObject, any Error>
     }
 
     let settings: Settings
-    private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var jobHead = 0
-    private var threads = 0
-    private var idleThreads = 0
-    private var stopping = false
-    private var restarts = 0
-    private var nextID = 1
+    private let counters = PluginCounters()
+    private let threads: ThreadPool<Job>
 
     init(settings: Settings) {
         self.settings = settings
+        let worker = PluginWorker(settings: settings, counters: counters)
+        threads = ThreadPool(name: "plugin-\(settings.name)", limit: settings.workers) { jobs in worker.serve(jobs) }
     }
 
     /// Processes started after the first one of a thread (crashes, time-outs), for tests and stats.
-    public var restartCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return restarts
-    }
+    public var restartCount: Int { counters.state.withLock { $0.restarts } }
 
     /// Sends one request to a worker process and returns its answer.
     /// - Parameter request: The request without `id` (each one sent gets its own, which the answer must carry).
@@ -61,20 +53,13 @@ public final class PluginPool: @unchecked Sendable {
     /// - Throws: ``ArbiterError`` `internal` when the process cannot start, dies, times out or the pool is stopped.
     func send(_ request: JSONObject) async throws -> JSONObject {
         try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            defer { condition.unlock() }
-            guard !stopping else {
-                continuation.resume(throwing: ArbiterError(.internal, "plugin '\(settings.name)' is shutting down"))
-                return
-            }
-            jobs.append(Job(request: request, continuation: continuation))
-            if idleThreads == 0, threads < settings.workers {
-                threads += 1
-                let thread = Thread { [self] in serveJobs() }
-                thread.name = "plugin-\(settings.name)"
-                thread.start()
-            } else {
-                condition.signal()
+            do {
+                guard try threads.submit(Job(request: request, continuation: continuation)) else {
+                    continuation.resume(throwing: shuttingDown)
+                    return
+                }
+            } catch {
+                continuation.resume(throwing: error)
             }
         }
     }
@@ -82,43 +67,47 @@ public final class PluginPool: @unchecked Sendable {
     /// Stops every worker: no new requests; each process finishes its current request, gets end of input, and is
     /// killed (with its process group) if it has not exited two seconds later. Waits for the threads to end.
     public func stop() {
-        condition.lock()
-        stopping = true
-        let abandoned = jobs[jobHead...]
-        jobs = []
-        jobHead = 0
-        condition.broadcast()
-        condition.unlock()
-        for job in abandoned {
-            job.continuation.resume(throwing: ArbiterError(.internal, "plugin '\(settings.name)' is shutting down"))
-        }
-        condition.lock()
-        while threads > 0 { condition.wait() }
-        condition.unlock()
+        for job in threads.shutdown() { job.continuation.resume(throwing: shuttingDown) }
     }
 
-    private func nextJob() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
-        while jobHead == jobs.count, !stopping {
-            idleThreads += 1
-            condition.wait()
-            idleThreads -= 1
-        }
-        guard !stopping, jobHead < jobs.count else { return nil }
-        let job = jobs[jobHead]
-        jobHead += 1
-        if jobHead > 64, jobHead * 2 > jobs.count {
-            jobs.removeFirst(jobHead)
-            jobHead = 0
-        }
-        return job
+    private var shuttingDown: ArbiterError { ArbiterError(.internal, "plugin '\(settings.name)' is shutting down") }
+}
+
+/// A plugin's request ids and restart count, shared by its threads.
+private final class PluginCounters: Sendable {
+    struct State {
+        var restarts = 0
+        var nextID = 1
     }
 
-    private func serveJobs() {
+    let state = Mutex(State())
+
+    func nextID() -> Int {
+        state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+    }
+
+    func countRestart() {
+        state.withLock { $0.restarts += 1 }
+    }
+}
+
+/// What each of a plugin's threads runs: one process at a time, kept between requests.
+private final class PluginWorker: Sendable {
+    let settings: PluginPool.Settings
+    let counters: PluginCounters
+
+    init(settings: PluginPool.Settings, counters: PluginCounters) {
+        self.settings = settings
+        self.counters = counters
+    }
+
+    func serve(_ jobs: ThreadPool<PluginPool.Job>) {
         var process: PluginProcess?
         var started = 0
-        while let job = nextJob() {
+        while let job = jobs.next() {
             do {
                 job.continuation.resume(returning: try answer(job.request, process: &process, started: &started))
             } catch {
@@ -126,19 +115,12 @@ public final class PluginPool: @unchecked Sendable {
             }
         }
         process?.stop(grace: 2)
-        condition.lock()
-        threads -= 1
-        condition.broadcast()
-        condition.unlock()
     }
 
     private func answer(_ request: JSONObject, process: inout PluginProcess?, started: inout Int) throws(ArbiterError)
         -> JSONObject
     {
-        condition.lock()
-        let id = JSONValue.int(nextID)
-        nextID += 1
-        condition.unlock()
+        let id = JSONValue.int(counters.nextID())
         var object: JSONObject = ["id": id]
         for entry in request where entry.key != "id" { object[entry.key] = entry.value }
         var writer = JSONWriter(capacity: 1024)
@@ -154,11 +136,7 @@ public final class PluginPool: @unchecked Sendable {
                     throw ArbiterError(.internal, "plugin '\(settings.name)' could not start: \(describe(error))")
                 }
                 started += 1
-                if started > 1 {
-                    condition.lock()
-                    restarts += 1
-                    condition.unlock()
-                }
+                if started > 1 { counters.countRestart() }
             }
             do {
                 return try process!.roundTrip(

@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import Foundation
+import Synchronization
 
 /// Verifiers that are external processes, declared in `verifiers/*.json` with `"kind": "process"`.
 ///
@@ -15,11 +16,8 @@ import Foundation
 /// The command runs in the definition file's directory and speaks Arbiter's JSON-lines protocol on stdin/stdout:
 /// one request line in, one verdict (or error) line out, one request at a time per process. Every process started
 /// belongs to this object; ``stop()`` ends them all.
-///
-/// `@unchecked Sendable`: `pools` is guarded by `lock`.
-public final class ProcessPlugins: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pools: [PluginPool] = []
+public final class ProcessPlugins: Sendable {
+    private let pools = Mutex<[PluginPool]>([])
 
     /// No plugins yet; each loaded definition adds one.
     public init() {}
@@ -28,13 +26,13 @@ public final class ProcessPlugins: @unchecked Sendable {
     public var kind: DefinitionKind {
         DefinitionKind(name: "process", keys: ["command", "workers", "timeout_s", "options"]) { [self] definition, url, _ in
             let pool = PluginPool(settings: try Self.settings(definition, url: url))
-            lock.withLock { pools.append(pool) }
+            pools.withLock { $0.append(pool) }
             return try Self.entry(definition, pool: pool)
         }
     }
 
     /// Every pool, for tests and stats.
-    public var all: [PluginPool] { lock.withLock { pools } }
+    public var all: [PluginPool] { pools.withLock { $0 } }
 
     /// Stops every plugin process (each finishes its current request first).
     public func stop() {

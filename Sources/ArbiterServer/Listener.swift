@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterThreads
 import CProcessSpawn
 import Foundation
 
@@ -64,6 +65,27 @@ final class Listener: Sendable {
             throw ArbiterError(.internal, "cannot listen on \(address): \(message)")
         }
         if case .unix(let path) = address { socketInode = Self.inode(of: path) } else { socketInode = nil }
+    }
+
+    /// Starts the accept thread (`arbiter-accept`), which runs ``acceptLoop(stopDescriptor:_:)`` and then `finished`.
+    ///
+    /// Connections are handed over on that thread, not on the cooperative pool, so a new connection is served at
+    /// once even while the workers keep every pool thread busy.
+    /// - Parameters:
+    ///   - stopDescriptor: Readable once the server stops.
+    ///   - accepted: Called on the accept thread with each new connection.
+    ///   - finished: Called on the accept thread once the socket is closed.
+    /// - Returns: The thread; it detaches itself if the handle is dropped.
+    /// - Throws: ``ArbiterError`` `internal` when the system refuses another thread.
+    @discardableResult
+    func startAccepting(
+        stopDescriptor: Int32, _ accepted: @escaping @Sendable (Int32) -> Void,
+        finished: @escaping @Sendable () -> Void
+    ) throws(ArbiterError) -> BlockingThread {
+        try BlockingThread(name: "arbiter-accept") { [self] in
+            acceptLoop(stopDescriptor: stopDescriptor, accepted)
+            finished()
+        }
     }
 
     /// Accepts connections until the stop descriptor is readable, then closes the socket.
