@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterThreads
 import Foundation
 
 /// The formats `arbiter grade` reads.
@@ -326,7 +327,8 @@ final class DatasetPipeline: @unchecked Sendable {
     private var pending: [RowNote] = []
     private var fed = false
     private var unreadable: [ArbiterError.Code] = []
-    private let finished = DispatchSemaphore(value: 0)
+    /// The splicer thread, joined once the output is complete.
+    private var splicer: BlockingThread?
     private let observers: [any RowObserver]
 
     init(
@@ -344,7 +346,7 @@ final class DatasetPipeline: @unchecked Sendable {
         let keptPaths = keep.map { ($0, $0.split(separator: ".").map(String.init)) }
         let feedDescriptor = toServer[1]
         let numberRows = shape.numberRows
-        Thread { [self] in
+        _ = try BlockingThread(name: "arbiter-feed") { [self] in
             var number = 0
             var line = JSONWriter(capacity: 1 << 16)
             var batch: [RowNote] = []
@@ -437,14 +439,13 @@ final class DatasetPipeline: @unchecked Sendable {
             fed = true
             notes.broadcast()
             notes.unlock()
-        }.start()
+        }
         let answers = fromServer[0]
-        Thread { [self] in
+        splicer = try BlockingThread(name: "arbiter-splice") { [self] in
             splice(answers: answers, output: output)
             close(answers)
             if output != 1 { close(output) }
-            finished.signal()
-        }.start()
+        }
     }
 
     private func note(_ rows: [RowNote]) {
@@ -519,7 +520,7 @@ final class DatasetPipeline: @unchecked Sendable {
 
     /// Waits for the last row to be written; the codes of the rows answered here (not by the server).
     func finish() -> [ArbiterError.Code] {
-        finished.wait()
+        splicer?.join()
         return unreadable
     }
 
