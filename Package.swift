@@ -109,6 +109,7 @@ let package = Package(
                 "ArbiterLanguage",
                 "ArbiterCode",
                 "ArbiterInstruct",
+                "ArbiterRegex",
                 "ArbiterThreads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArbiterFormatTests",
-            dependencies: ["ArbiterCore", "ArbiterFormat"],
+            dependencies: ["ArbiterCore", "ArbiterFormat", "ArbiterRegex"],
             swiftSettings: upcoming
         ),
         .testTarget(

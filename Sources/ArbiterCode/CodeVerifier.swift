@@ -209,11 +209,13 @@ extension VerifierRegistry {
     /// Adds `code`, with the built-in toolchains and those of `<verifiers>/toolchains/*.json` when given. Its summary
     /// in `arbiter list` names the isolation active on this host.
     /// - Parameters:
+    ///   - sandbox: Where programs run (``Sandbox/shared`` for this host's isolation).
     ///   - verifiersDirectory: The `verifiers` directory, if any.
     ///   - allowDegradedIsolation: Run programs even when this host cannot isolate them (else `code` refuses).
-    public mutating func registerCodeVerifiers(verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false) {
+    public mutating func registerCodeVerifiers(
+        sandbox: Sandbox, verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false
+    ) {
         let toolchains = ToolchainSet(directory: verifiersDirectory?.appendingPathComponent("toolchains"))
-        let sandbox = Sandbox.shared
         let make: @Sendable (OptionValues) throws -> any Verifier = { values in
             CodeVerifier(
                 configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains,

@@ -11,7 +11,7 @@ import ArbiterRegex
 /// catastrophic pattern ends with `reason: "match_limit"` instead of hanging.
 public struct RegexVerifier: Verifier {
     /// Options of ``RegexVerifier``.
-    public struct Configuration: VerifierConfiguration {
+    public struct Configuration: VerifierConfiguration, PatternConfiguration {
         /// The compiled pattern.
         public let pattern: CompiledPattern
         /// Whether the whole response must match.
@@ -32,7 +32,14 @@ public struct RegexVerifier: Verifier {
                 "Which outcome passes."),
         ]
 
+        /// Reads the options on their own, compiling in a small cache of this configuration's own (a registry
+        /// made by ``VerifierRegistry/registerFormatVerifiers(patterns:)`` shares the cache it was given).
         public init(options: OptionValues) throws {
+            try self.init(options: options, patterns: PatternCache(capacity: 4))
+        }
+
+        /// Reads the options, compiling patterns in `patterns`.
+        public init(options: OptionValues, patterns: PatternCache) throws {
             let text = options.string("pattern")
             guard !text.isEmpty else {
                 throw ArbiterError(.invalidOptions, "verifier 'regex' needs the option 'pattern'")
@@ -49,7 +56,7 @@ public struct RegexVerifier: Verifier {
             full = options.string("mode") == "full"
             if full { flags.formUnion([.anchored, .endAnchored]) }
             do {
-                pattern = try PatternCache.shared.pattern(text, options: flags)
+                pattern = try patterns.pattern(text, options: flags)
             } catch {
                 throw ArbiterError(.invalidOptions, "pattern does not compile: \(error.message)")
             }

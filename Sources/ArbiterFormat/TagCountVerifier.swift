@@ -3,12 +3,13 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterRegex
 
 /// `tag-count`: partial credit, 1/n for each of n required tags that opens once, closes once, in that order, is
 /// written exactly, holds something other than whitespace and is not inside a Markdown code fence.
 public struct TagCountVerifier: Verifier {
     /// Options of ``TagCountVerifier``.
-    public struct Configuration: VerifierConfiguration {
+    public struct Configuration: VerifierConfiguration, PatternConfiguration {
         /// The required tags.
         public let tags: [String]
         let scanner: TagScanner
@@ -19,13 +20,20 @@ public struct TagCountVerifier: Verifier {
                 "Tags that must each appear exactly once, opened then closed.")
         ]
 
+        /// Reads the options on their own, compiling in a small cache of this configuration's own (a registry
+        /// made by ``VerifierRegistry/registerFormatVerifiers(patterns:)`` shares the cache it was given).
         public init(options: OptionValues) throws {
+            try self.init(options: options, patterns: PatternCache(capacity: 4))
+        }
+
+        /// Reads the options, compiling patterns in `patterns`.
+        public init(options: OptionValues, patterns: PatternCache) throws {
             tags = options.strings("tags")
             guard !tags.isEmpty else { throw ArbiterError(.invalidOptions, "option 'tags' must name at least one tag") }
             guard Set(tags.map { $0.lowercased() }).count == tags.count else {
                 throw ArbiterError(.invalidOptions, "option 'tags' names a tag twice")
             }
-            scanner = try TagScanner(names: tags)
+            scanner = try TagScanner(names: tags, patterns: patterns)
         }
     }
 

@@ -28,8 +28,8 @@ struct TagScanner {
     static let maximumTags = 32
     static let maximumNameLength = 64
 
-    /// A scanner for tag names made of letters, digits, `_`, `-`, `:` and `.`.
-    init(names: [String]) throws {
+    /// A scanner for tag names made of letters, digits, `_`, `-`, `:` and `.`, compiled in `patterns`.
+    init(names: [String], patterns: PatternCache) throws {
         guard names.count <= Self.maximumTags else {
             throw ArbiterError(.invalidOptions, "at most \(Self.maximumTags) tags may be given, got \(names.count)")
         }
@@ -44,7 +44,7 @@ struct TagScanner {
         self.names = names
         let alternatives = names.map { "\\Q\($0)\\E" }.joined(separator: "|")
         do {
-            pattern = try PatternCache.shared.pattern("<\\s*(/?)\\s*(\(alternatives))\\s*>", options: .caseless)
+            pattern = try patterns.pattern("<\\s*(/?)\\s*(\(alternatives))\\s*>", options: .caseless)
         } catch {
             throw ArbiterError(.invalidOptions, "tag names do not make a valid pattern: \(error.message)")
         }

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterRegex
 
 /// `think-format`: DeepSeek-R1's format reward, without the holes of the usual regex.
 ///
@@ -14,7 +15,7 @@ import ArbiterCore
 /// continuation.
 public struct ThinkFormatVerifier: Verifier {
     /// Options of ``ThinkFormatVerifier``.
-    public struct Configuration: VerifierConfiguration {
+    public struct Configuration: VerifierConfiguration, PatternConfiguration {
         /// `think` or `answer`.
         public let requireAnswerTags: Bool
         /// The think tag's name.
@@ -31,14 +32,21 @@ public struct ThinkFormatVerifier: Verifier {
             OptionSpec("answer_tag", .string(choices: []), default: .string("answer"), "Name of the answer tag."),
         ]
 
+        /// Reads the options on their own, compiling in a small cache of this configuration's own (a registry
+        /// made by ``VerifierRegistry/registerFormatVerifiers(patterns:)`` shares the cache it was given).
         public init(options: OptionValues) throws {
+            try self.init(options: options, patterns: PatternCache(capacity: 4))
+        }
+
+        /// Reads the options, compiling patterns in `patterns`.
+        public init(options: OptionValues, patterns: PatternCache) throws {
             requireAnswerTags = options.string("mode") == "answer"
             thinkTag = options.string("think_tag")
             answerTag = options.string("answer_tag")
             guard thinkTag.lowercased() != answerTag.lowercased() else {
                 throw ArbiterError(.invalidOptions, "think_tag and answer_tag must differ")
             }
-            scanner = try TagScanner(names: [thinkTag, answerTag])
+            scanner = try TagScanner(names: [thinkTag, answerTag], patterns: patterns)
         }
     }
 

@@ -9,6 +9,7 @@ import ArbiterInstruct
 import ArbiterLanguage
 import ArbiterMath
 import ArbiterPlugins
+import ArbiterRegex
 import ArbiterServer
 import ArgumentParser
 import Foundation
@@ -34,11 +35,11 @@ enum Verifiers {
     /// The built-in verifiers of every family; `code` also reads `<verifiers>/toolchains/*.json` when given.
     static func builtin(verifiers: URL? = nil, allowDegradedIsolation: Bool = false) -> VerifierRegistry {
         var registry = VerifierRegistry.builtin
-        registry.registerFormatVerifiers()
+        registry.registerFormatVerifiers(patterns: .shared)
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
         registry.registerInstructionVerifiers()
-        registry.registerCodeVerifiers(verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
+        registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
         return registry
     }
 }

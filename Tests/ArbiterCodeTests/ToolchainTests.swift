@@ -60,7 +60,7 @@ struct ToolchainTests {
             """
         try declaration.write(to: toolchains.appendingPathComponent("pyshared.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
-        registry.registerCodeVerifiers(verifiersDirectory: root)
+        registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: root)
         let program = """
             import os
             value = open("\(shared)/answer.txt").read().strip()
@@ -91,7 +91,7 @@ struct ToolchainTests {
         try "{\"name\": 3}".write(
             to: toolchains.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
-        registry.registerCodeVerifiers(verifiersDirectory: root)
+        registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: root)
         let entry = try registry.entry(named: "code")
         #expect(entry.summary.contains("awk") && entry.summary.contains("broken.json"))
         let response = "```awk\n{ print $1 + $2 }\n```"

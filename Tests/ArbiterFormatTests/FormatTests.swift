@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterFormat
+import ArbiterRegex
 import Foundation
 import Testing
 
@@ -12,7 +13,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 let registry: VerifierRegistry = {
     var registry = VerifierRegistry.builtin
-    registry.registerFormatVerifiers()
+    registry.registerFormatVerifiers(patterns: PatternCache())
     return registry
 }()
 
