@@ -29,6 +29,11 @@ struct NegativeControlTests {
         return try await verifier.verify(Sample(response: response, reference: reference))
     }
 
+    /// Whether the program's output, as the verdict reports it, contains `text`.
+    func printed(_ text: String, in verdict: Verdict) -> Bool {
+        JSONValue.object(verdict.details).jsonText.contains(text)
+    }
+
     @Test("without the network namespace the program reaches the host's loopback")
     func network() async throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -61,6 +66,8 @@ struct NegativeControlTests {
             isolation.seccomp = false
         }
         #expect(!verdict.passed)
+        // The leak itself, not just a failure for some other reason: the program printed that it connected.
+        #expect(printed("connected", in: verdict), "\(verdict.details)")
     }
 
     @Test("without the read-only root the program writes to a world-writable directory outside its own")
@@ -74,6 +81,7 @@ struct NegativeControlTests {
         let verdict = try await judgeWeakened(fenced(program), answer) { $0.readOnlyRoot = false }
         #expect(!verdict.passed)
         #expect(FileManager.default.fileExists(atPath: open + "/x"))
+        #expect(printed("written", in: verdict), "\(verdict.details)")
     }
 
     @Test("without the minimal root the program sees the repository")
@@ -81,6 +89,7 @@ struct NegativeControlTests {
         let program = "import os\nprint('seen' if os.path.exists('\(repository.path)') else 'safe')"
         let verdict = try await judgeWeakened(fenced(program), answer) { $0.readOnlyRoot = false }
         #expect(!verdict.passed)
+        #expect(printed("seen", in: verdict), "\(verdict.details)")
     }
 
     @Test(
@@ -90,6 +99,8 @@ struct NegativeControlTests {
         let program = "try:\n    print(open('/etc/shadow').read()[:4])\nexcept OSError:\n    print('safe')"
         let verdict = try await judgeWeakened(fenced(program), answer) { $0.user = nil }
         #expect(!verdict.passed)
+        // The first bytes of /etc/shadow reached the output (its first entry is root's).
+        #expect(printed("root", in: verdict), "\(verdict.details)")
     }
 
     @Test("without the PID namespace an orphan that left the process group outlives the verdict")

@@ -139,29 +139,34 @@ struct MathBudgetTests {
         #expect(try await grade("\\boxed{2^{2^{20}}+1}", "4^{2^{19}}").reason == "budget")
     }
 
-    /// Inputs a red team found to crash the daemon (a trap or a stack overflow) or to run for seconds to minutes.
-    static let redTeamInputs: [(String, String)] = [
-        ("\\boxed{\\sqrt[10^{20}]{-2}}", "3"),
-        ("\\boxed{" + String(repeating: "-", count: 6_000) + "3}", "3"),
-        ("\\boxed{2^{" + String(repeating: "-", count: 6_000) + "1}}", "2"),
-        ("\\boxed{" + String(repeating: "√", count: 6_500) + "4}", "1"),
+    /// Inputs a red team found to crash the daemon (a trap or a stack overflow) or to run for seconds to minutes,
+    /// each with the reason it must get: a budget where the work is too large, else the honest comparison.
+    static let redTeamInputs: [(String, String, String)] = [
+        ("\\boxed{\\sqrt[10^{20}]{-2}}", "3", "not_equivalent"),
+        ("\\boxed{" + String(repeating: "-", count: 6_000) + "3}", "3", "budget"),
+        ("\\boxed{2^{" + String(repeating: "-", count: 6_000) + "1}}", "2", "budget"),
+        ("\\boxed{" + String(repeating: "√", count: 6_500) + "4}", "1", "budget"),
         ("\\boxed{" + String(repeating: "\\begin{pmatrix}1&1\\\\1&0\\end{pmatrix}", count: 30) + "}",
-         "\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}"),
-        ("\\boxed{3" + String(repeating: " ", count: 19_000) + "x percent}", "3"),
-        ("\\boxed{3" + String(repeating: " ", count: 19_000) + "x or 4}", "3"),
-        ("\\boxed{" + String(repeating: "\\begin{pmatrix}", count: 1_300) + "}", "3"),
-        ("\\boxed{" + String(repeating: "\\begin{pmatrix}", count: 600) + "1" + String(repeating: "\\end{pmatrix}", count: 600) + "}", "3"),
-        ("\\boxed{3^{600000}}", "1"), ("\\boxed{\\frac{3^{400000}+1}{5^{400000}+1}}", "1"),
-        ("\\boxed{\\binom{100000}{50000}}", "1"),
-        ("\\boxed{" + Array(repeating: "5000!", count: 400).joined(separator: "+") + "}", "1"),
-        ("\\boxed{\\operatorname{lcm}(" + Array(repeating: "2^{4000}-1", count: 30).joined(separator: ",") + ")}", "1"),
+         "\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}", "not_equivalent"),
+        ("\\boxed{3" + String(repeating: " ", count: 19_000) + "x percent}", "3", "not_equivalent"),
+        ("\\boxed{3" + String(repeating: " ", count: 19_000) + "x or 4}", "3", "multiple_answers"),
+        ("\\boxed{" + String(repeating: "\\begin{pmatrix}", count: 1_300) + "}", "3", "not_equivalent"),
+        ("\\boxed{" + String(repeating: "\\begin{pmatrix}", count: 600) + "1" + String(repeating: "\\end{pmatrix}", count: 600) + "}", "3",
+         "not_equivalent"),
+        ("\\boxed{3^{600000}}", "1", "budget"), ("\\boxed{\\frac{3^{400000}+1}{5^{400000}+1}}", "1", "budget"),
+        ("\\boxed{\\binom{100000}{50000}}", "1", "budget"),
+        ("\\boxed{" + Array(repeating: "5000!", count: 400).joined(separator: "+") + "}", "1", "budget"),
+        ("\\boxed{\\operatorname{lcm}(" + Array(repeating: "2^{4000}-1", count: 30).joined(separator: ",") + ")}", "1",
+         "not_equivalent"),
     ]
 
-    @Test("inputs that crashed the daemon or ran for seconds get a verdict (never a pass), each bounded by budgets",
+    @Test("inputs that crashed the daemon or ran for seconds get their verdict (never a pass), each bounded by budgets",
         .timeLimit(.minutes(1)), arguments: Self.redTeamInputs)
-    func redTeam(_ response: String, _ reference: String) async throws {
+    func redTeam(_ response: String, _ reference: String, _ reason: String) async throws {
         let verdict = try await grade(response, reference)
-        #expect(!verdict.passed, "\(verdict.reason)")
+        #expect(!verdict.passed)
+        // The reason, not just "not passed": a crash turned into a failure for the wrong reason would show here.
+        #expect(verdict.reason == reason)
     }
 
     @Test("10,000-deep nesting, 100,000-term sums and 1e999999999 are budget verdicts", arguments: [
