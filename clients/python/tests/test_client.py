@@ -152,14 +152,16 @@ def test_a_nan_reference_fails_that_request_alone(binary):
 
 
 def test_a_daemon_that_keeps_dying_is_a_clear_error_not_a_hang(binary):
-    started = time.monotonic()
     client = Client(binary=binary, args=("--verifiers", "/nonexistent-directory"), timeout=60)
     with pytest.raises(ArbiterError) as first:
         client.score([math("1", "1")])
+    # The client gave up after its restarts (the mechanism), not because the 60 s call timeout ran out.
     assert first.value.code == "unavailable"
-    with pytest.raises(ArbiterError):
-        client.score([math("1", "1")])  # at once: the client gave up
-    assert time.monotonic() - started < 30
+    assert "before the timeout" not in first.value.message
+    with pytest.raises(ArbiterError) as second:
+        client.score([math("1", "1")])  # the next call tries again, and gives up the same way
+    assert second.value.code == "unavailable"
+    assert "before the timeout" not in second.value.message
     client.close()
 
 
