@@ -164,7 +164,7 @@ let package = Package(
         // The server's own pieces, in process: codec, scheduling, fairness, drain.
         .testTarget(
             name: "ArbiterServerTests",
-            dependencies: ["ArbiterCore", "ArbiterServer"],
+            dependencies: ["ArbiterCore", "ArbiterServer", "ArbiterThreads"],
             swiftSettings: upcoming
         ),
         // The `arbiter` command run as a process: serve over pipes and sockets, signals, grade, check, plugins.
