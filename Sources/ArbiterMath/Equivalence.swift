@@ -236,7 +236,7 @@ struct Equivalence {
             return Self.relativelyClose(x, y, tolerance: decimalTolerance) ? .equal(method: "decimal")
                 : .different(method: "decimal")
         }
-        if evaluator.budget.exceeded { return .budget }
+        if evaluator.budget.exceeded { return symbolicPower(a, b, decimal: decimal) }
         // A number written out (`3.14159265358979`, `\frac{245850922}{78256779}`) against a value that is not an
         // exact rational (π, √2) is an approximation, however close: only an explicit decimal_tolerance accepts it.
         if !a.hasVariables, !b.hasVariables, decimalTolerance == 0, a.isPlainNumber, b.mentionsIrrational,
@@ -291,6 +291,23 @@ struct Equivalence {
         }
         let needed = variables.isEmpty ? 1 : 3
         return agreeing >= needed ? .equal(method: "numeric") : .different(method: "numeric")
+    }
+
+    /// Values too large to write out (`2^{2^{20}}`, `10^{10^6}`), compared as power products: tried only when exact
+    /// evaluation of a side runs over the bit budget, and decisive only when both sides have such a form (else the
+    /// verdict stays `budget`). A decimal side under a tolerance is left to the budget verdict: a form is exact.
+    private mutating func symbolicPower(_ a: MathExpr, _ b: MathExpr, decimal: Bool) -> Outcome {
+        guard !a.hasVariables, !b.hasVariables, evaluator.budget.steps <= MathBudget.maxSteps,
+            !decimal || decimalTolerance == 0
+        else { return .budget }
+        evaluator.budget.exceeded = false
+        guard let x = evaluator.powerProduct(a), let y = evaluator.powerProduct(b),
+            let same = PowerProduct.equal(x, y)
+        else {
+            evaluator.budget.exceeded = true
+            return .budget
+        }
+        return same ? .equal(method: "symbolic-power") : .different(method: "symbolic-power")
     }
 
     /// Rational points at which expressions in variables are evaluated exactly.
