@@ -237,6 +237,7 @@ struct Equivalence {
                 : .different(method: "decimal")
         }
         if evaluator.budget.exceeded { return symbolicPower(a, b, decimal: decimal) }
+        if !a.hasVariables, !b.hasVariables, let outcome = closedForms(a, b, decimal: decimal) { return outcome }
         // A number written out (`3.14159265358979`, `\frac{245850922}{78256779}`) against a value that is not an
         // exact rational (π, √2) is an approximation, however close: only an explicit decimal_tolerance accepts it.
         if !a.hasVariables, !b.hasVariables, decimalTolerance == 0, a.isPlainNumber, b.mentionsIrrational,
@@ -308,6 +309,24 @@ struct Equivalence {
             return .budget
         }
         return same ? .equal(method: "symbolic-power") : .different(method: "symbolic-power")
+    }
+
+    /// Constants compared by their closed forms (`e^{3\\ln 2}` is 8, `\\sqrt 8` is `2\\sqrt 2`): equal forms are
+    /// equal; different forms are different, unless a decimal under a tolerance asks for the numeric test. `nil`
+    /// when a side has no closed form.
+    private mutating func closedForms(_ a: MathExpr, _ b: MathExpr, decimal: Bool) -> Outcome? {
+        guard !a.usesInfinityInArithmetic, !b.usesInfinityInArithmetic, let x = evaluator.closedForm(a),
+            let y = evaluator.closedForm(b)
+        else {
+            // Running out of steps here is not the comparison's fault: the numeric test still decides.
+            evaluator.budget.exceeded = evaluator.budget.steps > MathBudget.maxSteps
+            return nil
+        }
+        if x == y { return .equal(method: "exact-symbolic") }
+        // A reference written as a decimal approximation (`4.123105625617661` for `\\sqrt{17}`) is its author's
+        // reading, left to the numeric test as before; so is any decimal under an explicit tolerance.
+        if decimal && decimalTolerance > 0 || b.isPlainNumber && b.hasDecimal && x.rational == nil { return nil }
+        return .different(method: "exact-symbolic")
     }
 
     /// Rational points at which expressions in variables are evaluated exactly.
