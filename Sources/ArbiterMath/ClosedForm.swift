@@ -42,6 +42,9 @@ struct ClosedForm: Equatable {
         self.terms = terms
     }
 
+    /// Whether some term has a factor i.
+    var mentionsI: Bool { terms.keys.contains { $0[.i] != nil } }
+
     /// The rational value when there is no monomial.
     var rational: Rational? {
         if terms.isEmpty { return .zero }

@@ -16,6 +16,8 @@ struct Equivalence {
     /// Relative tolerance when either side was written as a decimal.
     var decimalTolerance: Double
     var evaluator = Evaluator()
+    /// The domain a `numeric-sampling` verdict was decided on, for `details`.
+    var domain: String?
 
     /// Deterministic sample points for numeric identity testing (away from 0, 1 and small integers).
     static let points: [Double] = [
@@ -286,6 +288,9 @@ struct Equivalence {
             let scale = max(x.magnitude, y.magnitude)
             guard close(x.re, y.re, tolerance: tolerance, scale: scale), close(x.im, y.im, tolerance: tolerance, scale: scale)
             else {
+                if !variables.isEmpty, let outcome = realDomainSampling(a, b, variables, tolerance: tolerance) {
+                    return outcome
+                }
                 return .different(method: "numeric")
             }
             agreeing += 1
@@ -329,6 +334,54 @@ struct Equivalence {
         return .different(method: "exact-symbolic")
     }
 
+    /// Whether an expression without variables evaluates without leaving the real domain (no even root of a
+    /// negative number, no logarithm of a non-positive one).
+    private mutating func staysReal(_ expression: MathExpr) -> Bool {
+        evaluator.domainViolation = false
+        _ = evaluator.numeric(expression, [:])
+        defer { evaluator.domainViolation = false }
+        return !evaluator.domainViolation
+    }
+
+    /// Identity on the real domain where both sides are defined: at the sample points and their absolute values,
+    /// skipping every point where a side takes an even root or a non-integer power of a negative number or a
+    /// logarithm of a non-positive one (`\\sqrt{1/n}` and `1/\\sqrt{n}` differ in complex arithmetic for n < 0, where
+    /// neither is real). Equal only when both sides leave the reals at exactly the same points, some point was
+    /// skipped for that reason, at least three points remain, and all of them agree; the domain used is recorded
+    /// in ``domain``.
+    private mutating func realDomainSampling(_ a: MathExpr, _ b: MathExpr, _ variables: [String], tolerance: Double)
+        -> Outcome?
+    {
+        var agreeing = 0
+        var skipped = 0
+        for round in 0..<(2 * Self.points.count) {
+            var bindings = Self.bindings(variables, round: round % Self.points.count)
+            if round >= Self.points.count { bindings = bindings.mapValues { Complex(abs($0.re)) } }
+            evaluator.underflow = false
+            evaluator.domainViolation = false
+            guard let x = evaluator.numeric(a, bindings) else { return nil }
+            let leftOutside = evaluator.domainViolation
+            evaluator.domainViolation = false
+            guard let y = evaluator.numeric(b, bindings) else { return nil }
+            // The two sides must have the same domain: `\\ln(x+3)` is not `\\ln|x+3|`, which is also defined for
+            // x < −3.
+            guard leftOutside == evaluator.domainViolation else { return nil }
+            if leftOutside {
+                skipped += 1
+                continue
+            }
+            guard x.isFinite, y.isFinite, !evaluator.underflow else { continue }
+            let scale = max(x.magnitude, y.magnitude)
+            guard close(x.re, y.re, tolerance: tolerance, scale: scale), close(x.im, y.im, tolerance: tolerance, scale: scale)
+            else { return nil }
+            agreeing += 1
+        }
+        guard skipped > 0, agreeing >= 3 else { return nil }
+        domain = "real points where every radicand and logarithm argument is positive (\(variables.joined(separator: ", ")); "
+            + "\(agreeing) points agree, \(skipped) outside the domain)"
+        return .equal(method: "numeric-sampling")
+    }
+
     /// Rational points at which expressions in variables are evaluated exactly.
     static let rationalPoints: [Rational] = [
         Rational(2), Rational(3), Rational(-1), Rational(1, 2), Rational(5, 3), Rational(-7, 4), Rational(7),
@@ -347,9 +400,19 @@ struct Equivalence {
             for (offset, name) in variables.enumerated() {
                 values[name] = Self.rationalPoints[(round + offset * 3) % Self.rationalPoints.count] + Rational(offset)
             }
-            guard let x = evaluator.exact(a.substituting(values)), let y = evaluator.exact(b.substituting(values)) else {
+            let left = a.substituting(values)
+            let right = b.substituting(values)
+            guard let x = evaluator.exact(left), let y = evaluator.exact(right) else {
                 if evaluator.budget.exceeded { return .budget }
                 everywhere = false
+                // Closed forms that differ at a point are different values there (`\\sqrt{x}+10^{-15}` against
+                // `\\sqrt{x}`), unless a side left the reals (i appears), where the real domain decides instead.
+                if let x = evaluator.closedForm(left), let y = evaluator.closedForm(right), x != y, !x.mentionsI,
+                    !y.mentionsI, staysReal(left), staysReal(right)
+                {
+                    return .different(method: "exact-symbolic")
+                }
+                evaluator.budget.exceeded = evaluator.budget.steps > MathBudget.maxSteps
                 continue
             }
             if x != y { return .different(method: "exact") }

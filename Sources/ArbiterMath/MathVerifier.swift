@@ -175,6 +175,7 @@ public struct MathVerifier: Verifier {
         switch equivalence.compare(response, reference) {
         case .equal(let method):
             details["method"] = .string(method)
+            if let domain = equivalence.domain { details["domain"] = .string(domain) }
             return .pass("equivalent", details: details)
         case .different(let method):
             details["method"] = .string(method)

@@ -231,3 +231,31 @@ struct MathBudgetTests {
         #expect(verdict.details["method"] == "exact")
     }
 }
+
+@Suite("math: methods named in details")
+struct MathMethodTests {
+    @Test("free variables under roots are sampled on the real domain, and details name it")
+    func domain() async throws {
+        let verdict = try await grade("\\boxed{\\sqrt{\\frac{1}{n}}}", "\\frac{1}{\\sqrt{n}}")
+        #expect(verdict.passed)
+        #expect(verdict.details["method"] == "numeric-sampling")
+        #expect(verdict.details["domain"]?.stringValue?.contains("radicand") == true)
+    }
+
+    @Test("control: a side defined everywhere is compared everywhere (no domain is chosen)")
+    func domainControl() async throws {
+        let verdict = try await grade("\\boxed{\\sqrt{x^2}}", "x")
+        #expect(!verdict.passed)
+        #expect(verdict.details["domain"] == nil)
+    }
+
+    @Test("closed forms decide constants, and a nudge far below 1e-12 is a difference", arguments: [
+        ("\\boxed{e^{3\\ln 2}}", "8", true), ("\\boxed{\\pi+10^{-15}}", "\\pi", false),
+        ("\\boxed{\\sin\\frac{\\pi}{6}}", "\\frac12", true), ("\\boxed{\\sqrt{2}+10^{-14}}", "\\sqrt{2}", false),
+    ])
+    func closedForms(_ response: String, _ reference: String, _ equal: Bool) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(verdict.passed == equal)
+        #expect(verdict.details["method"] == "exact-symbolic")
+    }
+}
