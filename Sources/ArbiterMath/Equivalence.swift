@@ -532,6 +532,19 @@ extension MathExpr {
 
     var hasVariables: Bool { !variables.isEmpty }
 
+    /// Whether the constant e appears.
+    var mentionsEulerNumber: Bool {
+        switch self {
+        case .constant(.e): return true
+        case .number, .variable, .constant, .text: return false
+        case .negate(let inner), .reciprocal(let inner): return inner.mentionsEulerNumber
+        case .power(let a, let b), .plusMinus(let a, let b): return a.mentionsEulerNumber || b.mentionsEulerNumber
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: \.mentionsEulerNumber)
+        }
+    }
+
     /// A number as written: a literal, a fraction of literals, or either negated (`3.14`, `\frac{22}{7}`, `-0.5`).
     var isPlainNumber: Bool {
         switch self {
@@ -562,7 +575,7 @@ extension MathExpr {
         case .constant(.pi), .constant(.e): return true
         case .number, .variable, .constant, .text: return false
         case .function(let name, let items):
-            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det"].contains(name)
+            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det", "mod"].contains(name)
                 || items.contains(where: \.mentionsIrrational)
         case .power(let base, let exponent):
             if case .number(let value, _) = exponent, value.isInteger { return base.mentionsIrrational }

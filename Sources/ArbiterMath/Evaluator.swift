@@ -163,6 +163,13 @@ struct Evaluator {
             return Self.determinant(matrix)
         case "percent":
             return arguments.first.flatMap { exact($0) }.map { $0 * Rational(1, 100) }
+        case "mod":
+            guard arguments.count == 2, let a = exact(arguments[0]), let m = exact(arguments[1]), a.isInteger, m.isInteger,
+                !m.isZero
+            else { return nil }
+            let modulus = BigInt(m.numerator.magnitude)
+            let remainder = a.numerator % modulus
+            return Rational(remainder.sign == .minus && !remainder.isZero ? remainder + modulus : remainder)
         case "floor", "ceil":
             guard let argument = arguments.first, let value = exact(argument) else { return nil }
             let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)

@@ -141,7 +141,7 @@ struct MathParser {
         .symbol("="): "=", .symbol("<"): "<", .symbol(">"): ">", .command("le"): "<=", .command("leq"): "<=",
         .command("ge"): ">=", .command("geq"): ">=", .command("lt"): "<", .command("gt"): ">", .symbol("≤"): "<=",
         .symbol("≥"): ">=", .command("neq"): "!=", .command("ne"): "!=", .symbol("≠"): "!=",
-        .command("leqslant"): "<=", .command("geqslant"): ">=",
+        .command("leqslant"): "<=", .command("geqslant"): ">=", .command("equiv"): "=",
     ]
 
     private mutating func parseRelation() throws(Failure) -> MathExpr {
@@ -179,6 +179,10 @@ struct MathParser {
         while true {
             if take(.symbol("*")) || take(.command("cdot")) || take(.command("times")) {
                 factors.append(try parseUnary())
+            } else if take(.command("bmod")) {
+                // `17 \bmod 5` is the remainder 2.
+                let left: MathExpr = factors.count == 1 ? factors[0] : .product(factors)
+                factors = [.function("mod", [left, try parseUnary()])]
             } else if take(.symbol("/")) || take(.command("div")) || take(.symbol(":")) {
                 factors.append(.reciprocal(try parseUnary()))
             } else if startsPrimary() {
@@ -271,6 +275,8 @@ struct MathParser {
             value = .product([value, .constant(.pi), .reciprocal(.number(Rational(180), decimal: false))])
         }
         if take(.symbol("%")) { value = .function("percent", [value]) }
+        // `3 \pmod{7}` states the residue 3: the modulus qualifies it and is not part of the value.
+        if take(.command("pmod")) { _ = try parseGroupArgument() }
         return value
     }
 
