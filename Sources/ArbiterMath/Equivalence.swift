@@ -31,6 +31,11 @@ struct Equivalence {
     }
 
     private mutating func structural(_ a: MathExpr, _ b: MathExpr) -> Outcome {
+        var a = a
+        var b = b
+        // Unions and set differences of intervals are merged first: `[0,1]\\cup[1,2]` is `[0,2]`.
+        if let merged = IntervalSet.merged(a, evaluator: &evaluator) { a = merged }
+        if let merged = IntervalSet.merged(b, evaluator: &evaluator) { b = merged }
         switch (a, b) {
         case (.text(let x), .text(let y)):
             return x == y ? .equal(method: "text") : .different(method: "text")

@@ -134,7 +134,12 @@ struct MathParser {
     private mutating func parseUnion() throws(Failure) -> MathExpr {
         var items = [try parseRelation()]
         while take(.command("cup")) || take(.symbol("∪")) || take(.word("U")) { items.append(try parseRelation()) }
-        return items.count == 1 ? items[0] : .union(items)
+        var value = items.count == 1 ? items[0] : .union(items)
+        // `A \setminus B`: what remains of A.
+        while take(.command("setminus")) || take(.command("backslash")) {
+            value = .function("setminus", [value, try parseRelation()])
+        }
+        return value
     }
 
     private static let relations: [Token: String] = [
