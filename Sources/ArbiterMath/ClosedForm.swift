@@ -335,6 +335,14 @@ extension Evaluator {
             case "sec": return ClosedForm(.one).divided(by: cosine)
             default: return ClosedForm(.one).divided(by: sine)
             }
+        case "conj":
+            var conjugate = ClosedForm(.zero)
+            for (monomial, coefficient) in x.terms {
+                guard let sum = conjugate + ClosedForm(terms: [monomial: monomial[.i] != nil ? -coefficient : coefficient])
+                else { return nil }
+                conjugate = sum
+            }
+            return conjugate
         case "abs":
             guard let (coefficient, monomial) = x.single, monomial[.i] == nil else { return x.rational.map { ClosedForm($0.isNegative ? -$0 : $0) } }
             return ClosedForm(terms: [monomial: coefficient.isNegative ? -coefficient : coefficient])

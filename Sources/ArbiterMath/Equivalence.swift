@@ -263,8 +263,10 @@ struct Equivalence {
         let variables = Array(a.variables.union(b.variables)).sorted()
         var agreeing = 0
         var oneSided = 0
+        // A conjugate of a variable treats it as complex: at real points `\\overline{z}z` would be `z^2`.
+        let complexPoints = a.conjugatesVariable || b.conjugatesVariable
         for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
-            let bindings = Self.bindings(variables, round: round)
+            let bindings = Self.bindings(variables, round: round, complex: complexPoints)
             evaluator.underflow = false
             guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
                 return .different(method: "numeric")
@@ -506,10 +508,11 @@ struct Equivalence {
     }
 
     /// Values for the variables at one sample round: each variable gets its own point, deterministically.
-    private static func bindings(_ variables: [String], round: Int) -> [String: Complex] {
+    private static func bindings(_ variables: [String], round: Int, complex: Bool = false) -> [String: Complex] {
         var bindings: [String: Complex] = [:]
         for (offset, name) in variables.enumerated() {
-            bindings[name] = Complex(points[(round + offset * 2) % points.count] + Double(offset) * 0.1)
+            let imaginary = complex ? points[(round + offset * 2 + 5) % points.count] : 0
+            bindings[name] = Complex(points[(round + offset * 2) % points.count] + Double(offset) * 0.1, imaginary)
         }
         return bindings
     }
@@ -536,6 +539,19 @@ extension MathExpr {
     }
 
     var hasVariables: Bool { !variables.isEmpty }
+
+    /// Whether a complex conjugate is taken of something with a variable.
+    var conjugatesVariable: Bool {
+        switch self {
+        case .function("conj", let items): return items.contains(where: \.hasVariables)
+        case .number, .variable, .constant, .text: return false
+        case .negate(let inner), .reciprocal(let inner): return inner.conjugatesVariable
+        case .power(let a, let b), .plusMinus(let a, let b): return a.conjugatesVariable || b.conjugatesVariable
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: \.conjugatesVariable)
+        }
+    }
 
     /// Whether the constant e appears.
     var mentionsEulerNumber: Bool {
@@ -580,7 +596,7 @@ extension MathExpr {
         case .constant(.pi), .constant(.e): return true
         case .number, .variable, .constant, .text: return false
         case .function(let name, let items):
-            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det", "mod"].contains(name)
+            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det", "mod", "conj"].contains(name)
                 || items.contains(where: \.mentionsIrrational)
         case .power(let base, let exponent):
             if case .number(let value, _) = exponent, value.isInteger { return base.mentionsIrrational }

@@ -163,6 +163,8 @@ struct Evaluator {
             return Self.determinant(matrix)
         case "percent":
             return arguments.first.flatMap { exact($0) }.map { $0 * Rational(1, 100) }
+        case "conj":
+            return arguments.first.flatMap { exact($0) }
         case "mod":
             guard arguments.count == 2, let a = exact(arguments[0]), let m = exact(arguments[1]), a.isInteger, m.isInteger,
                 !m.isZero
@@ -374,6 +376,7 @@ struct Evaluator {
             return x.log * base.reciprocal
         case "exp": return x.exp
         case "percent": return x * Complex(0.01)
+        case "conj": return Complex(x.re, -x.im)
         case "abs": return Complex(x.magnitude)
         case "floor": return real.map { Complex(Foundation.floor($0)) }
         case "ceil": return real.map { Complex(Foundation.ceil($0)) }

@@ -206,7 +206,7 @@ struct MathParser {
         case .number, .word: return true
         case .symbol(let character): return character == "(" || character == "{" || character == "√"
         case .command(let name):
-            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix"].contains(name)
+            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline"].contains(name)
                 || Self.functions.contains(name) || Self.greek.contains(name)
         case nil: return false
         }
@@ -463,6 +463,9 @@ struct MathParser {
             let inner = try parseGroupArgument()
             return inner
         case "e": return .constant(.e)
+        case "overline", "bar":
+            // `\overline{3+4i}` is the complex conjugate 3 − 4i.
+            return .function("conj", [try parseGroupArgument()])
         case "degree":
             throw Failure(message: "a degree sign needs a number")
         case "dots", "ldots", "cdots":
