@@ -16,6 +16,8 @@ struct Equivalence {
     /// Relative tolerance when either side was written as a decimal.
     var decimalTolerance: Double
     var evaluator = Evaluator()
+    /// The domain a `numeric-sampling` verdict was decided on, for `details`.
+    var domain: String?
 
     /// Deterministic sample points for numeric identity testing (away from 0, 1 and small integers).
     static let points: [Double] = [
@@ -29,6 +31,11 @@ struct Equivalence {
     }
 
     private mutating func structural(_ a: MathExpr, _ b: MathExpr) -> Outcome {
+        var a = a
+        var b = b
+        // Unions and set differences of intervals are merged first: `[0,1]\\cup[1,2]` is `[0,2]`.
+        if let merged = IntervalSet.merged(a, evaluator: &evaluator) { a = merged }
+        if let merged = IntervalSet.merged(b, evaluator: &evaluator) { b = merged }
         switch (a, b) {
         case (.text(let x), .text(let y)):
             return x == y ? .equal(method: "text") : .different(method: "text")
@@ -236,7 +243,8 @@ struct Equivalence {
             return Self.relativelyClose(x, y, tolerance: decimalTolerance) ? .equal(method: "decimal")
                 : .different(method: "decimal")
         }
-        if evaluator.budget.exceeded { return .budget }
+        if evaluator.budget.exceeded { return symbolicPower(a, b, decimal: decimal) }
+        if !a.hasVariables, !b.hasVariables, let outcome = closedForms(a, b, decimal: decimal) { return outcome }
         // A number written out (`3.14159265358979`, `\frac{245850922}{78256779}`) against a value that is not an
         // exact rational (π, √2) is an approximation, however close: only an explicit decimal_tolerance accepts it.
         if !a.hasVariables, !b.hasVariables, decimalTolerance == 0, a.isPlainNumber, b.mentionsIrrational,
@@ -255,8 +263,10 @@ struct Equivalence {
         let variables = Array(a.variables.union(b.variables)).sorted()
         var agreeing = 0
         var oneSided = 0
+        // A conjugate of a variable treats it as complex: at real points `\\overline{z}z` would be `z^2`.
+        let complexPoints = a.conjugatesVariable || b.conjugatesVariable
         for round in 0..<(variables.isEmpty ? 1 : Self.points.count) {
-            let bindings = Self.bindings(variables, round: round)
+            let bindings = Self.bindings(variables, round: round, complex: complexPoints)
             evaluator.underflow = false
             guard let x = evaluator.numeric(a, bindings), let y = evaluator.numeric(b, bindings) else {
                 return .different(method: "numeric")
@@ -285,12 +295,98 @@ struct Equivalence {
             let scale = max(x.magnitude, y.magnitude)
             guard close(x.re, y.re, tolerance: tolerance, scale: scale), close(x.im, y.im, tolerance: tolerance, scale: scale)
             else {
+                if !variables.isEmpty, let outcome = realDomainSampling(a, b, variables, tolerance: tolerance) {
+                    return outcome
+                }
                 return .different(method: "numeric")
             }
             agreeing += 1
         }
         let needed = variables.isEmpty ? 1 : 3
         return agreeing >= needed ? .equal(method: "numeric") : .different(method: "numeric")
+    }
+
+    /// Values too large to write out (`2^{2^{20}}`, `10^{10^6}`), compared as power products: tried only when exact
+    /// evaluation of a side runs over the bit budget, and decisive only when both sides have such a form (else the
+    /// verdict stays `budget`). A decimal side under a tolerance is left to the budget verdict: a form is exact.
+    private mutating func symbolicPower(_ a: MathExpr, _ b: MathExpr, decimal: Bool) -> Outcome {
+        guard !a.hasVariables, !b.hasVariables, evaluator.budget.steps <= MathBudget.maxSteps,
+            !decimal || decimalTolerance == 0
+        else { return .budget }
+        evaluator.budget.exceeded = false
+        guard let x = evaluator.powerProduct(a), let y = evaluator.powerProduct(b),
+            let same = PowerProduct.equal(x, y)
+        else {
+            evaluator.budget.exceeded = true
+            return .budget
+        }
+        return same ? .equal(method: "symbolic-power") : .different(method: "symbolic-power")
+    }
+
+    /// Constants compared by their closed forms (`e^{3\\ln 2}` is 8, `\\sqrt 8` is `2\\sqrt 2`): equal forms are
+    /// equal; different forms are different, unless a decimal under a tolerance asks for the numeric test. `nil`
+    /// when a side has no closed form.
+    private mutating func closedForms(_ a: MathExpr, _ b: MathExpr, decimal: Bool) -> Outcome? {
+        guard !a.usesInfinityInArithmetic, !b.usesInfinityInArithmetic, let x = evaluator.closedForm(a),
+            let y = evaluator.closedForm(b)
+        else {
+            // Running out of steps here is not the comparison's fault: the numeric test still decides.
+            evaluator.budget.exceeded = evaluator.budget.steps > MathBudget.maxSteps
+            return nil
+        }
+        if x == y { return .equal(method: "exact-symbolic") }
+        // A reference written as a decimal approximation (`4.123105625617661` for `\\sqrt{17}`) is its author's
+        // reading, left to the numeric test as before; so is any decimal under an explicit tolerance.
+        if decimal && decimalTolerance > 0 || b.isPlainNumber && b.hasDecimal && x.rational == nil { return nil }
+        return .different(method: "exact-symbolic")
+    }
+
+    /// Whether an expression without variables evaluates without leaving the real domain (no even root of a
+    /// negative number, no logarithm of a non-positive one).
+    private mutating func staysReal(_ expression: MathExpr) -> Bool {
+        evaluator.domainViolation = false
+        _ = evaluator.numeric(expression, [:])
+        defer { evaluator.domainViolation = false }
+        return !evaluator.domainViolation
+    }
+
+    /// Identity on the real domain where both sides are defined: at the sample points and their absolute values,
+    /// skipping every point where a side takes an even root or a non-integer power of a negative number or a
+    /// logarithm of a non-positive one (`\\sqrt{1/n}` and `1/\\sqrt{n}` differ in complex arithmetic for n < 0, where
+    /// neither is real). Equal only when both sides leave the reals at exactly the same points, some point was
+    /// skipped for that reason, at least three points remain, and all of them agree; the domain used is recorded
+    /// in ``domain``.
+    private mutating func realDomainSampling(_ a: MathExpr, _ b: MathExpr, _ variables: [String], tolerance: Double)
+        -> Outcome?
+    {
+        var agreeing = 0
+        var skipped = 0
+        for round in 0..<(2 * Self.points.count) {
+            var bindings = Self.bindings(variables, round: round % Self.points.count)
+            if round >= Self.points.count { bindings = bindings.mapValues { Complex(abs($0.re)) } }
+            evaluator.underflow = false
+            evaluator.domainViolation = false
+            guard let x = evaluator.numeric(a, bindings) else { return nil }
+            let leftOutside = evaluator.domainViolation
+            evaluator.domainViolation = false
+            guard let y = evaluator.numeric(b, bindings) else { return nil }
+            // The two sides must have the same domain: `\\ln(x+3)` is not `\\ln|x+3|`, which is also defined for
+            // x < −3.
+            guard leftOutside == evaluator.domainViolation else { return nil }
+            if leftOutside {
+                skipped += 1
+                continue
+            }
+            guard x.isFinite, y.isFinite, !evaluator.underflow else { continue }
+            let scale = max(x.magnitude, y.magnitude)
+            guard close(x.re, y.re, tolerance: tolerance, scale: scale), close(x.im, y.im, tolerance: tolerance, scale: scale)
+            else { return nil }
+            agreeing += 1
+        }
+        guard skipped > 0, agreeing >= 3 else { return nil }
+        domain = "real points where every radicand and logarithm argument is positive (\(variables.joined(separator: ", ")); "
+            + "\(agreeing) points agree, \(skipped) outside the domain)"
+        return .equal(method: "numeric-sampling")
     }
 
     /// Rational points at which expressions in variables are evaluated exactly.
@@ -311,9 +407,19 @@ struct Equivalence {
             for (offset, name) in variables.enumerated() {
                 values[name] = Self.rationalPoints[(round + offset * 3) % Self.rationalPoints.count] + Rational(offset)
             }
-            guard let x = evaluator.exact(a.substituting(values)), let y = evaluator.exact(b.substituting(values)) else {
+            let left = a.substituting(values)
+            let right = b.substituting(values)
+            guard let x = evaluator.exact(left), let y = evaluator.exact(right) else {
                 if evaluator.budget.exceeded { return .budget }
                 everywhere = false
+                // Closed forms that differ at a point are different values there (`\\sqrt{x}+10^{-15}` against
+                // `\\sqrt{x}`), unless a side left the reals (i appears), where the real domain decides instead.
+                if let x = evaluator.closedForm(left), let y = evaluator.closedForm(right), x != y, !x.mentionsI,
+                    !y.mentionsI, staysReal(left), staysReal(right)
+                {
+                    return .different(method: "exact-symbolic")
+                }
+                evaluator.budget.exceeded = evaluator.budget.steps > MathBudget.maxSteps
                 continue
             }
             if x != y { return .different(method: "exact") }
@@ -402,10 +508,11 @@ struct Equivalence {
     }
 
     /// Values for the variables at one sample round: each variable gets its own point, deterministically.
-    private static func bindings(_ variables: [String], round: Int) -> [String: Complex] {
+    private static func bindings(_ variables: [String], round: Int, complex: Bool = false) -> [String: Complex] {
         var bindings: [String: Complex] = [:]
         for (offset, name) in variables.enumerated() {
-            bindings[name] = Complex(points[(round + offset * 2) % points.count] + Double(offset) * 0.1)
+            let imaginary = complex ? points[(round + offset * 2 + 5) % points.count] : 0
+            bindings[name] = Complex(points[(round + offset * 2) % points.count] + Double(offset) * 0.1, imaginary)
         }
         return bindings
     }
@@ -432,6 +539,32 @@ extension MathExpr {
     }
 
     var hasVariables: Bool { !variables.isEmpty }
+
+    /// Whether a complex conjugate is taken of something with a variable.
+    var conjugatesVariable: Bool {
+        switch self {
+        case .function("conj", let items): return items.contains(where: \.hasVariables)
+        case .number, .variable, .constant, .text: return false
+        case .negate(let inner), .reciprocal(let inner): return inner.conjugatesVariable
+        case .power(let a, let b), .plusMinus(let a, let b): return a.conjugatesVariable || b.conjugatesVariable
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: \.conjugatesVariable)
+        }
+    }
+
+    /// Whether the constant e appears.
+    var mentionsEulerNumber: Bool {
+        switch self {
+        case .constant(.e): return true
+        case .number, .variable, .constant, .text: return false
+        case .negate(let inner), .reciprocal(let inner): return inner.mentionsEulerNumber
+        case .power(let a, let b), .plusMinus(let a, let b): return a.mentionsEulerNumber || b.mentionsEulerNumber
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: \.mentionsEulerNumber)
+        }
+    }
 
     /// A number as written: a literal, a fraction of literals, or either negated (`3.14`, `\frac{22}{7}`, `-0.5`).
     var isPlainNumber: Bool {
@@ -463,7 +596,7 @@ extension MathExpr {
         case .constant(.pi), .constant(.e): return true
         case .number, .variable, .constant, .text: return false
         case .function(let name, let items):
-            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det"].contains(name)
+            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det", "mod", "conj"].contains(name)
                 || items.contains(where: \.mentionsIrrational)
         case .power(let base, let exponent):
             if case .number(let value, _) = exponent, value.isInteger { return base.mentionsIrrational }

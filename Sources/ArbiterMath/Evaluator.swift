@@ -59,6 +59,9 @@ struct Evaluator {
     /// Set when a numeric evaluation lost a non-zero value to double underflow (`e^{-1000}` is 0.0, and so is
     /// `e^{-2000}`): such a value says nothing about equality, and the caller must not compare it.
     var underflow = false
+    /// Set when a numeric evaluation left the real domain: an even root or a non-integer power of a negative number,
+    /// a logarithm of a number that is not positive.
+    var domainViolation = false
 
     // MARK: Exact
 
@@ -160,6 +163,15 @@ struct Evaluator {
             return Self.determinant(matrix)
         case "percent":
             return arguments.first.flatMap { exact($0) }.map { $0 * Rational(1, 100) }
+        case "conj":
+            return arguments.first.flatMap { exact($0) }
+        case "mod":
+            guard arguments.count == 2, let a = exact(arguments[0]), let m = exact(arguments[1]), a.isInteger, m.isInteger,
+                !m.isZero
+            else { return nil }
+            let modulus = BigInt(m.numerator.magnitude)
+            let remainder = a.numerator % modulus
+            return Rational(remainder.sign == .minus && !remainder.isZero ? remainder + modulus : remainder)
         case "floor", "ceil":
             guard let argument = arguments.first, let value = exact(argument) else { return nil }
             let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)
@@ -325,12 +337,20 @@ struct Evaluator {
                 let magnitude = pow(-b.re, x.re)
                 return zeroFromNonZero(Complex(p % 2 == 0 ? magnitude : -magnitude))
             }
+            if b.isReal, b.re < 0, x.isReal, x.re != x.re.rounded() { domainViolation = true }
             return Self.isZero(b) ? b.power(x) : zeroFromNonZero(b.power(x))
         case .function(let name, let arguments):
             var values: [Complex] = []
             for argument in arguments {
                 guard let value = numeric(argument, bindings) else { return nil }
                 values.append(value)
+            }
+            if let first = values.first, name == "ln" || name == "log" || name == "sqrt" {
+                let evenRoot = name == "sqrt" && values.count == 2 && values[1].isReal
+                    && values[1].re.truncatingRemainder(dividingBy: 2) == 0
+                if name == "sqrt" ? evenRoot && first.isReal && first.re < 0 : !(first.isReal && first.re > 0) {
+                    domainViolation = true
+                }
             }
             guard let result = Self.apply(name, values) else { return nil }
             return name == "exp" ? zeroFromNonZero(result) : result
@@ -356,6 +376,7 @@ struct Evaluator {
             return x.log * base.reciprocal
         case "exp": return x.exp
         case "percent": return x * Complex(0.01)
+        case "conj": return Complex(x.re, -x.im)
         case "abs": return Complex(x.magnitude)
         case "floor": return real.map { Complex(Foundation.floor($0)) }
         case "ceil": return real.map { Complex(Foundation.ceil($0)) }

@@ -74,7 +74,9 @@ enum LatexNormalizer {
         // Over the parser's length budget nothing is normalised (the parse refuses it): the rewrites below are
         // regular expressions, and none of them should meet an unbounded input.
         guard raw.utf8.count <= MathBudget.maxAnswerLength else { return raw }
-        let text = collapseWhitespace(repairEscapes(raw))
+        var text = collapseWhitespace(repairEscapes(raw))
+        // `{\color{blue} 3}` is 3: the colour's name is not a word of a text answer.
+        if text.has("color") { text = Patterns.replace(Patterns.color, in: text, with: "") }
         return unwrapText(convertMatrices(repairDoubleBackslashes(AnswerExtractor.stripMathDelimiters(text))))
     }
 

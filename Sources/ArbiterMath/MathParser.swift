@@ -134,14 +134,19 @@ struct MathParser {
     private mutating func parseUnion() throws(Failure) -> MathExpr {
         var items = [try parseRelation()]
         while take(.command("cup")) || take(.symbol("∪")) || take(.word("U")) { items.append(try parseRelation()) }
-        return items.count == 1 ? items[0] : .union(items)
+        var value = items.count == 1 ? items[0] : .union(items)
+        // `A \setminus B`: what remains of A.
+        while take(.command("setminus")) || take(.command("backslash")) {
+            value = .function("setminus", [value, try parseRelation()])
+        }
+        return value
     }
 
     private static let relations: [Token: String] = [
         .symbol("="): "=", .symbol("<"): "<", .symbol(">"): ">", .command("le"): "<=", .command("leq"): "<=",
         .command("ge"): ">=", .command("geq"): ">=", .command("lt"): "<", .command("gt"): ">", .symbol("≤"): "<=",
         .symbol("≥"): ">=", .command("neq"): "!=", .command("ne"): "!=", .symbol("≠"): "!=",
-        .command("leqslant"): "<=", .command("geqslant"): ">=",
+        .command("leqslant"): "<=", .command("geqslant"): ">=", .command("equiv"): "=",
     ]
 
     private mutating func parseRelation() throws(Failure) -> MathExpr {
@@ -179,6 +184,10 @@ struct MathParser {
         while true {
             if take(.symbol("*")) || take(.command("cdot")) || take(.command("times")) {
                 factors.append(try parseUnary())
+            } else if take(.command("bmod")) {
+                // `17 \bmod 5` is the remainder 2.
+                let left: MathExpr = factors.count == 1 ? factors[0] : .product(factors)
+                factors = [.function("mod", [left, try parseUnary()])]
             } else if take(.symbol("/")) || take(.command("div")) || take(.symbol(":")) {
                 factors.append(.reciprocal(try parseUnary()))
             } else if startsPrimary() {
@@ -197,7 +206,7 @@ struct MathParser {
         case .number, .word: return true
         case .symbol(let character): return character == "(" || character == "{" || character == "√"
         case .command(let name):
-            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix"].contains(name)
+            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline"].contains(name)
                 || Self.functions.contains(name) || Self.greek.contains(name)
         case nil: return false
         }
@@ -271,6 +280,8 @@ struct MathParser {
             value = .product([value, .constant(.pi), .reciprocal(.number(Rational(180), decimal: false))])
         }
         if take(.symbol("%")) { value = .function("percent", [value]) }
+        // `3 \pmod{7}` states the residue 3: the modulus qualifies it and is not part of the value.
+        if take(.command("pmod")) { _ = try parseGroupArgument() }
         return value
     }
 
@@ -452,6 +463,9 @@ struct MathParser {
             let inner = try parseGroupArgument()
             return inner
         case "e": return .constant(.e)
+        case "overline", "bar":
+            // `\overline{3+4i}` is the complex conjugate 3 − 4i.
+            return .function("conj", [try parseGroupArgument()])
         case "degree":
             throw Failure(message: "a degree sign needs a number")
         case "dots", "ldots", "cdots":

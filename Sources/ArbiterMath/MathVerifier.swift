@@ -162,6 +162,12 @@ public struct MathVerifier: Verifier {
         }
         guard answer.utf8.count <= MathBudget.maxAnswerLength else { return .fail("budget", details: details) }
         var parsed = memo.parse(answer, percent: percent)
+        if reference.mentionsEulerNumber, let rewritten = Self.eulerReading(answer) {
+            // `2e-1` is 0.2 in scientific notation, unless the reference uses the constant e (`2e - 1`): then the
+            // reference's own reading wins and the response is read as 2e − 1 too.
+            parsed = memo.parse(rewritten, percent: percent)
+            details["reading"] = "e is the constant, as in the reference"
+        }
         if case .text? = parsed.expression, !referenceIsText, let number = Self.leadingNumber(answer) {
             parsed = memo.parse(number, percent: percent)  // "9 apples"
         }
@@ -175,6 +181,7 @@ public struct MathVerifier: Verifier {
         switch equivalence.compare(response, reference) {
         case .equal(let method):
             details["method"] = .string(method)
+            if let domain = equivalence.domain { details["domain"] = .string(domain) }
             return .pass("equivalent", details: details)
         case .different(let method):
             details["method"] = .string(method)
@@ -258,6 +265,14 @@ public struct MathVerifier: Verifier {
         let words = rest.split(separator: " ").map { $0.lowercased().trimmingCharacters(in: .punctuationCharacters) }
         guard words.count <= 3, words.allSatisfy({ !LatexNormalizer.meaningfulWords.contains($0) }) else { return nil }
         return String(number)
+    }
+
+    /// `2e-1` with `e` read as the constant (`2 e -1`), when the answer has scientific notation at all.
+    static func eulerReading(_ answer: String) -> String? {
+        guard answer.contains("e") else { return nil }
+        let rewritten = answer.replacingOccurrences(
+            of: #"(?<![A-Za-z\\])(\d)e([+-]?\d)"#, with: "$1 e $2", options: .regularExpression)
+        return rewritten == answer ? nil : rewritten
     }
 
     /// "either 3 or 4" (other "or"s become list commas and are judged as several answers).

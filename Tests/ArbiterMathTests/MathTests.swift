@@ -124,9 +124,19 @@ struct MathVerifyConformanceTests {
 
 @Suite("math: budgets, never hangs")
 struct MathBudgetTests {
-    @Test("a power tower that no exact arithmetic can hold is a budget verdict")
+    @Test("a power tower is compared by its exact logarithms, never written out")
     func powerTower() async throws {
         let verdict = try await grade("\\boxed{2^{2^{2^{2^{2^{2}}}}}}", "3^{3^{3^{3}}}")
+        #expect(verdict.reason == "not_equivalent")
+        #expect(verdict.details["method"] == "symbolic-power")
+        let same = try await grade("\\boxed{2^{2^{2^{2^{2^{2}}}}}}", "4^{2^{2^{2^{2^{2}}}-1}}")
+        #expect(same.passed, "\(same.details)")
+        #expect(same.details["method"] == "symbolic-power")
+    }
+
+    @Test("control: a tower whose exponent is a sum of huge parts has no form and stays a budget verdict")
+    func powerTowerBudget() async throws {
+        let verdict = try await grade("\\boxed{2^{2^{2^{20}}+1}}", "2 \\cdot 2^{2^{2^{20}}}")
         #expect(verdict.reason == "budget")
         #expect(verdict.score == 0)
     }
@@ -182,7 +192,6 @@ struct MathBudgetTests {
 
     @Test("numbers of millions of bits are refused before the arithmetic, not after minutes of it",
           .timeLimit(.minutes(1)), arguments: [
-        ("\\boxed{3^{1000000}\\sqrt3}", "\\sqrt{3^{2000001}}"),
         ("\\boxed{3^{1000000}}", "\\sqrt{3^{2000000}+1}"),
         ("\\boxed{(3^{1000000}+1)(3^{1000000}+1)}", "(3^{1000000}+1)^2"),
         ("\\boxed{\\gcd(2^{20000}-1, 3^{12000}-1)}", "1"),
@@ -190,6 +199,13 @@ struct MathBudgetTests {
     func hugeArithmetic(_ response: String, _ reference: String) async throws {
         let verdict = try await grade(response, reference)
         #expect(!verdict.passed)
+    }
+
+    @Test("control: a huge product of powers equal to a huge root is paid by its form, at once")
+    func hugeForms() async throws {
+        let verdict = try await grade("\\boxed{3^{1000000}\\sqrt3}", "\\sqrt{3^{2000001}}")
+        #expect(verdict.passed)
+        #expect(verdict.details["method"] == "symbolic-power")
     }
 
     @Test("a 2 MB response is answered")
@@ -218,5 +234,33 @@ struct MathBudgetTests {
         #expect(verdict.details["strategy"] == "boxed")
         #expect(verdict.details["extracted"] == "\\frac{1}{2}")
         #expect(verdict.details["method"] == "exact")
+    }
+}
+
+@Suite("math: methods named in details")
+struct MathMethodTests {
+    @Test("free variables under roots are sampled on the real domain, and details name it")
+    func domain() async throws {
+        let verdict = try await grade("\\boxed{\\sqrt{\\frac{1}{n}}}", "\\frac{1}{\\sqrt{n}}")
+        #expect(verdict.passed)
+        #expect(verdict.details["method"] == "numeric-sampling")
+        #expect(verdict.details["domain"]?.stringValue?.contains("radicand") == true)
+    }
+
+    @Test("control: a side defined everywhere is compared everywhere (no domain is chosen)")
+    func domainControl() async throws {
+        let verdict = try await grade("\\boxed{\\sqrt{x^2}}", "x")
+        #expect(!verdict.passed)
+        #expect(verdict.details["domain"] == nil)
+    }
+
+    @Test("closed forms decide constants, and a nudge far below 1e-12 is a difference", arguments: [
+        ("\\boxed{e^{3\\ln 2}}", "8", true), ("\\boxed{\\pi+10^{-15}}", "\\pi", false),
+        ("\\boxed{\\sin\\frac{\\pi}{6}}", "\\frac12", true), ("\\boxed{\\sqrt{2}+10^{-14}}", "\\sqrt{2}", false),
+    ])
+    func closedForms(_ response: String, _ reference: String, _ equal: Bool) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(verdict.passed == equal)
+        #expect(verdict.details["method"] == "exact-symbolic")
     }
 }
