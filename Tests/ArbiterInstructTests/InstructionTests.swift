@@ -292,6 +292,24 @@ struct SentenceRuleTests {
         #expect(Sentences.count(Array(text.unicodeScalars)) == expected)
     }
 
+    @Test(
+        "syllables as syllapy counts them: its dictionary where it differs from its rule, else the rule",
+        arguments: [
+            ("quiet", 2), ("evening", 2), ("lives", 1), ("Actually,", 4), ("wireless", 2), ("african-american", 1),
+            ("cat", 1), ("table", 2), ("self-care", 2), ("rhythm", 1), ("abc1", 0),
+        ])
+    func syllables(_ word: String, _ expected: Int) {
+        #expect(Syllables.count(Array(word.unicodeScalars)) == expected)
+    }
+
+    @Test("words:odd_even_syllables reads the dictionary: 'quiet' is 2 (1 by the rule alone), so 'cat quiet cat' alternates")
+    func syllableParity() async throws {
+        let reference = row(["words:odd_even_syllables"], [.object([:])])
+        #expect(try await judge(reference, "cat quiet cat").passed)
+        // By the rule alone 'quiet' has 1 syllable and this case would fail; 'lives' is 1 in the dictionary (2 by rule).
+        #expect(try await !judge(reference, "cat lives").passed)
+    }
+
     @Test("word tokens split punctuation, clitics and the final period")
     func tokens() {
         let tokens = Sentences.wordTokens(Array("Don't stop, I'm \"fine\" (really). Yes.".unicodeScalars))
