@@ -169,6 +169,18 @@ struct ReferenceTests {
         #expect(await rejection(bad)?.code == .invalidReference)
     }
 
+    @Test("a cached row is used again only with the same prompt: the text to repeat follows the request")
+    func cachePrompt() async throws {
+        let reference = row(["combination:repeat_prompt"], [.object([:])])
+        let sea = "Write a poem about the sea."
+        let hill = "Write a poem about the hill."
+        #expect(try await judge(reference, sea + " Waves.", prompt: sea).passed)
+        // The same row with another prompt: a cache keyed on the reference alone would still repeat the sea.
+        #expect(try await !judge(reference, sea + " Waves.", prompt: hill).passed)
+        #expect(try await judge(reference, hill + " Grass.", prompt: hill).passed)
+        #expect(await rejection(reference)?.code == .invalidReference)
+    }
+
     @Test("malformed rows are invalid_reference")
     func malformed() async {
         #expect(await rejection("just a string")?.code == .invalidReference)
