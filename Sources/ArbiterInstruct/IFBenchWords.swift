@@ -235,13 +235,14 @@ extension IFBenchInstructions {
     ]
 }
 
-/// Syllables by rule (syllapy's fallback for words outside its dictionary): vowel groups (`aeiouy`), less a final
-/// silent `e`, plus one for a final consonant + `le`, at least one; a word with a digit has none; a hyphenated
-/// word is the sum of its parts.
+/// Syllables as syllapy counts them: its dictionary's count where the dictionary differs from its rule
+/// (``exceptions``), else the rule — vowel groups (`aeiouy`), less a final silent `e`, plus one for a final
+/// consonant + `le`, at least one; a word with a digit has none; a hyphenated word is the sum of its parts.
 enum Syllables {
     static func count(_ raw: Scalars) -> Int {
         let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuation)
         guard !word.isEmpty, !word.contains(where: { $0.properties.numericType == .decimal }) else { return 0 }
+        if let listed = exceptions[String(String.UnicodeScalarView(word))] { return listed }
         if let dash = word.firstIndex(of: "-"), dash > 0, dash < word.count - 1 {
             let first = count(Array(word[..<dash]))
             let second = count(Array(word[(dash + 1)...]))

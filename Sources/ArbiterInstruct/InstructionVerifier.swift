@@ -118,12 +118,14 @@ public struct InstructionVerifier: Verifier {
         ]
     }
 
+    private static let thinkTag = Array("think>".unicodeScalars)
+
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.
     static func stripThinking(_ response: String) -> Text {
         let scalars = Array(response.unicodeScalars)
         guard let first = scalars.first, let last = scalars.last else { return Text(response, scalars) }
-        let mentionsThink = scalars.contains("<") && response.utf8.count >= 7 && Bytes.contains(Array(response.utf8), "think>")
+        let mentionsThink = scalars.contains("<") && Py.find(thinkTag, in: scalars) != nil
         if !mentionsThink, !first.isPySpace, !last.isPySpace { return Text(response, scalars) }
         let stripped = Py.strip(scalars)
         guard !stripped.isEmpty else { return Text([]) }
@@ -191,15 +193,17 @@ struct InstructionRow: Sendable {
 /// and configuring a row (reading kwargs, compiling a pattern) costs more than looking it up. Bounded: emptied when
 /// full. Only rows that configured without error are kept.
 final class RowCache: Sendable {
-    struct Key: Hashable, Sendable {
-        var reference: JSONValue
+    /// A configured row and the prompt it was configured with. The prompt is compared, not hashed: a GRPO step
+    /// sends the same prompt with every rollout, and comparing equal strings costs less than hashing them.
+    struct Entry: Sendable {
         var prompt: String?
+        var row: InstructionRow
     }
 
     static let shared = RowCache(capacity: 1024)
 
     let capacity: Int
-    private let rows = Mutex<[Key: InstructionRow]>([:])
+    private let rows = Mutex<[JSONValue: Entry]>([:])
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -208,12 +212,11 @@ final class RowCache: Sendable {
     /// The configured row, from the cache or built (and kept).
     /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:)`` does.
     func row(_ reference: JSONValue, prompt: String?) throws(ArbiterError) -> InstructionRow {
-        let key = Key(reference: reference, prompt: prompt)
-        if let found = rows.withLock({ $0[key] }) { return found }
+        if let found = rows.withLock({ $0[reference] }), found.prompt == prompt { return found.row }
         let built = try InstructionRow(reference, prompt: prompt)
         rows.withLock { rows in
             if rows.count >= capacity { rows.removeAll(keepingCapacity: true) }
-            rows[key] = built
+            rows[reference] = Entry(prompt: prompt, row: built)
         }
         return built
     }

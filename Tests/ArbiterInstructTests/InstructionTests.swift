@@ -169,6 +169,18 @@ struct ReferenceTests {
         #expect(await rejection(bad)?.code == .invalidReference)
     }
 
+    @Test("a cached row is used again only with the same prompt: the text to repeat follows the request")
+    func cachePrompt() async throws {
+        let reference = row(["combination:repeat_prompt"], [.object([:])])
+        let sea = "Write a poem about the sea."
+        let hill = "Write a poem about the hill."
+        #expect(try await judge(reference, sea + " Waves.", prompt: sea).passed)
+        // The same row with another prompt: a cache keyed on the reference alone would still repeat the sea.
+        #expect(try await !judge(reference, sea + " Waves.", prompt: hill).passed)
+        #expect(try await judge(reference, hill + " Grass.", prompt: hill).passed)
+        #expect(await rejection(reference)?.code == .invalidReference)
+    }
+
     @Test("malformed rows are invalid_reference")
     func malformed() async {
         #expect(await rejection("just a string")?.code == .invalidReference)
@@ -290,6 +302,24 @@ struct SentenceRuleTests {
         ])
     func count(_ text: String, _ expected: Int) {
         #expect(Sentences.count(Array(text.unicodeScalars)) == expected)
+    }
+
+    @Test(
+        "syllables as syllapy counts them: its dictionary where it differs from its rule, else the rule",
+        arguments: [
+            ("quiet", 2), ("evening", 2), ("lives", 1), ("Actually,", 4), ("wireless", 2), ("african-american", 1),
+            ("cat", 1), ("table", 2), ("self-care", 2), ("rhythm", 1), ("abc1", 0),
+        ])
+    func syllables(_ word: String, _ expected: Int) {
+        #expect(Syllables.count(Array(word.unicodeScalars)) == expected)
+    }
+
+    @Test("words:odd_even_syllables reads the dictionary: 'quiet' is 2 (1 by the rule alone), so 'cat quiet cat' alternates")
+    func syllableParity() async throws {
+        let reference = row(["words:odd_even_syllables"], [.object([:])])
+        #expect(try await judge(reference, "cat quiet cat").passed)
+        // By the rule alone 'quiet' has 1 syllable and this case would fail; 'lives' is 1 in the dictionary (2 by rule).
+        #expect(try await !judge(reference, "cat lives").passed)
     }
 
     @Test("word tokens split punctuation, clitics and the final period")
