@@ -211,9 +211,12 @@ extension VerifierRegistry {
     /// - Parameters:
     ///   - verifiersDirectory: The `verifiers` directory, if any.
     ///   - allowDegradedIsolation: Run programs even when this host cannot isolate them (else `code` refuses).
-    public mutating func registerCodeVerifiers(verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false) {
+    ///   - sandbox: Where programs run: one per process is enough (its slots, cgroups and warm interpreters are shared
+    ///     by every `code` verifier made from this registry).
+    public mutating func registerCodeVerifiers(
+        verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false, sandbox: Sandbox
+    ) {
         let toolchains = ToolchainSet(directory: verifiersDirectory?.appendingPathComponent("toolchains"))
-        let sandbox = Sandbox.shared
         let make: @Sendable (OptionValues) throws -> any Verifier = { values in
             CodeVerifier(
                 configuration: try CodeVerifier.Configuration(options: values), toolchains: toolchains,

@@ -92,104 +92,95 @@ public struct Toolchain: Sendable, Hashable {
     ///   - harnessCode: Reads a harness `code_file` by name.
     /// - Throws: ``ArbiterError`` `invalid_request` naming what is wrong.
     public init(_ object: JSONObject, harnessCode: (String) throws(ArbiterError) -> String) throws(ArbiterError) {
-        func strings(_ key: String, in object: JSONObject) throws(ArbiterError) -> [String]? {
-            guard let value = object[key], !value.isNull else { return nil }
-            guard let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
-                throw ArbiterError(.invalidRequest, "'\(key)' must be an array of strings")
-            }
-            return array.compactMap(\.stringValue)
-        }
+        let fields = JSONFields(object)
         /// A declaration's `code`, inline or read from its `code_file`, ending with a line break.
-        func code(of declaration: JSONObject, _ key: String) throws(ArbiterError) -> String {
+        func code(of declaration: JSONFields, _ key: String) throws(ArbiterError) -> String {
             let text: String
-            if let inline = declaration["code"]?.stringValue {
+            if let inline = try declaration.string("code") {
                 text = inline
-            } else if let codeFile = declaration["code_file"]?.stringValue {
+            } else if let codeFile = try declaration.string("code_file", nonEmpty: true) {
                 text = try harnessCode(codeFile)
             } else {
                 throw ArbiterError(.invalidRequest, "'\(key)' needs 'code' or 'code_file'")
             }
             return text.hasSuffix("\n") ? text : text + "\n"
         }
-        guard let name = object["name"]?.stringValue, !name.isEmpty else {
-            throw ArbiterError(.invalidRequest, "'name' must be a non-empty string")
-        }
-        guard let source = object["source"]?.stringValue, !source.isEmpty, !source.contains("/") else {
-            throw ArbiterError(.invalidRequest, "'source' must be a file name")
-        }
-        guard let run = try strings("run", in: object), !run.isEmpty else {
-            throw ArbiterError(.invalidRequest, "'run' must be a non-empty array of strings")
-        }
+        let name = try fields.requiredString("name")
+        let source = try Self.fileName("source", in: fields)
         self.name = name.lowercased()
         self.source = source
-        self.run = run
-        self.aliases = (try strings("aliases", in: object) ?? []).map { $0.lowercased() }
-        self.interpreterCandidates = try strings("interpreter", in: object) ?? []
-        self.compile = try strings("compile", in: object)
-        if let harness = object["harness"]?.objectValue {
-            guard let file = harness["file"]?.stringValue, !file.isEmpty, !file.contains("/"),
-                let harnessRun = try strings("run", in: harness)
-            else {
-                throw ArbiterError(.invalidRequest, "'harness' needs 'file' (a file name) and 'run'")
+        self.run = try Self.required("run", in: fields)
+        self.aliases = (try fields.strings("aliases") ?? []).map { $0.lowercased() }
+        self.interpreterCandidates = try fields.strings("interpreter") ?? []
+        self.compile = try fields.strings("compile", nonEmpty: true)
+        if let declaration = try fields.object("harness") {
+            let harness = JSONFields(declaration, context: "'harness': ")
+            let file = try Self.fileName("file", in: harness)
+            let harnessRun = try Self.required("run", in: harness)
+            let prepare = try harness.strings("prepare", nonEmpty: true)
+            let preparedRun = try harness.strings("prepared_run", nonEmpty: true)
+            let preparedFile = try harness.string("prepared_file").map { _ throws(ArbiterError) in
+                try Self.fileName("prepared_file", in: harness)
             }
-            let prepare = try strings("prepare", in: harness)
-            let preparedRun = try strings("prepared_run", in: harness)
-            let preparedFile = harness["prepared_file"]?.stringValue
             let declared = [prepare != nil, preparedRun != nil, preparedFile != nil]
-            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }), prepare?.isEmpty != true,
-                preparedRun?.isEmpty != true, preparedFile.map({ !$0.isEmpty && !$0.contains("/") }) ?? true
-            else {
+            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }) else {
                 throw ArbiterError(
-                    .invalidRequest, "'harness' needs all of 'prepare', 'prepared_file' (a file name) and 'prepared_run', or none")
+                    .invalidRequest, "'harness' needs all of 'prepare', 'prepared_file' and 'prepared_run', or none")
             }
             self.harness = Harness(
                 file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
                 preparedFile: preparedFile, preparedRun: preparedRun,
-                installsSetup: harness["setup"]?.boolValue ?? false)
-            if let host = harness["host"]?.objectValue {
-                guard let hostFile = host["file"]?.stringValue, !hostFile.isEmpty, !hostFile.contains("/"),
-                    let hostRun = try strings("run", in: host), !hostRun.isEmpty
-                else {
-                    throw ArbiterError(.invalidRequest, "'harness.host' needs 'file' (a file name) and 'run'")
-                }
-                self.harness?.host = HarnessHost(file: hostFile, code: try code(of: host, "harness.host"), run: hostRun)
+                installsSetup: try harness.bool("setup") ?? false)
+            if let hostDeclaration = try harness.object("host") {
+                let host = JSONFields(hostDeclaration, context: "'harness.host': ")
+                self.harness?.host = HarnessHost(
+                    file: try Self.fileName("file", in: host), code: try code(of: host, "harness.host"),
+                    run: try Self.required("run", in: host))
             }
         }
-        if let template = object["test_template"]?.objectValue {
-            guard let file = template["file"]?.stringValue, !file.isEmpty, !file.contains("/"),
-                let testFile = template["test_file"]?.stringValue, !testFile.isEmpty, !testFile.contains("/"),
-                let preprocess = try strings("preprocess", in: template), !preprocess.isEmpty,
-                let compile = try strings("compile", in: template), !compile.isEmpty,
-                let symbols = try strings("symbols", in: template), !symbols.isEmpty
-            else {
-                throw ArbiterError(
-                    .invalidRequest,
-                    "'test_template' needs 'file' and 'test_file' (file names), 'preprocess', 'compile' and 'symbols'")
-            }
+        if let declaration = try fields.object("test_template") {
+            let template = JSONFields(declaration, context: "'test_template': ")
             testTemplate = TestTemplate(
-                code: try code(of: template, "test_template"), file: file, preprocess: preprocess,
-                testFile: testFile, compile: compile, symbols: symbols)
+                code: try code(of: template, "test_template"), file: try Self.fileName("file", in: template),
+                preprocess: try Self.required("preprocess", in: template),
+                testFile: try Self.fileName("test_file", in: template),
+                compile: try Self.required("compile", in: template), symbols: try Self.required("symbols", in: template))
         }
         var environment: [String: String] = [:]
-        for entry in object["env"]?.objectValue ?? [:] {
-            guard let value = entry.value.stringValue else {
-                throw ArbiterError(.invalidRequest, "'env' values must be strings")
-            }
-            environment[entry.key] = value
+        let env = JSONFields(try fields.object("env") ?? [:], context: "'env': ")
+        for key in env.object.keys {
+            guard let value = try env.string(key) else { throw env.error(key, mustBe: "a string") }
+            environment[key] = value
         }
         self.environment = environment
-        let limits = object["limits"]?.objectValue ?? [:]
-        self.compileSeconds = limits["compile_time_s"]?.doubleValue ?? 30
-        self.compileMemoryMB = Int(limits["compile_memory_mb"]?.doubleValue ?? 1024)
-        self.minimumProcesses = Int(limits["processes"]?.doubleValue ?? 1)
-        self.minimumAddressSpace = Int(limits["address_space_mb"]?.doubleValue ?? 0) << 20
+        let limits = JSONFields(try fields.object("limits") ?? [:], context: "'limits': ")
+        self.compileSeconds = try limits.number("compile_time_s", in: 0.1...3600, what: "a number of seconds from 0.1 to 3600") ?? 30
+        self.compileMemoryMB = try limits.integer("compile_memory_mb", in: 16...65536) ?? 1024
+        self.minimumProcesses = try limits.integer("processes", in: 1...4096) ?? 1
+        self.minimumAddressSpace = (try limits.integer("address_space_mb", in: 0...1_048_576) ?? 0) << 20
         self.interpreter = Self.resolve(interpreterCandidates)
-        var visible = try strings("visible", in: object) ?? []
+        var visible = try fields.strings("visible") ?? []
         if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {
             let top = interpreter.split(separator: "/").prefix(2)
             if top.count == 2 { visible.append("/" + top.joined(separator: "/")) }
         }
         self.visible = visible
+    }
+
+    /// A file name (no `/`) that must be there.
+    private static func fileName(_ key: String, in fields: JSONFields) throws(ArbiterError) -> String {
+        guard let name = try fields.string(key, nonEmpty: true), !name.contains("/") else {
+            throw fields.error(key, mustBe: "a file name (no '/')")
+        }
+        return name
+    }
+
+    /// A command (a non-empty array of non-empty strings) that must be there.
+    private static func required(_ key: String, in fields: JSONFields) throws(ArbiterError) -> [String] {
+        guard let command = try fields.strings(key, nonEmpty: true) else {
+            throw fields.error(key, mustBe: "a non-empty array of non-empty strings")
+        }
+        return command
     }
 
     /// The first candidate that exists and that the sandbox user may execute; shims of version managers are skipped.
@@ -273,7 +264,7 @@ public struct ToolchainSet: Sendable {
         throws(ArbiterError) -> Toolchain
     {
         guard case .object(let object) = try JSONParser.parse(bytes) else {
-            throw ArbiterError(.invalidRequest, "a toolchain must be a JSON object")
+            throw ArbiterError(.invalidRequest, "a toolchain must be a JSON object, got another JSON value")
         }
         return try Toolchain(object, harnessCode: harnessCode)
     }

@@ -38,7 +38,8 @@ enum Verifiers {
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
         registry.registerInstructionVerifiers()
-        registry.registerCodeVerifiers(verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
+        registry.registerCodeVerifiers(
+            verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation, sandbox: .shared)
         return registry
     }
 }

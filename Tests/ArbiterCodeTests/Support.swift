@@ -12,7 +12,7 @@ let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
 
 let registry: VerifierRegistry = {
     var registry = VerifierRegistry.builtin
-    registry.registerCodeVerifiers(verifiersDirectory: repository.appendingPathComponent("verifiers"))
+    registry.registerCodeVerifiers(verifiersDirectory: repository.appendingPathComponent("verifiers"), sandbox: .shared)
     return registry
 }()
 

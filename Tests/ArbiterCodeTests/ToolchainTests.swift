@@ -60,7 +60,7 @@ struct ToolchainTests {
             """
         try declaration.write(to: toolchains.appendingPathComponent("pyshared.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
-        registry.registerCodeVerifiers(verifiersDirectory: root)
+        registry.registerCodeVerifiers(verifiersDirectory: root, sandbox: .shared)
         let program = """
             import os
             value = open("\(shared)/answer.txt").read().strip()
@@ -91,7 +91,7 @@ struct ToolchainTests {
         try "{\"name\": 3}".write(
             to: toolchains.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
-        registry.registerCodeVerifiers(verifiersDirectory: root)
+        registry.registerCodeVerifiers(verifiersDirectory: root, sandbox: .shared)
         let entry = try registry.entry(named: "code")
         #expect(entry.summary.contains("awk") && entry.summary.contains("broken.json"))
         let response = "```awk\n{ print $1 + $2 }\n```"
@@ -149,3 +149,38 @@ struct ToolchainTests {
     }
 }
 
+
+@Suite("code: toolchain declarations")
+struct ToolchainDeclarationTests {
+    /// The problems a directory holding one declaration reports.
+    func problems(_ declaration: String) throws -> [String] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-decl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try declaration.write(to: directory.appendingPathComponent("t.json"), atomically: true, encoding: .utf8)
+        return ToolchainSet(directory: directory).problems
+    }
+
+    @Test("a bad field is named with its type, in the uniform form of every configuration reader")
+    func badFields() throws {
+        let valid = #"{"name": "t", "source": "main.t", "run": ["./main"]"#
+        // Negative control: the same declaration without the bad field is accepted.
+        #expect(try problems(valid + "}") == [])
+        let cases: [(String, String)] = [
+            (#"{"name": 3, "source": "main.t", "run": ["./main"]}"#, "'name' must be a non-empty string, got number"),
+            (#"{"name": "t", "source": "a/b", "run": ["./main"]}"#, "'source' must be a file name (no '/'), got string"),
+            (#"{"name": "t", "source": "main.t", "run": []}"#, "'run' must be a non-empty array of non-empty strings, got array"),
+            (valid + #", "aliases": [1]}"#, "'aliases' must be an array of strings, got array"),
+            (valid + #", "env": {"A": 1}}"#, "'env': 'A' must be a string, got number"),
+            (valid + #", "limits": {"processes": "many"}}"#, "'limits': 'processes' must be an integer from 1 to 4096, got string"),
+            (valid + #", "harness": {"file": "h.py", "run": "python3", "code": ""}}"#,
+             "'harness': 'run' must be a non-empty array of non-empty strings, got string"),
+            (valid + #", "test_template": {"file": "w.c", "code": "", "preprocess": ["cc"], "compile": ["cc"], "symbols": ["nm"]}}"#,
+             "'test_template': 'test_file' must be a file name (no '/'), it is missing"),
+        ]
+        for (declaration, message) in cases {
+            let found = try problems(declaration)
+            #expect(found.count == 1 && found[0].hasSuffix(": " + message), "\(declaration): \(found)")
+        }
+    }
+}
