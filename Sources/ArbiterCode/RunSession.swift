@@ -259,9 +259,15 @@ final class RunSession: @unchecked Sendable {
         var random = SystemRandomNumberGenerator()
         let nonce = (0..<4).map { _ in String(random.next() as UInt64, radix: 36) }.joined(separator: "-")
         let input = instructions.bytes(nonce: nonce, program: toolchain.source)
+        let forkServer = toolchain.harness?.forkServer.map { server in
+            ForkServerRequest(
+                command: toolchain.command(server.run).map { $0 == "{code}" ? server.code : $0 },
+                harnessCode: toolchain.harness?.code ?? "")
+        }
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion)
+            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
+            forkServer: forkServer)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.

@@ -131,6 +131,11 @@ public struct Toolchain: Sendable, Hashable {
                 file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
                 preparedFile: preparedFile, preparedRun: preparedRun,
                 installsSetup: try harness.bool("setup") ?? false)
+            if let serverDeclaration = try harness.object("fork_server") {
+                let server = JSONFields(serverDeclaration, context: "'harness.fork_server': ")
+                self.harness?.forkServer = ForkServerDeclaration(
+                    code: try code(of: server, "harness.fork_server"), run: try Self.required("run", in: server))
+            }
             if let hostDeclaration = try harness.object("host") {
                 let host = JSONFields(hostDeclaration, context: "'harness.host': ")
                 self.harness?.host = HarnessHost(
@@ -303,6 +308,17 @@ public struct Harness: Sendable, Equatable {
     /// the harness; the two talk over pipes (the host's fds 3 and 4, the harness's 6 and 7). Without one the program
     /// runs in the harness's process (or in a process the harness forks, as Python's does).
     public var host: HarnessHost?
+    /// A fork server (`"fork_server": {"code" or "code_file", "run"}`): a warm interpreter per sandbox slot that forks
+    /// each run's harness process instead of starting the interpreter (as root only; see ``ForkServer``).
+    public var forkServer: ForkServerDeclaration?
+}
+
+/// How a toolchain's fork server starts: `run` (with `{interpreter}`, and `{code}` replaced by ``code``).
+public struct ForkServerDeclaration: Sendable, Equatable {
+    /// The server's code.
+    public var code: String
+    /// The command that starts it.
+    public var run: [String]
 }
 
 /// How a compiled language builds a `test` program (MultiPL-E style, with its own `main`) around the program.

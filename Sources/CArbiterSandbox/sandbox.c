@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -65,7 +66,7 @@ struct status_record {
 };
 
 // Fixed descriptor numbers inside init and the program.
-enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7 };
+enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7, FD_SERVER = 8 };
 
 static double now_seconds(void) {
     struct timespec t;
@@ -166,6 +167,8 @@ struct root_plan {
     int directories;
     char *directory[64];     // the work directory's path, component by component, under the staging mount
     char *workdir_target;
+    char *server_message;    // with a fork server: what init sends it (see `server_message`)
+    size_t server_message_length;
 };
 
 #define STAGING "/tmp"
@@ -247,6 +250,34 @@ static void free_plan(struct root_plan *plan) {
         free(plan->target[i]);
     }
     for (int i = 0; i < plan->directories; i++) free(plan->directory[i]);
+    free(plan->server_message);
+}
+
+/// What init tells the fork server about the run's process, built before the clone: a line of numbers (uid, gid,
+/// RLIMIT_CPU's soft limit in seconds, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_NPROC, 0 for
+/// none, and whether to install the seccomp filter), the work directory on a line, then the environment, each
+/// entry ended by a NUL byte.
+static void plan_server_message(const struct arb_run_spec *spec, struct root_plan *plan) {
+    rlim_t cpu = 0;
+    if (spec->cpu_seconds > 0) {
+        cpu = (rlim_t)spec->cpu_seconds;
+        if ((double)cpu < spec->cpu_seconds) cpu += 1;
+    }
+    size_t length = 512 + strlen(spec->workdir);
+    for (char *const *entry = spec->envp; entry != NULL && *entry != NULL; entry++) length += strlen(*entry) + 1;
+    char *message = malloc(length);
+    if (message == NULL) return;
+    int used = snprintf(message, length, "%d %d %llu %lld %lld %lld %d %d %d\n%s\n", spec->uid, spec->gid,
+                        (unsigned long long)cpu, (long long)spec->address_space_bytes, (long long)spec->file_bytes,
+                        (long long)spec->stack_bytes, spec->open_files, spec->processes, spec->seccomp, spec->workdir);
+    size_t offset = (size_t)used;
+    for (char *const *entry = spec->envp; entry != NULL && *entry != NULL; entry++) {
+        size_t size = strlen(*entry) + 1;
+        memcpy(message + offset, *entry, size);
+        offset += size;
+    }
+    plan->server_message = message;
+    plan->server_message_length = offset;
 }
 
 /// A /dev of the harmless devices (bound from the host's), the usual links into /proc and an empty `shm`.
@@ -509,6 +540,95 @@ static pid_t start_companion(const struct arb_run_spec *spec) {
     return companion;
 }
 
+/// Asks the fork server for the program's process: sends it the run's five descriptors (stdin, stdout, stderr, the
+/// harness's fds 3 and 4), init's namespaces and a pipe on which the process it forks writes its pid (in this PID
+/// namespace), then, when the program ends, its wait status, CPU seconds and peak memory (the server, a subreaper,
+/// reaps it: a process that joined this PID namespace is never init's child). Returns the program's pid and the
+/// pipe's reading end in `*answer_fd`, or -1 with errno.
+static pid_t program_from_server(const struct root_plan *plan, int *answer_fd) {
+    if (plan->server_message == NULL) { errno = ENOMEM; return -1; }
+    static const char *spaces[] = {"/proc/self/ns/mnt", "/proc/self/ns/pid", "/proc/self/ns/net", "/proc/self/ns/ipc",
+                                   "/proc/self/ns/uts"};
+    int fds[11] = {0, 1, 2, 3, 4, -1, -1, -1, -1, -1, -1};
+    int answer[2] = {-1, -1};
+    pid_t program = -1;
+    for (int i = 0; i < 5; i++) {
+        fds[5 + i] = open(spaces[i], O_RDONLY | O_CLOEXEC);
+        if (fds[5 + i] < 0) goto done;
+    }
+    if (pipe2(answer, O_CLOEXEC) != 0) goto done;
+    fds[10] = answer[1];
+    union {
+        char buffer[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec part = {.iov_base = plan->server_message, .iov_len = plan->server_message_length};
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = sizeof control.buffer};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(header), fds, sizeof fds);
+    ssize_t sent;
+    do sent = sendmsg(FD_SERVER, &message, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+    if (sent != (ssize_t)plan->server_message_length) goto done;
+    close(answer[1]);
+    answer[1] = fds[10] = -1;
+    char text[32];
+    size_t length = 0;
+    while (length < sizeof text - 1) {
+        ssize_t n = read(answer[0], text + length, sizeof text - 1 - length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (text[length - 1] == '\n') break;
+    }
+    text[length] = 0;
+    long pid = length > 1 && text[length - 1] == '\n' ? strtol(text, NULL, 10) : 0;
+    if (pid > 1) {
+        program = (pid_t)pid;
+        *answer_fd = answer[0];
+        answer[0] = -1;
+    } else {
+        errno = ECHILD;
+    }
+done:;
+    int saved = errno;
+    for (int i = 5; i < 11; i++) if (fds[i] >= 0) close(fds[i]);
+    if (answer[0] >= 0) close(answer[0]);
+    if (answer[1] >= 0 && fds[10] != answer[1]) close(answer[1]);
+    errno = saved;
+    return program;
+}
+
+/// The program's end as the fork server reports it on the answer pipe (its wait status, CPU seconds and peak
+/// memory). A server that died first reports nothing: the program counts as killed.
+static void server_outcome(int answer, struct status_record *record) {
+    char text[128];
+    size_t length = 0;
+    while (length < sizeof text - 1) {
+        ssize_t n = read(answer, text + length, sizeof text - 1 - length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (text[length - 1] == '\n') break;
+    }
+    text[length] = 0;
+    close(answer);
+    int status;
+    double cpu;
+    long rss;
+    if (length > 0 && text[length - 1] == '\n' && sscanf(text, "%d %lf %ld", &status, &cpu, &rss) == 3) {
+        record->status = status;
+        record->cpu_seconds = cpu;
+        record->max_rss_kb = rss;
+    } else {
+        record->status = SIGKILL;
+    }
+}
+
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
 static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
                       gid_t gid) {
@@ -522,13 +642,21 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     hide_command_line();
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
     // overwrites another), close the rest.
+    // With a fork server, its socket goes to FD_SERVER.
     int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
-    int high[7];
+    int high[8];
     for (int i = 0; i < 6; i++) high[i] = fcntl(fds[i], F_DUPFD, 100 + i);
     if (joins_network) high[6] = fcntl(spec->network_fd, F_DUPFD, 106);
+    if (spec->use_fork_server) high[7] = fcntl(spec->fork_server_fd, F_DUPFD, 107);
     for (int i = 0; i < 6; i++) dup2(high[i], i);
     if (joins_network) dup2(high[6], 6);
-    syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    if (spec->use_fork_server) {
+        dup2(high[7], FD_SERVER);
+        syscall(SYS_close_range, joins_network ? 7 : 6, FD_SERVER - 1, 0);
+        syscall(SYS_close_range, FD_SERVER + 1, ~0U, 0);
+    } else {
+        syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    }
     if (joins_network) {
         if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
         close(6);
@@ -550,9 +678,16 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
         companion = start_companion(spec);
         if (companion < 0) { report_failure(ARB_STAGE_COMPANION); _exit(0); }
     }
-    pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    if (program < 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
-    if (program == 0) program_main(spec, spec->path, spec->argv);
+    pid_t program;
+    int answer = -1;
+    if (spec->use_fork_server) {
+        program = program_from_server(plan, &answer);
+        close(FD_SERVER);
+    } else {
+        program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+        if (program == 0) program_main(spec, spec->path, spec->argv);
+    }
+    if (program <= 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
     for (int fd = 0; fd < 5; fd++) close(fd);
     if (companion > 0) {
         close(6);
@@ -560,7 +695,8 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     }
     struct status_record record = {.kind = 2};
     double companion_cpu = 0;
-    for (;;) {
+    if (answer >= 0) server_outcome(answer, &record);
+    for (; answer < 0;) {
         int status;
         struct rusage usage;
         pid_t reaped = wait4(-1, &status, 0, &usage);
@@ -709,6 +845,7 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     // No signal handler of this process may run in the child before it resets them.
     struct root_plan plan;
     plan_root(spec, &plan);
+    if (spec->use_fork_server) plan_server_message(spec, &plan);
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
@@ -979,4 +1116,54 @@ int arb_probe_seccomp(void) {
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : ENOTSUP;
+}
+
+int arb_start_fork_server(const char *path, char *const *argv, char *const *envp, const uint8_t *input,
+                          size_t input_length, int *socket_fd) {
+    int pair[2], feed_pipe[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return -errno;
+    if (pipe2(feed_pipe, O_CLOEXEC) != 0) {
+        int saved = errno;
+        close(pair[0]);
+        close(pair[1]);
+        return -saved;
+    }
+    sigset_t all, saved_mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_mask);
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        // Dies with the slot's thread (the daemon); never chosen by the OOM killer over a run's own processes.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        write_file("/proc/self/oom_score_adj", "-1000");
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        int high_socket = fcntl(pair[1], F_DUPFD, 100), high_feed = fcntl(feed_pipe[0], F_DUPFD, 101);
+        if (null < 0 || high_socket < 0 || high_feed < 0 || dup2(high_feed, 0) != 0 || dup2(null, 1) != 1 ||
+            dup2(high_socket, 3) != 3)
+            _exit(127);
+        syscall(SYS_close_range, 4, ~0U, 0);
+        reset_signals();
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+    close(pair[1]);
+    close(feed_pipe[0]);
+    if (pid < 0) {
+        close(pair[0]);
+        close(feed_pipe[1]);
+        return -clone_errno;
+    }
+    sigset_t pipe_signal, saved;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &saved);
+    write_all(feed_pipe[1], input, input_length);
+    close(feed_pipe[1]);
+    struct timespec none = {0, 0};
+    while (sigtimedwait(&pipe_signal, NULL, &none) == SIGPIPE) {}
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    *socket_fd = pair[0];
+    return pid;
 }

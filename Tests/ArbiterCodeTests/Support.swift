@@ -23,11 +23,13 @@ func judge(_ response: String, _ reference: JSONValue, _ options: JSONObject = [
 }
 
 /// A `code` verifier with default options on the toolchains of a directory, in a sandbox of its own.
-func codeVerifier(toolchains directory: URL, isolation: Isolation = .current) throws -> CodeVerifier {
+func codeVerifier(toolchains directory: URL, isolation: Isolation = .current, forkServers: Bool = true) throws
+    -> CodeVerifier
+{
     CodeVerifier(
         configuration: try CodeVerifier.Configuration(
             options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
-        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: isolation),
+        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: isolation, forkServers: forkServers),
         allowDegradedIsolation: !isolation.isolated)
 }
 

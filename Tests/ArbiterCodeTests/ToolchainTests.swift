@@ -125,10 +125,12 @@ struct ToolchainTests {
         let broken = declaration.replacing(#/"prepare": \[[^\]]*\],/#, with: failing)
         #expect(broken != declaration)
         try broken.write(to: directory.appendingPathComponent("python.json"), atomically: true, encoding: .utf8)
-        try FileManager.default.copyItem(
-            at: toolchains.appendingPathComponent("python.harness.py"),
-            to: directory.appendingPathComponent("python.harness.py"))
+        for name in ["python.harness.py", "python.forkserver.py"] {
+            try FileManager.default.copyItem(
+                at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
         let verifier = try codeVerifier(toolchains: directory)
+        #expect(ToolchainSet(directory: directory).problems.isEmpty)
         let verdict = try await verifier.verify(
             Sample(response: Self.harnessFiles, reference: ["test": ["assert files() == ['harness.py'], files()"]]))
         #expect(verdict.passed, "\(verdict.details)")

@@ -1,0 +1,234 @@
+# Arbiter's Python fork server: a warm interpreter per sandbox slot, so that a run forks instead of starting Python
+# (about 8 ms of CPU a start). Started by the daemon as root (only where the sandbox runs as root), born in the slot's
+# cgroups, with /dev/null as stdout. It reads on stdin the harness's source (its UTF-8 length on a line, then the
+# bytes) and the sandbox's seccomp filter (its length on a line, then the bytes of `struct sock_filter`s), compiles
+# the harness once, imports the modules the harness and most programs need, and waits on fd 3.
+#
+# For each run, the run's init (already in its fresh PID, mount, network, IPC and UTS namespaces, its root pivoted
+# and its work directory a tmpfs of its own) sends one message: a line of numbers (uid, gid, the CPU rlimit in
+# seconds, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_NPROC, 0 for none, and whether to install
+# the filter), the work directory on a line, the environment as NUL-terminated entries, and eleven descriptors:
+# the run's stdin, stdout, stderr, fds 3 and 4, its mount, PID, network, IPC and UTS namespaces, and a pipe for the
+# answer. The server forks; that child joins the namespaces and forks the run's process, then exits, so that the
+# run's process becomes the child of the run's init (which reaps it and whose death kills it). The run's process
+# writes its pid (in the run's namespace) on the answer pipe, takes the descriptors as 0-4, closes every other,
+# enters the work directory, sets the limits, drops to the run's user (no_new_privs, then the filter), takes the
+# run's environment and runs the harness as `__main__`. Nothing of a run ever returns to the server: each run starts
+# from the server's state as it was before the first run.
+import os
+import sys
+import posix
+import _socket
+import _ctypes
+import resource
+import builtins
+import marshal
+
+# Imported now, so that no run pays for them: what the harness imports, and what programs import most.
+import _ast, _json, json, _signal, time, types  # noqa: F401,E401
+import typing, math, re, collections, itertools, functools, heapq, bisect, string, operator  # noqa: F401,E401
+
+
+def _read_input():
+    data = b""
+    while True:
+        chunk = posix.read(0, 1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    posix.close(0)
+    posix.open("/dev/null", posix.O_RDONLY)  # fd 0 again, so that the next descriptor opened is not taken as stdin
+    parts = []
+    position = 0
+    for _ in range(2):
+        newline = data.index(b"\n", position)
+        length = int(data[position:newline])
+        parts.append(data[newline + 1:newline + 1 + length])
+        position = newline + 1 + length
+    return parts[0].decode("utf-8"), parts[1]
+
+
+def _libc():
+    class Int(_ctypes._SimpleCData):
+        _type_ = "i"
+
+    class Long(_ctypes._SimpleCData):
+        _type_ = "l"
+
+    class Pointer(_ctypes._SimpleCData):
+        _type_ = "P"
+
+    class Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = Int
+
+    class Library:
+        _handle = _ctypes.dlopen(None, 2)
+
+    library = Library()
+    return Function(("setns", library)), Function(("prctl", library)), Long, Pointer
+
+
+def _serve():
+    harness_source, filter_bytes = _read_input()
+    harness = compile(harness_source, "harness.py", "exec")
+    del harness_source
+    setns, prctl, Long, _ = _libc()
+    prctl(Long(36), Long(1), Long(0), Long(0), Long(0))  # PR_SET_CHILD_SUBREAPER
+    # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
+    fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
+    server = _socket.socket(fileno=3)
+    while True:
+        try:
+            message, fds, _, _ = _socket.socket.recvmsg(server, 1 << 20, _socket.CMSG_SPACE(11 * 4))
+        except InterruptedError:
+            continue
+        if not message:
+            posix._exit(0)
+        received = []
+        for level, kind, data in fds:
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+                received += [int.from_bytes(data[i:i + 4], sys.byteorder, signed=True)
+                             for i in range(0, len(data) - len(data) % 4, 4)]
+        try:
+            pid = posix.fork() if len(received) == 11 else -1
+        except OSError:
+            pid = -1
+        if pid == 0:
+            try:
+                _join(received, message, harness, setns, prctl, Long, fprog)
+            except BaseException:
+                sys.excepthook(*sys.exc_info())  # on the run's stderr once it has it, else the daemon's
+            finally:
+                posix._exit(127)
+        for fd in received[:-1]:
+            posix.close(fd)
+        if pid > 0:
+            _wait(pid, received[-1])
+        for fd in received[-1:]:
+            posix.close(fd)
+
+
+def _wait(first, answer):
+    """Reaps the first child, then the run's process (the server is a subreaper: the run's process, orphaned by the
+    first child, becomes its child), and writes the run's wait status, CPU seconds and peak memory on the answer pipe,
+    where the run's init waits for them. When the run was killed, init is gone and nobody reads them."""
+    try:
+        posix.waitpid(first, 0)
+        _, status, usage = posix.wait4(-1, 0)
+    except ChildProcessError:
+        return
+    try:
+        posix.write(answer, b"%d %.6f %d\n" % (status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
+    except OSError:
+        pass
+
+
+def _make_fprog(filter_memory, count):
+    class Byte(_ctypes._SimpleCData):
+        _type_ = "B"
+
+    class Short(_ctypes._SimpleCData):
+        _type_ = "H"
+
+    class Pointer(_ctypes._SimpleCData):
+        _type_ = "P"
+
+    Filter = Byte * len(filter_memory)
+    storage = Filter.from_buffer(filter_memory)
+
+    class Program(_ctypes.Structure):
+        _fields_ = [("len", Short), ("filter", Pointer)]
+
+    program = Program()
+    program.len = count
+    program.filter = _ctypes.addressof(storage)
+    return program, storage
+
+
+def _join(fds, message, harness, setns, prctl, Long, fprog):
+    """The first child: joins the run's namespaces and forks the run's process, then exits."""
+    # The server is never the OOM killer's choice (-1000); the run's processes are, like any other (this /proc is still
+    # the host's, writable; the run's is read-only).
+    fd = posix.open("/proc/self/oom_score_adj", posix.O_WRONLY)
+    posix.write(fd, b"0")
+    posix.close(fd)
+    # mount, PID (for children), network, IPC, UTS
+    for fd, flag in zip(fds[5:10], (0x00020000, 0x20000000, 0x40000000, 0x08000000, 0x04000000)):
+        if setns(fd, flag) != 0:
+            posix._exit(127)
+    pid = posix.fork()
+    if pid != 0:
+        posix._exit(0)
+    _run(fds, message, harness, prctl, Long, fprog)
+
+
+def _above(fd, least):
+    """A copy of a descriptor numbered above `least`."""
+    taken = []
+    copy = posix.dup(fd)
+    while copy <= least:
+        taken.append(copy)
+        copy = posix.dup(fd)
+    for extra in taken:
+        posix.close(extra)
+    return copy
+
+
+def _run(fds, message, harness, prctl, Long, fprog):
+    """The run's process: descriptors, limits, identity, filter, environment, then the harness."""
+    posix.write(fds[10], b"%d\n" % posix.getpid())
+    header, _, rest = message.partition(b"\n")
+    workdir, _, environment = rest.partition(b"\n")
+    uid, gid, cpu, address_space, file_size, stack, open_files, processes, seccomp = (int(x) for x in header.split())
+    high = [_above(fd, 4) for fd in fds[:5]]
+    for target, fd in enumerate(high):
+        posix.dup2(fd, target)
+    posix.closerange(5, 1 << 20)
+    posix.chdir(workdir)
+    if cpu > 0:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    for limit, value in ((resource.RLIMIT_AS, address_space), (resource.RLIMIT_FSIZE, file_size),
+                         (resource.RLIMIT_STACK, stack), (resource.RLIMIT_NOFILE, open_files),
+                         (resource.RLIMIT_NPROC, processes)):
+        if value > 0:
+            resource.setrlimit(limit, (value, value))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if gid >= 0:
+        posix.setgroups([])
+        posix.setresgid(gid, gid, gid)
+    if uid >= 0:
+        posix.setresuid(uid, uid, uid)
+    if prctl(Long(38), Long(1), Long(0), Long(0), Long(0)) != 0:  # PR_SET_NO_NEW_PRIVS
+        posix._exit(127)
+    if seccomp and prctl(Long(22), Long(2), Long(_ctypes.addressof(fprog[0])), Long(0), Long(0)) != 0:
+        posix._exit(127)  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    os.environ.clear()
+    for entry in environment.split(b"\0"):
+        if b"=" not in entry:
+            continue
+        key, _, value = entry.partition(b"=")
+        os.environ[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": "harness.py", "__builtins__": builtins})
+    sys.modules["__main__"] = main
+    sys.argv = ["harness.py"]
+    code = 0
+    try:
+        exec(harness, main.__dict__)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if not isinstance(stop.code, int) and stop.code is not None:
+            print(stop.code, file=sys.stderr)
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    posix._exit(code)
+
+
+_serve()
