@@ -814,13 +814,25 @@ int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
     return status;
 }
 
-static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
-    memset(result, 0, sizeof *result);
-    double started = now_seconds();
-    long long usage_before = read_usage(spec->cpu_usage_path);
-    result->run_cpu_seconds = -1;
-    // Pipes: 0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status.
-    int pipes[6][2];
+/// One run as the daemon's thread watches it: init, the pipes' ends on this side, what came out of them so far, and
+/// why the run was killed, if it was.
+struct supervision {
+    const struct arb_run_spec *spec;
+    struct arb_run_result *result;
+    pid_t init;
+    double started, deadline;
+    long long usage_before;  // the run's cpuacct.usage at the start, or -1
+    int watches_cpu;         // with a CPU limit on the whole run, its usage is sampled every 20 ms
+    int in_fd, harness_fd;   // stdin and fd 3, while there is something left to feed
+    size_t in_offset, harness_offset;
+    int readers[4];          // stdout, stderr, fd 4, status
+    int open_readers[4];
+    struct sink sinks[4];
+    int killed;
+};
+
+/// Creates the six pipes (0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status); 0 or -1.
+static int create_pipes(int pipes[6][2], struct arb_run_result *result) {
     for (int i = 0; i < 6; i++) pipes[i][0] = pipes[i][1] = -1;
     for (int i = 0; i < 6; i++) {
         if (pipe2(pipes[i], O_CLOEXEC) != 0) {
@@ -830,8 +842,11 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
             return -1;
         }
     }
-    // The child's ends: it reads 0 and 3, writes the others.
-    int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
+    return 0;
+}
+
+/// The clone flags of the namespaces the run gets.
+static int clone_flags(const struct arb_run_spec *spec) {
     int flags = SIGCHLD;
     if (spec->namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
     if ((spec->namespaces & ARB_NS_NET) && spec->network_fd < 0) flags |= CLONE_NEWNET;
@@ -839,24 +854,29 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
     if (spec->namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
+    return flags;
+}
+
+/// Clones init with the child's ends of the pipes, then closes them here. Returns init's pid, or -1 (pipes closed).
+static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struct arb_run_result *result) {
+    // The child's ends: it reads 0 and 3, writes the others.
+    int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
     uid_t uid = getuid();
     gid_t gid = getgid();
     pthread_once(&arg_once, find_arg_area);
-    // No signal handler of this process may run in the child before it resets them.
     struct root_plan plan;
     plan_root(spec, &plan);
     if (spec->use_fork_server) plan_server_message(spec, &plan);
+    // No signal handler of this process may run in the child before it resets them.
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pid_t init = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    pid_t init = (pid_t)syscall(SYS_clone, clone_flags(spec), 0, 0, 0, 0);
     if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     free_plan(&plan);
-    for (int i = 0; i < 6; i++) {
-        close(child_fds[i]);
-    }
+    for (int i = 0; i < 6; i++) close(child_fds[i]);
     pipes[0][0] = pipes[1][1] = pipes[2][1] = pipes[3][0] = pipes[4][1] = pipes[5][1] = -1;
     if (init < 0) {
         result->failed_stage = ARB_STAGE_CLONE;
@@ -864,100 +884,136 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
         close_pipes(pipes);
         return -1;
     }
-    int in_fd = pipes[0][1], harness_fd = pipes[3][1];
+    return init;
+}
+
+/// This side's ends of the pipes, non-blocking, and the caps of what is kept.
+static void start_watching(struct supervision *run, int pipes[6][2]) {
+    const struct arb_run_spec *spec = run->spec;
+    run->in_fd = pipes[0][1];
+    run->harness_fd = pipes[3][1];
     int readers[4] = {pipes[1][0], pipes[2][0], pipes[4][0], pipes[5][0]};
-    for (int i = 0; i < 4; i++) fcntl(readers[i], F_SETFL, O_NONBLOCK);
-    fcntl(in_fd, F_SETFL, O_NONBLOCK);
-    fcntl(harness_fd, F_SETFL, O_NONBLOCK);
-    struct sink sinks[4] = {
-        {.cap = spec->stdout_cap}, {.cap = spec->stderr_cap}, {.cap = spec->fd4_cap},
-        {.cap = 16 * sizeof(struct status_record)},
-    };
-    size_t in_offset = 0, harness_offset = 0;
-    if (spec->stdin_length == 0) { close(in_fd); in_fd = -1; }
-    if (spec->fd3_length == 0) { close(harness_fd); harness_fd = -1; }
-    double deadline = started + spec->wall_seconds;
-    int open_readers[4] = {1, 1, 1, 1};
-    int killed = 0;
-    // With a CPU limit on the whole run, its usage is sampled every 20 ms.
-    int watches_cpu = usage_before >= 0 && spec->run_cpu_seconds > 0;
-    while (open_readers[3]) {
+    for (int i = 0; i < 4; i++) {
+        run->readers[i] = readers[i];
+        run->open_readers[i] = 1;
+        fcntl(readers[i], F_SETFL, O_NONBLOCK);
+    }
+    fcntl(run->in_fd, F_SETFL, O_NONBLOCK);
+    fcntl(run->harness_fd, F_SETFL, O_NONBLOCK);
+    size_t caps[4] = {spec->stdout_cap, spec->stderr_cap, spec->fd4_cap, 16 * sizeof(struct status_record)};
+    for (int i = 0; i < 4; i++) run->sinks[i] = (struct sink){.cap = caps[i]};
+    if (spec->stdin_length == 0) { close(run->in_fd); run->in_fd = -1; }
+    if (spec->fd3_length == 0) { close(run->harness_fd); run->harness_fd = -1; }
+    run->deadline = run->started + spec->wall_seconds;
+    run->watches_cpu = run->usage_before >= 0 && spec->run_cpu_seconds > 0;
+}
+
+/// Kills the run once (init: its namespace goes with it).
+static void kill_run(struct supervision *run) {
+    if (run->killed) return;
+    kill(run->init, SIGKILL);
+    run->killed = 1;
+}
+
+/// Kills the run at the wall-clock limit or at its CPU limit; returns poll's timeout in milliseconds.
+static int enforce_limits(struct supervision *run) {
+    double left = run->deadline - now_seconds();
+    if (left <= 0 && !run->killed) {
+        kill_run(run);
+        run->result->timed_out = 1;
+    }
+    if (run->watches_cpu && !run->killed) {
+        long long now = read_usage(run->spec->cpu_usage_path);
+        if (now >= 0 && (double)(now - run->usage_before) / 1e9 >= run->spec->run_cpu_seconds) {
+            kill_run(run);
+            run->result->cpu_exceeded = 1;
+        }
+    }
+    int timeout = run->killed ? 1000 : (int)(left * 1000) + 1;
+    if (run->watches_cpu && !run->killed && timeout > 20) timeout = 20;
+    return timeout;
+}
+
+/// Reads what the streams hold (killing the run when one goes over its cap) and feeds stdin and fd 3.
+static void exchange(struct supervision *run) {
+    for (int i = 0; i < 4; i++) {
+        if (!run->open_readers[i]) continue;
+        int state = drain(run->readers[i], &run->sinks[i]);
+        if (state == 0) run->open_readers[i] = 0;
+        if (state == 2 && i < 3) {
+            run->result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
+            run->open_readers[i] = 0;
+            kill_run(run);
+        }
+    }
+    const struct arb_run_spec *spec = run->spec;
+    if (run->in_fd >= 0 && feed(run->in_fd, spec->stdin_data, spec->stdin_length, &run->in_offset) == 0) {
+        close(run->in_fd);
+        run->in_fd = -1;
+    }
+    if (run->harness_fd >= 0 && feed(run->harness_fd, spec->fd3_data, spec->fd3_length, &run->harness_offset) == 0) {
+        close(run->harness_fd);
+        run->harness_fd = -1;
+    }
+}
+
+/// Watches the run until its status pipe closes (init is gone): limits, output, input.
+static void watch(struct supervision *run) {
+    while (run->open_readers[3]) {
         struct pollfd polls[6];
         int count = 0;
         for (int i = 0; i < 4; i++)
-            if (open_readers[i]) polls[count++] = (struct pollfd){.fd = readers[i], .events = POLLIN};
-        if (in_fd >= 0) polls[count++] = (struct pollfd){.fd = in_fd, .events = POLLOUT};
-        if (harness_fd >= 0) polls[count++] = (struct pollfd){.fd = harness_fd, .events = POLLOUT};
-        double left = deadline - now_seconds();
-        if (left <= 0 && !killed) {
-            kill(init, SIGKILL);
-            killed = 1;
-            result->timed_out = 1;
-        }
-        if (watches_cpu && !killed) {
-            long long now = read_usage(spec->cpu_usage_path);
-            if (now >= 0 && (double)(now - usage_before) / 1e9 >= spec->run_cpu_seconds) {
-                kill(init, SIGKILL);
-                killed = 1;
-                result->cpu_exceeded = 1;
-            }
-        }
-        int timeout = killed ? 1000 : (int)(left * 1000) + 1;
-        if (watches_cpu && !killed && timeout > 20) timeout = 20;
+            if (run->open_readers[i]) polls[count++] = (struct pollfd){.fd = run->readers[i], .events = POLLIN};
+        if (run->in_fd >= 0) polls[count++] = (struct pollfd){.fd = run->in_fd, .events = POLLOUT};
+        if (run->harness_fd >= 0) polls[count++] = (struct pollfd){.fd = run->harness_fd, .events = POLLOUT};
+        int timeout = enforce_limits(run);
         int ready = poll(polls, (nfds_t)count, timeout);
         if (ready < 0 && errno != EINTR && errno != EAGAIN) {
             // Cannot watch the run any more: end it rather than wait for it blindly.
-            kill(init, SIGKILL);
+            kill(run->init, SIGKILL);
             break;
         }
-        for (int i = 0; i < 4; i++) {
-            if (!open_readers[i]) continue;
-            int state = drain(readers[i], &sinks[i]);
-            if (state == 0) open_readers[i] = 0;
-            if (state == 2 && i < 3) {
-                result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
-                open_readers[i] = 0;
-                if (!killed) { kill(init, SIGKILL); killed = 1; }
-            }
-        }
-        if (in_fd >= 0 && feed(in_fd, spec->stdin_data, spec->stdin_length, &in_offset) == 0) {
-            close(in_fd);
-            in_fd = -1;
-        }
-        if (harness_fd >= 0 && feed(harness_fd, spec->fd3_data, spec->fd3_length, &harness_offset) == 0) {
-            close(harness_fd);
-            harness_fd = -1;
-        }
+        exchange(run);
     }
-    if (in_fd >= 0) close(in_fd);
-    if (harness_fd >= 0) close(harness_fd);
-    int own_namespace = (spec->namespaces & ARB_NS_PID) != 0;
+}
+
+/// Reaps init (after its process group, without a PID namespace) and reads what is left in the pipes.
+static void reap(struct supervision *run) {
+    if (run->in_fd >= 0) close(run->in_fd);
+    if (run->harness_fd >= 0) close(run->harness_fd);
+    int own_namespace = (run->spec->namespaces & ARB_NS_PID) != 0;
     // Without a PID namespace the process group is all there is to kill (descendants that left it survive).
-    if (!own_namespace) kill(-init, SIGKILL);
+    if (!own_namespace) kill(-run->init, SIGKILL);
     int init_status;
-    while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(run->init, &init_status, 0) < 0 && errno == EINTR) {}
     // Every process of the namespace is gone now: what is left in the pipes is all there is.
     for (int i = 0; i < 3; i++) {
-        if (!open_readers[i]) continue;
-        if (own_namespace) fcntl(readers[i], F_SETFL, 0);
-        if (drain(readers[i], &sinks[i]) == 2) result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
+        if (!run->open_readers[i]) continue;
+        if (own_namespace) fcntl(run->readers[i], F_SETFL, 0);
+        if (drain(run->readers[i], &run->sinks[i]) == 2) run->result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
     }
-    for (int i = 0; i < 4; i++) close(readers[i]);
-    result->wall_seconds = now_seconds() - started;
-    if (usage_before >= 0) {
-        long long after = read_usage(spec->cpu_usage_path);
-        if (after >= usage_before) result->run_cpu_seconds = (double)(after - usage_before) / 1e9;
+    for (int i = 0; i < 4; i++) close(run->readers[i]);
+}
+
+/// Fills the result: times, the streams, and the status records of init and the program.
+static int collect(struct supervision *run) {
+    struct arb_run_result *result = run->result;
+    result->wall_seconds = now_seconds() - run->started;
+    if (run->usage_before >= 0) {
+        long long after = read_usage(run->spec->cpu_usage_path);
+        if (after >= run->usage_before) result->run_cpu_seconds = (double)(after - run->usage_before) / 1e9;
     }
-    result->stdout_bytes = sinks[0].bytes;
-    result->stdout_length = sinks[0].length;
-    result->stderr_bytes = sinks[1].bytes;
-    result->stderr_length = sinks[1].length;
-    result->fd4_bytes = sinks[2].bytes;
-    result->fd4_length = sinks[2].length;
-    for (size_t offset = 0; offset + sizeof(struct status_record) <= sinks[3].length;
+    result->stdout_bytes = run->sinks[0].bytes;
+    result->stdout_length = run->sinks[0].length;
+    result->stderr_bytes = run->sinks[1].bytes;
+    result->stderr_length = run->sinks[1].length;
+    result->fd4_bytes = run->sinks[2].bytes;
+    result->fd4_length = run->sinks[2].length;
+    struct sink *status = &run->sinks[3];
+    for (size_t offset = 0; offset + sizeof(struct status_record) <= status->length;
          offset += sizeof(struct status_record)) {
         struct status_record record;
-        memcpy(&record, sinks[3].bytes + offset, sizeof record);
+        memcpy(&record, status->bytes + offset, sizeof record);
         if (record.kind == 1 && result->failed_stage == ARB_STAGE_NONE) {
             result->failed_stage = record.stage;
             result->failed_errno = record.error;
@@ -968,8 +1024,24 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
             result->max_rss_kb = record.max_rss_kb;
         }
     }
-    free(sinks[3].bytes);
+    free(status->bytes);
     return result->failed_stage == ARB_STAGE_NONE ? 0 : -1;
+}
+
+/// A run: pipes, init, the watch, the reaping, the result.
+static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
+    memset(result, 0, sizeof *result);
+    struct supervision run = {.spec = spec, .result = result, .started = now_seconds()};
+    run.usage_before = read_usage(spec->cpu_usage_path);
+    result->run_cpu_seconds = -1;
+    int pipes[6][2];
+    if (create_pipes(pipes, result) != 0) return -1;
+    run.init = launch_init(spec, pipes, result);
+    if (run.init < 0) return -1;
+    start_watching(&run, pipes);
+    watch(&run);
+    reap(&run);
+    return collect(&run);
 }
 
 void arb_run_result_free(struct arb_run_result *result) {
