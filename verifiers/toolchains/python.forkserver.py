@@ -9,12 +9,13 @@
 # seconds, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_NPROC, 0 for none, and whether to install
 # the filter), the work directory on a line, the environment as NUL-terminated entries, and eleven descriptors:
 # the run's stdin, stdout, stderr, fds 3 and 4, its mount, PID, network, IPC and UTS namespaces, and a pipe for the
-# answer. The server forks; that child joins the namespaces and forks the run's process, then exits, so that the
-# run's process becomes the child of the run's init (which reaps it and whose death kills it). The run's process
-# writes its pid (in the run's namespace) on the answer pipe, takes the descriptors as 0-4, closes every other,
-# enters the work directory, sets the limits, drops to the run's user (no_new_privs, then the filter), takes the
-# run's environment and runs the harness as `__main__`. Nothing of a run ever returns to the server: each run starts
-# from the server's state as it was before the first run.
+# answer. The server joins the run's namespaces (its PID namespace for its children), forks the run's process there
+# and returns to its own namespaces; the run's process is thus in the run's PID namespace (it dies with the run's
+# init) and the server's child: the server reaps it and writes its wait status, CPU time and peak memory on the
+# answer pipe, where init waits for them. The run's process writes its pid (in the run's namespace) on the answer
+# pipe, takes the descriptors as 0-4, closes every other, enters the work directory, sets the limits, drops to the
+# run's user (no_new_privs, then the filter), takes the run's environment and runs the harness as `__main__`.
+# Nothing of a run ever returns to the server: each run starts from the server's state before the first run.
 import os
 import sys
 import posix
@@ -23,6 +24,7 @@ import _ctypes
 import resource
 import builtins
 import marshal
+import gc
 
 # Imported now, so that no run pays for them: what the harness imports, and what programs import most.
 import _ast, _json, json, _signal, time, types  # noqa: F401,E401
@@ -69,15 +71,29 @@ def _libc():
     return Function(("setns", library)), Function(("prctl", library)), Long, Pointer
 
 
+# Namespaces in the order the server joins a run's (mount last: it changes the root and working directory) and the
+# order of their descriptors in a message (mount, PID, network, IPC, UTS).
+_JOIN_ORDER = ((7, 0x40000000), (8, 0x08000000), (9, 0x04000000), (6, 0x20000000), (5, 0x00020000))
+_OWN = ("net", "ipc", "uts", "pid", "mnt")
+
+
 def _serve():
     harness_source, filter_bytes = _read_input()
     harness = compile(harness_source, "harness.py", "exec")
     del harness_source
     setns, prctl, Long, _ = _libc()
-    prctl(Long(36), Long(1), Long(0), Long(0), Long(0))  # PR_SET_CHILD_SUBREAPER
     # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
     fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
+    own = [posix.open("/proc/self/ns/" + name, posix.O_RDONLY | posix.O_CLOEXEC) for name in _OWN]
+    oom = posix.open("/proc/self/oom_score_adj", posix.O_WRONLY | posix.O_CLOEXEC)
+    try:
+        posix.write(oom, b"-1000")  # needs CAP_SYS_RESOURCE, which a container may not give
+    except OSError:
+        oom = -1
     server = _socket.socket(fileno=3)
+    # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
+    gc.collect()
+    gc.freeze()
     while True:
         try:
             message, fds, _, _ = _socket.socket.recvmsg(server, 1 << 20, _socket.CMSG_SPACE(11 * 4))
@@ -90,13 +106,10 @@ def _serve():
             if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
                 received += [int.from_bytes(data[i:i + 4], sys.byteorder, signed=True)
                              for i in range(0, len(data) - len(data) % 4, 4)]
-        try:
-            pid = posix.fork() if len(received) == 11 else -1
-        except OSError:
-            pid = -1
+        pid = _fork_into(received, setns, own, oom) if len(received) == 11 else -1
         if pid == 0:
             try:
-                _join(received, message, harness, setns, prctl, Long, fprog)
+                _run(received, message, harness, prctl, Long, fprog)
             except BaseException:
                 sys.excepthook(*sys.exc_info())  # on the run's stderr once it has it, else the daemon's
             finally:
@@ -109,15 +122,49 @@ def _serve():
             posix.close(fd)
 
 
-def _wait(first, answer):
-    """Reaps the first child, then the run's process (the server is a subreaper: the run's process, orphaned by the
-    first child, becomes its child), and writes the run's wait status, CPU seconds and peak memory on the answer pipe,
-    where the run's init waits for them. When the run was killed, init is gone and nobody reads them."""
+def _fork_into(fds, setns, own, oom):
+    """Joins the run's namespaces (its PID namespace for children only), forks the run's process there, and comes
+    back to the server's own namespaces. The run's process is thus in the run's PID namespace (it dies with the run's
+    init) and the server's child. The server is never the OOM killer's choice (-1000: it sits in the run's memory
+    cgroup) where the kernel lets it lower its score; the run's process is, like any other (0, inherited). Returns
+    the pid, 0 in the child, or -1."""
+    joined = 0
+    pid = -1
     try:
-        posix.waitpid(first, 0)
-        _, status, usage = posix.wait4(-1, 0)
-    except ChildProcessError:
-        return
+        for index, flag in _JOIN_ORDER:
+            if setns(fds[index], flag) != 0:
+                break
+            joined += 1
+        if joined == len(_JOIN_ORDER):
+            if oom >= 0:
+                posix.write(oom, b"0")
+            pid = posix.fork()
+            if pid == 0:
+                return 0
+    except OSError:
+        pid = -1
+    finally:
+        if pid != 0:
+            if oom >= 0:
+                posix.write(oom, b"-1000")
+            for (_, flag), fd in list(zip(_JOIN_ORDER, own))[:joined]:
+                if setns(fd, flag) != 0:
+                    posix._exit(1)  # not back in its own namespaces: the daemon starts a new server
+            posix.chdir("/")
+    return pid
+
+
+def _wait(pid, answer):
+    """Reaps the run's process and writes its wait status, CPU seconds and peak memory on the answer pipe, where the
+    run's init waits for them. When the run was killed, init is gone and nobody reads them."""
+    while True:
+        try:
+            _, status, usage = posix.wait4(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
     try:
         posix.write(answer, b"%d %.6f %d\n" % (status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
     except OSError:
@@ -144,23 +191,6 @@ def _make_fprog(filter_memory, count):
     program.len = count
     program.filter = _ctypes.addressof(storage)
     return program, storage
-
-
-def _join(fds, message, harness, setns, prctl, Long, fprog):
-    """The first child: joins the run's namespaces and forks the run's process, then exits."""
-    # The server is never the OOM killer's choice (-1000); the run's processes are, like any other (this /proc is still
-    # the host's, writable; the run's is read-only).
-    fd = posix.open("/proc/self/oom_score_adj", posix.O_WRONLY)
-    posix.write(fd, b"0")
-    posix.close(fd)
-    # mount, PID (for children), network, IPC, UTS
-    for fd, flag in zip(fds[5:10], (0x00020000, 0x20000000, 0x40000000, 0x08000000, 0x04000000)):
-        if setns(fd, flag) != 0:
-            posix._exit(127)
-    pid = posix.fork()
-    if pid != 0:
-        posix._exit(0)
-    _run(fds, message, harness, prctl, Long, fprog)
 
 
 def _above(fd, least):
