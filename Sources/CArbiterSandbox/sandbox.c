@@ -1124,8 +1124,11 @@ int arb_create_network_namespace(void) {
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
     if (child == 0) {
-        // Hold the namespace until the parent has opened it (the read ends when the parent closes its end).
-        close(gate[1]);
+        // Hold the namespace until the parent has opened it (the read ends when the parent closes its end). Every
+        // other descriptor goes first: this is a copy of a multithreaded process, and holding the write end of another
+        // thread's gate (made for a concurrent slot) would keep that child, and so this one, waiting for ever.
+        if (gate[0] > 0) syscall(SYS_close_range, 0, gate[0] - 1, 0);
+        syscall(SYS_close_range, gate[0] + 1, ~0U, 0);
         char byte;
         while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {}
         _exit(0);

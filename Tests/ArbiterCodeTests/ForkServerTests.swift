@@ -4,6 +4,7 @@
 
 @testable import ArbiterCode
 import ArbiterCore
+import CArbiterSandbox
 import Foundation
 import Synchronization
 import Testing
@@ -175,5 +176,28 @@ struct ForkServerTests {
         // Negative control: the shipped declaration, copied the same way, forks.
         try declaration.write(to: root.appendingPathComponent("python.json"), atomically: true, encoding: .utf8)
         #expect(try await probe(Self.parent, on: try verifier(toolchains: root)) == 0)
+    }
+}
+
+@Suite(
+    "code: concurrent slots", .timeLimit(.minutes(1)),
+    .enabled(if: rootTestsRun, "needs root (a network namespace per slot)"))
+struct ConcurrentSlotTests {
+    @Test("slots made at once each get their network namespace: no child of one holds another's gate open")
+    func concurrentNetworkNamespaces() async throws {
+        // Before the fix two children each inherited the other's gate and both waited for ever (the suite hung).
+        let made = Mutex<[Int32]>([])
+        for _ in 0..<4 {
+            Thread.detachNewThread {
+                for _ in 0..<25 {
+                    let fd = arb_create_network_namespace()
+                    made.withLock { $0.append(fd) }
+                }
+            }
+        }
+        while made.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
+        let descriptors = made.withLock { $0 }
+        #expect(descriptors.allSatisfy { $0 >= 0 }, "\(descriptors.filter { $0 < 0 })")
+        for fd in descriptors where fd >= 0 { close(fd) }
     }
 }
