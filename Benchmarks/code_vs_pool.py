@@ -20,6 +20,10 @@ in (every process of the daemon, its fork servers and its runs included).
 
 Run (as root, after `swift build -c release`):
     python3 Benchmarks/code_vs_pool.py [--binary .build/release/arbiter] [--jobs 2] [--repeat 3]
+
+`--wrapper N` instead times N C++ `test` programs (MultiPL-E style) with the shipped toolchains, whose C/C++ test
+wrapper is compiled once per daemon, against a copy of cpp.json without its `prepare` fields (the wrapper compiled
+with every test program), alternating, best of --repeat.
 """
 import argparse
 import concurrent.futures
@@ -129,6 +133,40 @@ def sandboxed_starts(binary, count, scratch):
     return sum(answer["ms"] for answer in answers) / 1000 / count
 
 
+def run_wrapper(binary, count, jobs, repeat):
+    toolchains = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../verifiers/toolchains")
+    program = "#include <vector>\nlong add(long a, long b) { return a + b; }\n"
+    test = "#include <cassert>\nint main() {\n    assert(add(2, 3) == 5);\n}\n"
+    lines = "".join(json.dumps({"id": i, "verifier": "code", "response": "```cpp\n" + program + "```\n",
+                                "reference": {"language": "cpp", "test": test}}) + "\n" for i in range(count))
+    times = {"prepared": [], "compiled": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        plain = os.path.join(scratch, "verifiers", "toolchains")
+        os.makedirs(plain)
+        declaration = json.load(open(os.path.join(toolchains, "cpp.json")))
+        for key in ("prepare", "prepared_file", "prepared_compile"):
+            del declaration["test_template"][key]
+        json.dump(declaration, open(os.path.join(plain, "cpp.json"), "w"))
+        with open(os.path.join(toolchains, "c.test.c")) as source, open(os.path.join(plain, "c.test.c"), "w") as out:
+            out.write(source.read())
+        for _ in range(repeat):
+            for name, directory in (("prepared", os.path.join(toolchains, "..")), ("compiled", os.path.dirname(plain))):
+                started = time.perf_counter()
+                done = subprocess.run([binary, "serve", "--jobs", str(jobs), "--log-level", "error", "--verifiers",
+                                       directory], input=lines.encode(), stdout=subprocess.PIPE, check=True)
+                times[name].append(time.perf_counter() - started)
+                answers = [json.loads(line) for line in done.stdout.decode().splitlines()]
+                wrappers = {answer["details"]["compile"].get("wrapper") for answer in answers}
+                assert all(answer["passed"] for answer in answers) and wrappers == {name}, (name, wrappers)
+    prepared, compiled = min(times["prepared"]), min(times["compiled"])
+    print("%d C++ test programs, --jobs %d, best of %d" % (count, jobs, repeat))
+    print("| wrapper compiled with every test program | %.3f s | %.1f ms a program per worker |"
+          % (compiled, compiled * jobs / count * 1000))
+    print("| wrapper compiled once per daemon | %.3f s | %.1f ms a program per worker |"
+          % (prepared, prepared * jobs / count * 1000))
+    print("| ratio | **%.2f×** | |" % (compiled / prepared))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/arbiter")
@@ -136,7 +174,10 @@ def main():
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--wrapper", type=int, default=0, help="time N C++ test programs instead (see above)")
     args = parser.parse_args()
+    if args.wrapper:
+        return run_wrapper(args.binary, args.wrapper, args.jobs, args.repeat)
     programs = problems(args.suite)
     expected = [good for _, _, good in programs]
     pool_times, arbiter_times, plain_times, executed_times = [], [], [], []

@@ -37,7 +37,10 @@ enum BuiltinToolchains {
                 "preprocess": ["{interpreter}", "-std=gnu17", "-E", "-dD", "-o", "program.i", "main.c"],
                 "test_file": "test.c",
                 "compile": ["{interpreter}", "-O2", "-std=gnu17", "-pipe", "-Wl,--wrap=main", "-o", "main", "arbiter_wrapper.c", "test.c", "-lm"],
-                "symbols": ["/usr/bin/nm", "-P", "--defined-only", "main"]
+                "symbols": ["/usr/bin/nm", "-P", "--defined-only", "main"],
+                "prepare": ["{interpreter}", "-O2", "-std=gnu17", "-pipe", "-c", "-o", "arbiter_wrapper.o", "arbiter_wrapper.c"],
+                "prepared_file": "arbiter_wrapper.o",
+                "prepared_compile": ["{interpreter}", "-O2", "-std=gnu17", "-pipe", "-Wl,--wrap=main", "-o", "main", "arbiter_wrapper.o", "test.c", "-lm"]
               },
               "env": {},
               "limits": {"compile_time_s": 30, "compile_memory_mb": 1024}
@@ -60,7 +63,10 @@ enum BuiltinToolchains {
                 "preprocess": ["{interpreter}", "-std=gnu++17", "-E", "-dD", "-o", "program.i", "main.cpp"],
                 "test_file": "test.cpp",
                 "compile": ["{interpreter}", "-O2", "-std=gnu++17", "-pipe", "-Wl,--wrap=main", "-o", "main", "arbiter_wrapper.c", "test.cpp"],
-                "symbols": ["/usr/bin/nm", "-P", "--defined-only", "main"]
+                "symbols": ["/usr/bin/nm", "-P", "--defined-only", "main"],
+                "prepare": ["{interpreter}", "-O2", "-std=gnu++17", "-pipe", "-c", "-o", "arbiter_wrapper.o", "arbiter_wrapper.c"],
+                "prepared_file": "arbiter_wrapper.o",
+                "prepared_compile": ["{interpreter}", "-O2", "-std=gnu++17", "-pipe", "-Wl,--wrap=main", "-o", "main", "arbiter_wrapper.o", "test.cpp"]
               },
               "env": {},
               "limits": {"compile_time_s": 60, "compile_memory_mb": 2048}

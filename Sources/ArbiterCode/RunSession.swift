@@ -14,7 +14,7 @@ final class RunSession: @unchecked Sendable {
     let workDirectory: String
     let environment: [String]
     let code: String
-    private(set) var compileDetails: JSONObject?
+    var compileDetails: JSONObject?
     /// The measurements of the harness run (`test` and `calls` forms run every case in one process).
     private(set) var harnessRunDetails: JSONObject?
 
@@ -52,7 +52,7 @@ final class RunSession: @unchecked Sendable {
         try write(Array(text.utf8), to: name, replacing: replacing)
     }
 
-    private func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ArbiterError) {
+    func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ArbiterError) {
         // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_TRUNC : O_EXCL), 0o644)

@@ -150,6 +150,20 @@ public struct Toolchain: Sendable, Hashable {
                 preprocess: try Self.required("preprocess", in: template),
                 testFile: try Self.fileName("test_file", in: template),
                 compile: try Self.required("compile", in: template), symbols: try Self.required("symbols", in: template))
+            let prepare = try template.strings("prepare", nonEmpty: true)
+            let preparedCompile = try template.strings("prepared_compile", nonEmpty: true)
+            let preparedFile = try template.string("prepared_file").map { _ throws(ArbiterError) in
+                try Self.fileName("prepared_file", in: template)
+            }
+            let declared = [prepare != nil, preparedCompile != nil, preparedFile != nil]
+            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }) else {
+                throw ArbiterError(
+                    .invalidRequest,
+                    "'test_template' needs all of 'prepare', 'prepared_file' and 'prepared_compile', or none")
+            }
+            testTemplate?.prepare = prepare
+            testTemplate?.preparedFile = preparedFile
+            testTemplate?.preparedCompile = preparedCompile
         }
         var environment: [String: String] = [:]
         let env = JSONFields(try fields.object("env") ?? [:], context: "'env': ")
@@ -342,6 +356,14 @@ public struct TestTemplate: Sendable, Equatable {
     public var compile: [String]
     /// Lists the symbols the binary defines.
     public var symbols: [String]
+    /// Optional, all three or none: a command run once per daemon, in a sandboxed directory holding ``file``, that
+    /// compiles the wrapper alone into ``preparedFile``; test programs are then linked with that object by
+    /// ``preparedCompile`` instead of compiling the wrapper each time. When preparing fails, ``compile`` is used.
+    public var prepare: [String]? = nil
+    /// What ``prepare`` leaves (the wrapper's object file).
+    public var preparedFile: String? = nil
+    /// ``compile`` with the prepared object in place of the wrapper's source.
+    public var preparedCompile: [String]? = nil
 }
 
 /// The program's process of a split harness (``Harness/host``).

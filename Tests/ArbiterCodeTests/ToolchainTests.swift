@@ -2,7 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
-import ArbiterCode
+@testable import ArbiterCode
 import ArbiterCore
 import Foundation
 import Testing
@@ -184,5 +184,60 @@ struct ToolchainDeclarationTests {
             let found = try problems(declaration)
             #expect(found.count == 1 && found[0].hasSuffix(": " + message), "\(declaration): \(found)")
         }
+    }
+}
+
+@Suite(
+    "code: the C/C++ test wrapper, compiled once", .serialized,
+    .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
+struct PreparedWrapperTests {
+    let program = fenced("long add(long a, long b) { return a + b; }", "cpp")
+    let good: JSONValue = ["test": "#include <cassert>\nint main() {\n    assert(add(2, 3) == 5);\n}"]
+    let bad: JSONValue = ["test": "#include <cassert>\nint main() {\n    assert(add(2, 2) == 5);\n}"]
+
+    /// A directory holding the shipped cpp toolchain with `edit` applied to its declaration.
+    func toolchains(_ edit: (String) -> String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-wrapper-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let shipped = repository.appendingPathComponent("verifiers/toolchains")
+        try FileManager.default.copyItem(
+            at: shipped.appendingPathComponent("c.test.c"), to: directory.appendingPathComponent("c.test.c"))
+        let declaration = try String(contentsOf: shipped.appendingPathComponent("cpp.json"), encoding: .utf8)
+        try edit(declaration).write(to: directory.appendingPathComponent("cpp.json"), atomically: true, encoding: .utf8)
+        #expect(ToolchainSet(directory: directory).problems.isEmpty)
+        return directory
+    }
+
+    @Test("test programs link the wrapper's object, compiled once per sandbox; the test still decides")
+    func prepared() async throws {
+        let directory = try toolchains { $0 }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let verifier = try codeVerifier(toolchains: directory)
+        let cpp = try #require(verifier.toolchains.toolchain(for: "cpp"))
+        for (reference, expected) in [(good, ["passed"]), (bad, ["wrong_answer"])] {
+            let verdict = try await verifier.verify(Sample(response: program, reference: reference))
+            #expect(statuses(verdict) == expected, "\(verdict.details)")
+            #expect(verdict.details["compile"]?.objectValue?["wrapper"] == "prepared", "\(verdict.details)")
+        }
+        // The sandbox holds the object (an ELF file).
+        let object = try #require(await verifier.sandbox.preparedHarnesses.wrapper(for: cpp, in: verifier.sandbox))
+        #expect(object.starts(with: [0x7f, 0x45, 0x4c, 0x46]))
+    }
+
+    @Test("when the wrapper cannot be prepared, each test program compiles it (control: nothing is prepared)")
+    func unprepared() async throws {
+        let directory = try toolchains {
+            $0.replacingOccurrences(of: #""prepare": ["{interpreter}""#, with: #""prepare": ["/bin/false""#)
+        }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let verifier = try codeVerifier(toolchains: directory)
+        let cpp = try #require(verifier.toolchains.toolchain(for: "cpp"))
+        #expect(cpp.testTemplate?.prepare?.first == "/bin/false")
+        for (reference, expected) in [(good, ["passed"]), (bad, ["wrong_answer"])] {
+            let verdict = try await verifier.verify(Sample(response: program, reference: reference))
+            #expect(statuses(verdict) == expected, "\(verdict.details)")
+            #expect(verdict.details["compile"]?.objectValue?["wrapper"] == "compiled", "\(verdict.details)")
+        }
+        #expect(await verifier.sandbox.preparedHarnesses.wrapper(for: cpp, in: verifier.sandbox) == nil)
     }
 }
