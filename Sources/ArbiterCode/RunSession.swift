@@ -100,7 +100,8 @@ final class RunSession: @unchecked Sendable {
         case .standardIO(let cases): return try await runStandardIO(cases)
         case .script(let tests, let entryPoint):
             let instructions = HarnessInstructions(
-                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests, setup: spec.setup ?? "")
+                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests, setup: spec.setup ?? "",
+                stopOnFailure: configuration.stopOnFailure)
             return try await runHarness(instructions) { _, record in
                 CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
             }
@@ -217,12 +218,15 @@ final class RunSession: @unchecked Sendable {
         var function: String
         var cases: [String]
         var setup: String = ""
+        /// Stop at the first failing script (a trailing `stop` line; harnesses that do not know it run them all).
+        var stopOnFailure = false
 
         func bytes(nonce: String, program: String) -> [UInt8] {
             var text = [nonce, form, program, entryPoint, function, String(cases.count)].map {
                 $0.replacingOccurrences(of: "\n", with: " ") + "\n"
             }.joined()
             for item in cases + [setup] { text += "\(item.utf8.count)\n" + item }
+            if stopOnFailure { text += "stop\n" }
             return Array(text.utf8)
         }
     }
@@ -292,6 +296,12 @@ final class RunSession: @unchecked Sendable {
                 var result = judge(index, record)
                 if result.status != "passed", result.stderr == nil { result.stderr = stderr }
                 return result
+            }
+            // Stopped after a failing case: the rest count as that failure (never as passed).
+            if instructions.stopOnFailure, finished,
+                let failure = (0..<index).lazy.compactMap({ records[$0] }).first(where: { $0.status != "passed" })
+            {
+                return CaseResult(status: failure.status, message: "not run: an earlier case failed")
             }
             if index > 0, records[index - 1] == nil {
                 return CaseResult(
