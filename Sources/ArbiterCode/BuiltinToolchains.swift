@@ -104,6 +104,7 @@ enum BuiltinToolchains {
                           "prepared_file": "harness.bin",
                           "prepared_run": ["{interpreter}", "-I", "-S", "-c", "import marshal;exec(marshal.loads(open('harness.bin','rb').read()))"],
                           "fork_server": {"code_file": "python.forkserver.py", "run": ["{interpreter}", "-I", "-S", "-c", "{code}"]}},
+              "warm_run": "import sys,builtins;builtins.exit=builtins.quit=sys.exit;sys.path+=['/usr/local/lib/python%d.%d/dist-packages'%sys.version_info[:2],'/usr/lib/python3/dist-packages'];sys.argv=['main.py'];__file__='main.py';del builtins;exec(compile(open(__file__,encoding='utf-8').read(),__file__,'exec'))",
               "env": {},
               "limits": {}
             }
@@ -664,8 +665,8 @@ enum BuiltinToolchains {
         # Arbiter's Python fork server: a warm interpreter per sandbox slot, so that a run forks instead of starting Python
         # (about 8 ms of CPU a start). Started by the daemon as root (only where the sandbox runs as root), born in the slot's
         # cgroups, with /dev/null as stdout. It reads on stdin the harness's source (its UTF-8 length on a line, then the
-        # bytes) and the sandbox's seccomp filter (its length on a line, then the bytes of `struct sock_filter`s), compiles
-        # the harness once, imports the modules the harness and most programs need, and waits on fd 3.
+        # bytes; or any code to run as `__main__`, such as python.json's `warm_run` for stdin/stdout cases) and the sandbox's
+        # seccomp filter (its length on a line, then the bytes of `struct sock_filter`s), compiles that code once, imports the modules the harness and most programs need, and waits on fd 3.
         #
         # For each run, the run's init (already in its fresh PID, mount, network, IPC and UTS namespaces, its root pivoted
         # and its work directory a tmpfs of its own) sends one message: a line of numbers (uid, gid, the CPU rlimit in
@@ -871,6 +872,9 @@ enum BuiltinToolchains {
         def _run(fds, message, harness, prctl, Long, fprog):
             """The run's process: descriptors, limits, identity, filter, environment, then the harness."""
             posix.write(fds[10], b"%d\n" % posix.getpid())
+            # A session and process group of its own: the server's group lies outside the run, and a signal to the run's
+            # process group (kill(0), killpg) reaches every member wherever it is, other runs' processes included.
+            posix.setsid()
             header, _, rest = message.partition(b"\n")
             workdir, _, environment = rest.partition(b"\n")
             uid, gid, cpu, address_space, file_size, stack, open_files, processes, seccomp = (int(x) for x in header.split())
@@ -916,11 +920,19 @@ enum BuiltinToolchains {
             except BaseException:
                 sys.excepthook(*sys.exc_info())
                 code = 1
+            # As an interpreter ends: the program's non-daemon threads and its atexit functions, then the streams.
+            try:
+                if "threading" in sys.modules:
+                    sys.modules["threading"]._shutdown()
+                import atexit
+                atexit._run_exitfuncs()
+            except BaseException:
+                sys.excepthook(*sys.exc_info())
             for stream in (sys.stdout, sys.stderr):
                 try:
                     stream.flush()
                 except BaseException:
-                    pass
+                    code = code or 120
             posix._exit(code)
 
 

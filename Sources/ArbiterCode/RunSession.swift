@@ -160,6 +160,13 @@ final class RunSession: @unchecked Sendable {
         return CaseResult(status: "compile_error", message: reason, stderr: Self.text(outcome.stderr, limit: 2000))
     }
 
+    /// The fork server that runs a stdin/stdout case from a warm interpreter (``Toolchain/warmRun``), if any.
+    private var warmRun: ForkServerRequest? {
+        guard let code = toolchain.warmRun, let server = toolchain.harness?.forkServer else { return nil }
+        return ForkServerRequest(
+            command: toolchain.command(server.run).map { $0 == "{code}" ? server.code : $0 }, harnessCode: code)
+    }
+
     private func runStandardIO(_ cases: [(stdin: String, stdout: String)]) async throws(ArbiterError) -> [CaseResult] {
         let command = toolchain.command(toolchain.run)
         var results: [CaseResult] = []
@@ -175,7 +182,8 @@ final class RunSession: @unchecked Sendable {
             }
             let outcome = try await sandbox.run(
                 executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-                stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits)
+                stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits,
+                forkServer: warmRun)
             results.append(judge(outcome, expected: testCase.stdout))
         }
         return results

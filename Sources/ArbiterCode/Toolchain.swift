@@ -52,6 +52,9 @@ public struct Toolchain: Sendable, Hashable {
     /// The least address space (RLIMIT_AS) a run gets where that limit bounds memory (no memory cgroup): runtimes
     /// that reserve large virtual ranges (node's code range) cannot start under `memory_mb` alone. Bytes; 0 for none.
     public var minimumAddressSpace: Int
+    /// With a harness fork server: the code that server runs as `__main__` for a stdin/stdout case instead of
+    /// executing ``run`` (`warm_run`; it must do what ``run`` does). `nil`: stdin/stdout cases execute ``run``.
+    public var warmRun: String? = nil
 
     public static func == (lhs: Toolchain, rhs: Toolchain) -> Bool {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
@@ -61,6 +64,7 @@ public struct Toolchain: Sendable, Hashable {
             && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
             && lhs.compileMemoryMB == rhs.compileMemoryMB
             && lhs.minimumProcesses == rhs.minimumProcesses && lhs.minimumAddressSpace == rhs.minimumAddressSpace
+            && lhs.warmRun == rhs.warmRun
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -177,6 +181,7 @@ public struct Toolchain: Sendable, Hashable {
         self.compileMemoryMB = try limits.integer("compile_memory_mb", in: 16...65536) ?? 1024
         self.minimumProcesses = try limits.integer("processes", in: 1...4096) ?? 1
         self.minimumAddressSpace = (try limits.integer("address_space_mb", in: 0...1_048_576) ?? 0) << 20
+        self.warmRun = try fields.string("warm_run", nonEmpty: true)
         self.interpreter = Self.resolve(interpreterCandidates)
         var visible = try fields.strings("visible") ?? []
         if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {

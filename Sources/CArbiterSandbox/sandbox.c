@@ -576,10 +576,12 @@ static pid_t program_from_server(const struct root_plan *plan, int *answer_fd) {
     if (sent != (ssize_t)plan->server_message_length) goto done;
     close(answer[1]);
     answer[1] = fds[10] = -1;
+    // One byte at a time: the status line may follow at once (a program that ends before init reads), and it
+    // must stay in the pipe for `server_outcome`.
     char text[32];
     size_t length = 0;
     while (length < sizeof text - 1) {
-        ssize_t n = read(answer[0], text + length, sizeof text - 1 - length);
+        ssize_t n = read(answer[0], text + length, 1);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         length += (size_t)n;
@@ -1210,6 +1212,7 @@ int arb_start_fork_server(const char *path, char *const *argv, char *const *envp
     if (pid == 0) {
         // Dies with the slot's thread (the daemon); never chosen by the OOM killer over a run's own processes.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setsid(); // out of the daemon's process group: a signal to that group must not reach the server
         write_file("/proc/self/oom_score_adj", "-1000");
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
         int high_socket = fcntl(pair[1], F_DUPFD, 100), high_feed = fcntl(feed_pipe[0], F_DUPFD, 101);

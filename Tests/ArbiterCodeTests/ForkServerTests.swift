@@ -124,6 +124,79 @@ struct ForkServerTests {
         #expect(forked.arrayValue?[6] == [])
     }
 
+    /// The first line of the output a stdin/stdout case got, from its `wrong_answer` message.
+    func output(_ program: String, on verifier: CodeVerifier) async throws -> String {
+        let reference: JSONValue = ["tests": [["stdin": "", "stdout": "unused\n"]]]
+        let verdict = try await verifier.verify(Sample(response: fenced(program), reference: reference))
+        let message = verdict.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+        return message.split(separator: "'").dropFirst().first.map(String.init) ?? "no output: \(verdict.details)"
+    }
+
+    @Test("stdin/stdout cases fork from the server too (warm_run), as confined as executed ones")
+    func warmRun() async throws {
+        let forked = try verifier(), executed = try verifier(forkServers: false)
+        let parent = "import os\nprint(os.getppid())"
+        #expect(try await output(parent, on: forked) == "0")
+        // Negative control: executed, the program is the child of the run's init.
+        #expect(try await output(parent, on: executed) == "1")
+        // The confinement probe, printed as a digest: the same both ways.
+        let digest = Self.confinement + "\nimport hashlib, json\nprint(hashlib.sha256(json.dumps(probe()).encode()).hexdigest())"
+        let (a, b) = (try await output(digest, on: forked), try await output(digest, on: executed))
+        #expect(a == b && a.count == 64, "\(a) \(b)")
+        #expect(forked.sandbox.startedForkServers.withLock { $0.count } == 1)
+    }
+
+    @Test("many quick runs at once all get their program's status (the pid and status lines are read apart)")
+    func quickRuns() async throws {
+        // A program that ends before init reads its pid used to lose its status line with it (init read both at once
+        // and saw the program as killed): 4 in 200 such runs failed at --jobs 6 here.
+        let verifier = try verifier()
+        let reference: JSONValue = ["tests": [["stdin": "1 2\n", "stdout": "3\n"]]]
+        let program = fenced("a, b = map(int, input().split())\nprint(a + b)")
+        let failed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<120 {
+                if index >= 6, try await group.next() == false { return 1 }
+                group.addTask { try await verifier.verify(Sample(response: program, reference: reference)).passed }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 0 : 1) }
+        }
+        #expect(failed == 0)
+    }
+
+    @Test("a program's kill(0), killpg and kill(-1) reach only its own run, not a concurrent run of another server")
+    func processGroups() async throws {
+        let verifier = try verifier()
+        // Each forked run leads a session of its own (an executed one is in its init's: session 1).
+        #expect(try await output("import os\nprint(os.getsid(0) == os.getpid() == os.getpgrp())", on: verifier) == "True")
+        let sleeper = fenced("import time\ntime.sleep(3)\nprint('safe')")
+        let killer = """
+            import os, signal, time
+            time.sleep(0.5)
+            for kill in (lambda: os.kill(0, signal.SIGKILL), lambda: os.killpg(0, signal.SIGKILL),
+                         lambda: os.kill(-1, signal.SIGKILL)):
+                try:
+                    kill()
+                except OSError:
+                    pass
+            def f():
+                return 1
+            """
+        let answer: JSONValue = ["tests": [["stdin": "", "stdout": "safe\n"]]]
+        let results = try await withThrowingTaskGroup(of: Verdict?.self) { group in
+            group.addTask { try await verifier.verify(Sample(response: sleeper, reference: answer)) }
+            group.addTask {
+                _ = try await verifier.verify(Sample(response: fenced(killer), reference: ["test": "assert f() == 1"]))
+                return nil
+            }
+            group.addTask {
+                _ = try await verifier.verify(Sample(response: fenced(killer), reference: ["tests": [["stdin": "", "stdout": ""]]]))
+                return nil
+            }
+            return try await group.reduce(into: [Verdict]()) { if let verdict = $1 { $0.append(verdict) } }
+        }
+        #expect(results.count == 1 && results[0].passed, "\(results.map(\.details))")
+    }
+
     @Test("limits hold in forked runs: the CPU limit is time_limit, the memory cgroup memory_limit")
     func limits() async throws {
         let sandboxed = CodeVerifier(

@@ -1,8 +1,8 @@
 # Arbiter's Python fork server: a warm interpreter per sandbox slot, so that a run forks instead of starting Python
 # (about 8 ms of CPU a start). Started by the daemon as root (only where the sandbox runs as root), born in the slot's
 # cgroups, with /dev/null as stdout. It reads on stdin the harness's source (its UTF-8 length on a line, then the
-# bytes) and the sandbox's seccomp filter (its length on a line, then the bytes of `struct sock_filter`s), compiles
-# the harness once, imports the modules the harness and most programs need, and waits on fd 3.
+# bytes; or any code to run as `__main__`, such as python.json's `warm_run` for stdin/stdout cases) and the sandbox's
+# seccomp filter (its length on a line, then the bytes of `struct sock_filter`s), compiles that code once, imports the modules the harness and most programs need, and waits on fd 3.
 #
 # For each run, the run's init (already in its fresh PID, mount, network, IPC and UTS namespaces, its root pivoted
 # and its work directory a tmpfs of its own) sends one message: a line of numbers (uid, gid, the CPU rlimit in
@@ -208,6 +208,9 @@ def _above(fd, least):
 def _run(fds, message, harness, prctl, Long, fprog):
     """The run's process: descriptors, limits, identity, filter, environment, then the harness."""
     posix.write(fds[10], b"%d\n" % posix.getpid())
+    # A session and process group of its own: the server's group lies outside the run, and a signal to the run's
+    # process group (kill(0), killpg) reaches every member wherever it is, other runs' processes included.
+    posix.setsid()
     header, _, rest = message.partition(b"\n")
     workdir, _, environment = rest.partition(b"\n")
     uid, gid, cpu, address_space, file_size, stack, open_files, processes, seccomp = (int(x) for x in header.split())
@@ -253,11 +256,19 @@ def _run(fds, message, harness, prctl, Long, fprog):
     except BaseException:
         sys.excepthook(*sys.exc_info())
         code = 1
+    # As an interpreter ends: the program's non-daemon threads and its atexit functions, then the streams.
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        import atexit
+        atexit._run_exitfuncs()
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BaseException:
-            pass
+            code = code or 120
     posix._exit(code)
 
 
