@@ -24,6 +24,10 @@ Run (as root, after `swift build -c release`):
 `--wrapper N` instead times N C++ `test` programs (MultiPL-E style) with the shipped toolchains, whose C/C++ test
 wrapper is compiled once per daemon, against a copy of cpp.json without its `prepare` fields (the wrapper compiled
 with every test program), alternating, best of --repeat.
+
+`--stdio N` instead times N Python stdin/stdout programs of 4 cases each (a line of two numbers, their sum), every
+case a run: the naive pool (one `python3 main.py` per case), the daemon as shipped (cases fork from the warm
+interpreter: python.json's `warm_run`) and with ARBITER_CODE_NO_FORK_SERVER=1, alternating, best of --repeat.
 """
 import argparse
 import concurrent.futures
@@ -167,6 +171,41 @@ def run_wrapper(binary, count, jobs, repeat):
     print("| ratio | **%.2f×** | |" % (compiled / prepared))
 
 
+def run_stdio(binary, python, count, jobs, repeat):
+    program = "a, b = map(int, input().split())\nprint(a + b)\n"
+    cases = [{"stdin": "%d %d\n" % (i, i + 1), "stdout": "%d\n" % (2 * i + 1)} for i in range(4)]
+    lines = "".join(json.dumps({"id": i, "verifier": "code", "response": "```python\n" + program + "```\n",
+                                "reference": {"tests": cases}}) + "\n" for i in range(count)).encode()
+    times = {"pool": [], "arbiter": [], "executed": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "main.py")
+        open(path, "w").write(program)
+
+        def one(case):
+            done = subprocess.run([python, path], input=case["stdin"].encode(), stdout=subprocess.PIPE, timeout=5)
+            return done.stdout.decode() == case["stdout"]
+
+        for _ in range(repeat):
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+                assert all(pool.map(one, cases * count))
+            times["pool"].append(time.perf_counter() - started)
+            for name, environment in (("arbiter", None), ("executed", dict(os.environ, ARBITER_CODE_NO_FORK_SERVER="1"))):
+                started = time.perf_counter()
+                done = subprocess.run([binary, "serve", "--jobs", str(jobs), "--log-level", "error"], input=lines,
+                                      stdout=subprocess.PIPE, check=True, env=environment)
+                times[name].append(time.perf_counter() - started)
+                assert all(json.loads(line)["passed"] for line in done.stdout.decode().splitlines()), name
+    runs = 4 * count
+    print("%d stdin/stdout runs (%d programs x 4 cases), --jobs %d, best of %d" % (runs, count, jobs, repeat))
+    for name, label in (("pool", "naive pool (one unsandboxed `python3 main.py` per case)"),
+                        ("arbiter", "`arbiter serve`, cases forked from the warm interpreter"),
+                        ("executed", "`arbiter serve`, ARBITER_CODE_NO_FORK_SERVER=1")):
+        best = min(times[name])
+        print("| %s | %.3f s | %.1f runs/s | %.1f ms a run per worker |" % (label, best, runs / best, best * jobs / runs * 1000))
+    print("| ratio (pool / arbiter) | **%.2f×** | | |" % (min(times["pool"]) / min(times["arbiter"])))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/arbiter")
@@ -175,7 +214,10 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--wrapper", type=int, default=0, help="time N C++ test programs instead (see above)")
+    parser.add_argument("--stdio", type=int, default=0, help="time N Python stdin/stdout programs instead (see above)")
     args = parser.parse_args()
+    if args.stdio:
+        return run_stdio(args.binary, args.python, args.stdio, args.jobs, args.repeat)
     if args.wrapper:
         return run_wrapper(args.binary, args.wrapper, args.jobs, args.repeat)
     programs = problems(args.suite)
@@ -249,8 +291,9 @@ def main():
                  min(pool_cpu) / min(arbiter_cpu)))
     print("seccomp filter: %+.2f ms per program per worker" % ((arbiter - min(plain_times)) * args.jobs / n * 1000))
     print("empty program, one at a time: `python3 main.py` (the pool's command) %.1f ms; the toolchain's command "
-          "(`python3 -I -S -c <bootstrap>`) unsandboxed %.1f ms, sandboxed (verdict `ms`) %.1f ms: sandbox overhead "
-          "%+.1f ms per run" % (pool_start * 1000, start * 1000, sandboxed * 1000, (sandboxed - start) * 1000))
+          "(`python3 -I -S -c <bootstrap>`) unsandboxed %.1f ms; sandboxed (verdict `ms`; as root the case forks from "
+          "the warm interpreter) %.1f ms: %+.1f ms against the unsandboxed start"
+          % (pool_start * 1000, start * 1000, sandboxed * 1000, (sandboxed - start) * 1000))
 
 
 if __name__ == "__main__":
