@@ -61,7 +61,7 @@ public struct CodeVerifier: Verifier {
                 "all_or_nothing", .boolean, default: .bool(false), "Score 1 only when every case passes, else 0."),
             OptionSpec(
                 "stop_on_failure", .boolean, default: .bool(false),
-                "Stop at the first failing stdin/stdout case (the rest count as failed); implied by all_or_nothing."),
+                "Stop at the first failing stdin/stdout case or test script (the rest count as failed); implied by all_or_nothing."),
             OptionSpec(
                 "total_time_limit_s", .number(1...3600), default: .double(120),
                 "Wall-clock budget of all stdin/stdout runs of a sample; cases past it are time_limit without running."),
@@ -209,11 +209,12 @@ extension VerifierRegistry {
     /// Adds `code`, with the built-in toolchains and those of `<verifiers>/toolchains/*.json` when given. Its summary
     /// in `arbiter list` names the isolation active on this host.
     /// - Parameters:
-    ///   - sandbox: Where programs run (``Sandbox/shared`` for this host's isolation).
     ///   - verifiersDirectory: The `verifiers` directory, if any.
     ///   - allowDegradedIsolation: Run programs even when this host cannot isolate them (else `code` refuses).
+    ///   - sandbox: Where programs run: one per process is enough (its slots, cgroups and warm interpreters are shared
+    ///     by every `code` verifier made from this registry).
     public mutating func registerCodeVerifiers(
-        sandbox: Sandbox, verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false
+        verifiersDirectory: URL? = nil, allowDegradedIsolation: Bool = false, sandbox: Sandbox
     ) {
         let toolchains = ToolchainSet(directory: verifiersDirectory?.appendingPathComponent("toolchains"))
         let make: @Sendable (OptionValues) throws -> any Verifier = { values in

@@ -14,7 +14,7 @@ final class RunSession: @unchecked Sendable {
     let workDirectory: String
     let environment: [String]
     let code: String
-    private(set) var compileDetails: JSONObject?
+    var compileDetails: JSONObject?
     /// The measurements of the harness run (`test` and `calls` forms run every case in one process).
     private(set) var harnessRunDetails: JSONObject?
 
@@ -52,7 +52,7 @@ final class RunSession: @unchecked Sendable {
         try write(Array(text.utf8), to: name, replacing: replacing)
     }
 
-    private func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ArbiterError) {
+    func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ArbiterError) {
         // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_TRUNC : O_EXCL), 0o644)
@@ -100,7 +100,8 @@ final class RunSession: @unchecked Sendable {
         case .standardIO(let cases): return try await runStandardIO(cases)
         case .script(let tests, let entryPoint):
             let instructions = HarnessInstructions(
-                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests, setup: spec.setup ?? "")
+                form: "test", entryPoint: entryPoint ?? "", function: "", cases: tests, setup: spec.setup ?? "",
+                stopOnFailure: configuration.stopOnFailure)
             return try await runHarness(instructions) { _, record in
                 CaseResult(status: record.status, milliseconds: record.milliseconds, message: record.message)
             }
@@ -159,6 +160,13 @@ final class RunSession: @unchecked Sendable {
         return CaseResult(status: "compile_error", message: reason, stderr: Self.text(outcome.stderr, limit: 2000))
     }
 
+    /// The fork server that runs a stdin/stdout case from a warm interpreter (``Toolchain/warmRun``), if any.
+    private var warmRun: ForkServerRequest? {
+        guard let code = toolchain.warmRun, let server = toolchain.harness?.forkServer else { return nil }
+        return ForkServerRequest(
+            command: toolchain.command(server.run).map { $0 == "{code}" ? server.code : $0 }, harnessCode: code)
+    }
+
     private func runStandardIO(_ cases: [(stdin: String, stdout: String)]) async throws(ArbiterError) -> [CaseResult] {
         let command = toolchain.command(toolchain.run)
         var results: [CaseResult] = []
@@ -174,7 +182,8 @@ final class RunSession: @unchecked Sendable {
             }
             let outcome = try await sandbox.run(
                 executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-                stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits)
+                stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits,
+                forkServer: warmRun)
             results.append(judge(outcome, expected: testCase.stdout))
         }
         return results
@@ -217,12 +226,15 @@ final class RunSession: @unchecked Sendable {
         var function: String
         var cases: [String]
         var setup: String = ""
+        /// Stop at the first failing script (a trailing `stop` line; harnesses that do not know it run them all).
+        var stopOnFailure = false
 
         func bytes(nonce: String, program: String) -> [UInt8] {
             var text = [nonce, form, program, entryPoint, function, String(cases.count)].map {
                 $0.replacingOccurrences(of: "\n", with: " ") + "\n"
             }.joined()
             for item in cases + [setup] { text += "\(item.utf8.count)\n" + item }
+            if stopOnFailure { text += "stop\n" }
             return Array(text.utf8)
         }
     }
@@ -259,9 +271,15 @@ final class RunSession: @unchecked Sendable {
         var random = SystemRandomNumberGenerator()
         let nonce = (0..<4).map { _ in String(random.next() as UInt64, radix: 36) }.joined(separator: "-")
         let input = instructions.bytes(nonce: nonce, program: toolchain.source)
+        let forkServer = toolchain.harness?.forkServer.map { server in
+            ForkServerRequest(
+                command: toolchain.command(server.run).map { $0 == "{code}" ? server.code : $0 },
+                harnessCode: toolchain.harness?.code ?? "")
+        }
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion)
+            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
+            forkServer: forkServer)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.
@@ -286,6 +304,12 @@ final class RunSession: @unchecked Sendable {
                 var result = judge(index, record)
                 if result.status != "passed", result.stderr == nil { result.stderr = stderr }
                 return result
+            }
+            // Stopped after a failing case: the rest count as that failure (never as passed).
+            if instructions.stopOnFailure, finished,
+                let failure = (0..<index).lazy.compactMap({ records[$0] }).first(where: { $0.status != "passed" })
+            {
+                return CaseResult(status: failure.status, message: "not run: an earlier case failed")
             }
             if index > 0, records[index - 1] == nil {
                 return CaseResult(

@@ -5,6 +5,7 @@
 import ArbiterCore
 import CArbiterSandbox
 import Foundation
+import Synchronization
 
 /// The limits of one sandboxed run.
 public struct RunLimits: Sendable, Hashable {
@@ -72,13 +73,20 @@ public final class Sandbox: Sendable {
     private let workRoot: String
     /// Harnesses prepared once for all runs (``Harness/prepare``).
     let preparedHarnesses = PreparedHarnesses()
+    /// Whether harness runs of toolchains with a fork server fork from a warm interpreter (``ForkServers``).
+    let usesForkServers: Bool
+    /// The pids of the fork servers this sandbox started, in order (tests read them).
+    let startedForkServers = Mutex<[Int32]>([])
 
     /// The sandbox of this process.
     public static let shared = Sandbox(isolation: .current)
 
     /// A sandbox with the given mechanisms (tests switch single guards off with this; use ``shared`` otherwise).
-    /// - Parameter isolation: The mechanisms to use; they must be available on this host.
-    public init(isolation: Isolation) {
+    /// - Parameters:
+    ///   - isolation: The mechanisms to use; they must be available on this host.
+    ///   - forkServers: Let toolchains with a fork server fork runs from a warm interpreter, where the host allows it
+    ///     (as root with the whole sandbox; `ARBITER_CODE_NO_FORK_SERVER=1` turns it off for the process).
+    public init(isolation: Isolation, forkServers: Bool = true) {
         self.isolation = isolation
         self.cgroups = CgroupPool(
             memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
@@ -90,6 +98,7 @@ public final class Sandbox: Sendable {
         // user namespace a run cannot join a namespace the daemon made, so each run creates its own.
         let perSlot = isolation.namespaces.contains("net") && !isolation.namespaces.contains("user")
         self.workers = SlotWorkerPool(cgroups: cgroups, networkPerSlot: perSlot)
+        self.usesForkServers = forkServers && ForkServers.available(for: isolation)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
@@ -141,21 +150,23 @@ public final class Sandbox: Sendable {
     ///     program process), reached over pipes: its fds 3 and 4, the first program's 6 and 7.
     ///   - exportFiles: Copy the files the run left at the top of its (tmpfs) work directory back to `workDirectory`
     ///     (a compiler's outputs); other runs leave nothing behind.
+    ///   - forkServer: Fork the process from this warm interpreter instead of executing the command, when
+    ///     ``usesForkServers`` (the command is the fallback when the server fails).
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
         harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
-        exportFiles: Bool = false
+        exportFiles: Bool = false, forkServer: ForkServerRequest? = nil
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
-            exportFiles: exportFiles)
+            exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil)
         let worker = workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
-                let result = self.runBlocking(job, slot: worker.slot, joined: joined, network: worker.network)
+                let result = self.runBlocking(job, worker: worker, joined: joined)
                 self.workers.release(worker)
                 continuation.resume(returning: result)
             }
@@ -174,17 +185,29 @@ public final class Sandbox: Sendable {
         let limits: RunLimits
         let companion: [String]?
         let exportFiles: Bool
+        let forkServer: ForkServerRequest?
     }
 
-    private func runBlocking(
-        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32
-    ) -> Result<RunOutcome, ArbiterError> {
-        guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: job.limits.processes)
-        else {
+    private func runBlocking(_ job: Job, worker: SlotWorker, joined: Bool) -> Result<RunOutcome, ArbiterError> {
+        let slot = worker.slot
+        // A fork server counts as one process of the slot's pids group.
+        let processes = job.limits.processes + (job.forkServer == nil ? 0 : 1)
+        guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: processes) else {
             return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
         }
         var result = arb_run_result()
-        let status = launch(job, slot: slot, joined: joined, network: network, result: &result)
+        let connection = job.forkServer.flatMap { worker.forkServers.socket(for: $0) }
+        if let started = connection?.started { startedForkServers.withLock { $0.append(started) } }
+        let server = connection?.socket
+        var status = launch(job, slot: slot, joined: joined, network: worker.network, server: server, result: &result)
+        if status != 0, let request = job.forkServer, server != nil, result.failed_stage == ARB_STAGE_FORK {
+            // The server failed before the program started (init got no process from it): end it, and run the
+            // command instead; the next run starts a new server.
+            worker.forkServers.discard(request)
+            arb_run_result_free(&result)
+            result = arb_run_result()
+            status = launch(job, slot: slot, joined: joined, network: worker.network, server: nil, result: &result)
+        }
         defer { arb_run_result_free(&result) }
         if status != 0 {
             let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
@@ -229,7 +252,7 @@ public final class Sandbox: Sendable {
     }
 
     private func launch(
-        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, result: inout arb_run_result
+        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, result: inout arb_run_result
     ) -> Int32 {
         let strings = CStringArena()
         defer { strings.free() }
@@ -261,6 +284,10 @@ public final class Sandbox: Sendable {
         spec.private_shm = isolation.readOnlyRoot ? 1 : 0
         spec.minimal_dev = isolation.readOnlyRoot ? 1 : 0
         spec.seccomp = isolation.seccomp ? 1 : 0
+        if let server {
+            spec.use_fork_server = 1
+            spec.fork_server_fd = server
+        }
         if isolation.readOnlyRoot {
             spec.workdir_tmpfs_bytes = Int64(job.limits.workDirectoryBytes)
             spec.workdir_tmpfs_files = Int32(job.limits.workDirectoryFiles)

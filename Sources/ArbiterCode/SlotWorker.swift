@@ -18,6 +18,8 @@ final class SlotWorker: @unchecked Sendable {
     let slot: CgroupPool.Slot
     /// The slot's empty network namespace (a descriptor), or -1 when each run creates its own.
     let network: Int32
+    /// The slot's fork servers, used only on this worker's thread.
+    let forkServers = ForkServers()
     private let condition = NSCondition()
     private var pending: (@Sendable (_ joined: Bool) -> Void)?
 

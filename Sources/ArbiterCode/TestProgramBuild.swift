@@ -24,10 +24,22 @@ extension RunSession {
         }
         let unit = program.text + "\n#undef NDEBUG\n#include <assert.h>\n# 1 \"test\"\n" + test + "\n"
         try write(unit, to: template.testFile, replacing: true)
-        try write(template.code, to: template.file, replacing: true)
-        if let failure = try await compile(template.compile) { return failure }
+        // The wrapper compiled once per daemon when the toolchain prepares it, else with every test program.
+        let linked: [String]
+        let wrapperFile: String
+        if let preparedCompile = template.preparedCompile, let preparedFile = template.preparedFile,
+            let object = await sandbox.preparedHarnesses.wrapper(for: toolchain, in: sandbox)
+        {
+            try write(object, to: preparedFile, replacing: true)
+            (linked, wrapperFile) = (preparedCompile, preparedFile)
+        } else {
+            try write(template.code, to: template.file, replacing: true)
+            (linked, wrapperFile) = (template.compile, template.file)
+        }
+        if let failure = try await compile(linked) { return failure }
+        compileDetails?["wrapper"] = .string(wrapperFile == template.file ? "compiled" : "prepared")
         // The sources are large (every header of the program again) and every later run would copy them in.
-        for name in ["program.i", template.testFile, template.file] { unlink(workDirectory + "/" + name) }
+        for name in ["program.i", template.testFile, wrapperFile] { unlink(workDirectory + "/" + name) }
         let command = toolchain.command(template.symbols)
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,

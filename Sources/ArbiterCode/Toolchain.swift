@@ -52,6 +52,9 @@ public struct Toolchain: Sendable, Hashable {
     /// The least address space (RLIMIT_AS) a run gets where that limit bounds memory (no memory cgroup): runtimes
     /// that reserve large virtual ranges (node's code range) cannot start under `memory_mb` alone. Bytes; 0 for none.
     public var minimumAddressSpace: Int
+    /// With a harness fork server: the code that server runs as `__main__` for a stdin/stdout case instead of
+    /// executing ``run`` (`warm_run`; it must do what ``run`` does). `nil`: stdin/stdout cases execute ``run``.
+    public var warmRun: String? = nil
 
     public static func == (lhs: Toolchain, rhs: Toolchain) -> Bool {
         lhs.name == rhs.name && lhs.aliases == rhs.aliases && lhs.source == rhs.source
@@ -61,6 +64,7 @@ public struct Toolchain: Sendable, Hashable {
             && lhs.visible == rhs.visible && lhs.compileSeconds == rhs.compileSeconds
             && lhs.compileMemoryMB == rhs.compileMemoryMB
             && lhs.minimumProcesses == rhs.minimumProcesses && lhs.minimumAddressSpace == rhs.minimumAddressSpace
+            && lhs.warmRun == rhs.warmRun
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -92,104 +96,115 @@ public struct Toolchain: Sendable, Hashable {
     ///   - harnessCode: Reads a harness `code_file` by name.
     /// - Throws: ``ArbiterError`` `invalid_request` naming what is wrong.
     public init(_ object: JSONObject, harnessCode: (String) throws(ArbiterError) -> String) throws(ArbiterError) {
-        func strings(_ key: String, in object: JSONObject) throws(ArbiterError) -> [String]? {
-            guard let value = object[key], !value.isNull else { return nil }
-            guard let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
-                throw ArbiterError(.invalidRequest, "'\(key)' must be an array of strings")
-            }
-            return array.compactMap(\.stringValue)
-        }
+        let fields = JSONFields(object)
         /// A declaration's `code`, inline or read from its `code_file`, ending with a line break.
-        func code(of declaration: JSONObject, _ key: String) throws(ArbiterError) -> String {
+        func code(of declaration: JSONFields, _ key: String) throws(ArbiterError) -> String {
             let text: String
-            if let inline = declaration["code"]?.stringValue {
+            if let inline = try declaration.string("code") {
                 text = inline
-            } else if let codeFile = declaration["code_file"]?.stringValue {
+            } else if let codeFile = try declaration.string("code_file", nonEmpty: true) {
                 text = try harnessCode(codeFile)
             } else {
                 throw ArbiterError(.invalidRequest, "'\(key)' needs 'code' or 'code_file'")
             }
             return text.hasSuffix("\n") ? text : text + "\n"
         }
-        guard let name = object["name"]?.stringValue, !name.isEmpty else {
-            throw ArbiterError(.invalidRequest, "'name' must be a non-empty string")
-        }
-        guard let source = object["source"]?.stringValue, !source.isEmpty, !source.contains("/") else {
-            throw ArbiterError(.invalidRequest, "'source' must be a file name")
-        }
-        guard let run = try strings("run", in: object), !run.isEmpty else {
-            throw ArbiterError(.invalidRequest, "'run' must be a non-empty array of strings")
-        }
+        let name = try fields.requiredString("name")
+        let source = try Self.fileName("source", in: fields)
         self.name = name.lowercased()
         self.source = source
-        self.run = run
-        self.aliases = (try strings("aliases", in: object) ?? []).map { $0.lowercased() }
-        self.interpreterCandidates = try strings("interpreter", in: object) ?? []
-        self.compile = try strings("compile", in: object)
-        if let harness = object["harness"]?.objectValue {
-            guard let file = harness["file"]?.stringValue, !file.isEmpty, !file.contains("/"),
-                let harnessRun = try strings("run", in: harness)
-            else {
-                throw ArbiterError(.invalidRequest, "'harness' needs 'file' (a file name) and 'run'")
+        self.run = try Self.required("run", in: fields)
+        self.aliases = (try fields.strings("aliases") ?? []).map { $0.lowercased() }
+        self.interpreterCandidates = try fields.strings("interpreter") ?? []
+        self.compile = try fields.strings("compile", nonEmpty: true)
+        if let declaration = try fields.object("harness") {
+            let harness = JSONFields(declaration, context: "'harness': ")
+            let file = try Self.fileName("file", in: harness)
+            let harnessRun = try Self.required("run", in: harness)
+            let prepare = try harness.strings("prepare", nonEmpty: true)
+            let preparedRun = try harness.strings("prepared_run", nonEmpty: true)
+            let preparedFile = try harness.string("prepared_file").map { _ throws(ArbiterError) in
+                try Self.fileName("prepared_file", in: harness)
             }
-            let prepare = try strings("prepare", in: harness)
-            let preparedRun = try strings("prepared_run", in: harness)
-            let preparedFile = harness["prepared_file"]?.stringValue
             let declared = [prepare != nil, preparedRun != nil, preparedFile != nil]
-            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }), prepare?.isEmpty != true,
-                preparedRun?.isEmpty != true, preparedFile.map({ !$0.isEmpty && !$0.contains("/") }) ?? true
-            else {
+            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }) else {
                 throw ArbiterError(
-                    .invalidRequest, "'harness' needs all of 'prepare', 'prepared_file' (a file name) and 'prepared_run', or none")
+                    .invalidRequest, "'harness' needs all of 'prepare', 'prepared_file' and 'prepared_run', or none")
             }
             self.harness = Harness(
                 file: file, code: try code(of: harness, "harness"), run: harnessRun, prepare: prepare,
                 preparedFile: preparedFile, preparedRun: preparedRun,
-                installsSetup: harness["setup"]?.boolValue ?? false)
-            if let host = harness["host"]?.objectValue {
-                guard let hostFile = host["file"]?.stringValue, !hostFile.isEmpty, !hostFile.contains("/"),
-                    let hostRun = try strings("run", in: host), !hostRun.isEmpty
-                else {
-                    throw ArbiterError(.invalidRequest, "'harness.host' needs 'file' (a file name) and 'run'")
-                }
-                self.harness?.host = HarnessHost(file: hostFile, code: try code(of: host, "harness.host"), run: hostRun)
+                installsSetup: try harness.bool("setup") ?? false)
+            if let serverDeclaration = try harness.object("fork_server") {
+                let server = JSONFields(serverDeclaration, context: "'harness.fork_server': ")
+                self.harness?.forkServer = ForkServerDeclaration(
+                    code: try code(of: server, "harness.fork_server"), run: try Self.required("run", in: server))
+            }
+            if let hostDeclaration = try harness.object("host") {
+                let host = JSONFields(hostDeclaration, context: "'harness.host': ")
+                self.harness?.host = HarnessHost(
+                    file: try Self.fileName("file", in: host), code: try code(of: host, "harness.host"),
+                    run: try Self.required("run", in: host))
             }
         }
-        if let template = object["test_template"]?.objectValue {
-            guard let file = template["file"]?.stringValue, !file.isEmpty, !file.contains("/"),
-                let testFile = template["test_file"]?.stringValue, !testFile.isEmpty, !testFile.contains("/"),
-                let preprocess = try strings("preprocess", in: template), !preprocess.isEmpty,
-                let compile = try strings("compile", in: template), !compile.isEmpty,
-                let symbols = try strings("symbols", in: template), !symbols.isEmpty
-            else {
+        if let declaration = try fields.object("test_template") {
+            let template = JSONFields(declaration, context: "'test_template': ")
+            testTemplate = TestTemplate(
+                code: try code(of: template, "test_template"), file: try Self.fileName("file", in: template),
+                preprocess: try Self.required("preprocess", in: template),
+                testFile: try Self.fileName("test_file", in: template),
+                compile: try Self.required("compile", in: template), symbols: try Self.required("symbols", in: template))
+            let prepare = try template.strings("prepare", nonEmpty: true)
+            let preparedCompile = try template.strings("prepared_compile", nonEmpty: true)
+            let preparedFile = try template.string("prepared_file").map { _ throws(ArbiterError) in
+                try Self.fileName("prepared_file", in: template)
+            }
+            let declared = [prepare != nil, preparedCompile != nil, preparedFile != nil]
+            guard declared.allSatisfy({ $0 }) || declared.allSatisfy({ !$0 }) else {
                 throw ArbiterError(
                     .invalidRequest,
-                    "'test_template' needs 'file' and 'test_file' (file names), 'preprocess', 'compile' and 'symbols'")
+                    "'test_template' needs all of 'prepare', 'prepared_file' and 'prepared_compile', or none")
             }
-            testTemplate = TestTemplate(
-                code: try code(of: template, "test_template"), file: file, preprocess: preprocess,
-                testFile: testFile, compile: compile, symbols: symbols)
+            testTemplate?.prepare = prepare
+            testTemplate?.preparedFile = preparedFile
+            testTemplate?.preparedCompile = preparedCompile
         }
         var environment: [String: String] = [:]
-        for entry in object["env"]?.objectValue ?? [:] {
-            guard let value = entry.value.stringValue else {
-                throw ArbiterError(.invalidRequest, "'env' values must be strings")
-            }
-            environment[entry.key] = value
+        let env = JSONFields(try fields.object("env") ?? [:], context: "'env': ")
+        for key in env.object.keys {
+            guard let value = try env.string(key) else { throw env.error(key, mustBe: "a string") }
+            environment[key] = value
         }
         self.environment = environment
-        let limits = object["limits"]?.objectValue ?? [:]
-        self.compileSeconds = limits["compile_time_s"]?.doubleValue ?? 30
-        self.compileMemoryMB = Int(limits["compile_memory_mb"]?.doubleValue ?? 1024)
-        self.minimumProcesses = Int(limits["processes"]?.doubleValue ?? 1)
-        self.minimumAddressSpace = Int(limits["address_space_mb"]?.doubleValue ?? 0) << 20
+        let limits = JSONFields(try fields.object("limits") ?? [:], context: "'limits': ")
+        self.compileSeconds = try limits.number("compile_time_s", in: 0.1...3600, what: "a number of seconds from 0.1 to 3600") ?? 30
+        self.compileMemoryMB = try limits.integer("compile_memory_mb", in: 16...65536) ?? 1024
+        self.minimumProcesses = try limits.integer("processes", in: 1...4096) ?? 1
+        self.minimumAddressSpace = (try limits.integer("address_space_mb", in: 0...1_048_576) ?? 0) << 20
+        self.warmRun = try fields.string("warm_run", nonEmpty: true)
         self.interpreter = Self.resolve(interpreterCandidates)
-        var visible = try strings("visible", in: object) ?? []
+        var visible = try fields.strings("visible") ?? []
         if let interpreter, !["/usr/", "/bin/", "/sbin/", "/lib"].contains(where: { interpreter.hasPrefix($0) }) {
             let top = interpreter.split(separator: "/").prefix(2)
             if top.count == 2 { visible.append("/" + top.joined(separator: "/")) }
         }
         self.visible = visible
+    }
+
+    /// A file name (no `/`) that must be there.
+    private static func fileName(_ key: String, in fields: JSONFields) throws(ArbiterError) -> String {
+        guard let name = try fields.string(key, nonEmpty: true), !name.contains("/") else {
+            throw fields.error(key, mustBe: "a file name (no '/')")
+        }
+        return name
+    }
+
+    /// A command (a non-empty array of non-empty strings) that must be there.
+    private static func required(_ key: String, in fields: JSONFields) throws(ArbiterError) -> [String] {
+        guard let command = try fields.strings(key, nonEmpty: true) else {
+            throw fields.error(key, mustBe: "a non-empty array of non-empty strings")
+        }
+        return command
     }
 
     /// The first candidate that exists and that the sandbox user may execute; shims of version managers are skipped.
@@ -273,7 +288,7 @@ public struct ToolchainSet: Sendable {
         throws(ArbiterError) -> Toolchain
     {
         guard case .object(let object) = try JSONParser.parse(bytes) else {
-            throw ArbiterError(.invalidRequest, "a toolchain must be a JSON object")
+            throw ArbiterError(.invalidRequest, "a toolchain must be a JSON object, got another JSON value")
         }
         return try Toolchain(object, harnessCode: harnessCode)
     }
@@ -312,6 +327,17 @@ public struct Harness: Sendable, Equatable {
     /// the harness; the two talk over pipes (the host's fds 3 and 4, the harness's 6 and 7). Without one the program
     /// runs in the harness's process (or in a process the harness forks, as Python's does).
     public var host: HarnessHost?
+    /// A fork server (`"fork_server": {"code" or "code_file", "run"}`): a warm interpreter per sandbox slot that forks
+    /// each run's harness process instead of starting the interpreter (as root only; see ``ForkServer``).
+    public var forkServer: ForkServerDeclaration?
+}
+
+/// How a toolchain's fork server starts: `run` (with `{interpreter}`, and `{code}` replaced by ``code``).
+public struct ForkServerDeclaration: Sendable, Equatable {
+    /// The server's code.
+    public var code: String
+    /// The command that starts it.
+    public var run: [String]
 }
 
 /// How a compiled language builds a `test` program (MultiPL-E style, with its own `main`) around the program.
@@ -335,6 +361,14 @@ public struct TestTemplate: Sendable, Equatable {
     public var compile: [String]
     /// Lists the symbols the binary defines.
     public var symbols: [String]
+    /// Optional, all three or none: a command run once per daemon, in a sandboxed directory holding ``file``, that
+    /// compiles the wrapper alone into ``preparedFile``; test programs are then linked with that object by
+    /// ``preparedCompile`` instead of compiling the wrapper each time. When preparing fails, ``compile`` is used.
+    public var prepare: [String]? = nil
+    /// What ``prepare`` leaves (the wrapper's object file).
+    public var preparedFile: String? = nil
+    /// ``compile`` with the prepared object in place of the wrapper's source.
+    public var preparedCompile: [String]? = nil
 }
 
 /// The program's process of a split harness (``Harness/host``).

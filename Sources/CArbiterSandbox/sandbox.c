@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -65,7 +66,7 @@ struct status_record {
 };
 
 // Fixed descriptor numbers inside init and the program.
-enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7 };
+enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7, FD_SERVER = 8 };
 
 static double now_seconds(void) {
     struct timespec t;
@@ -166,6 +167,8 @@ struct root_plan {
     int directories;
     char *directory[64];     // the work directory's path, component by component, under the staging mount
     char *workdir_target;
+    char *server_message;    // with a fork server: what init sends it (see `server_message`)
+    size_t server_message_length;
 };
 
 #define STAGING "/tmp"
@@ -247,6 +250,34 @@ static void free_plan(struct root_plan *plan) {
         free(plan->target[i]);
     }
     for (int i = 0; i < plan->directories; i++) free(plan->directory[i]);
+    free(plan->server_message);
+}
+
+/// What init tells the fork server about the run's process, built before the clone: a line of numbers (uid, gid,
+/// RLIMIT_CPU's soft limit in seconds, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_NPROC, 0 for
+/// none, and whether to install the seccomp filter), the work directory on a line, then the environment, each
+/// entry ended by a NUL byte.
+static void plan_server_message(const struct arb_run_spec *spec, struct root_plan *plan) {
+    rlim_t cpu = 0;
+    if (spec->cpu_seconds > 0) {
+        cpu = (rlim_t)spec->cpu_seconds;
+        if ((double)cpu < spec->cpu_seconds) cpu += 1;
+    }
+    size_t length = 512 + strlen(spec->workdir);
+    for (char *const *entry = spec->envp; entry != NULL && *entry != NULL; entry++) length += strlen(*entry) + 1;
+    char *message = malloc(length);
+    if (message == NULL) return;
+    int used = snprintf(message, length, "%d %d %llu %lld %lld %lld %d %d %d\n%s\n", spec->uid, spec->gid,
+                        (unsigned long long)cpu, (long long)spec->address_space_bytes, (long long)spec->file_bytes,
+                        (long long)spec->stack_bytes, spec->open_files, spec->processes, spec->seccomp, spec->workdir);
+    size_t offset = (size_t)used;
+    for (char *const *entry = spec->envp; entry != NULL && *entry != NULL; entry++) {
+        size_t size = strlen(*entry) + 1;
+        memcpy(message + offset, *entry, size);
+        offset += size;
+    }
+    plan->server_message = message;
+    plan->server_message_length = offset;
 }
 
 /// A /dev of the harmless devices (bound from the host's), the usual links into /proc and an empty `shm`.
@@ -509,6 +540,97 @@ static pid_t start_companion(const struct arb_run_spec *spec) {
     return companion;
 }
 
+/// Asks the fork server for the program's process: sends it the run's five descriptors (stdin, stdout, stderr, the
+/// harness's fds 3 and 4), init's namespaces and a pipe on which the process it forks writes its pid (in this PID
+/// namespace), then, when the program ends, its wait status, CPU seconds and peak memory (the server, a subreaper,
+/// reaps it: a process that joined this PID namespace is never init's child). Returns the program's pid and the
+/// pipe's reading end in `*answer_fd`, or -1 with errno.
+static pid_t program_from_server(const struct root_plan *plan, int *answer_fd) {
+    if (plan->server_message == NULL) { errno = ENOMEM; return -1; }
+    static const char *spaces[] = {"/proc/self/ns/mnt", "/proc/self/ns/pid", "/proc/self/ns/net", "/proc/self/ns/ipc",
+                                   "/proc/self/ns/uts"};
+    int fds[11] = {0, 1, 2, 3, 4, -1, -1, -1, -1, -1, -1};
+    int answer[2] = {-1, -1};
+    pid_t program = -1;
+    for (int i = 0; i < 5; i++) {
+        fds[5 + i] = open(spaces[i], O_RDONLY | O_CLOEXEC);
+        if (fds[5 + i] < 0) goto done;
+    }
+    if (pipe2(answer, O_CLOEXEC) != 0) goto done;
+    fds[10] = answer[1];
+    union {
+        char buffer[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec part = {.iov_base = plan->server_message, .iov_len = plan->server_message_length};
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = sizeof control.buffer};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(header), fds, sizeof fds);
+    ssize_t sent;
+    do sent = sendmsg(FD_SERVER, &message, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+    if (sent != (ssize_t)plan->server_message_length) goto done;
+    close(answer[1]);
+    answer[1] = fds[10] = -1;
+    // One byte at a time: the status line may follow at once (a program that ends before init reads), and it
+    // must stay in the pipe for `server_outcome`.
+    char text[32];
+    size_t length = 0;
+    while (length < sizeof text - 1) {
+        ssize_t n = read(answer[0], text + length, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (text[length - 1] == '\n') break;
+    }
+    text[length] = 0;
+    long pid = length > 1 && text[length - 1] == '\n' ? strtol(text, NULL, 10) : 0;
+    if (pid > 1) {
+        program = (pid_t)pid;
+        *answer_fd = answer[0];
+        answer[0] = -1;
+    } else {
+        errno = ECHILD;
+    }
+done:;
+    int saved = errno;
+    for (int i = 5; i < 11; i++) if (fds[i] >= 0) close(fds[i]);
+    if (answer[0] >= 0) close(answer[0]);
+    if (answer[1] >= 0 && fds[10] != answer[1]) close(answer[1]);
+    errno = saved;
+    return program;
+}
+
+/// The program's end as the fork server reports it on the answer pipe (its wait status, CPU seconds and peak
+/// memory). A server that died first reports nothing: the program counts as killed.
+static void server_outcome(int answer, struct status_record *record) {
+    char text[128];
+    size_t length = 0;
+    while (length < sizeof text - 1) {
+        ssize_t n = read(answer, text + length, sizeof text - 1 - length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (text[length - 1] == '\n') break;
+    }
+    text[length] = 0;
+    close(answer);
+    int status;
+    double cpu;
+    long rss;
+    if (length > 0 && text[length - 1] == '\n' && sscanf(text, "%d %lf %ld", &status, &cpu, &rss) == 3) {
+        record->status = status;
+        record->cpu_seconds = cpu;
+        record->max_rss_kb = rss;
+    } else {
+        record->status = SIGKILL;
+    }
+}
+
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
 static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
                       gid_t gid) {
@@ -522,13 +644,21 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     hide_command_line();
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
     // overwrites another), close the rest.
+    // With a fork server, its socket goes to FD_SERVER.
     int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
-    int high[7];
+    int high[8];
     for (int i = 0; i < 6; i++) high[i] = fcntl(fds[i], F_DUPFD, 100 + i);
     if (joins_network) high[6] = fcntl(spec->network_fd, F_DUPFD, 106);
+    if (spec->use_fork_server) high[7] = fcntl(spec->fork_server_fd, F_DUPFD, 107);
     for (int i = 0; i < 6; i++) dup2(high[i], i);
     if (joins_network) dup2(high[6], 6);
-    syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    if (spec->use_fork_server) {
+        dup2(high[7], FD_SERVER);
+        syscall(SYS_close_range, joins_network ? 7 : 6, FD_SERVER - 1, 0);
+        syscall(SYS_close_range, FD_SERVER + 1, ~0U, 0);
+    } else {
+        syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    }
     if (joins_network) {
         if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
         close(6);
@@ -550,9 +680,16 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
         companion = start_companion(spec);
         if (companion < 0) { report_failure(ARB_STAGE_COMPANION); _exit(0); }
     }
-    pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    if (program < 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
-    if (program == 0) program_main(spec, spec->path, spec->argv);
+    pid_t program;
+    int answer = -1;
+    if (spec->use_fork_server) {
+        program = program_from_server(plan, &answer);
+        close(FD_SERVER);
+    } else {
+        program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+        if (program == 0) program_main(spec, spec->path, spec->argv);
+    }
+    if (program <= 0) { report_failure(ARB_STAGE_FORK); _exit(0); }
     for (int fd = 0; fd < 5; fd++) close(fd);
     if (companion > 0) {
         close(6);
@@ -560,7 +697,8 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     }
     struct status_record record = {.kind = 2};
     double companion_cpu = 0;
-    for (;;) {
+    if (answer >= 0) server_outcome(answer, &record);
+    for (; answer < 0;) {
         int status;
         struct rusage usage;
         pid_t reaped = wait4(-1, &status, 0, &usage);
@@ -678,13 +816,25 @@ int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result) {
     return status;
 }
 
-static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
-    memset(result, 0, sizeof *result);
-    double started = now_seconds();
-    long long usage_before = read_usage(spec->cpu_usage_path);
-    result->run_cpu_seconds = -1;
-    // Pipes: 0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status.
-    int pipes[6][2];
+/// One run as the daemon's thread watches it: init, the pipes' ends on this side, what came out of them so far, and
+/// why the run was killed, if it was.
+struct supervision {
+    const struct arb_run_spec *spec;
+    struct arb_run_result *result;
+    pid_t init;
+    double started, deadline;
+    long long usage_before;  // the run's cpuacct.usage at the start, or -1
+    int watches_cpu;         // with a CPU limit on the whole run, its usage is sampled every 20 ms
+    int in_fd, harness_fd;   // stdin and fd 3, while there is something left to feed
+    size_t in_offset, harness_offset;
+    int readers[4];          // stdout, stderr, fd 4, status
+    int open_readers[4];
+    struct sink sinks[4];
+    int killed;
+};
+
+/// Creates the six pipes (0 stdin, 1 stdout, 2 stderr, 3 harness input, 4 harness report, 5 status); 0 or -1.
+static int create_pipes(int pipes[6][2], struct arb_run_result *result) {
     for (int i = 0; i < 6; i++) pipes[i][0] = pipes[i][1] = -1;
     for (int i = 0; i < 6; i++) {
         if (pipe2(pipes[i], O_CLOEXEC) != 0) {
@@ -694,8 +844,11 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
             return -1;
         }
     }
-    // The child's ends: it reads 0 and 3, writes the others.
-    int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
+    return 0;
+}
+
+/// The clone flags of the namespaces the run gets.
+static int clone_flags(const struct arb_run_spec *spec) {
     int flags = SIGCHLD;
     if (spec->namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
     if ((spec->namespaces & ARB_NS_NET) && spec->network_fd < 0) flags |= CLONE_NEWNET;
@@ -703,23 +856,29 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
     if (spec->namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
+    return flags;
+}
+
+/// Clones init with the child's ends of the pipes, then closes them here. Returns init's pid, or -1 (pipes closed).
+static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struct arb_run_result *result) {
+    // The child's ends: it reads 0 and 3, writes the others.
+    int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
     uid_t uid = getuid();
     gid_t gid = getgid();
     pthread_once(&arg_once, find_arg_area);
-    // No signal handler of this process may run in the child before it resets them.
     struct root_plan plan;
     plan_root(spec, &plan);
+    if (spec->use_fork_server) plan_server_message(spec, &plan);
+    // No signal handler of this process may run in the child before it resets them.
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pid_t init = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    pid_t init = (pid_t)syscall(SYS_clone, clone_flags(spec), 0, 0, 0, 0);
     if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     free_plan(&plan);
-    for (int i = 0; i < 6; i++) {
-        close(child_fds[i]);
-    }
+    for (int i = 0; i < 6; i++) close(child_fds[i]);
     pipes[0][0] = pipes[1][1] = pipes[2][1] = pipes[3][0] = pipes[4][1] = pipes[5][1] = -1;
     if (init < 0) {
         result->failed_stage = ARB_STAGE_CLONE;
@@ -727,100 +886,136 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
         close_pipes(pipes);
         return -1;
     }
-    int in_fd = pipes[0][1], harness_fd = pipes[3][1];
+    return init;
+}
+
+/// This side's ends of the pipes, non-blocking, and the caps of what is kept.
+static void start_watching(struct supervision *run, int pipes[6][2]) {
+    const struct arb_run_spec *spec = run->spec;
+    run->in_fd = pipes[0][1];
+    run->harness_fd = pipes[3][1];
     int readers[4] = {pipes[1][0], pipes[2][0], pipes[4][0], pipes[5][0]};
-    for (int i = 0; i < 4; i++) fcntl(readers[i], F_SETFL, O_NONBLOCK);
-    fcntl(in_fd, F_SETFL, O_NONBLOCK);
-    fcntl(harness_fd, F_SETFL, O_NONBLOCK);
-    struct sink sinks[4] = {
-        {.cap = spec->stdout_cap}, {.cap = spec->stderr_cap}, {.cap = spec->fd4_cap},
-        {.cap = 16 * sizeof(struct status_record)},
-    };
-    size_t in_offset = 0, harness_offset = 0;
-    if (spec->stdin_length == 0) { close(in_fd); in_fd = -1; }
-    if (spec->fd3_length == 0) { close(harness_fd); harness_fd = -1; }
-    double deadline = started + spec->wall_seconds;
-    int open_readers[4] = {1, 1, 1, 1};
-    int killed = 0;
-    // With a CPU limit on the whole run, its usage is sampled every 20 ms.
-    int watches_cpu = usage_before >= 0 && spec->run_cpu_seconds > 0;
-    while (open_readers[3]) {
+    for (int i = 0; i < 4; i++) {
+        run->readers[i] = readers[i];
+        run->open_readers[i] = 1;
+        fcntl(readers[i], F_SETFL, O_NONBLOCK);
+    }
+    fcntl(run->in_fd, F_SETFL, O_NONBLOCK);
+    fcntl(run->harness_fd, F_SETFL, O_NONBLOCK);
+    size_t caps[4] = {spec->stdout_cap, spec->stderr_cap, spec->fd4_cap, 16 * sizeof(struct status_record)};
+    for (int i = 0; i < 4; i++) run->sinks[i] = (struct sink){.cap = caps[i]};
+    if (spec->stdin_length == 0) { close(run->in_fd); run->in_fd = -1; }
+    if (spec->fd3_length == 0) { close(run->harness_fd); run->harness_fd = -1; }
+    run->deadline = run->started + spec->wall_seconds;
+    run->watches_cpu = run->usage_before >= 0 && spec->run_cpu_seconds > 0;
+}
+
+/// Kills the run once (init: its namespace goes with it).
+static void kill_run(struct supervision *run) {
+    if (run->killed) return;
+    kill(run->init, SIGKILL);
+    run->killed = 1;
+}
+
+/// Kills the run at the wall-clock limit or at its CPU limit; returns poll's timeout in milliseconds.
+static int enforce_limits(struct supervision *run) {
+    double left = run->deadline - now_seconds();
+    if (left <= 0 && !run->killed) {
+        kill_run(run);
+        run->result->timed_out = 1;
+    }
+    if (run->watches_cpu && !run->killed) {
+        long long now = read_usage(run->spec->cpu_usage_path);
+        if (now >= 0 && (double)(now - run->usage_before) / 1e9 >= run->spec->run_cpu_seconds) {
+            kill_run(run);
+            run->result->cpu_exceeded = 1;
+        }
+    }
+    int timeout = run->killed ? 1000 : (int)(left * 1000) + 1;
+    if (run->watches_cpu && !run->killed && timeout > 20) timeout = 20;
+    return timeout;
+}
+
+/// Reads what the streams hold (killing the run when one goes over its cap) and feeds stdin and fd 3.
+static void exchange(struct supervision *run) {
+    for (int i = 0; i < 4; i++) {
+        if (!run->open_readers[i]) continue;
+        int state = drain(run->readers[i], &run->sinks[i]);
+        if (state == 0) run->open_readers[i] = 0;
+        if (state == 2 && i < 3) {
+            run->result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
+            run->open_readers[i] = 0;
+            kill_run(run);
+        }
+    }
+    const struct arb_run_spec *spec = run->spec;
+    if (run->in_fd >= 0 && feed(run->in_fd, spec->stdin_data, spec->stdin_length, &run->in_offset) == 0) {
+        close(run->in_fd);
+        run->in_fd = -1;
+    }
+    if (run->harness_fd >= 0 && feed(run->harness_fd, spec->fd3_data, spec->fd3_length, &run->harness_offset) == 0) {
+        close(run->harness_fd);
+        run->harness_fd = -1;
+    }
+}
+
+/// Watches the run until its status pipe closes (init is gone): limits, output, input.
+static void watch(struct supervision *run) {
+    while (run->open_readers[3]) {
         struct pollfd polls[6];
         int count = 0;
         for (int i = 0; i < 4; i++)
-            if (open_readers[i]) polls[count++] = (struct pollfd){.fd = readers[i], .events = POLLIN};
-        if (in_fd >= 0) polls[count++] = (struct pollfd){.fd = in_fd, .events = POLLOUT};
-        if (harness_fd >= 0) polls[count++] = (struct pollfd){.fd = harness_fd, .events = POLLOUT};
-        double left = deadline - now_seconds();
-        if (left <= 0 && !killed) {
-            kill(init, SIGKILL);
-            killed = 1;
-            result->timed_out = 1;
-        }
-        if (watches_cpu && !killed) {
-            long long now = read_usage(spec->cpu_usage_path);
-            if (now >= 0 && (double)(now - usage_before) / 1e9 >= spec->run_cpu_seconds) {
-                kill(init, SIGKILL);
-                killed = 1;
-                result->cpu_exceeded = 1;
-            }
-        }
-        int timeout = killed ? 1000 : (int)(left * 1000) + 1;
-        if (watches_cpu && !killed && timeout > 20) timeout = 20;
+            if (run->open_readers[i]) polls[count++] = (struct pollfd){.fd = run->readers[i], .events = POLLIN};
+        if (run->in_fd >= 0) polls[count++] = (struct pollfd){.fd = run->in_fd, .events = POLLOUT};
+        if (run->harness_fd >= 0) polls[count++] = (struct pollfd){.fd = run->harness_fd, .events = POLLOUT};
+        int timeout = enforce_limits(run);
         int ready = poll(polls, (nfds_t)count, timeout);
         if (ready < 0 && errno != EINTR && errno != EAGAIN) {
             // Cannot watch the run any more: end it rather than wait for it blindly.
-            kill(init, SIGKILL);
+            kill(run->init, SIGKILL);
             break;
         }
-        for (int i = 0; i < 4; i++) {
-            if (!open_readers[i]) continue;
-            int state = drain(readers[i], &sinks[i]);
-            if (state == 0) open_readers[i] = 0;
-            if (state == 2 && i < 3) {
-                result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
-                open_readers[i] = 0;
-                if (!killed) { kill(init, SIGKILL); killed = 1; }
-            }
-        }
-        if (in_fd >= 0 && feed(in_fd, spec->stdin_data, spec->stdin_length, &in_offset) == 0) {
-            close(in_fd);
-            in_fd = -1;
-        }
-        if (harness_fd >= 0 && feed(harness_fd, spec->fd3_data, spec->fd3_length, &harness_offset) == 0) {
-            close(harness_fd);
-            harness_fd = -1;
-        }
+        exchange(run);
     }
-    if (in_fd >= 0) close(in_fd);
-    if (harness_fd >= 0) close(harness_fd);
-    int own_namespace = (spec->namespaces & ARB_NS_PID) != 0;
+}
+
+/// Reaps init (after its process group, without a PID namespace) and reads what is left in the pipes.
+static void reap(struct supervision *run) {
+    if (run->in_fd >= 0) close(run->in_fd);
+    if (run->harness_fd >= 0) close(run->harness_fd);
+    int own_namespace = (run->spec->namespaces & ARB_NS_PID) != 0;
     // Without a PID namespace the process group is all there is to kill (descendants that left it survive).
-    if (!own_namespace) kill(-init, SIGKILL);
+    if (!own_namespace) kill(-run->init, SIGKILL);
     int init_status;
-    while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(run->init, &init_status, 0) < 0 && errno == EINTR) {}
     // Every process of the namespace is gone now: what is left in the pipes is all there is.
     for (int i = 0; i < 3; i++) {
-        if (!open_readers[i]) continue;
-        if (own_namespace) fcntl(readers[i], F_SETFL, 0);
-        if (drain(readers[i], &sinks[i]) == 2) result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
+        if (!run->open_readers[i]) continue;
+        if (own_namespace) fcntl(run->readers[i], F_SETFL, 0);
+        if (drain(run->readers[i], &run->sinks[i]) == 2) run->result->output_exceeded |= (i == 0 ? 1 : i == 1 ? 2 : 4);
     }
-    for (int i = 0; i < 4; i++) close(readers[i]);
-    result->wall_seconds = now_seconds() - started;
-    if (usage_before >= 0) {
-        long long after = read_usage(spec->cpu_usage_path);
-        if (after >= usage_before) result->run_cpu_seconds = (double)(after - usage_before) / 1e9;
+    for (int i = 0; i < 4; i++) close(run->readers[i]);
+}
+
+/// Fills the result: times, the streams, and the status records of init and the program.
+static int collect(struct supervision *run) {
+    struct arb_run_result *result = run->result;
+    result->wall_seconds = now_seconds() - run->started;
+    if (run->usage_before >= 0) {
+        long long after = read_usage(run->spec->cpu_usage_path);
+        if (after >= run->usage_before) result->run_cpu_seconds = (double)(after - run->usage_before) / 1e9;
     }
-    result->stdout_bytes = sinks[0].bytes;
-    result->stdout_length = sinks[0].length;
-    result->stderr_bytes = sinks[1].bytes;
-    result->stderr_length = sinks[1].length;
-    result->fd4_bytes = sinks[2].bytes;
-    result->fd4_length = sinks[2].length;
-    for (size_t offset = 0; offset + sizeof(struct status_record) <= sinks[3].length;
+    result->stdout_bytes = run->sinks[0].bytes;
+    result->stdout_length = run->sinks[0].length;
+    result->stderr_bytes = run->sinks[1].bytes;
+    result->stderr_length = run->sinks[1].length;
+    result->fd4_bytes = run->sinks[2].bytes;
+    result->fd4_length = run->sinks[2].length;
+    struct sink *status = &run->sinks[3];
+    for (size_t offset = 0; offset + sizeof(struct status_record) <= status->length;
          offset += sizeof(struct status_record)) {
         struct status_record record;
-        memcpy(&record, sinks[3].bytes + offset, sizeof record);
+        memcpy(&record, status->bytes + offset, sizeof record);
         if (record.kind == 1 && result->failed_stage == ARB_STAGE_NONE) {
             result->failed_stage = record.stage;
             result->failed_errno = record.error;
@@ -831,8 +1026,24 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
             result->max_rss_kb = record.max_rss_kb;
         }
     }
-    free(sinks[3].bytes);
+    free(status->bytes);
     return result->failed_stage == ARB_STAGE_NONE ? 0 : -1;
+}
+
+/// A run: pipes, init, the watch, the reaping, the result.
+static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
+    memset(result, 0, sizeof *result);
+    struct supervision run = {.spec = spec, .result = result, .started = now_seconds()};
+    run.usage_before = read_usage(spec->cpu_usage_path);
+    result->run_cpu_seconds = -1;
+    int pipes[6][2];
+    if (create_pipes(pipes, result) != 0) return -1;
+    run.init = launch_init(spec, pipes, result);
+    if (run.init < 0) return -1;
+    start_watching(&run, pipes);
+    watch(&run);
+    reap(&run);
+    return collect(&run);
 }
 
 void arb_run_result_free(struct arb_run_result *result) {
@@ -915,8 +1126,11 @@ int arb_create_network_namespace(void) {
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
     if (child == 0) {
-        // Hold the namespace until the parent has opened it (the read ends when the parent closes its end).
-        close(gate[1]);
+        // Hold the namespace until the parent has opened it (the read ends when the parent closes its end). Every
+        // other descriptor goes first: this is a copy of a multithreaded process, and holding the write end of another
+        // thread's gate (made for a concurrent slot) would keep that child, and so this one, waiting for ever.
+        if (gate[0] > 0) syscall(SYS_close_range, 0, gate[0] - 1, 0);
+        syscall(SYS_close_range, gate[0] + 1, ~0U, 0);
         char byte;
         while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {}
         _exit(0);
@@ -979,4 +1193,55 @@ int arb_probe_seccomp(void) {
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : ENOTSUP;
+}
+
+int arb_start_fork_server(const char *path, char *const *argv, char *const *envp, const uint8_t *input,
+                          size_t input_length, int *socket_fd) {
+    int pair[2], feed_pipe[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return -errno;
+    if (pipe2(feed_pipe, O_CLOEXEC) != 0) {
+        int saved = errno;
+        close(pair[0]);
+        close(pair[1]);
+        return -saved;
+    }
+    sigset_t all, saved_mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_mask);
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        // Dies with the slot's thread (the daemon); never chosen by the OOM killer over a run's own processes.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setsid(); // out of the daemon's process group: a signal to that group must not reach the server
+        write_file("/proc/self/oom_score_adj", "-1000");
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        int high_socket = fcntl(pair[1], F_DUPFD, 100), high_feed = fcntl(feed_pipe[0], F_DUPFD, 101);
+        if (null < 0 || high_socket < 0 || high_feed < 0 || dup2(high_feed, 0) != 0 || dup2(null, 1) != 1 ||
+            dup2(high_socket, 3) != 3)
+            _exit(127);
+        syscall(SYS_close_range, 4, ~0U, 0);
+        reset_signals();
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+    close(pair[1]);
+    close(feed_pipe[0]);
+    if (pid < 0) {
+        close(pair[0]);
+        close(feed_pipe[1]);
+        return -clone_errno;
+    }
+    sigset_t pipe_signal, saved;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &saved);
+    write_all(feed_pipe[1], input, input_length);
+    close(feed_pipe[1]);
+    struct timespec none = {0, 0};
+    while (sigtimedwait(&pipe_signal, NULL, &none) == SIGPIPE) {}
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    *socket_fd = pair[0];
+    return pid;
 }

@@ -15,6 +15,8 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -70,13 +72,15 @@ static const int unimplemented[] = {
 #define ARG0 (offsetof(struct seccomp_data, args[0]))
 #define RET(value) BPF_STMT(BPF_RET | BPF_K, (value))
 
-int arb_install_seccomp(void) {
+#define ARB_FILTER_CAPACITY (8 + DENIED_COUNT + UNIMPLEMENTED_COUNT + 16)
+
+/// Builds the filter into `program` (ARB_FILTER_CAPACITY entries); returns its length, or 0 on a foreign architecture.
+static unsigned build_filter(struct sock_filter *program) {
 #ifndef ARB_AUDIT_ARCH
-    errno = ENOTSUP;
-    return -1;
+    (void)program;
+    return 0;
 #else
     // Layout: arch check, x32 check, the lists, clone/socket/socketpair argument checks, allow, then the verdicts.
-    struct sock_filter program[8 + DENIED_COUNT + UNIMPLEMENTED_COUNT + 16];
     unsigned n = 0;
     program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARB_AUDIT_ARCH, 1, 0);
@@ -126,8 +130,26 @@ int arb_install_seccomp(void) {
     program[socket_check + 3].jt = (unsigned char)(allow - (socket_check + 3) - 1);
     program[socket_check + 3].jf = (unsigned char)(eafnosupport - (socket_check + 3) - 1);
     program[socket_check + 4].k = eafnosupport - (socket_check + 4) - 1;
+    return n;
+#endif
+}
+
+int arb_install_seccomp(void) {
+    struct sock_filter program[ARB_FILTER_CAPACITY];
+    unsigned n = build_filter(program);
+    if (n == 0) {
+        errno = ENOTSUP;
+        return -1;
+    }
     struct sock_fprog filter = {.len = (unsigned short)n, .filter = program};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter);
-#endif
+}
+
+long arb_seccomp_filter_bytes(uint8_t *buffer, size_t capacity) {
+    struct sock_filter program[ARB_FILTER_CAPACITY];
+    unsigned n = build_filter(program);
+    if (n == 0 || capacity < n * sizeof *program) return -1;
+    memcpy(buffer, program, n * sizeof *program);
+    return (long)(n * sizeof *program);
 }

@@ -39,7 +39,8 @@ enum Verifiers {
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
         registry.registerInstructionVerifiers()
-        registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation)
+        registry.registerCodeVerifiers(
+            verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation, sandbox: .shared)
         return registry
     }
 }

@@ -199,6 +199,22 @@ struct FormTests {
         #expect(statuses(all) == ["wrong_answer", "passed", "passed"])
     }
 
+    @Test("all_or_nothing stops a list of test scripts at the first failure: the rest are not run, never passed")
+    func stopTestScripts() async throws {
+        // The second script would spin until the CPU limit; the third would pass.
+        let program = fenced("def f(x):\n    if x == 2:\n        while True:\n            pass\n    return x")
+        let reference: JSONValue = ["test": ["assert f(1) == 5", "assert f(2) == 2", "assert f(3) == 3"]]
+        let options: JSONObject = ["all_or_nothing": true, "time_limit_s": 1]
+        let stopped = try await judge(program, reference, options)
+        #expect(statuses(stopped) == ["wrong_answer", "wrong_answer", "wrong_answer"], "\(stopped.details)")
+        let message = stopped.details["cases"]?.arrayValue?.last?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("not run: an earlier case failed"), "\(message)")
+        #expect(stopped.details["run"]?.objectValue?["reached_end"] == true)
+        // Negative control: without stopping, the second script runs into the CPU limit.
+        let all = try await judge(program, reference, ["time_limit_s": 1])
+        #expect(statuses(all).prefix(2) == ["wrong_answer", "time_limit"], "\(all.details)")
+    }
+
     @Test("APPS/TACO references: inputs/outputs as stdin/stdout, and with fn_name as calls")
     func apps() async throws {
         let standard: JSONValue = ["inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", ["7"]]]

@@ -135,12 +135,17 @@ struct NegativeControlTests {
         let weakened = harness.replacingOccurrences(of: call, with: "")
             .replacingOccurrences(of: check, with: "        return True\n")
         try weakened.write(to: directory.appendingPathComponent("python.harness.py"), atomically: true, encoding: .utf8)
-        try FileManager.default.copyItem(
-            at: toolchains.appendingPathComponent("python.json"), to: directory.appendingPathComponent("python.json"))
+        for name in ["python.json", "python.forkserver.py"] {
+            try FileManager.default.copyItem(
+                at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
+        #expect(ToolchainSet(directory: directory).problems.isEmpty)
         // Seccomp denies ptrace and process_vm_readv on its own: it is off here, to show what the prctl guards.
         var isolation = Isolation.current
         isolation.seccomp = false
-        let verifier = try codeVerifier(toolchains: directory, isolation: isolation)
+        // A run forked from the fork server is non-dumpable from the start (it changed credentials without executing
+        // anything): the control needs the executed harness, whose only guard is the prctl.
+        let verifier = try codeVerifier(toolchains: directory, isolation: isolation, forkServers: false)
         let reference: JSONValue = ["test": ["opened = probe()\nassert opened == ['harness'], opened"]]
         let verdict = try await verifier.verify(Sample(response: fenced(AttackTests.parentProbe), reference: reference))
         #expect(!verdict.passed)

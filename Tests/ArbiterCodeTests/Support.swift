@@ -12,7 +12,7 @@ let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
 
 let registry: VerifierRegistry = {
     var registry = VerifierRegistry.builtin
-    registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: repository.appendingPathComponent("verifiers"))
+    registry.registerCodeVerifiers(verifiersDirectory: repository.appendingPathComponent("verifiers"), sandbox: .shared)
     return registry
 }()
 
@@ -23,11 +23,13 @@ func judge(_ response: String, _ reference: JSONValue, _ options: JSONObject = [
 }
 
 /// A `code` verifier with default options on the toolchains of a directory, in a sandbox of its own.
-func codeVerifier(toolchains directory: URL, isolation: Isolation = .current) throws -> CodeVerifier {
+func codeVerifier(toolchains directory: URL, isolation: Isolation = .current, forkServers: Bool = true) throws
+    -> CodeVerifier
+{
     CodeVerifier(
         configuration: try CodeVerifier.Configuration(
             options: OptionValues([:], specs: CodeVerifier.Configuration.options, verifier: "code")),
-        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: isolation),
+        toolchains: ToolchainSet(directory: directory), sandbox: Sandbox(isolation: isolation, forkServers: forkServers),
         allowDegradedIsolation: !isolation.isolated)
 }
 

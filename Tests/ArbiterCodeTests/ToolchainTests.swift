@@ -2,7 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
-import ArbiterCode
+@testable import ArbiterCode
 import ArbiterCore
 import Foundation
 import Testing
@@ -60,7 +60,7 @@ struct ToolchainTests {
             """
         try declaration.write(to: toolchains.appendingPathComponent("pyshared.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
-        registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: root)
+        registry.registerCodeVerifiers(verifiersDirectory: root, sandbox: .shared)
         let program = """
             import os
             value = open("\(shared)/answer.txt").read().strip()
@@ -91,7 +91,7 @@ struct ToolchainTests {
         try "{\"name\": 3}".write(
             to: toolchains.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
         var registry = VerifierRegistry()
-        registry.registerCodeVerifiers(sandbox: .shared, verifiersDirectory: root)
+        registry.registerCodeVerifiers(verifiersDirectory: root, sandbox: .shared)
         let entry = try registry.entry(named: "code")
         #expect(entry.summary.contains("awk") && entry.summary.contains("broken.json"))
         let response = "```awk\n{ print $1 + $2 }\n```"
@@ -125,10 +125,12 @@ struct ToolchainTests {
         let broken = declaration.replacing(#/"prepare": \[[^\]]*\],/#, with: failing)
         #expect(broken != declaration)
         try broken.write(to: directory.appendingPathComponent("python.json"), atomically: true, encoding: .utf8)
-        try FileManager.default.copyItem(
-            at: toolchains.appendingPathComponent("python.harness.py"),
-            to: directory.appendingPathComponent("python.harness.py"))
+        for name in ["python.harness.py", "python.forkserver.py"] {
+            try FileManager.default.copyItem(
+                at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
         let verifier = try codeVerifier(toolchains: directory)
+        #expect(ToolchainSet(directory: directory).problems.isEmpty)
         let verdict = try await verifier.verify(
             Sample(response: Self.harnessFiles, reference: ["test": ["assert files() == ['harness.py'], files()"]]))
         #expect(verdict.passed, "\(verdict.details)")
@@ -149,3 +151,93 @@ struct ToolchainTests {
     }
 }
 
+
+@Suite("code: toolchain declarations")
+struct ToolchainDeclarationTests {
+    /// The problems a directory holding one declaration reports.
+    func problems(_ declaration: String) throws -> [String] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-decl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try declaration.write(to: directory.appendingPathComponent("t.json"), atomically: true, encoding: .utf8)
+        return ToolchainSet(directory: directory).problems
+    }
+
+    @Test("a bad field is named with its type, in the uniform form of every configuration reader")
+    func badFields() throws {
+        let valid = #"{"name": "t", "source": "main.t", "run": ["./main"]"#
+        // Negative control: the same declaration without the bad field is accepted.
+        #expect(try problems(valid + "}") == [])
+        let cases: [(String, String)] = [
+            (#"{"name": 3, "source": "main.t", "run": ["./main"]}"#, "'name' must be a non-empty string, got number"),
+            (#"{"name": "t", "source": "a/b", "run": ["./main"]}"#, "'source' must be a file name (no '/'), got string"),
+            (#"{"name": "t", "source": "main.t", "run": []}"#, "'run' must be a non-empty array of non-empty strings, got array"),
+            (valid + #", "aliases": [1]}"#, "'aliases' must be an array of strings, got array"),
+            (valid + #", "env": {"A": 1}}"#, "'env': 'A' must be a string, got number"),
+            (valid + #", "limits": {"processes": "many"}}"#, "'limits': 'processes' must be an integer from 1 to 4096, got string"),
+            (valid + #", "harness": {"file": "h.py", "run": "python3", "code": ""}}"#,
+             "'harness': 'run' must be a non-empty array of non-empty strings, got string"),
+            (valid + #", "test_template": {"file": "w.c", "code": "", "preprocess": ["cc"], "compile": ["cc"], "symbols": ["nm"]}}"#,
+             "'test_template': 'test_file' must be a file name (no '/'), it is missing"),
+        ]
+        for (declaration, message) in cases {
+            let found = try problems(declaration)
+            #expect(found.count == 1 && found[0].hasSuffix(": " + message), "\(declaration): \(found)")
+        }
+    }
+}
+
+@Suite(
+    "code: the C/C++ test wrapper, compiled once", .serialized,
+    .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
+struct PreparedWrapperTests {
+    let program = fenced("long add(long a, long b) { return a + b; }", "cpp")
+    let good: JSONValue = ["test": "#include <cassert>\nint main() {\n    assert(add(2, 3) == 5);\n}"]
+    let bad: JSONValue = ["test": "#include <cassert>\nint main() {\n    assert(add(2, 2) == 5);\n}"]
+
+    /// A directory holding the shipped cpp toolchain with `edit` applied to its declaration.
+    func toolchains(_ edit: (String) -> String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-wrapper-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let shipped = repository.appendingPathComponent("verifiers/toolchains")
+        try FileManager.default.copyItem(
+            at: shipped.appendingPathComponent("c.test.c"), to: directory.appendingPathComponent("c.test.c"))
+        let declaration = try String(contentsOf: shipped.appendingPathComponent("cpp.json"), encoding: .utf8)
+        try edit(declaration).write(to: directory.appendingPathComponent("cpp.json"), atomically: true, encoding: .utf8)
+        #expect(ToolchainSet(directory: directory).problems.isEmpty)
+        return directory
+    }
+
+    @Test("test programs link the wrapper's object, compiled once per sandbox; the test still decides")
+    func prepared() async throws {
+        let directory = try toolchains { $0 }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let verifier = try codeVerifier(toolchains: directory)
+        let cpp = try #require(verifier.toolchains.toolchain(for: "cpp"))
+        for (reference, expected) in [(good, ["passed"]), (bad, ["wrong_answer"])] {
+            let verdict = try await verifier.verify(Sample(response: program, reference: reference))
+            #expect(statuses(verdict) == expected, "\(verdict.details)")
+            #expect(verdict.details["compile"]?.objectValue?["wrapper"] == "prepared", "\(verdict.details)")
+        }
+        // The sandbox holds the object (an ELF file).
+        let object = try #require(await verifier.sandbox.preparedHarnesses.wrapper(for: cpp, in: verifier.sandbox))
+        #expect(object.starts(with: [0x7f, 0x45, 0x4c, 0x46]))
+    }
+
+    @Test("when the wrapper cannot be prepared, each test program compiles it (control: nothing is prepared)")
+    func unprepared() async throws {
+        let directory = try toolchains {
+            $0.replacingOccurrences(of: #""prepare": ["{interpreter}""#, with: #""prepare": ["/bin/false""#)
+        }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let verifier = try codeVerifier(toolchains: directory)
+        let cpp = try #require(verifier.toolchains.toolchain(for: "cpp"))
+        #expect(cpp.testTemplate?.prepare?.first == "/bin/false")
+        for (reference, expected) in [(good, ["passed"]), (bad, ["wrong_answer"])] {
+            let verdict = try await verifier.verify(Sample(response: program, reference: reference))
+            #expect(statuses(verdict) == expected, "\(verdict.details)")
+            #expect(verdict.details["compile"]?.objectValue?["wrapper"] == "compiled", "\(verdict.details)")
+        }
+        #expect(await verifier.sandbox.preparedHarnesses.wrapper(for: cpp, in: verifier.sandbox) == nil)
+    }
+}

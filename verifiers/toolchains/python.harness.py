@@ -394,6 +394,8 @@ def _arbiter_harness():
         position += size
     # The reference's setup: installed in the program's process after the program, and in each test's scope.
     setup = cases.pop()
+    # "stop" (all_or_nothing, stop_on_failure): the test scripts after the first that fails are not run.
+    stop = position < len(data) and line() == "stop"
     del data
     escapes = {code: "\\u%04x" % code for code in range(32)}
     escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -754,11 +756,14 @@ def _arbiter_harness():
 
     setup_code = compile_test(setup, "setup") if setup else None
     if form == "test":
+        failed = False
         for index, test in numbered(cases):
             begun = clock()
             if state["gone"] is not None:
                 not_run(index)
                 continue
+            if failed and stop:
+                break  # the daemon counts the rest as failed, not run
             state["violation"] = None
             try:
                 # The test sees the program's names (functions as proxies, plain data as copies), except any that
@@ -786,8 +791,11 @@ def _arbiter_harness():
                     check(program_names[entry])
                 if outcome(index, begun):
                     report(index, "passed", elapsed(begun))
+                else:
+                    failed = True
             except BaseException as error:
                 outcome(index, begun, error)
+                failed = True
     elif form == "calls":
         import json
 

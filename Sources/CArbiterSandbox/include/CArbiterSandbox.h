@@ -75,6 +75,8 @@ struct arb_run_spec {
     const uint8_t *fd3_data;     ///< Fed to fd 3 (the harness's private channel), then closed.
     size_t fd3_length;
     size_t stdout_cap, stderr_cap, fd4_cap; ///< Bytes kept per stream; more kills the run.
+    int use_fork_server;         ///< Instead of executing `path`, init asks the fork server on `fork_server_fd` (see
+    int fork_server_fd;          ///< `arb_start_fork_server`) for a process that joins the run's namespaces.
 };
 
 /// What happened. Buffers are malloc'd: release them with `arb_run_result_free`.
@@ -116,6 +118,18 @@ int arb_create_network_namespace(void);
 
 /// Probes whether this process may create the given namespaces (a throwaway child tries). Returns 0 or an errno.
 int arb_probe_namespaces(int namespaces);
+
+/// Starts a fork server: a long-lived process (a warm interpreter) that, for each run, forks a child which joins
+/// the run's namespaces (it gets them from the run's init over a Unix socket, with the run's pipes), drops to the
+/// run's user, limits and seccomp filter, and runs the harness. Call it from the slot's thread, so that the server
+/// and every process it forks are born in the slot's cgroups. The server gets the socket as fd 3, `input` on stdin
+/// and /dev/null as stdout; it dies with the calling thread. Returns its pid and sets `*socket_fd`, or -errno.
+int arb_start_fork_server(const char *path, char *const *argv, char *const *envp, const uint8_t *input,
+                          size_t input_length, int *socket_fd);
+
+/// The sandbox's seccomp filter as an array of `struct sock_filter`, for a fork server to install in its children.
+/// Returns the length in bytes, or -1 (a foreign architecture, or `capacity` too small; 4096 bytes is enough).
+long arb_seccomp_filter_bytes(uint8_t *buffer, size_t capacity);
 
 /// Probes whether a throwaway child may install the sandbox's seccomp filter. Returns 0 or an errno.
 int arb_probe_seccomp(void);
