@@ -25,8 +25,8 @@ by data source (DATA_SOURCES), else "math". The prompt (for `r1`'s language comp
 else `extra_info["question"]` (where verl's data preprocessing keeps the question).
 
 Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component,
-`arbiter_error` (1.0 when the reward could not be computed) and `arbiter_crashed` (1.0 when the response crashed a
-verifier and was scored 0). `on_error`: "raise" (default: stop with the message —
+`arbiter_error` (1.0 when the reward could not be computed), `arbiter_crashed` (1.0 when the response crashed a
+verifier and was scored 0) and `arbiter_reason` (the verdict's reason, a string, which verl's statistics skip). `on_error`: "raise" (default: stop with the message —
 verl has no "skip this sample" value), "zero" or a number. A response that crashes a verifier scores 0.
 """
 
@@ -142,8 +142,9 @@ def _compute_keys(client, settings, recipe):
     if settings["components"] == "all":
         for entry in verifier_entries(client).values():
             names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
-    reserved = ("score", "acc", "arbiter_error", "arbiter_crashed")
-    return ["score", "acc", *[name for name in names if name not in reserved], "arbiter_error", "arbiter_crashed"]
+    reserved = ("score", "acc", "arbiter_error", "arbiter_crashed", "arbiter_reason")
+    return ["score", "acc", *[name for name in names if name not in reserved], "arbiter_error", "arbiter_crashed",
+            "arbiter_reason"]
 
 
 def _result(client, settings, recipe, answer, missing, where):
@@ -153,15 +154,18 @@ def _result(client, settings, recipe, answer, missing, where):
     row["score"] = resolve(outcome.score, outcome, on_error, describe=where)
     row["acc"] = 1.0 if outcome.passed else 0.0
     for name, value in outcome.components.items():
-        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed"):
+        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed", "arbiter_reason"):
             row[name] = resolve(value, outcome, "zero") if value is None else value
     row["arbiter_error"] = 1.0 if outcome.unknown else 0.0
     row["arbiter_crashed"] = 1.0 if outcome.rollout_error else 0.0
+    # A string: verl keeps it with each sample (the dumped generations, validation's per-sample table) and leaves it
+    # out of its statistics (verl/trainer/ppo/metric_utils.py, process_validation_metrics, skips string values).
+    row["arbiter_reason"] = outcome.reason or ""
     return row
 
 
 async def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    """`{"score", "acc", <component>…, "arbiter_error"}` for one rollout (a coroutine: verl awaits it)."""
+    """`{"score", "acc", <component>…, "arbiter_error", "arbiter_crashed", "arbiter_reason"}` for one rollout (a coroutine: verl awaits it)."""
     settings = _settings(kwargs)
     key = client_key(**_client_args(settings))
     client = shared_client(key=key)

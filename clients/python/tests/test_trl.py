@@ -8,8 +8,8 @@ trl/trainer/grpo_trainer.py `GRPOTrainer._calculate_rewards`: for each reward fu
 reward_kwargs holds every dataset column but prompt/completion (one value per completion), `trainer_state`,
 `log_extra` and `log_metric`; None rewards become NaN. trl/experimental/async_grpo/async_rollout_worker.py
 `_score_group` passes the same keywords to every function at once (`asyncio.to_thread` + `gather`), in a process
-spawned with the functions pickled (`mp.get_context("spawn")`). `_calculate_rewards` builds torch tensors, so it
-cannot run here without torch; `call_like_grpo_trainer` and `call_like_async_grpo` below reproduce those calls.
+spawned with the functions pickled (`mp.get_context("spawn")`). `_calculate_rewards` itself runs at the end of this file
+(with torch's CPU wheel); `call_like_grpo_trainer` and `call_like_async_grpo` below reproduce both calls without torch.
 """
 
 import asyncio
@@ -244,3 +244,75 @@ def test_trl_names_the_functions_after_the_components_and_calls_them_synchronous
         return []
 
     assert is_async_callable(negative_control) and get_callable_name(negative_control) == "negative_control"
+
+
+# -- TRL's own GRPOTrainer._calculate_rewards (trainer_code.trl_calculate_rewards; needs torch) -------------------
+
+def real_rewards(funcs, prompts, completions, **columns):
+    """Rewards as TRL 1.16.0's `_calculate_rewards` computes them: `inputs` are the dataset rows (prompt and every
+    column); the result is the (completions × functions) tensor as a list of columns, NaN for None."""
+    from trainer_code import trl_calculate_rewards
+    calculate = trl_calculate_rewards()
+    inputs = [dict({name: values[index] for name, values in columns.items()}, prompt=prompt)
+              for index, prompt in enumerate(prompts)]
+    tensor, trainer = calculate(funcs, inputs, prompts, completions)
+    assert tuple(tensor.shape) == (len(completions), len(funcs))
+    return [tensor[:, column].tolist() for column in range(len(funcs))], trainer
+
+
+def test_trl_calculate_rewards_scores_each_component_and_logs_through_the_trainer():
+    funcs = reward_funcs("r1-zero")
+    prompts = [[{"role": "user", "content": "2+2?"}]] * 4
+    completions = [chat(GOOD), chat(UNFORMATTED), chat(WRONG), chat(GOOD)]
+    (accuracy, fmt), trainer = real_rewards(funcs, prompts, completions, answer=["4", "4", "4", None])
+    assert accuracy[:3] == [1.0, 1.0, 0.0] and accuracy[3] != accuracy[3]  # None became NaN: TRL skips it
+    assert fmt == [1.0, 0.0, 1.0, 1.0]  # the row without a reference keeps its format score
+    assert trainer.metrics["arbiter/unknown"] == [1.0]
+    reasons = trainer.extra["arbiter_reason"]  # TRL's completions table, one reason per completion
+    assert reasons[0] == "all_passed" and reasons[3] == "missing_reference"
+    assert len(reasons) == 4 and "all_passed" not in reasons[1:3]
+
+
+def test_trl_calculate_rewards_with_plain_prompts_of_each_template_family():
+    prompts = ["<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n",
+               "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|>"
+               "<|start_header_id|>assistant<|end_header_id|>\n\n",
+               "<s>[INST] 2+2? [/INST]",
+               "<｜begin▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜><think>\n",
+               "<bos><start_of_turn>user\n2+2?<end_of_turn>\n<start_of_turn>model\n"]
+    completions = [GOOD, GOOD, GOOD, "2 + 2 = 4</think>\n<answer>4</answer>", UNFORMATTED]
+    (accuracy, fmt), _ = real_rewards(reward_funcs("r1-zero"), prompts, completions, answer=["4"] * 5)
+    assert accuracy == [1.0] * 5
+    assert fmt == [1.0, 1.0, 1.0, 1.0, 0.0]  # the DeepSeek template opened <think>; the last is unformatted
+
+
+def test_trl_calculate_rewards_reasoning_content_and_a_lone_surrogate():
+    funcs = reward_funcs("r1-zero")
+    completions = [chat("<answer>4</answer>", reasoning_content="2 + 2 = 4"), chat("<answer>4</answer>"),
+                   chat("<think>bad \ud83d pair</think>\n<answer>4</answer>")]
+    (accuracy, fmt), _ = real_rewards(funcs, [[{"role": "user", "content": "q"}]] * 3, completions,
+                                      answer=["4"] * 3)
+    assert accuracy == [1.0, 1.0, 1.0]
+    assert fmt == [1.0, 0.0, 1.0]  # no thinking at all in the second (negative control); the surrogate is local
+
+
+def test_trl_calculate_rewards_a_thousand_completions_scored_once(monkeypatch):
+    funcs = reward_funcs("r1-zero")
+    scorer = trl._scorer(funcs[0]._config)
+    sizes = []
+    original = scorer.client.score
+    monkeypatch.setattr(scorer.client, "score", lambda requests: sizes.append(len(requests)) or original(requests))
+    completions = [GOOD if i % 3 else WRONG for i in range(1000)]
+    (accuracy, fmt), _ = real_rewards(funcs, ["q"] * 1000, completions, answer=["4"] * 1000)
+    assert accuracy == [0.0 if i % 3 == 0 else 1.0 for i in range(1000)] and fmt == [1.0] * 1000
+    assert sizes == [1000]  # two functions, one request batch
+
+
+def test_trl_calculate_rewards_on_error_raise_stops_with_the_message():
+    [strict] = reward_funcs("math", on_error="raise")
+    with pytest.raises(ArbiterError) as caught:
+        real_rewards([strict], ["q", "q"], ["\\boxed{1}", "\\boxed{1}"], answer=["1", {"not": "a number"}])
+    assert "completion 1" in caught.value.message
+    [lenient] = reward_funcs("math")
+    [column], _ = real_rewards([lenient], ["q", "q"], ["\\boxed{1}", "\\boxed{1}"], answer=["1", {"not": "a number"}])
+    assert column[0] == 1.0 and column[1] != column[1]

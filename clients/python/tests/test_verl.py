@@ -49,7 +49,8 @@ def test_the_file_loads_standalone_by_path_and_compute_score_is_a_coroutine_func
     assert asyncio.iscoroutinefunction(module.compute_score)
     result = run(module.compute_score(data_source="openai/gsm8k", solution_str="so the answer is 72",
                                       ground_truth="72", extra_info={}))
-    assert result == {"score": 1.0, "acc": 1.0, "arbiter_error": 0.0, "arbiter_crashed": 0.0}
+    assert result == {"score": 1.0, "acc": 1.0, "arbiter_error": 0.0, "arbiter_crashed": 0.0,
+                      "arbiter_reason": "equivalent"}
 
 
 def test_reward_kwargs_configure_it_before_the_environment(monkeypatch):
@@ -59,9 +60,9 @@ def test_reward_kwargs_configure_it_before_the_environment(monkeypatch):
     result = run(module.compute_score(data_source="x", solution_str=GOOD, ground_truth="4", extra_info={},
                                       verifier="r1-zero"))
     assert result == {"score": 2.0, "acc": 1.0, "accuracy": 1.0, "format": 1.0, "arbiter_error": 0.0,
-                      "arbiter_crashed": 0.0}
+                      "arbiter_crashed": 0.0, "arbiter_reason": "all_passed"}
     assert set(run(module.compute_score(data_source="x", solution_str=GOOD, ground_truth="4"))) == {
-        "score", "acc", "arbiter_error", "arbiter_crashed"}
+        "score", "acc", "arbiter_error", "arbiter_crashed", "arbiter_reason"}
 
 
 def test_r1_reads_the_question_that_verl_preprocessing_keeps():
@@ -81,8 +82,10 @@ def test_errors_raise_by_default_or_score_zero_with_the_same_keys():
     assert "invalid_reference" in str(caught.value)
     good = run(verl.compute_score("x", GOOD, "4", verifier="r1-zero", on_error="zero"))
     bad = run(verl.compute_score("x", GOOD, {"not": "a number"}, verifier="r1-zero", on_error="zero"))
-    assert set(good) == set(bad) == {"score", "acc", "accuracy", "format", "arbiter_error", "arbiter_crashed"}
+    assert set(good) == set(bad) == {"score", "acc", "accuracy", "format", "arbiter_error", "arbiter_crashed",
+                                     "arbiter_reason"}
     assert bad["score"] == 0.0 and bad["arbiter_error"] == 1.0 and good["arbiter_error"] == 0.0
+    assert good["arbiter_reason"] == "all_passed" and bad["arbiter_reason"] == "error_invalid_reference"
     with pytest.raises(ValueError):
         run(verl.compute_score("x", GOOD, "4", on_error="none"))
 
@@ -90,6 +93,7 @@ def test_errors_raise_by_default_or_score_zero_with_the_same_keys():
 def test_a_missing_ground_truth_keeps_the_format_score():
     result = run(verl.compute_score("x", GOOD, None, verifier="r1-zero", on_error="zero"))
     assert result["format"] == 1.0 and result["accuracy"] == 0.0 and result["arbiter_error"] == 1.0
+    assert result["arbiter_reason"] == "missing_reference"
 
 
 def test_components_all_gives_rows_of_mixed_recipes_the_same_keys():
@@ -152,7 +156,31 @@ def test_verl_loads_the_file_and_its_naive_manager_scores_samples_concurrently()
     results = run(main())
     assert [r["reward_score"] for r in results] == [1.0 if i % 2 == 0 else 2.0 for i in range(200)]
     keys = {frozenset(r["reward_extra_info"]) for r in results}
-    assert keys == {frozenset({"score", "acc", "accuracy", "format", "arbiter_error", "arbiter_crashed"})}
+    assert keys == {frozenset({"score", "acc", "accuracy", "format", "arbiter_error", "arbiter_crashed",
+                               "arbiter_reason"})}
+    reasons = [r["reward_extra_info"]["arbiter_reason"] for r in results]
+    assert reasons[1] == "all_passed" and reasons[0] not in ("all_passed", "")  # the unformatted one says why
+
+
+def test_verl_validation_statistics_skip_the_reason_string():
+    # verl/trainer/ppo/metric_utils.py `process_validation_metrics` takes statistics of every reward_extra_info key
+    # but skips string values: the reason rides along without breaking them.
+    import os
+    import ast
+    import collections
+    import numpy
+    from trainer_code import _package_dir, _source_function
+    path = os.path.join(_package_dir("verl"), "trainer", "ppo", "metric_utils.py")
+    import typing
+    namespace = {"Any": typing.Any, "Callable": typing.Callable, "defaultdict": collections.defaultdict, "np": numpy,
+                 "partial": functools.partial}
+    for name in ("bootstrap_metric", "calc_maj_val", "process_validation_metrics"):
+        function = _source_function(path, name)
+        exec(compile(ast.Module(body=[function], type_ignores=[]), path, "exec"), namespace)  # noqa: S102
+    rows = [run(verl.compute_score("x", text, "4", verifier="r1-zero")) for text in (GOOD, UNFORMATTED)]
+    infos = {key: [row[key] for row in rows] for key in rows[0]}
+    metrics = namespace["process_validation_metrics"](["x", "x"], ["a", "b"], infos)
+    assert "score" in metrics["x"] and "arbiter_reason" not in metrics["x"]
 
 
 def test_verl_pkg_path_form_loads_too():

@@ -9,8 +9,8 @@ torch-bound names it imports replaced by stand-ins; the calling functions themse
 is not installed, `pytest.importorskip`-style skips apply (the adapter tests that reproduce the call shape by hand
 still run).
 
-TRL's `GRPOTrainer._calculate_rewards` builds torch tensors throughout, so it cannot run without torch; test_trl.py
-reproduces its call (cited there).
+TRL's `GRPOTrainer._calculate_rewards` builds torch tensors throughout: `trl_calculate_rewards` runs it when torch is
+installed (requirements-test-torch.txt, the CPU wheel).
 """
 
 import asyncio
@@ -231,3 +231,78 @@ def trl_functions(*names):
     namespace = {"functools": functools, "inspect": inspect, "asyncio": asyncio, "Callable": collections.abc.Callable}
     exec(compile(module, path, "exec"), namespace)  # noqa: S102 — TRL's own source, from the installed package
     return [namespace[name] for name in names]
+
+
+# -- TRL 1.16.0: GRPOTrainer._calculate_rewards itself (needs torch) ----------------------------------------------
+
+def _source_function(path, name, cls=None):
+    """The syntax tree of a top-level function (or a method of `cls`) of an installed file."""
+    import ast
+    with open(path, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    body = tree.body
+    if cls is not None:
+        [klass] = [node for node in body if isinstance(node, ast.ClassDef) and node.name == cls]
+        body = klass.body
+    [function] = [node for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.name == name]
+    return function
+
+
+def trl_calculate_rewards():
+    """`GRPOTrainer._calculate_rewards` from the installed trl/trainer/grpo_trainer.py, run as written on a stand-in
+    trainer with one CPU process (the module imports transformers, accelerate and datasets, which the tests do not
+    install; the method itself needs only torch and the helpers given here, which are TRL's own where they matter:
+    `is_conversational` from trl/data_utils.py, `get_callable_name` and `is_async_callable` from
+    trl/trainer/utils.py). Returns `calculate(reward_funcs, inputs, prompts, completions) -> (tensor, trainer)`;
+    the trainer records what the functions logged (`metrics`, `extra`). Needs torch: skips without it (fails under
+    ARBITER_REQUIRE_ALL_TESTS=1)."""
+    import ast
+    import contextlib
+    try:
+        import torch
+    except ImportError:
+        reason = "torch is not installed (clients/python/requirements-test-torch.txt installs the CPU wheel)"
+        if os.environ.get("ARBITER_REQUIRE_ALL_TESTS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    root = _package_dir("trl")
+    get_callable_name, is_async_callable = trl_functions("get_callable_name", "is_async_callable")
+    data_utils = os.path.join(root, "data_utils.py")
+    trainer_file = os.path.join(root, "trainer", "grpo_trainer.py")
+    namespace = {"Any": object, "asyncio": asyncio, "torch": torch, "nn": torch.nn, "gather": lambda tensor: tensor,
+                 "is_async_callable": is_async_callable, "logger": logging.getLogger("trl_under_test"),
+                 "profiling_context": lambda trainer, name: contextlib.nullcontext(),
+                 "profiling_decorator": lambda function: function,
+                 "apply_chat_template": None}
+    for path, name, cls in ((data_utils, "is_conversational", None),
+                            (trainer_file, "_calculate_rewards", "GRPOTrainer")):
+        code = compile(ast.Module(body=[_source_function(path, name, cls)], type_ignores=[]), path, "exec")
+        exec(code, namespace)  # noqa: S102 — TRL's own source, from the installed package
+
+    class Trainer:
+        _calculate_rewards = namespace["_calculate_rewards"]
+
+        def __init__(self, reward_funcs):
+            self.accelerator = types.SimpleNamespace(device=torch.device("cpu"))
+            self.state = types.SimpleNamespace(global_step=0)
+            self.environments = None
+            self.async_loop = None
+            self.reward_funcs = list(reward_funcs)
+            self.reward_processing_classes = [None] * len(self.reward_funcs)
+            self.reward_func_names = [get_callable_name(func) for func in self.reward_funcs]
+            self.metrics, self.extra = {}, {}
+
+        # GRPOTrainer._log_metric / _log_completion_extra, reduced to recording what was logged
+        def _log_metric(self, name, value):
+            self.metrics.setdefault(name, []).append(value)
+
+        def _log_completion_extra(self, column, values):
+            self.extra.setdefault(column, []).extend(values)
+
+    def calculate(reward_funcs, inputs, prompts, completions):
+        trainer = Trainer(reward_funcs)
+        completion_ids = [[1, 2, 3] for _ in completions]
+        return trainer._calculate_rewards(inputs, prompts, completions, completion_ids), trainer
+
+    return calculate
