@@ -196,17 +196,20 @@ public final class Sandbox: Sendable {
             return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
         }
         var result = arb_run_result()
-        let connection = job.forkServer.flatMap { worker.forkServers.socket(for: $0) }
-        if let started = connection?.started { startedForkServers.withLock { $0.append(started) } }
-        let server = connection?.socket
-        var status = launch(job, slot: slot, joined: joined, network: worker.network, server: server, result: &result)
-        if status != 0, let request = job.forkServer, server != nil, result.failed_stage == ARB_STAGE_FORK {
-            // The server failed before the program started (init got no process from it): end it, and run the
-            // command instead; the next run starts a new server.
+        // A server that died (or was dying when it was handed the run) gives init no process, before the program
+        // started: it is ended, and the run tries a new server once, then executes the command.
+        var status: Int32 = -1
+        for attempt in 0..<3 {
+            var server: Int32? = nil
+            if let request = job.forkServer, attempt < 2, let connection = worker.forkServers.socket(for: request) {
+                if let started = connection.started { startedForkServers.withLock { $0.append(started) } }
+                server = connection.socket
+            }
+            if attempt > 0 { arb_run_result_free(&result); result = arb_run_result() }
+            status = launch(job, slot: slot, joined: joined, network: worker.network, server: server, result: &result)
+            guard status != 0, let request = job.forkServer, server != nil, result.failed_stage == ARB_STAGE_FORK
+            else { break }
             worker.forkServers.discard(request)
-            arb_run_result_free(&result)
-            result = arb_run_result()
-            status = launch(job, slot: slot, joined: joined, network: worker.network, server: nil, result: &result)
         }
         defer { arb_run_result_free(&result) }
         if status != 0 {
