@@ -6,7 +6,7 @@
 ///
 /// Strings are compared as Unicode text (canonically equivalent strings are equal). The reference must be a string;
 /// a JSON number is compared by its literal text (`42` matches the response `42`).
-public struct ExactVerifier: Verifier {
+public struct ExactVerifier: Verifier, SynchronousVerifier {
     /// Options of ``ExactVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Ignore whitespace at both ends of the response and the reference.
@@ -34,7 +34,7 @@ public struct ExactVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let reference: String
         switch sample.reference {
         case .string(let text): reference = text
@@ -43,11 +43,56 @@ public struct ExactVerifier: Verifier {
             throw ArbiterError(
                 .invalidReference, "verifier 'exact' needs a string reference, got \(sample.reference.typeName)")
         }
+        return asciiVerdict(sample.response, reference) ?? unicodeVerdict(sample.response, reference)
+    }
+
+    /// The verdict by Unicode text (characters, canonical equivalence): the general path.
+    func unicodeVerdict(_ response: String, _ reference: String) -> Verdict {
         let expected = normalize(reference)
-        let actual = normalize(sample.response)
+        let actual = normalize(response)
         if actual == expected { return .pass("equal") }
         return .fail("not_equal", details: ["first_difference": .int(firstDifference(actual, expected))])
     }
+
+    /// The verdict for two ASCII strings without carriage returns, compared byte by byte (there a character is a
+    /// byte and Unicode equivalence is equality, so the answer is the one of the general path); `nil` for any other
+    /// strings (`"\r\n"` is one character, and non-ASCII text needs Unicode's rules).
+    func asciiVerdict(_ response: String, _ reference: String) -> Verdict? {
+        let answer = response.utf8.withContiguousStorageIfAvailable { actual in
+            reference.utf8.withContiguousStorageIfAvailable { expected in asciiVerdict(actual, expected) }
+        }
+        guard case .some(.some(.some(let verdict))) = answer else { return nil }
+        return verdict
+    }
+
+    private func asciiVerdict(_ actual: UnsafeBufferPointer<UInt8>, _ expected: UnsafeBufferPointer<UInt8>) -> Verdict? {
+        guard let actual = asciiRange(actual), let expected = asciiRange(expected) else { return nil }
+        let shorter = min(actual.count, expected.count)
+        var offset = 0
+        if configuration.caseSensitive {
+            while offset < shorter, actual[offset] == expected[offset] { offset += 1 }
+        } else {
+            while offset < shorter, Self.lowercase(actual[offset]) == Self.lowercase(expected[offset]) { offset += 1 }
+        }
+        if offset == actual.count, offset == expected.count { return .pass("equal") }
+        return .fail("not_equal", details: ["first_difference": .int(offset)])
+    }
+
+    /// The bytes to compare (whitespace trimmed at both ends when asked), or `nil` when the text is not plain ASCII.
+    private func asciiRange(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        for byte in bytes where byte >= 0x80 || byte == 0x0D { return nil }
+        var start = 0
+        var end = bytes.count
+        if configuration.trim {
+            while start < end, Self.isASCIIWhitespace(bytes[start]) { start += 1 }
+            while end > start, Self.isASCIIWhitespace(bytes[end - 1]) { end -= 1 }
+        }
+        return UnsafeBufferPointer(rebasing: bytes[start..<end])
+    }
+
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+
+    private static func lowercase(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 
     private func normalize(_ text: String) -> Substring {
         var text = configuration.caseSensitive ? Substring(text) : Substring(text.lowercased())

@@ -53,3 +53,27 @@ public struct NoOptions: VerifierConfiguration {
     /// The empty configuration.
     public init() {}
 }
+
+/// A verifier that answers without suspending: no I/O, no waiting, only computation bounded by step budgets.
+///
+/// The daemon calls such a verifier directly on its worker, without the task machinery of an asynchronous call,
+/// and knows that answers taken before it need not be handed over first. Its synchronous ``verify(_:)`` also
+/// satisfies ``SampleVerifier``'s asynchronous one, so a conforming type writes `verify` once, without `async`.
+public protocol SynchronousVerifier: SampleVerifier {
+    /// Judges a sample without suspending.
+    /// - Parameter sample: The response, reference and prompt.
+    /// - Returns: The verdict.
+    /// - Throws: ``ArbiterError`` `invalid_reference` when the reference is unusable.
+    func verify(_ sample: Sample) throws -> Verdict
+}
+
+extension SynchronousVerifier {
+    /// Calls the synchronous ``verify(_:)`` (in an asynchronous context a plain call would pick the asynchronous
+    /// requirement).
+    /// - Parameter sample: The response, reference and prompt.
+    /// - Returns: The verdict.
+    /// - Throws: What ``verify(_:)`` throws.
+    public func verifyNow(_ sample: Sample) throws -> Verdict {
+        try verify(sample)
+    }
+}

@@ -13,7 +13,7 @@ import Foundation
 /// `min_value_correct` (at `max_length`), wrong ones from `min_value_wrong` (short) up to `max_value_wrong`. Its
 /// correctness comes from the reference: `true`/`false` or `{"correct": true}` (a recipe passes another
 /// component's verdict).
-public struct LengthVerifier: Verifier {
+public struct LengthVerifier: Verifier, SynchronousVerifier {
     /// Options of ``LengthVerifier``.
     public struct Configuration: VerifierConfiguration {
         let cosine: Bool
@@ -66,7 +66,7 @@ public struct LengthVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let length = measure(sample.response)
         var details: JSONObject = ["length": .int(length), "unit": .string(configuration.unit)]
         guard configuration.cosine else {

@@ -9,7 +9,7 @@ import ArbiterRegex
 ///
 /// Patterns are compiled once (JIT where available) and cached; every match runs under a step budget, so a
 /// catastrophic pattern ends with `reason: "match_limit"` instead of hanging.
-public struct RegexVerifier: Verifier {
+public struct RegexVerifier: Verifier, SynchronousVerifier {
     /// Options of ``RegexVerifier``.
     public struct Configuration: VerifierConfiguration, PatternConfiguration {
         /// The compiled pattern.
@@ -73,7 +73,7 @@ public struct RegexVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let pattern = configuration.pattern
         let response = sample.response
         switch pattern.firstMatch(in: response) {

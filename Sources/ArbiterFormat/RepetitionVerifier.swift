@@ -10,7 +10,7 @@ import ArbiterCore
 /// written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and for punctuation, symbols and
 /// emoji — and the penalty is
 /// `−max_penalty × (1 − distinct n-grams / all n-grams)`; 0 when there are fewer than n units.
-public struct RepetitionVerifier: Verifier {
+public struct RepetitionVerifier: Verifier, SynchronousVerifier {
     /// Options of ``RepetitionVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// The n-gram size.
@@ -40,7 +40,7 @@ public struct RepetitionVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let units = Self.units(of: sample.response)
         let n = configuration.n
         guard units.count >= n else {

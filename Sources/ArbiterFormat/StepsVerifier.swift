@@ -10,7 +10,7 @@ import ArbiterRegex
 /// Markers are lines that start with `Step 3:`, `3.`, `3)`, `-`, `*` or `•` (also inside Markdown headings and bold,
 /// such as `### Step 1` or `**Step 1:**`), and sentences that open with `First,`, `Second,`, `Third,`, `Next,`,
 /// `Then,` or `Finally,`. A marker counts only when some text follows it, so empty bullets earn nothing.
-public struct StepsVerifier: Verifier {
+public struct StepsVerifier: Verifier, SynchronousVerifier {
     /// Options of ``StepsVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Markers needed for full credit.
@@ -38,7 +38,7 @@ public struct StepsVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let text = FormatText.normalizingLineEndings(sample.response)
         let (matches, stopped) = Self.markers.allMatches(in: text, maximum: 10_000)
         if let stopped { return .fail("match_limit", details: ["limit": .string(stopped)]) }

@@ -7,7 +7,7 @@ import ArbiterRegex
 
 /// `tag-count`: partial credit, 1/n for each of n required tags that opens once, closes once, in that order, is
 /// written exactly, holds something other than whitespace and is not inside a Markdown code fence.
-public struct TagCountVerifier: Verifier {
+public struct TagCountVerifier: Verifier, SynchronousVerifier {
     /// Options of ``TagCountVerifier``.
     public struct Configuration: VerifierConfiguration, PatternConfiguration {
         /// The required tags.
@@ -46,7 +46,7 @@ public struct TagCountVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let text = FormatText.normalizingLineEndings(sample.response)
         guard let tokens = configuration.scanner.tokens(in: text) else { return .fail("match_limit") }
         var statuses = JSONObject()

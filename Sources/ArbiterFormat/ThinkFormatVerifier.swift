@@ -13,7 +13,7 @@ import ArbiterRegex
 /// the think block. Tags must be written exactly (`<Think>` or `< think>` is `malformed_tag`). CRLF line ends and
 /// surrounding whitespace are accepted. When the prompt ends with an opened `<think>`, the response is read as its
 /// continuation.
-public struct ThinkFormatVerifier: Verifier {
+public struct ThinkFormatVerifier: Verifier, SynchronousVerifier {
     /// Options of ``ThinkFormatVerifier``.
     public struct Configuration: VerifierConfiguration, PatternConfiguration {
         /// `think` or `answer`.
@@ -59,7 +59,7 @@ public struct ThinkFormatVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         var text = FormatText.normalizingLineEndings(sample.response)
         let continued = Self.promptOpensThink(sample.prompt, tag: configuration.thinkTag)
             && !text.drop(while: \.isWhitespace).hasPrefix("<\(configuration.thinkTag)>")

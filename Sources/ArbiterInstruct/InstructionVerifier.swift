@@ -10,7 +10,7 @@ import Synchronization
 /// The reference is the row as published: `{"instruction_id_list": [...], "kwargs": [{...}, ...]}` (other fields,
 /// such as `key` and `prompt`, are ignored; the request's `prompt`, else the row's, is the text to repeat for the
 /// constraints that repeat the request). The score is the fraction of instructions followed, or 1 only when all are.
-public struct InstructionVerifier: Verifier {
+public struct InstructionVerifier: Verifier, SynchronousVerifier {
     /// Options of ``InstructionVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Whether loose evaluation is used.
@@ -52,7 +52,7 @@ public struct InstructionVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let row = try RowCache.shared.row(sample.reference, prompt: sample.prompt)
         let response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
         guard response.scalars.contains(where: { !$0.isPySpace }) else {

@@ -11,7 +11,7 @@ import ArbiterCore
 /// runs, and each run gets a language (`LanguageCounter`). The score is the target's share of the counted units;
 /// `passed` when it reaches `threshold`. The target is the `target` option, else the reference (a language code),
 /// else the language of the prompt; with none of them the request is `invalid_reference`.
-public struct LanguageConsistencyVerifier: Verifier {
+public struct LanguageConsistencyVerifier: Verifier, SynchronousVerifier {
     /// Options of ``LanguageConsistencyVerifier``.
     public struct Configuration: VerifierConfiguration {
         let span: ThinkSpan
@@ -49,7 +49,7 @@ public struct LanguageConsistencyVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let (target, source) = try self.target(sample)
         let model = identifier.model
         let text = configuration.span.text(of: sample.response, prompt: sample.prompt)

@@ -6,7 +6,7 @@ import ArbiterCore
 
 /// `language-id`: the language of the response (code, math, URLs and tags aside), with a confidence and the
 /// runner-up; with a reference language, whether it matches.
-public struct LanguageIDVerifier: Verifier {
+public struct LanguageIDVerifier: Verifier, SynchronousVerifier {
     /// Options of ``LanguageIDVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// The indices of the languages the decision is restricted to; empty for all.
@@ -33,7 +33,7 @@ public struct LanguageIDVerifier: Verifier {
         self.configuration = configuration
     }
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let expected = try LanguageCodes.reference(sample.reference)
         guard let found = identifier.identify(ProseFilter.prose(sample.response), candidates: configuration.candidates)
         else {

@@ -6,7 +6,7 @@ import ArbiterCore
 import Foundation
 
 /// `math`: score 1 when the response's final answer is mathematically equivalent to the reference.
-public struct MathVerifier: Verifier {
+public struct MathVerifier: Verifier, SynchronousVerifier {
     /// Options of ``MathVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Extraction strategies, in order.
@@ -69,7 +69,7 @@ public struct MathVerifier: Verifier {
         "sinh", "cosh", "tanh", "mod", "gcd", "lcm", "max", "min", "det", "and", "or", "infty", "inf",
     ]
 
-    public func verify(_ sample: Sample) async throws -> Verdict {
+    public func verify(_ sample: Sample) throws -> Verdict {
         let referenceText: String
         switch sample.reference {
         case .string(let text): referenceText = text

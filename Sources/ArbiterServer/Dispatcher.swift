@@ -66,8 +66,16 @@ public struct Dispatcher: Sendable {
     nonisolated(nonsending) func handle(line: ArraySlice<UInt8>, into out: inout JSONWriter, slot: Int, now: inout UInt64)
         async -> (id: JSONValue, items: [BatchItem])?
     {
+        await handle(codec.decode(line), into: &out, slot: slot, now: &now)
+    }
+
+    /// Answers one decoded request line, as ``handle(line:into:slot:now:)`` does; a worker decodes first, to see
+    /// whether the line may suspend (``DecodedLine/mayWait``) and hand over the answers it holds before it.
+    nonisolated(nonsending) func handle(_ decoded: DecodedLine, into out: inout JSONWriter, slot: Int, now: inout UInt64)
+        async -> (id: JSONValue, items: [BatchItem])?
+    {
         let started = now
-        switch codec.decode(line) {
+        switch decoded {
         case .failure(let id, let error):
             codec.writeError(id: id, error, into: &out)
             now = record(slot: slot, error: error.code, verifier: nil, since: started, countRequest: true)
@@ -144,18 +152,15 @@ public struct Dispatcher: Sendable {
     nonisolated(nonsending) private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, topLevel: Bool) async -> UInt64 {
         let started = monotonicNanoseconds()
         let outcome: Result<Verdict, ArbiterError>
-        do {
-            let verdict = try await request.verifier.verify(request.sample)
-            if verdict.score.isFinite {
-                outcome = .success(verdict)
-            } else {
-                outcome = .failure(
-                    ArbiterError(.internal, "verifier '\(request.verifierName)' returned a non-finite score"))
+        if let synchronous = request.synchronous {
+            // Called directly: no asynchronous call, no task allocation, on the worker's thread.
+            outcome = Self.outcome(request.verifierName) { try synchronous.verifyNow(request.sample) }
+        } else {
+            do {
+                outcome = Self.checked(try await request.verifier.verify(request.sample), request.verifierName)
+            } catch {
+                outcome = Self.failure(error, request.verifierName)
             }
-        } catch let error as ArbiterError {
-            outcome = .failure(error)
-        } catch {
-            outcome = .failure(ArbiterError(.internal, "verifier '\(request.verifierName)' failed: \(error)"))
         }
         let ended = monotonicNanoseconds()
         let elapsed = ended &- started
@@ -175,6 +180,27 @@ public struct Dispatcher: Sendable {
             }
         }
         return ended
+    }
+
+    /// The outcome of a synchronous verification.
+    private static func outcome(_ name: String, _ verify: () throws -> Verdict) -> Result<Verdict, ArbiterError> {
+        do {
+            return checked(try verify(), name)
+        } catch {
+            return failure(error, name)
+        }
+    }
+
+    /// A verdict, or an `internal` error when its score is not finite.
+    private static func checked(_ verdict: Verdict, _ name: String) -> Result<Verdict, ArbiterError> {
+        if verdict.score.isFinite { return .success(verdict) }
+        return .failure(ArbiterError(.internal, "verifier '\(name)' returned a non-finite score"))
+    }
+
+    /// A thrown error as an answer: an ``ArbiterError`` as it is, anything else as `internal`.
+    private static func failure(_ error: any Error, _ name: String) -> Result<Verdict, ArbiterError> {
+        if let error = error as? ArbiterError { return .failure(error) }
+        return .failure(ArbiterError(.internal, "verifier '\(name)' failed: \(error)"))
     }
 
     // MARK: Ops

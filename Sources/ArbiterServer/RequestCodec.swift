@@ -10,6 +10,17 @@ struct PreparedRequest: Sendable {
     var verifierName: String
     var verifier: any SampleVerifier
     var sample: Sample
+    /// The same verifier when it answers without suspending (called directly, no asynchronous call), else `nil`.
+    var synchronous: (any SynchronousVerifier)?
+
+    init(id: JSONValue?, verifierName: String, verifier: any SampleVerifier, sample: Sample,
+         synchronous: (any SynchronousVerifier)?? = nil) {
+        self.id = id
+        self.verifierName = verifierName
+        self.verifier = verifier
+        self.sample = sample
+        self.synchronous = synchronous ?? (verifier as? any SynchronousVerifier)
+    }
 }
 
 /// One slot of a batch: a prepared request, or the error that answers it.
@@ -36,6 +47,13 @@ enum DecodedLine: Sendable {
     case op(JSONValue, id: JSONValue?)
     /// A line that is not a request at all (not JSON, not an object, a malformed batch).
     case failure(id: JSONValue?, ArbiterError)
+
+    /// Whether answering it may suspend (a verifier that is not a ``SynchronousVerifier``, such as a code run or a
+    /// plugin): a worker hands over the answers it holds before such a line.
+    var mayWait: Bool {
+        if case .single(.request(let request)) = self { return request.synchronous == nil }
+        return false
+    }
 }
 
 /// The wire format of requests and answers: decodes request lines into prepared requests (looking up verifiers and
@@ -49,14 +67,16 @@ struct RequestCodec: Sendable {
     /// When set, every request uses this verifier whatever it names (as `arbiter grade --verifier` does).
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
-    private let defaultVerifiers: [String: any SampleVerifier]
+    private let defaultVerifiers: [String: (any SampleVerifier, (any SynchronousVerifier)?)]
 
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
         self.verifierOverride = verifierOverride
-        var defaults: [String: any SampleVerifier] = [:]
+        var defaults: [String: (any SampleVerifier, (any SynchronousVerifier)?)] = [:]
         for entry in registry.all {
-            if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = verifier }
+            if case .success(let verifier) = entry.defaultVerifier {
+                defaults[entry.name] = (verifier, verifier as? any SynchronousVerifier)
+            }
         }
         self.defaultVerifiers = defaults
     }
@@ -80,11 +100,12 @@ struct RequestCodec: Sendable {
     /// Decodes and validates one request line, a slice of what was read.
     func decode(_ line: ArraySlice<UInt8>) -> DecodedLine {
         if let scanned = line.withUnsafeBufferPointer({ RequestScanner.scan($0) }),
-            let verifier = defaultVerifiers[verifierOverride ?? scanned.verifier]
+            let (verifier, synchronous) = defaultVerifiers[verifierOverride ?? scanned.verifier]
         {
             let name = verifierOverride ?? scanned.verifier
             let sample = Sample(response: scanned.response, reference: scanned.reference, prompt: scanned.prompt)
-            return .single(.request(PreparedRequest(id: scanned.id, verifierName: name, verifier: verifier, sample: sample)))
+            return .single(.request(PreparedRequest(
+                id: scanned.id, verifierName: name, verifier: verifier, sample: sample, synchronous: .some(synchronous))))
         }
         return decodeFully(line)
     }

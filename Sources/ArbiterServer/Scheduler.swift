@@ -201,6 +201,8 @@ struct Worker {
     private struct Run {
         let session: Session
         let firstSeq: Int
+        /// A clock reading from when its first answer was ready (about).
+        let started: UInt64
         var lines = 0
         var inputBytes = 0
     }
@@ -210,6 +212,9 @@ struct Worker {
     /// A share of cheap units grows while it takes under half of this and shrinks when it takes more, so that a
     /// worker holding one stream's share delays other streams by about this much at most.
     static let shareNanoseconds: UInt64 = 2_000_000
+    /// Answers held in a share are handed over before the next line once the oldest is this old, so that a share of
+    /// many lines does not hold finished answers back for its whole length.
+    static let holdNanoseconds: UInt64 = 1_000_000
 
     let slot: Int
     let queue: WorkQueue
@@ -302,19 +307,24 @@ struct Worker {
         let seq = block.firstSeq + index
         let bytes = block.lines[index]
         continueRun(&run, session: session, seq: seq, out: &out)
+        if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
         if session.isGone {
             dispatcher.stats.countDropped()
         } else if queue.isCancelled {
             dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
             out.byte(UInt8(ascii: "\n"))
-        } else if let batch = await dispatcher.handle(line: bytes, into: &out, slot: slot, now: &now) {
-            flush(&run, &out)
-            startBatch(batch, session: session, seq: seq, inputBytes: bytes.count)
-            return
         } else {
+            let decoded = dispatcher.codec.decode(bytes)
+            // A line that may suspend (a code run, a plugin) could take seconds: what is answered goes out first.
+            if decoded.mayWait { flush(&run, &out) }
+            if let batch = await dispatcher.handle(decoded, into: &out, slot: slot, now: &now) {
+                flush(&run, &out)
+                startBatch(batch, session: session, seq: seq, inputBytes: bytes.count)
+                return
+            }
             out.byte(UInt8(ascii: "\n"))
         }
-        extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+        extend(&run, session: session, seq: seq, inputBytes: bytes.count, now: now)
     }
 
     /// Accounts for a unit of a client that has gone, without running it: nobody can receive its answer.
@@ -365,8 +375,8 @@ struct Worker {
         }
     }
 
-    private func extend(_ run: inout Run?, session: Session, seq: Int, inputBytes: Int) {
-        if run == nil { run = Run(session: session, firstSeq: seq) }
+    private func extend(_ run: inout Run?, session: Session, seq: Int, inputBytes: Int, now: UInt64 = 0) {
+        if run == nil { run = Run(session: session, firstSeq: seq, started: now) }
         run!.lines += 1
         run!.inputBytes += inputBytes
     }

@@ -55,21 +55,6 @@ public struct StatsSnapshot: Sendable {
         for (code, count) in other.errors { errors[code, default: 0] += count }
         latency.merge(other.latency)
     }
-
-    mutating func recordVerdict(verifier: String, _ verdict: Verdict, nanoseconds: UInt64) {
-        verdicts += 1
-        scoreSum += verdict.score
-        if verdict.passed { passed += 1 }
-        verifiers[verifier, default: VerifierCounters()].record(verdict)
-        reasons[verdict.reason, default: 0] += 1
-        latency.record(nanoseconds: nanoseconds)
-    }
-
-    mutating func recordError(verifier: String?, _ code: ArbiterError.Code, nanoseconds: UInt64?) {
-        errors[code.rawValue, default: 0] += 1
-        if let verifier { verifiers[verifier, default: VerifierCounters()].errors += 1 }
-        if let nanoseconds { latency.record(nanoseconds: nanoseconds) }
-    }
 }
 
 extension VerifierCounters {
@@ -80,10 +65,65 @@ extension VerifierCounters {
     }
 }
 
+/// One worker's counters, kept in small arrays found by linear search instead of dictionaries keyed by strings:
+/// a daemon serves a handful of verifiers and reasons, and comparing two short (inline) strings is a word compare,
+/// where hashing one per verdict was a measurable part of the hot path.
+struct SlotCounters: Sendable {
+    var requests = 0
+    var verdicts = 0
+    var passed = 0
+    var scoreSum = 0.0
+    var verifierNames: [String] = []
+    var verifierCounters: [VerifierCounters] = []
+    var reasonNames: [String] = []
+    var reasonCounts: [Int] = []
+    var errors: [String: Int] = [:]
+    var latency = LatencyHistogram()
+
+    mutating func recordVerdict(verifier: String, _ verdict: Verdict, nanoseconds: UInt64) {
+        verdicts += 1
+        scoreSum += verdict.score
+        if verdict.passed { passed += 1 }
+        verifierCounters[Self.index(of: verifier, in: &verifierNames, &verifierCounters, VerifierCounters())].record(verdict)
+        reasonCounts[Self.index(of: verdict.reason, in: &reasonNames, &reasonCounts, 0)] += 1
+        latency.record(nanoseconds: nanoseconds)
+    }
+
+    mutating func recordError(verifier: String?, _ code: ArbiterError.Code, nanoseconds: UInt64?) {
+        errors[code.rawValue, default: 0] += 1
+        if let verifier {
+            verifierCounters[Self.index(of: verifier, in: &verifierNames, &verifierCounters, VerifierCounters())].errors += 1
+        }
+        if let nanoseconds { latency.record(nanoseconds: nanoseconds) }
+    }
+
+    /// The index of `name`, appended (with `initial`) when it is new.
+    private static func index<Value>(of name: String, in names: inout [String], _ values: inout [Value], _ initial: Value) -> Int {
+        if let found = names.firstIndex(of: name) { return found }
+        names.append(name)
+        values.append(initial)
+        return names.count - 1
+    }
+
+    /// The counters as a snapshot.
+    var snapshot: StatsSnapshot {
+        var snapshot = StatsSnapshot()
+        snapshot.requests = requests
+        snapshot.verdicts = verdicts
+        snapshot.passed = passed
+        snapshot.scoreSum = scoreSum
+        for (name, counters) in zip(verifierNames, verifierCounters) { snapshot.verifiers[name] = counters }
+        for (reason, count) in zip(reasonNames, reasonCounts) { snapshot.reasons[reason] = count }
+        snapshot.errors = errors
+        snapshot.latency = latency
+        return snapshot
+    }
+}
+
 /// Live statistics of a server: one slot per worker, so that recording never contends.
 public final class ServerStats: Sendable {
     private final class Slot: Sendable {
-        let snapshot = Mutex(StatsSnapshot())
+        let counters = Mutex(SlotCounters())
     }
 
     private let slots: [Slot]
@@ -101,8 +141,8 @@ public final class ServerStats: Sendable {
     }
 
     /// Runs `body` on one worker's slot.
-    func record<Result>(slot: Int, _ body: (inout StatsSnapshot) -> Result) -> Result {
-        slots[min(slot, slots.count - 1)].snapshot.withLock { body(&$0) }
+    func record<Result>(slot: Int, _ body: (inout SlotCounters) -> Result) -> Result {
+        slots[min(slot, slots.count - 1)].counters.withLock { body(&$0) }
     }
 
     /// Request lines read but not yet answered, across every connection.
@@ -138,7 +178,7 @@ public final class ServerStats: Sendable {
     /// Every slot merged.
     public func snapshot() -> StatsSnapshot {
         var total = StatsSnapshot()
-        for slot in slots { total.merge(slot.snapshot.withLock { $0 }) }
+        for slot in slots { total.merge(slot.counters.withLock { $0.snapshot }) }
         return total
     }
 
