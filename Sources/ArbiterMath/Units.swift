@@ -28,6 +28,7 @@ enum Units {
 
     /// The value's text, the unit's dimension (with its power) and its size, when the answer ends in a known unit.
     static func split(_ answer: String) -> (value: String, dimension: String, scale: Rational)? {
+        guard answer.has("\\text") || answer.has("\\mathrm") || answer.has("\\mbox") else { return nil }
         let text = AnswerExtractor.stripMathDelimiters(answer.trimmed())
         guard text.utf8.count <= 2_000, let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
             let valueRange = Range(match.range(at: 1), in: text), let unitRange = Range(match.range(at: 2), in: text),
