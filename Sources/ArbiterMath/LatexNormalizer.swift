@@ -53,6 +53,10 @@ enum LatexNormalizer {
         if value.count == 3, value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase {
             return String(letter)
         }
+        // A choice written `B)` or `B.` is B.
+        if value.count == 2, let letter = value.first, letter.isUppercase, letter.isASCII, value.last == ")" || value.last == "." {
+            return String(letter)
+        }
         return value
     }
 

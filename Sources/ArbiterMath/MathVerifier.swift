@@ -152,6 +152,18 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         }
         details["extracted"] = .string(String(answer.prefix(1000)))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: details) }
+        switch Units.convert(response: answer, reference: referenceAnswer) {
+        case .converted(let value)?:
+            // `50\text{ mm}` against `5\text{ cm}`: the response in the reference's unit.
+            if value != answer { details["converted"] = .string(String(value.prefix(1000))) }
+            answer = value
+        case .mismatch(let given, let wanted)?:
+            details["method"] = "units"
+            details["units"] = .string("\(given) against \(wanted)")
+            return .fail("not_equivalent", details: details)
+        case nil:
+            break
+        }
         let responseNormalized = memo.normalize(answer, percent: percent)
         let referenceNormalized = memo.normalize(referenceAnswer, percent: false)
         details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))

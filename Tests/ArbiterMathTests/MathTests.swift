@@ -74,7 +74,7 @@ struct MathFixtureTests {
     @Test("the fixtures cover every category with positives and negatives")
     func coverage() throws {
         let cases = try MathCase.load()
-        #expect(cases.count >= 500)
+        #expect(cases.count >= 960)
         for file in Set(cases.map(\.file)) {
             #expect(cases.contains { $0.file == file && $0.passed }, "\(file) has no positive")
             #expect(cases.contains { $0.file == file && !$0.passed }, "\(file) has no negative")
