@@ -64,14 +64,18 @@ public struct InstructionVerifier: Verifier {
         }
         let variants = configuration.loose ? Self.looseVariants(response) : [response]
         // A variant equal to an earlier one (no '*' to drop, a one-line response) gets the same answer: skip it.
-        let distinct = variants.indices.filter { index in !variants[..<index].contains { $0.scalars == variants[index].scalars } }
+        // A blank variant is never checked (IFEval skips it); decided once per variant, not once per instruction.
+        let distinct = variants.indices.filter { index in
+            variants[index].scalars.contains { !$0.isPySpace }
+                && !variants[..<index].contains { $0.scalars == variants[index].scalars }
+        }
         var results: [JSONValue] = []
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            for index in distinct where !Py.strip(variants[index].scalars).isEmpty {
+            for index in distinct {
                 let found = instruction.check(variants[index])
                 if found.followed || index == 0 {
                     outcome = found
