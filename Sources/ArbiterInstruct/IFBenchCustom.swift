@@ -108,7 +108,9 @@ extension IFBenchInstructions {
         let lines = Py.split(text.scalars, separator: ["\n"]).map { trimmed($0) }.filter { !$0.isEmpty }
         let zimbabwe = Array("Zimbabwe".unicodeScalars)
         guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return .no("no line with Zimbabwe") }
-        guard lines.count - start >= 52 else { return .no("\(lines.count - start) lines from Zimbabwe on, needs at least 52") }
+        guard lines.count - start >= 52 else {
+            return .no("\(lines.count - start) lines from Zimbabwe on, needs at least 52")
+        }
         let target = lines[start...].map(asciiFolded)
         let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
         return .when(Array(sorted) == target, "lines must be in reverse alphabetical order")

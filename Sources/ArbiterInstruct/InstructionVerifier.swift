@@ -64,14 +64,18 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         }
         let variants = configuration.loose ? Self.looseVariants(response) : [response]
         // A variant equal to an earlier one (no '*' to drop, a one-line response) gets the same answer: skip it.
-        let distinct = variants.indices.filter { index in !variants[..<index].contains { $0.scalars == variants[index].scalars } }
+        // A blank variant is never checked (IFEval skips it); decided once per variant, not once per instruction.
+        let distinct = variants.indices.filter { index in
+            variants[index].scalars.contains { !$0.isPySpace }
+                && !variants[..<index].contains { $0.scalars == variants[index].scalars }
+        }
         var results: [JSONValue] = []
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            for index in distinct where !Py.strip(variants[index].scalars).isEmpty {
+            for index in distinct {
                 let found = instruction.check(variants[index])
                 if found.followed || index == 0 {
                     outcome = found
@@ -193,9 +197,11 @@ struct InstructionRow: Sendable {
 /// and configuring a row (reading kwargs, compiling a pattern) costs more than looking it up. Bounded: emptied when
 /// full. Only rows that configured without error are kept.
 final class RowCache: Sendable {
-    /// A configured row and the prompt it was configured with. The prompt is compared, not hashed: a GRPO step
-    /// sends the same prompt with every rollout, and comparing equal strings costs less than hashing them.
+    /// A configured row with the reference and prompt it was configured from. The reference is hashed once per
+    /// request (the table is keyed by its hash) and compared on a hit; the prompt is only compared: a GRPO step sends
+    /// the same prompt with every rollout, and comparing equal strings costs less than hashing them.
     struct Entry: Sendable {
+        var reference: JSONValue
         var prompt: String?
         var row: InstructionRow
     }
@@ -203,7 +209,7 @@ final class RowCache: Sendable {
     static let shared = RowCache(capacity: 1024)
 
     let capacity: Int
-    private let rows = Mutex<[JSONValue: Entry]>([:])
+    private let rows = Mutex<[Int: Entry]>([:])
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -212,11 +218,14 @@ final class RowCache: Sendable {
     /// The configured row, from the cache or built (and kept).
     /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:)`` does.
     func row(_ reference: JSONValue, prompt: String?) throws(ArbiterError) -> InstructionRow {
-        if let found = rows.withLock({ $0[reference] }), found.prompt == prompt { return found.row }
+        let hash = reference.hashValue
+        if let found = rows.withLock({ $0[hash] }), found.prompt == prompt, found.reference == reference {
+            return found.row
+        }
         let built = try InstructionRow(reference, prompt: prompt)
         rows.withLock { rows in
             if rows.count >= capacity { rows.removeAll(keepingCapacity: true) }
-            rows[reference] = Entry(prompt: prompt, row: built)
+            rows[hash] = Entry(reference: reference, prompt: prompt, row: built)
         }
         return built
     }

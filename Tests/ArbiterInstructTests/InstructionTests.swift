@@ -322,6 +322,14 @@ struct SentenceRuleTests {
         #expect(try await !judge(reference, "cat lives").passed)
     }
 
+    @Test("ASCII folding (NFKD, then ASCII only) keeps ASCII as it is and folds accents and ligatures")
+    func asciiFolding() {
+        let fold = { (text: String) in Py.string(IFBenchInstructions.asciiFolded(Array(text.unicodeScalars))) }
+        #expect(fold("Reykjavik, Helsinki") == "Reykjavik, Helsinki")
+        #expect(fold("Reykjavík, Chișinău") == "Reykjavik, Chisinau")
+        #expect(fold("ﬁne ½") == "fine 12")
+    }
+
     @Test("word tokens split punctuation, clitics and the final period")
     func tokens() {
         let tokens = Sentences.wordTokens(Array("Don't stop, I'm \"fine\" (really). Yes.".unicodeScalars))
