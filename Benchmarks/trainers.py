@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Each trainer's real calling pattern through the Arbiter adapter, against the reward that trainer ships, in one run.
 
-- TRL 1.16: the reward functions called as `GRPOTrainer._calculate_rewards` calls them (batches of 256 chat
-  completions, keyword columns, `log_metric`) — `reward_funcs("math")` vs TRL's own `accuracy_reward`
+- TRL 1.16: `GRPOTrainer._calculate_rewards` itself, from the installed file on a one-process CPU trainer, when torch
+  is importable (requirements-test-torch.txt), else its call reproduced (batches of 256 chat completions, keyword
+  columns, `log_metric`) — `reward_funcs("math")` vs TRL's own `accuracy_reward`
   (trl/rewards/accuracy_rewards.py, on Math-Verify), run in the main thread as GRPOTrainer runs it.
 - verl 0.9: verl's own `NaiveRewardManager.run_single` (verl/experimental/reward_loop/reward_manager/naive.py), one
   coroutine per sample, all at once — with Arbiter's async `compute_score` vs verl's `default_compute_score` for the
@@ -120,7 +121,17 @@ def reward_func(queries, prompts, labels):
 # -- the runs ---------------------------------------------------------------------------------------------------
 
 def trl_runs(rows, repeat, funcs, accuracy_reward):
+    """TRL's own `GRPOTrainer._calculate_rewards` (from the installed file, on a one-process CPU trainer: needs torch)
+    when torch is importable, else the same call reproduced by hand."""
     batches = [rows[i:i + 256] for i in range(0, len(rows), 256)]
+    try:
+        import torch  # noqa: F401
+        calculate = trainer_code.trl_calculate_rewards()
+        import logging
+        logging.getLogger("trl_under_test").setLevel(logging.ERROR)  # its warning for the rows both rewards skip
+    except ImportError:
+        calculate = None
+    print(f"  (TRL path: {'GRPOTrainer._calculate_rewards itself' if calculate else 'its call reproduced, no torch'})")
 
     def call(func_list):
         def body():
@@ -128,6 +139,11 @@ def trl_runs(rows, repeat, funcs, accuracy_reward):
             for batch in batches:
                 prompts = [[{"role": "user", "content": p}] for p, _, _ in batch]
                 completions = [[{"role": "assistant", "content": c}] for _, c, _ in batch]
+                if calculate is not None:
+                    inputs = [{"prompt": prompt, "solution": r} for prompt, (_, _, r) in zip(prompts, batch)]
+                    tensor, _ = calculate(func_list, inputs, prompts, completions)
+                    total.extend(tensor.flatten().tolist())
+                    continue
                 kwargs = dict(solution=[r for _, _, r in batch], trainer_state=None, log_extra=lambda *a: None,
                               log_metric=lambda *a: None)
                 for func in func_list:
@@ -311,17 +327,17 @@ def main():
                                                  accuracy_reward)
             baselines.setdefault("trl", baseline)
             baseline = baselines["trl"]
-            print("  TRL GRPOTrainer._calculate_rewards pattern (batches of 256)")
+            print("  TRL GRPOTrainer._calculate_rewards (batches of 256)")
             line("arbiter reward_funcs('math')", ours, args.count)
             if baseline:
                 line("TRL accuracy_reward (Math-Verify)", baseline[0], args.count)
-                pairs = [(a, b) for a, b in zip(rewards, baseline[1]) if b is not None]
+                pairs = [(a, b) for a, b in zip(rewards, baseline[1]) if b is not None and b == b]  # None/NaN: skipped
                 agree = sum(1 for a, b in pairs if a == b)
                 print(f"    ratio {baseline[0] / ours:.1f}x; verdicts agree on {agree}/{len(pairs)} "
                       f"(accuracy_reward gave None for {args.count - len(pairs)})")
                 if args.disagreements:
                     for (prompt, completion, reference), a, b in zip(rows, rewards, baseline[1]):
-                        if b is not None and a != b:
+                        if b is not None and b == b and a != b:
                             print(f"      arbiter {a} accuracy_reward {b}: {completion[-40:]!r} vs {reference!r}")
 
             (ours, _), (batch, _), baseline, (ceiling, _) = verl_runs(

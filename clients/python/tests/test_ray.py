@@ -480,3 +480,47 @@ def test_no_replica_left_is_unavailable_after_the_timeout(cluster):
     with pytest.raises(ArbiterError, match="no replica of pool 'doomed' could be reached for 3 s"):
         doomed.score(_math(5))
     doomed.shutdown()
+
+
+def _exported(ports, metric, pool):
+    """The sum over the nodes' Prometheus endpoints (Ray's metrics agents) of `metric` for `pool`, or None when no
+    agent has it yet."""
+    import re
+    import urllib.request
+    pattern = re.compile(r"^ray_%s(?:_total)?\{([^}]*)\}\s+(\S+)$" % metric, re.M)
+    total, seen = 0.0, False
+    for port in ports:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+                text = response.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        for labels, value in pattern.findall(text):
+            if f'pool="{pool}"' in labels:
+                total += float(value)
+                seen = True
+    return total if seen else None
+
+
+def test_replica_figures_are_exported_as_ray_metrics(real):
+    # The export goes through each node's metrics agent, which comes with ray[default] (requirements-test-ray.txt).
+    try:
+        import aiohttp  # noqa: F401
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        reason = "Ray's metrics agent needs ray[default] (pip install -r clients/python/requirements-test-ray.txt)"
+        if os.environ.get("ARBITER_REQUIRE_ALL_TESTS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    ports = [node["MetricsExportPort"] for node in ray.nodes() if node["Alive"] and node.get("MetricsExportPort")]
+    assert ports
+    assert len(real.score(_math(64))) == 64
+    # Each node's agent exports on its own schedule: wait until both replicas' shares are in.
+    _wait_for(lambda: (_exported(ports, "arbiter_replica_requests", "real") or 0) >= 64, "the exported count")
+    before = _exported(ports, "arbiter_replica_requests", "real")
+    real.score(_math(48, offset=64))
+    # The figure follows the traffic (negative control: a stale or constant export would not grow).
+    _wait_for(lambda: (_exported(ports, "arbiter_replica_requests", "real") or 0) >= before + 48,
+              "the exported request count to grow by 48")
+    assert _exported(ports, "arbiter_replica_requests", "no-such-pool") is None
+    assert _wait_for(lambda: _exported(ports, "arbiter_daemon_requests", "real"), "the daemon's own count") >= 112
