@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "CArbiterSandbox"),
         .target(
             name: "ArbiterCode",
-            dependencies: ["ArbiterCore", "CArbiterSandbox"],
+            dependencies: ["ArbiterCore", "ArbiterThreads", "CArbiterSandbox"],
             swiftSettings: upcoming
         ),
         .target(
@@ -158,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArbiterCodeTests",
-            dependencies: ["ArbiterCore", "ArbiterCode"],
+            dependencies: ["ArbiterCore", "ArbiterCode", "ArbiterThreads"],
             swiftSettings: upcoming
         ),
         // The server's own pieces, in process: codec, scheduling, fairness, drain.

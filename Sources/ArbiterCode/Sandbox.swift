@@ -163,7 +163,7 @@ public final class Sandbox: Sendable {
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
             exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil)
-        let worker = workers.acquire()
+        let worker = try workers.acquire()
         let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
             worker.submit { joined in
                 let result = self.runBlocking(job, worker: worker, joined: joined)

@@ -2,6 +2,8 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
+import ArbiterThreads
 import CArbiterSandbox
 import Foundation
 import Synchronization
@@ -14,34 +16,50 @@ import Synchronization
 /// daemon's group; the OOM killer looks at processes, not at this thread. Blocking work (waiting, reading pipes)
 /// happens on this thread, never on Swift's cooperative pool.
 final class SlotWorker: @unchecked Sendable {
-    // Unchecked: `pending` is read and written only under `condition`.
+    // Unchecked: `forkServers` is used only on the worker's thread; everything else is immutable or a monitor.
+    /// The worker's thread's stack size: runs set up namespaces and pipes there, nothing deep.
+    static let stackSize = 1 << 20
+
     let slot: CgroupPool.Slot
     /// The slot's empty network namespace (a descriptor), or -1 when each run creates its own.
     let network: Int32
     /// The slot's fork servers, used only on this worker's thread.
     let forkServers = ForkServers()
-    private let condition = NSCondition()
-    private var pending: (@Sendable (_ joined: Bool) -> Void)?
+    /// The one job handed over and not yet taken: the pool gives a worker to one run at a time.
+    private let pending = ThreadMonitor<(@Sendable (_ joined: Bool) -> Void)?>(nil)
+    private static var worker: ThreadMonitor<(@Sendable (_ joined: Bool) -> Void)?>.Party { .init(0) }
+    private let thread: BlockingThread
 
-    init(slot: CgroupPool.Slot, networkPerSlot: Bool) {
+    /// A worker with its thread, which joins the slot's groups before it takes its first job.
+    /// - Throws: ``ArbiterError`` `internal` when the system refuses another thread.
+    init(slot: CgroupPool.Slot, networkPerSlot: Bool) throws(ArbiterError) {
         self.slot = slot
         let fd = networkPerSlot ? arb_create_network_namespace() : -1
         self.network = fd >= 0 ? fd : -1
-        let thread = Thread { [self] in loop() }
-        thread.name = "arbiter-sandbox-\(slot.index)"
-        thread.stackSize = 1 << 20
-        thread.start()
+        let pending = self.pending
+        do throws(ArbiterError) {
+            // Short enough that the kernel keeps the slot number (15 bytes) for slots up to 999.
+            thread = try BlockingThread(name: "arbiter-sbx-\(slot.index)", stackSize: Self.stackSize) {
+                Self.loop(slot: slot, pending: pending)
+            }
+        } catch {
+            if fd >= 0 { close(fd) }
+            throw error
+        }
     }
 
-    /// Runs work on this worker's thread; `joined` says whether the thread sits in the slot's groups.
+    /// Hands work to this worker's thread; `joined` says whether the thread sits in the slot's groups. The worker
+    /// must be idle (the pool hands it to one run at a time).
     func submit(_ work: @escaping @Sendable (_ joined: Bool) -> Void) {
-        condition.lock()
-        pending = work
-        condition.signal()
-        condition.unlock()
+        pending.withLock(waking: Self.worker) { pending in
+            precondition(pending == nil, "sandbox slot \(slot.index) was handed a second run")
+            pending = work
+        }
     }
 
-    private func loop() {
+    /// The thread's body: joins the slot's groups once, then runs each job handed over, forever (slots live as long
+    /// as their sandbox, which lives as long as the process).
+    private static func loop(slot: CgroupPool.Slot, pending: ThreadMonitor<(@Sendable (_ joined: Bool) -> Void)?>) {
         // Empty paths stand for controllers that are not there.
         let tasks = slot.groups.map { strdup($0.map { $0 + "/tasks" } ?? "")! }
         defer { for task in tasks { free(task) } }
@@ -51,11 +69,10 @@ final class SlotWorker: @unchecked Sendable {
                 arb_join_cgroups_thread($0.baseAddress, Int32($0.count))
             } == 0
         while true {
-            condition.lock()
-            while pending == nil { condition.wait() }
-            let work = pending!
-            pending = nil
-            condition.unlock()
+            let work = pending.wait(as: worker, until: { $0 != nil }) { pending in
+                defer { pending = nil }
+                return pending!
+            }
             work(joined)
         }
     }
@@ -73,9 +90,16 @@ final class SlotWorkerPool: Sendable {
     }
 
     /// An idle worker, or a new one with a new slot.
-    func acquire() -> SlotWorker {
+    /// - Throws: ``ArbiterError`` `internal` when the system refuses the new worker's thread.
+    func acquire() throws(ArbiterError) -> SlotWorker {
         if let worker = idle.withLock({ $0.popLast() }) { return worker }
-        return SlotWorker(slot: cgroups.acquire(), networkPerSlot: networkPerSlot)
+        let slot = cgroups.acquire()
+        do throws(ArbiterError) {
+            return try SlotWorker(slot: slot, networkPerSlot: networkPerSlot)
+        } catch {
+            cgroups.release(slot)
+            throw error
+        }
     }
 
     /// Gives a worker back once its run is over and every process of the run is gone.

@@ -49,17 +49,14 @@ struct TestSpec: Sendable {
                 "the code reference must be an object with 'tests' (stdin/stdout), 'test' (a script) or 'calls', "
                     + "got \(value.typeName)")
         }
-        if let language = object["language"], language.stringValue == nil, !language.isNull {
-            throw ArbiterError(.invalidReference, "'language' must be a string")
-        }
-        language = object["language"]?.stringValue
-        form = try Self.form(of: object)
-        if let setup = object["setup"], !setup.isNull {
-            guard let text = setup.stringValue else { throw ArbiterError(.invalidReference, "'setup' must be a string") }
+        let fields = JSONFields(object, code: .invalidReference)
+        language = try fields.string("language")
+        form = try Self.form(of: fields)
+        if let text = try fields.string("setup") {
             if case .standardIO = form {
                 throw ArbiterError(.invalidReference, "'setup' goes with 'test' or 'calls', not stdin/stdout 'tests'")
             }
-            self.setup = text
+            setup = text
         }
         guard count > 0 else { throw ArbiterError(.invalidReference, "the code reference has no test cases") }
         guard count <= Self.maximumCases else {
@@ -67,9 +64,10 @@ struct TestSpec: Sendable {
         }
     }
 
-    private static func form(of object: JSONObject) throws(ArbiterError) -> Form {
+    private static func form(of fields: JSONFields) throws(ArbiterError) -> Form {
+        let object = fields.object
         let present = ["tests", "test", "calls"].filter { object[$0] != nil }
-        if present.isEmpty, object["inputs"] != nil, object["outputs"] != nil { return try apps(object) }
+        if present.isEmpty, object["inputs"] != nil, object["outputs"] != nil { return try apps(fields) }
         guard present.count == 1 else {
             throw ArbiterError(
                 .invalidReference,
@@ -78,26 +76,41 @@ struct TestSpec: Sendable {
                     : "the code reference has \(present.joined(separator: " and ")): give one form")
         }
         switch present[0] {
-        case "tests": return .standardIO(try standardIO(object["tests"]!))
-        case "test": return try script(object["test"]!, entryPoint: object["entry_point"])
-        default: return try calls(object["calls"]!)
+        case "tests": return .standardIO(try standardIO(fields))
+        case "test": return try script(fields)
+        default: return try calls(fields)
         }
+    }
+
+    /// The error for an element of an array (`'tests[2]' must be …, got …`), worded as ``JSONFields`` words a field.
+    private static func elementError(_ path: String, _ value: JSONValue, mustBe what: String) -> ArbiterError {
+        JSONFields([path: value], code: .invalidReference).error(path, mustBe: what)
+    }
+
+    /// An array field that must be there.
+    private static func requiredArray(_ key: String, in fields: JSONFields, what: String) throws(ArbiterError)
+        -> [JSONValue]
+    {
+        guard let array = try fields.array(key, what: what) else { throw fields.error(key, mustBe: what) }
+        return array
     }
 
     /// APPS/TACO's `input_output`: `{"inputs": [...], "outputs": [...]}` as stdin/stdout strings, or with `fn_name` as
     /// calls (each input an argument list; an output wrapped in a one-element list, as APPS stores them, matches its
     /// element too).
-    private static func apps(_ object: JSONObject) throws(ArbiterError) -> Form {
-        guard let inputs = object["inputs"]?.arrayValue, let outputs = object["outputs"]?.arrayValue,
-            inputs.count == outputs.count
-        else {
-            throw ArbiterError(.invalidReference, "'inputs' and 'outputs' must be arrays of the same length")
+    private static func apps(_ fields: JSONFields) throws(ArbiterError) -> Form {
+        let inputs = try requiredArray("inputs", in: fields, what: "an array")
+        let outputs = try requiredArray("outputs", in: fields, what: "an array")
+        guard inputs.count == outputs.count else {
+            throw ArbiterError(
+                .invalidReference,
+                "'inputs' and 'outputs' must have the same length, got \(inputs.count) and \(outputs.count)")
         }
-        if let function = object["fn_name"]?.stringValue, !function.isEmpty {
+        if let function = try fields.string("fn_name"), !function.isEmpty {
             var cases: [(arguments: [JSONValue], expected: JSONValue)] = []
             for (index, input) in inputs.enumerated() {
                 guard let arguments = input.arrayValue else {
-                    throw ArbiterError(.invalidReference, "inputs[\(index)] must be an array of arguments")
+                    throw elementError("inputs[\(index)]", input, mustBe: "an array of arguments")
                 }
                 cases.append((arguments, outputs[index]))
             }
@@ -105,8 +118,11 @@ struct TestSpec: Sendable {
         }
         var cases: [(stdin: String, stdout: String)] = []
         for (index, pair) in zip(inputs, outputs).enumerated() {
-            guard let stdin = Self.text(pair.0), let stdout = Self.text(pair.1) else {
-                throw ArbiterError(.invalidReference, "inputs[\(index)] and outputs[\(index)] must be strings (or lists of lines)")
+            guard let stdin = Self.text(pair.0) else {
+                throw elementError("inputs[\(index)]", pair.0, mustBe: "a string or an array of strings (lines)")
+            }
+            guard let stdout = Self.text(pair.1) else {
+                throw elementError("outputs[\(index)]", pair.1, mustBe: "a string or an array of strings (lines)")
             }
             cases.append((stdin, stdout))
         }
@@ -120,51 +136,40 @@ struct TestSpec: Sendable {
         return lines.compactMap(\.stringValue).joined(separator: "\n") + "\n"
     }
 
-    private static func standardIO(_ value: JSONValue) throws(ArbiterError) -> [(stdin: String, stdout: String)] {
-        guard let array = value.arrayValue else { throw ArbiterError(.invalidReference, "'tests' must be an array") }
+    private static func standardIO(_ fields: JSONFields) throws(ArbiterError) -> [(stdin: String, stdout: String)] {
+        let what = "an array of {\"stdin\": string, \"stdout\": string}"
         var cases: [(stdin: String, stdout: String)] = []
-        for (index, item) in array.enumerated() {
-            guard let object = item.objectValue, let output = object["stdout"]?.stringValue,
-                object["stdin"] == nil || object["stdin"]?.stringValue != nil
-            else {
-                throw ArbiterError(
-                    .invalidReference, "tests[\(index)] must be {\"stdin\": string, \"stdout\": string}")
+        for (index, item) in try requiredArray("tests", in: fields, what: what).enumerated() {
+            guard let object = item.objectValue else {
+                throw elementError("tests[\(index)]", item, mustBe: "an object {\"stdin\": string, \"stdout\": string}")
             }
-            cases.append((object["stdin"]?.stringValue ?? "", output))
+            let test = JSONFields(object, context: "tests[\(index)]: ", code: .invalidReference)
+            let stdin = try test.string("stdin") ?? ""
+            cases.append((stdin, try test.requiredString("stdout", nonEmpty: false)))
         }
         return cases
     }
 
-    private static func script(_ value: JSONValue, entryPoint: JSONValue?) throws(ArbiterError) -> Form {
-        let tests: [String]
-        if let text = value.stringValue {
-            tests = [text]
-        } else if let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) {
-            tests = array.compactMap(\.stringValue)
-        } else {
-            throw ArbiterError(.invalidReference, "'test' must be a string or an array of strings")
-        }
-        if let entryPoint, entryPoint.stringValue == nil, !entryPoint.isNull {
-            throw ArbiterError(.invalidReference, "'entry_point' must be a string")
-        }
-        return .script(tests: tests, entryPoint: entryPoint?.stringValue)
+    private static func script(_ fields: JSONFields) throws(ArbiterError) -> Form {
+        let what = "a string or an array of strings"
+        guard let tests = try fields.stringOrStrings("test", what: what) else { throw fields.error("test", mustBe: what) }
+        return .script(tests: tests, entryPoint: try fields.string("entry_point"))
     }
 
-    private static func calls(_ value: JSONValue) throws(ArbiterError) -> Form {
-        guard let object = value.objectValue, let function = object["function"]?.stringValue, !function.isEmpty,
-            let array = object["cases"]?.arrayValue
-        else {
-            throw ArbiterError(
-                .invalidReference,
-                "'calls' must be {\"function\": name, \"cases\": [{\"args\": [...], \"expected\": value}]}")
-        }
+    private static func calls(_ fields: JSONFields) throws(ArbiterError) -> Form {
+        let what = "an object {\"function\": name, \"cases\": [{\"args\": [...], \"expected\": value}]}"
+        guard let object = fields.object["calls"]?.objectValue else { throw fields.error("calls", mustBe: what) }
+        let calls = JSONFields(object, context: "'calls': ", code: .invalidReference)
+        let function = try calls.requiredString("function")
         var cases: [(arguments: [JSONValue], expected: JSONValue)] = []
-        for (index, item) in array.enumerated() {
-            guard let case_ = item.objectValue, let arguments = case_["args"]?.arrayValue,
-                let expected = case_["expected"]
-            else {
-                throw ArbiterError(.invalidReference, "calls.cases[\(index)] needs 'args' (an array) and 'expected'")
+        for (index, item) in try requiredArray("cases", in: calls, what: "an array").enumerated() {
+            guard let object = item.objectValue else {
+                throw elementError("calls.cases[\(index)]", item, mustBe: "an object {\"args\": [...], \"expected\": value}")
             }
+            let call = JSONFields(object, context: "calls.cases[\(index)]: ", code: .invalidReference)
+            let arguments = try requiredArray("args", in: call, what: "an array of arguments")
+            // `null` is a value a function can return, so only a missing 'expected' is an error.
+            guard let expected = object["expected"] else { throw call.error("expected", mustBe: "a JSON value") }
             cases.append((arguments, expected))
         }
         return .calls(function: function, cases: cases, unwrapSingle: false)
