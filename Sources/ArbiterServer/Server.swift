@@ -3,7 +3,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
-import CProcessSpawn
 import Foundation
 import Logging
 import Synchronization
@@ -77,7 +76,6 @@ public final class Server: Sendable {
         _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
         stopPipe = (descriptors[0], descriptors[1])
         signal(SIGPIPE, SIG_IGN)
-        arbiter_malloc_keep_blocks()  // requests allocate and free the same sizes over and over
     }
 
     deinit {
