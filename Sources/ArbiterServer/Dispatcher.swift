@@ -160,7 +160,16 @@ public struct Dispatcher: Sendable {
             do {
                 outcome = Self.checked(try await verifier.verify(request.sample), request.verifierName)
             } catch {
-                outcome = Self.failure(error, request.verifierName)
+                if Task.isCancelled {
+                    // The drain time after a stop ran out while it ran: its worker was cancelled (a code run killed).
+                    stats.countCancelled()
+                    outcome = .failure(
+                        ArbiterError(
+                            .cancelled,
+                            "the daemon is shutting down and its drain time ran out while this request ran; resend it"))
+                } else {
+                    outcome = Self.failure(error, request.verifierName)
+                }
             }
         }
         let ended = monotonicNanoseconds()
