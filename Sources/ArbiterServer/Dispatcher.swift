@@ -152,14 +152,24 @@ public struct Dispatcher: Sendable {
     nonisolated(nonsending) private func run(_ request: PreparedRequest, into out: inout JSONWriter, slot: Int, topLevel: Bool) async -> UInt64 {
         let started = monotonicNanoseconds()
         let outcome: Result<Verdict, ArbiterError>
-        if let synchronous = request.synchronous {
+        switch request.call {
+        case .synchronous(let verifier):
             // Called directly: no asynchronous call, no task allocation, on the worker's thread.
-            outcome = Self.outcome(request.verifierName) { try synchronous.verifyNow(request.sample) }
-        } else {
+            outcome = Self.outcome(request.verifierName) { try verifier.verifyNow(request.sample) }
+        case .asynchronous(let verifier):
             do {
-                outcome = Self.checked(try await request.verifier.verify(request.sample), request.verifierName)
+                outcome = Self.checked(try await verifier.verify(request.sample), request.verifierName)
             } catch {
-                outcome = Self.failure(error, request.verifierName)
+                if Task.isCancelled {
+                    // The drain time after a stop ran out while it ran: its worker was cancelled (a code run killed).
+                    stats.countCancelled()
+                    outcome = .failure(
+                        ArbiterError(
+                            .cancelled,
+                            "the daemon is shutting down and its drain time ran out while this request ran; resend it"))
+                } else {
+                    outcome = Self.failure(error, request.verifierName)
+                }
             }
         }
         let ended = monotonicNanoseconds()

@@ -8,18 +8,34 @@ import ArbiterCore
 struct PreparedRequest: Sendable {
     var id: JSONValue?
     var verifierName: String
-    var verifier: any SampleVerifier
+    /// The verifier, and how it is called; one existential, so that copying a request copies one box.
+    var call: VerifierCall
     var sample: Sample
-    /// The same verifier when it answers without suspending (called directly, no asynchronous call), else `nil`.
-    var synchronous: (any SynchronousVerifier)?
 
-    init(id: JSONValue?, verifierName: String, verifier: any SampleVerifier, sample: Sample,
-         synchronous: (any SynchronousVerifier)?? = nil) {
+    init(id: JSONValue?, verifierName: String, call: VerifierCall, sample: Sample) {
         self.id = id
         self.verifierName = verifierName
-        self.verifier = verifier
+        self.call = call
         self.sample = sample
-        self.synchronous = synchronous ?? (verifier as? any SynchronousVerifier)
+    }
+
+    init(id: JSONValue?, verifierName: String, verifier: any SampleVerifier, sample: Sample) {
+        self.init(id: id, verifierName: verifierName, call: VerifierCall(verifier), sample: sample)
+    }
+}
+
+/// A verifier with the way it is called: directly when it answers without suspending, else awaited.
+enum VerifierCall: Sendable {
+    case synchronous(any SynchronousVerifier)
+    case asynchronous(any SampleVerifier)
+
+    /// Finds out once whether `verifier` is a ``SynchronousVerifier``.
+    init(_ verifier: any SampleVerifier) {
+        if let synchronous = verifier as? any SynchronousVerifier {
+            self = .synchronous(synchronous)
+        } else {
+            self = .asynchronous(verifier)
+        }
     }
 }
 
@@ -51,7 +67,7 @@ enum DecodedLine: Sendable {
     /// Whether answering it may suspend (a verifier that is not a ``SynchronousVerifier``, such as a code run or a
     /// plugin): a worker hands over the answers it holds before such a line.
     var mayWait: Bool {
-        if case .single(.request(let request)) = self { return request.synchronous == nil }
+        if case .single(.request(let request)) = self, case .asynchronous = request.call { return true }
         return false
     }
 }
@@ -67,16 +83,14 @@ struct RequestCodec: Sendable {
     /// When set, every request uses this verifier whatever it names (as `arbiter grade --verifier` does).
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
-    private let defaultVerifiers: [String: (any SampleVerifier, (any SynchronousVerifier)?)]
+    private let defaultVerifiers: [String: VerifierCall]
 
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
         self.verifierOverride = verifierOverride
-        var defaults: [String: (any SampleVerifier, (any SynchronousVerifier)?)] = [:]
+        var defaults: [String: VerifierCall] = [:]
         for entry in registry.all {
-            if case .success(let verifier) = entry.defaultVerifier {
-                defaults[entry.name] = (verifier, verifier as? any SynchronousVerifier)
-            }
+            if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = VerifierCall(verifier) }
         }
         self.defaultVerifiers = defaults
     }
@@ -100,12 +114,11 @@ struct RequestCodec: Sendable {
     /// Decodes and validates one request line, a slice of what was read.
     func decode(_ line: ArraySlice<UInt8>) -> DecodedLine {
         if let scanned = line.withUnsafeBufferPointer({ RequestScanner.scan($0) }),
-            let (verifier, synchronous) = defaultVerifiers[verifierOverride ?? scanned.verifier]
+            let call = defaultVerifiers[verifierOverride ?? scanned.verifier]
         {
             let name = verifierOverride ?? scanned.verifier
             let sample = Sample(response: scanned.response, reference: scanned.reference, prompt: scanned.prompt)
-            return .single(.request(PreparedRequest(
-                id: scanned.id, verifierName: name, verifier: verifier, sample: sample, synchronous: .some(synchronous))))
+            return .single(.request(PreparedRequest(id: scanned.id, verifierName: name, call: call, sample: sample)))
         }
         return decodeFully(line)
     }

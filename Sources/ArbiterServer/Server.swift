@@ -3,7 +3,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
-import CProcessSpawn
 import Foundation
 import Logging
 import Synchronization
@@ -52,6 +51,9 @@ public final class Server: Sendable {
     let logger: Logger
     private let stopPipe: (read: Int32, write: Int32)
     private let stopped = Atomic<Bool>(false)
+    /// The workers' tasks, cancelled when the drain time is over so that running asynchronous verifications (code
+    /// runs, plugins) end: a code run's cancellation kills its process group.
+    private let workerTasks = Mutex<[Task<Void, Never>]>([])
     private let serving = Atomic<Bool>(false)
 
     /// A server.
@@ -77,7 +79,6 @@ public final class Server: Sendable {
         _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
         stopPipe = (descriptors[0], descriptors[1])
         signal(SIGPIPE, SIG_IGN)
-        arbiter_malloc_keep_blocks()  // requests allocate and free the same sizes over and over
     }
 
     deinit {
@@ -102,9 +103,10 @@ public final class Server: Sendable {
     }
 
     private func startDrainClock() {
-        let thread = Thread { [queue, stats, logger, configuration] in
+        let thread = Thread { [self, queue, stats, logger, configuration] in
             Thread.sleep(forTimeInterval: configuration.drainTimeout)
             queue.cancelQueued()
+            for task in workerTasks.withLock({ $0 }) { task.cancel() }
             let waiting = stats.inFlight
             if waiting > 0 {
                 logger.warning("drain time over: queued requests are answered 'cancelled'", metadata: ["in_flight": "\(waiting)"])
@@ -190,13 +192,13 @@ public final class Server: Sendable {
         serving.store(true, ordering: .relaxed)
         defer { serving.store(false, ordering: .relaxed) }
         watchStopDescriptor()
-        await withTaskGroup(of: Void.self) { group in
-            for slot in 0..<configuration.jobs {
-                group.addTask { await Worker(slot: slot, queue: self.queue, dispatcher: self.dispatcher).run() }
-            }
-            await body()
-            queue.close()
-            await group.waitForAll()
+        // Unstructured tasks, so that the drain thread can cancel them (a task group cancels only from its owner).
+        let tasks = (0..<configuration.jobs).map { slot in
+            Task { await Worker(slot: slot, queue: self.queue, dispatcher: self.dispatcher).run() }
         }
+        workerTasks.withLock { $0 = tasks }
+        await body()
+        queue.close()
+        for task in tasks { await task.value }
     }
 }

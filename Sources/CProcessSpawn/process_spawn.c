@@ -29,11 +29,6 @@ void arbiter_malloc_trim(void) {
     malloc_trim(0);
 }
 
-void arbiter_malloc_keep_blocks(void) {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 128 << 20);
-}
-
 int arbiter_spawn_plugin(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
                          int stdout_fd, pid_t *pid) {
     int report[2];

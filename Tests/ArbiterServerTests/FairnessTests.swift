@@ -60,8 +60,12 @@ final class ListeningServer: Sendable {
     let address: ListenAddress
     private let task: Task<Void, Never>
 
-    init(jobs: Int, drainTimeout: Double = 5, tcp: Bool = false, limits: SessionLimits = SessionLimits()) async throws {
+    init(
+        jobs: Int, drainTimeout: Double = 5, tcp: Bool = false, limits: SessionLimits = SessionLimits(),
+        extra: [VerifierEntry] = []
+    ) async throws {
         var registry = VerifierRegistry.builtin
+        for entry in extra { registry.register(entry) }
         let turnstile = self.turnstile
         registry.register(VerifierEntry(name: "turn", summary: "Test.", kind: "test", options: []) { _ in
             TurnVerifier(turnstile: turnstile)

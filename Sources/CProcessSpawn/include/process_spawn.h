@@ -18,11 +18,6 @@ int arbiter_accept_cloexec(int fd);
 /// Returns memory that malloc holds free (in every arena) to the system: `malloc_trim(0)`.
 void arbiter_malloc_trim(void);
 
-/// Keeps freed blocks for reuse: blocks up to 32 MiB come from the heap instead of a fresh `mmap` each (a 1 MiB read
-/// copy then costs no page faults), and the heap's top is not given back below 128 MiB free. Explicit
-/// `arbiter_malloc_trim` still returns memory.
-void arbiter_malloc_keep_blocks(void);
-
 /// Starts `path` (absolute) with `argv` and `envp` in directory `cwd`, with `stdin_fd` and `stdout_fd` as its
 /// standard input and output, in a new process group, with default signal dispositions and an empty signal mask,
 /// killed (SIGKILL) when the thread that started it ends (so when the daemon dies). Returns 0 and sets `*pid`, or
