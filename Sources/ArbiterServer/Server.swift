@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterThreads
 import Foundation
 import Logging
 import Synchronization
@@ -103,7 +104,7 @@ public final class Server: Sendable {
     }
 
     private func startDrainClock() {
-        let thread = Thread { [self, queue, stats, logger, configuration] in
+        let drain: @Sendable () -> Void = { [self, queue, stats, logger, configuration] in
             Thread.sleep(forTimeInterval: configuration.drainTimeout)
             queue.cancelQueued()
             for task in workerTasks.withLock({ $0 }) { task.cancel() }
@@ -117,8 +118,11 @@ public final class Server: Sendable {
                 session.forceClose()
             }
         }
-        thread.name = "arbiter-drain"
-        thread.start()
+        do {
+            _ = try BlockingThread(name: "arbiter-drain", drain)
+        } catch {
+            logger.error("no thread for the drain clock: the stop waits for the queued work", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Serves one stream, such as stdin/stdout or a file, until its end (or a stop), then returns.
@@ -143,17 +147,17 @@ public final class Server: Sendable {
         await withWorkers {
             // Sessions start on the accept thread (not on the cooperative pool, which the workers may keep busy);
             // the pool only waits for them to end.
-            let connections = AsyncStream<Session> { continuation in
-                let thread = Thread { [self] in
-                    listener.acceptLoop(stopDescriptor: stopPipe.read) { descriptor in
+            let connections = AsyncStream<Session> { [self] continuation in
+                do {
+                    _ = try listener.startAccepting(stopDescriptor: stopPipe.read, { descriptor in
                         let session = self.makeSession(input: descriptor, output: descriptor, ownsDescriptors: true)
                         session.start()
                         continuation.yield(session)
-                    }
+                    }, finished: { continuation.finish() })
+                } catch {
+                    logger.error("no thread to accept connections", metadata: ["error": "\(error)"])
                     continuation.finish()
                 }
-                thread.name = "arbiter-accept"
-                thread.start()
             }
             await withDiscardingTaskGroup { group in
                 for await session in connections {
@@ -174,17 +178,19 @@ public final class Server: Sendable {
     /// Turns a byte written to the stop descriptor (by a signal handler) into ``stop()``, which starts the drain
     /// clock; ends when serving ends.
     private func watchStopDescriptor() {
-        let thread = Thread { [self] in
-            var descriptor = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
-            while serving.load(ordering: .relaxed) {
-                if poll(&descriptor, 1, 200) > 0 {
-                    stop()
-                    return
+        do {
+            _ = try BlockingThread(name: "arbiter-stop") { [self] in
+                var descriptor = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
+                while serving.load(ordering: .relaxed) {
+                    if poll(&descriptor, 1, 200) > 0 {
+                        stop()
+                        return
+                    }
                 }
             }
+        } catch {
+            logger.error("no thread to watch for a stop signal", metadata: ["error": "\(error)"])
         }
-        thread.name = "arbiter-stop"
-        thread.start()
     }
 
     /// Runs `body` with the workers started; when it returns, the workers finish what is queued and stop.

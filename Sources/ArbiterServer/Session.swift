@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterThreads
 import CProcessSpawn
 import Foundation
 import Synchronization
@@ -132,14 +133,23 @@ final class Session: Sendable {
     /// Starts the reader and writer threads. Called by the accept thread itself, so that a new connection is read
     /// at once even while the workers keep every thread of the cooperative pool busy (a stats op on a second
     /// connection waited 3.7 s for a pool thread under a 40,000-line stream on the first).
+    ///
+    /// When the system refuses a thread, the connection is closed without being read: with no writer, nothing was
+    /// read and nothing is owed; with a writer but no reader, the writer sees end of input and ends the session.
     func start() {
         stats.open(self)
-        let reader = Thread { [self] in readLoop() }
-        reader.name = "arbiter-reader"
-        reader.start()
-        let writer = Thread { [self] in writeLoop() }
-        writer.name = "arbiter-writer"
-        writer.start()
+        do {
+            _ = try BlockingThread(name: "arbiter-writer") { [self] in writeLoop() }
+        } catch {
+            monitor.withLock { $0.readerDone = true }
+            writeLoop()  // nothing in flight: closes the descriptors and marks the session finished at once
+            return
+        }
+        do {
+            _ = try BlockingThread(name: "arbiter-reader") { [self] in readLoop() }
+        } catch {
+            monitor.withLock(waking: [.writer]) { $0.readerDone = true }
+        }
     }
 
     /// Returns once the session's threads are done (at once if they already are).
