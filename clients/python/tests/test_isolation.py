@@ -258,7 +258,8 @@ def test_a_daemon_that_cannot_come_back_gives_the_trainers_no_reward_form_then_r
         asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[]))
     assert caught.value.code == "unavailable" and "could not be brought up" in caught.value.message
     zero = asyncio.run(verl.compute_score("x", "a", "a", verifier="exact", binary=binary, args=[], on_error="zero"))
-    assert zero == {"score": 0.0, "acc": 0.0, "arbiter_error": 1.0, "arbiter_crashed": 0.0}
+    assert zero == {"score": 0.0, "acc": 0.0, "arbiter_error": 1.0, "arbiter_crashed": 0.0,
+                    "arbiter_reason": "error_unavailable"}
     (tmp_path / "dead").unlink()
     assert reward(prompts=["q"], completions=["a"], reference=["a"]) == [1.0]
 
