@@ -125,6 +125,18 @@ def encode(request, wire_id):
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def encode_body(request):
+    """A request encoded once, without an id (bytes of one JSON object), for `with_id` to send later — possibly in
+    another process (the Ray pool ships these instead of dicts). Same rules as `encode`."""
+    line = encode(request, 0)
+    return b"{" + line[len(b'{"id":0'):-1].lstrip(b",")
+
+
+def with_id(body, wire_id):
+    """The request line for an `encode_body` result, carrying the client's own id."""
+    return b'{"id":%d' % wire_id + (b"," + body[1:] if len(body) > 2 else b"}") + b"\n"
+
+
 def decode(line, original):
     """The answer dict for a request, with the caller's own `id` put back (or removed when it had none)."""
     answer = json.loads(line)

@@ -502,6 +502,14 @@ def _how(status):
 def _describe(label):
     """Names a request for an error message: its place in its call and the start of what it asked."""
     index, total, request = label
+    if isinstance(request, tuple):  # (a request encoded elsewhere, its caller's id): Client.score_encoded
+        body, name = request
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = {}
+        if isinstance(request, dict) and name is not None:
+            request["id"] = name
     parts = [f"item {index} of {total} in its call"]
     if isinstance(request, dict):
         if request.get("id") is not None:

@@ -10,7 +10,7 @@ asyncio client in `aio.py`.
 import itertools
 import threading
 
-from ._common import ArbiterError, addresses_of, decode_all, encode, find_binary, split_evenly
+from ._common import ArbiterError, addresses_of, decode_all, encode, find_binary, split_evenly, with_id
 from ._link import _Call, _Link
 
 _SLICE = 4096  # requests encoded and handed to the connection at a time
@@ -43,7 +43,7 @@ class _Base:
                 links = self._links
         return links
 
-    def _submit(self, requests, on_done=None):
+    def _submit(self, requests, on_done=None, encoded=False, labels=None):
         """Encodes and sends a call's requests; returns (call, wire ids, [(link, index range), …]).
 
         A large call is handed over in slices as it is encoded, so the daemon starts on the first while the rest are
@@ -63,7 +63,9 @@ class _Base:
             parts = list(zip(links[offset:] + links[:offset], split_evenly(total, len(links))))
         for link, part in parts:
             for start in range(part.start, part.stop, _SLICE):
-                link.submit([(wire_ids[i], encode(requests[i], wire_ids[i]), (i, total, requests[i]))
+                make = with_id if encoded else encode
+                link.submit([(wire_ids[i], make(requests[i], wire_ids[i]),
+                              (i, total, requests[i] if labels is None else labels[i]))
                              for i in range(start, min(start + _SLICE, part.stop))], call)
         return call, wire_ids, parts
 
@@ -139,6 +141,22 @@ class Client(_Base):
             self._forget(wire_ids, parts)
             raise
         return self._answers(call, wire_ids, requests)
+
+    def score_encoded(self, bodies, ids=None):
+        """The answer lines (bytes, undecoded) for requests already encoded by `_common.encode_body`, in order: for a
+        caller that encodes and decodes in another process (the Ray pool's replicas), so that only bytes travel.
+        `ids` (the callers' own ids, which the bodies do not carry) name a request that has to be set aside."""
+        bodies = list(bodies)
+        if not bodies:
+            return []
+        labels = [(body, None if ids is None else ids[index]) for index, body in enumerate(bodies)]
+        call, wire_ids, parts = self._submit(bodies, encoded=True, labels=labels)
+        try:
+            call.wait(self._timeout)
+        except ArbiterError:
+            self._forget(wire_ids, parts)
+            raise
+        return [call.answers[wire_id] for wire_id in wire_ids]
 
     def score_one(self, request):
         """The answer to one request. Calls from many threads at once reach the daemon as one batch."""

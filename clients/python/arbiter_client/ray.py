@@ -35,6 +35,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from . import ArbiterError, Client
+from ._common import decode_all, encode_body
 
 NAMESPACE = "arbiter"
 _SEPARATOR = "@"
@@ -223,12 +224,20 @@ class _Replica:
     # What the pool calls ---------------------------------------------------------------------------------------
 
     def score(self, requests):
+        return self._counted(requests, self._client.score)
+
+    def score_encoded(self, bodies, ids=None):
+        """Answer lines for requests the pool encoded (`_common.encode_body`): only bytes cross Ray, and the replica
+        neither encodes nor decodes. `ids` (the callers' ids) name a request that kills the daemon."""
+        return self._counted(bodies, lambda encoded: self._client.score_encoded(encoded, ids))
+
+    def _counted(self, requests, score):
         begun = time.monotonic()
         with self._lock:
             self._chunks_in_flight += 1
             self._requests_in_flight += len(requests)
         try:
-            return self._client.score(requests)
+            return score(requests)
         finally:
             elapsed = time.monotonic() - begun
             with self._lock:
@@ -404,10 +413,11 @@ class _Member:
 
 
 class _Chunk:
-    __slots__ = ("indices", "deaths", "solo_deaths", "last", "failures")
+    __slots__ = ("indices", "deaths", "solo_deaths", "last", "failures", "bodies")
 
     def __init__(self, indices, deaths=0):
         self.indices = indices
+        self.bodies = None  # the requests encoded for a replica, once
         self.failures = 0  # replicas that failed it without dying (their daemon could not be brought up)
         self.deaths = deaths  # deaths of a healthy replica while this chunk ran on it
         self.solo_deaths = 0  # of those, while it was alone on the replica (for a single request)
@@ -671,7 +681,12 @@ class ArbiterPool:
                 if member.client is not None:  # this node's daemon, over its socket: no Ray hop
                     result = await member.client.score(payload)
                 else:
-                    result = await member.handle.score.remote(payload)
+                    # Encoded here once (kept for a re-send), answered as lines, decoded here: bytes cross Ray.
+                    if chunk.bodies is None:
+                        chunk.bodies = [encode_body(request) for request in payload]
+                    ids = [request.get("id") for request in payload]
+                    lines = await member.handle.score_encoded.remote(chunk.bodies, ids if any(ids) else None)
+                    result = decode_all(lines, payload)
             except ArbiterError as error:  # this node's daemon could not be brought up (its client gave up)
                 failure = error
             except ray.exceptions.RayTaskError as error:  # raised by the replica: its daemon could not be brought up

@@ -204,3 +204,19 @@ def test_one_async_client_serves_several_event_loops_and_threads(binary):
     assert results == [1] * 8
     assert len(client.pids) == 1
     asyncio.run(client.close())
+
+
+def test_score_encoded_answers_lines_that_decode_to_what_score_answers(binary):
+    # The Ray pool encodes requests in the driver and decodes the answer lines there (arbiter_client.ray).
+    from arbiter_client._common import decode_all, encode_body
+    requests = [math("\\boxed{4}", "4", id="a"), math("\\boxed{5}", "4"), math("bad \ud83d \\boxed{4}", "4"),
+                {"verifier": "no-such-verifier", "response": "x", "reference": "y", "id": 7}]
+    with Client(binary=binary, args=["--verifiers", VERIFIERS]) as client:
+        lines = client.score_encoded([encode_body(request) for request in requests])
+        assert all(isinstance(line, bytes) for line in lines)
+        decoded = decode_all(lines, requests)
+        direct = client.score(requests)
+    strip = lambda answers: [{k: v for k, v in a.items() if k != "ms"} for a in answers]  # noqa: E731
+    assert strip(decoded) == strip(direct)
+    assert [a.get("passed") for a in decoded[:3]] == [True, False, True]
+    assert decoded[0]["id"] == "a" and "id" not in decoded[1] and decoded[3]["error"]["code"] == "unknown_verifier"
