@@ -259,3 +259,28 @@ struct MathMethodTests {
         #expect(verdict.details["method"] == "exact-symbolic")
     }
 }
+
+@Suite("math: angles in either measure")
+struct MathAngleTests {
+    static func verifier(either: Bool) throws -> any SampleVerifier {
+        var registry = VerifierRegistry()
+        registry.registerMathVerifiers()
+        return try registry.entry(named: "math").verifier(options: ["angles_either": .bool(either)])
+    }
+
+    @Test("with angles_either, degrees equal the same angle in radians, either way round")
+    func either() async throws {
+        let math = try Self.verifier(either: true)
+        #expect(try await math.verify(Sample(response: "\\boxed{90^\\circ}", reference: "\\frac{\\pi}{2}")).passed)
+        #expect(try await math.verify(Sample(response: "\\boxed{\\frac{\\pi}{3}}", reference: "60^\\circ")).passed)
+        #expect(!(try await math.verify(Sample(response: "\\boxed{60^\\circ}", reference: "\\frac{\\pi}{2}")).passed))
+        // A bare number against degrees is still degrees.
+        #expect(try await math.verify(Sample(response: "\\boxed{90}", reference: "90^\\circ")).passed)
+    }
+
+    @Test("control: by default a degree sign is dropped, and 90 degrees is not pi/2")
+    func byDefault() async throws {
+        let math = try Self.verifier(either: false)
+        #expect(!(try await math.verify(Sample(response: "\\boxed{90^\\circ}", reference: "\\frac{\\pi}{2}")).passed))
+    }
+}
