@@ -190,6 +190,9 @@ struct MathBudgetTests {
         ("\\boxed{3^{1000000}}", "\\sqrt{3^{2000000}+1}"),
         ("\\boxed{(3^{1000000}+1)(3^{1000000}+1)}", "(3^{1000000}+1)^2"),
         ("\\boxed{\\gcd(2^{20000}-1, 3^{12000}-1)}", "1"),
+        // A thousand different radicals near 10^8: each factored by trial division took the closed form seconds
+        // before a monomial was limited to 16 atoms.
+        ("\\boxed{" + (0..<1000).map { "\\sqrt{\(99_999_989 - 2 * $0)}" }.joined(separator: "\\cdot") + "}", "\\sqrt{2}"),
     ])
     func hugeArithmetic(_ response: String, _ reference: String) async throws {
         let verdict = try await grade(response, reference)
