@@ -27,8 +27,11 @@ struct ClosedForm: Equatable {
     var terms: [Monomial: Rational] = [:]
 
     static let maxTerms = 64
-    /// Largest integer factored (by trial division, under a hundred thousand steps).
-    static let maxFactored: UInt64 = 10_000_000_000
+    /// Most atoms in one monomial (an answer of a thousand different radicals has no closed form worth the work).
+    static let maxAtoms = 16
+    /// Largest integer factored (by trial division: at most 5,000 odd divisors, so that an answer of many radicals
+    /// stays cheap).
+    static let maxFactored: UInt64 = 100_000_000
 
     init(_ value: Rational) {
         if !value.isZero { terms[[:]] = value }
@@ -86,6 +89,7 @@ struct ClosedForm: Equatable {
     private static func product(_ coefficient: Rational, _ m1: Monomial, _ m2: Monomial) -> ClosedForm? {
         var monomial = m1
         for (atom, exponent) in m2 { monomial[atom] = (monomial[atom] ?? .zero) + exponent }
+        guard monomial.count <= maxAtoms * 2 else { return nil }
         var coefficient = coefficient
         for (atom, exponent) in monomial {
             switch atom {
@@ -104,7 +108,7 @@ struct ClosedForm: Equatable {
                 if exponent.isZero { monomial[atom] = nil }
             }
         }
-        guard coefficient.bitSize <= 4096 else { return nil }
+        guard coefficient.bitSize <= 4096, monomial.count <= maxAtoms else { return nil }
         return coefficient.isZero ? ClosedForm(.zero) : ClosedForm(terms: [monomial: coefficient])
     }
 

@@ -123,68 +123,101 @@ struct Evaluator {
         return root(baseValue, exponentValue)
     }
 
-    @inline(never)
-    private mutating func exactFunction(_ name: String, _ arguments: [MathExpr]) -> Rational? {
-        switch name {
-        case "sqrt":
-            guard arguments.count == 2, let value = exact(arguments[0]), let index = exact(arguments[1]),
+    /// How a function is evaluated exactly: one handler per name, so that a new function is one entry (issue 17).
+    typealias ExactHandler = @Sendable (inout Evaluator, [MathExpr]) -> Rational?
+
+    /// The exact handlers by function name; a name without one has no exact value.
+    static let exactHandlers: [String: ExactHandler] = {
+        let sqrt: ExactHandler = { evaluator, arguments in
+            guard arguments.count == 2, let value = evaluator.exact(arguments[0]), let index = evaluator.exact(arguments[1]),
                 let reciprocal = Rational.one.divided(by: index)
             else { return nil }
-            return root(value, reciprocal)
-        case "factorial":
-            guard let argument = arguments.first, let value = exact(argument) else { return nil }
-            return factorial(value)
-        case "binomial":
-            guard arguments.count == 2, let n = exact(arguments[0]), let k = exact(arguments[1]) else { return nil }
-            return binomial(n, k)
-        case "abs":
-            return arguments.first.flatMap { exact($0) }.map { $0.isNegative ? -$0 : $0 }
-        case "gcd", "lcm":
-            guard case .bracketed(_, _, let items)? = arguments.first, items.count >= 2 else { return nil }
-            var values: [BigInt] = []
-            for item in items {
-                guard let value = exact(item), value.isInteger, value.bitSize <= 4096 else { return nil }
-                values.append(value.numerator.magnitude == 0 ? 0 : BigInt(value.numerator.magnitude))
-            }
-            return divisors(values, gcd: name == "gcd")
-        case "det":
-            // Elimination over rationals grows the numbers: small matrices of moderate entries only.
-            guard case .bracketed("M", "M", let rows)? = arguments.first, rows.count <= 8 else { return nil }
-            var matrix: [[Rational]] = []
-            for row in rows {
-                guard case .bracketed(_, _, let items) = row else { return nil }
-                var values: [Rational] = []
-                for item in items {
-                    guard let value = exact(item), value.bitSize <= 1024 else { return nil }
-                    values.append(value)
-                }
-                matrix.append(values)
-            }
-            return Self.determinant(matrix)
-        case "percent":
-            return arguments.first.flatMap { exact($0) }.map { $0 * Rational(1, 100) }
-        case "conj":
-            return arguments.first.flatMap { exact($0) }
-        case "mod":
-            guard arguments.count == 2, let a = exact(arguments[0]), let m = exact(arguments[1]), a.isInteger, m.isInteger,
-                !m.isZero
-            else { return nil }
-            let modulus = BigInt(m.numerator.magnitude)
-            let remainder = a.numerator % modulus
-            return Rational(remainder.sign == .minus && !remainder.isZero ? remainder + modulus : remainder)
-        case "floor", "ceil":
-            guard let argument = arguments.first, let value = exact(argument) else { return nil }
-            let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)
-            if remainder.isZero { return Rational(quotient) }
-            if name == "floor" { return Rational(value.isNegative ? quotient - 1 : quotient) }
-            return Rational(value.isNegative ? quotient : quotient + 1)
-        default: return nil
+            return evaluator.root(value, reciprocal)
         }
+        let factorial: ExactHandler = { evaluator, arguments in
+            guard let argument = arguments.first, let value = evaluator.exact(argument) else { return nil }
+            return evaluator.factorial(value)
+        }
+        let binomial: ExactHandler = { evaluator, arguments in
+            guard arguments.count == 2, let n = evaluator.exact(arguments[0]), let k = evaluator.exact(arguments[1]) else {
+                return nil
+            }
+            return evaluator.binomial(n, k)
+        }
+        let abs: ExactHandler = { evaluator, arguments in
+            arguments.first.flatMap { evaluator.exact($0) }.map { $0.isNegative ? -$0 : $0 }
+        }
+        let percent: ExactHandler = { evaluator, arguments in
+            arguments.first.flatMap { evaluator.exact($0) }.map { $0 * Rational(1, 100) }
+        }
+        // A real number is its own conjugate.
+        let conj: ExactHandler = { evaluator, arguments in arguments.first.flatMap { evaluator.exact($0) } }
+        let gcd: ExactHandler = { evaluator, arguments in evaluator.divisors(of: arguments, gcd: true) }
+        let lcm: ExactHandler = { evaluator, arguments in evaluator.divisors(of: arguments, gcd: false) }
+        let det: ExactHandler = { evaluator, arguments in evaluator.determinant(of: arguments) }
+        let mod: ExactHandler = { evaluator, arguments in evaluator.remainder(arguments) }
+        let floor: ExactHandler = { evaluator, arguments in evaluator.rounded(arguments, down: true) }
+        let ceil: ExactHandler = { evaluator, arguments in evaluator.rounded(arguments, down: false) }
+        return [
+            "sqrt": sqrt, "factorial": factorial, "binomial": binomial, "abs": abs, "percent": percent, "conj": conj,
+            "gcd": gcd, "lcm": lcm, "det": det, "mod": mod, "floor": floor, "ceil": ceil,
+        ]
+    }()
+
+    @inline(never)
+    private mutating func exactFunction(_ name: String, _ arguments: [MathExpr]) -> Rational? {
+        guard let handler = Self.exactHandlers[name] else { return nil }
+        return handler(&self, arguments)
+    }
+
+    private mutating func divisors(of arguments: [MathExpr], gcd: Bool) -> Rational? {
+        guard case .bracketed(_, _, let items)? = arguments.first, items.count >= 2 else { return nil }
+        var values: [BigInt] = []
+        for item in items {
+            guard let value = exact(item), value.isInteger, value.bitSize <= 4096 else { return nil }
+            values.append(value.numerator.magnitude == 0 ? 0 : BigInt(value.numerator.magnitude))
+        }
+        return divisors(values, gcd: gcd)
+    }
+
+    /// Elimination over rationals grows the numbers: small matrices of moderate entries only.
+    private mutating func determinant(of arguments: [MathExpr]) -> Rational? {
+        guard case .bracketed("M", "M", let rows)? = arguments.first, rows.count <= 8 else { return nil }
+        var matrix: [[Rational]] = []
+        for row in rows {
+            guard case .bracketed(_, _, let items) = row else { return nil }
+            var values: [Rational] = []
+            for item in items {
+                guard let value = exact(item), value.bitSize <= 1024 else { return nil }
+                values.append(value)
+            }
+            matrix.append(values)
+        }
+        return Self.determinant(matrix)
+    }
+
+    /// `a \bmod m` for integers: the non-negative remainder.
+    private mutating func remainder(_ arguments: [MathExpr]) -> Rational? {
+        guard arguments.count == 2, let a = exact(arguments[0]), let m = exact(arguments[1]), a.isInteger, m.isInteger,
+            !m.isZero
+        else { return nil }
+        let modulus = BigInt(m.numerator.magnitude)
+        let remainder = a.numerator % modulus
+        return Rational(remainder.sign == .minus && !remainder.isZero ? remainder + modulus : remainder)
+    }
+
+    /// Floor (`down`) or ceiling.
+    private mutating func rounded(_ arguments: [MathExpr], down: Bool) -> Rational? {
+        guard let argument = arguments.first, let value = exact(argument) else { return nil }
+        let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)
+        if remainder.isZero { return Rational(quotient) }
+        if down { return Rational(value.isNegative ? quotient - 1 : quotient) }
+        return Rational(value.isNegative ? quotient : quotient + 1)
     }
 
     /// `n!` for a non-negative integer up to 1,400 (about 12,700 bits; larger factorials are over the exact budget).
     @inline(never)
-    private mutating func factorial(_ value: Rational) -> Rational? {
+    mutating func factorial(_ value: Rational) -> Rational? {
         guard value.isInteger, !value.isNegative, value.numerator <= 1400 else { return nil }
         var result = BigInt(1)
         var factor = BigInt(2)
@@ -198,7 +231,7 @@ struct Evaluator {
 
     /// `n choose k` for integers 0 ≤ k ≤ n ≤ 100,000, within the bit budget.
     @inline(never)
-    private mutating func binomial(_ n: Rational, _ k: Rational) -> Rational? {
+    mutating func binomial(_ n: Rational, _ k: Rational) -> Rational? {
         guard n.isInteger, k.isInteger, !n.isNegative, !k.isNegative, k.numerator <= n.numerator,
             n.numerator <= 100_000, let nn = Int(exactly: n.numerator), let kk = Int(exactly: k.numerator)
         else { return nil }
@@ -249,7 +282,7 @@ struct Evaluator {
     }
 
     /// `value^(p/q)` when it is rational (perfect powers only).
-    private func root(_ value: Rational, _ exponent: Rational) -> Rational? {
+    func root(_ value: Rational, _ exponent: Rational) -> Rational? {
         guard exponent.denominator <= 64, exponent.numerator.magnitude <= 64, !value.isNegative || exponent.denominator % 2 == 1
         else { return nil }
         let degree = Int(exponent.denominator)

@@ -15,6 +15,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         public let decimalTolerance: Double
         /// Whether a `<think>` block is left out of extraction.
         public let skipThink: Bool
+        /// Whether an angle in degrees equals the same angle in radians.
+        public let anglesEither: Bool
 
         public static let options: [OptionSpec] = [
             OptionSpec(
@@ -26,6 +28,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             OptionSpec(
                 "skip_think", .boolean, default: true,
                 "Extract only after the last </think> (reasoning is not an answer); a <think> never closed means no answer."),
+            OptionSpec(
+                "angles_either", .boolean, default: false,
+                "Accept an angle in degrees against the same angle in radians (90^\\circ against \\frac{\\pi}{2}); off, a degree sign is dropped and the numbers compare as written."),
         ]
 
         public init(options: OptionValues) throws {
@@ -37,6 +42,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             }
             decimalTolerance = options.double("decimal_tolerance")
             skipThink = options.bool("skip_think")
+            anglesEither = options.bool("angles_either")
         }
     }
 
@@ -164,6 +170,15 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         case nil:
             break
         }
+        // Only a side written with π is in radians: a bare `90` against `90^\circ` stays 90 degrees.
+        if configuration.anglesEither, Self.hasDegrees(answer) != Self.hasDegrees(referenceAnswer),
+            (Self.hasDegrees(answer) ? referenceAnswer : answer).has("pi") || (Self.hasDegrees(answer) ? referenceAnswer : answer).has("π")
+        {
+            // `90^\circ` against `\frac{\pi}{2}`, or `\frac{\pi}{2}` against `90^\circ`: the response in the reference's
+            // measure.
+            answer = Self.hasDegrees(answer) ? "(\(answer))\\cdot\\frac{\\pi}{180}" : "(\(answer))\\cdot\\frac{180}{\\pi}"
+            details["converted"] = .string(String(answer.prefix(1000)))
+        }
         let responseNormalized = memo.normalize(answer, percent: percent)
         let referenceNormalized = memo.normalize(referenceAnswer, percent: false)
         details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
@@ -285,6 +300,11 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         let rewritten = answer.replacingOccurrences(
             of: #"(?<![A-Za-z\\])(\d)e([+-]?\d)"#, with: "$1 e $2", options: .regularExpression)
         return rewritten == answer ? nil : rewritten
+    }
+
+    /// Whether an answer is written in degrees.
+    static func hasDegrees(_ text: String) -> Bool {
+        text.has("\\circ") || text.has("°") || text.has("\\degree") || text.lowercased().has("degree")
     }
 
     /// "either 3 or 4" (other "or"s become list commas and are judged as several answers).

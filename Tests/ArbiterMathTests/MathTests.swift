@@ -195,6 +195,9 @@ struct MathBudgetTests {
         ("\\boxed{3^{1000000}}", "\\sqrt{3^{2000000}+1}"),
         ("\\boxed{(3^{1000000}+1)(3^{1000000}+1)}", "(3^{1000000}+1)^2"),
         ("\\boxed{\\gcd(2^{20000}-1, 3^{12000}-1)}", "1"),
+        // A thousand different radicals near 10^8: each factored by trial division took the closed form seconds
+        // before a monomial was limited to 16 atoms.
+        ("\\boxed{" + (0..<1000).map { "\\sqrt{\(99_999_989 - 2 * $0)}" }.joined(separator: "\\cdot") + "}", "\\sqrt{2}"),
     ])
     func hugeArithmetic(_ response: String, _ reference: String) async throws {
         let verdict = try await grade(response, reference)
@@ -262,5 +265,30 @@ struct MathMethodTests {
         let verdict = try await grade(response, reference)
         #expect(verdict.passed == equal)
         #expect(verdict.details["method"] == "exact-symbolic")
+    }
+}
+
+@Suite("math: angles in either measure")
+struct MathAngleTests {
+    static func verifier(either: Bool) throws -> any SampleVerifier {
+        var registry = VerifierRegistry()
+        registry.registerMathVerifiers()
+        return try registry.entry(named: "math").verifier(options: ["angles_either": .bool(either)])
+    }
+
+    @Test("with angles_either, degrees equal the same angle in radians, either way round")
+    func either() async throws {
+        let math = try Self.verifier(either: true)
+        #expect(try await math.verify(Sample(response: "\\boxed{90^\\circ}", reference: "\\frac{\\pi}{2}")).passed)
+        #expect(try await math.verify(Sample(response: "\\boxed{\\frac{\\pi}{3}}", reference: "60^\\circ")).passed)
+        #expect(!(try await math.verify(Sample(response: "\\boxed{60^\\circ}", reference: "\\frac{\\pi}{2}")).passed))
+        // A bare number against degrees is still degrees.
+        #expect(try await math.verify(Sample(response: "\\boxed{90}", reference: "90^\\circ")).passed)
+    }
+
+    @Test("control: by default a degree sign is dropped, and 90 degrees is not pi/2")
+    func byDefault() async throws {
+        let math = try Self.verifier(either: false)
+        #expect(!(try await math.verify(Sample(response: "\\boxed{90^\\circ}", reference: "\\frac{\\pi}{2}")).passed))
     }
 }
