@@ -22,6 +22,14 @@ struct PreparedRequest: Sendable {
     init(id: JSONValue?, verifierName: String, verifier: any SampleVerifier, sample: Sample) {
         self.init(id: id, verifierName: verifierName, call: VerifierCall(verifier), sample: sample)
     }
+
+    /// The verifier, however it is called (for callers outside the hot path, such as the fuzz targets).
+    var verifier: any SampleVerifier {
+        switch call {
+        case .synchronous(let verifier): verifier
+        case .asynchronous(let verifier): verifier
+        }
+    }
 }
 
 /// A verifier with the way it is called: directly when it answers without suspending, else awaited.

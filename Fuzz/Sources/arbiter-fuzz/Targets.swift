@@ -177,7 +177,7 @@ struct FuzzTarget: Sendable {
     /// The built-in verifiers and the definitions of the checkout's `verifiers/` (recipes, `r1-format`).
     static let registry: VerifierRegistry = {
         var registry = VerifierRegistry.builtin
-        registry.registerFormatVerifiers()
+        registry.registerFormatVerifiers(patterns: .shared)
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
         registry.registerInstructionVerifiers()
