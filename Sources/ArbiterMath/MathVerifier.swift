@@ -75,79 +75,110 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         "sinh", "cosh", "tanh", "mod", "gcd", "lcm", "max", "min", "det", "and", "or", "infty", "inf",
     ]
 
+    /// Verifies in named stages; each stage either refines the answer or returns the verdict that ends the
+    /// verification: the reference is read, the region of the response that may hold the answer is cut out (think
+    /// blocks, an echoed prompt), the answer is extracted (hedges, several answers), its units and angle measure
+    /// are brought to the reference's, and the two are compared.
     public func verify(_ sample: Sample) throws -> Verdict {
+        var attempt = try Self.readReference(sample.reference)
+        var region = Substring(sample.response)
+        if let verdict = cutAnswerRegion(of: sample, into: &region, &attempt) { return verdict }
+        var answer = ""
+        if let verdict = Self.extractAnswer(from: region, strategies: configuration.strategies, into: &answer, &attempt) {
+            return verdict
+        }
+        if let verdict = convertMeasures(of: &answer, &attempt) { return verdict }
+        return compare(answer, &attempt)
+    }
+
+    /// Stage 1: the reference, read as math (or text) once; a reference that cannot be read is the request's error.
+    private static func readReference(_ value: JSONValue) throws -> Attempt {
         let referenceText: String
-        switch sample.reference {
+        switch value {
         case .string(let text): referenceText = text
         case .number(let number): referenceText = number.literal
         default:
-            throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(sample.reference.typeName)")
+            throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(value.typeName)")
         }
         let referenceAnswer = Self.referenceAnswer(referenceText)
         var memo = ParseMemo()
         guard let reference = memo.parse(referenceAnswer, percent: false).expression else {
             throw ArbiterError(.invalidReference, "cannot read the reference '\(referenceText.prefix(200))' as math or text")
         }
-        let referenceIsCollection = Equivalence.elements(of: reference) != nil
-        let percent = !LatexNormalizer.hasPercent(referenceAnswer)
-        var details: JSONObject = ["reference": .string(referenceAnswer)]
         var referenceIsText = false
         if case .text = reference { referenceIsText = true }
-        var responseText = Substring(sample.response)
+        return Attempt(
+            referenceAnswer: referenceAnswer, reference: reference,
+            referenceIsCollection: Equivalence.elements(of: reference) != nil, referenceIsText: referenceIsText,
+            percent: !LatexNormalizer.hasPercent(referenceAnswer), memo: memo,
+            details: ["reference": .string(referenceAnswer)])
+    }
+
+    /// Stage 2: the part of the response that may hold the answer: outside every think block (with `skip_think`),
+    /// and without verbatim copies of the prompt.
+    private func cutAnswerRegion(of sample: Sample, into region: inout Substring, _ attempt: inout Attempt) -> Verdict? {
         if configuration.skipThink {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
             let response = sample.response
             let closing = response.lastRange(ofMarker: "</think", ignoringCase: true)
             if response.firstRange(ofMarker: "<think", from: closing?.upperBound, ignoringCase: true) != nil {
-                details["think"] = "unclosed"
-                return .fail("no_answer", details: details)
+                attempt.details["think"] = "unclosed"
+                return .fail("no_answer", details: attempt.details)
             }
             if let closing {
                 var rest = response[closing.upperBound...]
                 if let end = rest.firstIndex(of: ">") { rest = rest[rest.index(after: end)...] }
-                responseText = rest
+                region = rest
             }
         }
         // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
         // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
         if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
-            responseText.contains(prompt)
+            region.contains(prompt)
         {
-            responseText = Substring(String(responseText).replacingOccurrences(of: prompt, with: "\n"))
-            details["prompt_echo_removed"] = true
+            region = Substring(String(region).replacingOccurrences(of: prompt, with: "\n"))
+            attempt.details["prompt_echo_removed"] = true
         }
-        let extraction = AnswerExtractor.extract(from: String(responseText), strategies: configuration.strategies) { whole in
-            guard let parsed = memo.parse(whole, percent: percent).expression else { return false }
-            if case .text = parsed { return referenceIsText }
+        return nil
+    }
+
+    /// Stage 3: the one answer the response states; a negated or hedged statement, an empty answer or several
+    /// different answers (when the reference is not a list) end the verification.
+    private static func extractAnswer(
+        from region: Substring, strategies: [String], into answer: inout String, _ attempt: inout Attempt
+    ) -> Verdict? {
+        let extraction = AnswerExtractor.extract(from: String(region), strategies: strategies) { whole in
+            guard let parsed = attempt.memo.parse(whole, percent: attempt.percent).expression else { return false }
+            if case .text = parsed { return attempt.referenceIsText }
             // "so it is 4" parses as a product of variables; a sentence is not a whole answer.
             return !Self.looksLikeProse(whole)
         }
-        guard let extraction else { return .fail("no_answer", details: details) }
-        details["strategy"] = .string(extraction.strategy)
-        if !extraction.hedge.isEmpty, !referenceIsText {
+        guard let extraction else { return .fail("no_answer", details: attempt.details) }
+        attempt.details["strategy"] = .string(extraction.strategy)
+        if !extraction.hedge.isEmpty, !attempt.referenceIsText {
             // "The answer is 3 maybe", "It cannot be 3", "\boxed{3} … or maybe 4": a negated, hedged, bounded or
             // retracted statement is not an answer.
-            details["extracted"] = .string(String((extraction.answers.last ?? "").prefix(1000)))
-            details["hedge"] = .string(extraction.hedge)
-            return .fail("hedged", details: details)
+            attempt.details["extracted"] = .string(String((extraction.answers.last ?? "").prefix(1000)))
+            attempt.details["hedge"] = .string(extraction.hedge)
+            return .fail("hedged", details: attempt.details)
         }
         // "$\frac{1}{2} \$ = \frac{10}{9}$" leaves "= \frac{10}{9}": a leading equals sign introduces the answer.
         let answers = extraction.answers.map { answer in
             let trimmed = answer.trimmed()
             return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmed() : trimmed
         }
-        var answer = answers.last ?? ""
+        answer = answers.last ?? ""
         if answers.contains(where: \.isEmpty) {
-            details["extracted"] = .string("")
-            return .fail("empty_answer", details: details)
+            attempt.details["extracted"] = .string("")
+            return .fail("empty_answer", details: attempt.details)
         }
-        if Self.distinctForms(of: answers, all: referenceIsCollection) > 1 {
+        if Self.distinctForms(of: answers, all: attempt.referenceIsCollection) > 1 {
             // Several different boxes: a list when the reference is one, hedging otherwise.
-            guard referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(String(responseText)) else {
-                details["extracted"] = .string(String(answer.prefix(1000)))
-                details["candidates"] = .array(answers.map { .string(String($0.prefix(200))) })
-                return .fail("multiple_answers", details: details)
+            guard attempt.referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(String(region)) else {
+                attempt.details["extracted"] = .string(String(answer.prefix(1000)))
+                attempt.details["candidates"] = .array(answers.map { .string(String($0.prefix(200))) })
+                return .fail("multiple_answers", details: attempt.details)
             }
             answer = answers.joined(separator: ", ")
         }
@@ -156,65 +187,81 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         {
             answer = number  // "Final Answer: Jane started growing Sphere 3 hours ago."
         }
-        details["extracted"] = .string(String(answer.prefix(1000)))
-        if Self.isHedged(answer) { return .fail("multiple_answers", details: details) }
+        attempt.details["extracted"] = .string(String(answer.prefix(1000)))
+        if Self.isHedged(answer) { return .fail("multiple_answers", details: attempt.details) }
+        return nil
+    }
+
+    /// Stage 4: units converted to the reference's (a unit of another dimension is a difference), and with
+    /// `angles_either` degrees against radians.
+    private func convertMeasures(of answer: inout String, _ attempt: inout Attempt) -> Verdict? {
+        let referenceAnswer = attempt.referenceAnswer
         switch Units.convert(response: answer, reference: referenceAnswer) {
         case .converted(let value)?:
             // `50\text{ mm}` against `5\text{ cm}`: the response in the reference's unit.
-            if value != answer { details["converted"] = .string(String(value.prefix(1000))) }
+            if value != answer { attempt.details["converted"] = .string(String(value.prefix(1000))) }
             answer = value
         case .mismatch(let given, let wanted)?:
-            details["method"] = "units"
-            details["units"] = .string("\(given) against \(wanted)")
-            return .fail("not_equivalent", details: details)
+            attempt.details["method"] = "units"
+            attempt.details["units"] = .string("\(given) against \(wanted)")
+            return .fail("not_equivalent", details: attempt.details)
         case nil:
             break
         }
         // Only a side written with π is in radians: a bare `90` against `90^\circ` stays 90 degrees.
-        if configuration.anglesEither, Self.hasDegrees(answer) != Self.hasDegrees(referenceAnswer),
-            (Self.hasDegrees(answer) ? referenceAnswer : answer).has("pi") || (Self.hasDegrees(answer) ? referenceAnswer : answer).has("π")
+        let responseInDegrees = Self.hasDegrees(answer)
+        let radianSide = responseInDegrees ? referenceAnswer : answer
+        if configuration.anglesEither, responseInDegrees != Self.hasDegrees(referenceAnswer),
+            radianSide.has("pi") || radianSide.has("π")
         {
-            // `90^\circ` against `\frac{\pi}{2}`, or `\frac{\pi}{2}` against `90^\circ`: the response in the reference's
-            // measure.
-            answer = Self.hasDegrees(answer) ? "(\(answer))\\cdot\\frac{\\pi}{180}" : "(\(answer))\\cdot\\frac{180}{\\pi}"
-            details["converted"] = .string(String(answer.prefix(1000)))
+            // `90^\circ` against `\frac{\pi}{2}`, or `\frac{\pi}{2}` against `90^\circ`: the response in the
+            // reference's measure.
+            answer = responseInDegrees ? "(\(answer))\\cdot\\frac{\\pi}{180}" : "(\(answer))\\cdot\\frac{180}{\\pi}"
+            attempt.details["converted"] = .string(String(answer.prefix(1000)))
         }
-        let responseNormalized = memo.normalize(answer, percent: percent)
-        let referenceNormalized = memo.normalize(referenceAnswer, percent: false)
-        details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
-        details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
+        return nil
+    }
+
+    /// Stage 5: the answer against the reference: equal normalised text first, then parsed and compared by
+    /// ``Equivalence``.
+    private func compare(_ answer: String, _ attempt: inout Attempt) -> Verdict {
+        let percent = attempt.percent
+        let responseNormalized = attempt.memo.normalize(answer, percent: percent)
+        let referenceNormalized = attempt.memo.normalize(attempt.referenceAnswer, percent: false)
+        attempt.details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
+        attempt.details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
         if responseNormalized == referenceNormalized, !responseNormalized.isEmpty {
-            details["method"] = "string"
-            return .pass("equivalent", details: details)
+            attempt.details["method"] = "string"
+            return .pass("equivalent", details: attempt.details)
         }
-        guard answer.utf8.count <= MathBudget.maxAnswerLength else { return .fail("budget", details: details) }
-        var parsed = memo.parse(answer, percent: percent)
-        if reference.mentionsEulerNumber, let rewritten = Self.eulerReading(answer) {
+        guard answer.utf8.count <= MathBudget.maxAnswerLength else { return .fail("budget", details: attempt.details) }
+        var parsed = attempt.memo.parse(answer, percent: percent)
+        if attempt.reference.mentionsEulerNumber, let rewritten = Self.eulerReading(answer) {
             // `2e-1` is 0.2 in scientific notation, unless the reference uses the constant e (`2e - 1`): then the
             // reference's own reading wins and the response is read as 2e − 1 too.
-            parsed = memo.parse(rewritten, percent: percent)
-            details["reading"] = "e is the constant, as in the reference"
+            parsed = attempt.memo.parse(rewritten, percent: percent)
+            attempt.details["reading"] = "e is the constant, as in the reference"
         }
-        if case .text? = parsed.expression, !referenceIsText, let number = Self.leadingNumber(answer) {
-            parsed = memo.parse(number, percent: percent)  // "9 apples"
+        if case .text? = parsed.expression, !attempt.referenceIsText, let number = Self.leadingNumber(answer) {
+            parsed = attempt.memo.parse(number, percent: percent)  // "9 apples"
         }
         guard let response = parsed.expression else {
-            return .fail(parsed.overBudget ? "budget" : "unparseable", details: details)
+            return .fail(parsed.overBudget ? "budget" : "unparseable", details: attempt.details)
         }
-        if Equivalence.elements(of: response) != nil, !referenceIsCollection {
-            return .fail("multiple_answers", details: details)
+        if Equivalence.elements(of: response) != nil, !attempt.referenceIsCollection {
+            return .fail("multiple_answers", details: attempt.details)
         }
         var equivalence = Equivalence(decimalTolerance: configuration.decimalTolerance)
-        switch equivalence.compare(response, reference) {
+        switch equivalence.compare(response, attempt.reference) {
         case .equal(let method):
-            details["method"] = .string(method)
-            if let domain = equivalence.domain { details["domain"] = .string(domain) }
-            return .pass("equivalent", details: details)
+            attempt.details["method"] = .string(method)
+            if let domain = equivalence.domain { attempt.details["domain"] = .string(domain) }
+            return .pass("equivalent", details: attempt.details)
         case .different(let method):
-            details["method"] = .string(method)
-            return .fail("not_equivalent", details: details)
+            attempt.details["method"] = .string(method)
+            return .fail("not_equivalent", details: attempt.details)
         case .budget:
-            return .fail("budget", details: details)
+            return .fail("budget", details: attempt.details)
         }
     }
 
@@ -311,6 +358,19 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     static func isHedged(_ answer: String) -> Bool {
         answer.lowercased().hasPrefix("either ")
     }
+}
+
+/// What one math verification carries from stage to stage: the reference as read, how the response is read, the
+/// parse memo and the verdict's details so far.
+struct Attempt {
+    let referenceAnswer: String
+    let reference: MathExpr
+    let referenceIsCollection: Bool
+    let referenceIsText: Bool
+    /// Whether a `%` in the response divides by 100 (not when the reference writes the percent sign itself).
+    let percent: Bool
+    var memo: ParseMemo
+    var details: JSONObject
 }
 
 /// Parses and normalisations already done while judging one sample (extraction, hedging checks and comparison
