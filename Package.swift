@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArbiterInstructTests",
-            dependencies: ["ArbiterCore", "ArbiterInstruct"],
+            dependencies: ["ArbiterCore", "ArbiterInstruct", "ArbiterRegex"],
             swiftSettings: upcoming
         ),
         .testTarget(

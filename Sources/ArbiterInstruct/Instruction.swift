@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterRegex
 
 /// Whether one instruction was followed, and why (the count found against the limit, the missing keyword …).
 struct Outcome: Sendable {
@@ -84,12 +85,15 @@ enum Relation: String, Sendable {
 struct Kwargs {
     let id: String
     let prompt: String?
+    /// Where patterns built from these kwargs compile.
+    let patterns: PatternCache
     private var values: [String: JSONValue] = [:]
     private var used: Set<String> = []
 
-    init(id: String, object: JSONObject, prompt: String?) {
+    init(id: String, object: JSONObject, prompt: String?, patterns: PatternCache) {
         self.id = id
         self.prompt = prompt
+        self.patterns = patterns
         for entry in object where !entry.value.isNull { values[entry.key] = entry.value }
     }
 

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterRegex
 
 /// Every instruction id Arbiter knows, from IFEval, IFBench and open-instruct.
 public enum InstructionCatalog {
@@ -23,13 +24,15 @@ public enum InstructionCatalog {
 
     /// Configures one instruction.
     /// - Throws: ``ArbiterError`` `invalid_reference` for an unknown id (with the nearest known one) or bad kwargs.
-    static func build(_ id: String, kwargs object: JSONObject, prompt: String?) throws(ArbiterError) -> any Instruction {
+    static func build(
+        _ id: String, kwargs object: JSONObject, prompt: String?, patterns: PatternCache
+    ) throws(ArbiterError) -> any Instruction {
         guard let builder = builders[id] else {
             var message = "unknown instruction id '\(id.prefix(80))'"
             if let near = NameSuggestion.nearest(to: id, in: Array(builders.keys)) { message += " (did you mean '\(near)'?)" }
             throw ArbiterError(.invalidReference, message)
         }
-        var kwargs = Kwargs(id: id, object: object, prompt: prompt)
+        var kwargs = Kwargs(id: id, object: object, prompt: prompt, patterns: patterns)
         let instruction = try builder(&kwargs)
         try kwargs.finish()
         return instruction
@@ -38,8 +41,17 @@ public enum InstructionCatalog {
 
 extension VerifierRegistry {
     /// Adds the instruction-following family: `instruction`.
-    public mutating func registerInstructionVerifiers() {
-        register(InstructionVerifier.self)
+    /// - Parameter patterns: Where patterns built from a row's kwargs compile (and are kept); the verifiers made
+    ///   from this registry also share one cache of configured rows.
+    public mutating func registerInstructionVerifiers(patterns: PatternCache) {
+        let rows = RowCache(capacity: 1024, patterns: patterns)
+        let make: @Sendable (OptionValues) throws -> any SampleVerifier = { values in
+            InstructionVerifier(configuration: try InstructionVerifier.Configuration(options: values, rows: rows))
+        }
+        register(
+            VerifierEntry(
+                name: InstructionVerifier.name, summary: InstructionVerifier.summary, kind: "builtin",
+                options: InstructionVerifier.Configuration.options, factory: make))
     }
 }
 

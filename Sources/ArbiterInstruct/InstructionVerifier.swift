@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterRegex
 import Synchronization
 
 /// `instruction`: the constraints of an IFEval / IFBench / open-instruct dataset row, checked strictly or loosely.
@@ -19,6 +20,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         public let all: Bool
         /// Whether a leading reasoning span is dropped first.
         public let dropThinking: Bool
+        /// Rows already configured, and the pattern cache their kwargs' patterns compile in (shared by every verifier
+        /// that ``VerifierRegistry/registerInstructionVerifiers(patterns:)`` makes).
+        let rows: RowCache
 
         public static let options: [OptionSpec] = [
             OptionSpec(
@@ -35,10 +39,21 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             ),
         ]
 
+        /// Reads the options, with caches of its own (a verifier made by the registry shares the registry's).
         public init(options: OptionValues) throws {
+            try self.init(options: options, patterns: PatternCache(capacity: 64))
+        }
+
+        /// Reads the options; patterns built from kwargs compile in `patterns`.
+        public init(options: OptionValues, patterns: PatternCache) throws {
+            try self.init(options: options, rows: RowCache(capacity: 1024, patterns: patterns))
+        }
+
+        init(options: OptionValues, rows: RowCache) throws {
             loose = options.string("mode") == "loose"
             all = options.string("score") == "all"
             dropThinking = options.bool("strip_think")
+            self.rows = rows
         }
     }
 
@@ -53,7 +68,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
     }
 
     public func verify(_ sample: Sample) throws -> Verdict {
-        let row = try RowCache.shared.row(sample.reference, prompt: sample.prompt)
+        let row = try configuration.rows.row(sample.reference, prompt: sample.prompt)
         let response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
         guard response.scalars.contains(where: { !$0.isPySpace }) else {
             let details: JSONObject = [
@@ -147,7 +162,7 @@ struct InstructionRow: Sendable {
     let ids: [String]
     let instructions: [any Instruction]
 
-    init(_ reference: JSONValue, prompt: String?) throws(ArbiterError) {
+    init(_ reference: JSONValue, prompt: String?, patterns: PatternCache) throws(ArbiterError) {
         guard let object = reference.objectValue else {
             throw ArbiterError(
                 .invalidReference,
@@ -186,7 +201,7 @@ struct InstructionRow: Sendable {
             default:
                 throw ArbiterError(.invalidReference, "kwargs[\(index)] for '\(id)' must be an object, got \(kwargsValue.typeName)")
             }
-            instructions.append(try InstructionCatalog.build(id, kwargs: kwargsObject, prompt: text))
+            instructions.append(try InstructionCatalog.build(id, kwargs: kwargsObject, prompt: text, patterns: patterns))
         }
         self.ids = ids
         self.instructions = instructions
@@ -206,13 +221,14 @@ final class RowCache: Sendable {
         var row: InstructionRow
     }
 
-    static let shared = RowCache(capacity: 1024)
-
     let capacity: Int
+    /// Where patterns built from kwargs compile.
+    let patterns: PatternCache
     private let rows = Mutex<[Int: Entry]>([:])
 
-    init(capacity: Int) {
+    init(capacity: Int, patterns: PatternCache) {
         self.capacity = capacity
+        self.patterns = patterns
     }
 
     /// The configured row, from the cache or built (and kept).
@@ -222,7 +238,7 @@ final class RowCache: Sendable {
         if let found = rows.withLock({ $0[hash] }), found.prompt == prompt, found.reference == reference {
             return found.row
         }
-        let built = try InstructionRow(reference, prompt: prompt)
+        let built = try InstructionRow(reference, prompt: prompt, patterns: patterns)
         rows.withLock { rows in
             if rows.count >= capacity { rows.removeAll(keepingCapacity: true) }
             rows[hash] = Entry(reference: reference, prompt: prompt, row: built)

@@ -19,11 +19,11 @@ struct Pattern: Sendable {
     }
 
     /// A pattern built from a row's kwargs (escaped literals around a fixed frame), compiled once per distinct text
-    /// through the shared bounded cache: GRPO sends the same row with every rollout of a prompt.
+    /// through the bounded cache the kwargs carry (the registry's): GRPO sends the same row with every rollout of a prompt.
     /// - Throws: ``ArbiterError`` `invalid_reference` if it does not compile (escaped text always should).
     init(cached pattern: String, for kwargs: Kwargs) throws(ArbiterError) {
         do {
-            compiled = try PatternCache.shared.pattern(pattern)
+            compiled = try kwargs.patterns.pattern(pattern)
         } catch {
             throw kwargs.error("a pattern built from its kwargs does not compile: \(error.message)")
         }

@@ -38,7 +38,7 @@ enum Verifiers {
         registry.registerFormatVerifiers(patterns: .shared)
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
-        registry.registerInstructionVerifiers()
+        registry.registerInstructionVerifiers(patterns: .shared)
         registry.registerCodeVerifiers(
             verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation, sandbox: .shared)
         return registry

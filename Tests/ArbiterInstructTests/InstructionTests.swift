@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import ArbiterRegex
 import Foundation
 import Testing
 
@@ -13,7 +14,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 let registry: VerifierRegistry = {
     var registry = VerifierRegistry.builtin
-    registry.registerInstructionVerifiers()
+    registry.registerInstructionVerifiers(patterns: PatternCache())
     return registry
 }()
 

@@ -292,12 +292,14 @@ struct LanguageConsistencyTests {
         #expect(try await judge("language", ["target": "zh", "threshold": 0.6], response: response).passed)
     }
 
-    @Test("unmatched delimiters, long runs of backticks, unclosed braces and many short runs are read in linear time")
+    // Linear time is measured by scripts/worst-case-inputs.py; here the verdicts are checked, and the time limit only
+    // catches a hang (a quadratic reading of these inputs takes minutes).
+    @Test(
+        "unmatched delimiters, long runs of backticks, unclosed braces and many short runs are read in linear time",
+        .timeLimit(.minutes(3)))
     func unmatchedDelimiters() async throws {
         let chunk = "we compute $x and \\[ then ``` or ` and $$ again <think "
         let response = String(repeating: chunk, count: 5_000)
-        let clock = ContinuousClock()
-        let start = clock.now
         let verdict = try await judge("language", ["target": "en", "span": "all"], response: response)
         #expect(verdict.score > 0.9)
         let tildes = String(repeating: "~", count: 200_000) + " " + String(repeating: "`", count: 100_000)
@@ -317,7 +319,6 @@ struct LanguageConsistencyTests {
         #expect(try await judge("language", ["target": "en"], response: stairs).score > 0.9)
         let longRun = String(repeating: "我 ", count: 100_000)
         #expect(try await judge("language", ["target": "zh"], response: longRun).score == 1)
-        #expect(clock.now - start < .seconds(20))
     }
 }
 

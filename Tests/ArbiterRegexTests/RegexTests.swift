@@ -77,7 +77,6 @@ struct RegexTests {
     @Test("a catastrophic pattern stops at the match limit instead of hanging", .timeLimit(.minutes(1)))
     func catastrophic() throws {
         let subject = String(repeating: "a", count: 50_000) + "b"
-        let started = Date()
         let outcome = try CompiledPattern("(a+)+$").firstMatch(in: subject)
         #expect(outcome == .limitExceeded("match_limit"))
         let nested = try CompiledPattern("^(\\w+\\s?)*$").firstMatch(in: String(repeating: "word ", count: 5000) + "!")
@@ -85,7 +84,8 @@ struct RegexTests {
             Issue.record("expected a limit, got \(nested)")
             return
         }
-        #expect(Date().timeIntervalSince(started) < 10, "bounded by the step budget, not a timer")
+        // The mechanism is the match limit reported above (a step budget, not a timer); how fast the limit is reached
+        // is measured by scripts/worst-case-inputs.py, never asserted here (the machine may be busy).
     }
 
     @Test("deep recursion is bounded too")

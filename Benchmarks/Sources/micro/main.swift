@@ -63,7 +63,7 @@ measure("PCRE2 tag scan (all matches), 1.5 kB completion", iterations: 100_000) 
 }
 
 var registry = VerifierRegistry.builtin
-registry.registerFormatVerifiers()
+registry.registerFormatVerifiers(patterns: .shared)
 let thinkFormat = try! registry.entry(named: "think-format").verifier(options: ["mode": "answer"])
 let sample = Sample(response: completion)
 await measureAsync("think-format mode answer verify(), 1.5 kB completion", iterations: 50_000) {

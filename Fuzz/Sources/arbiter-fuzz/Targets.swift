@@ -180,7 +180,7 @@ struct FuzzTarget: Sendable {
         registry.registerFormatVerifiers(patterns: .shared)
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
-        registry.registerInstructionVerifiers()
+        registry.registerInstructionVerifiers(patterns: .shared)
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("verifiers")
         _ = VerifierDefinitions.load(from: directory, into: &registry)
