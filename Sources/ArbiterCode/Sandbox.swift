@@ -198,7 +198,9 @@ public final class Sandbox: Sendable {
         let forkServer: ForkServerRequest?
     }
 
-    private func runBlocking(_ job: Job, worker: SlotWorker, joined: Bool, cancel: Int32) -> Result<RunOutcome, ArbiterError> {
+    private func runBlocking(
+        _ job: Job, worker: SlotWorker, joined: Bool, cancel: Int32
+    ) -> Result<RunOutcome, ArbiterError> {
         let slot = worker.slot
         // A fork server counts as one process of the slot's pids group.
         let processes = job.limits.processes + (job.forkServer == nil ? 0 : 1)
@@ -217,7 +219,8 @@ public final class Sandbox: Sendable {
             }
             if attempt > 0 { arb_run_result_free(&result); result = arb_run_result() }
             status = launch(
-                job, slot: slot, joined: joined, network: worker.network, server: server, cancel: cancel, result: &result)
+                job, slot: slot, joined: joined, network: worker.network, server: server, cancel: cancel,
+                result: &result)
             guard status != 0, result.cancelled == 0, let request = job.forkServer, server != nil,
                 result.failed_stage == ARB_STAGE_FORK
             else { break }
@@ -382,7 +385,8 @@ final class RunCancellation: Sendable {
     init() throws(ArbiterError) {
         let fd = arb_cancel_fd_create()
         guard fd >= 0 else {
-            throw ArbiterError(.internal, "code: no eventfd for the run's cancellation: \(String(cString: strerror(-fd)))")
+            throw ArbiterError(
+                .internal, "code: no eventfd for the run's cancellation: \(String(cString: strerror(-fd)))")
         }
         descriptor = fd
         state.withLock { $0 = fd }

@@ -52,13 +52,14 @@ private let reference: JSONValue = ["tests": [["stdin": "", "stdout": "done\n"]]
     .enabled(if: rootTestsRun, "needs root (cgroup slots and the fork server join each run's namespaces)"))
 struct CancellationTests {
     @Test(
-        "cancelling the task kills the run's processes (a fork server's child's too), throws 'cancelled', and the slot serves the next run",
+        "a cancelled task's run is killed (a fork server's child too), throws 'cancelled'; the slot serves on",
         arguments: [("python", true), ("bash", false)])
     func cancelKills(language: String, forkServers: Bool) async throws {
         let verifier = try longRunVerifier(forkServers: forkServers)
         let marker = String(UInt32.random(in: 100_000...999_999))
         let command = "sleep 600.\(marker)"
-        let task = Task { try await verifier.verify(Sample(response: sleeper(language, marker: marker), reference: reference)) }
+        let sample = Sample(response: sleeper(language, marker: marker), reference: reference)
+        let task = Task { try await verifier.verify(sample) }
         #expect(await waitForProcess(running: command), "the program never started its sleep")
         task.cancel()
         let outcome = await task.result
@@ -78,7 +79,8 @@ struct CancellationTests {
         let verifier = try longRunVerifier(forkServers: true)
         let marker = String(UInt32.random(in: 100_000...999_999))
         let command = "sleep 600.\(marker)"
-        let task = Task { try await verifier.verify(Sample(response: sleeper("python", marker: marker), reference: reference)) }
+        let sample = Sample(response: sleeper("python", marker: marker), reference: reference)
+        let task = Task { try await verifier.verify(sample) }
         #expect(await waitForProcess(running: command), "the program never started its sleep")
         try await Task.sleep(nanoseconds: 500_000_000)
         #expect(!processes(running: command).isEmpty, "the run ended without a cancellation")
