@@ -46,6 +46,8 @@ private func sleeper(_ language: String, marker: String) -> String {
 }
 
 private let reference: JSONValue = ["tests": [["stdin": "", "stdout": "done\n"]]]
+/// The `test` form: the harness (through the fork server) loads the program, which sleeps while it loads.
+private let scriptReference: JSONValue = ["test": "assert True"]
 
 @Suite(
     "A cancelled code run is killed at once and answered 'cancelled'", .serialized, .timeLimit(.minutes(3)),
@@ -53,12 +55,13 @@ private let reference: JSONValue = ["tests": [["stdin": "", "stdout": "done\n"]]
 struct CancellationTests {
     @Test(
         "a cancelled task's run is killed (a fork server's child too), throws 'cancelled'; the slot serves on",
-        arguments: [("python", true), ("bash", false)])
-    func cancelKills(language: String, forkServers: Bool) async throws {
+        arguments: [("python", true, false), ("python", true, true), ("bash", false, false)])
+    func cancelKills(language: String, forkServers: Bool, harness: Bool) async throws {
         let verifier = try longRunVerifier(forkServers: forkServers)
         let marker = String(UInt32.random(in: 100_000...999_999))
         let command = "sleep 600.\(marker)"
-        let sample = Sample(response: sleeper(language, marker: marker), reference: reference)
+        let sample = Sample(
+            response: sleeper(language, marker: marker), reference: harness ? scriptReference : reference)
         let task = Task { try await verifier.verify(sample) }
         #expect(await waitForProcess(running: command), "the program never started its sleep")
         task.cancel()
