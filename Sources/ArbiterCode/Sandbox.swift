@@ -163,16 +163,26 @@ public final class Sandbox: Sendable {
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
             exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil)
+        if Task.isCancelled { throw Self.cancellation }
+        let cancel = try RunCancellation()
+        defer { cancel.close() }
         let worker = try workers.acquire()
-        let result: Result<RunOutcome, ArbiterError> = await withCheckedContinuation { continuation in
-            worker.submit { joined in
-                let result = self.runBlocking(job, worker: worker, joined: joined)
-                self.workers.release(worker)
-                continuation.resume(returning: result)
+        let result: Result<RunOutcome, ArbiterError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                worker.submit { joined in
+                    let result = self.runBlocking(job, worker: worker, joined: joined, cancel: cancel.descriptor)
+                    self.workers.release(worker)
+                    continuation.resume(returning: result)
+                }
             }
+        } onCancel: {
+            cancel.signal()
         }
         return try result.get()
     }
+
+    /// What a run whose task was cancelled throws: its processes were killed, nothing of it is judged.
+    static let cancellation = ArbiterError(.cancelled, "code: the run was cancelled (its processes were killed)")
 
     private struct Job: Sendable {
         let executable: String
@@ -188,7 +198,9 @@ public final class Sandbox: Sendable {
         let forkServer: ForkServerRequest?
     }
 
-    private func runBlocking(_ job: Job, worker: SlotWorker, joined: Bool) -> Result<RunOutcome, ArbiterError> {
+    private func runBlocking(
+        _ job: Job, worker: SlotWorker, joined: Bool, cancel: Int32
+    ) -> Result<RunOutcome, ArbiterError> {
         let slot = worker.slot
         // A fork server counts as one process of the slot's pids group.
         let processes = job.limits.processes + (job.forkServer == nil ? 0 : 1)
@@ -206,12 +218,17 @@ public final class Sandbox: Sendable {
                 server = connection.socket
             }
             if attempt > 0 { arb_run_result_free(&result); result = arb_run_result() }
-            status = launch(job, slot: slot, joined: joined, network: worker.network, server: server, result: &result)
-            guard status != 0, let request = job.forkServer, server != nil, result.failed_stage == ARB_STAGE_FORK
+            status = launch(
+                job, slot: slot, joined: joined, network: worker.network, server: server, cancel: cancel,
+                result: &result)
+            guard status != 0, result.cancelled == 0, let request = job.forkServer, server != nil,
+                result.failed_stage == ARB_STAGE_FORK
             else { break }
             worker.forkServers.discard(request)
         }
         defer { arb_run_result_free(&result) }
+        // Every process of the run is gone (init was reaped): the slot is clean and serves the next run.
+        if result.cancelled != 0 { return .failure(Self.cancellation) }
         if status != 0 {
             let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
             return .failure(
@@ -255,7 +272,8 @@ public final class Sandbox: Sendable {
     }
 
     private func launch(
-        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, result: inout arb_run_result
+        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, cancel: Int32,
+        result: inout arb_run_result
     ) -> Int32 {
         let strings = CStringArena()
         defer { strings.free() }
@@ -276,6 +294,8 @@ public final class Sandbox: Sendable {
             spec.companion_path = UnsafePointer(strings.add(path))
             spec.companion_argv = UnsafePointer(companion)
         }
+        spec.watch_cancel = 1
+        spec.cancel_fd = cancel
         spec.extra_visible = UnsafePointer(visible)
         spec.argv = UnsafePointer(argv)
         spec.envp = UnsafePointer(envp)
@@ -350,5 +370,41 @@ private final class CStringArena {
     func free() {
         for pointer in pointers { Glibc.free(pointer) }
         pointers.removeAll()
+    }
+}
+
+/// The cancellation of one run: an eventfd the supervisor polls beside the run's pipes. A task cancellation handler
+/// signals it; the supervisor then kills the run as at its wall-clock limit (init, and with it the run's PID namespace:
+/// the program, its children and a fork server's child) and reaps it before the slot is given back.
+final class RunCancellation: Sendable {
+    /// The eventfd, or -1 once closed; the lock keeps a late signal from writing to a descriptor number reused since.
+    private let state = Mutex<Int32>(-1)
+    let descriptor: Int32
+
+    /// - Throws: ``ArbiterError`` `internal` when the system gives no eventfd.
+    init() throws(ArbiterError) {
+        let fd = arb_cancel_fd_create()
+        guard fd >= 0 else {
+            throw ArbiterError(
+                .internal, "code: no eventfd for the run's cancellation: \(String(cString: strerror(-fd)))")
+        }
+        descriptor = fd
+        state.withLock { $0 = fd }
+    }
+
+    /// Asks the supervisor to kill the run (any thread, any number of times, also after the run ended).
+    func signal() {
+        state.withLock { fd in
+            guard fd >= 0 else { return }
+            _ = arb_cancel_fd_signal(fd)
+        }
+    }
+
+    /// Closes the eventfd once the run is over.
+    func close() {
+        state.withLock { fd in
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
     }
 }

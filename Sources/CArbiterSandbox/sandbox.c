@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -962,18 +963,29 @@ static void exchange(struct supervision *run) {
 /// Watches the run until its status pipe closes (init is gone): limits, output, input.
 static void watch(struct supervision *run) {
     while (run->open_readers[3]) {
-        struct pollfd polls[6];
+        struct pollfd polls[7];
         int count = 0;
         for (int i = 0; i < 4; i++)
             if (run->open_readers[i]) polls[count++] = (struct pollfd){.fd = run->readers[i], .events = POLLIN};
         if (run->in_fd >= 0) polls[count++] = (struct pollfd){.fd = run->in_fd, .events = POLLOUT};
         if (run->harness_fd >= 0) polls[count++] = (struct pollfd){.fd = run->harness_fd, .events = POLLOUT};
+        // The caller's cancellation, watched until the run is killed (then only init's end is awaited).
+        int cancel_slot = -1;
+        if (run->spec->watch_cancel && run->spec->cancel_fd >= 0 && !run->killed) {
+            cancel_slot = count;
+            polls[count++] = (struct pollfd){.fd = run->spec->cancel_fd, .events = POLLIN};
+        }
         int timeout = enforce_limits(run);
         int ready = poll(polls, (nfds_t)count, timeout);
         if (ready < 0 && errno != EINTR && errno != EAGAIN) {
             // Cannot watch the run any more: end it rather than wait for it blindly.
             kill(run->init, SIGKILL);
             break;
+        }
+        if (ready > 0 && cancel_slot >= 0 && (polls[cancel_slot].revents & (POLLIN | POLLHUP | POLLERR))) {
+            // Killed like at the wall-clock limit: init takes its PID namespace (a fork server's child included).
+            kill_run(run);
+            run->result->cancelled = 1;
         }
         exchange(run);
     }
@@ -1044,6 +1056,17 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     watch(&run);
     reap(&run);
     return collect(&run);
+}
+
+int arb_cancel_fd_create(void) {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return fd >= 0 ? fd : -errno;
+}
+
+int arb_cancel_fd_signal(int fd) {
+    uint64_t one = 1;
+    // EAGAIN: the counter is full, so the descriptor is readable already.
+    return write(fd, &one, sizeof one) == (ssize_t)sizeof one || errno == EAGAIN ? 0 : errno;
 }
 
 void arb_run_result_free(struct arb_run_result *result) {

@@ -77,6 +77,8 @@ struct arb_run_spec {
     size_t stdout_cap, stderr_cap, fd4_cap; ///< Bytes kept per stream; more kills the run.
     int use_fork_server;         ///< Instead of executing `path`, init asks the fork server on `fork_server_fd` (see
     int fork_server_fd;          ///< `arb_start_fork_server`) for a process that joins the run's namespaces.
+    int watch_cancel;            ///< With 1: when `cancel_fd` (an eventfd or a pipe's reading end) becomes readable,
+    int cancel_fd;               ///< the run is killed as at its wall-clock limit and `cancelled` is set.
 };
 
 /// What happened. Buffers are malloc'd: release them with `arb_run_result_free`.
@@ -89,6 +91,7 @@ struct arb_run_result {
     int cpu_exceeded;        ///< Killed when the run's CPU time (`cpu_usage_path`) reached `run_cpu_seconds`.
     double run_cpu_seconds;  ///< CPU time of all the run's processes (from `cpu_usage_path`), or -1.
     int output_exceeded;     ///< 1 stdout, 2 stderr, 4 fd 4: the stream that went over its cap.
+    int cancelled;           ///< Killed because `cancel_fd` became readable (its caller gave up on the run).
     double wall_seconds;
     double cpu_seconds;      ///< User + system time of the program and its reaped children.
     long max_rss_kb;
@@ -100,6 +103,12 @@ struct arb_run_result {
 /// Runs a program to completion in a sandbox and returns what it did. Blocks the calling thread: call it from a
 /// thread of its own, never from a thread of Swift's cooperative pool. Returns 0, or -1 when `failed_stage` is set.
 int arb_run(const struct arb_run_spec *spec, struct arb_run_result *result);
+
+/// A run's cancellation descriptor (`arb_run_spec.cancel_fd`): a non-blocking, close-on-exec eventfd, or -errno.
+int arb_cancel_fd_create(void);
+
+/// Makes a cancellation descriptor readable: the run watching it is killed. Returns 0 or an errno.
+int arb_cancel_fd_signal(int fd);
 
 /// Frees a result's buffers.
 void arb_run_result_free(struct arb_run_result *result);
