@@ -112,10 +112,27 @@ public final class Server: Sendable {
             if waiting > 0 {
                 logger.warning("drain time over: queued requests are answered 'cancelled'", metadata: ["in_flight": "\(waiting)"])
             }
-            Thread.sleep(forTimeInterval: 2)
-            for session in stats.sessions where session.inFlightLines > 0 {
-                logger.warning("closing a connection whose answers cannot be written", metadata: ["connection": "\(session.number)"])
-                session.forceClose()
+            // A connection is closed once its unwritten answers have not moved for 2 s (a client that does not read,
+            // or a verification that ignores cancellation): cancelled work still finishing on a busy machine keeps its
+            // connection until its answers are written.
+            var lastMoved: [Int: (inFlight: Int, at: ContinuousClock.Instant)] = [:]
+            while true {
+                let pending = stats.sessions.filter { $0.inFlightLines > 0 }
+                if pending.isEmpty { break }
+                let now = ContinuousClock.now
+                for session in pending {
+                    let inFlight = session.inFlightLines
+                    guard let last = lastMoved[session.number], last.inFlight == inFlight else {
+                        lastMoved[session.number] = (inFlight, now)
+                        continue
+                    }
+                    if now - last.at >= .seconds(2) {
+                        logger.warning("closing a connection whose answers cannot be written", metadata: ["connection": "\(session.number)"])
+                        session.forceClose()
+                        lastMoved[session.number] = (-1, now)
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.1)
             }
         }
         do {
