@@ -221,7 +221,8 @@ enum LatexNormalizer {
             inner = inner.replacingOccurrences(of: #"\\end\{[a-zA-Z]+\}$"#, with: "", options: .regularExpression)
             let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
-            let body = rows.map { $0.replacingOccurrences(of: "&", with: ",") }.joined(separator: ";")
+            // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
+            let body = rows.map { $0.replacingOccurrences(of: "&", with: ", ") }.joined(separator: ";")
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
