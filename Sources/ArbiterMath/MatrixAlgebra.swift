@@ -144,16 +144,30 @@ enum MatrixAlgebra {
         }
     }
 
-    /// The product of exact matrices (shapes already checked), or `nil` when an entry passes ``maxEntryBits``.
+    /// The product of exact matrices (shapes already checked), or `nil` when an entry may pass ``maxEntryBits``:
+    /// sized before multiplying (the widest entries' bits plus the bits of the inner dimension), and whole entries
+    /// multiplied as integers, with no gcd per operation.
     private static func exactProduct(_ x: [[Rational]], _ y: [[Rational]]) -> [[MathExpr]]? {
+        let widest = { (m: [[Rational]]) in m.lazy.flatMap { $0 }.map(\.bitSize).max() ?? 0 }
+        guard widest(x) + widest(y) + y.count.bitWidth - y.count.leadingZeroBitCount <= maxEntryBits else { return nil }
+        let whole = x.allSatisfy { $0.allSatisfy(\.isInteger) } && y.allSatisfy { $0.allSatisfy(\.isInteger) }
         var result: [[MathExpr]] = []
         for r in 0..<x.count {
             var row: [MathExpr] = []
             for c in 0..<y[0].count {
-                var sum = Rational.zero
-                for k in 0..<y.count { sum = sum + x[r][k] * y[k][c] }
-                guard sum.bitSize <= maxEntryBits else { return nil }
-                row.append(.number(sum, decimal: false))
+                if whole {
+                    var sum = BigInt(0)
+                    for k in 0..<y.count { sum += x[r][k].numerator * y[k][c].numerator }
+                    row.append(.number(Rational(sum), decimal: false))
+                } else {
+                    var sum = Rational.zero
+                    // Unlike denominators multiply: the sum may outgrow the estimate, so it is checked as it grows.
+                    for k in 0..<y.count {
+                        sum = sum + x[r][k] * y[k][c]
+                        guard sum.bitSize <= maxEntryBits else { return nil }
+                    }
+                    row.append(.number(sum, decimal: false))
+                }
             }
             result.append(row)
         }
