@@ -226,8 +226,9 @@ enum LatexNormalizer {
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
-        value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{[^()]*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
-        value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{[^\[\]]*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
+        // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
+        value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{(?:(?!\\matrix)[^()])*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
+        value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{(?:(?!\\matrix)[^\[\]])*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
         return value
     }
 

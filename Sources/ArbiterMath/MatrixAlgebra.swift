@@ -60,6 +60,10 @@ enum MatrixAlgebra {
         case .power(let base, let exponent):
             let folded = fold(base)
             guard let entries = rows(of: folded) else { return .power(folded, exponent) }
+            // `A^T` (also `A^{T}`) of a written-out matrix is its transpose: a variable named T cannot be meant.
+            if exponent == .variable("T"), let shape = shape(of: entries) {
+                return matrix((0..<shape.columns).map { c in (0..<shape.rows).map { r in entries[r][c] } })
+            }
             guard let product = power(entries, exponent), withinSize(product) else { return .power(folded, exponent) }
             return matrix(product)
         default:
@@ -68,7 +72,7 @@ enum MatrixAlgebra {
     }
 
     /// `A^n` for a square matrix and a whole `n` in 1…``maxPower``, by repeated squaring; `nil` for anything else
-    /// (a negative power is an inverse, `A^0` an identity whose size the reader cannot see, `A^T` a transpose).
+    /// (a negative power is an inverse, `A^0` an identity whose size the reader cannot see).
     private static func power(_ entries: [[MathExpr]], _ exponent: MathExpr) -> [[MathExpr]]? {
         guard case .number(let value, decimal: false) = exponent, value.isInteger, value.numerator > 0,
             value.numerator <= BigInt(maxPower), let shape = shape(of: entries), shape.rows == shape.columns
