@@ -226,6 +226,12 @@ enum LatexNormalizer {
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
+        // `^\top`, `^{\intercal}`, `^{\mathsf{T}}` … after a matrix are its transpose, written `^T` (MatrixAlgebra).
+        if converted > 0, value.has("^") {
+            value = value.replacingOccurrences(
+                of: #"\^\s*(?:\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})"#, with: "^T",
+                options: .regularExpression)
+        }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
         value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{(?:(?!\\matrix)[^()])*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
         value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{(?:(?!\\matrix)[^\[\]])*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
