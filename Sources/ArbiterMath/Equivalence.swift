@@ -49,6 +49,17 @@ struct Equivalence {
             if let value = Self.assignedValue(operands, ops) { return structural(a, value) }
             if let interval = Self.interval(operands, ops) { return structural(a, interval) }
             return .different(method: "structure")
+        case (.bracketed("(", ")", let items), .bracketed("M", "M", _)):
+            // `(1,2,3)` is the column vector of its entries, in order; not a row vector (see ``columnEntries``).
+            guard let column = Self.columnEntries(b), column.count == items.count, items.count >= 2 else {
+                return .different(method: "structure")
+            }
+            return elementwise(items, column)
+        case (.bracketed("M", "M", _), .bracketed("(", ")", let items)):
+            guard let column = Self.columnEntries(a), column.count == items.count, items.count >= 2 else {
+                return .different(method: "structure")
+            }
+            return elementwise(column, items)
         case (.bracketed(let open, let close, let items), .bracketed(let open2, let close2, let items2)):
             guard open == open2, close == close2, items.count == items2.count else { return .different(method: "structure") }
             return elementwise(items, items2)
@@ -76,6 +87,19 @@ struct Equivalence {
             // 40/9 (a reference written with % compares both sides without it, so "28" matches "28%").
             return scalar(a, b)
         }
+    }
+
+    /// The entries of a column vector (a matrix of one column and at least two rows), top to bottom; `nil` for any
+    /// other shape. A tuple is read as a column vector, the usual convention for vectors in ℝⁿ; a row vector is
+    /// not the same answer (a column and a row vector already differ), so a tuple never equals one.
+    static func columnEntries(_ expression: MathExpr) -> [MathExpr]? {
+        guard case .bracketed("M", "M", let rows) = expression, rows.count >= 2 else { return nil }
+        var entries: [MathExpr] = []
+        for row in rows {
+            guard case .bracketed("r", "r", let items) = row, items.count == 1 else { return nil }
+            entries.append(items[0])
+        }
+        return entries
     }
 
     /// Sets, top-level lists and `a ± b` are compared as unordered collections.

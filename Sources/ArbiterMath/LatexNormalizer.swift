@@ -221,12 +221,20 @@ enum LatexNormalizer {
             inner = inner.replacingOccurrences(of: #"\\end\{[a-zA-Z]+\}$"#, with: "", options: .regularExpression)
             let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
-            let body = rows.map { $0.replacingOccurrences(of: "&", with: ",") }.joined(separator: ";")
+            // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
+            let body = rows.map { $0.replacingOccurrences(of: "&", with: ", ") }.joined(separator: ";")
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
-        value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{[^()]*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
-        value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{[^\[\]]*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
+        // `^\top`, `^{\intercal}`, `^{\mathsf{T}}` … after a matrix are its transpose, written `^T` (MatrixAlgebra).
+        if converted > 0, value.has("^") {
+            value = value.replacingOccurrences(
+                of: #"\^\s*(?:\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})"#, with: "^T",
+                options: .regularExpression)
+        }
+        // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
+        value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{(?:(?!\\matrix)[^()])*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
+        value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{(?:(?!\\matrix)[^\[\]])*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
         return value
     }
 

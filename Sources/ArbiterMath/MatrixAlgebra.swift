@@ -2,8 +2,10 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import BigInt
+
 /// Sums, negations, scalar multiples and products of matrices written out (`A + B`, `2A`, `A B`), folded into one
-/// matrix whose entries are expressions, so that equivalence compares entries as usual.
+/// matrix whose entries are expressions (whole powers `A^n` too), so that equivalence compares entries as usual.
 enum MatrixAlgebra {
     /// The most entries a folded product may have.
     static let maxEntries = 400
@@ -11,6 +13,13 @@ enum MatrixAlgebra {
     /// factor's entries in every entry of the next, so sizes multiply (22 products of 2×2 matrices would be
     /// millions of nodes to evaluate and walk). Past this the operation is left unfolded.
     static let maxNodes = 50_000
+    /// The largest integer power of a matrix folded (`A^{64}` at most six squarings and six products); larger
+    /// powers are left unfolded.
+    static let maxPower = 64
+    /// The largest exact entry, in bits, multiplied as a number (a 2,048-bit product of 20×20 matrices is 8,000
+    /// multiplications of 32-word numbers); larger entries are multiplied as expressions, whose evaluation the step
+    /// budget bounds.
+    static let maxEntryBits = 2_048
 
     /// The expression with every foldable matrix operation folded; anything else is returned unchanged.
     static func fold(_ expression: MathExpr) -> MathExpr {
@@ -48,8 +57,42 @@ enum MatrixAlgebra {
             guard var entries = result else { return .product(folded) }
             if !scalars.isEmpty { entries = entries.map { $0.map { .product(scalars + [$0]) } } }
             return withinSize(entries) ? matrix(entries) : .product(folded)
+        case .power(let base, let exponent):
+            let folded = fold(base)
+            guard let entries = rows(of: folded) else { return .power(folded, exponent) }
+            // `A^T` (also `A^{T}`) of a written-out matrix is its transpose: a variable named T cannot be meant.
+            if exponent == .variable("T"), let shape = shape(of: entries) {
+                return matrix((0..<shape.columns).map { c in (0..<shape.rows).map { r in entries[r][c] } })
+            }
+            guard let product = power(entries, exponent), withinSize(product) else { return .power(folded, exponent) }
+            return matrix(product)
         default:
             return expression
+        }
+    }
+
+    /// `A^n` for a square matrix and a whole `n` in 1…``maxPower``, by repeated squaring; `nil` for anything else
+    /// (a negative power is an inverse, `A^0` an identity whose size the reader cannot see).
+    private static func power(_ entries: [[MathExpr]], _ exponent: MathExpr) -> [[MathExpr]]? {
+        guard case .number(let value, decimal: false) = exponent, value.isInteger, value.numerator > 0,
+            value.numerator <= BigInt(maxPower), let shape = shape(of: entries), shape.rows == shape.columns
+        else { return nil }
+        var remaining = Int(value.numerator)
+        var base = entries
+        var result: [[MathExpr]]? = nil
+        while true {
+            if remaining & 1 == 1 {
+                if let left = result {
+                    guard let product = multiply(left, base), withinSize(product) else { return nil }
+                    result = product
+                } else {
+                    result = base
+                }
+            }
+            remaining >>= 1
+            guard remaining > 0 else { return result }
+            guard let square = multiply(base, base), withinSize(square) else { return nil }
+            base = square
         }
     }
 
@@ -99,9 +142,58 @@ enum MatrixAlgebra {
         guard let a = shape(of: left), let b = shape(of: right), a.columns == b.rows,
             a.rows * b.columns <= maxEntries, a.rows * b.columns * a.columns <= maxEntries * 8
         else { return nil }
+        if let x = numbers(left), let y = numbers(right), let product = exactProduct(x, y) { return product }
         return (0..<a.rows).map { r in
             (0..<b.columns).map { c in .sum((0..<a.columns).map { k in .product([left[r][k], right[k][c]]) }) }
         }
+    }
+
+    /// The product of exact matrices (shapes already checked), or `nil` when an entry may pass ``maxEntryBits``:
+    /// sized before multiplying (the widest entries' bits plus the bits of the inner dimension), and whole entries
+    /// multiplied as integers, with no gcd per operation.
+    private static func exactProduct(_ x: [[Rational]], _ y: [[Rational]]) -> [[MathExpr]]? {
+        let widest = { (m: [[Rational]]) in m.lazy.flatMap { $0 }.map(\.bitSize).max() ?? 0 }
+        guard widest(x) + widest(y) + y.count.bitWidth - y.count.leadingZeroBitCount <= maxEntryBits else { return nil }
+        let whole = x.allSatisfy { $0.allSatisfy(\.isInteger) } && y.allSatisfy { $0.allSatisfy(\.isInteger) }
+        var result: [[MathExpr]] = []
+        for r in 0..<x.count {
+            var row: [MathExpr] = []
+            for c in 0..<y[0].count {
+                if whole {
+                    var sum = BigInt(0)
+                    for k in 0..<y.count { sum += x[r][k].numerator * y[k][c].numerator }
+                    row.append(.number(Rational(sum), decimal: false))
+                } else {
+                    var sum = Rational.zero
+                    // Unlike denominators multiply: the sum may outgrow the estimate, so it is checked as it grows.
+                    for k in 0..<y.count {
+                        sum = sum + x[r][k] * y[k][c]
+                        guard sum.bitSize <= maxEntryBits else { return nil }
+                    }
+                    row.append(.number(sum, decimal: false))
+                }
+            }
+            result.append(row)
+        }
+        return result
+    }
+
+    /// The entries as exact numbers when every one is written without a decimal point (a decimal entry keeps its
+    /// reading, so it is multiplied as an expression).
+    private static func numbers(_ entries: [[MathExpr]]) -> [[Rational]]? {
+        var result: [[Rational]] = []
+        for row in entries {
+            var values: [Rational] = []
+            for entry in row {
+                switch entry {
+                case .number(let value, decimal: false) where value.bitSize <= maxEntryBits: values.append(value)
+                case .negate(.number(let value, decimal: false)) where value.bitSize <= maxEntryBits: values.append(-value)
+                default: return nil
+                }
+            }
+            result.append(values)
+        }
+        return result
     }
 
     private static func matrix(_ rows: [[MathExpr]]) -> MathExpr {

@@ -170,6 +170,42 @@ struct MathBudgetTests {
          "not_equivalent"),
     ]
 
+    /// A square matrix of `size` rows whose entries are `entry(row, column)`.
+    static func matrix(_ size: Int, _ entry: (Int, Int) -> String) -> String {
+        "\\begin{pmatrix}" + (0..<size).map { r in (0..<size).map { c in entry(r, c) }.joined(separator: "&") }
+            .joined(separator: "\\\\") + "\\end{pmatrix}"
+    }
+
+    @Test("matrix powers past the size caps are left unfolded (never a pass), whatever their entries",
+        .timeLimit(.minutes(1)), arguments: [
+            // Symbolic entries: A^64 written out would be about 2^64 nodes; the 50,000-node cap stops the squaring.
+            ("\\boxed{\\begin{pmatrix}x&1\\\\1&x\\end{pmatrix}^{64}}", "\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}"),
+            // Exact entries grow past 2,048 bits, then as expressions past the node cap.
+            ("\\boxed{" + MathBudgetTests.matrix(14) { r, c in "\(997 - r - c)" } + "^{64}}", MathBudgetTests.matrix(14) { _, _ in "1" }),
+            // Entries past 2,048 bits are multiplied as expressions, whose evaluation the step budget bounds.
+            ("\\boxed{" + MathBudgetTests.matrix(14) { _, _ in String(repeating: "9", count: 700) } + "^{2}}", MathBudgetTests.matrix(14) { _, _ in "1" }),
+            // An exponent past 64 is not folded at all.
+            ("\\boxed{\\begin{pmatrix}1&1\\\\0&1\\end{pmatrix}^{65}}", "\\begin{pmatrix}1&65\\\\0&1\\end{pmatrix}"),
+        ])
+    func matrixPowerCaps(_ response: String, _ reference: String) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(!verdict.passed)
+        #expect(verdict.reason == "not_equivalent" || verdict.reason == "budget", "reason \(verdict.reason)")
+    }
+
+    @Test("control: powers within the caps fold, exactly and as expressions")
+    func matrixPowerControl() async throws {
+        // A^64 of a shear by six squarings of exact entries; one entry off is a difference.
+        #expect(try await grade("\\boxed{\\begin{pmatrix}1&1\\\\0&1\\end{pmatrix}^{64}}", "\\begin{pmatrix}1&64\\\\0&1\\end{pmatrix}").passed)
+        #expect(try await !grade("\\boxed{\\begin{pmatrix}1&1\\\\0&1\\end{pmatrix}^{64}}", "\\begin{pmatrix}1&63\\\\0&1\\end{pmatrix}").passed)
+        // A symbolic square is multiplied as expressions and compared entry by entry.
+        #expect(try await grade("\\boxed{\\begin{pmatrix}x&1\\\\1&x\\end{pmatrix}^{2}}", "\\begin{pmatrix}x^2+1&2x\\\\2x&x^2+1\\end{pmatrix}").passed)
+        // A 14×14 power of small exact entries stays within the caps (14³ products is under the 3,200 cap of one product).
+        let ones = Self.matrix(14) { _, _ in "1" }
+        #expect(try await grade("\\boxed{" + ones + "^{3}}", Self.matrix(14) { _, _ in "196" }).passed)
+        #expect(try await !grade("\\boxed{" + ones + "^{3}}", Self.matrix(14) { r, c in r == 13 && c == 13 ? "197" : "196" }).passed)
+    }
+
     @Test("inputs that crashed the daemon or ran for seconds get their verdict (never a pass), each bounded by budgets",
         .timeLimit(.minutes(1)), arguments: Self.redTeamInputs)
     func redTeam(_ response: String, _ reference: String, _ reason: String) async throws {
