@@ -6,7 +6,7 @@
 ///
 /// Strings are compared as Unicode text (canonically equivalent strings are equal). The reference must be a string;
 /// a JSON number is compared by its literal text (`42` matches the response `42`).
-public struct ExactVerifier: Verifier, SynchronousVerifier {
+public struct ExactVerifier: Verifier, ByteVerifier {
     /// Options of ``ExactVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Ignore whitespace at both ends of the response and the reference.
@@ -66,7 +66,15 @@ public struct ExactVerifier: Verifier, SynchronousVerifier {
     }
 
     private func asciiVerdict(_ actual: UnsafeBufferPointer<UInt8>, _ expected: UnsafeBufferPointer<UInt8>) -> Verdict? {
-        guard let actual = asciiRange(actual), let expected = asciiRange(expected) else { return nil }
+        compactVerdict(response: actual, reference: expected)?.verdict
+    }
+
+    /// The verdict for two ASCII strings without carriage returns, byte by byte (see ``asciiVerdict(_:_:)``); `nil`
+    /// for any other bytes.
+    public func compactVerdict(response: UnsafeBufferPointer<UInt8>, reference: UnsafeBufferPointer<UInt8>)
+        -> CompactVerdict?
+    {
+        guard let actual = asciiRange(response), let expected = asciiRange(reference) else { return nil }
         let shorter = min(actual.count, expected.count)
         var offset = 0
         if configuration.caseSensitive {
@@ -74,8 +82,8 @@ public struct ExactVerifier: Verifier, SynchronousVerifier {
         } else {
             while offset < shorter, Self.lowercase(actual[offset]) == Self.lowercase(expected[offset]) { offset += 1 }
         }
-        if offset == actual.count, offset == expected.count { return .pass("equal") }
-        return .fail("not_equal", details: ["first_difference": .int(offset)])
+        if offset == actual.count, offset == expected.count { return CompactVerdict(score: 1, passed: true, reason: "equal") }
+        return CompactVerdict(score: 0, passed: false, reason: "not_equal", detail: ("first_difference", offset))
     }
 
     /// The bytes to compare (whitespace trimmed at both ends when asked), or `nil` when the text is not plain ASCII.

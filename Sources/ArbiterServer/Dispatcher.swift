@@ -95,6 +95,41 @@ public struct Dispatcher: Sendable {
         return nil
     }
 
+    /// The byte path: answers a request line of the common shape for a ``ByteVerifier`` (such as `exact` without
+    /// options) straight from its bytes — no strings, no ``Sample``, no ``JSONObject`` — and records it.
+    ///
+    /// Any line it is not sure of (non-ASCII text, a reference that is not a string or number, another verifier, a
+    /// verdict the verifier leaves to the general path) gives `false` with nothing written or recorded: the caller
+    /// then answers it with ``handle(_:into:slot:now:)``, which gives the same answer to the lines taken here.
+    /// - Parameters:
+    ///   - line: The request line without its newline.
+    ///   - out: The output buffer.
+    ///   - slot: The worker's statistics slot.
+    ///   - now: On entry, the clock reading taken when the worker finished its previous line (or began its share);
+    ///     on return, one taken after the verdict. The clock is read once per line here: the `ms` reported is the
+    ///     time from that previous reading to the verdict (decoding and verifying), not only the verifier's.
+    /// - Returns: Whether the line was answered.
+    func answerBytes(_ line: UnsafeBufferPointer<UInt8>, into out: inout JSONWriter, slot: Int, now: inout UInt64) -> Bool {
+        guard let fields = RequestScanner.scanFields(line), fields.allASCII,
+            let entry = codec.byteVerifier(named: UnsafeBufferPointer(rebasing: line[fields.verifier])),
+            let reference = fields.reference, reference.kind == .string || reference.kind == .number,
+            let verdict = entry.verifier.compactVerdict(
+                response: UnsafeBufferPointer(rebasing: line[fields.response]),
+                reference: UnsafeBufferPointer(rebasing: line[reference.contents]))
+        else { return false }
+        let ended = monotonicNanoseconds()
+        let elapsed = ended &- now
+        now = ended
+        codec.writeCompactVerdict(
+            id: fields.id.map { UnsafeBufferPointer(rebasing: line[$0.start..<$0.end]) }, verdict, nanoseconds: elapsed,
+            into: &out)
+        stats.record(slot: slot) {
+            $0.requests += 1
+            $0.recordCompactVerdict(verifier: entry.name, verdict, nanoseconds: elapsed)
+        }
+        return true
+    }
+
     /// Answers one request line on its own, running a batch's items one after another.
     ///
     /// For `arbiter check`, tests and embedding; the daemon spreads a batch's items over its workers instead.

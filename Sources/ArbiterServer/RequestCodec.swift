@@ -92,6 +92,18 @@ struct RequestCodec: Sendable {
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
     private let defaultVerifiers: [String: VerifierCall]
+    /// The verifiers among them that judge bytes (``ByteVerifier``), for the byte path; looked up by comparing
+    /// bytes, not by hashing a string.
+    private let byteVerifiers: [ByteEntry]
+    /// The override's entry when it is such a verifier (and `nil` otherwise, or without an override).
+    private let overrideByteVerifier: ByteEntry?
+
+    /// A verifier of the byte path.
+    struct ByteEntry: Sendable {
+        let name: String
+        let nameBytes: [UInt8]
+        let verifier: any ByteVerifier
+    }
 
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
@@ -101,6 +113,24 @@ struct RequestCodec: Sendable {
             if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = VerifierCall(verifier) }
         }
         self.defaultVerifiers = defaults
+        var byteVerifiers: [ByteEntry] = []
+        for entry in registry.all {
+            if case .success(let verifier) = entry.defaultVerifier, let bytes = verifier as? any ByteVerifier {
+                byteVerifiers.append(ByteEntry(name: entry.name, nameBytes: Array(entry.name.utf8), verifier: bytes))
+            }
+        }
+        self.byteVerifiers = byteVerifiers
+        self.overrideByteVerifier = verifierOverride.flatMap { name in byteVerifiers.first { $0.name == name } }
+    }
+
+    /// The byte path's verifier for a request naming `name` (the bytes of its `verifier` string); `nil` when the
+    /// request is not for such a verifier (or names an unknown one).
+    func byteVerifier(named name: UnsafeBufferPointer<UInt8>) -> ByteEntry? {
+        if verifierOverride != nil { return overrideByteVerifier }
+        for entry in byteVerifiers where entry.nameBytes.count == name.count {
+            if entry.nameBytes.withUnsafeBufferPointer({ $0.elementsEqual(name) }) { return entry }
+        }
+        return nil
     }
 
     /// The id of a line that cannot be parsed (too large, or not JSON), when it begins `{"id": …`: our clients put
@@ -243,6 +273,31 @@ struct RequestCodec: Sendable {
             out.write(components)
         }
         out.raw(",\"ms\":")
+        out.write(milliseconds: Double(nanoseconds) / 1e6)
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    /// A verdict of the byte path, as ``writeVerdict(id:_:nanoseconds:into:)`` writes the same verdict of a
+    /// top-level request: `id` is the id's token as it appears in the request line (a number, an ASCII string
+    /// without escapes, `true`, `false` or `null`, which the writer would write back unchanged), `nil` for none.
+    func writeCompactVerdict(
+        id: UnsafeBufferPointer<UInt8>?, _ verdict: CompactVerdict, nanoseconds: UInt64, into out: inout JSONWriter
+    ) {
+        out.raw("{\"id\":")
+        if let id { out.bytes.append(contentsOf: id) } else { out.raw("null") }
+        out.raw(",\"score\":")
+        out.write(double: verdict.score)
+        out.raw(verdict.passed ? ",\"passed\":true,\"reason\":\"" : ",\"passed\":false,\"reason\":\"")
+        out.raw(verdict.reason)
+        if let key = verdict.detailKey {
+            out.raw("\",\"details\":{\"")
+            out.raw(key)
+            out.raw("\":")
+            out.write(int: verdict.detailValue)
+            out.raw("},\"ms\":")
+        } else {
+            out.raw("\",\"details\":{},\"ms\":")
+        }
         out.write(milliseconds: Double(nanoseconds) / 1e6)
         out.byte(UInt8(ascii: "}"))
     }

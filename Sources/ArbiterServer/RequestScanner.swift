@@ -14,6 +14,35 @@ struct ScannedRequest {
     var prompt: String?
 }
 
+/// One scalar value of a scanned line: where its token lies in the line (a string's quotes included) and its kind.
+struct ScannedToken {
+    enum Kind: UInt8 {
+        case string, number, `true`, `false`, null
+    }
+
+    var start: Int
+    var end: Int
+    var kind: Kind
+
+    /// A string's contents (without its quotes); the token itself for other kinds.
+    var contents: Range<Int> { kind == .string ? (start + 1)..<(end - 1) : start..<end }
+}
+
+/// Where the fields of a request line of the common shape lie in the line, without a string or value built: what
+/// the daemon's byte path reads.
+struct ScannedFields {
+    var id: ScannedToken?
+    /// The contents of the `verifier` string.
+    var verifier: Range<Int>
+    /// The contents of the `response` string.
+    var response: Range<Int>
+    /// `nil` when the line has no `reference` (it then is `null`).
+    var reference: ScannedToken?
+    var prompt: ScannedToken?
+    /// Whether every string of the line is ASCII (else each must still be checked to be valid UTF-8).
+    var allASCII: Bool
+}
+
 /// The fast path of decoding: reads a request line of the common shape — one flat object whose keys are among `id`,
 /// `verifier`, `response`, `reference` and `prompt`, each at most once, whose strings hold no escapes, and whose
 /// `id` and `reference` are strings, numbers, booleans or `null` — without building a ``JSONObject``.
@@ -23,15 +52,53 @@ struct ScannedRequest {
 /// its error, so both paths give the same answer to every line.
 enum RequestScanner {
     static func scan(_ line: UnsafeBufferPointer<UInt8>) -> ScannedRequest? {
+        guard let fields = scanFields(line) else { return nil }
+        func text(_ range: Range<Int>) -> String? {
+            let slice = UnsafeBufferPointer(rebasing: line[range])
+            return fields.allASCII ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+        }
+        func value(_ token: ScannedToken) -> JSONValue? {
+            switch token.kind {
+            case .string: return text(token.contents).map { .string($0) }
+            case .number:
+                return .number(JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: line[token.contents]), as: UTF8.self)))
+            case .true: return .bool(true)
+            case .false: return .bool(false)
+            case .null: return .null
+            }
+        }
+        var id: JSONValue? = nil
+        if let token = fields.id {
+            guard let scanned = value(token) else { return nil }
+            id = scanned
+        }
+        var reference = JSONValue.null
+        if let token = fields.reference {
+            guard let scanned = value(token) else { return nil }
+            reference = scanned
+        }
+        var prompt: String? = nil
+        if let token = fields.prompt, token.kind == .string {
+            guard let scanned = text(token.contents) else { return nil }
+            prompt = scanned
+        }
+        guard let verifier = text(fields.verifier), let response = text(fields.response) else { return nil }
+        return ScannedRequest(id: id, verifier: verifier, response: response, reference: reference, prompt: prompt)
+    }
+
+    /// Where the fields of a line of the common shape lie; `nil` for any other line. Strings are not checked to be
+    /// valid UTF-8 unless ``ScannedFields/allASCII`` says they are all ASCII.
+    static func scanFields(_ line: UnsafeBufferPointer<UInt8>) -> ScannedFields? {
         var cursor = Cursor(bytes: line)
         cursor.skipWhitespace()
         guard cursor.consume(UInt8(ascii: "{")) else { return nil }
         var seen: UInt8 = 0
-        var id: JSONValue? = nil
-        var verifier: String? = nil
-        var response: String? = nil
-        var reference: JSONValue = .null
-        var prompt: String? = nil
+        var id: ScannedToken? = nil
+        var verifier: Range<Int>? = nil
+        var response: Range<Int>? = nil
+        var reference: ScannedToken? = nil
+        var prompt: ScannedToken? = nil
+        var ascii = true
         while true {
             cursor.skipWhitespace()
             guard let keyRange = cursor.plainString(), let key = Key(line, keyRange) else { return nil }
@@ -42,27 +109,24 @@ enum RequestScanner {
             cursor.skipWhitespace()
             switch key {
             case .id:
-                guard let value = cursor.scalar() else { return nil }
-                id = value
+                guard let token = cursor.scalar() else { return nil }
+                id = token
             case .verifier:
-                guard let range = cursor.plainString(), let text = cursor.string(range) else { return nil }
-                verifier = text
+                guard let range = cursor.plainString() else { return nil }
+                verifier = range
             case .response:
-                guard let range = cursor.plainString(), let text = cursor.string(range) else { return nil }
-                response = text
+                guard let range = cursor.plainString() else { return nil }
+                response = range
             case .reference:
-                guard let value = cursor.scalar() else { return nil }
-                reference = value
+                guard let token = cursor.scalar() else { return nil }
+                reference = token
             case .prompt:
-                guard let value = cursor.scalar() else { return nil }
-                switch value {
-                case .string(let text): prompt = text
-                case .null: prompt = nil
-                default: return nil
-                }
+                guard let token = cursor.scalar(), token.kind == .string || token.kind == .null else { return nil }
+                prompt = token
             default:
                 return nil
             }
+            ascii = ascii && cursor.ascii
             cursor.skipWhitespace()
             if cursor.consume(UInt8(ascii: ",")) { continue }
             guard cursor.consume(UInt8(ascii: "}")) else { return nil }
@@ -70,7 +134,8 @@ enum RequestScanner {
         }
         cursor.skipWhitespace()
         guard cursor.atEnd, let verifier, let response else { return nil }
-        return ScannedRequest(id: id, verifier: verifier, response: response, reference: reference, prompt: prompt)
+        return ScannedFields(
+            id: id, verifier: verifier, response: response, reference: reference, prompt: prompt, allASCII: ascii)
     }
 
     /// The keys the fast path reads, one bit each.
@@ -149,28 +214,24 @@ enum RequestScanner {
             return start..<end
         }
 
-        /// Whether the string last read by ``plainString()`` is all ASCII.
-        var ascii = false
-
-        /// The text of the string just read by ``plainString()``; `nil` when it is not valid UTF-8.
-        func string(_ range: Range<Int>) -> String? {
-            let slice = UnsafeBufferPointer(rebasing: bytes[range])
-            return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
-        }
+        /// Whether the string last read by ``plainString()`` is all ASCII (`true` after any other token).
+        var ascii = true
 
         /// A string without escapes, a number, `true`, `false` or `null`.
-        mutating func scalar() -> JSONValue? {
+        mutating func scalar() -> ScannedToken? {
             guard index < bytes.count else { return nil }
+            let start = index
+            ascii = true
             switch bytes[index] {
             case UInt8(ascii: "\""):
-                guard let range = plainString(), let text = string(range) else { return nil }
-                return .string(text)
-            case UInt8(ascii: "t"): return word("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"): return word("false") ? .bool(false) : nil
-            case UInt8(ascii: "n"): return word("null") ? .null : nil
+                guard plainString() != nil else { return nil }
+                return ScannedToken(start: start, end: index, kind: .string)
+            case UInt8(ascii: "t"): return word("true") ? ScannedToken(start: start, end: index, kind: .true) : nil
+            case UInt8(ascii: "f"): return word("false") ? ScannedToken(start: start, end: index, kind: .false) : nil
+            case UInt8(ascii: "n"): return word("null") ? ScannedToken(start: start, end: index, kind: .null) : nil
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 guard let range = number() else { return nil }
-                return .number(JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)))
+                return ScannedToken(start: range.lowerBound, end: range.upperBound, kind: .number)
             default: return nil
             }
         }

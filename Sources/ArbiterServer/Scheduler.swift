@@ -245,7 +245,9 @@ struct Worker {
                 }
                 for index in range {
                     let unitStarted = now
-                    await answerLine(block, index, run: &run, out: &out, now: &now)
+                    if !answerLineFromBytes(block, index, run: &run, out: &out, now: &now) {
+                        await answerLine(block, index, run: &run, out: &out, now: &now)
+                    }
                     done += 1
                     if now &- unitStarted > Self.cheapUnitNanoseconds {
                         var rest: [WorkUnit] = []
@@ -297,6 +299,25 @@ struct Worker {
             if let ended = await dispatcher.run(item: item, into: &result, slot: slot) { now = ended }
             collector.complete(index: index, result: result.bytes)
         }
+    }
+
+    /// Answers one line of a block on the dispatcher's byte path when it can (see ``Dispatcher/answerBytes``):
+    /// synchronously, without the cost of an asynchronous call; `false` when ``answerLine`` must answer it.
+    private func answerLineFromBytes(
+        _ block: LineBlock, _ index: Int, run: inout Run?, out: inout JSONWriter, now: inout UInt64
+    ) -> Bool {
+        let session = block.session
+        guard !session.isGone, !queue.isCancelled else { return false }
+        let seq = block.firstSeq + index
+        continueRun(&run, session: session, seq: seq, out: &out)
+        if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
+        let answered = block.lines[index].withUnsafeBufferPointer { line in
+            dispatcher.answerBytes(line, into: &out, slot: slot, now: &now)
+        }
+        guard answered else { return false }
+        out.byte(UInt8(ascii: "\n"))
+        extend(&run, session: session, seq: seq, inputBytes: block.lines[index].count, now: now)
+        return true
     }
 
     /// Answers one line of a block: runs it, or drops it when its client has gone, or answers it `cancelled`.

@@ -59,9 +59,13 @@ public struct StatsSnapshot: Sendable {
 
 extension VerifierCounters {
     fileprivate mutating func record(_ verdict: Verdict) {
+        record(score: verdict.score, passed: verdict.passed)
+    }
+
+    fileprivate mutating func record(score: Double, passed: Bool) {
         verdicts += 1
-        scoreSum += verdict.score
-        if verdict.passed { passed += 1 }
+        scoreSum += score
+        if passed { self.passed += 1 }
     }
 }
 
@@ -77,6 +81,8 @@ struct SlotCounters: Sendable {
     var verifierCounters: [VerifierCounters] = []
     var reasonNames: [String] = []
     var reasonCounts: [Int] = []
+    /// The index in `reasonNames` of each static reason text seen on the byte path, by its address.
+    var staticReasons: [(address: UInt, index: Int)] = []
     var errors: [String: Int] = [:]
     var latency = LatencyHistogram()
 
@@ -86,6 +92,24 @@ struct SlotCounters: Sendable {
         if verdict.passed { passed += 1 }
         verifierCounters[Self.index(of: verifier, in: &verifierNames, &verifierCounters, VerifierCounters())].record(verdict)
         reasonCounts[Self.index(of: verdict.reason, in: &reasonNames, &reasonCounts, 0)] += 1
+        latency.record(nanoseconds: nanoseconds)
+    }
+
+    /// Records a verdict of the byte path; its reason is found by the address of its static text, so that no string
+    /// is built or compared per verdict.
+    mutating func recordCompactVerdict(verifier: String, _ verdict: CompactVerdict, nanoseconds: UInt64) {
+        verdicts += 1
+        scoreSum += verdict.score
+        if verdict.passed { passed += 1 }
+        verifierCounters[Self.index(of: verifier, in: &verifierNames, &verifierCounters, VerifierCounters())]
+            .record(score: verdict.score, passed: verdict.passed)
+        let address = UInt(bitPattern: verdict.reason.utf8Start)
+        var reason = staticReasons.firstIndex { $0.address == address }.map { staticReasons[$0].index }
+        if reason == nil {
+            reason = Self.index(of: verdict.reason.description, in: &reasonNames, &reasonCounts, 0)
+            staticReasons.append((address, reason!))
+        }
+        reasonCounts[reason!] += 1
         latency.record(nanoseconds: nanoseconds)
     }
 
