@@ -44,7 +44,8 @@ public struct CompactVerdict: Sendable {
 /// It must give the verdict that ``SynchronousVerifier/verify(_:)`` gives for the same sample, or `nil` when it
 /// cannot tell from the bytes alone (then the daemon takes the general path).
 public protocol ByteVerifier: SynchronousVerifier {
-    /// Judges a sample given as bytes.
+    /// Judges a sample given as bytes. The caller guarantees that both are ASCII without control characters (the
+    /// daemon's scanner has checked them); for other bytes the answer is unspecified.
     /// - Parameters:
     ///   - response: The response: ASCII without control characters (the content of a JSON string without
     ///     escapes).

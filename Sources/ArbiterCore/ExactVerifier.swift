@@ -66,15 +66,16 @@ public struct ExactVerifier: Verifier, ByteVerifier {
     }
 
     private func asciiVerdict(_ actual: UnsafeBufferPointer<UInt8>, _ expected: UnsafeBufferPointer<UInt8>) -> Verdict? {
-        compactVerdict(response: actual, reference: expected)?.verdict
+        guard Self.isPlainASCII(actual), Self.isPlainASCII(expected) else { return nil }
+        return compactVerdict(response: actual, reference: expected)?.verdict
     }
 
-    /// The verdict for two ASCII strings without carriage returns, byte by byte (see ``asciiVerdict(_:_:)``); `nil`
-    /// for any other bytes.
+    /// The verdict for two ASCII strings without control characters, byte by byte (see ``asciiVerdict(_:_:)``): the
+    /// daemon's byte path, whose scanner has checked the bytes.
     public func compactVerdict(response: UnsafeBufferPointer<UInt8>, reference: UnsafeBufferPointer<UInt8>)
         -> CompactVerdict?
     {
-        guard let actual = asciiRange(response), let expected = asciiRange(reference) else { return nil }
+        let actual = trimmed(response), expected = trimmed(reference)
         let shorter = min(actual.count, expected.count)
         var offset = 0
         if configuration.caseSensitive {
@@ -86,15 +87,20 @@ public struct ExactVerifier: Verifier, ByteVerifier {
         return CompactVerdict(score: 0, passed: false, reason: "not_equal", detail: ("first_difference", offset))
     }
 
-    /// The bytes to compare (whitespace trimmed at both ends when asked), or `nil` when the text is not plain ASCII.
-    private func asciiRange(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-        for byte in bytes where byte >= 0x80 || byte == 0x0D { return nil }
+    /// Whether the bytes are ASCII without a carriage return (where a byte is a character).
+    private static func isPlainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var unusual = false
+        for byte in bytes { unusual = unusual || byte >= 0x80 || byte == 0x0D }
+        return !unusual
+    }
+
+    /// The bytes to compare: whitespace trimmed at both ends when asked.
+    private func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard configuration.trim else { return bytes }
         var start = 0
         var end = bytes.count
-        if configuration.trim {
-            while start < end, Self.isASCIIWhitespace(bytes[start]) { start += 1 }
-            while end > start, Self.isASCIIWhitespace(bytes[end - 1]) { end -= 1 }
-        }
+        while start < end, Self.isASCIIWhitespace(bytes[start]) { start += 1 }
+        while end > start, Self.isASCIIWhitespace(bytes[end - 1]) { end -= 1 }
         return UnsafeBufferPointer(rebasing: bytes[start..<end])
     }
 

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import Foundation
 
 /// A verification request that passed validation and is ready to run.
 struct PreparedRequest: Sendable {
@@ -80,6 +81,49 @@ enum DecodedLine: Sendable {
     }
 }
 
+/// The verifiers of the byte path (those that are ``ByteVerifier``s at their default options), looked up by the
+/// bytes of the name a request gives, without building or hashing a string. A class, so that the worker's hot loop
+/// reads it in place instead of copying a table.
+final class ByteVerifierTable: Sendable {
+    /// The verifiers' names, by index.
+    let names: [String]
+    private let nameBytes: [[UInt8]]
+    private let verifiers: [any ByteVerifier]
+    /// With a verifier override: the override's index, or -1 when it is not a byte verifier. `nil` without one.
+    private let overrideIndex: Int?
+
+    init(registry: VerifierRegistry, verifierOverride: String?) {
+        var names: [String] = []
+        var verifiers: [any ByteVerifier] = []
+        for entry in registry.all {
+            if case .success(let verifier) = entry.defaultVerifier, let bytes = verifier as? any ByteVerifier {
+                names.append(entry.name)
+                verifiers.append(bytes)
+            }
+        }
+        self.names = names
+        self.nameBytes = names.map { Array($0.utf8) }
+        self.verifiers = verifiers
+        self.overrideIndex = verifierOverride.map { name in names.firstIndex(of: name) ?? -1 }
+    }
+
+    /// The index of the verifier a request naming `name` (its `verifier` string's bytes) is answered by, when it is a
+    /// byte verifier; `nil` otherwise (another verifier, an unknown one).
+    func index(named name: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let overrideIndex { return overrideIndex < 0 ? nil : overrideIndex }
+        guard let base = name.baseAddress, !name.isEmpty else { return nil }
+        for index in nameBytes.indices where nameBytes[index].count == name.count {
+            if nameBytes[index].withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, name.count) == 0 }) { return index }
+        }
+        return nil
+    }
+
+    /// The verdict of verifier `index` (see ``ByteVerifier/compactVerdict(response:reference:)``).
+    func verdict(_ index: Int, response: UnsafeBufferPointer<UInt8>, reference: UnsafeBufferPointer<UInt8>) -> CompactVerdict? {
+        verifiers[index].compactVerdict(response: response, reference: reference)
+    }
+}
+
 /// The wire format of requests and answers: decodes request lines into prepared requests (looking up verifiers and
 /// validating options), and encodes verdicts, errors, op answers and batch lines. No threads, no statistics: every
 /// function is a pure step of the request path, testable on its own.
@@ -92,19 +136,6 @@ struct RequestCodec: Sendable {
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
     private let defaultVerifiers: [String: VerifierCall]
-    /// The verifiers among them that judge bytes (``ByteVerifier``), for the byte path; looked up by comparing
-    /// bytes, not by hashing a string.
-    private let byteVerifiers: [ByteEntry]
-    /// The override's entry when it is such a verifier (and `nil` otherwise, or without an override).
-    private let overrideByteVerifier: ByteEntry?
-
-    /// A verifier of the byte path.
-    struct ByteEntry: Sendable {
-        let name: String
-        let nameBytes: [UInt8]
-        let verifier: any ByteVerifier
-    }
-
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
         self.verifierOverride = verifierOverride
@@ -113,24 +144,6 @@ struct RequestCodec: Sendable {
             if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = VerifierCall(verifier) }
         }
         self.defaultVerifiers = defaults
-        var byteVerifiers: [ByteEntry] = []
-        for entry in registry.all {
-            if case .success(let verifier) = entry.defaultVerifier, let bytes = verifier as? any ByteVerifier {
-                byteVerifiers.append(ByteEntry(name: entry.name, nameBytes: Array(entry.name.utf8), verifier: bytes))
-            }
-        }
-        self.byteVerifiers = byteVerifiers
-        self.overrideByteVerifier = verifierOverride.flatMap { name in byteVerifiers.first { $0.name == name } }
-    }
-
-    /// The byte path's verifier for a request naming `name` (the bytes of its `verifier` string); `nil` when the
-    /// request is not for such a verifier (or names an unknown one).
-    func byteVerifier(named name: UnsafeBufferPointer<UInt8>) -> ByteEntry? {
-        if verifierOverride != nil { return overrideByteVerifier }
-        for entry in byteVerifiers where entry.nameBytes.count == name.count {
-            if entry.nameBytes.withUnsafeBufferPointer({ $0.elementsEqual(name) }) { return entry }
-        }
-        return nil
     }
 
     /// The id of a line that cannot be parsed (too large, or not JSON), when it begins `{"id": …`: our clients put
@@ -151,7 +164,12 @@ struct RequestCodec: Sendable {
 
     /// Decodes and validates one request line, a slice of what was read.
     func decode(_ line: ArraySlice<UInt8>) -> DecodedLine {
-        if let scanned = line.withUnsafeBufferPointer({ RequestScanner.scan($0) }),
+        line.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// Decodes and validates one request line, in memory the caller keeps alive.
+    func decode(_ line: UnsafeBufferPointer<UInt8>) -> DecodedLine {
+        if let scanned = RequestScanner.scan(line),
             let call = defaultVerifiers[verifierOverride ?? scanned.verifier]
         {
             let name = verifierOverride ?? scanned.verifier

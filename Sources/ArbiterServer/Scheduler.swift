@@ -10,17 +10,39 @@ import Synchronization
 // streams), the workers that answer units, and the fan-out and collection of a batch's items.
 
 /// Consecutive request lines of one session, read together, numbered from `firstSeq`: the queue holds ranges of a
-/// block rather than a unit per line, so that a line costs no queue entry and no reference counting of its own.
+/// block rather than a unit per line, so that a line costs no queue entry and no reference counting of its own. Each
+/// line is a range of the read's storage.
 final class LineBlock: Sendable {
     let session: Session
     let firstSeq: Int
-    let lines: [ArraySlice<UInt8>]
+    private let storage: LineStorage
+    private let bounds: [Range<Int>]
 
-    init(session: Session, firstSeq: Int, lines: [ArraySlice<UInt8>]) {
+    init(session: Session, firstSeq: Int, storage: LineStorage, bounds: [Range<Int>]) {
         self.session = session
         self.firstSeq = firstSeq
-        self.lines = lines
+        self.storage = storage
+        self.bounds = bounds
     }
+
+    /// A block of the given lines (copied into one storage).
+    convenience init(session: Session, firstSeq: Int, lines: [ArraySlice<UInt8>]) {
+        let joined = Array(lines.joined())
+        var bounds: [Range<Int>] = []
+        var start = 0
+        for line in lines {
+            bounds.append(start..<(start + line.count))
+            start += line.count
+        }
+        let storage = joined.withUnsafeBufferPointer { LineStorage($0, UnsafeBufferPointer(start: nil, count: 0)) }
+        self.init(session: session, firstSeq: firstSeq, storage: storage, bounds: bounds)
+    }
+
+    /// The number of lines.
+    var count: Int { bounds.count }
+
+    /// The bytes of line `index` (without its newline), valid while the block lives.
+    func line(_ index: Int) -> UnsafeBufferPointer<UInt8> { storage.bytes(bounds[index]) }
 }
 
 /// One piece of work for a worker.
@@ -219,8 +241,24 @@ struct Worker {
     let slot: Int
     let queue: WorkQueue
     let dispatcher: Dispatcher
+    /// What the byte path counted since the last hand-over: the worker's own, reached through a pointer so that the
+    /// hot loop pays neither a lock nor exclusivity checks, and added to the statistics by `flush`.
+    private let tally: UnsafeMutablePointer<ByteTally>
 
+    init(slot: Int, queue: WorkQueue, dispatcher: Dispatcher) {
+        self.slot = slot
+        self.queue = queue
+        self.dispatcher = dispatcher
+        tally = .allocate(capacity: 1)
+        tally.initialize(to: dispatcher.makeTally())
+    }
+
+    /// Answers units until the queue is closed and empty. A worker runs once: its tally is freed at the end.
     func run() async {
+        defer {
+            tally.deinitialize(count: 1)
+            tally.deallocate()
+        }
         var out = JSONWriter(capacity: 1 << 16)
         var batchSize = 1
         while let units = await queue.take(maximum: batchSize) {
@@ -311,12 +349,10 @@ struct Worker {
         let seq = block.firstSeq + index
         continueRun(&run, session: session, seq: seq, out: &out)
         if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
-        let answered = block.lines[index].withUnsafeBufferPointer { line in
-            dispatcher.answerBytes(line, into: &out, slot: slot, now: &now)
-        }
-        guard answered else { return false }
+        let line = block.line(index)
+        guard dispatcher.answerBytes(line, into: &out, tally: &tally.pointee, now: &now) else { return false }
         out.byte(UInt8(ascii: "\n"))
-        extend(&run, session: session, seq: seq, inputBytes: block.lines[index].count, now: now)
+        extend(&run, session: session, seq: seq, inputBytes: line.count, now: now)
         return true
     }
 
@@ -326,7 +362,7 @@ struct Worker {
     ) async {
         let session = block.session
         let seq = block.firstSeq + index
-        let bytes = block.lines[index]
+        let bytes = block.line(index)
         continueRun(&run, session: session, seq: seq, out: &out)
         if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
         if session.isGone {
@@ -404,6 +440,7 @@ struct Worker {
 
     private func flush(_ run: inout Run?, _ out: inout JSONWriter) {
         guard let current = run else { return }
+        dispatcher.record(&tally.pointee, slot: slot)
         current.session.submit(
             firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, bytes: out.bytes)
         out.bytes.removeAll(keepingCapacity: true)

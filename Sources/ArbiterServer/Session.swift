@@ -205,25 +205,35 @@ final class Session: Sendable {
             var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
             var inputBytes = 0
             var lines = 0
-            // Consecutive request lines become one block; an op answered here or a too-large line ends a block.
-            var block: [ArraySlice<UInt8>] = []
+            // Consecutive request lines of one storage become one block; an op answered here or a too-large line ends
+            // a block.
+            var bounds: [Range<Int>] = []
             var blockStart = nextSeq
+            var blockStorage: LineStorage? = nil
+            var ops = OpMentions()
             let endBlock = {
-                guard !block.isEmpty else { return }
-                units.append(.lines(LineBlock(session: self, firstSeq: blockStart, lines: block), 0..<block.count))
-                block = []
+                guard !bounds.isEmpty, let storage = blockStorage else { return }
+                units.append(
+                    .lines(LineBlock(session: self, firstSeq: blockStart, storage: storage, bounds: bounds), 0..<bounds.count))
+                bounds = []
             }
-            let emit: (LineSplitter.Event) -> Void = { event in
-                switch event {
-                case .line(let bytes):
-                    if let answer = self.dispatcher.answerOpAhead(line: bytes) {
+            let emit: (LineStorage?, LineSplitter.Piece) -> Void = { storage, piece in
+                switch piece {
+                case .line(let range):
+                    guard let storage else { return }  // a line always comes with its storage
+                    if storage !== blockStorage {
                         endBlock()
-                        answered.append((nextSeq, bytes.count, answer))
-                    } else {
-                        if block.isEmpty { blockStart = nextSeq }
-                        block.append(bytes)
+                        blockStorage = storage
+                        ops = OpMentions(storage)
                     }
-                    inputBytes += bytes.count
+                    if ops.any(in: range), let answer = self.dispatcher.answerOpAhead(line: storage.bytes(range)) {
+                        endBlock()
+                        answered.append((nextSeq, range.count, answer))
+                    } else {
+                        if bounds.isEmpty { blockStart = nextSeq }
+                        bounds.append(range)
+                    }
+                    inputBytes += range.count
                 case .tooLarge(let size, let id):
                     endBlock()
                     units.append(.tooLarge(self, seq: nextSeq, size: size, id: id))
@@ -232,11 +242,11 @@ final class Session: Sendable {
                 nextSeq += 1
             }
             if count > 0 {
-                // The lines share one exact-size copy of what was read, so that a line in flight keeps only its own
-                // read's bytes alive, never the whole (reused) read buffer.
-                splitter.feed(Array(buffer[0..<count]), emit)
+                // The complete lines are copied once, exact-size, into a storage the read's lines share, so that a line
+                // in flight keeps only its own read's bytes alive, never the whole (reused) read buffer.
+                buffer.withUnsafeBufferPointer { _ = splitter.split(UnsafeBufferPointer(rebasing: $0[0..<count]), emit) }
             } else if count == 0 {
-                splitter.finish(emit)  // end of input: the last line may lack its newline
+                splitter.finishSplitting(emit)  // end of input: the last line may lack its newline
                 if ownsDescriptors, peerHungUp() { markGone() }
             }  // on a stop or a read error, a half-received line is dropped, not answered
             endBlock()

@@ -38,7 +38,12 @@ struct BytePathTests {
     func bytePath(_ dispatcher: Dispatcher, _ line: String) -> [UInt8]? {
         var out = JSONWriter()
         var now = monotonicNanoseconds()
-        let answered = Array(line.utf8).withUnsafeBufferPointer { dispatcher.answerBytes($0, into: &out, slot: 0, now: &now) }
+        var tally = dispatcher.makeTally()
+        let answered = Array(line.utf8).withUnsafeBufferPointer {
+            dispatcher.answerBytes($0, into: &out, tally: &tally, now: &now)
+        }
+        dispatcher.record(&tally, slot: 0)
+        #expect(tally.isEmpty)
         if !answered {
             #expect(out.bytes.isEmpty, "a refused line wrote \(String(decoding: out.bytes, as: UTF8.self))")
             return nil
