@@ -98,7 +98,8 @@ public struct Dispatcher: Sendable {
     }
 
     /// The byte path: answers a request line of the common shape for a ``ByteVerifier`` (such as `exact` without
-    /// options) straight from its bytes — no strings, no ``Sample``, no ``JSONObject`` — and records it.
+    /// options) straight from its bytes — no strings, no ``Sample``, no ``JSONObject`` — and counts it. The answer is
+    /// written with its newline.
     ///
     /// Any line it is not sure of (non-ASCII text, a reference that is not a string or number, another verifier, a
     /// verdict the verifier leaves to the general path) gives `false` with nothing written or recorded: the caller
@@ -126,7 +127,7 @@ public struct Dispatcher: Sendable {
         now = ended
         codec.writeCompactVerdict(
             id: fields.id.map { UnsafeBufferPointer(rebasing: line[$0.start..<$0.end]) }, verdict, nanoseconds: elapsed,
-            into: &out)
+            newline: true, into: &out)
         tally.record(verifier: verifier, verdict, nanoseconds: elapsed)
         return true
     }

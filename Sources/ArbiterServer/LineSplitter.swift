@@ -36,10 +36,12 @@ final class LineStorage: @unchecked Sendable {
 /// The complete lines of a chunk (with the start of the first one, held from earlier chunks) are copied once into a
 /// ``LineStorage``, and each line is a range of it: a read costs one allocation, not one per line.
 struct LineSplitter {
-    /// A line (as a range of the chunk's storage) or a line over the limit.
-    enum Piece {
-        case line(Range<Int>)
-        case tooLarge(size: Int, id: JSONValue?)
+    /// What a chunk (or the end of the stream) yields: its lines, as ranges of one storage, and its lines over the
+    /// limit, each with the number of kept lines that come before it.
+    struct Split {
+        var storage: LineStorage? = nil
+        var lines: [Range<Int>] = []
+        var tooLarge: [(before: Int, size: Int, id: JSONValue?)] = []
     }
 
     /// A line as a copy of its bytes, or a line over the limit (for callers that want each line on its own).
@@ -60,31 +62,35 @@ struct LineSplitter {
 
     /// Splits a chunk, calling `emit` for every complete line, each a copy of its bytes.
     mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
-        split(chunk) { storage, piece in emit(Self.event(piece, storage)) }
+        Self.events(split(chunk), emit)
     }
 
-    /// Ends the stream, as ``finishSplitting(_:)`` does, with each line a copy of its bytes.
+    /// Ends the stream, as ``finishSplitting()`` does, with each line a copy of its bytes.
     mutating func finish(_ emit: (Event) -> Void) {
-        finishSplitting { storage, piece in emit(Self.event(piece, storage)) }
+        Self.events(finishSplitting(), emit)
     }
 
-    private static func event(_ piece: Piece, _ storage: LineStorage?) -> Event {
-        switch piece {
-        case .line(let range): .line(Array(storage!.bytes(range))[...])
-        case .tooLarge(let size, let id): .tooLarge(size: size, id: id)
+    /// The lines and lines over the limit of a split, in order.
+    private static func events(_ split: Split, _ emit: (Event) -> Void) {
+        var next = 0
+        for (index, range) in split.lines.enumerated() {
+            while next < split.tooLarge.count, split.tooLarge[next].before == index {
+                emit(.tooLarge(size: split.tooLarge[next].size, id: split.tooLarge[next].id))
+                next += 1
+            }
+            emit(.line(Array(split.storage!.bytes(range))[...]))
         }
+        for oversized in split.tooLarge[next...] { emit(.tooLarge(size: oversized.size, id: oversized.id)) }
     }
 
-    /// Splits a chunk: copies its complete lines into one storage and calls `emit` with it for every line (a range
-    /// of the storage) and every line over the limit, in order.
-    /// - Returns: The storage, or `nil` when the chunk completed no line that is kept.
-    @discardableResult
-    mutating func split(_ chunk: UnsafeBufferPointer<UInt8>, _ emit: (LineStorage?, Piece) -> Void) -> LineStorage? {
+    /// Splits a chunk: copies its complete lines into one storage; the lines are ranges of it.
+    mutating func split(_ chunk: UnsafeBufferPointer<UInt8>) -> Split {
+        var result = Split()
         var end = chunk.count  // after the last newline
         while end > 0, chunk[end - 1] != 0x0A { end -= 1 }
         guard end > 0, let base = chunk.baseAddress else {
             extend(with: chunk)
-            return nil
+            return result
         }
         var start = 0  // where the storage's copy of the chunk begins
         if skipping || !partial.isEmpty {
@@ -92,62 +98,70 @@ struct LineSplitter {
             let piece = UnsafeBufferPointer(rebasing: chunk[0..<first])
             if skipping {
                 skippedSize += piece.count
-                endSkipping(emit)
+                endSkipping(into: &result)
                 start = first + 1
             } else if partial.count + piece.count > maxLineBytes + 1 {
                 startSkipping(with: piece)
-                endSkipping(emit)
+                endSkipping(into: &result)
                 start = first + 1
             }
         }
-        var storage: LineStorage? = nil
         if start < end {
-            storage = partial.withUnsafeBufferPointer { LineStorage($0, UnsafeBufferPointer(rebasing: chunk[start..<end])) }
+            let storage = partial.withUnsafeBufferPointer {
+                LineStorage($0, UnsafeBufferPointer(rebasing: chunk[start..<end]))
+            }
             partial = []
-            splitLines(storage!, emit)
+            result.storage = storage
+            splitLines(storage, into: &result)
         }
         if end < chunk.count { extend(with: UnsafeBufferPointer(rebasing: chunk[end...])) }
-        return storage
+        return result
     }
 
     /// Ends the stream: the last line, if it had no newline.
-    mutating func finishSplitting(_ emit: (LineStorage?, Piece) -> Void) {
+    mutating func finishSplitting() -> Split {
+        var result = Split()
         if skipping {
-            endSkipping(emit)
+            endSkipping(into: &result)
         } else if !partial.isEmpty {
             let storage = partial.withUnsafeBufferPointer { LineStorage($0, UnsafeBufferPointer(start: nil, count: 0)) }
             partial = []
-            endLine(storage, 0..<storage.count, emit)
+            result.storage = storage
+            endLine(storage, 0..<storage.count, into: &result)
         }
+        return result
     }
 
-    /// Emits the lines of a storage that holds complete lines, each but perhaps the last ended by a newline.
-    private func splitLines(_ storage: LineStorage, _ emit: (LineStorage?, Piece) -> Void) {
+    /// The lines of a storage that holds complete lines, each but perhaps the last ended by a newline.
+    private func splitLines(_ storage: LineStorage, into result: inout Split) {
         let base = storage.base
+        let count = storage.count
         var start = 0
-        while start < storage.count {
-            guard let found = memchr(base + start, 0x0A, storage.count - start) else {
-                endLine(storage, start..<storage.count, emit)
+        while start < count {
+            guard let found = memchr(base + start, 0x0A, count - start) else {
+                endLine(storage, start..<count, into: &result)
                 return
             }
             let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            endLine(storage, start..<end, emit)
+            endLine(storage, start..<end, into: &result)
             start = end + 1
         }
     }
 
-    /// Emits one complete line (without its newline): kept, skipped when blank, or over the limit.
-    private func endLine(_ storage: LineStorage, _ whole: Range<Int>, _ emit: (LineStorage?, Piece) -> Void) {
+    /// One complete line (without its newline): kept, skipped when blank, or over the limit.
+    private func endLine(_ storage: LineStorage, _ whole: Range<Int>, into result: inout Split) {
         var range = whole
         if range.count > maxLineBytes + 1 {
-            emit(storage, .tooLarge(size: range.count, id: RequestCodec.leadingID(of: storage.bytes(range))))
+            result.tooLarge.append(
+                (result.lines.count, range.count, RequestCodec.leadingID(of: storage.bytes(range))))
             return
         }
         if !range.isEmpty, storage.base[range.upperBound - 1] == 0x0D { range = range.lowerBound..<(range.upperBound - 1) }
         if range.count > maxLineBytes {
-            emit(storage, .tooLarge(size: range.count, id: RequestCodec.leadingID(of: storage.bytes(range))))
-        } else if !Self.isBlank(storage.bytes(range)) {
-            emit(storage, .line(range))
+            result.tooLarge.append(
+                (result.lines.count, range.count, RequestCodec.leadingID(of: storage.bytes(range))))
+        } else if !Self.isBlank(storage.base + range.lowerBound, range.count) {
+            result.lines.append(range)
         }
     }
 
@@ -170,15 +184,20 @@ struct LineSplitter {
         partial = []
     }
 
-    private mutating func endSkipping(_ emit: (LineStorage?, Piece) -> Void) {
-        emit(nil, .tooLarge(size: skippedSize, id: skippedID))
+    private mutating func endSkipping(into result: inout Split) {
+        result.tooLarge.append((result.lines.count, skippedSize, skippedID))
         skipping = false
         skippedSize = 0
         skippedID = nil
     }
 
-    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    /// Whether a line is blank; it looks at the first byte that is not blank only (the `{` of a request).
+    private static func isBlank(_ line: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for offset in 0..<count {
+            let byte = line[offset]
+            if byte != 0x20, byte != 0x09, byte != 0x0D { return false }
+        }
+        return true
     }
 }
 

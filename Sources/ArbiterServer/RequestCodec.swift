@@ -296,9 +296,60 @@ struct RequestCodec: Sendable {
     }
 
     /// A verdict of the byte path, as ``writeVerdict(id:_:nanoseconds:into:)`` writes the same verdict of a
-    /// top-level request: `id` is the id's token as it appears in the request line (a number, an ASCII string
+    /// top-level request (followed by a newline when asked): `id` is the id's token as it appears in the request line (a number, an ASCII string
     /// without escapes, `true`, `false` or `null`, which the writer would write back unchanged), `nil` for none.
     func writeCompactVerdict(
+        id: UnsafeBufferPointer<UInt8>?, _ verdict: CompactVerdict, nanoseconds: UInt64, newline: Bool = false,
+        into out: inout JSONWriter
+    ) {
+        let idCount = id?.count ?? 4
+        guard verdict.score == 1 || verdict.score == 0, verdict.detailValue >= 0, idCount <= 512 else {
+            writeCompactVerdictPiecewise(id: id, verdict, nanoseconds: nanoseconds, into: &out)
+            if newline { out.byte(UInt8(ascii: "\n")) }
+            return
+        }
+        // Written into a buffer on the stack, then appended at once: one capacity check per answer.
+        let capacity = idCount + verdict.reason.utf8CodeUnitCount + (verdict.detailKey?.utf8CodeUnitCount ?? 0) + 160
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var cursor = ByteCursor(buffer.baseAddress!)
+            cursor.put("{\"id\":")
+            if let id { cursor.put(id) } else { cursor.put("null") }
+            if verdict.passed {
+                cursor.put(verdict.score == 1 ? ",\"score\":1,\"passed\":true,\"reason\":\"" : ",\"score\":0,\"passed\":true,\"reason\":\"")
+            } else {
+                cursor.put(verdict.score == 1 ? ",\"score\":1,\"passed\":false,\"reason\":\"" : ",\"score\":0,\"passed\":false,\"reason\":\"")
+            }
+            cursor.put(verdict.reason)
+            if let key = verdict.detailKey {
+                cursor.put("\",\"details\":{\"")
+                cursor.put(key)
+                cursor.put("\":")
+                cursor.put(decimal: UInt64(verdict.detailValue))
+                cursor.put("},\"ms\":")
+            } else {
+                cursor.put("\",\"details\":{},\"ms\":")
+            }
+            // Milliseconds with up to three decimals, as JSONWriter.write(milliseconds:) writes them (rounded to the
+            // microsecond here in integers).
+            let microseconds = (nanoseconds &+ 500) / 1000
+            cursor.put(decimal: microseconds / 1000)
+            let fraction = Int(microseconds % 1000)
+            if fraction != 0 {
+                cursor.put(byte: UInt8(ascii: "."))
+                cursor.put(byte: UInt8(ascii: "0") + UInt8(fraction / 100))
+                if fraction % 100 != 0 {
+                    cursor.put(byte: UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+                    if fraction % 10 != 0 { cursor.put(byte: UInt8(ascii: "0") + UInt8(fraction % 10)) }
+                }
+            }
+            cursor.put(byte: UInt8(ascii: "}"))
+            if newline { cursor.put(byte: UInt8(ascii: "\n")) }
+            out.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: cursor.written(since: buffer.baseAddress!)))
+        }
+    }
+
+    /// ``writeCompactVerdict(id:_:nanoseconds:into:)`` for any verdict, piece by piece.
+    private func writeCompactVerdictPiecewise(
         id: UnsafeBufferPointer<UInt8>?, _ verdict: CompactVerdict, nanoseconds: UInt64, into out: inout JSONWriter
     ) {
         out.raw("{\"id\":")
@@ -365,4 +416,48 @@ struct RequestCodec: Sendable {
         out.raw("]}\n")
         return out.bytes
     }
+}
+
+/// Writes bytes through a pointer into memory the caller has sized: no capacity or bounds checks.
+private struct ByteCursor {
+    private var pointer: UnsafeMutablePointer<UInt8>
+
+    init(_ pointer: UnsafeMutablePointer<UInt8>) {
+        self.pointer = pointer
+    }
+
+    mutating func put(_ text: StaticString) {
+        pointer.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        pointer += text.utf8CodeUnitCount
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        pointer.update(from: base, count: bytes.count)
+        pointer += bytes.count
+    }
+
+    mutating func put(byte: UInt8) {
+        pointer.pointee = byte
+        pointer += 1
+    }
+
+    /// A non-negative integer in decimal.
+    mutating func put(decimal value: UInt64) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var value = value
+        for offset in stride(from: digits - 1, through: 0, by: -1) {
+            pointer[offset] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
+        pointer += digits
+    }
+
+    /// Bytes written since `start`.
+    func written(since start: UnsafeMutablePointer<UInt8>) -> Int { start.distance(to: pointer) }
 }

@@ -193,25 +193,49 @@ enum RequestScanner {
 
         /// The contents of a string without escapes or control characters, the cursor moved past it.
         ///
-        /// The closing quote is found with `memchr`; the contents are then checked in one pass without early exits
-        /// (which the compiler vectorises), noting on the way whether they are all ASCII.
+        /// It reads eight bytes at a time, finding in each word at once whether it holds the closing quote, a
+        /// backslash or a control character (bit tricks on the word, exact for the first such byte), and noting on
+        /// the way whether the contents are all ASCII; the rest is read byte by byte.
         mutating func plainString() -> Range<Int>? {
             ascii = false
-            guard consume(UInt8(ascii: "\"")), let base = bytes.baseAddress, index < bytes.count,
-                let found = memchr(base + index, 0x22, bytes.count - index)
-            else { return nil }
+            guard consume(UInt8(ascii: "\"")), let base = bytes.baseAddress else { return nil }
             let start = index
-            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            var unusual: UInt8 = 0
-            var high: UInt8 = 0
-            for byte in UnsafeBufferPointer(rebasing: bytes[start..<end]) {
-                unusual |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
-                high |= byte
+            let count = bytes.count
+            let raw = UnsafeRawPointer(base)
+            var position = start
+            var high: UInt64 = 0
+            while position + 8 <= count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                let stop =
+                    Self.zeroBytes(word ^ 0x2222_2222_2222_2222) | Self.zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C)
+                    | ((word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080)
+                if stop != 0 {
+                    let offset = stop.trailingZeroBitCount / 8
+                    high |= word & ((UInt64(1) << UInt64(offset * 8)) &- 1)
+                    position += offset
+                    break
+                }
+                high |= word
+                position += 8
             }
-            guard unusual == 0 else { return nil }
-            ascii = high < 0x80
-            index = end + 1
-            return start..<end
+            while position < count {
+                let byte = base[position]
+                if byte == UInt8(ascii: "\"") {
+                    ascii = high & 0x8080_8080_8080_8080 == 0
+                    index = position + 1
+                    return start..<position
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                high |= UInt64(byte)
+                position += 1
+            }
+            return nil
+        }
+
+        /// A word whose bytes have their high bit set where the byte of `word` is zero, at least for the lowest such
+        /// byte (higher ones may be flagged falsely after it; only the lowest is used).
+        private static func zeroBytes(_ word: UInt64) -> UInt64 {
+            (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
         }
 
         /// Whether the string last read by ``plainString()`` is all ASCII (`true` after any other token).

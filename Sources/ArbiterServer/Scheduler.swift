@@ -351,7 +351,6 @@ struct Worker {
         if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
         let line = block.line(index)
         guard dispatcher.answerBytes(line, into: &out, tally: &tally.pointee, now: &now) else { return false }
-        out.byte(UInt8(ascii: "\n"))
         extend(&run, session: session, seq: seq, inputBytes: line.count, now: now)
         return true
     }
@@ -442,7 +441,7 @@ struct Worker {
         guard let current = run else { return }
         dispatcher.record(&tally.pointee, slot: slot)
         current.session.submit(
-            firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, bytes: out.bytes)
+            firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, taking: &out.bytes)
         out.bytes.removeAll(keepingCapacity: true)
         run = nil
     }

@@ -185,6 +185,31 @@ final class Session: Sendable {
         }
     }
 
+    /// Hands answered lines to the writer as ``submit(firstSeq:lines:inputBytes:bytes:)`` does, taking the caller's
+    /// buffer instead of copying it when the writer has nothing else waiting: the caller gets back an empty buffer
+    /// (with the capacity of the one it replaced), or its own one when the bytes had to be copied.
+    func submit(firstSeq: Int, lines: Int, inputBytes: Int, taking bytes: inout [UInt8]) {
+        monitor.withLock(waking: [.writer]) { state in
+            guard !ordered || firstSeq == state.nextSeq else {
+                state.pending[firstSeq] = Pending(lines: lines, inputBytes: inputBytes, bytes: bytes)
+                return
+            }
+            if state.output.isEmpty {
+                swap(&state.output, &bytes)
+                state.outputLines += lines
+                state.outputInputBytes += inputBytes
+            } else {
+                Self.append(bytes, lines: lines, inputBytes: inputBytes, to: &state)
+            }
+            guard ordered else { return }
+            state.nextSeq += lines
+            while let next = state.pending.removeValue(forKey: state.nextSeq) {
+                Self.append(next.bytes, lines: next.lines, inputBytes: next.inputBytes, to: &state)
+                state.nextSeq += next.lines
+            }
+        }
+    }
+
     private static func append(_ bytes: [UInt8], lines: Int, inputBytes: Int, to state: inout State) {
         state.output.append(contentsOf: bytes)
         state.outputLines += lines
@@ -201,55 +226,19 @@ final class Session: Sendable {
         var nextSeq = 0
         while waitForCapacity() {
             let count = readChunk(into: &buffer)
-            var units: [WorkUnit] = []
-            var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
-            var inputBytes = 0
-            var lines = 0
-            // Consecutive request lines of one storage become one block; an op answered here or a too-large line ends
-            // a block.
-            var bounds: [Range<Int>] = []
-            var blockStart = nextSeq
-            var blockStorage: LineStorage? = nil
-            var ops = OpMentions()
-            let endBlock = {
-                guard !bounds.isEmpty, let storage = blockStorage else { return }
-                units.append(
-                    .lines(LineBlock(session: self, firstSeq: blockStart, storage: storage, bounds: bounds), 0..<bounds.count))
-                bounds = []
-            }
-            let emit: (LineStorage?, LineSplitter.Piece) -> Void = { storage, piece in
-                switch piece {
-                case .line(let range):
-                    guard let storage else { return }  // a line always comes with its storage
-                    if storage !== blockStorage {
-                        endBlock()
-                        blockStorage = storage
-                        ops = OpMentions(storage)
-                    }
-                    if ops.any(in: range), let answer = self.dispatcher.answerOpAhead(line: storage.bytes(range)) {
-                        endBlock()
-                        answered.append((nextSeq, range.count, answer))
-                    } else {
-                        if bounds.isEmpty { blockStart = nextSeq }
-                        bounds.append(range)
-                    }
-                    inputBytes += range.count
-                case .tooLarge(let size, let id):
-                    endBlock()
-                    units.append(.tooLarge(self, seq: nextSeq, size: size, id: id))
-                }
-                lines += 1
-                nextSeq += 1
-            }
+            let split: LineSplitter.Split
             if count > 0 {
                 // The complete lines are copied once, exact-size, into a storage the read's lines share, so that a line
                 // in flight keeps only its own read's bytes alive, never the whole (reused) read buffer.
-                buffer.withUnsafeBufferPointer { _ = splitter.split(UnsafeBufferPointer(rebasing: $0[0..<count]), emit) }
+                split = buffer.withUnsafeBufferPointer { splitter.split(UnsafeBufferPointer(rebasing: $0[0..<count])) }
             } else if count == 0 {
-                splitter.finishSplitting(emit)  // end of input: the last line may lack its newline
+                split = splitter.finishSplitting()  // end of input: the last line may lack its newline
                 if ownsDescriptors, peerHungUp() { markGone() }
-            }  // on a stop or a read error, a half-received line is dropped, not answered
-            endBlock()
+            } else {
+                split = LineSplitter.Split()  // on a stop or a read error, a half-received line is dropped, not answered
+            }
+            let (units, answered, lines, inputBytes) = queueUnits(split, nextSeq: nextSeq)
+            nextSeq += lines
             enqueue(units, lines: lines, inputBytes: inputBytes)
             for answer in answered {
                 submit(firstSeq: answer.seq, lines: 1, inputBytes: answer.inputBytes, bytes: answer.bytes)
@@ -260,6 +249,56 @@ final class Session: Sendable {
             }
         }
         monitor.withLock(waking: [.writer]) { $0.readerDone = true }
+    }
+
+    /// The work units of a read's lines, numbered from `nextSeq`, and the answers to its ops (answered here, ahead of
+    /// queued work). Consecutive request lines become one block; an op or a line over the limit ends a block.
+    private func queueUnits(_ split: LineSplitter.Split, nextSeq: Int) -> (
+        units: [WorkUnit], answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])], lines: Int, inputBytes: Int
+    ) {
+        var units: [WorkUnit] = []
+        var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
+        var seq = nextSeq
+        var inputBytes = 0
+        var blockFirst = 0  // the index in `split.lines` of the current block's first line
+        var blockSeq = nextSeq
+        var nextTooLarge = 0
+        func endBlock(before index: Int) {
+            guard index > blockFirst, let storage = split.storage else { return }
+            let bounds = index - blockFirst == split.lines.count ? split.lines : Array(split.lines[blockFirst..<index])
+            units.append(.lines(LineBlock(session: self, firstSeq: blockSeq, storage: storage, bounds: bounds), 0..<bounds.count))
+        }
+        var ops = split.storage.map { OpMentions($0) } ?? OpMentions()
+        for index in split.lines.indices {
+            let range = split.lines[index]
+            if nextTooLarge < split.tooLarge.count, split.tooLarge[nextTooLarge].before == index {
+                endBlock(before: index)
+                while nextTooLarge < split.tooLarge.count, split.tooLarge[nextTooLarge].before == index {
+                    let oversized = split.tooLarge[nextTooLarge]
+                    units.append(.tooLarge(self, seq: seq, size: oversized.size, id: oversized.id))
+                    seq += 1
+                    nextTooLarge += 1
+                }
+                blockFirst = index
+                blockSeq = seq
+            }
+            if ops.any(in: range), let storage = split.storage,
+                let answer = dispatcher.answerOpAhead(line: storage.bytes(range))
+            {
+                endBlock(before: index)
+                answered.append((seq, range.count, answer))
+                blockFirst = index + 1
+                blockSeq = seq + 1
+            }
+            inputBytes += range.count
+            seq += 1
+        }
+        endBlock(before: split.lines.count)
+        for oversized in split.tooLarge[nextTooLarge...] {
+            units.append(.tooLarge(self, seq: seq, size: oversized.size, id: oversized.id))
+            seq += 1
+        }
+        return (units, answered, seq - nextSeq, inputBytes)
     }
 
     /// Whether the other end closed the connection entirely (not just its sending half), seen at end of input.
