@@ -101,7 +101,7 @@ enum RequestScanner {
         var ascii = true
         while true {
             cursor.skipWhitespace()
-            guard let keyRange = cursor.plainString(), let key = Key(line, keyRange) else { return nil }
+            guard let key = cursor.key() else { return nil }
             guard seen & key.rawValue == 0 else { return nil }
             seen |= key.rawValue
             cursor.skipWhitespace()
@@ -149,22 +149,15 @@ enum RequestScanner {
 
         init(rawValue: UInt8) { self.rawValue = rawValue }
 
-        init?(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-            let key = UnsafeBufferPointer(rebasing: line[range])
-            // The length picks the one candidate; one comparison confirms it.
-            switch key.count {
-            case 2 where Self.equal(key, "id"): self = .id
-            case 6 where Self.equal(key, "prompt"): self = .prompt
-            case 8 where key[0] == UInt8(ascii: "v") && Self.equal(key, "verifier"): self = .verifier
-            case 8 where Self.equal(key, "response"): self = .response
-            case 9 where Self.equal(key, "reference"): self = .reference
-            default: return nil
+        /// The key and its text with the closing quote, picked by the key's first byte (and third, for `r`).
+        static func candidate(_ first: UInt8, _ third: UInt8) -> (Key, StaticString)? {
+            switch first {
+            case UInt8(ascii: "i"): (.id, "id\"")
+            case UInt8(ascii: "v"): (.verifier, "verifier\"")
+            case UInt8(ascii: "r"): third == UInt8(ascii: "s") ? (.response, "response\"") : (.reference, "reference\"")
+            case UInt8(ascii: "p"): (.prompt, "prompt\"")
+            default: nil
             }
-        }
-
-        private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-            guard bytes.count == word.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
-            return memcmp(base, word.utf8Start, bytes.count) == 0
         }
     }
 
@@ -236,6 +229,21 @@ enum RequestScanner {
         /// byte (higher ones may be flagged falsely after it; only the lowest is used).
         private static func zeroBytes(_ word: UInt64) -> UInt64 {
             (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+        }
+
+        /// A key the fast path reads, the cursor moved past its closing quote; `nil` for any other string (which
+        /// the full parser then reads). The key's text is compared with the one candidate its first bytes allow, the
+        /// closing quote included, so no key holds an escape.
+        mutating func key() -> Key? {
+            guard consume(UInt8(ascii: "\"")), index + 2 < bytes.count,
+                let (key, text) = Key.candidate(bytes[index], bytes[index + 2])
+            else { return nil }
+            let count = text.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return nil }
+            let expected = text.utf8Start
+            for offset in 0..<count where bytes[index + offset] != expected[offset] { return nil }
+            index += count
+            return key
         }
 
         /// Whether the string last read by ``plainString()`` is all ASCII (`true` after any other token).

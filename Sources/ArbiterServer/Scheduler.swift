@@ -230,6 +230,8 @@ struct Worker {
     }
 
     static let maximumBatch = 1024
+    /// The capacity a worker's answer buffer starts with.
+    static let outputCapacity = 1 << 16
     static let cheapUnitNanoseconds: UInt64 = 500_000
     /// A share of cheap units grows while it takes under half of this and shrinks when it takes more, so that a
     /// worker holding one stream's share delays other streams by about this much at most.
@@ -259,7 +261,7 @@ struct Worker {
             tally.deinitialize(count: 1)
             tally.deallocate()
         }
-        var out = JSONWriter(capacity: 1 << 16)
+        var out = JSONWriter(capacity: Self.outputCapacity)
         var batchSize = 1
         while let units = await queue.take(maximum: batchSize) {
             // One clock reading per share; after it, each unit's end is the dispatcher's reading after `verify`.
@@ -443,6 +445,8 @@ struct Worker {
         current.session.submit(
             firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, taking: &out.bytes)
         out.bytes.removeAll(keepingCapacity: true)
+        // A buffer given in exchange may be a fresh one: start it at a size that holds a share of cheap answers.
+        if out.bytes.capacity < Self.outputCapacity { out.bytes.reserveCapacity(Self.outputCapacity) }
         run = nil
     }
 }

@@ -59,8 +59,15 @@ final class Session: Sendable {
         var readerDone = false
         var nextSeq = 0
         var pending: [Int: Pending] = [:]
-        var output: [UInt8] = []
-        var spare: [UInt8] = []
+        /// Answer buffers not yet written, in the order they are written: a worker's buffer is taken as it is,
+        /// not copied.
+        var output: [[UInt8]] = []
+        /// The bytes in `output`.
+        var outputBytes = 0
+        /// Empty buffers (with their capacity) given to workers in exchange for the ones they hand over: buffers go
+        /// round between the workers and the writer instead of being allocated (and their fresh pages faulted in)
+        /// anew. Dropped when the stream goes idle, so that an idle connection keeps no buffer.
+        var spares: [[UInt8]] = []
         var outputLines = 0
         var outputInputBytes = 0
         var outputClosed = false
@@ -186,22 +193,22 @@ final class Session: Sendable {
     }
 
     /// Hands answered lines to the writer as ``submit(firstSeq:lines:inputBytes:bytes:)`` does, taking the caller's
-    /// buffer instead of copying it when the writer has nothing else waiting: the caller gets back an empty buffer
-    /// (with the capacity of the one it replaced), or its own one when the bytes had to be copied.
+    /// buffer instead of copying it: the caller gets back an empty buffer (a spare one, with its capacity, when the
+    /// session has one). Lines that must wait for earlier ones (in order) are copied, and the caller keeps its buffer.
     func submit(firstSeq: Int, lines: Int, inputBytes: Int, taking bytes: inout [UInt8]) {
         monitor.withLock(waking: [.writer]) { state in
             guard !ordered || firstSeq == state.nextSeq else {
-                state.pending[firstSeq] = Pending(lines: lines, inputBytes: inputBytes, bytes: bytes)
+                // Held until the lines before it are answered: an exact-size copy, the caller keeps its buffer.
+                state.pending[firstSeq] = Pending(lines: lines, inputBytes: inputBytes, bytes: Array(bytes[...]))
                 return
             }
-            if state.output.isEmpty {
-                swap(&state.output, &bytes)
-                state.outputLines += lines
-                state.outputInputBytes += inputBytes
-            } else {
-                Self.append(bytes, lines: lines, inputBytes: inputBytes, to: &state)
+            var taken = state.spares.popLast() ?? []
+            swap(&taken, &bytes)
+            guard ordered else {
+                Self.append(taken, lines: lines, inputBytes: inputBytes, to: &state)
+                return
             }
-            guard ordered else { return }
+            Self.append(taken, lines: lines, inputBytes: inputBytes, to: &state)
             state.nextSeq += lines
             while let next = state.pending.removeValue(forKey: state.nextSeq) {
                 Self.append(next.bytes, lines: next.lines, inputBytes: next.inputBytes, to: &state)
@@ -211,7 +218,10 @@ final class Session: Sendable {
     }
 
     private static func append(_ bytes: [UInt8], lines: Int, inputBytes: Int, to state: inout State) {
-        state.output.append(contentsOf: bytes)
+        if !bytes.isEmpty {
+            state.output.append(bytes)
+            state.outputBytes += bytes.count
+        }
         state.outputLines += lines
         state.outputInputBytes += inputBytes
     }
@@ -315,7 +325,7 @@ final class Session: Sendable {
             until: { state in
                 state.outputClosed || state.inFlightLines == 0
                     || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes
-                        && state.output.count < limits.maxUnwrittenBytes)
+                        && state.outputBytes < limits.maxUnwrittenBytes)
             },
             then: { !$0.outputClosed })
     }
@@ -358,30 +368,42 @@ final class Session: Sendable {
             let next = monitor.wait(
                 as: .writer,
                 until: { !$0.output.isEmpty || $0.outputLines > 0 || ($0.readerDone && $0.inFlightLines == 0) },
-                then: { state -> (bytes: [UInt8], lines: Int, inputBytes: Int, closed: Bool)? in
+                then: { state -> (buffers: [[UInt8]], lines: Int, inputBytes: Int, closed: Bool)? in
                     // Answered lines without bytes are dropped ones (their client has gone): still accounted.
                     if state.output.isEmpty && state.outputLines == 0 { return nil }
-                    var bytes = state.spare
-                    swap(&bytes, &state.output)
+                    var buffers: [[UInt8]] = []
+                    swap(&buffers, &state.output)
                     defer {
+                        state.outputBytes = 0
                         state.outputLines = 0
                         state.outputInputBytes = 0
                     }
-                    return (bytes, state.outputLines, state.outputInputBytes, state.outputClosed)
+                    return (buffers, state.outputLines, state.outputInputBytes, state.outputClosed)
                 })
             guard var next else { break }
             var closed = next.closed
-            if !closed, !writeAll(next.bytes) {
-                closed = true
-                markGone()
+            for buffer in next.buffers where !closed {
+                if !writeAll(buffer) {
+                    closed = true
+                    markGone()
+                }
             }
-            next.bytes.removeAll(keepingCapacity: true)
+            // Each written buffer is emptied in place (its capacity kept) to become a spare.
+            for index in next.buffers.indices { next.buffers[index].removeAll(keepingCapacity: true) }
             let done = next
+            next.buffers = []  // `done` holds the only references, so spares are kept without a copy
             monitor.withLock(waking: [.reader]) { state in
                 state.inFlightLines -= done.lines
                 state.inFlightBytes -= done.inputBytes
                 if closed { state.outputClosed = true }
-                if state.spare.capacity < done.bytes.capacity, done.bytes.capacity <= 1 << 22 { state.spare = done.bytes }
+                if state.inFlightLines == 0 {
+                    state.spares = []  // idle: no buffer is kept
+                } else {
+                    for buffer in done.buffers
+                    where state.spares.count < Self.maximumSpares && buffer.capacity <= Self.maximumSpareBytes {
+                        state.spares.append(buffer)
+                    }
+                }
             }
             stats.addInFlight(-done.lines)
         }
@@ -422,6 +444,10 @@ final class Session: Sendable {
         }
         close(input)
     }
+
+    /// Empty answer buffers a busy session keeps for reuse, and the largest kept.
+    private static let maximumSpares = 4
+    private static let maximumSpareBytes = 4 << 20
 
     private static let lastTrim = Atomic<UInt64>(0)
 
