@@ -113,6 +113,64 @@ struct BytePathTests {
         for line in lines { #expect(!(await generalPath(general, line)).isEmpty) }
     }
 
+    @Test("on 20,000 generated lines near the common shape, every line taken gets the general path's answer")
+    func generatedLines() async throws {
+        // A fixed linear congruential sequence: the same lines on every run.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let pieces = ["a", "A", "4", "2", " ", "  ", #"\t"#, #"\\"#, #"\""#, "é", #"\u00e9"#, #"\r"#, "x y", "42", "-"]
+        let plain = [0, 1, 2, 3, 4, 5, 12, 13, 14]  // the pieces without escapes or non-ASCII text
+        func text() -> String {
+            (0..<next(5)).map { _ in next(6) == 0 ? pieces[next(pieces.count)] : pieces[plain[next(plain.count)]] }.joined()
+        }
+        func value() -> String {
+            switch next(8) {
+            case 0: return "\(next(1000))"
+            case 1: return "-\(next(10)).\(next(100))e\(next(3))"
+            case 2: return ["true", "false", "null"][next(3)]
+            case 3: return "[1]"
+            case 4: return "0\(next(10))"
+            default: return "\"" + text() + "\""
+            }
+        }
+        let fast = dispatcher(), general = dispatcher()
+        var taken = 0
+        for _ in 0..<20_000 {
+            var fields = [
+                "\"verifier\":\"" + ["exact", "exact", "exact", "always", "Exact"][next(5)] + "\"",
+                "\"response\":" + (next(6) == 0 ? value() : "\"" + text() + "\""),
+            ]
+            if next(4) > 0 { fields.append("\"reference\":" + value()) }
+            if next(2) == 0 { fields.append("\"id\":" + value()) }
+            if next(5) == 0 { fields.append("\"prompt\":" + value()) }
+            if next(20) == 0 { fields.append("\"options\":{}") }
+            var generator = SplitMix(seed: UInt64(next(1 << 30)))
+            fields.shuffle(using: &generator)
+            let line = (next(10) == 0 ? " { " : "{") + fields.joined(separator: next(4) == 0 ? " , " : ",") + "}"
+            guard let answer = bytePath(fast, line) else { continue }
+            taken += 1
+            #expect(withoutTime(answer) == withoutTime(await generalPath(general, line)), "\(line)")
+        }
+        #expect(taken > 2_000, "too few lines took the byte path (\(taken)) for the test to mean much")
+        #expect(fast.stats.snapshot().reasons == general.stats.snapshot().reasons)
+    }
+
+    /// A seedable generator for `shuffle`.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var mixed = state
+            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+            return mixed ^ (mixed >> 31)
+        }
+    }
+
     @Test("a verifier override applies on the byte path as on the general path")
     func override() async throws {
         let other = #"{"id":1,"verifier":"always","response":"2","reference":"2"}"#
