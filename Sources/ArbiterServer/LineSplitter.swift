@@ -30,13 +30,13 @@ final class LineStorage: @unchecked Sendable {
 }
 
 /// Memory for line storages. Storages of large reads (over 64 KiB, such as stdin's 1 MiB reads) come in multiples of
-/// 64 KiB and are kept for reuse when freed, up to 16 MiB in all (a kept block serves a storage of half its size or
+/// 64 KiB and are kept for reuse when freed, up to 8 MiB in all (a kept block serves a storage of half its size or
 /// more): the C library gives memory of that size back to the
 /// system when it is freed and maps it again on the next read, and the page faults of filling fresh pages were 14 %
 /// of the daemon's CPU time on a stream of `exact` requests. Small storages are allocated exact-size.
 enum StorageBlocks {
     static let smallest = 64 << 10
-    static let maximumKept = 16 << 20
+    static let maximumKept = 8 << 20
 
     /// Kept blocks (address and size) and their total size.
     private static let kept = Mutex<(blocks: [(address: UInt, size: Int)], bytes: Int)>(([], 0))

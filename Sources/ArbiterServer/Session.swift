@@ -446,8 +446,8 @@ final class Session: Sendable {
     }
 
     /// Empty answer buffers a busy session keeps for reuse, and the largest kept.
-    private static let maximumSpares = 4
-    private static let maximumSpareBytes = 4 << 20
+    private static let maximumSpares = 2
+    private static let maximumSpareBytes = 1 << 20
 
     private static let lastTrim = Atomic<UInt64>(0)
 
