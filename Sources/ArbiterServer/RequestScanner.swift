@@ -150,12 +150,16 @@ enum RequestScanner {
         init(rawValue: UInt8) { self.rawValue = rawValue }
 
         /// The key and its text with the closing quote, picked by the key's first byte (and third, for `r`).
-        static func candidate(_ first: UInt8, _ third: UInt8) -> (Key, StaticString)? {
+        /// (The text's first eight bytes, or fewer, as a little-endian word, and the mask of the bytes it holds.)
+        static func candidate(_ first: UInt8, _ third: UInt8) -> (key: Key, text: StaticString, word: UInt64, mask: UInt64)? {
             switch first {
-            case UInt8(ascii: "i"): (.id, "id\"")
-            case UInt8(ascii: "v"): (.verifier, "verifier\"")
-            case UInt8(ascii: "r"): third == UInt8(ascii: "s") ? (.response, "response\"") : (.reference, "reference\"")
-            case UInt8(ascii: "p"): (.prompt, "prompt\"")
+            case UInt8(ascii: "i"): (.id, "id\"", 0x226469, 0xFFFFFF)
+            case UInt8(ascii: "v"): (.verifier, "verifier\"", 0x7265696669726576, 0xFFFFFFFFFFFFFFFF)
+            case UInt8(ascii: "r"):
+                third == UInt8(ascii: "s")
+                    ? (.response, "response\"", 0x65736E6F70736572, 0xFFFFFFFFFFFFFFFF)
+                    : (.reference, "reference\"", 0x636E657265666572, 0xFFFFFFFFFFFFFFFF)
+            case UInt8(ascii: "p"): (.prompt, "prompt\"", 0x2274706D6F7270, 0xFFFFFFFFFFFFFF)
             default: nil
             }
         }
@@ -236,14 +240,24 @@ enum RequestScanner {
         /// closing quote included, so no key holds an escape.
         mutating func key() -> Key? {
             guard consume(UInt8(ascii: "\"")), index + 2 < bytes.count,
-                let (key, text) = Key.candidate(bytes[index], bytes[index + 2])
+                let candidate = Key.candidate(bytes[index], bytes[index + 2])
             else { return nil }
-            let count = text.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return nil }
-            let expected = text.utf8Start
-            for offset in 0..<count where bytes[index + offset] != expected[offset] { return nil }
+            let count = candidate.text.utf8CodeUnitCount
+            guard index + count <= bytes.count, let base = bytes.baseAddress else { return nil }
+            let expected = candidate.text.utf8Start
+            var offset = 0
+            if index + 8 <= bytes.count {
+                // The first eight bytes (or fewer) in one comparison of words.
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                guard word & candidate.mask == candidate.word else { return nil }
+                offset = min(8, count)
+            }
+            while offset < count {
+                guard base[index + offset] == expected[offset] else { return nil }
+                offset += 1
+            }
             index += count
-            return key
+            return candidate.key
         }
 
         /// Whether the string last read by ``plainString()`` is all ASCII (`true` after any other token).
