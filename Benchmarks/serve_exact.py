@@ -11,9 +11,14 @@ accounting of the child) of each are reported with their ratios and the CPU time
 machine the CPU time is the steadier figure: other processes slow the wall clock, not the work done.
 
     python3 Benchmarks/serve_exact.py [--binary .build/release/arbiter] [--requests 200000] [--repeat 3]
+                                      [--baseline /tmp/arbiter-before]
+
+With --baseline, another build of the daemon (such as the one before a change) runs in the same loop, and its row
+and the ratio of the two builds are printed too: on a shared machine only figures taken in one run compare.
 
 When `perf` is installed, one more run of the daemon under `perf record -g` splits its CPU time into stages
-(read, scan, dispatch, verify, encode, statistics, hand-over and write, scheduling): each sample goes to the
+(read, scan, dispatch, verify, encode, statistics, hand-over and write, scheduling, and the kernel's part of reading
+and writing): each sample goes to the
 stage of the innermost function on its stack that belongs to one, so reference counting and allocation count
 in the stage that caused them.
 """
@@ -75,14 +80,22 @@ def timed(command, input_path):
 # Stages of the request path, by the Swift type and function a frame belongs to ("Type.function"); the innermost
 # frame of a sample that belongs to a stage decides it.
 STAGES = [
-    ("read", r"^(LineSplitter\.|Session\.(readLoop|readChunk|enqueue|waitForCapacity)|Dispatcher\.(answerOpAhead|mentionsOp))"),
+    ("read", r"^(LineSplitter|LineStorage|OpMentions|Session\.(readLoop|readChunk|queueUnits|enqueue|waitForCapacity)|"
+             r"Dispatcher\.answerOpAhead)"),
     ("scan", r"^(RequestScanner|RequestCodec\.(decode|prepare)|JSONParser)"),
-    ("verify", r"^(ExactVerifier|Verdict)"),
-    ("encode", r"^(JSONWriter|RequestCodec\.write)"),
-    ("statistics", r"^(ServerStats|StatsSnapshot|LatencyHistogram|Dispatcher\.record)"),
+    ("verify", r"^(ExactVerifier|ByteVerifier|Verdict|CompactVerdict)"),
+    ("encode", r"^(JSONWriter|RequestCodec\.write|ByteCursor)"),
+    ("statistics", r"^(ServerStats|StatsSnapshot|SlotCounters|ByteTally|LatencyHistogram|Dispatcher\.record)"),
     ("hand-over and write", r"^(Session\.(writeLoop|writeAll|submit|append)|Worker\.flush|Monitor)"),
     ("dispatch", r"^Dispatcher"),
-    ("scheduling", r"^(WorkQueue|Worker|WorkUnit)"),
+    ("scheduling", r"^(WorkQueue|Worker|WorkUnit|LineBlock)"),
+]
+
+# Kernel frames at the top of a sample's stack (innermost first) whose stage is known without Arbiter's frames.
+KERNEL_STAGES = [
+    ("kernel: read", re.compile(r"(ksys_read|vfs_read|pipe_read|_copy_to_iter)")),
+    ("kernel: write", re.compile(r"(ksys_write|vfs_write|pipe_write|_copy_from_iter)")),
+    ("kernel: page faults", re.compile(r"(exc_page_fault|do_user_addr_fault|handle_mm_fault|clear_page)")),
 ]
 
 
@@ -126,6 +139,7 @@ def stage_profile(command, input_path, scratch):
             continue
         total += 1
         stage = "other (async runtime, start-up, kernel)"
+        kernel = next((name for name, pattern in KERNEL_STAGES if any(pattern.search(frame) for frame in frames)), None)
         for frame in frames:
             owner = swift_owner(frame)
             if owner is None:
@@ -134,6 +148,8 @@ def stage_profile(command, input_path, scratch):
             if match:
                 stage = match
                 break
+        if kernel and stage in ("read", "hand-over and write", "other (async runtime, start-up, kernel)"):
+            stage = kernel  # the system call's or fault's own time, whichever of Arbiter's stages made it
         counts[stage] = counts.get(stage, 0) + 1
     if total == 0:
         return None
@@ -141,19 +157,28 @@ def stage_profile(command, input_path, scratch):
 
 
 def main():
+    import argparse
+    extra = argparse.ArgumentParser(add_help=False)
+    extra.add_argument("--baseline")
+    known, rest = extra.parse_known_args()
+    sys.argv = [sys.argv[0]] + rest
     args = arguments(__doc__, 200_000)
 
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "requests.jsonl")
         make_requests(path, args.requests)
         python, arbiter = commands(scratch, BASELINE, args)
-        answered = count_answers(arbiter, path)
-        if answered != args.requests:
-            sys.exit(f"arbiter answered {answered} of {args.requests} requests")
-        wall = {"python": float("inf"), "arbiter": float("inf")}
-        cpu = {"python": float("inf"), "arbiter": float("inf")}
+        runs = [("python", python), ("arbiter", arbiter)]
+        if known.baseline:
+            runs.append(("baseline", [known.baseline] + arbiter[1:]))
+        for name, command in runs[1:]:
+            answered = count_answers(command, path)
+            if answered != args.requests:
+                sys.exit(f"{name} answered {answered} of {args.requests} requests")
+        wall = {name: float("inf") for name, _ in runs}
+        cpu = {name: float("inf") for name, _ in runs}
         for _ in range(args.repeat):
-            for name, command in (("python", python), ("arbiter", arbiter)):
+            for name, command in runs:
                 seconds, used = timed(command, path)
                 wall[name] = min(wall[name], seconds)
                 cpu[name] = min(cpu[name], used)
@@ -161,11 +186,15 @@ def main():
         count = args.requests
         print(f"requests: {count} exact requests, {size / count:.0f} bytes each on average; best of {args.repeat}")
         print(f"{'':8s} {'wall s':>8s} {'requests/s':>12s} {'CPU s':>8s} {'CPU µs/request':>15s}")
-        for name in ("python", "arbiter"):
+        for name, _ in runs:
             print(f"{name:8s} {wall[name]:8.3f} {count / wall[name]:12,.0f} {cpu[name]:8.3f} "
                   f"{cpu[name] / count * 1e6:15.2f}")
         print(f"ratio    {wall['python'] / wall['arbiter']:.2f}x wall (arbiter --jobs {args.jobs} vs the Python loop), "
               f"{cpu['python'] / cpu['arbiter']:.2f}x per core (CPU time)")
+        if known.baseline:
+            print(f"baseline {wall['python'] / wall['baseline']:.2f}x wall, {cpu['python'] / cpu['baseline']:.2f}x per core; "
+                  f"arbiter vs baseline: {wall['baseline'] / wall['arbiter']:.2f}x wall, "
+                  f"{cpu['baseline'] / cpu['arbiter']:.2f}x CPU")
         stages = stage_profile(arbiter, path, scratch)
         if stages is None:
             print("stages: perf is not available; no per-stage profile")

@@ -6,7 +6,7 @@
 ///
 /// Strings are compared as Unicode text (canonically equivalent strings are equal). The reference must be a string;
 /// a JSON number is compared by its literal text (`42` matches the response `42`).
-public struct ExactVerifier: Verifier, SynchronousVerifier {
+public struct ExactVerifier: Verifier, ByteVerifier {
     /// Options of ``ExactVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Ignore whitespace at both ends of the response and the reference.
@@ -66,7 +66,16 @@ public struct ExactVerifier: Verifier, SynchronousVerifier {
     }
 
     private func asciiVerdict(_ actual: UnsafeBufferPointer<UInt8>, _ expected: UnsafeBufferPointer<UInt8>) -> Verdict? {
-        guard let actual = asciiRange(actual), let expected = asciiRange(expected) else { return nil }
+        guard Self.isPlainASCII(actual), Self.isPlainASCII(expected) else { return nil }
+        return compactVerdict(response: actual, reference: expected)?.verdict
+    }
+
+    /// The verdict for two ASCII strings without control characters, byte by byte (see ``asciiVerdict(_:_:)``): the
+    /// daemon's byte path, whose scanner has checked the bytes.
+    public func compactVerdict(response: UnsafeBufferPointer<UInt8>, reference: UnsafeBufferPointer<UInt8>)
+        -> CompactVerdict?
+    {
+        let actual = trimmed(response), expected = trimmed(reference)
         let shorter = min(actual.count, expected.count)
         var offset = 0
         if configuration.caseSensitive {
@@ -74,19 +83,24 @@ public struct ExactVerifier: Verifier, SynchronousVerifier {
         } else {
             while offset < shorter, Self.lowercase(actual[offset]) == Self.lowercase(expected[offset]) { offset += 1 }
         }
-        if offset == actual.count, offset == expected.count { return .pass("equal") }
-        return .fail("not_equal", details: ["first_difference": .int(offset)])
+        if offset == actual.count, offset == expected.count { return CompactVerdict(score: 1, passed: true, reason: "equal") }
+        return CompactVerdict(score: 0, passed: false, reason: "not_equal", detail: ("first_difference", offset))
     }
 
-    /// The bytes to compare (whitespace trimmed at both ends when asked), or `nil` when the text is not plain ASCII.
-    private func asciiRange(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-        for byte in bytes where byte >= 0x80 || byte == 0x0D { return nil }
+    /// Whether the bytes are ASCII without a carriage return (where a byte is a character).
+    private static func isPlainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var unusual = false
+        for byte in bytes { unusual = unusual || byte >= 0x80 || byte == 0x0D }
+        return !unusual
+    }
+
+    /// The bytes to compare: whitespace trimmed at both ends when asked.
+    private func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard configuration.trim else { return bytes }
         var start = 0
         var end = bytes.count
-        if configuration.trim {
-            while start < end, Self.isASCIIWhitespace(bytes[start]) { start += 1 }
-            while end > start, Self.isASCIIWhitespace(bytes[end - 1]) { end -= 1 }
-        }
+        while start < end, Self.isASCIIWhitespace(bytes[start]) { start += 1 }
+        while end > start, Self.isASCIIWhitespace(bytes[end - 1]) { end -= 1 }
         return UnsafeBufferPointer(rebasing: bytes[start..<end])
     }
 

@@ -40,6 +40,7 @@ public struct Dispatcher: Sendable {
     static let opLineLimit = 4096
 
     let codec: RequestCodec
+    let byteVerifiers: ByteVerifierTable
     let settings: Settings
     let stats: ServerStats
 
@@ -50,6 +51,7 @@ public struct Dispatcher: Sendable {
     ///   - stats: Where to count.
     public init(registry: VerifierRegistry, settings: Settings, stats: ServerStats) {
         self.codec = RequestCodec(registry: registry, verifierOverride: settings.verifierOverride)
+        self.byteVerifiers = ByteVerifierTable(registry: registry, verifierOverride: settings.verifierOverride)
         self.settings = settings
         self.stats = stats
     }
@@ -93,6 +95,53 @@ public struct Dispatcher: Sendable {
             now = await run(request, into: &out, slot: slot, topLevel: true)
         }
         return nil
+    }
+
+    /// The byte path: answers a request line of the common shape for a ``ByteVerifier`` (such as `exact` without
+    /// options) straight from its bytes — no strings, no ``Sample``, no ``JSONObject`` — and counts it. The answer is
+    /// written with its newline.
+    ///
+    /// Any line it is not sure of (non-ASCII text, a reference that is not a string or number, another verifier, a
+    /// verdict the verifier leaves to the general path) gives `false` with nothing written or recorded: the caller
+    /// then answers it with ``handle(_:into:slot:now:)``, which gives the same answer to the lines taken here.
+    /// - Parameters:
+    ///   - line: The request line without its newline.
+    ///   - out: The output buffer.
+    ///   - tally: The worker's counts, added to the statistics by ``record(_:slot:)`` before the answer is handed over.
+    ///   - now: On entry, the clock reading taken when the worker finished its previous line (or began its share);
+    ///     on return, one taken after the verdict. The clock is read once per line here: the `ms` reported is the
+    ///     time from that previous reading to the verdict (decoding and verifying), not only the verifier's.
+    /// - Returns: Whether the line was answered.
+    func answerBytes(
+        _ line: UnsafeBufferPointer<UInt8>, into out: inout JSONWriter, tally: inout ByteTally, now: inout UInt64
+    ) -> Bool {
+        guard let fields = RequestScanner.scanFields(line), fields.allASCII,
+            let verifier = byteVerifiers.index(named: UnsafeBufferPointer(rebasing: line[fields.verifier])),
+            let reference = fields.reference, reference.kind == .string || reference.kind == .number,
+            let verdict = byteVerifiers.verdict(
+                verifier, response: UnsafeBufferPointer(rebasing: line[fields.response]),
+                reference: UnsafeBufferPointer(rebasing: line[reference.contents]))
+        else { return false }
+        let ended = monotonicNanoseconds()
+        let elapsed = ended &- now
+        now = ended
+        codec.writeCompactVerdict(
+            id: fields.id.map { UnsafeBufferPointer(rebasing: line[$0.start..<$0.end]) }, verdict, nanoseconds: elapsed,
+            newline: true, into: &out)
+        tally.record(verifier: verifier, verdict, nanoseconds: elapsed)
+        return true
+    }
+
+    /// A tally for ``answerBytes(_:into:tally:now:)``.
+    func makeTally() -> ByteTally {
+        ByteTally(verifiers: byteVerifiers.names.count)
+    }
+
+    /// Adds a tally of the byte path to the statistics and empties it: called before the answers it counts are handed
+    /// over, so that statistics count every answer written.
+    func record(_ tally: inout ByteTally, slot: Int) {
+        guard !tally.isEmpty else { return }
+        stats.record(slot: slot) { $0.add(&tally, names: byteVerifiers.names) }
     }
 
     /// Answers one request line on its own, running a batch's items one after another.
@@ -216,35 +265,17 @@ public struct Dispatcher: Sendable {
     // MARK: Ops
 
     /// Answers an op line at once, ahead of queued verification work (so that `ping` and `stats` stay prompt under
-    /// load); `nil` for any other line, which is queued as usual. Only short lines holding `"op"` are parsed here.
+    /// load); `nil` for any other line, which is queued as usual. The reader asks this only of lines holding the
+    /// bytes `"op"` (``OpMentions``), and only short lines are parsed here.
     /// - Parameter line: A request line without its newline.
     /// - Returns: The answer line with its newline, or `nil`.
-    func answerOpAhead(line: ArraySlice<UInt8>) -> [UInt8]? {
-        guard line.count <= Self.opLineLimit, Self.mentionsOp(line) else { return nil }
+    func answerOpAhead(line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard line.count <= Self.opLineLimit else { return nil }
         guard case .op(let op, let id) = codec.decode(line) else { return nil }
         var out = JSONWriter(capacity: 256)
         answerOp(op, id: id, into: &out, slot: settings.jobs)
         out.byte(UInt8(ascii: "\n"))
         return out.bytes
-    }
-
-    /// Whether the line holds the bytes `"op"`: the reader asks this of every line, so it jumps from quote to quote
-    /// with the C library's vectorised `memchr` and compares the next three bytes.
-    private static func mentionsOp(_ line: ArraySlice<UInt8>) -> Bool {
-        line.withUnsafeBufferPointer { bytes in
-            guard let base = bytes.baseAddress, bytes.count >= 4 else { return false }
-            var start = 0
-            while start + 3 < bytes.count, let found = memchr(base + start, 0x22, bytes.count - 3 - start) {
-                let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                if bytes[index + 1] == UInt8(ascii: "o"), bytes[index + 2] == UInt8(ascii: "p"),
-                    bytes[index + 3] == UInt8(ascii: "\"")
-                {
-                    return true
-                }
-                start = index + 1
-            }
-            return false
-        }
     }
 
     private func answerOp(_ op: JSONValue, id: JSONValue?, into out: inout JSONWriter, slot: Int) {

@@ -10,6 +10,10 @@ public struct LatencyHistogram: Sendable {
     public private(set) var total: UInt64 = 0
     /// The longest duration recorded, in nanoseconds.
     public private(set) var maximum: UInt64 = 0
+    /// The lowest and highest bucket counted since the histogram was last emptied, so that draining a mostly empty
+    /// histogram looks at the buckets it used only.
+    private var lowest = Int.max
+    private var highest = -1
 
     /// An empty histogram.
     public init() {}
@@ -17,7 +21,10 @@ public struct LatencyHistogram: Sendable {
     /// Records one duration.
     /// - Parameter nanoseconds: The duration.
     public mutating func record(nanoseconds: UInt64) {
-        counts[Self.bucket(nanoseconds)] &+= 1
+        let bucket = Self.bucket(nanoseconds)
+        counts[bucket] &+= 1
+        if bucket < lowest { lowest = bucket }
+        if bucket > highest { highest = bucket }
         total &+= 1
         if nanoseconds > maximum { maximum = nanoseconds }
     }
@@ -28,6 +35,26 @@ public struct LatencyHistogram: Sendable {
         for index in counts.indices { counts[index] &+= other.counts[index] }
         total &+= other.total
         maximum = max(maximum, other.maximum)
+        lowest = min(lowest, other.lowest)
+        highest = max(highest, other.highest)
+    }
+
+    /// Adds another histogram's counts to this one and empties it, looking only at the buckets it used.
+    /// - Parameter other: The histogram to move the counts from.
+    mutating func drain(_ other: inout LatencyHistogram) {
+        guard other.total > 0, other.lowest <= other.highest else { return }
+        for index in other.lowest...other.highest {
+            counts[index] &+= other.counts[index]
+            other.counts[index] = 0
+        }
+        total &+= other.total
+        maximum = max(maximum, other.maximum)
+        lowest = min(lowest, other.lowest)
+        highest = max(highest, other.highest)
+        other.total = 0
+        other.maximum = 0
+        other.lowest = .max
+        other.highest = -1
     }
 
     /// The duration below which the given fraction of recorded durations fall, in milliseconds (0 when empty).

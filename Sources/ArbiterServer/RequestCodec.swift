@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArbiterCore
+import Foundation
 
 /// A verification request that passed validation and is ready to run.
 struct PreparedRequest: Sendable {
@@ -80,6 +81,49 @@ enum DecodedLine: Sendable {
     }
 }
 
+/// The verifiers of the byte path (those that are ``ByteVerifier``s at their default options), looked up by the
+/// bytes of the name a request gives, without building or hashing a string. A class, so that the worker's hot loop
+/// reads it in place instead of copying a table.
+final class ByteVerifierTable: Sendable {
+    /// The verifiers' names, by index.
+    let names: [String]
+    private let nameBytes: [[UInt8]]
+    private let verifiers: [any ByteVerifier]
+    /// With a verifier override: the override's index, or -1 when it is not a byte verifier. `nil` without one.
+    private let overrideIndex: Int?
+
+    init(registry: VerifierRegistry, verifierOverride: String?) {
+        var names: [String] = []
+        var verifiers: [any ByteVerifier] = []
+        for entry in registry.all {
+            if case .success(let verifier) = entry.defaultVerifier, let bytes = verifier as? any ByteVerifier {
+                names.append(entry.name)
+                verifiers.append(bytes)
+            }
+        }
+        self.names = names
+        self.nameBytes = names.map { Array($0.utf8) }
+        self.verifiers = verifiers
+        self.overrideIndex = verifierOverride.map { name in names.firstIndex(of: name) ?? -1 }
+    }
+
+    /// The index of the verifier a request naming `name` (its `verifier` string's bytes) is answered by, when it is a
+    /// byte verifier; `nil` otherwise (another verifier, an unknown one).
+    func index(named name: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let overrideIndex { return overrideIndex < 0 ? nil : overrideIndex }
+        guard let base = name.baseAddress, !name.isEmpty else { return nil }
+        for index in nameBytes.indices where nameBytes[index].count == name.count {
+            if nameBytes[index].withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, name.count) == 0 }) { return index }
+        }
+        return nil
+    }
+
+    /// The verdict of verifier `index` (see ``ByteVerifier/compactVerdict(response:reference:)``).
+    func verdict(_ index: Int, response: UnsafeBufferPointer<UInt8>, reference: UnsafeBufferPointer<UInt8>) -> CompactVerdict? {
+        verifiers[index].compactVerdict(response: response, reference: reference)
+    }
+}
+
 /// The wire format of requests and answers: decodes request lines into prepared requests (looking up verifiers and
 /// validating options), and encodes verdicts, errors, op answers and batch lines. No threads, no statistics: every
 /// function is a pure step of the request path, testable on its own.
@@ -92,7 +136,6 @@ struct RequestCodec: Sendable {
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
     private let defaultVerifiers: [String: VerifierCall]
-
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
         self.verifierOverride = verifierOverride
@@ -121,7 +164,12 @@ struct RequestCodec: Sendable {
 
     /// Decodes and validates one request line, a slice of what was read.
     func decode(_ line: ArraySlice<UInt8>) -> DecodedLine {
-        if let scanned = line.withUnsafeBufferPointer({ RequestScanner.scan($0) }),
+        line.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// Decodes and validates one request line, in memory the caller keeps alive.
+    func decode(_ line: UnsafeBufferPointer<UInt8>) -> DecodedLine {
+        if let scanned = RequestScanner.scan(line),
             let call = defaultVerifiers[verifierOverride ?? scanned.verifier]
         {
             let name = verifierOverride ?? scanned.verifier
@@ -247,6 +295,82 @@ struct RequestCodec: Sendable {
         out.byte(UInt8(ascii: "}"))
     }
 
+    /// A verdict of the byte path, as ``writeVerdict(id:_:nanoseconds:into:)`` writes the same verdict of a
+    /// top-level request (followed by a newline when asked): `id` is the id's token as it appears in the request line (a number, an ASCII string
+    /// without escapes, `true`, `false` or `null`, which the writer would write back unchanged), `nil` for none.
+    func writeCompactVerdict(
+        id: UnsafeBufferPointer<UInt8>?, _ verdict: CompactVerdict, nanoseconds: UInt64, newline: Bool = false,
+        into out: inout JSONWriter
+    ) {
+        let idCount = id?.count ?? 4
+        guard verdict.score == 1 || verdict.score == 0, verdict.detailValue >= 0, idCount <= 512 else {
+            writeCompactVerdictPiecewise(id: id, verdict, nanoseconds: nanoseconds, into: &out)
+            if newline { out.byte(UInt8(ascii: "\n")) }
+            return
+        }
+        // Written into a buffer on the stack, then appended at once: one capacity check per answer.
+        let capacity = idCount + verdict.reason.utf8CodeUnitCount + (verdict.detailKey?.utf8CodeUnitCount ?? 0) + 160
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var cursor = ByteCursor(buffer.baseAddress!)
+            cursor.put("{\"id\":")
+            if let id { cursor.put(id) } else { cursor.put("null") }
+            if verdict.passed {
+                cursor.put(verdict.score == 1 ? ",\"score\":1,\"passed\":true,\"reason\":\"" : ",\"score\":0,\"passed\":true,\"reason\":\"")
+            } else {
+                cursor.put(verdict.score == 1 ? ",\"score\":1,\"passed\":false,\"reason\":\"" : ",\"score\":0,\"passed\":false,\"reason\":\"")
+            }
+            cursor.put(verdict.reason)
+            if let key = verdict.detailKey {
+                cursor.put("\",\"details\":{\"")
+                cursor.put(key)
+                cursor.put("\":")
+                cursor.put(decimal: UInt64(verdict.detailValue))
+                cursor.put("},\"ms\":")
+            } else {
+                cursor.put("\",\"details\":{},\"ms\":")
+            }
+            // Milliseconds with up to three decimals, as JSONWriter.write(milliseconds:) writes them (rounded to the
+            // microsecond here in integers).
+            let microseconds = (nanoseconds &+ 500) / 1000
+            cursor.put(decimal: microseconds / 1000)
+            let fraction = Int(microseconds % 1000)
+            if fraction != 0 {
+                cursor.put(byte: UInt8(ascii: "."))
+                cursor.put(byte: UInt8(ascii: "0") + UInt8(fraction / 100))
+                if fraction % 100 != 0 {
+                    cursor.put(byte: UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+                    if fraction % 10 != 0 { cursor.put(byte: UInt8(ascii: "0") + UInt8(fraction % 10)) }
+                }
+            }
+            cursor.put(byte: UInt8(ascii: "}"))
+            if newline { cursor.put(byte: UInt8(ascii: "\n")) }
+            out.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: cursor.written(since: buffer.baseAddress!)))
+        }
+    }
+
+    /// ``writeCompactVerdict(id:_:nanoseconds:into:)`` for any verdict, piece by piece.
+    private func writeCompactVerdictPiecewise(
+        id: UnsafeBufferPointer<UInt8>?, _ verdict: CompactVerdict, nanoseconds: UInt64, into out: inout JSONWriter
+    ) {
+        out.raw("{\"id\":")
+        if let id { out.bytes.append(contentsOf: id) } else { out.raw("null") }
+        out.raw(",\"score\":")
+        out.write(double: verdict.score)
+        out.raw(verdict.passed ? ",\"passed\":true,\"reason\":\"" : ",\"passed\":false,\"reason\":\"")
+        out.raw(verdict.reason)
+        if let key = verdict.detailKey {
+            out.raw("\",\"details\":{\"")
+            out.raw(key)
+            out.raw("\":")
+            out.write(int: verdict.detailValue)
+            out.raw("},\"ms\":")
+        } else {
+            out.raw("\",\"details\":{},\"ms\":")
+        }
+        out.write(milliseconds: Double(nanoseconds) / 1e6)
+        out.byte(UInt8(ascii: "}"))
+    }
+
     /// A top-level error line: the id is always present (`null` when unknown).
     func writeError(id: JSONValue?, _ error: ArbiterError, into out: inout JSONWriter) {
         writeErrorObject(id: id ?? .null, error, into: &out)
@@ -292,4 +416,48 @@ struct RequestCodec: Sendable {
         out.raw("]}\n")
         return out.bytes
     }
+}
+
+/// Writes bytes through a pointer into memory the caller has sized: no capacity or bounds checks.
+private struct ByteCursor {
+    private var pointer: UnsafeMutablePointer<UInt8>
+
+    init(_ pointer: UnsafeMutablePointer<UInt8>) {
+        self.pointer = pointer
+    }
+
+    mutating func put(_ text: StaticString) {
+        pointer.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        pointer += text.utf8CodeUnitCount
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        pointer.update(from: base, count: bytes.count)
+        pointer += bytes.count
+    }
+
+    mutating func put(byte: UInt8) {
+        pointer.pointee = byte
+        pointer += 1
+    }
+
+    /// A non-negative integer in decimal.
+    mutating func put(decimal value: UInt64) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var value = value
+        for offset in stride(from: digits - 1, through: 0, by: -1) {
+            pointer[offset] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
+        pointer += digits
+    }
+
+    /// Bytes written since `start`.
+    func written(since start: UnsafeMutablePointer<UInt8>) -> Int { start.distance(to: pointer) }
 }

@@ -14,6 +14,35 @@ struct ScannedRequest {
     var prompt: String?
 }
 
+/// One scalar value of a scanned line: where its token lies in the line (a string's quotes included) and its kind.
+struct ScannedToken {
+    enum Kind: UInt8 {
+        case string, number, `true`, `false`, null
+    }
+
+    var start: Int
+    var end: Int
+    var kind: Kind
+
+    /// A string's contents (without its quotes); the token itself for other kinds.
+    var contents: Range<Int> { kind == .string ? (start + 1)..<(end - 1) : start..<end }
+}
+
+/// Where the fields of a request line of the common shape lie in the line, without a string or value built: what
+/// the daemon's byte path reads.
+struct ScannedFields {
+    var id: ScannedToken?
+    /// The contents of the `verifier` string.
+    var verifier: Range<Int>
+    /// The contents of the `response` string.
+    var response: Range<Int>
+    /// `nil` when the line has no `reference` (it then is `null`).
+    var reference: ScannedToken?
+    var prompt: ScannedToken?
+    /// Whether every string of the line is ASCII (else each must still be checked to be valid UTF-8).
+    var allASCII: Bool
+}
+
 /// The fast path of decoding: reads a request line of the common shape — one flat object whose keys are among `id`,
 /// `verifier`, `response`, `reference` and `prompt`, each at most once, whose strings hold no escapes, and whose
 /// `id` and `reference` are strings, numbers, booleans or `null` — without building a ``JSONObject``.
@@ -23,18 +52,56 @@ struct ScannedRequest {
 /// its error, so both paths give the same answer to every line.
 enum RequestScanner {
     static func scan(_ line: UnsafeBufferPointer<UInt8>) -> ScannedRequest? {
+        guard let fields = scanFields(line) else { return nil }
+        func text(_ range: Range<Int>) -> String? {
+            let slice = UnsafeBufferPointer(rebasing: line[range])
+            return fields.allASCII ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+        }
+        func value(_ token: ScannedToken) -> JSONValue? {
+            switch token.kind {
+            case .string: return text(token.contents).map { .string($0) }
+            case .number:
+                return .number(JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: line[token.contents]), as: UTF8.self)))
+            case .true: return .bool(true)
+            case .false: return .bool(false)
+            case .null: return .null
+            }
+        }
+        var id: JSONValue? = nil
+        if let token = fields.id {
+            guard let scanned = value(token) else { return nil }
+            id = scanned
+        }
+        var reference = JSONValue.null
+        if let token = fields.reference {
+            guard let scanned = value(token) else { return nil }
+            reference = scanned
+        }
+        var prompt: String? = nil
+        if let token = fields.prompt, token.kind == .string {
+            guard let scanned = text(token.contents) else { return nil }
+            prompt = scanned
+        }
+        guard let verifier = text(fields.verifier), let response = text(fields.response) else { return nil }
+        return ScannedRequest(id: id, verifier: verifier, response: response, reference: reference, prompt: prompt)
+    }
+
+    /// Where the fields of a line of the common shape lie; `nil` for any other line. Strings are not checked to be
+    /// valid UTF-8 unless ``ScannedFields/allASCII`` says they are all ASCII.
+    static func scanFields(_ line: UnsafeBufferPointer<UInt8>) -> ScannedFields? {
         var cursor = Cursor(bytes: line)
         cursor.skipWhitespace()
         guard cursor.consume(UInt8(ascii: "{")) else { return nil }
         var seen: UInt8 = 0
-        var id: JSONValue? = nil
-        var verifier: String? = nil
-        var response: String? = nil
-        var reference: JSONValue = .null
-        var prompt: String? = nil
+        var id: ScannedToken? = nil
+        var verifier: Range<Int>? = nil
+        var response: Range<Int>? = nil
+        var reference: ScannedToken? = nil
+        var prompt: ScannedToken? = nil
+        var ascii = true
         while true {
             cursor.skipWhitespace()
-            guard let keyRange = cursor.plainString(), let key = Key(line, keyRange) else { return nil }
+            guard let key = cursor.key() else { return nil }
             guard seen & key.rawValue == 0 else { return nil }
             seen |= key.rawValue
             cursor.skipWhitespace()
@@ -42,27 +109,24 @@ enum RequestScanner {
             cursor.skipWhitespace()
             switch key {
             case .id:
-                guard let value = cursor.scalar() else { return nil }
-                id = value
+                guard let token = cursor.scalar() else { return nil }
+                id = token
             case .verifier:
-                guard let range = cursor.plainString(), let text = cursor.string(range) else { return nil }
-                verifier = text
+                guard let range = cursor.plainString() else { return nil }
+                verifier = range
             case .response:
-                guard let range = cursor.plainString(), let text = cursor.string(range) else { return nil }
-                response = text
+                guard let range = cursor.plainString() else { return nil }
+                response = range
             case .reference:
-                guard let value = cursor.scalar() else { return nil }
-                reference = value
+                guard let token = cursor.scalar() else { return nil }
+                reference = token
             case .prompt:
-                guard let value = cursor.scalar() else { return nil }
-                switch value {
-                case .string(let text): prompt = text
-                case .null: prompt = nil
-                default: return nil
-                }
+                guard let token = cursor.scalar(), token.kind == .string || token.kind == .null else { return nil }
+                prompt = token
             default:
                 return nil
             }
+            ascii = ascii && cursor.ascii
             cursor.skipWhitespace()
             if cursor.consume(UInt8(ascii: ",")) { continue }
             guard cursor.consume(UInt8(ascii: "}")) else { return nil }
@@ -70,7 +134,8 @@ enum RequestScanner {
         }
         cursor.skipWhitespace()
         guard cursor.atEnd, let verifier, let response else { return nil }
-        return ScannedRequest(id: id, verifier: verifier, response: response, reference: reference, prompt: prompt)
+        return ScannedFields(
+            id: id, verifier: verifier, response: response, reference: reference, prompt: prompt, allASCII: ascii)
     }
 
     /// The keys the fast path reads, one bit each.
@@ -84,22 +149,19 @@ enum RequestScanner {
 
         init(rawValue: UInt8) { self.rawValue = rawValue }
 
-        init?(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-            let key = UnsafeBufferPointer(rebasing: line[range])
-            // The length picks the one candidate; one comparison confirms it.
-            switch key.count {
-            case 2 where Self.equal(key, "id"): self = .id
-            case 6 where Self.equal(key, "prompt"): self = .prompt
-            case 8 where key[0] == UInt8(ascii: "v") && Self.equal(key, "verifier"): self = .verifier
-            case 8 where Self.equal(key, "response"): self = .response
-            case 9 where Self.equal(key, "reference"): self = .reference
-            default: return nil
+        /// The key and its text with the closing quote, picked by the key's first byte (and third, for `r`).
+        /// (The text's first eight bytes, or fewer, as a little-endian word, and the mask of the bytes it holds.)
+        static func candidate(_ first: UInt8, _ third: UInt8) -> (key: Key, text: StaticString, word: UInt64, mask: UInt64)? {
+            switch first {
+            case UInt8(ascii: "i"): (.id, "id\"", 0x226469, 0xFFFFFF)
+            case UInt8(ascii: "v"): (.verifier, "verifier\"", 0x7265696669726576, 0xFFFFFFFFFFFFFFFF)
+            case UInt8(ascii: "r"):
+                third == UInt8(ascii: "s")
+                    ? (.response, "response\"", 0x65736E6F70736572, 0xFFFFFFFFFFFFFFFF)
+                    : (.reference, "reference\"", 0x636E657265666572, 0xFFFFFFFFFFFFFFFF)
+            case UInt8(ascii: "p"): (.prompt, "prompt\"", 0x2274706D6F7270, 0xFFFFFFFFFFFFFF)
+            default: nil
             }
-        }
-
-        private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-            guard bytes.count == word.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
-            return memcmp(base, word.utf8Start, bytes.count) == 0
         }
     }
 
@@ -128,49 +190,94 @@ enum RequestScanner {
 
         /// The contents of a string without escapes or control characters, the cursor moved past it.
         ///
-        /// The closing quote is found with `memchr`; the contents are then checked in one pass without early exits
-        /// (which the compiler vectorises), noting on the way whether they are all ASCII.
+        /// It reads eight bytes at a time, finding in each word at once whether it holds the closing quote, a
+        /// backslash or a control character (bit tricks on the word, exact for the first such byte), and noting on
+        /// the way whether the contents are all ASCII; the rest is read byte by byte.
         mutating func plainString() -> Range<Int>? {
             ascii = false
-            guard consume(UInt8(ascii: "\"")), let base = bytes.baseAddress, index < bytes.count,
-                let found = memchr(base + index, 0x22, bytes.count - index)
-            else { return nil }
+            guard consume(UInt8(ascii: "\"")), let base = bytes.baseAddress else { return nil }
             let start = index
-            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            var unusual: UInt8 = 0
-            var high: UInt8 = 0
-            for byte in UnsafeBufferPointer(rebasing: bytes[start..<end]) {
-                unusual |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
-                high |= byte
+            let count = bytes.count
+            let raw = UnsafeRawPointer(base)
+            var position = start
+            var high: UInt64 = 0
+            while position + 8 <= count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                let stop =
+                    Self.zeroBytes(word ^ 0x2222_2222_2222_2222) | Self.zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C)
+                    | ((word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080)
+                if stop != 0 {
+                    let offset = stop.trailingZeroBitCount / 8
+                    high |= word & ((UInt64(1) << UInt64(offset * 8)) &- 1)
+                    position += offset
+                    break
+                }
+                high |= word
+                position += 8
             }
-            guard unusual == 0 else { return nil }
-            ascii = high < 0x80
-            index = end + 1
-            return start..<end
+            while position < count {
+                let byte = base[position]
+                if byte == UInt8(ascii: "\"") {
+                    ascii = high & 0x8080_8080_8080_8080 == 0
+                    index = position + 1
+                    return start..<position
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                high |= UInt64(byte)
+                position += 1
+            }
+            return nil
         }
 
-        /// Whether the string last read by ``plainString()`` is all ASCII.
-        var ascii = false
-
-        /// The text of the string just read by ``plainString()``; `nil` when it is not valid UTF-8.
-        func string(_ range: Range<Int>) -> String? {
-            let slice = UnsafeBufferPointer(rebasing: bytes[range])
-            return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+        /// A word whose bytes have their high bit set where the byte of `word` is zero, at least for the lowest such
+        /// byte (higher ones may be flagged falsely after it; only the lowest is used).
+        private static func zeroBytes(_ word: UInt64) -> UInt64 {
+            (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
         }
+
+        /// A key the fast path reads, the cursor moved past its closing quote; `nil` for any other string (which
+        /// the full parser then reads). The key's text is compared with the one candidate its first bytes allow, the
+        /// closing quote included, so no key holds an escape.
+        mutating func key() -> Key? {
+            guard consume(UInt8(ascii: "\"")), index + 2 < bytes.count,
+                let candidate = Key.candidate(bytes[index], bytes[index + 2])
+            else { return nil }
+            let count = candidate.text.utf8CodeUnitCount
+            guard index + count <= bytes.count, let base = bytes.baseAddress else { return nil }
+            let expected = candidate.text.utf8Start
+            var offset = 0
+            if index + 8 <= bytes.count {
+                // The first eight bytes (or fewer) in one comparison of words.
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                guard word & candidate.mask == candidate.word else { return nil }
+                offset = min(8, count)
+            }
+            while offset < count {
+                guard base[index + offset] == expected[offset] else { return nil }
+                offset += 1
+            }
+            index += count
+            return candidate.key
+        }
+
+        /// Whether the string last read by ``plainString()`` is all ASCII (`true` after any other token).
+        var ascii = true
 
         /// A string without escapes, a number, `true`, `false` or `null`.
-        mutating func scalar() -> JSONValue? {
+        mutating func scalar() -> ScannedToken? {
             guard index < bytes.count else { return nil }
+            let start = index
+            ascii = true
             switch bytes[index] {
             case UInt8(ascii: "\""):
-                guard let range = plainString(), let text = string(range) else { return nil }
-                return .string(text)
-            case UInt8(ascii: "t"): return word("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"): return word("false") ? .bool(false) : nil
-            case UInt8(ascii: "n"): return word("null") ? .null : nil
+                guard plainString() != nil else { return nil }
+                return ScannedToken(start: start, end: index, kind: .string)
+            case UInt8(ascii: "t"): return word("true") ? ScannedToken(start: start, end: index, kind: .true) : nil
+            case UInt8(ascii: "f"): return word("false") ? ScannedToken(start: start, end: index, kind: .false) : nil
+            case UInt8(ascii: "n"): return word("null") ? ScannedToken(start: start, end: index, kind: .null) : nil
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 guard let range = number() else { return nil }
-                return .number(JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)))
+                return ScannedToken(start: range.lowerBound, end: range.upperBound, kind: .number)
             default: return nil
             }
         }

@@ -10,17 +10,39 @@ import Synchronization
 // streams), the workers that answer units, and the fan-out and collection of a batch's items.
 
 /// Consecutive request lines of one session, read together, numbered from `firstSeq`: the queue holds ranges of a
-/// block rather than a unit per line, so that a line costs no queue entry and no reference counting of its own.
+/// block rather than a unit per line, so that a line costs no queue entry and no reference counting of its own. Each
+/// line is a range of the read's storage.
 final class LineBlock: Sendable {
     let session: Session
     let firstSeq: Int
-    let lines: [ArraySlice<UInt8>]
+    private let storage: LineStorage
+    private let bounds: [Range<Int>]
 
-    init(session: Session, firstSeq: Int, lines: [ArraySlice<UInt8>]) {
+    init(session: Session, firstSeq: Int, storage: LineStorage, bounds: [Range<Int>]) {
         self.session = session
         self.firstSeq = firstSeq
-        self.lines = lines
+        self.storage = storage
+        self.bounds = bounds
     }
+
+    /// A block of the given lines (copied into one storage).
+    convenience init(session: Session, firstSeq: Int, lines: [ArraySlice<UInt8>]) {
+        let joined = Array(lines.joined())
+        var bounds: [Range<Int>] = []
+        var start = 0
+        for line in lines {
+            bounds.append(start..<(start + line.count))
+            start += line.count
+        }
+        let storage = joined.withUnsafeBufferPointer { LineStorage($0, UnsafeBufferPointer(start: nil, count: 0)) }
+        self.init(session: session, firstSeq: firstSeq, storage: storage, bounds: bounds)
+    }
+
+    /// The number of lines.
+    var count: Int { bounds.count }
+
+    /// The bytes of line `index` (without its newline), valid while the block lives.
+    func line(_ index: Int) -> UnsafeBufferPointer<UInt8> { storage.bytes(bounds[index]) }
 }
 
 /// One piece of work for a worker.
@@ -208,6 +230,8 @@ struct Worker {
     }
 
     static let maximumBatch = 1024
+    /// The capacity a worker's answer buffer starts with.
+    static let outputCapacity = 1 << 16
     static let cheapUnitNanoseconds: UInt64 = 500_000
     /// A share of cheap units grows while it takes under half of this and shrinks when it takes more, so that a
     /// worker holding one stream's share delays other streams by about this much at most.
@@ -219,9 +243,25 @@ struct Worker {
     let slot: Int
     let queue: WorkQueue
     let dispatcher: Dispatcher
+    /// What the byte path counted since the last hand-over: the worker's own, reached through a pointer so that the
+    /// hot loop pays neither a lock nor exclusivity checks, and added to the statistics by `flush`.
+    private let tally: UnsafeMutablePointer<ByteTally>
 
+    init(slot: Int, queue: WorkQueue, dispatcher: Dispatcher) {
+        self.slot = slot
+        self.queue = queue
+        self.dispatcher = dispatcher
+        tally = .allocate(capacity: 1)
+        tally.initialize(to: dispatcher.makeTally())
+    }
+
+    /// Answers units until the queue is closed and empty. A worker runs once: its tally is freed at the end.
     func run() async {
-        var out = JSONWriter(capacity: 1 << 16)
+        defer {
+            tally.deinitialize(count: 1)
+            tally.deallocate()
+        }
+        var out = JSONWriter(capacity: Self.outputCapacity)
         var batchSize = 1
         while let units = await queue.take(maximum: batchSize) {
             // One clock reading per share; after it, each unit's end is the dispatcher's reading after `verify`.
@@ -245,7 +285,9 @@ struct Worker {
                 }
                 for index in range {
                     let unitStarted = now
-                    await answerLine(block, index, run: &run, out: &out, now: &now)
+                    if !answerLineFromBytes(block, index, run: &run, out: &out, now: &now) {
+                        await answerLine(block, index, run: &run, out: &out, now: &now)
+                    }
                     done += 1
                     if now &- unitStarted > Self.cheapUnitNanoseconds {
                         var rest: [WorkUnit] = []
@@ -299,13 +341,29 @@ struct Worker {
         }
     }
 
+    /// Answers one line of a block on the dispatcher's byte path when it can (see ``Dispatcher/answerBytes``):
+    /// synchronously, without the cost of an asynchronous call; `false` when ``answerLine`` must answer it.
+    private func answerLineFromBytes(
+        _ block: LineBlock, _ index: Int, run: inout Run?, out: inout JSONWriter, now: inout UInt64
+    ) -> Bool {
+        let session = block.session
+        guard !session.isGone, !queue.isCancelled else { return false }
+        let seq = block.firstSeq + index
+        continueRun(&run, session: session, seq: seq, out: &out)
+        if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
+        let line = block.line(index)
+        guard dispatcher.answerBytes(line, into: &out, tally: &tally.pointee, now: &now) else { return false }
+        extend(&run, session: session, seq: seq, inputBytes: line.count, now: now)
+        return true
+    }
+
     /// Answers one line of a block: runs it, or drops it when its client has gone, or answers it `cancelled`.
     nonisolated(nonsending) private func answerLine(
         _ block: LineBlock, _ index: Int, run: inout Run?, out: inout JSONWriter, now: inout UInt64
     ) async {
         let session = block.session
         let seq = block.firstSeq + index
-        let bytes = block.lines[index]
+        let bytes = block.line(index)
         continueRun(&run, session: session, seq: seq, out: &out)
         if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
         if session.isGone {
@@ -383,9 +441,12 @@ struct Worker {
 
     private func flush(_ run: inout Run?, _ out: inout JSONWriter) {
         guard let current = run else { return }
+        dispatcher.record(&tally.pointee, slot: slot)
         current.session.submit(
-            firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, bytes: out.bytes)
+            firstSeq: current.firstSeq, lines: current.lines, inputBytes: current.inputBytes, taking: &out.bytes)
         out.bytes.removeAll(keepingCapacity: true)
+        // A buffer given in exchange may be a fresh one: start it at a size that holds a share of cheap answers.
+        if out.bytes.capacity < Self.outputCapacity { out.bytes.reserveCapacity(Self.outputCapacity) }
         run = nil
     }
 }

@@ -89,6 +89,33 @@ struct SlotCounters: Sendable {
         latency.record(nanoseconds: nanoseconds)
     }
 
+    /// Adds what a worker counted on the byte path since its last hand-over, and empties the tally.
+    /// - Parameters:
+    ///   - tally: The worker's tally.
+    ///   - names: The names of the byte path's verifiers, by their index in the tally.
+    mutating func add(_ tally: inout ByteTally, names: [String]) {
+        requests += tally.requests
+        verdicts += tally.verdicts
+        passed += tally.passed
+        scoreSum += tally.scoreSum
+        for index in tally.verifierVerdicts.indices where tally.verifierVerdicts[index] > 0 {
+            var counters = VerifierCounters()
+            counters.verdicts = tally.verifierVerdicts[index]
+            counters.passed = tally.verifierPassed[index]
+            counters.scoreSum = tally.verifierScoreSums[index]
+            let slot = Self.index(of: names[index], in: &verifierNames, &verifierCounters, VerifierCounters())
+            verifierCounters[slot].verdicts += counters.verdicts
+            verifierCounters[slot].passed += counters.passed
+            verifierCounters[slot].scoreSum += counters.scoreSum
+        }
+        for index in tally.reasonCounts.indices where tally.reasonCounts[index] > 0 {
+            reasonCounts[Self.index(of: tally.reasonTexts[index].description, in: &reasonNames, &reasonCounts, 0)] +=
+                tally.reasonCounts[index]
+        }
+        latency.drain(&tally.latency)
+        tally.reset()
+    }
+
     mutating func recordError(verifier: String?, _ code: ArbiterError.Code, nanoseconds: UInt64?) {
         errors[code.rawValue, default: 0] += 1
         if let verifier {
@@ -117,6 +144,69 @@ struct SlotCounters: Sendable {
         snapshot.errors = errors
         snapshot.latency = latency
         return snapshot
+    }
+}
+
+/// What one worker counted on the byte path since it last handed answers over: kept by the worker alone (no lock per
+/// line) and added to its statistics slot before the answers are handed over, so that every answer written is
+/// counted.
+struct ByteTally {
+    var requests = 0
+    var verdicts = 0
+    var passed = 0
+    var scoreSum = 0.0
+    /// By the index of the verifier among the byte path's verifiers.
+    var verifierVerdicts: [Int]
+    var verifierPassed: [Int]
+    var verifierScoreSums: [Double]
+    /// Reasons, found by the address of their static text.
+    var reasonAddresses: [UInt] = []
+    var reasonTexts: [StaticString] = []
+    var reasonCounts: [Int] = []
+    var latency = LatencyHistogram()
+
+    /// An empty tally for `verifiers` verifiers.
+    init(verifiers: Int) {
+        verifierVerdicts = Array(repeating: 0, count: verifiers)
+        verifierPassed = Array(repeating: 0, count: verifiers)
+        verifierScoreSums = Array(repeating: 0, count: verifiers)
+    }
+
+    var isEmpty: Bool { requests == 0 }
+
+    mutating func record(verifier: Int, _ verdict: CompactVerdict, nanoseconds: UInt64) {
+        requests += 1
+        verdicts += 1
+        scoreSum += verdict.score
+        verifierVerdicts[verifier] += 1
+        verifierScoreSums[verifier] += verdict.score
+        if verdict.passed {
+            passed += 1
+            verifierPassed[verifier] += 1
+        }
+        let address = UInt(bitPattern: verdict.reason.utf8Start)
+        if let index = reasonAddresses.firstIndex(of: address) {
+            reasonCounts[index] += 1
+        } else {
+            reasonAddresses.append(address)
+            reasonTexts.append(verdict.reason)
+            reasonCounts.append(1)
+        }
+        latency.record(nanoseconds: nanoseconds)
+    }
+
+    /// Sets every count to zero (the latency histogram is emptied by ``LatencyHistogram/drain(_:)``).
+    mutating func reset() {
+        requests = 0
+        verdicts = 0
+        passed = 0
+        scoreSum = 0
+        for index in verifierVerdicts.indices {
+            verifierVerdicts[index] = 0
+            verifierPassed[index] = 0
+            verifierScoreSums[index] = 0
+        }
+        for index in reasonCounts.indices { reasonCounts[index] = 0 }
     }
 }
 

@@ -59,8 +59,15 @@ final class Session: Sendable {
         var readerDone = false
         var nextSeq = 0
         var pending: [Int: Pending] = [:]
-        var output: [UInt8] = []
-        var spare: [UInt8] = []
+        /// Answer buffers not yet written, in the order they are written: a worker's buffer is taken as it is,
+        /// not copied.
+        var output: [[UInt8]] = []
+        /// The bytes in `output`.
+        var outputBytes = 0
+        /// Empty buffers (with their capacity) given to workers in exchange for the ones they hand over: buffers go
+        /// round between the workers and the writer instead of being allocated (and their fresh pages faulted in)
+        /// anew. Dropped when the stream goes idle, so that an idle connection keeps no buffer.
+        var spares: [[UInt8]] = []
         var outputLines = 0
         var outputInputBytes = 0
         var outputClosed = false
@@ -185,8 +192,36 @@ final class Session: Sendable {
         }
     }
 
+    /// Hands answered lines to the writer as ``submit(firstSeq:lines:inputBytes:bytes:)`` does, taking the caller's
+    /// buffer instead of copying it: the caller gets back an empty buffer (a spare one, with its capacity, when the
+    /// session has one). Lines that must wait for earlier ones (in order) are copied, and the caller keeps its buffer.
+    func submit(firstSeq: Int, lines: Int, inputBytes: Int, taking bytes: inout [UInt8]) {
+        monitor.withLock(waking: [.writer]) { state in
+            guard !ordered || firstSeq == state.nextSeq else {
+                // Held until the lines before it are answered: an exact-size copy, the caller keeps its buffer.
+                state.pending[firstSeq] = Pending(lines: lines, inputBytes: inputBytes, bytes: Array(bytes[...]))
+                return
+            }
+            var taken = state.spares.popLast() ?? []
+            swap(&taken, &bytes)
+            guard ordered else {
+                Self.append(taken, lines: lines, inputBytes: inputBytes, to: &state)
+                return
+            }
+            Self.append(taken, lines: lines, inputBytes: inputBytes, to: &state)
+            state.nextSeq += lines
+            while let next = state.pending.removeValue(forKey: state.nextSeq) {
+                Self.append(next.bytes, lines: next.lines, inputBytes: next.inputBytes, to: &state)
+                state.nextSeq += next.lines
+            }
+        }
+    }
+
     private static func append(_ bytes: [UInt8], lines: Int, inputBytes: Int, to state: inout State) {
-        state.output.append(contentsOf: bytes)
+        if !bytes.isEmpty {
+            state.output.append(bytes)
+            state.outputBytes += bytes.count
+        }
         state.outputLines += lines
         state.outputInputBytes += inputBytes
     }
@@ -201,45 +236,19 @@ final class Session: Sendable {
         var nextSeq = 0
         while waitForCapacity() {
             let count = readChunk(into: &buffer)
-            var units: [WorkUnit] = []
-            var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
-            var inputBytes = 0
-            var lines = 0
-            // Consecutive request lines become one block; an op answered here or a too-large line ends a block.
-            var block: [ArraySlice<UInt8>] = []
-            var blockStart = nextSeq
-            let endBlock = {
-                guard !block.isEmpty else { return }
-                units.append(.lines(LineBlock(session: self, firstSeq: blockStart, lines: block), 0..<block.count))
-                block = []
-            }
-            let emit: (LineSplitter.Event) -> Void = { event in
-                switch event {
-                case .line(let bytes):
-                    if let answer = self.dispatcher.answerOpAhead(line: bytes) {
-                        endBlock()
-                        answered.append((nextSeq, bytes.count, answer))
-                    } else {
-                        if block.isEmpty { blockStart = nextSeq }
-                        block.append(bytes)
-                    }
-                    inputBytes += bytes.count
-                case .tooLarge(let size, let id):
-                    endBlock()
-                    units.append(.tooLarge(self, seq: nextSeq, size: size, id: id))
-                }
-                lines += 1
-                nextSeq += 1
-            }
+            let split: LineSplitter.Split
             if count > 0 {
-                // The lines share one exact-size copy of what was read, so that a line in flight keeps only its own
-                // read's bytes alive, never the whole (reused) read buffer.
-                splitter.feed(Array(buffer[0..<count]), emit)
+                // The complete lines are copied once, exact-size, into a storage the read's lines share, so that a line
+                // in flight keeps only its own read's bytes alive, never the whole (reused) read buffer.
+                split = buffer.withUnsafeBufferPointer { splitter.split(UnsafeBufferPointer(rebasing: $0[0..<count])) }
             } else if count == 0 {
-                splitter.finish(emit)  // end of input: the last line may lack its newline
+                split = splitter.finishSplitting()  // end of input: the last line may lack its newline
                 if ownsDescriptors, peerHungUp() { markGone() }
-            }  // on a stop or a read error, a half-received line is dropped, not answered
-            endBlock()
+            } else {
+                split = LineSplitter.Split()  // on a stop or a read error, a half-received line is dropped, not answered
+            }
+            let (units, answered, lines, inputBytes) = queueUnits(split, nextSeq: nextSeq)
+            nextSeq += lines
             enqueue(units, lines: lines, inputBytes: inputBytes)
             for answer in answered {
                 submit(firstSeq: answer.seq, lines: 1, inputBytes: answer.inputBytes, bytes: answer.bytes)
@@ -250,6 +259,56 @@ final class Session: Sendable {
             }
         }
         monitor.withLock(waking: [.writer]) { $0.readerDone = true }
+    }
+
+    /// The work units of a read's lines, numbered from `nextSeq`, and the answers to its ops (answered here, ahead of
+    /// queued work). Consecutive request lines become one block; an op or a line over the limit ends a block.
+    private func queueUnits(_ split: LineSplitter.Split, nextSeq: Int) -> (
+        units: [WorkUnit], answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])], lines: Int, inputBytes: Int
+    ) {
+        var units: [WorkUnit] = []
+        var answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])] = []
+        var seq = nextSeq
+        var inputBytes = 0
+        var blockFirst = 0  // the index in `split.lines` of the current block's first line
+        var blockSeq = nextSeq
+        var nextTooLarge = 0
+        func endBlock(before index: Int) {
+            guard index > blockFirst, let storage = split.storage else { return }
+            let bounds = index - blockFirst == split.lines.count ? split.lines : Array(split.lines[blockFirst..<index])
+            units.append(.lines(LineBlock(session: self, firstSeq: blockSeq, storage: storage, bounds: bounds), 0..<bounds.count))
+        }
+        var ops = split.storage.map { OpMentions($0) } ?? OpMentions()
+        for index in split.lines.indices {
+            let range = split.lines[index]
+            if nextTooLarge < split.tooLarge.count, split.tooLarge[nextTooLarge].before == index {
+                endBlock(before: index)
+                while nextTooLarge < split.tooLarge.count, split.tooLarge[nextTooLarge].before == index {
+                    let oversized = split.tooLarge[nextTooLarge]
+                    units.append(.tooLarge(self, seq: seq, size: oversized.size, id: oversized.id))
+                    seq += 1
+                    nextTooLarge += 1
+                }
+                blockFirst = index
+                blockSeq = seq
+            }
+            if ops.any(in: range), let storage = split.storage,
+                let answer = dispatcher.answerOpAhead(line: storage.bytes(range))
+            {
+                endBlock(before: index)
+                answered.append((seq, range.count, answer))
+                blockFirst = index + 1
+                blockSeq = seq + 1
+            }
+            inputBytes += range.count
+            seq += 1
+        }
+        endBlock(before: split.lines.count)
+        for oversized in split.tooLarge[nextTooLarge...] {
+            units.append(.tooLarge(self, seq: seq, size: oversized.size, id: oversized.id))
+            seq += 1
+        }
+        return (units, answered, seq - nextSeq, inputBytes)
     }
 
     /// Whether the other end closed the connection entirely (not just its sending half), seen at end of input.
@@ -266,7 +325,7 @@ final class Session: Sendable {
             until: { state in
                 state.outputClosed || state.inFlightLines == 0
                     || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes
-                        && state.output.count < limits.maxUnwrittenBytes)
+                        && state.outputBytes < limits.maxUnwrittenBytes)
             },
             then: { !$0.outputClosed })
     }
@@ -309,30 +368,42 @@ final class Session: Sendable {
             let next = monitor.wait(
                 as: .writer,
                 until: { !$0.output.isEmpty || $0.outputLines > 0 || ($0.readerDone && $0.inFlightLines == 0) },
-                then: { state -> (bytes: [UInt8], lines: Int, inputBytes: Int, closed: Bool)? in
+                then: { state -> (buffers: [[UInt8]], lines: Int, inputBytes: Int, closed: Bool)? in
                     // Answered lines without bytes are dropped ones (their client has gone): still accounted.
                     if state.output.isEmpty && state.outputLines == 0 { return nil }
-                    var bytes = state.spare
-                    swap(&bytes, &state.output)
+                    var buffers: [[UInt8]] = []
+                    swap(&buffers, &state.output)
                     defer {
+                        state.outputBytes = 0
                         state.outputLines = 0
                         state.outputInputBytes = 0
                     }
-                    return (bytes, state.outputLines, state.outputInputBytes, state.outputClosed)
+                    return (buffers, state.outputLines, state.outputInputBytes, state.outputClosed)
                 })
             guard var next else { break }
             var closed = next.closed
-            if !closed, !writeAll(next.bytes) {
-                closed = true
-                markGone()
+            for buffer in next.buffers where !closed {
+                if !writeAll(buffer) {
+                    closed = true
+                    markGone()
+                }
             }
-            next.bytes.removeAll(keepingCapacity: true)
+            // Each written buffer is emptied in place (its capacity kept) to become a spare.
+            for index in next.buffers.indices { next.buffers[index].removeAll(keepingCapacity: true) }
             let done = next
+            next.buffers = []  // `done` holds the only references, so spares are kept without a copy
             monitor.withLock(waking: [.reader]) { state in
                 state.inFlightLines -= done.lines
                 state.inFlightBytes -= done.inputBytes
                 if closed { state.outputClosed = true }
-                if state.spare.capacity < done.bytes.capacity, done.bytes.capacity <= 1 << 22 { state.spare = done.bytes }
+                if state.inFlightLines == 0 {
+                    state.spares = []  // idle: no buffer is kept
+                } else {
+                    for buffer in done.buffers
+                    where state.spares.count < Self.maximumSpares && buffer.capacity <= Self.maximumSpareBytes {
+                        state.spares.append(buffer)
+                    }
+                }
             }
             stats.addInFlight(-done.lines)
         }
@@ -373,6 +444,10 @@ final class Session: Sendable {
         }
         close(input)
     }
+
+    /// Empty answer buffers a busy session keeps for reuse, and the largest kept.
+    private static let maximumSpares = 2
+    private static let maximumSpareBytes = 1 << 20
 
     private static let lastTrim = Atomic<UInt64>(0)
 

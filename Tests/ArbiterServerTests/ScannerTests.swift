@@ -72,6 +72,13 @@ struct ScannerTests {
             #"{"id":1,"verifier":"exact","response":"a","prompt":3}"#,
             #"{"id":1,"verifier":"exact","response":"a\#tb"}"#,  // a raw tab
             #"{"op":"ping","id":1}"#, #"{"id":1,"batch":[]}"#, "[1]", "{}", "",
+            // Keys that differ from a known one in one byte, within and after the first eight bytes compared at once.
+            #"{"idd":1,"verifier":"exact","response":"a","reference":"a"}"#,
+            #"{"id":1,"verifiex":"exact","response":"a","reference":"a"}"#,
+            #"{"id":1,"verifier":"exact","responsE":"a","reference":"a"}"#,
+            #"{"id":1,"verifier":"exact","response":"a","referencf":"a"}"#,
+            #"{"id":1,"verifier":"exact","response":"a","reference":"a","prompT":"q"}"#,
+            #"{"verifier":"exact","response":"a","id"#, #"{"id"#, #"{"i"#,
         ]
         for line in lines {
             #expect(scan(line) == nil, "\(line)")
