@@ -267,6 +267,16 @@ def test_score_matches_a_direct_client_in_input_order(real, binary):
         real.score(["not a dict"])
 
 
+def test_the_dicts_wire_answers_as_the_lines_wire(real):
+    # wire="dicts" (kept to measure the two forms in one run) crosses Ray as dicts; the answers are the same.
+    requests = _mixed()
+    lines = real.score(requests)
+    dicts_pool = ArbiterPool.connect("real", chunk_size=16, wire="dicts")
+    assert _without_timing(dicts_pool.score(requests)) == _without_timing(lines)
+    with pytest.raises(ValueError):
+        ArbiterPool.connect("real", wire="json")
+
+
 def test_admission_limit_and_in_flight_bound_hold_and_everything_is_answered(cluster, real):
     requests = _math(120)
     tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
