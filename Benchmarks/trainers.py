@@ -298,6 +298,16 @@ def round_trip(rows):
         times.append(time.perf_counter() - started)
     times.sort()
     print(f"  one call of 64 math requests: median {times[100] * 1000:.2f} ms, p90 {times[180] * 1000:.2f} ms")
+    one = []
+    for request in requests * 4:
+        started = time.perf_counter()
+        client.score([request])
+        one.append(time.perf_counter() - started)
+    one.sort()
+    threads = min(32, (os.cpu_count() or 1) + 4)
+    print(f"  one call of 1 request: median {one[len(one) // 2] * 1e6:.0f} us; OpenRLHF's executor blocks one of its "
+          f"{threads} to_thread workers per sample for that long: at most {threads / one[len(one) // 2]:,.0f} "
+          "samples/s from that alone")
 
 
 def report(figures, baseline, count, labels):
