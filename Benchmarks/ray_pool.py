@@ -17,6 +17,14 @@ Two simulated nodes of one CPU each (`ray.cluster_utils.Cluster`) on this machin
    on one daemon. The ratio two/one is the pool's scaling from 1 to 2 replicas (2 cores on this machine).
 3. The same math batches and programs through the two-replica pool, plain and with `local_first=True` (the
    driver's node's share over its socket, the rest through Ray).
+4. The pool of one replica with `wire="dicts"` (request and answer dicts pickled across Ray, the replica encoding and
+   decoding: the form before 2026-12-05) against the default lines, in the same rounds, so that both see one load.
+
+CPU: besides wall time, each path's CPU time is read from /proc for every process of this benchmark (this driver and
+its descendants: Ray's head and node processes, the replica actors, their daemons and the daemons' children), over
+blocks of consecutive calls, minus the tree's idle CPU over the same wall time (Ray's own background work, measured
+apart). CPU per request of the Ray hop = (pool − direct client) / requests. For code, the CPU the rest of the machine
+used meanwhile (/proc/stat minus this tree) says how many of the machine's cores the pool could have had.
 
 Usage: swift build -c release && python3 Benchmarks/ray_pool.py [--binary .build/release/arbiter] [--repeat 15]
 Needs Ray (pip install -r clients/python/requirements-test-ray.txt).
@@ -70,6 +78,61 @@ def code_requests():
     return requests
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid):
+    with open(f"/proc/{pid}/stat") as handle:
+        data = handle.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[1]), sum(int(value) for value in fields[11:15])  # ppid; utime + stime + cutime + cstime
+
+
+def tree_pids(root=None):
+    """This process and all its descendants (Ray's processes, the replicas, their daemons)."""
+    root = root or os.getpid()
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = _stat(entry)[0]
+            except (OSError, ValueError):
+                pass
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sorted(tree)
+
+
+def tree_cpu(pids):
+    """CPU seconds used so far by `pids` (with their reaped children)."""
+    total = 0
+    for pid in pids:
+        try:
+            total += _stat(pid)[1]
+        except (OSError, ValueError):
+            pass
+    return total / TICK
+
+
+def machine_busy():
+    """CPU seconds the whole machine has been busy (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as handle:
+        values = [int(value) for value in handle.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICK
+
+
+def idle_rate(pids, seconds=3.0):
+    """CPU seconds per second the tree uses while nothing is scored (Ray's own background work)."""
+    before, started = tree_cpu(pids), time.perf_counter()
+    time.sleep(seconds)
+    return (tree_cpu(pids) - before) / (time.perf_counter() - started)
+
+
 def timed(function, requests):
     started = time.perf_counter()
     answers = function(requests)
@@ -81,7 +144,7 @@ def timed(function, requests):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "arbiter"))
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--code-repeat", type=int, default=2)
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
@@ -102,47 +165,79 @@ def main():
     print(f"cluster: 2 nodes x 1 CPU; replicas --jobs 1; binary {binary}; {os.cpu_count()} cores; "
           f"load {os.getloadavg()[0]:.1f}")
 
-    # 1 + 3. The Ray hop on math, alternating with the direct client on the same daemon.
+    pids = tree_pids()
+    background = idle_rate(pids)
+    print(f"processes in this benchmark's tree: {len(pids)}; their idle CPU: {background * 1000:.1f} ms/s")
+
+    # 1 + 3 + 4. The Ray hop on math, alternating with the direct client on the same daemon.
+    one_dicts = ArbiterPool.connect("one", wire="dicts")
+    paths = {"direct client (Unix socket, no Ray)": direct.score, "pool, 1 replica": one.score,
+             "pool, 1 replica, wire=dicts": one_dicts.score, "pool, 2 replicas": two.score,
+             "pool, 2 replicas, local_first": two_near.score}
     for size in (64, 1024):
         requests = math_requests(size)
         expected = [answer["passed"] for answer in direct.score(requests)]
-        for pool in (one, two, two_near):  # warm-up, and the answers must be the daemon's
-            assert [answer["passed"] for answer in pool.score(requests)] == expected
-        runs = {"direct client (Unix socket, no Ray)": [], "pool, 1 replica": [], "pool, 2 replicas": [],
-                "pool, 2 replicas, local_first": []}
-        repeat = args.repeat if size <= 64 else max(args.repeat // 2, 3)
-        for _ in range(repeat):
-            runs["direct client (Unix socket, no Ray)"].append(timed(direct.score, requests)[0])
-            runs["pool, 1 replica"].append(timed(one.score, requests)[0])
-            runs["pool, 2 replicas"].append(timed(two.score, requests)[0])
-            runs["pool, 2 replicas, local_first"].append(timed(two_near.score, requests)[0])
-        base = statistics.median(runs["direct client (Unix socket, no Ray)"])
-        print(f"\nmath, batch {size} (median of {repeat}, alternating):")
-        for label, values in runs.items():
+        for label, function in paths.items():  # warm-up, and the answers must be the daemon's
+            assert [answer["passed"] for answer in function(requests)] == expected, label
+        block = max(1, 4096 // size) if size > 64 else 32  # calls in a row per CPU reading (ticks are 10 ms)
+        walls = {label: [] for label in paths}
+        cpu = {label: 0.0 for label in paths}
+        calls = {label: 0 for label in paths}
+        for _ in range(args.repeat if size <= 64 else max(args.repeat // 3, 3)):
+            for label, function in paths.items():
+                begun_cpu, begun = tree_cpu(pids), time.perf_counter()
+                for _ in range(block):
+                    walls[label].append(timed(function, requests)[0])
+                elapsed = time.perf_counter() - begun
+                cpu[label] += tree_cpu(pids) - begun_cpu - background * elapsed
+                calls[label] += block
+        base = statistics.median(walls["direct client (Unix socket, no Ray)"])
+        base_cpu = cpu["direct client (Unix socket, no Ray)"] / (calls["direct client (Unix socket, no Ray)"] * size)
+        print(f"\nmath, batch {size} (median of {len(walls['pool, 1 replica'])} calls, alternating blocks of "
+              f"{block}; CPU of the whole tree per request, idle CPU taken out):")
+        for label, values in walls.items():
             median = statistics.median(values)
-            line = f"  {label:38s} {median * 1000:9.2f} ms  {size / median:9.0f} req/s"
+            per_request = cpu[label] / (calls[label] * size)
+            text = (f"  {label:34s} {median * 1000:8.2f} ms {size / median:8.0f} req/s  CPU "
+                    f"{per_request * 1e6:7.1f} us/req")
             if label != "direct client (Unix socket, no Ray)":
-                line += (f"  overhead {100 * (median - base) / base:+6.1f} %"
-                         f"  ({(median - base) / size * 1e6:+.1f} us/request)")
-            print(line)
+                text += (f"  wall {100 * (median - base) / base:+6.1f} % ({(median - base) / size * 1e6:+6.1f} us/req)"
+                         f"  CPU {100 * (per_request - base_cpu) / base_cpu:+6.1f} % "
+                         f"({(per_request - base_cpu) * 1e6:+6.1f} us/req)")
+            print(text)
 
     # 2. Scaling on the CPU-bound code workload.
     pairs = code_requests()
     requests = [request for request, _ in pairs]
-    print(f"\ncode: {len(requests)} HumanEval programs (164 pass, 164 fail), sandboxed, best of {args.code_repeat} alternating rounds:")
+    print(f"\ncode: {len(requests)} HumanEval programs (164 pass, 164 fail), sandboxed, best of {args.code_repeat} "
+          "alternating rounds (CPU: this tree; others: the rest of the machine, both in cores over the run):")
     results = {}
     functions = (("direct client, 1 daemon", direct.score), ("pool, 1 replica", one.score),
                  ("pool, 2 replicas", two.score), ("pool, 2 replicas, local_first", two_near.score))
+    cores = os.cpu_count() or 1
     for _ in range(args.code_repeat):  # rounds alternate them, so that the machine's load moves them alike
         for label, function in functions:
+            pids = tree_pids()
+            before_tree, before_machine = tree_cpu(pids), machine_busy()
             elapsed, answers = timed(function, requests)
+            ours = tree_cpu(pids) - before_tree
+            others = max(machine_busy() - before_machine - ours, 0.0)
             assert [answer["passed"] for answer in answers] == [passes for _, passes in pairs], label
-            results[label] = min(results.get(label, elapsed), elapsed)
-    for label, best in results.items():
-        print(f"  {label:38s} {best:8.2f} s  {len(requests) / best:7.1f} programs/s")
-    print(f"  scaling 1 -> 2 replicas: {results['pool, 1 replica'] / results['pool, 2 replicas']:.2f}x; "
-          f"pool of 1 against the direct client: "
-          f"{100 * (results['pool, 1 replica'] - results['direct client, 1 daemon']) / results['direct client, 1 daemon']:+.1f} %")
+            if label not in results or elapsed < results[label][0]:
+                results[label] = (elapsed, ours, others)
+    for label, (best, ours, others) in results.items():
+        print(f"  {label:34s} {best:8.2f} s  {len(requests) / best:7.1f} programs/s  CPU {ours / len(requests) * 1000:6.1f}"
+              f" ms/program  this tree {ours / best:4.2f} cores, the rest of the machine {others / best:4.2f} of "
+              f"{cores}")
+    one_s, two_s = results["pool, 1 replica"][0], results["pool, 2 replicas"][0]
+    _, two_cpu, two_others = results["pool, 2 replicas"]
+    _, one_cpu, _ = results["pool, 1 replica"]
+    available = max(cores - two_others / two_s, 0.0)
+    print(f"  scaling 1 -> 2 replicas: {one_s / two_s:.2f}x; pool of 1 against the direct client: "
+          f"{100 * (one_s - results['direct client, 1 daemon'][0]) / results['direct client, 1 daemon'][0]:+.1f} %")
+    print(f"  bound: the pool of 1 used {one_cpu / one_s:.2f} cores; while the pool of 2 ran, the rest of the machine "
+          f"used {two_others / two_s:.2f} of the {cores} cores, leaving {available:.2f}: at most "
+          f"{available / max(one_cpu / one_s, 1e-9):.2f}x the pool of 1's rate")
     print(f"\nload after: {os.getloadavg()[0]:.1f}")
     direct.close()
     one.shutdown()

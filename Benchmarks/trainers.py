@@ -16,6 +16,12 @@
   OpenRLHF's own math grading (openrlhf/utils/math_utils.py `extract_boxed_answer` + `grade_answer`, which is what
   OpenRLHF offers for math); and one batch `reward_func` call as the per-sample path's target.
 
+Each per-sample path also runs with a reward that returns 0 at once (the trainer's own per-sample machinery alone):
+no reward can run faster than that ceiling in that path, so `ceiling / default` bounds the ratio to the default and
+`ceiling / batch` bounds the per-sample path against the batch path. The paths of one trainer alternate within
+each round (best of `--repeat`), so that the machine's load moves them alike; the defaults run in the first
+transport's rounds. Also printed: how the per-sample calls reach the daemon (verl's `score` calls, OpenRLHF's writes).
+
 Every Arbiter path runs over each transport: a child process (stdio), a Unix socket and TCP. The trainers' files are
 loaded by path from their installed packages (pip install --no-deps trl==1.16.0 verl==0.9.1 openrlhf==0.11.2;
 math-verify, sympy and pylatexenc for the baselines), with the torch-bound names they import stubbed
@@ -152,9 +158,11 @@ def trl_runs(rows, repeat, funcs, accuracy_reward):
             return total
         return body
 
-    ours = best(repeat, call(funcs))
-    baseline = best(1, call([accuracy_reward])) if accuracy_reward else None
-    return ours, baseline
+    bodies = {"ours": call(funcs)}
+    if accuracy_reward:
+        bodies["default"] = call([accuracy_reward])
+    figures = rounds(repeat, bodies)
+    return figures["ours"], figures.get("default")
 
 
 async def _no_reward(**kwargs):
@@ -162,6 +170,10 @@ async def _no_reward(**kwargs):
 
 
 def verl_runs(rows, repeat, compute_score, default_compute_score, batch_function):
+    """verl's own `run_single` on every sample at once with Arbiter's `compute_score`, with a `compute_score` that
+    returns 0 at once (verl's own per-sample cost: the ceiling of any reward in this path) and with verl's default
+    reward; and Arbiter's batch function. Alternating rounds, so that the machine's load moves them alike; best of
+    `repeat` each. Returns {label: (seconds, result)}."""
     get_custom_reward_fn, manager_class = trainer_code.verl_code()
 
     def through_manager(score_function):
@@ -176,12 +188,73 @@ def verl_runs(rows, repeat, compute_score, default_compute_score, batch_function
             return asyncio.run(main())
         return body
 
-    ours = best(repeat, through_manager(compute_score))
-    batch = best(repeat, lambda: batch_function(["lighteval/MATH"] * len(rows), [c for _, c, _ in rows],
-                                                [r for _, _, r in rows]))
-    baseline = best(1, through_manager(default_compute_score)) if default_compute_score else None
-    ceiling = best(repeat, through_manager(_no_reward))
-    return ours, batch, baseline, ceiling
+    bodies = {"ours": through_manager(compute_score), "ceiling": through_manager(_no_reward),
+              "batch": lambda: batch_function(["lighteval/MATH"] * len(rows), [c for _, c, _ in rows],
+                                              [r for _, _, r in rows])}
+    if default_compute_score:
+        bodies["default"] = through_manager(default_compute_score)
+        # The default's own work, without verl's machinery: a plain loop over the same samples.
+        bodies["default alone"] = lambda: [default_compute_score("lighteval/MATH", c, r) for _, c, r in rows]
+    return rounds(repeat, bodies)
+
+
+def rounds(repeat, bodies):
+    """Best of `repeat` for each body, the bodies alternating within each round: {label: (seconds, result)}, and in
+    CPU_SECONDS[label] the least CPU time one run of it took, over this process and its descendants (the daemons)."""
+    best_of = {}
+    CPU_SECONDS.clear()
+    for _ in range(repeat):
+        for label, body in bodies.items():
+            pids = tree_pids()
+            cpu = tree_cpu(pids)
+            started = time.perf_counter()
+            result = body()
+            elapsed = time.perf_counter() - started
+            cpu = tree_cpu(pids) - cpu
+            if label not in best_of or elapsed < best_of[label][0]:
+                best_of[label] = (elapsed, result)
+            CPU_SECONDS[label] = min(CPU_SECONDS.get(label, cpu), cpu)
+    return best_of
+
+
+CPU_SECONDS = {}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid):
+    with open(f"/proc/{pid}/stat") as handle:
+        data = handle.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[1]), sum(int(value) for value in fields[11:15])  # ppid; utime + stime + cutime + cstime
+
+
+def tree_pids():
+    """This process and its descendants (the daemons: a child over stdio, the benchmark's socket daemons)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = _stat(entry)[0]
+            except (OSError, ValueError):
+                pass
+    tree, grew = {os.getpid()}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sorted(tree)
+
+
+def tree_cpu(pids):
+    total = 0
+    for pid in pids:
+        try:
+            total += _stat(pid)[1]
+        except (OSError, ValueError):
+            pass
+    return total / TICK
 
 
 NO_REWARD = """
@@ -191,6 +264,9 @@ def reward_func(queries, prompts, labels):
 
 
 def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_reward_file):
+    """OpenRLHF's own executor on every sample at once with Arbiter's reward file, with a reward file that returns 0
+    at once (the executor's own per-sample cost: the ceiling) and with the math_utils baseline; and one batch call.
+    Alternating rounds, best of `repeat` each."""
     agent = trainer_code.openrlhf_agent()
     template = "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n"
     engine = trainer_code.ScriptedEngine({template.format(p): c + "<|im_end|>" for p, c, _ in rows})
@@ -208,13 +284,51 @@ def openrlhf_runs(rows, repeat, reward_file, baseline_file, batch_function, no_r
             return outputs
         return body
 
-    ours = best(repeat, through_executor(reward_file))
     prompts = [template.format(p) for p, _, _ in rows]
     queries = [template.format(p) + c + "<|im_end|>" for p, c, _ in rows]
-    batch = best(repeat, lambda: batch_function(queries, prompts, [r for _, _, r in rows]))
-    baseline = best(1, through_executor(baseline_file)) if baseline_file else None
-    ceiling = best(repeat, through_executor(no_reward_file))
-    return ours, batch, baseline, ceiling
+    bodies = {"ours": through_executor(reward_file), "ceiling": through_executor(no_reward_file),
+              "batch": lambda: batch_function(queries, prompts, [r for _, _, r in rows])}
+    if baseline_file:
+        bodies["default"] = through_executor(baseline_file)
+    return rounds(repeat, bodies)
+
+
+def coalescing(rows, compute_score, reward_file):
+    """How the per-sample calls reach the daemon in each trainer's path: verl's `score` calls (sizes) and OpenRLHF's
+    writes (lines per write), counted in one run of each."""
+    from arbiter_client import _link
+    from arbiter_client._adapters import shared_async_client
+    client = shared_async_client()
+    sizes = []
+    original = client.score
+
+    async def counting(requests):
+        sizes.append(len(requests))
+        return await original(requests)
+
+    client.score = counting
+    try:
+        get_custom_reward_fn, manager_class = trainer_code.verl_code()
+
+        async def main():
+            manager = manager_class(config=None, tokenizer=trainer_code.VerlTokenizer(), compute_score=compute_score)
+            samples = [trainer_code.FakeDataProto([ord(c) for c in completion], "lighteval/MATH", reference,
+                                                  {"question": prompt}) for prompt, completion, reference in rows]
+            return await asyncio.gather(*[manager.run_single(sample) for sample in samples])
+        asyncio.run(main())
+    finally:
+        del client.score
+    writes = []
+    write = _link._Link._write
+    _link._Link._write = staticmethod(lambda writer, lines: (writes.append(len(lines)), write(writer, lines)))
+    try:
+        openrlhf_runs(rows, 1, reward_file, None, lambda *a: None, reward_file)
+    finally:
+        _link._Link._write = staticmethod(write)
+    print(f"  coalescing: verl's {len(rows)} per-sample calls reached the daemon as {len(sizes)} score call(s) "
+          f"(largest {max(sizes)}); OpenRLHF's {2 * len(rows)} (2 runs) as {len(writes)} writes "
+          f"({sum(writes) / max(len(writes), 1):.2f} lines a write); asyncio.to_thread's default pool here: "
+          f"{min(32, (os.cpu_count() or 1) + 4)} threads")
 
 
 def round_trip(rows):
@@ -230,14 +344,42 @@ def round_trip(rows):
         times.append(time.perf_counter() - started)
     times.sort()
     print(f"  one call of 64 math requests: median {times[100] * 1000:.2f} ms, p90 {times[180] * 1000:.2f} ms")
+    one = []
+    for request in requests * 4:
+        started = time.perf_counter()
+        client.score([request])
+        one.append(time.perf_counter() - started)
+    one.sort()
+    threads = min(32, (os.cpu_count() or 1) + 4)
+    print(f"  one call of 1 request: median {one[len(one) // 2] * 1e6:.0f} us; OpenRLHF's executor blocks one of its "
+          f"{threads} to_thread workers per sample for that long: at most {threads / one[len(one) // 2]:,.0f} "
+          "samples/s from that alone")
 
 
-def share(ours, ceiling, batch, count):
-    """Arbiter's own time per sample in the per-sample path (the path minus the trainer's own cost) against the batch
-    path's time per sample: what the per-sample entry point costs beyond a batch."""
+def report(figures, baseline, count, labels):
+    """Each path's rate, then what bounds the per-sample path: the trainer's own ceiling against the default reward
+    (the most any reward could reach against it in this path) and against the batch path (the 1.5x goal)."""
+    for key, label in labels.items():
+        if key in figures:
+            line(label, figures[key][0], count)
+        elif key == "default" and baseline:
+            line(label + " (measured in the first transport)", baseline[0], count)
+        elif key == "default alone" and baseline and baseline[1]:
+            line(label + " (first transport)", baseline[1], count)
+    ours, ceiling, batch = figures["ours"][0], figures["ceiling"][0], figures["batch"][0]
+    if baseline:
+        print(f"    ratio to the default: arbiter {baseline[0] / ours:.2f}x; bound (ceiling / default) "
+              f"{baseline[0] / ceiling:.2f}x — no reward can exceed it in this path")
+    print(f"    per-sample rate / batch rate: arbiter {batch / ours:.2f} (goal >= {1 / 1.5:.2f}); bound (ceiling / "
+          f"batch) {batch / ceiling:.2f}; arbiter at {ceiling / ours:.2f} of the ceiling")
     own = max(ours - ceiling, 0.0) / count * 1e6
-    print(f"    arbiter's share of the per-sample path: {own:.1f} us/sample (batch path: {batch / count * 1e6:.1f} "
-          f"us/sample, {own / (batch / count * 1e6):.2f}x)")
+    print(f"    arbiter's share of the per-sample path (wall): {own:.1f} us/sample (batch path: "
+          f"{batch / count * 1e6:.1f} us/sample, {own / (batch / count * 1e6):.2f}x)")
+    cpu = {key: CPU_SECONDS[key] / count * 1e6 for key in ("ours", "ceiling", "batch")}
+    print(f"    CPU per sample (this process and the daemons): per-sample path {cpu['ours']:.0f} us, the trainer's "
+          f"own (ceiling) {cpu['ceiling']:.0f} us, batch path {cpu['batch']:.0f} us; arbiter's share of the per-sample "
+          f"path {cpu['ours'] - cpu['ceiling']:.0f} us = {(cpu['ours'] - cpu['ceiling']) / cpu['batch']:.2f}x the "
+          f"batch path's")
 
 
 def start_daemons(binary, scratch):
@@ -340,35 +482,31 @@ def main():
                         if b is not None and b == b and a != b:
                             print(f"      arbiter {a} accuracy_reward {b}: {completion[-40:]!r} vs {reference!r}")
 
-            (ours, _), (batch, _), baseline, (ceiling, _) = verl_runs(
-                rows, args.repeat, verl.compute_score, None if "verl" in baselines else default_compute_score,
-                verl.compute_score_batch)
-            baselines.setdefault("verl", baseline)
-            baseline = baselines["verl"]
-            print("  verl NaiveRewardManager.run_single, every sample at once")
-            line("arbiter async compute_score (per sample)", ours, args.count)
-            line("arbiter compute_score_batch (one call, the target)", batch, args.count)
-            line("verl's own cost: a compute_score that returns 0 at once", ceiling, args.count)
-            if baseline:
-                line("verl default_compute_score (lighteval/MATH)", baseline[0], args.count)
-                print(f"    ratio {baseline[0] / ours:.2f}x the default; per-sample path at {batch / ours:.2f} of "
-                      f"the batch path's rate")
-            share(ours, ceiling, batch, args.count)
+            verl_figures = verl_runs(rows, args.repeat, verl.compute_score,
+                                     None if "verl" in baselines else default_compute_score, verl.compute_score_batch)
+            if "default" in verl_figures:
+                baselines["verl"] = (verl_figures["default"][0], verl_figures["default alone"][0])
+            print("  verl NaiveRewardManager.run_single, every sample at once (alternating rounds)")
+            report(verl_figures, baselines.get("verl"), args.count, {
+                "ours": "arbiter async compute_score (per sample)",
+                "batch": "arbiter compute_score_batch (one call, the target)",
+                "ceiling": "verl's own cost: a compute_score that returns 0 at once",
+                "default": "verl default_compute_score (lighteval/MATH) through run_single",
+                "default alone": "verl default_compute_score alone, in a loop (no manager)"})
 
-            (ours, _), (batch, _), baseline, (ceiling, _) = openrlhf_runs(
-                rows, args.repeat, reward_file, None if "openrlhf" in baselines else baseline_file,
-                openrlhf.reward_func, no_reward_file)
-            baselines.setdefault("openrlhf", baseline)
-            baseline = baselines["openrlhf"]
-            print("  OpenRLHF SingleTurnAgentExecutor.execute, every sample at once")
-            line("arbiter reward_func (one sample per call)", ours, args.count)
-            line("arbiter reward_func (one call of all, the target)", batch, args.count)
-            line("OpenRLHF's own cost: a reward_func that returns 0 at once", ceiling, args.count)
-            if baseline:
-                line("OpenRLHF math_utils grade_answer reward_func", baseline[0], args.count)
-                print(f"    ratio {baseline[0] / ours:.2f}x the baseline; per-sample path at {batch / ours:.2f} of "
-                      f"the batch path's rate")
-            share(ours, ceiling, batch, args.count)
+            openrlhf_figures = openrlhf_runs(rows, args.repeat, reward_file,
+                                             None if "openrlhf" in baselines else baseline_file, openrlhf.reward_func,
+                                             no_reward_file)
+            if "default" in openrlhf_figures:
+                baselines["openrlhf"] = (openrlhf_figures["default"][0], None)
+            print("  OpenRLHF SingleTurnAgentExecutor.execute, every sample at once (alternating rounds)")
+            report(openrlhf_figures, baselines.get("openrlhf"), args.count, {
+                "ours": "arbiter reward_func (one sample per call)",
+                "batch": "arbiter reward_func (one call of all, the target)",
+                "ceiling": "OpenRLHF's own cost: a reward_func that returns 0 at once",
+                "default": "OpenRLHF math_utils grade_answer reward_func"})
+            if transport == args.transports.split(",")[0]:
+                coalescing(rows, verl.compute_score, reward_file)
             print()
     finally:
         for process in processes:

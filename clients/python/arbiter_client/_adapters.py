@@ -370,6 +370,22 @@ def counts(outcomes):
     return result
 
 
+def reason_names(value):
+    """The verdict reasons a user asked to count (`reasons=`): a list, or one comma-separated string; () for none.
+    A verifier's reasons are an open set (the daemon does not list them), and verl and OpenRLHF need the same keys on
+    every row, so only named reasons get a key of their own."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(dict.fromkeys(str(name).strip() for name in value if str(name).strip()))
+
+
+def reason_flags(names, reason):
+    """`{"arbiter_reason/<name>": 1.0 or 0.0}` for each named reason: its mean over a batch is that reason's share."""
+    return {f"arbiter_reason/{name}": 1.0 if reason == name else 0.0 for name in names}
+
+
 def _unavailable(error, count):
     return [{"error": {"code": error.code, "message": error.message}} for _ in range(count)]
 

@@ -30,8 +30,8 @@ import logging
 import os
 import re
 
-from ._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for, resolve,
-                        score_all, score_all_async, shared_async_client, shared_client)
+from ._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, reason_flags, reason_names,
+                        request_for, resolve, score_all, score_all_async, shared_async_client, shared_client)
 from ._common import ArbiterError
 
 _log = logging.getLogger("arbiter_client.openrlhf")
@@ -136,7 +136,8 @@ def _settings(kwargs):
     if on_error == "none":
         raise ValueError("OpenRLHF has no 'skip this sample' reward: on_error must be 'raise', 'zero' or a number")
     client_args = {name: kwargs.get(name) for name in ("binary", "args", "address", "timeout")}
-    return verifier, on_error, client_args
+    reasons = reason_names(kwargs["reasons"] if "reasons" in kwargs else os.environ.get("ARBITER_REASONS"))
+    return verifier, on_error, client_args, reasons
 
 
 def _requests(recipe, queries, prompts, labels, options):
@@ -149,13 +150,15 @@ def _requests(recipe, queries, prompts, labels, options):
     return requests, missing
 
 
-def _result(recipe, answers, missing, on_error):
+def _result(recipe, answers, missing, on_error, reasons=()):
     outcomes = [Outcome(recipe, answer, gone) for answer, gone in zip(answers, missing)]
     rewards, scores = [], []
     names = [name for name, _ in recipe.components]
     logs = {name: [] for name in names}
     logs["arbiter_error"] = []
     logs["arbiter_crashed"] = []
+    for key in reason_flags(reasons, None):
+        logs[key] = []
     for index, outcome in enumerate(outcomes):
         try:
             score = resolve(outcome.score, outcome, on_error, describe=f"sample {index}")
@@ -170,6 +173,8 @@ def _result(recipe, answers, missing, on_error):
             logs[name].append(0.0 if value is None else value)
         logs["arbiter_error"].append(1.0 if outcome.unknown else 0.0)
         logs["arbiter_crashed"].append(1.0 if outcome.rollout_error else 0.0)
+        for key, value in reason_flags(reasons, outcome.reason).items():
+            logs[key].append(value)
     return {
         "rewards": _tensor(rewards),
         "scores": _tensor(scores),
@@ -181,24 +186,25 @@ def reward_func(queries, prompts, labels, **kwargs):
     """`{"rewards", "scores", "extra_logs"}` for queries (prompt + response), their prompts and labels.
 
     Keyword arguments (for direct use; OpenRLHF passes none) override the environment: `verifier`, `on_error`,
-    `options`, `binary`, `args`, `address`, `timeout`."""
-    verifier, on_error, client_args = _settings(kwargs)
+    `options`, `binary`, `args`, `address`, `timeout`, `reasons` ($ARBITER_REASONS: verdict reasons to count, each
+    an `extra_logs` key `arbiter_reason/<reason>`, 1.0 or 0.0 per sample)."""
+    verifier, on_error, client_args, reasons = _settings(kwargs)
     client = shared_client(**client_args)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
-    return _result(recipe, score_all(client, requests), missing, on_error)
+    return _result(recipe, score_all(client, requests), missing, on_error, reasons)
 
 
 async def reward_func_async(queries, prompts, labels, **kwargs):
     """The same as a coroutine, for an agent's `step` (openrlhf/utils/agent.py, `AgentInstanceBase`) or any asyncio
     caller: the calls of one event loop in the same turn are sent as one batch."""
-    verifier, on_error, client_args = _settings(kwargs)
+    verifier, on_error, client_args, reasons = _settings(kwargs)
     key = client_key(**client_args)
     client = shared_client(key=key)
     recipe = _recipe(client, verifier)
     requests, missing = _requests(recipe, queries, prompts, labels, kwargs.get("options"))
     answers = await score_all_async(shared_async_client(key=key), requests)
-    return _result(recipe, answers, missing, on_error)
+    return _result(recipe, answers, missing, on_error, reasons)
 
 
 _recipes = {}

@@ -441,15 +441,23 @@ class ArbiterPool:
     unfinished chunks sent to another; a chunk that kills replicas twice is split, down to the one request that kills
     a replica twice while alone on it, which is answered `{"error": {"code": "crashed", …}}`. When no replica can be
     reached for `unavailable_timeout` seconds the call raises `ArbiterError("unavailable")`.
+
+    `wire="dicts"` sends chunks across Ray as request and answer dicts (pickled both ways, the replica encoding and
+    decoding) instead of the lines encoded here once: the earlier form, kept so that the two can be measured
+    against each other in one run (Benchmarks/ray_pool.py).
     """
 
     def __init__(self, name, members, chunk_size=256, max_in_flight=4, max_queued=65536, unavailable_timeout=60.0,
-                 timeout=None, local_first=False):
+                 timeout=None, local_first=False, wire="lines"):
         if chunk_size < 1 or max_in_flight < 1 or max_queued < 1:
             raise ValueError("chunk_size, max_in_flight and max_queued must be at least 1")
+        if wire not in ("lines", "dicts"):
+            raise ValueError("wire must be 'lines' or 'dicts'")
         self.name = name
         self._options = dict(chunk_size=chunk_size, max_in_flight=max_in_flight, max_queued=max_queued,
-                             unavailable_timeout=unavailable_timeout, timeout=timeout, local_first=local_first)
+                             unavailable_timeout=unavailable_timeout, timeout=timeout, local_first=local_first,
+                             wire=wire)
+        self._wire = wire
         self._chunk_size = chunk_size
         self._max_in_flight = max_in_flight
         self._max_queued = max_queued
@@ -680,6 +688,8 @@ class ArbiterPool:
             try:
                 if member.client is not None:  # this node's daemon, over its socket: no Ray hop
                     result = await member.client.score(payload)
+                elif self._wire == "dicts":  # dicts pickled both ways (for measurement; see the class)
+                    result = await member.handle.score.remote(payload)
                 else:
                     # Encoded here once (kept for a re-send), answered as lines, decoded here: bytes cross Ray.
                     if chunk.bodies is None:

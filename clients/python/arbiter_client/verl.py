@@ -19,22 +19,27 @@ daemon together, as one batch. `compute_score_sync` is the same for reward manag
 
 Configuration: keyword arguments (verl's `reward_kwargs`, which reach Ray workers on every node) first, then the
 environment: `verifier` ($ARBITER_VERL_VERIFIER), `address` ($ARBITER_ADDRESS), `binary` ($ARBITER_BIN), `args`
-($ARBITER_ARGS), `timeout` ($ARBITER_TIMEOUT), `on_error` ($ARBITER_ON_ERROR), `components` ($ARBITER_VERL_COMPONENTS),
-`options`. The verifier of a row is `extra_info["arbiter_verifier"]` when the dataset sets it, else `verifier`, else
-by data source (DATA_SOURCES), else "math". The prompt (for `r1`'s language component) is `extra_info["prompt"]`,
-else `extra_info["question"]` (where verl's data preprocessing keeps the question).
+($ARBITER_ARGS), `timeout` ($ARBITER_TIMEOUT), `on_error` ($ARBITER_ON_ERROR), `components`
+($ARBITER_VERL_COMPONENTS), `options`, `reasons` ($ARBITER_REASONS: verdict reasons to count, a list or
+comma-separated; each gets a key `arbiter_reason/<reason>`, 1.0 or 0.0, whose batch mean is that reason's share),
+`think_opened` (true when the chat template opens `<think>` itself — DeepSeek-R1-Distill, QwQ, Qwen3 thinking
+models: verl passes the response without the prompt, so the opened tag is put back in front). The verifier of a row
+is `extra_info["arbiter_verifier"]` when the dataset sets it, else `verifier`, else by data source (DATA_SOURCES),
+else "math". The prompt (for `r1`'s language component) is `extra_info["prompt"]`, else `extra_info["question"]`
+(where verl's data preprocessing keeps the question).
 
 Every row has the same keys (verl stacks each key over the batch): `score`, `acc`, each recipe component,
 `arbiter_error` (1.0 when the reward could not be computed), `arbiter_crashed` (1.0 when the response crashed a
-verifier and was scored 0) and `arbiter_reason` (the verdict's reason, a string, which verl's statistics skip). `on_error`: "raise" (default: stop with the message —
-verl has no "skip this sample" value), "zero" or a number. A response that crashes a verifier scores 0.
+verifier and was scored 0), `arbiter_reason` (the verdict's reason, a string, which verl's statistics skip) and the
+`arbiter_reason/<reason>` keys of `reasons`. `on_error`: "raise" (default: stop with the message — verl has no
+"skip this sample" value), "zero" or a number. A response that crashes a verifier scores 0.
 """
 
 import os
 
-from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, request_for,
-                                      resolve, score_all, score_all_async, shared_async_client, shared_client,
-                                      verifier_entries)
+from arbiter_client._adapters import (Outcome, Recipe, check_on_error, client_key, normalize_reference, open_think,
+                                      reason_flags, reason_names, request_for, resolve, score_all, score_all_async,
+                                      shared_async_client, shared_client, verifier_entries)
 
 # data_source prefix → verifier (first match wins; compared in lower case).
 DATA_SOURCES = [
@@ -54,11 +59,13 @@ DATA_SOURCES = [
     ("primeintellect", "code"),
 ]
 
-_SETTINGS = ("verifier", "address", "binary", "args", "timeout", "on_error", "components", "options")
+_SETTINGS = ("verifier", "address", "binary", "args", "timeout", "on_error", "components", "options", "think_opened",
+             "reasons")
 _ENVIRONMENT = {
     "verifier": "ARBITER_VERL_VERIFIER",
     "on_error": "ARBITER_ON_ERROR",
     "components": "ARBITER_VERL_COMPONENTS",
+    "reasons": "ARBITER_REASONS",
 }
 
 
@@ -69,9 +76,18 @@ def _settings(kwargs):
         if settings[name] is None and os.environ.get(variable):
             settings[name] = os.environ[variable]
     settings["on_error"] = check_on_error(settings["on_error"] if settings["on_error"] is not None else "raise")
+    settings["think_opened"] = _truthy(settings["think_opened"])
+    settings["reasons"] = reason_names(settings["reasons"])
     if settings["on_error"] == "none":
         raise ValueError("verl has no 'skip this sample' reward: on_error must be 'raise', 'zero' or a number")
     return settings
+
+
+def _truthy(value):
+    """A flag as Hydra or the environment passes it: a bool, or "true"/"1"/"yes"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _client_args(settings):
@@ -119,7 +135,8 @@ def _prepare(client, settings, data_source, solution_str, ground_truth, extra_in
     extra_info = extra_info or {}
     recipe = _recipe(client, verifier_for(data_source, extra_info, settings["verifier"]))
     options = extra_info.get("arbiter_options") or settings["options"]
-    request, missing = request_for(recipe, solution_str, normalize_reference(ground_truth), _prompt_of(extra_info),
+    response = open_think(solution_str, settings["think_opened"])
+    request, missing = request_for(recipe, response, normalize_reference(ground_truth), _prompt_of(extra_info),
                                    options)
     return recipe, request, missing
 
@@ -130,7 +147,7 @@ _row_keys = {}
 def _keys(client, settings, recipe):
     """Every row's keys: score, acc, the recipe's components (with components=all, those of every recipe the daemon
     serves, so that rows of different recipes in one batch stack), arbiter_error."""
-    cache_key = (id(client), recipe.name, settings["components"])
+    cache_key = (id(client), recipe.name, settings["components"], settings["reasons"])
     keys = _row_keys.get(cache_key)
     if keys is None:
         keys = _row_keys[cache_key] = _compute_keys(client, settings, recipe)
@@ -144,7 +161,7 @@ def _compute_keys(client, settings, recipe):
             names.extend(part["name"] for part in entry.get("components") or [] if part["name"] not in names)
     reserved = ("score", "acc", "arbiter_error", "arbiter_crashed", "arbiter_reason")
     return ["score", "acc", *[name for name in names if name not in reserved], "arbiter_error", "arbiter_crashed",
-            "arbiter_reason"]
+            "arbiter_reason", *reason_flags(settings["reasons"], None)]
 
 
 def _result(client, settings, recipe, answer, missing, where):
@@ -154,18 +171,21 @@ def _result(client, settings, recipe, answer, missing, where):
     row["score"] = resolve(outcome.score, outcome, on_error, describe=where)
     row["acc"] = 1.0 if outcome.passed else 0.0
     for name, value in outcome.components.items():
-        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed", "arbiter_reason"):
+        if name in row and name not in ("score", "acc", "arbiter_error", "arbiter_crashed", "arbiter_reason") \
+                and not name.startswith("arbiter_reason/"):
             row[name] = resolve(value, outcome, "zero") if value is None else value
     row["arbiter_error"] = 1.0 if outcome.unknown else 0.0
     row["arbiter_crashed"] = 1.0 if outcome.rollout_error else 0.0
     # A string: verl keeps it with each sample (the dumped generations, validation's per-sample table) and leaves it
     # out of its statistics (verl/trainer/ppo/metric_utils.py, process_validation_metrics, skips string values).
     row["arbiter_reason"] = outcome.reason or ""
+    row.update(reason_flags(settings["reasons"], outcome.reason))
     return row
 
 
 async def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    """`{"score", "acc", <component>…, "arbiter_error", "arbiter_crashed", "arbiter_reason"}` for one rollout (a coroutine: verl awaits it)."""
+    """`{"score", "acc", <component>…, "arbiter_error", "arbiter_crashed", "arbiter_reason"}` for one rollout (a
+    coroutine: verl awaits it)."""
     settings = _settings(kwargs)
     key = client_key(**_client_args(settings))
     client = shared_client(key=key)

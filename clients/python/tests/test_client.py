@@ -220,3 +220,50 @@ def test_score_encoded_answers_lines_that_decode_to_what_score_answers(binary):
     assert strip(decoded) == strip(direct)
     assert [a.get("passed") for a in decoded[:3]] == [True, False, True]
     assert decoded[0]["id"] == "a" and "id" not in decoded[1] and decoded[3]["error"]["code"] == "unknown_verifier"
+
+
+def test_lines_of_concurrent_callers_are_written_together(binary, monkeypatch):
+    # The per-sample path OpenRLHF really drives (one `reward_func` call per sample from `asyncio.to_thread`
+    # workers) relies on this: a caller that finds another thread writing leaves its line to that thread, which
+    # writes everything queued meanwhile in one go (no timer). The first writer is held until five other callers
+    # have queued their lines; they must then go out as one write.
+    from arbiter_client import _link
+
+    with Client(binary=binary) as client:
+        assert client.score_one(math("1", "1"))["score"] == 1  # the daemon is up
+        [link] = client._links
+        original = _link._Link._write
+        writes, hold, holding = [], threading.Event(), threading.Event()
+
+        def recording(writer, lines):
+            writes.append(len(lines))
+            if len(writes) == 1:
+                holding.set()
+                hold.wait(60)
+            original(writer, lines)
+
+        monkeypatch.setattr(_link._Link, "_write", staticmethod(recording))
+        answers = {}
+
+        def call(i):
+            answers[i] = client.score_one(math(f"\\boxed{{{i}}}", str(i)))["score"]
+
+        first = threading.Thread(target=call, args=(0,))
+        first.start()
+        assert holding.wait(60)
+        others = [threading.Thread(target=call, args=(i,)) for i in range(1, 6)]
+        for thread in others:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while len(link._outbox) < 5 and time.monotonic() < deadline:  # a bound on a hang, not a timed assertion
+            time.sleep(0.01)
+        hold.set()
+        for thread in [first, *others]:
+            thread.join(60)
+        assert answers == {i: 1 for i in range(6)}
+        assert writes == [1, 5]
+        # Negative control: calls one after another are written one by one.
+        writes.clear()
+        for i in range(3):
+            call(i)
+        assert writes == [1, 1, 1]

@@ -95,6 +95,28 @@ def test_stripping_is_linear_in_the_number_of_end_tokens():
     assert response_of("P<think>x</think><answer>4</answer>", "P").endswith("</answer>")
 
 
+def test_stripping_looks_at_each_end_token_once(monkeypatch):
+    # The mechanism behind the linear time: the special-token pattern is tried once per token at the end (and once
+    # more where it stops), so twice the tokens cost twice the tries. The regex search it replaced scanned the rest
+    # of the text at every token (quadratic).
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern, self.tries = pattern, 0
+
+        def fullmatch(self, text, start, end):
+            self.tries += 1
+            return self.pattern.fullmatch(text, start, end)
+
+    tries = {}
+    for count in (1_000, 2_000):
+        counting = Counting(openrlhf._TOKEN)
+        monkeypatch.setattr(openrlhf, "_TOKEN", counting)
+        assert response_of("P" + GOOD + "<|im_end|>" * count, "P") == GOOD
+        tries[count] = counting.tries
+    assert tries[1_000] <= 1_000 + 2 and tries[2_000] <= 2_000 + 2
+    assert tries[2_000] >= 2 * tries[1_000] - 2  # control: each token is looked at (none skipped unchecked)
+
+
 def test_a_missing_label_raises_reward_failed_which_is_not_an_exception(r1_zero):
     prompt = TEMPLATES["qwen"][0]
     with pytest.raises(RewardFailed) as caught:
@@ -185,3 +207,23 @@ def test_negative_control_an_ordinary_exception_would_be_swallowed_by_the_execut
                                           ScriptedEngine({prompt: "x"})))
     assert output["reward"] is None
     assert os.path.exists(reward_file)
+
+
+def test_named_reasons_are_counted_in_extra_logs_with_the_same_keys(r1_zero, tmp_path, monkeypatch):
+    from trainer_code import CharTokenizer, SamplingParams, ScriptedEngine
+    monkeypatch.setenv("ARBITER_REASONS", "all_passed")
+    executor = _executor(tmp_path)
+    prompts = [TEMPLATES["qwen"][0], TEMPLATES["gemma"][0]]
+    engine = ScriptedEngine({prompts[0]: GOOD + "<|im_end|>", prompts[1]: UNFORMATTED + "<end_of_turn>"})
+
+    async def main():
+        return await asyncio.gather(*[executor.execute(prompt, "4", SamplingParams(), 1 << 21, CharTokenizer(),
+                                                       engine) for prompt in prompts])
+
+    outputs = asyncio.run(main())
+    assert [set(output["extra_logs"]) for output in outputs] == [
+        {"accuracy", "format", "arbiter_error", "arbiter_crashed", "arbiter_reason/all_passed"}] * 2
+    assert [scalar(output["extra_logs"]["arbiter_reason/all_passed"]) for output in outputs] == [1.0, 0.0]
+    monkeypatch.delenv("ARBITER_REASONS")  # control: no key without the setting
+    logs = openrlhf.reward_func([prompts[0] + GOOD], [prompts[0]], ["4"])["extra_logs"]
+    assert "arbiter_reason/all_passed" not in logs

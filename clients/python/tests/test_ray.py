@@ -267,6 +267,16 @@ def test_score_matches_a_direct_client_in_input_order(real, binary):
         real.score(["not a dict"])
 
 
+def test_the_dicts_wire_answers_as_the_lines_wire(real):
+    # wire="dicts" (kept to measure the two forms in one run) crosses Ray as dicts; the answers are the same.
+    requests = _mixed()
+    lines = real.score(requests)
+    dicts_pool = ArbiterPool.connect("real", chunk_size=16, wire="dicts")
+    assert _without_timing(dicts_pool.score(requests)) == _without_timing(lines)
+    with pytest.raises(ValueError):
+        ArbiterPool.connect("real", wire="json")
+
+
 def test_admission_limit_and_in_flight_bound_hold_and_everything_is_answered(cluster, real):
     requests = _math(120)
     tight = ArbiterPool.connect("real", chunk_size=4, max_in_flight=1, max_queued=8)
@@ -375,6 +385,68 @@ def test_adapters_resolve_a_pool_name_to_their_own_nodes_socket(real):
     assert ray.get(_adapter_addresses.remote("unix:/tmp/x.sock,tcp:h:1"))[1] == ["unix:/tmp/x.sock", "tcp:h:1"]
     with pytest.raises(ArbiterError, match="no replica of pool 'absent'"):
         addresses_of("ray:absent")
+
+
+@ray.remote(num_cpus=0)
+def _verl_on_this_node(name, count):
+    import asyncio
+
+    from arbiter_client import verl
+
+    async def main():
+        # As verl's reward loop calls it, with `reward_kwargs.address=ray:<pool>` merged into the keywords.
+        return await asyncio.gather(*[verl.compute_score("openai/gsm8k", f"\\boxed{{{i}}}", str(i), extra_info={},
+                                                         address=f"ray:{name}") for i in range(count)])
+
+    return ray.get_runtime_context().get_node_id(), [row["score"] for row in asyncio.run(main())]
+
+
+def test_verl_reward_kwargs_naming_the_pool_score_on_their_own_node(real):
+    before = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
+    results = ray.get([_verl_on_this_node.options(scheduling_strategy=_on(node)).remote("real", 25)
+                       for node in before])
+    after = {entry["node_id"]: entry for entry in real.stats()["replicas"]}
+    for node, (ran_on, scores) in zip(before, results):
+        assert ran_on == node and scores == [1.0] * 25
+        # Each worker's 25 samples went to its own node's daemon, not through the replica actor (no Ray hop).
+        assert after[node]["daemon"]["verdicts"] - before[node]["daemon"]["verdicts"] == 25
+        assert after[node]["chunks"] == before[node]["chunks"]
+
+
+def test_replica_figures_are_read_from_the_pool(real):
+    before = real.stats()
+    requests = _math(96, offset=5000)
+    assert len(real.score(requests)) == 96
+    after = real.stats()
+    assert after["pool"]["requests"] - before["pool"]["requests"] == 96
+    served = {entry["node_id"]: entry["requests"] - next(e["requests"] for e in before["replicas"]
+                                                          if e["node_id"] == entry["node_id"])
+              for entry in after["replicas"]}
+    assert sum(served.values()) == 96 and all(count > 0 for count in served.values())
+    for entry in after["replicas"]:
+        assert entry["requests_per_s"] > 0 and entry["pool_requests_per_s"] > 0  # throughput
+        assert entry["chunks_in_flight"] == entry["requests_in_flight"] == entry["pool_chunks_in_flight"] == 0
+        assert entry["restarts"] == 0 and entry["daemon_restarts"] == 0 and entry["pool_retries"] == 0
+        assert entry["healthy"] is True and entry["uptime_s"] > 0
+    assert after["pool"]["retries"] == 0 and after["pool"]["queued"] == after["pool"]["admitted"] == 0
+
+
+def test_the_binary_comes_from_the_argument_the_environment_the_wheel_or_path(tmp_path, monkeypatch):
+    import arbiter_client.ray as module
+
+    packaged = tmp_path / "bin" / "arbiter"
+    packaged.parent.mkdir()
+    packaged.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(module, "__file__", str(tmp_path / "ray.py"))
+    monkeypatch.setenv("ARBITER_BIN", "/from/the/environment")
+    assert module._resolve_binary("/given/path") == "/given/path"
+    assert module._resolve_binary(None) == "/from/the/environment"
+    monkeypatch.delenv("ARBITER_BIN")
+    assert module._resolve_binary(None) == "arbiter"  # control: a file that is not executable is not the wheel's
+    packaged.chmod(0o755)
+    assert module._resolve_binary(None) == str(packaged)
+    packaged.unlink()
+    assert module._resolve_binary(None) == "arbiter"  # then PATH
 
 
 # -- faults -----------------------------------------------------------------------------------------------------------

@@ -189,3 +189,55 @@ def test_verl_pkg_path_form_loads_too():
     compute_score = get_custom_reward_fn(_config("pkg://arbiter_client.verl"))
     result = run(compute_score(data_source="openai/gsm8k", solution_str="72", ground_truth="72", extra_info={}))
     assert result["score"] == 1.0
+
+
+def test_verl_manager_with_a_template_that_opened_think():
+    # DeepSeek-R1-Distill, QwQ and Qwen3 thinking templates end the prompt with `<think>`; verl decodes the response
+    # alone (run_single: `tokenizer.decode(valid_response_ids, skip_special_tokens=True)`), so the opened tag never
+    # reaches the reward. `reward_kwargs.think_opened=true` says so; the other families' special tokens are skipped by
+    # verl's decode and never reach the adapter either.
+    from trainer_code import FakeDataProto, VerlTokenizer, verl_code
+    get_custom_reward_fn, NaiveRewardManager = verl_code()
+    continued = "2 + 2 = 4</think>\n<answer>4</answer>"
+
+    def scores(**reward_kwargs):
+        compute_score = get_custom_reward_fn(_config(VERL_FILE, verifier="r1-zero", **reward_kwargs))
+
+        async def main():
+            manager = NaiveRewardManager(config=None, tokenizer=VerlTokenizer(), compute_score=compute_score)
+            samples = [FakeDataProto([ord(c) for c in text], "openai/gsm8k", "4", {"question": "2+2?"})
+                       for text in (continued, GOOD)]
+            return await asyncio.gather(*[manager.run_single(sample) for sample in samples])
+
+        return [(r["reward_extra_info"]["format"], r["reward_extra_info"]["arbiter_reason"]) for r in run(main())]
+
+    # Hydra passes the flag as a bool; from the command line or the environment it may be a string.
+    assert scores(think_opened=True) == scores(think_opened="true") == [(1.0, "all_passed"), (1.0, "all_passed")]
+    [(fmt, reason), good] = scores()  # negative control: without the flag the continuation has an unopened </think>
+    assert fmt == 0.0 and reason != "all_passed" and good == (1.0, "all_passed")
+
+
+def test_named_reasons_are_counted_with_the_same_keys_on_every_row():
+    # A verifier's reasons are an open set and verl stacks each key over the batch, so only the reasons named in
+    # `reward_kwargs.reasons` get numeric keys, on every row; their batch mean is that reason's share.
+    from trainer_code import FakeDataProto, VerlTokenizer, verl_code
+    get_custom_reward_fn, NaiveRewardManager = verl_code()
+    compute_score = get_custom_reward_fn(_config(VERL_FILE, verifier="r1-zero", reasons=["all_passed", "no_think"]))
+
+    async def main():
+        manager = NaiveRewardManager(config=None, tokenizer=VerlTokenizer(), compute_score=compute_score)
+        samples = [FakeDataProto([ord(c) for c in text], "openai/gsm8k", "4", {"question": "2+2?"})
+                   for text in (GOOD, UNFORMATTED, GOOD, "<answer>4</answer>")]
+        return await asyncio.gather(*[manager.run_single(sample) for sample in samples])
+
+    infos = [result["reward_extra_info"] for result in run(main())]
+    assert len({frozenset(info) for info in infos}) == 1
+    assert [info["arbiter_reason/all_passed"] for info in infos] == [1.0, 0.0, 1.0, 0.0]
+    named = [info["arbiter_reason/no_think"] for info in infos]
+    assert named[:3] == [0.0, 0.0, 0.0]
+    assert named[3] == (1.0 if infos[3]["arbiter_reason"] == "no_think" else 0.0)
+    # Control: without `reasons`, no such keys (the reason string alone).
+    plain = run(verl.compute_score("x", GOOD, "4", verifier="r1-zero"))
+    assert not [key for key in plain if key.startswith("arbiter_reason/")]
+    assert run(verl.compute_score("x", GOOD, "4", verifier="r1-zero", reasons="all_passed, no_think")).keys() \
+        == infos[0].keys()
