@@ -745,6 +745,13 @@ enum BuiltinToolchains {
             harness_source, filter_bytes = _read_input()
             harness = compile(harness_source, "harness.py", "exec")
             del harness_source
+            # A harness that defines `_arbiter_prelude` (python.harness.py) builds what no run changes once, here: each run
+            # forks from it and calls `_arbiter_site()` and `_arbiter_harness(prelude)`, instead of executing the whole file.
+            prepared = None
+            if "_arbiter_prelude" in harness.co_names:
+                namespace = {"__name__": "__arbiter_prelude__", "__file__": "harness.py", "__builtins__": builtins}
+                exec(harness, namespace)
+                prepared = (namespace, namespace["_arbiter_prelude"]())
             setns, prctl, Long, _ = _libc()
             # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
             fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
@@ -758,6 +765,7 @@ enum BuiltinToolchains {
             # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
             gc.collect()
             gc.freeze()
+            _socket.socket.send(server, b"ready")  # the daemon waits for it before it hands the server a run
             while True:
                 try:
                     message, fds, _, _ = _socket.socket.recvmsg(server, 1 << 20, _socket.CMSG_SPACE(11 * 4))
@@ -773,7 +781,7 @@ enum BuiltinToolchains {
                 pid = _fork_into(received, setns, own, oom) if len(received) == 11 else -1
                 if pid == 0:
                     try:
-                        _run(received, message, harness, prctl, Long, fprog)
+                        _run(received, message, harness, prepared, prctl, Long, fprog)
                     except BaseException:
                         sys.excepthook(*sys.exc_info())  # on the run's stderr once it has it, else the daemon's
                     finally:
@@ -869,7 +877,7 @@ enum BuiltinToolchains {
             return copy
 
 
-        def _run(fds, message, harness, prctl, Long, fprog):
+        def _run(fds, message, harness, prepared, prctl, Long, fprog):
             """The run's process: descriptors, limits, identity, filter, environment, then the harness."""
             posix.write(fds[10], b"%d\n" % posix.getpid())
             # A session and process group of its own: the server's group lies outside the run, and a signal to the run's
@@ -912,7 +920,12 @@ enum BuiltinToolchains {
             sys.argv = ["harness.py"]
             code = 0
             try:
-                exec(harness, main.__dict__)
+                if prepared is None:
+                    exec(harness, main.__dict__)
+                else:
+                    namespace, prelude = prepared
+                    namespace["_arbiter_site"]()
+                    namespace["_arbiter_harness"](prelude)
             except SystemExit as stop:
                 code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
                 if not isinstance(stop.code, int) and stop.code is not None:
@@ -965,8 +978,9 @@ enum BuiltinToolchains {
             sys.path += ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages"]
 
 
-        def _arbiter_hide():
-            """Makes this process non-dumpable (prctl PR_SET_DUMPABLE 0); returns whether it is."""
+        def _arbiter_hider():
+            """A function that makes this process non-dumpable (prctl PR_SET_DUMPABLE 0) and returns whether it is; built once
+            (ctypes' classes cost ~0.3 ms), called in each run."""
             try:
                 import _ctypes
 
@@ -984,10 +998,19 @@ enum BuiltinToolchains {
                     _handle = _ctypes.dlopen(None, 2)
 
                 prctl = Function(("prctl", Library()))
-                prctl(Long(4), Long(0), Long(0), Long(0), Long(0))  # PR_SET_DUMPABLE, 0
-                return prctl(Long(3), Long(0), Long(0), Long(0), Long(0)) == 0  # PR_GET_DUMPABLE
+                arguments = [Long(value) for value in (4, 0, 3)]
+                zero = Long(0)
             except Exception:
-                return False
+                return lambda: False
+
+            def hide():
+                try:
+                    prctl(arguments[0], zero, zero, zero, zero)  # PR_SET_DUMPABLE, 0
+                    return prctl(arguments[2], zero, zero, zero, zero) == 0  # PR_GET_DUMPABLE
+                except Exception:
+                    return False
+
+            return hide
 
 
         def _arbiter_codec():
@@ -1271,7 +1294,159 @@ enum BuiltinToolchains {
             exit_now(1)
 
 
-        def _arbiter_harness():
+        def _arbiter_comparisons():
+            """The comparison that tests run with, and the compilation of a test into it: (strict_eq, strict_in, compile_test,
+            referenced). Built once."""
+            kind, is_instance, compile_code = type, isinstance, compile
+
+            # "AlwaysEqual": a value of a class that says it equals anything must not pass `assert candidate(x) == 5`.
+            # Every value that comes from the program is rebuilt here from builtin types, so no such value can reach a test
+            # any more; the comparison below stays as a second guard. Tests run with their `==`, `!=`, `in` and `not in`
+            # rewritten to these functions, which read a value of any non-builtin class through the builtin type it derives
+            # from, and never let an object without one equal a plain value by its own say-so.
+            import _ast as ast  # the C module: `import ast` costs ~14 ms of every run
+
+            plain_types = (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
+            mro_of, int_of, float_of, complex_of = kind.__dict__["__mro__"].__get__, int.__int__, float.__float__, complex.__complex__
+            plain_form = {
+                int: int_of, float: float_of, complex: complex_of, str: str.__str__, bytes: lambda value: bytes.__bytes__(value)
+                if hasattr(bytes, "__bytes__") else bytes(memoryview(value)), list: lambda value: list(list.__iter__(value)),
+                tuple: lambda value: tuple(tuple.__iter__(value)), dict: lambda value: dict(dict.items(value)),
+                set: lambda value: set(set.__iter__(value)), frozenset: lambda value: frozenset(frozenset.__iter__(value)),
+            }
+
+            def plainly(value):
+                """The value as plain builtin data: itself for a builtin type, else read through the builtin type its class
+                derives from (None when there is none: such an object never equals a plain value by its own say-so)."""
+                cls = kind(value)
+                if cls in plain_types:
+                    return value
+                for base in mro_of(cls):
+                    convert = plain_form.get(base)
+                    if convert is not None:
+                        return convert(value)
+                return None
+
+            def strict_eq(left, right):
+                a, b = plainly(left), plainly(right)
+                if a is None or b is None:
+                    if a is None and b is None:
+                        return left == right  # two objects of non-builtin types: the test compares such objects
+                    return False
+                if kind(a) in (list, tuple) and kind(b) in (list, tuple):
+                    return kind(a) is kind(b) and len(a) == len(b) and all(strict_eq(x, y) for x, y in zip(a, b))
+                if kind(a) is dict and kind(b) is dict:
+                    return len(a) == len(b) and all(key in b and strict_eq(a[key], b[key]) for key in a)
+                if kind(a) in (set, frozenset) and kind(b) in (set, frozenset):
+                    plain_a, plain_b = [plainly(x) for x in a], [plainly(y) for y in b]
+                    if None in plain_a or None in plain_b:
+                        return False
+                    return set(plain_a) == set(plain_b)
+                return a == b
+
+            def strict_in(item, container):
+                plain = plainly(container)
+                if kind(plain) in (list, tuple, set, frozenset):
+                    return any(strict_eq(item, element) for element in plain)
+                if kind(plain) is dict:
+                    return any(strict_eq(item, key) for key in plain)
+                plain_item = plainly(item)
+                if plain is None or plain_item is None:
+                    return item in container if plain is None and plain_item is None else False
+                return plain_item in plain
+
+            only_ast = ast.PyCF_ONLY_AST
+            ast_node, ast_compare, ast_eq, ast_ne, ast_in, ast_not_in = ast.AST, ast.Compare, ast.Eq, ast.NotEq, ast.In, ast.NotIn
+            rewritten = (ast_eq, ast_ne, ast_in, ast_not_in)
+            ast_call, ast_name, ast_load, ast_unary, ast_not = ast.Call, ast.Name, ast.Load, ast.UnaryOp, ast.Not
+            length, get_attribute, set_attribute = len, getattr, setattr
+            positions = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+            code_type = kind(_arbiter_comparisons.__code__)
+
+            def rewrite(node):
+                for field in node._fields:
+                    value = get_attribute(node, field, None)
+                    if is_instance(value, list):
+                        value[:] = [rewrite(item) if is_instance(item, ast_node) else item for item in value]
+                    elif is_instance(value, ast_node):
+                        set_attribute(node, field, rewrite(value))
+                if is_instance(node, ast_compare) and length(node.ops) == 1 and is_instance(node.ops[0], rewritten):
+                    operator = node.ops[0]
+                    helper = "__arbiter_strict_eq__" if is_instance(operator, (ast_eq, ast_ne)) else "__arbiter_strict_in__"
+                    call_node = ast_call(func=ast_name(id=helper, ctx=ast_load()), args=[node.left, node.comparators[0]],
+                                         keywords=[])
+                    result = call_node if is_instance(operator, (ast_eq, ast_in)) else ast_unary(op=ast_not(), operand=call_node)
+                    for new in (result, call_node, call_node.func, result.operand if result is not call_node else call_node):
+                        for position in positions:
+                            set_attribute(new, position, get_attribute(node, position, None))
+                    return result
+                return node
+
+            def compile_test(source, name):
+                return compile_code(rewrite(compile_code(source, name, "exec", only_ast)), name, "exec")
+
+            def referenced(code, found):
+                """Every name a test's code (and the functions it defines) may look up."""
+                found.update(code.co_names)
+                for constant in code.co_consts:
+                    if kind(constant) is code_type:
+                        referenced(constant, found)
+                return found
+
+            return strict_eq, strict_in, compile_test, referenced
+
+
+        def _arbiter_kinds():
+            """The classes the runner raises and hands to tests, and the builtin exceptions by name: (ProgramGone, Refused,
+            Unavailable, builtin_exceptions). Built once."""
+
+            class ProgramGone(BaseException):
+                """The program's process ended or broke the protocol; no case runs after this."""
+
+            class Refused(Exception):
+                """Something that cannot cross between the processes (not plain data, a class of the program, ...)."""
+
+            class Unavailable:
+                """Stands for a name of the program that cannot cross: any use fails the case (through `refused`, which
+                records the failure of the run's case)."""
+
+                def __init__(self, message, refused):
+                    object.__setattr__(self, "_message", message)
+                    object.__setattr__(self, "_refused", refused)
+
+                def fail(self, *arguments, **keywords):
+                    raise object.__getattribute__(self, "_refused")(object.__getattribute__(self, "_message"))
+
+                __call__ = __bool__ = __eq__ = __ne__ = __hash__ = __iter__ = __len__ = __getitem__ = __contains__ = fail
+                __lt__ = __le__ = __gt__ = __ge__ = __add__ = __sub__ = __mul__ = __setattr__ = __index__ = __int__ = fail
+
+                def __getattr__(self, name):
+                    return object.__getattribute__(self, "fail")()
+
+            import builtins
+
+            builtin_exceptions = {name: value for name, value in builtins.__dict__.items()
+                                  if isinstance(value, type) and issubclass(value, BaseException)}
+            return ProgramGone, Refused, Unavailable, builtin_exceptions
+
+
+        def _arbiter_prelude():
+            """Everything the harness builds that no run changes: a fork server builds it once before its first run (each run
+            forks from it), else each run builds it at its start."""
+            import builtins
+            import sys
+
+            comparisons = _arbiter_comparisons()
+            # The builtins of the tests: a copy of the interpreter's, with exit() and quit() as _arbiter_site makes them, and
+            # the comparison helpers.
+            test_builtins = dict(builtins.__dict__)
+            test_builtins["exit"] = test_builtins["quit"] = sys.exit
+            test_builtins["__arbiter_strict_eq__"], test_builtins["__arbiter_strict_in__"] = comparisons[:2]
+            return {"codec": _arbiter_codec(), "hide": _arbiter_hider(), "comparisons": comparisons, "kinds": _arbiter_kinds(),
+                    "test_builtins": test_builtins}
+
+
+        def _arbiter_harness(prelude):
             import posix
             import sys
             import time
@@ -1281,11 +1456,11 @@ enum BuiltinToolchains {
             write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
             is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
             run_code, compile_code, numbered, as_repr, rounded = exec, compile, enumerate, repr, round
-            tree, dumps, encode, loads, loads_json = _arbiter_codec()
+            tree, dumps, encode, loads, loads_json = prelude["codec"]
 
             # Non-dumpable before the program's process exists; that process is forked before the nonce is read and closes
             # fds 3 and 4 before anything of the program runs.
-            hidden = _arbiter_hide()
+            hidden = prelude["hide"]()
             program_pid = None
             if hidden:
                 try:
@@ -1378,11 +1553,7 @@ enum BuiltinToolchains {
             # (the process ended, or sent what is not plain data) so that a test cannot swallow it into a pass.
             send, receive = _arbiter_channel(replies_out, requests_in, read, write)
 
-            class ProgramGone(BaseException):
-                """The program's process ended or broke the protocol; no case runs after this."""
-
-            class Refused(Exception):
-                """Something that cannot cross between the processes (not plain data, a class of the program, ...)."""
+            ProgramGone, Refused, Unavailable, builtin_exceptions = prelude["kinds"]
 
             def refused(message, verdict="runtime_error"):
                 """A Refused error, recorded so that the case fails even when the test catches it."""
@@ -1434,8 +1605,6 @@ enum BuiltinToolchains {
                 except (ValueError, TypeError, RecursionError, UnicodeError, StopIteration) as error:
                     raise refused("the program's process sent what is not plain data (%s)" % describe(error)) from None
 
-            builtin_exceptions = {name: value for name, value in __builtins__.__dict__.items()
-                                  if is_instance(value, type) and issubclass(value, BaseException)}
             program_exceptions = {}
 
             def rebuilt_exception(reply):
@@ -1494,21 +1663,6 @@ enum BuiltinToolchains {
                     proxies[name] = function
                 return proxies[name]
 
-            class Unavailable:
-                """Stands for a name of the program that cannot cross: any use fails the case."""
-
-                def __init__(self, message):
-                    object.__setattr__(self, "_message", message)
-
-                def fail(self, *arguments, **keywords):
-                    raise refused(object.__getattribute__(self, "_message"))
-
-                __call__ = __bool__ = __eq__ = __ne__ = __hash__ = __iter__ = __len__ = __getitem__ = __contains__ = fail
-                __lt__ = __le__ = __gt__ = __ge__ = __add__ = __sub__ = __mul__ = __setattr__ = __index__ = __int__ = fail
-
-                def __getattr__(self, name):
-                    return object.__getattribute__(self, "fail")()
-
             # Modules of the program that a test may use without importing them: the standard library's plain ones,
             # imported here again.
             shared_modules = {"math", "cmath", "string", "re", "random", "collections", "itertools", "functools", "heapq",
@@ -1535,12 +1689,13 @@ enum BuiltinToolchains {
                             __import__(payload)
                             found[name] = sys.modules[payload]
                         except BaseException:
-                            found[name] = Unavailable("module %r of the program cannot be imported by the test" % payload)
+                            found[name] = Unavailable(
+                                "module %r of the program cannot be imported by the test" % payload, refused)
                     else:
                         what = {"class": "a class", "module": "a module"}.get(category, "an object")
                         found[name] = Unavailable(
                             "%r is %s of the program: tests run in their own process and reach only the program's functions "
-                            "and plain data" % (name, what))
+                            "and plain data" % (name, what), refused)
                 return found
 
             def finish():
@@ -1594,105 +1749,13 @@ enum BuiltinToolchains {
                     report("program", gone[0], elapsed(started), gone[1])
                 finish()
 
-            # "AlwaysEqual": a value of a class that says it equals anything must not pass `assert candidate(x) == 5`.
-            # Every value that comes from the program is rebuilt here from builtin types, so no such value can reach a test
-            # any more; the comparison below stays as a second guard. Tests run with their `==`, `!=`, `in` and `not in`
-            # rewritten to these functions, which read a value of any non-builtin class through the builtin type it derives
-            # from, and never let an object without one equal a plain value by its own say-so.
-            import _ast as ast  # the C module: `import ast` costs ~14 ms of every run
+            strict_eq, strict_in, compile_test, referenced = prelude["comparisons"]
 
-            plain_types = (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
-            mro_of, int_of, float_of, complex_of = kind.__dict__["__mro__"].__get__, int.__int__, float.__float__, complex.__complex__
-            plain_form = {
-                int: int_of, float: float_of, complex: complex_of, str: str.__str__, bytes: lambda value: bytes.__bytes__(value)
-                if hasattr(bytes, "__bytes__") else bytes(memoryview(value)), list: lambda value: list(list.__iter__(value)),
-                tuple: lambda value: tuple(tuple.__iter__(value)), dict: lambda value: dict(dict.items(value)),
-                set: lambda value: set(set.__iter__(value)), frozenset: lambda value: frozenset(frozenset.__iter__(value)),
-            }
-
-            def plainly(value):
-                """The value as plain builtin data: itself for a builtin type, else read through the builtin type its class
-                derives from (None when there is none: such an object never equals a plain value by its own say-so)."""
-                cls = kind(value)
-                if cls in plain_types:
-                    return value
-                for base in mro_of(cls):
-                    convert = plain_form.get(base)
-                    if convert is not None:
-                        return convert(value)
-                return None
-
-            def strict_eq(left, right):
-                a, b = plainly(left), plainly(right)
-                if a is None or b is None:
-                    if a is None and b is None:
-                        return left == right  # two objects of non-builtin types: the test compares such objects
-                    return False
-                if kind(a) in (list, tuple) and kind(b) in (list, tuple):
-                    return kind(a) is kind(b) and len(a) == len(b) and all(strict_eq(x, y) for x, y in zip(a, b))
-                if kind(a) is dict and kind(b) is dict:
-                    return len(a) == len(b) and all(key in b and strict_eq(a[key], b[key]) for key in a)
-                if kind(a) in (set, frozenset) and kind(b) in (set, frozenset):
-                    plain_a, plain_b = [plainly(x) for x in a], [plainly(y) for y in b]
-                    if None in plain_a or None in plain_b:
-                        return False
-                    return set(plain_a) == set(plain_b)
-                return a == b
-
-            def strict_in(item, container):
-                plain = plainly(container)
-                if kind(plain) in (list, tuple, set, frozenset):
-                    return any(strict_eq(item, element) for element in plain)
-                if kind(plain) is dict:
-                    return any(strict_eq(item, key) for key in plain)
-                plain_item = plainly(item)
-                if plain is None or plain_item is None:
-                    return item in container if plain is None and plain_item is None else False
-                return plain_item in plain
-
-            only_ast = ast.PyCF_ONLY_AST
-            ast_node, ast_compare, ast_eq, ast_ne, ast_in, ast_not_in = ast.AST, ast.Compare, ast.Eq, ast.NotEq, ast.In, ast.NotIn
-            rewritten = (ast_eq, ast_ne, ast_in, ast_not_in)
-            ast_call, ast_name, ast_load, ast_unary, ast_not = ast.Call, ast.Name, ast.Load, ast.UnaryOp, ast.Not
-            length, get_attribute, set_attribute = len, getattr, setattr
-            positions = ("lineno", "col_offset", "end_lineno", "end_col_offset")
-            code_type = kind(_arbiter_harness.__code__)
-
-            def rewrite(node):
-                for field in node._fields:
-                    value = get_attribute(node, field, None)
-                    if is_instance(value, list):
-                        value[:] = [rewrite(item) if is_instance(item, ast_node) else item for item in value]
-                    elif is_instance(value, ast_node):
-                        set_attribute(node, field, rewrite(value))
-                if is_instance(node, ast_compare) and length(node.ops) == 1 and is_instance(node.ops[0], rewritten):
-                    operator = node.ops[0]
-                    helper = "__arbiter_strict_eq__" if is_instance(operator, (ast_eq, ast_ne)) else "__arbiter_strict_in__"
-                    call_node = ast_call(func=ast_name(id=helper, ctx=ast_load()), args=[node.left, node.comparators[0]],
-                                         keywords=[])
-                    result = call_node if is_instance(operator, (ast_eq, ast_in)) else ast_unary(op=ast_not(), operand=call_node)
-                    for new in (result, call_node, call_node.func, result.operand if result is not call_node else call_node):
-                        for position in positions:
-                            set_attribute(new, position, get_attribute(node, position, None))
-                    return result
-                return node
-
-            def compile_test(source, name):
-                return compile_code(rewrite(compile_code(source, name, "exec", only_ast)), name, "exec")
-
-            def referenced(code, found):
-                """Every name a test's code (and the functions it defines) may look up."""
-                found.update(code.co_names)
-                for constant in code.co_consts:
-                    if kind(constant) is code_type:
-                        referenced(constant, found)
-                return found
-
-            # Tests run in their own globals whose builtins (a private copy) hold the comparison.
-            test_builtins = dict(__builtins__.__dict__ if hasattr(__builtins__, "__dict__") else __builtins__)
-            test_builtins["__arbiter_strict_eq__"] = strict_eq
-            test_builtins["__arbiter_strict_in__"] = strict_in
-            modules_before = dict(sys.modules)
+            # Tests run in their own globals whose builtins (the prelude's copy, private to this process) hold the comparison.
+            test_builtins = prelude["test_builtins"]
+            # The modules as they were at the start, put back before each later script (copying and restoring them touches
+            # every module object, so a single script skips it).
+            modules_before = dict(sys.modules) if len(cases) > 1 else None
             set_trace, set_profile = sys.settrace, sys.setprofile
 
             setup_code = compile_test(setup, "setup") if setup else None
@@ -1711,8 +1774,9 @@ enum BuiltinToolchains {
                         # would shadow a builtin or the comparison helpers, and the modules as they were at the start.
                         set_trace(None)
                         set_profile(None)
-                        sys.modules.clear()
-                        sys.modules.update(modules_before)
+                        if index > 0:
+                            sys.modules.clear()
+                            sys.modules.update(modules_before)
                         code = compile_test(test, "test_%d" % index)
                         wanted = {name for name in referenced(code, {entry} if entry else set())
                                   if name not in test_builtins and not (name.startswith("__") and name.endswith("__"))}
@@ -1773,8 +1837,11 @@ enum BuiltinToolchains {
             finish()
 
 
-        _arbiter_site()
-        _arbiter_harness()
+        # A fork server executes this file under another name (it builds the prelude once, then calls _arbiter_site and
+        # _arbiter_harness in each run's process).
+        if __name__ != "__arbiter_prelude__":
+            _arbiter_site()
+            _arbiter_harness(_arbiter_prelude())
         """#,
     ]
 }

@@ -245,19 +245,22 @@ final class RunSession: @unchecked Sendable {
         let count = instructions.cases.count
         let command: [String]
         var companion: [String]? = nil
+        var commandFiles: [(name: String, bytes: [UInt8])] = []
         if let harness = toolchain.harness, let host = harness.host {
             // A split harness: its code goes on the command line; only the program's process reads files here.
             try write(host.code, to: host.file)
             command = toolchain.command(harness.run)
             companion = toolchain.command(host.run)
         } else if let harness = toolchain.harness {
+            // The harness's file is written only for a run that executes the command: a run forked from a fork server
+            // has the harness loaded already (the sandbox writes it if that run falls back to the command).
             if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
                 let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
             {
-                try write(prepared, to: preparedFile)
+                commandFiles = [(preparedFile, prepared)]
                 command = toolchain.command(preparedRun)
             } else {
-                try write(harness.code, to: harness.file)
+                commandFiles = [(harness.file, Array(harness.code.utf8))]
                 command = toolchain.command(harness.run)
             }
         } else if instructions.form == "test", toolchain.testTemplate != nil {
@@ -279,7 +282,7 @@ final class RunSession: @unchecked Sendable {
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
-            forkServer: forkServer)
+            forkServer: forkServer, commandFiles: commandFiles)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.

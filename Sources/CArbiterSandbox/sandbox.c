@@ -1265,6 +1265,22 @@ int arb_start_fork_server(const char *path, char *const *argv, char *const *envp
     struct timespec none = {0, 0};
     while (sigtimedwait(&pipe_signal, NULL, &none) == SIGPIPE) {}
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    // The server says "ready" once it has loaded everything, so that its start (a second or more on a loaded machine)
+    // is never counted in the first run's wall-clock time. A server that exits first, or takes over a minute, failed.
+    char ready[8] = {0};
+    ssize_t got = -1;
+    struct pollfd wait_ready = {.fd = pair[0], .events = POLLIN};
+    int polled;
+    do polled = poll(&wait_ready, 1, 60000); while (polled < 0 && errno == EINTR);
+    if (polled == 1) {
+        do got = recv(pair[0], ready, sizeof ready - 1, 0); while (got < 0 && errno == EINTR);
+    }
+    if (got != 5 || memcmp(ready, "ready", 5) != 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        close(pair[0]);
+        return -ECHILD;
+    }
     *socket_fd = pair[0];
     return pid;
 }

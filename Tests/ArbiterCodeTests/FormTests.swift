@@ -204,14 +204,16 @@ struct FormTests {
         // The second script would spin until the CPU limit; the third would pass.
         let program = fenced("def f(x):\n    if x == 2:\n        while True:\n            pass\n    return x")
         let reference: JSONValue = ["test": ["assert f(1) == 5", "assert f(2) == 2", "assert f(3) == 3"]]
-        let options: JSONObject = ["all_or_nothing": true, "time_limit_s": 1]
+        // A generous wall-clock backstop: the CPU limit is what stops the spinning script, and a loaded machine must
+        // not turn a quick run into a wall-clock kill.
+        let options: JSONObject = ["all_or_nothing": true, "time_limit_s": 1, "wall_time_limit_s": 120]
         let stopped = try await judge(program, reference, options)
         #expect(statuses(stopped) == ["wrong_answer", "wrong_answer", "wrong_answer"], "\(stopped.details)")
         let message = stopped.details["cases"]?.arrayValue?.last?.objectValue?["message"]?.stringValue ?? ""
         #expect(message.contains("not run: an earlier case failed"), "\(message)")
         #expect(stopped.details["run"]?.objectValue?["reached_end"] == true)
         // Negative control: without stopping, the second script runs into the CPU limit.
-        let all = try await judge(program, reference, ["time_limit_s": 1])
+        let all = try await judge(program, reference, ["time_limit_s": 1, "wall_time_limit_s": 120])
         #expect(statuses(all).prefix(2) == ["wrong_answer", "time_limit"], "\(all.details)")
     }
 

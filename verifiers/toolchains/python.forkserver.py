@@ -81,6 +81,13 @@ def _serve():
     harness_source, filter_bytes = _read_input()
     harness = compile(harness_source, "harness.py", "exec")
     del harness_source
+    # A harness that defines `_arbiter_prelude` (python.harness.py) builds what no run changes once, here: each run
+    # forks from it and calls `_arbiter_site()` and `_arbiter_harness(prelude)`, instead of executing the whole file.
+    prepared = None
+    if "_arbiter_prelude" in harness.co_names:
+        namespace = {"__name__": "__arbiter_prelude__", "__file__": "harness.py", "__builtins__": builtins}
+        exec(harness, namespace)
+        prepared = (namespace, namespace["_arbiter_prelude"]())
     setns, prctl, Long, _ = _libc()
     # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
     fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
@@ -94,6 +101,7 @@ def _serve():
     # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
     gc.collect()
     gc.freeze()
+    _socket.socket.send(server, b"ready")  # the daemon waits for it before it hands the server a run
     while True:
         try:
             message, fds, _, _ = _socket.socket.recvmsg(server, 1 << 20, _socket.CMSG_SPACE(11 * 4))
@@ -109,7 +117,7 @@ def _serve():
         pid = _fork_into(received, setns, own, oom) if len(received) == 11 else -1
         if pid == 0:
             try:
-                _run(received, message, harness, prctl, Long, fprog)
+                _run(received, message, harness, prepared, prctl, Long, fprog)
             except BaseException:
                 sys.excepthook(*sys.exc_info())  # on the run's stderr once it has it, else the daemon's
             finally:
@@ -205,7 +213,7 @@ def _above(fd, least):
     return copy
 
 
-def _run(fds, message, harness, prctl, Long, fprog):
+def _run(fds, message, harness, prepared, prctl, Long, fprog):
     """The run's process: descriptors, limits, identity, filter, environment, then the harness."""
     posix.write(fds[10], b"%d\n" % posix.getpid())
     # A session and process group of its own: the server's group lies outside the run, and a signal to the run's
@@ -248,7 +256,12 @@ def _run(fds, message, harness, prctl, Long, fprog):
     sys.argv = ["harness.py"]
     code = 0
     try:
-        exec(harness, main.__dict__)
+        if prepared is None:
+            exec(harness, main.__dict__)
+        else:
+            namespace, prelude = prepared
+            namespace["_arbiter_site"]()
+            namespace["_arbiter_harness"](prelude)
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if not isinstance(stop.code, int) and stop.code is not None:
