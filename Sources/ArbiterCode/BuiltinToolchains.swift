@@ -267,6 +267,24 @@ enum BuiltinToolchains {
                 position += length;
             }
             const setup = cases.pop();
+            // "stop" (all_or_nothing, stop_on_failure): the cases after the first that fails are not run. With calls,
+            // "expect <tolerance> <unwrap single>" and the expected values follow, so that the calls stop after the first value
+            // that surely differs (only where to stop is decided here; the daemon judges every value it gets).
+            const stop = position < raw.length && line() === "stop";
+            let expectedValues = null, tolerance = 0, unwrapSingle = false;
+            if (stop && position < raw.length) {
+                const header = line().split(" ");
+                if (header.length === 3 && header[0] === "expect") {
+                    tolerance = Number(header[1]);
+                    unwrapSingle = header[2] === "1";
+                    expectedValues = [];
+                    for (let index = 0; index < count; index++) {
+                        const length = Number(line());
+                        expectedValues.push(raw.toString("utf8", position, position + length));
+                        position += length;
+                    }
+                }
+            }
             const clock = () => Number(process.hrtime.bigint()) / 1e6;
             const report = (...fields) => {
                 const data = Buffer.from(nonce + " [" + fields.map((field) => JSON.stringify(field)).join(", ") + "]\n");
@@ -455,6 +473,31 @@ enum BuiltinToolchains {
                 }
                 return "{" + parts.join(",") + "}";
             };
+            // Whether the daemon could find the value `got` equal to `want` (both parsed JSON): lenient where the daemon is
+            // strict (any two numbers within the tolerance, relative or absolute, with some slack), so that a value the
+            // daemon accepts is never taken for a failure here.
+            const maybeEqual = (got, want) => {
+                if (typeof got === "number" && typeof want === "number") {
+                    return got === want || Math.abs(got - want) <= (tolerance + 1e-9) * Math.max(1, Math.abs(got), Math.abs(want));
+                }
+                if (got === null || want === null || typeof got !== "object" || typeof want !== "object") return got === want;
+                if (Array.isArray(got) !== Array.isArray(want)) return false;
+                if (Array.isArray(got)) return got.length === want.length && got.every((item, index) => maybeEqual(item, want[index]));
+                const keys = Object.keys(want);
+                if (Object.keys(got).length !== keys.length) return false;
+                return keys.every((key) => Object.prototype.hasOwnProperty.call(got, key) && maybeEqual(got[key], want[key]));
+            };
+            const surelyWrong = (index, text) => {
+                if (expectedValues === null) return false;
+                try {
+                    const got = JSON.parse(text), want = JSON.parse(expectedValues[index]);
+                    if (maybeEqual(got, want)) return false;
+                    return !(unwrapSingle && Array.isArray(want) && want.length === 1 && maybeEqual(got, want[0]));
+                } catch (error) {
+                    return false;
+                }
+            };
+            let failed = false;
             if (form === "test") {
                 cases.forEach((test, index) => {
                     const begun = clock();
@@ -462,6 +505,8 @@ enum BuiltinToolchains {
                         report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
                         return;
                     }
+                    if (failed && stop) return; // the daemon counts the rest as failed, not run
+                    failed = true;
                     const names = [];
                     try {
                         const found = programNames(setup + "\n" + test);
@@ -478,6 +523,7 @@ enum BuiltinToolchains {
                             check(globalThis[entryPoint]);
                         }
                         report(index, "passed", clock() - begun);
+                        failed = false;
                     } catch (error) {
                         if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
                         else report(index, status(error), clock() - begun, describe(error));
@@ -493,6 +539,8 @@ enum BuiltinToolchains {
                         report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
                         return;
                     }
+                    if (failed && stop) return; // the daemon counts the rest as failed, not run
+                    failed = true;
                     try {
                         const value = call(functionName, JSON.parse(args));
                         const elapsed = clock() - begun;
@@ -502,6 +550,7 @@ enum BuiltinToolchains {
                             return;
                         }
                         reportValue(index, elapsed, text);
+                        failed = surelyWrong(index, text);
                     } catch (error) {
                         if (error instanceof NotPlain) report(index, "unserializable", clock() - begun, error.message);
                         else if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
@@ -1512,6 +1561,17 @@ enum BuiltinToolchains {
             setup = cases.pop()
             # "stop" (all_or_nothing, stop_on_failure): the test scripts after the first that fails are not run.
             stop = position < len(data) and line() == "stop"
+            # With calls, "expect <tolerance> <unwrap single>" and the expected values follow: the calls stop after the first
+            # value that surely differs. Only where to stop is decided here; the daemon judges every value it gets.
+            expected_values, tolerance, unwrap_single = None, 0.0, False
+            if stop and position < len(data):
+                header = line().split()
+                if len(header) == 3 and header[0] == "expect":
+                    tolerance, unwrap_single, expected_values = as_float(header[1]), header[2] == "1", []
+                    for _ in range(count):
+                        size = int(line())
+                        expected_values.append(data[position:position + size].decode("utf-8"))
+                        position += size
             del data
             escapes = {code: "\\u%04x" % code for code in range(32)}
             escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -1805,15 +1865,51 @@ enum BuiltinToolchains {
                 import json
 
                 dumps = json.dumps
+
+                def maybe_equal(got, want):
+                    """Whether the daemon could find the value `got` equal to `want` (both parsed JSON). Lenient where the
+                    daemon is strict (any two numbers within the tolerance, relative or absolute, with some slack), so that a
+                    value the daemon accepts is never taken for a failure here."""
+                    if kind(got) is bool or kind(want) is bool or got is None or want is None:
+                        return got is want
+                    if kind(got) in (int, float) and kind(want) in (int, float):
+                        try:
+                            a, b = as_float(got), as_float(want)
+                        except OverflowError:
+                            return True
+                        return abs(a - b) <= (tolerance + 1e-9) * max(1.0, abs(a), abs(b)) or a == b
+                    if kind(got) is str or kind(want) is str:
+                        return got == want
+                    if kind(got) is list and kind(want) is list:
+                        return len(got) == len(want) and all(maybe_equal(x, y) for x, y in zip(got, want))
+                    if kind(got) is dict and kind(want) is dict:
+                        return got.keys() == want.keys() and all(maybe_equal(got[key], want[key]) for key in want)
+                    return False
+
+                def surely_wrong(index, encoded):
+                    if expected_values is None:
+                        return False
+                    try:
+                        got, want = loads_json(encoded), loads_json(expected_values[index])
+                        if maybe_equal(got, want):
+                            return False
+                        return not (unwrap_single and kind(want) is list and len(want) == 1 and maybe_equal(got, want[0]))
+                    except BaseException:
+                        return False
+
                 try:
                     defined = names({function_name}).get(function_name)
                 except BaseException:
                     defined = None
+                failed = False
                 for index, arguments in numbered(cases):
                     begun = clock()
                     if state["gone"] is not None:
                         not_run(index)
                         continue
+                    if failed and stop:
+                        break  # the daemon counts the rest as failed, not run
+                    failed = True
                     state["violation"] = None
                     try:
                         if not is_callable(defined) or is_instance(defined, Unavailable):
@@ -1832,6 +1928,7 @@ enum BuiltinToolchains {
                             report(index, "unserializable", took, describe(error))
                             continue
                         report(index, "value", took, value=encoded)
+                        failed = surely_wrong(index, encoded)
                     except BaseException as error:
                         outcome(index, begun, error)
             finish()

@@ -558,6 +558,17 @@ def _arbiter_harness(prelude):
     setup = cases.pop()
     # "stop" (all_or_nothing, stop_on_failure): the test scripts after the first that fails are not run.
     stop = position < len(data) and line() == "stop"
+    # With calls, "expect <tolerance> <unwrap single>" and the expected values follow: the calls stop after the first
+    # value that surely differs. Only where to stop is decided here; the daemon judges every value it gets.
+    expected_values, tolerance, unwrap_single = None, 0.0, False
+    if stop and position < len(data):
+        header = line().split()
+        if len(header) == 3 and header[0] == "expect":
+            tolerance, unwrap_single, expected_values = as_float(header[1]), header[2] == "1", []
+            for _ in range(count):
+                size = int(line())
+                expected_values.append(data[position:position + size].decode("utf-8"))
+                position += size
     del data
     escapes = {code: "\\u%04x" % code for code in range(32)}
     escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -851,15 +862,51 @@ def _arbiter_harness(prelude):
         import json
 
         dumps = json.dumps
+
+        def maybe_equal(got, want):
+            """Whether the daemon could find the value `got` equal to `want` (both parsed JSON). Lenient where the
+            daemon is strict (any two numbers within the tolerance, relative or absolute, with some slack), so that a
+            value the daemon accepts is never taken for a failure here."""
+            if kind(got) is bool or kind(want) is bool or got is None or want is None:
+                return got is want
+            if kind(got) in (int, float) and kind(want) in (int, float):
+                try:
+                    a, b = as_float(got), as_float(want)
+                except OverflowError:
+                    return True
+                return abs(a - b) <= (tolerance + 1e-9) * max(1.0, abs(a), abs(b)) or a == b
+            if kind(got) is str or kind(want) is str:
+                return got == want
+            if kind(got) is list and kind(want) is list:
+                return len(got) == len(want) and all(maybe_equal(x, y) for x, y in zip(got, want))
+            if kind(got) is dict and kind(want) is dict:
+                return got.keys() == want.keys() and all(maybe_equal(got[key], want[key]) for key in want)
+            return False
+
+        def surely_wrong(index, encoded):
+            if expected_values is None:
+                return False
+            try:
+                got, want = loads_json(encoded), loads_json(expected_values[index])
+                if maybe_equal(got, want):
+                    return False
+                return not (unwrap_single and kind(want) is list and len(want) == 1 and maybe_equal(got, want[0]))
+            except BaseException:
+                return False
+
         try:
             defined = names({function_name}).get(function_name)
         except BaseException:
             defined = None
+        failed = False
         for index, arguments in numbered(cases):
             begun = clock()
             if state["gone"] is not None:
                 not_run(index)
                 continue
+            if failed and stop:
+                break  # the daemon counts the rest as failed, not run
+            failed = True
             state["violation"] = None
             try:
                 if not is_callable(defined) or is_instance(defined, Unavailable):
@@ -878,6 +925,7 @@ def _arbiter_harness(prelude):
                     report(index, "unserializable", took, describe(error))
                     continue
                 report(index, "value", took, value=encoded)
+                failed = surely_wrong(index, encoded)
             except BaseException as error:
                 outcome(index, begun, error)
     finish()
