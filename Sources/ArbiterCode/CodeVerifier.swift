@@ -61,7 +61,7 @@ public struct CodeVerifier: Verifier {
                 "all_or_nothing", .boolean, default: .bool(false), "Score 1 only when every case passes, else 0."),
             OptionSpec(
                 "stop_on_failure", .boolean, default: .bool(false),
-                "Stop at the first failing stdin/stdout case or test script (the rest count as failed); implied by all_or_nothing."),
+                "Stop at the first failing stdin/stdout case, test script or call (the rest count as failed); implied by all_or_nothing."),
             OptionSpec(
                 "total_time_limit_s", .number(1...3600), default: .double(120),
                 "Wall-clock budget of all stdin/stdout runs of a sample; cases past it are time_limit without running."),

@@ -23,12 +23,20 @@ struct ForkServerRequest: Sendable, Hashable {
 /// it (each run starts from the server's state before the first run), and a server that died is started again.
 final class ForkServers {
     private var running: [ForkServerRequest: (pid: pid_t, socket: Int32)] = [:]
+    /// Servers that could not start (they exited, or never said `ready` within a minute): not tried again in this slot,
+    /// so that a broken server costs one wait, not one per run.
+    private var failed: Set<ForkServerRequest> = []
 
-    /// Whether runs may use fork servers here: as root with the whole sandbox (the server's children join the run's
-    /// namespaces, which needs root), unless `ARBITER_CODE_NO_FORK_SERVER=1`.
+    /// Whether runs may use fork servers here, unless `ARBITER_CODE_NO_FORK_SERVER=1`: as root with the whole sandbox
+    /// (the server's child joins the run's namespaces and switches to the sandbox user), and as an ordinary user whose
+    /// runs each have a user namespace (the server's child joins it first, as its owner, then the others).
     static func available(for isolation: Isolation) -> Bool {
-        isolation.isolated && isolation.user != nil && !isolation.namespaces.contains("user") && geteuid() == 0
-            && ProcessInfo.processInfo.environment["ARBITER_CODE_NO_FORK_SERVER"] != "1"
+        guard isolation.isolated, ProcessInfo.processInfo.environment["ARBITER_CODE_NO_FORK_SERVER"] != "1" else {
+            return false
+        }
+        let all = ["pid", "net", "mount", "ipc", "uts"].allSatisfy(isolation.namespaces.contains)
+        if isolation.namespaces.contains("user") { return all }
+        return all && isolation.user != nil && geteuid() == 0
     }
 
     /// The sandbox's seccomp filter, as the server installs it in each run's process.
@@ -47,7 +55,9 @@ final class ForkServers {
             close(server.socket)
             running[request] = nil
         }
-        guard let filter = Self.seccompFilter, let executable = request.command.first else { return nil }
+        guard !failed.contains(request), let filter = Self.seccompFilter, let executable = request.command.first else {
+            return nil
+        }
         var input = Array("\(request.harnessCode.utf8.count)\n".utf8) + Array(request.harnessCode.utf8)
         input += Array("\(filter.count)\n".utf8) + filter
         let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8"]
@@ -59,7 +69,10 @@ final class ForkServers {
                 }
             }
         }
-        guard pid > 0 else { return nil }
+        guard pid > 0 else {
+            failed.insert(request)
+            return nil
+        }
         running[request] = (pid, socket)
         return (socket, pid)
     }

@@ -108,7 +108,9 @@ final class RunSession: @unchecked Sendable {
         case .calls(let function, let cases, let unwrapSingle):
             let instructions = HarnessInstructions(
                 form: "calls", entryPoint: "", function: function,
-                cases: cases.map { JSONValue.array($0.arguments).jsonText }, setup: spec.setup ?? "")
+                cases: cases.map { JSONValue.array($0.arguments).jsonText }, setup: spec.setup ?? "",
+                stopOnFailure: configuration.stopOnFailure, expected: cases.map { $0.expected.jsonText },
+                tolerance: configuration.comparison.tolerance, unwrapSingle: unwrapSingle)
             return try await runHarness(instructions) { index, record in
                 guard record.status == "value" else {
                     // Only a value is compared here; any other record is a failure, and "passed" can only be a
@@ -228,13 +230,25 @@ final class RunSession: @unchecked Sendable {
         var setup: String = ""
         /// Stop at the first failing script (a trailing `stop` line; harnesses that do not know it run them all).
         var stopOnFailure = false
+        /// With `stopOnFailure` and calls: the expected values (JSON), so that the harness can tell a value that is
+        /// surely wrong and stop there (line `expect <tolerance> <unwrap single>` after `stop`, then each value as
+        /// its length and bytes). The harness only decides where to stop: every value is still judged here.
+        var expected: [String]? = nil
+        var tolerance: Double = 0
+        var unwrapSingle = false
 
         func bytes(nonce: String, program: String) -> [UInt8] {
             var text = [nonce, form, program, entryPoint, function, String(cases.count)].map {
                 $0.replacingOccurrences(of: "\n", with: " ") + "\n"
             }.joined()
             for item in cases + [setup] { text += "\(item.utf8.count)\n" + item }
-            if stopOnFailure { text += "stop\n" }
+            if stopOnFailure {
+                text += "stop\n"
+                if let expected {
+                    text += "expect \(tolerance) \(unwrapSingle ? 1 : 0)\n"
+                    for item in expected { text += "\(item.utf8.count)\n" + item }
+                }
+            }
             return Array(text.utf8)
         }
     }
@@ -245,19 +259,22 @@ final class RunSession: @unchecked Sendable {
         let count = instructions.cases.count
         let command: [String]
         var companion: [String]? = nil
+        var commandFiles: [(name: String, bytes: [UInt8])] = []
         if let harness = toolchain.harness, let host = harness.host {
             // A split harness: its code goes on the command line; only the program's process reads files here.
             try write(host.code, to: host.file)
             command = toolchain.command(harness.run)
             companion = toolchain.command(host.run)
         } else if let harness = toolchain.harness {
+            // The harness's file is written only for a run that executes the command: a run forked from a fork server
+            // has the harness loaded already (the sandbox writes it if that run falls back to the command).
             if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
                 let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
             {
-                try write(prepared, to: preparedFile)
+                commandFiles = [(preparedFile, prepared)]
                 command = toolchain.command(preparedRun)
             } else {
-                try write(harness.code, to: harness.file)
+                commandFiles = [(harness.file, Array(harness.code.utf8))]
                 command = toolchain.command(harness.run)
             }
         } else if instructions.form == "test", toolchain.testTemplate != nil {
@@ -279,7 +296,7 @@ final class RunSession: @unchecked Sendable {
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
-            forkServer: forkServer)
+            forkServer: forkServer, commandFiles: commandFiles)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.
@@ -294,7 +311,13 @@ final class RunSession: @unchecked Sendable {
         harnessRunDetails = run
         let stderr = Self.text(outcome.stderr, limit: 500)
         let runFailure = Self.failure(of: outcome, cpuLimit: runLimits.cpuSeconds)
-        return (0..<count).map { index in
+        var results: [CaseResult] = []
+        for index in 0..<count {
+            results.append(caseResult(index))
+        }
+        return results
+
+        func caseResult(_ index: Int) -> CaseResult {
             if let program = programFailure {
                 return CaseResult(
                     status: program.status, milliseconds: program.milliseconds, message: program.message, stderr: stderr
@@ -305,10 +328,9 @@ final class RunSession: @unchecked Sendable {
                 if result.status != "passed", result.stderr == nil { result.stderr = stderr }
                 return result
             }
-            // Stopped after a failing case: the rest count as that failure (never as passed).
-            if instructions.stopOnFailure, finished,
-                let failure = (0..<index).lazy.compactMap({ records[$0] }).first(where: { $0.status != "passed" })
-            {
+            // Stopped after a failing case (as judged here: for calls, a value the daemon found wrong): the rest count
+            // as that failure (never as passed).
+            if instructions.stopOnFailure, finished, let failure = results.first(where: { $0.status != "passed" }) {
                 return CaseResult(status: failure.status, message: "not run: an earlier case failed")
             }
             if index > 0, records[index - 1] == nil {

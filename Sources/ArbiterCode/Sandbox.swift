@@ -152,17 +152,21 @@ public final class Sandbox: Sendable {
     ///     (a compiler's outputs); other runs leave nothing behind.
     ///   - forkServer: Fork the process from this warm interpreter instead of executing the command, when
     ///     ``usesForkServers`` (the command is the fallback when the server fails).
+    ///   - commandFiles: Files (name in the work directory, bytes) that the command needs and a forked run does not
+    ///     (the harness's file): written before the command is executed, not for a run forked from a server.
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
         harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
-        exportFiles: Bool = false, forkServer: ForkServerRequest? = nil
+        exportFiles: Bool = false, forkServer: ForkServerRequest? = nil,
+        commandFiles: [(name: String, bytes: [UInt8])] = []
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
-            exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil)
+            exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil,
+            commandFiles: commandFiles.map { CommandFile(name: $0.name, bytes: $0.bytes) })
         if Task.isCancelled { throw Self.cancellation }
         let cancel = try RunCancellation()
         defer { cancel.close() }
@@ -196,6 +200,30 @@ public final class Sandbox: Sendable {
         let companion: [String]?
         let exportFiles: Bool
         let forkServer: ForkServerRequest?
+        let commandFiles: [CommandFile]
+    }
+
+    private struct CommandFile: Sendable {
+        let name: String
+        let bytes: [UInt8]
+    }
+
+    /// Writes the files the command needs into the work directory (once); false when one cannot be written.
+    private static func writeCommandFiles(_ job: Job) -> Bool {
+        for file in job.commandFiles {
+            let path = job.workDirectory + "/" + file.name
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var offset = 0
+            while offset < file.bytes.count {
+                let written = file.bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return false }
+                offset += written
+            }
+        }
+        return true
     }
 
     private func runBlocking(
@@ -211,11 +239,20 @@ public final class Sandbox: Sendable {
         // A server that died (or was dying when it was handed the run) gives init no process, before the program
         // started: it is ended, and the run tries a new server once, then executes the command.
         var status: Int32 = -1
+        var wroteCommandFiles = false
         for attempt in 0..<3 {
             var server: Int32? = nil
             if let request = job.forkServer, attempt < 2, let connection = worker.forkServers.socket(for: request) {
                 if let started = connection.started { startedForkServers.withLock { $0.append(started) } }
                 server = connection.socket
+            }
+            if server == nil && !wroteCommandFiles {
+                guard Self.writeCommandFiles(job) else {
+                    return .failure(
+                        ArbiterError(
+                            .internal, "cannot write the harness into \(job.workDirectory): \(String(cString: strerror(errno)))"))
+                }
+                wroteCommandFiles = true
             }
             if attempt > 0 { arb_run_result_free(&result); result = arb_run_result() }
             status = launch(

@@ -546,19 +546,22 @@ static pid_t start_companion(const struct arb_run_spec *spec) {
 /// namespace), then, when the program ends, its wait status, CPU seconds and peak memory (the server, a subreaper,
 /// reaps it: a process that joined this PID namespace is never init's child). Returns the program's pid and the
 /// pipe's reading end in `*answer_fd`, or -1 with errno.
-static pid_t program_from_server(const struct root_plan *plan, int *answer_fd) {
+static pid_t program_from_server(const struct root_plan *plan, int in_user_namespace, int *answer_fd) {
     if (plan->server_message == NULL) { errno = ENOMEM; return -1; }
+    // In a user namespace of the run's own, it goes too (after the five others): the server's child joins it first.
     static const char *spaces[] = {"/proc/self/ns/mnt", "/proc/self/ns/pid", "/proc/self/ns/net", "/proc/self/ns/ipc",
-                                   "/proc/self/ns/uts"};
-    int fds[11] = {0, 1, 2, 3, 4, -1, -1, -1, -1, -1, -1};
+                                   "/proc/self/ns/uts", "/proc/self/ns/user"};
+    int spaces_sent = in_user_namespace ? 6 : 5;
+    int fds[12] = {0, 1, 2, 3, 4, -1, -1, -1, -1, -1, -1, -1};
+    int count = 5 + spaces_sent + 1;
     int answer[2] = {-1, -1};
     pid_t program = -1;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < spaces_sent; i++) {
         fds[5 + i] = open(spaces[i], O_RDONLY | O_CLOEXEC);
         if (fds[5 + i] < 0) goto done;
     }
     if (pipe2(answer, O_CLOEXEC) != 0) goto done;
-    fds[10] = answer[1];
+    fds[count - 1] = answer[1];
     union {
         char buffer[CMSG_SPACE(sizeof fds)];
         struct cmsghdr align;
@@ -570,13 +573,14 @@ static pid_t program_from_server(const struct root_plan *plan, int *answer_fd) {
     struct cmsghdr *header = CMSG_FIRSTHDR(&message);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(header), fds, sizeof fds);
+    header->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+    message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+    memcpy(CMSG_DATA(header), fds, sizeof(int) * (size_t)count);
     ssize_t sent;
     do sent = sendmsg(FD_SERVER, &message, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
     if (sent != (ssize_t)plan->server_message_length) goto done;
     close(answer[1]);
-    answer[1] = fds[10] = -1;
+    answer[1] = fds[count - 1] = -1;
     // One byte at a time: the status line may follow at once (a program that ends before init reads), and it
     // must stay in the pipe for `server_outcome`.
     char text[32];
@@ -599,9 +603,9 @@ static pid_t program_from_server(const struct root_plan *plan, int *answer_fd) {
     }
 done:;
     int saved = errno;
-    for (int i = 5; i < 11; i++) if (fds[i] >= 0) close(fds[i]);
+    for (int i = 5; i < count; i++) if (fds[i] >= 0) close(fds[i]);
     if (answer[0] >= 0) close(answer[0]);
-    if (answer[1] >= 0 && fds[10] != answer[1]) close(answer[1]);
+    if (answer[1] >= 0 && fds[count - 1] != answer[1]) close(answer[1]);
     errno = saved;
     return program;
 }
@@ -684,7 +688,7 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     pid_t program;
     int answer = -1;
     if (spec->use_fork_server) {
-        program = program_from_server(plan, &answer);
+        program = program_from_server(plan, (spec->namespaces & ARB_NS_USER) != 0, &answer);
         close(FD_SERVER);
     } else {
         program = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -1265,6 +1269,22 @@ int arb_start_fork_server(const char *path, char *const *argv, char *const *envp
     struct timespec none = {0, 0};
     while (sigtimedwait(&pipe_signal, NULL, &none) == SIGPIPE) {}
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    // The server says "ready" once it has loaded everything, so that its start (a second or more on a loaded machine)
+    // is never counted in the first run's wall-clock time. A server that exits first, or takes over a minute, failed.
+    char ready[8] = {0};
+    ssize_t got = -1;
+    struct pollfd wait_ready = {.fd = pair[0], .events = POLLIN};
+    int polled;
+    do polled = poll(&wait_ready, 1, 60000); while (polled < 0 && errno == EINTR);
+    if (polled == 1) {
+        do got = recv(pair[0], ready, sizeof ready - 1, 0); while (got < 0 && errno == EINTR);
+    }
+    if (got != 5 || memcmp(ready, "ready", 5) != 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        close(pair[0]);
+        return -ECHILD;
+    }
     *socket_fd = pair[0];
     return pid;
 }

@@ -274,3 +274,72 @@ struct ConcurrentSlotTests {
         for fd in descriptors where fd >= 0 { close(fd) }
     }
 }
+
+/// The fork server as an ordinary user: each run has a user namespace of its own; the server's child joins it (as
+/// its owner) and the run's other namespaces, and forks the run's process, which must leave every capability that
+/// joining gave it. As root these runs are covered by "code: fork server".
+@Suite(
+    "code: fork server, ordinary user", .serialized, .timeLimit(.minutes(2)),
+    .enabled(
+        if: (geteuid() != 0 && isolatedTestsRun && Isolation.current.namespaces.contains("user")) || requireAllTests,
+        "needs an ordinary user whose runs get user namespaces (root runs are covered by the suite above)"))
+struct UnprivilegedForkServerTests {
+    let helper = ForkServerTests()
+
+    /// The parent of the runner (0: forked from outside the run's PID namespace; 1: executed by the run's init), the
+    /// identity, no_new_privs, seccomp mode and the four capability sets of the run's process.
+    static let identity = """
+        import os
+        def probe():
+            status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+            parent = int(open("/proc/%d/stat" % os.getppid()).read().rsplit(")", 1)[1].split()[1])
+            return [parent] + [status[key].split()[0] for key in
+                               ("Uid", "NoNewPrivs", "Seccomp", "CapEff", "CapPrm", "CapInh", "CapAmb")]
+        """
+
+    @Test("runs fork from the server and are as confined as executed ones: no capability, no_new_privs, seccomp")
+    func forkedAndConfined() async throws {
+        let forked = try await helper.probe(Self.identity, on: try helper.verifier())
+        let executed = try await helper.probe(Self.identity, on: try helper.verifier(forkServers: false))
+        let uid = JSONValue.string(String(getuid()))
+        let none = JSONValue.string("0000000000000000")
+        #expect(forked == [0, uid, "1", "2", none, none, none, none], "\(forked)")
+        // Control: the executed run differs only in its parent (the run's init).
+        #expect(executed == [1, uid, "1", "2", none, none, none, none], "\(executed)")
+        #expect(try await helper.probe(ForkServerTests.confinement, on: try helper.verifier())
+            == helper.probe(ForkServerTests.confinement, on: try helper.verifier(forkServers: false)))
+    }
+
+    @Test("without the capability drop a forked run would keep what joining the user namespace gave it")
+    func capabilitiesControl() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-caps-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let toolchains = repository.appendingPathComponent("verifiers/toolchains")
+        let server = try String(contentsOf: toolchains.appendingPathComponent("python.forkserver.py"), encoding: .utf8)
+        let drop = "    if prctl(Long(47), Long(4), Long(0), Long(0), Long(0)) != 0 or not drop_capabilities():\n"
+        #expect(server.contains(drop))
+        let weakened = server.replacingOccurrences(of: drop, with: "    if False:\n")
+        try weakened.write(to: directory.appendingPathComponent("python.forkserver.py"), atomically: true, encoding: .utf8)
+        for name in ["python.json", "python.harness.py"] {
+            try FileManager.default.copyItem(
+                at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
+        let value = try await helper.probe(Self.identity, on: try helper.verifier(toolchains: directory))
+        let effective = value.arrayValue?[4].stringValue ?? ""
+        #expect(value.arrayValue?.first == 0 && effective != "0000000000000000", "\(value)")
+    }
+
+    @Test("nothing carries over between runs of the same server")
+    func isolatedRuns() async throws {
+        let sandboxed = try helper.verifier()
+        let first = try await helper.probe(ForkServerTests.observer, on: sandboxed)
+        let polluted = try await helper.probe(ForkServerTests.polluter, on: sandboxed)
+        let after = try await helper.probe(ForkServerTests.observer, on: sandboxed)
+        #expect(sandboxed.sandbox.startedForkServers.withLock { $0.count } == 1)
+        #expect(Array(try #require(polluted.arrayValue).prefix(6)) == [true, "set", true, "1", true, true])
+        let clean: [JSONValue] = [false, .null, false, .null, false, false]
+        #expect(Array(try #require(first.arrayValue).prefix(6)) == clean, "\(first)")
+        #expect(Array(try #require(after.arrayValue).prefix(6)) == clean, "\(after)")
+    }
+}

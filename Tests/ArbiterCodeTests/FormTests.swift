@@ -204,15 +204,80 @@ struct FormTests {
         // The second script would spin until the CPU limit; the third would pass.
         let program = fenced("def f(x):\n    if x == 2:\n        while True:\n            pass\n    return x")
         let reference: JSONValue = ["test": ["assert f(1) == 5", "assert f(2) == 2", "assert f(3) == 3"]]
-        let options: JSONObject = ["all_or_nothing": true, "time_limit_s": 1]
+        // A generous wall-clock backstop: the CPU limit is what stops the spinning script, and a loaded machine must
+        // not turn a quick run into a wall-clock kill.
+        let options: JSONObject = ["all_or_nothing": true, "time_limit_s": 1, "wall_time_limit_s": 120]
         let stopped = try await judge(program, reference, options)
         #expect(statuses(stopped) == ["wrong_answer", "wrong_answer", "wrong_answer"], "\(stopped.details)")
         let message = stopped.details["cases"]?.arrayValue?.last?.objectValue?["message"]?.stringValue ?? ""
         #expect(message.contains("not run: an earlier case failed"), "\(message)")
         #expect(stopped.details["run"]?.objectValue?["reached_end"] == true)
         // Negative control: without stopping, the second script runs into the CPU limit.
-        let all = try await judge(program, reference, ["time_limit_s": 1])
+        let all = try await judge(program, reference, ["time_limit_s": 1, "wall_time_limit_s": 120])
         #expect(statuses(all).prefix(2) == ["wrong_answer", "time_limit"], "\(all.details)")
+    }
+
+    /// A function that returns its argument, except for 2, where it spins until the CPU limit.
+    static let spinsAtTwo = [
+        "python": fenced("def f(x):\n    if x == 2:\n        while True:\n            pass\n    return x"),
+        "javascript": fenced("function f(x) { if (x === 2) { for (;;) {} } return x; }", "javascript"),
+    ]
+
+    @Test(
+        "all_or_nothing stops calls and JavaScript test scripts at the first failure: the rest are not run, never passed",
+        arguments: [
+            ("python", "calls"), ("javascript", "calls"), ("javascript", "test"),
+        ])
+    func stopCallsAndScripts(language: String, form: String) async throws {
+        // The second case would spin until the CPU limit; the third would pass.
+        let program = try #require(Self.spinsAtTwo[language])
+        let reference: JSONValue =
+            form == "calls"
+            ? ["calls": ["function": "f", "cases": [["args": [1], "expected": 5], ["args": [2], "expected": 2],
+                                                    ["args": [3], "expected": 3]]]]
+            : ["test": [
+                "const assert = require('node:assert');\nassert.strictEqual(f(1), 5);",
+                "const assert = require('node:assert');\nassert.strictEqual(f(2), 2);",
+                "const assert = require('node:assert');\nassert.strictEqual(f(3), 3);",
+            ]]
+        let options: JSONObject = ["all_or_nothing": true, "time_limit_s": 1, "wall_time_limit_s": 120]
+        let stopped = try await judge(program, reference, options)
+        #expect(statuses(stopped) == ["wrong_answer", "wrong_answer", "wrong_answer"], "\(stopped.details)")
+        let message = stopped.details["cases"]?.arrayValue?.last?.objectValue?["message"]?.stringValue ?? ""
+        #expect(message.contains("not run: an earlier case failed"), "\(message)")
+        #expect(stopped.details["run"]?.objectValue?["reached_end"] == true)
+        // Negative control: without stopping, the second case runs into the CPU limit (as an ordinary user, without a
+        // cpu cgroup, JavaScript's program process dies of its own RLIMIT_CPU, which the runner sees as its end).
+        let all = try await judge(program, reference, ["time_limit_s": 1, "wall_time_limit_s": 120])
+        let expected = geteuid() == 0 || language == "python" ? ["time_limit"] : ["time_limit", "runtime_error"]
+        #expect(statuses(all).first == "wrong_answer" && expected.contains(statuses(all)[1]), "\(all.details)")
+        let second = all.details["cases"]?.arrayValue?[1].objectValue?["message"]?.stringValue ?? ""
+        #expect(!second.contains("an earlier case failed"), "\(second)")
+    }
+
+    @Test(
+        "all_or_nothing calls do not stop at a value the daemon accepts (a float within the tolerance, 2.0 for 2, APPS's [x])",
+        arguments: ["python", "javascript"])
+    func stopOnlyWhenSurelyWrong(language: String) async throws {
+        let program =
+            language == "python"
+            ? fenced("def f(x):\n    return [0.1 + 0.2, 2.0, 3][x]")
+            : fenced("function f(x) { return [0.1 + 0.2, 2.0, 3][x]; }", "javascript")
+        let calls: JSONValue = [
+            "calls": ["function": "f", "cases": [["args": [0], "expected": 0.3], ["args": [1], "expected": 2],
+                                                 ["args": [2], "expected": 3]]]
+        ]
+        let verdict = try await judge(program, calls, ["all_or_nothing": true])
+        #expect(verdict.passed, "\(verdict.details)")
+        let apps: JSONValue = ["fn_name": "f", "inputs": [[2], [1]], "outputs": [[3], [2]]]
+        let wrapped = try await judge(program, apps, ["all_or_nothing": true])
+        #expect(wrapped.passed, "\(wrapped.details)")
+        // Control: a value that is wrong at the first case fails the whole sample.
+        let wrong: JSONValue = [
+            "calls": ["function": "f", "cases": [["args": [0], "expected": 0.4], ["args": [2], "expected": 3]]]
+        ]
+        let failed = try await judge(program, wrong, ["all_or_nothing": true])
+        #expect(statuses(failed) == ["wrong_answer", "wrong_answer"], "\(failed.details)")
     }
 
     @Test("APPS/TACO references: inputs/outputs as stdin/stdout, and with fn_name as calls")

@@ -129,11 +129,11 @@ struct NegativeControlTests {
         let toolchains = repository.appendingPathComponent("verifiers/toolchains")
         let harness = try String(
             contentsOf: toolchains.appendingPathComponent("python.harness.py"), encoding: .utf8)
-        let call = "        prctl(Long(4), Long(0), Long(0), Long(0), Long(0))  # PR_SET_DUMPABLE, 0\n"
-        let check = "        return prctl(Long(3), Long(0), Long(0), Long(0), Long(0)) == 0  # PR_GET_DUMPABLE\n"
+        let call = "            prctl(arguments[0], zero, zero, zero, zero)  # PR_SET_DUMPABLE, 0\n"
+        let check = "            return prctl(arguments[2], zero, zero, zero, zero) == 0  # PR_GET_DUMPABLE\n"
         #expect(harness.contains(call) && harness.contains(check))
         let weakened = harness.replacingOccurrences(of: call, with: "")
-            .replacingOccurrences(of: check, with: "        return True\n")
+            .replacingOccurrences(of: check, with: "            return True\n")
         try weakened.write(to: directory.appendingPathComponent("python.harness.py"), atomically: true, encoding: .utf8)
         for name in ["python.json", "python.forkserver.py"] {
             try FileManager.default.copyItem(

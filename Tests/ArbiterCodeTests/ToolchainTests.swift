@@ -105,12 +105,21 @@ struct ToolchainTests {
 
     @Test("the Python harness is compiled once per daemon: runs get the marshalled code, not the source")
     func preparedHarness() async throws {
-        let python = try #require(ToolchainSet(directory: repository.appendingPathComponent("verifiers/toolchains"))
-            .toolchain(for: "python"))
+        let toolchains = repository.appendingPathComponent("verifiers/toolchains")
+        let python = try #require(ToolchainSet(directory: toolchains).toolchain(for: "python"))
         #expect(python.harness?.prepare != nil && python.harness?.preparedFile == "harness.bin")
-        for _ in 0..<2 {
-            let verdict = try await judge(Self.harnessFiles, ["test": ["assert files() == ['harness.bin'], files()"]])
-            #expect(verdict.passed, "\(verdict.details)")
+        // Executed runs (no fork server) get the marshalled file; a run forked from a fork server gets no harness file
+        // at all (the server loaded the harness), so nothing of it is copied into the run's directory.
+        let executed = try codeVerifier(toolchains: toolchains, forkServers: false)
+        let shared = try codeVerifier(toolchains: toolchains)
+        let forked = shared.sandbox.usesForkServers
+        for (verifier, expected) in [(executed, "['harness.bin']"), (shared, forked ? "[]" : "['harness.bin']")] {
+            for _ in 0..<2 {
+                let test = JSONValue.string("assert files() == \(expected), files()")
+                let verdict = try await verifier.verify(
+                    Sample(response: Self.harnessFiles, reference: ["test": .array([test])]))
+                #expect(verdict.passed, "\(verdict.details)")
+            }
         }
     }
 
@@ -129,7 +138,8 @@ struct ToolchainTests {
             try FileManager.default.copyItem(
                 at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
         }
-        let verifier = try codeVerifier(toolchains: directory)
+        // Executed runs: a forked run gets no harness file (the fork server compiles the source itself).
+        let verifier = try codeVerifier(toolchains: directory, forkServers: false)
         #expect(ToolchainSet(directory: directory).problems.isEmpty)
         let verdict = try await verifier.verify(
             Sample(response: Self.harnessFiles, reference: ["test": ["assert files() == ['harness.py'], files()"]]))

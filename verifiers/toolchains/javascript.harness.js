@@ -32,6 +32,24 @@
         position += length;
     }
     const setup = cases.pop();
+    // "stop" (all_or_nothing, stop_on_failure): the cases after the first that fails are not run. With calls,
+    // "expect <tolerance> <unwrap single>" and the expected values follow, so that the calls stop after the first value
+    // that surely differs (only where to stop is decided here; the daemon judges every value it gets).
+    const stop = position < raw.length && line() === "stop";
+    let expectedValues = null, tolerance = 0, unwrapSingle = false;
+    if (stop && position < raw.length) {
+        const header = line().split(" ");
+        if (header.length === 3 && header[0] === "expect") {
+            tolerance = Number(header[1]);
+            unwrapSingle = header[2] === "1";
+            expectedValues = [];
+            for (let index = 0; index < count; index++) {
+                const length = Number(line());
+                expectedValues.push(raw.toString("utf8", position, position + length));
+                position += length;
+            }
+        }
+    }
     const clock = () => Number(process.hrtime.bigint()) / 1e6;
     const report = (...fields) => {
         const data = Buffer.from(nonce + " [" + fields.map((field) => JSON.stringify(field)).join(", ") + "]\n");
@@ -220,6 +238,31 @@
         }
         return "{" + parts.join(",") + "}";
     };
+    // Whether the daemon could find the value `got` equal to `want` (both parsed JSON): lenient where the daemon is
+    // strict (any two numbers within the tolerance, relative or absolute, with some slack), so that a value the
+    // daemon accepts is never taken for a failure here.
+    const maybeEqual = (got, want) => {
+        if (typeof got === "number" && typeof want === "number") {
+            return got === want || Math.abs(got - want) <= (tolerance + 1e-9) * Math.max(1, Math.abs(got), Math.abs(want));
+        }
+        if (got === null || want === null || typeof got !== "object" || typeof want !== "object") return got === want;
+        if (Array.isArray(got) !== Array.isArray(want)) return false;
+        if (Array.isArray(got)) return got.length === want.length && got.every((item, index) => maybeEqual(item, want[index]));
+        const keys = Object.keys(want);
+        if (Object.keys(got).length !== keys.length) return false;
+        return keys.every((key) => Object.prototype.hasOwnProperty.call(got, key) && maybeEqual(got[key], want[key]));
+    };
+    const surelyWrong = (index, text) => {
+        if (expectedValues === null) return false;
+        try {
+            const got = JSON.parse(text), want = JSON.parse(expectedValues[index]);
+            if (maybeEqual(got, want)) return false;
+            return !(unwrapSingle && Array.isArray(want) && want.length === 1 && maybeEqual(got, want[0]));
+        } catch (error) {
+            return false;
+        }
+    };
+    let failed = false;
     if (form === "test") {
         cases.forEach((test, index) => {
             const begun = clock();
@@ -227,6 +270,8 @@
                 report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
                 return;
             }
+            if (failed && stop) return; // the daemon counts the rest as failed, not run
+            failed = true;
             const names = [];
             try {
                 const found = programNames(setup + "\n" + test);
@@ -243,6 +288,7 @@
                     check(globalThis[entryPoint]);
                 }
                 report(index, "passed", clock() - begun);
+                failed = false;
             } catch (error) {
                 if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);
                 else report(index, status(error), clock() - begun, describe(error));
@@ -258,6 +304,8 @@
                 report(index, "runtime_error", 0, "not run: the program's process ended in an earlier case");
                 return;
             }
+            if (failed && stop) return; // the daemon counts the rest as failed, not run
+            failed = true;
             try {
                 const value = call(functionName, JSON.parse(args));
                 const elapsed = clock() - begun;
@@ -267,6 +315,7 @@
                     return;
                 }
                 reportValue(index, elapsed, text);
+                failed = surelyWrong(index, text);
             } catch (error) {
                 if (error instanceof NotPlain) report(index, "unserializable", clock() - begun, error.message);
                 else if (error instanceof ProgramGone) report(index, "runtime_error", clock() - begun, error.message);

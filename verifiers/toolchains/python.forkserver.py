@@ -81,7 +81,15 @@ def _serve():
     harness_source, filter_bytes = _read_input()
     harness = compile(harness_source, "harness.py", "exec")
     del harness_source
+    # A harness that defines `_arbiter_prelude` (python.harness.py) builds what no run changes once, here: each run
+    # forks from it and calls `_arbiter_site()` and `_arbiter_harness(prelude)`, instead of executing the whole file.
+    prepared = None
+    if "_arbiter_prelude" in harness.co_names:
+        namespace = {"__name__": "__arbiter_prelude__", "__file__": "harness.py", "__builtins__": builtins}
+        exec(harness, namespace)
+        prepared = (namespace, namespace["_arbiter_prelude"]())
     setns, prctl, Long, _ = _libc()
+    drop_capabilities = _capability_dropper()
     # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
     fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
     own = [posix.open("/proc/self/ns/" + name, posix.O_RDONLY | posix.O_CLOEXEC) for name in _OWN]
@@ -94,6 +102,7 @@ def _serve():
     # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
     gc.collect()
     gc.freeze()
+    _socket.socket.send(server, b"ready")  # the daemon waits for it before it hands the server a run
     while True:
         try:
             message, fds, _, _ = _socket.socket.recvmsg(server, 1 << 20, _socket.CMSG_SPACE(11 * 4))
@@ -106,17 +115,29 @@ def _serve():
             if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
                 received += [int.from_bytes(data[i:i + 4], sys.byteorder, signed=True)
                              for i in range(0, len(data) - len(data) % 4, 4)]
-        pid = _fork_into(received, setns, own, oom) if len(received) == 11 else -1
+        # Eleven descriptors from a run of a root daemon; twelve (its user namespace before the answer pipe) from a
+        # run in a user namespace of its own (an ordinary user's daemon).
+        joined = len(received) == 12
+        everything = received
+        if len(received) == 11:
+            pid = _fork_into(received, setns, own, oom)
+        elif joined:
+            pid = _fork_joined(received, setns)
+            received = received[:10] + received[11:]
+        else:
+            pid = -1
         if pid == 0:
             try:
-                _run(received, message, harness, prctl, Long, fprog)
+                _run(received, message, harness, prepared, prctl, Long, fprog, drop_capabilities)
             except BaseException:
                 sys.excepthook(*sys.exc_info())  # on the run's stderr once it has it, else the daemon's
             finally:
                 posix._exit(127)
-        for fd in received[:-1]:
+        for fd in everything[:-1]:
             posix.close(fd)
-        if pid > 0:
+        if pid > 0 and joined:
+            _reap(pid)  # the child that joined the run reports its process's end itself
+        elif pid > 0:
             _wait(pid, received[-1])
         for fd in received[-1:]:
             posix.close(fd)
@@ -152,6 +173,47 @@ def _fork_into(fds, setns, own, oom):
                     posix._exit(1)  # not back in its own namespaces: the daemon starts a new server
             posix.chdir("/")
     return pid
+
+
+def _fork_joined(fds, setns):
+    """For a run in a user namespace of its own: a child joins it (as the namespace's owner, the server's user has
+    every capability there) and then the run's other namespaces, and forks the run's process there (in the run's PID
+    namespace: it dies with the run's init); the child reaps it, writes its end on the answer pipe, and exits. The
+    server cannot join itself: nothing leads back out of a user namespace. One fork more than as root, still far from
+    an interpreter's start. Returns the child's pid in the server, 0 in the run's process, or -1."""
+    try:
+        child = posix.fork()
+    except OSError:
+        return -1
+    if child != 0:
+        return child
+    try:
+        if setns(fds[10], 0x10000000) != 0:  # CLONE_NEWUSER
+            posix._exit(1)
+        for index, flag in _JOIN_ORDER:
+            if setns(fds[index], flag) != 0:
+                posix._exit(1)
+        posix.chdir("/")
+        pid = posix.fork()
+    except BaseException:
+        posix._exit(1)
+    if pid == 0:
+        return 0
+    for fd in fds[:11]:
+        posix.close(fd)
+    _wait(pid, fds[11])
+    posix._exit(0)
+
+
+def _reap(pid):
+    while True:
+        try:
+            posix.waitpid(pid, 0)
+            return
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
 
 
 def _wait(pid, answer):
@@ -193,6 +255,34 @@ def _make_fprog(filter_memory, count):
     return program, storage
 
 
+def _capability_dropper():
+    """A function that empties this process's permitted, effective and inheritable capabilities (capset(2), version
+    3) and returns whether it could; built once."""
+    class Int(_ctypes._SimpleCData):
+        _type_ = "i"
+
+    class Long(_ctypes._SimpleCData):
+        _type_ = "l"
+
+    class Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = Long
+
+    class Library:
+        _handle = _ctypes.dlopen(None, 2)
+
+    syscall = Function(("syscall", Library()))
+    number = {"x86_64": 126, "aarch64": 91}.get(posix.uname().machine)  # SYS_capset
+    header_type, data_type = Int * 2, Int * 6
+
+    def drop():
+        if number is None:
+            return False
+        return syscall(Long(number), header_type(0x20080522, 0), data_type(0, 0, 0, 0, 0, 0)) == 0
+
+    return drop
+
+
 def _above(fd, least):
     """A copy of a descriptor numbered above `least`."""
     taken = []
@@ -205,7 +295,7 @@ def _above(fd, least):
     return copy
 
 
-def _run(fds, message, harness, prctl, Long, fprog):
+def _run(fds, message, harness, prepared, prctl, Long, fprog, drop_capabilities):
     """The run's process: descriptors, limits, identity, filter, environment, then the harness."""
     posix.write(fds[10], b"%d\n" % posix.getpid())
     # A session and process group of its own: the server's group lies outside the run, and a signal to the run's
@@ -232,6 +322,11 @@ def _run(fds, message, harness, prctl, Long, fprog):
         posix.setresgid(gid, gid, gid)
     if uid >= 0:
         posix.setresuid(uid, uid, uid)
+    # No capability is left (as root the switch to the sandbox user cleared them; after joining a user namespace the
+    # process holds all of that namespace's): the permitted, effective, inheritable and ambient sets are emptied, as
+    # executing a program as a user other than 0 does.
+    if prctl(Long(47), Long(4), Long(0), Long(0), Long(0)) != 0 or not drop_capabilities():
+        posix._exit(127)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
     if prctl(Long(38), Long(1), Long(0), Long(0), Long(0)) != 0:  # PR_SET_NO_NEW_PRIVS
         posix._exit(127)
     if seccomp and prctl(Long(22), Long(2), Long(_ctypes.addressof(fprog[0])), Long(0), Long(0)) != 0:
@@ -248,7 +343,12 @@ def _run(fds, message, harness, prctl, Long, fprog):
     sys.argv = ["harness.py"]
     code = 0
     try:
-        exec(harness, main.__dict__)
+        if prepared is None:
+            exec(harness, main.__dict__)
+        else:
+            namespace, prelude = prepared
+            namespace["_arbiter_site"]()
+            namespace["_arbiter_harness"](prelude)
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if not isinstance(stop.code, int) and stop.code is not None:

@@ -24,8 +24,9 @@ def _arbiter_site():
     sys.path += ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages"]
 
 
-def _arbiter_hide():
-    """Makes this process non-dumpable (prctl PR_SET_DUMPABLE 0); returns whether it is."""
+def _arbiter_hider():
+    """A function that makes this process non-dumpable (prctl PR_SET_DUMPABLE 0) and returns whether it is; built once
+    (ctypes' classes cost ~0.3 ms), called in each run."""
     try:
         import _ctypes
 
@@ -43,10 +44,19 @@ def _arbiter_hide():
             _handle = _ctypes.dlopen(None, 2)
 
         prctl = Function(("prctl", Library()))
-        prctl(Long(4), Long(0), Long(0), Long(0), Long(0))  # PR_SET_DUMPABLE, 0
-        return prctl(Long(3), Long(0), Long(0), Long(0), Long(0)) == 0  # PR_GET_DUMPABLE
+        arguments = [Long(value) for value in (4, 0, 3)]
+        zero = Long(0)
     except Exception:
-        return False
+        return lambda: False
+
+    def hide():
+        try:
+            prctl(arguments[0], zero, zero, zero, zero)  # PR_SET_DUMPABLE, 0
+            return prctl(arguments[2], zero, zero, zero, zero) == 0  # PR_GET_DUMPABLE
+        except Exception:
+            return False
+
+    return hide
 
 
 def _arbiter_codec():
@@ -330,328 +340,10 @@ def _arbiter_program_process(requests, replies, tree, dumps, encode, loads, load
     exit_now(1)
 
 
-def _arbiter_harness():
-    import posix
-    import sys
-    import time
-    import _signal
-
-    # Bound now, so that nothing a test does can skip the reports.
-    write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
-    is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
-    run_code, compile_code, numbered, as_repr, rounded = exec, compile, enumerate, repr, round
-    tree, dumps, encode, loads, loads_json = _arbiter_codec()
-
-    # Non-dumpable before the program's process exists; that process is forked before the nonce is read and closes
-    # fds 3 and 4 before anything of the program runs.
-    hidden = _arbiter_hide()
-    program_pid = None
-    if hidden:
-        try:
-            requests_out, requests_in = posix.pipe()
-            replies_out, replies_in = posix.pipe()
-            program_pid = posix.fork()
-        except OSError:
-            program_pid = None
-        if program_pid == 0:
-            try:
-                close(3)
-                close(4)
-                close(requests_in)
-                close(replies_out)
-                _arbiter_program_process(requests_out, replies_in, tree, dumps, encode, loads, loads_json)
-            finally:
-                exit_now(1)
-        if program_pid is not None:
-            close(requests_out)
-            close(replies_in)
-    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
-    posix.chdir("/")
-
-    chunks = []
-    while True:
-        chunk = read(3, 1 << 16)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    close(3)
-    data = b"".join(chunks)
-    del chunks
-    position = 0
-
-    def line():
-        nonlocal position
-        end = data.index(b"\n", position)
-        value = data[position:end].decode("utf-8")
-        position = end + 1
-        return value
-
-    nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
-    cases = []
-    for _ in range(count + 1):
-        size = int(line())
-        cases.append(data[position:position + size].decode("utf-8"))
-        position += size
-    # The reference's setup: installed in the program's process after the program, and in each test's scope.
-    setup = cases.pop()
-    # "stop" (all_or_nothing, stop_on_failure): the test scripts after the first that fails are not run.
-    stop = position < len(data) and line() == "stop"
-    del data
-    escapes = {code: "\\u%04x" % code for code in range(32)}
-    escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
-
-    def quote(value):
-        return '"' + text(value).translate(escapes) + '"'
-
-    def report(*fields, value=None):
-        parts = [quote(field) if is_instance(field, str) else as_repr(as_float(field)) if is_instance(field, float)
-                 else text(field) for field in fields]
-        if value is not None:
-            parts.append(value)
-        payload = (nonce + " [" + ", ".join(parts) + "]\n").encode("utf-8", "replace")
-        while payload:
-            payload = payload[write(4, payload):]
-
-    def describe(error):
-        return (kind(error).__name__ + ": " + text(error))[:500]
-
-    def status(error):
-        if is_instance(error, AssertionError):
-            return "wrong_answer"
-        if is_instance(error, MemoryError):
-            return "memory_limit"
-        return "runtime_error"
-
-    def elapsed(begun):
-        return rounded((clock() - begun) * 1000, 3)
-
-    if program_pid is None:
-        reason = "the harness cannot keep the program apart from its tests" + (
-            "" if hidden else " (prctl PR_SET_DUMPABLE is unavailable)")
-        for index in range(count):
-            report(index, "runtime_error", 0.0, reason)
-        report("end")
-        exit_now(0)
-
-    # The program's process: every exchange goes through `exchange`, which records the first failure of the protocol
-    # (the process ended, or sent what is not plain data) so that a test cannot swallow it into a pass.
-    send, receive = _arbiter_channel(replies_out, requests_in, read, write)
-
-    class ProgramGone(BaseException):
-        """The program's process ended or broke the protocol; no case runs after this."""
-
-    class Refused(Exception):
-        """Something that cannot cross between the processes (not plain data, a class of the program, ...)."""
-
-    def refused(message, verdict="runtime_error"):
-        """A Refused error, recorded so that the case fails even when the test catches it."""
-        error = Refused(message)
-        if state["violation"] is None:
-            state["violation"] = (verdict, error)
-        return error
-
-    state = {"gone": None, "violation": None}
-    wait, kill = posix.waitpid, posix.kill
-
-    def program_ended():
-        """The status and message of the program's process, which has ended or must."""
-        if state["gone"] is None:
-            code = None
-            for _ in range(1000):
-                pid, code = wait(program_pid, posix.WNOHANG)
-                if pid:
-                    break
-                time.sleep(0.001)
-                code = None
-            if code is None:
-                kill(program_pid, 9)
-                code = wait(program_pid, 0)[1]
-            if posix.WIFSIGNALED(code):
-                signal = posix.WTERMSIG(code)
-                state["gone"] = ("time_limit" if signal == 24 else "killed" if signal == 9 else "runtime_error",
-                                 "the program's process was killed by signal %d" % signal)
-            else:
-                state["gone"] = ("runtime_error",
-                                 "the program's process exited (code %d)" % posix.WEXITSTATUS(code))
-        return state["gone"]
-
-    def exchange(request):
-        if state["gone"] is not None:
-            raise ProgramGone(state["gone"][1])
-        try:
-            send(request)
-        except OSError:
-            raise ProgramGone(program_ended()[1]) from None
-        message = receive()
-        if message is None:
-            raise ProgramGone(program_ended()[1])
-        try:
-            reply = loads(message)
-            if kind(reply) is not list or not reply or kind(reply[0]) is not str:
-                raise ValueError("not a reply")
-            return reply
-        except (ValueError, TypeError, RecursionError, UnicodeError, StopIteration) as error:
-            raise refused("the program's process sent what is not plain data (%s)" % describe(error)) from None
-
-    builtin_exceptions = {name: value for name, value in __builtins__.__dict__.items()
-                          if is_instance(value, type) and issubclass(value, BaseException)}
-    program_exceptions = {}
-
-    def rebuilt_exception(reply):
-        """The builtin exception of an error the program raised (by name; a class of its own becomes a subclass of
-        the builtin it derives from, so `except ValueError` still catches it)."""
-        base, name, message = reply[1:4] if len(reply) >= 4 else ("Exception", "Exception", "")
-        cls = builtin_exceptions.get(base) if kind(base) is str else None
-        cls = cls if cls is not None and cls not in (SystemExit, KeyboardInterrupt, GeneratorExit) else Exception
-        if kind(name) is str and name != cls.__name__:
-            cls = program_exceptions.get((cls, name)) or program_exceptions.setdefault(
-                (cls, name), kind(name if name.isidentifier() else "ProgramError", (cls,), {"__module__": "program"}))
-        try:
-            return cls(message if kind(message) is str else "")
-        except BaseException:
-            return Exception("%s: %s" % (name, message))
-
-    def sync(argument, new):
-        """Puts back what a call changed in a list, dict or set argument (the call ran on a copy)."""
-        if is_instance(argument, list) and kind(new) is list:
-            if list.__ne__(argument, new):
-                argument[:] = new
-        elif is_instance(argument, (dict, set)) and kind(new) is kind(argument).__mro__[-2] and argument != new:
-            argument.clear()
-            argument.update(new)
-
-    def call(name, arguments, keywords):
-        try:
-            flat = []
-            for key, value in keywords.items():
-                flat.append(key)
-                flat.append(value)
-            request = encode(["call", name, list(arguments), flat, True])
-        except (TypeError, ValueError, RecursionError) as error:
-            raise refused("%s(...): an argument cannot be passed to the program: %s" % (name, text(error))) from None
-        reply = exchange(request)
-        if reply[0] == "value" and len(reply) == 4 and kind(reply[2]) is int and kind(reply[3]) is list:
-            for pair in reply[3]:
-                if kind(pair) is list and len(pair) == 2 and kind(pair[0]) is int and 0 <= pair[0] < len(arguments):
-                    sync(arguments[pair[0]], pair[1])
-            if 0 <= reply[2] < len(arguments):
-                return arguments[reply[2]]
-            return reply[1]
-        if reply[0] == "raise":
-            raise rebuilt_exception(reply) from None
-        message = reply[1] if reply[0] == "bad" and len(reply) > 1 and kind(reply[1]) is str else "a malformed reply"
-        raise refused("%s(...) %s" % (name, message), "wrong_answer")
-
-    proxies = {}
-
-    def proxy(name):
-        if name not in proxies:
-            def function(*arguments, **keywords):
-                return call(name, arguments, keywords)
-
-            function.__name__ = function.__qualname__ = name
-            proxies[name] = function
-        return proxies[name]
-
-    class Unavailable:
-        """Stands for a name of the program that cannot cross: any use fails the case."""
-
-        def __init__(self, message):
-            object.__setattr__(self, "_message", message)
-
-        def fail(self, *arguments, **keywords):
-            raise refused(object.__getattribute__(self, "_message"))
-
-        __call__ = __bool__ = __eq__ = __ne__ = __hash__ = __iter__ = __len__ = __getitem__ = __contains__ = fail
-        __lt__ = __le__ = __gt__ = __ge__ = __add__ = __sub__ = __mul__ = __setattr__ = __index__ = __int__ = fail
-
-        def __getattr__(self, name):
-            return object.__getattribute__(self, "fail")()
-
-    # Modules of the program that a test may use without importing them: the standard library's plain ones,
-    # imported here again.
-    shared_modules = {"math", "cmath", "string", "re", "random", "collections", "itertools", "functools", "heapq",
-                      "bisect", "fractions", "decimal", "statistics", "operator", "datetime", "copy", "json", "typing",
-                      "numbers", "array", "hashlib", "unicodedata", "struct", "textwrap"}
-
-    def names(wanted):
-        """The program's names among `wanted`: a proxy for each function, a copy of plain data, the module for a
-        standard module, and a stand-in that fails the case for anything else."""
-        reply = exchange(encode(["names", sorted(wanted)]))
-        found = {}
-        if reply[0] != "names" or len(reply) != 2 or kind(reply[1]) is not list:
-            return found
-        for item in reply[1]:
-            if kind(item) is not list or len(item) != 3 or kind(item[0]) is not str or item[0] not in wanted:
-                continue
-            name, category, payload = item
-            if category == "function":
-                found[name] = proxy(name)
-            elif category == "data":
-                found[name] = payload
-            elif category == "module" and kind(payload) is str and payload.split(".")[0] in shared_modules:
-                try:
-                    __import__(payload)
-                    found[name] = sys.modules[payload]
-                except BaseException:
-                    found[name] = Unavailable("module %r of the program cannot be imported by the test" % payload)
-            else:
-                what = {"class": "a class", "module": "a module"}.get(category, "an object")
-                found[name] = Unavailable(
-                    "%r is %s of the program: tests run in their own process and reach only the program's functions "
-                    "and plain data" % (name, what))
-        return found
-
-    def finish():
-        if state["gone"] is None:
-            try:
-                exchange(encode(["bye"]))
-            except BaseException:
-                pass
-        try:
-            kill(program_pid, 9)
-        except OSError:
-            pass
-        try:
-            wait(program_pid, 0)
-        except OSError:
-            pass
-        report("end")
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            exit_now(0)
-
-    def outcome(index, begun, error=None):
-        """Reports a case: a failure of the protocol first, then the test's own error, else passed."""
-        if state["gone"] is not None:
-            report(index, state["gone"][0], elapsed(begun), state["gone"][1])
-        elif state["violation"] is not None:
-            report(index, state["violation"][0], elapsed(begun), describe(state["violation"][1]))
-        elif error is not None:
-            report(index, status(error), elapsed(begun), describe(error))
-        else:
-            return True
-        return False
-
-    def not_run(index):
-        report(index, "runtime_error", 0.0, "not run: the program's process ended in an earlier case")
-
-    # The program runs in its own process.
-    started = clock()
-    try:
-        loaded = exchange(encode(["load", program, setup]))
-    except BaseException:
-        loaded = None
-    if state["gone"] is not None or loaded is None or loaded[0] != "loaded":
-        if loaded is not None and loaded[0] == "failed" and len(loaded) == 3:
-            report("program", "memory_limit" if loaded[1] == "memory_limit" else "runtime_error", elapsed(started),
-                   text(loaded[2]))
-        else:
-            gone = program_ended() if state["gone"] is None else state["gone"]
-            report("program", gone[0], elapsed(started), gone[1])
-        finish()
+def _arbiter_comparisons():
+    """The comparison that tests run with, and the compilation of a test into it: (strict_eq, strict_in, compile_test,
+    referenced). Built once."""
+    kind, is_instance, compile_code = type, isinstance, compile
 
     # "AlwaysEqual": a value of a class that says it equals anything must not pass `assert candidate(x) == 5`.
     # Every value that comes from the program is rebuilt here from builtin types, so no such value can reach a test
@@ -715,7 +407,7 @@ def _arbiter_harness():
     ast_call, ast_name, ast_load, ast_unary, ast_not = ast.Call, ast.Name, ast.Load, ast.UnaryOp, ast.Not
     length, get_attribute, set_attribute = len, getattr, setattr
     positions = ("lineno", "col_offset", "end_lineno", "end_col_offset")
-    code_type = kind(_arbiter_harness.__code__)
+    code_type = kind(_arbiter_comparisons.__code__)
 
     def rewrite(node):
         for field in node._fields:
@@ -747,11 +439,380 @@ def _arbiter_harness():
                 referenced(constant, found)
         return found
 
-    # Tests run in their own globals whose builtins (a private copy) hold the comparison.
-    test_builtins = dict(__builtins__.__dict__ if hasattr(__builtins__, "__dict__") else __builtins__)
-    test_builtins["__arbiter_strict_eq__"] = strict_eq
-    test_builtins["__arbiter_strict_in__"] = strict_in
-    modules_before = dict(sys.modules)
+    return strict_eq, strict_in, compile_test, referenced
+
+
+def _arbiter_kinds():
+    """The classes the runner raises and hands to tests, and the builtin exceptions by name: (ProgramGone, Refused,
+    Unavailable, builtin_exceptions). Built once."""
+
+    class ProgramGone(BaseException):
+        """The program's process ended or broke the protocol; no case runs after this."""
+
+    class Refused(Exception):
+        """Something that cannot cross between the processes (not plain data, a class of the program, ...)."""
+
+    class Unavailable:
+        """Stands for a name of the program that cannot cross: any use fails the case (through `refused`, which
+        records the failure of the run's case)."""
+
+        def __init__(self, message, refused):
+            object.__setattr__(self, "_message", message)
+            object.__setattr__(self, "_refused", refused)
+
+        def fail(self, *arguments, **keywords):
+            raise object.__getattribute__(self, "_refused")(object.__getattribute__(self, "_message"))
+
+        __call__ = __bool__ = __eq__ = __ne__ = __hash__ = __iter__ = __len__ = __getitem__ = __contains__ = fail
+        __lt__ = __le__ = __gt__ = __ge__ = __add__ = __sub__ = __mul__ = __setattr__ = __index__ = __int__ = fail
+
+        def __getattr__(self, name):
+            return object.__getattribute__(self, "fail")()
+
+    import builtins
+
+    builtin_exceptions = {name: value for name, value in builtins.__dict__.items()
+                          if isinstance(value, type) and issubclass(value, BaseException)}
+    return ProgramGone, Refused, Unavailable, builtin_exceptions
+
+
+def _arbiter_prelude():
+    """Everything the harness builds that no run changes: a fork server builds it once before its first run (each run
+    forks from it), else each run builds it at its start."""
+    import builtins
+    import sys
+
+    comparisons = _arbiter_comparisons()
+    # The builtins of the tests: a copy of the interpreter's, with exit() and quit() as _arbiter_site makes them, and
+    # the comparison helpers.
+    test_builtins = dict(builtins.__dict__)
+    test_builtins["exit"] = test_builtins["quit"] = sys.exit
+    test_builtins["__arbiter_strict_eq__"], test_builtins["__arbiter_strict_in__"] = comparisons[:2]
+    return {"codec": _arbiter_codec(), "hide": _arbiter_hider(), "comparisons": comparisons, "kinds": _arbiter_kinds(),
+            "test_builtins": test_builtins}
+
+
+def _arbiter_harness(prelude):
+    import posix
+    import sys
+    import time
+    import _signal
+
+    # Bound now, so that nothing a test does can skip the reports.
+    write, read, close, exit_now, clock = posix.write, posix.read, posix.close, posix._exit, time.perf_counter
+    is_instance, text, kind, is_callable, as_float = isinstance, str, type, callable, float
+    run_code, compile_code, numbered, as_repr, rounded = exec, compile, enumerate, repr, round
+    tree, dumps, encode, loads, loads_json = prelude["codec"]
+
+    # Non-dumpable before the program's process exists; that process is forked before the nonce is read and closes
+    # fds 3 and 4 before anything of the program runs.
+    hidden = prelude["hide"]()
+    program_pid = None
+    if hidden:
+        try:
+            requests_out, requests_in = posix.pipe()
+            replies_out, replies_in = posix.pipe()
+            program_pid = posix.fork()
+        except OSError:
+            program_pid = None
+        if program_pid == 0:
+            try:
+                close(3)
+                close(4)
+                close(requests_in)
+                close(replies_out)
+                _arbiter_program_process(requests_out, replies_in, tree, dumps, encode, loads, loads_json)
+            finally:
+                exit_now(1)
+        if program_pid is not None:
+            close(requests_out)
+            close(replies_in)
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    posix.chdir("/")
+
+    chunks = []
+    while True:
+        chunk = read(3, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    close(3)
+    data = b"".join(chunks)
+    del chunks
+    position = 0
+
+    def line():
+        nonlocal position
+        end = data.index(b"\n", position)
+        value = data[position:end].decode("utf-8")
+        position = end + 1
+        return value
+
+    nonce, form, program, entry, function_name, count = line(), line(), line(), line(), line(), int(line())
+    cases = []
+    for _ in range(count + 1):
+        size = int(line())
+        cases.append(data[position:position + size].decode("utf-8"))
+        position += size
+    # The reference's setup: installed in the program's process after the program, and in each test's scope.
+    setup = cases.pop()
+    # "stop" (all_or_nothing, stop_on_failure): the test scripts after the first that fails are not run.
+    stop = position < len(data) and line() == "stop"
+    # With calls, "expect <tolerance> <unwrap single>" and the expected values follow: the calls stop after the first
+    # value that surely differs. Only where to stop is decided here; the daemon judges every value it gets.
+    expected_values, tolerance, unwrap_single = None, 0.0, False
+    if stop and position < len(data):
+        header = line().split()
+        if len(header) == 3 and header[0] == "expect":
+            tolerance, unwrap_single, expected_values = as_float(header[1]), header[2] == "1", []
+            for _ in range(count):
+                size = int(line())
+                expected_values.append(data[position:position + size].decode("utf-8"))
+                position += size
+    del data
+    escapes = {code: "\\u%04x" % code for code in range(32)}
+    escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
+
+    def quote(value):
+        return '"' + text(value).translate(escapes) + '"'
+
+    def report(*fields, value=None):
+        parts = [quote(field) if is_instance(field, str) else as_repr(as_float(field)) if is_instance(field, float)
+                 else text(field) for field in fields]
+        if value is not None:
+            parts.append(value)
+        payload = (nonce + " [" + ", ".join(parts) + "]\n").encode("utf-8", "replace")
+        while payload:
+            payload = payload[write(4, payload):]
+
+    def describe(error):
+        return (kind(error).__name__ + ": " + text(error))[:500]
+
+    def status(error):
+        if is_instance(error, AssertionError):
+            return "wrong_answer"
+        if is_instance(error, MemoryError):
+            return "memory_limit"
+        return "runtime_error"
+
+    def elapsed(begun):
+        return rounded((clock() - begun) * 1000, 3)
+
+    if program_pid is None:
+        reason = "the harness cannot keep the program apart from its tests" + (
+            "" if hidden else " (prctl PR_SET_DUMPABLE is unavailable)")
+        for index in range(count):
+            report(index, "runtime_error", 0.0, reason)
+        report("end")
+        exit_now(0)
+
+    # The program's process: every exchange goes through `exchange`, which records the first failure of the protocol
+    # (the process ended, or sent what is not plain data) so that a test cannot swallow it into a pass.
+    send, receive = _arbiter_channel(replies_out, requests_in, read, write)
+
+    ProgramGone, Refused, Unavailable, builtin_exceptions = prelude["kinds"]
+
+    def refused(message, verdict="runtime_error"):
+        """A Refused error, recorded so that the case fails even when the test catches it."""
+        error = Refused(message)
+        if state["violation"] is None:
+            state["violation"] = (verdict, error)
+        return error
+
+    state = {"gone": None, "violation": None}
+    wait, kill = posix.waitpid, posix.kill
+
+    def program_ended():
+        """The status and message of the program's process, which has ended or must."""
+        if state["gone"] is None:
+            code = None
+            for _ in range(1000):
+                pid, code = wait(program_pid, posix.WNOHANG)
+                if pid:
+                    break
+                time.sleep(0.001)
+                code = None
+            if code is None:
+                kill(program_pid, 9)
+                code = wait(program_pid, 0)[1]
+            if posix.WIFSIGNALED(code):
+                signal = posix.WTERMSIG(code)
+                state["gone"] = ("time_limit" if signal == 24 else "killed" if signal == 9 else "runtime_error",
+                                 "the program's process was killed by signal %d" % signal)
+            else:
+                state["gone"] = ("runtime_error",
+                                 "the program's process exited (code %d)" % posix.WEXITSTATUS(code))
+        return state["gone"]
+
+    def exchange(request):
+        if state["gone"] is not None:
+            raise ProgramGone(state["gone"][1])
+        try:
+            send(request)
+        except OSError:
+            raise ProgramGone(program_ended()[1]) from None
+        message = receive()
+        if message is None:
+            raise ProgramGone(program_ended()[1])
+        try:
+            reply = loads(message)
+            if kind(reply) is not list or not reply or kind(reply[0]) is not str:
+                raise ValueError("not a reply")
+            return reply
+        except (ValueError, TypeError, RecursionError, UnicodeError, StopIteration) as error:
+            raise refused("the program's process sent what is not plain data (%s)" % describe(error)) from None
+
+    program_exceptions = {}
+
+    def rebuilt_exception(reply):
+        """The builtin exception of an error the program raised (by name; a class of its own becomes a subclass of
+        the builtin it derives from, so `except ValueError` still catches it)."""
+        base, name, message = reply[1:4] if len(reply) >= 4 else ("Exception", "Exception", "")
+        cls = builtin_exceptions.get(base) if kind(base) is str else None
+        cls = cls if cls is not None and cls not in (SystemExit, KeyboardInterrupt, GeneratorExit) else Exception
+        if kind(name) is str and name != cls.__name__:
+            cls = program_exceptions.get((cls, name)) or program_exceptions.setdefault(
+                (cls, name), kind(name if name.isidentifier() else "ProgramError", (cls,), {"__module__": "program"}))
+        try:
+            return cls(message if kind(message) is str else "")
+        except BaseException:
+            return Exception("%s: %s" % (name, message))
+
+    def sync(argument, new):
+        """Puts back what a call changed in a list, dict or set argument (the call ran on a copy)."""
+        if is_instance(argument, list) and kind(new) is list:
+            if list.__ne__(argument, new):
+                argument[:] = new
+        elif is_instance(argument, (dict, set)) and kind(new) is kind(argument).__mro__[-2] and argument != new:
+            argument.clear()
+            argument.update(new)
+
+    def call(name, arguments, keywords):
+        try:
+            flat = []
+            for key, value in keywords.items():
+                flat.append(key)
+                flat.append(value)
+            request = encode(["call", name, list(arguments), flat, True])
+        except (TypeError, ValueError, RecursionError) as error:
+            raise refused("%s(...): an argument cannot be passed to the program: %s" % (name, text(error))) from None
+        reply = exchange(request)
+        if reply[0] == "value" and len(reply) == 4 and kind(reply[2]) is int and kind(reply[3]) is list:
+            for pair in reply[3]:
+                if kind(pair) is list and len(pair) == 2 and kind(pair[0]) is int and 0 <= pair[0] < len(arguments):
+                    sync(arguments[pair[0]], pair[1])
+            if 0 <= reply[2] < len(arguments):
+                return arguments[reply[2]]
+            return reply[1]
+        if reply[0] == "raise":
+            raise rebuilt_exception(reply) from None
+        message = reply[1] if reply[0] == "bad" and len(reply) > 1 and kind(reply[1]) is str else "a malformed reply"
+        raise refused("%s(...) %s" % (name, message), "wrong_answer")
+
+    proxies = {}
+
+    def proxy(name):
+        if name not in proxies:
+            def function(*arguments, **keywords):
+                return call(name, arguments, keywords)
+
+            function.__name__ = function.__qualname__ = name
+            proxies[name] = function
+        return proxies[name]
+
+    # Modules of the program that a test may use without importing them: the standard library's plain ones,
+    # imported here again.
+    shared_modules = {"math", "cmath", "string", "re", "random", "collections", "itertools", "functools", "heapq",
+                      "bisect", "fractions", "decimal", "statistics", "operator", "datetime", "copy", "json", "typing",
+                      "numbers", "array", "hashlib", "unicodedata", "struct", "textwrap"}
+
+    def names(wanted):
+        """The program's names among `wanted`: a proxy for each function, a copy of plain data, the module for a
+        standard module, and a stand-in that fails the case for anything else."""
+        reply = exchange(encode(["names", sorted(wanted)]))
+        found = {}
+        if reply[0] != "names" or len(reply) != 2 or kind(reply[1]) is not list:
+            return found
+        for item in reply[1]:
+            if kind(item) is not list or len(item) != 3 or kind(item[0]) is not str or item[0] not in wanted:
+                continue
+            name, category, payload = item
+            if category == "function":
+                found[name] = proxy(name)
+            elif category == "data":
+                found[name] = payload
+            elif category == "module" and kind(payload) is str and payload.split(".")[0] in shared_modules:
+                try:
+                    __import__(payload)
+                    found[name] = sys.modules[payload]
+                except BaseException:
+                    found[name] = Unavailable(
+                        "module %r of the program cannot be imported by the test" % payload, refused)
+            else:
+                what = {"class": "a class", "module": "a module"}.get(category, "an object")
+                found[name] = Unavailable(
+                    "%r is %s of the program: tests run in their own process and reach only the program's functions "
+                    "and plain data" % (name, what), refused)
+        return found
+
+    def finish():
+        if state["gone"] is None:
+            try:
+                exchange(encode(["bye"]))
+            except BaseException:
+                pass
+        try:
+            kill(program_pid, 9)
+        except OSError:
+            pass
+        try:
+            wait(program_pid, 0)
+        except OSError:
+            pass
+        report("end")
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            exit_now(0)
+
+    def outcome(index, begun, error=None):
+        """Reports a case: a failure of the protocol first, then the test's own error, else passed."""
+        if state["gone"] is not None:
+            report(index, state["gone"][0], elapsed(begun), state["gone"][1])
+        elif state["violation"] is not None:
+            report(index, state["violation"][0], elapsed(begun), describe(state["violation"][1]))
+        elif error is not None:
+            report(index, status(error), elapsed(begun), describe(error))
+        else:
+            return True
+        return False
+
+    def not_run(index):
+        report(index, "runtime_error", 0.0, "not run: the program's process ended in an earlier case")
+
+    # The program runs in its own process.
+    started = clock()
+    try:
+        loaded = exchange(encode(["load", program, setup]))
+    except BaseException:
+        loaded = None
+    if state["gone"] is not None or loaded is None or loaded[0] != "loaded":
+        if loaded is not None and loaded[0] == "failed" and len(loaded) == 3:
+            report("program", "memory_limit" if loaded[1] == "memory_limit" else "runtime_error", elapsed(started),
+                   text(loaded[2]))
+        else:
+            gone = program_ended() if state["gone"] is None else state["gone"]
+            report("program", gone[0], elapsed(started), gone[1])
+        finish()
+
+    strict_eq, strict_in, compile_test, referenced = prelude["comparisons"]
+
+    # Tests run in their own globals whose builtins (the prelude's copy, private to this process) hold the comparison.
+    test_builtins = prelude["test_builtins"]
+    # The modules as they were at the start, put back before each later script (copying and restoring them touches
+    # every module object, so a single script skips it).
+    modules_before = dict(sys.modules) if len(cases) > 1 else None
     set_trace, set_profile = sys.settrace, sys.setprofile
 
     setup_code = compile_test(setup, "setup") if setup else None
@@ -770,8 +831,9 @@ def _arbiter_harness():
                 # would shadow a builtin or the comparison helpers, and the modules as they were at the start.
                 set_trace(None)
                 set_profile(None)
-                sys.modules.clear()
-                sys.modules.update(modules_before)
+                if index > 0:
+                    sys.modules.clear()
+                    sys.modules.update(modules_before)
                 code = compile_test(test, "test_%d" % index)
                 wanted = {name for name in referenced(code, {entry} if entry else set())
                           if name not in test_builtins and not (name.startswith("__") and name.endswith("__"))}
@@ -800,15 +862,51 @@ def _arbiter_harness():
         import json
 
         dumps = json.dumps
+
+        def maybe_equal(got, want):
+            """Whether the daemon could find the value `got` equal to `want` (both parsed JSON). Lenient where the
+            daemon is strict (any two numbers within the tolerance, relative or absolute, with some slack), so that a
+            value the daemon accepts is never taken for a failure here."""
+            if kind(got) is bool or kind(want) is bool or got is None or want is None:
+                return got is want
+            if kind(got) in (int, float) and kind(want) in (int, float):
+                try:
+                    a, b = as_float(got), as_float(want)
+                except OverflowError:
+                    return True
+                return abs(a - b) <= (tolerance + 1e-9) * max(1.0, abs(a), abs(b)) or a == b
+            if kind(got) is str or kind(want) is str:
+                return got == want
+            if kind(got) is list and kind(want) is list:
+                return len(got) == len(want) and all(maybe_equal(x, y) for x, y in zip(got, want))
+            if kind(got) is dict and kind(want) is dict:
+                return got.keys() == want.keys() and all(maybe_equal(got[key], want[key]) for key in want)
+            return False
+
+        def surely_wrong(index, encoded):
+            if expected_values is None:
+                return False
+            try:
+                got, want = loads_json(encoded), loads_json(expected_values[index])
+                if maybe_equal(got, want):
+                    return False
+                return not (unwrap_single and kind(want) is list and len(want) == 1 and maybe_equal(got, want[0]))
+            except BaseException:
+                return False
+
         try:
             defined = names({function_name}).get(function_name)
         except BaseException:
             defined = None
+        failed = False
         for index, arguments in numbered(cases):
             begun = clock()
             if state["gone"] is not None:
                 not_run(index)
                 continue
+            if failed and stop:
+                break  # the daemon counts the rest as failed, not run
+            failed = True
             state["violation"] = None
             try:
                 if not is_callable(defined) or is_instance(defined, Unavailable):
@@ -827,10 +925,14 @@ def _arbiter_harness():
                     report(index, "unserializable", took, describe(error))
                     continue
                 report(index, "value", took, value=encoded)
+                failed = surely_wrong(index, encoded)
             except BaseException as error:
                 outcome(index, begun, error)
     finish()
 
 
-_arbiter_site()
-_arbiter_harness()
+# A fork server executes this file under another name (it builds the prelude once, then calls _arbiter_site and
+# _arbiter_harness in each run's process).
+if __name__ != "__arbiter_prelude__":
+    _arbiter_site()
+    _arbiter_harness(_arbiter_prelude())

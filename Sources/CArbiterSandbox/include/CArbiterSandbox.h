@@ -132,7 +132,9 @@ int arb_probe_namespaces(int namespaces);
 /// the run's namespaces (it gets them from the run's init over a Unix socket, with the run's pipes), drops to the
 /// run's user, limits and seccomp filter, and runs the harness. Call it from the slot's thread, so that the server
 /// and every process it forks are born in the slot's cgroups. The server gets the socket as fd 3, `input` on stdin
-/// and /dev/null as stdout; it dies with the calling thread. Returns its pid and sets `*socket_fd`, or -errno.
+/// and /dev/null as stdout; it dies with the calling thread. It must send the datagram `ready` on fd 3 once it has
+/// loaded (this call waits up to a minute for it, so that the server's start is never counted in a run's time).
+/// Returns its pid and sets `*socket_fd`, or -errno (-ECHILD when it exited or did not say `ready`).
 int arb_start_fork_server(const char *path, char *const *argv, char *const *envp, const uint8_t *input,
                           size_t input_length, int *socket_fd);
 
