@@ -170,6 +170,22 @@ struct ReferenceTests {
         #expect(await rejection(bad)?.code == .invalidReference)
     }
 
+    @Test("the row cache's key tells apart references that differ in kind, key, text or order")
+    func fingerprints() {
+        let base = row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])
+        #expect(RowCache.fingerprint(base) == RowCache.fingerprint(row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])))
+        let others: [JSONValue] = [
+            row(["keywords:existence"], [.object(["keywords": ["ab"]])]),
+            row(["keywords:existence"], [.object(["keywords": ["b", "a"]])]),
+            row(["keywords:existence"], [.object(["keyword": ["a", "b"]])]),
+            row(["keywords:existence"], [.object(["keywords": [.string("a"), .null]])]),
+            row(["keywords:existence"], [.object(["keywords": "ab"])]),
+            row(["keywords:existence"]),
+        ]
+        for other in others { #expect(RowCache.fingerprint(other) != RowCache.fingerprint(base)) }
+        #expect(RowCache.fingerprint(.number(JSONNumber(1))) != RowCache.fingerprint(.string("1")))
+    }
+
     @Test("a cached row is used again only with the same prompt: the text to repeat follows the request")
     func cachePrompt() async throws {
         let reference = row(["combination:repeat_prompt"], [.object([:])])
@@ -254,6 +270,32 @@ struct ScoringTests {
         let why = { (verdict: Verdict) in verdict.details["instructions"]?.arrayValue?.first?.objectValue?["why"]?.stringValue }
         #expect(why(loose) == "7 words, needs at least 10")
         #expect(why(loose) == why(strict))
+    }
+
+    @Test("loose variants are made only when needed; a repeated or blank variant is not checked")
+    func looseVariantsLazy() {
+        let variants = LooseVariants(Text("one line, no star"), loose: true)
+        var index = 0
+        #expect(variants.next(from: &index)?.scalars == Array("one line, no star".unicodeScalars))
+        #expect(variants.madeCount == 1)  // a response that follows needs no other variant
+        index = 1
+        // Without '*' and without a newline, every other variant repeats the response or is blank.
+        #expect(variants.next(from: &index) == nil)
+        #expect(variants.madeCount == 8)
+        // Negative control: with a star and two lines, the variants differ and are checked.
+        let starred = LooseVariants(Text("*Title*\nbody"), loose: true)
+        var names: [Int] = []
+        index = 0
+        while starred.next(from: &index) != nil {
+            names.append(index)
+            index += 1
+        }
+        // As is, without * ("Title\nbody"), without first line ("body"), without last line ("*Title*") and that
+        // without * ("Title"); "both lines" is blank, "body" without * repeats "body".
+        #expect(names == [0, 1, 2, 3, 6])
+        let strict = LooseVariants(Text("*Title*\nbody"), loose: false)
+        index = 1
+        #expect(strict.next(from: &index) == nil)
     }
 
     @Test("loose mode also drops markdown stars")
@@ -342,6 +384,22 @@ struct SentenceRuleTests {
         #expect(Sentences.split("Dr. Who met Mr. Smith at 3.30 p.m. today. Then what?") == [
             "Dr. Who met Mr. Smith at 3.30 p.m. today.", "Then what?",
         ])
+    }
+
+    @Test("IFEval's splitter gives the reference's sentences on 467 texts that make each pass fire or nearly fire")
+    func splitterFixtures() throws {
+        // fixtures/instruction/sentences.jsonl: written by scripts/instruction/sentence-fixtures.py from
+        // if-verifiable's split_into_sentences. Arbiter skips a pass whose pattern cannot match; a wrong skip shows here.
+        let text = try String(contentsOf: fixtures.appendingPathComponent("sentences.jsonl"), encoding: .utf8)
+        var checked = 0
+        for line in text.split(separator: "\n") {
+            let object = try #require(try JSONParser.parse(String(line)).objectValue)
+            let input = try #require(object["text"]?.stringValue)
+            let expected = try #require(object["sentences"]?.arrayValue).compactMap(\.stringValue)
+            #expect(Sentences.split(input) == expected, "\(input.debugDescription)")
+            checked += 1
+        }
+        #expect(checked == 467)
     }
 }
 
