@@ -20,6 +20,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         public let all: Bool
         /// Whether a leading reasoning span is dropped first.
         public let dropThinking: Bool
+        /// Whether the response is normalised first (invisible characters, compatibility forms, look-alike letters and
+        /// commas), closing tricks the reference implementations miss.
+        public let hardened: Bool
         /// Rows already configured, and the pattern cache their kwargs' patterns compile in (shared by every verifier
         /// that ``VerifierRegistry/registerInstructionVerifiers(patterns:)`` makes).
         let rows: RowCache
@@ -37,6 +40,10 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
                 "strip_think", .boolean, default: true,
                 "Judge only what follows '</think>' (a response that opens <think> and never closes it is empty), as if-verifiable does."
             ),
+            OptionSpec(
+                "hardened", .boolean, default: false,
+                "Judge the response as a reader sees it: drop invisible characters, fold fullwidth and styled letters (NFKC), Cyrillic/Greek look-alikes inside Latin words and other scripts' commas. Closes reward hacks the reference misses; off agrees with the reference."
+            ),
         ]
 
         /// Reads the options, with caches of its own (a verifier made by the registry shares the registry's).
@@ -53,6 +60,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             loose = options.string("mode") == "loose"
             all = options.string("score") == "all"
             dropThinking = options.bool("strip_think")
+            hardened = options.bool("hardened")
             self.rows = rows
         }
     }
@@ -69,12 +77,21 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
 
     public func verify(_ sample: Sample) throws -> Verdict {
         let row = try configuration.rows.row(sample.reference, prompt: sample.prompt)
-        let response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
+        var response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
+        var hardening: Hardening.Changes?
+        if configuration.hardened {
+            let (normalised, changes) = Hardening.normalise(response.scalars)
+            // Dropping an invisible character may leave a space at an end: stripped again, as the reasoning span's
+            // removal strips.
+            if !changes.isEmpty { response = Text(configuration.dropThinking ? Py.strip(normalised) : normalised) }
+            hardening = changes
+        }
         guard response.scalars.contains(where: { !$0.isPySpace }) else {
-            let details: JSONObject = [
+            var details: JSONObject = [
                 "instructions": .array(row.ids.map { .object(["id": .string($0), "followed": false, "why": "empty response"]) }),
                 "followed": 0, "total": .int(row.ids.count), "mode": .string(configuration.loose ? "loose" : "strict"),
             ]
+            if let hardening { details["hardened"] = Self.describe(hardening) }
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
         let variants = LooseVariants(response, loose: configuration.loose)
@@ -103,12 +120,21 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        let details: JSONObject = [
+        var details: JSONObject = [
             "instructions": .array(results), "followed": .int(followed), "total": .int(total),
             "mode": .string(configuration.loose ? "loose" : "strict"),
         ]
+        if let hardening { details["hardened"] = Self.describe(hardening) }
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
         return Verdict(score: score, passed: everything, reason: reason, details: details)
+    }
+
+    /// What the `hardened` option changed in the response: characters dropped or replaced, by kind.
+    static func describe(_ changes: Hardening.Changes) -> JSONValue {
+        .object([
+            "invisible_dropped": .int(changes.invisible), "compatibility_folded": .int(changes.compatibility),
+            "look_alikes_folded": .int(changes.lookAlikes), "commas_folded": .int(changes.commas),
+        ])
     }
 
     static let variantNames = [

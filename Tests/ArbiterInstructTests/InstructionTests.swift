@@ -423,3 +423,64 @@ struct HostileTests {
         }
     }
 }
+
+/// One case of `fixtures/instruction/hardened.jsonl`: a trick the reference misses (or a control), with the answer
+/// without and with the `hardened` option.
+struct HardenedCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var id: String
+    var kwargs: JSONValue
+    var response: String
+    var followed: Bool
+    var followedHardened: Bool
+
+    var testDescription: String { name }
+
+    static func load() throws -> [HardenedCase] {
+        let text = try String(contentsOf: fixtures.appendingPathComponent("hardened.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let object = try JSONParser.parse(String(line)).objectValue ?? [:]
+            return HardenedCase(
+                name: object["name"]?.stringValue ?? "", id: object["id"]?.stringValue ?? "",
+                kwargs: object["kwargs"] ?? .null, response: object["response"]?.stringValue ?? "",
+                followed: object["followed"]?.boolValue ?? false,
+                followedHardened: object["followed_hardened"]?.boolValue ?? false)
+        }
+    }
+}
+
+@Suite("instruction: the hardened option")
+struct HardenedTests {
+    @Test("each trick passes by default (as in the reference) and not when hardened; each control is unchanged",
+          arguments: try HardenedCase.load())
+    func fixture(_ item: HardenedCase) async throws {
+        let reference = row([item.id], [item.kwargs])
+        for mode in ["strict", "loose"] {
+            let plain = try await judge(reference, item.response, ["mode": .string(mode)])
+            let hardened = try await judge(reference, item.response, ["mode": .string(mode), "hardened": true])
+            #expect(followed(plain) == item.followed, "\(mode), default")
+            #expect(followed(hardened) == item.followedHardened, "\(mode), hardened")
+            #expect(plain.details["hardened"] == nil)
+            #expect(hardened.details["hardened"] != nil)
+        }
+    }
+
+    @Test("the fixtures hold tricks and controls: at least one case where hardening changes the answer each way")
+    func coverage() throws {
+        let cases = try HardenedCase.load()
+        #expect(cases.filter { $0.followed && !$0.followedHardened }.count >= 14)
+        #expect(cases.filter { $0.followed == $0.followedHardened }.count >= 6)
+        #expect(cases.contains { !$0.followed && $0.followedHardened })
+    }
+
+    @Test("normalising reports what it changed and leaves ASCII and single-script words alone")
+    func changes() {
+        let (ascii, none) = Hardening.normalise(Array("plain, ASCII text".unicodeScalars))
+        #expect(ascii == Array("plain, ASCII text".unicodeScalars) && none.isEmpty)
+        let (russian, untouched) = Hardening.normalise(Array("Это хорошо".unicodeScalars))
+        #expect(russian == Array("Это хорошо".unicodeScalars) && untouched.isEmpty)
+        let (mixed, changed) = Hardening.normalise(Array("b\u{200B}\u{0430}d\u{3001} \u{FF42}".unicodeScalars))
+        #expect(Py.string(mixed) == "bad, b")
+        #expect(changed == Hardening.Changes(invisible: 1, compatibility: 1, lookAlikes: 1, commas: 1))
+    }
+}
