@@ -44,6 +44,24 @@ def run_daemon(binary, lines, jobs):
     return seconds, answers, usage.ru_utime + usage.ru_stime
 
 
+def round_trips(binary, lines, count):
+    """Seconds from writing one request to reading its answer, one request at a time, for `count` lines spread over
+    `lines` (a warm daemon, --jobs 1): the latency a caller that waits for each answer sees, pipes included."""
+    process = subprocess.Popen([binary, "serve", "--jobs", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True, bufsize=1 << 16)
+    step = max(1, len(lines) // count)
+    seconds = []
+    for line in lines[::step][:count] + lines[::step][:count]:  # the first pass warms up; the second is kept
+        started = time.perf_counter()
+        process.stdin.write(line + "\n")
+        process.stdin.flush()
+        process.stdout.readline()
+        seconds.append(time.perf_counter() - started)
+    process.stdin.close()
+    process.wait()
+    return seconds[len(seconds) // 2:]
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -56,6 +74,8 @@ def main():
                         "measurement alternates the two binaries, so both see the same load)")
     parser.add_argument("--modes", default="loose,strict,exact", help="comma-separated subset of loose,strict,exact")
     parser.add_argument("--jobs", default="1,2", help="comma-separated worker counts to run")
+    parser.add_argument("--latency", type=int, default=2000, help="requests sent one at a time for the round-trip "
+                        "latency (0: skip)")
     parser.add_argument("--dump", help="write the loose request lines to this file (for perf) and stop")
     parser.add_argument("--open-instruct")
     parser.add_argument("--per-id", type=int, default=100)
@@ -123,6 +143,12 @@ def main():
                       f"{reference_seconds / seconds:.1f}x the reference (wall); CPU {cpu:.3f} s, {busy:.3f} s past "
                       f"start-up ({reference_cpu / busy:.1f}x less than the reference); verdict ms p50 "
                       f"{percentile(ms, 0.5):.3f}, p99 {percentile(ms, 0.99):.3f}; errors {errors}")
+            if args.latency and jobs == 1:
+                for name, binary in binaries:
+                    trips = round_trips(binary, request_lines, args.latency)
+                    print(f"{name:8s} {label:6s} one request at a time ({len(trips)} requests): round trip p50 "
+                          f"{1000 * percentile(trips, 0.5):.3f} ms, p99 {1000 * percentile(trips, 0.99):.3f} ms, "
+                          f"max {1000 * max(trips):.3f} ms")
             if len(binaries) == 2 and label != "exact":
                 new_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["new"][0][1]]
                 old_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["baseline"][0][1]]
