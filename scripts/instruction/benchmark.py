@@ -44,22 +44,31 @@ def run_daemon(binary, lines, jobs):
     return seconds, answers, usage.ru_utime + usage.ru_stime
 
 
-def round_trips(binary, lines, count):
-    """Seconds from writing one request to reading its answer, one request at a time, for `count` lines spread over
-    `lines` (a warm daemon, --jobs 1): the latency a caller that waits for each answer sees, pipes included."""
-    process = subprocess.Popen([binary, "serve", "--jobs", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True, bufsize=1 << 16)
+def round_trips(binaries, lines, count):
+    """Per binary, seconds from writing one request to reading its answer, one request at a time, for `count` lines
+    spread over `lines` (warm daemons, --jobs 1): the latency a caller that waits for each answer sees, pipes
+    included. The binaries run side by side and take turns request by request, so that neither is measured at a
+    quieter moment than the other."""
+    processes = [subprocess.Popen([binary, "serve", "--jobs", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, bufsize=1 << 16) for binary in binaries]
     step = max(1, len(lines) // count)
-    seconds = []
-    for line in lines[::step][:count] + lines[::step][:count]:  # the first pass warms up; the second is kept
-        started = time.perf_counter()
-        process.stdin.write(line + "\n")
-        process.stdin.flush()
-        process.stdout.readline()
-        seconds.append(time.perf_counter() - started)
-    process.stdin.close()
-    process.wait()
-    return seconds[len(seconds) // 2:]
+    sample = lines[::step][:count]
+    seconds = [[] for _ in binaries]
+    for rank, line in enumerate(sample + sample):  # the first pass warms up; the second is kept
+        order = list(enumerate(processes))
+        if rank % 2:
+            order.reverse()  # each binary goes first every other request
+        for index, process in order:
+            started = time.perf_counter()
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+            process.stdout.readline()
+            if rank >= len(sample):
+                seconds[index].append(time.perf_counter() - started)
+    for process in processes:
+        process.stdin.close()
+        process.wait()
+    return seconds
 
 
 def percentile(values, share):
@@ -144,8 +153,8 @@ def main():
                       f"start-up ({reference_cpu / busy:.1f}x less than the reference); verdict ms p50 "
                       f"{percentile(ms, 0.5):.3f}, p99 {percentile(ms, 0.99):.3f}; errors {errors}")
             if args.latency and jobs == 1:
-                for name, binary in binaries:
-                    trips = round_trips(binary, request_lines, args.latency)
+                for (name, _), trips in zip(binaries, round_trips([binary for _, binary in binaries], request_lines,
+                                                                   args.latency)):
                     print(f"{name:8s} {label:6s} one request at a time ({len(trips)} requests): round trip p50 "
                           f"{1000 * percentile(trips, 0.5):.3f} ms, p99 {1000 * percentile(trips, 0.99):.3f} ms, "
                           f"max {1000 * max(trips):.3f} ms")
