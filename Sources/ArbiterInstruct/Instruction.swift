@@ -22,7 +22,7 @@ final class Text {
 
     init(_ string: String) {
         self.cached = string
-        self.scalars = Array(string.unicodeScalars)
+        self.scalars = Py.scalars(string)
     }
 
     init(_ string: String, _ scalars: Scalars) {
@@ -87,14 +87,17 @@ struct Kwargs {
     let prompt: String?
     /// Where patterns built from these kwargs compile.
     let patterns: PatternCache
-    private var values: [String: JSONValue] = [:]
-    private var used: Set<String> = []
+    /// The non-null kwargs in order, and whether each was read (a row has a handful: a scan costs less than hashing).
+    private var values: [(key: String, value: JSONValue)] = []
+    private var used: [Bool] = []
 
     init(id: String, object: JSONObject, prompt: String?, patterns: PatternCache) {
         self.id = id
         self.prompt = prompt
         self.patterns = patterns
-        for entry in object where !entry.value.isNull { values[entry.key] = entry.value }
+        values.reserveCapacity(object.count)
+        for entry in object where !entry.value.isNull { values.append((entry.key, entry.value)) }
+        used = Array(repeating: false, count: values.count)
     }
 
     func error(_ message: String) -> ArbiterError {
@@ -102,12 +105,13 @@ struct Kwargs {
     }
 
     private mutating func take(_ name: String) -> JSONValue? {
-        used.insert(name)
-        return values[name]
+        guard let index = values.firstIndex(where: { $0.key == name }) else { return nil }
+        used[index] = true
+        return values[index].value
     }
 
     /// Whether a kwarg was given (not null).
-    func has(_ name: String) -> Bool { values[name] != nil }
+    func has(_ name: String) -> Bool { values.contains { $0.key == name } }
 
     /// An optional integer (integral JSON numbers only).
     mutating func optionalInt(_ name: String, min: Int = Int.min) throws(ArbiterError) -> Int? {
@@ -189,7 +193,7 @@ struct Kwargs {
 
     /// Fails when a kwarg was given that the instruction does not take.
     func finish() throws(ArbiterError) {
-        if let extra = values.keys.sorted().first(where: { !used.contains($0) }) {
+        if let extra = values.indices.filter({ !used[$0] }).map({ values[$0].key }).min() {
             throw error("unexpected kwarg '\(extra)'")
         }
     }

@@ -20,6 +20,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         public let all: Bool
         /// Whether a leading reasoning span is dropped first.
         public let dropThinking: Bool
+        /// Whether the response is normalised first (invisible characters, compatibility forms, look-alike letters and
+        /// commas), closing tricks the reference implementations miss.
+        public let hardened: Bool
         /// Rows already configured, and the pattern cache their kwargs' patterns compile in (shared by every verifier
         /// that ``VerifierRegistry/registerInstructionVerifiers(patterns:)`` makes).
         let rows: RowCache
@@ -37,6 +40,10 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
                 "strip_think", .boolean, default: true,
                 "Judge only what follows '</think>' (a response that opens <think> and never closes it is empty), as if-verifiable does."
             ),
+            OptionSpec(
+                "hardened", .boolean, default: false,
+                "Judge the response as a reader sees it: drop invisible characters, fold fullwidth and styled letters (NFKC), Cyrillic/Greek look-alikes inside Latin words and other scripts' commas. Closes reward hacks the reference misses; off agrees with the reference."
+            ),
         ]
 
         /// Reads the options, with caches of its own (a verifier made by the registry shares the registry's).
@@ -53,6 +60,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             loose = options.string("mode") == "loose"
             all = options.string("score") == "all"
             dropThinking = options.bool("strip_think")
+            hardened = options.bool("hardened")
             self.rows = rows
         }
     }
@@ -69,34 +77,40 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
 
     public func verify(_ sample: Sample) throws -> Verdict {
         let row = try configuration.rows.row(sample.reference, prompt: sample.prompt)
-        let response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
+        var response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
+        var hardening: Hardening.Changes?
+        if configuration.hardened {
+            let (normalised, changes) = Hardening.normalise(response.scalars)
+            // Dropping an invisible character may leave a space at an end: stripped again, as the reasoning span's
+            // removal strips.
+            if !changes.isEmpty { response = Text(configuration.dropThinking ? Py.strip(normalised) : normalised) }
+            hardening = changes
+        }
         guard response.scalars.contains(where: { !$0.isPySpace }) else {
-            let details: JSONObject = [
+            var details: JSONObject = [
                 "instructions": .array(row.ids.map { .object(["id": .string($0), "followed": false, "why": "empty response"]) }),
                 "followed": 0, "total": .int(row.ids.count), "mode": .string(configuration.loose ? "loose" : "strict"),
             ]
+            if let hardening { details["hardened"] = Self.describe(hardening) }
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
-        let variants = configuration.loose ? Self.looseVariants(response) : [response]
-        // A variant equal to an earlier one (no '*' to drop, a one-line response) gets the same answer: skip it.
-        // A blank variant is never checked (IFEval skips it); decided once per variant, not once per instruction.
-        let distinct = variants.indices.filter { index in
-            variants[index].scalars.contains { !$0.isPySpace }
-                && !variants[..<index].contains { $0.scalars == variants[index].scalars }
-        }
+        let variants = LooseVariants(response, loose: configuration.loose)
         var results: [JSONValue] = []
+        results.reserveCapacity(row.ids.count)
         var followed = 0
         for (id, instruction) in zip(row.ids, row.instructions) {
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            for index in distinct {
-                let found = instruction.check(variants[index])
+            var index = 0
+            while let variant = variants.next(from: &index) {
+                let found = instruction.check(variant)
                 if found.followed || index == 0 {
                     outcome = found
                     which = index
                 }
                 if found.followed { break }
+                index += 1
             }
             if outcome.followed { followed += 1 }
             var entry: JSONObject = ["id": .string(id), "followed": .bool(outcome.followed), "why": .string(outcome.why)]
@@ -106,12 +120,21 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        let details: JSONObject = [
+        var details: JSONObject = [
             "instructions": .array(results), "followed": .int(followed), "total": .int(total),
             "mode": .string(configuration.loose ? "loose" : "strict"),
         ]
+        if let hardening { details["hardened"] = Self.describe(hardening) }
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
         return Verdict(score: score, passed: everything, reason: reason, details: details)
+    }
+
+    /// What the `hardened` option changed in the response: characters dropped or replaced, by kind.
+    static func describe(_ changes: Hardening.Changes) -> JSONValue {
+        .object([
+            "invisible_dropped": .int(changes.invisible), "compatibility_folded": .int(changes.compatibility),
+            "look_alikes_folded": .int(changes.lookAlikes), "commas_folded": .int(changes.commas),
+        ])
     }
 
     static let variantNames = [
@@ -119,30 +142,12 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
         "without first line and *", "without last line and *", "without first and last lines and *",
     ]
 
-    /// IFEval's loose variants: the response, without `*`, without its first line, last line or both (stripped),
-    /// and those without `*`. (`"\n".join(lines[1:])` is the text after the first newline, and so on.)
-    static func looseVariants(_ response: Text) -> [Text] {
-        let whole = response.scalars
-        let firstBreak = whole.firstIndex(of: "\n")
-        let lastBreak = whole.lastIndex(of: "\n")
-        let first = firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? []
-        let last = lastBreak.map { Py.strip(whole[..<$0]) } ?? []
-        var both: Scalars = []
-        if let firstBreak, let lastBreak, firstBreak < lastBreak { both = Py.strip(whole[(firstBreak + 1)..<lastBreak]) }
-        let stars = whole.contains("*")
-        let noStar = { (text: Scalars) -> Scalars in stars ? text.filter { $0 != "*" } : text }
-        return [
-            response, Text(noStar(whole)), Text(first), Text(last), Text(both), Text(noStar(first)),
-            Text(noStar(last)), Text(noStar(both)),
-        ]
-    }
-
     private static let thinkTag = Array("think>".unicodeScalars)
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.
     static func stripThinking(_ response: String) -> Text {
-        let scalars = Array(response.unicodeScalars)
+        let scalars = Py.scalars(response)
         guard let first = scalars.first, let last = scalars.last else { return Text(response, scalars) }
         let mentionsThink = scalars.contains("<") && Py.find(thinkTag, in: scalars) != nil
         if !mentionsThink, !first.isPySpace, !last.isPySpace { return Text(response, scalars) }
@@ -154,6 +159,73 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return Text([]) }
         }
         return Text(stripped)
+    }
+}
+
+/// The variants of a response that are checked, made on first use: strict mode has one; IFEval's loose mode has the
+/// response, without `*`, without its first line, last line or both (stripped), and those without `*`
+/// (`"\n".join(lines[1:])` is the text after the first newline, and so on). A variant is made only when an instruction
+/// was not followed by the ones before it, so a response that follows every instruction costs one. A blank variant is
+/// never checked (IFEval skips it), nor one equal to an earlier variant (no `*` to drop, a one-line response): it
+/// would get the same answer.
+final class LooseVariants {
+    private let count: Int
+    private var made: [Text] = []
+    private var usable: [Bool] = []
+    private let whole: Scalars
+    private let firstBreak: Int?
+    private let lastBreak: Int?
+    private let stars: Bool
+
+    init(_ response: Text, loose: Bool) {
+        count = loose ? 8 : 1
+        whole = response.scalars
+        made = [response]
+        usable = [response.scalars.contains { !$0.isPySpace }]
+        if loose {
+            firstBreak = whole.firstIndex(of: "\n")
+            lastBreak = whole.lastIndex(of: "\n")
+            stars = whole.contains("*")
+        } else {
+            (firstBreak, lastBreak, stars) = (nil, nil, false)
+        }
+    }
+
+    /// How many variants were made so far (for tests).
+    var madeCount: Int { made.count }
+
+    /// The first usable variant at `index` or after it (`index` moved to it), or nil when none is left.
+    func next(from index: inout Int) -> Text? {
+        while index < count {
+            while made.count <= index { make(made.count) }
+            if usable[index] { return made[index] }
+            index += 1
+        }
+        return nil
+    }
+
+    private func make(_ index: Int) {
+        let scalars: Scalars
+        switch index {
+        case 1: scalars = noStar(whole)
+        case 2: scalars = first
+        case 3: scalars = last
+        case 4: scalars = both
+        default: scalars = noStar(made[index - 3].scalars)
+        }
+        // Without '*' in the response, a variant without '*' is the one it was made from.
+        let blank = !scalars.contains { !$0.isPySpace }
+        let repeated = (index == 1 || index >= 5) && !stars || made.contains { $0.scalars == scalars }
+        made.append(index == 1 && !stars ? made[0] : Text(scalars))
+        usable.append(!blank && !repeated)
+    }
+
+    private func noStar(_ text: Scalars) -> Scalars { stars ? text.filter { $0 != "*" } : text }
+    private var first: Scalars { firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? [] }
+    private var last: Scalars { lastBreak.map { Py.strip(whole[..<$0]) } ?? [] }
+    private var both: Scalars {
+        guard let firstBreak, let lastBreak, firstBreak < lastBreak else { return [] }
+        return Py.strip(whole[(firstBreak + 1)..<lastBreak])
     }
 }
 
@@ -234,7 +306,7 @@ final class RowCache: Sendable {
     /// The configured row, from the cache or built (and kept).
     /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:)`` does.
     func row(_ reference: JSONValue, prompt: String?) throws(ArbiterError) -> InstructionRow {
-        let hash = reference.hashValue
+        let hash = Self.fingerprint(reference)
         if let found = rows.withLock({ $0[hash] }), found.prompt == prompt, found.reference == reference {
             return found.row
         }
@@ -244,5 +316,47 @@ final class RowCache: Sendable {
             rows[hash] = Entry(reference: reference, prompt: prompt, row: built)
         }
         return built
+    }
+
+    /// A 64-bit FNV-1a digest of the reference's structure (kinds, keys, texts), the table's key. A collision only
+    /// costs a rebuild: a hit is confirmed by comparing the stored reference. It costs far less than `Hashable`, whose
+    /// SipHash dominated the lookup of a row that is not in the table (every row of a benchmark of distinct rows).
+    static func fingerprint(_ value: JSONValue) -> Int {
+        var state: UInt64 = 0xcbf2_9ce4_8422_2325
+        mix(value, into: &state)
+        return Int(truncatingIfNeeded: state)
+    }
+
+    private static func mix(byte: UInt8, into state: inout UInt64) {
+        state = (state ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+
+    private static func mix(_ text: String, into state: inout UInt64) {
+        for byte in text.utf8 { mix(byte: byte, into: &state) }
+        mix(byte: 0xFF, into: &state)  // never a UTF-8 byte: ends the text
+    }
+
+    private static func mix(_ value: JSONValue, into state: inout UInt64) {
+        switch value {
+        case .null: mix(byte: 0xF0, into: &state)
+        case .bool(let flag): mix(byte: flag ? 0xF1 : 0xF2, into: &state)
+        case .number(let number):
+            mix(byte: 0xF3, into: &state)
+            mix(number.literal, into: &state)
+        case .string(let text):
+            mix(byte: 0xF4, into: &state)
+            mix(text, into: &state)
+        case .array(let elements):
+            mix(byte: 0xF5, into: &state)
+            for element in elements { mix(element, into: &state) }
+            mix(byte: 0xF6, into: &state)
+        case .object(let object):
+            mix(byte: 0xF7, into: &state)
+            for entry in object {
+                mix(entry.key, into: &state)
+                mix(entry.value, into: &state)
+            }
+            mix(byte: 0xF8, into: &state)
+        }
     }
 }

@@ -290,4 +290,18 @@ enum Py {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// The scalars of a string in one decoding pass (`Array(string.unicodeScalars)` counts them first, a second pass):
+    /// a string has at most as many scalars as UTF-8 bytes.
+    static func scalars(_ string: String) -> Scalars {
+        let capacity = string.utf8.count
+        return Scalars(unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            var index = 0
+            for scalar in string.unicodeScalars {
+                buffer[index] = scalar
+                index += 1
+            }
+            initialized = index
+        }
+    }
 }

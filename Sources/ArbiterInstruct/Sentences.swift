@@ -31,22 +31,48 @@ enum Sentences {
         }
         var text: [UInt8] = [0x20] + input.utf8.map { $0 == 0x0A ? 0x20 : $0 } + [0x20, 0x20]
         let has = { (byte: UInt8) in text.contains(byte) }
+        // Each pass runs only when the text holds what its pattern needs around a '.' (checked on the text as the
+        // earlier passes left it): most sentences hold no abbreviation, and a pass that cannot match costs a scan.
         if Bytes.contains(text, "r.") || Bytes.contains(text, "s.") || Bytes.contains(text, "t.") {
             text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
         }
-        text = websites.replace(bytes: text) { "<prd>\($0[1]!)" }
-        text = decimals.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)" }
+        if Self.dot(in: text, where: { text, at in Self.isWebsiteStart(text[at + 1]) }) {
+            text = websites.replace(bytes: text) { "<prd>\($0[1]!)" }
+        }
+        if Self.dot(in: text, where: { text, at in Self.isDigit(text[at - 1]) && Self.isDigit(text[at + 1]) }) {
+            text = decimals.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)" }
+        }
         if Bytes.contains(text, "..") {
             text = dots.replace(bytes: text) { String(repeating: "<prd>", count: $0[0]!.utf8.count) + "<stop>" }
         }
         if Bytes.contains(text, "Ph.D") { text = Bytes.replaceAll(text, "Ph.D.", "Ph<prd>D<prd>") }
-        if Bytes.contains(text, ". ") { text = singleLetter.replace(bytes: text) { " \($0[1]!)<prd> " } }
-        text = acronymThenStarter.replace(bytes: text) { "\($0[1]!)<stop> \($0[2]!)" }
-        text = threeLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>\($0[3]!)<prd>" }
-        text = twoLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>" }
-        text = suffixThenStarter.replace(bytes: text) { " \($0[1]!)<stop> \($0[2]!)" }
-        text = suffix.replace(bytes: text) { " \($0[1]!)<prd>" }
-        text = letterDot.replace(bytes: text) { " \($0[1]!)<prd>" }
+        if Self.dot(in: text, where: { text, at in Self.isLetter(text[at - 1]) && text[at + 1] == 0x20 }) {
+            text = singleLetter.replace(bytes: text) { " \($0[1]!)<prd> " }
+        }
+        // "A.B." (letter, dot, letter, dot) is what the acronym and initials patterns need.
+        let lettersAndDots = { (text: [UInt8]) in
+            Self.dot(in: text) { text, at in
+                at + 2 < text.count && Self.isLetter(text[at - 1]) && Self.isLetter(text[at + 1]) && text[at + 2] == 0x2E
+            }
+        }
+        if lettersAndDots(text) {
+            text = acronymThenStarter.replace(bytes: text) { "\($0[1]!)<stop> \($0[2]!)" }
+            if lettersAndDots(text) {
+                text = threeLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>\($0[3]!)<prd>" }
+            }
+            if lettersAndDots(text) { text = twoLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>" } }
+        }
+        // " Inc.", " Ltd.", " Jr.", " Sr.", " Co.": a dot after 'c', 'd', 'r' or 'o'.
+        let suffixDot = { (text: [UInt8]) in
+            Self.dot(in: text) { text, at in [0x63, 0x64, 0x72, 0x6F].contains(text[at - 1]) }
+        }
+        if suffixDot(text) {
+            text = suffixThenStarter.replace(bytes: text) { " \($0[1]!)<stop> \($0[2]!)" }
+            if suffixDot(text) { text = suffix.replace(bytes: text) { " \($0[1]!)<prd>" } }
+        }
+        if Self.dot(in: text, where: { text, at in at >= 2 && Self.isLetter(text[at - 1]) && text[at - 2] == 0x20 }) {
+            text = letterDot.replace(bytes: text) { " \($0[1]!)<prd>" }
+        }
         text = Bytes.replaceAll(text, ".\u{201D}", "\u{201D}.")
         if has(0x22) {
             text = Bytes.replaceAll(text, ".\"", "\".")
@@ -57,10 +83,43 @@ enum Sentences {
         text = Bytes.replaceAll(text, "?", "?<stop>")
         text = Bytes.replaceAll(text, "!", "!<stop>")
         text = Bytes.replaceAll(text, "<prd>", ".")
-        var sentences = Py.split(Array(String(decoding: text, as: UTF8.self).unicodeScalars), separator: Array("<stop>".unicodeScalars))
-            .map { Py.string(Py.strip($0)) }
+        // Split the bytes at "<stop>" (ASCII: a byte match is a character match), each piece stripped as Python does.
+        var sentences: [String] = []
+        var start = 0
+        var index = 0
+        let stop = Array("<stop>".utf8)
+        while index + stop.count <= text.count {
+            if text[index] == 0x3C, text[index..<index + stop.count].elementsEqual(stop) {
+                sentences.append(Self.stripped(text[start..<index]))
+                index += stop.count
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        sentences.append(Self.stripped(text[start...]))
         if let last = sentences.last, last.isEmpty { sentences.removeLast() }
         return sentences
+    }
+
+    /// Whether some '.' in `text` (neither its first nor its last byte) satisfies `test` (given the text and the dot's index).
+    private static func dot(in text: [UInt8], where test: ([UInt8], Int) -> Bool) -> Bool {
+        guard text.count >= 3 else { return false }
+        for index in 1..<(text.count - 1) where text[index] == 0x2E && test(text, index) { return true }
+        return false
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+    /// The first letters of com, net, org, io, gov, edu, me.
+    private static func isWebsiteStart(_ byte: UInt8) -> Bool { [0x63, 0x6E, 0x6F, 0x69, 0x67, 0x65, 0x6D].contains(byte) }
+
+    /// A piece of UTF-8 as a string, stripped of Python's whitespace at both ends.
+    private static func stripped(_ bytes: ArraySlice<UInt8>) -> String {
+        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return Py.string(Py.strip(Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)))
     }
 
     // MARK: Arbiter's sentence rule (in place of NLTK's trained Punkt model)

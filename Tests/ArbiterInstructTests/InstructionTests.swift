@@ -170,6 +170,22 @@ struct ReferenceTests {
         #expect(await rejection(bad)?.code == .invalidReference)
     }
 
+    @Test("the row cache's key tells apart references that differ in kind, key, text or order")
+    func fingerprints() {
+        let base = row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])
+        #expect(RowCache.fingerprint(base) == RowCache.fingerprint(row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])))
+        let others: [JSONValue] = [
+            row(["keywords:existence"], [.object(["keywords": ["ab"]])]),
+            row(["keywords:existence"], [.object(["keywords": ["b", "a"]])]),
+            row(["keywords:existence"], [.object(["keyword": ["a", "b"]])]),
+            row(["keywords:existence"], [.object(["keywords": [.string("a"), .null]])]),
+            row(["keywords:existence"], [.object(["keywords": "ab"])]),
+            row(["keywords:existence"]),
+        ]
+        for other in others { #expect(RowCache.fingerprint(other) != RowCache.fingerprint(base)) }
+        #expect(RowCache.fingerprint(.number(JSONNumber(1))) != RowCache.fingerprint(.string("1")))
+    }
+
     @Test("a cached row is used again only with the same prompt: the text to repeat follows the request")
     func cachePrompt() async throws {
         let reference = row(["combination:repeat_prompt"], [.object([:])])
@@ -254,6 +270,32 @@ struct ScoringTests {
         let why = { (verdict: Verdict) in verdict.details["instructions"]?.arrayValue?.first?.objectValue?["why"]?.stringValue }
         #expect(why(loose) == "7 words, needs at least 10")
         #expect(why(loose) == why(strict))
+    }
+
+    @Test("loose variants are made only when needed; a repeated or blank variant is not checked")
+    func looseVariantsLazy() {
+        let variants = LooseVariants(Text("one line, no star"), loose: true)
+        var index = 0
+        #expect(variants.next(from: &index)?.scalars == Array("one line, no star".unicodeScalars))
+        #expect(variants.madeCount == 1)  // a response that follows needs no other variant
+        index = 1
+        // Without '*' and without a newline, every other variant repeats the response or is blank.
+        #expect(variants.next(from: &index) == nil)
+        #expect(variants.madeCount == 8)
+        // Negative control: with a star and two lines, the variants differ and are checked.
+        let starred = LooseVariants(Text("*Title*\nbody"), loose: true)
+        var names: [Int] = []
+        index = 0
+        while starred.next(from: &index) != nil {
+            names.append(index)
+            index += 1
+        }
+        // As is, without * ("Title\nbody"), without first line ("body"), without last line ("*Title*") and that
+        // without * ("Title"); "both lines" is blank, "body" without * repeats "body".
+        #expect(names == [0, 1, 2, 3, 6])
+        let strict = LooseVariants(Text("*Title*\nbody"), loose: false)
+        index = 1
+        #expect(strict.next(from: &index) == nil)
     }
 
     @Test("loose mode also drops markdown stars")
@@ -343,6 +385,22 @@ struct SentenceRuleTests {
             "Dr. Who met Mr. Smith at 3.30 p.m. today.", "Then what?",
         ])
     }
+
+    @Test("IFEval's splitter gives the reference's sentences on 467 texts that make each pass fire or nearly fire")
+    func splitterFixtures() throws {
+        // fixtures/instruction/sentences.jsonl: written by scripts/instruction/sentence-fixtures.py from
+        // if-verifiable's split_into_sentences. Arbiter skips a pass whose pattern cannot match; a wrong skip shows here.
+        let text = try String(contentsOf: fixtures.appendingPathComponent("sentences.jsonl"), encoding: .utf8)
+        var checked = 0
+        for line in text.split(separator: "\n") {
+            let object = try #require(try JSONParser.parse(String(line)).objectValue)
+            let input = try #require(object["text"]?.stringValue)
+            let expected = try #require(object["sentences"]?.arrayValue).compactMap(\.stringValue)
+            #expect(Sentences.split(input) == expected, "\(input.debugDescription)")
+            checked += 1
+        }
+        #expect(checked == 467)
+    }
 }
 
 @Suite("instruction: hostile responses")
@@ -363,5 +421,66 @@ struct HostileTests {
                 #expect(verdict.score >= 0 && verdict.score <= 1)
             }
         }
+    }
+}
+
+/// One case of `fixtures/instruction/hardened.jsonl`: a trick the reference misses (or a control), with the answer
+/// without and with the `hardened` option.
+struct HardenedCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var id: String
+    var kwargs: JSONValue
+    var response: String
+    var followed: Bool
+    var followedHardened: Bool
+
+    var testDescription: String { name }
+
+    static func load() throws -> [HardenedCase] {
+        let text = try String(contentsOf: fixtures.appendingPathComponent("hardened.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let object = try JSONParser.parse(String(line)).objectValue ?? [:]
+            return HardenedCase(
+                name: object["name"]?.stringValue ?? "", id: object["id"]?.stringValue ?? "",
+                kwargs: object["kwargs"] ?? .null, response: object["response"]?.stringValue ?? "",
+                followed: object["followed"]?.boolValue ?? false,
+                followedHardened: object["followed_hardened"]?.boolValue ?? false)
+        }
+    }
+}
+
+@Suite("instruction: the hardened option")
+struct HardenedTests {
+    @Test("each trick passes by default (as in the reference) and not when hardened; each control is unchanged",
+          arguments: try HardenedCase.load())
+    func fixture(_ item: HardenedCase) async throws {
+        let reference = row([item.id], [item.kwargs])
+        for mode in ["strict", "loose"] {
+            let plain = try await judge(reference, item.response, ["mode": .string(mode)])
+            let hardened = try await judge(reference, item.response, ["mode": .string(mode), "hardened": true])
+            #expect(followed(plain) == item.followed, "\(mode), default")
+            #expect(followed(hardened) == item.followedHardened, "\(mode), hardened")
+            #expect(plain.details["hardened"] == nil)
+            #expect(hardened.details["hardened"] != nil)
+        }
+    }
+
+    @Test("the fixtures hold tricks and controls: at least one case where hardening changes the answer each way")
+    func coverage() throws {
+        let cases = try HardenedCase.load()
+        #expect(cases.filter { $0.followed && !$0.followedHardened }.count >= 14)
+        #expect(cases.filter { $0.followed == $0.followedHardened }.count >= 6)
+        #expect(cases.contains { !$0.followed && $0.followedHardened })
+    }
+
+    @Test("normalising reports what it changed and leaves ASCII and single-script words alone")
+    func changes() {
+        let (ascii, none) = Hardening.normalise(Array("plain, ASCII text".unicodeScalars))
+        #expect(ascii == Array("plain, ASCII text".unicodeScalars) && none.isEmpty)
+        let (russian, untouched) = Hardening.normalise(Array("Это хорошо".unicodeScalars))
+        #expect(russian == Array("Это хорошо".unicodeScalars) && untouched.isEmpty)
+        let (mixed, changed) = Hardening.normalise(Array("b\u{200B}\u{0430}d\u{3001} \u{FF42}".unicodeScalars))
+        #expect(Py.string(mixed) == "bad, b")
+        #expect(changed == Hardening.Changes(invisible: 1, compatibility: 1, lookAlikes: 1, commas: 1))
     }
 }

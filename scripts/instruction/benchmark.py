@@ -44,6 +44,33 @@ def run_daemon(binary, lines, jobs):
     return seconds, answers, usage.ru_utime + usage.ru_stime
 
 
+def round_trips(binaries, lines, count):
+    """Per binary, seconds from writing one request to reading its answer, one request at a time, for `count` lines
+    spread over `lines` (warm daemons, --jobs 1): the latency a caller that waits for each answer sees, pipes
+    included. The binaries run side by side and take turns request by request, so that neither is measured at a
+    quieter moment than the other."""
+    processes = [subprocess.Popen([binary, "serve", "--jobs", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, bufsize=1 << 16) for binary in binaries]
+    step = max(1, len(lines) // count)
+    sample = lines[::step][:count]
+    seconds = [[] for _ in binaries]
+    for rank, line in enumerate(sample + sample):  # the first pass warms up; the second is kept
+        order = list(enumerate(processes))
+        if rank % 2:
+            order.reverse()  # each binary goes first every other request
+        for index, process in order:
+            started = time.perf_counter()
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+            process.stdout.readline()
+            if rank >= len(sample):
+                seconds[index].append(time.perf_counter() - started)
+    for process in processes:
+        process.stdin.close()
+        process.wait()
+    return seconds
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -52,6 +79,13 @@ def percentile(values, share):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arbiter", default=".build/release/arbiter")
+    parser.add_argument("--baseline", help="an earlier arbiter binary, raced against --arbiter in the same run (each "
+                        "measurement alternates the two binaries, so both see the same load)")
+    parser.add_argument("--modes", default="loose,strict,exact", help="comma-separated subset of loose,strict,exact")
+    parser.add_argument("--jobs", default="1,2", help="comma-separated worker counts to run")
+    parser.add_argument("--latency", type=int, default=2000, help="requests sent one at a time for the round-trip "
+                        "latency (0: skip)")
+    parser.add_argument("--dump", help="write the loose request lines to this file (for perf) and stop")
     parser.add_argument("--open-instruct")
     parser.add_argument("--per-id", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the best is kept")
@@ -84,21 +118,51 @@ def main():
         return out
 
     count = len(usable)
-    idle_cpu = min(run_daemon(args.arbiter, [], 1)[2] for _ in range(args.repeat))
-    print(f"{count} rows (one instruction each, every id but words:start_verb); daemon start-up and warm-up CPU {idle_cpu:.3f} s")
+    if args.dump:
+        with open(args.dump, "w") as out:
+            out.write("\n".join(lines("loose")) + "\n")
+        print(f"wrote {count} loose request lines to {args.dump}")
+        return
+    binaries = [("new", args.arbiter)] + ([("baseline", args.baseline)] if args.baseline else [])
+    idle_cpu = {name: min(run_daemon(binary, [], 1)[2] for _ in range(args.repeat)) for name, binary in binaries}
+    print(f"{count} rows (one instruction each, every id but words:start_verb); daemon start-up and warm-up CPU "
+          + ", ".join(f"{name} {idle:.3f} s" for name, idle in idle_cpu.items()))
     print(f"reference (if-verifiable + open-instruct, strict and loose, in-process loop, 1 core): "
           f"{reference_seconds:.3f} s = {count / reference_seconds:,.0f} rows/s; CPU {reference_cpu:.3f} s")
-    for label, request_lines in (("loose", lines("loose")), ("strict", lines("strict")), ("exact (plumbing)", lines("", "exact"))):
-        for jobs in (1, 2):
-            runs = [run_daemon(args.arbiter, request_lines, jobs) for _ in range(args.repeat)]
-            seconds, answers, cpu = min(runs, key=lambda run: run[0])
-            errors = sum(1 for answer in answers if "error" in answer)
-            ms = [answer.get("ms", 0) for answer in answers]
-            print(f"arbiter serve {label:17s} --jobs {jobs}: {seconds:.3f} s = {count / seconds:,.0f} rows/s, "
-                  f"{reference_seconds / seconds:.1f}x the reference; CPU {cpu:.3f} s, {cpu - idle_cpu:.3f} s past start-up "
-                  f"({reference_cpu / (cpu - idle_cpu):.1f}x less than the reference); verdict ms p50 {percentile(ms, 0.5):.3f}, "
-                  f"p99 {percentile(ms, 0.99):.3f}; errors {errors}")
-
+    modes = args.modes.split(",")
+    table = (("loose", lambda: lines("loose")), ("strict", lambda: lines("strict")),
+             ("exact", lambda: lines("", "exact")))
+    for label, make in table:
+        if label not in modes:
+            continue
+        request_lines = make()
+        for jobs in (int(value) for value in args.jobs.split(",")):
+            runs = {name: [] for name, _ in binaries}
+            for _ in range(args.repeat):
+                for name, binary in binaries:  # alternated: both binaries see the same load
+                    runs[name].append(run_daemon(binary, request_lines, jobs))
+            for name, _ in binaries:
+                seconds = min(run[0] for run in runs[name])
+                cpu = min(run[2] for run in runs[name])  # the least CPU of the runs (the steadiest figure)
+                answers = runs[name][0][1]
+                errors = sum(1 for answer in answers if "error" in answer)
+                ms = [answer.get("ms", 0) for answer in answers]
+                busy = cpu - idle_cpu[name]
+                print(f"{name:8s} {label:6s} --jobs {jobs}: {seconds:.3f} s = {count / seconds:,.0f} rows/s, "
+                      f"{reference_seconds / seconds:.1f}x the reference (wall); CPU {cpu:.3f} s, {busy:.3f} s past "
+                      f"start-up ({reference_cpu / busy:.1f}x less than the reference); verdict ms p50 "
+                      f"{percentile(ms, 0.5):.3f}, p99 {percentile(ms, 0.99):.3f}; errors {errors}")
+            if args.latency and jobs == 1:
+                for (name, _), trips in zip(binaries, round_trips([binary for _, binary in binaries], request_lines,
+                                                                   args.latency)):
+                    print(f"{name:8s} {label:6s} one request at a time ({len(trips)} requests): round trip p50 "
+                          f"{1000 * percentile(trips, 0.5):.3f} ms, p99 {1000 * percentile(trips, 0.99):.3f} ms, "
+                          f"max {1000 * max(trips):.3f} ms")
+            if len(binaries) == 2 and label != "exact":
+                new_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["new"][0][1]]
+                old_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["baseline"][0][1]]
+                differ = sum(1 for x, y in zip(new_answers, old_answers) if x != y)
+                print(f"         {label:6s} --jobs {jobs}: answers differing between the two binaries: {differ}")
 
 if __name__ == "__main__":
     main()
