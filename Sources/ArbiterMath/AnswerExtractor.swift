@@ -35,6 +35,7 @@ enum AnswerExtractor {
                 }
                 found = tagged
             case "boxed":
+                guard mayHoldBox(text) else { found = []; break }
                 let characters = text.unicodeScalars.map(Character.init)
                 let all = boxes(in: characters)
                 found = all.map(\.content)
@@ -70,7 +71,7 @@ enum AnswerExtractor {
                 }
             case "last_number": found = lastNumberCandidates(String(text.suffix(lastSentenceWindow)))
             case "whole":
-                let trimmed = text.trimmed()
+                let trimmed = text.trimmedQuickly()
                 let candidate = stripMathDelimiters(trimmed)
                 found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
             default: found = []
@@ -127,7 +128,7 @@ enum AnswerExtractor {
         }
         let tail = near.joined(separator: " ")
         if tail.contains("?") { return "?" }
-        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmed() }
+        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmedQuickly() }
         // "~3" is "about 3"; `x~=~3` is LaTeX spacing.
         let characters = Array(tail)
         for index in characters.indices.dropLast() where characters[index] == "~" && characters[index + 1].isNumber
@@ -157,7 +158,7 @@ enum AnswerExtractor {
     /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
     /// text after it (`3.5` is one number, not two sentences).
     static func lastSentence(_ text: String) -> String {
-        let characters = Array(text.trimmed())
+        let characters = Array(text.trimmedQuickly())
         var end = characters.count
         while end > 0, ".!?".contains(characters[end - 1]) { end -= 1 }
         var start = end
@@ -176,7 +177,7 @@ enum AnswerExtractor {
         for marker in [
             "wait", "wrong", "incorrect", "mistake", "actually", "alternatively", "or maybe", "or perhaps", "or possibly",
             "not sure", "unsure", "correction", "instead", "scratch that", "on second thought",
-        ] where lower.contains(marker) {
+        ] where lower.has(marker) {
             return marker
         }
         // `\boxed 3 or 4`: a brace-less box took only the next word.
@@ -187,14 +188,21 @@ enum AnswerExtractor {
 
     /// The contents of every `\boxed{…}` and `\fbox{…}` (balanced braces), in order; nested boxes give the outer.
     static func boxedContents(_ text: String) -> [String] {
-        boxes(in: text.unicodeScalars.map(Character.init)).map(\.content)
+        guard mayHoldBox(text) else { return [] }
+        return boxes(in: text.unicodeScalars.map(Character.init)).map(\.content)
     }
 
     /// Up to `limit` characters that follow the last box, or `nil` when there is no box.
     static func textAfterLastBox(_ text: String, limit: Int = 40) -> String? {
+        guard mayHoldBox(text) else { return nil }
         let characters = text.unicodeScalars.map(Character.init)
         guard let last = boxes(in: characters).last else { return nil }
         return String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + limit)])
+    }
+
+    /// Whether the text has a `\boxed` or `\fbox` marker at all (a byte search before any box is looked for).
+    static func mayHoldBox(_ text: String) -> Bool {
+        text.has("\\boxed") || text.has("\\fbox")
     }
 
     /// Every box with the character range it spans, `\boxed` included.
@@ -245,7 +253,7 @@ enum AnswerExtractor {
         guard let close = lastIndex(of: Array("</\(tag)>".utf8), in: bytes, before: bytes.count) else { return nil }
         let openTag = Array("<\(tag)>".utf8)
         guard let open = lastIndex(of: openTag, in: bytes, before: close) else { return nil }
-        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmed()
+        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmedQuickly()
         return inner.isEmpty ? nil : inner
     }
 
@@ -269,7 +277,7 @@ enum AnswerExtractor {
             guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
             var rest = String(text[found.upperBound...])
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
-            rest = firstSentence(rest).trimmed()
+            rest = firstSentence(rest).trimmedQuickly()
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
@@ -281,7 +289,7 @@ enum AnswerExtractor {
                 }
                 return [span]
             }
-            rest = stripTrailingPunctuation(rest.trimmed())
+            rest = stripTrailingPunctuation(rest.trimmedQuickly())
             if !rest.isEmpty { return [rest] }
         }
         return []
@@ -320,7 +328,7 @@ enum AnswerExtractor {
             .filter { $0.contains(where: \.isNumber) }
         guard let last = sentences.last else { return nil }
         let lower = last.lowercased()
-        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.contains($0) })
+        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.has($0) })
         else { return nil }
         return soleNumber(in: String(last))
     }
@@ -358,7 +366,7 @@ enum AnswerExtractor {
                     continue
                 }
                 guard let opening = lastIndex(of: openBytes, in: bytes, before: closing) else { break }
-                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmed()
+                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmedQuickly()
                 let end = closing + closeBytes.count
                 if !content.isEmpty, end > (best?.end ?? -1) { best = (end, content) }
                 break
@@ -394,6 +402,7 @@ enum AnswerExtractor {
 
     /// The text between each pair of consecutive boxes.
     private static func gapsBetweenBoxes(_ text: String) -> [String] {
+        guard mayHoldBox(text) else { return [] }
         let characters = text.unicodeScalars.map(Character.init)
         let found = boxes(in: characters)
         return zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
@@ -402,12 +411,12 @@ enum AnswerExtractor {
     /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,
     /// which the caller judges as a hedge unless the reference is a list.
     static func trailingSpanGroup(_ text: String) -> [String]? {
-        let parts = Self.inlineDelimiters.apply(text).components(separatedBy: "$")
+        let parts = dollarSeparated(Self.inlineDelimiters.apply(text))
         guard parts.count >= 5 else { return nil }
         var group: [String] = []
         var index = parts.count % 2 == 1 ? parts.count - 2 : parts.count - 3
         while index >= 1 {
-            let span = parts[index].trimmed()
+            let span = parts[index].trimmedQuickly()
             // Collected last to first and reversed once: inserting each at the front was quadratic.
             if !span.isEmpty { group.append(span) }
             guard index >= 3, Self.isConnective(parts[index - 1]) else { break }
@@ -435,7 +444,7 @@ enum AnswerExtractor {
         let column = trailingNumberColumn(text)
         if Set(column).count > 1 { return column }
         var sentence = lastSentence(text)
-        if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
+        if sentence.trimmedQuickly().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
             .filter { $0.contains(where: \.isNumber) }.map(String.init)
         let lower = sentence.lowercased()
@@ -470,20 +479,25 @@ enum AnswerExtractor {
         return numbers.count >= 2 ? numbers.reversed() : []
     }
 
+    /// The parts of a text between its `$` signs (as `components(separatedBy: "$")`, split on bytes).
+    static func dollarSeparated(_ text: String) -> [String] {
+        text.utf8.split(separator: UInt8(ascii: "$"), omittingEmptySubsequences: false).map { String(Substring($0)) }
+    }
+
     /// Every `$…$` span, in order.
     static func mathSpans(_ text: String) -> [String] {
-        let parts = text.components(separatedBy: "$")
+        let parts = dollarSeparated(text)
         guard parts.count >= 3 else { return [] }
-        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmed() }
+        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmedQuickly() }
             .filter { !$0.isEmpty }
     }
 
     /// Whether the text between `$…$` spans is only "and", "or", commas and spaces.
     static func onlyConnectives(between text: String) -> Bool {
-        let parts = text.components(separatedBy: "$")
+        let parts = dollarSeparated(text)
         guard parts.count >= 3 else { return false }
         return stride(from: 2, to: parts.count - 1, by: 2).allSatisfy { index in
-            let gap = parts[index].lowercased().trimmed()
+            let gap = parts[index].lowercased().trimmedQuickly()
             return ["", ",", "and", "or", ", and", ", or"].contains(gap)
         }
     }
@@ -534,18 +548,18 @@ enum AnswerExtractor {
     }
 
     static func stripMathDelimiters(_ text: String) -> String {
-        var value = text.trimmed()
+        var value = text.trimmedQuickly()
         for (open, close) in [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")] where value.hasPrefix(open) && value.hasSuffix(close) && value.count >= open.count + close.count {
             value = String(value.dropFirst(open.count).dropLast(close.count))
             break
         }
-        return value.trimmed()
+        return value.trimmedQuickly()
     }
 
     static func stripTrailingPunctuation(_ text: String) -> String {
-        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmed() }  // an open-ended list keeps its dots
+        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmedQuickly() }  // an open-ended list keeps its dots
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }
-        return value.trimmed()
+        return value.trimmedQuickly()
     }
 }

@@ -50,7 +50,7 @@ struct MathParser {
         var index = 0
         while index < characters.count {
             let character = characters[index]
-            if character.isWhitespace {
+            if Self.isSpace(character) {
                 index += 1
             } else if Self.isDigit(character) || (character == "." && index + 1 < characters.count && Self.isDigit(characters[index + 1])) {
                 let start = index
@@ -59,7 +59,7 @@ struct MathParser {
                     index += 1
                     while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
                 } else if index < characters.count, characters[index] == ".", start < index,
-                    index + 1 == characters.count || !characters[index + 1].isLetter
+                    index + 1 == characters.count || !Self.isLetter(characters[index + 1])
                 {
                     index += 1  // "5." is 5
                 }
@@ -78,7 +78,7 @@ struct MathParser {
             } else if character == "\\" {
                 index += 1
                 let start = index
-                while index < characters.count, characters[index].isLetter { index += 1 }
+                while index < characters.count, Self.isLetter(characters[index]) { index += 1 }
                 if index == start {
                     guard index < characters.count else { throw Failure(message: "lone backslash") }
                     tokens.append(.command(String(characters[index])))
@@ -86,9 +86,9 @@ struct MathParser {
                 } else {
                     tokens.append(.command(String(characters[start..<index])))
                 }
-            } else if character.isLetter {
+            } else if Self.isLetter(character) {
                 let start = index
-                while index < characters.count, characters[index].isLetter { index += 1 }
+                while index < characters.count, Self.isLetter(characters[index]) { index += 1 }
                 tokens.append(.word(String(characters[start..<index])))
             } else {
                 tokens.append(.symbol(character))
@@ -96,6 +96,51 @@ struct MathParser {
             }
         }
         return tokens
+    }
+
+    /// A numeral's exact value, as ``Rational/parseDecimal(_:)`` reads it; a plain numeral of at most 18 digits
+    /// (`12`, `-3.25`) is read on its bytes, without a conversion from text to a big integer.
+    static func decimalValue(_ literal: Substring) -> Rational? {
+        var integer = 0
+        var digits = 0
+        var fractionDigits = 0
+        var point = false
+        var negative = false
+        for (offset, byte) in literal.utf8.enumerated() {
+            if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 {
+                integer = integer * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+                if point { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: "."), !point {
+                point = true
+            } else if byte == UInt8(ascii: "-"), offset == 0 {
+                negative = true
+            } else {
+                return Rational.parseDecimal(literal)
+            }
+        }
+        guard digits > 0 else { return Rational.parseDecimal(literal) }
+        let value = Rational(BigInt(integer), BigInt(10).power(fractionDigits))
+        return negative ? -value : value
+    }
+
+    /// Whether a numeral is written as a decimal (with a point or an exponent).
+    static func isDecimal(_ literal: Substring) -> Bool {
+        literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+    }
+
+    /// `Character.isWhitespace`, answered on the byte for ASCII.
+    @inline(__always)
+    static func isSpace(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return character.isWhitespace }
+        return ascii == 0x20 || (0x09...0x0D).contains(ascii)
+    }
+
+    /// `Character.isLetter`, answered on the byte for ASCII.
+    @inline(__always)
+    static func isLetter(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return character.isLetter }
+        return (ascii | 0x20) >= UInt8(ascii: "a") && (ascii | 0x20) <= UInt8(ascii: "z")
     }
 
     /// An ASCII digit: the only digits a numeral is read from (`٣` or `½` would pass `isNumber` and then fail to convert).
@@ -268,8 +313,8 @@ struct MathParser {
             position += 1
             // `2^10` in plain text; in LaTeX `2^{10}` uses a group, and `x^23` is rare. A literal over the size budget
             // (`2^1e99999`) is a budget verdict: read as 0 it made `2^1e99999` equal to 1.
-            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
-            return .number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            guard let value = Self.decimalValue(literal) else { throw Failure(message: "number out of range", budget: true) }
+            return .number(value, decimal: Self.isDecimal(literal))
         }
         return try parsePower()
     }
@@ -295,8 +340,8 @@ struct MathParser {
         position += 1
         switch token {
         case .number(let literal):
-            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
-            let number = MathExpr.number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            guard let value = Self.decimalValue(literal) else { throw Failure(message: "number out of range", budget: true) }
+            let number = MathExpr.number(value, decimal: Self.isDecimal(literal))
             if next == .command("overline") || next == .command("bar") {
                 position += 1
                 return .number(try repeatingDecimal(literal), decimal: false)

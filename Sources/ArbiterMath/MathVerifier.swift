@@ -80,19 +80,34 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// blocks, an echoed prompt), the answer is extracted (hedges, several answers), its units and angle measure
     /// are brought to the reference's, and the two are compared.
     public func verify(_ sample: Sample) throws -> Verdict {
-        var attempt = try Self.readReference(sample.reference)
+        guard StageClock.enabled else { return try verify(sample, clock: nil) }
+        // The benchmark's stage profile (`ARBITER_MATH_PROFILE=1`): CPU time per stage in the details.
+        let clock = StageClock()
+        var verdict = try verify(sample, clock: clock)
+        verdict.details["stages_us"] = clock.summary
+        return verdict
+    }
+
+    private func verify(_ sample: Sample, clock: StageClock?) throws -> Verdict {
+        var attempt = try Self.readReference(sample.reference, clock: clock)
+        clock?.mark("reference")
         var region = Substring(sample.response)
-        if let verdict = cutAnswerRegion(of: sample, into: &region, &attempt) { return verdict }
         var answer = ""
-        if let verdict = Self.extractAnswer(from: region, strategies: configuration.strategies, into: &answer, &attempt) {
+        if let verdict = cutAnswerRegion(of: sample, into: &region, &attempt)
+            ?? Self.extractAnswer(from: region, strategies: configuration.strategies, into: &answer, &attempt)
+            ?? convertMeasures(of: &answer, &attempt)
+        {
+            clock?.mark("extraction")
             return verdict
         }
-        if let verdict = convertMeasures(of: &answer, &attempt) { return verdict }
-        return compare(answer, &attempt)
+        clock?.mark("extraction")
+        let verdict = compare(answer, &attempt)
+        clock?.mark("comparison")
+        return verdict
     }
 
     /// Stage 1: the reference, read as math (or text) once; a reference that cannot be read is the request's error.
-    private static func readReference(_ value: JSONValue) throws -> Attempt {
+    private static func readReference(_ value: JSONValue, clock: StageClock?) throws -> Attempt {
         let referenceText: String
         switch value {
         case .string(let text): referenceText = text
@@ -101,7 +116,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(value.typeName)")
         }
         let referenceAnswer = Self.referenceAnswer(referenceText)
-        var memo = ParseMemo()
+        var memo = ParseMemo(clock: clock)
         guard let reference = memo.parse(referenceAnswer, percent: false).expression else {
             throw ArbiterError(.invalidReference, "cannot read the reference '\(referenceText.prefix(200))' as math or text")
         }
@@ -134,7 +149,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         }
         // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
         // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
-        if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
+        if let prompt = sample.prompt?.trimmedQuickly(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
             region.contains(prompt)
         {
             region = Substring(String(region).replacingOccurrences(of: prompt, with: "\n"))
@@ -165,8 +180,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         }
         // "$\frac{1}{2} \$ = \frac{10}{9}$" leaves "= \frac{10}{9}": a leading equals sign introduces the answer.
         let answers = extraction.answers.map { answer in
-            let trimmed = answer.trimmed()
-            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmed() : trimmed
+            let trimmed = answer.trimmedQuickly()
+            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmedQuickly() : trimmed
         }
         answer = answers.last ?? ""
         if answers.contains(where: \.isEmpty) {
@@ -269,6 +284,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// boxes took seconds). Counting stops at 2, which is all a hedge check needs, unless `all` and the answers
     /// joined into one list would still be within the answer budget.
     static func distinctForms(of answers: [String], all: Bool) -> Int {
+        // One distinct text is one form: nothing to normalise (the common case, a single box).
+        guard let first = answers.first else { return 0 }
+        if answers.allSatisfy({ $0 == first }) { return 1 }
         let joinable = all && answers.reduce(0, { $0 + $1.utf8.count + 2 }) <= MathBudget.maxAnswerLength
         var seen = Set<String>()
         var forms = Set<String>()
@@ -309,17 +327,19 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
     static func gsm8kAnswer(_ text: String) -> String? {
         guard let marker = text.lastRange(ofMarker: "####") else { return nil }
-        let answer = text[marker.upperBound...].trimmed()
+        let answer = text[marker.upperBound...].trimmedQuickly()
         guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
         return answer
     }
 
     /// The parsed answer, or whether parsing stopped at a budget (too long or too deeply nested).
     static func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
-        guard text.utf8.count <= MathBudget.maxAnswerLength else { return (nil, true) }
-        let prepared = LatexNormalizer.prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmed()))
-        if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (.text(words), false) }
-        let normalized = LatexNormalizer.normalize(prepared: prepared, percent: percent)
+        var memo = ParseMemo()
+        return memo.parse(text, percent: percent)
+    }
+
+    /// The parse of text already normalised (``LatexNormalizer/normalize(prepared:percent:)``).
+    static func parse(normalized: String) -> (expression: MathExpr?, overBudget: Bool) {
         guard !normalized.isEmpty else { return (nil, false) }
         do {
             return (try MathParser.parse(normalized), false)
@@ -330,7 +350,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
 
     /// The number an answer such as "9 apples" or "12 square units" starts with.
     static func leadingNumber(_ answer: String) -> String? {
-        let trimmed = answer.trimmed()
+        let trimmed = answer.trimmedQuickly()
         let number = trimmed.prefix { $0.isNumber || $0 == "." || $0 == "-" || $0 == "/" || $0 == "," }
         guard !number.isEmpty, number.contains(where: \.isNumber) else { return nil }
         let rest = trimmed.dropFirst(number.count)
@@ -378,11 +398,37 @@ struct Attempt {
 struct ParseMemo {
     private var parsed: [String: (expression: MathExpr?, overBudget: Bool)] = [:]
     private var normalized: [String: String] = [:]
+    /// Where normalisation and parsing times are counted, when stages are timed.
+    let clock: StageClock?
 
+    init(clock: StageClock? = nil) {
+        self.clock = clock
+    }
+
+    /// The parsed answer (see ``MathVerifier/parse(_:percent:)``). When the text is already trimmed and without
+    /// trailing punctuation, its normalisation is the one ``normalize(_:percent:)`` gives, and is kept for it (or
+    /// taken from it): each side is normalised once.
     mutating func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
         let key = (percent ? "%" : "=") + text
         if let known = parsed[key] { return known }
-        let result = MathVerifier.parse(text, percent: percent)
+        let result: (expression: MathExpr?, overBudget: Bool)
+        if text.utf8.count > MathBudget.maxAnswerLength {
+            result = (nil, true)
+        } else {
+            let cleaned = AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())
+            let known = cleaned == text ? normalized[key] : nil
+            let (words, normalizedText) = timed(clock, "normalization") { () -> (String?, String) in
+                let prepared = LatexNormalizer.prepare(cleaned)
+                if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (words, "") }
+                return (nil, known ?? LatexNormalizer.normalize(prepared: prepared, percent: percent))
+            }
+            if let words {
+                result = (.text(words), false)
+            } else {
+                if cleaned == text { normalized[key] = normalizedText }
+                result = timed(clock, "parsing") { MathVerifier.parse(normalized: normalizedText) }
+            }
+        }
         parsed[key] = result
         return result
     }
@@ -390,7 +436,7 @@ struct ParseMemo {
     mutating func normalize(_ text: String, percent: Bool) -> String {
         let key = (percent ? "%" : "=") + text
         if let known = normalized[key] { return known }
-        let result = LatexNormalizer.normalize(text, percent: percent)
+        let result = timed(clock, "normalization") { LatexNormalizer.normalize(text, percent: percent) }
         normalized[key] = result
         return result
     }

@@ -2,6 +2,8 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
+
 /// Replaces many literal substrings in one left-to-right pass over UTF-8 bytes (Foundation's
 /// `replacingOccurrences` costs a bridge to NSString per call on Linux).
 struct TextReplacer: Sendable {
@@ -79,5 +81,26 @@ extension StringProtocol {
             index += 1
         }
         return false
+    }
+}
+
+extension String {
+    /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character (most answers):
+    /// Unicode whitespace properties are looked up only for the other cases.
+    func trimmedQuickly() -> String {
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
+        return trimmed()
+    }
+}
+
+extension Substring {
+    /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character.
+    func trimmedQuickly() -> String {
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return String(self)
+        }
+        return trimmed()
     }
 }
