@@ -36,13 +36,13 @@ enum AnswerExtractor {
                 found = tagged
             case "boxed":
                 guard mayHoldBox(text) else { found = []; break }
-                let characters = text.unicodeScalars.map(Character.init)
+                let characters = ScalarText(text)
                 let all = boxes(in: characters)
                 found = all.map(\.content)
                 // "… = \boxed{255}. So the total is 10,455. Final Answer: The final answer is $10,455$.": a final
                 // answer stated after the last box is the later, and final, word.
                 if let last = all.last, strategies.contains("final_answer") {
-                    let after = String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + 4000)])
+                    let after = characters.string(last.range.upperBound..<min(characters.count, last.range.upperBound + 4000))
                     if after.lowercased().has("final answer") {
                         let late = phrase(after, markers: ["final answer is", "final answer:"])
                         if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
@@ -51,7 +51,7 @@ enum AnswerExtractor {
                 // "\boxed{3}. Wait, that's wrong. The correct answer is 4.": a retraction after the last box makes
                 // the later statement the answer, or, with none, leaves no answer ("\boxed{3} Hmm, or maybe 4").
                 if let last = all.last {
-                    let after = String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + 600)])
+                    let after = characters.string(last.range.upperBound..<min(characters.count, last.range.upperBound + 600))
                     if let retraction = retraction(after) {
                         let late = phrase(after, markers: ["answer is", "answer:", "answer should be", "answer would be"])
                         if !late.isEmpty, hedge(inSentenceOf: after, markers: ["answer is", "answer:"]) == nil {
@@ -189,15 +189,15 @@ enum AnswerExtractor {
     /// The contents of every `\boxed{…}` and `\fbox{…}` (balanced braces), in order; nested boxes give the outer.
     static func boxedContents(_ text: String) -> [String] {
         guard mayHoldBox(text) else { return [] }
-        return boxes(in: text.unicodeScalars.map(Character.init)).map(\.content)
+        return boxes(in: ScalarText(text)).map(\.content)
     }
 
     /// Up to `limit` characters that follow the last box, or `nil` when there is no box.
     static func textAfterLastBox(_ text: String, limit: Int = 40) -> String? {
         guard mayHoldBox(text) else { return nil }
-        let characters = text.unicodeScalars.map(Character.init)
+        let characters = ScalarText(text)
         guard let last = boxes(in: characters).last else { return nil }
-        return String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + limit)])
+        return characters.string(last.range.upperBound..<min(characters.count, last.range.upperBound + limit))
     }
 
     /// Whether the text has a `\boxed` or `\fbox` marker at all (a byte search before any box is looked for).
@@ -206,10 +206,10 @@ enum AnswerExtractor {
     }
 
     /// Every box with the character range it spans, `\boxed` included.
-    private static func boxes(in characters: [Character]) -> [(content: String, range: Range<Int>)] {
+    private static func boxes(in characters: ScalarText) -> [(content: String, range: Range<Int>)] {
         var results: [(content: String, range: Range<Int>)] = []
         var index = 0
-        let markers = [Array("\\boxed"), Array("\\fbox")]
+        let markers: [[Unicode.Scalar]] = [Array("\\boxed".unicodeScalars), Array("\\fbox".unicodeScalars)]
         while index < characters.count {
             guard characters[index] == "\\", let marker = markers.first(where: { matches($0, characters, at: index) }) else {
                 index += 1
@@ -220,8 +220,8 @@ enum AnswerExtractor {
             guard cursor < characters.count, characters[cursor] == "{" else {
                 // `\boxed 5`
                 var end = cursor
-                while end < characters.count, !characters[end].isWhitespace, characters[end] != "$" { end += 1 }
-                if end > cursor { results.append((String(characters[cursor..<end]), index..<end)) }
+                while end < characters.count, !characters[end].properties.isWhitespace, characters[end] != "$" { end += 1 }
+                if end > cursor { results.append((characters.string(cursor..<end), index..<end)) }
                 index = end
                 continue
             }
@@ -236,13 +236,13 @@ enum AnswerExtractor {
                 end += 1
             }
             guard end < characters.count else { break }
-            results.append((String(characters[(cursor + 1)..<end]), index..<(end + 1)))
+            results.append((characters.string((cursor + 1)..<end), index..<(end + 1)))
             index = end + 1
         }
         return results
     }
 
-    private static func matches(_ marker: [Character], _ characters: [Character], at index: Int) -> Bool {
+    private static func matches(_ marker: [Unicode.Scalar], _ characters: ScalarText, at index: Int) -> Bool {
         guard index + marker.count <= characters.count else { return false }
         for offset in 0..<marker.count where characters[index + offset] != marker[offset] { return false }
         return true
@@ -403,9 +403,9 @@ enum AnswerExtractor {
     /// The text between each pair of consecutive boxes.
     private static func gapsBetweenBoxes(_ text: String) -> [String] {
         guard mayHoldBox(text) else { return [] }
-        let characters = text.unicodeScalars.map(Character.init)
+        let characters = ScalarText(text)
         let found = boxes(in: characters)
-        return zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
+        return zip(found, found.dropFirst()).map { characters.string($0.range.upperBound..<$1.range.lowerBound) }
     }
 
     /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,
@@ -561,5 +561,40 @@ enum AnswerExtractor {
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }
         return value.trimmedQuickly()
+    }
+}
+
+/// A text as Unicode scalars (one "character" each, as the box scanner counts them), with the UTF-8 offset of each
+/// so that a range of scalars is cut out as a string by copying its bytes.
+struct ScalarText {
+    private let bytes: [UInt8]
+    private let scalars: [Unicode.Scalar]
+    /// The UTF-8 offset of each scalar, and of the end.
+    private let offsets: [Int]
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+        var scalars: [Unicode.Scalar] = []
+        var offsets: [Int] = []
+        scalars.reserveCapacity(bytes.count)
+        offsets.reserveCapacity(bytes.count + 1)
+        var offset = 0
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar)
+            offsets.append(offset)
+            offset += UTF8.width(scalar)
+        }
+        offsets.append(offset)
+        self.scalars = scalars
+        self.offsets = offsets
+    }
+
+    var count: Int { scalars.count }
+
+    subscript(index: Int) -> Unicode.Scalar { scalars[index] }
+
+    /// The scalars in `range`, as a string.
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: bytes[offsets[range.lowerBound]..<offsets[range.upperBound]], as: UTF8.self)
     }
 }

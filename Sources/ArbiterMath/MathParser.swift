@@ -45,8 +45,10 @@ struct MathParser {
 
     static func tokenize(_ text: String) throws(Failure) -> [Token] {
         var tokens: [Token] = []
-        // One Character per Unicode scalar: no grapheme breaking on the hot path (math answers need none).
-        let characters = text.unicodeScalars.map(Character.init)
+        // One Character per Unicode scalar: no grapheme breaking on the hot path (math answers need none); tokens are
+        // cut out of the text's bytes.
+        let scalars = ScalarText(text)
+        let characters = ScalarCharacters(text: scalars)
         var index = 0
         while index < characters.count {
             let character = characters[index]
@@ -71,7 +73,7 @@ struct MathParser {
                     index += 2
                     while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
                 }
-                var literal = String(characters[start..<index])
+                var literal = scalars.string(start..<index)
                 if literal.hasSuffix(".") { literal.removeLast() }
                 if literal.hasPrefix(".") { literal = "0" + literal }
                 tokens.append(.number(Substring(literal)))
@@ -84,12 +86,12 @@ struct MathParser {
                     tokens.append(.command(String(characters[index])))
                     index += 1
                 } else {
-                    tokens.append(.command(String(characters[start..<index])))
+                    tokens.append(.command(scalars.string(start..<index)))
                 }
             } else if Self.isLetter(character) {
                 let start = index
                 while index < characters.count, Self.isLetter(characters[index]) { index += 1 }
-                tokens.append(.word(String(characters[start..<index])))
+                tokens.append(.word(scalars.string(start..<index)))
             } else {
                 tokens.append(.symbol(character))
                 index += 1
@@ -127,6 +129,13 @@ struct MathParser {
     /// Whether a numeral is written as a decimal (with a point or an exponent).
     static func isDecimal(_ literal: Substring) -> Bool {
         literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+    }
+
+    /// The scalars of a text, each read as a `Character`.
+    struct ScalarCharacters {
+        let text: ScalarText
+        var count: Int { text.count }
+        subscript(index: Int) -> Character { Character(text[index]) }
     }
 
     /// `Character.isWhitespace`, answered on the byte for ASCII.

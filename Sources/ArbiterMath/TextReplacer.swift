@@ -63,13 +63,20 @@ struct TextReplacer: Sendable {
 extension StringProtocol {
     /// Whether `needle` occurs, searched natively on UTF-8 bytes.
     func has(_ needle: String) -> Bool {
+        guard !needle.isEmpty else { return true }
+        // Both sides' bytes in place (no copy) when they are contiguous, as native strings are.
+        if let found = needle.utf8.withContiguousStorageIfAvailable({ target in
+            utf8.withContiguousStorageIfAvailable { Self.contains(target, in: $0) }
+        }), let found {
+            return found
+        }
         let target = Array(needle.utf8)
-        guard !target.isEmpty else { return true }
-        if let found = utf8.withContiguousStorageIfAvailable({ Self.contains(target, in: $0) }) { return found }
-        return Array(utf8).withUnsafeBufferPointer { Self.contains(target, in: $0) }
+        return target.withUnsafeBufferPointer { target in
+            Array(utf8).withUnsafeBufferPointer { Self.contains(target, in: $0) }
+        }
     }
 
-    private static func contains(_ target: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func contains(_ target: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= target.count else { return false }
         var index = 0
         while index + target.count <= bytes.count {
