@@ -381,8 +381,8 @@ enum AnswerExtractor {
         let noise = Set(["", ",", "and", "or", ";", "for", "part", "respectively"])
         return gapsBetweenBoxes(text).allSatisfy { gap in
             var cleaned = gap.lowercased()
-            for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] {
-                cleaned = cleaned.replacingOccurrences(of: token, with: " ")
+            for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] where cleaned.has(token) {
+                cleaned = cleaned.replacingEvery(token, with: " ")
             }
             // Labels of the parts: "(a)", "y_2 =", "x_{1} =".
             cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")

@@ -258,7 +258,7 @@ enum LatexNormalizer {
             let rows = inner.components(separatedBy: "\\\\").map { $0.trimmedQuickly() }
                 .filter { !$0.isEmpty }
             // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
-            let body = rows.map { $0.replacingOccurrences(of: "&", with: ", ") }.joined(separator: ";")
+            let body = rows.map { $0.replacingEvery("&", with: ", ") }.joined(separator: ";")
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
@@ -322,6 +322,7 @@ enum LatexNormalizer {
 
     /// `1,22` and `0,111` are decimals written with a comma; `1,234` is a thousands separator.
     private static func decimalComma(_ text: String) -> String {
+        guard text.has(",") else { return text }  // exactly one comma is needed
         let trimmed = text.trimmedQuickly()
         let body = trimmed.hasPrefix("-") ? trimmed.dropFirst() : Substring(trimmed)
         let commas = body.filter { $0 == "," }.count
@@ -477,6 +478,7 @@ enum Patterns {
     static let command = make(#"\\[A-Za-z]+"#)
     static let color = make(#"\\(?:textcolor|color)\s*\{[A-Za-z0-9!.,]*\}"#)
     static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
+    static let scientificE = make(#"(?<![A-Za-z\\])(\d)e([+-]?\d)"#)
     static let doubledBackslash = make(#"(?<!\\)\\\\(?=[A-Za-z{}])"#)
     static let matrixBlock = make(#"\\begin\{(pmatrix|bmatrix|Bmatrix|vmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#)
     static let matrixBegin = make(#"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#)

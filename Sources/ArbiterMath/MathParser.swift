@@ -122,9 +122,15 @@ struct MathParser {
             }
         }
         guard digits > 0 else { return Rational.parseDecimal(literal) }
-        let value = Rational(BigInt(integer), BigInt(10).power(fractionDigits))
+        if fractionDigits == 0, !negative, integer < smallIntegers.count { return smallIntegers[integer] }
+        let value = Rational(BigInt(integer), powersOfTen[fractionDigits])
         return negative ? -value : value
     }
+
+    /// The integers most answers are made of, as rationals already in lowest terms.
+    private static let smallIntegers: [Rational] = (0..<1024).map { Rational($0) }
+    /// 10^0 … 10^18.
+    private static let powersOfTen: [BigInt] = (0...18).map { BigInt(10).power($0) }
 
     /// Whether a numeral is written as a decimal (with a point or an exponent).
     static func isDecimal(_ literal: Substring) -> Bool {

@@ -92,6 +92,29 @@ extension StringProtocol {
 }
 
 extension String {
+    /// Every occurrence of `target` (left to right, not overlapping) replaced, on UTF-8 bytes: the literal
+    /// `replacingOccurrences(of:with:)` without a bridge to NSString.
+    func replacingEvery(_ target: String, with replacement: String) -> String {
+        let bytes = Array(utf8)
+        let needle = Array(target.utf8)
+        guard !needle.isEmpty else { return self }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if index + needle.count <= bytes.count, bytes[index] == needle[0],
+                bytes[index..<(index + needle.count)].elementsEqual(needle)
+            {
+                output.append(contentsOf: replacement.utf8)
+                index += needle.count
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character (most answers):
     /// Unicode whitespace properties are looked up only for the other cases.
     func trimmedQuickly() -> String {
