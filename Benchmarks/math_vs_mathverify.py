@@ -27,6 +27,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -54,6 +55,33 @@ def run_arbiter(binary, path, profile=False):
         wall = time.perf_counter() - begin
         cpu = children_cpu() - cpu
     return wall, cpu, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def run_arbiter_started(binary, path):
+    """Wall seconds for the lines once the daemon has started and answered one warm-up line (as a trainer's
+    long-running daemon sees them): the lines are written by a thread while the answers are read."""
+    process = subprocess.Popen([binary, "serve", "--jobs", "1", "--log-level", "error"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    process.stdin.write(b'{"id":"warm-up","verifier":"math","response":"1","reference":"1"}\n')
+    process.stdin.flush()
+    process.stdout.readline()
+    with open(path, "rb") as source:
+        lines = source.read()
+    count = lines.count(b"\n")
+
+    def feed():
+        process.stdin.write(lines)
+        process.stdin.close()
+
+    begin = time.perf_counter()
+    writer = threading.Thread(target=feed)
+    writer.start()
+    for _ in range(count):
+        process.stdout.readline()
+    seconds = time.perf_counter() - begin
+    writer.join()
+    process.wait()
+    return seconds
 
 
 def write_requests(path, cases, verifier):
@@ -103,6 +131,7 @@ def main():
         write_requests(path, cases, "math")
         # The timed run: the whole process, as a trainer would start it.
         arbiter_seconds, arbiter_cpu, answers = run_arbiter(args.binary, path)
+        started_seconds = run_arbiter_started(args.binary, path)
         # Separate runs for the stage figures (never the timed one): the same lines with stage timing on; the same
         # lines sent to `exact` (request JSON read, a trivial verdict, the answer written); no lines at all.
         _, _, profiled = run_arbiter(args.binary, path, profile=True)
@@ -126,9 +155,12 @@ def main():
     for name, seconds, cpu, values in sides:
         print(f"{name:12s} {seconds:8.3f} s {len(cases) / seconds:10,.0f} cases/s   per case p50 {percentile(values, 0.5):8.3f} ms"
               f"  p99 {percentile(values, 0.99):8.3f} ms  max {max(values):8.3f} ms   CPU {cpu:8.3f} s")
+    print(f"{'':12s} {started_seconds:8.3f} s {len(cases) / started_seconds:10,.0f} cases/s   arbiter with the daemon already started")
     arbiter_busy = sum(arbiter_ms) / 1000
     if latencies:
         print(f"ratio        {math_verify_seconds / arbiter_seconds:.1f}x cases per second (arbiter --jobs 1, whole process, wall time)")
+        print(f"ratio        {math_verify_seconds / started_seconds:.1f}x cases per second with the daemon already started "
+              f"(arbiter {started_seconds:.3f} s after a warm-up line; math-verify's import likewise not counted)")
         print(f"ratio        {math_verify_cpu / arbiter_cpu:.1f}x in CPU time (whole process for arbiter: start, JSON, threads; "
               f"math-verify in-process, its import not counted)")
         print(f"ratio        {sum(latencies) / 1000 / arbiter_busy:.1f}x in verification time alone (sum of per-case times: "
