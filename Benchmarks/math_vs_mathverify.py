@@ -64,7 +64,9 @@ def run_arbiter_started(binary, path):
                                stdout=subprocess.PIPE)
     process.stdin.write(b'{"id":"warm-up","verifier":"math","response":"1","reference":"1"}\n')
     process.stdin.flush()
-    process.stdout.readline()
+    warm = b""
+    while not warm.endswith(b"\n"):
+        warm += os.read(process.stdout.fileno(), 1)
     with open(path, "rb") as source:
         lines = source.read()
     count = lines.count(b"\n")
@@ -76,8 +78,13 @@ def run_arbiter_started(binary, path):
     begin = time.perf_counter()
     writer = threading.Thread(target=feed)
     writer.start()
-    for _ in range(count):
-        process.stdout.readline()
+    seen = 0
+    descriptor = process.stdout.fileno()
+    while seen < count:
+        chunk = os.read(descriptor, 1 << 20)
+        if not chunk:
+            break
+        seen += chunk.count(b"\n")
     seconds = time.perf_counter() - begin
     writer.join()
     process.wait()
