@@ -73,19 +73,25 @@ enum LatexNormalizer {
     /// `\text{…}` wrapping the whole answer, unwrapped; multiple-choice `(B)` kept as `B`.
     static func unwrapText(_ text: String) -> String {
         var value = text
-        for command in ["\\text", "\\textbf", "\\mathrm", "\\mbox", "\\textit", "\\mathbf"] where value.hasPrefix(command + "{") && value.hasSuffix("}") {
-            value = String(value.dropFirst(command.count + 1).dropLast())
+        if value.hasPrefix("\\"), value.hasSuffix("}") {
+            for command in Self.wrappingCommands where value.hasPrefix(command) && value.hasSuffix("}") {
+                value = String(value.dropFirst(command.count).dropLast())
+            }
         }
         value = value.trimmedQuickly()
-        if value.count == 3, value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase {
+        // (Characters are counted last: counting walks the whole text.)
+        if value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase, value.count == 3 {
             return String(letter)
         }
         // A choice written `B)` or `B.` is B.
-        if value.count == 2, let letter = value.first, letter.isUppercase, letter.isASCII, value.last == ")" || value.last == "." {
+        if let letter = value.first, letter.isUppercase, letter.isASCII, value.last == ")" || value.last == ".", value.count == 2 {
             return String(letter)
         }
         return value
     }
+
+    /// The commands whose group, wrapping a whole answer, is unwrapped (with their opening brace).
+    private static let wrappingCommands = ["\\text{", "\\textbf{", "\\mathrm{", "\\mbox{", "\\textit{", "\\mathbf{"]
 
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {

@@ -27,28 +27,35 @@ struct TextReplacer: Sendable {
     }
 
     func apply(_ text: String) -> String {
-        let bytes = Array(text.utf8)
+        if let result = text.utf8.withContiguousStorageIfAvailable({ apply(bytes: $0) }) { return result ?? text }
+        return Array(text.utf8).withUnsafeBufferPointer { apply(bytes: $0) } ?? text
+    }
+
+    /// The bytes with every rule applied, or `nil` when no rule matches (then nothing is copied).
+    private func apply(bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
         var index = 0
-        var changed = false
+        var copied = 0
         outer: while index < bytes.count {
             let candidates = rules[Int(bytes[index])]
             if !candidates.isEmpty {
                 for rule in candidates where Self.matches(rule, bytes, at: index) {
+                    if output.isEmpty { output.reserveCapacity(bytes.count + 16) }
+                    output.append(contentsOf: bytes[copied..<index])
                     output.append(contentsOf: rule.replacement)
                     index += rule.target.count
-                    changed = true
+                    copied = index
                     continue outer
                 }
             }
-            output.append(bytes[index])
             index += 1
         }
-        return changed ? String(decoding: output, as: UTF8.self) : text
+        guard copied > 0 else { return nil }
+        output.append(contentsOf: bytes[copied..<bytes.count])
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private static func matches(_ rule: Rule, _ bytes: [UInt8], at index: Int) -> Bool {
+    private static func matches(_ rule: Rule, _ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
         let end = index + rule.target.count
         guard end <= bytes.count else { return false }
         for offset in 1..<rule.target.count where bytes[index + offset] != rule.target[offset] { return false }
