@@ -557,6 +557,12 @@ enum AnswerExtractor {
     }
 
     static func stripTrailingPunctuation(_ text: String) -> String {
+        // A last byte that is ASCII and neither punctuation nor space ends no dots and no punctuation character.
+        if let last = text.utf8.last, last < 0x80, !MathParser.isSpace(Character(Unicode.Scalar(last))),
+            last != UInt8(ascii: "."), last != UInt8(ascii: ","), last != UInt8(ascii: ";"), last != UInt8(ascii: ":")
+        {
+            return text.trimmedQuickly()
+        }
         if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmedQuickly() }  // an open-ended list keeps its dots
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }

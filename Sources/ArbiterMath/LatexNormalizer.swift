@@ -330,6 +330,12 @@ enum LatexNormalizer {
     private static func decimalComma(_ text: String) -> String {
         guard text.has(",") else { return text }  // exactly one comma is needed
         let trimmed = text.trimmedQuickly()
+        // Only ASCII digits and the comma after an optional minus sign (checked on bytes first).
+        var digits = trimmed.utf8[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        guard digits.allSatisfy({ $0 == UInt8(ascii: ",") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return text
+        }
         let body = trimmed.hasPrefix("-") ? trimmed.dropFirst() : Substring(trimmed)
         let commas = body.filter { $0 == "," }.count
         guard commas == 1, body.first?.isNumber == true, body.last?.isNumber == true,
