@@ -30,7 +30,7 @@ enum AnswerExtractor {
                     return boxed.isEmpty ? [stripMathDelimiters(inner)] : boxed
                 } ?? []
                 // Boxes after the closing tag are later answers too: a different one makes two answers.
-                if !tagged.isEmpty, let close = text.lastRange(ofMarker: "</answer>") {
+                if !tagged.isEmpty, let close = text.lastMarkerRange("</answer>") {
                     tagged += boxedContents(String(text[close.upperBound...]))
                 }
                 found = tagged
@@ -142,7 +142,8 @@ enum AnswerExtractor {
     /// The hedge in the sentence that holds the last of the markers (from the marker to the sentence's end,
     /// terminator included), if any.
     static func hedge(inSentenceOf text: String, markers: [String]) -> String? {
-        let found = markers.compactMap { text.lastRange(ofMarker: $0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
+        guard mayHoldMarker(text, markers) else { return nil }
+        let found = markers.compactMap { text.lastMarkerRange($0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
         guard let found else { return nil }
         let remainder = String(text[found.upperBound...])
         var rest = remainder
@@ -153,6 +154,13 @@ enum AnswerExtractor {
         if let found = hedge(in: sentence + terminator) { return found }
         // "The answer is 3. No wait, it's 4." / "… Alternatively, it could be 4.": a later retraction or hedge.
         return retraction(String(remainder.dropFirst(sentence.count + terminator.count).prefix(600)))
+    }
+
+    /// Whether one of the (lower-case) markers may occur in the text, ignoring case: markers that all hold "answer"
+    /// cannot occur in a text without it, which one scan tells (instead of one per marker).
+    static func mayHoldMarker(_ text: String, _ markers: [String]) -> Bool {
+        guard markers.allSatisfy({ $0.has("answer") }) else { return true }
+        return text.lastMarkerRange("answer", ignoringCase: true) != nil
     }
 
     /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
@@ -273,8 +281,9 @@ enum AnswerExtractor {
     }
 
     private static func phrase(_ text: String, markers: [String]) -> [String] {
+        guard mayHoldMarker(text, markers) else { return [] }
         for marker in markers {
-            guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
+            guard let found = text.lastMarkerRange(marker, ignoringCase: true) else { continue }
             var rest = String(text[found.upperBound...])
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
             rest = firstSentence(rest).trimmedQuickly()

@@ -38,7 +38,7 @@ struct MathParser {
         let expression = try parser.parseList()
         guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected trailing input") }
         // Folding rebuilds every sum and product: only worth it when a matrix was written.
-        return text.firstRange(ofMarker: "\\matrix") == nil ? expression : MatrixAlgebra.fold(expression)
+        return !text.has("\\matrix") ? expression : MatrixAlgebra.fold(expression)
     }
 
     // MARK: Tokens

@@ -136,7 +136,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
             let response = sample.response
-            let closing = response.lastRange(ofMarker: "</think", ignoringCase: true)
+            let closing = response.lastMarkerRange("</think", ignoringCase: true)
             if response.firstRange(ofMarker: "<think", from: closing?.upperBound, ignoringCase: true) != nil {
                 attempt.details["think"] = "unclosed"
                 return .fail("no_answer", details: attempt.details)
@@ -326,7 +326,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// The final answer of a reference written as a GSM8K solution: the text after its last `####` line marker
     /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
     static func gsm8kAnswer(_ text: String) -> String? {
-        guard let marker = text.lastRange(ofMarker: "####") else { return nil }
+        guard let marker = text.lastMarkerRange("####") else { return nil }
         let answer = text[marker.upperBound...].trimmedQuickly()
         guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
         return answer
