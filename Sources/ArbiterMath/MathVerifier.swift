@@ -316,8 +316,11 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             return boxed
         }
         if text.has("$") || text.has("\\("), let span = AnswerExtractor.lastMathSpan(text) {
-            let spans = AnswerExtractor.mathSpans(text)
-            if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
+            // Two spans need four dollar signs: the spans are listed only then.
+            if text.utf8.lazy.filter({ $0 == UInt8(ascii: "$") }).count >= 4 {
+                let spans = AnswerExtractor.mathSpans(text)
+                if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
+            }
             return span
         }
         return AnswerExtractor.stripMathDelimiters(text)
