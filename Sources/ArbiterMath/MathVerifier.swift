@@ -174,7 +174,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         if !extraction.hedge.isEmpty, !attempt.referenceIsText {
             // "The answer is 3 maybe", "It cannot be 3", "\boxed{3} … or maybe 4": a negated, hedged, bounded or
             // retracted statement is not an answer.
-            attempt.details["extracted"] = .string(String((extraction.answers.last ?? "").prefix(1000)))
+            attempt.details["extracted"] = .string(Self.clipped(extraction.answers.last ?? ""))
             attempt.details["hedge"] = .string(extraction.hedge)
             return .fail("hedged", details: attempt.details)
         }
@@ -191,7 +191,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         if Self.distinctForms(of: answers, all: attempt.referenceIsCollection) > 1 {
             // Several different boxes: a list when the reference is one, hedging otherwise.
             guard attempt.referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(String(region)) else {
-                attempt.details["extracted"] = .string(String(answer.prefix(1000)))
+                attempt.details["extracted"] = .string(Self.clipped(answer))
                 attempt.details["candidates"] = .array(answers.map { .string(String($0.prefix(200))) })
                 return .fail("multiple_answers", details: attempt.details)
             }
@@ -202,7 +202,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         {
             answer = number  // "Final Answer: Jane started growing Sphere 3 hours ago."
         }
-        attempt.details["extracted"] = .string(String(answer.prefix(1000)))
+        attempt.details["extracted"] = .string(Self.clipped(answer))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: attempt.details) }
         return nil
     }
@@ -214,7 +214,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         switch Units.convert(response: answer, reference: referenceAnswer) {
         case .converted(let value)?:
             // `50\text{ mm}` against `5\text{ cm}`: the response in the reference's unit.
-            if value != answer { attempt.details["converted"] = .string(String(value.prefix(1000))) }
+            if value != answer { attempt.details["converted"] = .string(Self.clipped(value)) }
             answer = value
         case .mismatch(let given, let wanted)?:
             attempt.details["method"] = "units"
@@ -232,7 +232,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             // `90^\circ` against `\frac{\pi}{2}`, or `\frac{\pi}{2}` against `90^\circ`: the response in the
             // reference's measure.
             answer = responseInDegrees ? "(\(answer))\\cdot\\frac{\\pi}{180}" : "(\(answer))\\cdot\\frac{180}{\\pi}"
-            attempt.details["converted"] = .string(String(answer.prefix(1000)))
+            attempt.details["converted"] = .string(Self.clipped(answer))
         }
         return nil
     }
@@ -243,8 +243,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         let percent = attempt.percent
         let responseNormalized = attempt.memo.normalize(answer, percent: percent)
         let referenceNormalized = attempt.memo.normalize(attempt.referenceAnswer, percent: false)
-        attempt.details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
-        attempt.details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
+        attempt.details["response_normalized"] = .string(Self.clipped(responseNormalized))
+        attempt.details["reference_normalized"] = .string(Self.clipped(referenceNormalized))
         if responseNormalized == referenceNormalized, !responseNormalized.isEmpty {
             attempt.details["method"] = "string"
             return .pass("equivalent", details: attempt.details)
@@ -295,6 +295,11 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             if forms.count > 1, !joinable { break }
         }
         return forms.count
+    }
+
+    /// The text as a detail: its first 1,000 characters (a text of at most 1,000 bytes is whole, uncounted).
+    static func clipped(_ text: String) -> String {
+        text.utf8.count <= 1000 ? text : String(text.prefix(1000))
     }
 
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
