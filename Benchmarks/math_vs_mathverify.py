@@ -14,7 +14,8 @@ the headline), CPU time (Arbiter's whole process against Math-Verify's loop) and
 Then, from separate runs of the same lines (never the timed one), where Arbiter's CPU time goes per case: process
 start (no lines), request JSON read and answer written (the lines sent to `exact`), and the math verifier's stages
 (`ARBITER_MATH_PROFILE=1` makes each verdict carry `stages_us`: reference, extraction, normalization, parsing,
-comparison, in thread CPU time). `--skip-math-verify` prints only Arbiter's figures and stages.
+comparison, in thread CPU time). `--skip-math-verify` prints only Arbiter's figures and stages;
+`--compare-binary PATH` also times another build (an earlier commit) on the same lines, whole process.
 
 Math-Verify is not a dependency of the project. Install it in a virtual environment first:
     python3 -m venv /tmp/mvenv && /tmp/mvenv/bin/pip install math-verify
@@ -112,6 +113,7 @@ def main():
     parser.add_argument("--cases", default=os.path.join(os.path.dirname(__file__), "../fixtures/peer/math-verify-cases.jsonl"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-math-verify", action="store_true", help="only Arbiter's figures and stages (no ratio)")
+    parser.add_argument("--compare-binary", help="another arbiter build (an earlier commit) timed on the same lines")
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in open(args.cases)]
@@ -139,6 +141,7 @@ def main():
         # The timed run: the whole process, as a trainer would start it.
         arbiter_seconds, arbiter_cpu, answers = run_arbiter(args.binary, path)
         started_seconds = run_arbiter_started(args.binary, path)
+        other = run_arbiter(args.compare_binary, path) if args.compare_binary else None
         # Separate runs for the stage figures (never the timed one): the same lines with stage timing on; the same
         # lines sent to `exact` (request JSON read, a trivial verdict, the answer written); no lines at all.
         _, _, profiled = run_arbiter(args.binary, path, profile=True)
@@ -163,6 +166,11 @@ def main():
         print(f"{name:12s} {seconds:8.3f} s {len(cases) / seconds:10,.0f} cases/s   per case p50 {percentile(values, 0.5):8.3f} ms"
               f"  p99 {percentile(values, 0.99):8.3f} ms  max {max(values):8.3f} ms   CPU {cpu:8.3f} s")
     print(f"{'':12s} {started_seconds:8.3f} s {len(cases) / started_seconds:10,.0f} cases/s   arbiter with the daemon already started")
+    if other:
+        other_ms = [answer.get("ms", 0) for answer in other[2]]
+        print(f"{'compared':12s} {other[0]:8.3f} s {len(cases) / other[0]:10,.0f} cases/s   per case p50 {percentile(other_ms, 0.5):8.3f} ms"
+              f"  p99 {percentile(other_ms, 0.99):8.3f} ms  max {max(other_ms):8.3f} ms   CPU {other[1]:8.3f} s   ({args.compare_binary})")
+        print(f"{'':12s} arbiter against it: {other[0] / arbiter_seconds:.2f}x wall, {other[1] / arbiter_cpu:.2f}x CPU")
     arbiter_busy = sum(arbiter_ms) / 1000
     if latencies:
         print(f"ratio        {math_verify_seconds / arbiter_seconds:.1f}x cases per second (arbiter --jobs 1, whole process, wall time)")
