@@ -48,30 +48,30 @@ struct MathParser {
         // One Character per Unicode scalar: no grapheme breaking on the hot path (math answers need none); tokens are
         // cut out of the text's bytes.
         let scalars = ScalarText(text)
-        let characters = ScalarCharacters(text: scalars)
+        let characters = scalars
         var index = 0
         while index < characters.count {
             let character = characters[index]
-            if Self.isSpace(character) {
+            if Self.isSpaceScalar(character) {
                 index += 1
-            } else if Self.isDigit(character) || (character == "." && index + 1 < characters.count && Self.isDigit(characters[index + 1])) {
+            } else if Self.isDigitScalar(character) || (character == "." && index + 1 < characters.count && Self.isDigitScalar(characters[index + 1])) {
                 let start = index
-                while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
-                if index < characters.count, characters[index] == ".", index + 1 < characters.count, Self.isDigit(characters[index + 1]) {
+                while index < characters.count, Self.isDigitScalar(characters[index]) { index += 1 }
+                if index < characters.count, characters[index] == ".", index + 1 < characters.count, Self.isDigitScalar(characters[index + 1]) {
                     index += 1
-                    while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
+                    while index < characters.count, Self.isDigitScalar(characters[index]) { index += 1 }
                 } else if index < characters.count, characters[index] == ".", start < index,
-                    index + 1 == characters.count || !Self.isLetter(characters[index + 1])
+                    index + 1 == characters.count || !Self.isLetterScalar(characters[index + 1])
                 {
                     index += 1  // "5." is 5
                 }
                 if index + 1 < characters.count, characters[index] == "e" || characters[index] == "E",
-                    Self.isDigit(characters[index + 1])
+                    Self.isDigitScalar(characters[index + 1])
                         || ((characters[index + 1] == "-" || characters[index + 1] == "+") && index + 2 < characters.count
-                            && Self.isDigit(characters[index + 2]))
+                            && Self.isDigitScalar(characters[index + 2]))
                 {
                     index += 2
-                    while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
+                    while index < characters.count, Self.isDigitScalar(characters[index]) { index += 1 }
                 }
                 var literal = scalars.string(start..<index)
                 if literal.hasSuffix(".") { literal.removeLast() }
@@ -80,20 +80,20 @@ struct MathParser {
             } else if character == "\\" {
                 index += 1
                 let start = index
-                while index < characters.count, Self.isLetter(characters[index]) { index += 1 }
+                while index < characters.count, Self.isLetterScalar(characters[index]) { index += 1 }
                 if index == start {
                     guard index < characters.count else { throw Failure(message: "lone backslash") }
-                    tokens.append(.command(String(characters[index])))
+                    tokens.append(.command(String(Character(characters[index]))))
                     index += 1
                 } else {
                     tokens.append(.command(scalars.string(start..<index)))
                 }
-            } else if Self.isLetter(character) {
+            } else if Self.isLetterScalar(character) {
                 let start = index
-                while index < characters.count, Self.isLetter(characters[index]) { index += 1 }
+                while index < characters.count, Self.isLetterScalar(characters[index]) { index += 1 }
                 tokens.append(.word(scalars.string(start..<index)))
             } else {
-                tokens.append(.symbol(character))
+                tokens.append(.symbol(Character(character)))
                 index += 1
             }
         }
@@ -137,11 +137,24 @@ struct MathParser {
         literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
-    /// The scalars of a text, each read as a `Character`.
-    struct ScalarCharacters {
-        let text: ScalarText
-        var count: Int { text.count }
-        subscript(index: Int) -> Character { Character(text[index]) }
+    /// ``isSpace(_:)`` of a scalar read as a `Character`.
+    @inline(__always)
+    static func isSpaceScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) : Character(scalar).isWhitespace
+    }
+
+    /// ``isLetter(_:)`` of a scalar read as a `Character`.
+    @inline(__always)
+    static func isLetterScalar(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.isASCII else { return Character(scalar).isLetter }
+        let folded = scalar.value | 0x20
+        return folded >= 0x61 && folded <= 0x7A
+    }
+
+    /// ``isDigit(_:)`` of a scalar read as a `Character`.
+    @inline(__always)
+    static func isDigitScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= 0x30 && scalar.value <= 0x39
     }
 
     /// `Character.isWhitespace`, answered on the byte for ASCII.

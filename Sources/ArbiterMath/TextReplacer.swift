@@ -4,6 +4,12 @@
 
 import ArbiterCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Replaces many literal substrings in one left-to-right pass over UTF-8 bytes (Foundation's
 /// `replacingOccurrences` costs a bridge to NSString per call on Linux).
 struct TextReplacer: Sendable {
@@ -84,15 +90,17 @@ extension StringProtocol {
     }
 
     private static func contains(_ target: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= target.count else { return false }
+        guard bytes.count >= target.count, let base = bytes.baseAddress, let needle = target.baseAddress else {
+            return false
+        }
+        // `memchr` finds each candidate first byte; `memcmp` checks the rest.
+        let lastStart = bytes.count - target.count
         var index = 0
-        while index + target.count <= bytes.count {
-            if bytes[index] == target[0] {
-                var offset = 1
-                while offset < target.count, bytes[index + offset] == target[offset] { offset += 1 }
-                if offset == target.count { return true }
-            }
-            index += 1
+        while index <= lastStart {
+            guard let found = memchr(base + index, Int32(needle.pointee), lastStart - index + 1) else { return false }
+            let start = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + start, needle, target.count) == 0 { return true }
+            index = start + 1
         }
         return false
     }
