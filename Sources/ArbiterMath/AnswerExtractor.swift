@@ -114,6 +114,8 @@ enum AnswerExtractor {
     /// The first hedge next to the last number of a sentence, if any (see ``hedgeWords``; also `?`, `~3`,
     /// `\\neq`, `\\approx`).
     static func hedge(in sentence: String) -> String? {
+        // Without a number there is nothing to hedge: an ASCII sentence without a digit is decided on its bytes.
+        if sentence.utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) { return nil }
         let lower = sentence.lowercased()
         let words = lower.split(whereSeparator: { $0.isWhitespace })
         guard let last = words.lastIndex(where: { $0.contains(where: \.isNumber) }) else { return nil }
