@@ -403,8 +403,14 @@ struct Attempt {
 /// Parses and normalisations already done while judging one sample (extraction, hedging checks and comparison
 /// look at the same strings).
 struct ParseMemo {
-    private var parsed: [String: (expression: MathExpr?, overBudget: Bool)] = [:]
-    private var normalized: [String: String] = [:]
+    /// A text and how a percent sign in it is read (no concatenated copy of the text as the key).
+    private struct Key: Hashable {
+        let text: String
+        let percent: Bool
+    }
+
+    private var parsed: [Key: (expression: MathExpr?, overBudget: Bool)] = [:]
+    private var normalized: [Key: String] = [:]
     /// Where normalisation and parsing times are counted, when stages are timed.
     let clock: StageClock?
 
@@ -416,7 +422,7 @@ struct ParseMemo {
     /// trailing punctuation, its normalisation is the one ``normalize(_:percent:)`` gives, and is kept for it (or
     /// taken from it): each side is normalised once.
     mutating func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
-        let key = (percent ? "%" : "=") + text
+        let key = Key(text: text, percent: percent)
         if let known = parsed[key] { return known }
         let result: (expression: MathExpr?, overBudget: Bool)
         if text.utf8.count > MathBudget.maxAnswerLength {
@@ -441,7 +447,7 @@ struct ParseMemo {
     }
 
     mutating func normalize(_ text: String, percent: Bool) -> String {
-        let key = (percent ? "%" : "=") + text
+        let key = Key(text: text, percent: percent)
         if let known = normalized[key] { return known }
         let result = timed(clock, "normalization") { LatexNormalizer.normalize(text, percent: percent) }
         normalized[key] = result
