@@ -7,8 +7,15 @@
 The cases are Math-Verify's own test suite (fixtures/peer/math-verify-cases.jsonl), repeated --rounds
 times. Math-Verify runs in-process (parse + verify per case, default options); Arbiter runs as
 `arbiter serve --jobs 1` fed the same cases as JSON lines, so its figure includes reading, parsing and
-writing the protocol. Latency percentiles are per case: wall time around Math-Verify's calls, and the `ms`
-field Arbiter reports for each verdict.
+writing the protocol and its process start. Latency percentiles are per case: wall time around Math-Verify's
+calls, and the `ms` field Arbiter reports for each verdict. Three ratios are printed: cases per second (wall time,
+the headline), CPU time (Arbiter's whole process against Math-Verify's loop) and verification time alone.
+
+Then, from separate runs of the same lines (never the timed one), where Arbiter's CPU time goes per case: process
+start (no lines), request JSON read and answer written (the lines sent to `exact`), and the math verifier's stages
+(`ARBITER_MATH_PROFILE=1` makes each verdict carry `stages_us`: reference, extraction, normalization, parsing,
+comparison, in thread CPU time). `--skip-math-verify` prints only Arbiter's figures and stages;
+`--compare-binary PATH` also times another build (an earlier commit) on the same lines, whole process.
 
 Math-Verify is not a dependency of the project. Install it in a virtual environment first:
     python3 -m venv /tmp/mvenv && /tmp/mvenv/bin/pip install math-verify
@@ -17,9 +24,11 @@ Math-Verify is not a dependency of the project. Install it in a virtual environm
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -28,51 +37,165 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_arbiter(binary, path, profile=False):
+    """One `arbiter serve --jobs 1` over the request file: (wall seconds, CPU seconds, answers)."""
+    env = dict(os.environ)
+    env.pop("ARBITER_MATH_PROFILE", None)
+    if profile:
+        env["ARBITER_MATH_PROFILE"] = "1"
+    with open(path, "rb") as source:
+        cpu = children_cpu()
+        begin = time.perf_counter()
+        result = subprocess.run([binary, "serve", "--jobs", "1", "--log-level", "error"], stdin=source,
+                                stdout=subprocess.PIPE, check=True, env=env)
+        wall = time.perf_counter() - begin
+        cpu = children_cpu() - cpu
+    return wall, cpu, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def run_arbiter_started(binary, path):
+    """Wall seconds for the lines once the daemon has started and answered one warm-up line (as a trainer's
+    long-running daemon sees them): the lines are written by a thread while the answers are read."""
+    process = subprocess.Popen([binary, "serve", "--jobs", "1", "--log-level", "error"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    process.stdin.write(b'{"id":"warm-up","verifier":"math","response":"1","reference":"1"}\n')
+    process.stdin.flush()
+    warm = b""
+    while not warm.endswith(b"\n"):
+        warm += os.read(process.stdout.fileno(), 1)
+    with open(path, "rb") as source:
+        lines = source.read()
+    count = lines.count(b"\n")
+
+    def feed():
+        process.stdin.write(lines)
+        process.stdin.close()
+
+    begin = time.perf_counter()
+    writer = threading.Thread(target=feed)
+    writer.start()
+    seen = 0
+    descriptor = process.stdout.fileno()
+    while seen < count:
+        chunk = os.read(descriptor, 1 << 20)
+        if not chunk:
+            break
+        seen += chunk.count(b"\n")
+    seconds = time.perf_counter() - begin
+    writer.join()
+    process.wait()
+    return seconds
+
+
+def write_requests(path, cases, verifier):
+    with open(path, "w") as out:
+        for index, (reference, response) in enumerate(cases):
+            out.write(json.dumps({"id": index, "verifier": verifier, "response": response, "reference": reference}) + "\n")
+
+
+STAGES = [
+    ("reference", "reference: its answer picked out of its text"),
+    ("extraction", "response: answer extracted, hedges, units"),
+    ("normalization", "LaTeX normalisation, both sides"),
+    ("parsing", "parsing, both sides"),
+    ("comparison", "comparison (Equivalence)"),
+]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/arbiter")
     parser.add_argument("--cases", default=os.path.join(os.path.dirname(__file__), "../fixtures/peer/math-verify-cases.jsonl"))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-math-verify", action="store_true", help="only Arbiter's figures and stages (no ratio)")
+    parser.add_argument("--compare-binary", help="another arbiter build (an earlier commit) timed on the same lines")
     args = parser.parse_args()
-    from math_verify import parse, verify
 
     rows = [json.loads(line) for line in open(args.cases)]
     cases = [(row["reference"], row["response"]) for row in rows] * args.rounds
 
     latencies = []
-    started = time.perf_counter()
-    for reference, response in cases:
-        begin = time.perf_counter()
-        try:
-            verify(parse(reference), parse(response))
-        except Exception:
-            pass
-        latencies.append((time.perf_counter() - begin) * 1000)
-    math_verify_seconds = time.perf_counter() - started
+    math_verify_seconds = math_verify_cpu = None
+    if not args.skip_math_verify:
+        from math_verify import parse, verify
+        cpu = time.process_time()
+        started = time.perf_counter()
+        for reference, response in cases:
+            begin = time.perf_counter()
+            try:
+                verify(parse(reference), parse(response))
+            except Exception:
+                pass
+            latencies.append((time.perf_counter() - begin) * 1000)
+        math_verify_seconds = time.perf_counter() - started
+        math_verify_cpu = time.process_time() - cpu
 
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "requests.jsonl")
-        with open(path, "w") as out:
-            for index, (reference, response) in enumerate(cases):
-                out.write(json.dumps({"id": index, "verifier": "math", "response": response, "reference": reference}) + "\n")
-        with open(path, "rb") as source:
-            begin = time.perf_counter()
-            result = subprocess.run([args.binary, "serve", "--jobs", "1", "--log-level", "error"], stdin=source,
-                                    stdout=subprocess.PIPE, check=True)
-            arbiter_seconds = time.perf_counter() - begin
-    answers = [json.loads(line) for line in result.stdout.splitlines()]
+        write_requests(path, cases, "math")
+        # The timed run: the whole process, as a trainer would start it.
+        arbiter_seconds, arbiter_cpu, answers = run_arbiter(args.binary, path)
+        started_seconds = run_arbiter_started(args.binary, path)
+        other = run_arbiter(args.compare_binary, path) if args.compare_binary else None
+        # Separate runs for the stage figures (never the timed one): the same lines with stage timing on; the same
+        # lines sent to `exact` (request JSON read, a trivial verdict, the answer written); no lines at all.
+        _, _, profiled = run_arbiter(args.binary, path, profile=True)
+        exact_path = os.path.join(scratch, "exact.jsonl")
+        write_requests(exact_path, cases, "exact")
+        _, exact_cpu, _ = run_arbiter(args.binary, exact_path)
+        empty_path = os.path.join(scratch, "empty.jsonl")
+        open(empty_path, "w").close()
+        _, start_cpu, _ = run_arbiter(args.binary, empty_path)
     arbiter_ms = [answer.get("ms", 0) for answer in answers]
     if len(answers) != len(cases):
         sys.exit(f"arbiter answered {len(answers)} of {len(cases)}")
+    changed = sum(1 for a, b in zip(answers, profiled) if (a.get("passed"), a.get("reason")) != (b.get("passed"), b.get("reason")))
+    if changed:
+        sys.exit(f"{changed} verdicts differ with stage timing on")
 
     print(f"cases: {len(cases)} ({len(rows)} Math-Verify test rows x {args.rounds}), one core each")
-    for name, seconds, values in (("math-verify", math_verify_seconds, latencies), ("arbiter", arbiter_seconds, arbiter_ms)):
+    sides = [("arbiter", arbiter_seconds, arbiter_cpu, arbiter_ms)]
+    if latencies:
+        sides.insert(0, ("math-verify", math_verify_seconds, math_verify_cpu, latencies))
+    for name, seconds, cpu, values in sides:
         print(f"{name:12s} {seconds:8.3f} s {len(cases) / seconds:10,.0f} cases/s   per case p50 {percentile(values, 0.5):8.3f} ms"
-              f"  p99 {percentile(values, 0.99):8.3f} ms  max {max(values):8.3f} ms")
-    print(f"ratio        {math_verify_seconds / arbiter_seconds:.1f}x cases per second (arbiter --jobs 1, whole process)")
+              f"  p99 {percentile(values, 0.99):8.3f} ms  max {max(values):8.3f} ms   CPU {cpu:8.3f} s")
+    print(f"{'':12s} {started_seconds:8.3f} s {len(cases) / started_seconds:10,.0f} cases/s   arbiter with the daemon already started")
+    if other:
+        other_ms = [answer.get("ms", 0) for answer in other[2]]
+        print(f"{'compared':12s} {other[0]:8.3f} s {len(cases) / other[0]:10,.0f} cases/s   per case p50 {percentile(other_ms, 0.5):8.3f} ms"
+              f"  p99 {percentile(other_ms, 0.99):8.3f} ms  max {max(other_ms):8.3f} ms   CPU {other[1]:8.3f} s   ({args.compare_binary})")
+        print(f"{'':12s} arbiter against it: {other[0] / arbiter_seconds:.2f}x wall, {other[1] / arbiter_cpu:.2f}x CPU")
     arbiter_busy = sum(arbiter_ms) / 1000
-    print(f"ratio        {sum(latencies) / 1000 / arbiter_busy:.1f}x in verification time alone (sum of per-case times: "
-          f"math-verify {sum(latencies) / 1000:.3f} s, arbiter {arbiter_busy:.3f} s)")
+    if latencies:
+        print(f"ratio        {math_verify_seconds / arbiter_seconds:.1f}x cases per second (arbiter --jobs 1, whole process, wall time)")
+        print(f"ratio        {math_verify_seconds / started_seconds:.1f}x cases per second with the daemon already started "
+              f"(arbiter {started_seconds:.3f} s after a warm-up line; math-verify's import likewise not counted)")
+        print(f"ratio        {math_verify_cpu / arbiter_cpu:.1f}x in CPU time (whole process for arbiter: start, JSON, threads; "
+              f"math-verify in-process, its import not counted)")
+        print(f"ratio        {sum(latencies) / 1000 / arbiter_busy:.1f}x in verification time alone (sum of per-case times: "
+              f"math-verify {sum(latencies) / 1000:.3f} s, arbiter {arbiter_busy:.3f} s)")
+
+    # Where arbiter's CPU time goes, per case (separate runs; CPU time, so a busy machine moves it little).
+    count = len(cases)
+    totals = {stage: 0.0 for stage, _ in STAGES}
+    for answer in profiled:
+        for stage, value in (answer.get("details") or {}).get("stages_us", {}).items():
+            totals[stage] = totals.get(stage, 0.0) + value
+    verification = sum(totals.values()) / 1e6
+    protocol = max(0.0, exact_cpu - start_cpu)
+    print(f"arbiter CPU per case by stage (separate runs of the same {count} lines):")
+    print(f"  {'process start (no lines, once per run)':46s} {start_cpu * 1000:9.1f} ms per run")
+    print(f"  {'request JSON read, answer written, dispatch':46s} {protocol / count * 1e6:9.1f} us  (the lines to `exact`, less start)")
+    for stage, label in STAGES:
+        print(f"  {label:46s} {totals[stage] / count:9.1f} us  {100 * totals[stage] / 1e6 / max(verification, 1e-9):5.1f} % of verification")
+    accounted = start_cpu + protocol + verification
+    print(f"  {'sum':46s} {accounted * 1000:9.1f} ms  (timed run's CPU: {arbiter_cpu * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

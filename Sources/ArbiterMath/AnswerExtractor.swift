@@ -30,18 +30,19 @@ enum AnswerExtractor {
                     return boxed.isEmpty ? [stripMathDelimiters(inner)] : boxed
                 } ?? []
                 // Boxes after the closing tag are later answers too: a different one makes two answers.
-                if !tagged.isEmpty, let close = text.lastRange(ofMarker: "</answer>") {
+                if !tagged.isEmpty, let close = text.lastMarkerRange("</answer>") {
                     tagged += boxedContents(String(text[close.upperBound...]))
                 }
                 found = tagged
             case "boxed":
-                let characters = text.unicodeScalars.map(Character.init)
+                guard mayHoldBox(text) else { found = []; break }
+                let characters = ScalarText(text)
                 let all = boxes(in: characters)
                 found = all.map(\.content)
                 // "… = \boxed{255}. So the total is 10,455. Final Answer: The final answer is $10,455$.": a final
                 // answer stated after the last box is the later, and final, word.
                 if let last = all.last, strategies.contains("final_answer") {
-                    let after = String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + 4000)])
+                    let after = characters.string(last.range.upperBound..<min(characters.count, last.range.upperBound + 4000))
                     if after.lowercased().has("final answer") {
                         let late = phrase(after, markers: ["final answer is", "final answer:"])
                         if !late.isEmpty { return Extraction(strategy: "final_answer", answers: late) }
@@ -50,7 +51,7 @@ enum AnswerExtractor {
                 // "\boxed{3}. Wait, that's wrong. The correct answer is 4.": a retraction after the last box makes
                 // the later statement the answer, or, with none, leaves no answer ("\boxed{3} Hmm, or maybe 4").
                 if let last = all.last {
-                    let after = String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + 600)])
+                    let after = characters.string(last.range.upperBound..<min(characters.count, last.range.upperBound + 600))
                     if let retraction = retraction(after) {
                         let late = phrase(after, markers: ["answer is", "answer:", "answer should be", "answer would be"])
                         if !late.isEmpty, hedge(inSentenceOf: after, markers: ["answer is", "answer:"]) == nil {
@@ -70,7 +71,7 @@ enum AnswerExtractor {
                 }
             case "last_number": found = lastNumberCandidates(String(text.suffix(lastSentenceWindow)))
             case "whole":
-                let trimmed = text.trimmed()
+                let trimmed = text.trimmedQuickly()
                 let candidate = stripMathDelimiters(trimmed)
                 found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
             default: found = []
@@ -113,6 +114,8 @@ enum AnswerExtractor {
     /// The first hedge next to the last number of a sentence, if any (see ``hedgeWords``; also `?`, `~3`,
     /// `\\neq`, `\\approx`).
     static func hedge(in sentence: String) -> String? {
+        // Without a number there is nothing to hedge: an ASCII sentence without a digit is decided on its bytes.
+        if sentence.utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) { return nil }
         let lower = sentence.lowercased()
         let words = lower.split(whereSeparator: { $0.isWhitespace })
         guard let last = words.lastIndex(where: { $0.contains(where: \.isNumber) }) else { return nil }
@@ -127,7 +130,7 @@ enum AnswerExtractor {
         }
         let tail = near.joined(separator: " ")
         if tail.contains("?") { return "?" }
-        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmed() }
+        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmedQuickly() }
         // "~3" is "about 3"; `x~=~3` is LaTeX spacing.
         let characters = Array(tail)
         for index in characters.indices.dropLast() where characters[index] == "~" && characters[index + 1].isNumber
@@ -141,7 +144,8 @@ enum AnswerExtractor {
     /// The hedge in the sentence that holds the last of the markers (from the marker to the sentence's end,
     /// terminator included), if any.
     static func hedge(inSentenceOf text: String, markers: [String]) -> String? {
-        let found = markers.compactMap { text.lastRange(ofMarker: $0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
+        guard mayHoldMarker(text, markers) else { return nil }
+        let found = markers.compactMap { text.lastMarkerRange($0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
         guard let found else { return nil }
         let remainder = String(text[found.upperBound...])
         var rest = remainder
@@ -154,10 +158,17 @@ enum AnswerExtractor {
         return retraction(String(remainder.dropFirst(sentence.count + terminator.count).prefix(600)))
     }
 
+    /// Whether one of the (lower-case) markers may occur in the text, ignoring case: markers that all hold "answer"
+    /// cannot occur in a text without it, which one scan tells (instead of one per marker).
+    static func mayHoldMarker(_ text: String, _ markers: [String]) -> Bool {
+        guard markers.allSatisfy({ $0.has("answer") }) else { return true }
+        return text.lastMarkerRange("answer", ignoringCase: true) != nil
+    }
+
     /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
     /// text after it (`3.5` is one number, not two sentences).
     static func lastSentence(_ text: String) -> String {
-        let characters = Array(text.trimmed())
+        let characters = Array(text.trimmedQuickly())
         var end = characters.count
         while end > 0, ".!?".contains(characters[end - 1]) { end -= 1 }
         var start = end
@@ -176,7 +187,7 @@ enum AnswerExtractor {
         for marker in [
             "wait", "wrong", "incorrect", "mistake", "actually", "alternatively", "or maybe", "or perhaps", "or possibly",
             "not sure", "unsure", "correction", "instead", "scratch that", "on second thought",
-        ] where lower.contains(marker) {
+        ] where lower.has(marker) {
             return marker
         }
         // `\boxed 3 or 4`: a brace-less box took only the next word.
@@ -187,21 +198,28 @@ enum AnswerExtractor {
 
     /// The contents of every `\boxed{…}` and `\fbox{…}` (balanced braces), in order; nested boxes give the outer.
     static func boxedContents(_ text: String) -> [String] {
-        boxes(in: text.unicodeScalars.map(Character.init)).map(\.content)
+        guard mayHoldBox(text) else { return [] }
+        return boxes(in: ScalarText(text)).map(\.content)
     }
 
     /// Up to `limit` characters that follow the last box, or `nil` when there is no box.
     static func textAfterLastBox(_ text: String, limit: Int = 40) -> String? {
-        let characters = text.unicodeScalars.map(Character.init)
+        guard mayHoldBox(text) else { return nil }
+        let characters = ScalarText(text)
         guard let last = boxes(in: characters).last else { return nil }
-        return String(characters[last.range.upperBound..<min(characters.count, last.range.upperBound + limit)])
+        return characters.string(last.range.upperBound..<min(characters.count, last.range.upperBound + limit))
+    }
+
+    /// Whether the text has a `\boxed` or `\fbox` marker at all (a byte search before any box is looked for).
+    static func mayHoldBox(_ text: String) -> Bool {
+        text.has("\\boxed") || text.has("\\fbox")
     }
 
     /// Every box with the character range it spans, `\boxed` included.
-    private static func boxes(in characters: [Character]) -> [(content: String, range: Range<Int>)] {
+    private static func boxes(in characters: ScalarText) -> [(content: String, range: Range<Int>)] {
         var results: [(content: String, range: Range<Int>)] = []
         var index = 0
-        let markers = [Array("\\boxed"), Array("\\fbox")]
+        let markers: [[Unicode.Scalar]] = [Array("\\boxed".unicodeScalars), Array("\\fbox".unicodeScalars)]
         while index < characters.count {
             guard characters[index] == "\\", let marker = markers.first(where: { matches($0, characters, at: index) }) else {
                 index += 1
@@ -212,8 +230,8 @@ enum AnswerExtractor {
             guard cursor < characters.count, characters[cursor] == "{" else {
                 // `\boxed 5`
                 var end = cursor
-                while end < characters.count, !characters[end].isWhitespace, characters[end] != "$" { end += 1 }
-                if end > cursor { results.append((String(characters[cursor..<end]), index..<end)) }
+                while end < characters.count, !characters[end].properties.isWhitespace, characters[end] != "$" { end += 1 }
+                if end > cursor { results.append((characters.string(cursor..<end), index..<end)) }
                 index = end
                 continue
             }
@@ -228,13 +246,13 @@ enum AnswerExtractor {
                 end += 1
             }
             guard end < characters.count else { break }
-            results.append((String(characters[(cursor + 1)..<end]), index..<(end + 1)))
+            results.append((characters.string((cursor + 1)..<end), index..<(end + 1)))
             index = end + 1
         }
         return results
     }
 
-    private static func matches(_ marker: [Character], _ characters: [Character], at index: Int) -> Bool {
+    private static func matches(_ marker: [Unicode.Scalar], _ characters: ScalarText, at index: Int) -> Bool {
         guard index + marker.count <= characters.count else { return false }
         for offset in 0..<marker.count where characters[index + offset] != marker[offset] { return false }
         return true
@@ -245,7 +263,7 @@ enum AnswerExtractor {
         guard let close = lastIndex(of: Array("</\(tag)>".utf8), in: bytes, before: bytes.count) else { return nil }
         let openTag = Array("<\(tag)>".utf8)
         guard let open = lastIndex(of: openTag, in: bytes, before: close) else { return nil }
-        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmed()
+        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmedQuickly()
         return inner.isEmpty ? nil : inner
     }
 
@@ -265,11 +283,12 @@ enum AnswerExtractor {
     }
 
     private static func phrase(_ text: String, markers: [String]) -> [String] {
+        guard mayHoldMarker(text, markers) else { return [] }
         for marker in markers {
-            guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
+            guard let found = text.lastMarkerRange(marker, ignoringCase: true) else { continue }
             var rest = String(text[found.upperBound...])
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
-            rest = firstSentence(rest).trimmed()
+            rest = firstSentence(rest).trimmedQuickly()
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
@@ -281,7 +300,7 @@ enum AnswerExtractor {
                 }
                 return [span]
             }
-            rest = stripTrailingPunctuation(rest.trimmed())
+            rest = stripTrailingPunctuation(rest.trimmedQuickly())
             if !rest.isEmpty { return [rest] }
         }
         return []
@@ -320,7 +339,7 @@ enum AnswerExtractor {
             .filter { $0.contains(where: \.isNumber) }
         guard let last = sentences.last else { return nil }
         let lower = last.lowercased()
-        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.contains($0) })
+        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.has($0) })
         else { return nil }
         return soleNumber(in: String(last))
     }
@@ -358,7 +377,7 @@ enum AnswerExtractor {
                     continue
                 }
                 guard let opening = lastIndex(of: openBytes, in: bytes, before: closing) else { break }
-                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmed()
+                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmedQuickly()
                 let end = closing + closeBytes.count
                 if !content.isEmpty, end > (best?.end ?? -1) { best = (end, content) }
                 break
@@ -373,8 +392,8 @@ enum AnswerExtractor {
         let noise = Set(["", ",", "and", "or", ";", "for", "part", "respectively"])
         return gapsBetweenBoxes(text).allSatisfy { gap in
             var cleaned = gap.lowercased()
-            for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] {
-                cleaned = cleaned.replacingOccurrences(of: token, with: " ")
+            for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] where cleaned.has(token) {
+                cleaned = cleaned.replacingEvery(token, with: " ")
             }
             // Labels of the parts: "(a)", "y_2 =", "x_{1} =".
             cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
@@ -394,20 +413,21 @@ enum AnswerExtractor {
 
     /// The text between each pair of consecutive boxes.
     private static func gapsBetweenBoxes(_ text: String) -> [String] {
-        let characters = text.unicodeScalars.map(Character.init)
+        guard mayHoldBox(text) else { return [] }
+        let characters = ScalarText(text)
         let found = boxes(in: characters)
-        return zip(found, found.dropFirst()).map { String(characters[$0.range.upperBound..<$1.range.lowerBound]) }
+        return zip(found, found.dropFirst()).map { characters.string($0.range.upperBound..<$1.range.lowerBound) }
     }
 
     /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,
     /// which the caller judges as a hedge unless the reference is a list.
     static func trailingSpanGroup(_ text: String) -> [String]? {
-        let parts = Self.inlineDelimiters.apply(text).components(separatedBy: "$")
+        let parts = dollarSeparated(Self.inlineDelimiters.apply(text))
         guard parts.count >= 5 else { return nil }
         var group: [String] = []
         var index = parts.count % 2 == 1 ? parts.count - 2 : parts.count - 3
         while index >= 1 {
-            let span = parts[index].trimmed()
+            let span = parts[index].trimmedQuickly()
             // Collected last to first and reversed once: inserting each at the front was quadratic.
             if !span.isEmpty { group.append(span) }
             guard index >= 3, Self.isConnective(parts[index - 1]) else { break }
@@ -435,7 +455,7 @@ enum AnswerExtractor {
         let column = trailingNumberColumn(text)
         if Set(column).count > 1 { return column }
         var sentence = lastSentence(text)
-        if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
+        if sentence.trimmedQuickly().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
             .filter { $0.contains(where: \.isNumber) }.map(String.init)
         let lower = sentence.lowercased()
@@ -470,20 +490,25 @@ enum AnswerExtractor {
         return numbers.count >= 2 ? numbers.reversed() : []
     }
 
+    /// The parts of a text between its `$` signs (as `components(separatedBy: "$")`, split on bytes).
+    static func dollarSeparated(_ text: String) -> [String] {
+        text.utf8.split(separator: UInt8(ascii: "$"), omittingEmptySubsequences: false).map { String(Substring($0)) }
+    }
+
     /// Every `$…$` span, in order.
     static func mathSpans(_ text: String) -> [String] {
-        let parts = text.components(separatedBy: "$")
+        let parts = dollarSeparated(text)
         guard parts.count >= 3 else { return [] }
-        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmed() }
+        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmedQuickly() }
             .filter { !$0.isEmpty }
     }
 
     /// Whether the text between `$…$` spans is only "and", "or", commas and spaces.
     static func onlyConnectives(between text: String) -> Bool {
-        let parts = text.components(separatedBy: "$")
+        let parts = dollarSeparated(text)
         guard parts.count >= 3 else { return false }
         return stride(from: 2, to: parts.count - 1, by: 2).allSatisfy { index in
-            let gap = parts[index].lowercased().trimmed()
+            let gap = parts[index].lowercased().trimmedQuickly()
             return ["", ",", "and", "or", ", and", ", or"].contains(gap)
         }
     }
@@ -534,18 +559,59 @@ enum AnswerExtractor {
     }
 
     static func stripMathDelimiters(_ text: String) -> String {
-        var value = text.trimmed()
+        var value = text.trimmedQuickly()
         for (open, close) in [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")] where value.hasPrefix(open) && value.hasSuffix(close) && value.count >= open.count + close.count {
             value = String(value.dropFirst(open.count).dropLast(close.count))
             break
         }
-        return value.trimmed()
+        return value.trimmedQuickly()
     }
 
     static func stripTrailingPunctuation(_ text: String) -> String {
-        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmed() }  // an open-ended list keeps its dots
+        // A last byte that is ASCII and neither punctuation nor space ends no dots and no punctuation character.
+        if let last = text.utf8.last, last < 0x80, !MathParser.isSpace(Character(Unicode.Scalar(last))),
+            last != UInt8(ascii: "."), last != UInt8(ascii: ","), last != UInt8(ascii: ";"), last != UInt8(ascii: ":")
+        {
+            return text.trimmedQuickly()
+        }
+        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmedQuickly() }  // an open-ended list keeps its dots
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }
-        return value.trimmed()
+        return value.trimmedQuickly()
+    }
+}
+
+/// A text as Unicode scalars (one "character" each, as the box scanner counts them), with the UTF-8 offset of each
+/// so that a range of scalars is cut out as a string by copying its bytes.
+struct ScalarText {
+    private let bytes: [UInt8]
+    private let scalars: [Unicode.Scalar]
+    /// The UTF-8 offset of each scalar, and of the end.
+    private let offsets: [Int]
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+        var scalars: [Unicode.Scalar] = []
+        var offsets: [Int] = []
+        scalars.reserveCapacity(bytes.count)
+        offsets.reserveCapacity(bytes.count + 1)
+        var offset = 0
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar)
+            offsets.append(offset)
+            offset += UTF8.width(scalar)
+        }
+        offsets.append(offset)
+        self.scalars = scalars
+        self.offsets = offsets
+    }
+
+    var count: Int { scalars.count }
+
+    subscript(index: Int) -> Unicode.Scalar { scalars[index] }
+
+    /// The scalars in `range`, as a string.
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: bytes[offsets[range.lowerBound]..<offsets[range.upperBound]], as: UTF8.self)
     }
 }

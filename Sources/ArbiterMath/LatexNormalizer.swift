@@ -9,7 +9,7 @@ import Foundation
 enum LatexNormalizer {
     /// Whether the answer, once normalised, is plain words (a text answer) rather than math.
     static func textAnswer(_ text: String) -> String? {
-        textAnswer(prepared: prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmed())))
+        textAnswer(prepared: prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())))
     }
 
     /// Command names and spellings that are math, not words of a text answer.
@@ -22,6 +22,9 @@ enum LatexNormalizer {
 
     /// The text answer of an answer already through ``prepare(_:)``.
     static func textAnswer(prepared value: String) -> String? {
+        // A fraction is never a text answer; nor is an ASCII answer without two letters in a row outside commands
+        // (the words below are such runs). Both are checked first, on bytes.
+        if value.has("\\frac") || !mayHoldWord(value) { return nil }
         var bare = value.has("\\") ? Patterns.replace(Patterns.command, in: value, with: " ") : value
         if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
             bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
@@ -43,22 +46,52 @@ enum LatexNormalizer {
             .joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
     }
 
+    /// Whether the text may hold a word of two or more letters once its commands (`\\[A-Za-z]+`) are blanked:
+    /// `false` only when it is ASCII and has no two letters in a row outside commands.
+    static func mayHoldWord(_ text: String) -> Bool {
+        var run = 0
+        var inCommand = false
+        var previousWasBackslash = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { return true }
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            if letter {
+                if previousWasBackslash { inCommand = true }
+                if !inCommand {
+                    run += 1
+                    if run >= 2 { return true }
+                }
+            } else {
+                run = 0
+                inCommand = false
+            }
+            previousWasBackslash = byte == UInt8(ascii: "\\")
+        }
+        return false
+    }
+
     /// `\text{…}` wrapping the whole answer, unwrapped; multiple-choice `(B)` kept as `B`.
     static func unwrapText(_ text: String) -> String {
         var value = text
-        for command in ["\\text", "\\textbf", "\\mathrm", "\\mbox", "\\textit", "\\mathbf"] where value.hasPrefix(command + "{") && value.hasSuffix("}") {
-            value = String(value.dropFirst(command.count + 1).dropLast())
+        if value.hasPrefix("\\"), value.hasSuffix("}") {
+            for command in Self.wrappingCommands where value.hasPrefix(command) && value.hasSuffix("}") {
+                value = String(value.dropFirst(command.count).dropLast())
+            }
         }
-        value = value.trimmed()
-        if value.count == 3, value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase {
+        value = value.trimmedQuickly()
+        // (Characters are counted last: counting walks the whole text.)
+        if value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase, value.count == 3 {
             return String(letter)
         }
         // A choice written `B)` or `B.` is B.
-        if value.count == 2, let letter = value.first, letter.isUppercase, letter.isASCII, value.last == ")" || value.last == "." {
+        if let letter = value.first, letter.isUppercase, letter.isASCII, value.last == ")" || value.last == ".", value.count == 2 {
             return String(letter)
         }
         return value
     }
+
+    /// The commands whose group, wrapping a whole answer, is unwrapped (with their opening brace).
+    private static let wrappingCommands = ["\\text{", "\\textbf{", "\\mathrm{", "\\mbox{", "\\textit{", "\\mathbf{"]
 
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
@@ -90,7 +123,17 @@ enum LatexNormalizer {
     static func collapseWhitespace(_ text: String) -> String {
         var previousWasSpace = false
         var hasRun = false
-        for scalar in text.unicodeScalars {
+        var ascii = true
+        for byte in text.utf8 {
+            guard byte < 0x80 else { ascii = false; break }
+            // The ASCII whitespace of Unicode: tab, line feed, vertical tab, form feed, carriage return, space.
+            let space = byte == 0x20 || (0x09...0x0D).contains(byte)
+            if space && previousWasSpace { hasRun = true; break }
+            previousWasSpace = space
+        }
+        if ascii && !hasRun { return text }
+        previousWasSpace = false
+        for scalar in text.unicodeScalars where !hasRun {
             let space = scalar.properties.isWhitespace
             if space && previousWasSpace { hasRun = true; break }
             previousWasSpace = space
@@ -166,7 +209,7 @@ enum LatexNormalizer {
         text = (percent ? Self.percentReplacer : Self.plainReplacer).apply(text)
         text = removeUnits(text)
         text = joinThousands(text)
-        text = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
+        text = AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())
         return text
     }
 
@@ -204,37 +247,34 @@ enum LatexNormalizer {
     private static func repairDoubleBackslashes(_ text: String) -> String {
         guard text.has("\\\\") else { return text }
         // Exactly two: three before a letter are a row break and a command (`\\\end{pmatrix}`).
-        return text.replacingOccurrences(of: #"(?<!\\)\\\\(?=[A-Za-z{}])"#, with: "\\\\", options: .regularExpression)
+        return Patterns.replace(Patterns.doubledBackslash, in: text, with: "\\\\")
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
     private static func convertMatrices(_ text: String) -> String {
         guard text.has("\\begin{"), text.has("\\end{") else { return text }
         var value = text
-        let pattern = #"\\begin\{(pmatrix|bmatrix|Bmatrix|vmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#
         // Each search is linear; at most 32 matrices are converted (an answer with more is not read as matrices).
         var converted = 0
-        while converted < 32, value.has("\\end{"), let range = value.range(of: pattern, options: .regularExpression) {
+        while converted < 32, value.has("\\end{"), let range = Patterns.firstMatch(Patterns.matrixBlock, in: value) {
             converted += 1
             var inner = String(value[range])
-            inner = inner.replacingOccurrences(of: #"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#, with: "", options: .regularExpression)
-            inner = inner.replacingOccurrences(of: #"\\end\{[a-zA-Z]+\}$"#, with: "", options: .regularExpression)
-            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
+            inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
+            inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
+            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmedQuickly() }
                 .filter { !$0.isEmpty }
             // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
-            let body = rows.map { $0.replacingOccurrences(of: "&", with: ", ") }.joined(separator: ";")
+            let body = rows.map { $0.replacingEvery("&", with: ", ") }.joined(separator: ";")
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
         // `^\top`, `^{\intercal}`, `^{\mathsf{T}}` … after a matrix are its transpose, written `^T` (MatrixAlgebra).
         if converted > 0, value.has("^") {
-            value = value.replacingOccurrences(
-                of: #"\^\s*(?:\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})"#, with: "^T",
-                options: .regularExpression)
+            value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
-        value = value.replacingOccurrences(of: #"(?:\\left)?\(\s*(\\matrix\{(?:(?!\\matrix)[^()])*\})\s*(?:\\right)?\)"#, with: "$1", options: .regularExpression)
-        value = value.replacingOccurrences(of: #"(?:\\left)?\[\s*(\\matrix\{(?:(?!\\matrix)[^\[\]])*\})\s*(?:\\right)?\]"#, with: "$1", options: .regularExpression)
+        value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
+        value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
         return value
     }
 
@@ -247,6 +287,8 @@ enum LatexNormalizer {
 
     /// `4 4/9` is four and four ninths when the fraction is proper (`11 6/6` is left alone).
     private static func mixedNumbers(_ text: String) -> String {
+        guard mayHoldDigitGroup(text, separators: [UInt8(ascii: " "), UInt8(ascii: "\t")], repeated: true, digitsAfter: 1)
+        else { return text }
         let range = NSRange(text.startIndex..., in: text)
         var result = text
         for match in Patterns.mixedNumber.matches(in: text, range: range).reversed() {
@@ -259,9 +301,41 @@ enum LatexNormalizer {
         return result
     }
 
+    /// Whether the text may hold a digit, one separator (or a run of them when `repeated`), then `digitsAfter`
+    /// digits: a byte scan that lets the regular expressions above skip texts they cannot match. Always `true` for a
+    /// text with non-ASCII characters (ICU's `\d` matches other scripts' digits too).
+    static func mayHoldDigitGroup(_ text: String, separators: [UInt8], repeated: Bool, digitsAfter: Int) -> Bool {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if byte >= 0x80 { return true }
+            bytes.append(byte)
+        }
+        func isDigit(_ index: Int) -> Bool {
+            index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
+        }
+        var index = 0
+        while index + 1 < bytes.count {
+            if isDigit(index), separators.contains(bytes[index + 1]) {
+                var next = index + 2
+                while repeated, next < bytes.count, separators.contains(bytes[next]) { next += 1 }
+                if (next..<(next + digitsAfter)).allSatisfy(isDigit) { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+
     /// `1,22` and `0,111` are decimals written with a comma; `1,234` is a thousands separator.
     private static func decimalComma(_ text: String) -> String {
-        let trimmed = text.trimmed()
+        guard text.has(",") else { return text }  // exactly one comma is needed
+        let trimmed = text.trimmedQuickly()
+        // Only ASCII digits and the comma after an optional minus sign (checked on bytes first).
+        var digits = trimmed.utf8[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        guard digits.allSatisfy({ $0 == UInt8(ascii: ",") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return text
+        }
         let body = trimmed.hasPrefix("-") ? trimmed.dropFirst() : Substring(trimmed)
         let commas = body.filter { $0 == "," }.count
         guard commas == 1, body.first?.isNumber == true, body.last?.isNumber == true,
@@ -303,8 +377,8 @@ enum LatexNormalizer {
                         meaningfulWords.contains(String($0).trimmingCharacters(in: .punctuationCharacters))
                     }
                 // `\mathrm{e}` is the constant; `\text{m}` is a unit; `5\text{k}` is 5,000, not 5.
-                let keep = !words || (inner.trimmed().count == 1 && command != "\\text" && command != "\\mbox")
-                    || inner.trimmed() == "k"
+                let keep = !words || (inner.trimmedQuickly().count == 1 && command != "\\text" && command != "\\mbox")
+                    || inner.trimmedQuickly() == "k"
                 var end = value.index(after: close)
                 if !keep {
                     // A unit's power goes with it: `12\text{ cm}^2` is 12.
@@ -332,8 +406,8 @@ enum LatexNormalizer {
             for part in group.split(separator: ",", omittingEmptySubsequences: false) {
                 let sides = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard sides.count == 2 else { return text }
-                let name = sides[0].trimmed()
-                let value = sides[1].trimmed()
+                let name = sides[0].trimmedQuickly()
+                let value = sides[1].trimmedQuickly()
                 guard !value.isEmpty, !value.contains("="), let first = name.first, first.isLetter,
                     name.count <= 8, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "{" || $0 == "}" })
                 else { return text }
@@ -371,7 +445,9 @@ enum LatexNormalizer {
     /// One pass from the start, carrying the bracket depth along: recounting it from the start for each match, and
     /// replacing inside the string, was quadratic (3,300 groups in a 20 KB answer took 43 s in a debug build).
     private static func joinThousands(_ text: String) -> String {
-        guard text.has(",") || text.has(" ") else { return text }
+        guard text.has(",") || text.has(" "),
+            mayHoldDigitGroup(text, separators: [UInt8(ascii: ","), UInt8(ascii: " ")], repeated: false, digitsAfter: 3)
+        else { return text }
         let matches = Patterns.thousands.matches(in: text, range: NSRange(text.startIndex..., in: text))
         guard !matches.isEmpty else { return text }
         var result = ""
@@ -414,6 +490,15 @@ enum Patterns {
     static let command = make(#"\\[A-Za-z]+"#)
     static let color = make(#"\\(?:textcolor|color)\s*\{[A-Za-z0-9!.,]*\}"#)
     static let thousands = make(#"(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])"#)
+    static let scientificE = make(#"(?<![A-Za-z\\])(\d)e([+-]?\d)"#)
+    static let doubledBackslash = make(#"(?<!\\)\\\\(?=[A-Za-z{}])"#)
+    static let matrixBlock = make(#"\\begin\{(pmatrix|bmatrix|Bmatrix|vmatrix|matrix|array)\}(\{[^}]*\})?(.*?)\\end\{\1\}"#)
+    static let matrixBegin = make(#"^\\begin\{[a-zA-Z]+\}(\{[^}]*\})?"#)
+    static let matrixEnd = make(#"\\end\{[a-zA-Z]+\}$"#)
+    static let transpose = make(
+        #"\^\s*(?:\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})"#)
+    static let parenthesesAroundMatrix = make(#"(?:\\left)?\(\s*(\\matrix\{(?:(?!\\matrix)[^()])*\})\s*(?:\\right)?\)"#)
+    static let bracketsAroundMatrix = make(#"(?:\\left)?\[\s*(\\matrix\{(?:(?!\\matrix)[^\[\]])*\})\s*(?:\\right)?\]"#)
 
     static func make(_ pattern: String, _ options: NSRegularExpression.Options = []) -> NSRegularExpression {
         do {
@@ -421,6 +506,11 @@ enum Patterns {
         } catch {
             preconditionFailure("bad built-in pattern \(pattern): \(error)")
         }
+    }
+
+    /// The range of the first match, as ``String/range(of:options:range:locale:)`` with `.regularExpression` finds it.
+    static func firstMatch(_ expression: NSRegularExpression, in text: String) -> Range<String.Index>? {
+        expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)).flatMap { Range($0.range, in: text) }
     }
 
     static func replace(_ expression: NSRegularExpression, in text: String, with template: String) -> String {

@@ -38,64 +38,137 @@ struct MathParser {
         let expression = try parser.parseList()
         guard parser.position == parser.tokens.count else { throw Failure(message: "unexpected trailing input") }
         // Folding rebuilds every sum and product: only worth it when a matrix was written.
-        return text.firstRange(ofMarker: "\\matrix") == nil ? expression : MatrixAlgebra.fold(expression)
+        return !text.has("\\matrix") ? expression : MatrixAlgebra.fold(expression)
     }
 
     // MARK: Tokens
 
     static func tokenize(_ text: String) throws(Failure) -> [Token] {
         var tokens: [Token] = []
-        // One Character per Unicode scalar: no grapheme breaking on the hot path (math answers need none).
-        let characters = text.unicodeScalars.map(Character.init)
+        // One Character per Unicode scalar: no grapheme breaking on the hot path (math answers need none); tokens are
+        // cut out of the text's bytes.
+        let scalars = ScalarText(text)
+        let characters = scalars
         var index = 0
         while index < characters.count {
             let character = characters[index]
-            if character.isWhitespace {
+            if Self.isSpaceScalar(character) {
                 index += 1
-            } else if Self.isDigit(character) || (character == "." && index + 1 < characters.count && Self.isDigit(characters[index + 1])) {
+            } else if Self.isDigitScalar(character) || (character == "." && index + 1 < characters.count && Self.isDigitScalar(characters[index + 1])) {
                 let start = index
-                while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
-                if index < characters.count, characters[index] == ".", index + 1 < characters.count, Self.isDigit(characters[index + 1]) {
+                while index < characters.count, Self.isDigitScalar(characters[index]) { index += 1 }
+                if index < characters.count, characters[index] == ".", index + 1 < characters.count, Self.isDigitScalar(characters[index + 1]) {
                     index += 1
-                    while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
+                    while index < characters.count, Self.isDigitScalar(characters[index]) { index += 1 }
                 } else if index < characters.count, characters[index] == ".", start < index,
-                    index + 1 == characters.count || !characters[index + 1].isLetter
+                    index + 1 == characters.count || !Self.isLetterScalar(characters[index + 1])
                 {
                     index += 1  // "5." is 5
                 }
                 if index + 1 < characters.count, characters[index] == "e" || characters[index] == "E",
-                    Self.isDigit(characters[index + 1])
+                    Self.isDigitScalar(characters[index + 1])
                         || ((characters[index + 1] == "-" || characters[index + 1] == "+") && index + 2 < characters.count
-                            && Self.isDigit(characters[index + 2]))
+                            && Self.isDigitScalar(characters[index + 2]))
                 {
                     index += 2
-                    while index < characters.count, Self.isDigit(characters[index]) { index += 1 }
+                    while index < characters.count, Self.isDigitScalar(characters[index]) { index += 1 }
                 }
-                var literal = String(characters[start..<index])
+                var literal = scalars.string(start..<index)
                 if literal.hasSuffix(".") { literal.removeLast() }
                 if literal.hasPrefix(".") { literal = "0" + literal }
                 tokens.append(.number(Substring(literal)))
             } else if character == "\\" {
                 index += 1
                 let start = index
-                while index < characters.count, characters[index].isLetter { index += 1 }
+                while index < characters.count, Self.isLetterScalar(characters[index]) { index += 1 }
                 if index == start {
                     guard index < characters.count else { throw Failure(message: "lone backslash") }
-                    tokens.append(.command(String(characters[index])))
+                    tokens.append(.command(String(Character(characters[index]))))
                     index += 1
                 } else {
-                    tokens.append(.command(String(characters[start..<index])))
+                    tokens.append(.command(scalars.string(start..<index)))
                 }
-            } else if character.isLetter {
+            } else if Self.isLetterScalar(character) {
                 let start = index
-                while index < characters.count, characters[index].isLetter { index += 1 }
-                tokens.append(.word(String(characters[start..<index])))
+                while index < characters.count, Self.isLetterScalar(characters[index]) { index += 1 }
+                tokens.append(.word(scalars.string(start..<index)))
             } else {
-                tokens.append(.symbol(character))
+                tokens.append(.symbol(Character(character)))
                 index += 1
             }
         }
         return tokens
+    }
+
+    /// A numeral's exact value, as ``Rational/parseDecimal(_:)`` reads it; a plain numeral of at most 18 digits
+    /// (`12`, `-3.25`) is read on its bytes, without a conversion from text to a big integer.
+    static func decimalValue(_ literal: Substring) -> Rational? {
+        var integer = 0
+        var digits = 0
+        var fractionDigits = 0
+        var point = false
+        var negative = false
+        for (offset, byte) in literal.utf8.enumerated() {
+            if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 {
+                integer = integer * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+                if point { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: "."), !point {
+                point = true
+            } else if byte == UInt8(ascii: "-"), offset == 0 {
+                negative = true
+            } else {
+                return Rational.parseDecimal(literal)
+            }
+        }
+        guard digits > 0 else { return Rational.parseDecimal(literal) }
+        if fractionDigits == 0, !negative, integer < smallIntegers.count { return smallIntegers[integer] }
+        let value = Rational(BigInt(integer), powersOfTen[fractionDigits])
+        return negative ? -value : value
+    }
+
+    /// The integers most answers are made of, as rationals already in lowest terms.
+    private static let smallIntegers: [Rational] = (0..<1024).map { Rational($0) }
+    /// 10^0 … 10^18.
+    private static let powersOfTen: [BigInt] = (0...18).map { BigInt(10).power($0) }
+
+    /// Whether a numeral is written as a decimal (with a point or an exponent).
+    static func isDecimal(_ literal: Substring) -> Bool {
+        literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+    }
+
+    /// ``isSpace(_:)`` of a scalar read as a `Character`.
+    @inline(__always)
+    static func isSpaceScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) : Character(scalar).isWhitespace
+    }
+
+    /// ``isLetter(_:)`` of a scalar read as a `Character`.
+    @inline(__always)
+    static func isLetterScalar(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.isASCII else { return Character(scalar).isLetter }
+        let folded = scalar.value | 0x20
+        return folded >= 0x61 && folded <= 0x7A
+    }
+
+    /// ``isDigit(_:)`` of a scalar read as a `Character`.
+    @inline(__always)
+    static func isDigitScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= 0x30 && scalar.value <= 0x39
+    }
+
+    /// `Character.isWhitespace`, answered on the byte for ASCII.
+    @inline(__always)
+    static func isSpace(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return character.isWhitespace }
+        return ascii == 0x20 || (0x09...0x0D).contains(ascii)
+    }
+
+    /// `Character.isLetter`, answered on the byte for ASCII.
+    @inline(__always)
+    static func isLetter(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return character.isLetter }
+        return (ascii | 0x20) >= UInt8(ascii: "a") && (ascii | 0x20) <= UInt8(ascii: "z")
     }
 
     /// An ASCII digit: the only digits a numeral is read from (`٣` or `½` would pass `isNumber` and then fail to convert).
@@ -268,8 +341,8 @@ struct MathParser {
             position += 1
             // `2^10` in plain text; in LaTeX `2^{10}` uses a group, and `x^23` is rare. A literal over the size budget
             // (`2^1e99999`) is a budget verdict: read as 0 it made `2^1e99999` equal to 1.
-            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
-            return .number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            guard let value = Self.decimalValue(literal) else { throw Failure(message: "number out of range", budget: true) }
+            return .number(value, decimal: Self.isDecimal(literal))
         }
         return try parsePower()
     }
@@ -295,8 +368,8 @@ struct MathParser {
         position += 1
         switch token {
         case .number(let literal):
-            guard let value = Rational.parseDecimal(literal) else { throw Failure(message: "number out of range", budget: true) }
-            let number = MathExpr.number(value, decimal: literal.contains(".") || literal.contains("e") || literal.contains("E"))
+            guard let value = Self.decimalValue(literal) else { throw Failure(message: "number out of range", budget: true) }
+            let number = MathExpr.number(value, decimal: Self.isDecimal(literal))
             if next == .command("overline") || next == .command("bar") {
                 position += 1
                 return .number(try repeatingDecimal(literal), decimal: false)

@@ -80,19 +80,34 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// blocks, an echoed prompt), the answer is extracted (hedges, several answers), its units and angle measure
     /// are brought to the reference's, and the two are compared.
     public func verify(_ sample: Sample) throws -> Verdict {
-        var attempt = try Self.readReference(sample.reference)
+        guard StageClock.enabled else { return try verify(sample, clock: nil) }
+        // The benchmark's stage profile (`ARBITER_MATH_PROFILE=1`): CPU time per stage in the details.
+        let clock = StageClock()
+        var verdict = try verify(sample, clock: clock)
+        verdict.details["stages_us"] = clock.summary
+        return verdict
+    }
+
+    private func verify(_ sample: Sample, clock: StageClock?) throws -> Verdict {
+        var attempt = try Self.readReference(sample.reference, clock: clock)
+        clock?.mark("reference")
         var region = Substring(sample.response)
-        if let verdict = cutAnswerRegion(of: sample, into: &region, &attempt) { return verdict }
         var answer = ""
-        if let verdict = Self.extractAnswer(from: region, strategies: configuration.strategies, into: &answer, &attempt) {
+        if let verdict = cutAnswerRegion(of: sample, into: &region, &attempt)
+            ?? Self.extractAnswer(from: region, strategies: configuration.strategies, into: &answer, &attempt)
+            ?? convertMeasures(of: &answer, &attempt)
+        {
+            clock?.mark("extraction")
             return verdict
         }
-        if let verdict = convertMeasures(of: &answer, &attempt) { return verdict }
-        return compare(answer, &attempt)
+        clock?.mark("extraction")
+        let verdict = compare(answer, &attempt)
+        clock?.mark("comparison")
+        return verdict
     }
 
     /// Stage 1: the reference, read as math (or text) once; a reference that cannot be read is the request's error.
-    private static func readReference(_ value: JSONValue) throws -> Attempt {
+    private static func readReference(_ value: JSONValue, clock: StageClock?) throws -> Attempt {
         let referenceText: String
         switch value {
         case .string(let text): referenceText = text
@@ -101,7 +116,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(value.typeName)")
         }
         let referenceAnswer = Self.referenceAnswer(referenceText)
-        var memo = ParseMemo()
+        var memo = ParseMemo(clock: clock)
         guard let reference = memo.parse(referenceAnswer, percent: false).expression else {
             throw ArbiterError(.invalidReference, "cannot read the reference '\(referenceText.prefix(200))' as math or text")
         }
@@ -121,7 +136,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
             let response = sample.response
-            let closing = response.lastRange(ofMarker: "</think", ignoringCase: true)
+            let closing = response.lastMarkerRange("</think", ignoringCase: true)
             if response.firstRange(ofMarker: "<think", from: closing?.upperBound, ignoringCase: true) != nil {
                 attempt.details["think"] = "unclosed"
                 return .fail("no_answer", details: attempt.details)
@@ -134,7 +149,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         }
         // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
         // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
-        if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
+        if let prompt = sample.prompt?.trimmedQuickly(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
             region.contains(prompt)
         {
             region = Substring(String(region).replacingOccurrences(of: prompt, with: "\n"))
@@ -159,14 +174,14 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         if !extraction.hedge.isEmpty, !attempt.referenceIsText {
             // "The answer is 3 maybe", "It cannot be 3", "\boxed{3} … or maybe 4": a negated, hedged, bounded or
             // retracted statement is not an answer.
-            attempt.details["extracted"] = .string(String((extraction.answers.last ?? "").prefix(1000)))
+            attempt.details["extracted"] = .string(Self.clipped(extraction.answers.last ?? ""))
             attempt.details["hedge"] = .string(extraction.hedge)
             return .fail("hedged", details: attempt.details)
         }
         // "$\frac{1}{2} \$ = \frac{10}{9}$" leaves "= \frac{10}{9}": a leading equals sign introduces the answer.
         let answers = extraction.answers.map { answer in
-            let trimmed = answer.trimmed()
-            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmed() : trimmed
+            let trimmed = answer.trimmedQuickly()
+            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmedQuickly() : trimmed
         }
         answer = answers.last ?? ""
         if answers.contains(where: \.isEmpty) {
@@ -176,7 +191,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         if Self.distinctForms(of: answers, all: attempt.referenceIsCollection) > 1 {
             // Several different boxes: a list when the reference is one, hedging otherwise.
             guard attempt.referenceIsCollection, AnswerExtractor.boxesSeparatedByConnectives(String(region)) else {
-                attempt.details["extracted"] = .string(String(answer.prefix(1000)))
+                attempt.details["extracted"] = .string(Self.clipped(answer))
                 attempt.details["candidates"] = .array(answers.map { .string(String($0.prefix(200))) })
                 return .fail("multiple_answers", details: attempt.details)
             }
@@ -187,7 +202,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         {
             answer = number  // "Final Answer: Jane started growing Sphere 3 hours ago."
         }
-        attempt.details["extracted"] = .string(String(answer.prefix(1000)))
+        attempt.details["extracted"] = .string(Self.clipped(answer))
         if Self.isHedged(answer) { return .fail("multiple_answers", details: attempt.details) }
         return nil
     }
@@ -199,7 +214,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         switch Units.convert(response: answer, reference: referenceAnswer) {
         case .converted(let value)?:
             // `50\text{ mm}` against `5\text{ cm}`: the response in the reference's unit.
-            if value != answer { attempt.details["converted"] = .string(String(value.prefix(1000))) }
+            if value != answer { attempt.details["converted"] = .string(Self.clipped(value)) }
             answer = value
         case .mismatch(let given, let wanted)?:
             attempt.details["method"] = "units"
@@ -217,7 +232,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             // `90^\circ` against `\frac{\pi}{2}`, or `\frac{\pi}{2}` against `90^\circ`: the response in the
             // reference's measure.
             answer = responseInDegrees ? "(\(answer))\\cdot\\frac{\\pi}{180}" : "(\(answer))\\cdot\\frac{180}{\\pi}"
-            attempt.details["converted"] = .string(String(answer.prefix(1000)))
+            attempt.details["converted"] = .string(Self.clipped(answer))
         }
         return nil
     }
@@ -228,8 +243,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         let percent = attempt.percent
         let responseNormalized = attempt.memo.normalize(answer, percent: percent)
         let referenceNormalized = attempt.memo.normalize(attempt.referenceAnswer, percent: false)
-        attempt.details["response_normalized"] = .string(String(responseNormalized.prefix(1000)))
-        attempt.details["reference_normalized"] = .string(String(referenceNormalized.prefix(1000)))
+        attempt.details["response_normalized"] = .string(Self.clipped(responseNormalized))
+        attempt.details["reference_normalized"] = .string(Self.clipped(referenceNormalized))
         if responseNormalized == referenceNormalized, !responseNormalized.isEmpty {
             attempt.details["method"] = "string"
             return .pass("equivalent", details: attempt.details)
@@ -269,6 +284,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// boxes took seconds). Counting stops at 2, which is all a hedge check needs, unless `all` and the answers
     /// joined into one list would still be within the answer budget.
     static func distinctForms(of answers: [String], all: Bool) -> Int {
+        // One distinct text is one form: nothing to normalise (the common case, a single box).
+        guard let first = answers.first else { return 0 }
+        if answers.allSatisfy({ $0 == first }) { return 1 }
         let joinable = all && answers.reduce(0, { $0 + $1.utf8.count + 2 }) <= MathBudget.maxAnswerLength
         var seen = Set<String>()
         var forms = Set<String>()
@@ -277,6 +295,11 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             if forms.count > 1, !joinable { break }
         }
         return forms.count
+    }
+
+    /// The text as a detail: its first 1,000 characters (a text of at most 1,000 bytes is whole, uncounted).
+    static func clipped(_ text: String) -> String {
+        text.utf8.count <= 1000 ? text : String(text.prefix(1000))
     }
 
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.
@@ -298,8 +321,11 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             return boxed
         }
         if text.has("$") || text.has("\\("), let span = AnswerExtractor.lastMathSpan(text) {
-            let spans = AnswerExtractor.mathSpans(text)
-            if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
+            // Two spans need four dollar signs: the spans are listed only then.
+            if text.utf8.lazy.filter({ $0 == UInt8(ascii: "$") }).count >= 4 {
+                let spans = AnswerExtractor.mathSpans(text)
+                if spans.count > 1, AnswerExtractor.onlyConnectives(between: text) { return spans.joined(separator: ",") }
+            }
             return span
         }
         return AnswerExtractor.stripMathDelimiters(text)
@@ -308,18 +334,20 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// The final answer of a reference written as a GSM8K solution: the text after its last `####` line marker
     /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
     static func gsm8kAnswer(_ text: String) -> String? {
-        guard let marker = text.lastRange(ofMarker: "####") else { return nil }
-        let answer = text[marker.upperBound...].trimmed()
+        guard let marker = text.lastMarkerRange("####") else { return nil }
+        let answer = text[marker.upperBound...].trimmedQuickly()
         guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
         return answer
     }
 
     /// The parsed answer, or whether parsing stopped at a budget (too long or too deeply nested).
     static func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
-        guard text.utf8.count <= MathBudget.maxAnswerLength else { return (nil, true) }
-        let prepared = LatexNormalizer.prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmed()))
-        if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (.text(words), false) }
-        let normalized = LatexNormalizer.normalize(prepared: prepared, percent: percent)
+        var memo = ParseMemo()
+        return memo.parse(text, percent: percent)
+    }
+
+    /// The parse of text already normalised (``LatexNormalizer/normalize(prepared:percent:)``).
+    static func parse(normalized: String) -> (expression: MathExpr?, overBudget: Bool) {
         guard !normalized.isEmpty else { return (nil, false) }
         do {
             return (try MathParser.parse(normalized), false)
@@ -330,7 +358,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
 
     /// The number an answer such as "9 apples" or "12 square units" starts with.
     static func leadingNumber(_ answer: String) -> String? {
-        let trimmed = answer.trimmed()
+        let trimmed = answer.trimmedQuickly()
         let number = trimmed.prefix { $0.isNumber || $0 == "." || $0 == "-" || $0 == "/" || $0 == "," }
         guard !number.isEmpty, number.contains(where: \.isNumber) else { return nil }
         let rest = trimmed.dropFirst(number.count)
@@ -344,8 +372,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// `2e-1` with `e` read as the constant (`2 e -1`), when the answer has scientific notation at all.
     static func eulerReading(_ answer: String) -> String? {
         guard answer.contains("e") else { return nil }
-        let rewritten = answer.replacingOccurrences(
-            of: #"(?<![A-Za-z\\])(\d)e([+-]?\d)"#, with: "$1 e $2", options: .regularExpression)
+        let rewritten = Patterns.replace(Patterns.scientificE, in: answer, with: "$1 e $2")
         return rewritten == answer ? nil : rewritten
     }
 
@@ -376,21 +403,53 @@ struct Attempt {
 /// Parses and normalisations already done while judging one sample (extraction, hedging checks and comparison
 /// look at the same strings).
 struct ParseMemo {
-    private var parsed: [String: (expression: MathExpr?, overBudget: Bool)] = [:]
-    private var normalized: [String: String] = [:]
+    /// A text and how a percent sign in it is read (no concatenated copy of the text as the key).
+    private struct Key: Hashable {
+        let text: String
+        let percent: Bool
+    }
 
+    private var parsed: [Key: (expression: MathExpr?, overBudget: Bool)] = [:]
+    private var normalized: [Key: String] = [:]
+    /// Where normalisation and parsing times are counted, when stages are timed.
+    let clock: StageClock?
+
+    init(clock: StageClock? = nil) {
+        self.clock = clock
+    }
+
+    /// The parsed answer (see ``MathVerifier/parse(_:percent:)``). When the text is already trimmed and without
+    /// trailing punctuation, its normalisation is the one ``normalize(_:percent:)`` gives, and is kept for it (or
+    /// taken from it): each side is normalised once.
     mutating func parse(_ text: String, percent: Bool) -> (expression: MathExpr?, overBudget: Bool) {
-        let key = (percent ? "%" : "=") + text
+        let key = Key(text: text, percent: percent)
         if let known = parsed[key] { return known }
-        let result = MathVerifier.parse(text, percent: percent)
+        let result: (expression: MathExpr?, overBudget: Bool)
+        if text.utf8.count > MathBudget.maxAnswerLength {
+            result = (nil, true)
+        } else {
+            let cleaned = AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())
+            let known = cleaned == text ? normalized[key] : nil
+            let (words, normalizedText) = timed(clock, "normalization") { () -> (String?, String) in
+                let prepared = LatexNormalizer.prepare(cleaned)
+                if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (words, "") }
+                return (nil, known ?? LatexNormalizer.normalize(prepared: prepared, percent: percent))
+            }
+            if let words {
+                result = (.text(words), false)
+            } else {
+                if cleaned == text { normalized[key] = normalizedText }
+                result = timed(clock, "parsing") { MathVerifier.parse(normalized: normalizedText) }
+            }
+        }
         parsed[key] = result
         return result
     }
 
     mutating func normalize(_ text: String, percent: Bool) -> String {
-        let key = (percent ? "%" : "=") + text
+        let key = Key(text: text, percent: percent)
         if let known = normalized[key] { return known }
-        let result = LatexNormalizer.normalize(text, percent: percent)
+        let result = timed(clock, "normalization") { LatexNormalizer.normalize(text, percent: percent) }
         normalized[key] = result
         return result
     }

@@ -2,6 +2,14 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Replaces many literal substrings in one left-to-right pass over UTF-8 bytes (Foundation's
 /// `replacingOccurrences` costs a bridge to NSString per call on Linux).
 struct TextReplacer: Sendable {
@@ -25,28 +33,35 @@ struct TextReplacer: Sendable {
     }
 
     func apply(_ text: String) -> String {
-        let bytes = Array(text.utf8)
+        if let result = text.utf8.withContiguousStorageIfAvailable({ apply(bytes: $0) }) { return result ?? text }
+        return Array(text.utf8).withUnsafeBufferPointer { apply(bytes: $0) } ?? text
+    }
+
+    /// The bytes with every rule applied, or `nil` when no rule matches (then nothing is copied).
+    private func apply(bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
         var index = 0
-        var changed = false
+        var copied = 0
         outer: while index < bytes.count {
             let candidates = rules[Int(bytes[index])]
             if !candidates.isEmpty {
                 for rule in candidates where Self.matches(rule, bytes, at: index) {
+                    if output.isEmpty { output.reserveCapacity(bytes.count + 16) }
+                    output.append(contentsOf: bytes[copied..<index])
                     output.append(contentsOf: rule.replacement)
                     index += rule.target.count
-                    changed = true
+                    copied = index
                     continue outer
                 }
             }
-            output.append(bytes[index])
             index += 1
         }
-        return changed ? String(decoding: output, as: UTF8.self) : text
+        guard copied > 0 else { return nil }
+        output.append(contentsOf: bytes[copied..<bytes.count])
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private static func matches(_ rule: Rule, _ bytes: [UInt8], at index: Int) -> Bool {
+    private static func matches(_ rule: Rule, _ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
         let end = index + rule.target.count
         guard end <= bytes.count else { return false }
         for offset in 1..<rule.target.count where bytes[index + offset] != rule.target[offset] { return false }
@@ -61,23 +76,106 @@ struct TextReplacer: Sendable {
 extension StringProtocol {
     /// Whether `needle` occurs, searched natively on UTF-8 bytes.
     func has(_ needle: String) -> Bool {
+        guard !needle.isEmpty else { return true }
+        // Both sides' bytes in place (no copy) when they are contiguous, as native strings are.
+        if let found = needle.utf8.withContiguousStorageIfAvailable({ target in
+            utf8.withContiguousStorageIfAvailable { Self.contains(target, in: $0) }
+        }), let found {
+            return found
+        }
         let target = Array(needle.utf8)
-        guard !target.isEmpty else { return true }
-        if let found = utf8.withContiguousStorageIfAvailable({ Self.contains(target, in: $0) }) { return found }
-        return Array(utf8).withUnsafeBufferPointer { Self.contains(target, in: $0) }
+        return target.withUnsafeBufferPointer { target in
+            Array(utf8).withUnsafeBufferPointer { Self.contains(target, in: $0) }
+        }
     }
 
-    private static func contains(_ target: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= target.count else { return false }
+    private static func contains(_ target: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= target.count, let base = bytes.baseAddress, let needle = target.baseAddress else {
+            return false
+        }
+        // `memchr` finds each candidate first byte; `memcmp` checks the rest.
+        let lastStart = bytes.count - target.count
         var index = 0
-        while index + target.count <= bytes.count {
-            if bytes[index] == target[0] {
-                var offset = 1
-                while offset < target.count, bytes[index + offset] == target[offset] { offset += 1 }
-                if offset == target.count { return true }
-            }
-            index += 1
+        while index <= lastStart {
+            guard let found = memchr(base + index, Int32(needle.pointee), lastStart - index + 1) else { return false }
+            let start = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + start, needle, target.count) == 0 { return true }
+            index = start + 1
         }
         return false
+    }
+}
+
+extension String {
+    /// ``lastRange(ofMarker:ignoringCase:)`` (the last occurrence of an ASCII marker; with `ignoringCase`, ASCII
+    /// letters in either case), searched on the contiguous bytes rather than through string indices.
+    func lastMarkerRange(_ marker: String, ignoringCase: Bool = false) -> Range<String.Index>? {
+        let pattern = Array(marker.utf8).map { ignoringCase ? Self.foldedASCII($0) : $0 }
+        guard !pattern.isEmpty else { return nil }
+        let search = { (bytes: UnsafeBufferPointer<UInt8>) -> Int? in
+            var start = bytes.count - pattern.count
+            while start >= 0 {
+                var offset = 0
+                while offset < pattern.count,
+                    (ignoringCase ? Self.foldedASCII(bytes[start + offset]) : bytes[start + offset]) == pattern[offset]
+                {
+                    offset += 1
+                }
+                if offset == pattern.count { return start }
+                start -= 1
+            }
+            return nil
+        }
+        let found = utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
+        guard let found else { return nil }
+        let lower = utf8.index(utf8.startIndex, offsetBy: found)
+        return lower..<utf8.index(lower, offsetBy: pattern.count)
+    }
+
+    /// An ASCII capital's lowercase; any other byte as it is.
+    private static func foldedASCII(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    /// Every occurrence of `target` (left to right, not overlapping) replaced, on UTF-8 bytes: the literal
+    /// `replacingOccurrences(of:with:)` without a bridge to NSString.
+    func replacingEvery(_ target: String, with replacement: String) -> String {
+        let bytes = Array(utf8)
+        let needle = Array(target.utf8)
+        guard !needle.isEmpty else { return self }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if index + needle.count <= bytes.count, bytes[index] == needle[0],
+                bytes[index..<(index + needle.count)].elementsEqual(needle)
+            {
+                output.append(contentsOf: replacement.utf8)
+                index += needle.count
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character (most answers):
+    /// Unicode whitespace properties are looked up only for the other cases.
+    func trimmedQuickly() -> String {
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
+        return trimmed()
+    }
+}
+
+extension Substring {
+    /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character.
+    func trimmedQuickly() -> String {
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return String(self)
+        }
+        return trimmed()
     }
 }
