@@ -36,6 +36,8 @@ struct Equivalence {
         // Unions and set differences of intervals are merged first: `[0,1]\\cup[1,2]` is `[0,2]`.
         if let merged = IntervalSet.merged(a, evaluator: &evaluator) { a = merged }
         if let merged = IntervalSet.merged(b, evaluator: &evaluator) { b = merged }
+        if let column = Self.transposedTuple(a) { a = column }
+        if let column = Self.transposedTuple(b) { b = column }
         switch (a, b) {
         case (.text(let x), .text(let y)):
             return x == y ? .equal(method: "text") : .different(method: "text")
@@ -100,6 +102,15 @@ struct Equivalence {
             entries.append(items[0])
         }
         return entries
+    }
+
+    /// `(1, 2, 3)^T` (also `[1, 2, 3]^T`, `^\top`): a vector written in a row and transposed, the usual way to write a
+    /// column vector in running text, is the column vector of its entries; `nil` for anything else.
+    static func transposedTuple(_ expression: MathExpr) -> MathExpr? {
+        guard case .power(.bracketed(let open, let close, let items), .variable("T")) = expression, items.count >= 2,
+            open == "(" && close == ")" || open == "[" && close == "]"
+        else { return nil }
+        return .bracketed(open: "M", close: "M", items.map { .bracketed(open: "r", close: "r", [$0]) })
     }
 
     /// Sets, top-level lists and `a ± b` are compared as unordered collections.
