@@ -188,6 +188,7 @@ struct Equivalence {
         if operands.count == 3, operands[1].hasVariables, ops.allSatisfy({ $0 == ">" || $0 == ">=" }) {
             return interval([operands[2], operands[1], operands[0]], ops.reversed().map { flipped[$0] ?? $0 })
         }
+        if let solved = absoluteValueBounds(operands, ops) { return solved }
         if operands.count == 2, operands[0].isUnknown, !operands[1].hasVariables {
             switch ops[0] {
             case ">": return .bracketed(open: "(", close: ")", [operands[1], infinity])
@@ -203,6 +204,42 @@ struct Equivalence {
             return .bracketed(open: ops[0] == "<" ? "(" : "[", close: ops[1] == "<" ? ")" : "]", [operands[0], operands[2]])
         }
         return nil
+    }
+
+    /// An absolute value bounded by exact numbers, as the set of its argument's values: `|u| < c` is `-c < u < c`,
+    /// `|u| > c` is `u < -c` or `u > c`, and `a \le |u| \le b` with `a ≥ 0` is `-b \le u \le -a` or
+    /// `a \le u \le b` (with `a < 0` the lower bound says nothing); `u` must then read as an interval itself (the
+    /// unknown, or linear in it). `nil` for anything else, such as a bound below zero on `|u| < c`, where the set
+    /// is empty.
+    private static func absoluteValueBounds(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
+        let below = ops.allSatisfy { $0 == "<" || $0 == "<=" }
+        var evaluator = Evaluator()
+        if operands.count == 2, case .function("abs", let arguments) = operands[0], arguments.count == 1,
+            !operands[1].hasVariables, let bound = evaluator.exact(operands[1])
+        {
+            let u = arguments[0]
+            let c = operands[1]
+            if below {
+                guard !bound.isNegative, !bound.isZero || ops[0] == "<=" else { return nil }
+                return interval([.negate(c), u, c], [ops[0], ops[0]])
+            }
+            guard ops[0] == ">" || ops[0] == ">=", !bound.isNegative else { return nil }
+            let flipped = ops[0] == ">" ? "<" : "<="
+            guard let left = interval([u, .negate(c)], [flipped]),
+                let right = interval([u, c], [ops[0]])
+            else { return nil }
+            return .union([left, right])
+        }
+        guard operands.count == 3, below, case .function("abs", let arguments) = operands[1], arguments.count == 1,
+            !operands[0].hasVariables, !operands[2].hasVariables, let low = evaluator.exact(operands[0]),
+            evaluator.exact(operands[2]) != nil
+        else { return nil }
+        let u = arguments[0]
+        let (a, b) = (operands[0], operands[2])
+        if low.isNegative { return absoluteValueBounds([operands[1], b], [ops[1]]) }
+        guard let left = interval([.negate(b), u, .negate(a)], [ops[1], ops[0]]), let right = interval([a, u, b], ops)
+        else { return nil }
+        return .union([left, right])
     }
 
     /// An inequality whose variable side is `a·x + b` (exact rationals, `a ≠ 0`, checked at seven points) and whose
