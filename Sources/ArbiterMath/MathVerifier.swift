@@ -80,6 +80,10 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// blocks, an echoed prompt), the answer is extracted (hedges, several answers), its units and angle measure
     /// are brought to the reference's, and the two are compared.
     public func verify(_ sample: Sample) throws -> Verdict {
+        VerdictMethod.named(try stages(sample))
+    }
+
+    private func stages(_ sample: Sample) throws -> Verdict {
         var attempt = try Self.readReference(sample.reference)
         var region = Substring(sample.response)
         if let verdict = cutAnswerRegion(of: sample, into: &region, &attempt) { return verdict }

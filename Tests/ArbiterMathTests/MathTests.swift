@@ -52,6 +52,31 @@ struct MathCase: CustomTestStringConvertible, Sendable {
     }
 }
 
+/// The methods `details.method` may name (docs/verifiers/math.md): how the comparison decided, or the stage that
+/// decided before any comparison.
+let verdictMethods: Set<String> = [
+    "string", "text", "exact", "rounded", "decimal", "exact-symbolic", "symbolic-power", "numeric", "numeric-sampling",
+    "structure", "units", "extraction", "parse", "budget",
+]
+
+/// Every verdict names the method that decided it; `numeric-sampling` also names its domain, and a verdict decided
+/// before any comparison names the stage that fits its reason.
+func expectMethodNamed(_ verdict: Verdict, sourceLocation: SourceLocation = #_sourceLocation) {
+    let method = verdict.details["method"]?.stringValue ?? ""
+    #expect(verdictMethods.contains(method), "reason \(verdict.reason) names method '\(method)'", sourceLocation: sourceLocation)
+    if method == "numeric-sampling" {
+        #expect(verdict.details["domain"]?.stringValue?.isEmpty == false, "no domain named", sourceLocation: sourceLocation)
+    }
+    let stages = ["no_answer": "extraction", "hedged": "extraction", "empty_answer": "extraction",
+                  "multiple_answers": "extraction", "unparseable": "parse"]
+    if let stage = stages[verdict.reason] {
+        #expect(method == stage, "reason \(verdict.reason) names method '\(method)'", sourceLocation: sourceLocation)
+    }
+    if verdict.reason == "equivalent" {
+        #expect(!["extraction", "parse", "budget"].contains(method), "a reward names a comparison", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite("math: fixtures written here")
 struct MathFixtureTests {
     @Test(arguments: try MathCase.load())
@@ -62,6 +87,7 @@ struct MathFixtureTests {
         } catch let error as ArbiterError where error.code == .invalidReference && !testCase.passed {
             return  // an unreadable reference is refused, which is no reward: right for a negative case
         }
+        expectMethodNamed(verdict)
         if let gap = testCase.gap {
             #expect(!verdict.passed, "known gap (\(gap)) now passes: remove the gap mark")
             #expect(verdict.score == 0)
@@ -100,7 +126,9 @@ struct MathVerifyConformanceTests {
             total += 1
             let passed: Bool
             do {
-                passed = try await grade(row["response"]?.stringValue ?? "", row["reference"]?.stringValue ?? "").passed
+                let verdict = try await grade(row["response"]?.stringValue ?? "", row["reference"]?.stringValue ?? "")
+                expectMethodNamed(verdict)
+                passed = verdict.passed
             } catch {
                 passed = false  // an unreadable reference is refused: never a reward
             }
@@ -301,6 +329,20 @@ struct MathMethodTests {
         let verdict = try await grade(response, reference)
         #expect(verdict.passed == equal)
         #expect(verdict.details["method"] == "exact-symbolic")
+    }
+
+    @Test("a verdict decided before any comparison names its stage", arguments: [
+        ("I do not know.", "3", "no_answer", "extraction"), ("The answer is maybe 3.", "3", "hedged", "extraction"),
+        ("\\boxed{3} or \\boxed{4}", "3", "multiple_answers", "extraction"), ("\\boxed{}", "3", "empty_answer", "extraction"),
+        ("\\boxed{(((}", "3", "unparseable", "parse"), ("\\boxed{2^{2^{20}}+1}", "4^{2^{19}}", "budget", "budget"),
+        ("\\boxed{3+4}", "7", "equivalent", "exact"), ("\\boxed{x+x}", "2x", "equivalent", "exact"),
+        ("\\boxed{\\sin x}", "\\cos(x - \\pi/2)", "equivalent", "numeric"), ("\\boxed{(1, 2)}", "(2, 1)", "not_equivalent", "structure"),
+    ])
+    func stages(_ response: String, _ reference: String, _ reason: String, _ method: String) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(verdict.reason == reason, "\(verdict.details)")
+        #expect(verdict.details["method"]?.stringValue == method, "\(verdict.details)")
+        expectMethodNamed(verdict)
     }
 }
 
