@@ -80,7 +80,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// blocks, an echoed prompt), the answer is extracted (hedges, several answers), its units and angle measure
     /// are brought to the reference's, and the two are compared.
     public func verify(_ sample: Sample) throws -> Verdict {
-        VerdictMethod.named(try stages(sample))
+        // `(B) 12`: a reference that gives a choice's letter and text accepts either (ChoiceReference).
+        if let choice = ChoiceReference(sample.reference) { return VerdictMethod.named(try choice.verify(sample, grade: stages)) }
+        return VerdictMethod.named(try stages(sample))
     }
 
     private func stages(_ sample: Sample) throws -> Verdict {
