@@ -370,3 +370,44 @@ struct MathAngleTests {
         #expect(!(try await math.verify(Sample(response: "\\boxed{90^\\circ}", reference: "\\frac{\\pi}{2}")).passed))
     }
 }
+
+@Suite("math: the percent option")
+struct MathPercentTests {
+    static func verifier(_ percent: String) throws -> any SampleVerifier {
+        var registry = VerifierRegistry()
+        registry.registerMathVerifiers()
+        return try registry.entry(named: "math").verifier(options: ["percent": .string(percent)])
+    }
+
+    /// (response, reference, paid under fraction, paid under number, paid under either)
+    static let cases: [(String, String, Bool, Bool, Bool)] = [
+        ("\\boxed{30\\%}", "0.3", true, false, true),
+        ("\\boxed{30\\%}", "30", false, true, true),
+        ("\\boxed{30 percent}", "30", false, true, true),
+        ("\\boxed{30\\%}", "30\\%", true, true, true),
+        ("\\boxed{30}", "30\\%", true, true, true),
+        ("\\boxed{0.3}", "30", false, false, false),
+        ("\\boxed{30}", "0.3", false, false, false),
+        ("\\boxed{31\\%}", "30", false, false, false),
+        ("\\boxed{31\\%}", "0.3", false, false, false),
+        ("\\boxed{3\\%}", "0.3", false, false, false),
+        ("\\boxed{30\\% or 40\\%}", "30", false, false, false),
+    ]
+
+    @Test("fraction (the default), number and either read a percent sign as documented", arguments: cases)
+    func readings(_ testCase: (String, String, Bool, Bool, Bool)) async throws {
+        let (response, reference, fraction, number, either) = testCase
+        for (mode, expected) in [("fraction", fraction), ("number", number), ("either", either)] {
+            let verdict = try await Self.verifier(mode).verify(Sample(response: response, reference: .string(reference)))
+            #expect(verdict.passed == expected, "\(mode): \(response) against \(reference): \(verdict.details)")
+            expectMethodNamed(verdict)
+        }
+        // The default is fraction, as Math-Verify decides.
+        #expect(try await grade(response, reference).passed == fraction)
+    }
+
+    @Test("an unknown reading is refused as an invalid option")
+    func unknownReading() throws {
+        #expect(throws: (any Error).self) { try Self.verifier("sometimes") }
+    }
+}
