@@ -602,6 +602,10 @@ extension MathExpr {
         switch self {
         case .variable(let name): return [name]
         case .number, .constant, .text: return []
+        case .function(let name, let items) where (name == "sum" || name == "prod") && items.count == 4:
+            // The index of `\sum_{k=1}^{n}` is bound: the sum is a function of n only.
+            let bound = items[0].variables
+            return items[1].variables.union(items[2].variables).union(items[3].variables.subtracting(bound))
         case .negate(let inner), .reciprocal(let inner): return inner.variables
         case .power(let a, let b), .plusMinus(let a, let b): return a.variables.union(b.variables)
         case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
@@ -706,13 +710,41 @@ extension MathExpr {
         case .plusMinus(let a, let b): return .plusMinus(a.substituting(values), b.substituting(values))
         case .sum(let items): return .sum(items.map { $0.substituting(values) })
         case .product(let items): return .product(items.map { $0.substituting(values) })
-        case .function(let name, let items): return .function(name, items.map { $0.substituting(values) })
+        case .function(let name, let items):
+            if name == "sum" || name == "prod", items.count == 4, case .variable(let index) = items[0] {
+                // The bound index keeps its name inside the term.
+                var free = values
+                free[index] = nil
+                return .function(name, [items[0]] + items.dropFirst().map { $0.substituting(free) })
+            }
+            return .function(name, items.map { $0.substituting(values) })
         case .bracketed(let open, let close, let items):
             return .bracketed(open: open, close: close, items.map { $0.substituting(values) })
         case .set(let items): return .set(items.map { $0.substituting(values) })
         case .list(let items): return .list(items.map { $0.substituting(values) })
         case .union(let items): return .union(items.map { $0.substituting(values) })
         case .relation(let items, let ops): return .relation(items.map { $0.substituting(values) }, ops)
+        }
+    }
+
+    /// The same with the constant i read as the variable `i` (the index of `\sum_{i=1}^{n}`).
+    var imaginaryUnitAsIndex: MathExpr {
+        switch self {
+        case .constant(.i): return .variable("i")
+        case .number, .variable, .constant, .text: return self
+        case .negate(let inner): return .negate(inner.imaginaryUnitAsIndex)
+        case .reciprocal(let inner): return .reciprocal(inner.imaginaryUnitAsIndex)
+        case .power(let a, let b): return .power(a.imaginaryUnitAsIndex, b.imaginaryUnitAsIndex)
+        case .plusMinus(let a, let b): return .plusMinus(a.imaginaryUnitAsIndex, b.imaginaryUnitAsIndex)
+        case .sum(let items): return .sum(items.map(\.imaginaryUnitAsIndex))
+        case .product(let items): return .product(items.map(\.imaginaryUnitAsIndex))
+        case .function(let name, let items): return .function(name, items.map(\.imaginaryUnitAsIndex))
+        case .bracketed(let open, let close, let items):
+            return .bracketed(open: open, close: close, items.map(\.imaginaryUnitAsIndex))
+        case .set(let items): return .set(items.map(\.imaginaryUnitAsIndex))
+        case .list(let items): return .list(items.map(\.imaginaryUnitAsIndex))
+        case .union(let items): return .union(items.map(\.imaginaryUnitAsIndex))
+        case .relation(let items, let ops): return .relation(items.map(\.imaginaryUnitAsIndex), ops)
         }
     }
 
