@@ -6,7 +6,8 @@ import ArbiterCore
 import Foundation
 
 /// A multiple-choice reference that gives both the letter and the choice's text: `(B) 12`, `B) 12`, `B. 12`,
-/// `B: 12`, `\textbf{(B)}~12`, `\text{(B) }\frac{1}{2}`. The response may answer with either — `B`, `(B)`,
+/// `B: 12`, `\textbf{(B)}~12`, `\text{(B) }\frac{1}{2}` (a letter without parentheses needs a space after its mark,
+/// so that the ratio `A:B` stays a ratio). The response may answer with either — `B`, `(B)`,
 /// `\textbf{(B)}`, `12` or the whole `(B) 12` — but a response that marks another letter (`(C) 12`, `C`) is
 /// graded on that letter only, so naming the wrong choice is never paid for writing the right number.
 struct ChoiceReference {
@@ -16,7 +17,7 @@ struct ChoiceReference {
     let text: String
 
     private static let pattern = try! NSRegularExpression(
-        pattern: #"^\s*(?:\\(?:textbf|text|mathrm|mathbf)\{\s*)?(?:\(([A-J])\)|([A-J])[.):])\s*\}?(?:\s|~|\\[ ,;:~]|\\quad)*(\S.*?)\s*$"#,
+        pattern: #"^\s*(?:\\(?:textbf|text|mathrm|mathbf)\{\s*)?(?:\(([A-J])\)\s*\}?(?:\s|~|\\[ ,;:~]|\\quad)*|([A-J])[.):]\s*\}?(?:\s|~|\\[ ,;:~]|\\quad)+)(\S.*?)\s*$"#,
         options: [.dotMatchesLineSeparators])
     private static let mark = try! NSRegularExpression(pattern: #"\(([A-J])\)|(?<![A-Za-z\\])([A-J])[).:](?=\s|$|\})"#)
 
