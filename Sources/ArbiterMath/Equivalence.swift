@@ -36,6 +36,8 @@ struct Equivalence {
         // Unions and set differences of intervals are merged first: `[0,1]\\cup[1,2]` is `[0,2]`.
         if let merged = IntervalSet.merged(a, evaluator: &evaluator) { a = merged }
         if let merged = IntervalSet.merged(b, evaluator: &evaluator) { b = merged }
+        if let column = Self.transposedTuple(a) { a = column }
+        if let column = Self.transposedTuple(b) { b = column }
         switch (a, b) {
         case (.text(let x), .text(let y)):
             return x == y ? .equal(method: "text") : .different(method: "text")
@@ -102,6 +104,15 @@ struct Equivalence {
         return entries
     }
 
+    /// `(1, 2, 3)^T` (also `[1, 2, 3]^T`, `^\top`): a vector written in a row and transposed, the usual way to write a
+    /// column vector in running text, is the column vector of its entries; `nil` for anything else.
+    static func transposedTuple(_ expression: MathExpr) -> MathExpr? {
+        guard case .power(.bracketed(let open, let close, let items), .variable("T")) = expression, items.count >= 2,
+            open == "(" && close == ")" || open == "[" && close == "]"
+        else { return nil }
+        return .bracketed(open: "M", close: "M", items.map { .bracketed(open: "r", close: "r", [$0]) })
+    }
+
     /// Sets, top-level lists and `a ± b` are compared as unordered collections.
     static func elements(of expression: MathExpr) -> [MathExpr]? {
         switch expression {
@@ -133,100 +144,6 @@ struct Equivalence {
             }
         }
         return .equal(method: "structure")
-    }
-
-    /// The value an equation states: `x = 3`, `(p, q) = (3, 2)` and `f(x) = 1` state 3, (3, 2) and 1; in a chain
-    /// `x = 5 + 5 + 1 = 11` the last side counts.
-    static func assignedValue(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
-        guard !ops.isEmpty, ops.allSatisfy({ $0 == "=" }), operands.count >= 2 else { return nil }
-        if operands[0].isLabel, let last = operands.last {
-            if operands.count == 2 {
-                // `x = 2x` is an equation to solve, not a value.
-                return last.variables.isDisjoint(with: operands[0].variables) ? last : nil
-            }
-            // In a chain the last side is the stated value (`x = 5 + 5 + 1 = 11`), as graders conventionally read it.
-            return last.hasVariables ? nil : last
-        }
-        if operands.count == 2, operands[1].isLabel, !operands[0].hasVariables { return operands[0] }
-        return nil
-    }
-
-    /// The label of `x = 3` or `(p, q) = (3, 2)`, when there is one.
-    static func label(of expression: MathExpr) -> MathExpr? {
-        guard case .relation(let operands, let ops) = expression, ops.allSatisfy({ $0 == "=" }), operands[0].isLabel
-        else { return nil }
-        return operands[0]
-    }
-
-    /// `x > 2` (or `2 < x`) is `(2, ∞)`; `1 \le x < 3` is `[1, 3)`.
-    static func interval(_ operands: [MathExpr], _ ops: [String]) -> MathExpr? {
-        let infinity = MathExpr.constant(.infinity)
-        let flipped = ["<": ">", ">": "<", "<=": ">=", ">=": "<="]
-        // `2x - 1 > 3` is `x > 2`: a side linear in one variable with exact coefficients is solved first (the
-        // reading below takes a side for the bare variable, which `2x`, `x - 5` or `x^2` are not).
-        if let solved = solvedLinear(operands, ops, flipped: flipped) { return interval(solved.operands, solved.ops) }
-        // `-x > -1` is `x < 1`.
-        if operands.count == 2, case .negate(let inner) = operands[0], case .variable = inner, !operands[1].hasVariables,
-            let op = flipped[ops[0]]
-        {
-            return interval([inner, .negate(operands[1])], [op])
-        }
-        if operands.count == 2, operands[1].hasVariables, !operands[0].hasVariables, let op = flipped[ops[0]] {
-            return interval([operands[1], operands[0]], [op])
-        }
-        if operands.count == 3, operands[1].hasVariables, ops.allSatisfy({ $0 == ">" || $0 == ">=" }) {
-            return interval([operands[2], operands[1], operands[0]], ops.reversed().map { flipped[$0] ?? $0 })
-        }
-        if operands.count == 2, operands[0].isUnknown, !operands[1].hasVariables {
-            switch ops[0] {
-            case ">": return .bracketed(open: "(", close: ")", [operands[1], infinity])
-            case ">=": return .bracketed(open: "[", close: ")", [operands[1], infinity])
-            case "<": return .bracketed(open: "(", close: ")", [.negate(infinity), operands[1]])
-            case "<=": return .bracketed(open: "(", close: "]", [.negate(infinity), operands[1]])
-            default: return nil
-            }
-        }
-        if operands.count == 3, operands[1].isUnknown, !operands[0].hasVariables, !operands[2].hasVariables,
-            ops.allSatisfy({ $0 == "<" || $0 == "<=" })
-        {
-            return .bracketed(open: ops[0] == "<" ? "(" : "[", close: ops[1] == "<" ? ")" : "]", [operands[0], operands[2]])
-        }
-        return nil
-    }
-
-    /// An inequality whose variable side is `a·x + b` (exact rationals, `a ≠ 0`, checked at seven points) and whose
-    /// other sides are exact numbers, rewritten about the bare `x`: `a·x + b > c` is `x > (c − b)/a`, flipped for a
-    /// negative `a`.
-    private static func solvedLinear(_ operands: [MathExpr], _ ops: [String], flipped: [String: String])
-        -> (operands: [MathExpr], ops: [String])?
-    {
-        guard operands.count == 2 || operands.count == 3, ops.allSatisfy({ flipped[$0] != nil }) else { return nil }
-        let sides = operands.enumerated().filter { $0.element.hasVariables }
-        guard sides.count == 1, operands.count == 2 || sides[0].offset == 1 else { return nil }
-        let (index, side) = sides[0]
-        if case .variable = side { return nil }
-        let names = side.variables
-        guard names.count == 1, let name = names.first else { return nil }
-        var evaluator = Evaluator()
-        func value(_ x: Rational) -> Rational? { evaluator.exact(side.substituting([name: x])) }
-        guard let b = value(.zero), let one = value(.one) else { return nil }
-        let a = one - b
-        guard !a.isZero else { return nil }
-        for point in [Rational(2), Rational(3), Rational(-1), Rational(1, 2), Rational(-7, 3)] {
-            guard let found = value(point), found == a * point + b else { return nil }
-        }
-        var bounds: [MathExpr] = []
-        for (offset, operand) in operands.enumerated() where offset != index {
-            guard let c = evaluator.exact(operand), let x = (c - b).divided(by: a) else { return nil }
-            bounds.append(.number(x, decimal: false))
-        }
-        let variable = MathExpr.variable(name)
-        let negative = a.isNegative
-        let newOps = negative ? ops.map { flipped[$0] ?? $0 } : ops
-        if operands.count == 2 {
-            return index == 0 ? ([variable, bounds[0]], newOps) : ([bounds[0], variable], newOps)
-        }
-        return ([bounds[0], variable, bounds[1]], newOps)
     }
 
     private mutating func relations(_ left: [MathExpr], _ leftOps: [String], _ right: [MathExpr], _ rightOps: [String])
@@ -545,208 +462,5 @@ struct Equivalence {
         if x == y { return true }
         let size = scale ?? max(abs(x), abs(y))
         return abs(x - y) <= tolerance * size
-    }
-}
-
-extension MathExpr {
-    /// Every variable name in the expression.
-    var variables: Set<String> {
-        switch self {
-        case .variable(let name): return [name]
-        case .number, .constant, .text: return []
-        case .negate(let inner), .reciprocal(let inner): return inner.variables
-        case .power(let a, let b), .plusMinus(let a, let b): return a.variables.union(b.variables)
-        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
-            .list(let items), .union(let items), .relation(let items, _):
-            return items.reduce(into: Set<String>()) { $0.formUnion($1.variables) }
-        }
-    }
-
-    var hasVariables: Bool { !variables.isEmpty }
-
-    /// Whether a complex conjugate is taken of something with a variable.
-    var conjugatesVariable: Bool {
-        switch self {
-        case .function("conj", let items): return items.contains(where: \.hasVariables)
-        case .number, .variable, .constant, .text: return false
-        case .negate(let inner), .reciprocal(let inner): return inner.conjugatesVariable
-        case .power(let a, let b), .plusMinus(let a, let b): return a.conjugatesVariable || b.conjugatesVariable
-        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
-            .list(let items), .union(let items), .relation(let items, _):
-            return items.contains(where: \.conjugatesVariable)
-        }
-    }
-
-    /// Whether the constant e appears.
-    var mentionsEulerNumber: Bool {
-        switch self {
-        case .constant(.e): return true
-        case .number, .variable, .constant, .text: return false
-        case .negate(let inner), .reciprocal(let inner): return inner.mentionsEulerNumber
-        case .power(let a, let b), .plusMinus(let a, let b): return a.mentionsEulerNumber || b.mentionsEulerNumber
-        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
-            .list(let items), .union(let items), .relation(let items, _):
-            return items.contains(where: \.mentionsEulerNumber)
-        }
-    }
-
-    /// A number as written: a literal, a fraction of literals, or either negated (`3.14`, `\frac{22}{7}`, `-0.5`).
-    var isPlainNumber: Bool {
-        switch self {
-        case .number: return true
-        case .negate(let inner), .reciprocal(let inner): return inner.isPlainNumber
-        case .product(let factors): return factors.count <= 2 && factors.allSatisfy(\.isPlainNumber)
-        case .power(let base, let exponent): return base.isPlainNumber && exponent.isPlainNumber
-        default: return false
-        }
-    }
-
-    /// Whether the expression is built from numbers and variables by +, −, ×, ÷ and integer powers only.
-    var isRationalFunction: Bool {
-        switch self {
-        case .number, .variable: return true
-        case .negate(let inner), .reciprocal(let inner): return inner.isRationalFunction
-        case .sum(let items), .product(let items): return items.allSatisfy(\.isRationalFunction)
-        case .power(let base, .number(let exponent, _)): return exponent.isInteger && base.isRationalFunction
-        case .power(let base, .negate(.number(let exponent, _))): return exponent.isInteger && base.isRationalFunction
-        default: return false
-        }
-    }
-
-    /// Whether the expression involves π, e, a root, a logarithm, a trigonometric function or a non-integer power
-    /// (so that its value is usually irrational).
-    var mentionsIrrational: Bool {
-        switch self {
-        case .constant(.pi), .constant(.e): return true
-        case .number, .variable, .constant, .text: return false
-        case .function(let name, let items):
-            return !["abs", "floor", "ceil", "factorial", "binomial", "percent", "gcd", "lcm", "det", "mod", "conj"].contains(name)
-                || items.contains(where: \.mentionsIrrational)
-        case .power(let base, let exponent):
-            if case .number(let value, _) = exponent, value.isInteger { return base.mentionsIrrational }
-            return true
-        case .negate(let inner), .reciprocal(let inner): return inner.mentionsIrrational
-        case .plusMinus(let a, let b): return a.mentionsIrrational || b.mentionsIrrational
-        case .sum(let items), .product(let items), .bracketed(_, _, let items), .set(let items), .list(let items),
-            .union(let items), .relation(let items, _):
-            return items.contains(where: \.mentionsIrrational)
-        }
-    }
-
-    /// Whether the expression names an unknown as written: a variable, or variables side by side (`f(x)`, which
-    /// parses as `f·x`) — not `2x`, `x - 5` or `x^2`, whose bounds differ from the unknown's.
-    var isUnknown: Bool {
-        switch self {
-        case .variable: return true
-        case .product(let factors):
-            return factors.allSatisfy {
-                if case .variable = $0 { return true }
-                return false
-            }
-        default: return false
-        }
-    }
-
-    /// The expression with variables replaced by exact numbers.
-    func substituting(_ values: [String: Rational]) -> MathExpr {
-        switch self {
-        case .variable(let name): return values[name].map { .number($0, decimal: false) } ?? self
-        case .number, .constant, .text: return self
-        case .negate(let inner): return .negate(inner.substituting(values))
-        case .reciprocal(let inner): return .reciprocal(inner.substituting(values))
-        case .power(let a, let b): return .power(a.substituting(values), b.substituting(values))
-        case .plusMinus(let a, let b): return .plusMinus(a.substituting(values), b.substituting(values))
-        case .sum(let items): return .sum(items.map { $0.substituting(values) })
-        case .product(let items): return .product(items.map { $0.substituting(values) })
-        case .function(let name, let items): return .function(name, items.map { $0.substituting(values) })
-        case .bracketed(let open, let close, let items):
-            return .bracketed(open: open, close: close, items.map { $0.substituting(values) })
-        case .set(let items): return .set(items.map { $0.substituting(values) })
-        case .list(let items): return .list(items.map { $0.substituting(values) })
-        case .union(let items): return .union(items.map { $0.substituting(values) })
-        case .relation(let items, let ops): return .relation(items.map { $0.substituting(values) }, ops)
-        }
-    }
-
-    /// `∞` or `-∞` as written.
-    var isInfinityLiteral: Bool {
-        switch self {
-        case .constant(.infinity): return true
-        case .negate(let inner): return inner.isInfinityLiteral
-        default: return false
-        }
-    }
-
-    /// Whether ∞ appears inside arithmetic rather than as a bare value.
-    var usesInfinityInArithmetic: Bool {
-        guard !isInfinityLiteral else { return false }
-        return containsInfinity
-    }
-
-    private var containsInfinity: Bool {
-        switch self {
-        case .constant(.infinity): return true
-        case .number, .variable, .constant, .text: return false
-        case .negate(let inner), .reciprocal(let inner): return inner.containsInfinity
-        case .power(let a, let b), .plusMinus(let a, let b): return a.containsInfinity || b.containsInfinity
-        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
-            .list(let items), .union(let items), .relation(let items, _):
-            return items.contains(where: \.containsInfinity)
-        }
-    }
-
-    /// Whether this names a quantity rather than computing one: `x`, `(p, q)`, `f(x)`, `|AB|`, `NO/BO`, `A:B`.
-    /// A sum such as `2x + z` is not a label, so `2x + z = 1` is an equation, not the value 1.
-    var isLabel: Bool {
-        switch self {
-        case .variable: return true
-        case .product(let factors): return factors.allSatisfy(\.isLabelFactor)
-        case .function("abs", let arguments): return arguments.allSatisfy(\.isLabel)
-        case .bracketed(_, _, let items): return items.allSatisfy(\.isLabel)
-        default: return false
-        }
-    }
-
-    private var isLabelFactor: Bool {
-        switch self {
-        case .variable: return true
-        case .reciprocal(let inner): return inner.isLabel
-        case .bracketed, .function("abs", _), .product: return isLabel
-        default: return false
-        }
-    }
-
-    /// Whether it has a percent sign.
-    var hasPercent: Bool {
-        if case .function("percent", _) = self { return true }
-        switch self {
-        case .sum(let items), .product(let items): return items.contains(where: \.hasPercent)
-        case .negate(let inner): return inner.hasPercent
-        default: return false
-        }
-    }
-
-    /// The same with every percent sign removed.
-    var droppingPercent: MathExpr {
-        switch self {
-        case .function("percent", let arguments): return arguments[0]
-        case .sum(let items): return .sum(items.map(\.droppingPercent))
-        case .product(let items): return .product(items.map(\.droppingPercent))
-        case .negate(let inner): return .negate(inner.droppingPercent)
-        default: return self
-        }
-    }
-
-    /// Whether a number in it was written as a decimal.
-    var hasDecimal: Bool {
-        switch self {
-        case .number(_, let decimal): return decimal
-        case .variable, .constant, .text: return false
-        case .negate(let inner), .reciprocal(let inner): return inner.hasDecimal
-        case .power(let a, let b), .plusMinus(let a, let b): return a.hasDecimal || b.hasDecimal
-        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
-            .list(let items), .union(let items), .relation(let items, _):
-            return items.contains(where: \.hasDecimal)
-        }
     }
 }

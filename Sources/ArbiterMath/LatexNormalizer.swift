@@ -194,6 +194,7 @@ enum LatexNormalizer {
         if lower.has("percent") || lower.has("pct") {
             text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
         }
+        let beforeConnectives = text
         if lower.has("and") || lower.has("or") {
             // "3 or 4", "6 \text{ and } 8", "(1,2)and(3,4)", "19, 46, and 82" are lists.
             text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
@@ -202,7 +203,8 @@ enum LatexNormalizer {
             text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
         }
         if text.has("/") { text = mixedNumbers(text) }
-        text = decimalComma(text)
+        // A comma that stands for "and"/"or" separates items: `12\text{ and }13` is not the decimal 12,13.
+        if text == beforeConnectives { text = decimalComma(text) }
         if text.has("\\choose") { text = Patterns.replace(Patterns.choose, in: text, with: "\\\\binom{$1}{$2}") }
         // `\textcolor{red}{3}` and `{\color{red} 3}` are 3.
         if text.has("color") { text = Patterns.replace(Patterns.color, in: text, with: "") }
@@ -246,13 +248,16 @@ enum LatexNormalizer {
     /// `\\left(` written with doubled backslashes (a double-escaped string) becomes `\left(`.
     private static func repairDoubleBackslashes(_ text: String) -> String {
         guard text.has("\\\\") else { return text }
+        // A `\begin{` with one backslash and no run of three: the text is not double-escaped, and `a&b\\c&d` breaks a
+        // row before `c`.
+        if !text.has("\\\\\\"), text.range(of: #"(?<!\\)\\begin\{"#, options: .regularExpression) != nil { return text }
         // Exactly two: three before a letter are a row break and a command (`\\\end{pmatrix}`).
         return Patterns.replace(Patterns.doubledBackslash, in: text, with: "\\\\")
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
     private static func convertMatrices(_ text: String) -> String {
-        guard text.has("\\begin{"), text.has("\\end{") else { return text }
+        guard text.has("\\begin{") && text.has("\\end{") || text.has("\\top") || text.has("\\intercal") else { return text }
         var value = text
         // Each search is linear; at most 32 matrices are converted (an answer with more is not read as matrices).
         var converted = 0
@@ -268,8 +273,8 @@ enum LatexNormalizer {
             let determinant = value[range].hasPrefix("\\begin{vmatrix}")
             value.replaceSubrange(range, with: determinant ? "\\det(\\matrix{\(body)})" : "\\matrix{\(body)}")
         }
-        // `^\top`, `^{\intercal}`, `^{\mathsf{T}}` … after a matrix are its transpose, written `^T` (MatrixAlgebra).
-        if converted > 0, value.has("^") {
+        // `^\top`, `^{\intercal}`, `^{\mathsf{T}}` … after a matrix or a tuple are its transpose, written `^T`.
+        if converted > 0 || value.has("\\top") || value.has("\\intercal"), value.has("^") {
             value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.

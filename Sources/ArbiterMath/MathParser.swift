@@ -279,7 +279,7 @@ struct MathParser {
         case .number, .word: return true
         case .symbol(let character): return character == "(" || character == "{" || character == "√"
         case .command(let name):
-            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline"].contains(name)
+            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline", "sum", "prod"].contains(name)
                 || Self.functions.contains(name) || Self.greek.contains(name)
         case nil: return false
         }
@@ -544,6 +544,7 @@ struct MathParser {
         case "dots", "ldots", "cdots":
             throw Failure(message: "an open-ended sequence is not a finite answer")
         case "emptyset", "varnothing", "empty": return .set([])
+        case "sum", "prod": return try parseSeries(name)
         case "matrix":
             try expect(.symbol("{"))
             var rows: [MathExpr] = []
@@ -559,6 +560,24 @@ struct MathParser {
             if Self.greek.contains(name) { return try subscripted(name) }
             throw Failure(message: "unknown command \\\(name)")
         }
+    }
+
+    /// `\sum_{k=0}^{n-1} F_k F_{n-k-1}` (or `\prod`): the index, its first and last values and the term — the factors
+    /// written after it — as `sum(k, 0, n-1, term)`, which ``Evaluator`` evaluates.
+    private mutating func parseSeries(_ name: String) throws(Failure) -> MathExpr {
+        var range: MathExpr? = nil
+        var last: MathExpr? = nil
+        for _ in 0..<2 {
+            if take(.symbol("_")) { range = try parseGroupArgument() }
+            if take(.symbol("^")) { last = try parseGroupArgument() }
+        }
+        guard case .relation(let sides, ["="])? = range, sides.count == 2, let last else {
+            throw Failure(message: "a sum needs its index's range")
+        }
+        // `\sum_{i=1}^{n} i^2`: an index named i is the index, not the imaginary unit.
+        if sides[0] == .constant(.i) { return .function(name, [.variable("i"), sides[1], last, try parseTerm().imaginaryUnitAsIndex]) }
+        guard case .variable = sides[0] else { throw Failure(message: "a sum needs its index's range") }
+        return .function(name, [sides[0], sides[1], last, try parseTerm()])
     }
 
     private mutating func parseGroupArgument() throws(Failure) -> MathExpr {

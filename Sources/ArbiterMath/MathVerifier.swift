@@ -17,6 +17,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         public let skipThink: Bool
         /// Whether an angle in degrees equals the same angle in radians.
         public let anglesEither: Bool
+        /// How a percent sign in the response reads when the reference has none: `fraction` (divide by 100),
+        /// `number` (the sign is dropped) or `either`.
+        public let percent: String
 
         public static let options: [OptionSpec] = [
             OptionSpec(
@@ -31,6 +34,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             OptionSpec(
                 "angles_either", .boolean, default: false,
                 "Accept an angle in degrees against the same angle in radians (90^\\circ against \\frac{\\pi}{2}); off, a degree sign is dropped and the numbers compare as written."),
+            OptionSpec(
+                "percent", .string(choices: ["fraction", "number", "either"]), default: "fraction",
+                "How a percent sign in the response reads when the reference has none: fraction (30% is 0.3, as Math-Verify), number (30% is 30, for references that store percentages as bare numbers) or either."),
         ]
 
         public init(options: OptionValues) throws {
@@ -43,6 +49,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             decimalTolerance = options.double("decimal_tolerance")
             skipThink = options.bool("skip_think")
             anglesEither = options.bool("angles_either")
+            percent = options.string("percent")
         }
     }
 
@@ -89,7 +96,34 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     }
 
     private func verify(_ sample: Sample, clock: StageClock?) throws -> Verdict {
+        // `(B) 12`: a reference that gives a choice's letter and text accepts either (ChoiceReference).
+        if let choice = ChoiceReference(sample.reference) {
+            return VerdictMethod.named(try choice.verify(sample, grade: { try percentReadings($0, clock: clock) }))
+        }
+        return VerdictMethod.named(try percentReadings(sample, clock: clock))
+    }
+
+    /// The stages under the `percent` option: a percent sign divides by 100, is dropped, or either reading pays
+    /// (`details.percent` says when the second one did).
+    private func percentReadings(_ sample: Sample, clock: StageClock?) throws -> Verdict {
+        switch configuration.percent {
+        case "number": return try stages(sample, dividePercent: false, clock: clock)
+        case "either":
+            let fraction = try stages(sample, clock: clock)
+            let lower = sample.response.lowercased()
+            guard !fraction.passed, lower.contains("%") || lower.contains("percent") || lower.contains("pct")
+            else { return fraction }
+            var number = try stages(sample, dividePercent: false, clock: clock)
+            guard number.passed else { return fraction }
+            number.details["percent"] = "the sign dropped: the reference stores the percentage as a number"
+            return number
+        default: return try stages(sample, clock: clock)
+        }
+    }
+
+    private func stages(_ sample: Sample, dividePercent: Bool = true, clock: StageClock?) throws -> Verdict {
         var attempt = try Self.readReference(sample.reference, clock: clock)
+        if !dividePercent { attempt.percent = false }
         clock?.mark("reference")
         var region = Substring(sample.response)
         var answer = ""
@@ -394,8 +428,9 @@ struct Attempt {
     let reference: MathExpr
     let referenceIsCollection: Bool
     let referenceIsText: Bool
-    /// Whether a `%` in the response divides by 100 (not when the reference writes the percent sign itself).
-    let percent: Bool
+    /// Whether a `%` in the response divides by 100 (not when the reference writes the percent sign itself, nor
+    /// under the option `percent: number`).
+    var percent: Bool
     var memo: ParseMemo
     var details: JSONObject
 }

@@ -71,14 +71,38 @@ enum MatrixAlgebra {
         }
     }
 
-    /// `A^n` for a square matrix and a whole `n` in 1…``maxPower``, by repeated squaring; `nil` for anything else
-    /// (a negative power is an inverse, `A^0` an identity whose size the reader cannot see).
+    /// The largest matrix inverted (`A^{-1}`): Gauss–Jordan elimination on exact entries costs n³ operations.
+    static let maxInverseSize = 8
+
+    /// `A^n` for a square matrix and a whole `n` in −``maxPower``…``maxPower``, by repeated squaring: `A^0` is the
+    /// identity of A's size, and `A^{-n}` is `(A^{-1})^n` when A is invertible; `nil` for anything else (a singular
+    /// matrix, a fractional or symbolic exponent).
     private static func power(_ entries: [[MathExpr]], _ exponent: MathExpr) -> [[MathExpr]]? {
-        guard case .number(let value, decimal: false) = exponent, value.isInteger, value.numerator > 0,
-            value.numerator <= BigInt(maxPower), let shape = shape(of: entries), shape.rows == shape.columns
+        var exponent = exponent
+        var inverse = false
+        if case .negate(let inner) = exponent {
+            exponent = inner
+            inverse = true
+        }
+        guard case .number(var value, decimal: false) = exponent, value.isInteger else { return nil }
+        if value.isNegative {
+            value = -value
+            inverse = true
+        }
+        guard value.numerator <= BigInt(maxPower), let shape = shape(of: entries), shape.rows == shape.columns
         else { return nil }
-        var remaining = Int(value.numerator)
+        if value.numerator == 0 {
+            // `A^0` (also `A^{-0}`) is the identity of A's size, whatever A is.
+            return (0..<shape.rows).map { r in
+                (0..<shape.rows).map { c in MathExpr.number(r == c ? .one : .zero, decimal: false) }
+            }
+        }
         var base = entries
+        if inverse {
+            guard let inverted = self.inverse(entries) else { return nil }
+            base = inverted
+        }
+        var remaining = Int(value.numerator)
         var result: [[MathExpr]]? = nil
         while true {
             if remaining & 1 == 1 {
@@ -94,6 +118,51 @@ enum MatrixAlgebra {
             guard let square = multiply(base, base), withinSize(square) else { return nil }
             base = square
         }
+    }
+
+    /// The inverse of a square matrix: exact entries by Gauss–Jordan elimination over the rationals (each entry
+    /// within ``maxEntryBits``), a 2×2 matrix of expressions by its adjugate over the determinant
+    /// (`\frac{1}{ad-bc}` times `d, -b; -c, a`, undefined where the determinant vanishes, as the inverse is); `nil`
+    /// when the matrix is singular, larger than ``maxInverseSize``, or of expressions and larger than 2×2.
+    private static func inverse(_ entries: [[MathExpr]]) -> [[MathExpr]]? {
+        let size = entries.count
+        guard size >= 1, size <= maxInverseSize else { return nil }
+        if let values = numbers(entries) {
+            return exactInverse(values)?.map { $0.map { MathExpr.number($0, decimal: false) } }
+        }
+        guard size == 2 else { return nil }
+        let (a, b, c, d) = (entries[0][0], entries[0][1], entries[1][0], entries[1][1])
+        let scale = MathExpr.reciprocal(.sum([.product([a, d]), .negate(.product([b, c]))]))
+        return [[.product([scale, d]), .product([scale, .negate(b)])], [.product([scale, .negate(c)]), .product([scale, a])]]
+    }
+
+    /// Gauss–Jordan elimination with exact rationals; `nil` for a singular matrix or an entry past ``maxEntryBits``.
+    private static func exactInverse(_ values: [[Rational]]) -> [[Rational]]? {
+        let size = values.count
+        var left = values
+        var right = (0..<size).map { r in (0..<size).map { c in r == c ? Rational.one : Rational.zero } }
+        for column in 0..<size {
+            guard let pivot = (column..<size).first(where: { !left[$0][column].isZero }) else { return nil }
+            left.swapAt(column, pivot)
+            right.swapAt(column, pivot)
+            let scale = left[column][column]
+            for k in 0..<size {
+                guard let l = left[column][k].divided(by: scale), let r = right[column][k].divided(by: scale) else {
+                    return nil
+                }
+                left[column][k] = l
+                right[column][k] = r
+            }
+            for row in 0..<size where row != column && !left[row][column].isZero {
+                let factor = left[row][column]
+                for k in 0..<size {
+                    left[row][k] = left[row][k] - factor * left[column][k]
+                    right[row][k] = right[row][k] - factor * right[column][k]
+                    guard left[row][k].bitSize <= maxEntryBits, right[row][k].bitSize <= maxEntryBits else { return nil }
+                }
+            }
+        }
+        return right
     }
 
     /// Whether the entries hold at most ``maxNodes`` nodes written out; the count stops at the limit, so it costs at
