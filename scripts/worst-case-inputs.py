@@ -92,6 +92,8 @@ def inputs():
         ("math: 3^{1000000}", "math", "\\boxed{3^{1000000}}", "1", None),
         ("math: 1400! vs 1399!·1400", "math", "\\boxed{1400!}", "1399! \\cdot 1400", None),
         ("math: a 20,000-letter word", "math", "\\boxed{" + "ab" * 9_999 + "}", "x", None),
+        # Fuzz finding 2026-12-06 (docs/fuzzing.md): a product of letters under \tan^2, cubic at exact points (15.7 s).
+        ("math: \\tan^2 of 18,000 letters", "math", "$\\e^(2csy)$", "$\\tan^2" + "R" * 18_000 + "(y)0+1$", None),
         ("math: 1 MB of letters in a box", "math", fit("\\boxed{" + "xy" * 500_000) + "}", "x", None),
         ("math: 100,000 boxes", "math", fit("\\boxed{1} " * 100_000), "1", None),
         ("math: 200,000 unclosed \\boxed{", "math", fit("\\boxed{" * 200_000), "1", None),

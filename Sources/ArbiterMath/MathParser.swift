@@ -23,6 +23,8 @@ struct MathParser {
         "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh", "cosh",
         "tanh", "ln", "log", "exp", "sqrt", "abs", "gcd", "lcm", "det",
     ]
+    /// The longest name ``parseWord(_:)`` recognises, in letters (`infinity`).
+    static let longestName = functions.reduce("infinity".count) { max($0, $1.count) }
 
     private var tokens: [Token]
     private var position = 0
@@ -443,11 +445,15 @@ struct MathParser {
     }
 
     private mutating func parseWord(_ word: String) throws(Failure) -> MathExpr {
-        let lower = word.lowercased()
+        // Only a short word can lower to one of the names below (lowering maps each scalar to one or more, so such a
+        // word has at most as many scalars as the name, of at most 4 bytes each): lowering and counting a run of
+        // thousands of letters again at each of its letters was quadratic (fuzz finding 2026-12-06: 18,000 letters
+        // took 1.3 s in a release build).
+        let lower = word.utf8.count <= 4 * Self.longestName ? word.lowercased() : ""
         if lower == "pi" || word == "π" { return .constant(.pi) }
         if lower == "infinity" || lower == "inf" || lower == "oo" { return .constant(.infinity) }
         if Self.functions.contains(lower) { return try parseFunction(lower) }
-        if word.count == 1 {
+        if !word.isEmpty && word.dropFirst().isEmpty {
             if word == "i" { return .constant(.i) }
             if word == "e" { return .constant(.e) }
             return try subscripted(word)

@@ -27,6 +27,21 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
         self.init(BigInt(value))
     }
 
+    /// A value already in lowest terms with a positive denominator: no gcd.
+    private init(reduced numerator: BigInt, _ denominator: BigInt) {
+        self.numerator = numerator
+        self.denominator = denominator
+    }
+
+    /// The greatest common divisor, one Euclidean step first: BigInt's binary gcd costs bits × words of the larger
+    /// number even when the other is one word, while the remainder brings both down to the smaller's size at once.
+    private static func gcd(_ a: BigInt, _ b: BigInt) -> BigInt {
+        let (x, y) = (a.magnitude, b.magnitude)
+        let (large, small) = x >= y ? (x, y) : (y, x)
+        guard !small.isZero else { return BigInt(large) }
+        return BigInt(small.greatestCommonDivisor(with: large % small))
+    }
+
     static let zero = Rational(0)
     static let one = Rational(1)
 
@@ -37,6 +52,8 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     var bitSize: Int { numerator.magnitude.bitWidth + denominator.magnitude.bitWidth }
 
     static func + (lhs: Rational, rhs: Rational) -> Rational {
+        if lhs.isZero { return rhs }
+        if rhs.isZero { return lhs }
         if lhs.denominator == rhs.denominator { return Rational(lhs.numerator + rhs.numerator, lhs.denominator) }
         return Rational(lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator, lhs.denominator * rhs.denominator)
     }
@@ -44,16 +61,28 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     static func - (lhs: Rational, rhs: Rational) -> Rational { lhs + (-rhs) }
 
     static prefix func - (value: Rational) -> Rational {
-        Rational(-value.numerator, value.denominator)
+        value.isZero ? value : Rational(reduced: -value.numerator, value.denominator)
     }
 
+    /// Both sides are in lowest terms, so only the cross pairs can share a factor: two gcds of one factor's size
+    /// instead of one of the product's (a product of thousands of small rationals was cubic in its length; fuzz
+    /// finding 2026-12-06).
     static func * (lhs: Rational, rhs: Rational) -> Rational {
-        Rational(lhs.numerator * rhs.numerator, lhs.denominator * rhs.denominator)
+        if lhs.isZero || rhs.isZero { return .zero }
+        let first = gcd(lhs.numerator, rhs.denominator)
+        let second = gcd(rhs.numerator, lhs.denominator)
+        let top = (first == 1 ? lhs.numerator : lhs.numerator / first) * (second == 1 ? rhs.numerator : rhs.numerator / second)
+        let bottom = (second == 1 ? lhs.denominator : lhs.denominator / second)
+            * (first == 1 ? rhs.denominator : rhs.denominator / first)
+        return Rational(reduced: top, bottom)
     }
 
     /// `nil` on division by zero.
     func divided(by other: Rational) -> Rational? {
-        other.isZero ? nil : Rational(numerator * other.denominator, denominator * other.numerator)
+        guard !other.isZero else { return nil }
+        let reciprocal = other.isNegative
+            ? Rational(reduced: -other.denominator, -other.numerator) : Rational(reduced: other.denominator, other.numerator)
+        return self * reciprocal
     }
 
     /// `self^exponent` for an integer exponent, or `nil` when the result would exceed `maxBits` (or is 0^-n).

@@ -271,6 +271,31 @@ struct MathBudgetTests {
         #expect(!verdict.passed)
     }
 
+    // Fuzz findings 2026-12-06 (docs/fuzzing.md). A run of letters is a product of variables: at each exact point the
+    // whole product was reduced by one gcd per factor (cubic: 800 letters under `\tan^2` took 5.2 s, 18,000 took
+    // 15.7 s in a release build; 58 ms and 0.5 s after), and the parser lowered and counted the rest of the run again
+    // at each letter (quadratic: 19,000 letters, 1.3 s). Each is a verdict within the time limit, never a pass.
+    @Test("thousands of letters in a row (a product of variables) are read and compared without quadratic work",
+          .timeLimit(.minutes(1)), arguments: [
+        ("$\\e^(2csy)$", "$\\tan^2" + String(repeating: "R", count: 3_000) + "(y)0+1$"),
+        ("$\\e^(2csy)$", "$\\tan^2" + String(repeating: "R", count: 18_000) + "(y)0+1$"),
+        ("\\boxed{" + String(repeating: "R", count: 19_000) + "}", "x"),
+    ])
+    func longProducts(_ response: String, _ reference: String) async throws {
+        let verdict = try await grade(response, reference)
+        #expect(!verdict.passed)
+        #expect(verdict.reason == "not_equivalent")
+    }
+
+    @Test("control: a run of letters longer than any name is still a product of its letters")
+    func longProductControl() async throws {
+        // 40 letters: past the length at which the parser stops lowering the run to look for a name.
+        let letters = String(repeating: "R", count: 40)
+        #expect(try await grade("\\boxed{2" + letters + "}", "2R^{40}").passed)
+        #expect(try await grade("\\boxed{2" + letters + "}", "R^{40}\\cdot 2").passed)
+        #expect(try await !grade("\\boxed{2" + letters + "}", "2R^{41}").passed)
+    }
+
     @Test("control: a huge product of powers equal to a huge root is paid by its form, at once")
     func hugeForms() async throws {
         let verdict = try await grade("\\boxed{3^{1000000}\\sqrt3}", "\\sqrt{3^{2000001}}")
