@@ -281,10 +281,37 @@ struct ConcurrentSlotTests {
 @Suite(
     "code: fork server, ordinary user", .serialized, .timeLimit(.minutes(2)),
     .enabled(
-        if: (geteuid() != 0 && isolatedTestsRun && Isolation.current.namespaces.contains("user")) || requireAllTests,
-        "needs an ordinary user whose runs get user namespaces (root runs are covered by the suite above)"))
+        if: geteuid() == 0
+            ? FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") || requireAllTests
+            : (isolatedTestsRun && Isolation.current.namespaces.contains("user")) || requireAllTests,
+        "needs an ordinary user whose runs get user namespaces (as root: setpriv, to run the tests as uid 65534)"))
 struct UnprivilegedForkServerTests {
     let helper = ForkServerTests()
+
+    /// As root (CI), each test of this suite runs again in a copy of this test binary as uid/gid 65534 (`setpriv`),
+    /// filtered to that one test, and passes only if the copy ran it and it passed: an ordinary user's sandbox
+    /// cannot be made by a root process. Returns false when this process is already an ordinary user.
+    static func delegatedAsOrdinaryUser(_ function: String = #function) throws -> Bool {
+        guard geteuid() == 0 else { return false }
+        let name = String(function.prefix { $0 != "(" })
+        let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary,
+                             "--testing-library", "swift-testing", "--filter", "UnprivilegedForkServerTests/\(name)"]
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let passedLines = text.split(separator: "\n").filter { $0.contains("Test \"") && $0.contains("\" passed") }
+        #expect(process.terminationStatus == 0 && passedLines.count == 1 && !text.contains("skipped"),
+            "the test as uid 65534: \(text.suffix(3000))")
+        return true
+    }
 
     /// The parent of the runner (0: forked from outside the run's PID namespace; 1: executed by the run's init), the
     /// identity, no_new_privs, seccomp mode and the four capability sets of the run's process.
@@ -299,6 +326,7 @@ struct UnprivilegedForkServerTests {
 
     @Test("runs fork from the server and are as confined as executed ones: no capability, no_new_privs, seccomp")
     func forkedAndConfined() async throws {
+        if try Self.delegatedAsOrdinaryUser() { return }
         let forked = try await helper.probe(Self.identity, on: try helper.verifier())
         let executed = try await helper.probe(Self.identity, on: try helper.verifier(forkServers: false))
         let uid = JSONValue.string(String(getuid()))
@@ -312,6 +340,7 @@ struct UnprivilegedForkServerTests {
 
     @Test("without the capability drop a forked run would keep what joining the user namespace gave it")
     func capabilitiesControl() async throws {
+        if try Self.delegatedAsOrdinaryUser() { return }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-caps-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -332,6 +361,7 @@ struct UnprivilegedForkServerTests {
 
     @Test("nothing carries over between runs of the same server")
     func isolatedRuns() async throws {
+        if try Self.delegatedAsOrdinaryUser() { return }
         let sandboxed = try helper.verifier()
         let first = try await helper.probe(ForkServerTests.observer, on: sandboxed)
         let polluted = try await helper.probe(ForkServerTests.polluter, on: sandboxed)
