@@ -34,17 +34,26 @@ extension String {
     /// - Returns: The range, or `nil`.
     public func lastRange(ofMarker marker: String, ignoringCase: Bool = false) -> Range<String.Index>? {
         let pattern = Array(marker.utf8).map { ignoringCase ? Self.folded($0) : $0 }
-        guard let tail = pattern.last else { return nil }
-        var cursor = endIndex
-        while let last = ignoringCase
-            ? utf8[..<cursor].lastIndex(where: { Self.folded($0) == tail }) : utf8[..<cursor].lastIndex(of: tail)
-        {
-            let end = utf8.index(after: last)
-            guard let first = utf8.index(end, offsetBy: -pattern.count, limitedBy: utf8.startIndex) else { return nil }
-            if matches(pattern, first..<end, ignoringCase: ignoringCase) { return first..<end }
-            cursor = last
+        guard !pattern.isEmpty else { return nil }
+        // Searched backwards on the contiguous bytes (string indices cost a bounds check and a view per step).
+        let search = { (bytes: UnsafeBufferPointer<UInt8>) -> Int? in
+            var start = bytes.count - pattern.count
+            while start >= 0 {
+                var offset = 0
+                while offset < pattern.count,
+                    (ignoringCase ? Self.folded(bytes[start + offset]) : bytes[start + offset]) == pattern[offset]
+                {
+                    offset += 1
+                }
+                if offset == pattern.count { return start }
+                start -= 1
+            }
+            return nil
         }
-        return nil
+        guard let found = utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
+        else { return nil }
+        let lower = utf8.index(utf8.startIndex, offsetBy: found)
+        return lower..<utf8.index(lower, offsetBy: pattern.count)
     }
 
     private func matches(_ pattern: [UInt8], _ range: Range<String.Index>, ignoringCase: Bool) -> Bool {

@@ -7,6 +7,12 @@ extension StringProtocol {
     /// `trimmingCharacters(in:)` bridges to NSString on Linux).
     /// - Returns: The trimmed text.
     public func trimmed() -> String {
+        // Most texts start and end with a visible ASCII character: nothing to trim, no Unicode property lookups.
+        let visibleEnds = utf8.withContiguousStorageIfAvailable { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            return (0x21...0x7E).contains(first) && (0x21...0x7E).contains(last)
+        }
+        if visibleEnds == true { return String(self) }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })

@@ -30,7 +30,7 @@ enum AnswerExtractor {
                     return boxed.isEmpty ? [stripMathDelimiters(inner)] : boxed
                 } ?? []
                 // Boxes after the closing tag are later answers too: a different one makes two answers.
-                if !tagged.isEmpty, let close = text.lastMarkerRange("</answer>") {
+                if !tagged.isEmpty, let close = text.lastRange(ofMarker: "</answer>") {
                     tagged += boxedContents(String(text[close.upperBound...]))
                 }
                 found = tagged
@@ -71,7 +71,7 @@ enum AnswerExtractor {
                 }
             case "last_number": found = lastNumberCandidates(String(text.suffix(lastSentenceWindow)))
             case "whole":
-                let trimmed = text.trimmedQuickly()
+                let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
                 found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
             default: found = []
@@ -130,7 +130,7 @@ enum AnswerExtractor {
         }
         let tail = near.joined(separator: " ")
         if tail.contains("?") { return "?" }
-        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmedQuickly() }
+        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmed() }
         // "~3" is "about 3"; `x~=~3` is LaTeX spacing.
         let characters = Array(tail)
         for index in characters.indices.dropLast() where characters[index] == "~" && characters[index + 1].isNumber
@@ -145,7 +145,7 @@ enum AnswerExtractor {
     /// terminator included), if any.
     static func hedge(inSentenceOf text: String, markers: [String]) -> String? {
         guard mayHoldMarker(text, markers) else { return nil }
-        let found = markers.compactMap { text.lastMarkerRange($0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
+        let found = markers.compactMap { text.lastRange(ofMarker: $0, ignoringCase: true) }.max { $0.lowerBound < $1.lowerBound }
         guard let found else { return nil }
         let remainder = String(text[found.upperBound...])
         var rest = remainder
@@ -162,13 +162,13 @@ enum AnswerExtractor {
     /// cannot occur in a text without it, which one scan tells (instead of one per marker).
     static func mayHoldMarker(_ text: String, _ markers: [String]) -> Bool {
         guard markers.allSatisfy({ $0.has("answer") }) else { return true }
-        return text.lastMarkerRange("answer", ignoringCase: true) != nil
+        return text.lastRange(ofMarker: "answer", ignoringCase: true) != nil
     }
 
     /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
     /// text after it (`3.5` is one number, not two sentences).
     static func lastSentence(_ text: String) -> String {
-        let characters = Array(text.trimmedQuickly())
+        let characters = Array(text.trimmed())
         var end = characters.count
         while end > 0, ".!?".contains(characters[end - 1]) { end -= 1 }
         var start = end
@@ -263,7 +263,7 @@ enum AnswerExtractor {
         guard let close = lastIndex(of: Array("</\(tag)>".utf8), in: bytes, before: bytes.count) else { return nil }
         let openTag = Array("<\(tag)>".utf8)
         guard let open = lastIndex(of: openTag, in: bytes, before: close) else { return nil }
-        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmedQuickly()
+        let inner = String(decoding: bytes[(open + openTag.count)..<close], as: UTF8.self).trimmed()
         return inner.isEmpty ? nil : inner
     }
 
@@ -285,10 +285,10 @@ enum AnswerExtractor {
     private static func phrase(_ text: String, markers: [String]) -> [String] {
         guard mayHoldMarker(text, markers) else { return [] }
         for marker in markers {
-            guard let found = text.lastMarkerRange(marker, ignoringCase: true) else { continue }
+            guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
             var rest = String(text[found.upperBound...])
             if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
-            rest = firstSentence(rest).trimmedQuickly()
+            rest = firstSentence(rest).trimmed()
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
             if !boxed.isEmpty { return boxed }
@@ -300,7 +300,7 @@ enum AnswerExtractor {
                 }
                 return [span]
             }
-            rest = stripTrailingPunctuation(rest.trimmedQuickly())
+            rest = stripTrailingPunctuation(rest.trimmed())
             if !rest.isEmpty { return [rest] }
         }
         return []
@@ -377,7 +377,7 @@ enum AnswerExtractor {
                     continue
                 }
                 guard let opening = lastIndex(of: openBytes, in: bytes, before: closing) else { break }
-                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmedQuickly()
+                let content = String(decoding: bytes[(opening + openBytes.count)..<closing], as: UTF8.self).trimmed()
                 let end = closing + closeBytes.count
                 if !content.isEmpty, end > (best?.end ?? -1) { best = (end, content) }
                 break
@@ -427,7 +427,7 @@ enum AnswerExtractor {
         var group: [String] = []
         var index = parts.count % 2 == 1 ? parts.count - 2 : parts.count - 3
         while index >= 1 {
-            let span = parts[index].trimmedQuickly()
+            let span = parts[index].trimmed()
             // Collected last to first and reversed once: inserting each at the front was quadratic.
             if !span.isEmpty { group.append(span) }
             guard index >= 3, Self.isConnective(parts[index - 1]) else { break }
@@ -455,7 +455,7 @@ enum AnswerExtractor {
         let column = trailingNumberColumn(text)
         if Set(column).count > 1 { return column }
         var sentence = lastSentence(text)
-        if sentence.trimmedQuickly().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
+        if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
             .filter { $0.contains(where: \.isNumber) }.map(String.init)
         let lower = sentence.lowercased()
@@ -499,7 +499,7 @@ enum AnswerExtractor {
     static func mathSpans(_ text: String) -> [String] {
         let parts = dollarSeparated(text)
         guard parts.count >= 3 else { return [] }
-        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmedQuickly() }
+        return stride(from: 1, to: parts.count - 1, by: 2).map { parts[$0].trimmed() }
             .filter { !$0.isEmpty }
     }
 
@@ -508,7 +508,7 @@ enum AnswerExtractor {
         let parts = dollarSeparated(text)
         guard parts.count >= 3 else { return false }
         return stride(from: 2, to: parts.count - 1, by: 2).allSatisfy { index in
-            let gap = parts[index].lowercased().trimmedQuickly()
+            let gap = parts[index].lowercased().trimmed()
             return ["", ",", "and", "or", ", and", ", or"].contains(gap)
         }
     }
@@ -559,12 +559,12 @@ enum AnswerExtractor {
     }
 
     static func stripMathDelimiters(_ text: String) -> String {
-        var value = text.trimmedQuickly()
+        var value = text.trimmed()
         for (open, close) in [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")] where value.hasPrefix(open) && value.hasSuffix(close) && value.count >= open.count + close.count {
             value = String(value.dropFirst(open.count).dropLast(close.count))
             break
         }
-        return value.trimmedQuickly()
+        return value.trimmed()
     }
 
     static func stripTrailingPunctuation(_ text: String) -> String {
@@ -572,12 +572,12 @@ enum AnswerExtractor {
         if let last = text.utf8.last, last < 0x80, !MathParser.isSpace(Character(Unicode.Scalar(last))),
             last != UInt8(ascii: "."), last != UInt8(ascii: ","), last != UInt8(ascii: ";"), last != UInt8(ascii: ":")
         {
-            return text.trimmedQuickly()
+            return text.trimmed()
         }
-        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmedQuickly() }  // an open-ended list keeps its dots
+        if text.hasSuffix("...") || text.hasSuffix("…") { return text.trimmed() }  // an open-ended list keeps its dots
         var value = text
         while let last = value.last, last == "." || last == "," || last == ";" || last == ":" { value.removeLast() }
-        return value.trimmedQuickly()
+        return value.trimmed()
     }
 }
 

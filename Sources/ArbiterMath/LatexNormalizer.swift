@@ -9,7 +9,7 @@ import Foundation
 enum LatexNormalizer {
     /// Whether the answer, once normalised, is plain words (a text answer) rather than math.
     static func textAnswer(_ text: String) -> String? {
-        textAnswer(prepared: prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())))
+        textAnswer(prepared: prepare(AnswerExtractor.stripTrailingPunctuation(text.trimmed())))
     }
 
     /// Command names and spellings that are math, not words of a text answer.
@@ -78,7 +78,7 @@ enum LatexNormalizer {
                 value = String(value.dropFirst(command.count).dropLast())
             }
         }
-        value = value.trimmedQuickly()
+        value = value.trimmed()
         // (Characters are counted last: counting walks the whole text.)
         if value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase, value.count == 3 {
             return String(letter)
@@ -211,7 +211,7 @@ enum LatexNormalizer {
         text = (percent ? Self.percentReplacer : Self.plainReplacer).apply(text)
         text = removeUnits(text)
         text = joinThousands(text)
-        text = AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())
+        text = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
         return text
     }
 
@@ -266,7 +266,7 @@ enum LatexNormalizer {
             var inner = String(value[range])
             inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
             inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
-            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmedQuickly() }
+            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
             // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
             let body = rows.map { $0.replacingEvery("&", with: ", ") }.joined(separator: ";")
@@ -334,7 +334,7 @@ enum LatexNormalizer {
     /// `1,22` and `0,111` are decimals written with a comma; `1,234` is a thousands separator.
     private static func decimalComma(_ text: String) -> String {
         guard text.has(",") else { return text }  // exactly one comma is needed
-        let trimmed = text.trimmedQuickly()
+        let trimmed = text.trimmed()
         // Only ASCII digits and the comma after an optional minus sign (checked on bytes first).
         var digits = trimmed.utf8[...]
         if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
@@ -382,8 +382,8 @@ enum LatexNormalizer {
                         meaningfulWords.contains(String($0).trimmingCharacters(in: .punctuationCharacters))
                     }
                 // `\mathrm{e}` is the constant; `\text{m}` is a unit; `5\text{k}` is 5,000, not 5.
-                let keep = !words || (inner.trimmedQuickly().count == 1 && command != "\\text" && command != "\\mbox")
-                    || inner.trimmedQuickly() == "k"
+                let keep = !words || (inner.trimmed().count == 1 && command != "\\text" && command != "\\mbox")
+                    || inner.trimmed() == "k"
                 var end = value.index(after: close)
                 if !keep {
                     // A unit's power goes with it: `12\text{ cm}^2` is 12.
@@ -411,8 +411,8 @@ enum LatexNormalizer {
             for part in group.split(separator: ",", omittingEmptySubsequences: false) {
                 let sides = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard sides.count == 2 else { return text }
-                let name = sides[0].trimmedQuickly()
-                let value = sides[1].trimmedQuickly()
+                let name = sides[0].trimmed()
+                let value = sides[1].trimmed()
                 guard !value.isEmpty, !value.contains("="), let first = name.first, first.isLetter,
                     name.count <= 8, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "{" || $0 == "}" })
                 else { return text }

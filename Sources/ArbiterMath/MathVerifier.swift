@@ -170,7 +170,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
             let response = sample.response
-            let closing = response.lastMarkerRange("</think", ignoringCase: true)
+            let closing = response.lastRange(ofMarker: "</think", ignoringCase: true)
             if response.firstRange(ofMarker: "<think", from: closing?.upperBound, ignoringCase: true) != nil {
                 attempt.details["think"] = "unclosed"
                 return .fail("no_answer", details: attempt.details)
@@ -183,7 +183,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         }
         // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
         // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
-        if let prompt = sample.prompt?.trimmedQuickly(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
+        if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
             region.contains(prompt)
         {
             region = Substring(String(region).replacingOccurrences(of: prompt, with: "\n"))
@@ -214,8 +214,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         }
         // "$\frac{1}{2} \$ = \frac{10}{9}$" leaves "= \frac{10}{9}": a leading equals sign introduces the answer.
         let answers = extraction.answers.map { answer in
-            let trimmed = answer.trimmedQuickly()
-            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmedQuickly() : trimmed
+            let trimmed = answer.trimmed()
+            return trimmed.hasPrefix("=") && !trimmed.hasPrefix("==") ? String(trimmed.dropFirst()).trimmed() : trimmed
         }
         answer = answers.last ?? ""
         if answers.contains(where: \.isEmpty) {
@@ -368,8 +368,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// The final answer of a reference written as a GSM8K solution: the text after its last `####` line marker
     /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
     static func gsm8kAnswer(_ text: String) -> String? {
-        guard let marker = text.lastMarkerRange("####") else { return nil }
-        let answer = text[marker.upperBound...].trimmedQuickly()
+        guard let marker = text.lastRange(ofMarker: "####") else { return nil }
+        let answer = text[marker.upperBound...].trimmed()
         guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
         return answer
     }
@@ -392,7 +392,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
 
     /// The number an answer such as "9 apples" or "12 square units" starts with.
     static func leadingNumber(_ answer: String) -> String? {
-        let trimmed = answer.trimmedQuickly()
+        let trimmed = answer.trimmed()
         let number = trimmed.prefix { $0.isNumber || $0 == "." || $0 == "-" || $0 == "/" || $0 == "," }
         guard !number.isEmpty, number.contains(where: \.isNumber) else { return nil }
         let rest = trimmed.dropFirst(number.count)
@@ -463,7 +463,7 @@ struct ParseMemo {
         if text.utf8.count > MathBudget.maxAnswerLength {
             result = (nil, true)
         } else {
-            let cleaned = AnswerExtractor.stripTrailingPunctuation(text.trimmedQuickly())
+            let cleaned = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
             let known = cleaned == text ? normalized[key] : nil
             let (words, normalizedText) = timed(clock, "normalization") { () -> (String?, String) in
                 let prepared = LatexNormalizer.prepare(cleaned)

@@ -107,36 +107,6 @@ extension StringProtocol {
 }
 
 extension String {
-    /// ``lastRange(ofMarker:ignoringCase:)`` (the last occurrence of an ASCII marker; with `ignoringCase`, ASCII
-    /// letters in either case), searched on the contiguous bytes rather than through string indices.
-    func lastMarkerRange(_ marker: String, ignoringCase: Bool = false) -> Range<String.Index>? {
-        let pattern = Array(marker.utf8).map { ignoringCase ? Self.foldedASCII($0) : $0 }
-        guard !pattern.isEmpty else { return nil }
-        let search = { (bytes: UnsafeBufferPointer<UInt8>) -> Int? in
-            var start = bytes.count - pattern.count
-            while start >= 0 {
-                var offset = 0
-                while offset < pattern.count,
-                    (ignoringCase ? Self.foldedASCII(bytes[start + offset]) : bytes[start + offset]) == pattern[offset]
-                {
-                    offset += 1
-                }
-                if offset == pattern.count { return start }
-                start -= 1
-            }
-            return nil
-        }
-        let found = utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
-        guard let found else { return nil }
-        let lower = utf8.index(utf8.startIndex, offsetBy: found)
-        return lower..<utf8.index(lower, offsetBy: pattern.count)
-    }
-
-    /// An ASCII capital's lowercase; any other byte as it is.
-    private static func foldedASCII(_ byte: UInt8) -> UInt8 {
-        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-    }
-
     /// Every occurrence of `target` (left to right, not overlapping) replaced, on UTF-8 bytes: the literal
     /// `replacingOccurrences(of:with:)` without a bridge to NSString.
     func replacingEvery(_ target: String, with replacement: String) -> String {
@@ -158,24 +128,5 @@ extension String {
             }
         }
         return String(decoding: output, as: UTF8.self)
-    }
-
-    /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character (most answers):
-    /// Unicode whitespace properties are looked up only for the other cases.
-    func trimmedQuickly() -> String {
-        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
-            return self
-        }
-        return trimmed()
-    }
-}
-
-extension Substring {
-    /// ``trimmed()``, with no work when the text starts and ends with a visible ASCII character.
-    func trimmedQuickly() -> String {
-        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
-            return String(self)
-        }
-        return trimmed()
     }
 }
