@@ -35,3 +35,45 @@ def run(command, input_path, output_path=os.devnull):
         started = time.perf_counter()
         subprocess.run(command, stdin=source, stdout=sink, check=True)
         return time.perf_counter() - started
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid):
+    """A process's parent and CPU ticks (utime + stime + cutime + cstime) from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as handle:
+        data = handle.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[1]), sum(int(value) for value in fields[11:15])
+
+
+def tree_pids(root=None):
+    """`root` (default: this process) and all its descendants, e.g. the daemons it started."""
+    root = root or os.getpid()
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = _proc_stat(entry)[0]
+            except (OSError, ValueError):
+                pass
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sorted(tree)
+
+
+def tree_cpu(pids):
+    """CPU seconds used so far by `pids` (with their reaped children)."""
+    total = 0
+    for pid in pids:
+        try:
+            total += _proc_stat(pid)[1]
+        except (OSError, ValueError):
+            pass
+    return total / TICK

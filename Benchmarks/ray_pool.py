@@ -47,6 +47,7 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 from arbiter_client import Client  # noqa: E402
 from arbiter_client.ray import ArbiterPool  # noqa: E402
+from benchlib import TICK, tree_cpu, tree_pids  # noqa: E402
 
 ANSWERS = [("\\frac{3}{4}", ["\\frac{3}{4}", "0.75", "\\frac{6}{8}", "\\frac{4}{3}"]),
            ("12", ["12", "12.0", "13", "\\frac{24}{2}"]),
@@ -76,47 +77,6 @@ def code_requests():
                               "response": "```python\n" + row["prompt"] + body + "```\n",
                               "reference": {"test": row["test"], "entry_point": row["entry_point"]}}, passes))
     return requests
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid):
-    with open(f"/proc/{pid}/stat") as handle:
-        data = handle.read()
-    fields = data[data.rindex(")") + 2:].split()
-    return int(fields[1]), sum(int(value) for value in fields[11:15])  # ppid; utime + stime + cutime + cstime
-
-
-def tree_pids(root=None):
-    """This process and all its descendants (Ray's processes, the replicas, their daemons)."""
-    root = root or os.getpid()
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parents[int(entry)] = _stat(entry)[0]
-            except (OSError, ValueError):
-                pass
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sorted(tree)
-
-
-def tree_cpu(pids):
-    """CPU seconds used so far by `pids` (with their reaped children)."""
-    total = 0
-    for pid in pids:
-        try:
-            total += _stat(pid)[1]
-        except (OSError, ValueError):
-            pass
-    return total / TICK
 
 
 def machine_busy():

@@ -44,6 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python", "tests"))
 
 import trainer_code  # noqa: E402
+from benchlib import tree_cpu, tree_pids  # noqa: E402
 
 # -- data: math completions with boxed answers, about half right ---------------------------------------------
 
@@ -218,45 +219,6 @@ def rounds(repeat, bodies):
 
 
 CPU_SECONDS = {}
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid):
-    with open(f"/proc/{pid}/stat") as handle:
-        data = handle.read()
-    fields = data[data.rindex(")") + 2:].split()
-    return int(fields[1]), sum(int(value) for value in fields[11:15])  # ppid; utime + stime + cutime + cstime
-
-
-def tree_pids():
-    """This process and its descendants (the daemons: a child over stdio, the benchmark's socket daemons)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parents[int(entry)] = _stat(entry)[0]
-            except (OSError, ValueError):
-                pass
-    tree, grew = {os.getpid()}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sorted(tree)
-
-
-def tree_cpu(pids):
-    total = 0
-    for pid in pids:
-        try:
-            total += _stat(pid)[1]
-        except (OSError, ValueError):
-            pass
-    return total / TICK
-
-
 NO_REWARD = """
 def reward_func(queries, prompts, labels):
     return {"rewards": [0.0] * len(queries), "scores": [0.0] * len(queries), "extra_logs": {}}
