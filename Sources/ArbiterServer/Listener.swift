@@ -107,8 +107,13 @@ final class Listener: Sendable {
                 usleep(50_000)  // out of descriptors: back off instead of spinning on a readable socket
             }
         }
+        closeSocket()
+    }
+
+    /// Closes the listening socket and removes a Unix socket's file if it is still ours (another daemon may have
+    /// replaced it).
+    func closeSocket() {
         close(descriptor)
-        // Remove the socket file only if it is still ours (another daemon may have replaced it).
         if case .unix(let path) = boundAddress, let inode = Self.inode(of: path), let mine = socketInode, inode == mine { unlink(path) }
     }
 

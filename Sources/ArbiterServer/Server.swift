@@ -10,12 +10,27 @@ import Synchronization
 
 /// The Arbiter daemon: a pool of workers answering JSON-lines streams from stdin/stdout, files or sockets.
 ///
-/// `jobs` workers run verifications; each stream has a reader thread and a writer thread doing blocking I/O, so the
-/// cooperative pool only ever runs verifiers. Call ``stop()`` (or send SIGTERM, see ``SignalForwarder``) to stop
+/// `jobs` workers run verifications. Stdin/stdout and files have a reader thread and a writer thread doing blocking
+/// I/O; socket connections are all driven by one event-loop thread (``SocketLoop``), or, with the `threads`
+/// transport, by two threads each. The cooperative pool only ever runs verifiers. Call ``stop()`` (or send SIGTERM, see ``SignalForwarder``) to stop
 /// reading; everything already read is answered before the serve call returns.
 public final class Server: Sendable {
     /// How a server runs.
     public struct Configuration: Sendable {
+        /// How socket connections are driven.
+        public enum Transport: String, Sendable {
+            /// One event-loop thread (`epoll`) for every connection: the default.
+            case events
+            /// A reader thread and a writer thread per connection, as stdin is served (the earlier transport, kept
+            /// selectable: `ARBITER_TRANSPORT=threads`).
+            case threads
+
+            /// `ARBITER_TRANSPORT` from the environment (`events` or `threads`); `events` when unset or unknown.
+            public static var fromEnvironment: Transport {
+                ProcessInfo.processInfo.environment["ARBITER_TRANSPORT"].flatMap(Transport.init(rawValue:)) ?? .events
+            }
+        }
+
         /// Concurrent verifications; default: the number of cores.
         public var jobs: Int
         /// Write answers in input order instead of as they finish.
@@ -27,6 +42,8 @@ public final class Server: Sendable {
         /// Seconds after a stop during which queued requests still run; after it they are answered `cancelled`,
         /// and two seconds later connections that still cannot be written to are closed. Default 5.
         public var drainTimeout: Double
+        /// How socket connections are driven; default ``Transport/fromEnvironment``.
+        public var transport: Transport
 
         /// A configuration; every argument has the documented default.
         public init(
@@ -34,8 +51,10 @@ public final class Server: Sendable {
             ordered: Bool = false,
             limits: SessionLimits = SessionLimits(),
             verifierOverride: String? = nil,
-            drainTimeout: Double = 5
+            drainTimeout: Double = 5,
+            transport: Transport = .fromEnvironment
         ) {
+            self.transport = transport
             self.drainTimeout = max(0, drainTimeout)
             self.jobs = max(1, jobs)
             self.ordered = ordered
@@ -161,6 +180,10 @@ public final class Server: Sendable {
         let listener = try Listener(address: address)
         ready(listener.boundAddress)
         logger.info("listening", metadata: ["address": "\(listener.boundAddress)"])
+        if configuration.transport == .events {
+            await serveWithEventLoop(listener)
+            return
+        }
         await withWorkers {
             // Sessions start on the accept thread (not on the cooperative pool, which the workers may keep busy);
             // the pool only waits for them to end.
@@ -184,12 +207,36 @@ public final class Server: Sendable {
         }
     }
 
-    private func makeSession(input: Int32, output: Int32, ownsDescriptors: Bool) -> Session {
+    /// Serves the listener's connections on one event-loop thread until a stop has closed them all.
+    private func serveWithEventLoop(_ listener: Listener) async {
+        await withWorkers { [self] in
+            let loop: SocketLoop
+            do {
+                loop = try SocketLoop(
+                    listener: listener, stopDescriptor: stopPipe.read, readSize: socketLimits.readSize, logger: logger
+                ) { descriptor, loop in
+                    self.makeSession(input: descriptor, output: descriptor, ownsDescriptors: true, loop: loop)
+                }
+                try await loop.run()
+            } catch {
+                logger.error("no event loop to serve connections", metadata: ["error": "\(error)"])
+                listener.closeSocket()
+            }
+        }
+    }
+
+    /// The limits of a socket connection: reads of at most 64 KiB (thousands of connections).
+    private var socketLimits: SessionLimits {
         var limits = configuration.limits
-        if ownsDescriptors { limits.readSize = min(limits.readSize, 64 << 10) }  // thousands of connections
-        return Session(
+        limits.readSize = min(limits.readSize, 64 << 10)
+        return limits
+    }
+
+    private func makeSession(input: Int32, output: Int32, ownsDescriptors: Bool, loop: SocketLoop? = nil) -> Session {
+        Session(
             input: input, output: output, ownsDescriptors: ownsDescriptors, ordered: configuration.ordered,
-            limits: limits, queue: queue, stats: stats, dispatcher: dispatcher, stopDescriptor: stopPipe.read)
+            limits: ownsDescriptors ? socketLimits : configuration.limits, queue: queue, stats: stats,
+            dispatcher: dispatcher, stopDescriptor: stopPipe.read, loop: loop)
     }
 
     /// Turns a byte written to the stop descriptor (by a signal handler) into ``stop()``, which starts the drain

@@ -38,8 +38,13 @@ public struct SessionLimits: Sendable {
     }
 }
 
-/// One JSON-lines stream (stdin/stdout, a file, or a socket connection): a reader thread that splits lines and
-/// queues them, and a writer thread that writes answers, in order or as they finish.
+/// One JSON-lines stream (stdin/stdout, a file, or a socket connection) and its answers.
+///
+/// Two transports drive it. Stdin/stdout and files (which `epoll` cannot watch) have a reader thread that splits
+/// lines and queues them and a writer thread that writes answers, in order or as they finish (``start()``). Socket
+/// connections are driven by the server's ``SocketLoop`` thread, which owns every connection: it reads when the
+/// socket is readable (``loopRead(into:)``) and writes without blocking when answers wait (``loopFlush()``), so a
+/// connection costs a little state, not two threads.
 ///
 /// The number of lines read but not yet answered, and the bytes of answers not yet written, are bounded: at a limit
 /// the reader stops reading, so a fast writer (or a client that does not read) is slowed down instead of growing
@@ -71,6 +76,38 @@ final class Session: Sendable {
         var outputLines = 0
         var outputInputBytes = 0
         var outputClosed = false
+        /// Whether the event loop has been told (or is about to find out) that answers wait: a hand-over tells it
+        /// only when this is false, so a busy stream costs one wake-up per write, not one per hand-over.
+        var notified = false
+    }
+
+    /// What only the event loop's thread touches, for a socket connection it drives.
+    final class LoopSide: @unchecked Sendable {
+        /// The partial line held between reads (empty, without storage, while no line is half-received).
+        var splitter: LineSplitter
+        var nextSeq = 0
+        /// No more reading: end of input, a read error, a stop, or a client that is gone.
+        var readerDone = false
+        /// The answers being written: buffers, where writing has got to, and the lines and request bytes they answer.
+        var writing: [[UInt8]] = []
+        var writingIndex = 0
+        var writingOffset = 0
+        var writingBytes = 0
+        var writingLines = 0
+        var writingInputBytes = 0
+        var hasBatch = false
+        /// The socket is full: writing waits until it is writable.
+        var blocked = false
+        /// Answers are dropped instead of written (the client has gone or the connection was closed by force).
+        var discardOutput = false
+        /// What the descriptor is watched for, and whether it is watched at all.
+        var interest: EventPoll.Events = []
+        var registered = false
+        /// Set once every answer is written and the sending half is shut: the close waits for the client's end
+        /// of input until then (clock of ``monotonicNanoseconds()``).
+        var closingDeadline: UInt64? = nil
+
+        init(maxLineBytes: Int) { splitter = LineSplitter(maxLineBytes: maxLineBytes) }
     }
 
     let input: Int32
@@ -89,6 +126,9 @@ final class Session: Sendable {
     private static let numbers = Atomic<Int>(0)
     /// Whether the session's threads are done, and who waits for that.
     private let finished = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    /// The event loop that drives this connection (`nil` for the two-thread transport), and its side of the state.
+    let loop: SocketLoop?
+    let loopSide: LoopSide?
 
     init(
         input: Int32,
@@ -99,7 +139,8 @@ final class Session: Sendable {
         queue: WorkQueue,
         stats: ServerStats,
         dispatcher: Dispatcher,
-        stopDescriptor: Int32
+        stopDescriptor: Int32,
+        loop: SocketLoop? = nil
     ) {
         self.input = input
         self.output = output
@@ -111,6 +152,8 @@ final class Session: Sendable {
         self.queue = queue
         self.stats = stats
         self.stopDescriptor = stopDescriptor
+        self.loop = loop
+        loopSide = loop == nil ? nil : LoopSide(maxLineBytes: limits.maxLineBytes)
     }
 
     /// Whether the client has gone: its queued work is dropped instead of run.
@@ -128,7 +171,11 @@ final class Session: Sendable {
     func forceClose() {
         markGone()
         monitor.withLock(waking: [.reader, .writer]) { $0.outputClosed = true }
-        if ownsDescriptors { shutdown(input, Int32(SHUT_RDWR)) }
+        if let loop {
+            loop.schedule(self)  // the loop drops the answers and closes the connection
+        } else if ownsDescriptors {
+            shutdown(input, Int32(SHUT_RDWR))
+        }
     }
 
     /// Reads, answers and writes until end of input (or a stop), then returns once every answer is written.
@@ -174,14 +221,14 @@ final class Session: Sendable {
     /// Hands answered lines to the writer: `lines` consecutive lines from `firstSeq`, whose requests took
     /// `inputBytes`, answered by `bytes` (newlines included).
     func submit(firstSeq: Int, lines: Int, inputBytes: Int, bytes: [UInt8]) {
-        monitor.withLock(waking: [.writer]) { state in
+        let notify = monitor.withLock(waking: [.writer]) { state -> Bool in
             guard ordered else {
                 Self.append(bytes, lines: lines, inputBytes: inputBytes, to: &state)
-                return
+                return Self.needsNotice(&state)
             }
             guard firstSeq == state.nextSeq else {
                 state.pending[firstSeq] = Pending(lines: lines, inputBytes: inputBytes, bytes: bytes)
-                return
+                return false
             }
             Self.append(bytes, lines: lines, inputBytes: inputBytes, to: &state)
             state.nextSeq += lines
@@ -189,24 +236,33 @@ final class Session: Sendable {
                 Self.append(next.bytes, lines: next.lines, inputBytes: next.inputBytes, to: &state)
                 state.nextSeq += next.lines
             }
+            return Self.needsNotice(&state)
         }
+        if notify, let loop { loop.schedule(self) }
+    }
+
+    /// Whether the event loop must be told that answers wait (it has not been since it last found none).
+    private static func needsNotice(_ state: inout State) -> Bool {
+        guard !state.notified else { return false }
+        state.notified = true
+        return true
     }
 
     /// Hands answered lines to the writer as ``submit(firstSeq:lines:inputBytes:bytes:)`` does, taking the caller's
     /// buffer instead of copying it: the caller gets back an empty buffer (a spare one, with its capacity, when the
     /// session has one). Lines that must wait for earlier ones (in order) are copied, and the caller keeps its buffer.
     func submit(firstSeq: Int, lines: Int, inputBytes: Int, taking bytes: inout [UInt8]) {
-        monitor.withLock(waking: [.writer]) { state in
+        let notify = monitor.withLock(waking: [.writer]) { state -> Bool in
             guard !ordered || firstSeq == state.nextSeq else {
                 // Held until the lines before it are answered: an exact-size copy, the caller keeps its buffer.
                 state.pending[firstSeq] = Pending(lines: lines, inputBytes: inputBytes, bytes: Array(bytes[...]))
-                return
+                return false
             }
             var taken = state.spares.popLast() ?? []
             swap(&taken, &bytes)
             guard ordered else {
                 Self.append(taken, lines: lines, inputBytes: inputBytes, to: &state)
-                return
+                return Self.needsNotice(&state)
             }
             Self.append(taken, lines: lines, inputBytes: inputBytes, to: &state)
             state.nextSeq += lines
@@ -214,7 +270,9 @@ final class Session: Sendable {
                 Self.append(next.bytes, lines: next.lines, inputBytes: next.inputBytes, to: &state)
                 state.nextSeq += next.lines
             }
+            return Self.needsNotice(&state)
         }
+        if notify, let loop { loop.schedule(self) }
     }
 
     private static func append(_ bytes: [UInt8], lines: Int, inputBytes: Int, to state: inout State) {
@@ -263,7 +321,7 @@ final class Session: Sendable {
 
     /// The work units of a read's lines, numbered from `nextSeq`, and the answers to its ops (answered here, ahead of
     /// queued work). Consecutive request lines become one block; an op or a line over the limit ends a block.
-    private func queueUnits(_ split: LineSplitter.Split, nextSeq: Int) -> (
+    func queueUnits(_ split: LineSplitter.Split, nextSeq: Int) -> (
         units: [WorkUnit], answered: [(seq: Int, inputBytes: Int, bytes: [UInt8])], lines: Int, inputBytes: Int
     ) {
         var units: [WorkUnit] = []
@@ -351,7 +409,7 @@ final class Session: Sendable {
     }
 
     /// Counts `lines` as in flight (the queued units and the ops answered ahead), then queues the units.
-    private func enqueue(_ units: [WorkUnit], lines: Int, inputBytes: Int) {
+    func enqueue(_ units: [WorkUnit], lines: Int, inputBytes: Int) {
         guard lines > 0 else { return }
         monitor.withLock { state in
             state.inFlightLines += lines
@@ -454,7 +512,7 @@ final class Session: Sendable {
     /// Gives memory freed by ended connections back to the system, at most once a second: each connection's threads
     /// allocate from their own malloc arenas, which otherwise keep the memory after the connection is gone
     /// (measured: 710 MiB still resident after 10,000 connections closed).
-    private static func returnFreedMemory() {
+    static func returnFreedMemory() {
         let now = monotonicNanoseconds()
         let last = lastTrim.load(ordering: .relaxed)
         guard now &- last > 1_000_000_000,
@@ -476,5 +534,187 @@ final class Session: Sendable {
             }
             return true
         }
+    }
+
+    // MARK: Event-loop transport (socket connections)
+
+    /// Whether the loop may read more from this connection: fewer than the limits of lines, request bytes and
+    /// unwritten answer bytes are held. Called on the loop's thread.
+    func loopHasCapacity() -> Bool {
+        guard let side = loopSide else { return false }
+        return monitor.withLock { state in
+            !state.outputClosed
+                && (state.inFlightLines == 0
+                    || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes
+                        && state.outputBytes + side.writingBytes < limits.maxUnwrittenBytes))
+        }
+    }
+
+    /// Reads once (at most the session's read size) into the loop's shared buffer and queues the complete lines;
+    /// the partial line at the end stays in the session's splitter. At end of input, a read error or a closed
+    /// output the reader is done. Called on the loop's thread when the socket is readable.
+    func loopRead(into buffer: UnsafeMutableRawBufferPointer) {
+        guard let side = loopSide, !side.readerDone, let base = buffer.baseAddress else { return }
+        var count: Int
+        repeat {
+            count = read(input, base, min(buffer.count, limits.readSize))
+        } while count < 0 && errno == EINTR
+        if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
+        let split: LineSplitter.Split
+        if count > 0 {
+            split = side.splitter.split(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count))
+        } else if count == 0 {
+            split = side.splitter.finishSplitting()  // end of input: the last line may lack its newline
+            if peerHungUp() { markGone() }
+        } else {
+            if errno == ECONNRESET || errno == EPIPE { markGone() }
+            split = LineSplitter.Split()  // a half-received line is dropped, not answered
+        }
+        let (units, answered, lines, inputBytes) = queueUnits(split, nextSeq: side.nextSeq)
+        side.nextSeq += lines
+        enqueue(units, lines: lines, inputBytes: inputBytes)
+        for answer in answered {
+            submit(firstSeq: answer.seq, lines: 1, inputBytes: answer.inputBytes, bytes: answer.bytes)
+        }
+        if count <= 0 { loopStopReading() }
+    }
+
+    /// Reads no more (a stop, end of input, or a client that is gone): a half-received line is dropped.
+    func loopStopReading() {
+        guard let side = loopSide, !side.readerDone else { return }
+        side.readerDone = true
+        side.splitter = LineSplitter(maxLineBytes: limits.maxLineBytes)
+        monitor.withLock { $0.readerDone = true }
+    }
+
+    /// The client is gone for good (the socket hung up or failed): queued work is dropped, answers are not written,
+    /// nothing more is read. Called on the loop's thread.
+    func loopPeerGone() {
+        markGone()
+        monitor.withLock { $0.outputClosed = true }
+        loopStopReading()
+    }
+
+    /// Writes the answers that wait, without blocking, until none wait or the socket is full (then the session is
+    /// `blocked` until the socket is writable). Lines are counted as answered once their bytes are all written.
+    /// Called on the loop's thread.
+    func loopFlush() {
+        guard let side = loopSide else { return }
+        while true {
+            let taken = monitor.withLock { state -> (buffers: [[UInt8]], lines: Int, inputBytes: Int)? in
+                if state.outputClosed { side.discardOutput = true }
+                guard !side.hasBatch else { return nil }
+                if state.output.isEmpty && state.outputLines == 0 {
+                    state.notified = false
+                    return nil
+                }
+                var buffers: [[UInt8]] = []
+                swap(&buffers, &state.output)
+                defer {
+                    state.outputBytes = 0
+                    state.outputLines = 0
+                    state.outputInputBytes = 0
+                }
+                return (buffers, state.outputLines, state.outputInputBytes)
+            }
+            if let taken {
+                side.writing = taken.buffers
+                side.writingIndex = 0
+                side.writingOffset = 0
+                side.writingBytes = taken.buffers.reduce(0) { $0 + $1.count }
+                side.writingLines = taken.lines
+                side.writingInputBytes = taken.inputBytes
+                side.hasBatch = true
+            } else if !side.hasBatch {
+                return
+            }
+            if side.discardOutput {
+                side.blocked = false
+            } else {
+                if side.blocked { return }
+                switch writeBatch(side) {
+                case .done: break
+                case .full:
+                    side.blocked = true
+                    return
+                case .failed:
+                    markGone()
+                    monitor.withLock { $0.outputClosed = true }
+                    side.discardOutput = true
+                }
+            }
+            finishBatch(side)
+        }
+    }
+
+    private enum WriteOutcome { case done, full, failed }
+
+    /// Writes the batch from where writing got to, until it is all written or the socket is full.
+    private func writeBatch(_ side: LoopSide) -> WriteOutcome {
+        while side.writingIndex < side.writing.count {
+            let outcome = side.writing[side.writingIndex].withUnsafeBytes { raw -> WriteOutcome? in
+                while side.writingOffset < raw.count {
+                    let written = write(output, raw.baseAddress! + side.writingOffset, raw.count - side.writingOffset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        if errno == EAGAIN || errno == EWOULDBLOCK { return .full }
+                        return .failed
+                    }
+                    side.writingOffset += written
+                    side.writingBytes -= written
+                }
+                return nil
+            }
+            if let outcome { return outcome }
+            side.writingIndex += 1
+            side.writingOffset = 0
+        }
+        return .done
+    }
+
+    /// Counts the batch's lines as answered and keeps its buffers as spares while the stream is busy.
+    private func finishBatch(_ side: LoopSide) {
+        var buffers: [[UInt8]] = []
+        swap(&buffers, &side.writing)
+        for index in buffers.indices { buffers[index].removeAll(keepingCapacity: true) }
+        let lines = side.writingLines
+        let inputBytes = side.writingInputBytes
+        side.hasBatch = false
+        side.writingBytes = 0
+        side.writingLines = 0
+        side.writingInputBytes = 0
+        monitor.withLock { state in
+            state.inFlightLines -= lines
+            state.inFlightBytes -= inputBytes
+            if state.inFlightLines == 0 {
+                state.spares = []  // idle: no buffer is kept
+            } else {
+                for buffer in buffers
+                where state.spares.count < Self.maximumSpares && buffer.capacity <= Self.maximumSpareBytes {
+                    state.spares.append(buffer)
+                }
+            }
+        }
+        if lines != 0 { stats.addInFlight(-lines) }
+    }
+
+    /// Whether every line read is answered and written and nothing more will be read: the connection can close.
+    func loopIsDone() -> Bool {
+        guard let side = loopSide, side.readerDone, !side.hasBatch else { return false }
+        return monitor.withLock { $0.inFlightLines == 0 && $0.output.isEmpty }
+    }
+
+    /// Registers the connection (``ServerStats``) when the loop takes it on.
+    func loopOpened() { stats.open(self) }
+
+    /// Ends the session once the loop has closed its descriptor: it leaves the statistics and its waiter resumes.
+    func loopClosed() {
+        stats.close(self)
+        let waiter = finished.withLock { state in
+            state.done = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
     }
 }
