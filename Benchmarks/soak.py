@@ -35,12 +35,25 @@ def main():
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--transport", choices=("events", "threads", "both"), default="events",
+                        help="events (default), threads (ARBITER_TRANSPORT=threads: the earlier transport) or both in turn")
+    parser.add_argument("--rounds", type=int, default=1, help="with --transport both: how many alternating rounds")
     args = parser.parse_args()
+    print(f"load before: {open('/proc/loadavg').read().split()[:3]}")
+    transports = ("events", "threads") * args.rounds if args.transport == "both" else (args.transport,)
+    failed = False
+    for transport in transports:
+        failed |= not soak(args, transport)
+    print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
+    if failed:
+        raise SystemExit(1)
 
+
+def soak(args, transport):
     scratch = tempfile.mkdtemp(prefix="arbiter-soak-")
     path = os.path.join(scratch, "arbiter.sock")
     daemon = subprocess.Popen([args.binary, "serve", "--listen", f"unix:{path}", "--jobs", str(args.jobs),
-                               "--log-level", "error"])
+                               "--log-level", "error"], env=dict(os.environ, ARBITER_TRANSPORT=transport))
     for _ in range(500):
         if os.path.exists(path):
             break
@@ -113,11 +126,11 @@ def main():
     daemon.terminate()
     daemon.wait(timeout=30)
 
-    print(f"soak: {total:,} exact requests over {args.connections} connections in {elapsed:.1f} s "
+    print(f"[{transport}] soak: {total:,} exact requests over {args.connections} connections in {elapsed:.1f} s "
           f"({total / elapsed:,.0f} answers/s, client included)")
     print("daemon resident memory: " + ", ".join(f"{name} {samples.get(name, 0) / 1024:.1f} MiB"
                                                  for name in ("start", "middle", "end")))
-    print("resident memory by tenth of the requests (MiB): " + " ".join(f"{curve[k] / 1024:.0f}" for k in sorted(curve)))
+    print("resident memory by tenth of the requests (MiB): " + " ".join(f"{curve[k] / 1024:.1f}" for k in sorted(curve)))
     early = [curve[k] for k in sorted(curve) if 2 <= k <= 5]
     late = [curve[k] for k in sorted(curve) if k >= 7]
     if early and late:
@@ -125,8 +138,9 @@ def main():
         print(f"growth of the mean resident memory from tenths 2-5 to tenths 7-10: {growth:+.1f} % (flat: within 10 %)")
     if problems:
         print("PROBLEMS:", *problems[:10], sep="\n  ")
-        raise SystemExit(1)
+        return False
     print("every request answered exactly once")
+    return True
 
 
 if __name__ == "__main__":
