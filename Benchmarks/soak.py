@@ -29,6 +29,23 @@ def rss_kib(pid):
     return 0
 
 
+def stats_in_flight(path):
+    """The daemon's `in_flight` from a `stats` op on a connection of its own (answered ahead of queued work)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            sock.sendall(b'{"id":"s","op":"stats"}\n')
+            answer = b""
+            while not answer.endswith(b"\n"):
+                chunk = sock.recv(1 << 16)
+                if not chunk:
+                    break
+                answer += chunk
+        return json.loads(answer)["stats"]["in_flight"]
+    except (OSError, ValueError, KeyError):
+        return -1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/arbiter")
@@ -65,6 +82,7 @@ def soak(args, transport):
     samples = {"start": rss_kib(daemon.pid)}
     middle_taken = threading.Event()
     curve = {}
+    in_flight = {}
 
     def reader(index, sock):
         seen = bytearray(per_connection)
@@ -91,6 +109,7 @@ def soak(args, transport):
             tenth = done * 10 // total
             if tenth not in curve:
                 curve[tenth] = rss_kib(daemon.pid)
+                in_flight[tenth] = stats_in_flight(path)
         if not all(seen):
             problems.append(f"connection {index}: ids missing")
 
@@ -131,6 +150,8 @@ def soak(args, transport):
     print("daemon resident memory: " + ", ".join(f"{name} {samples.get(name, 0) / 1024:.1f} MiB"
                                                  for name in ("start", "middle", "end")))
     print("resident memory by tenth of the requests (MiB): " + " ".join(f"{curve[k] / 1024:.1f}" for k in sorted(curve)))
+    print("requests in flight (read, not yet written) at each tenth: " + " ".join(
+        f"{in_flight[k]:,}" for k in sorted(in_flight)))
     early = [curve[k] for k in sorted(curve) if 2 <= k <= 5]
     late = [curve[k] for k in sorted(curve) if k >= 7]
     if early and late:
