@@ -178,6 +178,9 @@ public final class Server: Sendable {
     /// - Throws: ``ArbiterError`` `internal` when the address cannot be bound.
     public func serve(listening address: ListenAddress, ready: @Sendable (ListenAddress) -> Void = { _ in }) async throws {
         let listener = try Listener(address: address)
+        if let (from, to) = Self.raiseDescriptorLimit() {
+            logger.info("open-file limit raised to the hard limit", metadata: ["from": "\(from)", "to": "\(to)"])
+        }
         ready(listener.boundAddress)
         logger.info("listening", metadata: ["address": "\(listener.boundAddress)"])
         if configuration.transport == .events {
@@ -205,6 +208,18 @@ public final class Server: Sendable {
                 }
             }
         }
+    }
+
+    /// Raises the soft limit of open descriptors to the hard limit (as many servers do): each connection is a
+    /// descriptor, and the usual soft limit of 1,024 would stop a daemon far below the thousands of connections a
+    /// training job can open. Returns the old and new soft limits when it raised them.
+    static func raiseDescriptorLimit() -> (UInt64, UInt64)? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return nil }
+        let old = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        return (UInt64(old), UInt64(limit.rlim_cur))
     }
 
     /// Serves the listener's connections on one event-loop thread until a stop has closed them all.
