@@ -186,7 +186,6 @@ final class SocketLoop: @unchecked Sendable {
                 continue
             }
             session.loopFlush()
-            if session.isGone, !side.readerDone { session.loopStopReading() }
             settle(session)
         }
     }
@@ -194,6 +193,8 @@ final class SocketLoop: @unchecked Sendable {
     /// Watches the connection for what it now waits for, and closes it once it is done.
     private func settle(_ session: Session) {
         guard let side = session.loopSide else { return }
+        // A client that has gone (a failed write, a forced close) is not read from again.
+        if session.isGone, !side.readerDone { session.loopStopReading() }
         if session.loopIsDone() {
             finish(session)
             return
