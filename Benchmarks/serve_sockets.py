@@ -8,7 +8,9 @@ Each connection streams prebuilt `exact` requests (pipelined, never waiting) whi
 lines, so the client costs little next to the daemon. The transports alternate round by round (`events`, the
 epoll loop; `threads`, a reader and a writer thread per connection, ARBITER_TRANSPORT=threads); the best wall time
 and the least daemon CPU time (user + system, from /proc) of each are reported with their ratio. On a shared
-machine the CPU time is the steadier figure.
+machine the CPU time is the steadier figure. Meanwhile one more connection sends a `ping` every 20 ms and times
+its answer (ops are answered as soon as they are read, ahead of queued work): the median and largest round trip
+over every round are printed.
 
     python3 Benchmarks/serve_sockets.py [--binary .build/release/arbiter] [--requests 1000000] [--connections 8]
                                         [--rounds 3]
@@ -51,6 +53,21 @@ def one_run(args, transport, data, per_connection):
         time.sleep(0.01)
     time.sleep(0.1)
     counts = [0] * args.connections
+    pings = []
+    streaming = threading.Event()
+    streaming.set()
+
+    def prober():
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        reply = sock.makefile("rb")
+        while streaming.is_set():
+            sent = time.perf_counter()
+            sock.sendall(b'{"id":"ping","op":"ping"}\n')
+            reply.readline()
+            pings.append(time.perf_counter() - sent)
+            time.sleep(0.02)
+        sock.close()
 
     def reader(index, sock):
         while counts[index] < per_connection:
@@ -66,19 +83,23 @@ def one_run(args, transport, data, per_connection):
         sockets.append(sock)
     threads = [threading.Thread(target=reader, args=(index, sock)) for index, sock in enumerate(sockets)]
     threads += [threading.Thread(target=sock.sendall, args=(data,)) for sock in sockets]
+    probe = threading.Thread(target=prober)
     cpu_before = cpu_seconds(daemon.pid)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
+    probe.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    streaming.clear()
+    probe.join()
     cpu = cpu_seconds(daemon.pid) - cpu_before
     for sock in sockets:
         sock.close()
     daemon.terminate()
     daemon.wait(timeout=60)
-    return wall, cpu, sum(counts)
+    return wall, cpu, sum(counts), pings
 
 
 def main():
@@ -94,9 +115,11 @@ def main():
     data = payload(per_connection)
     print(f"load before: {open('/proc/loadavg').read().split()[:3]}")
     best = {}
+    pings = {"events": [], "threads": []}
     for _ in range(args.rounds):
         for transport in ("events", "threads"):
-            wall, cpu, answered = one_run(args, transport, data, per_connection)
+            wall, cpu, answered, probed = one_run(args, transport, data, per_connection)
+            pings[transport] += probed
             if answered != total:
                 raise SystemExit(f"[{transport}] {answered:,} of {total:,} answers")
             old = best.get(transport, (wall, cpu))
@@ -106,6 +129,11 @@ def main():
     print("           wall s   requests/s   daemon CPU s   CPU µs/request")
     for transport, (wall, cpu) in best.items():
         print(f"{transport:<9}{wall:8.3f}{total / wall:13,.0f}{cpu:15.3f}{cpu / total * 1e6:17.2f}")
+    for transport, times in pings.items():
+        times.sort()
+        if times:
+            print(f"{transport}: ping round trip while {args.connections} connections stream: median "
+                  f"{times[len(times) // 2] * 1000:.2f} ms, largest {times[-1] * 1000:.2f} ms ({len(times)} pings)")
     events, threads = best["events"], best["threads"]
     print(f"events vs threads: {threads[0] / events[0]:.2f}x wall, {threads[1] / events[1]:.2f}x CPU (above 1: events faster)")
 
