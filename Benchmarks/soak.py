@@ -142,13 +142,16 @@ def soak(args, transport):
     samples["end"] = rss_kib(daemon.pid)
     for sock in sockets:
         sock.close()
+    time.sleep(1.5)  # the connections end; freed memory goes back to the system (malloc_trim, once a second at most)
+    samples["closed"] = rss_kib(daemon.pid)
     daemon.terminate()
     daemon.wait(timeout=30)
 
     print(f"[{transport}] soak: {total:,} exact requests over {args.connections} connections in {elapsed:.1f} s "
           f"({total / elapsed:,.0f} answers/s, client included)")
     print("daemon resident memory: " + ", ".join(f"{name} {samples.get(name, 0) / 1024:.1f} MiB"
-                                                 for name in ("start", "middle", "end")))
+                                                 for name in ("start", "middle", "end", "closed"))
+          + " (end: every answer read, connections open; closed: 1.5 s after they closed)")
     print("resident memory by tenth of the requests (MiB): " + " ".join(f"{curve[k] / 1024:.1f}" for k in sorted(curve)))
     print("requests in flight (read, not yet written) at each tenth: " + " ".join(
         f"{in_flight[k]:,}" for k in sorted(in_flight)))
