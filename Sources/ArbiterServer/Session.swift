@@ -19,7 +19,8 @@ public struct SessionLimits: Sendable {
     /// Bytes of answers produced but not yet written (a client that does not read) before the reader pauses.
     /// Default 64 MiB: beyond it the connection is no longer read from, so its memory stays bounded.
     public var maxUnwrittenBytes: Int
-    /// Bytes asked of each `read`. Default 1 MiB for stdin and files, 64 KiB for each socket connection.
+    /// Bytes asked of each `read`. Default 1 MiB for stdin and files; at most 64 KiB for a socket connection (whose
+    /// reads in one turn of the event loop also share a budget of 128 KiB).
     public var readSize: Int
 
     /// Limits; every argument has the documented default.
