@@ -40,6 +40,8 @@ final class SocketLoop: @unchecked Sendable {
     /// Connections whose sending half is shut, closed when the client ends its input or at the deadline.
     private var closing: [Int: Session] = [:]
     private var acceptPausedUntil: UInt64? = nil
+    /// When freed memory is next given back (a connection closed less than a second after the last time).
+    private var trimAt: UInt64? = nil
     private var stopping = false
     private let buffer: UnsafeMutableRawBufferPointer
 
@@ -140,6 +142,7 @@ final class SocketLoop: @unchecked Sendable {
     /// Milliseconds until the next deadline (a closing connection, the end of an accept back-off); -1 for none.
     private func nextTimeout() -> Int32 {
         var next: UInt64? = acceptPausedUntil
+        if let trimAt { next = min(next ?? trimAt, trimAt) }
         for session in closing.values {
             if let deadline = session.loopSide?.closingDeadline { next = min(next ?? deadline, deadline) }
         }
@@ -151,6 +154,9 @@ final class SocketLoop: @unchecked Sendable {
     private func expireTimers() {
         let now = monotonicNanoseconds()
         if let until = acceptPausedUntil, until <= now { resumeAccepting() }
+        if let at = trimAt, at <= now {
+            trimAt = Session.returnFreedMemory() ? nil : now &+ 100_000_000
+        }
         for session in Array(closing.values) {
             if let deadline = session.loopSide?.closingDeadline, deadline <= now { closeNow(session) }
         }
@@ -268,7 +274,7 @@ final class SocketLoop: @unchecked Sendable {
         unregister(session)
         close(session.input)
         session.loopClosed()
-        Session.returnFreedMemory()
+        if !Session.returnFreedMemory(), trimAt == nil { trimAt = monotonicNanoseconds() &+ 1_000_000_000 }
         if acceptPausedUntil != nil { resumeAccepting() }  // a descriptor is free again
     }
 
