@@ -131,8 +131,19 @@ struct TransportTests {
         let limits = SessionLimits(maxInFlightLines: 1_000_000, maxUnwrittenBytes: 4096)
         let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.1, limits: limits, transport: .events)
         let silent = try daemon.connect()
-        let flood = String(repeating: HandOverTests.exactLine, count: 200_000)
-        Thread { silent.send(flood) }.start()
+        // Sent in pieces, each after the single worker has caught up (as NonReaderTests does), so that on a busy
+        // machine the loop cannot read everything before any answer exists.
+        Thread {
+            let piece = String(repeating: HandOverTests.exactLine, count: 5_000)
+            for _ in 0..<40 {
+                silent.send(piece)
+                var last = -1
+                while daemon.server.stats.inFlight != last {
+                    last = daemon.server.stats.inFlight
+                    usleep(50_000)
+                }
+            }
+        }.start()
         // The silent client's lines pile up until its unwritten answers pass the cap; then it is no longer read.
         var last = -1
         while true {
