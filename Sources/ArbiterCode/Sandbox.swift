@@ -75,6 +75,10 @@ public final class Sandbox: Sendable {
     let preparedHarnesses = PreparedHarnesses()
     /// Whether harness runs of toolchains with a fork server fork from a warm interpreter (``ForkServers``).
     let usesForkServers: Bool
+    /// Whether runs copy their slot's mount template (``MountTemplates``) instead of building their root.
+    let usesMountTemplates: Bool
+    /// How many runs started from a mount template (tests read it).
+    let runsFromMountTemplates = Atomic<Int>(0)
     /// The pids of the fork servers this sandbox started, in order (tests read them).
     let startedForkServers = Mutex<[Int32]>([])
 
@@ -86,7 +90,9 @@ public final class Sandbox: Sendable {
     ///   - isolation: The mechanisms to use; they must be available on this host.
     ///   - forkServers: Let toolchains with a fork server fork runs from a warm interpreter, where the host allows it
     ///     (as root with the whole sandbox; `ARBITER_CODE_NO_FORK_SERVER=1` turns it off for the process).
-    public init(isolation: Isolation, forkServers: Bool = true) {
+    ///   - mountTemplates: Let runs copy their slot's mount template instead of building their root, where the host
+    ///     allows it (as root with the whole sandbox; `ARBITER_CODE_NO_MOUNT_TEMPLATE=1` turns it off for the process).
+    public init(isolation: Isolation, forkServers: Bool = true, mountTemplates: Bool = true) {
         self.isolation = isolation
         self.cgroups = CgroupPool(
             memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
@@ -99,6 +105,7 @@ public final class Sandbox: Sendable {
         let perSlot = isolation.namespaces.contains("net") && !isolation.namespaces.contains("user")
         self.workers = SlotWorkerPool(cgroups: cgroups, networkPerSlot: perSlot)
         self.usesForkServers = forkServers && ForkServers.available(for: isolation)
+        self.usesMountTemplates = mountTemplates && MountTemplates.available(for: isolation)
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
@@ -255,9 +262,13 @@ public final class Sandbox: Sendable {
                 wroteCommandFiles = true
             }
             if attempt > 0 { arb_run_result_free(&result); result = arb_run_result() }
+            let template =
+                usesMountTemplates
+                ? worker.mountTemplates.template(
+                    workParent: (job.workDirectory as NSString).deletingLastPathComponent, visible: job.visible) : nil
             status = launch(
-                job, slot: slot, joined: joined, network: worker.network, server: server, cancel: cancel,
-                result: &result)
+                job, slot: slot, joined: joined, network: worker.network, server: server, template: template,
+                cancel: cancel, result: &result)
             guard status != 0, result.cancelled == 0, let request = job.forkServer, server != nil,
                 result.failed_stage == ARB_STAGE_FORK
             else { break }
@@ -309,8 +320,8 @@ public final class Sandbox: Sendable {
     }
 
     private func launch(
-        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, cancel: Int32,
-        result: inout arb_run_result
+        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, template: Int32?,
+        cancel: Int32, result: inout arb_run_result
     ) -> Int32 {
         let strings = CStringArena()
         defer { strings.free() }
@@ -347,6 +358,11 @@ public final class Sandbox: Sendable {
         if let server {
             spec.use_fork_server = 1
             spec.fork_server_fd = server
+        }
+        if let template {
+            spec.use_mount_template = 1
+            spec.mount_template_fd = template
+            runsFromMountTemplates.add(1, ordering: .relaxed)
         }
         if isolation.readOnlyRoot {
             spec.workdir_tmpfs_bytes = Int64(job.limits.workDirectoryBytes)
