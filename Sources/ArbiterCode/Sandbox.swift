@@ -77,6 +77,8 @@ public final class Sandbox: Sendable {
     let usesForkServers: Bool
     /// Whether runs copy their slot's mount template (``MountTemplates``) instead of building their root.
     let usesMountTemplates: Bool
+    /// The test compilers and the code they made (``TestCompilers``).
+    let testCompilers: TestCompilers
     /// How many runs started from a mount template (tests read it).
     let runsFromMountTemplates = Atomic<Int>(0)
     /// The pids of the fork servers this sandbox started, in order (tests read them).
@@ -106,6 +108,10 @@ public final class Sandbox: Sendable {
         self.workers = SlotWorkerPool(cgroups: cgroups, networkPerSlot: perSlot)
         self.usesForkServers = forkServers && ForkServers.available(for: isolation)
         self.usesMountTemplates = mountTemplates && MountTemplates.available(for: isolation)
+        // The compilers live in the base groups, beside the slots: never in a run's.
+        self.testCompilers = TestCompilers(
+            groups: [isolation.memoryCgroup, isolation.pidsCgroup, isolation.cpuCgroup, isolation.cpuacctCgroup]
+                .compactMap { $0.map { $0 + "/cgroup.procs" } })
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
@@ -167,13 +173,14 @@ public final class Sandbox: Sendable {
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
         harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
         exportFiles: Bool = false, forkServer: ForkServerRequest? = nil,
-        commandFiles: [(name: String, bytes: [UInt8])] = []
+        commandFiles: [(name: String, bytes: [UInt8])] = [], testCompile: TestCompileRequest? = nil
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
             exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil,
-            commandFiles: commandFiles.map { CommandFile(name: $0.name, bytes: $0.bytes) })
+            commandFiles: commandFiles.map { CommandFile(name: $0.name, bytes: $0.bytes) },
+            testCompile: usesForkServers ? testCompile : nil)
         if Task.isCancelled { throw Self.cancellation }
         let cancel = try RunCancellation()
         defer { cancel.close() }
@@ -208,6 +215,14 @@ public final class Sandbox: Sendable {
         let exportFiles: Bool
         let forkServer: ForkServerRequest?
         let commandFiles: [CommandFile]
+        let testCompile: TestCompileRequest?
+
+        func with(harnessInput: [UInt8]) -> Job {
+            Job(
+                executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
+                stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
+                exportFiles: exportFiles, forkServer: forkServer, commandFiles: commandFiles, testCompile: nil)
+        }
     }
 
     private struct CommandFile: Sendable {
@@ -241,6 +256,13 @@ public final class Sandbox: Sendable {
         let processes = job.limits.processes + (job.forkServer == nil ? 0 : 1)
         guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: processes) else {
             return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
+        }
+        // The test scripts' code, from the test compiler (on this thread: it may wait for the compiler), after the
+        // harness's other input.
+        var job = job
+        if let request = job.testCompile {
+            let section = testCompilers.section(for: request)
+            if !section.isEmpty { job = job.with(harnessInput: job.harnessInput + section) }
         }
         var result = arb_run_result()
         // A server that died (or was dying when it was handed the run) gives init no process, before the program
