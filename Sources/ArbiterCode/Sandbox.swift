@@ -111,7 +111,7 @@ public final class Sandbox: Sendable {
         // The compilers live in the base groups, beside the slots: never in a run's.
         self.testCompilers = TestCompilers(
             groups: [isolation.memoryCgroup, isolation.pidsCgroup, isolation.cpuCgroup, isolation.cpuacctCgroup]
-                .compactMap { $0.map { $0 + "/cgroup.procs" } })
+                .compactMap { $0.map { $0 + "/tasks" } })
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)

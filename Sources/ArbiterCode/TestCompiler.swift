@@ -21,10 +21,10 @@ struct TestCompileRequest: Sendable {
 /// everything it allocates copies pages (about 0.8 ms and 150 page faults a HumanEval test); the compiler is a warm
 /// interpreter that does it without copying anything, and a script that many responses share (a prompt's tests in a
 /// group) is compiled once. The compiler runs only the harness's own compilation, never a test or a program, in no
-/// run's namespaces: it is started from a slot's thread (like a fork server) and then moved into the sandbox's base
-/// groups, out of the slot's, so that it never counts in a run's memory, processes or CPU time. The code reaches the
-/// runner on its fd 3, which the program's process never holds. Whatever fails (the compiler cannot start or be moved,
-/// a script does not compile, an answer is too large or late) leaves that script to the runner, as before.
+/// run's namespaces or groups: it is started (like a fork server) from a thread of its own that sits in the sandbox's
+/// base groups, so that it never counts in a run's memory, processes or CPU time. The code reaches the runner on its
+/// fd 3, which the program's process never holds. Whatever fails (the compiler cannot start, a script does not
+/// compile, an answer is too large or late) leaves that script to the runner, as before.
 final class TestCompilers: Sendable {
     private struct Compiler {
         let pid: pid_t
@@ -39,7 +39,7 @@ final class TestCompilers: Sendable {
         var bytes = 0
     }
 
-    /// The groups the compilers are moved into (`cgroup.procs` files of the sandbox's base groups).
+    /// The groups the compilers are born in (`tasks` files of the sandbox's base groups).
     private let groups: [String]
     private let state = Mutex(State())
     /// At most this many bytes of code are kept (then everything is dropped and kept anew).
@@ -128,30 +128,23 @@ final class TestCompilers: Sendable {
         let input = Array("\(request.harnessCode.utf8.count)\n".utf8) + Array(request.harnessCode.utf8)
         let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8"]
         var socket: Int32 = -1
+        // Born in the sandbox's base groups, from a thread of its own that joined them: never in a slot's.
+        let tasks = groups.map { strdup($0) }
+        defer { for task in tasks { free(task) } }
         let pid = withCStringArray(request.command) { argv in
             withCStringArray(environment) { envp in
-                input.withUnsafeBufferPointer {
-                    arb_start_fork_server(executable, argv, envp, $0.baseAddress, $0.count, &socket)
+                input.withUnsafeBufferPointer { bytes in
+                    tasks.map { UnsafePointer($0) }.withUnsafeBufferPointer {
+                        arb_start_fork_server_in_groups(
+                            $0.baseAddress, Int32($0.count), executable, argv, envp, bytes.baseAddress, bytes.count,
+                            &socket)
+                    }
                 }
             }
         }
         guard pid > 0 else {
             state.failed.insert(request)
             return nil
-        }
-        // Out of the slot's groups (it was born in them, like every process the slot's thread starts).
-        for procs in groups {
-            let fd = open(procs, O_WRONLY | O_CLOEXEC)
-            let text = Array("\(pid)".utf8)
-            let written = fd >= 0 ? text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } : -1
-            if fd >= 0 { close(fd) }
-            guard written == text.count else {
-                kill(pid, SIGKILL)
-                while waitpid(pid, nil, 0) < 0 && errno == EINTR {}
-                close(socket)
-                state.failed.insert(request)
-                return nil
-            }
         }
         let compiler = Compiler(pid: pid, socket: socket)
         state.running[request] = compiler

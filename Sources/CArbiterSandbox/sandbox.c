@@ -1425,3 +1425,59 @@ int arb_start_fork_server(const char *path, char *const *argv, char *const *envp
     *socket_fd = pair[0];
     return pid;
 }
+
+/// What `arb_start_fork_server_in_groups` hands its thread.
+struct server_start {
+    const char *const *tasks;
+    int count;
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const uint8_t *input;
+    size_t input_length;
+    int socket_fd;
+    int result;
+    int done[2];
+};
+
+static void *server_start_main(void *argument) {
+    struct server_start *start = argument;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, NULL); // never the thread that takes the process's signals
+    int error = arb_join_cgroups_thread(start->tasks, start->count);
+    start->result = error != 0 ? -error
+                               : arb_start_fork_server(start->path, start->argv, start->envp, start->input,
+                                                       start->input_length, &start->socket_fd);
+    int started = start->result > 0;
+    char byte = 1;
+    int done = start->done[1];
+    // After this write `start` belongs to the caller again.
+    while (write(done, &byte, 1) < 0 && errno == EINTR) {}
+    // The server dies with the thread that started it: this one stays, asleep, for as long as the process lives.
+    if (started) for (;;) pause();
+    return NULL;
+}
+
+int arb_start_fork_server_in_groups(const char *const *tasks, int count, const char *path, char *const *argv,
+                                    char *const *envp, const uint8_t *input, size_t input_length, int *socket_fd) {
+    struct server_start start = {.tasks = tasks, .count = count, .path = path, .argv = argv, .envp = envp,
+                                 .input = input, .input_length = input_length, .socket_fd = -1, .result = -ECHILD};
+    if (pipe2(start.done, O_CLOEXEC) != 0) return -errno;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 256 << 10);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    int error = pthread_create(&thread, &attributes, server_start_main, &start);
+    pthread_attr_destroy(&attributes);
+    if (error == 0) {
+        char byte;
+        while (read(start.done[0], &byte, 1) < 0 && errno == EINTR) {}
+    }
+    close(start.done[0]);
+    close(start.done[1]);
+    if (error != 0) return -error;
+    if (start.result > 0) *socket_fd = start.socket_fd;
+    return start.result;
+}

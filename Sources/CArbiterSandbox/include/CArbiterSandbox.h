@@ -148,6 +148,13 @@ int arb_probe_namespaces(int namespaces);
 int arb_start_fork_server(const char *path, char *const *argv, char *const *envp, const uint8_t *input,
                           size_t input_length, int *socket_fd);
 
+/// `arb_start_fork_server` from a new thread that first joins the cgroup v1 groups of `tasks` (`count` `tasks` files,
+/// see `arb_join_cgroups_thread`), so that the server is born there rather than in the caller's groups (a v1 memory
+/// group keeps the charges of a process that moves out); the thread then sleeps for as long as the process lives,
+/// since the server dies with the thread that started it. Same result as `arb_start_fork_server`.
+int arb_start_fork_server_in_groups(const char *const *tasks, int count, const char *path, char *const *argv,
+                                    char *const *envp, const uint8_t *input, size_t input_length, int *socket_fd);
+
 /// The sandbox's seccomp filter as an array of `struct sock_filter`, for a fork server to install in its children.
 /// Returns the length in bytes, or -1 (a foreign architecture, or `capacity` too small; 4096 bytes is enough).
 long arb_seccomp_filter_bytes(uint8_t *buffer, size_t capacity);
