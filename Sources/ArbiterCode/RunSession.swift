@@ -267,8 +267,11 @@ final class RunSession: @unchecked Sendable {
             companion = toolchain.command(host.run)
         } else if let harness = toolchain.harness {
             // The harness's file is written only for a run that executes the command: a run forked from a fork server
-            // has the harness loaded already (the sandbox writes it if that run falls back to the command).
-            if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
+            // has the harness loaded already (the sandbox writes it if that run falls back to the command). With a
+            // fork server that fallback takes the plain source, so that no daemon prepares (compiles, in a sandboxed
+            // run of its own before its first request) a harness that its runs never execute.
+            let forks = sandbox.usesForkServers && harness.forkServer != nil
+            if !forks, let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
                 let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
             {
                 commandFiles = [(preparedFile, prepared)]
