@@ -11,6 +11,19 @@ struct ForkServerRequest: Sendable, Hashable {
     let command: [String]
     /// The harness's source, compiled once by the server.
     let harnessCode: String
+
+    /// Hashes the sizes and the first bytes only: the command holds the server's code and the harness is tens of
+    /// kilobytes, hashed for every run otherwise. Equality still compares everything (fast when, as here, the strings
+    /// share their storage with the toolchain's).
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(command.count)
+        for part in command {
+            hasher.combine(part.utf8.count)
+            hasher.combine(part.utf8.prefix(64).reduce(into: 0) { $0 = $0 &* 31 &+ Int($1) })
+        }
+        hasher.combine(harnessCode.utf8.count)
+        hasher.combine(harnessCode.utf8.prefix(256).reduce(into: 0) { $0 = $0 &* 31 &+ Int($1) })
+    }
 }
 
 /// The fork servers of one sandbox slot (``SlotWorker``), started on first use from the slot's thread, so that they

@@ -267,8 +267,11 @@ final class RunSession: @unchecked Sendable {
             companion = toolchain.command(host.run)
         } else if let harness = toolchain.harness {
             // The harness's file is written only for a run that executes the command: a run forked from a fork server
-            // has the harness loaded already (the sandbox writes it if that run falls back to the command).
-            if let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
+            // has the harness loaded already (the sandbox writes it if that run falls back to the command). With a
+            // fork server that fallback takes the plain source, so that no daemon prepares (compiles, in a sandboxed
+            // run of its own before its first request) a harness that its runs never execute.
+            let forks = sandbox.usesForkServers && harness.forkServer != nil
+            if !forks, let preparedRun = harness.preparedRun, let preparedFile = harness.preparedFile,
                 let prepared = await sandbox.preparedHarnesses.file(for: toolchain, in: sandbox)
             {
                 commandFiles = [(preparedFile, prepared)]
@@ -293,10 +296,21 @@ final class RunSession: @unchecked Sendable {
                 command: toolchain.command(server.run).map { $0 == "{code}" ? server.code : $0 },
                 harnessCode: toolchain.harness?.code ?? "")
         }
+        // `test` scripts compiled by the toolchain's test compiler (the tests, then the setup), for a harness that
+        // reads them.
+        var testCompile: TestCompileRequest? = nil
+        if instructions.form == "test", let harness = toolchain.harness, let compiler = harness.testCompiler {
+            let scripts = instructions.cases.enumerated().map { (name: "test_\($0.offset)", source: $0.element) }
+            testCompile = TestCompileRequest(
+                compiler: ForkServerRequest(
+                    command: toolchain.command(compiler.run).map { $0 == "{code}" ? compiler.code : $0 },
+                    harnessCode: harness.code),
+                scripts: scripts + [(name: "setup", source: instructions.setup)])
+        }
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
-            forkServer: forkServer, commandFiles: commandFiles)
+            forkServer: forkServer, commandFiles: commandFiles, testCompile: testCompile)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.

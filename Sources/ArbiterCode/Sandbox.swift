@@ -75,6 +75,12 @@ public final class Sandbox: Sendable {
     let preparedHarnesses = PreparedHarnesses()
     /// Whether harness runs of toolchains with a fork server fork from a warm interpreter (``ForkServers``).
     let usesForkServers: Bool
+    /// Whether runs copy their slot's mount template (``MountTemplates``) instead of building their root.
+    let usesMountTemplates: Bool
+    /// The test compilers and the code they made (``TestCompilers``).
+    let testCompilers: TestCompilers
+    /// How many runs started from a mount template (tests read it).
+    let runsFromMountTemplates = Atomic<Int>(0)
     /// The pids of the fork servers this sandbox started, in order (tests read them).
     let startedForkServers = Mutex<[Int32]>([])
 
@@ -86,7 +92,9 @@ public final class Sandbox: Sendable {
     ///   - isolation: The mechanisms to use; they must be available on this host.
     ///   - forkServers: Let toolchains with a fork server fork runs from a warm interpreter, where the host allows it
     ///     (as root with the whole sandbox; `ARBITER_CODE_NO_FORK_SERVER=1` turns it off for the process).
-    public init(isolation: Isolation, forkServers: Bool = true) {
+    ///   - mountTemplates: Let runs copy their slot's mount template instead of building their root, where the host
+    ///     allows it (as root with the whole sandbox; `ARBITER_CODE_NO_MOUNT_TEMPLATE=1` turns it off for the process).
+    public init(isolation: Isolation, forkServers: Bool = true, mountTemplates: Bool = true) {
         self.isolation = isolation
         self.cgroups = CgroupPool(
             memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
@@ -99,6 +107,11 @@ public final class Sandbox: Sendable {
         let perSlot = isolation.namespaces.contains("net") && !isolation.namespaces.contains("user")
         self.workers = SlotWorkerPool(cgroups: cgroups, networkPerSlot: perSlot)
         self.usesForkServers = forkServers && ForkServers.available(for: isolation)
+        self.usesMountTemplates = mountTemplates && MountTemplates.available(for: isolation)
+        // The compilers live in the base groups, beside the slots: never in a run's.
+        self.testCompilers = TestCompilers(
+            groups: [isolation.memoryCgroup, isolation.pidsCgroup, isolation.cpuCgroup, isolation.cpuacctCgroup]
+                .compactMap { $0.map { $0 + "/tasks" } })
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
@@ -160,13 +173,14 @@ public final class Sandbox: Sendable {
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
         harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
         exportFiles: Bool = false, forkServer: ForkServerRequest? = nil,
-        commandFiles: [(name: String, bytes: [UInt8])] = []
+        commandFiles: [(name: String, bytes: [UInt8])] = [], testCompile: TestCompileRequest? = nil
     ) async throws(ArbiterError) -> RunOutcome {
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
             exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil,
-            commandFiles: commandFiles.map { CommandFile(name: $0.name, bytes: $0.bytes) })
+            commandFiles: commandFiles.map { CommandFile(name: $0.name, bytes: $0.bytes) },
+            testCompile: usesForkServers ? testCompile : nil)
         if Task.isCancelled { throw Self.cancellation }
         let cancel = try RunCancellation()
         defer { cancel.close() }
@@ -201,6 +215,14 @@ public final class Sandbox: Sendable {
         let exportFiles: Bool
         let forkServer: ForkServerRequest?
         let commandFiles: [CommandFile]
+        let testCompile: TestCompileRequest?
+
+        func with(harnessInput: [UInt8]) -> Job {
+            Job(
+                executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
+                stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
+                exportFiles: exportFiles, forkServer: forkServer, commandFiles: commandFiles, testCompile: nil)
+        }
     }
 
     private struct CommandFile: Sendable {
@@ -235,6 +257,13 @@ public final class Sandbox: Sendable {
         guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: processes) else {
             return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
         }
+        // The test scripts' code, from the test compiler (on this thread: it may wait for the compiler), after the
+        // harness's other input.
+        var job = job
+        if let request = job.testCompile {
+            let section = testCompilers.section(for: request)
+            if !section.isEmpty { job = job.with(harnessInput: job.harnessInput + section) }
+        }
         var result = arb_run_result()
         // A server that died (or was dying when it was handed the run) gives init no process, before the program
         // started: it is ended, and the run tries a new server once, then executes the command.
@@ -255,9 +284,13 @@ public final class Sandbox: Sendable {
                 wroteCommandFiles = true
             }
             if attempt > 0 { arb_run_result_free(&result); result = arb_run_result() }
+            let template =
+                usesMountTemplates
+                ? worker.mountTemplates.template(
+                    workParent: (job.workDirectory as NSString).deletingLastPathComponent, visible: job.visible) : nil
             status = launch(
-                job, slot: slot, joined: joined, network: worker.network, server: server, cancel: cancel,
-                result: &result)
+                job, slot: slot, joined: joined, network: worker.network, server: server, template: template,
+                cancel: cancel, result: &result)
             guard status != 0, result.cancelled == 0, let request = job.forkServer, server != nil,
                 result.failed_stage == ARB_STAGE_FORK
             else { break }
@@ -309,8 +342,8 @@ public final class Sandbox: Sendable {
     }
 
     private func launch(
-        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, cancel: Int32,
-        result: inout arb_run_result
+        _ job: Job, slot: CgroupPool.Slot, joined: Bool, network: Int32, server: Int32?, template: Int32?,
+        cancel: Int32, result: inout arb_run_result
     ) -> Int32 {
         let strings = CStringArena()
         defer { strings.free() }
@@ -347,6 +380,11 @@ public final class Sandbox: Sendable {
         if let server {
             spec.use_fork_server = 1
             spec.fork_server_fd = server
+        }
+        if let template {
+            spec.use_mount_template = 1
+            spec.mount_template_fd = template
+            runsFromMountTemplates.add(1, ordering: .relaxed)
         }
         if isolation.readOnlyRoot {
             spec.workdir_tmpfs_bytes = Int64(job.limits.workDirectoryBytes)

@@ -16,7 +16,8 @@ import Synchronization
 /// daemon's group; the OOM killer looks at processes, not at this thread. Blocking work (waiting, reading pipes)
 /// happens on this thread, never on Swift's cooperative pool.
 final class SlotWorker: @unchecked Sendable {
-    // Unchecked: `forkServers` is used only on the worker's thread; everything else is immutable or a monitor.
+    // Unchecked: `forkServers` and `mountTemplates` are used only on the worker's thread; everything else is immutable
+    // or a monitor.
     /// The worker's thread's stack size: runs set up namespaces and pipes there, nothing deep.
     static let stackSize = 1 << 20
 
@@ -25,6 +26,8 @@ final class SlotWorker: @unchecked Sendable {
     let network: Int32
     /// The slot's fork servers, used only on this worker's thread.
     let forkServers = ForkServers()
+    /// The slot's mount templates, used only on this worker's thread.
+    let mountTemplates = MountTemplates()
     /// The one job handed over and not yet taken: the pool gives a worker to one run at a time.
     private let pending = ThreadMonitor<(@Sendable (_ joined: Bool) -> Void)?>(nil)
     private static var worker: ThreadMonitor<(@Sendable (_ joined: Bool) -> Void)?>.Party { .init(0) }
@@ -106,4 +109,47 @@ final class SlotWorkerPool: Sendable {
     func release(_ worker: SlotWorker) {
         idle.withLock { $0.append(worker) }
     }
+}
+
+/// The mount templates of one sandbox slot (root only): for each work root and set of visible directories, a mount
+/// namespace holding the minimal root its runs see (``arb_create_mount_template``), made on first use from the slot's
+/// thread. A run's init copies it and mounts only what is the run's own (its work directory's tmpfs, /proc, /dev/shm)
+/// into the copy; the template itself never changes, and a copy shares no file system that a run can write with any
+/// other. Used only on the slot's thread.
+final class MountTemplates {
+    private struct Key: Hashable {
+        let workParent: String
+        let visible: [String]
+    }
+
+    private var templates: [Key: Int32] = [:]
+    /// Templates that could not be made: their runs build their root as before, without trying again.
+    private var failed: Set<Key> = []
+
+    /// Whether runs use templates: as root with the whole sandbox (a user namespace's runs cannot join a namespace
+    /// the daemon made), unless `ARBITER_CODE_NO_MOUNT_TEMPLATE=1`.
+    static func available(for isolation: Isolation) -> Bool {
+        isolation.isolated && !isolation.namespaces.contains("user") && isolation.user != nil && geteuid() == 0
+            && ProcessInfo.processInfo.environment["ARBITER_CODE_NO_MOUNT_TEMPLATE"] != "1"
+    }
+
+    /// The template for runs whose work directory is in `workParent` and that see `visible`, made now if needed;
+    /// `nil` when it cannot be made.
+    func template(workParent: String, visible: [String]) -> Int32? {
+        let key = Key(workParent: workParent, visible: visible)
+        if let fd = templates[key] { return fd }
+        guard !failed.contains(key) else { return nil }
+        let strings = (visible.map { strdup($0) }) + [nil]
+        defer { for string in strings { free(string) } }
+        let fd = strings.withUnsafeBufferPointer { arb_create_mount_template(workParent, $0.baseAddress) }
+        guard fd >= 0 else {
+            failed.insert(key)
+            return nil
+        }
+        templates[key] = fd
+        return fd
+    }
+
+    /// How many templates this slot made (tests read it).
+    var count: Int { templates.count }
 }

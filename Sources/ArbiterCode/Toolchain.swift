@@ -140,6 +140,11 @@ public struct Toolchain: Sendable, Hashable {
                 self.harness?.forkServer = ForkServerDeclaration(
                     code: try code(of: server, "harness.fork_server"), run: try Self.required("run", in: server))
             }
+            if let compilerDeclaration = try harness.object("test_compiler") {
+                let compiler = JSONFields(compilerDeclaration, context: "'harness.test_compiler': ")
+                self.harness?.testCompiler = ForkServerDeclaration(
+                    code: try code(of: compiler, "harness.test_compiler"), run: try Self.required("run", in: compiler))
+            }
             if let hostDeclaration = try harness.object("host") {
                 let host = JSONFields(hostDeclaration, context: "'harness.host': ")
                 self.harness?.host = HarnessHost(
@@ -330,6 +335,11 @@ public struct Harness: Sendable, Equatable {
     /// A fork server (`"fork_server": {"code" or "code_file", "run"}`): a warm interpreter per sandbox slot that forks
     /// each run's harness process instead of starting the interpreter (as root only; see ``ForkServer``).
     public var forkServer: ForkServerDeclaration?
+    /// A test compiler (`"test_compiler": {"code" or "code_file", "run"}`, started like a fork server): a warm
+    /// interpreter per sandbox, outside every run, that compiles `test` scripts as the harness would; the daemon keeps
+    /// its answers by script and sends them to the harness (a `code` section on fd 3), which then only loads them
+    /// (see ``TestCompilers``).
+    public var testCompiler: ForkServerDeclaration?
 }
 
 /// How a toolchain's fork server starts: `run` (with `{interpreter}`, and `{code}` replaced by ``code``).

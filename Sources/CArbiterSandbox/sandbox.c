@@ -67,7 +67,7 @@ struct status_record {
 };
 
 // Fixed descriptor numbers inside init and the program.
-enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7, FD_SERVER = 8 };
+enum { FD_STATUS = 5, FD_CGROUP0 = 6, FD_CGROUP1 = 7, FD_SERVER = 8, FD_TEMPLATE = 9 };
 
 static double now_seconds(void) {
     struct timespec t;
@@ -368,18 +368,9 @@ static int copy_directory(int from, int to, int files, int uid, int gid) {
     return failed;
 }
 
-/// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
-static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
-    // Take the work directory before the staging mount hides it: as a mount to move, or (tmpfs) as the directory
-    // whose files are copied in.
-    int work = -1;
-    if (spec->workdir_tmpfs_bytes > 0) {
-        host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
-    } else {
-        work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
-    }
+/// The new root, staged at STAGING: a tmpfs holding the plan's binds, links and directories, /proc (mounted now when
+/// `with_proc`), the minimal /dev, and the directories down to the work directory's mount point.
+static int stage_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan, int with_proc) {
     if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=256,mode=0755") != 0)
         return ARB_STAGE_MOUNT_READONLY;
     for (int i = 0; i < plan->entries; i++) {
@@ -394,44 +385,110 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
     mkdir(STAGING "/proc", 0555);
     // Mounted before the pivot: in a user namespace the kernel allows a new proc mount only while a fully visible
     // one (the host's) is still in the mount namespace.
-    if ((spec->namespaces & ARB_NS_PID) &&
+    if (with_proc && (spec->namespaces & ARB_NS_PID) &&
         mount("proc", STAGING "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
         return ARB_STAGE_MOUNT_PROC;
     if (spec->minimal_dev && make_minimal_dev() != 0) return ARB_STAGE_MOUNT_DEV;
     for (int i = 0; i < plan->directories; i++) {
         if (mkdir(plan->directory[i], 0755) != 0 && errno != EEXIST) return ARB_STAGE_MOUNT_WORKDIR;
     }
+    return ARB_STAGE_NONE;
+}
+
+/// Mounts the run's work directory at `target`: the host's directory as a mount to move (`work`), or a fresh tmpfs
+/// holding copies of the files of `host_directory`.
+static int mount_work_directory(const struct arb_run_spec *spec, int work, const char *target) {
     if (work >= 0) {
-        if (syscall(SYS_move_mount, work, "", AT_FDCWD, plan->workdir_target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        if (syscall(SYS_move_mount, work, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
             return ARB_STAGE_MOUNT_WORKDIR;
         close(work);
-    } else {
-        char options[160];
-        snprintf(options, sizeof options, "size=%lld,nr_inodes=%d,mode=0700,uid=%d,gid=%d",
-                 (long long)spec->workdir_tmpfs_bytes, spec->workdir_tmpfs_files > 0 ? spec->workdir_tmpfs_files : 10000,
-                 spec->uid >= 0 ? spec->uid : (int)getuid(), spec->gid >= 0 ? spec->gid : (int)getgid());
-        if (mount("tmpfs", plan->workdir_target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0)
-            return ARB_STAGE_MOUNT_WORKDIR;
-        int target = open(plan->workdir_target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (target < 0) return ARB_STAGE_MOUNT_WORKDIR;
-        int copied = copy_directory(host_directory, target, spec->workdir_tmpfs_files, spec->uid, spec->gid);
-        close(target);
-        if (copied != 0) return ARB_STAGE_MOUNT_WORKDIR;
+        return ARB_STAGE_NONE;
     }
+    char options[160];
+    snprintf(options, sizeof options, "size=%lld,nr_inodes=%d,mode=0700,uid=%d,gid=%d",
+             (long long)spec->workdir_tmpfs_bytes, spec->workdir_tmpfs_files > 0 ? spec->workdir_tmpfs_files : 10000,
+             spec->uid >= 0 ? spec->uid : (int)getuid(), spec->gid >= 0 ? spec->gid : (int)getgid());
+    if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) return ARB_STAGE_MOUNT_WORKDIR;
+    int directory = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    int copied = copy_directory(host_directory, directory, spec->workdir_tmpfs_files, spec->uid, spec->gid);
+    close(directory);
+    return copied != 0 ? ARB_STAGE_MOUNT_WORKDIR : ARB_STAGE_NONE;
+}
+
+/// Pivots into the staged root and makes all of it read-only.
+static int enter_staged_root(void) {
     if (chdir(STAGING) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 ||
         chdir("/") != 0)
         return ARB_STAGE_MOUNT_READONLY;
     if (mount_setattr_call("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) != 0)
         return ARB_STAGE_MOUNT_READONLY;
+    return ARB_STAGE_NONE;
+}
+
+/// A minimal root: a tmpfs holding binds of the system directories and of the work directory, pivoted into.
+static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct root_plan *plan) {
+    // Take the work directory before the staging mount hides it: as a mount to move, or (tmpfs) as the directory
+    // whose files are copied in.
+    int work = -1;
+    if (spec->workdir_tmpfs_bytes > 0) {
+        host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    } else {
+        work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    }
+    int stage = stage_minimal_root(spec, plan, 1);
+    if (stage == ARB_STAGE_NONE) stage = mount_work_directory(spec, work, plan->workdir_target);
+    if (stage == ARB_STAGE_NONE) stage = enter_staged_root();
+    if (stage != ARB_STAGE_NONE) return stage;
     if (mount_setattr_call(spec->workdir, 0, 0, MOUNT_ATTR_RDONLY) != 0) return ARB_STAGE_MOUNT_WORKDIR;
+    return ARB_STAGE_NONE;
+}
+
+/// Whether a run enters its slot's mount template (`arb_create_mount_template`) instead of building its root.
+static int uses_mount_template(const struct arb_run_spec *spec) {
+    return spec->use_mount_template && (spec->namespaces & ARB_NS_MOUNT) && !(spec->namespaces & ARB_NS_USER) &&
+           spec->readonly_root && spec->workdir_tmpfs_bytes > 0 && spec->workdir[0] == '/';
+}
+
+/// The run's root from its slot's template: init joins the template's mount namespace (descriptor FD_TEMPLATE) and
+/// takes a private copy of it, so nothing it mounts reaches the template or another run. What is the run's own is
+/// mounted fresh: a small read-only tmpfs on the work directory's parent (so the directory can be made), the work
+/// directory's tmpfs with copies of the host directory's files, and /proc of the run's PID namespace.
+static int enter_mount_template(const struct arb_run_spec *spec) {
+    host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    if (setns(FD_TEMPLATE, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0) return ARB_STAGE_MOUNT_PRIVATE;
+    close(FD_TEMPLATE);
+    char parent[4096];
+    size_t length = strlen(spec->workdir);
+    if (length >= sizeof parent) return ARB_STAGE_MOUNT_WORKDIR;
+    memcpy(parent, spec->workdir, length + 1);
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL || slash == parent) return ARB_STAGE_MOUNT_WORKDIR;
+    *slash = 0;
+    if (mount("tmpfs", parent, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,nr_inodes=16,mode=0755") != 0 ||
+        mkdir(spec->workdir, 0755) != 0)
+        return ARB_STAGE_MOUNT_WORKDIR;
+    int stage = mount_work_directory(spec, -1, spec->workdir);
+    if (stage != ARB_STAGE_NONE) return stage;
+    if (mount_setattr_call(parent, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) != 0) return ARB_STAGE_MOUNT_WORKDIR;
+    if ((spec->namespaces & ARB_NS_PID) &&
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
+        return ARB_STAGE_MOUNT_PROC;
     return ARB_STAGE_NONE;
 }
 
 /// The view of the file system: private mounts, a minimal read-only root with the work directory writable, a
 /// fresh /proc and /dev/shm.
 static int prepare_mounts(const struct arb_run_spec *spec, const struct root_plan *plan) {
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return ARB_STAGE_MOUNT_PRIVATE;
-    if (spec->readonly_root) {
+    if (uses_mount_template(spec)) {
+        int stage = enter_mount_template(spec);
+        if (stage != ARB_STAGE_NONE) return stage;
+    } else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        return ARB_STAGE_MOUNT_PRIVATE;
+    } else if (spec->readonly_root) {
         int stage = pivot_to_minimal_root(spec, plan);
         if (stage != ARB_STAGE_NONE) return stage;
     }
@@ -650,20 +707,29 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     // Move the six descriptors to 0…5 and the network namespace's to 6 (through high numbers, so that none
     // overwrites another), close the rest.
     // With a fork server, its socket goes to FD_SERVER.
+    // With a mount template, its descriptor goes to FD_TEMPLATE.
     int joins_network = (spec->namespaces & ARB_NS_NET) && spec->network_fd >= 0;
-    int high[8];
+    int template = uses_mount_template(spec);
+    int high[9];
     for (int i = 0; i < 6; i++) high[i] = fcntl(fds[i], F_DUPFD, 100 + i);
     if (joins_network) high[6] = fcntl(spec->network_fd, F_DUPFD, 106);
     if (spec->use_fork_server) high[7] = fcntl(spec->fork_server_fd, F_DUPFD, 107);
+    if (template) high[8] = fcntl(spec->mount_template_fd, F_DUPFD, 108);
     for (int i = 0; i < 6; i++) dup2(high[i], i);
     if (joins_network) dup2(high[6], 6);
-    if (spec->use_fork_server) {
-        dup2(high[7], FD_SERVER);
-        syscall(SYS_close_range, joins_network ? 7 : 6, FD_SERVER - 1, 0);
-        syscall(SYS_close_range, FD_SERVER + 1, ~0U, 0);
-    } else {
-        syscall(SYS_close_range, joins_network ? 7 : 6, ~0U, 0);
+    if (spec->use_fork_server) dup2(high[7], FD_SERVER);
+    if (template) dup2(high[8], FD_TEMPLATE);
+    // Everything from 6 up goes, except the descriptors just placed (in increasing order).
+    int keep[3], kept = 0;
+    if (joins_network) keep[kept++] = 6;
+    if (spec->use_fork_server) keep[kept++] = FD_SERVER;
+    if (template) keep[kept++] = FD_TEMPLATE;
+    unsigned next = 6;
+    for (int i = 0; i < kept; i++) {
+        if ((unsigned)keep[i] > next) syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
+        next = (unsigned)keep[i] + 1;
     }
+    syscall(SYS_close_range, next, ~0U, 0);
     if (joins_network) {
         if (setns(6, CLONE_NEWNET) != 0) { report_failure(ARB_STAGE_CLONE); _exit(0); }
         close(6);
@@ -857,7 +923,8 @@ static int clone_flags(const struct arb_run_spec *spec) {
     int flags = SIGCHLD;
     if (spec->namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
     if ((spec->namespaces & ARB_NS_NET) && spec->network_fd < 0) flags |= CLONE_NEWNET;
-    if (spec->namespaces & ARB_NS_MOUNT) flags |= CLONE_NEWNS;
+    // With a mount template, init joins the template's namespace and copies it instead (`enter_mount_template`).
+    if ((spec->namespaces & ARB_NS_MOUNT) && !uses_mount_template(spec)) flags |= CLONE_NEWNS;
     if (spec->namespaces & ARB_NS_IPC) flags |= CLONE_NEWIPC;
     if (spec->namespaces & ARB_NS_UTS) flags |= CLONE_NEWUTS;
     if (spec->namespaces & ARB_NS_USER) flags |= CLONE_NEWUSER;
@@ -872,7 +939,9 @@ static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struc
     gid_t gid = getgid();
     pthread_once(&arg_once, find_arg_area);
     struct root_plan plan;
-    plan_root(spec, &plan);
+    // A run from a mount template builds no root of its own.
+    if (uses_mount_template(spec)) memset(&plan, 0, sizeof plan);
+    else plan_root(spec, &plan);
     if (spec->use_fork_server) plan_server_message(spec, &plan);
     // No signal handler of this process may run in the child before it resets them.
     sigset_t all, saved;
@@ -1180,6 +1249,74 @@ int arb_create_network_namespace(void) {
     return fd >= 0 ? fd : -error;
 }
 
+int arb_create_mount_template(const char *work_parent, char *const *extra_visible) {
+    if (work_parent == NULL || work_parent[0] != '/') return -EINVAL;
+    struct arb_run_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.workdir = work_parent;
+    spec.namespaces = ARB_NS_MOUNT;
+    spec.minimal_dev = 1;
+    spec.extra_visible = extra_visible;
+    struct root_plan plan;
+    plan_root(&spec, &plan);
+    // `gate`: the child holds the namespace until the parent has opened it; `built`: the child's stage (one byte).
+    int gate[2], built[2];
+    if (pipe2(gate, O_CLOEXEC) != 0) { free_plan(&plan); return -errno; }
+    if (pipe2(built, O_CLOEXEC) != 0) {
+        int saved = errno;
+        close(gate[0]);
+        close(gate[1]);
+        free_plan(&plan);
+        return -saved;
+    }
+    sigset_t all, saved_mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_mask);
+    pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+    if (child == 0) {
+        // Only the two ends it uses stay open (see `arb_create_network_namespace` on why).
+        int low = gate[0] < built[1] ? gate[0] : built[1], high = gate[0] < built[1] ? built[1] : gate[0];
+        if (low > 0) syscall(SYS_close_range, 0, low - 1, 0);
+        if (high > low + 1) syscall(SYS_close_range, low + 1, high - 1, 0);
+        syscall(SYS_close_range, high + 1, ~0U, 0);
+        int stage = ARB_STAGE_NONE;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) stage = ARB_STAGE_MOUNT_PRIVATE;
+        if (stage == ARB_STAGE_NONE) stage = stage_minimal_root(&spec, &plan, 0);
+        if (stage == ARB_STAGE_NONE) stage = enter_staged_root();
+        unsigned char byte = (unsigned char)stage;
+        if (write(built[1], &byte, 1) != 1 || stage != ARB_STAGE_NONE) _exit(1);
+        char wait_byte;
+        while (read(gate[0], &wait_byte, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+    }
+    int error = child < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+    free_plan(&plan);
+    close(built[1]);
+    int fd = -1;
+    if (child > 0) {
+        unsigned char stage = 255;
+        ssize_t got;
+        do got = read(built[0], &stage, 1); while (got < 0 && errno == EINTR);
+        if (got == 1 && stage == ARB_STAGE_NONE) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)child);
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) error = errno;
+        } else {
+            error = EPERM;
+        }
+    }
+    close(built[0]);
+    close(gate[1]);
+    close(gate[0]);
+    if (child > 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    }
+    return fd >= 0 ? fd : -error;
+}
+
 int arb_probe_namespaces(int namespaces) {
     int flags = SIGCHLD;
     if (namespaces & ARB_NS_PID) flags |= CLONE_NEWPID;
@@ -1287,4 +1424,60 @@ int arb_start_fork_server(const char *path, char *const *argv, char *const *envp
     }
     *socket_fd = pair[0];
     return pid;
+}
+
+/// What `arb_start_fork_server_in_groups` hands its thread.
+struct server_start {
+    const char *const *tasks;
+    int count;
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const uint8_t *input;
+    size_t input_length;
+    int socket_fd;
+    int result;
+    int done[2];
+};
+
+static void *server_start_main(void *argument) {
+    struct server_start *start = argument;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, NULL); // never the thread that takes the process's signals
+    int error = arb_join_cgroups_thread(start->tasks, start->count);
+    start->result = error != 0 ? -error
+                               : arb_start_fork_server(start->path, start->argv, start->envp, start->input,
+                                                       start->input_length, &start->socket_fd);
+    int started = start->result > 0;
+    char byte = 1;
+    int done = start->done[1];
+    // After this write `start` belongs to the caller again.
+    while (write(done, &byte, 1) < 0 && errno == EINTR) {}
+    // The server dies with the thread that started it: this one stays, asleep, for as long as the process lives.
+    if (started) for (;;) pause();
+    return NULL;
+}
+
+int arb_start_fork_server_in_groups(const char *const *tasks, int count, const char *path, char *const *argv,
+                                    char *const *envp, const uint8_t *input, size_t input_length, int *socket_fd) {
+    struct server_start start = {.tasks = tasks, .count = count, .path = path, .argv = argv, .envp = envp,
+                                 .input = input, .input_length = input_length, .socket_fd = -1, .result = -ECHILD};
+    if (pipe2(start.done, O_CLOEXEC) != 0) return -errno;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 256 << 10);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    int error = pthread_create(&thread, &attributes, server_start_main, &start);
+    pthread_attr_destroy(&attributes);
+    if (error == 0) {
+        char byte;
+        while (read(start.done[0], &byte, 1) < 0 && errno == EINTR) {}
+    }
+    close(start.done[0]);
+    close(start.done[1]);
+    if (error != 0) return -error;
+    if (start.result > 0) *socket_fd = start.socket_fd;
+    return start.result;
 }

@@ -32,15 +32,19 @@ struct Arbiter: AsyncParsableCommand {
 
 /// Every verifier the `arbiter` command serves. New verifier families register here, in one place.
 enum Verifiers {
-    /// The built-in verifiers of every family; `code` also reads `<verifiers>/toolchains/*.json` when given.
-    static func builtin(verifiers: URL? = nil, allowDegradedIsolation: Bool = false) -> VerifierRegistry {
+    /// The built-in verifiers of every family; `code` also reads `<verifiers>/toolchains/*.json` when given, and
+    /// probes the host's isolation on its first request (`describeCode`: now, to name it in its summary).
+    static func builtin(
+        verifiers: URL? = nil, allowDegradedIsolation: Bool = false, describeCode: Bool = false
+    ) -> VerifierRegistry {
         var registry = VerifierRegistry.builtin
         registry.registerFormatVerifiers(patterns: .shared)
         registry.registerMathVerifiers()
         registry.registerLanguageVerifiers()
         registry.registerInstructionVerifiers(patterns: .shared)
         registry.registerCodeVerifiers(
-            verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation, sandbox: .shared)
+            verifiersDirectory: verifiers, allowDegradedIsolation: allowDegradedIsolation, sandbox: .shared,
+            describe: describeCode)
         return registry
     }
 }
@@ -96,10 +100,13 @@ struct DefinitionOptions: ParsableArguments {
     }
 
     /// The built-in verifiers plus the definitions, and the plugin processes they may start.
-    /// - Parameter report: Called with each definition file that was skipped.
+    /// - Parameters:
+    ///   - report: Called with each definition file that was skipped.
     /// - Throws: `ValidationError` when a definition problem is fatal (a cycle of recipes or definitions).
-    func load(report: (DefinitionProblem) -> Void) throws -> LoadedVerifiers {
-        var registry = Verifiers.builtin(verifiers: directory, allowDegradedIsolation: allowDegradedIsolation)
+    ///   - describeCode: Name `code`'s languages and isolation in its summary (`arbiter list`): probes the host now.
+    func load(report: (DefinitionProblem) -> Void, describeCode: Bool = false) throws -> LoadedVerifiers {
+        var registry = Verifiers.builtin(
+            verifiers: directory, allowDegradedIsolation: allowDegradedIsolation, describeCode: describeCode)
         let plugins = ProcessPlugins()
         guard let directory else { return LoadedVerifiers(registry: registry, plugins: plugins) }
         let problems = VerifierDefinitions.load(from: directory, into: &registry, kinds: [.recipe, plugins.kind])

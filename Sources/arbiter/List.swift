@@ -27,7 +27,7 @@ extension Arbiter {
         @OptionGroup var definitions: DefinitionOptions
 
         func run() async throws {
-            let registry = try definitions.load(report: Check.warn).registry
+            let registry = try definitions.load(report: Check.warn, describeCode: true).registry
             if json {
                 let list: JSONValue = .object(["verifiers": .array(registry.all.map { .object($0.jsonObject) })])
                 print(list.jsonText)

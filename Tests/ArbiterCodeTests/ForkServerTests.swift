@@ -234,7 +234,7 @@ struct ForkServerTests {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let shipped = repository.appendingPathComponent("verifiers/toolchains")
-        for name in ["python.harness.py", "python.forkserver.py"] {
+        for name in ["python.harness.py", "python.forkserver.py", "python.compiler.py"] {
             try FileManager.default.copyItem(at: shipped.appendingPathComponent(name), to: root.appendingPathComponent(name))
         }
         let declaration = try String(contentsOf: shipped.appendingPathComponent("python.json"), encoding: .utf8)
@@ -346,11 +346,11 @@ struct UnprivilegedForkServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let toolchains = repository.appendingPathComponent("verifiers/toolchains")
         let server = try String(contentsOf: toolchains.appendingPathComponent("python.forkserver.py"), encoding: .utf8)
-        let drop = "    if prctl(Long(47), Long(4), Long(0), Long(0), Long(0)) != 0 or not drop_capabilities():\n"
+        let drop = "    if prctl(*clear_ambient) != 0 or not drop_capabilities():\n"
         #expect(server.contains(drop))
         let weakened = server.replacingOccurrences(of: drop, with: "    if False:\n")
         try weakened.write(to: directory.appendingPathComponent("python.forkserver.py"), atomically: true, encoding: .utf8)
-        for name in ["python.json", "python.harness.py"] {
+        for name in ["python.json", "python.harness.py", "python.compiler.py"] {
             try FileManager.default.copyItem(
                 at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
         }

@@ -135,7 +135,7 @@ struct NegativeControlTests {
         let weakened = harness.replacingOccurrences(of: call, with: "")
             .replacingOccurrences(of: check, with: "            return True\n")
         try weakened.write(to: directory.appendingPathComponent("python.harness.py"), atomically: true, encoding: .utf8)
-        for name in ["python.json", "python.forkserver.py"] {
+        for name in ["python.json", "python.forkserver.py", "python.compiler.py"] {
             try FileManager.default.copyItem(
                 at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
         }

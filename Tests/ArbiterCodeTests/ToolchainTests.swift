@@ -134,7 +134,7 @@ struct ToolchainTests {
         let broken = declaration.replacing(#/"prepare": \[[^\]]*\],/#, with: failing)
         #expect(broken != declaration)
         try broken.write(to: directory.appendingPathComponent("python.json"), atomically: true, encoding: .utf8)
-        for name in ["python.harness.py", "python.forkserver.py"] {
+        for name in ["python.harness.py", "python.forkserver.py", "python.compiler.py"] {
             try FileManager.default.copyItem(
                 at: toolchains.appendingPathComponent(name), to: directory.appendingPathComponent(name))
         }

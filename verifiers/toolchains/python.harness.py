@@ -488,8 +488,10 @@ def _arbiter_prelude():
     test_builtins = dict(builtins.__dict__)
     test_builtins["exit"] = test_builtins["quit"] = sys.exit
     test_builtins["__arbiter_strict_eq__"], test_builtins["__arbiter_strict_in__"] = comparisons[:2]
+    import marshal
+
     return {"codec": _arbiter_codec(), "hide": _arbiter_hider(), "comparisons": comparisons, "kinds": _arbiter_kinds(),
-            "test_builtins": test_builtins}
+            "test_builtins": test_builtins, "load_code": marshal.loads}
 
 
 def _arbiter_harness(prelude):
@@ -556,19 +558,32 @@ def _arbiter_harness(prelude):
         position += size
     # The reference's setup: installed in the program's process after the program, and in each test's scope.
     setup = cases.pop()
-    # "stop" (all_or_nothing, stop_on_failure): the test scripts after the first that fails are not run.
-    stop = position < len(data) and line() == "stop"
-    # With calls, "expect <tolerance> <unwrap single>" and the expected values follow: the calls stop after the first
-    # value that surely differs. Only where to stop is decided here; the daemon judges every value it gets.
+    # Optional sections, in this order. "stop" (all_or_nothing, stop_on_failure): the test scripts after the first
+    # that fails are not run. With calls, "expect <tolerance> <unwrap single>" and the expected values: the calls stop
+    # after the first value that surely differs; only where to stop is decided here, the daemon judges every value it
+    # gets. "code <n>" and n items: each test script (then the setup) compiled by the daemon's test compiler, as
+    # `compile_test` would here (marshalled; empty when it was not), so that this process need not compile it.
+    stop = False
     expected_values, tolerance, unwrap_single = None, 0.0, False
-    if stop and position < len(data):
+    compiled = None
+    while position < len(data):
         header = line().split()
-        if len(header) == 3 and header[0] == "expect":
+        if header == ["stop"]:
+            stop = True
+        elif len(header) == 3 and header[0] == "expect":
             tolerance, unwrap_single, expected_values = as_float(header[1]), header[2] == "1", []
             for _ in range(count):
                 size = int(line())
                 expected_values.append(data[position:position + size].decode("utf-8"))
                 position += size
+        elif len(header) == 2 and header[0] == "code":
+            compiled = []
+            for _ in range(int(header[1])):
+                size = int(line())
+                compiled.append(data[position:position + size])
+                position += size
+        else:
+            break
     del data
     escapes = {code: "\\u%04x" % code for code in range(32)}
     escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
@@ -815,7 +830,14 @@ def _arbiter_harness(prelude):
     modules_before = dict(sys.modules) if len(cases) > 1 else None
     set_trace, set_profile = sys.settrace, sys.setprofile
 
-    setup_code = compile_test(setup, "setup") if setup else None
+    def test_code(index, source, name):
+        """A test's code: compiled by the daemon's test compiler when it sent it, else here."""
+        if compiled is not None and index < len(compiled) and compiled[index]:
+            return load_code(compiled[index])
+        return compile_test(source, name)
+
+    load_code = prelude["load_code"]
+    setup_code = test_code(count, setup, "setup") if setup else None
     if form == "test":
         failed = False
         for index, test in numbered(cases):
@@ -834,7 +856,7 @@ def _arbiter_harness(prelude):
                 if index > 0:
                     sys.modules.clear()
                     sys.modules.update(modules_before)
-                code = compile_test(test, "test_%d" % index)
+                code = test_code(index, test, "test_%d" % index)
                 wanted = {name for name in referenced(code, {entry} if entry else set())
                           if name not in test_builtins and not (name.startswith("__") and name.endswith("__"))}
                 program_names = names(wanted) if wanted else {}
