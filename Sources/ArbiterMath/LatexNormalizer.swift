@@ -250,9 +250,32 @@ enum LatexNormalizer {
         guard text.has("\\\\") else { return text }
         // A `\begin{` with one backslash and no run of three: the text is not double-escaped, and `a&b\\c&d` breaks a
         // row before `c`.
-        if !text.has("\\\\\\"), text.range(of: #"(?<!\\)\\begin\{"#, options: .regularExpression) != nil { return text }
+        if !text.has("\\\\\\"), hasSingleBackslashBegin(text) { return text }
         // Exactly two: three before a letter are a row break and a command (`\\\end{pmatrix}`).
         return Patterns.replace(Patterns.doubledBackslash, in: text, with: "\\\\")
+    }
+
+    /// Whether `\begin{` occurs without a backslash right before it: the regular expression `(?<!\\)\\begin\{` on
+    /// bytes (a backslash is one byte, and no other character's encoding holds that byte).
+    static func hasSingleBackslashBegin(_ text: String) -> Bool {
+        let search = { (bytes: UnsafeBufferPointer<UInt8>) -> Bool in
+            let target: StaticString = "\\begin{"
+            let length = target.utf8CodeUnitCount
+            guard bytes.count >= length else { return false }
+            let pattern = UnsafeBufferPointer(start: target.utf8Start, count: length)
+            var index = 0
+            while index <= bytes.count - length {
+                if bytes[index] == pattern[0], index == 0 || bytes[index - 1] != UInt8(ascii: "\\") {
+                    var offset = 1
+                    while offset < length, bytes[index + offset] == pattern[offset] { offset += 1 }
+                    if offset == length { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+        if let found = text.utf8.withContiguousStorageIfAvailable(search) { return found }
+        return Array(text.utf8).withUnsafeBufferPointer(search)
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
