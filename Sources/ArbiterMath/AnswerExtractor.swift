@@ -130,7 +130,11 @@ enum AnswerExtractor {
         }
         let tail = near.joined(separator: " ")
         if tail.contains("?") { return "?" }
-        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmed() }
+        // An ASCII tail holds none of the non-ASCII signs, and there a byte search is Foundation's `contains`.
+        let asciiTail = tail.utf8.allSatisfy { $0 < 0x80 }
+        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where asciiTail ? tail.has(sign) : tail.contains(sign) {
+            return sign.trimmed()
+        }
         // "~3" is "about 3"; `x~=~3` is LaTeX spacing.
         let characters = Array(tail)
         for index in characters.indices.dropLast() where characters[index] == "~" && characters[index + 1].isNumber

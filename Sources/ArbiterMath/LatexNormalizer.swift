@@ -79,6 +79,12 @@ enum LatexNormalizer {
             }
         }
         value = value.trimmed()
+        // Both forms below start with `(` or an ASCII capital and end with `)` or `.`: decided on the end bytes first.
+        guard let firstByte = value.utf8.first, let lastByte = value.utf8.last,
+            firstByte == UInt8(ascii: "(") && lastByte == UInt8(ascii: ")")
+                || firstByte >= UInt8(ascii: "A") && firstByte <= UInt8(ascii: "Z")
+                    && (lastByte == UInt8(ascii: ")") || lastByte == UInt8(ascii: "."))
+        else { return value }
         // (Characters are counted last: counting walks the whole text.)
         if value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase, value.count == 3 {
             return String(letter)

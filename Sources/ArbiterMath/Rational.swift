@@ -12,6 +12,10 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
 
     init(_ numerator: BigInt, _ denominator: BigInt = 1) {
         precondition(!denominator.isZero)
+        if let top = Self.machineValue(numerator), let bottom = Self.machineValue(denominator) {
+            self = Self.reducing(top, bottom)
+            return
+        }
         let divisor = numerator.greatestCommonDivisor(with: denominator)
         var top = divisor.isZero ? numerator : numerator / divisor
         var bottom = divisor.isZero ? denominator : denominator / divisor
@@ -31,6 +35,39 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     private init(reduced numerator: BigInt, _ denominator: BigInt) {
         self.numerator = numerator
         self.denominator = denominator
+    }
+
+    // MARK: Machine-word fast paths
+    //
+    // The same values as the BigInt paths, computed in machine words when every part is below 2^62 (so that no sum or
+    // product of two parts overflows unnoticed: each operation checks for overflow and falls back to BigInt).
+
+    /// The value as a machine integer when its magnitude is below 2^62.
+    @inline(__always)
+    static func machineValue(_ value: BigInt) -> Int? {
+        let magnitude = value.magnitude
+        guard magnitude.bitWidth <= 62 else { return nil }
+        let low = Int(bitPattern: magnitude.words.first ?? 0)
+        return value.sign == .minus ? -low : low
+    }
+
+    /// Euclid's gcd of two non-negative machine integers.
+    @inline(__always)
+    static func machineGCD(_ a: Int, _ b: Int) -> Int {
+        var (x, y) = (a, b)
+        while y != 0 { (x, y) = (y, x % y) }
+        return x
+    }
+
+    /// `top / bottom` in lowest terms with a positive denominator (`bottom` non-zero, neither `Int.min`).
+    static func reducing(_ top: Int, _ bottom: Int) -> Rational {
+        let divisor = machineGCD(abs(top), abs(bottom))
+        var (numerator, denominator) = divisor == 0 ? (top, bottom) : (top / divisor, bottom / divisor)
+        if denominator < 0 {
+            numerator = -numerator
+            denominator = -denominator
+        }
+        return Rational(reduced: BigInt(numerator), BigInt(denominator))
     }
 
     /// The greatest common divisor, one Euclidean step first: BigInt's binary gcd costs bits × words of the larger
@@ -54,6 +91,17 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     static func + (lhs: Rational, rhs: Rational) -> Rational {
         if lhs.isZero { return rhs }
         if rhs.isZero { return lhs }
+        if let a = machineValue(lhs.numerator), let b = machineValue(lhs.denominator), let c = machineValue(rhs.numerator),
+            let d = machineValue(rhs.denominator)
+        {
+            let (ad, o1) = a.multipliedReportingOverflow(by: d)
+            let (cb, o2) = c.multipliedReportingOverflow(by: b)
+            let (bd, o3) = b.multipliedReportingOverflow(by: d)
+            if !o1, !o2, !o3 {
+                let (top, o4) = ad.addingReportingOverflow(cb)
+                if !o4, top != .min { return reducing(top, bd) }
+            }
+        }
         if lhs.denominator == rhs.denominator { return Rational(lhs.numerator + rhs.numerator, lhs.denominator) }
         return Rational(lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator, lhs.denominator * rhs.denominator)
     }
@@ -69,6 +117,15 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     /// finding 2026-12-06).
     static func * (lhs: Rational, rhs: Rational) -> Rational {
         if lhs.isZero || rhs.isZero { return .zero }
+        if let a = machineValue(lhs.numerator), let b = machineValue(lhs.denominator), let c = machineValue(rhs.numerator),
+            let d = machineValue(rhs.denominator)
+        {
+            let first = machineGCD(abs(a), d)
+            let second = machineGCD(abs(c), b)
+            let (top, o1) = (a / first).multipliedReportingOverflow(by: c / second)
+            let (bottom, o2) = (b / second).multipliedReportingOverflow(by: d / first)
+            if !o1, !o2 { return Rational(reduced: BigInt(top), BigInt(bottom)) }
+        }
         let first = gcd(lhs.numerator, rhs.denominator)
         let second = gcd(rhs.numerator, lhs.denominator)
         let top = (first == 1 ? lhs.numerator : lhs.numerator / first) * (second == 1 ? rhs.numerator : rhs.numerator / second)
@@ -112,7 +169,15 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     /// The nearest `Double` (infinite when out of range), computed without overflowing on huge parts.
     var doubleValue: Double {
         let shift = max(0, max(numerator.magnitude.bitWidth, denominator.magnitude.bitWidth) - 900)
-        if shift == 0 { return Double(numerator) / Double(denominator) }
+        if shift == 0 {
+            // Below 2^53 both parts are exact doubles, whichever conversion makes them.
+            if numerator.magnitude.bitWidth <= 53, denominator.magnitude.bitWidth <= 53,
+                let top = Self.machineValue(numerator), let bottom = Self.machineValue(denominator)
+            {
+                return Double(top) / Double(bottom)
+            }
+            return Double(numerator) / Double(denominator)
+        }
         let top = Double(numerator >> shift)
         let bottom = Double(denominator >> shift)
         if bottom == 0 { return top.sign == .minus ? -.infinity : .infinity }
