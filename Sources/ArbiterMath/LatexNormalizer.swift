@@ -25,13 +25,20 @@ enum LatexNormalizer {
         // A fraction is never a text answer; nor is an ASCII answer without two letters in a row outside commands
         // (the words below are such runs). Both are checked first, on bytes.
         if value.has("\\frac") || !mayHoldWord(value) { return nil }
-        var bare = value.has("\\") ? Patterns.replace(Patterns.command, in: value, with: " ") : value
+        var bare = value.has("\\") ? blankCommands(value) : value
         if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
             bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
-        let letters = bare.filter(\.isLetter).count
-        let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
-        let mathy = bare.contains { $0.isNumber || "^+=*/()[]{}_<>|".contains($0) }
+        let letters: Int
+        let words: [String]
+        let mathy: Bool
+        if let ascii = asciiWords(bare) {
+            (letters, words, mathy) = ascii
+        } else {
+            letters = bare.filter(\.isLetter).count
+            words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
+            mathy = bare.contains { $0.isNumber || "^+=*/()[]{}_<>|".contains($0) }
+        }
         let wordy = words.contains { word in
             let lower = word.lowercased()
             guard !mathWords.contains(lower) else { return false }
@@ -44,6 +51,67 @@ enum LatexNormalizer {
         }
         return String(value.lowercased().filter { $0 != "\\" }).split(whereSeparator: \.isWhitespace)
             .joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
+    }
+
+    /// Every command (a backslash and the ASCII letters after it, `\\[A-Za-z]+`) replaced by a space, on bytes.
+    static func blankCommands(_ text: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var inCommand = false
+        var pendingBackslash = false
+        for byte in text.utf8 {
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            if pendingBackslash {
+                pendingBackslash = false
+                if letter {
+                    output.append(UInt8(ascii: " "))
+                    inCommand = true
+                    continue
+                }
+                output.append(UInt8(ascii: "\\"))
+            }
+            if inCommand {
+                if letter { continue }
+                inCommand = false
+            }
+            if byte == UInt8(ascii: "\\") {
+                pendingBackslash = true
+            } else {
+                output.append(byte)
+            }
+        }
+        if pendingBackslash { output.append(UInt8(ascii: "\\")) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// For an ASCII text: its letters, its words of two or more letters and whether it holds a digit or an operator
+    /// (what the Character-wise count, split and test give on it, where a letter is `A`–`Z`/`a`–`z` and a number a
+    /// digit); `nil` for any other text.
+    static func asciiWords(_ text: String) -> (letters: Int, words: [String], mathy: Bool)? {
+        var letters = 0
+        var words: [String] = []
+        var mathy = false
+        var run: [UInt8] = []
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return nil }
+            if (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") {
+                letters += 1
+                run.append(byte)
+                continue
+            }
+            if run.count >= 2 { words.append(String(decoding: run, as: UTF8.self)) }
+            run.removeAll(keepingCapacity: true)
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { mathy = true }
+            switch byte {
+            case UInt8(ascii: "^"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: "*"), UInt8(ascii: "/"),
+                UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
+                UInt8(ascii: "}"), UInt8(ascii: "_"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+                mathy = true
+            default: break
+            }
+        }
+        if run.count >= 2 { words.append(String(decoding: run, as: UTF8.self)) }
+        return (letters, words, mathy)
     }
 
     /// Whether the text may hold a word of two or more letters once its commands (`\\[A-Za-z]+`) are blanked:

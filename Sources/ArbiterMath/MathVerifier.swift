@@ -450,8 +450,9 @@ struct ParseMemo {
         let percent: Bool
     }
 
-    private var parsed: [Key: (expression: MathExpr?, overBudget: Bool)] = [:]
-    private var normalized: [Key: String] = [:]
+    /// The few texts of one verification, looked up by comparison (no hashing of each text).
+    private var parsed = SmallMap<Key, (expression: MathExpr?, overBudget: Bool)>()
+    private var normalized = SmallMap<Key, String>()
     /// Where normalisation and parsing times are counted, when stages are timed.
     let clock: StageClock?
 
@@ -493,6 +494,36 @@ struct ParseMemo {
         let result = timed(clock, "normalization") { LatexNormalizer.normalize(text, percent: percent) }
         normalized[key] = result
         return result
+    }
+}
+
+/// A map for a handful of keys: a list searched by equality, with a dictionary once it holds more than 16.
+struct SmallMap<Key: Hashable, Value> {
+    private var entries: [(key: Key, value: Value)] = []
+    private var dictionary: [Key: Value]? = nil
+
+    subscript(key: Key) -> Value? {
+        get {
+            if let dictionary { return dictionary[key] }
+            for entry in entries where entry.key == key { return entry.value }
+            return nil
+        }
+        set {
+            if dictionary != nil {
+                dictionary![key] = newValue
+                return
+            }
+            if let index = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+                return
+            }
+            guard let newValue else { return }
+            entries.append((key, newValue))
+            if entries.count > 16 {
+                dictionary = Dictionary(entries, uniquingKeysWith: { _, last in last })
+                entries = []
+            }
+        }
     }
 }
 
