@@ -271,10 +271,18 @@ enum LatexNormalizer {
         let beforeConnectives = text
         if lower.has("and") || lower.has("or") {
             // "3 or 4", "6 \text{ and } 8", "(1,2)and(3,4)", "19, 46, and 82" are lists.
-            text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
-            text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+            // Each pattern is tried only when its necessary literals are there: `\text{` (any case; looked for in
+            // the lower-cased text when it is ASCII, where that is exact), a closing and an opening bracket, two commas.
+            if !text.utf8.allSatisfy({ $0 < 0x80 }) || text.lowercased().has("\\text{") {
+                text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
+            }
+            if text.has(")") || text.has("]"), text.has("(") || text.has("[") {
+                text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+            }
             text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
-            text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
+            if text.utf8.lazy.filter({ $0 == UInt8(ascii: ",") }).count >= 2 {
+                text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
+            }
         }
         if text.has("/") { text = mixedNumbers(text) }
         // A comma that stands for "and"/"or" separates items: `12\text{ and }13` is not the decimal 12,13.
@@ -375,8 +383,10 @@ enum LatexNormalizer {
             value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
-        value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
-        value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+        if value.has("\\matrix{") {  // both patterns hold it
+            value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
+            value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+        }
         return value
     }
 

@@ -453,6 +453,8 @@ struct ParseMemo {
     /// The few texts of one verification, looked up by comparison (no hashing of each text).
     private var parsed = SmallMap<Key, (expression: MathExpr?, overBudget: Bool)>()
     private var normalized = SmallMap<Key, String>()
+    /// ``LatexNormalizer/prepare(_:)`` of each text (it does not depend on the percent reading).
+    private var preparedTexts = SmallMap<String, String>()
     /// Where normalisation and parsing times are counted, when stages are timed.
     let clock: StageClock?
 
@@ -473,7 +475,7 @@ struct ParseMemo {
             let cleaned = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
             let known = cleaned == text ? normalized[key] : nil
             let (words, normalizedText) = timed(clock, "normalization") { () -> (String?, String) in
-                let prepared = LatexNormalizer.prepare(cleaned)
+                let prepared = prepare(cleaned)
                 if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (words, "") }
                 return (nil, known ?? LatexNormalizer.normalize(prepared: prepared, percent: percent))
             }
@@ -491,8 +493,16 @@ struct ParseMemo {
     mutating func normalize(_ text: String, percent: Bool) -> String {
         let key = Key(text: text, percent: percent)
         if let known = normalized[key] { return known }
-        let result = timed(clock, "normalization") { LatexNormalizer.normalize(text, percent: percent) }
+        let result = timed(clock, "normalization") { LatexNormalizer.normalize(prepared: prepare(text), percent: percent) }
         normalized[key] = result
+        return result
+    }
+
+    /// ``LatexNormalizer/prepare(_:)``, once per text.
+    private mutating func prepare(_ text: String) -> String {
+        if let known = preparedTexts[text] { return known }
+        let result = LatexNormalizer.prepare(text)
+        preparedTexts[text] = result
         return result
     }
 }
