@@ -291,7 +291,7 @@ enum AnswerExtractor {
         for marker in markers {
             guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
             var rest = String(text[found.upperBound...])
-            if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
+            if let newline = firstLineFeed(rest) { rest = String(rest[..<newline]) }
             rest = firstSentence(rest).trimmed()
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
@@ -308,6 +308,21 @@ enum AnswerExtractor {
             if !rest.isEmpty { return [rest] }
         }
         return []
+    }
+
+    /// The index of the first Character `"\n"`: the first line feed not preceded by a carriage return (a line feed
+    /// always stands alone as a Character, except after a carriage return, with which it is one), found on bytes.
+    static func firstLineFeed(_ text: String) -> String.Index? {
+        var previous: UInt8 = 0
+        var offset = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\n"), previous != UInt8(ascii: "\r") {
+                return text.utf8.index(text.utf8.startIndex, offsetBy: offset)
+            }
+            previous = byte
+            offset += 1
+        }
+        return nil
     }
 
     /// Text up to the first sentence end (`.`, `!` or `?` then a space or the end) outside `$…$`.
@@ -462,10 +477,12 @@ enum AnswerExtractor {
         if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
             .filter { $0.contains(where: \.isNumber) }.map(String.init)
+        // Alternatives matter only when the sentence states several numbers.
+        guard numbers.count > 1 else { return [last] }
         let lower = sentence.lowercased()
         let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
             || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
-        return numbers.count > 1 && alternatives ? numbers : [last]
+        return alternatives ? numbers : [last]
     }
 
     /// The shortest prompt (in characters) cut out of a response that repeats it verbatim.
@@ -474,6 +491,8 @@ enum AnswerExtractor {
     /// The bare numbers on the response's last lines, when two or more consecutive last lines hold only a number
     /// (optionally after a list marker: `-`, `*`, `•`, `1.`, `a)`); empty otherwise.
     static func trailingNumberColumn(_ text: String) -> [String] {
+        // Two lines need a line feed between them.
+        guard text.utf8.contains(UInt8(ascii: "\n")) else { return [] }
         var numbers: [String] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: true).reversed().prefix(64) {
             var item = line.trimmingCharacters(in: .whitespaces)

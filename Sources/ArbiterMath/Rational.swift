@@ -63,8 +63,14 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     }
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(numerator)
-        hasher.combine(denominator)
+        // Equal values are both in machine words or both not, so either hash agrees with `==`.
+        if smallDenominator != 0 {
+            hasher.combine(smallNumerator)
+            hasher.combine(smallDenominator)
+        } else {
+            hasher.combine(numerator)
+            hasher.combine(denominator)
+        }
     }
 
     // MARK: Machine-word fast paths
@@ -125,6 +131,11 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
 
     static let zero = Rational(0)
     static let one = Rational(1)
+
+    /// The parts in machine words, when both are below 2^62 in magnitude.
+    var machineParts: (numerator: Int, denominator: Int)? {
+        smallDenominator != 0 ? (smallNumerator, smallDenominator) : nil
+    }
 
     var isInteger: Bool { smallDenominator != 0 ? smallDenominator == 1 : denominator == 1 }
     var isZero: Bool { smallDenominator != 0 ? smallNumerator == 0 : numerator.isZero }
@@ -195,6 +206,24 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
         }
         guard exponent.magnitude.bitWidth <= 40 else { return nil }
         let count = Int(exponent.magnitude)
+        // Parts below 2^62 have logarithms below 62, so a power of at most maxBits / 124 passes the size estimate
+        // below: computed in machine words while they do not overflow (powers of coprime parts stay coprime).
+        if smallDenominator != 0, count * 124 <= maxBits {
+            var top = 1
+            var bottom = 1
+            var overflow = false
+            for _ in 0..<count where !overflow {
+                var o1 = false
+                var o2 = false
+                (top, o1) = top.multipliedReportingOverflow(by: smallNumerator)
+                (bottom, o2) = bottom.multipliedReportingOverflow(by: smallDenominator)
+                overflow = o1 || o2 || top == .min
+            }
+            if !overflow {
+                guard exponent.sign == .minus else { return Rational(reduced: top, bottom) }
+                return top < 0 ? Rational(reduced: -bottom, -top) : Rational(reduced: bottom, top)
+            }
+        }
         let estimate = Double(count) * (Self.log2(numerator.magnitude) + Self.log2(denominator.magnitude))
         guard estimate <= Double(maxBits), count <= maxBits else { return nil }
         let top = numerator.power(count)
