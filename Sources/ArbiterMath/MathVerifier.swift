@@ -311,6 +311,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         case .equal(let method):
             attempt.details["method"] = .string(method)
             if let domain = equivalence.domain { attempt.details["domain"] = .string(domain) }
+            if let series = equivalence.series { attempt.details["series"] = .string(series) }
             return .pass("equivalent", details: attempt.details)
         case .different(let method):
             attempt.details["method"] = .string(method)
