@@ -73,7 +73,9 @@ enum AnswerExtractor {
             case "whole":
                 let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
-                found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
+                // (At most 2,000 bytes is at most 2,000 characters: counted only past that.)
+                found = trimmed.isEmpty || trimmed.utf8.count > 2000 && trimmed.count > 2000 || !acceptsWhole(candidate)
+                    ? [] : [candidate]
             default: found = []
             }
             if strategy == "final_answer", found.isEmpty, let answer = phrase(text, markers: ["answer:"]).first {

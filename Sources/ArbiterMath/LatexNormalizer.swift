@@ -169,6 +169,11 @@ enum LatexNormalizer {
 
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
+        // An ASCII text lower-cases byte by byte: its capitals are searched as lower case in place.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return text.has("%") || text.firstRange(ofMarker: "percent", ignoringCase: true) != nil
+                || text.firstRange(ofMarker: "pct", ignoringCase: true) != nil
+        }
         let lower = text.lowercased()
         return lower.has("%") || lower.has("percent") || lower.has("pct")
     }
