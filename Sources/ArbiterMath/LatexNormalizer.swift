@@ -44,6 +44,11 @@ enum LatexNormalizer {
             guard !mathWords.contains(lower) else { return false }
             // In a formula, an upper-case run such as `MBCN` or `ABCD` names points, not words.
             if mathy, !word.contains(where: \.isLowercase) { return false }
+            // Outside a formula, three or more capitals alone (`HHT`, `RRR`) are a sequence — coin flips, moves,
+            // vertices — whose order counts, not a product (`HHT` is not `HTH`, `RRR` is not `R^3`).
+            if !mathy, words.count == 1, word.count >= 3, letters == word.count, word.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+                return true
+            }
             return word.count >= 4 || (!mathy && lower.contains(where: { "aeiou".contains($0) }))
         }
         guard letters >= 2, wordy, !value.has("\\frac") else {
