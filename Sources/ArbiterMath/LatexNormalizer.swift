@@ -175,12 +175,33 @@ enum LatexNormalizer {
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
         // An ASCII text lower-cases byte by byte: its capitals are searched as lower case in place.
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            return text.has("%") || text.firstRange(ofMarker: "percent", ignoringCase: true) != nil
-                || text.firstRange(ofMarker: "pct", ignoringCase: true) != nil
+        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return bytes.contains(UInt8(ascii: "%")) || containsFoldingCapitals(bytes, "percent")
+                || containsFoldingCapitals(bytes, "pct")
+        }), let found {
+            return found
         }
         let lower = text.lowercased()
         return lower.has("%") || lower.has("percent") || lower.has("pct")
+    }
+
+    /// Whether the lower-case ASCII `needle` occurs in the bytes with ASCII capitals folded to lower case.
+    static func containsFoldingCapitals(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let length = needle.utf8CodeUnitCount
+        guard bytes.count >= length else { return false }
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: length)
+        for start in 0...(bytes.count - length) {
+            var offset = 0
+            while offset < length {
+                let byte = bytes[start + offset]
+                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                guard folded == pattern[offset] else { break }
+                offset += 1
+            }
+            if offset == length { return true }
+        }
+        return false
     }
 
     /// The answer rewritten for the parser; `percent` keeps a percent sign as `%` (divide by 100) instead of
