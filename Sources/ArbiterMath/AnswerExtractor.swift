@@ -610,12 +610,21 @@ enum AnswerExtractor {
 /// so that a range of scalars is cut out as a string by copying its bytes.
 struct ScalarText {
     private let bytes: [UInt8]
+    /// Whether every byte is ASCII: then each byte is one scalar at its own offset, and the two arrays below stay empty.
+    private let ascii: Bool
     private let scalars: [Unicode.Scalar]
     /// The UTF-8 offset of each scalar, and of the end.
     private let offsets: [Int]
 
     init(_ text: String) {
         bytes = Array(text.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            ascii = true
+            scalars = []
+            offsets = []
+            return
+        }
+        ascii = false
         var scalars: [Unicode.Scalar] = []
         var offsets: [Int] = []
         scalars.reserveCapacity(bytes.count)
@@ -631,12 +640,13 @@ struct ScalarText {
         self.offsets = offsets
     }
 
-    var count: Int { scalars.count }
+    var count: Int { ascii ? bytes.count : scalars.count }
 
-    subscript(index: Int) -> Unicode.Scalar { scalars[index] }
+    subscript(index: Int) -> Unicode.Scalar { ascii ? Unicode.Scalar(bytes[index]) : scalars[index] }
 
     /// The scalars in `range`, as a string.
     func string(_ range: Range<Int>) -> String {
-        String(decoding: bytes[offsets[range.lowerBound]..<offsets[range.upperBound]], as: UTF8.self)
+        if ascii { return String(decoding: bytes[range], as: UTF8.self) }
+        return String(decoding: bytes[offsets[range.lowerBound]..<offsets[range.upperBound]], as: UTF8.self)
     }
 }
