@@ -443,6 +443,19 @@ enum AnswerExtractor {
     /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,
     /// which the caller judges as a hedge unless the reference is a list.
     static func trailingSpanGroup(_ text: String) -> [String]? {
+        // Five parts need four dollar signs once `\(` and `\)` are written as `$`: at most the dollar signs and the
+        // backslashes before a parenthesis, counted on bytes first.
+        var delimiters = 0
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "$")
+                || previous == UInt8(ascii: "\\") && (byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")"))
+            {
+                delimiters += 1
+            }
+            previous = byte
+        }
+        guard delimiters >= 4 else { return nil }
         let parts = dollarSeparated(Self.inlineDelimiters.apply(text))
         guard parts.count >= 5 else { return nil }
         var group: [String] = []
