@@ -174,7 +174,31 @@ enum AnswerExtractor {
     /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
     /// text after it (`3.5` is one number, not two sentences).
     static func lastSentence(_ text: String) -> String {
-        let characters = Array(text.trimmed())
+        let trimmed = text.trimmed()
+        // ASCII without a carriage return: each byte is one Character, so the walk below runs on the bytes.
+        if let found = trimmed.utf8.withContiguousStorageIfAvailable({ bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) else { return nil }
+            func ends(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: ".") || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?")
+            }
+            var end = bytes.count
+            while end > 0, ends(bytes[end - 1]) { end -= 1 }
+            var start = end
+            while start > 0 {
+                let previous = bytes[start - 1]
+                if previous == UInt8(ascii: "\n") { break }
+                if ends(previous) || previous == UInt8(ascii: ":"), start < bytes.count,
+                    bytes[start] == 0x20 || (0x09...0x0D).contains(bytes[start])
+                {
+                    break
+                }
+                start -= 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
+        }), let found {
+            return found
+        }
+        let characters = Array(trimmed)
         var end = characters.count
         while end > 0, ".!?".contains(characters[end - 1]) { end -= 1 }
         var start = end
