@@ -73,7 +73,9 @@ enum AnswerExtractor {
             case "whole":
                 let trimmed = text.trimmed()
                 let candidate = stripMathDelimiters(trimmed)
-                found = trimmed.isEmpty || trimmed.count > 2000 || !acceptsWhole(candidate) ? [] : [candidate]
+                // (At most 2,000 bytes is at most 2,000 characters: counted only past that.)
+                found = trimmed.isEmpty || trimmed.utf8.count > 2000 && trimmed.count > 2000 || !acceptsWhole(candidate)
+                    ? [] : [candidate]
             default: found = []
             }
             if strategy == "final_answer", found.isEmpty, let answer = phrase(text, markers: ["answer:"]).first {
@@ -130,7 +132,11 @@ enum AnswerExtractor {
         }
         let tail = near.joined(separator: " ")
         if tail.contains("?") { return "?" }
-        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where tail.contains(sign) { return sign.trimmed() }
+        // An ASCII tail holds none of the non-ASCII signs, and there a byte search is Foundation's `contains`.
+        let asciiTail = tail.utf8.allSatisfy { $0 < 0x80 }
+        for sign in ["\\neq", "\\ne ", "\\approx", "≠", "≈"] where asciiTail ? tail.has(sign) : tail.contains(sign) {
+            return sign.trimmed()
+        }
         // "~3" is "about 3"; `x~=~3` is LaTeX spacing.
         let characters = Array(tail)
         for index in characters.indices.dropLast() where characters[index] == "~" && characters[index + 1].isNumber
@@ -168,7 +174,31 @@ enum AnswerExtractor {
     /// The last sentence of a text: after the last `.`, `!`, `?` or `:` followed by a space, or line break, that has
     /// text after it (`3.5` is one number, not two sentences).
     static func lastSentence(_ text: String) -> String {
-        let characters = Array(text.trimmed())
+        let trimmed = text.trimmed()
+        // ASCII without a carriage return: each byte is one Character, so the walk below runs on the bytes.
+        if let found = trimmed.utf8.withContiguousStorageIfAvailable({ bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) else { return nil }
+            func ends(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: ".") || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?")
+            }
+            var end = bytes.count
+            while end > 0, ends(bytes[end - 1]) { end -= 1 }
+            var start = end
+            while start > 0 {
+                let previous = bytes[start - 1]
+                if previous == UInt8(ascii: "\n") { break }
+                if ends(previous) || previous == UInt8(ascii: ":"), start < bytes.count,
+                    bytes[start] == 0x20 || (0x09...0x0D).contains(bytes[start])
+                {
+                    break
+                }
+                start -= 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
+        }), let found {
+            return found
+        }
+        let characters = Array(trimmed)
         var end = characters.count
         while end > 0, ".!?".contains(characters[end - 1]) { end -= 1 }
         var start = end
@@ -287,7 +317,7 @@ enum AnswerExtractor {
         for marker in markers {
             guard let found = text.lastRange(ofMarker: marker, ignoringCase: true) else { continue }
             var rest = String(text[found.upperBound...])
-            if let newline = rest.firstIndex(of: "\n") { rest = String(rest[..<newline]) }
+            if let newline = firstLineFeed(rest) { rest = String(rest[..<newline]) }
             rest = firstSentence(rest).trimmed()
             while let first = rest.first, first == ":" || first == "*" || first == "_" || first == " " { rest.removeFirst() }
             let boxed = boxedContents(rest)
@@ -304,6 +334,21 @@ enum AnswerExtractor {
             if !rest.isEmpty { return [rest] }
         }
         return []
+    }
+
+    /// The index of the first Character `"\n"`: the first line feed not preceded by a carriage return (a line feed
+    /// always stands alone as a Character, except after a carriage return, with which it is one), found on bytes.
+    static func firstLineFeed(_ text: String) -> String.Index? {
+        var previous: UInt8 = 0
+        var offset = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\n"), previous != UInt8(ascii: "\r") {
+                return text.utf8.index(text.utf8.startIndex, offsetBy: offset)
+            }
+            previous = byte
+            offset += 1
+        }
+        return nil
     }
 
     /// Text up to the first sentence end (`.`, `!` or `?` then a space or the end) outside `$…$`.
@@ -422,6 +467,19 @@ enum AnswerExtractor {
     /// The last `$…$` spans joined only by "or", "and", commas and the like ("$4$ or $3$"): several candidates,
     /// which the caller judges as a hedge unless the reference is a list.
     static func trailingSpanGroup(_ text: String) -> [String]? {
+        // Five parts need four dollar signs once `\(` and `\)` are written as `$`: at most the dollar signs and the
+        // backslashes before a parenthesis, counted on bytes first.
+        var delimiters = 0
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "$")
+                || previous == UInt8(ascii: "\\") && (byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")"))
+            {
+                delimiters += 1
+            }
+            previous = byte
+        }
+        guard delimiters >= 4 else { return nil }
         let parts = dollarSeparated(Self.inlineDelimiters.apply(text))
         guard parts.count >= 5 else { return nil }
         var group: [String] = []
@@ -458,10 +516,12 @@ enum AnswerExtractor {
         if sentence.trimmed().isEmpty || !sentence.contains(where: \.isNumber) { sentence = text }
         let numbers = sentence.split(whereSeparator: { !($0.isNumber || $0 == "." || $0 == "/" || $0 == "-") })
             .filter { $0.contains(where: \.isNumber) }.map(String.init)
+        // Alternatives matter only when the sentence states several numbers.
+        guard numbers.count > 1 else { return [last] }
         let lower = sentence.lowercased()
         let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
             || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
-        return numbers.count > 1 && alternatives ? numbers : [last]
+        return alternatives ? numbers : [last]
     }
 
     /// The shortest prompt (in characters) cut out of a response that repeats it verbatim.
@@ -470,6 +530,8 @@ enum AnswerExtractor {
     /// The bare numbers on the response's last lines, when two or more consecutive last lines hold only a number
     /// (optionally after a list marker: `-`, `*`, `•`, `1.`, `a)`); empty otherwise.
     static func trailingNumberColumn(_ text: String) -> [String] {
+        // Two lines need a line feed between them.
+        guard text.utf8.contains(UInt8(ascii: "\n")) else { return [] }
         var numbers: [String] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: true).reversed().prefix(64) {
             var item = line.trimmingCharacters(in: .whitespaces)
@@ -585,12 +647,21 @@ enum AnswerExtractor {
 /// so that a range of scalars is cut out as a string by copying its bytes.
 struct ScalarText {
     private let bytes: [UInt8]
+    /// Whether every byte is ASCII: then each byte is one scalar at its own offset, and the two arrays below stay empty.
+    private let ascii: Bool
     private let scalars: [Unicode.Scalar]
     /// The UTF-8 offset of each scalar, and of the end.
     private let offsets: [Int]
 
     init(_ text: String) {
         bytes = Array(text.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            ascii = true
+            scalars = []
+            offsets = []
+            return
+        }
+        ascii = false
         var scalars: [Unicode.Scalar] = []
         var offsets: [Int] = []
         scalars.reserveCapacity(bytes.count)
@@ -606,12 +677,13 @@ struct ScalarText {
         self.offsets = offsets
     }
 
-    var count: Int { scalars.count }
+    var count: Int { ascii ? bytes.count : scalars.count }
 
-    subscript(index: Int) -> Unicode.Scalar { scalars[index] }
+    subscript(index: Int) -> Unicode.Scalar { ascii ? Unicode.Scalar(bytes[index]) : scalars[index] }
 
     /// The scalars in `range`, as a string.
     func string(_ range: Range<Int>) -> String {
-        String(decoding: bytes[offsets[range.lowerBound]..<offsets[range.upperBound]], as: UTF8.self)
+        if ascii { return String(decoding: bytes[range], as: UTF8.self) }
+        return String(decoding: bytes[offsets[range.lowerBound]..<offsets[range.upperBound]], as: UTF8.self)
     }
 }

@@ -21,10 +21,13 @@ struct ChoiceReference {
         options: [.dotMatchesLineSeparators])
     private static let mark = try! NSRegularExpression(pattern: #"\(([A-J])\)|(?<![A-Za-z\\])([A-J])[).:](?=\s|$|\})"#)
 
-    /// The letter and text of a reference written as a choice; `nil` for any other reference.
-    init?(_ reference: JSONValue) {
+    /// The letter and text of a reference written as a choice; `nil` for any other reference. `answer`, when given,
+    /// is ``MathVerifier/referenceAnswer(_:)`` of the reference's text.
+    init?(_ reference: JSONValue, answer given: String? = nil) {
         guard case .string(let raw) = reference, raw.utf8.count <= 2_000 else { return nil }
-        let answer = MathVerifier.referenceAnswer(raw)
+        let answer = given ?? MathVerifier.referenceAnswer(raw)
+        // Both forms of the pattern have a letter A–J right before `)`, `.` or `:`; without one the pattern cannot match.
+        guard Self.mayHoldMark(answer) else { return nil }
         let range = NSRange(answer.startIndex..., in: answer)
         guard let match = Self.pattern.firstMatch(in: answer, range: range),
             let letter = Self.group(match, [1, 2], in: answer), let text = Self.group(match, [3], in: answer),
@@ -54,6 +57,18 @@ struct ChoiceReference {
         } catch {
             return letterVerdict  // a choice's text that cannot be read as math or text: only the letter counts
         }
+    }
+
+    /// Whether a byte `A`–`J` is followed by `)`, `.` or `:` somewhere in the text (a necessary condition of ``pattern``).
+    static func mayHoldMark(_ text: String) -> Bool {
+        var previousIsLetter = false
+        for byte in text.utf8 {
+            if previousIsLetter, byte == UInt8(ascii: ")") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") {
+                return true
+            }
+            previousIsLetter = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "J")
+        }
+        return false
     }
 
     private static let letters: Set<String> = Set("ABCDEFGHIJ".map(String.init))

@@ -119,6 +119,10 @@ struct ClosedForm: Equatable {
     }
 
     private static func floor(_ value: Rational) -> Rational {
+        if let (top, bottom) = value.machineParts {
+            let (quotient, remainder) = top.quotientAndRemainder(dividingBy: bottom)
+            return Rational(remainder == 0 || top >= 0 ? quotient : quotient - 1)
+        }
         let (quotient, remainder) = value.numerator.quotientAndRemainder(dividingBy: value.denominator)
         return Rational(remainder.isZero || !value.isNegative ? quotient : quotient - 1)
     }

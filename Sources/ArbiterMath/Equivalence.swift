@@ -25,9 +25,31 @@ struct Equivalence {
         -7.1, 10,
     ]
 
+    /// Set when the answers were equal only once sums of polynomial terms were written in closed form, for `details`.
+    var series: String?
+
     mutating func compare(_ response: MathExpr, _ reference: MathExpr) -> Outcome {
         let outcome = structural(response, reference)
-        return evaluator.budget.exceeded ? .budget : outcome
+        if evaluator.budget.exceeded { return .budget }
+        if case .different = outcome, let (closed, closedDomain) = closedSeries(response, reference) {
+            series = "sums of polynomial terms in closed form (Faulhaber's formula; bounds read as integers)"
+            domain = closedDomain
+            return closed
+        }
+        return outcome
+    }
+
+    /// A second comparison, under a budget of its own, with every sum of a polynomial term over a range with a bound in
+    /// a variable written in closed form (``SeriesClosedForm``): `\sum_{k=1}^{n} k` is `\frac{n(n+1)}{2}`. Only an
+    /// equality counts; otherwise the first comparison's verdict stands.
+    private func closedSeries(_ response: MathExpr, _ reference: MathExpr) -> (Outcome, String?)? {
+        let rewrittenResponse = SeriesClosedForm.rewritten(response)
+        let rewrittenReference = SeriesClosedForm.rewritten(reference)
+        guard rewrittenResponse != nil || rewrittenReference != nil else { return nil }
+        var second = Equivalence(decimalTolerance: decimalTolerance)
+        let outcome = second.structural(rewrittenResponse ?? response, rewrittenReference ?? reference)
+        guard !second.evaluator.budget.exceeded, case .equal = outcome else { return nil }
+        return (outcome, second.domain)
     }
 
     private mutating func structural(_ a: MathExpr, _ b: MathExpr) -> Outcome {

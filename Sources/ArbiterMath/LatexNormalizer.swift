@@ -25,18 +25,30 @@ enum LatexNormalizer {
         // A fraction is never a text answer; nor is an ASCII answer without two letters in a row outside commands
         // (the words below are such runs). Both are checked first, on bytes.
         if value.has("\\frac") || !mayHoldWord(value) { return nil }
-        var bare = value.has("\\") ? Patterns.replace(Patterns.command, in: value, with: " ") : value
+        var bare = value.has("\\") ? blankCommands(value) : value
         if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
             bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
-        let letters = bare.filter(\.isLetter).count
-        let words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
-        let mathy = bare.contains { $0.isNumber || "^+=*/()[]{}_<>|".contains($0) }
+        let letters: Int
+        let words: [String]
+        let mathy: Bool
+        if let ascii = asciiWords(bare) {
+            (letters, words, mathy) = ascii
+        } else {
+            letters = bare.filter(\.isLetter).count
+            words = bare.split(whereSeparator: { !$0.isLetter }).filter { $0.count >= 2 }.map { String($0) }
+            mathy = bare.contains { $0.isNumber || "^+=*/()[]{}_<>|".contains($0) }
+        }
         let wordy = words.contains { word in
             let lower = word.lowercased()
             guard !mathWords.contains(lower) else { return false }
             // In a formula, an upper-case run such as `MBCN` or `ABCD` names points, not words.
             if mathy, !word.contains(where: \.isLowercase) { return false }
+            // Outside a formula, three or more capitals alone (`HHT`, `RRR`) are a sequence — coin flips, moves,
+            // vertices — whose order counts, not a product (`HHT` is not `HTH`, `RRR` is not `R^3`).
+            if !mathy, words.count == 1, word.count >= 3, letters == word.count, word.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+                return true
+            }
             return word.count >= 4 || (!mathy && lower.contains(where: { "aeiou".contains($0) }))
         }
         guard letters >= 2, wordy, !value.has("\\frac") else {
@@ -44,6 +56,67 @@ enum LatexNormalizer {
         }
         return String(value.lowercased().filter { $0 != "\\" }).split(whereSeparator: \.isWhitespace)
             .joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
+    }
+
+    /// Every command (a backslash and the ASCII letters after it, `\\[A-Za-z]+`) replaced by a space, on bytes.
+    static func blankCommands(_ text: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var inCommand = false
+        var pendingBackslash = false
+        for byte in text.utf8 {
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            if pendingBackslash {
+                pendingBackslash = false
+                if letter {
+                    output.append(UInt8(ascii: " "))
+                    inCommand = true
+                    continue
+                }
+                output.append(UInt8(ascii: "\\"))
+            }
+            if inCommand {
+                if letter { continue }
+                inCommand = false
+            }
+            if byte == UInt8(ascii: "\\") {
+                pendingBackslash = true
+            } else {
+                output.append(byte)
+            }
+        }
+        if pendingBackslash { output.append(UInt8(ascii: "\\")) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// For an ASCII text: its letters, its words of two or more letters and whether it holds a digit or an operator
+    /// (what the Character-wise count, split and test give on it, where a letter is `A`–`Z`/`a`–`z` and a number a
+    /// digit); `nil` for any other text.
+    static func asciiWords(_ text: String) -> (letters: Int, words: [String], mathy: Bool)? {
+        var letters = 0
+        var words: [String] = []
+        var mathy = false
+        var run: [UInt8] = []
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return nil }
+            if (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") {
+                letters += 1
+                run.append(byte)
+                continue
+            }
+            if run.count >= 2 { words.append(String(decoding: run, as: UTF8.self)) }
+            run.removeAll(keepingCapacity: true)
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { mathy = true }
+            switch byte {
+            case UInt8(ascii: "^"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: "*"), UInt8(ascii: "/"),
+                UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
+                UInt8(ascii: "}"), UInt8(ascii: "_"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+                mathy = true
+            default: break
+            }
+        }
+        if run.count >= 2 { words.append(String(decoding: run, as: UTF8.self)) }
+        return (letters, words, mathy)
     }
 
     /// Whether the text may hold a word of two or more letters once its commands (`\\[A-Za-z]+`) are blanked:
@@ -79,6 +152,12 @@ enum LatexNormalizer {
             }
         }
         value = value.trimmed()
+        // Both forms below start with `(` or an ASCII capital and end with `)` or `.`: decided on the end bytes first.
+        guard let firstByte = value.utf8.first, let lastByte = value.utf8.last,
+            firstByte == UInt8(ascii: "(") && lastByte == UInt8(ascii: ")")
+                || firstByte >= UInt8(ascii: "A") && firstByte <= UInt8(ascii: "Z")
+                    && (lastByte == UInt8(ascii: ")") || lastByte == UInt8(ascii: "."))
+        else { return value }
         // (Characters are counted last: counting walks the whole text.)
         if value.first == "(", value.last == ")", let letter = value.dropFirst().first, letter.isUppercase, value.count == 3 {
             return String(letter)
@@ -95,8 +174,34 @@ enum LatexNormalizer {
 
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
+        // An ASCII text lower-cases byte by byte: its capitals are searched as lower case in place.
+        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return bytes.contains(UInt8(ascii: "%")) || containsFoldingCapitals(bytes, "percent")
+                || containsFoldingCapitals(bytes, "pct")
+        }), let found {
+            return found
+        }
         let lower = text.lowercased()
         return lower.has("%") || lower.has("percent") || lower.has("pct")
+    }
+
+    /// Whether the lower-case ASCII `needle` occurs in the bytes with ASCII capitals folded to lower case.
+    static func containsFoldingCapitals(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let length = needle.utf8CodeUnitCount
+        guard bytes.count >= length else { return false }
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: length)
+        for start in 0...(bytes.count - length) {
+            var offset = 0
+            while offset < length {
+                let byte = bytes[start + offset]
+                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                guard folded == pattern[offset] else { break }
+                offset += 1
+            }
+            if offset == length { return true }
+        }
+        return false
     }
 
     /// The answer rewritten for the parser; `percent` keeps a percent sign as `%` (divide by 100) instead of
@@ -197,10 +302,18 @@ enum LatexNormalizer {
         let beforeConnectives = text
         if lower.has("and") || lower.has("or") {
             // "3 or 4", "6 \text{ and } 8", "(1,2)and(3,4)", "19, 46, and 82" are lists.
-            text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
-            text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+            // Each pattern is tried only when its necessary literals are there: `\text{` (any case; looked for in
+            // the lower-cased text when it is ASCII, where that is exact), a closing and an opening bracket, two commas.
+            if !text.utf8.allSatisfy({ $0 < 0x80 }) || text.lowercased().has("\\text{") {
+                text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
+            }
+            if text.has(")") || text.has("]"), text.has("(") || text.has("[") {
+                text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+            }
             text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
-            text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
+            if text.utf8.lazy.filter({ $0 == UInt8(ascii: ",") }).count >= 2 {
+                text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
+            }
         }
         if text.has("/") { text = mixedNumbers(text) }
         // A comma that stands for "and"/"or" separates items: `12\text{ and }13` is not the decimal 12,13.
@@ -250,9 +363,32 @@ enum LatexNormalizer {
         guard text.has("\\\\") else { return text }
         // A `\begin{` with one backslash and no run of three: the text is not double-escaped, and `a&b\\c&d` breaks a
         // row before `c`.
-        if !text.has("\\\\\\"), text.range(of: #"(?<!\\)\\begin\{"#, options: .regularExpression) != nil { return text }
+        if !text.has("\\\\\\"), hasSingleBackslashBegin(text) { return text }
         // Exactly two: three before a letter are a row break and a command (`\\\end{pmatrix}`).
         return Patterns.replace(Patterns.doubledBackslash, in: text, with: "\\\\")
+    }
+
+    /// Whether `\begin{` occurs without a backslash right before it: the regular expression `(?<!\\)\\begin\{` on
+    /// bytes (a backslash is one byte, and no other character's encoding holds that byte).
+    static func hasSingleBackslashBegin(_ text: String) -> Bool {
+        let search = { (bytes: UnsafeBufferPointer<UInt8>) -> Bool in
+            let target: StaticString = "\\begin{"
+            let length = target.utf8CodeUnitCount
+            guard bytes.count >= length else { return false }
+            let pattern = UnsafeBufferPointer(start: target.utf8Start, count: length)
+            var index = 0
+            while index <= bytes.count - length {
+                if bytes[index] == pattern[0], index == 0 || bytes[index - 1] != UInt8(ascii: "\\") {
+                    var offset = 1
+                    while offset < length, bytes[index + offset] == pattern[offset] { offset += 1 }
+                    if offset == length { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+        if let found = text.utf8.withContiguousStorageIfAvailable(search) { return found }
+        return Array(text.utf8).withUnsafeBufferPointer(search)
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
@@ -278,8 +414,10 @@ enum LatexNormalizer {
             value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
-        value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
-        value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+        if value.has("\\matrix{") {  // both patterns hold it
+            value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
+            value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+        }
         return value
     }
 

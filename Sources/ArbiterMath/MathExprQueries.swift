@@ -20,7 +20,21 @@ extension MathExpr {
         }
     }
 
-    var hasVariables: Bool { !variables.isEmpty }
+    /// Whether ``variables`` is not empty, decided without collecting the names (stops at the first free one).
+    var hasVariables: Bool {
+        switch self {
+        case .variable: return true
+        case .number, .constant, .text: return false
+        case .function(let name, let items) where (name == "sum" || name == "prod") && items.count == 4:
+            return items[1].hasVariables || items[2].hasVariables
+                || !items[3].variables.subtracting(items[0].variables).isEmpty
+        case .negate(let inner), .reciprocal(let inner): return inner.hasVariables
+        case .power(let a, let b), .plusMinus(let a, let b): return a.hasVariables || b.hasVariables
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains { $0.hasVariables }
+        }
+    }
 
     /// Whether a complex conjugate is taken of something with a variable.
     var conjugatesVariable: Bool {

@@ -96,33 +96,39 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     }
 
     private func verify(_ sample: Sample, clock: StageClock?) throws -> Verdict {
+        // The reference's answer is picked out of its text once, for the choice test and the stages alike.
+        var referenceAnswer: String? = nil
+        if case .string(let raw) = sample.reference { referenceAnswer = Self.referenceAnswer(raw) }
         // `(B) 12`: a reference that gives a choice's letter and text accepts either (ChoiceReference).
-        if let choice = ChoiceReference(sample.reference) {
+        if let choice = ChoiceReference(sample.reference, answer: referenceAnswer) {
             return VerdictMethod.named(try choice.verify(sample, grade: { try percentReadings($0, clock: clock) }))
         }
-        return VerdictMethod.named(try percentReadings(sample, clock: clock))
+        return VerdictMethod.named(try percentReadings(sample, referenceAnswer: referenceAnswer, clock: clock))
     }
 
     /// The stages under the `percent` option: a percent sign divides by 100, is dropped, or either reading pays
-    /// (`details.percent` says when the second one did).
-    private func percentReadings(_ sample: Sample, clock: StageClock?) throws -> Verdict {
+    /// (`details.percent` says when the second one did). `referenceAnswer`, when given, is
+    /// ``referenceAnswer(_:)`` of the sample's string reference.
+    private func percentReadings(_ sample: Sample, referenceAnswer: String? = nil, clock: StageClock?) throws -> Verdict {
         switch configuration.percent {
-        case "number": return try stages(sample, dividePercent: false, clock: clock)
+        case "number": return try stages(sample, referenceAnswer, dividePercent: false, clock: clock)
         case "either":
-            let fraction = try stages(sample, clock: clock)
+            let fraction = try stages(sample, referenceAnswer, clock: clock)
             let lower = sample.response.lowercased()
             guard !fraction.passed, lower.contains("%") || lower.contains("percent") || lower.contains("pct")
             else { return fraction }
-            var number = try stages(sample, dividePercent: false, clock: clock)
+            var number = try stages(sample, referenceAnswer, dividePercent: false, clock: clock)
             guard number.passed else { return fraction }
             number.details["percent"] = "the sign dropped: the reference stores the percentage as a number"
             return number
-        default: return try stages(sample, clock: clock)
+        default: return try stages(sample, referenceAnswer, clock: clock)
         }
     }
 
-    private func stages(_ sample: Sample, dividePercent: Bool = true, clock: StageClock?) throws -> Verdict {
-        var attempt = try Self.readReference(sample.reference, clock: clock)
+    private func stages(_ sample: Sample, _ referenceAnswer: String?, dividePercent: Bool = true, clock: StageClock?)
+        throws -> Verdict
+    {
+        var attempt = try Self.readReference(sample.reference, answer: referenceAnswer, clock: clock)
         if !dividePercent { attempt.percent = false }
         clock?.mark("reference")
         var region = Substring(sample.response)
@@ -141,7 +147,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     }
 
     /// Stage 1: the reference, read as math (or text) once; a reference that cannot be read is the request's error.
-    private static func readReference(_ value: JSONValue, clock: StageClock?) throws -> Attempt {
+    private static func readReference(_ value: JSONValue, answer: String?, clock: StageClock?) throws -> Attempt {
         let referenceText: String
         switch value {
         case .string(let text): referenceText = text
@@ -149,7 +155,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         default:
             throw ArbiterError(.invalidReference, "verifier 'math' needs a string or number reference, got \(value.typeName)")
         }
-        let referenceAnswer = Self.referenceAnswer(referenceText)
+        let referenceAnswer = answer ?? Self.referenceAnswer(referenceText)
         var memo = ParseMemo(clock: clock)
         guard let reference = memo.parse(referenceAnswer, percent: false).expression else {
             throw ArbiterError(.invalidReference, "cannot read the reference '\(referenceText.prefix(200))' as math or text")
@@ -305,6 +311,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         case .equal(let method):
             attempt.details["method"] = .string(method)
             if let domain = equivalence.domain { attempt.details["domain"] = .string(domain) }
+            if let series = equivalence.series { attempt.details["series"] = .string(series) }
             return .pass("equivalent", details: attempt.details)
         case .different(let method):
             attempt.details["method"] = .string(method)
@@ -444,8 +451,11 @@ struct ParseMemo {
         let percent: Bool
     }
 
-    private var parsed: [Key: (expression: MathExpr?, overBudget: Bool)] = [:]
-    private var normalized: [Key: String] = [:]
+    /// The few texts of one verification, looked up by comparison (no hashing of each text).
+    private var parsed = SmallMap<Key, (expression: MathExpr?, overBudget: Bool)>()
+    private var normalized = SmallMap<Key, String>()
+    /// ``LatexNormalizer/prepare(_:)`` of each text (it does not depend on the percent reading).
+    private var preparedTexts = SmallMap<String, String>()
     /// Where normalisation and parsing times are counted, when stages are timed.
     let clock: StageClock?
 
@@ -466,7 +476,7 @@ struct ParseMemo {
             let cleaned = AnswerExtractor.stripTrailingPunctuation(text.trimmed())
             let known = cleaned == text ? normalized[key] : nil
             let (words, normalizedText) = timed(clock, "normalization") { () -> (String?, String) in
-                let prepared = LatexNormalizer.prepare(cleaned)
+                let prepared = prepare(cleaned)
                 if let words = LatexNormalizer.textAnswer(prepared: prepared) { return (words, "") }
                 return (nil, known ?? LatexNormalizer.normalize(prepared: prepared, percent: percent))
             }
@@ -484,9 +494,47 @@ struct ParseMemo {
     mutating func normalize(_ text: String, percent: Bool) -> String {
         let key = Key(text: text, percent: percent)
         if let known = normalized[key] { return known }
-        let result = timed(clock, "normalization") { LatexNormalizer.normalize(text, percent: percent) }
+        let result = timed(clock, "normalization") { LatexNormalizer.normalize(prepared: prepare(text), percent: percent) }
         normalized[key] = result
         return result
+    }
+
+    /// ``LatexNormalizer/prepare(_:)``, once per text.
+    private mutating func prepare(_ text: String) -> String {
+        if let known = preparedTexts[text] { return known }
+        let result = LatexNormalizer.prepare(text)
+        preparedTexts[text] = result
+        return result
+    }
+}
+
+/// A map for a handful of keys: a list searched by equality, with a dictionary once it holds more than 16.
+struct SmallMap<Key: Hashable, Value> {
+    private var entries: [(key: Key, value: Value)] = []
+    private var dictionary: [Key: Value]? = nil
+
+    subscript(key: Key) -> Value? {
+        get {
+            if let dictionary { return dictionary[key] }
+            for entry in entries where entry.key == key { return entry.value }
+            return nil
+        }
+        set {
+            if dictionary != nil {
+                dictionary![key] = newValue
+                return
+            }
+            if let index = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+                return
+            }
+            guard let newValue else { return }
+            entries.append((key, newValue))
+            if entries.count > 16 {
+                dictionary = Dictionary(entries, uniquingKeysWith: { _, last in last })
+                entries = []
+            }
+        }
     }
 }
 

@@ -9,9 +9,17 @@ import Foundation
 struct Rational: Hashable, Sendable, CustomStringConvertible {
     let numerator: BigInt
     let denominator: BigInt
+    /// The same value in machine words when both parts are below 2^62 in magnitude (`smallDenominator` 0 otherwise):
+    /// arithmetic on such values runs in machine words, checked for overflow, with the same results as on BigInt.
+    private let smallNumerator: Int
+    private let smallDenominator: Int
 
     init(_ numerator: BigInt, _ denominator: BigInt = 1) {
         precondition(!denominator.isZero)
+        if let top = Self.machineValue(numerator), let bottom = Self.machineValue(denominator) {
+            self = Self.reducing(top, bottom)
+            return
+        }
         let divisor = numerator.greatestCommonDivisor(with: denominator)
         var top = divisor.isZero ? numerator : numerator / divisor
         var bottom = divisor.isZero ? denominator : denominator / divisor
@@ -19,18 +27,97 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
             top.negate()
             bottom.negate()
         }
-        self.numerator = top
-        self.denominator = bottom
+        self.init(reduced: top, bottom)
     }
 
     init(_ value: Int) {
-        self.init(BigInt(value))
+        self.init(reduced: value, 1)
     }
 
     /// A value already in lowest terms with a positive denominator: no gcd.
     private init(reduced numerator: BigInt, _ denominator: BigInt) {
         self.numerator = numerator
         self.denominator = denominator
+        if let top = Self.machineValue(numerator), let bottom = Self.machineValue(denominator) {
+            smallNumerator = top
+            smallDenominator = bottom
+        } else {
+            smallNumerator = 0
+            smallDenominator = 0
+        }
+    }
+
+    /// A value in lowest terms with a positive denominator, both parts below 2^62 in magnitude.
+    private init(small numerator: Int, _ denominator: Int) {
+        self.numerator = Self.bigInt(numerator)
+        self.denominator = Self.bigInt(denominator)
+        smallNumerator = numerator
+        smallDenominator = denominator
+    }
+
+    static func == (lhs: Rational, rhs: Rational) -> Bool {
+        if lhs.smallDenominator != 0, rhs.smallDenominator != 0 {
+            return lhs.smallNumerator == rhs.smallNumerator && lhs.smallDenominator == rhs.smallDenominator
+        }
+        return lhs.numerator == rhs.numerator && lhs.denominator == rhs.denominator
+    }
+
+    func hash(into hasher: inout Hasher) {
+        // Equal values are both in machine words or both not, so either hash agrees with `==`.
+        if smallDenominator != 0 {
+            hasher.combine(smallNumerator)
+            hasher.combine(smallDenominator)
+        } else {
+            hasher.combine(numerator)
+            hasher.combine(denominator)
+        }
+    }
+
+    // MARK: Machine-word fast paths
+    //
+    // The same values as the BigInt paths, computed in machine words when every part is below 2^62 (each operation
+    // checks for overflow and falls back to BigInt).
+
+    /// The value as a machine integer when its magnitude is below 2^62.
+    static func machineValue(_ value: BigInt) -> Int? {
+        let magnitude = value.magnitude
+        guard magnitude.bitWidth <= 62 else { return nil }
+        let low = Int(bitPattern: magnitude.words.first ?? 0)
+        return value.sign == .minus ? -low : low
+    }
+
+    /// A BigInt of a machine integer (magnitude below 2^63), made from its sign and magnitude.
+    @inline(__always)
+    static func bigInt(_ value: Int) -> BigInt {
+        BigInt(sign: value < 0 ? .minus : .plus, magnitude: BigUInt(integerLiteral: UInt64(value.magnitude)))
+    }
+
+    /// Euclid's gcd of two non-negative machine integers.
+    @inline(__always)
+    static func machineGCD(_ a: Int, _ b: Int) -> Int {
+        var (x, y) = (a, b)
+        while y != 0 { (x, y) = (y, x % y) }
+        return x
+    }
+
+    /// `top / bottom` in lowest terms with a positive denominator (`bottom` non-zero, neither `Int.min`).
+    static func reducing(_ top: Int, _ bottom: Int) -> Rational {
+        let divisor = machineGCD(abs(top), abs(bottom))
+        var (numerator, denominator) = divisor == 1 ? (top, bottom) : (top / divisor, bottom / divisor)
+        if denominator < 0 {
+            numerator = -numerator
+            denominator = -denominator
+        }
+        return Rational(reduced: numerator, denominator)
+    }
+
+    /// A reduced value from machine words, kept small when both parts are below 2^62.
+    private init(reduced numerator: Int, _ denominator: Int) {
+        if numerator.magnitude < 1 << 62, denominator < 1 << 62 {
+            self.init(small: numerator, denominator)
+        } else {
+            self.init(reduced: Self.bigInt(numerator), Self.bigInt(denominator))
+        }
     }
 
     /// The greatest common divisor, one Euclidean step first: BigInt's binary gcd costs bits × words of the larger
@@ -45,15 +132,30 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     static let zero = Rational(0)
     static let one = Rational(1)
 
-    var isInteger: Bool { denominator == 1 }
-    var isZero: Bool { numerator.isZero }
-    var isNegative: Bool { numerator.sign == .minus && !numerator.isZero }
+    /// The parts in machine words, when both are below 2^62 in magnitude.
+    var machineParts: (numerator: Int, denominator: Int)? {
+        smallDenominator != 0 ? (smallNumerator, smallDenominator) : nil
+    }
+
+    var isInteger: Bool { smallDenominator != 0 ? smallDenominator == 1 : denominator == 1 }
+    var isZero: Bool { smallDenominator != 0 ? smallNumerator == 0 : numerator.isZero }
+    var isNegative: Bool { smallDenominator != 0 ? smallNumerator < 0 : numerator.sign == .minus && !numerator.isZero }
     /// Bits needed to write the numerator and denominator.
     var bitSize: Int { numerator.magnitude.bitWidth + denominator.magnitude.bitWidth }
 
     static func + (lhs: Rational, rhs: Rational) -> Rational {
         if lhs.isZero { return rhs }
         if rhs.isZero { return lhs }
+        if lhs.smallDenominator != 0, rhs.smallDenominator != 0 {
+            let (a, b, c, d) = (lhs.smallNumerator, lhs.smallDenominator, rhs.smallNumerator, rhs.smallDenominator)
+            let (ad, o1) = a.multipliedReportingOverflow(by: d)
+            let (cb, o2) = c.multipliedReportingOverflow(by: b)
+            let (bd, o3) = b.multipliedReportingOverflow(by: d)
+            if !o1, !o2, !o3 {
+                let (top, o4) = ad.addingReportingOverflow(cb)
+                if !o4, top != .min { return reducing(top, bd) }
+            }
+        }
         if lhs.denominator == rhs.denominator { return Rational(lhs.numerator + rhs.numerator, lhs.denominator) }
         return Rational(lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator, lhs.denominator * rhs.denominator)
     }
@@ -61,7 +163,8 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     static func - (lhs: Rational, rhs: Rational) -> Rational { lhs + (-rhs) }
 
     static prefix func - (value: Rational) -> Rational {
-        value.isZero ? value : Rational(reduced: -value.numerator, value.denominator)
+        if value.smallDenominator != 0 { return Rational(small: -value.smallNumerator, value.smallDenominator) }
+        return value.isZero ? value : Rational(reduced: -value.numerator, value.denominator)
     }
 
     /// Both sides are in lowest terms, so only the cross pairs can share a factor: two gcds of one factor's size
@@ -69,6 +172,14 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     /// finding 2026-12-06).
     static func * (lhs: Rational, rhs: Rational) -> Rational {
         if lhs.isZero || rhs.isZero { return .zero }
+        if lhs.smallDenominator != 0, rhs.smallDenominator != 0 {
+            let (a, b, c, d) = (lhs.smallNumerator, lhs.smallDenominator, rhs.smallNumerator, rhs.smallDenominator)
+            let first = machineGCD(abs(a), d)
+            let second = machineGCD(abs(c), b)
+            let (top, o1) = (a / first).multipliedReportingOverflow(by: c / second)
+            let (bottom, o2) = (b / second).multipliedReportingOverflow(by: d / first)
+            if !o1, !o2 { return Rational(reduced: top, bottom) }
+        }
         let first = gcd(lhs.numerator, rhs.denominator)
         let second = gcd(rhs.numerator, lhs.denominator)
         let top = (first == 1 ? lhs.numerator : lhs.numerator / first) * (second == 1 ? rhs.numerator : rhs.numerator / second)
@@ -95,6 +206,24 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
         }
         guard exponent.magnitude.bitWidth <= 40 else { return nil }
         let count = Int(exponent.magnitude)
+        // Parts below 2^62 have logarithms below 62, so a power of at most maxBits / 124 passes the size estimate
+        // below: computed in machine words while they do not overflow (powers of coprime parts stay coprime).
+        if smallDenominator != 0, count * 124 <= maxBits {
+            var top = 1
+            var bottom = 1
+            var overflow = false
+            for _ in 0..<count where !overflow {
+                var o1 = false
+                var o2 = false
+                (top, o1) = top.multipliedReportingOverflow(by: smallNumerator)
+                (bottom, o2) = bottom.multipliedReportingOverflow(by: smallDenominator)
+                overflow = o1 || o2 || top == .min
+            }
+            if !overflow {
+                guard exponent.sign == .minus else { return Rational(reduced: top, bottom) }
+                return top < 0 ? Rational(reduced: -bottom, -top) : Rational(reduced: bottom, top)
+            }
+        }
         let estimate = Double(count) * (Self.log2(numerator.magnitude) + Self.log2(denominator.magnitude))
         guard estimate <= Double(maxBits), count <= maxBits else { return nil }
         let top = numerator.power(count)
@@ -112,7 +241,13 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     /// The nearest `Double` (infinite when out of range), computed without overflowing on huge parts.
     var doubleValue: Double {
         let shift = max(0, max(numerator.magnitude.bitWidth, denominator.magnitude.bitWidth) - 900)
-        if shift == 0 { return Double(numerator) / Double(denominator) }
+        if shift == 0 {
+            // Below 2^53 both parts are exact doubles, whichever conversion makes them.
+            if smallDenominator != 0, smallNumerator.magnitude < 1 << 53, smallDenominator < 1 << 53 {
+                return Double(smallNumerator) / Double(smallDenominator)
+            }
+            return Double(numerator) / Double(denominator)
+        }
         let top = Double(numerator >> shift)
         let bottom = Double(denominator >> shift)
         if bottom == 0 { return top.sign == .minus ? -.infinity : .infinity }
