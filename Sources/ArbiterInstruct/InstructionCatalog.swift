@@ -24,8 +24,9 @@ public enum InstructionCatalog {
 
     /// Configures one instruction.
     /// - Throws: ``ArbiterError`` `invalid_reference` for an unknown id (with the nearest known one) or bad kwargs.
+    /// - Parameter usesPrompt: Set when the instruction was configured from `prompt`.
     static func build(
-        _ id: String, kwargs object: JSONObject, prompt: String?, patterns: PatternCache
+        _ id: String, kwargs object: JSONObject, prompt: String?, patterns: PatternCache, usesPrompt: inout Bool
     ) throws(ArbiterError) -> any Instruction {
         guard let builder = builders[id] else {
             var message = "unknown instruction id '\(id.prefix(80))'"
@@ -35,6 +36,7 @@ public enum InstructionCatalog {
         var kwargs = Kwargs(id: id, object: object, prompt: prompt, patterns: patterns)
         let instruction = try builder(&kwargs)
         try kwargs.finish()
+        if kwargs.readPrompt { usesPrompt = true }
         return instruction
     }
 }
