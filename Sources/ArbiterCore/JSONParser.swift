@@ -105,6 +105,17 @@ public struct JSONParser {
         return parser.index
     }
 
+    /// Whether `text` is one JSON text that ``parse(_:)`` accepts, found without building the value.
+    /// - Parameter text: UTF-8 text; whitespace may surround the value.
+    /// - Returns: Whether it parses.
+    public static func isValid(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var parser = JSONParser(bytes: text)
+        parser.skipWhitespace()
+        guard parser.skipValue() else { return false }
+        parser.skipWhitespace()
+        return parser.index == text.count
+    }
+
     /// Moves past one value, checking it as ``parseValue()`` would.
     private mutating func skipValue() -> Bool {
         guard index < bytes.count else { return false }

@@ -61,9 +61,14 @@ extension VerifierRegistry {
 enum PythonJSON {
     /// Whether the text is one JSON value (Python also accepts `NaN`, `Infinity` and `-Infinity`).
     static func isValid(_ text: String) -> Bool {
-        if (try? JSONParser.parse(text)) != nil { return true }
+        if parses(text) { return true }
         guard text.contains("NaN") || text.contains("Infinity") else { return false }
-        let replaced = text.replacingAll("-Infinity", "0").replacingAll("Infinity", "0").replacingAll("NaN", "0")
-        return (try? JSONParser.parse(replaced)) != nil
+        return parses(text.replacingAll("-Infinity", "0").replacingAll("Infinity", "0").replacingAll("NaN", "0"))
+    }
+
+    /// Whether the text parses as JSON (checked without building the value).
+    private static func parses(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { JSONParser.isValid($0) }
     }
 }

@@ -40,7 +40,7 @@ struct JSONSkipTests {
         return texts
     }()
 
-    @Test("valueEnd accepts exactly the values parse accepts, and ends where they end")
+    @Test("valueEnd and isValid accept exactly the values parse accepts, and valueEnd ends where they end")
     func agreesWithParse() {
         var accepted = 0
         for text in Self.texts {
@@ -49,6 +49,10 @@ struct JSONSkipTests {
             // parse also accepts surrounding whitespace; these texts have none, so a whole value must end at the end.
             #expect((end == text.count) == parsed, "\(String(decoding: text, as: UTF8.self).debugDescription)")
             if parsed { accepted += 1 }
+            // isValid: the same answer, with whitespace around the value too.
+            #expect(text.withUnsafeBufferPointer { JSONParser.isValid($0) } == parsed)
+            let spaced = Array(" \n".utf8) + text + Array("\t ".utf8)
+            #expect(spaced.withUnsafeBufferPointer { JSONParser.isValid($0) } == ((try? JSONParser.parse(spaced)) != nil))
         }
         // Negative control: the corpus holds both kinds.
         #expect(accepted > 20 && accepted < Self.texts.count - 20)
