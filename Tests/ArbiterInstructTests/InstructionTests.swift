@@ -214,6 +214,18 @@ struct ReferenceTests {
         #expect(Set(texts.map { key(.string($0)) }).count == texts.count)
     }
 
+    @Test("the punctuation test without hashing is Python's string.punctuation; scalars of ASCII and other text")
+    func punctuationAndScalars() {
+        for value in UInt32(0)..<0x3000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(scalar.isASCIIPunctuation == asciiPunctuation.contains(scalar), "U+\(String(value, radix: 16))")
+        }
+        #expect(asciiPunctuation.count == 32)  // control: the set is the one it stands for
+        for text in ["", "plain ASCII, with punctuation!", "caf\u{E9} \u{1F600} \u{65}\u{301}", "\u{0}\u{7F}\u{80}"] {
+            #expect(Py.scalars(text) == Array(text.unicodeScalars))
+        }
+    }
+
     @Test("words:repeats names the first of the most repeated words, whatever the table's order")
     func repeatsNamesFirst() async throws {
         let reference = row(["words:repeats"], [.object(["small_n": 1])])
