@@ -196,7 +196,11 @@ def main():
                 new_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["new"][0][1]]
                 old_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["baseline"][0][1]]
                 differ = sum(1 for x, y in zip(new_answers, old_answers) if x != y)
-                print(f"         {label:6s} --jobs {jobs}: answers differing between the two binaries: {differ}")
+                # The whole answer lines, details included, but the time taken.
+                whole = sum(1 for x, y in zip(runs["new"][0][1], runs["baseline"][0][1])
+                            if {k: v for k, v in x.items() if k != "ms"} != {k: v for k, v in y.items() if k != "ms"})
+                print(f"         {label:6s} --jobs {jobs}: answers differing between the two binaries: {differ} "
+                      f"(score or error), {whole} (whole answer but ms)")
 
 if __name__ == "__main__":
     main()
