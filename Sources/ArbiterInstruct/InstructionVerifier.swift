@@ -102,7 +102,8 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             if let hardening { details["hardened"] = Self.describe(hardening) }
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
-        let variants = LooseVariants(response, loose: configuration.loose)
+        // Strict mode checks the response alone (it is not blank: checked above), without the loose variants' state.
+        let variants = configuration.loose ? LooseVariants(response, loose: true) : nil
         var results: [JSONValue] = []
         results.reserveCapacity(row.ids.count)
         var followed = 0
@@ -110,15 +111,19 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            var index = 0
-            while let variant = variants.next(from: &index) {
-                let found = instruction.check(variant)
-                if found.followed || index == 0 {
-                    outcome = found
-                    which = index
+            if let variants {
+                var index = 0
+                while let variant = variants.next(from: &index) {
+                    let found = instruction.check(variant)
+                    if found.followed || index == 0 {
+                        outcome = found
+                        which = index
+                    }
+                    if found.followed { break }
+                    index += 1
                 }
-                if found.followed { break }
-                index += 1
+            } else {
+                outcome = instruction.check(response)
             }
             if outcome.followed { followed += 1 }
             // Built from distinct keys at once (a literal searches for a repeated key at each one).
@@ -324,6 +329,11 @@ final class RowCache: Sendable {
     /// Where patterns built from kwargs compile.
     let patterns: PatternCache
     private let rows = Mutex<[Int: Entry]>([:])
+    /// The longest reference text (with the prompt, for a row that reads it) that is kept.
+    static let maxEntryBytes = 65_536
+
+    /// How many rows are kept (for tests).
+    var count: Int { rows.withLock { $0.count } }
 
     init(capacity: Int, patterns: PatternCache) {
         self.capacity = capacity
@@ -366,6 +376,9 @@ final class RowCache: Sendable {
             }
         }
         let built = try InstructionRow(reference, prompt: prompt, patterns: patterns)
+        // A reference longer than any published row (IFEval's carry their prompt: a few kilobytes) is not kept, so
+        // that the cache holds at most capacity × maxEntryBytes of text whatever clients send.
+        guard json.count + (built.usesPrompt ? prompt?.utf8.count ?? 0 : 0) <= Self.maxEntryBytes else { return built }
         let entry = Entry(json: Array(json), prompt: built.usesPrompt ? prompt : nil, row: built)
         rows.withLock { rows in
             if rows.count >= capacity { rows.removeAll(keepingCapacity: true) }

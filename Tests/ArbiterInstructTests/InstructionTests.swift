@@ -237,6 +237,25 @@ struct ReferenceTests {
         #expect(try await judge(reference, "a b c").passed)  // control: nothing repeated
     }
 
+    @Test("a row is kept once; a reference longer than the bound is judged the same but not kept")
+    func cacheBound() throws {
+        let cache = RowCache(capacity: 8, patterns: PatternCache(capacity: 4))
+        let small = row(["keywords:existence"], [.object(["keywords": ["sea"]])])
+        for _ in 0..<3 { _ = try cache.row(small, prompt: nil) }
+        #expect(cache.count == 1)
+        var object = row(["keywords:existence"], [.object(["keywords": ["sea"]])]).objectValue!
+        object["prompt"] = .string(String(repeating: "x", count: RowCache.maxEntryBytes))
+        let large = try cache.row(.object(object), prompt: nil)
+        #expect(large.ids == ["keywords:existence"] && !large.usesPrompt)
+        #expect(cache.count == 1)  // not kept
+        // A repeat prompt read from the request counts toward the bound too; a short one is kept (control).
+        let repeatPrompt = row(["combination:repeat_prompt"], [.object([:])])
+        _ = try cache.row(repeatPrompt, prompt: String(repeating: "y", count: RowCache.maxEntryBytes))
+        #expect(cache.count == 1)
+        _ = try cache.row(repeatPrompt, prompt: "Say hi.")
+        #expect(cache.count == 2)
+    }
+
     @Test("a row records whether it read the request's prompt; one that did not is the same row with any prompt")
     func rowUsesPrompt() throws {
         let cache = RowCache(capacity: 8, patterns: PatternCache(capacity: 4))

@@ -193,12 +193,20 @@ def main():
                           f"{1000 * percentile(trips, 0.5):.3f} ms, p99 {1000 * percentile(trips, 0.99):.3f} ms, "
                           f"max {1000 * max(trips):.3f} ms")
             if len(binaries) == 2 and label != "exact":
-                new_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["new"][0][1]]
-                old_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["baseline"][0][1]]
-                differ = sum(1 for x, y in zip(new_answers, old_answers) if x != y)
+                # Matched by id: with more than one worker, answers come in the order they finish.
+                def by_id(answers):
+                    return {answer.get("id"): answer for answer in answers}
+
+                def outcome(answer):
+                    error = answer.get("error")
+                    return answer.get("score"), error.get("code") if isinstance(error, dict) else error
+
+                new_by_id, old_by_id = by_id(runs["new"][0][1]), by_id(runs["baseline"][0][1])
+                differ = sum(1 for key, answer in new_by_id.items() if outcome(answer) != outcome(old_by_id.get(key, {})))
                 # The whole answer lines, details included, but the time taken.
-                whole = sum(1 for x, y in zip(runs["new"][0][1], runs["baseline"][0][1])
-                            if {k: v for k, v in x.items() if k != "ms"} != {k: v for k, v in y.items() if k != "ms"})
+                whole = sum(1 for key, answer in new_by_id.items()
+                            if {k: v for k, v in answer.items() if k != "ms"}
+                            != {k: v for k, v in old_by_id.get(key, {}).items() if k != "ms"})
                 print(f"         {label:6s} --jobs {jobs}: answers differing between the two binaries: {differ} "
                       f"(score or error), {whole} (whole answer but ms)")
 
