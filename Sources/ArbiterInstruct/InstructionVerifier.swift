@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterRegex
+import Foundation
 import Synchronization
 
 /// `instruction`: the constraints of an IFEval / IFBench / open-instruct dataset row, checked strictly or loosely.
@@ -361,7 +362,7 @@ final class RowCache: Sendable {
     {
         let hash = Self.fingerprint(json)
         if let found = rows.withLock({ $0[hash] }), !found.row.usesPrompt || found.prompt == prompt,
-            found.json.withUnsafeBufferPointer({ $0.elementsEqual(json) })
+            Self.same(found.json, json)
         {
             return found.row
         }
@@ -385,6 +386,13 @@ final class RowCache: Sendable {
             rows[hash] = entry
         }
         return built
+    }
+
+    /// Whether a kept reference text is the given one (`memcmp`, not a generic element loop).
+    private static func same(_ kept: [UInt8], _ json: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard kept.count == json.count else { return false }
+        guard let base = json.baseAddress, !kept.isEmpty else { return true }
+        return kept.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, json.count) == 0 }
     }
 
     /// A 64-bit FNV-1a digest of the reference's text, eight bytes at a time, the table's key. A collision only costs
