@@ -73,6 +73,180 @@ public struct JSONParser {
         }
     }
 
+    // MARK: Reading values inside a larger text (the daemon's request scanner)
+
+    /// The JSON string whose opening quote is at `index`, decoded as ``parse(_:)`` decodes it (escapes included),
+    /// and the index after its closing quote.
+    /// - Parameters:
+    ///   - buffer: The text.
+    ///   - index: Where the string's opening quote is.
+    /// - Returns: The string and its end, or `nil` when there is no valid JSON string at `index`.
+    public static func string(in buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> (text: String, end: Int)? {
+        guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { return nil }
+        var parser = JSONParser(bytes: buffer)
+        parser.index = index
+        guard let text = try? parser.parseString() else { return nil }
+        return (text, parser.index)
+    }
+
+    /// The end of the JSON value that starts at `index` (its first byte, not whitespace), when ``parse(_:)`` would
+    /// accept it there with `depth` containers already open around it; nothing is built. It accepts exactly what the
+    /// parser accepts: the same grammar, escapes, UTF-8 rule and nesting limit.
+    /// - Parameters:
+    ///   - buffer: The text.
+    ///   - index: Where the value starts.
+    ///   - depth: How many arrays or objects enclose it (1 for a field of a top-level object).
+    /// - Returns: The index after the value, or `nil` when no valid value starts at `index`.
+    public static func valueEnd(in buffer: UnsafeBufferPointer<UInt8>, at index: Int, depth: Int) -> Int? {
+        var parser = JSONParser(bytes: buffer)
+        parser.index = index
+        parser.depth = depth
+        guard parser.skipValue() else { return nil }
+        return parser.index
+    }
+
+    /// Whether `text` is one JSON text that ``parse(_:)`` accepts, found without building the value.
+    /// - Parameter text: UTF-8 text; whitespace may surround the value.
+    /// - Returns: Whether it parses.
+    public static func isValid(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var parser = JSONParser(bytes: text)
+        parser.skipWhitespace()
+        guard parser.skipValue() else { return false }
+        parser.skipWhitespace()
+        return parser.index == text.count
+    }
+
+    /// Moves past one value, checking it as ``parseValue()`` would.
+    private mutating func skipValue() -> Bool {
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            depth += 1
+            guard depth <= Self.maximumDepth else { return false }
+            index += 1
+            skipWhitespace()
+            if !consume(UInt8(ascii: "}")) {
+                while true {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), skipString() else { return false }
+                    skipWhitespace()
+                    guard consume(UInt8(ascii: ":")) else { return false }
+                    skipWhitespace()
+                    guard skipValue() else { return false }
+                    skipWhitespace()
+                    if consume(UInt8(ascii: ",")) { continue }
+                    if consume(UInt8(ascii: "}")) { break }
+                    return false
+                }
+            }
+            depth -= 1
+            return true
+        case UInt8(ascii: "["):
+            depth += 1
+            guard depth <= Self.maximumDepth else { return false }
+            index += 1
+            skipWhitespace()
+            if !consume(UInt8(ascii: "]")) {
+                while true {
+                    skipWhitespace()
+                    guard skipValue() else { return false }
+                    skipWhitespace()
+                    if consume(UInt8(ascii: ",")) { continue }
+                    if consume(UInt8(ascii: "]")) { break }
+                    return false
+                }
+            }
+            depth -= 1
+            return true
+        case UInt8(ascii: "\""): return skipString()
+        case UInt8(ascii: "t"): return skipWord("true")
+        case UInt8(ascii: "f"): return skipWord("false")
+        case UInt8(ascii: "n"): return skipWord("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return skipNumber()
+        default: return false
+        }
+    }
+
+    /// Moves past a string, checking it as ``parseString()`` would: no raw control character, valid escapes (a `\u`
+    /// with four hex digits; lone surrogates are allowed, the parser replaces them) and valid UTF-8. Escapes decode to
+    /// whole UTF-8 sequences, so the decoded text is valid exactly when each raw run between escapes is.
+    private mutating func skipString() -> Bool {
+        index += 1  // opening quote
+        var runStart = index
+        var high: UInt8 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                if high >= 0x80, String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self) == nil {
+                    return false
+                }
+                high = 0
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return true
+                }
+                index += 1
+                guard index < bytes.count else { return false }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    index += 1
+                    guard index + 4 <= bytes.count else { return false }
+                    for _ in 0..<4 {
+                        switch bytes[index] {
+                        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+                            UInt8(ascii: "A")...UInt8(ascii: "F"):
+                            index += 1
+                        default: return false
+                        }
+                    }
+                default: return false
+                }
+                runStart = index
+                continue
+            }
+            if byte < 0x20 { return false }
+            high |= byte
+            index += 1
+        }
+        return false
+    }
+
+    /// Moves past a number, checking it as ``parseNumber()`` would.
+    private mutating func skipNumber() -> Bool {
+        _ = consume(UInt8(ascii: "-"))
+        guard index < bytes.count else { return false }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if isDigit(bytes[index]) {
+            skipDigits()
+        } else {
+            return false
+        }
+        if consume(UInt8(ascii: ".")) {
+            guard index < bytes.count, isDigit(bytes[index]) else { return false }
+            skipDigits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if !consume(UInt8(ascii: "+")) { _ = consume(UInt8(ascii: "-")) }
+            guard index < bytes.count, isDigit(bytes[index]) else { return false }
+            skipDigits()
+        }
+        return true
+    }
+
+    private mutating func skipWord(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let pointer = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != pointer[offset] { return false }
+        index += count
+        return true
+    }
+
     private static func parseDocument(_ buffer: UnsafeBufferPointer<UInt8>) throws(ArbiterError) -> JSONValue {
         var parser = JSONParser(bytes: buffer)
         parser.skipWhitespace()

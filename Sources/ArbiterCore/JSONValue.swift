@@ -130,6 +130,15 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         public var key: String
         /// The value.
         public var value: JSONValue
+
+        /// An entry.
+        /// - Parameters:
+        ///   - key: The key.
+        ///   - value: The value.
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
     }
 
     /// The entries in order.
@@ -140,8 +149,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         entries = []
     }
 
-    /// An object from entries whose keys are already unique.
-    init(uniqueEntries: [Entry]) {
+    /// An object from entries whose keys are already unique (no search for a repeated key, as a literal makes).
+    /// - Parameter uniqueEntries: The entries, in order; the caller guarantees that no key repeats.
+    public init(uniqueEntries: [Entry]) {
         entries = uniqueEntries
     }
 

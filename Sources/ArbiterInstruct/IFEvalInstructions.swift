@@ -249,7 +249,8 @@ enum IFEvalInstructions {
             }
             if value.hasSuffix("```") { value = String(value.dropLast(3)) }
             value = Py.string(Py.strip(value.unicodeScalars))
-            return .when(PythonJSON.isValid(value), PythonJSON.isValid(value) ? "valid JSON" : "not valid JSON")
+            let valid = PythonJSON.isValid(value)
+            return .when(valid, valid ? "valid JSON" : "not valid JSON")
         }
     }
 

@@ -90,6 +90,8 @@ struct Kwargs {
     /// The non-null kwargs in order, and whether each was read (a row has a handful: a scan costs less than hashing).
     private var values: [(key: String, value: JSONValue)] = []
     private var used: [Bool] = []
+    /// Whether the request's prompt was read (``promptToRepeat()`` without the kwarg).
+    private(set) var readPrompt = false
 
     init(id: String, object: JSONObject, prompt: String?, patterns: PatternCache) {
         self.id = id
@@ -181,6 +183,7 @@ struct Kwargs {
     /// The text to repeat: the kwarg `prompt_to_repeat`, else the request's prompt.
     mutating func promptToRepeat() throws(ArbiterError) -> String {
         if let text = try optionalString("prompt_to_repeat"), !text.isEmpty { return text }
+        readPrompt = true
         guard let prompt, !prompt.isEmpty else {
             throw error("needs kwarg 'prompt_to_repeat' or the request's 'prompt'")
         }

@@ -24,8 +24,9 @@ public enum InstructionCatalog {
 
     /// Configures one instruction.
     /// - Throws: ``ArbiterError`` `invalid_reference` for an unknown id (with the nearest known one) or bad kwargs.
+    /// - Parameter usesPrompt: Set when the instruction was configured from `prompt`.
     static func build(
-        _ id: String, kwargs object: JSONObject, prompt: String?, patterns: PatternCache
+        _ id: String, kwargs object: JSONObject, prompt: String?, patterns: PatternCache, usesPrompt: inout Bool
     ) throws(ArbiterError) -> any Instruction {
         guard let builder = builders[id] else {
             var message = "unknown instruction id '\(id.prefix(80))'"
@@ -35,6 +36,7 @@ public enum InstructionCatalog {
         var kwargs = Kwargs(id: id, object: object, prompt: prompt, patterns: patterns)
         let instruction = try builder(&kwargs)
         try kwargs.finish()
+        if kwargs.readPrompt { usesPrompt = true }
         return instruction
     }
 }
@@ -59,9 +61,14 @@ extension VerifierRegistry {
 enum PythonJSON {
     /// Whether the text is one JSON value (Python also accepts `NaN`, `Infinity` and `-Infinity`).
     static func isValid(_ text: String) -> Bool {
-        if (try? JSONParser.parse(text)) != nil { return true }
+        if parses(text) { return true }
         guard text.contains("NaN") || text.contains("Infinity") else { return false }
-        let replaced = text.replacingAll("-Infinity", "0").replacingAll("Infinity", "0").replacingAll("NaN", "0")
-        return (try? JSONParser.parse(replaced)) != nil
+        return parses(text.replacingAll("-Infinity", "0").replacingAll("Infinity", "0").replacingAll("NaN", "0"))
+    }
+
+    /// Whether the text parses as JSON (checked without building the value).
+    private static func parses(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { JSONParser.isValid($0) }
     }
 }

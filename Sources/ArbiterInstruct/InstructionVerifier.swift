@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterRegex
+import Foundation
 import Synchronization
 
 /// `instruction`: the constraints of an IFEval / IFBench / open-instruct dataset row, checked strictly or loosely.
@@ -11,7 +12,7 @@ import Synchronization
 /// The reference is the row as published: `{"instruction_id_list": [...], "kwargs": [{...}, ...]}` (other fields,
 /// such as `key` and `prompt`, are ignored; the request's `prompt`, else the row's, is the text to repeat for the
 /// constraints that repeat the request). The score is the fraction of instructions followed, or 1 only when all are.
-public struct InstructionVerifier: Verifier, SynchronousVerifier {
+public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceVerifier {
     /// Options of ``InstructionVerifier``.
     public struct Configuration: VerifierConfiguration {
         /// Whether loose evaluation is used.
@@ -76,8 +77,16 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
     }
 
     public func verify(_ sample: Sample) throws -> Verdict {
-        let row = try configuration.rows.row(sample.reference, prompt: sample.prompt)
-        var response = configuration.dropThinking ? Self.stripThinking(sample.response) : Text(sample.response)
+        try judge(configuration.rows.row(sample.reference, prompt: sample.prompt), sample.response)
+    }
+
+    /// The daemon's path: the row given as the JSON text of the request's reference, looked up by those bytes.
+    public func verify(response: String, referenceJSON: UnsafeBufferPointer<UInt8>, prompt: String?) throws -> Verdict {
+        try judge(configuration.rows.row(json: referenceJSON, prompt: prompt), response)
+    }
+
+    private func judge(_ row: InstructionRow, _ responseText: String) -> Verdict {
+        var response = configuration.dropThinking ? Self.stripThinking(responseText) : Text(responseText)
         var hardening: Hardening.Changes?
         if configuration.hardened {
             let (normalised, changes) = Hardening.normalise(response.scalars)
@@ -94,7 +103,8 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             if let hardening { details["hardened"] = Self.describe(hardening) }
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
-        let variants = LooseVariants(response, loose: configuration.loose)
+        // Strict mode checks the response alone (it is not blank: checked above), without the loose variants' state.
+        let variants = configuration.loose ? LooseVariants(response, loose: true) : nil
         var results: [JSONValue] = []
         results.reserveCapacity(row.ids.count)
         var followed = 0
@@ -102,29 +112,43 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            var index = 0
-            while let variant = variants.next(from: &index) {
-                let found = instruction.check(variant)
-                if found.followed || index == 0 {
-                    outcome = found
-                    which = index
+            if let variants {
+                var index = 0
+                while let variant = variants.next(from: &index) {
+                    let found = instruction.check(variant)
+                    if found.followed || index == 0 {
+                        outcome = found
+                        which = index
+                    }
+                    if found.followed { break }
+                    index += 1
                 }
-                if found.followed { break }
-                index += 1
+            } else {
+                outcome = instruction.check(response)
             }
             if outcome.followed { followed += 1 }
-            var entry: JSONObject = ["id": .string(id), "followed": .bool(outcome.followed), "why": .string(outcome.why)]
-            if configuration.loose && outcome.followed && which > 0 { entry["variant"] = .string(Self.variantNames[which]) }
-            results.append(.object(entry))
+            // Built from distinct keys at once (a literal searches for a repeated key at each one).
+            var entry = [
+                JSONObject.Entry(key: "id", value: .string(id)),
+                JSONObject.Entry(key: "followed", value: .bool(outcome.followed)),
+                JSONObject.Entry(key: "why", value: .string(outcome.why)),
+            ]
+            if configuration.loose && outcome.followed && which > 0 {
+                entry.append(JSONObject.Entry(key: "variant", value: .string(Self.variantNames[which])))
+            }
+            results.append(.object(JSONObject(uniqueEntries: entry)))
         }
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        var details: JSONObject = [
-            "instructions": .array(results), "followed": .int(followed), "total": .int(total),
-            "mode": .string(configuration.loose ? "loose" : "strict"),
+        var entries = [
+            JSONObject.Entry(key: "instructions", value: .array(results)),
+            JSONObject.Entry(key: "followed", value: .int(followed)),
+            JSONObject.Entry(key: "total", value: .int(total)),
+            JSONObject.Entry(key: "mode", value: configuration.loose ? Self.looseName : Self.strictName),
         ]
-        if let hardening { details["hardened"] = Self.describe(hardening) }
+        if let hardening { entries.append(JSONObject.Entry(key: "hardened", value: Self.describe(hardening))) }
+        let details = JSONObject(uniqueEntries: entries)
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
         return Verdict(score: score, passed: everything, reason: reason, details: details)
     }
@@ -136,6 +160,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier {
             "look_alikes_folded": .int(changes.lookAlikes), "commas_folded": .int(changes.commas),
         ])
     }
+
+    private static let looseName = JSONValue.string("loose")
+    private static let strictName = JSONValue.string("strict")
 
     static let variantNames = [
         "as is", "without *", "without first line", "without last line", "without first and last lines",
@@ -233,6 +260,9 @@ final class LooseVariants {
 struct InstructionRow: Sendable {
     let ids: [String]
     let instructions: [any Instruction]
+    /// Whether an instruction was configured from the request's prompt (a row that was not is the same row whatever
+    /// prompt comes with it).
+    let usesPrompt: Bool
 
     init(_ reference: JSONValue, prompt: String?, patterns: PatternCache) throws(ArbiterError) {
         guard let object = reference.objectValue else {
@@ -264,6 +294,7 @@ struct InstructionRow: Sendable {
         }
         let text = prompt ?? object["prompt"]?.stringValue
         var instructions: [any Instruction] = []
+        var usesPrompt = false
         for (index, id) in ids.enumerated() {
             let kwargsValue = kwargsList.isEmpty ? .null : kwargsList[index]
             let kwargsObject: JSONObject
@@ -273,22 +304,24 @@ struct InstructionRow: Sendable {
             default:
                 throw ArbiterError(.invalidReference, "kwargs[\(index)] for '\(id)' must be an object, got \(kwargsValue.typeName)")
             }
-            instructions.append(try InstructionCatalog.build(id, kwargs: kwargsObject, prompt: text, patterns: patterns))
+            instructions.append(
+                try InstructionCatalog.build(
+                    id, kwargs: kwargsObject, prompt: text, patterns: patterns, usesPrompt: &usesPrompt))
         }
         self.ids = ids
         self.instructions = instructions
+        self.usesPrompt = usesPrompt
     }
 }
 
-/// Rows already configured, by reference and prompt: a GRPO step sends each row with every rollout of its prompt,
-/// and configuring a row (reading kwargs, compiling a pattern) costs more than looking it up. Bounded: emptied when
-/// full. Only rows that configured without error are kept.
+/// Rows already configured, by the JSON text of the reference (and the prompt, for a row that reads it): a GRPO step
+/// sends each row with every rollout of its prompt, and configuring a row (parsing the reference, reading kwargs,
+/// compiling a pattern) costs more than looking it up. Bounded: emptied when full. Only rows that configured without
+/// error are kept.
 final class RowCache: Sendable {
-    /// A configured row with the reference and prompt it was configured from. The reference is hashed once per
-    /// request (the table is keyed by its hash) and compared on a hit; the prompt is only compared: a GRPO step sends
-    /// the same prompt with every rollout, and comparing equal strings costs less than hashing them.
+    /// A configured row with the reference text and the prompt it was configured from.
     struct Entry: Sendable {
-        var reference: JSONValue
+        var json: [UInt8]
         var prompt: String?
         var row: InstructionRow
     }
@@ -297,66 +330,88 @@ final class RowCache: Sendable {
     /// Where patterns built from kwargs compile.
     let patterns: PatternCache
     private let rows = Mutex<[Int: Entry]>([:])
+    /// The longest reference text (with the prompt, for a row that reads it) that is kept.
+    static let maxEntryBytes = 65_536
+
+    /// How many rows are kept (for tests).
+    var count: Int { rows.withLock { $0.count } }
 
     init(capacity: Int, patterns: PatternCache) {
         self.capacity = capacity
         self.patterns = patterns
     }
 
-    /// The configured row, from the cache or built (and kept).
-    /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:)`` does.
+    /// The configured row of a reference given as a value (its JSON text, as ``JSONWriter`` writes it, is the key).
+    /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:patterns:)`` does.
     func row(_ reference: JSONValue, prompt: String?) throws(ArbiterError) -> InstructionRow {
-        let hash = Self.fingerprint(reference)
-        if let found = rows.withLock({ $0[hash] }), found.prompt == prompt, found.reference == reference {
+        var writer = JSONWriter()
+        writer.write(reference)
+        return try writer.bytes.withUnsafeBufferPointer { json throws(ArbiterError) in
+            try row(json: json, prompt: prompt, parsed: reference)
+        }
+    }
+
+    /// The configured row of a reference given as JSON text, from the cache or built (and kept).
+    /// - Parameters:
+    ///   - json: The reference's JSON text.
+    ///   - prompt: The request's prompt.
+    ///   - parsed: The reference as a value, when the caller has it (else it is parsed from `json`).
+    /// - Throws: ``ArbiterError`` `invalid_reference` as ``InstructionRow/init(_:prompt:patterns:)`` does.
+    func row(json: UnsafeBufferPointer<UInt8>, prompt: String?, parsed: JSONValue? = nil) throws(ArbiterError)
+        -> InstructionRow
+    {
+        let hash = Self.fingerprint(json)
+        if let found = rows.withLock({ $0[hash] }), !found.row.usesPrompt || found.prompt == prompt,
+            Self.same(found.json, json)
+        {
             return found.row
         }
+        let reference: JSONValue
+        if let parsed {
+            reference = parsed
+        } else {
+            do {
+                reference = try JSONParser.parse(json)
+            } catch {
+                throw ArbiterError(.invalidReference, "the reference is not valid JSON: \(error.message)")
+            }
+        }
         let built = try InstructionRow(reference, prompt: prompt, patterns: patterns)
+        // A reference longer than any published row (IFEval's carry their prompt: a few kilobytes) is not kept, so
+        // that the cache holds at most capacity × maxEntryBytes of text whatever clients send.
+        guard json.count + (built.usesPrompt ? prompt?.utf8.count ?? 0 : 0) <= Self.maxEntryBytes else { return built }
+        let entry = Entry(json: Array(json), prompt: built.usesPrompt ? prompt : nil, row: built)
         rows.withLock { rows in
             if rows.count >= capacity { rows.removeAll(keepingCapacity: true) }
-            rows[hash] = Entry(reference: reference, prompt: prompt, row: built)
+            rows[hash] = entry
         }
         return built
     }
 
-    /// A 64-bit FNV-1a digest of the reference's structure (kinds, keys, texts), the table's key. A collision only
-    /// costs a rebuild: a hit is confirmed by comparing the stored reference. It costs far less than `Hashable`, whose
-    /// SipHash dominated the lookup of a row that is not in the table (every row of a benchmark of distinct rows).
-    static func fingerprint(_ value: JSONValue) -> Int {
+    /// Whether a kept reference text is the given one (`memcmp`, not a generic element loop).
+    private static func same(_ kept: [UInt8], _ json: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard kept.count == json.count else { return false }
+        guard let base = json.baseAddress, !kept.isEmpty else { return true }
+        return kept.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, json.count) == 0 }
+    }
+
+    /// A 64-bit FNV-1a digest of the reference's text, eight bytes at a time, the table's key. A collision only costs
+    /// a rebuild: a hit is confirmed by comparing the stored text.
+    static func fingerprint(_ json: UnsafeBufferPointer<UInt8>) -> Int {
         var state: UInt64 = 0xcbf2_9ce4_8422_2325
-        mix(value, into: &state)
-        return Int(truncatingIfNeeded: state)
-    }
-
-    private static func mix(byte: UInt8, into state: inout UInt64) {
-        state = (state ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-    }
-
-    private static func mix(_ text: String, into state: inout UInt64) {
-        for byte in text.utf8 { mix(byte: byte, into: &state) }
-        mix(byte: 0xFF, into: &state)  // never a UTF-8 byte: ends the text
-    }
-
-    private static func mix(_ value: JSONValue, into state: inout UInt64) {
-        switch value {
-        case .null: mix(byte: 0xF0, into: &state)
-        case .bool(let flag): mix(byte: flag ? 0xF1 : 0xF2, into: &state)
-        case .number(let number):
-            mix(byte: 0xF3, into: &state)
-            mix(number.literal, into: &state)
-        case .string(let text):
-            mix(byte: 0xF4, into: &state)
-            mix(text, into: &state)
-        case .array(let elements):
-            mix(byte: 0xF5, into: &state)
-            for element in elements { mix(element, into: &state) }
-            mix(byte: 0xF6, into: &state)
-        case .object(let object):
-            mix(byte: 0xF7, into: &state)
-            for entry in object {
-                mix(entry.key, into: &state)
-                mix(entry.value, into: &state)
-            }
-            mix(byte: 0xF8, into: &state)
+        guard let base = json.baseAddress else { return Int(truncatingIfNeeded: state) }
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        while offset + 8 <= json.count {
+            state = (state ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x0000_0100_0000_01b3
+            state ^= state >> 29
+            offset += 8
         }
+        while offset < json.count {
+            state = (state ^ UInt64(base[offset])) &* 0x0000_0100_0000_01b3
+            offset += 1
+        }
+        state ^= UInt64(json.count)
+        return Int(truncatingIfNeeded: state &* 0x0000_0100_0000_01b3)
     }
 }

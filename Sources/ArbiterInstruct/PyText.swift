@@ -70,6 +70,12 @@ extension Unicode.Scalar {
     /// A titlecase letter (cased, neither upper nor lower in Python's sense).
     var isTitlecase: Bool { value >= 0x80 && properties.generalCategory == .titlecaseLetter }
 
+    /// A character of Python's `string.punctuation` (``asciiPunctuation``), tested without hashing.
+    var isASCIIPunctuation: Bool {
+        // Bit n of the mask for character 0x20 + n: !"#$%&'()*+,-./ :;<=>?@ [\]^_` {|}~ (not space, digits, letters).
+        value >= 0x21 && value < 0x7F && (0x7800_0001_F800_0001_FC00_FFFE as UInt128) >> (value - 0x20) & 1 == 1
+    }
+
     /// An ASCII letter.
     var isASCIILetter: Bool { (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value) }
 }
@@ -193,7 +199,7 @@ enum Py {
 
     /// The text without ASCII punctuation (`str.translate` with `string.punctuation` deleted).
     static func removingPunctuation(_ text: some Collection<Unicode.Scalar>) -> Scalars {
-        text.filter { !asciiPunctuation.contains($0) }
+        text.filter { !$0.isASCIIPunctuation }
     }
 
     /// The number of `\w+` runs (IFEval's word count: NLTK's `RegexpTokenizer(r"\w+")`, whose `\w` is the
@@ -294,6 +300,14 @@ enum Py {
     /// The scalars of a string in one decoding pass (`Array(string.unicodeScalars)` counts them first, a second pass):
     /// a string has at most as many scalars as UTF-8 bytes.
     static func scalars(_ string: String) -> Scalars {
+        // ASCII text (most responses) is widened byte by byte, without decoding.
+        var string = string
+        if let ascii = string.withUTF8({ utf8 -> Scalars? in
+            guard !utf8.contains(where: { $0 >= 0x80 }) else { return nil }
+            return utf8.map { Unicode.Scalar($0) }
+        }) {
+            return ascii
+        }
         let capacity = string.utf8.count
         return Scalars(unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var index = 0

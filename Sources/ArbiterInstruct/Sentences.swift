@@ -79,25 +79,41 @@ enum Sentences {
             text = Bytes.replaceAll(text, "!\"", "\"!")
             text = Bytes.replaceAll(text, "?\"", "\"?")
         }
-        text = Bytes.replaceAll(text, ".", ".<stop>")
-        text = Bytes.replaceAll(text, "?", "?<stop>")
-        text = Bytes.replaceAll(text, "!", "!<stop>")
-        text = Bytes.replaceAll(text, "<prd>", ".")
-        // Split the bytes at "<stop>" (ASCII: a byte match is a character match), each piece stripped as Python does.
+        // What remains, in one pass: `.`, `?` and `!` end a sentence (Python appends "<stop>" after each), then
+        // "<prd>" becomes "." again, then the text is split at "<stop>". No marker can be made or broken by another's
+        // replacement ('.', '?' and '!' are in neither marker), so reading the markers as found is the same.
         var sentences: [String] = []
-        var start = 0
+        var piece: [UInt8] = []
+        piece.reserveCapacity(text.count)
+        let count = text.count
         var index = 0
-        let stop = Array("<stop>".utf8)
-        while index + stop.count <= text.count {
-            if text[index] == 0x3C, text[index..<index + stop.count].elementsEqual(stop) {
-                sentences.append(Self.stripped(text[start..<index]))
-                index += stop.count
-                start = index
-            } else {
+        func marker(_ name: StaticString) -> Bool {
+            let length = name.utf8CodeUnitCount
+            guard index + length <= count else { return false }
+            for offset in 1..<length where text[index + offset] != name.utf8Start[offset] { return false }
+            return true
+        }
+        while index < count {
+            let byte = text[index]
+            switch byte {
+            case 0x2E, 0x3F, 0x21:  // . ? !
+                piece.append(byte)
+                sentences.append(Self.stripped(piece[...]))
+                piece.removeAll(keepingCapacity: true)
+                index += 1
+            case 0x3C where marker("<stop>"):
+                sentences.append(Self.stripped(piece[...]))
+                piece.removeAll(keepingCapacity: true)
+                index += 6
+            case 0x3C where marker("<prd>"):
+                piece.append(0x2E)
+                index += 5
+            default:
+                piece.append(byte)
                 index += 1
             }
         }
-        sentences.append(Self.stripped(text[start...]))
+        sentences.append(Self.stripped(piece[...]))
         if let last = sentences.last, last.isEmpty { sentences.removeLast() }
         return sentences
     }

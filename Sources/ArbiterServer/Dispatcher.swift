@@ -205,6 +205,17 @@ public struct Dispatcher: Sendable {
         case .synchronous(let verifier):
             // Called directly: no asynchronous call, no task allocation, on the worker's thread.
             outcome = Self.outcome(request.verifierName) { try verifier.verifyNow(request.sample) }
+        case .jsonReference(let verifier):
+            if let referenceJSON = request.referenceJSON {
+                let sample = request.sample
+                outcome = Self.outcome(request.verifierName) {
+                    try referenceJSON.withUnsafeBufferPointer { json in
+                        try verifier.verify(response: sample.response, referenceJSON: json, prompt: sample.prompt)
+                    }
+                }
+            } else {
+                outcome = Self.outcome(request.verifierName) { try verifier.verifyNow(request.sample) }
+            }
         case .asynchronous(let verifier):
             do {
                 outcome = Self.checked(try await verifier.verify(request.sample), request.verifierName)

@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import Foundation
+import Synchronization
 
 /// A verification request that passed validation and is ready to run.
 struct PreparedRequest: Sendable {
@@ -11,13 +12,25 @@ struct PreparedRequest: Sendable {
     var verifierName: String
     /// The verifier, and how it is called; one existential, so that copying a request copies one box.
     var call: VerifierCall
+    /// The sample; its reference is `null` when ``referenceJSON`` holds it instead.
     var sample: Sample
+    /// For a ``JSONReferenceVerifier`` given a structured reference by the scanner: the reference's JSON text, handed
+    /// to the verifier as it is (``sample`` then carries `null`).
+    var referenceJSON: [UInt8]?
 
-    init(id: JSONValue?, verifierName: String, call: VerifierCall, sample: Sample) {
+    init(id: JSONValue?, verifierName: String, call: VerifierCall, sample: Sample, referenceJSON: [UInt8]? = nil) {
         self.id = id
         self.verifierName = verifierName
         self.call = call
         self.sample = sample
+        self.referenceJSON = referenceJSON
+    }
+
+    /// The sample with its reference, parsed from ``referenceJSON`` when it is held there (for tests and callers
+    /// outside the hot path).
+    var fullSample: Sample {
+        guard let referenceJSON, let reference = try? JSONParser.parse(referenceJSON) else { return sample }
+        return Sample(response: sample.response, reference: reference, prompt: sample.prompt)
     }
 
     init(id: JSONValue?, verifierName: String, verifier: any SampleVerifier, sample: Sample) {
@@ -28,19 +41,24 @@ struct PreparedRequest: Sendable {
     var verifier: any SampleVerifier {
         switch call {
         case .synchronous(let verifier): verifier
+        case .jsonReference(let verifier): verifier
         case .asynchronous(let verifier): verifier
         }
     }
 }
 
-/// A verifier with the way it is called: directly when it answers without suspending, else awaited.
+/// A verifier with the way it is called: directly when it answers without suspending (given a structured reference
+/// as JSON text when it takes one so), else awaited.
 enum VerifierCall: Sendable {
     case synchronous(any SynchronousVerifier)
+    case jsonReference(any JSONReferenceVerifier)
     case asynchronous(any SampleVerifier)
 
-    /// Finds out once whether `verifier` is a ``SynchronousVerifier``.
+    /// Finds out once whether `verifier` is a ``JSONReferenceVerifier`` or a ``SynchronousVerifier``.
     init(_ verifier: any SampleVerifier) {
-        if let synchronous = verifier as? any SynchronousVerifier {
+        if let json = verifier as? any JSONReferenceVerifier {
+            self = .jsonReference(json)
+        } else if let synchronous = verifier as? any SynchronousVerifier {
             self = .synchronous(synchronous)
         } else {
             self = .asynchronous(verifier)
@@ -124,6 +142,55 @@ final class ByteVerifierTable: Sendable {
     }
 }
 
+/// Synchronous verifiers configured with a request's options, by verifier name and the options' JSON text as sent:
+/// a trainer sends the same options with every request, and configuring a verifier (validating options, building
+/// its configuration) costs more than finding it. A short list searched in order (a daemon sees a handful of option
+/// sets; comparing bytes costs less than hashing them); bounded, emptied when full. Only verifiers that answer
+/// without suspending are kept (a computation with the same options gives the same verdicts from one instance as
+/// from many).
+final class ConfiguredVerifiers: Sendable {
+    private struct Entry {
+        /// The name's UTF-8, a 0 byte (never in a name's UTF-8 nor in JSON text), then the options' text.
+        var key: [UInt8]
+        var call: VerifierCall
+    }
+
+    private let capacity: Int
+    private let entries = Mutex<[Entry]>([])
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    private static func matches(_ key: [UInt8], _ name: String, _ options: UnsafeBufferPointer<UInt8>) -> Bool {
+        var name = name
+        return name.withUTF8 { name in
+            guard key.count == name.count + 1 + options.count else { return false }
+            return key.withUnsafeBufferPointer { key in
+                key[name.count] == 0 && UnsafeBufferPointer(rebasing: key[..<name.count]).elementsEqual(name)
+                    && UnsafeBufferPointer(rebasing: key[(name.count + 1)...]).elementsEqual(options)
+            }
+        }
+    }
+
+    func find(_ name: String, _ options: UnsafeBufferPointer<UInt8>) -> VerifierCall? {
+        entries.withLock { entries in
+            for entry in entries where Self.matches(entry.key, name, options) { return entry.call }
+            return nil
+        }
+    }
+
+    func insert(_ name: String, _ options: UnsafeBufferPointer<UInt8>, _ call: VerifierCall) {
+        var key = Array(name.utf8)
+        key.append(0)
+        key.append(contentsOf: options)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries.append(Entry(key: key, call: call))
+        }
+    }
+}
+
 /// The wire format of requests and answers: decodes request lines into prepared requests (looking up verifiers and
 /// validating options), and encodes verdicts, errors, op answers and batch lines. No threads, no statistics: every
 /// function is a pure step of the request path, testable on its own.
@@ -136,6 +203,8 @@ struct RequestCodec: Sendable {
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
     private let defaultVerifiers: [String: VerifierCall]
+    /// Synchronous verifiers configured with a request's options, by name and the options' JSON text.
+    private let configured: ConfiguredVerifiers
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
         self.verifierOverride = verifierOverride
@@ -144,6 +213,7 @@ struct RequestCodec: Sendable {
             if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = VerifierCall(verifier) }
         }
         self.defaultVerifiers = defaults
+        self.configured = ConfiguredVerifiers(capacity: 32)
     }
 
     /// The id of a line that cannot be parsed (too large, or not JSON), when it begins `{"id": …`: our clients put
@@ -176,7 +246,64 @@ struct RequestCodec: Sendable {
             let sample = Sample(response: scanned.response, reference: scanned.reference, prompt: scanned.prompt)
             return .single(.request(PreparedRequest(id: scanned.id, verifierName: name, call: call, sample: sample)))
         }
+        if let decoded = decodeWide(line) { return decoded }
         return decodeFully(line)
+    }
+
+    /// Decodes a line of the wider shape that ``RequestScanner/scanWide(_:)`` reads (escapes, a structured reference,
+    /// options) without building a ``JSONObject`` for the line; `nil` for any line it does not answer as a request,
+    /// which the full parser then decodes (and whose error it finds), so both give the same answer to every line.
+    ///
+    /// A request with options is answered here only for a synchronous verifier, configured once per verifier and
+    /// options text (``ConfiguredVerifiers``); a structured reference goes to a ``JSONReferenceVerifier`` as its JSON
+    /// text, and to any other verifier as the value the parser builds from that text.
+    func decodeWide(_ line: UnsafeBufferPointer<UInt8>) -> DecodedLine? {
+        guard let scanned = RequestScanner.scanWide(line) else { return nil }
+        let name = verifierOverride ?? scanned.verifier
+        let call: VerifierCall
+        if let options = scanned.options {
+            guard let found = configuredVerifier(name, options: UnsafeBufferPointer(rebasing: line[options])) else {
+                return nil
+            }
+            call = found
+        } else {
+            guard let found = defaultVerifiers[name] else { return nil }
+            call = found
+        }
+        var id: JSONValue? = nil
+        if let token = scanned.id {
+            guard let value = try? JSONParser.parse(UnsafeBufferPointer(rebasing: line[token.start..<token.end])) else {
+                return nil
+            }
+            id = value
+        }
+        var reference = JSONValue.null
+        var referenceJSON: [UInt8]? = nil
+        if let range = scanned.reference {
+            let text = UnsafeBufferPointer(rebasing: line[range])
+            if case .jsonReference = call, text[0] == UInt8(ascii: "{") || text[0] == UInt8(ascii: "[") {
+                referenceJSON = Array(text)
+            } else {
+                guard let value = try? JSONParser.parse(text) else { return nil }
+                reference = value
+            }
+        }
+        let sample = Sample(response: scanned.response, reference: reference, prompt: scanned.prompt)
+        return .single(
+            .request(PreparedRequest(id: id, verifierName: name, call: call, sample: sample, referenceJSON: referenceJSON)))
+    }
+
+    /// The verifier `name` configured with an options object given as JSON text, from the cache or configured now;
+    /// `nil` when the full path must answer (an unknown verifier, invalid options, a verifier that may suspend).
+    private func configuredVerifier(_ name: String, options: UnsafeBufferPointer<UInt8>) -> VerifierCall? {
+        if let found = configured.find(name, options) { return found }
+        guard case .object(let sent)? = try? JSONParser.parse(options),
+            let entry = try? registry.entry(named: name), let verifier = try? entry.verifier(options: sent)
+        else { return nil }
+        let call = VerifierCall(verifier)
+        if case .asynchronous = call { return nil }
+        configured.insert(name, options, call)
+        return call
     }
 
     /// Decodes one request line with the full parser.

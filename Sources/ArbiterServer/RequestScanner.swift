@@ -28,6 +28,20 @@ struct ScannedToken {
     var contents: Range<Int> { kind == .string ? (start + 1)..<(end - 1) : start..<end }
 }
 
+/// A request line of the wider shape that ``RequestScanner/scanWide(_:)`` reads: strings decoded, the reference and
+/// options left as the ranges of their JSON text in the line.
+struct WideRequest {
+    var id: ScannedToken?
+    var verifier = ""
+    var response = ""
+    /// `nil` when the request has no prompt or a `null` one.
+    var prompt: String?
+    /// The reference's JSON text; `nil` when the line has none (it then is `null`).
+    var reference: Range<Int>?
+    /// The options object's JSON text; `nil` when the line has none or `null`.
+    var options: Range<Int>?
+}
+
 /// Where the fields of a request line of the common shape lie in the line, without a string or value built: what
 /// the daemon's byte path reads.
 struct ScannedFields {
@@ -138,6 +152,83 @@ enum RequestScanner {
             id: id, verifier: verifier, response: response, reference: reference, prompt: prompt, allASCII: ascii)
     }
 
+    /// Reads a request line of the wider shape — the keys of the common shape plus `options`, each at most once;
+    /// `response` and `prompt` strings with escapes; `reference` any JSON value; `options` an object or `null` —
+    /// without building a ``JSONObject`` for the line. The id must still be a string without escapes, a number, a
+    /// boolean or `null`, and the verifier's name a string without escapes. Every value is checked as the full parser
+    /// checks it (``JSONParser/valueEnd(in:at:depth:)``), so a line read here is one the parser reads the same way;
+    /// any other line gives `nil`.
+    static func scanWide(_ line: UnsafeBufferPointer<UInt8>) -> WideRequest? {
+        var cursor = Cursor(bytes: line)
+        cursor.skipWhitespace()
+        guard cursor.consume(UInt8(ascii: "{")) else { return nil }
+        var seen: UInt8 = 0
+        var request = WideRequest()
+        var verifier: Range<Int>? = nil
+        var verifierASCII = true
+        var response: String? = nil
+        while true {
+            cursor.skipWhitespace()
+            guard let key = cursor.key() else { return nil }
+            guard seen & key.rawValue == 0 else { return nil }
+            seen |= key.rawValue
+            cursor.skipWhitespace()
+            guard cursor.consume(UInt8(ascii: ":")) else { return nil }
+            cursor.skipWhitespace()
+            switch key {
+            case .id:
+                guard let token = cursor.scalar() else { return nil }
+                if token.kind == .string, !cursor.ascii,
+                    String(validating: UnsafeBufferPointer(rebasing: line[token.contents]), as: UTF8.self) == nil
+                {
+                    return nil
+                }
+                request.id = token
+            case .verifier:
+                guard let range = cursor.plainString() else { return nil }
+                verifier = range
+                verifierASCII = cursor.ascii
+            case .response:
+                guard let text = cursor.string() else { return nil }
+                response = text
+            case .prompt:
+                if cursor.index < line.count, line[cursor.index] == UInt8(ascii: "n") {
+                    guard let token = cursor.scalar(), token.kind == .null else { return nil }
+                } else {
+                    guard let text = cursor.string() else { return nil }
+                    request.prompt = text
+                }
+            case .reference, .options:
+                let start = cursor.index
+                guard let end = JSONParser.valueEnd(in: line, at: start, depth: 1) else { return nil }
+                cursor.index = end
+                if key == .reference {
+                    request.reference = start..<end
+                } else {
+                    switch line[start] {
+                    case UInt8(ascii: "{"): request.options = start..<end
+                    case UInt8(ascii: "n"): break
+                    default: return nil
+                    }
+                }
+            default:
+                return nil
+            }
+            cursor.skipWhitespace()
+            if cursor.consume(UInt8(ascii: ",")) { continue }
+            guard cursor.consume(UInt8(ascii: "}")) else { return nil }
+            break
+        }
+        cursor.skipWhitespace()
+        guard cursor.atEnd, let verifier, let response else { return nil }
+        let slice = UnsafeBufferPointer(rebasing: line[verifier])
+        guard let name = verifierASCII ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+        else { return nil }
+        request.verifier = name
+        request.response = response
+        return request
+    }
+
     /// The keys the fast path reads, one bit each.
     private struct Key: OptionSet {
         let rawValue: UInt8
@@ -146,6 +237,7 @@ enum RequestScanner {
         static let response = Key(rawValue: 4)
         static let reference = Key(rawValue: 8)
         static let prompt = Key(rawValue: 16)
+        static let options = Key(rawValue: 32)
 
         init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -160,6 +252,7 @@ enum RequestScanner {
                     ? (.response, "response\"", 0x65736E6F70736572, 0xFFFFFFFFFFFFFFFF)
                     : (.reference, "reference\"", 0x636E657265666572, 0xFFFFFFFFFFFFFFFF)
             case UInt8(ascii: "p"): (.prompt, "prompt\"", 0x2274706D6F7270, 0xFFFFFFFFFFFFFF)
+            case UInt8(ascii: "o"): (.options, "options\"", 0x22736E6F6974706F, 0xFFFFFFFFFFFFFFFF)
             default: nil
             }
         }
@@ -227,6 +320,19 @@ enum RequestScanner {
                 position += 1
             }
             return nil
+        }
+
+        /// A string, escapes decoded, the cursor moved past it: read eight bytes at a time while it has no escape,
+        /// else by the full parser's string reader (the same text either way).
+        mutating func string() -> String? {
+            let start = index
+            if let range = plainString() {
+                let slice = UnsafeBufferPointer(rebasing: bytes[range])
+                return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+            }
+            guard let (text, end) = JSONParser.string(in: bytes, at: start) else { return nil }
+            index = end
+            return text
         }
 
         /// A word whose bytes have their high bit set where the byte of `word` is zero, at least for the lowest such

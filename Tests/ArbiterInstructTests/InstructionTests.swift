@@ -81,6 +81,28 @@ struct AgreedFixtureTests {
         #expect(followed(verdict) == item.followed)
     }
 
+    @Test("the daemon's path (the row as JSON text) gives each fixture case the verdict the value path gives")
+    func jsonPath() throws {
+        let cases = try AgreedCase.load()
+        for mode in ["strict", "loose"] {
+            let verifier = try #require(
+                try registry.entry(named: "instruction").verifier(options: ["mode": .string(mode)]) as? InstructionVerifier)
+            for item in cases where item.mode == mode {
+                let reference = row([item.id], [item.kwargs])
+                // Spaced as a client might send it, so the key is not the writer's own text.
+                let text = Array(("{ " + reference.jsonText.dropFirst()).utf8)
+                let byValue = Result { try verifier.verify(Sample(response: item.response, reference: reference, prompt: item.prompt)) }
+                // Twice: the second comes from the row cache.
+                for _ in 0..<2 {
+                    let byText = Result {
+                        try text.withUnsafeBufferPointer { try verifier.verify(response: item.response, referenceJSON: $0, prompt: item.prompt) }
+                    }
+                    #expect(String(describing: byText) == String(describing: byValue), "\(item.testDescription)")
+                }
+            }
+        }
+    }
+
     @Test("every known id has a followed and a broken fixture in both modes")
     func coverage() throws {
         let cases = try AgreedCase.load()
@@ -170,10 +192,13 @@ struct ReferenceTests {
         #expect(await rejection(bad)?.code == .invalidReference)
     }
 
-    @Test("the row cache's key tells apart references that differ in kind, key, text or order")
+    @Test("the row cache's key tells apart references whose JSON text differs in kind, key, text or order")
     func fingerprints() {
+        func key(_ value: JSONValue) -> Int {
+            Array(value.jsonText.utf8).withUnsafeBufferPointer { RowCache.fingerprint($0) }
+        }
         let base = row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])
-        #expect(RowCache.fingerprint(base) == RowCache.fingerprint(row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])))
+        #expect(key(base) == key(row(["keywords:existence"], [.object(["keywords": ["a", "b"]])])))
         let others: [JSONValue] = [
             row(["keywords:existence"], [.object(["keywords": ["ab"]])]),
             row(["keywords:existence"], [.object(["keywords": ["b", "a"]])]),
@@ -182,8 +207,66 @@ struct ReferenceTests {
             row(["keywords:existence"], [.object(["keywords": "ab"])]),
             row(["keywords:existence"]),
         ]
-        for other in others { #expect(RowCache.fingerprint(other) != RowCache.fingerprint(base)) }
-        #expect(RowCache.fingerprint(.number(JSONNumber(1))) != RowCache.fingerprint(.string("1")))
+        for other in others { #expect(key(other) != key(base)) }
+        #expect(key(.number(JSONNumber(1))) != key(.string("1")))
+        // Texts of every length up to three words and one byte apart (the digest reads eight bytes at a time).
+        let texts = (0..<26).map { String(repeating: "x", count: $0) }
+        #expect(Set(texts.map { key(.string($0)) }).count == texts.count)
+    }
+
+    @Test("the punctuation test without hashing is Python's string.punctuation; scalars of ASCII and other text")
+    func punctuationAndScalars() {
+        for value in UInt32(0)..<0x3000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(scalar.isASCIIPunctuation == asciiPunctuation.contains(scalar), "U+\(String(value, radix: 16))")
+        }
+        #expect(asciiPunctuation.count == 32)  // control: the set is the one it stands for
+        for text in ["", "plain ASCII, with punctuation!", "caf\u{E9} \u{1F600} \u{65}\u{301}", "\u{0}\u{7F}\u{80}"] {
+            #expect(Py.scalars(text) == Array(text.unicodeScalars))
+        }
+    }
+
+    @Test("words:repeats names the first of the most repeated words, whatever the table's order")
+    func repeatsNamesFirst() async throws {
+        let reference = row(["words:repeats"], [.object(["small_n": 1])])
+        for (response, word) in [("b a a b c", "'b'"), ("a b b a c", "'a'"), ("c a b b a", "'a'")] {
+            let verdict = try await judge(reference, response)
+            let why = verdict.details["instructions"]?.arrayValue?.first?.objectValue?["why"]?.stringValue ?? ""
+            #expect(!verdict.passed && why.hasPrefix(word + " appears 2 times"), "\(response): \(why)")
+        }
+        #expect(try await judge(reference, "a b c").passed)  // control: nothing repeated
+    }
+
+    @Test("a row is kept once; a reference longer than the bound is judged the same but not kept")
+    func cacheBound() throws {
+        let cache = RowCache(capacity: 8, patterns: PatternCache(capacity: 4))
+        let small = row(["keywords:existence"], [.object(["keywords": ["sea"]])])
+        for _ in 0..<3 { _ = try cache.row(small, prompt: nil) }
+        #expect(cache.count == 1)
+        var object = row(["keywords:existence"], [.object(["keywords": ["sea"]])]).objectValue!
+        object["prompt"] = .string(String(repeating: "x", count: RowCache.maxEntryBytes))
+        let large = try cache.row(.object(object), prompt: nil)
+        #expect(large.ids == ["keywords:existence"] && !large.usesPrompt)
+        #expect(cache.count == 1)  // not kept
+        // A repeat prompt read from the request counts toward the bound too; a short one is kept (control).
+        let repeatPrompt = row(["combination:repeat_prompt"], [.object([:])])
+        _ = try cache.row(repeatPrompt, prompt: String(repeating: "y", count: RowCache.maxEntryBytes))
+        #expect(cache.count == 1)
+        _ = try cache.row(repeatPrompt, prompt: "Say hi.")
+        #expect(cache.count == 2)
+    }
+
+    @Test("a row records whether it read the request's prompt; one that did not is the same row with any prompt")
+    func rowUsesPrompt() throws {
+        let cache = RowCache(capacity: 8, patterns: PatternCache(capacity: 4))
+        let repeatPrompt = row(["combination:repeat_prompt"], [.object([:])])
+        #expect(try cache.row(repeatPrompt, prompt: "Say hi.").usesPrompt)
+        let fromKwarg = row(["combination:repeat_prompt"], [.object(["prompt_to_repeat": "Say hi."])])
+        #expect(try !cache.row(fromKwarg, prompt: "Say hi.").usesPrompt)
+        #expect(try !cache.row(row(["punctuation:no_comma"], [.object([:])]), prompt: "Say hi.").usesPrompt)
+        // A row mixing both reads the prompt.
+        let mixed = row(["punctuation:no_comma", "combination:repeat_prompt"], [.object([:]), .object([:])])
+        #expect(try cache.row(mixed, prompt: "Say hi.").usesPrompt)
     }
 
     @Test("a cached row is used again only with the same prompt: the text to repeat follows the request")

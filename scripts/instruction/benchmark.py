@@ -44,6 +44,26 @@ def run_daemon(binary, lines, jobs):
     return seconds, answers, usage.ru_utime + usage.ru_stime
 
 
+def run_daemon_from_file(binary, lines, jobs):
+    """As run_daemon, but the daemon reads its requests from a file (the warm-up request first) instead of a pipe fed
+    by a Python thread: the daemon's CPU then holds no wake-ups that depend on how fast Python writes. Seconds are
+    from the start of the process (start-up included); CPU past start-up is what the caller compares."""
+    import tempfile
+    warm = {"id": "warm", "verifier": "instruction", "response": "Das ist ein Satz.",
+            "reference": {"instruction_id_list": ["language:response_language"], "kwargs": [{"language": "de"}]}}
+    with tempfile.TemporaryFile("w+b") as requests:
+        requests.write(("\n".join([json.dumps(warm)] + lines) + "\n").encode())
+        requests.seek(0)
+        started = time.perf_counter()
+        process = subprocess.Popen([binary, "serve", "--jobs", str(jobs)], stdin=requests, stdout=subprocess.PIPE)
+        output = process.stdout.read()
+        seconds = time.perf_counter() - started
+        _, _, usage = os.wait4(process.pid, 0)
+        process.returncode = 0
+    answers = [json.loads(line) for line in output.decode().splitlines()[1:]]
+    return seconds, answers, usage.ru_utime + usage.ru_stime
+
+
 def round_trips(binaries, lines, count):
     """Per binary, seconds from writing one request to reading its answer, one request at a time, for `count` lines
     spread over `lines` (warm daemons, --jobs 1): the latency a caller that waits for each answer sees, pipes
@@ -89,6 +109,11 @@ def main():
     parser.add_argument("--open-instruct")
     parser.add_argument("--per-id", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the best is kept")
+    parser.add_argument("--distinct", action="store_true", help="give every row's reference its own 'key' (as published "
+                        "IFEval rows carry one), so that no two requests share a reference and the daemon's row cache "
+                        "never hits (without it, rows of one id drawn with the same kwargs share a reference)")
+    parser.add_argument("--from-file", action="store_true", help="the daemon reads its requests from a file instead of "
+                        "a pipe fed by a Python thread (steadier CPU figures; wall time then includes start-up)")
     parser.add_argument("--rollouts", type=int, default=1, help="send each row this many times in a row, as GRPO sends "
                         "one row with every rollout of its prompt (default 1: every row once)")
     args = parser.parse_args()
@@ -111,6 +136,8 @@ def main():
             request = {"id": index, "verifier": verifier, "response": case["response"], "prompt": case["prompt"]}
             if verifier == "instruction":
                 request["reference"] = {"instruction_id_list": [case["id"]], "kwargs": [case["kwargs"]]}
+                if args.distinct:
+                    request["reference"] = {"key": index // args.rollouts, **request["reference"]}
                 request["options"] = {"mode": mode}
             else:
                 request["reference"] = case["response"]
@@ -124,7 +151,14 @@ def main():
         print(f"wrote {count} loose request lines to {args.dump}")
         return
     binaries = [("new", args.arbiter)] + ([("baseline", args.baseline)] if args.baseline else [])
-    idle_cpu = {name: min(run_daemon(binary, [], 1)[2] for _ in range(args.repeat)) for name, binary in binaries}
+    runner = run_daemon_from_file if args.from_file else run_daemon
+    idle_cpu = {name: min(runner(binary, [], 1)[2] for _ in range(args.repeat)) for name, binary in binaries}
+    sample = lines("loose")
+    references = len({json.dumps(json.loads(line)["reference"], sort_keys=True) for line in sample})
+    with_prompts = len({(json.dumps(json.loads(line)["reference"], sort_keys=True), json.loads(line)["prompt"])
+                        for line in sample})
+    print(f"{count} requests: {references} distinct references ({with_prompts} distinct reference + prompt pairs); "
+          f"rollouts per row {args.rollouts}{', every reference keyed' if args.distinct else ''}")
     print(f"{count} rows (one instruction each, every id but words:start_verb); daemon start-up and warm-up CPU "
           + ", ".join(f"{name} {idle:.3f} s" for name, idle in idle_cpu.items()))
     print(f"reference (if-verifiable + open-instruct, strict and loose, in-process loop, 1 core): "
@@ -140,7 +174,7 @@ def main():
             runs = {name: [] for name, _ in binaries}
             for _ in range(args.repeat):
                 for name, binary in binaries:  # alternated: both binaries see the same load
-                    runs[name].append(run_daemon(binary, request_lines, jobs))
+                    runs[name].append(runner(binary, request_lines, jobs))
             for name, _ in binaries:
                 seconds = min(run[0] for run in runs[name])
                 cpu = min(run[2] for run in runs[name])  # the least CPU of the runs (the steadiest figure)
@@ -159,10 +193,22 @@ def main():
                           f"{1000 * percentile(trips, 0.5):.3f} ms, p99 {1000 * percentile(trips, 0.99):.3f} ms, "
                           f"max {1000 * max(trips):.3f} ms")
             if len(binaries) == 2 and label != "exact":
-                new_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["new"][0][1]]
-                old_answers = [(a.get("score"), a.get("error", {}).get("code") if isinstance(a.get("error"), dict) else a.get("error")) for a in runs["baseline"][0][1]]
-                differ = sum(1 for x, y in zip(new_answers, old_answers) if x != y)
-                print(f"         {label:6s} --jobs {jobs}: answers differing between the two binaries: {differ}")
+                # Matched by id: with more than one worker, answers come in the order they finish.
+                def by_id(answers):
+                    return {answer.get("id"): answer for answer in answers}
+
+                def outcome(answer):
+                    error = answer.get("error")
+                    return answer.get("score"), error.get("code") if isinstance(error, dict) else error
+
+                new_by_id, old_by_id = by_id(runs["new"][0][1]), by_id(runs["baseline"][0][1])
+                differ = sum(1 for key, answer in new_by_id.items() if outcome(answer) != outcome(old_by_id.get(key, {})))
+                # The whole answer lines, details included, but the time taken.
+                whole = sum(1 for key, answer in new_by_id.items()
+                            if {k: v for k, v in answer.items() if k != "ms"}
+                            != {k: v for k, v in old_by_id.get(key, {}).items() if k != "ms"})
+                print(f"         {label:6s} --jobs {jobs}: answers differing between the two binaries: {differ} "
+                      f"(score or error), {whole} (whole answer but ms)")
 
 if __name__ == "__main__":
     main()

@@ -136,6 +136,17 @@ struct FuzzTarget: Sendable {
             precondition(full.sample.reference == scanned.reference, "the scanner's reference differs: \(scanned.reference) vs \(full.sample.reference)")
             precondition(full.sample.prompt == scanned.prompt, "the scanner's prompt differs")
         }
+        // The wide scan likewise: a line it reads decodes fully to the same request (the reference, held as JSON text
+        // for a JSONReferenceVerifier, parsed for the comparison).
+        if let wide = bytes.withUnsafeBufferPointer({ codec.decodeWide($0) }) {
+            guard case .single(.request(let scanned)) = wide, case .single(.request(let full)) = codec.decodeFully(bytes)
+            else {
+                preconditionFailure("the wide scan read a line the full parser does not decode as one request")
+            }
+            precondition(full.id == scanned.id, "the wide scan's id differs")
+            precondition(full.verifierName == scanned.verifierName, "the wide scan's verifier differs")
+            precondition(full.fullSample == scanned.fullSample, "the wide scan's sample differs")
+        }
         // Every answer is one line of valid JSON.
         for line in answers where !line.isEmpty {
             let body = line.last == 0x0A ? Array(line.dropLast()) : line
@@ -151,7 +162,7 @@ struct FuzzTarget: Sendable {
         case .request(let request):
             // Code runs and plugin processes are not fuzzed here (they start processes).
             guard runnable.contains(request.verifierName) else { return [] }
-            let verdict = blocking { try? await request.verifier.verify(request.sample) }
+            let verdict = blocking { try? await request.verifier.verify(request.fullSample) }
             if let verdict { codec.writeVerdict(id: request.id, verdict, nanoseconds: 1, into: &out) }
         case .failure(let id, _, let error):
             codec.writeErrorObject(id: id, error, into: &out)
