@@ -33,6 +33,7 @@ final class TestCompilers: Sendable {
 
     private struct State {
         var running: [ForkServerRequest: Compiler] = [:]
+        var starting: Set<ForkServerRequest> = []
         var failed: Set<ForkServerRequest> = []
         /// Marshalled code by compiler and script (name, NUL, source).
         var code: [ForkServerRequest: [String: [UInt8]]] = [:]
@@ -117,18 +118,44 @@ final class TestCompilers: Sendable {
         return answer
     }
 
-    /// A live compiler for the request, started (and moved out of the slot's groups) when there is none.
+    /// A live compiler for the request, or `nil` while there is none: then one is started in the background, and the
+    /// scripts asked for meanwhile are left to their runners (a compiler's start, a tenth of a second or more on a
+    /// loaded machine, never delays a run).
     private func compiler(for request: ForkServerRequest, in state: inout State) -> Compiler? {
         if let running = state.running[request] {
             if waitpid(running.pid, nil, WNOHANG) == 0 { return running }
             close(running.socket)
             state.running[request] = nil
         }
-        guard !state.failed.contains(request), let executable = request.command.first else { return nil }
+        guard !state.failed.contains(request), !state.starting.contains(request) else { return nil }
+        state.starting.insert(request)
+        let groups = self.groups
+        Thread.detachNewThread { [self] in
+            let started = Self.start(request, groups: groups)
+            self.state.withLock { state in
+                state.starting.remove(request)
+                if let started { state.running[request] = started } else { state.failed.insert(request) }
+            }
+        }
+        return nil
+    }
+
+    /// Blocks until no compiler is starting (tests call it so that what follows meets a running compiler).
+    func waitForStarts() {
+        var rounds = 0
+        while rounds < 12_000, state.withLock({ !$0.starting.isEmpty }) {
+            usleep(5_000)
+            rounds += 1
+        }
+    }
+
+    /// Starts a compiler, born in the sandbox's base groups from a thread of its own that joined them (never in a
+    /// slot's); `nil` when it cannot start.
+    private static func start(_ request: ForkServerRequest, groups: [String]) -> Compiler? {
+        guard let executable = request.command.first else { return nil }
         let input = Array("\(request.harnessCode.utf8.count)\n".utf8) + Array(request.harnessCode.utf8)
         let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8"]
         var socket: Int32 = -1
-        // Born in the sandbox's base groups, from a thread of its own that joined them: never in a slot's.
         let tasks = groups.map { strdup($0) }
         defer { for task in tasks { free(task) } }
         let pid = withCStringArray(request.command) { argv in
@@ -142,13 +169,7 @@ final class TestCompilers: Sendable {
                 }
             }
         }
-        guard pid > 0 else {
-            state.failed.insert(request)
-            return nil
-        }
-        let compiler = Compiler(pid: pid, socket: socket)
-        state.running[request] = compiler
-        return compiler
+        return pid > 0 ? Compiler(pid: pid, socket: socket) : nil
     }
 
     /// Sends a request and waits for its answer; `nil` when the compiler did not answer in time or is gone.

@@ -490,8 +490,11 @@ def _arbiter_prelude():
     test_builtins["__arbiter_strict_eq__"], test_builtins["__arbiter_strict_in__"] = comparisons[:2]
     import marshal
 
+    # JSON string escapes for the reports (a table for str.translate).
+    escapes = {code: "\\u%04x" % code for code in range(32)}
+    escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
     return {"codec": _arbiter_codec(), "hide": _arbiter_hider(), "comparisons": comparisons, "kinds": _arbiter_kinds(),
-            "test_builtins": test_builtins, "load_code": marshal.loads}
+            "test_builtins": test_builtins, "load_code": marshal.loads, "escapes": escapes}
 
 
 def _arbiter_harness(prelude):
@@ -585,8 +588,7 @@ def _arbiter_harness(prelude):
         else:
             break
     del data
-    escapes = {code: "\\u%04x" % code for code in range(32)}
-    escapes.update({ord("\\"): "\\\\", ord('"'): '\\"'})
+    escapes = prelude["escapes"]
 
     def quote(value):
         return '"' + text(value).translate(escapes) + '"'
