@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
 import BigInt
 import Testing
 
@@ -94,5 +95,54 @@ struct RationalMachineWordTests {
         let big = BigInt(1) << 62
         #expect(Rational(big, 1) != Rational(big - 1, 1))
         #expect(Rational(big, 3) * Rational(3, big) == Rational(1))
+    }
+}
+
+/// Sums of polynomial terms compared in closed form (Faulhaber), only as a second chance after a difference.
+@Suite("math: sums of polynomial terms in closed form")
+struct SeriesClosedFormTests {
+    @Test("a sum against its closed form is paid and says so in details.series")
+    func closedFormPaid() async throws {
+        let verdict = try await grade("$\\boxed{\\sum_{k=1}^{n} k^2}$", "\\frac{n(n+1)(2n+1)}{6}")
+        #expect(verdict.passed)
+        #expect(verdict.details["series"]?.stringValue?.contains("Faulhaber") == true)
+    }
+
+    @Test("near misses stay unequal, and a comparison without the rewrite carries no series note")
+    func nearMisses() async throws {
+        for (response, reference) in [
+            ("$\\boxed{\\sum_{k=1}^{n} k^2}$", "\\frac{n(n+1)(2n-1)}{6}"),
+            ("$\\boxed{\\frac{n(n+1)}{2}+\\sin(\\pi n)}$", "\\sum_{k=1}^{n} k"),
+            ("$\\boxed{\\sum_{k=0}^{n-1} k}$", "\\frac{n(n+1)}{2}"),
+        ] {
+            let verdict = try await grade(response, reference)
+            #expect(!verdict.passed, "\(response) against \(reference)")
+            #expect(verdict.details["series"] == nil)
+        }
+        // Two sums equal as written are decided by the first comparison: no rewrite, no note.
+        let same = try await grade("$\\boxed{\\sum_{k=1}^{n} k}$", "\\sum_{j=1}^{n} j")
+        #expect(same.passed)
+        #expect(same.details["series"] == nil)
+    }
+
+    @Test("the Faulhaber table: F_j(m) − F_j(m−1) = m^j at whole points, for every degree")
+    func faulhaberTable() {
+        for (degree, coefficients) in SeriesClosedForm.faulhaberCoefficients.enumerated() {
+            func value(_ m: Int) -> Rational {
+                var total = Rational.zero
+                var power = Rational.one
+                for coefficient in coefficients {
+                    total = total + coefficient * power
+                    power = power * Rational(m)
+                }
+                return total
+            }
+            for m in -3...12 {
+                var expected = Rational.one
+                for _ in 0..<degree { expected = expected * Rational(m) }
+                #expect(value(m) - value(m - 1) == expected, "degree \(degree) at \(m)")
+            }
+            #expect(value(0) == .zero)
+        }
     }
 }
