@@ -26,7 +26,7 @@ enum LatexNormalizer {
         // (the words below are such runs). Both are checked first, on bytes.
         if value.has("\\frac") || !mayHoldWord(value) { return nil }
         var bare = value.has("\\") ? blankCommands(value) : value
-        if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
+        if holdsFoldingCapitals(bare, "percent") || holdsFoldingCapitals(bare, "pct") {
             bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
         let letters: Int
@@ -207,6 +207,17 @@ enum LatexNormalizer {
             return false
         }
         return found ?? true
+    }
+
+    /// `text.lowercased().has(needle)`: on an ASCII text's bytes with capitals folded (the same answer), else as written.
+    static func holdsFoldingCapitals(_ text: String, _ needle: StaticString) -> Bool {
+        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return containsFoldingCapitals(bytes, needle)
+        }), let found {
+            return found
+        }
+        return text.lowercased().has(needle.description)
     }
 
     /// Whether the lower-case ASCII `needle` occurs in the bytes with ASCII capitals folded to lower case.
