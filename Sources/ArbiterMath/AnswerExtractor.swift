@@ -409,6 +409,19 @@ enum AnswerExtractor {
     private static let alternatives: Set<String> = ["or", "either", "neither", "nor"]
 
     private static func lastMathSpanWithEnd(_ text: String) -> (end: Int, content: String)? {
+        // Every span ends in `$`, `\]` or `\)`: without one of them there is none (one pass over the bytes first).
+        var closes = false
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "$")
+                || previous == UInt8(ascii: "\\") && (byte == UInt8(ascii: "]") || byte == UInt8(ascii: ")"))
+            {
+                closes = true
+                break
+            }
+            previous = byte
+        }
+        guard closes else { return nil }
         let bytes = Array(text.utf8)
         let pairs = [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")]
         var best: (end: Int, content: String)? = nil

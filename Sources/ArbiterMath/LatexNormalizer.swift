@@ -26,7 +26,7 @@ enum LatexNormalizer {
         // (the words below are such runs). Both are checked first, on bytes.
         if value.has("\\frac") || !mayHoldWord(value) { return nil }
         var bare = value.has("\\") ? blankCommands(value) : value
-        if bare.lowercased().has("percent") || bare.lowercased().has("pct") {
+        if holdsFoldingCapitals(bare, "percent") || holdsFoldingCapitals(bare, "pct") {
             bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
         let letters: Int
@@ -186,6 +186,40 @@ enum LatexNormalizer {
         return lower.has("%") || lower.has("percent") || lower.has("pct")
     }
 
+    private static let connectiveWords: [[UInt8]] = ["or", "and", "nor"].map { Array($0.utf8) }
+
+    /// Whether `\s+(or|and|nor)\s+` (any case) may match: always for a text that is not ASCII; for an ASCII text,
+    /// whether one of the words stands between two whitespace bytes (a superset of the pattern's `\s` there).
+    static func mayHoldSpacedConnective(_ text: String) -> Bool {
+        let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return true }
+            func space(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+            func folded(_ byte: UInt8) -> UInt8 { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte }
+            for index in bytes.indices where space(bytes[index]) {
+                for letters in connectiveWords {
+                    let end = index + 1 + letters.count
+                    guard end < bytes.count else { continue }
+                    if (0..<letters.count).allSatisfy({ folded(bytes[index + 1 + $0]) == letters[$0] }), space(bytes[end]) {
+                        return true
+                    }
+                }
+            }
+            return false
+        }
+        return found ?? true
+    }
+
+    /// `text.lowercased().has(needle)`: on an ASCII text's bytes with capitals folded (the same answer), else as written.
+    static func holdsFoldingCapitals(_ text: String, _ needle: StaticString) -> Bool {
+        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return containsFoldingCapitals(bytes, needle)
+        }), let found {
+            return found
+        }
+        return text.lowercased().has(needle.description)
+    }
+
     /// Whether the lower-case ASCII `needle` occurs in the bytes with ASCII capitals folded to lower case.
     static func containsFoldingCapitals(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
         let length = needle.utf8CodeUnitCount
@@ -295,12 +329,19 @@ enum LatexNormalizer {
         }
         if text.has("{,") { text = Patterns.replace(Patterns.spacedThousandsBrace, in: text, with: "$1$2") }
         text = Self.commandReplacer.apply(text)
-        let lower = text.lowercased()
-        if lower.has("percent") || lower.has("pct") {
+        // Searches of the lower-cased text; for an ASCII text on its bytes with capitals folded (the same answers).
+        let lower = text.utf8.allSatisfy({ $0 < 0x80 }) ? nil : text.lowercased()
+        let original = text
+        func holds(_ needle: StaticString) -> Bool {
+            if let lower { return lower.has(needle.description) }
+            return original.utf8.withContiguousStorageIfAvailable { containsFoldingCapitals($0, needle) }
+                ?? original.lowercased().has(needle.description)
+        }
+        if holds("percent") || holds("pct") {
             text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
         }
         let beforeConnectives = text
-        if lower.has("and") || lower.has("or") {
+        if holds("and") || holds("or") {
             // "3 or 4", "6 \text{ and } 8", "(1,2)and(3,4)", "19, 46, and 82" are lists.
             // Each pattern is tried only when its necessary literals are there: `\text{` (any case; looked for in
             // the lower-cased text when it is ASCII, where that is exact), a closing and an opening bracket, two commas.
@@ -310,7 +351,9 @@ enum LatexNormalizer {
             if text.has(")") || text.has("]"), text.has("(") || text.has("[") {
                 text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
             }
-            text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
+            if mayHoldSpacedConnective(text) {
+                text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
+            }
             if text.utf8.lazy.filter({ $0 == UInt8(ascii: ",") }).count >= 2 {
                 text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
             }

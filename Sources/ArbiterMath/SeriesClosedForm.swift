@@ -19,10 +19,24 @@ enum SeriesClosedForm {
 
     /// The expression with every such sum rewritten; `nil` when there is none.
     static func rewritten(_ expression: MathExpr) -> MathExpr? {
+        guard mentionsSum(expression) else { return nil }  // nothing to rebuild
         var changed = false
         let result = rewrite(expression, &changed)
         guard changed, Evaluator.size(of: result, limit: maxNodes + 1) <= maxNodes else { return nil }
         return result
+    }
+
+    /// Whether a sum occurs anywhere in the expression.
+    private static func mentionsSum(_ expression: MathExpr) -> Bool {
+        switch expression {
+        case .number, .variable, .constant, .text: return false
+        case .function("sum", _): return true
+        case .negate(let inner), .reciprocal(let inner): return mentionsSum(inner)
+        case .power(let a, let b), .plusMinus(let a, let b): return mentionsSum(a) || mentionsSum(b)
+        case .sum(let items), .product(let items), .function(_, let items), .bracketed(_, _, let items), .set(let items),
+            .list(let items), .union(let items), .relation(let items, _):
+            return items.contains(where: mentionsSum)
+        }
     }
 
     private static func rewrite(_ expression: MathExpr, _ changed: inout Bool) -> MathExpr {
