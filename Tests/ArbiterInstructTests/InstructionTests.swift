@@ -226,6 +226,51 @@ struct ReferenceTests {
         }
     }
 
+    @Test("scalars and strings convert in one pass: every UTF-8 length, slices, and the standard library agrees")
+    func scalarsAndStringsRoundTrip() {
+        // One scalar of each UTF-8 length at its bounds, and the ends of the surrogate gap.
+        let edges: [UInt32] = [0, 0x41, 0x7F, 0x80, 0xE9, 0x7FF, 0x800, 0x20AC, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000,
+                               0x1F600, 0x10FFFF]
+        let scalars = edges.compactMap(Unicode.Scalar.init)
+        #expect(scalars.count == edges.count)
+        let text = String(String.UnicodeScalarView(scalars))
+        #expect(Py.scalars(text) == Array(text.unicodeScalars))
+        #expect(Py.string(scalars) == text)
+        #expect(Py.string(scalars).utf8.elementsEqual(text.utf8))
+        for start in 0...scalars.count {
+            for end in start...scalars.count {
+                let slice = scalars[start..<end]
+                #expect(Py.string(slice) == String(String.UnicodeScalarView(slice)))
+            }
+        }
+        // A lazy sequence (no contiguous storage) takes the general path to the same string.
+        #expect(Py.string(scalars.lazy.map { $0 }) == text)
+        #expect(Py.string([Unicode.Scalar]()) == "")
+        // Negative control: a different scalar gives a different string.
+        #expect(Py.string(scalars.dropLast() + ["a"]) != text)
+    }
+
+    @Test("trigrams are packed without loss: equal exactly when their three scalars are")
+    func trigramPacking() {
+        #expect(IFBenchInstructions.trigrams(Array("abcabc".unicodeScalars)).count == 3)  // abc, bca, cab
+        #expect(IFBenchInstructions.trigrams(Array("ab".unicodeScalars)).isEmpty)
+        // The largest scalar in each place: no field spills into its neighbour.
+        let top: Unicode.Scalar = "\u{10FFFF}"
+        let packed = [
+            IFBenchInstructions.trigram(top, "a", "b"), IFBenchInstructions.trigram("a", top, "b"),
+            IFBenchInstructions.trigram("a", "b", top), IFBenchInstructions.trigram(top, top, top),
+            IFBenchInstructions.trigram("\u{0}", "\u{0}", "\u{1}"), IFBenchInstructions.trigram("\u{0}", "\u{1}", "\u{0}"),
+            IFBenchInstructions.trigram("\u{1}", "\u{0}", "\u{0}"),
+        ]
+        #expect(Set(packed).count == packed.count)
+        // Negative control: the same three scalars pack the same.
+        #expect(IFBenchInstructions.trigram("a", top, "b") == IFBenchInstructions.trigram("a", top, "b"))
+        // As many distinct trigrams as the text has distinct three-scalar windows.
+        let text = Array("caf\u{E9} \u{1F600} caf\u{E9} \u{10FFFF}\u{10FFFF}\u{10FFFF}".unicodeScalars)
+        let windows = Set((0...(text.count - 3)).map { String(String.UnicodeScalarView(text[$0..<$0 + 3])) })
+        #expect(IFBenchInstructions.trigrams(text).count == windows.count)
+    }
+
     @Test("words:repeats names the first of the most repeated words, whatever the table's order")
     func repeatsNamesFirst() async throws {
         let reference = row(["words:repeats"], [.object(["small_n": 1])])
