@@ -342,6 +342,12 @@ enum Py {
         var string = string
         return string.withUTF8 { utf8 in
             Scalars(unsafeUninitializedCapacity: utf8.count) { buffer, initialized in
+                // ASCII text (most responses): checked, then widened byte by byte, without branches per byte.
+                if !utf8.contains(where: { $0 >= 0x80 }) {
+                    for offset in 0..<utf8.count { buffer[offset] = Unicode.Scalar(utf8[offset]) }
+                    initialized = utf8.count
+                    return
+                }
                 var index = 0
                 var at = 0
                 let count = utf8.count

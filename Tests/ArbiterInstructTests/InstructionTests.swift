@@ -271,6 +271,33 @@ struct ReferenceTests {
         #expect(IFBenchInstructions.trigrams(text).count == windows.count)
     }
 
+    @Test("the ASCII fold scalar by scalar is Foundation's NFKD of the whole text, marks reordered or not")
+    func asciiFoldByScalar() {
+        let fixed = [
+            "Reykjav\u{ED}k, Helsinki", "\u{FB01}ve x\u{B2} \u{2460} \u{2026}", "A\u{30A}ngstro\u{308}m \u{C5}",
+            "e\u{301}\u{327} e\u{327}\u{301} q\u{323}\u{307}", "\u{1E9B}\u{323}", "\u{D55C}\u{AD6D}\u{C5B4} \u{FF30}\u{FF41}",
+            "\u{1C5}ubrovnik \u{1F600} caf\u{E9}", "\u{2126}\u{212B} \u{3392} \u{FDFA}", "plain ASCII",
+        ]
+        // Random texts from a pool of letters, marks (of different combining classes), ligatures and symbols.
+        let pool = Array("aZ ,.\u{E9}\u{301}\u{327}\u{323}\u{307}\u{308}\u{FB01}\u{B2}\u{2460}\u{D55C}\u{FF30}\u{1E9B}\u{C5}\u{3392}".unicodeScalars)
+        var seed: UInt64 = 12_345
+        var texts = fixed.map { Array($0.unicodeScalars) }
+        for _ in 0..<400 {
+            var text: Scalars = []
+            for _ in 0..<12 {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                text.append(pool[Int(seed >> 33) % pool.count])
+            }
+            texts.append(text)
+        }
+        for text in texts {
+            #expect(IFBenchInstructions.asciiFolded(text) == IFBenchInstructions.asciiFoldedWhole(text), "\(Py.string(text))")
+        }
+        // Negative control: the fold drops what is not ASCII.
+        #expect(Py.string(IFBenchInstructions.asciiFolded(Array("Reykjav\u{ED}k \u{FB01}".unicodeScalars))) == "Reykjavik fi")
+        #expect(IFBenchInstructions.asciiFolded(Array("\u{ED}".unicodeScalars)) != Array("\u{ED}".unicodeScalars))
+    }
+
     @Test("words:repeats names the first of the most repeated words, whatever the table's order")
     func repeatsNamesFirst() async throws {
         let reference = row(["words:repeats"], [.object(["small_n": 1])])
