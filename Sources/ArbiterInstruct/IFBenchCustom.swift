@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import Foundation
+import Synchronization
 
 extension IFBenchInstructions {
     // MARK: custom:
@@ -98,11 +99,45 @@ extension IFBenchInstructions {
     }
 
     /// NFKD, then only ASCII kept (`normalize("NFKD", s).encode("ASCII", "ignore")`).
+    ///
+    /// NFKD decomposes each scalar on its own and then only reorders runs of combining marks (canonical ordering moves
+    /// no starter, and every ASCII character is a starter), so the ASCII left of a text is the ASCII left of each of
+    /// its scalars' decompositions, in order: each non-ASCII scalar's is looked up once and kept.
     static func asciiFolded(_ text: Scalars) -> Scalars {
         // ASCII is its own compatibility decomposition: no round trip through Foundation.
         if text.allSatisfy({ $0.value < 0x80 }) { return text }
-        return Array(Py.string(text).decomposedStringWithCompatibilityMapping.unicodeScalars.filter { $0.value < 0x80 })
+        var folded: Scalars = []
+        folded.reserveCapacity(text.count)
+        for scalar in text {
+            if scalar.value < 0x80 {
+                folded.append(scalar)
+            } else {
+                folded.append(contentsOf: asciiFoldedScalar(scalar))
+            }
+        }
+        return folded
     }
+
+    /// The ASCII left of one scalar's NFKD, by Foundation, kept for the next text (at most `foldedLimit` scalars
+    /// are kept, so what a client sends cannot grow the table without bound).
+    static func asciiFoldedScalar(_ scalar: Unicode.Scalar) -> Scalars {
+        if let known = foldedScalars.withLock({ $0[scalar.value] }) { return known }
+        let folded = Array(
+            String(Character(scalar)).decomposedStringWithCompatibilityMapping.unicodeScalars.filter { $0.value < 0x80 })
+        foldedScalars.withLock { table in
+            if table.count < foldedLimit { table[scalar.value] = folded }
+        }
+        return folded
+    }
+
+    /// The text's fold as Foundation gives it for the whole string (what `asciiFolded` computes scalar by scalar; kept
+    /// for tests).
+    static func asciiFoldedWhole(_ text: Scalars) -> Scalars {
+        Array(Py.string(text).decomposedStringWithCompatibilityMapping.unicodeScalars.filter { $0.value < 0x80 })
+    }
+
+    private static let foldedLimit = 8_192
+    private static let foldedScalars = Mutex<[UInt32: Scalars]>([:])
 
     static func reverseNewline(_ text: Text) -> Outcome {
         let lines = Py.split(text.scalars, separator: ["\n"]).map { trimmed($0) }.filter { !$0.isEmpty }

@@ -285,6 +285,9 @@ enum Py {
 
     /// A string from scalars.
     static func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
+        // Contiguous scalars (an array or a slice of one, what the checks hold) are encoded straight into the string's
+        // own storage, measured first: one allocation instead of a byte array and a copy of it.
+        if let made = scalars.withContiguousStorageIfAvailable({ Self.string(contiguous: $0) }) { return made }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(scalars.underestimatedCount)
         for scalar in scalars {
@@ -297,25 +300,79 @@ enum Py {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The scalars of a string in one decoding pass (`Array(string.unicodeScalars)` counts them first, a second pass):
-    /// a string has at most as many scalars as UTF-8 bytes.
-    static func scalars(_ string: String) -> Scalars {
-        // ASCII text (most responses) is widened byte by byte, without decoding.
-        var string = string
-        if let ascii = string.withUTF8({ utf8 -> Scalars? in
-            guard !utf8.contains(where: { $0 >= 0x80 }) else { return nil }
-            return utf8.map { Unicode.Scalar($0) }
-        }) {
-            return ascii
+    private static func string(contiguous scalars: UnsafeBufferPointer<Unicode.Scalar>) -> String {
+        var length = 0
+        for scalar in scalars {
+            let value = scalar.value
+            length += value < 0x80 ? 1 : value < 0x800 ? 2 : value < 0x10000 ? 3 : 4
         }
-        let capacity = string.utf8.count
-        return Scalars(unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            var index = 0
-            for scalar in string.unicodeScalars {
-                buffer[index] = scalar
-                index += 1
+        guard length > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var at = 0
+            for scalar in scalars {
+                let value = scalar.value
+                if value < 0x80 {
+                    out[at] = UInt8(truncatingIfNeeded: value)
+                    at += 1
+                } else if value < 0x800 {
+                    out[at] = UInt8(truncatingIfNeeded: 0xC0 | value >> 6)
+                    out[at + 1] = UInt8(truncatingIfNeeded: 0x80 | value & 0x3F)
+                    at += 2
+                } else if value < 0x10000 {
+                    out[at] = UInt8(truncatingIfNeeded: 0xE0 | value >> 12)
+                    out[at + 1] = UInt8(truncatingIfNeeded: 0x80 | value >> 6 & 0x3F)
+                    out[at + 2] = UInt8(truncatingIfNeeded: 0x80 | value & 0x3F)
+                    at += 3
+                } else {
+                    out[at] = UInt8(truncatingIfNeeded: 0xF0 | value >> 18)
+                    out[at + 1] = UInt8(truncatingIfNeeded: 0x80 | value >> 12 & 0x3F)
+                    out[at + 2] = UInt8(truncatingIfNeeded: 0x80 | value >> 6 & 0x3F)
+                    out[at + 3] = UInt8(truncatingIfNeeded: 0x80 | value & 0x3F)
+                    at += 4
+                }
             }
-            initialized = index
+            return at
+        }
+    }
+
+    /// The scalars of a string in one pass over its UTF-8 (`Array(string.unicodeScalars)` counts them first, a second
+    /// pass): a string has at most as many scalars as UTF-8 bytes, and a Swift string's UTF-8 is always valid, so its
+    /// sequences are read by their lead byte without checks.
+    static func scalars(_ string: String) -> Scalars {
+        var string = string
+        return string.withUTF8 { utf8 in
+            Scalars(unsafeUninitializedCapacity: utf8.count) { buffer, initialized in
+                // ASCII text (most responses): checked, then widened byte by byte, without branches per byte.
+                if !utf8.contains(where: { $0 >= 0x80 }) {
+                    for offset in 0..<utf8.count { buffer[offset] = Unicode.Scalar(utf8[offset]) }
+                    initialized = utf8.count
+                    return
+                }
+                var index = 0
+                var at = 0
+                let count = utf8.count
+                while at < count {
+                    let lead = UInt32(utf8[at])
+                    let value: UInt32
+                    if lead < 0x80 {
+                        value = lead
+                        at += 1
+                    } else if lead < 0xE0 {
+                        value = (lead & 0x1F) << 6 | UInt32(utf8[at + 1] & 0x3F)
+                        at += 2
+                    } else if lead < 0xF0 {
+                        value = (lead & 0x0F) << 12 | UInt32(utf8[at + 1] & 0x3F) << 6 | UInt32(utf8[at + 2] & 0x3F)
+                        at += 3
+                    } else {
+                        value = (lead & 0x07) << 18 | UInt32(utf8[at + 1] & 0x3F) << 12
+                            | UInt32(utf8[at + 2] & 0x3F) << 6 | UInt32(utf8[at + 3] & 0x3F)
+                        at += 4
+                    }
+                    buffer[index] = Unicode.Scalar(value) ?? "\u{FFFD}"
+                    index += 1
+                }
+                initialized = index
+            }
         }
     }
 }

@@ -226,6 +226,78 @@ struct ReferenceTests {
         }
     }
 
+    @Test("scalars and strings convert in one pass: every UTF-8 length, slices, and the standard library agrees")
+    func scalarsAndStringsRoundTrip() {
+        // One scalar of each UTF-8 length at its bounds, and the ends of the surrogate gap.
+        let edges: [UInt32] = [0, 0x41, 0x7F, 0x80, 0xE9, 0x7FF, 0x800, 0x20AC, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000,
+                               0x1F600, 0x10FFFF]
+        let scalars = edges.compactMap(Unicode.Scalar.init)
+        #expect(scalars.count == edges.count)
+        let text = String(String.UnicodeScalarView(scalars))
+        #expect(Py.scalars(text) == Array(text.unicodeScalars))
+        #expect(Py.string(scalars) == text)
+        #expect(Py.string(scalars).utf8.elementsEqual(text.utf8))
+        for start in 0...scalars.count {
+            for end in start...scalars.count {
+                let slice = scalars[start..<end]
+                #expect(Py.string(slice) == String(String.UnicodeScalarView(slice)))
+            }
+        }
+        // A lazy sequence (no contiguous storage) takes the general path to the same string.
+        #expect(Py.string(scalars.lazy.map { $0 }) == text)
+        #expect(Py.string([Unicode.Scalar]()) == "")
+        // Negative control: a different scalar gives a different string.
+        #expect(Py.string(scalars.dropLast() + ["a"]) != text)
+    }
+
+    @Test("trigrams are packed without loss: equal exactly when their three scalars are")
+    func trigramPacking() {
+        #expect(IFBenchInstructions.trigrams(Array("abcabc".unicodeScalars)).count == 3)  // abc, bca, cab
+        #expect(IFBenchInstructions.trigrams(Array("ab".unicodeScalars)).isEmpty)
+        // The largest scalar in each place: no field spills into its neighbour.
+        let top: Unicode.Scalar = "\u{10FFFF}"
+        let packed = [
+            IFBenchInstructions.trigram(top, "a", "b"), IFBenchInstructions.trigram("a", top, "b"),
+            IFBenchInstructions.trigram("a", "b", top), IFBenchInstructions.trigram(top, top, top),
+            IFBenchInstructions.trigram("\u{0}", "\u{0}", "\u{1}"), IFBenchInstructions.trigram("\u{0}", "\u{1}", "\u{0}"),
+            IFBenchInstructions.trigram("\u{1}", "\u{0}", "\u{0}"),
+        ]
+        #expect(Set(packed).count == packed.count)
+        // Negative control: the same three scalars pack the same.
+        #expect(IFBenchInstructions.trigram("a", top, "b") == IFBenchInstructions.trigram("a", top, "b"))
+        // As many distinct trigrams as the text has distinct three-scalar windows.
+        let text = Array("caf\u{E9} \u{1F600} caf\u{E9} \u{10FFFF}\u{10FFFF}\u{10FFFF}".unicodeScalars)
+        let windows = Set((0...(text.count - 3)).map { String(String.UnicodeScalarView(text[$0..<$0 + 3])) })
+        #expect(IFBenchInstructions.trigrams(text).count == windows.count)
+    }
+
+    @Test("the ASCII fold scalar by scalar is Foundation's NFKD of the whole text, marks reordered or not")
+    func asciiFoldByScalar() {
+        let fixed = [
+            "Reykjav\u{ED}k, Helsinki", "\u{FB01}ve x\u{B2} \u{2460} \u{2026}", "A\u{30A}ngstro\u{308}m \u{C5}",
+            "e\u{301}\u{327} e\u{327}\u{301} q\u{323}\u{307}", "\u{1E9B}\u{323}", "\u{D55C}\u{AD6D}\u{C5B4} \u{FF30}\u{FF41}",
+            "\u{1C5}ubrovnik \u{1F600} caf\u{E9}", "\u{2126}\u{212B} \u{3392} \u{FDFA}", "plain ASCII",
+        ]
+        // Random texts from a pool of letters, marks (of different combining classes), ligatures and symbols.
+        let pool = Array("aZ ,.\u{E9}\u{301}\u{327}\u{323}\u{307}\u{308}\u{FB01}\u{B2}\u{2460}\u{D55C}\u{FF30}\u{1E9B}\u{C5}\u{3392}".unicodeScalars)
+        var seed: UInt64 = 12_345
+        var texts = fixed.map { Array($0.unicodeScalars) }
+        for _ in 0..<400 {
+            var text: Scalars = []
+            for _ in 0..<12 {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                text.append(pool[Int(seed >> 33) % pool.count])
+            }
+            texts.append(text)
+        }
+        for text in texts {
+            #expect(IFBenchInstructions.asciiFolded(text) == IFBenchInstructions.asciiFoldedWhole(text), "\(Py.string(text))")
+        }
+        // Negative control: the fold drops what is not ASCII.
+        #expect(Py.string(IFBenchInstructions.asciiFolded(Array("Reykjav\u{ED}k \u{FB01}".unicodeScalars))) == "Reykjavik fi")
+        #expect(IFBenchInstructions.asciiFolded(Array("\u{ED}".unicodeScalars)) != Array("\u{ED}".unicodeScalars))
+    }
+
     @Test("words:repeats names the first of the most repeated words, whatever the table's order")
     func repeatsNamesFirst() async throws {
         let reference = row(["words:repeats"], [.object(["small_n": 1])])
