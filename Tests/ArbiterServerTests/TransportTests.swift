@@ -223,4 +223,53 @@ struct TransportTests {
         #expect(daemon.server.stats.dropped >= 4)
         await daemon.stop()
     }
+
+    @Test("--ordered over a socket: a slow request's answer comes before the fast ones after it")
+    func orderedOverSocket() async throws {
+        let daemon = try await ListeningServer(jobs: 2, transport: .events, ordered: true)
+        let client = try daemon.connect()
+        client.send(turnRequests("t", 1) + (0..<50).map { exactRequest("e\($0)", "1", "1") }.joined())
+        #expect(await eventually { daemon.turnstile.arrived == 1 })
+        daemon.turnstile.release(1)
+        let ids = await readLines(client.descriptor, count: 51).compactMap { answer($0)?["id"]?.stringValue }
+        #expect(ids == ["t0"] + (0..<50).map { "e\($0)" })
+        close(client.descriptor)
+        await daemon.stop()
+    }
+
+    @Test("negative control: without --ordered the fast answers come before the slow one")
+    func unorderedOverSocket() async throws {
+        let daemon = try await ListeningServer(jobs: 2, transport: .events)
+        let client = try daemon.connect()
+        client.send(turnRequests("t", 1) + (0..<50).map { exactRequest("e\($0)", "1", "1") }.joined())
+        let early = await readLines(client.descriptor, count: 50).compactMap { answer($0)?["id"]?.stringValue }
+        #expect(Set(early) == Set((0..<50).map { "e\($0)" }), "the fast answers arrived while t0 waits")
+        daemon.turnstile.release(1)
+        #expect(await readLines(client.descriptor, count: 1).compactMap { answer($0)?["id"]?.stringValue } == ["t0"])
+        close(client.descriptor)
+        await daemon.stop()
+    }
+
+    @Test("--ordered, 20,000 answers to a client that reads only once the socket is full: every one, in order")
+    func orderedThroughFullSocket() async throws {
+        let daemon = try await ListeningServer(jobs: 2, transport: .events, ordered: true)
+        let client = try daemon.connect()
+        let count = 20_000
+        let requests = (0..<count).map { exactRequest("r\($0)", "1", "1") }.joined()
+        Thread { client.send(requests) }.start()
+        // Answers fill the socket (the workers' own writes stop short; the loop waits for writability) before the
+        // client reads anything.
+        var last = -1
+        while true {
+            let now = daemon.server.stats.inFlight
+            if now == last, now > 0 { break }
+            last = now
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let ids = await readLines(client.descriptor, count: count).compactMap { answer($0)?["id"]?.stringValue }
+        #expect(ids.count == count)
+        #expect(ids == (0..<count).map { "r\($0)" })
+        close(client.descriptor)
+        await daemon.stop()
+    }
 }
