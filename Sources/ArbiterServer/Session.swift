@@ -258,10 +258,11 @@ final class Session: Sendable {
     /// buffer instead of copying it: the caller gets back an empty buffer (a spare one, with its capacity, when the
     /// session has one). Lines that must wait for earlier ones (in order) are copied, and the caller keeps its buffer.
     func submit(firstSeq: Int, lines: Int, inputBytes: Int, taking bytes: inout [UInt8]) {
-        let direct = monitor.withLock { state -> Bool in
-            // A socket connection with nothing waiting to be written and nobody writing: the worker writes its answers
-            // itself (without blocking), so the event loop is neither woken nor busy with them.
-            guard loop != nil, !bytes.isEmpty, !state.writerBusy, state.output.isEmpty, state.outputLines == 0,
+        // A socket connection with nothing waiting to be written and nobody writing: the worker writes its answers
+        // itself (without blocking), so the event loop is neither woken nor busy with them. Stdin and files (no loop)
+        // do not take the lock for it.
+        let direct = loop != nil && monitor.withLock { state -> Bool in
+            guard !bytes.isEmpty, !state.writerBusy, state.output.isEmpty, state.outputLines == 0,
                 !state.outputClosed, !ordered || firstSeq == state.nextSeq
             else { return false }
             state.writerBusy = true

@@ -17,8 +17,9 @@ import Synchronization
 ///   loop shares between connections (a connection keeps only its partial line); the reads of a turn share a
 ///   budget of 128 KiB (at least 4 KiB and at most the read size, 64 KiB, each), so a turn stays short and a
 ///   connection that just became readable is served soon however many others stream.
-/// - Workers hand answers to the session and ring the loop (once per write, not per hand-over); the loop writes
-///   what the socket takes and watches for writability only while answers wait behind a full socket.
+/// - A worker writes its answers to the socket itself when nothing waits and nobody writes; otherwise it hands them
+///   to the session and rings the loop (once per write, not per hand-over). The loop writes what the socket takes
+///   and watches for writability only while answers wait behind a full socket.
 /// - Out of descriptors, accepting pauses for 50 ms (or until a connection closes) instead of spinning or failing.
 /// - On a stop the listening socket is closed and no connection is read from again; each connection closes once its
 ///   answers are written: its sending half is shut first, and what the client still sends is read and discarded for
