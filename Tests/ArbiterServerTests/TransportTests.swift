@@ -5,6 +5,7 @@
 import ArbiterCore
 @testable import ArbiterServer
 import Foundation
+import Synchronization
 import Testing
 
 /// Reads from a blocking socket until `count` answer lines have arrived (or the peer ends, or 60 s pass without a
@@ -32,6 +33,41 @@ private func readLinesBlocking(_ descriptor: Int32, count: Int) -> [String] {
         }
     }
     return lines
+}
+
+/// Sends 200,000 `exact` lines on a thread of its own, 5,000 at a time, each piece after the daemon's in-flight count
+/// has not moved for 50 ms (its single worker has caught up), so that on a busy machine the reader cannot read
+/// everything before any answer exists. A send blocks once the daemon stops reading. ``finish()`` shuts the socket
+/// (which ends a blocked send), waits for the thread, then closes the descriptor: the thread never writes to a
+/// descriptor number that a later socket of the same process may have been given.
+final class PieceSender: Sendable {
+    let client: Connection
+    private let stopped = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ client: Connection, _ daemon: ListeningServer) {
+        self.client = client
+        Thread { [self] in
+            let piece = String(repeating: HandOverTests.exactLine, count: 5_000)
+            for _ in 0..<40 where !stopped.load(ordering: .relaxed) {
+                client.send(piece)
+                var last = -1
+                while !stopped.load(ordering: .relaxed), daemon.server.stats.inFlight != last {
+                    last = daemon.server.stats.inFlight
+                    usleep(50_000)
+                }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops sending and closes the connection.
+    func finish() {
+        stopped.store(true, ordering: .relaxed)
+        shutdown(client.descriptor, Int32(SHUT_RDWR))
+        done.wait()
+        close(client.descriptor)
+    }
 }
 
 /// The kernel names of this process's threads.
@@ -130,20 +166,7 @@ struct TransportTests {
     func nonReaderPausedOthersServed() async throws {
         let limits = SessionLimits(maxInFlightLines: 1_000_000, maxUnwrittenBytes: 4096)
         let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.1, limits: limits, transport: .events)
-        let silent = try daemon.connect()
-        // Sent in pieces, each after the single worker has caught up (as NonReaderTests does), so that on a busy
-        // machine the loop cannot read everything before any answer exists.
-        Thread {
-            let piece = String(repeating: HandOverTests.exactLine, count: 5_000)
-            for _ in 0..<40 {
-                silent.send(piece)
-                var last = -1
-                while daemon.server.stats.inFlight != last {
-                    last = daemon.server.stats.inFlight
-                    usleep(50_000)
-                }
-            }
-        }.start()
+        let silent = PieceSender(try daemon.connect(), daemon)
         // The silent client's lines pile up until its unwritten answers pass the cap; then it is no longer read.
         var last = -1
         while true {
@@ -161,7 +184,7 @@ struct TransportTests {
         #expect(lines.count == 2000, "every request of the reading client was answered")
         #expect(Set(lines.compactMap { answer($0)?["id"]?.stringValue }).count == 2000)
         #expect(daemon.server.stats.inFlight <= paused, "the silent client stayed paused meanwhile")
-        close(silent.descriptor)
+        silent.finish()
         close(other.descriptor)
         await daemon.stop()
     }
