@@ -8,8 +8,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The event-driven transport for socket connections: one thread (`arbiter-events`) accepts every connection and
-/// does all of their reading and writing with non-blocking system calls, woken by `epoll` (level-triggered).
+/// The event-driven transport for socket connections: one thread (`arbiter-events`) accepts every connection, reads
+/// them all and writes what the workers could not write themselves, with non-blocking system calls, woken by
+/// `epoll` (level-triggered).
 ///
 /// - A connection is watched for reading while it has capacity (the session's limits of lines, request bytes and
 ///   unwritten answers); at a limit it is no longer watched, so a client that does not read stops being read from
@@ -52,9 +53,9 @@ final class SocketLoop: @unchecked Sendable {
     private static let acceptsPerTurn = 64
     private static let acceptBackOffNanoseconds: UInt64 = 50_000_000
     private static let closeGraceNanoseconds: UInt64 = 1_000_000_000
-    /// Bytes all reads of one turn of the loop may bring in, and the smallest read.
-    /// 128 KiB: with 8 connections streaming, a ping's median round trip was 0.21 ms against 1.60 ms with 64 KiB per
-    /// connection per turn, at the same CPU per request; 32 KiB cost more CPU (decisions.md, session 26).
+    /// Bytes all reads of one turn of the loop may bring in, and the smallest read. 128 KiB: 64 KiB per connection per
+    /// turn made a ping on a ninth connection wait for about 512 KiB of work while 8 streamed; 32 KiB cost more CPU
+    /// (decisions.md, session 26).
     private static let turnBudget = 128 << 10
     private static let smallestRead = 4096
     /// The loop thread's nice value: with 8 connections streaming at load 16, a ping's median round trip was
@@ -317,6 +318,7 @@ final class SocketLoop: @unchecked Sendable {
     /// connection closes.
     private func pauseAccepting() {
         guard acceptPausedUntil == nil else { return }
+        logger.debug("out of descriptors: accepting paused", metadata: ["errno": "\(errno)"])
         poll.modify(listener.descriptor, token: Self.listenerToken, events: [])
         acceptPausedUntil = monotonicNanoseconds() &+ Self.acceptBackOffNanoseconds
     }
