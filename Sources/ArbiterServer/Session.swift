@@ -642,7 +642,8 @@ final class Session: Sendable {
         if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
         let split: LineSplitter.Split
         if count > 0 {
-            split = side.splitter.split(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count))
+            let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
+            split = side.splitter.split(bytes)
         } else if count == 0 {
             split = side.splitter.finishSplitting()  // end of input: the last line may lack its newline
             if peerHungUp() { markGone() }

@@ -113,7 +113,8 @@ struct TransportTests {
         let before = threadNames()
         let (clients, answered, during) = try await openAnswered(daemon, count: 200)
         #expect(answered == 200)
-        #expect(during.count - before.count < 100, "threads before: \(before.count), with 200 connections: \(during.count)")
+        #expect(
+            during.count - before.count < 100, "threads before: \(before.count), with 200 connections: \(during.count)")
         #expect(during.contains("arbiter-events"))
         #expect(during.filter { $0 == "arbiter-reader" }.count <= before.filter { $0 == "arbiter-reader" }.count + 10)
         for client in clients { close(client.descriptor) }
@@ -127,8 +128,10 @@ struct TransportTests {
         let before = threadNames()
         let (clients, answered, during) = try await openAnswered(daemon, count: 100)
         #expect(answered == 100)
-        #expect(during.count - before.count >= 150, "threads before: \(before.count), with 100 connections: \(during.count)")
-        #expect(during.filter { $0 == "arbiter-reader" }.count - before.filter { $0 == "arbiter-reader" }.count >= 80)
+        #expect(
+            during.count - before.count >= 150, "threads before: \(before.count), with 100 connections: \(during.count)")
+        let readers = during.filter { $0 == "arbiter-reader" }.count - before.filter { $0 == "arbiter-reader" }.count
+        #expect(readers >= 80)
         for client in clients { close(client.descriptor) }
         await daemon.stop()
     }
@@ -189,7 +192,8 @@ struct TransportTests {
         await daemon.stop()
     }
 
-    @Test("an accepted TCP connection is close-on-exec and has TCP_NODELAY; the client's own socket (control) is neither")
+    @Test(
+        "an accepted TCP connection is close-on-exec and has TCP_NODELAY; the client's own socket (control) is neither")
     func acceptedDescriptorFlags() async throws {
         let daemon = try await ListeningServer(jobs: 1, tcp: true, transport: .events)
         let client = try daemon.connect()
@@ -208,8 +212,10 @@ struct TransportTests {
             return Int(UInt16(bigEndian: address.sin_port))
         }
         let clientPort = try #require(port(client.descriptor, peer: false))
-        // The daemon's end: the descriptor in this process whose local port is the server's and whose peer is the client.
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
+        // The daemon's end: the descriptor in this process whose local port is the server's and whose peer is the
+        // client.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let descriptors = names.compactMap { Int32($0) }
         let accepted = try #require(descriptors.first {
             $0 != client.descriptor && port($0, peer: false) == serverPort && port($0, peer: true) == clientPort
         })
