@@ -12,8 +12,8 @@ import Synchronization
 ///
 /// `jobs` workers run verifications. Stdin/stdout and files have a reader thread and a writer thread doing blocking
 /// I/O; socket connections are all driven by one event-loop thread (``SocketLoop``), or, with the `threads`
-/// transport, by two threads each. The cooperative pool only ever runs verifiers. Call ``stop()`` (or send SIGTERM, see ``SignalForwarder``) to stop
-/// reading; everything already read is answered before the serve call returns.
+/// transport, by two threads each. The cooperative pool only ever runs verifiers. Call ``stop()`` (or send SIGTERM,
+/// see ``SignalForwarder``) to stop reading; everything already read is answered before the serve call returns.
 public final class Server: Sendable {
     /// How a server runs.
     public struct Configuration: Sendable {

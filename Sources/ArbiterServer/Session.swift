@@ -80,6 +80,11 @@ final class Session: Sendable {
         /// Whether the event loop has been told (or is about to find out) that answers wait: a hand-over tells it
         /// only when this is false, so a busy stream costs one wake-up per write, not one per hand-over.
         var notified = false
+        /// Someone is writing to the socket: the event loop (a batch, perhaps waiting for writability) or a worker
+        /// writing its own answers directly. Writes to one socket never overlap, so answers keep their order.
+        var writerBusy = false
+        /// The event loop stopped reading the connection at a limit: a worker that frees room must tell it.
+        var readPaused = false
     }
 
     /// What only the event loop's thread touches, for a socket connection it drives.
@@ -253,6 +258,27 @@ final class Session: Sendable {
     /// buffer instead of copying it: the caller gets back an empty buffer (a spare one, with its capacity, when the
     /// session has one). Lines that must wait for earlier ones (in order) are copied, and the caller keeps its buffer.
     func submit(firstSeq: Int, lines: Int, inputBytes: Int, taking bytes: inout [UInt8]) {
+        // A socket connection with nothing waiting to be written and nobody writing: the worker writes its answers
+        // itself (without blocking), so the event loop is neither woken nor busy with them. Stdin and files (no loop)
+        // do not take the lock for it.
+        let direct = loop != nil && monitor.withLock { state -> Bool in
+            guard !bytes.isEmpty, !state.writerBusy, state.output.isEmpty, state.outputLines == 0,
+                !state.outputClosed, !ordered || firstSeq == state.nextSeq
+            else { return false }
+            state.writerBusy = true
+            if ordered {
+                state.nextSeq += lines
+                while let next = state.pending.removeValue(forKey: state.nextSeq) {
+                    Self.append(next.bytes, lines: next.lines, inputBytes: next.inputBytes, to: &state)
+                    state.nextSeq += next.lines
+                }
+            }
+            return true
+        }
+        if direct {
+            writeDirectly(lines: lines, inputBytes: inputBytes, bytes: &bytes)
+            return
+        }
         let notify = monitor.withLock(waking: [.writer]) { state -> Bool in
             guard !ordered || firstSeq == state.nextSeq else {
                 // Held until the lines before it are answered: an exact-size copy, the caller keeps its buffer.
@@ -274,6 +300,52 @@ final class Session: Sendable {
             return Self.needsNotice(&state)
         }
         if notify, let loop { loop.schedule(self) }
+    }
+
+    /// Writes a worker's answers to its socket without blocking, holding the session's writer (`writerBusy`). What
+    /// the socket does not take goes to the front of the output, for the event loop to write when it can; a failed
+    /// write marks the client gone. The loop is told when it has something to do: output waiting, reading to resume
+    /// at a freed limit, or the connection to close.
+    private func writeDirectly(lines: Int, inputBytes: Int, bytes: inout [UInt8]) {
+        var offset = 0
+        var failed = false
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let written = write(output, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    if errno != EAGAIN, errno != EWOULDBLOCK { failed = true }
+                    return
+                }
+                offset += written
+            }
+        }
+        let complete = failed || offset == bytes.count
+        if failed { markGone() }
+        let rest = complete ? [] : Array(bytes[offset...])
+        let tell = monitor.withLock { state -> Bool in
+            state.writerBusy = false
+            if failed { state.outputClosed = true }
+            if complete {
+                state.inFlightLines -= lines
+                state.inFlightBytes -= inputBytes
+                if state.inFlightLines == 0 { state.spares = [] }
+            } else {
+                // The rest goes first: whatever was handed over meanwhile comes after it.
+                state.output.insert(rest, at: 0)
+                state.outputBytes += rest.count
+                state.outputLines += lines
+                state.outputInputBytes += inputBytes
+            }
+            let needed =
+                !state.output.isEmpty || state.outputLines > 0 || failed || state.readPaused
+                || (state.readerDone && state.inFlightLines == 0)
+            if needed { state.notified = true }
+            return needed
+        }
+        if complete { stats.addInFlight(-lines) }
+        bytes.removeAll(keepingCapacity: true)
+        if tell, let loop { loop.schedule(self) }
     }
 
     private static func append(_ bytes: [UInt8], lines: Int, inputBytes: Int, to state: inout State) {
@@ -548,10 +620,13 @@ final class Session: Sendable {
     func loopHasCapacity() -> Bool {
         guard let side = loopSide else { return false }
         return monitor.withLock { state in
-            !state.outputClosed
+            let room =
+                !state.outputClosed
                 && (state.inFlightLines == 0
                     || (state.inFlightLines < limits.maxInFlightLines && state.inFlightBytes < limits.maxInFlightBytes
                         && state.outputBytes + side.writingBytes < limits.maxUnwrittenBytes))
+            state.readPaused = !room
+            return room
         }
     }
 
@@ -567,7 +642,8 @@ final class Session: Sendable {
         if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
         let split: LineSplitter.Split
         if count > 0 {
-            split = side.splitter.split(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count))
+            let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
+            split = side.splitter.split(bytes)
         } else if count == 0 {
             split = side.splitter.finishSplitting()  // end of input: the last line may lack its newline
             if peerHungUp() { markGone() }
@@ -589,7 +665,10 @@ final class Session: Sendable {
         guard let side = loopSide, !side.readerDone else { return }
         side.readerDone = true
         side.splitter = LineSplitter(maxLineBytes: limits.maxLineBytes)
-        monitor.withLock { $0.readerDone = true }
+        monitor.withLock { state in
+            state.readerDone = true
+            state.readPaused = false
+        }
     }
 
     /// The client is gone for good (the socket hung up or failed): queued work is dropped, answers are not written,
@@ -609,10 +688,12 @@ final class Session: Sendable {
             let taken = monitor.withLock { state -> (buffers: [[UInt8]], lines: Int, inputBytes: Int)? in
                 if state.outputClosed { side.discardOutput = true }
                 guard !side.hasBatch else { return nil }
-                if state.output.isEmpty && state.outputLines == 0 {
+                if state.writerBusy || (state.output.isEmpty && state.outputLines == 0) {
+                    // Nothing to write, or a worker is writing (it tells the loop when more waits).
                     state.notified = false
                     return nil
                 }
+                state.writerBusy = true
                 var buffers: [[UInt8]] = []
                 swap(&buffers, &state.output)
                 defer {
@@ -689,6 +770,7 @@ final class Session: Sendable {
         side.writingLines = 0
         side.writingInputBytes = 0
         monitor.withLock { state in
+            state.writerBusy = false
             state.inFlightLines -= lines
             state.inFlightBytes -= inputBytes
             if state.inFlightLines == 0 {

@@ -8,8 +8,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The event-driven transport for socket connections: one thread (`arbiter-events`) accepts every connection and
-/// does all of their reading and writing with non-blocking system calls, woken by `epoll` (level-triggered).
+/// The event-driven transport for socket connections: one thread (`arbiter-events`) accepts every connection, reads
+/// them all and writes what the workers could not write themselves, with non-blocking system calls, woken by
+/// `epoll` (level-triggered).
 ///
 /// - A connection is watched for reading while it has capacity (the session's limits of lines, request bytes and
 ///   unwritten answers); at a limit it is no longer watched, so a client that does not read stops being read from
@@ -17,8 +18,9 @@ import Synchronization
 ///   loop shares between connections (a connection keeps only its partial line); the reads of a turn share a
 ///   budget of 128 KiB (at least 4 KiB and at most the read size, 64 KiB, each), so a turn stays short and a
 ///   connection that just became readable is served soon however many others stream.
-/// - Workers hand answers to the session and ring the loop (once per write, not per hand-over); the loop writes
-///   what the socket takes and watches for writability only while answers wait behind a full socket.
+/// - A worker writes its answers to the socket itself when nothing waits and nobody writes; otherwise it hands them
+///   to the session and rings the loop (once per write, not per hand-over). The loop writes what the socket takes
+///   and watches for writability only while answers wait behind a full socket.
 /// - Out of descriptors, accepting pauses for 50 ms (or until a connection closes) instead of spinning or failing.
 /// - On a stop the listening socket is closed and no connection is read from again; each connection closes once its
 ///   answers are written: its sending half is shut first, and what the client still sends is read and discarded for
@@ -51,11 +53,14 @@ final class SocketLoop: @unchecked Sendable {
     private static let acceptsPerTurn = 64
     private static let acceptBackOffNanoseconds: UInt64 = 50_000_000
     private static let closeGraceNanoseconds: UInt64 = 1_000_000_000
-    /// Bytes all reads of one turn of the loop may bring in, and the smallest read.
-    /// 128 KiB: with 8 connections streaming, a ping's median round trip was 0.21 ms against 1.60 ms with 64 KiB per
-    /// connection per turn, at the same CPU per request; 32 KiB cost more CPU (decisions.md, session 26).
+    /// Bytes all reads of one turn of the loop may bring in, and the smallest read. 128 KiB: 64 KiB per connection per
+    /// turn made a ping on a ninth connection wait for about 512 KiB of work while 8 streamed; 32 KiB cost more CPU
+    /// (decisions.md, session 26).
     private static let turnBudget = 128 << 10
     private static let smallestRead = 4096
+    /// The loop thread's nice value: with 8 connections streaming at load 16, a ping's median round trip was
+    /// 0.11 ms at -5 against 0.22-0.30 ms at 0, at the same CPU per request (decisions.md, session 26).
+    private static let nice: Int32 = -5
 
     /// A loop for one listening socket.
     /// - Parameters:
@@ -96,6 +101,9 @@ final class SocketLoop: @unchecked Sendable {
     /// - Throws: ``ArbiterError`` `internal` when the system refuses the thread.
     func run() async throws(ArbiterError) {
         let thread = try BlockingThread(name: "arbiter-events") { [self] in
+            // Favoured over the busy workers when the system allows it (root): a connection that becomes readable
+            // (a ping) is served sooner. Without privilege nothing changes.
+            BlockingThread.setCurrentNice(Self.nice)
             loop()
             let waiter = finished.withLock { state in
                 state.done = true
@@ -310,6 +318,7 @@ final class SocketLoop: @unchecked Sendable {
     /// connection closes.
     private func pauseAccepting() {
         guard acceptPausedUntil == nil else { return }
+        logger.debug("out of descriptors: accepting paused", metadata: ["errno": "\(errno)"])
         poll.modify(listener.descriptor, token: Self.listenerToken, events: [])
         acceptPausedUntil = monotonicNanoseconds() &+ Self.acceptBackOffNanoseconds
     }

@@ -81,6 +81,13 @@ public final class BlockingThread: Sendable {
         }
     }
 
+    /// Sets the calling thread's nice value (Linux schedules each thread with its own). A value below the current
+    /// one needs privilege (root, or `RLIMIT_NICE`); without it nothing changes.
+    /// - Parameter nice: The nice value, -20 (most favoured) to 19.
+    /// - Returns: 0, or the errno value of the refusal (such as `EACCES`).
+    @discardableResult
+    public static func setCurrentNice(_ nice: Int32) -> Int32 { arbiter_set_thread_nice(nice) }
+
     /// The calling thread's stack size in bytes, as the system reports it (0 if it cannot tell).
     public static var currentStackSize: Int { Int(arbiter_current_thread_stack_size()) }
 

@@ -50,7 +50,9 @@ public final class EventPoll: @unchecked Sendable {
     /// - Throws: ``ArbiterError`` `internal` when the system refuses either descriptor.
     public init() throws(ArbiterError) {
         let descriptor = arbiter_poll_create()
-        guard descriptor >= 0 else { throw ArbiterError(.internal, "epoll_create1: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw ArbiterError(.internal, "epoll_create1: \(String(cString: strerror(errno)))")
+        }
         let wake = arbiter_wake_create()
         guard wake >= 0 else {
             let message = String(cString: strerror(errno))

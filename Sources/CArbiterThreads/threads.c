@@ -34,6 +34,16 @@ unsigned long arbiter_current_thread_stack_size(void) {
 }
 
 #if defined(__linux__)
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int arbiter_set_thread_nice(int nice) {
+    pid_t thread = (pid_t)syscall(SYS_gettid);
+    return setpriority(PRIO_PROCESS, (id_t)thread, nice) == 0 ? 0 : errno;
+}
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -68,6 +78,7 @@ int arbiter_accept_nonblocking(int listener_fd) {
 }
 #else
 #include <errno.h>
+int arbiter_set_thread_nice(int nice) { (void)nice; return ENOSYS; }
 int arbiter_poll_create(void) { errno = ENOSYS; return -1; }
 int arbiter_poll_control(int poll_fd, int op, int fd, unsigned events, unsigned long long token) {
     (void)poll_fd; (void)op; (void)fd; (void)events; (void)token;

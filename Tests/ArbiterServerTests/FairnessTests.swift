@@ -62,7 +62,7 @@ final class ListeningServer: Sendable {
 
     init(
         jobs: Int, drainTimeout: Double = 5, tcp: Bool = false, limits: SessionLimits = SessionLimits(),
-        extra: [VerifierEntry] = [], transport: Server.Configuration.Transport = .fromEnvironment
+        extra: [VerifierEntry] = [], transport: Server.Configuration.Transport = .fromEnvironment, ordered: Bool = false
     ) async throws {
         var registry = VerifierRegistry.builtin
         for entry in extra { registry.register(entry) }
@@ -71,7 +71,8 @@ final class ListeningServer: Sendable {
             TurnVerifier(turnstile: turnstile)
         })
         let server = Server(
-            registry: registry, configuration: .init(jobs: jobs, limits: limits, drainTimeout: drainTimeout, transport: transport),
+            registry: registry, configuration: .init(
+                jobs: jobs, ordered: ordered, limits: limits, drainTimeout: drainTimeout, transport: transport),
             logger: Logger(label: "test"))
         self.server = server
         let wanted: ListenAddress =

@@ -11,24 +11,6 @@ import Testing
 /// and a stop still ends (its connection is closed after the drain).
 @Suite("A client that does not read", .serialized, .timeLimit(.minutes(1)))
 struct NonReaderTests {
-    /// Sends on a thread of its own, 5,000 lines at a time: the send blocks once the daemon stops reading. After each
-    /// piece it waits until the daemon's in-flight count has not moved for 50 ms (the worker has caught up), so that
-    /// on a busy machine the reader cannot read everything before the single worker has answered anything — the cap
-    /// is on unwritten answers, which only a worker makes.
-    func sendInBackground(_ client: Connection, _ daemon: ListeningServer) {
-        Thread {
-            let piece = String(repeating: HandOverTests.exactLine, count: 5_000)
-            for _ in 0..<40 {
-                client.send(piece)
-                var last = -1
-                while daemon.server.stats.inFlight != last {
-                    last = daemon.server.stats.inFlight
-                    usleep(50_000)
-                }
-            }
-        }.start()
-    }
-
     /// Waits until the daemon's in-flight count has not moved for 500 ms, and returns it.
     func settledInFlight(_ daemon: ListeningServer) async throws -> Int {
         var last = -1
@@ -44,12 +26,11 @@ struct NonReaderTests {
     func capStopsReading() async throws {
         let limits = SessionLimits(maxInFlightLines: 1_000_000, maxUnwrittenBytes: 4096)
         let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.1, limits: limits)
-        let client = try daemon.connect()
-        sendInBackground(client, daemon)
+        let client = PieceSender(try daemon.connect(), daemon)
         let inFlight = try await settledInFlight(daemon)
         // The reader runs ahead of the worker until 4 KiB of answers wait behind the full socket; then it pauses.
         #expect(inFlight < 100_000, "the reader paused with requests unread")
-        close(client.descriptor)
+        client.finish()
         await daemon.stop()
     }
 
@@ -57,22 +38,20 @@ struct NonReaderTests {
     func defaultCapReadsAll() async throws {
         let limits = SessionLimits(maxInFlightLines: 1_000_000)
         let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.1, limits: limits)
-        let client = try daemon.connect()
-        sendInBackground(client, daemon)
+        let client = PieceSender(try daemon.connect(), daemon)
         let inFlight = try await settledInFlight(daemon)
         #expect(inFlight > 150_000, "every line was read; only the answers in the socket buffers were written")
-        close(client.descriptor)
+        client.finish()
         await daemon.stop()
     }
 
     @Test("a stop ends although a client never reads: its connection is closed after the drain time")
     func stopWithNonReader() async throws {
         let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.1)
-        let client = try daemon.connect()
-        sendInBackground(client, daemon)
+        let client = PieceSender(try daemon.connect(), daemon)
         #expect(await eventually { daemon.server.stats.inFlight > 5_000 })
         await daemon.stop()  // returns only once every session has ended
         #expect(daemon.server.stats.goneConnections == 1, "the connection was closed by the drain, not answered")
-        close(client.descriptor)
+        client.finish()
     }
 }

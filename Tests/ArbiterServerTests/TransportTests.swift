@@ -5,6 +5,7 @@
 import ArbiterCore
 @testable import ArbiterServer
 import Foundation
+import Synchronization
 import Testing
 
 /// Reads from a blocking socket until `count` answer lines have arrived (or the peer ends, or 60 s pass without a
@@ -32,6 +33,41 @@ private func readLinesBlocking(_ descriptor: Int32, count: Int) -> [String] {
         }
     }
     return lines
+}
+
+/// Sends 200,000 `exact` lines on a thread of its own, 5,000 at a time, each piece after the daemon's in-flight count
+/// has not moved for 50 ms (its single worker has caught up), so that on a busy machine the reader cannot read
+/// everything before any answer exists. A send blocks once the daemon stops reading. ``finish()`` shuts the socket
+/// (which ends a blocked send), waits for the thread, then closes the descriptor: the thread never writes to a
+/// descriptor number that a later socket of the same process may have been given.
+final class PieceSender: Sendable {
+    let client: Connection
+    private let stopped = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ client: Connection, _ daemon: ListeningServer) {
+        self.client = client
+        Thread { [self] in
+            let piece = String(repeating: HandOverTests.exactLine, count: 5_000)
+            for _ in 0..<40 where !stopped.load(ordering: .relaxed) {
+                client.send(piece)
+                var last = -1
+                while !stopped.load(ordering: .relaxed), daemon.server.stats.inFlight != last {
+                    last = daemon.server.stats.inFlight
+                    usleep(50_000)
+                }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops sending and closes the connection.
+    func finish() {
+        stopped.store(true, ordering: .relaxed)
+        shutdown(client.descriptor, Int32(SHUT_RDWR))
+        done.wait()
+        close(client.descriptor)
+    }
 }
 
 /// The kernel names of this process's threads.
@@ -77,7 +113,8 @@ struct TransportTests {
         let before = threadNames()
         let (clients, answered, during) = try await openAnswered(daemon, count: 200)
         #expect(answered == 200)
-        #expect(during.count - before.count < 100, "threads before: \(before.count), with 200 connections: \(during.count)")
+        #expect(
+            during.count - before.count < 100, "threads before: \(before.count), with 200 connections: \(during.count)")
         #expect(during.contains("arbiter-events"))
         #expect(during.filter { $0 == "arbiter-reader" }.count <= before.filter { $0 == "arbiter-reader" }.count + 10)
         for client in clients { close(client.descriptor) }
@@ -91,8 +128,10 @@ struct TransportTests {
         let before = threadNames()
         let (clients, answered, during) = try await openAnswered(daemon, count: 100)
         #expect(answered == 100)
-        #expect(during.count - before.count >= 150, "threads before: \(before.count), with 100 connections: \(during.count)")
-        #expect(during.filter { $0 == "arbiter-reader" }.count - before.filter { $0 == "arbiter-reader" }.count >= 80)
+        #expect(
+            during.count - before.count >= 150, "threads before: \(before.count), with 100 connections: \(during.count)")
+        let readers = during.filter { $0 == "arbiter-reader" }.count - before.filter { $0 == "arbiter-reader" }.count
+        #expect(readers >= 80)
         for client in clients { close(client.descriptor) }
         await daemon.stop()
     }
@@ -130,20 +169,7 @@ struct TransportTests {
     func nonReaderPausedOthersServed() async throws {
         let limits = SessionLimits(maxInFlightLines: 1_000_000, maxUnwrittenBytes: 4096)
         let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.1, limits: limits, transport: .events)
-        let silent = try daemon.connect()
-        // Sent in pieces, each after the single worker has caught up (as NonReaderTests does), so that on a busy
-        // machine the loop cannot read everything before any answer exists.
-        Thread {
-            let piece = String(repeating: HandOverTests.exactLine, count: 5_000)
-            for _ in 0..<40 {
-                silent.send(piece)
-                var last = -1
-                while daemon.server.stats.inFlight != last {
-                    last = daemon.server.stats.inFlight
-                    usleep(50_000)
-                }
-            }
-        }.start()
+        let silent = PieceSender(try daemon.connect(), daemon)
         // The silent client's lines pile up until its unwritten answers pass the cap; then it is no longer read.
         var last = -1
         while true {
@@ -161,12 +187,13 @@ struct TransportTests {
         #expect(lines.count == 2000, "every request of the reading client was answered")
         #expect(Set(lines.compactMap { answer($0)?["id"]?.stringValue }).count == 2000)
         #expect(daemon.server.stats.inFlight <= paused, "the silent client stayed paused meanwhile")
-        close(silent.descriptor)
+        silent.finish()
         close(other.descriptor)
         await daemon.stop()
     }
 
-    @Test("an accepted TCP connection is close-on-exec and has TCP_NODELAY; the client's own socket (control) is neither")
+    @Test(
+        "an accepted TCP connection is close-on-exec and has TCP_NODELAY; the client's own socket (control) is neither")
     func acceptedDescriptorFlags() async throws {
         let daemon = try await ListeningServer(jobs: 1, tcp: true, transport: .events)
         let client = try daemon.connect()
@@ -185,8 +212,10 @@ struct TransportTests {
             return Int(UInt16(bigEndian: address.sin_port))
         }
         let clientPort = try #require(port(client.descriptor, peer: false))
-        // The daemon's end: the descriptor in this process whose local port is the server's and whose peer is the client.
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
+        // The daemon's end: the descriptor in this process whose local port is the server's and whose peer is the
+        // client.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let descriptors = names.compactMap { Int32($0) }
         let accepted = try #require(descriptors.first {
             $0 != client.descriptor && port($0, peer: false) == serverPort && port($0, peer: true) == clientPort
         })
@@ -221,6 +250,55 @@ struct TransportTests {
         #expect(daemon.server.stats.inFlight == 0)
         #expect(daemon.turnstile.arrived == 1, "the queued requests of the gone client did not run")
         #expect(daemon.server.stats.dropped >= 4)
+        await daemon.stop()
+    }
+
+    @Test("--ordered over a socket: a slow request's answer comes before the fast ones after it")
+    func orderedOverSocket() async throws {
+        let daemon = try await ListeningServer(jobs: 2, transport: .events, ordered: true)
+        let client = try daemon.connect()
+        client.send(turnRequests("t", 1) + (0..<50).map { exactRequest("e\($0)", "1", "1") }.joined())
+        #expect(await eventually { daemon.turnstile.arrived == 1 })
+        daemon.turnstile.release(1)
+        let ids = await readLines(client.descriptor, count: 51).compactMap { answer($0)?["id"]?.stringValue }
+        #expect(ids == ["t0"] + (0..<50).map { "e\($0)" })
+        close(client.descriptor)
+        await daemon.stop()
+    }
+
+    @Test("negative control: without --ordered the fast answers come before the slow one")
+    func unorderedOverSocket() async throws {
+        let daemon = try await ListeningServer(jobs: 2, transport: .events)
+        let client = try daemon.connect()
+        client.send(turnRequests("t", 1) + (0..<50).map { exactRequest("e\($0)", "1", "1") }.joined())
+        let early = await readLines(client.descriptor, count: 50).compactMap { answer($0)?["id"]?.stringValue }
+        #expect(Set(early) == Set((0..<50).map { "e\($0)" }), "the fast answers arrived while t0 waits")
+        daemon.turnstile.release(1)
+        #expect(await readLines(client.descriptor, count: 1).compactMap { answer($0)?["id"]?.stringValue } == ["t0"])
+        close(client.descriptor)
+        await daemon.stop()
+    }
+
+    @Test("--ordered, 20,000 answers to a client that reads only once the socket is full: every one, in order")
+    func orderedThroughFullSocket() async throws {
+        let daemon = try await ListeningServer(jobs: 2, transport: .events, ordered: true)
+        let client = try daemon.connect()
+        let count = 20_000
+        let requests = (0..<count).map { exactRequest("r\($0)", "1", "1") }.joined()
+        Thread { client.send(requests) }.start()
+        // Answers fill the socket (the workers' own writes stop short; the loop waits for writability) before the
+        // client reads anything.
+        var last = -1
+        while true {
+            let now = daemon.server.stats.inFlight
+            if now == last, now > 0 { break }
+            last = now
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let ids = await readLines(client.descriptor, count: count).compactMap { answer($0)?["id"]?.stringValue }
+        #expect(ids.count == count)
+        #expect(ids == (0..<count).map { "r\($0)" })
+        close(client.descriptor)
         await daemon.stop()
     }
 }

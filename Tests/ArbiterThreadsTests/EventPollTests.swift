@@ -89,3 +89,31 @@ struct EventPollTests {
         #expect(fcntl(client, F_GETFD) & FD_CLOEXEC == 0)
     }
 }
+
+@Suite("BlockingThread.setCurrentNice")
+struct ThreadNiceTests {
+    /// The nice value of the calling thread, from /proc/thread-self/stat (field 19).
+    static func currentNice() -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
+    @Test("a thread's nice value changes for that thread only (the caller's own, the control, stays)")
+    func perThread() throws {
+        let before = Self.currentNice()
+        let seen = ThreadMonitor<(status: Int32, nice: Int?)?>(nil)
+        let thread = try BlockingThread(name: "nice") {
+            // Raising one's nice value needs no privilege.
+            let status = BlockingThread.setCurrentNice(Int32((before ?? 0) + 3))
+            seen.withLockWakingAll { $0 = (status, Self.currentNice()) }
+        }
+        thread.join()
+        let result = try #require(seen.withLock { $0 })
+        #expect(result.status == 0)
+        #expect(result.nice == (before ?? 0) + 3)
+        #expect(Self.currentNice() == before, "the calling thread keeps its value")
+    }
+}

@@ -11,6 +11,10 @@ int arbiter_set_thread_name(const char *name);
 /// The calling thread's stack size in bytes, as the system reports it (0 if it cannot tell).
 unsigned long arbiter_current_thread_stack_size(void);
 
+/// Sets the calling thread's nice value (Linux: per thread). Lowering it below the current value needs privilege
+/// (CAP_SYS_NICE, or RLIMIT_NICE): returns 0, or an errno value such as EACCES/EPERM when refused.
+int arbiter_set_thread_nice(int nice);
+
 /// Event bits of `arbiter_poll_*` (the values of Linux's EPOLLIN, EPOLLOUT, EPOLLERR and EPOLLHUP).
 enum {
     ARBITER_POLL_IN = 0x001,
