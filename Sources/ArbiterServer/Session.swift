@@ -112,6 +112,10 @@ final class Session: Sendable {
         /// Set once every answer is written and the sending half is shut: the close waits for the client's end
         /// of input until then (clock of ``monotonicNanoseconds()``).
         var closingDeadline: UInt64? = nil
+        /// Bytes of answers the kernel still held for the client at the last look (-1 before the first), and when the
+        /// connection began closing: a client still reading its answers keeps the connection (see ``SocketLoop``).
+        var closingUnsent = -1
+        var closingSince: UInt64 = 0
 
         init(maxLineBytes: Int) { splitter = LineSplitter(maxLineBytes: maxLineBytes) }
     }

@@ -24,7 +24,11 @@ import Synchronization
 /// - Out of descriptors, accepting pauses for 50 ms (or until a connection closes) instead of spinning or failing.
 /// - On a stop the listening socket is closed and no connection is read from again; each connection closes once its
 ///   answers are written: its sending half is shut first, and what the client still sends is read and discarded for
-///   up to a second, so that closing does not reset a connection whose answers the client has not read yet.
+///   up to a second, so that closing does not reset a connection whose answers the client has not read yet. At that
+///   second, a connection whose answers still wait in the kernel (`SIOCOUTQ`) stays open for as long as the client
+///   keeps taking them — another second at a time, at most ``closeLimitNanoseconds`` in all — because closing it
+///   while the client still sends would make the kernel reset it and drop them. A client that stops reading is then
+///   closed and the bytes it never got are logged (a warning with `unsent_bytes`), never lost silently.
 ///
 /// The loop's own state is touched by its thread alone; other threads only ``schedule(_:)`` sessions.
 final class SocketLoop: @unchecked Sendable {
@@ -53,6 +57,8 @@ final class SocketLoop: @unchecked Sendable {
     private static let acceptsPerTurn = 64
     private static let acceptBackOffNanoseconds: UInt64 = 50_000_000
     private static let closeGraceNanoseconds: UInt64 = 1_000_000_000
+    /// The longest a closing connection is kept while its client still takes its answers: 30 s.
+    private static let closeLimitNanoseconds: UInt64 = 30_000_000_000
     /// Bytes all reads of one turn of the loop may bring in, and the smallest read. 128 KiB: 64 KiB per connection per
     /// turn made a ping on a ninth connection wait for about 512 KiB of work while 8 streamed; 32 KiB cost more CPU
     /// (decisions.md, session 26).
@@ -166,8 +172,29 @@ final class SocketLoop: @unchecked Sendable {
             trimAt = Session.returnFreedMemory() ? nil : now &+ 100_000_000
         }
         for session in Array(closing.values) {
-            if let deadline = session.loopSide?.closingDeadline, deadline <= now { closeNow(session) }
+            if let deadline = session.loopSide?.closingDeadline, deadline <= now { closeOrLinger(session, now: now) }
         }
+    }
+
+    /// A closing connection's grace is over: it is closed, unless the kernel still holds answers for a client that
+    /// took some since the last look (then it gets another grace, up to the limit).
+    private func closeOrLinger(_ session: Session, now: UInt64) {
+        guard let side = session.loopSide else { return }
+        var unsent: Int32 = 0
+        let looked = ioctl(session.input, UInt(TIOCOUTQ), &unsent) == 0
+        if looked, unsent > 0 {
+            let moved = side.closingUnsent < 0 || Int(unsent) < side.closingUnsent
+            if moved, now &- side.closingSince < Self.closeLimitNanoseconds {
+                side.closingUnsent = Int(unsent)
+                side.closingDeadline = now &+ Self.closeGraceNanoseconds
+                return
+            }
+            logger.warning(
+                "closing a connection whose client stopped reading its answers",
+                metadata: ["connection": "\(session.number)", "unsent_bytes": "\(unsent)"]
+            )
+        }
+        closeNow(session)
     }
 
     // MARK: Connections
@@ -259,7 +286,9 @@ final class SocketLoop: @unchecked Sendable {
             return
         }
         shutdown(session.input, Int32(SHUT_WR))
-        side.closingDeadline = monotonicNanoseconds() &+ Self.closeGraceNanoseconds
+        side.closingSince = monotonicNanoseconds()
+        side.closingUnsent = -1
+        side.closingDeadline = side.closingSince &+ Self.closeGraceNanoseconds
         closing[session.number] = session
         setInterest(session, .readable)
     }

@@ -132,3 +132,79 @@ def _send_quietly(sock, data):
         sock.sendall(data)
     except OSError:
         pass  # the daemon stopped reading and closed: expected after SIGTERM
+
+
+def _late_reader(pause, chunk_delay):
+    """A TCP client pipelines answers larger than the sockets' buffers, keeps sending a line every 20 ms after the
+    stop (what made the kernel reset a connection closed with answers still queued), and reads its answers only
+    `pause` seconds after SIGTERM, `chunk_delay` seconds between reads. Returns the ids read, the last line's bytes,
+    the daemon's exit status and its log."""
+    daemon = start(["serve", "--listen", "tcp:127.0.0.1:0", "--jobs", "2", "--drain-timeout", "1"])
+    line = wait_listening(daemon)
+    port = int(line.rsplit("tcp:127.0.0.1:", 1)[1].split()[0].strip('"'))
+    count = 3000
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall("".join(json.dumps({"id": i, "verifier": "exact", "response": "x" * 100 + str(i),
+                                     "reference": str(i)}) + "\n" for i in range(count)).encode())
+    stop = threading.Event()
+
+    def trickle():
+        extra = count
+        while not stop.is_set():
+            try:
+                sock.sendall((json.dumps({"id": extra, "verifier": "exact", "response": "1", "reference": "1"}) +
+                              "\n").encode())
+            except OSError:
+                return
+            extra += 1
+            time.sleep(0.02)
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    # Every pipelined line is read before the stop (the stats connection is answered after them on this machine's
+    # loop only by chance, so wait for the count instead).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", port)) as asker:
+            asker.sendall(b'{"op":"stats"}\n')
+            asker.shutdown(socket.SHUT_WR)
+            stats = json.loads(asker.makefile().readline())["stats"]
+        if stats["requests"] >= count and stats["in_flight"] == 0:
+            break
+        time.sleep(0.05)
+    daemon.send_signal(signal.SIGTERM)
+    time.sleep(pause)
+    received = b""
+    sock.settimeout(60)
+    try:
+        while True:
+            chunk = sock.recv(16 << 10)
+            if not chunk:
+                break
+            received += chunk
+            time.sleep(chunk_delay)
+    except OSError:
+        pass
+    stop.set()
+    status = daemon.wait(timeout=90)
+    log = daemon.stderr.read()
+    lines = received.split(b"\n")
+    ids = {json.loads(answer)["id"] for answer in lines[:-1] if answer}
+    return ids, lines[-1], status, log, count
+
+
+def test_a_client_still_reading_after_the_stop_gets_every_answer_while_it_keeps_sending():
+    ids, last, status, log, count = _late_reader(pause=0.5, chunk_delay=0.1)
+    assert status == 0
+    assert last == b"", f"the last answer is torn: {last[:80]!r}"
+    assert set(range(count)) <= ids, f"{len(set(range(count)) - ids)} answers lost"
+    assert "stopped reading its answers" not in log
+
+
+def test_negative_control_a_client_that_stops_reading_is_closed_and_its_loss_logged():
+    # Paused for 4 s: the answers the kernel still holds make no progress for a second, so the connection is closed
+    # (the daemon's stop must end) and the bytes the client never got are logged, not lost silently.
+    ids, last, status, log, count = _late_reader(pause=4, chunk_delay=0)
+    assert status == 0
+    assert "stopped reading its answers" in log and "unsent_bytes" in log, log[-2000:]
+    assert not set(range(count)) <= ids, "every answer arrived: the control did not fill the sockets' buffers"
