@@ -183,6 +183,12 @@ public final class Server: Sendable {
         }
         ready(listener.boundAddress)
         logger.info("listening", metadata: ["address": "\(listener.boundAddress)"])
+        if let asked = ProcessInfo.processInfo.environment["ARBITER_TRANSPORT"], Configuration.Transport(rawValue: asked) == nil {
+            logger.warning(
+                "ARBITER_TRANSPORT is neither 'events' nor 'threads': ignored",
+                metadata: ["value": "\(asked)", "transport": "\(configuration.transport.rawValue)"]
+            )
+        }
         if configuration.transport == .events {
             await serveWithEventLoop(listener)
             return

@@ -208,3 +208,30 @@ def test_negative_control_a_client_that_stops_reading_is_closed_and_its_loss_log
     assert status == 0
     assert "stopped reading its answers" in log and "unsent_bytes" in log, log[-2000:]
     assert not set(range(count)) <= ids, "every answer arrived: the control did not fill the sockets' buffers"
+
+
+def _transport_warning(value):
+    directory = tempfile.mkdtemp(prefix="arbiter-transport-")
+    environment = dict(os.environ, ARBITER_TRANSPORT=value)
+    daemon = subprocess.Popen([binary(), "serve", "--listen", f"unix:{directory}/d.sock", "--log-level", "info"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env=environment)
+    try:
+        wait_listening(daemon)
+        # One round trip, so that whatever the daemon logs at start is out before the stop.
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(f"{directory}/d.sock")
+            client.sendall(b'{"op":"ping"}\n')
+            client.makefile().readline()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+    return "ARBITER_TRANSPORT is neither" in daemon.stderr.read()
+
+
+def test_an_unknown_transport_name_is_said_not_silently_ignored():
+    assert _transport_warning("thread")
+
+
+def test_negative_control_a_known_transport_name_gets_no_warning():
+    assert not _transport_warning("threads")
