@@ -826,15 +826,22 @@ enum BuiltinToolchains {
             class Pointer(_ctypes._SimpleCData):
                 _type_ = "P"
 
+            flags = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+
             class Function(_ctypes.CFuncPtr):
-                _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+                _flags_ = flags
                 _restype_ = Int
+
+            class LongFunction(_ctypes.CFuncPtr):
+                _flags_ = flags
+                _restype_ = Long
 
             class Library:
                 _handle = _ctypes.dlopen(None, 2)
 
             library = Library()
-            return Function(("setns", library)), Function(("prctl", library)), Long, Pointer
+            return (Function(("setns", library)), Function(("prctl", library)), LongFunction(("syscall", library)),
+                    Int, Long, Pointer)
 
 
         # Namespaces in the order the server joins a run's (mount last: it changes the root and working directory) and the
@@ -854,8 +861,8 @@ enum BuiltinToolchains {
                 namespace = {"__name__": "__arbiter_prelude__", "__file__": "harness.py", "__builtins__": builtins}
                 exec(harness, namespace)
                 prepared = (namespace, namespace["_arbiter_prelude"]())
-            setns, prctl, Long, _ = _libc()
-            drop_capabilities = _capability_dropper()
+            setns, prctl, syscall, Int, Long, _ = _libc()
+            drop_capabilities = _capability_dropper(syscall, Int, Long)
             # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
             fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
             # The arguments of the run's three prctl calls, built once (making ctypes objects costs each run pages and time):
@@ -1025,23 +1032,9 @@ enum BuiltinToolchains {
             return program, storage
 
 
-        def _capability_dropper():
+        def _capability_dropper(syscall, Int, Long):
             """A function that empties this process's permitted, effective and inheritable capabilities (capset(2), version
-            3) and returns whether it could; built once."""
-            class Int(_ctypes._SimpleCData):
-                _type_ = "i"
-
-            class Long(_ctypes._SimpleCData):
-                _type_ = "l"
-
-            class Function(_ctypes.CFuncPtr):
-                _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
-                _restype_ = Long
-
-            class Library:
-                _handle = _ctypes.dlopen(None, 2)
-
-            syscall = Function(("syscall", Library()))
+            3) and returns whether it could; built once from `_libc()`'s syscall and types."""
             number = {"x86_64": 126, "aarch64": 91}.get(posix.uname().machine)  # SYS_capset
             # The arguments, built once: capset only reads them (version 3 is valid, so the kernel writes nothing back).
             arguments = (Long(number or 0), (Int * 2)(0x20080522, 0), (Int * 6)(0, 0, 0, 0, 0, 0))
