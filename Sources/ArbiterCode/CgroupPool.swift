@@ -106,7 +106,7 @@ final class CgroupPool: Sendable {
     /// - Returns: Counters to compare against after the run, or `nil` when a limit could not be set.
     func prepare(_ slot: Slot, memoryBytes: Int, processes: Int) -> (oomKills: Int, pidsMax: Int)? {
         if let memory = slot.memory {
-            guard Self.write("\(memoryBytes)", to: memory + "/memory.limit_in_bytes") else { return nil }
+            guard writeIfChanged("\(memoryBytes)", to: memory + "/memory.limit_in_bytes") else { return nil }
             _ = Self.write("0", to: memory + "/memory.max_usage_in_bytes")
         }
         if let pids = slot.pids {
@@ -114,9 +114,24 @@ final class CgroupPool: Sendable {
             let present = Self.read(pids + "/pids.current").flatMap {
                 Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            guard Self.write("\(processes + (present ?? 0))", to: pids + "/pids.max") else { return nil }
+            guard writeIfChanged("\(processes + (present ?? 0))", to: pids + "/pids.max") else { return nil }
         }
         return (Self.oomKills(slot), Self.pidsMaxEvents(slot))
+    }
+
+    /// The limits last written, by file: a slot's runs mostly share their limits, and writing a cgroup limit costs
+    /// more than comparing (the memory controller reclaims and checks against the new limit on every write).
+    private let written = Mutex<[String: String]>([:])
+
+    /// Writes a limit unless the file holds it already (as written by this pool); false when the write failed.
+    private func writeIfChanged(_ text: String, to path: String) -> Bool {
+        if written.withLock({ $0[path] == text }) { return true }
+        guard Self.write(text, to: path) else {
+            written.withLock { $0[path] = nil }
+            return false
+        }
+        written.withLock { $0[path] = text }
+        return true
     }
 
     /// What the run used, against the counters from ``prepare(_:memoryBytes:processes:)``.
@@ -147,8 +162,23 @@ final class CgroupPool: Sendable {
         return 0
     }
 
+    /// A cgroup file's text (they are short: the first 4 kB), read with plain calls (Foundation's reader stats the file
+    /// and grows a buffer, several times the cost for these pseudo-files).
     private static func read(_ path: String) -> String? {
-        try? String(contentsOfFile: path, encoding: .utf8)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> String? in
+            var length = 0
+            while length < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + length, buffer.count - length)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { return nil }
+                if n == 0 { break }
+                length += n
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<length]), as: UTF8.self)
+        }
     }
 
     private static func write(_ text: String, to path: String) -> Bool {
