@@ -879,6 +879,7 @@ enum BuiltinToolchains {
             # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
             gc.collect()
             gc.freeze()
+            _collapse(syscall, Long)
             _socket.socket.send(server, b"ready")  # the daemon waits for it before it hands the server a run
             while True:
                 try:
@@ -1008,6 +1009,29 @@ enum BuiltinToolchains {
                 posix.write(answer, b"%d %.6f %d\n" % (status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
             except OSError:
                 pass
+
+
+        def _collapse(syscall, Long):
+            """Asks the kernel to back the server's heap and arenas (its private anonymous writable mappings of 2 MB or more)
+            with huge pages (madvise MADV_COLLAPSE, Linux 6.1): each fork then copies one page-table entry for 2 MB instead
+            of 512, and each run's process ends with fewer to tear down. Where the kernel cannot, nothing changes."""
+            number = {"x86_64": 28, "aarch64": 233}.get(posix.uname().machine)  # SYS_madvise
+            if number is None:
+                return
+            try:
+                with open("/proc/self/maps", "rb") as maps:
+                    lines = maps.read().split(b"\n")
+            except OSError:
+                return
+            for line in lines:
+                fields = line.split()
+                if len(fields) < 5 or fields[1] != b"rw-p" or fields[4] != b"0" or (len(fields) > 5 and fields[5] != b"[heap]"):
+                    continue
+                start, end = (int(x, 16) for x in fields[0].split(b"-"))
+                # Whole 2 MB blocks only: a range's partial blocks are left as they are.
+                first, last = (start + (1 << 21) - 1) & ~((1 << 21) - 1), end & ~((1 << 21) - 1)
+                if last > first:
+                    syscall(Long(number), Long(first), Long(last - first), Long(25))  # MADV_COLLAPSE
 
 
         def _make_fprog(filter_memory, count):
