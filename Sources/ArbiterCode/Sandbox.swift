@@ -95,6 +95,7 @@ public final class Sandbox: Sendable {
     ///   - mountTemplates: Let runs copy their slot's mount template instead of building their root, where the host
     ///     allows it (as root with the whole sandbox; `ARBITER_CODE_NO_MOUNT_TEMPLATE=1` turns it off for the process).
     public init(isolation: Isolation, forkServers: Bool = true, mountTemplates: Bool = true) {
+        _ = Self.runtimeDataNotForked
         self.isolation = isolation
         self.cgroups = CgroupPool(
             memoryBase: isolation.memoryCgroup, pidsBase: isolation.pidsCgroup,
@@ -116,6 +117,10 @@ public final class Sandbox: Sendable {
         self.workRoot = temporary + "/arbiter-code-\(getpid())"
         Self.sweepStaleWorkRoots(in: temporary)
     }
+
+    /// The Swift runtime's and Foundation's writable data is kept out of every process cloned from the daemon (each
+    /// run's init runs only C code): `arb_dont_fork_runtime_data`, once per process, before the first run.
+    private static let runtimeDataNotForked: Int32 = arb_dont_fork_runtime_data()
 
     /// A fresh, empty work directory owned by the sandbox user; remove it with ``removeWorkDirectory(_:)``.
     /// - Throws: ``ArbiterError`` `internal` when it cannot be created.

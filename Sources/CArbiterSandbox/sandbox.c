@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -1212,6 +1213,51 @@ int arb_join_cgroups_thread(const char *const *tasks, int count) {
         if (written != 1) return error;
     }
     return 0;
+}
+
+int arb_dont_fork_runtime_data(void) {
+    int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (maps < 0) return -errno;
+    static const char *prefixes[] = {"libswift", "libFoundation", "lib_Foundation", "libdispatch", "libBlocksRuntime"};
+    // The maps text, read whole (a few hundred lines), then each `rw-p` line whose file is one of the libraries.
+    size_t capacity = 1 << 16, length = 0;
+    char *text = malloc(capacity);
+    for (;;) {
+        if (text == NULL) { close(maps); return -ENOMEM; }
+        ssize_t n = read(maps, text + length, capacity - length - 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (length + 1 == capacity) {
+            char *bigger = realloc(text, capacity * 2);
+            if (bigger == NULL) free(text);
+            text = bigger;
+            capacity *= 2;
+        }
+    }
+    close(maps);
+    text[length] = 0;
+    int marked = 0;
+    for (char *line = text, *next; line != NULL && *line != 0; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL) *next++ = 0;
+        unsigned long start, end;
+        char permissions[8];
+        int path_at = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, permissions, &path_at) != 3 || path_at == 0 ||
+            strcmp(permissions, "rw-p") != 0)
+            continue;
+        const char *name = strrchr(line + path_at, '/');
+        if (name == NULL) continue;
+        name++;
+        for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+            if (strncmp(name, prefixes[i], strlen(prefixes[i])) != 0) continue;
+            if (madvise((void *)start, end - start, MADV_DONTFORK) == 0) marked++;
+            break;
+        }
+    }
+    free(text);
+    return marked;
 }
 
 int arb_create_network_namespace(void) {
