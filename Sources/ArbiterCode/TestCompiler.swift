@@ -63,8 +63,11 @@ final class TestCompilers: Sendable {
     /// thread.
     func section(for request: TestCompileRequest) -> [UInt8] {
         let items = state.withLock { state in
-            // One lookup of the compiler's table (its key holds the harness's code: hashing it is not free).
-            var kept = state.code[request.compiler] ?? [:]
+            // One lookup of the compiler's table (its key holds the harness's code: hashing it is not free), taken out
+            // of the state while it is extended: a copy left there would make the first insertion copy the whole table
+            // (every script kept so far) in every run that compiles a new script.
+            var kept = state.code.removeValue(forKey: request.compiler) ?? [:]
+            defer { if !kept.isEmpty { state.code[request.compiler] = kept } }
             var added = 0
             var items: [[UInt8]] = []
             for script in request.scripts {
@@ -88,11 +91,11 @@ final class TestCompilers: Sendable {
             if added > 0 {
                 state.bytes += added
                 if state.bytes > Self.capacity {
-                    // Everything of the other compilers goes; this one's table is what it holds now.
+                    // Everything of the other compilers goes; this one's table is what it holds now (put back on the
+                    // way out).
                     state.code = [:]
                     state.bytes = kept.values.reduce(0) { $0 + $1.count }
                 }
-                state.code[request.compiler] = kept
             }
             return items
         }
