@@ -17,6 +17,10 @@ final class RunSession: @unchecked Sendable {
     var compileDetails: JSONObject?
     /// The measurements of the harness run (`test` and `calls` forms run every case in one process).
     private(set) var harnessRunDetails: JSONObject?
+    /// The work directory's files while it exists only in memory (``Sandbox/keepsWorkInMemory``): a run that
+    /// compiles nothing never creates it on the host; each run's init writes these into the run's tmpfs. `nil` once
+    /// the directory exists on the host (``materialize()``).
+    private var memoryFiles: [(name: String, bytes: [UInt8])]?
 
     init(toolchain: Toolchain, configuration: CodeVerifier.Configuration, sandbox: Sandbox, code: String)
         throws(ArbiterError)
@@ -25,14 +29,28 @@ final class RunSession: @unchecked Sendable {
         self.configuration = configuration
         self.sandbox = sandbox
         self.code = code
-        workDirectory = try sandbox.makeWorkDirectory()
+        workDirectory = try sandbox.reserveWorkDirectory()
         environment = Self.environment(workDirectory: workDirectory, toolchain: toolchain)
+        if sandbox.keepsWorkInMemory {
+            memoryFiles = []
+        } else {
+            try sandbox.createWorkDirectory(workDirectory)
+        }
         do {
             try write(code, to: toolchain.source)
         } catch {
             close()
             throw error
         }
+    }
+
+    /// Creates the work directory on the host with the files kept in memory so far (a compiler's run, which leaves
+    /// its outputs there); nothing when it exists.
+    func materialize() throws(ArbiterError) {
+        guard let files = memoryFiles else { return }
+        try sandbox.createWorkDirectory(workDirectory)
+        memoryFiles = nil
+        for file in files { try write(file.bytes, to: file.name) }
     }
 
     /// The whole environment of a run: a fixed PATH and locale, HOME and TMPDIR in the work directory, then the
@@ -45,7 +63,7 @@ final class RunSession: @unchecked Sendable {
     }
 
     func close() {
-        sandbox.removeWorkDirectory(workDirectory)
+        if memoryFiles == nil { sandbox.removeWorkDirectory(workDirectory) }
     }
 
     func write(_ text: String, to name: String, replacing: Bool = false) throws(ArbiterError) {
@@ -53,6 +71,17 @@ final class RunSession: @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ArbiterError) {
+        if memoryFiles != nil {
+            if let index = memoryFiles!.firstIndex(where: { $0.name == name }) {
+                guard replacing else {
+                    throw ArbiterError(.internal, "cannot write \(workDirectory)/\(name): \(String(cString: strerror(EEXIST)))")
+                }
+                memoryFiles![index].bytes = bytes
+            } else {
+                memoryFiles!.append((name, bytes))
+            }
+            return
+        }
         // A plain write: the directory is private and short-lived, so no temporary file, rename or fsync.
         let path = workDirectory + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_TRUNC : O_EXCL), 0o644)
@@ -148,6 +177,7 @@ final class RunSession: @unchecked Sendable {
     /// `nil` when there is nothing to compile or it compiled; else the compile error every case gets.
     func compile(_ template: [String]?) async throws(ArbiterError) -> CaseResult? {
         guard let command = template.map({ toolchain.command($0) }) else { return nil }
+        try materialize()
         let limits = compileLimits
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
@@ -185,7 +215,7 @@ final class RunSession: @unchecked Sendable {
             let outcome = try await sandbox.run(
                 executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
                 stdin: Array(testCase.stdin.utf8), visible: toolchain.visible, limits: runLimits,
-                forkServer: warmRun)
+                forkServer: warmRun, memoryFiles: memoryFiles)
             results.append(judge(outcome, expected: testCase.stdout))
         }
         return results
@@ -310,7 +340,7 @@ final class RunSession: @unchecked Sendable {
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
             harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
-            forkServer: forkServer, commandFiles: commandFiles, testCompile: testCompile)
+            forkServer: forkServer, commandFiles: commandFiles, testCompile: testCompile, memoryFiles: memoryFiles)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
         // the run went over its memory.

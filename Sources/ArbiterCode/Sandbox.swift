@@ -125,19 +125,44 @@ public final class Sandbox: Sendable {
     /// A fresh, empty work directory owned by the sandbox user; remove it with ``removeWorkDirectory(_:)``.
     /// - Throws: ``ArbiterError`` `internal` when it cannot be created.
     func makeWorkDirectory() throws(ArbiterError) -> String {
-        if mkdir(workRoot, 0o711) != 0 && errno != EEXIST {
-            throw ArbiterError(.internal, "cannot create \(workRoot): \(String(cString: strerror(errno)))")
+        let path = try reserveWorkDirectory()
+        try createWorkDirectory(path)
+        return path
+    }
+
+    /// Whether a run's work directory may stay in memory (`run`'s `memoryFiles`): each run's is a tmpfs of its own in its own mount namespace, so the host directory serves only
+    /// as the source of the files copied in, which the run's init can take from memory instead.
+    var keepsWorkInMemory: Bool {
+        isolation.readOnlyRoot && isolation.namespaces.contains("mount")
+            && ProcessInfo.processInfo.environment["ARBITER_CODE_NO_MEMORY_WORKDIR"] != "1"
+    }
+
+    /// A fresh work directory's path, not yet created (``createWorkDirectory(_:)``); the work root exists.
+    /// - Throws: ``ArbiterError`` `internal` when the work root cannot be created.
+    func reserveWorkDirectory() throws(ArbiterError) -> String {
+        if !workRootMade.load(ordering: .acquiring) {
+            if mkdir(workRoot, 0o711) != 0 && errno != EEXIST {
+                throw ArbiterError(.internal, "cannot create \(workRoot): \(String(cString: strerror(errno)))")
+            }
+            chmod(workRoot, 0o711)
+            workRootMade.store(true, ordering: .releasing)
         }
-        chmod(workRoot, 0o711)
         var random = SystemRandomNumberGenerator()
         let name = (0..<4).map { _ in String(random.next() as UInt32, radix: 16) }.joined()
-        let path = workRoot + "/" + name
+        return workRoot + "/" + name
+    }
+
+    /// Creates a reserved work directory, empty, owned by the sandbox user.
+    /// - Throws: ``ArbiterError`` `internal` when it cannot be created.
+    func createWorkDirectory(_ path: String) throws(ArbiterError) {
         guard mkdir(path, 0o700) == 0 else {
             throw ArbiterError(.internal, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
         if let user = isolation.user { chown(path, uid_t(user.uid), gid_t(user.gid)) }
-        return path
     }
+
+    /// Whether the work root was made (once per sandbox; a run's directory is made in it).
+    private let workRootMade = Atomic<Bool>(false)
 
     /// Removes a work directory and everything the program left in it, without following links.
     func removeWorkDirectory(_ path: String) {
@@ -172,20 +197,26 @@ public final class Sandbox: Sendable {
     ///     ``usesForkServers`` (the command is the fallback when the server fails).
     ///   - commandFiles: Files (name in the work directory, bytes) that the command needs and a forked run does not
     ///     (the harness's file): written before the command is executed, not for a run forked from a server.
+    ///   - testCompile: Test scripts for the test compiler, whose code goes after `harnessInput`.
+    ///   - memoryFiles: The work directory's files when it was never created on the host (``keepsWorkInMemory``;
+    ///     not with `exportFiles`): the run's init writes them into the run's tmpfs.
     /// - Returns: The outcome.
     /// - Throws: ``ArbiterError`` `internal` when the sandbox cannot be set up (never for what the program does).
     func run(
         executable: String, arguments: [String], environment: [String], workDirectory: String, stdin: [UInt8] = [],
         harnessInput: [UInt8] = [], visible: [String] = [], limits: RunLimits, companion: [String]? = nil,
         exportFiles: Bool = false, forkServer: ForkServerRequest? = nil,
-        commandFiles: [(name: String, bytes: [UInt8])] = [], testCompile: TestCompileRequest? = nil
+        commandFiles: [(name: String, bytes: [UInt8])] = [], testCompile: TestCompileRequest? = nil,
+        memoryFiles: [(name: String, bytes: [UInt8])]? = nil
     ) async throws(ArbiterError) -> RunOutcome {
+        precondition(memoryFiles == nil || (keepsWorkInMemory && !exportFiles), "a run in memory needs its own tmpfs")
         let job = Job(
             executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
             stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
             exportFiles: exportFiles, forkServer: usesForkServers && companion == nil ? forkServer : nil,
             commandFiles: commandFiles.map { CommandFile(name: $0.name, bytes: $0.bytes) },
-            testCompile: usesForkServers ? testCompile : nil)
+            testCompile: usesForkServers ? testCompile : nil,
+            memoryFiles: memoryFiles?.map { CommandFile(name: $0.name, bytes: $0.bytes) })
         if Task.isCancelled { throw Self.cancellation }
         let cancel = try RunCancellation()
         defer { cancel.close() }
@@ -221,12 +252,15 @@ public final class Sandbox: Sendable {
         let forkServer: ForkServerRequest?
         let commandFiles: [CommandFile]
         let testCompile: TestCompileRequest?
+        /// The work directory's files when the host directory does not exist (``keepsWorkInMemory``), else `nil`.
+        var memoryFiles: [CommandFile]? = nil
 
         func with(harnessInput: [UInt8]) -> Job {
             Job(
                 executable: executable, arguments: arguments, environment: environment, workDirectory: workDirectory,
                 stdin: stdin, harnessInput: harnessInput, visible: visible, limits: limits, companion: companion,
-                exportFiles: exportFiles, forkServer: forkServer, commandFiles: commandFiles, testCompile: nil)
+                exportFiles: exportFiles, forkServer: forkServer, commandFiles: commandFiles, testCompile: nil,
+                memoryFiles: memoryFiles)
         }
     }
 
@@ -279,6 +313,11 @@ public final class Sandbox: Sendable {
             if let request = job.forkServer, attempt < 2, let connection = worker.forkServers.socket(for: request) {
                 if let started = connection.started { startedForkServers.withLock { $0.append(started) } }
                 server = connection.socket
+            }
+            if server == nil && !wroteCommandFiles, job.memoryFiles != nil {
+                // The command's files join the run's files in memory.
+                job.memoryFiles! += job.commandFiles
+                wroteCommandFiles = true
             }
             if server == nil && !wroteCommandFiles {
                 guard Self.writeCommandFiles(job) else {
@@ -353,6 +392,35 @@ public final class Sandbox: Sendable {
         let strings = CStringArena()
         defer { strings.free() }
         var spec = arb_run_spec()
+        // The files of a work directory kept in memory: names and bytes that live until the run is over.
+        let memoryFiles = job.memoryFiles ?? []
+        let fileNames = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(memoryFiles.count, 1))
+        let fileData = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: max(memoryFiles.count, 1))
+        let fileLengths = UnsafeMutablePointer<Int>.allocate(capacity: max(memoryFiles.count, 1))
+        var fileCopies: [UnsafeMutablePointer<UInt8>] = []
+        defer {
+            for copy in fileCopies { copy.deallocate() }
+            fileNames.deallocate()
+            fileData.deallocate()
+            fileLengths.deallocate()
+        }
+        if job.memoryFiles != nil {
+            for (index, file) in memoryFiles.enumerated() {
+                let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(file.bytes.count, 1))
+                file.bytes.withUnsafeBufferPointer { bytes in
+                    if let base = bytes.baseAddress { copy.initialize(from: base, count: bytes.count) }
+                }
+                fileCopies.append(copy)
+                fileNames[index] = UnsafePointer(strings.add(file.name))
+                fileData[index] = UnsafePointer(copy)
+                fileLengths[index] = file.bytes.count
+            }
+            spec.workdir_in_memory = 1
+            spec.memory_file_count = Int32(memoryFiles.count)
+            spec.memory_file_names = UnsafePointer(fileNames)
+            spec.memory_file_data = UnsafePointer(fileData)
+            spec.memory_file_lengths = UnsafePointer(fileLengths)
+        }
         spec.path = UnsafePointer(strings.add(job.executable))
         spec.workdir = UnsafePointer(strings.add(job.workDirectory))
         let argv = strings.array(job.arguments)

@@ -10,6 +10,7 @@ import Foundation
 extension RunSession {
     /// Builds the test program; `nil` when it is ready to run, else the `compile_error` every case gets.
     func buildTestProgram(test: String, template: TestTemplate) async throws(ArbiterError) -> CaseResult? {
+        try materialize()
         if let failure = try await compile(template.preprocess) { return failure }
         let preprocessed: String
         switch Self.readSmallFile(workDirectory + "/program.i", limit: 64 << 20) {

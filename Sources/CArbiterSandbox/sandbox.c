@@ -396,6 +396,32 @@ static int stage_minimal_root(const struct arb_run_spec *spec, const struct root
     return ARB_STAGE_NONE;
 }
 
+/// Creates the run's files from memory (`memory_file_*`) in the work directory's tmpfs, owned by the run's user, mode
+/// 0644. Returns 0, or -1 when one cannot be written.
+static int write_memory_files(const struct arb_run_spec *spec, int directory) {
+    for (int i = 0; i < spec->memory_file_count; i++) {
+        const char *name = spec->memory_file_names[i];
+        if (name == NULL || name[0] == 0 || strchr(name, '/') != NULL) return -1;
+        int out = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (out < 0) return -1;
+        const uint8_t *data = spec->memory_file_data[i];
+        size_t left = spec->memory_file_lengths[i];
+        int failed = 0;
+        while (left > 0) {
+            ssize_t n = write(out, data, left);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) { failed = 1; break; }
+            data += n;
+            left -= (size_t)n;
+        }
+        fchmod(out, 0644);
+        if (spec->uid >= 0 && fchown(out, (uid_t)spec->uid, (gid_t)spec->gid) != 0) failed = 1;
+        close(out);
+        if (failed) return -1;
+    }
+    return 0;
+}
+
 /// Mounts the run's work directory at `target`: the host's directory as a mount to move (`work`), or a fresh tmpfs
 /// holding copies of the files of `host_directory`.
 static int mount_work_directory(const struct arb_run_spec *spec, int work, const char *target) {
@@ -412,7 +438,9 @@ static int mount_work_directory(const struct arb_run_spec *spec, int work, const
     if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) return ARB_STAGE_MOUNT_WORKDIR;
     int directory = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
-    int copied = copy_directory(host_directory, directory, spec->workdir_tmpfs_files, spec->uid, spec->gid);
+    int copied = spec->workdir_in_memory
+                     ? write_memory_files(spec, directory)
+                     : copy_directory(host_directory, directory, spec->workdir_tmpfs_files, spec->uid, spec->gid);
     close(directory);
     return copied != 0 ? ARB_STAGE_MOUNT_WORKDIR : ARB_STAGE_NONE;
 }
@@ -433,8 +461,8 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
     // whose files are copied in.
     int work = -1;
     if (spec->workdir_tmpfs_bytes > 0) {
-        host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+        host_directory = spec->workdir_in_memory ? -1 : open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (host_directory < 0 && !spec->workdir_in_memory) return ARB_STAGE_MOUNT_WORKDIR;
     } else {
         work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;
@@ -458,8 +486,10 @@ static int uses_mount_template(const struct arb_run_spec *spec) {
 /// mounted fresh: a small read-only tmpfs on the work directory's parent (so the directory can be made), the work
 /// directory's tmpfs with copies of the host directory's files, and /proc of the run's PID namespace.
 static int enter_mount_template(const struct arb_run_spec *spec) {
-    host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    if (!spec->workdir_in_memory) {
+        host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+    }
     if (setns(FD_TEMPLATE, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0) return ARB_STAGE_MOUNT_PRIVATE;
     close(FD_TEMPLATE);
     char parent[4096];

@@ -82,6 +82,12 @@ struct arb_run_spec {
     int use_mount_template;      ///< With 1 (root, `readonly_root` and a tmpfs work directory): init takes a private
     int mount_template_fd;       ///< copy of this mount namespace (`arb_create_mount_template`) instead of building
                                  ///< the minimal root, and mounts only the run's own: work directory, /proc, /dev/shm.
+    int workdir_in_memory;       ///< With 1 (`readonly_root`, a tmpfs work directory, no `export_files`): the host's
+                                 ///< `workdir` does not exist; the tmpfs gets these files (mode 0644, the run's user's)
+    int memory_file_count;       ///< instead of copies of the host directory's. `workdir` is still the path the run
+    const char *const *memory_file_names;     ///< sees. Names are plain (no '/').
+    const uint8_t *const *memory_file_data;
+    const size_t *memory_file_lengths;
 };
 
 /// What happened. Buffers are malloc'd: release them with `arb_run_result_free`.
