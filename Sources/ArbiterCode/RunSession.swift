@@ -74,7 +74,8 @@ final class RunSession: @unchecked Sendable {
         if memoryFiles != nil {
             if let index = memoryFiles!.firstIndex(where: { $0.name == name }) {
                 guard replacing else {
-                    throw ArbiterError(.internal, "cannot write \(workDirectory)/\(name): \(String(cString: strerror(EEXIST)))")
+                    throw ArbiterError(
+                        .internal, "cannot write \(workDirectory)/\(name): \(String(cString: strerror(EEXIST)))")
                 }
                 memoryFiles![index].bytes = bytes
             } else {

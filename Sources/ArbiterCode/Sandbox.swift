@@ -130,8 +130,9 @@ public final class Sandbox: Sendable {
         return path
     }
 
-    /// Whether a run's work directory may stay in memory (`run`'s `memoryFiles`): each run's is a tmpfs of its own in its own mount namespace, so the host directory serves only
-    /// as the source of the files copied in, which the run's init can take from memory instead.
+    /// Whether a run's work directory may stay in memory (`run`'s `memoryFiles`): each run's is a tmpfs of its own in
+    /// its own mount namespace, so the host directory serves only as the source of the files copied in, which the
+    /// run's init can take from memory instead.
     var keepsWorkInMemory: Bool {
         isolation.readOnlyRoot && isolation.namespaces.contains("mount")
             && ProcessInfo.processInfo.environment["ARBITER_CODE_NO_MEMORY_WORKDIR"] != "1"

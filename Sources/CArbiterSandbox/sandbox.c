@@ -461,8 +461,10 @@ static int pivot_to_minimal_root(const struct arb_run_spec *spec, const struct r
     // whose files are copied in.
     int work = -1;
     if (spec->workdir_tmpfs_bytes > 0) {
-        host_directory = spec->workdir_in_memory ? -1 : open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (host_directory < 0 && !spec->workdir_in_memory) return ARB_STAGE_MOUNT_WORKDIR;
+        if (!spec->workdir_in_memory) {
+            host_directory = open(spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (host_directory < 0) return ARB_STAGE_MOUNT_WORKDIR;
+        }
     } else {
         work = (int)syscall(SYS_open_tree, AT_FDCWD, spec->workdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (work < 0) return ARB_STAGE_MOUNT_WORKDIR;

@@ -259,7 +259,8 @@ def _collapse(syscall, Long):
         return
     for line in lines:
         fields = line.split()
-        if len(fields) < 5 or fields[1] != b"rw-p" or fields[4] != b"0" or (len(fields) > 5 and fields[5] != b"[heap]"):
+        anonymous = len(fields) == 5 or (len(fields) == 6 and fields[5] == b"[heap]")
+        if not anonymous or fields[1] != b"rw-p" or fields[4] != b"0":
             continue
         start, end = (int(x, 16) for x in fields[0].split(b"-"))
         # Whole 2 MB blocks only: a range's partial blocks are left as they are.
