@@ -841,6 +841,337 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     _exit(0);
 }
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Init sharing the daemon's memory (root, mount template, fork server, work directory in memory: every run of a
+// warm interpreter as root). Cloning init with CLONE_VM copies no page table: the clone of the daemon and the
+// copy-on-write faults it caused (in init, and in the daemon afterwards) were the largest cost of a run outside
+// Python. Such an init may write no memory the daemon uses: it runs on a stack of its own (the slot thread's, made
+// once), reads only what the slot thread keeps unchanged until init is reaped (the spec, the server message, its
+// arguments on its own stack), and makes raw system calls only (glibc's wrappers would write `errno`, the slot
+// thread's, while it watches the run). It never returns to glibc: its last call is exit_group.
+
+#if defined(__x86_64__) || defined(__aarch64__)
+#define ARB_SHARED_INIT 1
+
+/// A system call without glibc: the result, or -errno.
+static inline long kcall(long n, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+    long result;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(result)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return result;
+#else
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = e;
+    register long x5 __asm__("x5") = f;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+    return x0;
+#endif
+}
+
+#define K0(n) kcall((n), 0, 0, 0, 0, 0, 0)
+#define K1(n, a) kcall((n), (long)(a), 0, 0, 0, 0, 0)
+#define K2(n, a, b) kcall((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define K3(n, a, b, c) kcall((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define K4(n, a, b, c, d) kcall((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define K5(n, a, b, c, d, e) kcall((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/// What the slot thread hands a shared-memory init, written at the top of init's stack before the clone.
+struct shared_init_arguments {
+    const struct arb_run_spec *spec;
+    const char *server_message;
+    size_t server_message_length;
+    int fds[6];
+};
+
+/// The slot thread's stack for its inits (one run at a time per slot thread), made on first use.
+static __thread char *shared_init_stack;
+enum { SHARED_INIT_STACK_BYTES = 256 << 10 };
+
+static __attribute__((noreturn)) void kexit(void) {
+    for (;;) K1(SYS_exit_group, 0);
+}
+
+static void kwrite_all(int fd, const void *data, size_t length) {
+    const char *bytes = data;
+    while (length > 0) {
+        long n = K3(SYS_write, fd, bytes, length);
+        if (n == -EINTR) continue;
+        if (n <= 0) return;
+        bytes += n;
+        length -= (size_t)n;
+    }
+}
+
+static __attribute__((noreturn)) void kfail_to(int fd, int stage, long error) {
+    struct status_record record = {.kind = 1, .stage = stage, .error = (int)-error};
+    kwrite_all(fd, &record, sizeof record);
+    kexit();
+}
+
+static __attribute__((noreturn)) void kfail(int stage, long error) {
+    kfail_to(FD_STATUS, stage, error);
+}
+
+/// Appends text, then a decimal number, to `out` (of `size` bytes, kept NUL-terminated); glibc's formatting is left
+/// out of this process.
+static void kappend(char *out, size_t size, const char *text, long long number) {
+    size_t used = strlen(out);
+    for (; *text != 0 && used + 1 < size; text++) out[used++] = *text;
+    char digits[24];
+    int count = 0;
+    unsigned long long value = number < 0 ? (unsigned long long)-number : (unsigned long long)number;
+    do digits[count++] = (char)('0' + value % 10); while ((value /= 10) != 0);
+    if (number < 0 && used + 1 < size) out[used++] = '-';
+    while (count > 0 && used + 1 < size) out[used++] = digits[--count];
+    out[used] = 0;
+}
+
+static long kmount(const char *source, const char *target, const char *type, unsigned long flags, const char *data) {
+    return K5(SYS_mount, source, target, type, flags, data);
+}
+
+/// A decimal number from `*text` (an optional minus, digits), advancing past it and one following space.
+static long kparse_long(const char **text) {
+    const char *p = *text;
+    int negative = *p == '-';
+    if (negative) p++;
+    long value = 0;
+    while (*p >= '0' && *p <= '9') value = value * 10 + (*p++ - '0');
+    if (*p == ' ') p++;
+    *text = p;
+    return negative ? -value : value;
+}
+
+/// `<integer>.<fraction>` as the fork server writes CPU seconds (`%.6f`).
+static double kparse_seconds(const char **text) {
+    double value = (double)kparse_long(text);
+    const char *p = *text;
+    if (*p == '.') {
+        p++;
+        double scale = 0.1;
+        while (*p >= '0' && *p <= '9') {
+            value += (*p++ - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (*p == ' ') p++;
+    *text = p;
+    return value;
+}
+
+/// The shared-memory init: `init_main`'s steps for this one case, in raw calls. Never returns.
+static int shared_init_main(void *argument) {
+    const struct shared_init_arguments *arguments = argument;
+    const struct arb_run_spec *spec = arguments->spec;
+    K2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+    // Not made non-dumpable (that would make the daemon so): nothing in the run can trace or read this process, which
+    // is root while the run's processes are the sandbox user without capabilities; its command line is masked below.
+    // The descriptors to 0…5, the network namespace's to 6, the server's and the template's to theirs, through high
+    // numbers; then everything else closed.
+    long high[9];
+    for (int i = 0; i < 6; i++) high[i] = K3(SYS_fcntl, arguments->fds[i], F_DUPFD, 100 + i);
+    high[6] = K3(SYS_fcntl, spec->network_fd, F_DUPFD, 106);
+    high[7] = K3(SYS_fcntl, spec->fork_server_fd, F_DUPFD, 107);
+    high[8] = K3(SYS_fcntl, spec->mount_template_fd, F_DUPFD, 108);
+    for (int i = 0; i < 9; i++)
+        if (high[i] < 0) kfail_to(arguments->fds[5], ARB_STAGE_CLONE, high[i]);
+    for (int i = 0; i < 6; i++) K3(SYS_dup3, high[i], i, 0);
+    K3(SYS_dup3, high[6], 6, 0);
+    K3(SYS_dup3, high[7], FD_SERVER, 0);
+    K3(SYS_dup3, high[8], FD_TEMPLATE, 0);
+    K3(SYS_close_range, 7, FD_SERVER - 1, 0);
+    K3(SYS_close_range, FD_TEMPLATE + 1, ~0U, 0);
+    long error = K2(SYS_setns, 6, CLONE_NEWNET);
+    if (error != 0) kfail(ARB_STAGE_CLONE, error);
+    K1(SYS_close, 6);
+    // Default handlers (this process has its own table), then nothing blocked.
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } standard = {0};
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) K4(SYS_rt_sigaction, sig, &standard, 0, 8);
+    unsigned long none = 0;
+    K4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+    K0(SYS_setsid);
+    // The root: a private copy of the slot's template, then the run's own mounts (see `enter_mount_template`).
+    if ((error = K2(SYS_setns, FD_TEMPLATE, CLONE_NEWNS)) != 0 || (error = K1(SYS_unshare, CLONE_NEWNS)) != 0)
+        kfail(ARB_STAGE_MOUNT_PRIVATE, error);
+    K1(SYS_close, FD_TEMPLATE);
+    char parent[4096];
+    size_t length = strlen(spec->workdir);
+    if (length >= sizeof parent) kfail(ARB_STAGE_MOUNT_WORKDIR, -ENAMETOOLONG);
+    memcpy(parent, spec->workdir, length + 1);
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL || slash == parent) kfail(ARB_STAGE_MOUNT_WORKDIR, -EINVAL);
+    *slash = 0;
+    if ((error = kmount("tmpfs", parent, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,nr_inodes=16,mode=0755")) != 0 ||
+        (error = K3(SYS_mkdirat, AT_FDCWD, spec->workdir, 0755)) != 0)
+        kfail(ARB_STAGE_MOUNT_WORKDIR, error);
+    char options[160] = "";
+    kappend(options, sizeof options, "size=", spec->workdir_tmpfs_bytes);
+    kappend(options, sizeof options, ",nr_inodes=", spec->workdir_tmpfs_files > 0 ? spec->workdir_tmpfs_files : 10000);
+    kappend(options, sizeof options, ",mode=0700,uid=", spec->uid);
+    kappend(options, sizeof options, ",gid=", spec->gid);
+    if ((error = kmount("tmpfs", spec->workdir, "tmpfs", MS_NOSUID | MS_NODEV, options)) != 0)
+        kfail(ARB_STAGE_MOUNT_WORKDIR, error);
+    long directory = K4(SYS_openat, AT_FDCWD, spec->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (directory < 0) kfail(ARB_STAGE_MOUNT_WORKDIR, directory);
+    for (int i = 0; i < spec->memory_file_count; i++) {
+        const char *name = spec->memory_file_names[i];
+        if (name == NULL || name[0] == 0 || strchr(name, '/') != NULL) kfail(ARB_STAGE_MOUNT_WORKDIR, -EINVAL);
+        long out = K4(SYS_openat, directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (out < 0) kfail(ARB_STAGE_MOUNT_WORKDIR, out);
+        const uint8_t *data = spec->memory_file_data[i];
+        size_t left = spec->memory_file_lengths[i];
+        while (left > 0) {
+            long n = K3(SYS_write, out, data, left);
+            if (n == -EINTR) continue;
+            if (n <= 0) kfail(ARB_STAGE_MOUNT_WORKDIR, n < 0 ? n : -EIO);
+            data += n;
+            left -= (size_t)n;
+        }
+        K2(SYS_fchmod, out, 0644);
+        if ((error = K3(SYS_fchown, out, spec->uid, spec->gid)) != 0) kfail(ARB_STAGE_MOUNT_WORKDIR, error);
+        K1(SYS_close, out);
+    }
+    K1(SYS_close, directory);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+    if ((error = K5(SYS_mount_setattr, AT_FDCWD, parent, 0, &attr, sizeof attr)) != 0)
+        kfail(ARB_STAGE_MOUNT_WORKDIR, error);
+    // The run's /proc, where this process's command line (the daemon's: it shares its memory, so it cannot be
+    // overwritten) reads empty: /dev/null is bound over it. Everything else of this process that shows memory (environ,
+    // mem, maps, stack addresses in stat) needs ptrace access, which the run's processes (the sandbox user, without
+    // capabilities) do not have over root.
+    if ((error = kmount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL)) != 0 ||
+        (error = kmount("/dev/null", "/proc/1/cmdline", NULL, MS_BIND, NULL)) != 0 ||
+        (error = kmount("/dev/null", "/proc/1/task/1/cmdline", NULL, MS_BIND, NULL)) != 0)
+        kfail(ARB_STAGE_MOUNT_PROC, error);
+    if ((error = kmount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777")) != 0)
+        kfail(ARB_STAGE_MOUNT_SHM, error);
+    // The program's process from the fork server (see `program_from_server`).
+    static const char *spaces[] = {"/proc/self/ns/mnt", "/proc/self/ns/pid", "/proc/self/ns/net", "/proc/self/ns/ipc",
+                                   "/proc/self/ns/uts"};
+    int fds[11] = {0, 1, 2, 3, 4};
+    for (int i = 0; i < 5; i++) {
+        long fd = K4(SYS_openat, AT_FDCWD, spaces[i], O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) kfail(ARB_STAGE_FORK, fd);
+        fds[5 + i] = (int)fd;
+    }
+    int answer[2];
+    if ((error = K2(SYS_pipe2, answer, O_CLOEXEC)) != 0) kfail(ARB_STAGE_FORK, error);
+    fds[10] = answer[1];
+    union {
+        char buffer[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec part = {.iov_base = (void *)arguments->server_message, .iov_len = arguments->server_message_length};
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = CMSG_SPACE(sizeof fds)};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(header), fds, sizeof fds);
+    long sent;
+    do sent = K3(SYS_sendmsg, FD_SERVER, &message, MSG_NOSIGNAL); while (sent == -EINTR);
+    if (sent != (long)arguments->server_message_length) kfail(ARB_STAGE_FORK, sent < 0 ? sent : -EPIPE);
+    for (int i = 5; i < 11; i++) K1(SYS_close, fds[i]);
+    K1(SYS_close, FD_SERVER);
+    // The program's pid line, one byte at a time (its status line may follow at once).
+    char text[128];
+    size_t got = 0;
+    while (got < 31) {
+        long n = K3(SYS_read, answer[0], text + got, 1);
+        if (n == -EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+        if (text[got - 1] == '\n') break;
+    }
+    text[got] = 0;
+    const char *cursor = text;
+    if (got < 2 || text[got - 1] != '\n' || kparse_long(&cursor) <= 1) kfail(ARB_STAGE_FORK, -ECHILD);
+    for (int fd = 0; fd < 5; fd++) K1(SYS_close, fd);
+    // Its end: wait status, CPU seconds, peak memory (see `server_outcome`); nothing when the server died.
+    struct status_record record = {.kind = 2, .status = SIGKILL};
+    got = 0;
+    while (got < sizeof text - 1) {
+        long n = K3(SYS_read, answer[0], text + got, sizeof text - 1 - got);
+        if (n == -EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+        if (text[got - 1] == '\n') break;
+    }
+    text[got] = 0;
+    if (got > 0 && text[got - 1] == '\n') {
+        cursor = text;
+        record.status = (int)kparse_long(&cursor);
+        record.cpu_seconds = kparse_seconds(&cursor);
+        record.max_rss_kb = kparse_long(&cursor);
+    }
+    kwrite_all(FD_STATUS, &record, sizeof record);
+    // Exiting kills whatever is left in the PID namespace.
+    kexit();
+}
+
+/// Whether a run's init shares the daemon's memory (`shared_init_main`): the one case it handles.
+static int uses_shared_init(const struct arb_run_spec *spec) {
+    static int disabled = -1;
+    if (disabled < 0) {
+        const char *value = getenv("ARBITER_CODE_NO_SHARED_INIT");
+        disabled = value != NULL && strcmp(value, "1") == 0;
+    }
+    return !disabled && uses_mount_template(spec) && spec->use_fork_server && spec->workdir_in_memory &&
+           spec->network_fd >= 0 && (spec->namespaces & ARB_NS_NET) && (spec->namespaces & ARB_NS_PID) &&
+           spec->companion_path == NULL && !spec->export_files && spec->uid >= 0 && spec->gid >= 0 &&
+           spec->private_shm && spec->cgroup_procs[0] == NULL && spec->cgroup_procs[1] == NULL &&
+           spec->cgroup_procs[2] == NULL && spec->cgroup_procs[3] == NULL;
+}
+
+/// Clones a shared-memory init; its pid, or -1 with errno.
+static pid_t clone_shared_init(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
+    if (shared_init_stack == NULL) {
+        void *stack = mmap(NULL, SHARED_INIT_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+                           MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) return -1;
+        shared_init_stack = stack;
+    }
+    // The libc functions init calls (through this executable's lazily bound entries) are bound here, in the daemon,
+    // first: binding them in init would run the dynamic linker's resolver on the daemon's memory.
+    static volatile size_t sink;
+    char probe[8];
+    memset(probe, 'a', sizeof probe - 1);
+    probe[sizeof probe - 1] = 0;
+    memcpy(probe, "/b", 2);
+    sink = strlen(probe) + (size_t)(strchr(probe, 'a') != NULL) + (size_t)(strrchr(probe, '/') != NULL);
+    char *top = shared_init_stack + SHARED_INIT_STACK_BYTES;
+    struct shared_init_arguments *arguments =
+        (struct shared_init_arguments *)(((uintptr_t)top - sizeof *arguments) & ~(uintptr_t)63);
+    arguments->spec = spec;
+    arguments->server_message = plan->server_message;
+    arguments->server_message_length = plan->server_message_length;
+    memcpy(arguments->fds, fds, sizeof arguments->fds);
+    int flags = CLONE_VM | SIGCHLD | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    return clone(shared_init_main, (char *)arguments - 64, flags, arguments);
+}
+#else
+#define ARB_SHARED_INIT 0
+static int uses_shared_init(const struct arb_run_spec *spec) { (void)spec; return 0; }
+static pid_t clone_shared_init(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
+    (void)spec; (void)plan; (void)fds;
+    errno = ENOSYS;
+    return -1;
+}
+#endif
+
 /// The nanoseconds in a `cpuacct.usage` file, or -1.
 static long long read_usage(const char *path) {
     if (path == NULL) return -1;
@@ -965,7 +1296,8 @@ static int clone_flags(const struct arb_run_spec *spec) {
 }
 
 /// Clones init with the child's ends of the pipes, then closes them here. Returns init's pid, or -1 (pipes closed).
-static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struct arb_run_result *result) {
+static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struct arb_run_result *result,
+                         char **deferred) {
     // The child's ends: it reads 0 and 3, writes the others.
     int child_fds[6] = {pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][0], pipes[4][1], pipes[5][1]};
     uid_t uid = getuid();
@@ -976,14 +1308,25 @@ static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struc
     if (uses_mount_template(spec)) memset(&plan, 0, sizeof plan);
     else plan_root(spec, &plan);
     if (spec->use_fork_server) plan_server_message(spec, &plan);
+    int shared = uses_shared_init(spec) && plan.server_message != NULL;
     // No signal handler of this process may run in the child before it resets them.
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pid_t init = (pid_t)syscall(SYS_clone, clone_flags(spec), 0, 0, 0, 0);
-    if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
+    pid_t init;
+    if (shared) {
+        init = clone_shared_init(spec, &plan, child_fds);
+    } else {
+        init = (pid_t)syscall(SYS_clone, clone_flags(spec), 0, 0, 0, 0);
+        if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
+    }
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    // A shared-memory init reads the server message until it ends: freed once it is reaped.
+    if (shared && init > 0) {
+        *deferred = plan.server_message;
+        plan.server_message = NULL;
+    }
     free_plan(&plan);
     for (int i = 0; i < 6; i++) close(child_fds[i]);
     pipes[0][0] = pipes[1][1] = pipes[2][1] = pipes[3][0] = pipes[4][1] = pipes[5][1] = -1;
@@ -1156,11 +1499,13 @@ static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result
     result->run_cpu_seconds = -1;
     int pipes[6][2];
     if (create_pipes(pipes, result) != 0) return -1;
-    run.init = launch_init(spec, pipes, result);
+    char *deferred = NULL;
+    run.init = launch_init(spec, pipes, result, &deferred);
     if (run.init < 0) return -1;
     start_watching(&run, pipes);
     watch(&run);
     reap(&run);
+    free(deferred);
     return collect(&run);
 }
 
