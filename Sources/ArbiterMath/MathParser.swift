@@ -125,14 +125,17 @@ struct MathParser {
         }
         guard digits > 0 else { return Rational.parseDecimal(literal) }
         if fractionDigits == 0, !negative, integer < smallIntegers.count { return smallIntegers[integer] }
-        let value = Rational(BigInt(integer), powersOfTen[fractionDigits])
+        // Under 10^18 both parts are machine words: the same reduction as `Rational(BigInt, BigInt)` without building
+        // BigInts first.
+        let value = Rational.reducing(integer, machinePowersOfTen[fractionDigits])
         return negative ? -value : value
     }
 
+    /// 10^0 … 10^18 as machine integers.
+    private static let machinePowersOfTen: [Int] = (0...18).map { (0..<$0).reduce(1) { value, _ in value * 10 } }
+
     /// The integers most answers are made of, as rationals already in lowest terms.
     private static let smallIntegers: [Rational] = (0..<1024).map { Rational($0) }
-    /// 10^0 … 10^18.
-    private static let powersOfTen: [BigInt] = (0...18).map { BigInt(10).power($0) }
 
     /// Whether a numeral is written as a decimal (with a point or an exponent).
     static func isDecimal(_ literal: Substring) -> Bool {

@@ -21,12 +21,13 @@ struct DefinitionSettings: Equatable {
     /// else the checkout's (``checkoutVerifiers``).
     var directory: URL? {
         if let verifiers { return URL(fileURLWithPath: verifiers) }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["ARBITER_VERIFIERS"], !fromEnvironment.isEmpty {
-            return URL(fileURLWithPath: fromEnvironment)
+        // One variable read, not the whole environment copied into a dictionary.
+        if let value = getenv("ARBITER_VERIFIERS"), value.pointee != 0 {
+            return URL(fileURLWithPath: String(cString: value))
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: "verifiers", isDirectory: &isDirectory), isDirectory.boolValue {
-            return URL(fileURLWithPath: "verifiers")
+            return URL(fileURLWithPath: "verifiers", isDirectory: true)  // known to be one: no second look
         }
         return Self.checkoutVerifiers
     }

@@ -33,10 +33,11 @@ struct ServeSettings: Equatable {
     /// sure of, else `nil` (ArgumentParser then reads them).
     init?(fastPath arguments: some Collection<String>) {
         guard arguments.first == "serve" else { return nil }
-        var seen = Set<String>()
+        var seen: [String] = []  // a handful of words: a set would cost more (hashing seeds itself once)
         var words = arguments.dropFirst().makeIterator()
         while let word = words.next() {
-            guard seen.insert(word).inserted else { return nil }
+            guard !seen.contains(word) else { return nil }
+            seen.append(word)
             switch word {
             case "--ordered": ordered = true
             case "--allow-degraded-isolation": definitions.allowDegradedIsolation = true
