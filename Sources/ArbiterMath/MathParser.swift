@@ -187,11 +187,10 @@ struct MathParser {
     private var next: Token? { position < tokens.count ? tokens[position] : nil }
 
     private mutating func take(_ token: Token) -> Bool {
-        if next == token {
-            position += 1
-            return true
-        }
-        return false
+        // Compared in place: copying the next token out retained and released its text.
+        guard position < tokens.count, tokens[position] == token else { return false }
+        position += 1
+        return true
     }
 
     private mutating func expect(_ token: Token) throws(Failure) {
@@ -284,11 +283,16 @@ struct MathParser {
         case .number, .word: return true
         case .symbol(let character): return character == "(" || character == "{" || character == "√"
         case .command(let name):
-            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline", "sum", "prod"].contains(name)
-                || Self.functions.contains(name) || Self.greek.contains(name)
+            return Self.primaryCommands.contains(name) || Self.functions.contains(name) || Self.greek.contains(name)
         case nil: return false
         }
     }
+
+    /// Commands that begin a primary besides functions and Greek letters (built once, not at every call).
+    private static let primaryCommands = [
+        "frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline",
+        "sum", "prod",
+    ]
 
     private mutating func parseUnary() throws(Failure) -> MathExpr {
         // Each sign nests: `------3` is as deep as six brackets, and counts against the same budget.
