@@ -381,10 +381,9 @@ enum AnswerExtractor {
         let tail = String(decoding: utf8[utf8.index(utf8.startIndex, offsetBy: end)...], as: UTF8.self)
         // The last sentence must hold one of the concluding words; in an ASCII tail that holds none of them (ASCII
         // capitals folded, as `lowercased()` folds them), no sentence does.
-        if tail.utf8.allSatisfy({ $0 < 0x80 }),
-            !Self.concludingWords.contains(where: { tail.lastRange(ofMarker: $0, ignoringCase: true) != nil })
-        {
-            return nil
+        if tail.utf8.allSatisfy({ $0 < 0x80 }) {
+            let folded = tail.lowercased()
+            if !Self.concludingWords.contains(where: { folded.has($0) }) { return nil }
         }
         let sentenceStart = tail.lastIndex(where: { $0 == "\n" }).map { tail.index(after: $0) } ?? tail.startIndex
         let sentences = tail[sentenceStart...].split(whereSeparator: { $0 == "." || $0 == "!" || $0 == "?" })
