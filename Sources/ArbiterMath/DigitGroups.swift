@@ -3,13 +3,15 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Byte scans that find what two of the normaliser's regular expressions find — thousands groups (`1,234,567`) and
-/// mixed numbers (`4 4/9`) — in an ASCII text, without ICU (about 2 % of a math verification went to those two
-/// patterns, and compiling them was part of the first request's cost).
+/// mixed numbers (`4 4/9`) — in a text whose digits are ASCII, without ICU (about 2 % of a math verification went to
+/// those two patterns, and compiling them, with ICU's own set-up, was part of the first request's cost).
 ///
 /// Each scan tries every start position in turn, as the regular expression engine does, and at each position
-/// follows the only path the pattern's backtracking can take to a match (argued at each function). A text with a
-/// byte of 0x80 or more gets `nil`: ICU's `\d` also matches other scripts' digits, and the caller then runs the
-/// regular expression. `DigitGroupsTests` compares both on random texts.
+/// follows the only path the pattern's backtracking can take to a match (argued at each function). Every class the
+/// patterns use is ASCII but `\d`, which ICU reads as any decimal digit (`\p{Nd}`): a text with a non-ASCII decimal
+/// digit (or a scalar this library's Unicode tables do not know) gets `nil`, and the caller then runs the regular
+/// expression. Any other non-ASCII scalar is neither a digit nor a separator to both, so its bytes (all 0x80 or more)
+/// can be scanned as they are. `DigitGroupsTests` compares both on random texts.
 enum DigitGroups {
     /// One match: its byte range and the byte ranges of its capture groups.
     struct Match: Equatable {
@@ -17,23 +19,23 @@ enum DigitGroups {
         var groups: [Range<Int>]
     }
 
-    /// The matches of `(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])` (``Patterns/thousands``), or `nil` for a text that
-    /// is not ASCII.
+    /// The matches of `(?<![\d.])\d{1,3}(?:[, ]\d{3})+(?![\d])` (``Patterns/thousands``), or `nil` for a text with
+    /// a non-ASCII digit.
     static func thousands(in text: String) -> [Match]? {
         scan(text) { bytes, start in thousandsMatch(bytes, at: start) }
     }
 
     /// The matches of `(?<![\d./])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d/])` (``Patterns/mixedNumber``), with its
-    /// three groups, or `nil` for a text that is not ASCII.
+    /// three groups, or `nil` for a text with a non-ASCII digit.
     static func mixedNumbers(in text: String) -> [Match]? {
         scan(text) { bytes, start in mixedNumberMatch(bytes, at: start) }
     }
 
     /// Leftmost, non-overlapping matches, as `NSRegularExpression.matches(in:range:)` lists them.
     private static func scan(_ text: String, _ matchAt: (UnsafeBufferPointer<UInt8>, Int) -> Match?) -> [Match]? {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) || onlyASCIIDigits(text) else { return nil }
         var text = text
         return text.withUTF8 { bytes -> [Match]? in
-            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
             var matches: [Match] = []
             var start = 0
             while start < bytes.count {
@@ -52,6 +54,16 @@ enum DigitGroups {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    /// Whether every decimal digit of the text is ASCII: no non-ASCII scalar is a decimal digit (`Nd`, which is what
+    /// ICU's `\d` matches) or unassigned here (it might be a digit to a newer ICU).
+    private static func onlyASCIIDigits(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { scalar in
+            guard !scalar.isASCII else { return false }
+            let category = scalar.properties.generalCategory
+            return category == .decimalNumber || category == .unassigned
+        }
+    }
 
     /// The end of the run of bytes satisfying `predicate` from `index`.
     private static func runEnd(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int, _ predicate: (UInt8) -> Bool) -> Int {

@@ -486,7 +486,7 @@ enum LatexNormalizer {
             }
             return result
         }
-        // ASCII: byte offsets are the same in `text` and in `result` before the parts replaced (from the end).
+        // UTF-8 offsets are the same in `text` and in `result` before the parts replaced (from the end).
         for match in matches.reversed() {
             replaceMixedNumber(
                 in: &result, whole: result.utf8Range(match.range), integer: text[text.utf8Range(match.groups[0])],

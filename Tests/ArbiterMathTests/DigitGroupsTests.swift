@@ -13,22 +13,23 @@ import Testing
 struct DigitGroupsTests {
     typealias Matches = [DigitGroups.Match]
 
-    /// What `expression` lists in an ASCII text, in byte offsets (the same as UTF-16 offsets there).
+    /// What `expression` lists in a text, in UTF-8 offsets (as the scans give them).
     static func regexMatches(_ expression: NSRegularExpression, in text: String) -> Matches {
-        expression.matches(in: text, range: NSRange(location: 0, length: text.utf16.count)).map { match in
+        func offsets(_ range: NSRange) -> Range<Int> {
+            let found = Range(range, in: text)!
+            let start = text.utf8.distance(from: text.startIndex, to: found.lowerBound)
+            return start..<(start + text.utf8.distance(from: found.lowerBound, to: found.upperBound))
+        }
+        return expression.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { match in
             DigitGroups.Match(
-                range: match.range.location..<(match.range.location + match.range.length),
-                groups: (1..<match.numberOfRanges).map { index in
-                    let range = match.range(at: index)
-                    return range.location..<(range.location + range.length)
-                })
+                range: offsets(match.range), groups: (1..<match.numberOfRanges).map { offsets(match.range(at: $0)) })
         }
     }
 
     /// Texts made of the characters both patterns look at, and a few they do not.
     static func randomTexts(count: Int, seed: UInt64) -> [String] {
         var generator = RationalMachineWordTests.SplitMix(state: seed)
-        let alphabet = Array("0123456789012345678901234567890123456789,,,   \t//..a-x(")
+        let alphabet = Array("0123456789012345678901234567890123456789,,,   \t//..a-x(é€½²")
         return (0..<count).map { _ in
             let length = Int.random(in: 0...32, using: &generator)
             return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
@@ -52,7 +53,7 @@ struct DigitGroupsTests {
             #expect(scanned == Self.regexMatches(Patterns.thousands, in: text), "\(text.debugDescription)")
             matched += scanned.count
         }
-        #expect(matched > 1_000, "the texts hold matches: \(matched)")
+        #expect(matched > 500, "the texts hold matches: \(matched)")
     }
 
     @Test("mixed numbers: the same matches and groups as Patterns.mixedNumber on the same texts")
@@ -63,14 +64,18 @@ struct DigitGroupsTests {
             #expect(scanned == Self.regexMatches(Patterns.mixedNumber, in: text), "\(text.debugDescription)")
             matched += scanned.count
         }
-        #expect(matched > 1_000, "the texts hold matches: \(matched)")
+        #expect(matched > 500, "the texts hold matches: \(matched)")
     }
 
-    @Test("a text with a non-ASCII byte is left to the regular expressions (ICU's \\d takes other scripts' digits)")
-    func nonASCIIDeclined() {
+    @Test("a text with a non-ASCII digit is left to the regular expressions (ICU's \\d takes other scripts' digits)")
+    func nonASCIIDigitsDeclined() throws {
         #expect(DigitGroups.thousands(in: "١,٢٣٤ or 1,234") == nil)
-        #expect(DigitGroups.mixedNumbers(in: "4 4/9 é") == nil)
+        #expect(DigitGroups.mixedNumbers(in: "4 ٤/9") == nil)
         #expect(DigitGroups.thousands(in: "1,234") != nil)
+        // Other non-ASCII scalars (a letter, a sign, a vulgar fraction, a superscript: none is `Nd`) are scanned.
+        let text = "1,000.99€ or é 12 3/4 ½ 2² 1 234"
+        #expect(try #require(DigitGroups.thousands(in: text)) == Self.regexMatches(Patterns.thousands, in: text))
+        #expect(try #require(DigitGroups.mixedNumbers(in: text)) == Self.regexMatches(Patterns.mixedNumber, in: text))
     }
 
     /// Negative control: each pattern with one of its conditions changed lists other matches on the same texts, so
