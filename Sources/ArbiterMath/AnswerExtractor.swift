@@ -462,8 +462,11 @@ enum AnswerExtractor {
             for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] where cleaned.has(token) {
                 cleaned = cleaned.replacingEvery(token, with: " ")
             }
-            // Labels of the parts: "(a)", "y_2 =", "x_{1} =".
-            cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
+            // Labels of the parts: "(a)", "y_2 =", "x_{1} =" (each label holds a `(` or an `=`: without either the
+            // pattern has nothing to match).
+            if cleaned.has("(") || cleaned.has("=") {
+                cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
+            }
             return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
         }
     }

@@ -443,8 +443,12 @@ enum LatexNormalizer {
         while converted < 32, value.has("\\end{"), let range = Patterns.firstMatch(Patterns.matrixBlock, in: value) {
             converted += 1
             var inner = String(value[range])
-            inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
-            inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
+            if let body = matrixBody(inner) {
+                inner = body
+            } else {
+                inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
+                inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
+            }
             let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
             // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
@@ -457,11 +461,38 @@ enum LatexNormalizer {
             value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
-        if value.has("\\matrix{") {  // both patterns hold it
-            value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
-            value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+        if value.has("\\matrix{") {  // both patterns hold it, and each its closing bracket
+            if value.has(")") { value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1") }
+            if value.has("]") { value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1") }
         }
         return value
+    }
+
+    /// What removing ``Patterns/matrixBegin`` and then ``Patterns/matrixEnd`` leaves of a block that
+    /// ``Patterns/matrixBlock`` matched, cut on its bytes: `\begin{name}`, with a `{…}` right after it (up to the first
+    /// `}`), and a final `\end{name}` go. `nil` when the block is not of that shape (the patterns then run).
+    static func matrixBody(_ block: String) -> String? {
+        let bytes = Array(block.utf8)
+        let open = Array("\\begin{".utf8)
+        let close = Array("\\end{".utf8)
+        func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        guard bytes.starts(with: open) else { return nil }
+        var start = open.count
+        while start < bytes.count, isLetter(bytes[start]) { start += 1 }
+        guard start > open.count, start < bytes.count, bytes[start] == UInt8(ascii: "}") else { return nil }
+        start += 1
+        if start < bytes.count, bytes[start] == UInt8(ascii: "{"),
+            let brace = bytes[(start + 1)...].firstIndex(of: UInt8(ascii: "}"))
+        {
+            start = brace + 1
+        }
+        guard bytes.last == UInt8(ascii: "}") else { return nil }
+        var end = bytes.count - 1
+        while end > 0, isLetter(bytes[end - 1]) { end -= 1 }
+        guard end < bytes.count - 1, end >= close.count, Array(bytes[(end - close.count)..<end]) == close else { return nil }
+        end -= close.count
+        guard start <= end else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// `x = 1/3 \approx 0.33` keeps the exact part; `x \approx 11` keeps the approximation.

@@ -78,6 +78,29 @@ struct DigitGroupsTests {
         #expect(try #require(DigitGroups.mixedNumbers(in: text)) == Self.regexMatches(Patterns.mixedNumber, in: text))
     }
 
+    @Test("matrix blocks: the body cut on bytes is what matrixBegin and matrixEnd leave")
+    func matrixBodiesAgree() {
+        var generator = RationalMachineWordTests.SplitMix(state: 0x2026_1206_0029)
+        let names = ["pmatrix", "bmatrix", "Bmatrix", "vmatrix", "matrix", "array"]
+        let parts = ["1", "&", "\\\\", "{c|c}", "{", "}", " ", "x^{2}", "\\frac{1}{2}", "é", "\\end{", "\\begin{", "\n", "a"]
+        var cut = 0
+        for _ in 0..<20_000 {
+            let name = names.randomElement(using: &generator)!
+            let body = (0..<Int.random(in: 0...8, using: &generator)).map { _ in parts.randomElement(using: &generator)! }
+                .joined()
+            let block = "\\begin{\(name)}" + body + "\\end{\(name)}"
+            var expected = Patterns.replace(Patterns.matrixBegin, in: block, with: "")
+            expected = Patterns.replace(Patterns.matrixEnd, in: expected, with: "")
+            if let found = LatexNormalizer.matrixBody(block) {
+                #expect(found == expected, "\(block.debugDescription)")
+                cut += 1
+            }
+        }
+        #expect(cut > 15_000, "most blocks are cut on bytes: \(cut)")
+        #expect(LatexNormalizer.matrixBody("\\begin{pmatrix}1\\end{pmatrix}") == "1")
+        #expect(LatexNormalizer.matrixBody("\\begin{array}{cc}1&2\\end{array}") == "1&2")
+    }
+
     /// Negative control: each pattern with one of its conditions changed lists other matches on the same texts, so
     /// the comparisons above would catch a scan that got that condition wrong.
     @Test("control: a pattern with one condition changed disagrees with the scan on the random texts")
