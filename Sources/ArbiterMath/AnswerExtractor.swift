@@ -379,15 +379,24 @@ enum AnswerExtractor {
     static func concludingNumber(in text: String, after end: Int) -> String? {
         let utf8 = text.utf8
         let tail = String(decoding: utf8[utf8.index(utf8.startIndex, offsetBy: end)...], as: UTF8.self)
+        // The last sentence must hold one of the concluding words; in an ASCII tail that holds none of them (ASCII
+        // capitals folded, as `lowercased()` folds them), no sentence does.
+        if tail.utf8.allSatisfy({ $0 < 0x80 }) {
+            let folded = tail.lowercased()
+            if !Self.concludingWords.contains(where: { folded.has($0) }) { return nil }
+        }
         let sentenceStart = tail.lastIndex(where: { $0 == "\n" }).map { tail.index(after: $0) } ?? tail.startIndex
         let sentences = tail[sentenceStart...].split(whereSeparator: { $0 == "." || $0 == "!" || $0 == "?" })
             .filter { $0.contains(where: \.isNumber) }
         guard let last = sentences.last else { return nil }
         let lower = last.lowercased()
-        guard ["therefore", "thus", "hence", "so ", "in total", "the answer"].contains(where: { lower.has($0) })
+        guard Self.concludingWords.contains(where: { lower.has($0) })
         else { return nil }
         return soleNumber(in: String(last))
     }
+
+    /// Words that make a sentence state the answer.
+    private static let concludingWords = ["therefore", "thus", "hence", "so ", "in total", "the answer"]
 
     /// The one number a sentence states, or `nil` when it states none, several ("3, 4, 5"), a formula ("3n") or
     /// hedges or negates ("not 3", "3 or 4", "maybe 3").
@@ -453,8 +462,11 @@ enum AnswerExtractor {
             for token in ["$", "\\(", "\\)", "\\[", "\\]", "\\quad", "\\text{", "}", "\\,", "\\ "] where cleaned.has(token) {
                 cleaned = cleaned.replacingEvery(token, with: " ")
             }
-            // Labels of the parts: "(a)", "y_2 =", "x_{1} =".
-            cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
+            // Labels of the parts: "(a)", "y_2 =", "x_{1} =" (each label holds a `(` or an `=`: without either the
+            // pattern has nothing to match).
+            if cleaned.has("(") || cleaned.has("=") {
+                cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
+            }
             return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
         }
     }

@@ -77,17 +77,22 @@ struct ClosedForm: Equatable {
 
     static func * (a: ClosedForm, b: ClosedForm) -> ClosedForm? {
         guard a.terms.count * b.terms.count <= maxTerms * 4 else { return nil }
-        var result = ClosedForm(.zero)
+        // Summed in place, in the order and with the term limit of `result + term` (which copied the sum each time).
+        var result: [Monomial: Rational] = [:]
         for (m1, c1) in a.terms {
             for (m2, c2) in b.terms {
                 // Coefficients stay within the exact budget's size, as in exact arithmetic: a product of thousands of
                 // rationals otherwise grew one coefficient without bound, each step reducing it by a gcd (cubic time).
                 guard c1.bitSize + c2.bitSize <= MathBudget.maxBits else { return nil }
-                guard let term = product(c1 * c2, m1, m2), let sum = result + term else { return nil }
-                result = sum
+                guard let term = product(c1 * c2, m1, m2) else { return nil }
+                for (monomial, coefficient) in term.terms {
+                    let sum = (result[monomial] ?? .zero) + coefficient
+                    result[monomial] = sum.isZero ? nil : sum
+                }
+                guard result.count <= maxTerms else { return nil }
             }
         }
-        return result
+        return ClosedForm(terms: result)
     }
 
     /// `c · m1 · m2` with the exponents normalised: a prime keeps the fractional part of its exponent (the integer
@@ -102,8 +107,10 @@ struct ClosedForm: Equatable {
             case .prime(let p):
                 let whole = floor(exponent)
                 let fraction = exponent - whole
-                guard let factor = Rational(BigInt(p)).power(whole.numerator, maxBits: 4096) else { return nil }
-                coefficient = coefficient * factor
+                if !whole.isZero {  // p^0 is 1: nothing to multiply
+                    guard let factor = Self.rational(p).power(whole.numerator, maxBits: 4096) else { return nil }
+                    coefficient = coefficient * factor
+                }
                 monomial[atom] = fraction.isZero ? nil : fraction
             case .i:
                 guard exponent.isInteger else { return nil }
@@ -127,9 +134,16 @@ struct ClosedForm: Equatable {
         return Rational(remainder.isZero || !value.isNegative ? quotient : quotient - 1)
     }
 
+    private static let maxFactoredBig = BigUInt(maxFactored)
+
+    /// A prime as a rational, without a generic conversion to BigInt when it fits a machine word.
+    private static func rational(_ p: UInt64) -> Rational {
+        p < 1 << 62 ? Rational(Int(p)) : Rational(BigInt(p))
+    }
+
     /// The prime factors of a positive integer up to ``maxFactored``.
     static func factor(_ value: BigUInt) -> [UInt64: Int]? {
-        guard value >= 1, value <= BigUInt(maxFactored) else { return nil }
+        guard value >= 1, value <= maxFactoredBig else { return nil }
         var n = UInt64(value)
         var result: [UInt64: Int] = [:]
         var p: UInt64 = 2
@@ -193,7 +207,7 @@ struct ClosedForm: Equatable {
                 factor = ClosedForm(.one) * ClosedForm(terms: [[.e: coefficient]: .one])
             } else if monomial.count == 1, let (atom, power) = monomial.first, power == .one {
                 switch atom {
-                case .log(let p): factor = ClosedForm(Rational(BigInt(p))).power(coefficient)
+                case .log(let p): factor = ClosedForm(Self.rational(p)).power(coefficient)
                 case .logPi: factor = ClosedForm(.one) * ClosedForm(terms: [[.pi: coefficient]: .one])
                 default: factor = nil
                 }

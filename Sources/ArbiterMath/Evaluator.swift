@@ -400,12 +400,38 @@ struct Evaluator {
         guard exponent.denominator <= 64, exponent.numerator.magnitude <= 64, !value.isNegative || exponent.denominator % 2 == 1
         else { return nil }
         let degree = Int(exponent.denominator)
-        guard let top = Self.integerRoot(value.numerator.magnitude, degree),
-            let bottom = Self.integerRoot(value.denominator.magnitude, degree)
-        else { return nil }
-        var base = Rational(BigInt(top), BigInt(bottom))
+        var base: Rational
+        if let (top, bottom) = value.machineParts, top.magnitude < 1 << 53, bottom < 1 << 53 {
+            // Both parts exact in a Double: the same estimates and candidates as below, in machine words.
+            guard let topRoot = Self.machineRoot(top.magnitude, degree), let bottomRoot = Self.machineRoot(UInt(bottom), degree)
+            else { return nil }
+            base = Rational.reducing(Int(topRoot), Int(bottomRoot))
+        } else {
+            guard let top = Self.integerRoot(value.numerator.magnitude, degree),
+                let bottom = Self.integerRoot(value.denominator.magnitude, degree)
+            else { return nil }
+            base = Rational(BigInt(top), BigInt(bottom))
+        }
         if value.isNegative { base = -base }
         return base.power(exponent.numerator, maxBits: MathBudget.maxBits)
+    }
+
+    /// ``integerRoot(_:_:)`` of a value below 2^53 (exact as a `Double`), in machine words: a power that overflows is
+    /// larger than the value, so it is not its root.
+    private static func machineRoot(_ value: UInt, _ degree: Int) -> UInt? {
+        if value <= 1 { return value }
+        let estimate = pow(Double(value), 1 / Double(degree)).rounded()
+        guard estimate.isFinite else { return nil }
+        for candidate in [estimate - 1, estimate, estimate + 1] where candidate >= 0 {
+            let root = UInt(candidate)
+            var power: UInt = 1
+            var overflow = false
+            for _ in 0..<degree where !overflow {
+                (power, overflow) = power.multipliedReportingOverflow(by: root)
+            }
+            if !overflow, power == value { return root }
+        }
+        return nil
     }
 
     private static func integerRoot(_ value: BigUInt, _ degree: Int) -> BigUInt? {

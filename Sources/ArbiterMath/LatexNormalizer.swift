@@ -354,7 +354,7 @@ enum LatexNormalizer {
             if mayHoldSpacedConnective(text) {
                 text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
             }
-            if text.utf8.lazy.filter({ $0 == UInt8(ascii: ",") }).count >= 2 {
+            if mayHoldDoubleComma(text) {
                 text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
             }
         }
@@ -443,8 +443,12 @@ enum LatexNormalizer {
         while converted < 32, value.has("\\end{"), let range = Patterns.firstMatch(Patterns.matrixBlock, in: value) {
             converted += 1
             var inner = String(value[range])
-            inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
-            inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
+            if let body = matrixBody(inner) {
+                inner = body
+            } else {
+                inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
+                inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
+            }
             let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
                 .filter { !$0.isEmpty }
             // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
@@ -457,11 +461,38 @@ enum LatexNormalizer {
             value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
-        if value.has("\\matrix{") {  // both patterns hold it
-            value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
-            value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+        if value.has("\\matrix{") {  // both patterns hold it, and each its closing bracket
+            if value.has(")") { value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1") }
+            if value.has("]") { value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1") }
         }
         return value
+    }
+
+    /// What removing ``Patterns/matrixBegin`` and then ``Patterns/matrixEnd`` leaves of a block that
+    /// ``Patterns/matrixBlock`` matched, cut on its bytes: `\begin{name}`, with a `{…}` right after it (up to the first
+    /// `}`), and a final `\end{name}` go. `nil` when the block is not of that shape (the patterns then run).
+    static func matrixBody(_ block: String) -> String? {
+        let bytes = Array(block.utf8)
+        let open = Array("\\begin{".utf8)
+        let close = Array("\\end{".utf8)
+        func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        guard bytes.starts(with: open) else { return nil }
+        var start = open.count
+        while start < bytes.count, isLetter(bytes[start]) { start += 1 }
+        guard start > open.count, start < bytes.count, bytes[start] == UInt8(ascii: "}") else { return nil }
+        start += 1
+        if start < bytes.count, bytes[start] == UInt8(ascii: "{"),
+            let brace = bytes[(start + 1)...].firstIndex(of: UInt8(ascii: "}"))
+        {
+            start = brace + 1
+        }
+        guard bytes.last == UInt8(ascii: "}") else { return nil }
+        var end = bytes.count - 1
+        while end > 0, isLetter(bytes[end - 1]) { end -= 1 }
+        guard end < bytes.count - 1, end >= close.count, Array(bytes[(end - close.count)..<end]) == close else { return nil }
+        end -= close.count
+        guard start <= end else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// `x = 1/3 \approx 0.33` keeps the exact part; `x \approx 11` keeps the approximation.
@@ -475,16 +506,49 @@ enum LatexNormalizer {
     private static func mixedNumbers(_ text: String) -> String {
         guard mayHoldDigitGroup(text, separators: [UInt8(ascii: " "), UInt8(ascii: "\t")], repeated: true, digitsAfter: 1)
         else { return text }
-        let range = NSRange(text.startIndex..., in: text)
         var result = text
-        for match in Patterns.mixedNumber.matches(in: text, range: range).reversed() {
-            guard let whole = Range(match.range, in: result), let top = Range(match.range(at: 2), in: text),
-                let bottom = Range(match.range(at: 3), in: text), let numerator = Int(text[top]), let denominator = Int(text[bottom]),
-                numerator < denominator, let integer = Range(match.range(at: 1), in: text)
-            else { continue }
-            result.replaceSubrange(whole, with: "(\(text[integer])+\(numerator)/\(denominator))")
+        guard let matches = DigitGroups.mixedNumbers(in: text) else {
+            let range = NSRange(text.startIndex..., in: text)
+            for match in Patterns.mixedNumber.matches(in: text, range: range).reversed() {
+                guard let whole = Range(match.range, in: result), let top = Range(match.range(at: 2), in: text),
+                    let bottom = Range(match.range(at: 3), in: text), let integer = Range(match.range(at: 1), in: text)
+                else { continue }
+                replaceMixedNumber(in: &result, whole: whole, integer: text[integer], top: text[top], bottom: text[bottom])
+            }
+            return result
+        }
+        // UTF-8 offsets are the same in `text` and in `result` before the parts replaced (from the end).
+        for match in matches.reversed() {
+            replaceMixedNumber(
+                in: &result, whole: result.utf8Range(match.range), integer: text[text.utf8Range(match.groups[0])],
+                top: text[text.utf8Range(match.groups[1])], bottom: text[text.utf8Range(match.groups[2])])
         }
         return result
+    }
+
+    /// Whether `,(\s*,)+` may match: two commas with only white space between them, on the bytes (any byte of
+    /// 0x80 or more answers `true`, since ICU's `\s` takes Unicode spaces; 0x09–0x0D and the space all count, a
+    /// superset of ICU's ASCII `\s`).
+    static func mayHoldDoubleComma(_ text: String) -> Bool {
+        var afterComma = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { return true }
+            if byte == UInt8(ascii: ",") {
+                if afterComma { return true }
+                afterComma = true
+            } else if byte != 0x20, !(0x09...0x0D).contains(byte) {
+                afterComma = false
+            }
+        }
+        return false
+    }
+
+    /// Writes `(integer+top/bottom)` over `whole` when the fraction is proper.
+    private static func replaceMixedNumber(
+        in result: inout String, whole: Range<String.Index>, integer: Substring, top: Substring, bottom: Substring
+    ) {
+        guard let numerator = Int(top), let denominator = Int(bottom), numerator < denominator else { return }
+        result.replaceSubrange(whole, with: "(\(integer)+\(numerator)/\(denominator))")
     }
 
     /// Whether the text may hold a digit, one separator (or a run of them when `repeated`), then `digitsAfter`
@@ -634,15 +698,21 @@ enum LatexNormalizer {
         guard text.has(",") || text.has(" "),
             mayHoldDigitGroup(text, separators: [UInt8(ascii: ","), UInt8(ascii: " ")], repeated: false, digitsAfter: 3)
         else { return text }
-        let matches = Patterns.thousands.matches(in: text, range: NSRange(text.startIndex..., in: text))
-        guard !matches.isEmpty else { return text }
+        let ranges: [Range<String.Index>]
+        if let matches = DigitGroups.thousands(in: text) {
+            ranges = matches.map { text.utf8Range($0.range) }
+        } else {
+            ranges = Patterns.thousands.matches(in: text, range: NSRange(text.startIndex..., in: text))
+                .compactMap { Range($0.range, in: text) }
+        }
+        guard !ranges.isEmpty else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var cursor = text.startIndex
         var depth = 0
         var previous: Character = " "
-        for match in matches {
-            guard let range = Range(match.range, in: text), range.lowerBound >= cursor else { continue }
+        for range in ranges {
+            guard range.lowerBound >= cursor else { continue }
             let gap = text[cursor..<range.lowerBound]
             (depth, previous) = bracketDepth(after: gap, from: depth, previous: previous)
             result += gap

@@ -125,14 +125,17 @@ struct MathParser {
         }
         guard digits > 0 else { return Rational.parseDecimal(literal) }
         if fractionDigits == 0, !negative, integer < smallIntegers.count { return smallIntegers[integer] }
-        let value = Rational(BigInt(integer), powersOfTen[fractionDigits])
+        // Under 10^18 both parts are machine words: the same reduction as `Rational(BigInt, BigInt)` without building
+        // BigInts first.
+        let value = Rational.reducing(integer, machinePowersOfTen[fractionDigits])
         return negative ? -value : value
     }
 
+    /// 10^0 … 10^18 as machine integers.
+    private static let machinePowersOfTen: [Int] = (0...18).map { (0..<$0).reduce(1) { value, _ in value * 10 } }
+
     /// The integers most answers are made of, as rationals already in lowest terms.
     private static let smallIntegers: [Rational] = (0..<1024).map { Rational($0) }
-    /// 10^0 … 10^18.
-    private static let powersOfTen: [BigInt] = (0...18).map { BigInt(10).power($0) }
 
     /// Whether a numeral is written as a decimal (with a point or an exponent).
     static func isDecimal(_ literal: Substring) -> Bool {
@@ -184,11 +187,10 @@ struct MathParser {
     private var next: Token? { position < tokens.count ? tokens[position] : nil }
 
     private mutating func take(_ token: Token) -> Bool {
-        if next == token {
-            position += 1
-            return true
-        }
-        return false
+        // Compared in place: copying the next token out retained and released its text.
+        guard position < tokens.count, tokens[position] == token else { return false }
+        position += 1
+        return true
     }
 
     private mutating func expect(_ token: Token) throws(Failure) {
@@ -281,11 +283,16 @@ struct MathParser {
         case .number, .word: return true
         case .symbol(let character): return character == "(" || character == "{" || character == "√"
         case .command(let name):
-            return ["frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline", "sum", "prod"].contains(name)
-                || Self.functions.contains(name) || Self.greek.contains(name)
+            return Self.primaryCommands.contains(name) || Self.functions.contains(name) || Self.greek.contains(name)
         case nil: return false
         }
     }
+
+    /// Commands that begin a primary besides functions and Greek letters (built once, not at every call).
+    private static let primaryCommands = [
+        "frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "{", "e", "mathrm", "operatorname", "matrix", "overline",
+        "sum", "prod",
+    ]
 
     private mutating func parseUnary() throws(Failure) -> MathExpr {
         // Each sign nests: `------3` is as deep as six brackets, and counts against the same budget.

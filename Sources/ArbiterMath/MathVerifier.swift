@@ -172,7 +172,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// Stage 2: the part of the response that may hold the answer: outside every think block (with `skip_think`),
     /// and without verbatim copies of the prompt.
     private func cutAnswerRegion(of sample: Sample, into region: inout Substring, _ attempt: inout Attempt) -> Verdict? {
-        if configuration.skipThink {
+        // Both tags begin with `<`: a response without one (most) skips the two case-folding searches.
+        if configuration.skipThink, sample.response.utf8.contains(UInt8(ascii: "<")) {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
             let response = sample.response

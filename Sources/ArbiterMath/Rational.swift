@@ -141,7 +141,13 @@ struct Rational: Hashable, Sendable, CustomStringConvertible {
     var isZero: Bool { smallDenominator != 0 ? smallNumerator == 0 : numerator.isZero }
     var isNegative: Bool { smallDenominator != 0 ? smallNumerator < 0 : numerator.sign == .minus && !numerator.isZero }
     /// Bits needed to write the numerator and denominator.
-    var bitSize: Int { numerator.magnitude.bitWidth + denominator.magnitude.bitWidth }
+    var bitSize: Int {
+        if smallDenominator != 0 {  // the same widths, from the machine words
+            let width = { (value: Int) in UInt.bitWidth - value.magnitude.leadingZeroBitCount }
+            return width(smallNumerator) + width(smallDenominator)
+        }
+        return numerator.magnitude.bitWidth + denominator.magnitude.bitWidth
+    }
 
     static func + (lhs: Rational, rhs: Rational) -> Rational {
         if lhs.isZero { return rhs }

@@ -191,6 +191,30 @@ final class ConfiguredVerifiers: Sendable {
     }
 }
 
+/// Each verifier with its options at their defaults, by name, classified (``VerifierCall``) on its first request
+/// rather than for every registered verifier at start: each classification is two protocol casts, and a cast's first
+/// lookup for a type scans every conformance record of the binary (about 4 % of the daemon's start).
+final class DefaultVerifierCalls: Sendable {
+    private let entries: [String: VerifierEntry]
+    /// Only names with a default verifier are kept, so the table stays as small as the registry.
+    private let calls = Mutex<[String: VerifierCall]>([:])
+
+    init(_ registry: VerifierRegistry) {
+        var entries: [String: VerifierEntry] = [:]
+        for entry in registry.all { entries[entry.name] = entry }
+        self.entries = entries
+    }
+
+    /// The verifier `name` at its default options, `nil` for an unknown name or one whose defaults do not build.
+    func call(named name: String) -> VerifierCall? {
+        if let known = calls.withLock({ $0[name] }) { return known }
+        guard case .success(let verifier)? = entries[name]?.defaultVerifier else { return nil }
+        let call = VerifierCall(verifier)
+        calls.withLock { $0[name] = call }
+        return call
+    }
+}
+
 /// The wire format of requests and answers: decodes request lines into prepared requests (looking up verifiers and
 /// validating options), and encodes verdicts, errors, op answers and batch lines. No threads, no statistics: every
 /// function is a pure step of the request path, testable on its own.
@@ -202,17 +226,13 @@ struct RequestCodec: Sendable {
     /// When set, every request uses this verifier whatever it names (as `arbiter grade --verifier` does).
     let verifierOverride: String?
     /// Each verifier with its options at their defaults, by name, for the fast path (requests without options).
-    private let defaultVerifiers: [String: VerifierCall]
+    private let defaultVerifiers: DefaultVerifierCalls
     /// Synchronous verifiers configured with a request's options, by name and the options' JSON text.
     private let configured: ConfiguredVerifiers
     init(registry: VerifierRegistry, verifierOverride: String?) {
         self.registry = registry
         self.verifierOverride = verifierOverride
-        var defaults: [String: VerifierCall] = [:]
-        for entry in registry.all {
-            if case .success(let verifier) = entry.defaultVerifier { defaults[entry.name] = VerifierCall(verifier) }
-        }
-        self.defaultVerifiers = defaults
+        self.defaultVerifiers = DefaultVerifierCalls(registry)
         self.configured = ConfiguredVerifiers(capacity: 32)
     }
 
@@ -240,7 +260,7 @@ struct RequestCodec: Sendable {
     /// Decodes and validates one request line, in memory the caller keeps alive.
     func decode(_ line: UnsafeBufferPointer<UInt8>) -> DecodedLine {
         if let scanned = RequestScanner.scan(line),
-            let call = defaultVerifiers[verifierOverride ?? scanned.verifier]
+            let call = defaultVerifiers.call(named: verifierOverride ?? scanned.verifier)
         {
             let name = verifierOverride ?? scanned.verifier
             let sample = Sample(response: scanned.response, reference: scanned.reference, prompt: scanned.prompt)
@@ -267,7 +287,7 @@ struct RequestCodec: Sendable {
             }
             call = found
         } else {
-            guard let found = defaultVerifiers[name] else { return nil }
+            guard let found = defaultVerifiers.call(named: name) else { return nil }
             call = found
         }
         var id: JSONValue? = nil

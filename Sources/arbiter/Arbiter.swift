@@ -28,6 +28,20 @@ struct Arbiter: AsyncParsableCommand {
         version: Dispatcher.version,
         subcommands: [Serve.self, Grade.self, Check.self, List.self, Audit.self]
     )
+
+    /// Runs the command line: a common `serve` line without ArgumentParser (``ServeSettings/init(fastPath:)``), any
+    /// other through it.
+    static func main() async {
+        guard let settings = ServeSettings(fastPath: CommandLine.arguments.dropFirst()) else {
+            await main(nil)
+            return
+        }
+        do {
+            try await settings.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Every verifier the `arbiter` command serves. New verifier families register here, in one place.
@@ -61,35 +75,16 @@ struct DefinitionOptions: ParsableArguments {
         help: "Let 'code' run programs even where they cannot be isolated (no namespaces); every verdict says so.")
     var allowDegradedIsolation = false
 
-    /// The directory to read, if any.
-    var directory: URL? {
-        if let verifiers { return URL(fileURLWithPath: verifiers) }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["ARBITER_VERIFIERS"], !fromEnvironment.isEmpty {
-            return URL(fileURLWithPath: fromEnvironment)
-        }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: "verifiers", isDirectory: &isDirectory), isDirectory.boolValue {
-            return URL(fileURLWithPath: "verifiers")
-        }
-        return Self.checkoutVerifiers
+    /// The same options as plain values.
+    var settings: DefinitionSettings {
+        DefinitionSettings(verifiers: verifiers, allowDegradedIsolation: allowDegradedIsolation)
     }
 
-    /// The `verifiers/` of the checkout this binary was built in (`.build/<triple>/<config>/arbiter`), so that a
-    /// trainer starting the daemon from another directory still gets the shipped recipes and plugins.
-    static var checkoutVerifiers: URL? {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            directory = directory.deletingLastPathComponent()
-            let candidate = directory.appendingPathComponent("verifiers")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path),
-                FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue
-            {
-                return candidate
-            }
-        }
-        return nil
-    }
+    /// The directory to read, if any.
+    var directory: URL? { settings.directory }
+
+    /// The `verifiers/` of the checkout this binary was built in.
+    static var checkoutVerifiers: URL? { DefinitionSettings.checkoutVerifiers }
 
     func validate() throws {
         if let verifiers {
@@ -102,34 +97,15 @@ struct DefinitionOptions: ParsableArguments {
     /// The built-in verifiers plus the definitions, and the plugin processes they may start.
     /// - Parameters:
     ///   - report: Called with each definition file that was skipped.
-    /// - Throws: `ValidationError` when a definition problem is fatal (a cycle of recipes or definitions).
     ///   - describeCode: Name `code`'s languages and isolation in its summary (`arbiter list`): probes the host now.
+    /// - Throws: `ValidationError` when a definition problem is fatal (a cycle of recipes or definitions).
     func load(report: (DefinitionProblem) -> Void, describeCode: Bool = false) throws -> LoadedVerifiers {
-        var registry = Verifiers.builtin(
-            verifiers: directory, allowDegradedIsolation: allowDegradedIsolation, describeCode: describeCode)
-        let plugins = ProcessPlugins()
-        guard let directory else { return LoadedVerifiers(registry: registry, plugins: plugins) }
-        let problems = VerifierDefinitions.load(from: directory, into: &registry, kinds: [.recipe, plugins.kind])
-        for problem in problems where !problem.isFatal { report(problem) }
-        let fatal = problems.filter(\.isFatal)
-        if !fatal.isEmpty {
-            throw ValidationError(
-                "verifier definitions: " + fatal.map(\.description).joined(separator: "; "))
-        }
-        return LoadedVerifiers(registry: registry, plugins: plugins)
+        try settings.load(report: report, describeCode: describeCode)
     }
 
     /// The same, logging each skipped definition as a warning.
     func load(logger: Logger) throws -> LoadedVerifiers {
-        if allowDegradedIsolation, !Isolation.current.isolated {
-            logger.warning(
-                "code runs programs WITHOUT isolation (--allow-degraded-isolation)",
-                metadata: ["missing": "\(Isolation.current.missing.joined(separator: "; "))"])
-        }
-        return try load { problem in
-            logger.warning(
-                "skipped a verifier definition", metadata: ["path": "\(problem.path)", "reason": "\(problem.reason)"])
-        }
+        try settings.load(logger: logger)
     }
 }
 

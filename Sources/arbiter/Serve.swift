@@ -57,22 +57,22 @@ extension Arbiter {
             }
         }
 
+        /// The parsed options as plain values, which the fast path (``ServeSettings/init(fastPath:)``) also fills.
+        var settings: ServeSettings {
+            var settings = ServeSettings()
+            settings.listen = listen
+            settings.ordered = ordered
+            settings.maxInFlight = maxInFlight
+            settings.drainTimeout = drainTimeout
+            settings.jobs = engine.jobs
+            settings.maxLine = engine.maxLine
+            settings.logLevel = engine.logLevel
+            settings.definitions = definitions.settings
+            return settings
+        }
+
         func run() async throws {
-            let logger = engine.makeLogger(label: "arbiter.serve", defaultLevel: .info)
-            let limits = SessionLimits(maxLineBytes: engine.maxLine, maxInFlightLines: maxInFlight)
-            let loaded = try definitions.load(logger: logger)
-            defer { loaded.plugins.stop() }
-            let server = Server(
-                registry: loaded.registry,
-                configuration: .init(jobs: engine.jobs, ordered: ordered, limits: limits, drainTimeout: drainTimeout),
-                logger: logger)
-            SignalForwarder.install(for: server)
-            if let listen {
-                try await server.serve(listening: try ListenAddress(parsing: listen))
-            } else {
-                logger.debug("serving stdin/stdout", metadata: ["jobs": "\(engine.jobs)", "ordered": "\(ordered)"])
-                await server.serve(input: 0, output: 1)
-            }
+            try await settings.run()
         }
     }
 }

@@ -86,6 +86,17 @@ struct RationalMachineWordTests {
         }
     }
 
+    @Test("bit sizes from machine words are the BigInt widths")
+    func bitSizesAgree() {
+        for a in Self.edgeValues() {
+            for b in Self.edgeValues() where b != 0 {
+                let value = Rational(a, b)
+                let (n, d) = Self.reduced(a, b)
+                #expect(value.bitSize == n.magnitude.bitWidth + d.magnitude.bitWidth, "\(a)/\(b)")
+            }
+        }
+    }
+
     @Test("negative control: an unreduced or sign-flipped answer is told apart")
     func negativeControl() {
         let x = Rational(BigInt(6), BigInt(-4))
