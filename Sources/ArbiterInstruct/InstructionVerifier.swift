@@ -105,10 +105,12 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         }
         // Strict mode checks the response alone (it is not blank: checked above), without the loose variants' state.
         let variants = configuration.loose ? LooseVariants(response, loose: true) : nil
-        var results: [JSONValue] = []
-        results.reserveCapacity(row.ids.count)
+        // The details are written as JSON text as the instructions are judged, byte for byte what writing the
+        // object `{"instructions": [{"id", "followed", "why"[, "variant"]}, …], "followed", "total", "mode"[,
+        // "hardened"]}` gives (the daemon copies the text into its answer).
+        var details = DetailsWriter(capacity: 96 + 96 * row.ids.count)
         var followed = 0
-        for (id, instruction) in zip(row.ids, row.instructions) {
+        for (position, (id, instruction)) in zip(row.ids, row.instructions).enumerated() {
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
@@ -127,30 +129,16 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
                 outcome = instruction.check(response)
             }
             if outcome.followed { followed += 1 }
-            // Built from distinct keys at once (a literal searches for a repeated key at each one).
-            var entry = [
-                JSONObject.Entry(key: "id", value: .string(id)),
-                JSONObject.Entry(key: "followed", value: .bool(outcome.followed)),
-                JSONObject.Entry(key: "why", value: .string(outcome.why)),
-            ]
-            if configuration.loose && outcome.followed && which > 0 {
-                entry.append(JSONObject.Entry(key: "variant", value: .string(Self.variantNames[which])))
-            }
-            results.append(.object(JSONObject(uniqueEntries: entry)))
+            details.instruction(
+                first: position == 0, id: id, outcome: outcome,
+                variant: configuration.loose && outcome.followed && which > 0 ? Self.variantNames[which] : nil)
         }
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        var entries = [
-            JSONObject.Entry(key: "instructions", value: .array(results)),
-            JSONObject.Entry(key: "followed", value: .int(followed)),
-            JSONObject.Entry(key: "total", value: .int(total)),
-            JSONObject.Entry(key: "mode", value: configuration.loose ? Self.looseName : Self.strictName),
-        ]
-        if let hardening { entries.append(JSONObject.Entry(key: "hardened", value: Self.describe(hardening))) }
-        let details = JSONObject(uniqueEntries: entries)
+        details.finish(followed: followed, total: total, loose: configuration.loose, hardened: hardening.map(Self.describe))
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
-        return Verdict(score: score, passed: everything, reason: reason, details: details)
+        return Verdict(score: score, passed: everything, reason: reason, writtenDetails: details.bytes)
     }
 
     /// What the `hardened` option changed in the response: characters dropped or replaced, by kind.
@@ -160,9 +148,6 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             "look_alikes_folded": .int(changes.lookAlikes), "commas_folded": .int(changes.commas),
         ])
     }
-
-    private static let looseName = JSONValue.string("loose")
-    private static let strictName = JSONValue.string("strict")
 
     static let variantNames = [
         "as is", "without *", "without first line", "without last line", "without first and last lines",
@@ -187,6 +172,47 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         }
         return Text(stripped)
     }
+}
+
+/// The details of an instruction verdict written as JSON text as they are judged: the same bytes as ``JSONWriter``
+/// writes for the object they stand for.
+struct DetailsWriter {
+    private var writer: JSONWriter
+
+    init(capacity: Int) {
+        writer = JSONWriter(capacity: capacity)
+        writer.raw("{\"instructions\":[")
+    }
+
+    /// Writes one instruction's entry `{"id":…,"followed":…,"why":…[,"variant":…]}`.
+    mutating func instruction(first: Bool, id: String, outcome: Outcome, variant: String?) {
+        writer.raw(first ? "{\"id\":" : ",{\"id\":")
+        writer.write(string: id)
+        writer.raw(outcome.followed ? ",\"followed\":true,\"why\":" : ",\"followed\":false,\"why\":")
+        writer.write(string: outcome.why)
+        if let variant {
+            writer.raw(",\"variant\":")
+            writer.write(string: variant)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    /// Closes the list and writes the counts, the mode and what hardening changed.
+    mutating func finish(followed: Int, total: Int, loose: Bool, hardened: JSONValue?) {
+        writer.raw("],\"followed\":")
+        writer.write(int: followed)
+        writer.raw(",\"total\":")
+        writer.write(int: total)
+        writer.raw(loose ? ",\"mode\":\"loose\"" : ",\"mode\":\"strict\"")
+        if let hardened {
+            writer.raw(",\"hardened\":")
+            writer.write(hardened)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    /// The text written.
+    var bytes: [UInt8] { writer.bytes }
 }
 
 /// The variants of a response that are checked, made on first use: strict mode has one; IFEval's loose mode has the
