@@ -174,13 +174,29 @@ extension IFBenchInstructions {
         "^(StudentID|\"StudentID\")\\t *(Subject|\"Subject\")\\t *(Grade|\"Grade\")\\t *(Semester|\"Semester\")\\t *(Score|\"Score\")$"
     )
 
+    /// The first line, stripped (`text.split("\n")[0].strip()`).
     static func firstLine(_ text: Text) -> String {
-        Py.string(Py.strip(Py.split(text.scalars, separator: ["\n"])[0]))
+        let scalars = text.scalars
+        return Py.string(Py.strip(scalars[..<(scalars.firstIndex(of: "\n") ?? scalars.count)]))
+    }
+
+    /// The text with every `"` tripled (`text.replace('"', '"""')`).
+    static func tripledQuotes(_ text: Scalars) -> Scalars {
+        var tripled: Scalars = []
+        tripled.reserveCapacity(text.count + 16)
+        for scalar in text {
+            tripled.append(scalar)
+            if scalar == "\"" {
+                tripled.append(scalar)
+                tripled.append(scalar)
+            }
+        }
+        return tripled
     }
 
     static func specialCharacterCSV(_ text: Text) -> Outcome {
         guard productHeader.matchesStart(firstLine(text)) else { return .no("wrong header") }
-        let tripled = text.scalars.flatMap { $0 == "\"" ? ["\"", "\"", "\""] : [$0] }
+        let tripled = tripledQuotes(text.scalars)
         guard let rows = CSVReader.rows(tripled, delimiter: ",") else { return .no("not parseable as CSV") }
         guard rows.count == 15 else { return .no("\(rows.count) CSV rows, needs a header and 14 rows") }
         for row in rows.dropFirst() {
@@ -192,7 +208,7 @@ extension IFBenchInstructions {
 
     static func quotesCSV(_ text: Text) -> Outcome {
         guard studentHeader.matchesStart(firstLine(text)) else { return .no("wrong header") }
-        let tripled = text.scalars.flatMap { $0 == "\"" ? ["\"", "\"", "\""] : [$0] }
+        let tripled = tripledQuotes(text.scalars)
         guard let rows = CSVReader.rows(tripled, delimiter: "\t") else { return .no("not parseable as CSV") }
         guard rows.count == 4 else { return .no("\(rows.count) rows, needs a header and 3 rows") }
         for row in rows {
@@ -275,15 +291,17 @@ enum CSVReader {
             field = String.UnicodeScalarView()
             fieldStarted = false
         }
-        var lines = Py.split(text, separator: ["\n"]).map { $0 + ["\n"] }
-        if let last = lines.last {
-            lines.removeLast()
-            if last.count > 1 { lines.append(Array(last.dropLast())) }
-        }
-        for line in lines {
-            let nul: Unicode.Scalar = "\0"
-            for scalar in line + [nul] {
-                let endOfLine = scalar == nul
+        // The lines as `io.StringIO` yields them (each with its "\n", the last without when it has none), each
+        // followed by an end-of-line mark, read in place.
+        let count = text.count
+        var lineStart = 0
+        while lineStart < count {
+            let lineEnd = text[lineStart...].firstIndex(of: "\n").map { $0 + 1 } ?? count
+            defer { lineStart = lineEnd }
+            for position in lineStart...lineEnd {
+                // A NUL in the text ends the line as the mark does (as it did when the mark was a NUL appended).
+                let scalar: Unicode.Scalar = position == lineEnd ? "\0" : text[position]
+                let endOfLine = scalar == "\0"
                 let newline = scalar == "\n" || scalar == "\r"
                 if state == .startRecord {
                     if endOfLine { rows.append([]); continue }

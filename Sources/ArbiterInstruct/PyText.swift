@@ -83,6 +83,7 @@ extension Unicode.Scalar {
 enum Py {
     /// `str.split()`: runs of whitespace separate, none at the ends.
     static func split(_ text: some Collection<Unicode.Scalar>) -> [Scalars] {
+        if let words = text.withContiguousStorageIfAvailable(splitContiguous) { return words }
         var words: [Scalars] = []
         var current: Scalars = []
         for scalar in text {
@@ -96,6 +97,21 @@ enum Py {
             }
         }
         if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// `str.split()` over contiguous scalars: each word copied once, at its size (not grown scalar by scalar).
+    private static func splitContiguous(_ text: UnsafeBufferPointer<Unicode.Scalar>) -> [Scalars] {
+        var words: [Scalars] = []
+        var index = 0
+        let count = text.count
+        while index < count {
+            while index < count, text[index].isPySpace { index += 1 }
+            guard index < count else { break }
+            let start = index
+            while index < count, !text[index].isPySpace { index += 1 }
+            words.append(Array(UnsafeBufferPointer(rebasing: text[start..<index])))
+        }
         return words
     }
 

@@ -1,0 +1,43 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import ArbiterInstruct
+
+@Suite("instruction: Py.split, Python's str.split()")
+struct PySplitTests {
+    static let alphabet: [Unicode.Scalar] = ["a", "é", " ", "\n", "\u{A0}", "\u{2003}", "\u{1C}", "\u{200B}"]
+
+    static func texts(upTo length: Int) -> [Scalars] {
+        var all: [Scalars] = [[]]
+        var layer: [Scalars] = [[]]
+        for _ in 0..<length {
+            layer = layer.flatMap { text in alphabet.map { text + [$0] } }
+            all += layer
+        }
+        return all
+    }
+
+    @Test("the contiguous path (arrays, slices) gives the words the scalar-by-scalar path gives (a string's scalars)")
+    func samePaths() {
+        for text in Self.texts(upTo: 5) {
+            let string = Py.string(text)
+            let contiguous = Py.split(text)
+            #expect(contiguous == Py.split(string.unicodeScalars), "\(text.map(\.value))")
+            #expect(Py.split(text.dropFirst(0)) == contiguous)
+            #expect(contiguous.count == Py.splitCount(text))
+        }
+    }
+
+    @Test("Python's answers: Unicode spaces and the separators \\x1c–\\x1f split; a zero-width space does not")
+    func python() {
+        let words = Py.split(Array(" a\u{A0}b\u{1C}c\u{200B}d\u{2003}\n ".unicodeScalars)).map(Py.string)
+        #expect(words == ["a", "b", "c\u{200B}d"])
+        #expect(Py.split([]).isEmpty)
+        // Control: splitting on the ASCII space alone gives other words.
+        let naive = " a\u{A0}b".unicodeScalars.split(separator: " ").map { Py.string(Array($0)) }
+        #expect(naive != Py.split(Array(" a\u{A0}b".unicodeScalars)).map(Py.string))
+    }
+}
