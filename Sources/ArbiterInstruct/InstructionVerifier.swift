@@ -104,7 +104,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
         // Strict mode checks the response alone (it is not blank: checked above), without the loose variants' state.
-        let variants = configuration.loose ? LooseVariants(response, loose: true) : nil
+        var variants = configuration.loose ? LooseVariants(response, loose: true) : nil
         // The details are written as JSON text as the instructions are judged, byte for byte what writing the
         // object `{"instructions": [{"id", "followed", "why"[, "variant"]}, …], "followed", "total", "mode"[,
         // "hardened"]}` gives (the daemon copies the text into its answer).
@@ -114,9 +114,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            if let variants {
+            if variants != nil {
                 var index = 0
-                while let variant = variants.next(from: &index) {
+                while let variant = variants!.next(from: &index) {
                     let found = instruction.check(variant)
                     if found.followed || index == 0 {
                         outcome = found
@@ -220,11 +220,12 @@ struct DetailsWriter {
 /// (`"\n".join(lines[1:])` is the text after the first newline, and so on). A variant is made only when an instruction
 /// was not followed by the ones before it, so a response that follows every instruction costs one. A blank variant is
 /// never checked (IFEval skips it), nor one equal to an earlier variant (no `*` to drop, a one-line response): it
-/// would get the same answer.
-final class LooseVariants {
+/// would get the same answer. The newlines and stars are found in one scan; a variant without `*` of a variant that is
+/// not checked is not made (it is blank or equal to an earlier one too).
+struct LooseVariants {
     private let count: Int
-    private var made: [Text] = []
-    private var usable: [Bool] = []
+    /// Each variant decided so far: made, or nil when it is not checked.
+    private var made: [Text?]
     private let whole: Scalars
     private let firstBreak: Int?
     private let lastBreak: Int?
@@ -233,47 +234,63 @@ final class LooseVariants {
     init(_ response: Text, loose: Bool) {
         count = loose ? 8 : 1
         whole = response.scalars
-        made = [response]
-        usable = [response.scalars.contains { !$0.isPySpace }]
+        var firstBreak: Int?
+        var lastBreak: Int?
+        var stars = false
+        var blank = true
         if loose {
-            firstBreak = whole.firstIndex(of: "\n")
-            lastBreak = whole.lastIndex(of: "\n")
-            stars = whole.contains("*")
+            for (index, scalar) in whole.enumerated() {
+                if scalar == "\n" {
+                    if firstBreak == nil { firstBreak = index }
+                    lastBreak = index
+                } else if scalar == "*" {
+                    stars = true
+                }
+                if blank, !scalar.isPySpace { blank = false }
+            }
         } else {
-            (firstBreak, lastBreak, stars) = (nil, nil, false)
+            blank = !whole.contains { !$0.isPySpace }
         }
+        (self.firstBreak, self.lastBreak, self.stars) = (firstBreak, lastBreak, stars)
+        made = []
+        made.reserveCapacity(count)
+        made.append(blank ? nil : response)
     }
 
-    /// How many variants were made so far (for tests).
+    /// How many variants were decided so far (for tests).
     var madeCount: Int { made.count }
 
     /// The first usable variant at `index` or after it (`index` moved to it), or nil when none is left.
-    func next(from index: inout Int) -> Text? {
+    mutating func next(from index: inout Int) -> Text? {
         while index < count {
-            while made.count <= index { make(made.count) }
-            if usable[index] { return made[index] }
+            while made.count <= index { made.append(make(made.count)) }
+            if let text = made[index] { return text }
             index += 1
         }
         return nil
     }
 
-    private func make(_ index: Int) {
+    /// The variant at `index` when it is to be checked: not blank, not equal to an earlier one.
+    private func make(_ index: Int) -> Text? {
         let scalars: Scalars
         switch index {
-        case 1: scalars = noStar(whole)
         case 2: scalars = first
         case 3: scalars = last
         case 4: scalars = both
-        default: scalars = noStar(made[index - 3].scalars)
+        default:
+            // Without '*' in the response, a variant without '*' is the one it was made from; of a variant that is
+            // not checked (blank, or equal to an earlier one), it is blank or equal to an earlier one too.
+            guard stars, let source = made[index == 1 ? 0 : index - 3] else { return nil }
+            scalars = source.scalars.filter { $0 != "*" }
         }
-        // Without '*' in the response, a variant without '*' is the one it was made from.
-        let blank = !scalars.contains { !$0.isPySpace }
-        let repeated = (index == 1 || index >= 5) && !stars || made.contains { $0.scalars == scalars }
-        made.append(index == 1 && !stars ? made[0] : Text(scalars))
-        usable.append(!blank && !repeated)
+        // The stripped lines are blank when empty; a variant without '*' may hold only spaces.
+        guard !scalars.isEmpty, index >= 2 && index <= 4 || scalars.contains(where: { !$0.isPySpace }) else {
+            return nil
+        }
+        for case let earlier? in made where earlier.scalars == scalars { return nil }
+        return Text(scalars)
     }
 
-    private func noStar(_ text: Scalars) -> Scalars { stars ? text.filter { $0 != "*" } : text }
     private var first: Scalars { firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? [] }
     private var last: Scalars { lastBreak.map { Py.strip(whole[..<$0]) } ?? [] }
     private var both: Scalars {
