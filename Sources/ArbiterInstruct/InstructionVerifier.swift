@@ -155,20 +155,43 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
     ]
 
     private static let thinkTag = Array("think>".unicodeScalars)
+    private static let openTag = Array("<think>".unicodeScalars)
+    private static let closeTag = Array("</think>".unicodeScalars)
+
+    /// Whether UTF-8 text holds `think>`: each `>` found by `memchr`, the five bytes before it compared.
+    static func containsThinkEnd(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return false }
+        var from = 0
+        while from < utf8.count, let found = memchr(base + from, 0x3E, utf8.count - from) {
+            let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if at >= 5, base[at - 5] == 0x74, base[at - 4] == 0x68, base[at - 3] == 0x69, base[at - 2] == 0x6E,
+                base[at - 1] == 0x6B
+            {
+                return true
+            }
+            from = at + 1
+        }
+        return false
+    }
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.
     static func stripThinking(_ response: String) -> Text {
         let scalars = Py.scalars(response)
         guard let first = scalars.first, let last = scalars.last else { return Text(response, scalars) }
-        let mentionsThink = scalars.contains("<") && Py.find(thinkTag, in: scalars) != nil
+        // '<' and "think>" anywhere, looked for in the UTF-8 (an ASCII needle is found there where it is found
+        // among the scalars).
+        let mentionsThink =
+            response.utf8.withContiguousStorageIfAvailable { utf8 in
+                guard let base = utf8.baseAddress, memchr(base, 0x3C, utf8.count) != nil else { return false }
+                return Self.containsThinkEnd(utf8)
+            } ?? (scalars.contains("<") && Py.find(thinkTag, in: scalars) != nil)
         if !mentionsThink, !first.isPySpace, !last.isPySpace { return Text(response, scalars) }
         let stripped = Py.strip(scalars)
         guard !stripped.isEmpty else { return Text([]) }
         if mentionsThink {
-            let close = Array("</think>".unicodeScalars)
-            if let index = Py.find(close, in: stripped) { return Text(Py.strip(stripped[(index + close.count)...])) }
-            if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return Text([]) }
+            if let index = Py.find(closeTag, in: stripped) { return Text(Py.strip(stripped[(index + closeTag.count)...])) }
+            if Py.hasPrefix(stripped, openTag) { return Text([]) }
         }
         return Text(stripped)
     }
@@ -239,14 +262,17 @@ struct LooseVariants {
         var stars = false
         var blank = true
         if loose {
-            for (index, scalar) in whole.enumerated() {
-                if scalar == "\n" {
-                    if firstBreak == nil { firstBreak = index }
-                    lastBreak = index
-                } else if scalar == "*" {
-                    stars = true
+            response.scalars.withUnsafeBufferPointer { scalars in
+                for index in scalars.indices {
+                    let value = scalars[index].value
+                    if value == 0x0A {
+                        if firstBreak == nil { firstBreak = index }
+                        lastBreak = index
+                    } else if value == 0x2A {
+                        stars = true
+                    }
                 }
-                if blank, !scalar.isPySpace { blank = false }
+                blank = !scalars.contains { !$0.isPySpace }
             }
         } else {
             blank = !whole.contains { !$0.isPySpace }
