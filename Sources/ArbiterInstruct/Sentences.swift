@@ -29,11 +29,17 @@ enum Sentences {
             let stripped = Py.strip(input.unicodeScalars.map { $0 == "\n" ? " " : $0 })
             return stripped.isEmpty ? [] : [Py.string(stripped)]
         }
-        var text: [UInt8] = [0x20] + input.utf8.map { $0 == 0x0A ? 0x20 : $0 } + [0x20, 0x20]
+        var text: [UInt8] = []
+        text.reserveCapacity(input.utf8.count + 3)
+        text.append(0x20)
+        for byte in input.utf8 { text.append(byte == 0x0A ? 0x20 : byte) }
+        text.append(0x20)
+        text.append(0x20)
         let has = { (byte: UInt8) in text.contains(byte) }
         // Each pass runs only when the text holds what its pattern needs around a '.' (checked on the text as the
         // earlier passes left it): most sentences hold no abbreviation, and a pass that cannot match costs a scan.
-        if Bytes.contains(text, "r.") || Bytes.contains(text, "s.") || Bytes.contains(text, "t.") {
+        // "r.", "s." or "t." (the text starts and ends with spaces, so a '.' is never its first or last byte).
+        if Self.dot(in: text, where: { text, at in text[at - 1] == 0x72 || text[at - 1] == 0x73 || text[at - 1] == 0x74 }) {
             text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
         }
         if Self.dot(in: text, where: { text, at in Self.isWebsiteStart(text[at + 1]) }) {
