@@ -248,7 +248,7 @@ extension IFBenchInstructions {
 /// consonant + `le`, at least one; a word with a digit has none; a hyphenated word is the sum of its parts.
 enum Syllables {
     static func count(_ raw: Scalars) -> Int {
-        let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuation)
+        let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuationSet)
         guard !word.isEmpty, !word.contains(where: { $0.properties.numericType == .decimal }) else { return 0 }
         if let listed = exceptions[String(String.UnicodeScalarView(word))] { return listed }
         if let dash = word.firstIndex(of: "-"), dash > 0, dash < word.count - 1 {

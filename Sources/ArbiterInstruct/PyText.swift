@@ -10,7 +10,32 @@ typealias Scalars = [Unicode.Scalar]
 /// ASCII punctuation, Python's `string.punctuation`.
 let asciiPunctuation: Set<Unicode.Scalar> = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars)
 /// `string.punctuation` plus the space, the characters the IFBench checks strip from words.
-let punctuationAndSpace: Set<Unicode.Scalar> = asciiPunctuation.union([" "])
+let punctuationAndSpace = ScalarSet(asciiPunctuation.union([" "]))
+/// ``asciiPunctuation`` for stripping.
+let asciiPunctuationSet = ScalarSet(asciiPunctuation)
+
+/// A small set of scalars tested without hashing: ASCII members as bits, others in a short list (the characters a
+/// check strips or splits off, looked up once per scalar of a response).
+struct ScalarSet: Sendable, ExpressibleByArrayLiteral {
+    private var ascii: UInt128 = 0
+    private var others: [Unicode.Scalar] = []
+
+    init(_ scalars: some Sequence<Unicode.Scalar>) {
+        for scalar in scalars {
+            if scalar.value < 0x80 {
+                ascii |= 1 << scalar.value
+            } else if !others.contains(scalar) {
+                others.append(scalar)
+            }
+        }
+    }
+
+    init(arrayLiteral elements: Unicode.Scalar...) { self.init(elements) }
+
+    func contains(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x80 ? ascii >> scalar.value & 1 == 1 : others.contains(scalar)
+    }
+}
 
 extension Unicode.Scalar {
     /// Python's `str.isspace()` for one character (Unicode White_Space plus the ASCII separators 0x1C…0x1F).
@@ -151,7 +176,7 @@ enum Py {
     }
 
     /// `str.strip()` (whitespace) or `str.strip(chars)`.
-    static func strip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+    static func strip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: ScalarSet? = nil) -> Scalars {
         let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
         guard let first = text.firstIndex(where: { !drop($0) }) else { return [] }
         let last = text.lastIndex(where: { !drop($0) })!
@@ -159,13 +184,13 @@ enum Py {
     }
 
     /// `str.lstrip(chars)`.
-    static func lstrip(_ text: some Collection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+    static func lstrip(_ text: some Collection<Unicode.Scalar>, _ chars: ScalarSet? = nil) -> Scalars {
         let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
         return Array(text.drop(while: drop))
     }
 
     /// `str.rstrip(chars)`.
-    static func rstrip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+    static func rstrip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: ScalarSet? = nil) -> Scalars {
         let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
         guard let last = text.lastIndex(where: { !drop($0) }) else { return [] }
         return Array(text[...last])

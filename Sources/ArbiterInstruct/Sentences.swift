@@ -232,8 +232,8 @@ enum Sentences {
 
     private static func isTerminator(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || scalar == "!" || scalar == "?" }
 
-    private static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "\u{BB}"]
-    private static let followers: Set<Unicode.Scalar> = ["*", ":", ";", "@", "(", "[", "{"]
+    private static let closers: ScalarSet = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "\u{BB}"]
+    private static let followers: ScalarSet = ["*", ":", ";", "@", "(", "[", "{"]
 
     private static func appendSentence(_ text: Scalars, _ range: Range<Int>, to result: inout [Range<Int>]) {
         var lower = range.lowerBound
@@ -245,7 +245,7 @@ enum Sentences {
 
     // MARK: Word tokens (in place of NLTK's word_tokenize)
 
-    private static let splitOff: Set<Unicode.Scalar> = Set(",;:@#$%&?!()[]{}<>*\"`\u{201C}\u{201D}\u{2018}\u{AB}\u{BB}".unicodeScalars)
+    private static let splitOff = ScalarSet(",;:@#$%&?!()[]{}<>*\"`\u{201C}\u{201D}\u{2018}\u{AB}\u{BB}".unicodeScalars)
     private static let contractions: [Scalars] = ["n't", "'s", "'m", "'d", "'ll", "'re", "'ve"].map { Array($0.unicodeScalars) }
 
     /// Word tokens in the manner of NLTK's Treebank tokenizer, sentence by sentence (Arbiter's sentence rule):

@@ -41,3 +41,27 @@ struct PySplitTests {
         #expect(naive != Py.split(Array(" a\u{A0}b".unicodeScalars)).map(Py.string))
     }
 }
+
+@Suite("instruction: ScalarSet, the small set the strips and the tokenizer test against")
+struct ScalarSetTests {
+    @Test("holds exactly what a hash set of the same scalars holds, ASCII and not")
+    func sameAsSet() {
+        let members = Set("!\"#*.:;@[]{}\u{201C}\u{201D}\u{AB}\u{BB} ".unicodeScalars)
+        let set = ScalarSet(members)
+        for value in UInt32(0)...0x2100 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(set.contains(scalar) == members.contains(scalar), "\(value)")
+        }
+        // Control: a set missing one member differs on it.
+        #expect(!ScalarSet(members.subtracting(["*"])).contains("*"))
+        #expect(ScalarSet([]).contains("\u{0}") == false && ScalarSet(["\u{7F}"]).contains("\u{7F}"))
+    }
+
+    @Test("stripping with it is Python's strip(chars)")
+    func strip() {
+        #expect(Py.string(Py.strip(Array("\"*a, b!*\"".unicodeScalars), ["*", "\""])) == "a, b!")
+        #expect(Py.string(Py.lstrip(Array("«»x»".unicodeScalars), ["«", "»"])) == "x»")
+        #expect(Py.string(Py.rstrip(Array("x...!".unicodeScalars), asciiPunctuationSet)) == "x")
+        #expect(Py.strip(Array("...".unicodeScalars), punctuationAndSpace).isEmpty)
+    }
+}
