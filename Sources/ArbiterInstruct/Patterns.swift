@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterRegex
+import Foundation
 
 /// A fixed pattern of the constraints, compiled once (PCRE2 in UTF + UCP mode: `\w`, `\s`, `\d` and `\b` are
 /// Unicode-aware, as in Python's `re` on `str`; `$` under `multiline` matches before each `\n`, as in Python).
@@ -136,6 +137,22 @@ enum Bytes {
         return text.withUnsafeBufferPointer { bytes in
             for index in 0...(bytes.count - needle.count) where bytes[index] == first {
                 if matches(bytes, at: index, needle) { return true }
+            }
+            return false
+        }
+    }
+
+    /// Whether the text holds `***`: each `*` found by `memchr`, the two bytes after it compared.
+    static func containsTripleStar(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return false }
+            var from = 0
+            while from + 3 <= utf8.count, let found = memchr(base + from, 0x2A, utf8.count - from) {
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                guard at + 3 <= utf8.count else { return false }
+                if base[at + 1] == 0x2A, base[at + 2] == 0x2A { return true }
+                from = at + 1
             }
             return false
         }
