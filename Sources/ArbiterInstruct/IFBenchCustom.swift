@@ -139,14 +139,30 @@ extension IFBenchInstructions {
     private static let foldedLimit = 8_192
     private static let foldedScalars = Mutex<[UInt32: Scalars]>([:])
 
+    private static let zimbabwe = Array("Zimbabwe".unicodeScalars)
+
     static func reverseNewline(_ text: Text) -> Outcome {
-        let lines = Py.split(text.scalars, separator: ["\n"]).map { trimmed($0) }.filter { !$0.isEmpty }
-        let zimbabwe = Array("Zimbabwe".unicodeScalars)
-        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return .no("no line with Zimbabwe") }
+        // The lines (split at "\n") that are not blank once stripped of punctuation and spaces, found in place: only
+        // those from the first one naming Zimbabwe on are stripped and kept, once there are 52 of them. ("Zimbabwe" is
+        // letters, which stripping never removes: a line names it exactly when its stripped form does.)
+        let scalars = text.scalars
+        var lines: [Range<Int>] = []
+        var zimbabweLine: Int?
+        var lineStart = 0
+        while lineStart <= scalars.count {
+            let lineEnd = scalars[lineStart...].firstIndex(of: "\n") ?? scalars.count
+            let line = scalars[lineStart..<lineEnd]
+            if line.contains(where: { !punctuationAndSpace.contains($0) }) {
+                if zimbabweLine == nil, line.contains("Z"), Py.contains(zimbabwe, in: Array(line)) { zimbabweLine = lines.count }
+                lines.append(lineStart..<lineEnd)
+            }
+            lineStart = lineEnd + 1
+        }
+        guard let start = zimbabweLine else { return .no("no line with Zimbabwe") }
         guard lines.count - start >= 52 else {
             return .no("\(lines.count - start) lines from Zimbabwe on, needs at least 52")
         }
-        let target = lines[start...].map(asciiFolded)
+        let target = lines[start...].map { asciiFolded(trimmed(scalars[$0])) }
         let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
         return .when(Array(sorted) == target, "lines must be in reverse alphabetical order")
     }

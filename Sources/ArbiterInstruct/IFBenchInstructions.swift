@@ -123,7 +123,7 @@ enum IFBenchInstructions {
                 let limit = try kwargs.int("N", min: 0)
                 return Check { text in
                     let value = Py.removingPunctuation(Py.lower(text.scalars.map { $0 == "/" ? " " : $0 }))
-                    let count = Py.split(value).filter { pronouns.contains(Py.string($0)) }.count
+                    let count = Py.split(value).filter { Self.packedLetters($0).map(packedPronouns.contains) ?? false }.count
                     return .when(count >= limit, "\(count) pronouns, needs at least \(limit)")
                 }
             }
@@ -182,6 +182,20 @@ enum IFBenchInstructions {
         }
         return count
     }
+
+    /// A word of up to 12 letters a–z as a number (five bits a letter), nil for any other word: the pronouns are such
+    /// words, so a word is one exactly when its number is one of theirs.
+    static func packedLetters(_ word: some Collection<Unicode.Scalar>) -> UInt64? {
+        guard word.count <= 12 else { return nil }
+        var packed: UInt64 = 0
+        for scalar in word {
+            guard scalar.value >= 0x61, scalar.value <= 0x7A else { return nil }
+            packed = packed << 5 | UInt64(scalar.value - 0x60)
+        }
+        return packed
+    }
+
+    static let packedPronouns = Set(pronouns.map { packedLetters($0.unicodeScalars)! })
 
     static let pronouns: Set<String> = [
         "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves", "you", "your", "yours", "yourself",

@@ -2,6 +2,7 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import Testing
 
 @testable import ArbiterInstruct
@@ -47,5 +48,50 @@ struct CheckShortcutsTests {
         // Control: two stars are no divider.
         #expect(IFEvalInstructions.splitOnDividers("a ** b") == ["a ** b"])
         #expect(IFEvalInstructions.splitOnDividers("a *** b") == ["a", "b"])
+    }
+}
+
+@Suite("instruction: reverse_newline and pronouns, against their earlier forms")
+struct ReverseNewlinePronounTests {
+    /// reverse_newline as it was written before it found its lines in place.
+    static func reverseNewlineBefore(_ text: Text) -> (Bool, String) {
+        let lines = Py.split(text.scalars, separator: ["\n"]).map { IFBenchInstructions.trimmed($0) }.filter { !$0.isEmpty }
+        let zimbabwe = Array("Zimbabwe".unicodeScalars)
+        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return (false, "no line with Zimbabwe") }
+        guard lines.count - start >= 52 else { return (false, "\(lines.count - start) lines from Zimbabwe on, needs at least 52") }
+        let target = lines[start...].map(IFBenchInstructions.asciiFolded)
+        let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
+        return (Array(sorted) == target, "lines must be in reverse alphabetical order")
+    }
+
+    @Test("the same answer and why on lines around Zimbabwe, blank and punctuation-only lines, 51 to 53 lines")
+    func reverseNewline() {
+        let words = ["Zimbabwe", "zimbabwe", "Zambia", "...", "", " ", "Yemen!", "Ürgüp", "Zimbabwe.", "Ålesund", "- Zimbabwe -"]
+        var state: UInt64 = 11
+        for round in 0..<600 {
+            var lines: [String] = []
+            let count = [0, 3, 50, 51, 52, 53, 60][round % 7]
+            for _ in 0..<count {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                lines.append(words[Int(state >> 33) % words.count])
+            }
+            if round % 3 == 0 { lines.sort(by: >) }
+            let text = Text(lines.joined(separator: round % 2 == 0 ? "\n" : "\n\n"))
+            let now = IFBenchInstructions.reverseNewline(text)
+            let before = Self.reverseNewlineBefore(text)
+            #expect(now.followed == before.0 && now.why == before.1, "round \(round)")
+        }
+        // Control: 52 lines in reverse order from Zimbabwe on follow; one line out of order breaks it.
+        let ordered = ["Zimbabwe"] + (0..<51).map { String(format: "%03d", 999 - $0) }
+        #expect(IFBenchInstructions.reverseNewline(Text(ordered.joined(separator: "\n"))).followed)
+        #expect(!IFBenchInstructions.reverseNewline(Text((ordered + ["999"]).joined(separator: "\n"))).followed)
+    }
+
+    @Test("a word is a pronoun by its packed letters exactly when it is one by its string")
+    func pronouns() {
+        for word in IFBenchInstructions.pronouns.map({ $0 }) + ["", "i'm", "Me", "myselves", "themselvesx", "é", "usa", "hi"] {
+            let packed = IFBenchInstructions.packedLetters(word.unicodeScalars).map(IFBenchInstructions.packedPronouns.contains) ?? false
+            #expect(packed == IFBenchInstructions.pronouns.contains(word), "\(word)")
+        }
     }
 }
