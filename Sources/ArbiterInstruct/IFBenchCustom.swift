@@ -139,14 +139,30 @@ extension IFBenchInstructions {
     private static let foldedLimit = 8_192
     private static let foldedScalars = Mutex<[UInt32: Scalars]>([:])
 
+    private static let zimbabwe = Array("Zimbabwe".unicodeScalars)
+
     static func reverseNewline(_ text: Text) -> Outcome {
-        let lines = Py.split(text.scalars, separator: ["\n"]).map { trimmed($0) }.filter { !$0.isEmpty }
-        let zimbabwe = Array("Zimbabwe".unicodeScalars)
-        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return .no("no line with Zimbabwe") }
+        // The lines (split at "\n") that are not blank once stripped of punctuation and spaces, found in place: only
+        // those from the first one naming Zimbabwe on are stripped and kept, once there are 52 of them. ("Zimbabwe" is
+        // letters, which stripping never removes: a line names it exactly when its stripped form does.)
+        let scalars = text.scalars
+        var lines: [Range<Int>] = []
+        var zimbabweLine: Int?
+        var lineStart = 0
+        while lineStart <= scalars.count {
+            let lineEnd = scalars[lineStart...].firstIndex(of: "\n") ?? scalars.count
+            let line = scalars[lineStart..<lineEnd]
+            if line.contains(where: { !punctuationAndSpace.contains($0) }) {
+                if zimbabweLine == nil, line.contains("Z"), Py.contains(zimbabwe, in: Array(line)) { zimbabweLine = lines.count }
+                lines.append(lineStart..<lineEnd)
+            }
+            lineStart = lineEnd + 1
+        }
+        guard let start = zimbabweLine else { return .no("no line with Zimbabwe") }
         guard lines.count - start >= 52 else {
             return .no("\(lines.count - start) lines from Zimbabwe on, needs at least 52")
         }
-        let target = lines[start...].map(asciiFolded)
+        let target = lines[start...].map { asciiFolded(trimmed(scalars[$0])) }
         let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
         return .when(Array(sorted) == target, "lines must be in reverse alphabetical order")
     }
@@ -174,13 +190,29 @@ extension IFBenchInstructions {
         "^(StudentID|\"StudentID\")\\t *(Subject|\"Subject\")\\t *(Grade|\"Grade\")\\t *(Semester|\"Semester\")\\t *(Score|\"Score\")$"
     )
 
+    /// The first line, stripped (`text.split("\n")[0].strip()`).
     static func firstLine(_ text: Text) -> String {
-        Py.string(Py.strip(Py.split(text.scalars, separator: ["\n"])[0]))
+        let scalars = text.scalars
+        return Py.string(Py.strip(scalars[..<(scalars.firstIndex(of: "\n") ?? scalars.count)]))
+    }
+
+    /// The text with every `"` tripled (`text.replace('"', '"""')`).
+    static func tripledQuotes(_ text: Scalars) -> Scalars {
+        var tripled: Scalars = []
+        tripled.reserveCapacity(text.count + 16)
+        for scalar in text {
+            tripled.append(scalar)
+            if scalar == "\"" {
+                tripled.append(scalar)
+                tripled.append(scalar)
+            }
+        }
+        return tripled
     }
 
     static func specialCharacterCSV(_ text: Text) -> Outcome {
         guard productHeader.matchesStart(firstLine(text)) else { return .no("wrong header") }
-        let tripled = text.scalars.flatMap { $0 == "\"" ? ["\"", "\"", "\""] : [$0] }
+        let tripled = tripledQuotes(text.scalars)
         guard let rows = CSVReader.rows(tripled, delimiter: ",") else { return .no("not parseable as CSV") }
         guard rows.count == 15 else { return .no("\(rows.count) CSV rows, needs a header and 14 rows") }
         for row in rows.dropFirst() {
@@ -192,7 +224,7 @@ extension IFBenchInstructions {
 
     static func quotesCSV(_ text: Text) -> Outcome {
         guard studentHeader.matchesStart(firstLine(text)) else { return .no("wrong header") }
-        let tripled = text.scalars.flatMap { $0 == "\"" ? ["\"", "\"", "\""] : [$0] }
+        let tripled = tripledQuotes(text.scalars)
         guard let rows = CSVReader.rows(tripled, delimiter: "\t") else { return .no("not parseable as CSV") }
         guard rows.count == 4 else { return .no("\(rows.count) rows, needs a header and 3 rows") }
         for row in rows {
@@ -275,15 +307,17 @@ enum CSVReader {
             field = String.UnicodeScalarView()
             fieldStarted = false
         }
-        var lines = Py.split(text, separator: ["\n"]).map { $0 + ["\n"] }
-        if let last = lines.last {
-            lines.removeLast()
-            if last.count > 1 { lines.append(Array(last.dropLast())) }
-        }
-        for line in lines {
-            let nul: Unicode.Scalar = "\0"
-            for scalar in line + [nul] {
-                let endOfLine = scalar == nul
+        // The lines as `io.StringIO` yields them (each with its "\n", the last without when it has none), each
+        // followed by an end-of-line mark, read in place.
+        let count = text.count
+        var lineStart = 0
+        while lineStart < count {
+            let lineEnd = text[lineStart...].firstIndex(of: "\n").map { $0 + 1 } ?? count
+            defer { lineStart = lineEnd }
+            for position in lineStart...lineEnd {
+                // A NUL in the text ends the line as the mark does (as it did when the mark was a NUL appended).
+                let scalar: Unicode.Scalar = position == lineEnd ? "\0" : text[position]
+                let endOfLine = scalar == "\0"
                 let newline = scalar == "\n" || scalar == "\r"
                 if state == .startRecord {
                     if endOfLine { rows.append([]); continue }

@@ -168,7 +168,7 @@ extension IFBenchInstructions {
         if Py.contains(["\"", "\""], in: value) { return .no("two quotations with no explanation between them") }
         var trim = Set("0123456789".unicodeScalars).union(asciiPunctuation)
         trim.remove("\"")
-        let stripped = Py.strip(value, trim)
+        let stripped = Py.strip(value, ScalarSet(trim))
         guard let last = stripped.last else { return .no("nothing but digits and punctuation") }
         return .when(last != "\"", last == "\"" ? "ends with a quotation, not an explanation" : "quotations are explained")
     }

@@ -62,7 +62,7 @@ enum IFBenchInstructions {
             { (kwargs: inout Kwargs) throws(ArbiterError) in
                 let limit = try kwargs.int("N", min: 0)
                 return Check { text in
-                    let found = personNames.filter { Py.contains($0, in: text.scalars) }.count
+                    let found = personNameCount(text.scalars)
                     return .when(found >= limit, "\(found) of the listed person names, needs at least \(limit)")
                 }
             }
@@ -123,7 +123,7 @@ enum IFBenchInstructions {
                 let limit = try kwargs.int("N", min: 0)
                 return Check { text in
                     let value = Py.removingPunctuation(Py.lower(text.scalars.map { $0 == "/" ? " " : $0 }))
-                    let count = Py.split(value).filter { pronouns.contains(Py.string($0)) }.count
+                    let count = Py.split(value).filter { Self.packedLetters($0).map(packedPronouns.contains) ?? false }.count
                     return .when(count >= limit, "\(count) pronouns, needs at least \(limit)")
                 }
             }
@@ -158,6 +158,44 @@ enum IFBenchInstructions {
         "Layla", "Nicholas", "Audrey", "David", "Hannah", "Christopher", "Penelope", "Thomas", "Nora", "Andrew", "Aria",
         "Joseph", "Claire", "Ryan", "Stella", "Jonathan",
     ].map { Array($0.unicodeScalars) }
+
+    /// The listed names (with their place in the list) at each first letter, by that letter's value (all are ASCII).
+    static let personNamesByFirst: [[(Int, Scalars)]] = (0..<128).map { value in
+        personNames.enumerated().filter { $0.element[0].value == value }.map { ($0.offset, $0.element) }
+    }
+
+    /// How many of the listed person names occur in the text (`sum(name in text for name in names)`), in one pass:
+    /// the names starting with a letter are compared only where that letter is.
+    static func personNameCount(_ text: Scalars) -> Int {
+        var found = [Bool](repeating: false, count: personNames.count)
+        var count = 0
+        text.withUnsafeBufferPointer { scalars in
+            for index in scalars.indices where scalars[index].value < 128 {
+                for (place, name) in personNamesByFirst[Int(scalars[index].value)]
+                where !found[place] && index + name.count <= scalars.count {
+                    if (1..<name.count).allSatisfy({ scalars[index + $0] == name[$0] }) {
+                        found[place] = true
+                        count += 1
+                    }
+                }
+            }
+        }
+        return count
+    }
+
+    /// A word of up to 12 letters a–z as a number (five bits a letter), nil for any other word: the pronouns are such
+    /// words, so a word is one exactly when its number is one of theirs.
+    static func packedLetters(_ word: some Collection<Unicode.Scalar>) -> UInt64? {
+        guard word.count <= 12 else { return nil }
+        var packed: UInt64 = 0
+        for scalar in word {
+            guard scalar.value >= 0x61, scalar.value <= 0x7A else { return nil }
+            packed = packed << 5 | UInt64(scalar.value - 0x60)
+        }
+        return packed
+    }
+
+    static let packedPronouns = Set(pronouns.map { packedLetters($0.unicodeScalars)! })
 
     static let pronouns: Set<String> = [
         "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves", "you", "your", "yours", "yourself",

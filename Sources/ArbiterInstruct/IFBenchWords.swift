@@ -5,6 +5,8 @@
 import ArbiterCore
 
 extension IFBenchInstructions {
+    static let consonants = ScalarSet("bcdfghjklmnpqrstvwxyz".unicodeScalars)
+
     // MARK: words:
 
     static let words: [(String, InstructionBuilder)] = [
@@ -21,7 +23,7 @@ extension IFBenchInstructions {
         (
             "words:consonants",
             plain { text in
-                let consonants = Set("bcdfghjklmnpqrstvwxyz".unicodeScalars)
+                let consonants = Self.consonants
                 for word in Py.split(Py.strip(Py.lower(text.scalars))) {
                     let cluster = zip(word, word.dropFirst()).contains { consonants.contains($0) && consonants.contains($1) }
                     if !cluster { return .no("'\(Py.string(word.prefix(30)))' has no consonant cluster") }
@@ -247,8 +249,10 @@ extension IFBenchInstructions {
 /// (``exceptions``), else the rule — vowel groups (`aeiouy`), less a final silent `e`, plus one for a final
 /// consonant + `le`, at least one; a word with a digit has none; a hyphenated word is the sum of its parts.
 enum Syllables {
+    static let vowels: ScalarSet = ["a", "e", "i", "o", "u", "y"]
+
     static func count(_ raw: Scalars) -> Int {
-        let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuation)
+        let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuationSet)
         guard !word.isEmpty, !word.contains(where: { $0.properties.numericType == .decimal }) else { return 0 }
         if let listed = exceptions[String(String.UnicodeScalarView(word))] { return listed }
         if let dash = word.firstIndex(of: "-"), dash > 0, dash < word.count - 1 {
@@ -256,7 +260,7 @@ enum Syllables {
             let second = count(Array(word[(dash + 1)...]))
             return first == 0 || second == 0 ? 0 : first + second
         }
-        let vowels = Set("aeiouy".unicodeScalars)
+        let vowels = Self.vowels
         var syllables = vowels.contains(word[0]) ? 1 : 0
         for index in word.indices.dropFirst() where vowels.contains(word[index]) && !vowels.contains(word[index - 1]) {
             syllables += 1

@@ -108,10 +108,15 @@ enum IFEvalInstructions {
     private static let paragraphDivider = Pattern("\\s?\\*\\*\\*\\s?")
 
     /// IFEval's paragraph count over `***` dividers; `nil` when an empty paragraph sits between two dividers.
+    /// `re.split(r"\s?\*\*\*\s?", text)`: the text alone when it holds no `***` (which the pattern needs).
+    static func splitOnDividers(_ text: String) -> [String] {
+        Bytes.containsTripleStar(text) ? paragraphDivider.split(text) : [text]
+    }
+
     static func dividedParagraphs(_ text: String) -> Int? {
-        let paragraphs = paragraphDivider.split(text)
+        let paragraphs = splitOnDividers(text)
         var count = paragraphs.count
-        for (index, paragraph) in paragraphs.enumerated() where Py.strip(paragraph.unicodeScalars).isEmpty {
+        for (index, paragraph) in paragraphs.enumerated() where paragraph.unicodeScalars.allSatisfy(\.isPySpace) {
             if index == 0 || index == paragraphs.count - 1 { count -= 1 } else { return nil }
         }
         return count

@@ -104,17 +104,19 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
         // Strict mode checks the response alone (it is not blank: checked above), without the loose variants' state.
-        let variants = configuration.loose ? LooseVariants(response, loose: true) : nil
-        var results: [JSONValue] = []
-        results.reserveCapacity(row.ids.count)
+        var variants = configuration.loose ? LooseVariants(response, loose: true) : nil
+        // The details are written as JSON text as the instructions are judged, byte for byte what writing the
+        // object `{"instructions": [{"id", "followed", "why"[, "variant"]}, …], "followed", "total", "mode"[,
+        // "hardened"]}` gives (the daemon copies the text into its answer).
+        var details = DetailsWriter(capacity: 96 + 96 * row.ids.count)
         var followed = 0
-        for (id, instruction) in zip(row.ids, row.instructions) {
+        for (position, (id, instruction)) in zip(row.ids, row.instructions).enumerated() {
             // When no variant follows the instruction, the why is the response's own (the first variant's).
             var outcome = Outcome.no("")
             var which = 0
-            if let variants {
+            if variants != nil {
                 var index = 0
-                while let variant = variants.next(from: &index) {
+                while let variant = variants!.next(from: &index) {
                     let found = instruction.check(variant)
                     if found.followed || index == 0 {
                         outcome = found
@@ -127,30 +129,16 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
                 outcome = instruction.check(response)
             }
             if outcome.followed { followed += 1 }
-            // Built from distinct keys at once (a literal searches for a repeated key at each one).
-            var entry = [
-                JSONObject.Entry(key: "id", value: .string(id)),
-                JSONObject.Entry(key: "followed", value: .bool(outcome.followed)),
-                JSONObject.Entry(key: "why", value: .string(outcome.why)),
-            ]
-            if configuration.loose && outcome.followed && which > 0 {
-                entry.append(JSONObject.Entry(key: "variant", value: .string(Self.variantNames[which])))
-            }
-            results.append(.object(JSONObject(uniqueEntries: entry)))
+            details.instruction(
+                first: position == 0, id: id, outcome: outcome,
+                variant: configuration.loose && outcome.followed && which > 0 ? Self.variantNames[which] : nil)
         }
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        var entries = [
-            JSONObject.Entry(key: "instructions", value: .array(results)),
-            JSONObject.Entry(key: "followed", value: .int(followed)),
-            JSONObject.Entry(key: "total", value: .int(total)),
-            JSONObject.Entry(key: "mode", value: configuration.loose ? Self.looseName : Self.strictName),
-        ]
-        if let hardening { entries.append(JSONObject.Entry(key: "hardened", value: Self.describe(hardening))) }
-        let details = JSONObject(uniqueEntries: entries)
+        details.finish(followed: followed, total: total, loose: configuration.loose, hardened: hardening.map(Self.describe))
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
-        return Verdict(score: score, passed: everything, reason: reason, details: details)
+        return Verdict(score: score, passed: everything, reason: reason, writtenDetails: details.bytes)
     }
 
     /// What the `hardened` option changed in the response: characters dropped or replaced, by kind.
@@ -161,32 +149,93 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         ])
     }
 
-    private static let looseName = JSONValue.string("loose")
-    private static let strictName = JSONValue.string("strict")
-
     static let variantNames = [
         "as is", "without *", "without first line", "without last line", "without first and last lines",
         "without first line and *", "without last line and *", "without first and last lines and *",
     ]
 
     private static let thinkTag = Array("think>".unicodeScalars)
+    private static let openTag = Array("<think>".unicodeScalars)
+    private static let closeTag = Array("</think>".unicodeScalars)
+
+    /// Whether UTF-8 text holds `think>`: each `>` found by `memchr`, the five bytes before it compared.
+    static func containsThinkEnd(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return false }
+        var from = 0
+        while from < utf8.count, let found = memchr(base + from, 0x3E, utf8.count - from) {
+            let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if at >= 5, base[at - 5] == 0x74, base[at - 4] == 0x68, base[at - 3] == 0x69, base[at - 2] == 0x6E,
+                base[at - 1] == 0x6B
+            {
+                return true
+            }
+            from = at + 1
+        }
+        return false
+    }
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.
     static func stripThinking(_ response: String) -> Text {
         let scalars = Py.scalars(response)
         guard let first = scalars.first, let last = scalars.last else { return Text(response, scalars) }
-        let mentionsThink = scalars.contains("<") && Py.find(thinkTag, in: scalars) != nil
+        // '<' and "think>" anywhere, looked for in the UTF-8 (an ASCII needle is found there where it is found
+        // among the scalars).
+        let mentionsThink =
+            response.utf8.withContiguousStorageIfAvailable { utf8 in
+                guard let base = utf8.baseAddress, memchr(base, 0x3C, utf8.count) != nil else { return false }
+                return Self.containsThinkEnd(utf8)
+            } ?? (scalars.contains("<") && Py.find(thinkTag, in: scalars) != nil)
         if !mentionsThink, !first.isPySpace, !last.isPySpace { return Text(response, scalars) }
         let stripped = Py.strip(scalars)
         guard !stripped.isEmpty else { return Text([]) }
         if mentionsThink {
-            let close = Array("</think>".unicodeScalars)
-            if let index = Py.find(close, in: stripped) { return Text(Py.strip(stripped[(index + close.count)...])) }
-            if Py.hasPrefix(stripped, Array("<think>".unicodeScalars)) { return Text([]) }
+            if let index = Py.find(closeTag, in: stripped) { return Text(Py.strip(stripped[(index + closeTag.count)...])) }
+            if Py.hasPrefix(stripped, openTag) { return Text([]) }
         }
         return Text(stripped)
     }
+}
+
+/// The details of an instruction verdict written as JSON text as they are judged: the same bytes as ``JSONWriter``
+/// writes for the object they stand for.
+struct DetailsWriter {
+    private var writer: JSONWriter
+
+    init(capacity: Int) {
+        writer = JSONWriter(capacity: capacity)
+        writer.raw("{\"instructions\":[")
+    }
+
+    /// Writes one instruction's entry `{"id":…,"followed":…,"why":…[,"variant":…]}`.
+    mutating func instruction(first: Bool, id: String, outcome: Outcome, variant: String?) {
+        writer.raw(first ? "{\"id\":" : ",{\"id\":")
+        writer.write(string: id)
+        writer.raw(outcome.followed ? ",\"followed\":true,\"why\":" : ",\"followed\":false,\"why\":")
+        writer.write(string: outcome.why)
+        if let variant {
+            writer.raw(",\"variant\":")
+            writer.write(string: variant)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    /// Closes the list and writes the counts, the mode and what hardening changed.
+    mutating func finish(followed: Int, total: Int, loose: Bool, hardened: JSONValue?) {
+        writer.raw("],\"followed\":")
+        writer.write(int: followed)
+        writer.raw(",\"total\":")
+        writer.write(int: total)
+        writer.raw(loose ? ",\"mode\":\"loose\"" : ",\"mode\":\"strict\"")
+        if let hardened {
+            writer.raw(",\"hardened\":")
+            writer.write(hardened)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    /// The text written.
+    var bytes: [UInt8] { writer.bytes }
 }
 
 /// The variants of a response that are checked, made on first use: strict mode has one; IFEval's loose mode has the
@@ -194,11 +243,12 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
 /// (`"\n".join(lines[1:])` is the text after the first newline, and so on). A variant is made only when an instruction
 /// was not followed by the ones before it, so a response that follows every instruction costs one. A blank variant is
 /// never checked (IFEval skips it), nor one equal to an earlier variant (no `*` to drop, a one-line response): it
-/// would get the same answer.
-final class LooseVariants {
+/// would get the same answer. The newlines and stars are found in one scan; a variant without `*` of a variant that is
+/// not checked is not made (it is blank or equal to an earlier one too).
+struct LooseVariants {
     private let count: Int
-    private var made: [Text] = []
-    private var usable: [Bool] = []
+    /// Each variant decided so far: made, or nil when it is not checked.
+    private var made: [Text?]
     private let whole: Scalars
     private let firstBreak: Int?
     private let lastBreak: Int?
@@ -207,47 +257,66 @@ final class LooseVariants {
     init(_ response: Text, loose: Bool) {
         count = loose ? 8 : 1
         whole = response.scalars
-        made = [response]
-        usable = [response.scalars.contains { !$0.isPySpace }]
+        var firstBreak: Int?
+        var lastBreak: Int?
+        var stars = false
+        var blank = true
         if loose {
-            firstBreak = whole.firstIndex(of: "\n")
-            lastBreak = whole.lastIndex(of: "\n")
-            stars = whole.contains("*")
+            response.scalars.withUnsafeBufferPointer { scalars in
+                for index in scalars.indices {
+                    let value = scalars[index].value
+                    if value == 0x0A {
+                        if firstBreak == nil { firstBreak = index }
+                        lastBreak = index
+                    } else if value == 0x2A {
+                        stars = true
+                    }
+                }
+                blank = !scalars.contains { !$0.isPySpace }
+            }
         } else {
-            (firstBreak, lastBreak, stars) = (nil, nil, false)
+            blank = !whole.contains { !$0.isPySpace }
         }
+        (self.firstBreak, self.lastBreak, self.stars) = (firstBreak, lastBreak, stars)
+        made = []
+        made.reserveCapacity(count)
+        made.append(blank ? nil : response)
     }
 
-    /// How many variants were made so far (for tests).
+    /// How many variants were decided so far (for tests).
     var madeCount: Int { made.count }
 
     /// The first usable variant at `index` or after it (`index` moved to it), or nil when none is left.
-    func next(from index: inout Int) -> Text? {
+    mutating func next(from index: inout Int) -> Text? {
         while index < count {
-            while made.count <= index { make(made.count) }
-            if usable[index] { return made[index] }
+            while made.count <= index { made.append(make(made.count)) }
+            if let text = made[index] { return text }
             index += 1
         }
         return nil
     }
 
-    private func make(_ index: Int) {
+    /// The variant at `index` when it is to be checked: not blank, not equal to an earlier one.
+    private func make(_ index: Int) -> Text? {
         let scalars: Scalars
         switch index {
-        case 1: scalars = noStar(whole)
         case 2: scalars = first
         case 3: scalars = last
         case 4: scalars = both
-        default: scalars = noStar(made[index - 3].scalars)
+        default:
+            // Without '*' in the response, a variant without '*' is the one it was made from; of a variant that is
+            // not checked (blank, or equal to an earlier one), it is blank or equal to an earlier one too.
+            guard stars, let source = made[index == 1 ? 0 : index - 3] else { return nil }
+            scalars = source.scalars.filter { $0 != "*" }
         }
-        // Without '*' in the response, a variant without '*' is the one it was made from.
-        let blank = !scalars.contains { !$0.isPySpace }
-        let repeated = (index == 1 || index >= 5) && !stars || made.contains { $0.scalars == scalars }
-        made.append(index == 1 && !stars ? made[0] : Text(scalars))
-        usable.append(!blank && !repeated)
+        // The stripped lines are blank when empty; a variant without '*' may hold only spaces.
+        guard !scalars.isEmpty, index >= 2 && index <= 4 || scalars.contains(where: { !$0.isPySpace }) else {
+            return nil
+        }
+        for case let earlier? in made where earlier.scalars == scalars { return nil }
+        return Text(scalars)
     }
 
-    private func noStar(_ text: Scalars) -> Scalars { stars ? text.filter { $0 != "*" } : text }
     private var first: Scalars { firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? [] }
     private var last: Scalars { lastBreak.map { Py.strip(whole[..<$0]) } ?? [] }
     private var both: Scalars {

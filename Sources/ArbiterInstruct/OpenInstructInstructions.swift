@@ -348,13 +348,11 @@ enum OpenInstructInstructions {
         ),
     ]
 
-    private static let divider = Pattern("\\s?\\*\\*\\*\\s?")
-
     static func composition(_ text: Text, sentences: Int, words: Int) -> Outcome {
-        let paragraphs = divider.split(text.string)
+        let paragraphs = IFEvalInstructions.splitOnDividers(text.string)
         var count = paragraphs.count
         for (index, paragraph) in paragraphs.enumerated() {
-            if Py.strip(paragraph.unicodeScalars).isEmpty {
+            if paragraph.unicodeScalars.allSatisfy(\.isPySpace) {
                 if index == 0 || index == paragraphs.count - 1 { count -= 1 } else { return .no("an empty paragraph") }
             }
             let found = Sentences.split(paragraph)

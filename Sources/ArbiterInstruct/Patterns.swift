@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import ArbiterRegex
+import Foundation
 
 /// A fixed pattern of the constraints, compiled once (PCRE2 in UTF + UCP mode: `\w`, `\s`, `\d` and `\b` are
 /// Unicode-aware, as in Python's `re` on `str`; `$` under `multiline` matches before each `\n`, as in Python).
@@ -101,40 +102,68 @@ struct Pattern: Sendable {
 /// Byte-level `str.replace` for ASCII-free-of-surprises needles (UTF-8 is self-synchronising, so a byte match of
 /// valid UTF-8 is a character match).
 enum Bytes {
-    static func replaceAll(_ text: [UInt8], _ target: String, _ replacement: String) -> [UInt8] {
-        let needle = Array(target.utf8)
-        let with = Array(replacement.utf8)
+    static func replaceAll(_ text: [UInt8], _ target: StaticString, _ replacement: StaticString) -> [UInt8] {
+        let needle = UnsafeBufferPointer(start: target.utf8Start, count: target.utf8CodeUnitCount)
+        let with = UnsafeBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount)
         guard let first = needle.first, text.count >= needle.count else { return text }
-        var output: [UInt8] = []
-        var index = 0
-        var copied = 0
-        var found = false
-        while index + needle.count <= text.count {
-            if text[index] == first, text[index..<index + needle.count].elementsEqual(needle) {
-                if !found {
-                    output.reserveCapacity(text.count + 16)
-                    found = true
+        return text.withUnsafeBufferPointer { bytes in
+            var output: [UInt8] = []
+            var index = 0
+            var copied = 0
+            var found = false
+            while index + needle.count <= bytes.count {
+                if bytes[index] == first, matches(bytes, at: index, needle) {
+                    if !found {
+                        output.reserveCapacity(bytes.count + 16)
+                        found = true
+                    }
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copied..<index]))
+                    output.append(contentsOf: with)
+                    index += needle.count
+                    copied = index
+                } else {
+                    index += 1
                 }
-                output.append(contentsOf: text[copied..<index])
-                output.append(contentsOf: with)
-                index += needle.count
-                copied = index
-            } else {
-                index += 1
             }
+            guard found else { return text }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copied...]))
+            return output
         }
-        guard found else { return text }
-        output.append(contentsOf: text[copied...])
-        return output
     }
 
-    static func contains(_ text: [UInt8], _ target: String) -> Bool {
-        let needle = Array(target.utf8)
+    static func contains(_ text: [UInt8], _ target: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: target.utf8Start, count: target.utf8CodeUnitCount)
         guard let first = needle.first, text.count >= needle.count else { return false }
-        for index in 0...(text.count - needle.count) where text[index] == first {
-            if text[index..<index + needle.count].elementsEqual(needle) { return true }
+        return text.withUnsafeBufferPointer { bytes in
+            for index in 0...(bytes.count - needle.count) where bytes[index] == first {
+                if matches(bytes, at: index, needle) { return true }
+            }
+            return false
         }
-        return false
+    }
+
+    /// Whether the text holds `***`: each `*` found by `memchr`, the two bytes after it compared.
+    static func containsTripleStar(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return false }
+            var from = 0
+            while from + 3 <= utf8.count, let found = memchr(base + from, 0x2A, utf8.count - from) {
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                guard at + 3 <= utf8.count else { return false }
+                if base[at + 1] == 0x2A, base[at + 2] == 0x2A { return true }
+                from = at + 1
+            }
+            return false
+        }
+    }
+
+    /// Whether `needle` occurs in `bytes` at `index` (the caller checked that it fits).
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, _ needle: UnsafeBufferPointer<UInt8>)
+        -> Bool
+    {
+        for offset in 1..<needle.count where bytes[index + offset] != needle[offset] { return false }
+        return true
     }
 }
 

@@ -10,7 +10,32 @@ typealias Scalars = [Unicode.Scalar]
 /// ASCII punctuation, Python's `string.punctuation`.
 let asciiPunctuation: Set<Unicode.Scalar> = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars)
 /// `string.punctuation` plus the space, the characters the IFBench checks strip from words.
-let punctuationAndSpace: Set<Unicode.Scalar> = asciiPunctuation.union([" "])
+let punctuationAndSpace = ScalarSet(asciiPunctuation.union([" "]))
+/// ``asciiPunctuation`` for stripping.
+let asciiPunctuationSet = ScalarSet(asciiPunctuation)
+
+/// A small set of scalars tested without hashing: ASCII members as bits, others in a short list (the characters a
+/// check strips or splits off, looked up once per scalar of a response).
+struct ScalarSet: Sendable, ExpressibleByArrayLiteral {
+    private var ascii: UInt128 = 0
+    private var others: [Unicode.Scalar] = []
+
+    init(_ scalars: some Sequence<Unicode.Scalar>) {
+        for scalar in scalars {
+            if scalar.value < 0x80 {
+                ascii |= 1 << scalar.value
+            } else if !others.contains(scalar) {
+                others.append(scalar)
+            }
+        }
+    }
+
+    init(arrayLiteral elements: Unicode.Scalar...) { self.init(elements) }
+
+    func contains(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x80 ? ascii >> scalar.value & 1 == 1 : others.contains(scalar)
+    }
+}
 
 extension Unicode.Scalar {
     /// Python's `str.isspace()` for one character (Unicode White_Space plus the ASCII separators 0x1C…0x1F).
@@ -83,6 +108,7 @@ extension Unicode.Scalar {
 enum Py {
     /// `str.split()`: runs of whitespace separate, none at the ends.
     static func split(_ text: some Collection<Unicode.Scalar>) -> [Scalars] {
+        if let words = text.withContiguousStorageIfAvailable(splitContiguous) { return words }
         var words: [Scalars] = []
         var current: Scalars = []
         for scalar in text {
@@ -96,6 +122,21 @@ enum Py {
             }
         }
         if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// `str.split()` over contiguous scalars: each word copied once, at its size (not grown scalar by scalar).
+    private static func splitContiguous(_ text: UnsafeBufferPointer<Unicode.Scalar>) -> [Scalars] {
+        var words: [Scalars] = []
+        var index = 0
+        let count = text.count
+        while index < count {
+            while index < count, text[index].isPySpace { index += 1 }
+            guard index < count else { break }
+            let start = index
+            while index < count, !text[index].isPySpace { index += 1 }
+            words.append(Array(UnsafeBufferPointer(rebasing: text[start..<index])))
+        }
         return words
     }
 
@@ -135,7 +176,7 @@ enum Py {
     }
 
     /// `str.strip()` (whitespace) or `str.strip(chars)`.
-    static func strip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+    static func strip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: ScalarSet? = nil) -> Scalars {
         let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
         guard let first = text.firstIndex(where: { !drop($0) }) else { return [] }
         let last = text.lastIndex(where: { !drop($0) })!
@@ -143,13 +184,13 @@ enum Py {
     }
 
     /// `str.lstrip(chars)`.
-    static func lstrip(_ text: some Collection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+    static func lstrip(_ text: some Collection<Unicode.Scalar>, _ chars: ScalarSet? = nil) -> Scalars {
         let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
         return Array(text.drop(while: drop))
     }
 
     /// `str.rstrip(chars)`.
-    static func rstrip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: Set<Unicode.Scalar>? = nil) -> Scalars {
+    static func rstrip(_ text: some BidirectionalCollection<Unicode.Scalar>, _ chars: ScalarSet? = nil) -> Scalars {
         let drop: (Unicode.Scalar) -> Bool = chars.map { set in { set.contains($0) } } ?? { $0.isPySpace }
         guard let last = text.lastIndex(where: { !drop($0) }) else { return [] }
         return Array(text[...last])

@@ -29,11 +29,17 @@ enum Sentences {
             let stripped = Py.strip(input.unicodeScalars.map { $0 == "\n" ? " " : $0 })
             return stripped.isEmpty ? [] : [Py.string(stripped)]
         }
-        var text: [UInt8] = [0x20] + input.utf8.map { $0 == 0x0A ? 0x20 : $0 } + [0x20, 0x20]
+        var text: [UInt8] = []
+        text.reserveCapacity(input.utf8.count + 3)
+        text.append(0x20)
+        for byte in input.utf8 { text.append(byte == 0x0A ? 0x20 : byte) }
+        text.append(0x20)
+        text.append(0x20)
         let has = { (byte: UInt8) in text.contains(byte) }
         // Each pass runs only when the text holds what its pattern needs around a '.' (checked on the text as the
         // earlier passes left it): most sentences hold no abbreviation, and a pass that cannot match costs a scan.
-        if Bytes.contains(text, "r.") || Bytes.contains(text, "s.") || Bytes.contains(text, "t.") {
+        // "r.", "s." or "t." (the text starts and ends with spaces, so a '.' is never its first or last byte).
+        if Self.dot(in: text, where: { text, at in text[at - 1] == 0x72 || text[at - 1] == 0x73 || text[at - 1] == 0x74 }) {
             text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
         }
         if Self.dot(in: text, where: { text, at in Self.isWebsiteStart(text[at + 1]) }) {
@@ -226,8 +232,8 @@ enum Sentences {
 
     private static func isTerminator(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || scalar == "!" || scalar == "?" }
 
-    private static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "\u{BB}"]
-    private static let followers: Set<Unicode.Scalar> = ["*", ":", ";", "@", "(", "[", "{"]
+    private static let closers: ScalarSet = ["\"", "'", ")", "]", "}", "\u{201D}", "\u{2019}", "\u{BB}"]
+    private static let followers: ScalarSet = ["*", ":", ";", "@", "(", "[", "{"]
 
     private static func appendSentence(_ text: Scalars, _ range: Range<Int>, to result: inout [Range<Int>]) {
         var lower = range.lowerBound
@@ -239,7 +245,7 @@ enum Sentences {
 
     // MARK: Word tokens (in place of NLTK's word_tokenize)
 
-    private static let splitOff: Set<Unicode.Scalar> = Set(",;:@#$%&?!()[]{}<>*\"`\u{201C}\u{201D}\u{2018}\u{AB}\u{BB}".unicodeScalars)
+    private static let splitOff = ScalarSet(",;:@#$%&?!()[]{}<>*\"`\u{201C}\u{201D}\u{2018}\u{AB}\u{BB}".unicodeScalars)
     private static let contractions: [Scalars] = ["n't", "'s", "'m", "'d", "'ll", "'re", "'ve"].map { Array($0.unicodeScalars) }
 
     /// Word tokens in the manner of NLTK's Treebank tokenizer, sentence by sentence (Arbiter's sentence rule):

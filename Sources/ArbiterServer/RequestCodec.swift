@@ -432,7 +432,7 @@ struct RequestCodec: Sendable {
         out.raw(",\"reason\":")
         out.write(string: verdict.reason)
         out.raw(",\"details\":")
-        out.write(verdict.details)
+        verdict.writeDetails(into: &out)
         if let components = verdict.components {
             out.raw(",\"components\":")
             out.write(components)

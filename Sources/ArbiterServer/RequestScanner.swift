@@ -103,6 +103,17 @@ enum RequestScanner {
     /// Where the fields of a line of the common shape lie; `nil` for any other line. Strings are not checked to be
     /// valid UTF-8 unless ``ScannedFields/allASCII`` says they are all ASCII.
     static func scanFields(_ line: UnsafeBufferPointer<UInt8>) -> ScannedFields? {
+        // A line whose last value is an object or an array (a structured reference, options) is not of this shape:
+        // seen at its end, without scanning its strings first (the wide scan reads it).
+        var last = line.count - 1
+        while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D { last -= 1 }
+        if last > 0, line[last] == UInt8(ascii: "}") {
+            last -= 1
+            while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D {
+                last -= 1
+            }
+            if last >= 0, line[last] == UInt8(ascii: "}") || line[last] == UInt8(ascii: "]") { return nil }
+        }
         var cursor = Cursor(bytes: line)
         cursor.skipWhitespace()
         guard cursor.consume(UInt8(ascii: "{")) else { return nil }

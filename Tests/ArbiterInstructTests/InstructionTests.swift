@@ -429,7 +429,7 @@ struct ScoringTests {
 
     @Test("loose variants are made only when needed; a repeated or blank variant is not checked")
     func looseVariantsLazy() {
-        let variants = LooseVariants(Text("one line, no star"), loose: true)
+        var variants = LooseVariants(Text("one line, no star"), loose: true)
         var index = 0
         #expect(variants.next(from: &index)?.scalars == Array("one line, no star".unicodeScalars))
         #expect(variants.madeCount == 1)  // a response that follows needs no other variant
@@ -438,7 +438,7 @@ struct ScoringTests {
         #expect(variants.next(from: &index) == nil)
         #expect(variants.madeCount == 8)
         // Negative control: with a star and two lines, the variants differ and are checked.
-        let starred = LooseVariants(Text("*Title*\nbody"), loose: true)
+        var starred = LooseVariants(Text("*Title*\nbody"), loose: true)
         var names: [Int] = []
         index = 0
         while starred.next(from: &index) != nil {
@@ -448,7 +448,7 @@ struct ScoringTests {
         // As is, without * ("Title\nbody"), without first line ("body"), without last line ("*Title*") and that
         // without * ("Title"); "both lines" is blank, "body" without * repeats "body".
         #expect(names == [0, 1, 2, 3, 6])
-        let strict = LooseVariants(Text("*Title*\nbody"), loose: false)
+        var strict = LooseVariants(Text("*Title*\nbody"), loose: false)
         index = 1
         #expect(strict.next(from: &index) == nil)
     }

@@ -54,6 +54,31 @@ struct ScannerTests {
         #expect(scanned.response == "x y" && scanned.prompt == "q")
     }
 
+    @Test("a line ending with an object or array value is left to the wide scan at once; same answers either way")
+    func structuredLast() {
+        let fields = { (text: String) in Array(text.utf8).withUnsafeBufferPointer { RequestScanner.scanFields($0) } }
+        let structured = [
+            #"{"verifier":"exact","response":"x","reference":{"a":1}}"#,
+            #"{"verifier":"exact","response":"x","reference":["a"] } "#,
+            #"{"verifier":"exact","response":"x","reference":"x","options":{}}"#,
+            "{\"verifier\":\"exact\",\"response\":\"x\",\"reference\":[1]\n}\r\n",
+        ]
+        for line in structured {
+            #expect(fields(line) == nil, "\(line)")
+            let answers = bothAnswers(line)
+            #expect(answers.fast == answers.full, "\(line)")
+        }
+        // Controls: a string or a scalar last, even one ending in a brace, is still scanned.
+        for line in [
+            #"{"verifier":"exact","response":"x","reference":"{a}"}"#,
+            #"{"verifier":"exact","response":"x]","reference":7 }"#,
+            #"{"verifier":"exact","reference":"}","response":"]"}"#,
+        ] {
+            #expect(fields(line) != nil, "\(line)")
+            #expect(scan(line) != nil, "\(line)")
+        }
+    }
+
     @Test("every other line goes to the full parser, and gets the same answer either way")
     func fallBack() {
         let lines = [

@@ -1,0 +1,97 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@testable import ArbiterInstruct
+
+@Suite("instruction: one-pass forms of checks, against their plain definitions")
+struct CheckShortcutsTests {
+    /// Texts made of name pieces, overlapping names and other words.
+    static let texts: [String] = {
+        let pieces = ["Emma", "Em", "ma", "Liam", "Li", "Noah", "Noa", "h", " ", "Ava", "Ella", "Isabella", "é", "Zoe",
+                      "Jonathan", "Nathan", "*", "**", "\n", "David"]
+        var texts: [String] = [""]
+        var state: UInt64 = 7
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int(state % 9) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                text += pieces[Int(state >> 33) % pieces.count]
+            }
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            texts.append(text)
+        }
+        return texts
+    }()
+
+    @Test("person names counted in one pass are the names the text contains")
+    func personNames() {
+        for text in Self.texts {
+            let scalars = Array(text.unicodeScalars)
+            let plain = IFBenchInstructions.personNames.filter { Py.contains($0, in: scalars) }.count
+            #expect(IFBenchInstructions.personNameCount(scalars) == plain, "\(text.debugDescription)")
+        }
+        // Control: overlapping names are each counted once, a lowercase one not at all.
+        #expect(IFBenchInstructions.personNameCount(Array("Isabella Ella ella Emma Emma".unicodeScalars)) == 3)
+    }
+
+    @Test("a text without *** is its own only paragraph; with one the pattern splits it")
+    func dividers() {
+        let divider = Pattern("\\s?\\*\\*\\*\\s?")
+        for text in Self.texts + ["a ***b", "a**\n*b", "***", " *** ", "a\n***\nb***"] {
+            #expect(IFEvalInstructions.splitOnDividers(text) == divider.split(text), "\(text.debugDescription)")
+            #expect(Bytes.containsTripleStar(text) == text.contains("***"), "\(text.debugDescription)")
+        }
+        // Control: two stars are no divider.
+        #expect(IFEvalInstructions.splitOnDividers("a ** b") == ["a ** b"])
+        #expect(IFEvalInstructions.splitOnDividers("a *** b") == ["a", "b"])
+    }
+}
+
+@Suite("instruction: reverse_newline and pronouns, against their earlier forms")
+struct ReverseNewlinePronounTests {
+    /// reverse_newline as it was written before it found its lines in place.
+    static func reverseNewlineBefore(_ text: Text) -> (Bool, String) {
+        let lines = Py.split(text.scalars, separator: ["\n"]).map { IFBenchInstructions.trimmed($0) }.filter { !$0.isEmpty }
+        let zimbabwe = Array("Zimbabwe".unicodeScalars)
+        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return (false, "no line with Zimbabwe") }
+        guard lines.count - start >= 52 else { return (false, "\(lines.count - start) lines from Zimbabwe on, needs at least 52") }
+        let target = lines[start...].map(IFBenchInstructions.asciiFolded)
+        let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
+        return (Array(sorted) == target, "lines must be in reverse alphabetical order")
+    }
+
+    @Test("the same answer and why on lines around Zimbabwe, blank and punctuation-only lines, 51 to 53 lines")
+    func reverseNewline() {
+        let words = ["Zimbabwe", "zimbabwe", "Zambia", "...", "", " ", "Yemen!", "Ürgüp", "Zimbabwe.", "Ålesund", "- Zimbabwe -"]
+        var state: UInt64 = 11
+        for round in 0..<600 {
+            var lines: [String] = []
+            let count = [0, 3, 50, 51, 52, 53, 60][round % 7]
+            for _ in 0..<count {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                lines.append(words[Int(state >> 33) % words.count])
+            }
+            if round % 3 == 0 { lines.sort(by: >) }
+            let text = Text(lines.joined(separator: round % 2 == 0 ? "\n" : "\n\n"))
+            let now = IFBenchInstructions.reverseNewline(text)
+            let before = Self.reverseNewlineBefore(text)
+            #expect(now.followed == before.0 && now.why == before.1, "round \(round)")
+        }
+        // Control: 52 lines in reverse order from Zimbabwe on follow; one line out of order breaks it.
+        let ordered = ["Zimbabwe"] + (0..<51).map { String(format: "%03d", 999 - $0) }
+        #expect(IFBenchInstructions.reverseNewline(Text(ordered.joined(separator: "\n"))).followed)
+        #expect(!IFBenchInstructions.reverseNewline(Text((ordered + ["999"]).joined(separator: "\n"))).followed)
+    }
+
+    @Test("a word is a pronoun by its packed letters exactly when it is one by its string")
+    func pronouns() {
+        for word in IFBenchInstructions.pronouns.map({ $0 }) + ["", "i'm", "Me", "myselves", "themselvesx", "é", "usa", "hi"] {
+            let packed = IFBenchInstructions.packedLetters(word.unicodeScalars).map(IFBenchInstructions.packedPronouns.contains) ?? false
+            #expect(packed == IFBenchInstructions.pronouns.contains(word), "\(word)")
+        }
+    }
+}
