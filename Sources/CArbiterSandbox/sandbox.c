@@ -1123,13 +1123,17 @@ static int shared_init_main(void *argument) {
 }
 
 /// Whether a run's init shares the daemon's memory (`shared_init_main`): the one case it handles.
+static int shared_init_disabled;
+static pthread_once_t shared_init_once = PTHREAD_ONCE_INIT;
+
+static void read_shared_init_switch(void) {
+    const char *value = getenv("ARBITER_CODE_NO_SHARED_INIT");
+    shared_init_disabled = value != NULL && strcmp(value, "1") == 0;
+}
+
 static int uses_shared_init(const struct arb_run_spec *spec) {
-    static int disabled = -1;
-    if (disabled < 0) {
-        const char *value = getenv("ARBITER_CODE_NO_SHARED_INIT");
-        disabled = value != NULL && strcmp(value, "1") == 0;
-    }
-    return !disabled && uses_mount_template(spec) && spec->use_fork_server && spec->workdir_in_memory &&
+    pthread_once(&shared_init_once, read_shared_init_switch);
+    return !shared_init_disabled && uses_mount_template(spec) && spec->use_fork_server && spec->workdir_in_memory &&
            spec->network_fd >= 0 && (spec->namespaces & ARB_NS_NET) && (spec->namespaces & ARB_NS_PID) &&
            spec->companion_path == NULL && !spec->export_files && spec->uid >= 0 && spec->gid >= 0 &&
            spec->private_shm && spec->cgroup_procs[0] == NULL && spec->cgroup_procs[1] == NULL &&
