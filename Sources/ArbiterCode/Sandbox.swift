@@ -455,6 +455,11 @@ public final class Sandbox: Sendable {
             spec.use_fork_server = 1
             spec.fork_server_fd = server
         }
+        // An init sharing the daemon's memory must stay out of the slot's memory group (`init_cloner` in the C
+        // launcher): it is cloned from a thread in the daemon's base group.
+        if let base = isolation.memoryCgroup, slot.memory != nil {
+            spec.shared_init_memory_tasks = UnsafePointer(strings.add(base + "/tasks"))
+        }
         if let template {
             spec.use_mount_template = 1
             spec.mount_template_fd = template
