@@ -109,6 +109,9 @@ public final class Sandbox: Sendable {
         self.workers = SlotWorkerPool(cgroups: cgroups, networkPerSlot: perSlot)
         self.usesForkServers = forkServers && ForkServers.available(for: isolation)
         self.usesMountTemplates = mountTemplates && MountTemplates.available(for: isolation)
+        self.keepsWorkInMemory =
+            isolation.readOnlyRoot && isolation.namespaces.contains("mount")
+            && ProcessInfo.processInfo.environment["ARBITER_CODE_NO_MEMORY_WORKDIR"] != "1"
         // The compilers live in the base groups, beside the slots: never in a run's.
         self.testCompilers = TestCompilers(
             groups: [isolation.memoryCgroup, isolation.pidsCgroup, isolation.cpuCgroup, isolation.cpuacctCgroup]
@@ -133,10 +136,7 @@ public final class Sandbox: Sendable {
     /// Whether a run's work directory may stay in memory (`run`'s `memoryFiles`): each run's is a tmpfs of its own in
     /// its own mount namespace, so the host directory serves only as the source of the files copied in, which the
     /// run's init can take from memory instead.
-    var keepsWorkInMemory: Bool {
-        isolation.readOnlyRoot && isolation.namespaces.contains("mount")
-            && ProcessInfo.processInfo.environment["ARBITER_CODE_NO_MEMORY_WORKDIR"] != "1"
-    }
+    let keepsWorkInMemory: Bool
 
     /// A fresh work directory's path, not yet created (``createWorkDirectory(_:)``); the work root exists.
     /// - Throws: ``ArbiterError`` `internal` when the work root cannot be created.
@@ -454,6 +454,11 @@ public final class Sandbox: Sendable {
         if let server {
             spec.use_fork_server = 1
             spec.fork_server_fd = server
+        }
+        // An init sharing the daemon's memory must stay out of the slot's memory group (`init_cloner` in the C
+        // launcher): it is cloned from a thread in the daemon's base group.
+        if let base = isolation.memoryCgroup, slot.memory != nil {
+            spec.shared_init_memory_tasks = UnsafePointer(strings.add(base + "/tasks"))
         }
         if let template {
             spec.use_mount_template = 1

@@ -1123,17 +1123,112 @@ static int shared_init_main(void *argument) {
 }
 
 /// Whether a run's init shares the daemon's memory (`shared_init_main`): the one case it handles.
+static int shared_init_disabled;
+static pthread_once_t shared_init_once = PTHREAD_ONCE_INIT;
+
+static void read_shared_init_switch(void) {
+    const char *value = getenv("ARBITER_CODE_NO_SHARED_INIT");
+    shared_init_disabled = value != NULL && strcmp(value, "1") == 0;
+}
+
 static int uses_shared_init(const struct arb_run_spec *spec) {
-    static int disabled = -1;
-    if (disabled < 0) {
-        const char *value = getenv("ARBITER_CODE_NO_SHARED_INIT");
-        disabled = value != NULL && strcmp(value, "1") == 0;
-    }
-    return !disabled && uses_mount_template(spec) && spec->use_fork_server && spec->workdir_in_memory &&
+    pthread_once(&shared_init_once, read_shared_init_switch);
+    return !shared_init_disabled && spec->shared_init_memory_tasks != NULL && uses_mount_template(spec) && spec->use_fork_server && spec->workdir_in_memory &&
            spec->network_fd >= 0 && (spec->namespaces & ARB_NS_NET) && (spec->namespaces & ARB_NS_PID) &&
            spec->companion_path == NULL && !spec->export_files && spec->uid >= 0 && spec->gid >= 0 &&
            spec->private_shm && spec->cgroup_procs[0] == NULL && spec->cgroup_procs[1] == NULL &&
            spec->cgroup_procs[2] == NULL && spec->cgroup_procs[3] == NULL;
+}
+
+/// The thread that clones a slot thread's shared-memory inits. It sits outside the slot's memory cgroup (in the
+/// daemon's base group), so its inits do too: a memory cgroup's OOM killer scores a process by its memory's size, and
+/// an init's memory is the daemon's — chosen, it would take the daemon with it (the kernel kills every process
+/// sharing a victim's memory). Inside the slot's memory group are only the fork server (never chosen, -1000) and the
+/// run's processes. Its other groups (pids, cpu, cpuacct) are the slot's, like the slot thread's.
+struct init_cloner {
+    int request[2], reply[2];
+    const struct arb_run_spec *spec;
+    const struct root_plan *plan;
+    const int *fds;
+    pid_t pid;
+    int error;
+    int moved; // 1 once out of the slot's memory group, -1 when that failed
+};
+
+static pid_t clone_shared_init(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds);
+
+static void *init_cloner_main(void *argument) {
+    struct init_cloner *cloner = argument;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, NULL); // inits start with every signal blocked, until they reset them
+    const char *tasks[1] = {cloner->spec->shared_init_memory_tasks};
+    cloner->moved = arb_join_cgroups_thread(tasks, 1) == 0 ? 1 : -1;
+    char byte = 1;
+    while (write(cloner->reply[1], &byte, 1) < 0 && errno == EINTR) {}
+    for (;;) {
+        ssize_t n = read(cloner->request[0], &byte, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return NULL;
+        cloner->pid = clone_shared_init(cloner->spec, cloner->plan, cloner->fds);
+        cloner->error = cloner->pid < 0 ? errno : 0;
+        while (write(cloner->reply[1], &byte, 1) < 0 && errno == EINTR) {}
+    }
+}
+
+/// The calling slot thread's cloner (made on first use; NULL when it cannot be: then inits are copies).
+static __thread struct init_cloner *slot_cloner;
+static __thread int slot_cloner_failed;
+
+static struct init_cloner *cloner_for(const struct arb_run_spec *spec) {
+    if (slot_cloner != NULL || slot_cloner_failed) return slot_cloner;
+    slot_cloner_failed = 1;
+    struct init_cloner *cloner = calloc(1, sizeof *cloner);
+    if (cloner == NULL) return NULL;
+    if (pipe2(cloner->request, O_CLOEXEC) != 0) { free(cloner); return NULL; }
+    if (pipe2(cloner->reply, O_CLOEXEC) != 0) {
+        close(cloner->request[0]);
+        close(cloner->request[1]);
+        free(cloner);
+        return NULL;
+    }
+    cloner->spec = spec;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 128 << 10);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    int error = pthread_create(&thread, &attributes, init_cloner_main, cloner);
+    pthread_attr_destroy(&attributes);
+    char byte;
+    if (error == 0) {
+        while (read(cloner->reply[0], &byte, 1) < 0 && errno == EINTR) {}
+    }
+    if (error != 0 || cloner->moved != 1) {
+        // The thread (if any) stays, asleep on its request pipe, never used: this slot's inits are copies.
+        return NULL;
+    }
+    slot_cloner = cloner;
+    slot_cloner_failed = 0;
+    return cloner;
+}
+
+/// Has the slot thread's cloner clone a shared-memory init; its pid, or -1 with errno (ENOSYS: no cloner).
+static pid_t clone_shared_init_outside_memory_group(const struct arb_run_spec *spec, const struct root_plan *plan,
+                                                    const int *fds) {
+    struct init_cloner *cloner = cloner_for(spec);
+    if (cloner == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    cloner->spec = spec;
+    cloner->plan = plan;
+    cloner->fds = fds;
+    char byte = 1;
+    while (write(cloner->request[1], &byte, 1) < 0 && errno == EINTR) {}
+    while (read(cloner->reply[0], &byte, 1) < 0 && errno == EINTR) {}
+    errno = cloner->error;
+    return cloner->pid;
 }
 
 /// Clones a shared-memory init; its pid, or -1 with errno.
@@ -1165,7 +1260,8 @@ static pid_t clone_shared_init(const struct arb_run_spec *spec, const struct roo
 #else
 #define ARB_SHARED_INIT 0
 static int uses_shared_init(const struct arb_run_spec *spec) { (void)spec; return 0; }
-static pid_t clone_shared_init(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds) {
+static pid_t clone_shared_init_outside_memory_group(const struct arb_run_spec *spec, const struct root_plan *plan,
+                                                    const int *fds) {
     (void)spec; (void)plan; (void)fds;
     errno = ENOSYS;
     return -1;
@@ -1313,10 +1409,13 @@ static pid_t launch_init(const struct arb_run_spec *spec, int pipes[6][2], struc
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pid_t init;
+    pid_t init = -1;
     if (shared) {
-        init = clone_shared_init(spec, &plan, child_fds);
-    } else {
+        init = clone_shared_init_outside_memory_group(spec, &plan, child_fds);
+        // No cloner for this slot: init is a copy, as for every other run.
+        if (init < 0 && errno == ENOSYS) shared = 0;
+    }
+    if (!shared) {
         init = (pid_t)syscall(SYS_clone, clone_flags(spec), 0, 0, 0, 0);
         if (init == 0) init_main(spec, &plan, child_fds, uid, gid);
     }

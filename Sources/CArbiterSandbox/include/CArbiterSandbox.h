@@ -88,6 +88,9 @@ struct arb_run_spec {
     const char *const *memory_file_names;     ///< sees. Names are plain (no '/').
     const uint8_t *const *memory_file_data;
     const size_t *memory_file_lengths;
+    const char *shared_init_memory_tasks; ///< The `tasks` file of the daemon's base memory group (NULL: none). With
+                                          ///< it, a root run forked from a fork server may get an init sharing the
+                                          ///< daemon's memory, cloned from a thread in that group (not the slot's).
 };
 
 /// What happened. Buffers are malloc'd: release them with `arb_run_result_free`.
