@@ -1046,14 +1046,18 @@ static int shared_init_main(void *argument) {
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
     if ((error = K5(SYS_mount_setattr, AT_FDCWD, parent, 0, &attr, sizeof attr)) != 0)
         kfail(ARB_STAGE_MOUNT_WORKDIR, error);
-    // The run's /proc, where this process's command line (the daemon's: it shares its memory, so it cannot be
-    // overwritten) reads empty: /dev/null is bound over it. Everything else of this process that shows memory (environ,
-    // mem, maps, stack addresses in stat) needs ptrace access, which the run's processes (the sandbox user, without
+    // The run's /proc, where what this process shows of the daemon's memory (it shares it) reads empty: /dev/null is
+    // bound over its command line (the daemon's, which cannot be overwritten) and over the files that give the
+    // memory's size to anyone (stat, statm, status: watched live, the daemon's size told the program the size and
+    // timing of concurrent requests — a red-team finding). Everything else of this process that shows memory
+    // (environ, mem, maps, smaps) needs ptrace access, which the run's processes (the sandbox user, without
     // capabilities) do not have over root.
-    if ((error = kmount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL)) != 0 ||
-        (error = kmount("/dev/null", "/proc/1/cmdline", NULL, MS_BIND, NULL)) != 0 ||
-        (error = kmount("/dev/null", "/proc/1/task/1/cmdline", NULL, MS_BIND, NULL)) != 0)
+    static const char *masked[] = {"/proc/1/cmdline", "/proc/1/task/1/cmdline", "/proc/1/stat", "/proc/1/task/1/stat",
+                                   "/proc/1/statm", "/proc/1/task/1/statm", "/proc/1/status", "/proc/1/task/1/status"};
+    if ((error = kmount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL)) != 0)
         kfail(ARB_STAGE_MOUNT_PROC, error);
+    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
+        if ((error = kmount("/dev/null", masked[i], NULL, MS_BIND, NULL)) != 0) kfail(ARB_STAGE_MOUNT_PROC, error);
     if ((error = kmount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=256,mode=1777")) != 0)
         kfail(ARB_STAGE_MOUNT_SHM, error);
     // The program's process from the fork server (see `program_from_server`).
