@@ -397,11 +397,18 @@ struct InstructionRow: Sendable {
 /// compiling a pattern) costs more than looking it up. Bounded: emptied when full. Only rows that configured without
 /// error are kept.
 final class RowCache: Sendable {
-    /// A configured row with the reference text and the prompt it was configured from.
-    struct Entry: Sendable {
-        var json: [UInt8]
-        var prompt: String?
-        var row: InstructionRow
+    /// A configured row with the reference text and the prompt it was configured from (a class: a lookup retains
+    /// one reference instead of copying its fields).
+    final class Entry: Sendable {
+        let json: [UInt8]
+        let prompt: String?
+        let row: InstructionRow
+
+        init(json: [UInt8], prompt: String?, row: InstructionRow) {
+            self.json = json
+            self.prompt = prompt
+            self.row = row
+        }
     }
 
     let capacity: Int
@@ -439,11 +446,13 @@ final class RowCache: Sendable {
         -> InstructionRow
     {
         let hash = Self.fingerprint(json)
-        if let found = rows.withLock({ $0[hash] }), !found.row.usesPrompt || found.prompt == prompt,
-            Self.same(found.json, json)
-        {
+        // Compared in place: only the row is copied out of the table.
+        let kept = rows.withLock { rows -> InstructionRow? in
+            guard let found = rows[hash], !found.row.usesPrompt || found.prompt == prompt, Self.same(found.json, json)
+            else { return nil }
             return found.row
         }
+        if let kept { return kept }
         let reference: JSONValue
         if let parsed {
             reference = parsed
