@@ -377,7 +377,9 @@ enum Language {
     static func identify(_ text: String) -> String? {
         // A text of at most `budget` UTF-8 bytes holds at most `budget` scalars: only a longer one is counted.
         let unicodeScalars = text.unicodeScalars
-        guard text.utf8.count > budget, unicodeScalars.count > budget else { return identifier.identify(text)?.language }
+        guard text.utf8.count > budget, unicodeScalars.count > budget else {
+            return identifier.identify(text)?.language
+        }
         return identifier.identify(Py.string(unicodeScalars.prefix(budget)))?.language
     }
 }

@@ -136,7 +136,8 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        details.finish(followed: followed, total: total, loose: configuration.loose, hardened: hardening.map(Self.describe))
+        details.finish(
+            followed: followed, total: total, loose: configuration.loose, hardened: hardening.map(Self.describe))
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
         return Verdict(score: score, passed: everything, reason: reason, writtenDetails: details.bytes)
     }
@@ -190,7 +191,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         let stripped = Py.strip(scalars)
         guard !stripped.isEmpty else { return Text([]) }
         if mentionsThink {
-            if let index = Py.find(closeTag, in: stripped) { return Text(Py.strip(stripped[(index + closeTag.count)...])) }
+            if let index = Py.find(closeTag, in: stripped) {
+                return Text(Py.strip(stripped[(index + closeTag.count)...]))
+            }
             if Py.hasPrefix(stripped, openTag) { return Text([]) }
         }
         return Text(stripped)
