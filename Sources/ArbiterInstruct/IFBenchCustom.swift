@@ -153,7 +153,9 @@ extension IFBenchInstructions {
             let lineEnd = scalars[lineStart...].firstIndex(of: "\n") ?? scalars.count
             let line = scalars[lineStart..<lineEnd]
             if line.contains(where: { !punctuationAndSpace.contains($0) }) {
-                if zimbabweLine == nil, line.contains("Z"), Py.contains(zimbabwe, in: Array(line)) { zimbabweLine = lines.count }
+                if zimbabweLine == nil, line.contains("Z"), Py.contains(zimbabwe, in: Array(line)) {
+                    zimbabweLine = lines.count
+                }
                 lines.append(lineStart..<lineEnd)
             }
             lineStart = lineEnd + 1

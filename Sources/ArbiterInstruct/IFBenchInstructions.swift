@@ -123,7 +123,9 @@ enum IFBenchInstructions {
                 let limit = try kwargs.int("N", min: 0)
                 return Check { text in
                     let value = Py.removingPunctuation(Py.lower(text.scalars.map { $0 == "/" ? " " : $0 }))
-                    let count = Py.split(value).filter { Self.packedLetters($0).map(packedPronouns.contains) ?? false }.count
+                    let count = Py.split(value).filter { word in
+                        Self.packedLetters(word).map(packedPronouns.contains) ?? false
+                    }.count
                     return .when(count >= limit, "\(count) pronouns, needs at least \(limit)")
                 }
             }

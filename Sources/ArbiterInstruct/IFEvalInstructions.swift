@@ -375,8 +375,11 @@ enum Language {
 
     /// The ISO 639-1 code of the text's language, or `nil` when it has no letters to read.
     static func identify(_ text: String) -> String? {
+        // A text of at most `budget` UTF-8 bytes holds at most `budget` scalars: only a longer one is counted.
         let unicodeScalars = text.unicodeScalars
-        guard unicodeScalars.count > budget else { return identifier.identify(text)?.language }
+        guard text.utf8.count > budget, unicodeScalars.count > budget else {
+            return identifier.identify(text)?.language
+        }
         return identifier.identify(Py.string(unicodeScalars.prefix(budget)))?.language
     }
 }

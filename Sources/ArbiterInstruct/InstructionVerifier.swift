@@ -136,7 +136,8 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         let total = row.ids.count
         let everything = followed == total
         let score = configuration.all ? (everything ? 1 : 0) : Double(followed) / Double(total)
-        details.finish(followed: followed, total: total, loose: configuration.loose, hardened: hardening.map(Self.describe))
+        details.finish(
+            followed: followed, total: total, loose: configuration.loose, hardened: hardening.map(Self.describe))
         let reason = everything ? "all_followed" : followed == 0 ? "none_followed" : "some_followed"
         return Verdict(score: score, passed: everything, reason: reason, writtenDetails: details.bytes)
     }
@@ -190,7 +191,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
         let stripped = Py.strip(scalars)
         guard !stripped.isEmpty else { return Text([]) }
         if mentionsThink {
-            if let index = Py.find(closeTag, in: stripped) { return Text(Py.strip(stripped[(index + closeTag.count)...])) }
+            if let index = Py.find(closeTag, in: stripped) {
+                return Text(Py.strip(stripped[(index + closeTag.count)...]))
+            }
             if Py.hasPrefix(stripped, openTag) { return Text([]) }
         }
         return Text(stripped)
@@ -247,53 +250,61 @@ struct DetailsWriter {
 /// not checked is not made (it is blank or equal to an earlier one too).
 struct LooseVariants {
     private let count: Int
-    /// Each variant decided so far: made, or nil when it is not checked.
-    private var made: [Text?]
-    private let whole: Scalars
-    private let firstBreak: Int?
-    private let lastBreak: Int?
-    private let stars: Bool
+    private let response: Text
+    /// Whether the response itself is checked (it is not blank).
+    private let responseUsable: Bool
+    /// Variants 1, 2, … decided so far: made, or nil when not checked (allocated only when one is needed).
+    private var made: [Text?] = []
+    /// Where the response's first and last newlines are and whether it holds a `*`, found in one scan on the first
+    /// call for a variant after the response (a response that follows every instruction needs none).
+    private var scanned = false
+    private var firstBreak: Int?
+    private var lastBreak: Int?
+    private var stars = false
 
     init(_ response: Text, loose: Bool) {
         count = loose ? 8 : 1
-        whole = response.scalars
-        var firstBreak: Int?
-        var lastBreak: Int?
-        var stars = false
-        var blank = true
-        if loose {
-            response.scalars.withUnsafeBufferPointer { scalars in
-                for index in scalars.indices {
-                    let value = scalars[index].value
-                    if value == 0x0A {
-                        if firstBreak == nil { firstBreak = index }
-                        lastBreak = index
-                    } else if value == 0x2A {
-                        stars = true
-                    }
-                }
-                blank = !scalars.contains { !$0.isPySpace }
-            }
-        } else {
-            blank = !whole.contains { !$0.isPySpace }
-        }
-        (self.firstBreak, self.lastBreak, self.stars) = (firstBreak, lastBreak, stars)
-        made = []
-        made.reserveCapacity(count)
-        made.append(blank ? nil : response)
+        self.response = response
+        responseUsable = response.scalars.contains { !$0.isPySpace }
     }
 
     /// How many variants were decided so far (for tests).
-    var madeCount: Int { made.count }
+    var madeCount: Int { 1 + made.count }
 
     /// The first usable variant at `index` or after it (`index` moved to it), or nil when none is left.
     mutating func next(from index: inout Int) -> Text? {
+        if index == 0 {
+            if responseUsable { return response }
+            index = 1
+        }
+        guard index < count else { return nil }
+        if !scanned { scan() }
         while index < count {
-            while made.count <= index { made.append(make(made.count)) }
-            if let text = made[index] { return text }
+            while made.count < index { made.append(make(made.count + 1)) }
+            if let text = made[index - 1] { return text }
             index += 1
         }
         return nil
+    }
+
+    /// The variant at `index` if it is checked.
+    private func variant(_ index: Int) -> Text? {
+        index == 0 ? (responseUsable ? response : nil) : made[index - 1]
+    }
+
+    private mutating func scan() {
+        scanned = true
+        response.scalars.withUnsafeBufferPointer { scalars in
+            for index in scalars.indices {
+                let value = scalars[index].value
+                if value == 0x0A {
+                    if firstBreak == nil { firstBreak = index }
+                    lastBreak = index
+                } else if value == 0x2A {
+                    stars = true
+                }
+            }
+        }
     }
 
     /// The variant at `index` when it is to be checked: not blank, not equal to an earlier one.
@@ -306,22 +317,23 @@ struct LooseVariants {
         default:
             // Without '*' in the response, a variant without '*' is the one it was made from; of a variant that is
             // not checked (blank, or equal to an earlier one), it is blank or equal to an earlier one too.
-            guard stars, let source = made[index == 1 ? 0 : index - 3] else { return nil }
+            guard stars, let source = variant(index == 1 ? 0 : index - 3) else { return nil }
             scalars = source.scalars.filter { $0 != "*" }
         }
         // The stripped lines are blank when empty; a variant without '*' may hold only spaces.
         guard !scalars.isEmpty, index >= 2 && index <= 4 || scalars.contains(where: { !$0.isPySpace }) else {
             return nil
         }
+        if responseUsable, response.scalars == scalars { return nil }
         for case let earlier? in made where earlier.scalars == scalars { return nil }
         return Text(scalars)
     }
 
-    private var first: Scalars { firstBreak.map { Py.strip(whole[($0 + 1)...]) } ?? [] }
-    private var last: Scalars { lastBreak.map { Py.strip(whole[..<$0]) } ?? [] }
+    private var first: Scalars { firstBreak.map { Py.strip(response.scalars[($0 + 1)...]) } ?? [] }
+    private var last: Scalars { lastBreak.map { Py.strip(response.scalars[..<$0]) } ?? [] }
     private var both: Scalars {
         guard let firstBreak, let lastBreak, firstBreak < lastBreak else { return [] }
-        return Py.strip(whole[(firstBreak + 1)..<lastBreak])
+        return Py.strip(response.scalars[(firstBreak + 1)..<lastBreak])
     }
 }
 
@@ -388,11 +400,18 @@ struct InstructionRow: Sendable {
 /// compiling a pattern) costs more than looking it up. Bounded: emptied when full. Only rows that configured without
 /// error are kept.
 final class RowCache: Sendable {
-    /// A configured row with the reference text and the prompt it was configured from.
-    struct Entry: Sendable {
-        var json: [UInt8]
-        var prompt: String?
-        var row: InstructionRow
+    /// A configured row with the reference text and the prompt it was configured from (a class: a lookup retains
+    /// one reference instead of copying its fields).
+    final class Entry: Sendable {
+        let json: [UInt8]
+        let prompt: String?
+        let row: InstructionRow
+
+        init(json: [UInt8], prompt: String?, row: InstructionRow) {
+            self.json = json
+            self.prompt = prompt
+            self.row = row
+        }
     }
 
     let capacity: Int
@@ -430,11 +449,13 @@ final class RowCache: Sendable {
         -> InstructionRow
     {
         let hash = Self.fingerprint(json)
-        if let found = rows.withLock({ $0[hash] }), !found.row.usesPrompt || found.prompt == prompt,
-            Self.same(found.json, json)
-        {
+        // Compared in place: only the row is copied out of the table.
+        let kept = rows.withLock { rows -> InstructionRow? in
+            guard let found = rows[hash], !found.row.usesPrompt || found.prompt == prompt, Self.same(found.json, json)
+            else { return nil }
             return found.row
         }
+        if let kept { return kept }
         let reference: JSONValue
         if let parsed {
             reference = parsed

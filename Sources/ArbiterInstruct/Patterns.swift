@@ -159,9 +159,9 @@ enum Bytes {
     }
 
     /// Whether `needle` occurs in `bytes` at `index` (the caller checked that it fits).
-    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, _ needle: UnsafeBufferPointer<UInt8>)
-        -> Bool
-    {
+    private static func matches(
+        _ bytes: UnsafeBufferPointer<UInt8>, at index: Int, _ needle: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         for offset in 1..<needle.count where bytes[index + offset] != needle[offset] { return false }
         return true
     }

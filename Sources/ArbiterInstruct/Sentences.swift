@@ -39,7 +39,13 @@ enum Sentences {
         // Each pass runs only when the text holds what its pattern needs around a '.' (checked on the text as the
         // earlier passes left it): most sentences hold no abbreviation, and a pass that cannot match costs a scan.
         // "r.", "s." or "t." (the text starts and ends with spaces, so a '.' is never its first or last byte).
-        if Self.dot(in: text, where: { text, at in text[at - 1] == 0x72 || text[at - 1] == 0x73 || text[at - 1] == 0x74 }) {
+        let afterRST = { (text: [UInt8], at: Int) in
+            switch text[at - 1] {
+            case 0x72, 0x73, 0x74: true
+            default: false
+            }
+        }
+        if Self.dot(in: text, where: afterRST) {
             text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
         }
         if Self.dot(in: text, where: { text, at in Self.isWebsiteStart(text[at + 1]) }) {

@@ -106,7 +106,9 @@ enum RequestScanner {
         // A line whose last value is an object or an array (a structured reference, options) is not of this shape:
         // seen at its end, without scanning its strings first (the wide scan reads it).
         var last = line.count - 1
-        while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D { last -= 1 }
+        while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D {
+            last -= 1
+        }
         if last > 0, line[last] == UInt8(ascii: "}") {
             last -= 1
             while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D {

@@ -46,7 +46,8 @@ struct CSVReaderTests {
         #expect(IFBenchInstructions.firstLine(Text("no break ")) == "no break")
         #expect(IFBenchInstructions.firstLine(Text("\nsecond")) == "")
         #expect(IFBenchInstructions.firstLine(Text("")) == "")
-        #expect(Py.string(IFBenchInstructions.tripledQuotes(Array("a\"b\"\"".unicodeScalars))) == "a\"\"\"b\"\"\"\"\"\"")
+        let tripled = IFBenchInstructions.tripledQuotes(Array("a\"b\"\"".unicodeScalars))
+        #expect(Py.string(tripled) == "a\"\"\"b\"\"\"\"\"\"")
         #expect(IFBenchInstructions.tripledQuotes([]) == [])
     }
 }

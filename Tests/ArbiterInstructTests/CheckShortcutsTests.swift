@@ -55,10 +55,15 @@ struct CheckShortcutsTests {
 struct ReverseNewlinePronounTests {
     /// reverse_newline as it was written before it found its lines in place.
     static func reverseNewlineBefore(_ text: Text) -> (Bool, String) {
-        let lines = Py.split(text.scalars, separator: ["\n"]).map { IFBenchInstructions.trimmed($0) }.filter { !$0.isEmpty }
+        let lines = Py.split(text.scalars, separator: ["\n"]).map { IFBenchInstructions.trimmed($0) }
+            .filter { !$0.isEmpty }
         let zimbabwe = Array("Zimbabwe".unicodeScalars)
-        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else { return (false, "no line with Zimbabwe") }
-        guard lines.count - start >= 52 else { return (false, "\(lines.count - start) lines from Zimbabwe on, needs at least 52") }
+        guard let start = lines.firstIndex(where: { Py.contains(zimbabwe, in: $0) }) else {
+            return (false, "no line with Zimbabwe")
+        }
+        guard lines.count - start >= 52 else {
+            return (false, "\(lines.count - start) lines from Zimbabwe on, needs at least 52")
+        }
         let target = lines[start...].map(IFBenchInstructions.asciiFolded)
         let sorted = target.sorted { $0.lexicographicallyPrecedes($1, by: { $0.value < $1.value }) }.reversed()
         return (Array(sorted) == target, "lines must be in reverse alphabetical order")
@@ -66,7 +71,9 @@ struct ReverseNewlinePronounTests {
 
     @Test("the same answer and why on lines around Zimbabwe, blank and punctuation-only lines, 51 to 53 lines")
     func reverseNewline() {
-        let words = ["Zimbabwe", "zimbabwe", "Zambia", "...", "", " ", "Yemen!", "Ürgüp", "Zimbabwe.", "Ålesund", "- Zimbabwe -"]
+        let words = [
+            "Zimbabwe", "zimbabwe", "Zambia", "...", "", " ", "Yemen!", "Ürgüp", "Zimbabwe.", "Ålesund", "- Zimbabwe -",
+        ]
         var state: UInt64 = 11
         for round in 0..<600 {
             var lines: [String] = []
@@ -89,8 +96,10 @@ struct ReverseNewlinePronounTests {
 
     @Test("a word is a pronoun by its packed letters exactly when it is one by its string")
     func pronouns() {
-        for word in IFBenchInstructions.pronouns.map({ $0 }) + ["", "i'm", "Me", "myselves", "themselvesx", "é", "usa", "hi"] {
-            let packed = IFBenchInstructions.packedLetters(word.unicodeScalars).map(IFBenchInstructions.packedPronouns.contains) ?? false
+        let others = ["", "i'm", "Me", "myselves", "themselvesx", "é", "usa", "hi"]
+        for word in IFBenchInstructions.pronouns.map({ $0 }) + others {
+            let packed = IFBenchInstructions.packedLetters(word.unicodeScalars)
+                .map(IFBenchInstructions.packedPronouns.contains) ?? false
             #expect(packed == IFBenchInstructions.pronouns.contains(word), "\(word)")
         }
     }

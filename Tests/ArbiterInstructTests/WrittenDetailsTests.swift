@@ -35,7 +35,8 @@ struct WrittenDetailsTests {
     func everyFixture() async throws {
         for item in try AgreedCase.load() {
             for options: JSONObject in [["mode": .string(item.mode)], ["mode": .string(item.mode), "hardened": true]] {
-                let verdict = try await judge(row([item.id], [item.kwargs]), item.response, prompt: item.prompt, options)
+                let verdict = try await judge(
+                    row([item.id], [item.kwargs]), item.response, prompt: item.prompt, options)
                 let text = writtenDetails(verdict)
                 #expect(isCanonical(text), "\(item.testDescription)")
                 var writer = JSONWriter()
@@ -55,15 +56,21 @@ struct WrittenDetailsTests {
         let verdict = try await judge(reference, response, ["mode": "loose", "hardened": true])
         let expected: JSONObject = [
             "instructions": [
-                ["id": "startend:quotation", "followed": true, "why": "wrapped in double quotes", "variant": "without first line"],
+                [
+                    "id": "startend:quotation", "followed": true, "why": "wrapped in double quotes",
+                    "variant": "without first line",
+                ],
                 ["id": "length_constraints:number_words", "followed": false, "why": "9 words, needs at least 50"],
             ],
             "followed": 1, "total": 2, "mode": "loose",
-            "hardened": ["invisible_dropped": 1, "compatibility_folded": 0, "look_alikes_folded": 0, "commas_folded": 0],
+            "hardened": [
+                "invisible_dropped": 1, "compatibility_folded": 0, "look_alikes_folded": 0, "commas_folded": 0,
+            ],
         ]
         var writer = JSONWriter()
         writer.write(expected)
-        #expect(String(decoding: writtenDetails(verdict), as: UTF8.self) == String(decoding: writer.bytes, as: UTF8.self))
+        let written = String(decoding: writtenDetails(verdict), as: UTF8.self)
+        #expect(written == String(decoding: writer.bytes, as: UTF8.self))
         #expect(verdict.details == expected)
         #expect(verdict.score == 0.5 && verdict.reason == "some_followed")
     }
