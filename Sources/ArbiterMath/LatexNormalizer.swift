@@ -27,7 +27,8 @@ enum LatexNormalizer {
         if value.has("\\frac") || !mayHoldWord(value) { return nil }
         var bare = value.has("\\") ? blankCommands(value) : value
         if holdsFoldingCapitals(bare, "percent") || holdsFoldingCapitals(bare, "pct") {
-            bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
+            bare = DigitGroups.replacingPercentWords(in: bare)
+                ?? Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
         let letters: Int
         let words: [String]
@@ -338,7 +339,8 @@ enum LatexNormalizer {
                 ?? original.lowercased().has(needle.description)
         }
         if holds("percent") || holds("pct") {
-            text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
+            text = DigitGroups.replacingPercentWords(in: text)
+                ?? Patterns.replace(Patterns.percentWords, in: text, with: "%")
         }
         let beforeConnectives = text
         if holds("and") || holds("or") {

@@ -130,6 +130,30 @@ struct DigitGroupsTests {
         #expect(Units.unitTail("5\n\\text{cm}") == nil)  // a line break: left to the pattern
     }
 
+    @Test("percent words: replaced on bytes as Patterns.percentWords replaces them")
+    func percentWordsAgree() {
+        var generator = RationalMachineWordTests.SplitMix(state: 0x2026_1206_0031)
+        let parts = [
+            "5", " ", "  ", "\t", "\n", "}", "x", "percent", "Percentage", "PCT", "pct", "percentages", "_", "a", "%", "\\", "é",
+            "\u{0B}", "{", "1", "perc", "ent",
+        ]
+        var decided = 0
+        var changed = 0
+        for _ in 0..<30_000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in parts.randomElement(using: &generator)! }
+                .joined()
+            guard let found = DigitGroups.replacingPercentWords(in: text) else { continue }
+            decided += 1
+            let expected = Patterns.replace(Patterns.percentWords, in: text, with: "%")
+            #expect(found == expected, "\(text.debugDescription)")
+            if found != text { changed += 1 }
+        }
+        #expect(decided > 20_000, "most texts are decided on bytes: \(decided)")
+        #expect(changed > 2_000, "the texts hold percent words: \(changed)")
+        #expect(DigitGroups.replacingPercentWords(in: "30 Percent") == "30%")
+        #expect(DigitGroups.replacingPercentWords(in: "é 30 percent") == nil)
+    }
+
     /// Negative control: each pattern with one of its conditions changed lists other matches on the same texts, so
     /// the comparisons above would catch a scan that got that condition wrong.
     @Test("control: a pattern with one condition changed disagrees with the scan on the random texts")
