@@ -154,6 +154,27 @@ struct DigitGroupsTests {
         #expect(DigitGroups.replacingPercentWords(in: "é 30 percent") == nil)
     }
 
+    @Test("matrix blocks: the first block found on bytes is Patterns.matrixBlock's first match")
+    func matrixBlocksAgree() {
+        var generator = RationalMachineWordTests.SplitMix(state: 0x2026_1206_0032)
+        var matched = 0
+        let parts = [
+            "\\begin{pmatrix}", "\\end{pmatrix}", "\\begin{array}", "\\end{array}", "\\begin{matrix}", "\\end{matrix}",
+            "\\begin{bmatrix}", "\\end{vmatrix}", "\\begin{", "\\end{", "{cc}", "{", "}", "1", "&", "\\\\", " ", "x", "\n", "é",
+        ]
+        var decided = 0
+        for _ in 0..<30_000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in parts.randomElement(using: &generator)! }
+                .joined()
+            guard let found = LatexNormalizer.matrixBlock(in: text) else { continue }
+            decided += 1
+            if found != nil { matched += 1 }
+            #expect(found == Patterns.firstMatch(Patterns.matrixBlock, in: text), "\(text.debugDescription)")
+        }
+        #expect(decided > 15_000, "most texts are decided on bytes: \(decided)")
+        #expect(matched > 1_000, "the texts hold blocks: \(matched)")
+    }
+
     /// Negative control: each pattern with one of its conditions changed lists other matches on the same texts, so
     /// the comparisons above would catch a scan that got that condition wrong.
     @Test("control: a pattern with one condition changed disagrees with the scan on the random texts")
