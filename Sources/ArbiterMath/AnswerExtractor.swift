@@ -418,23 +418,25 @@ enum AnswerExtractor {
     private static let alternatives: Set<String> = ["or", "either", "neither", "nor"]
 
     private static func lastMathSpanWithEnd(_ text: String) -> (end: Int, content: String)? {
-        // Every span ends in `$`, `\]` or `\)`: without one of them there is none (one pass over the bytes first).
-        var closes = false
+        // Every span ends in `$`, `\]` or `\)`: one pass over the bytes tells which of them the text holds, and
+        // only those pairs are searched (a search for an absent closer scans the whole text backwards for nothing).
+        var dollar = false
+        var bracket = false
+        var parenthesis = false
         var previous: UInt8 = 0
         for byte in text.utf8 {
-            if byte == UInt8(ascii: "$")
-                || previous == UInt8(ascii: "\\") && (byte == UInt8(ascii: "]") || byte == UInt8(ascii: ")"))
-            {
-                closes = true
-                break
+            if byte == UInt8(ascii: "$") {
+                dollar = true
+            } else if previous == UInt8(ascii: "\\") {
+                if byte == UInt8(ascii: "]") { bracket = true } else if byte == UInt8(ascii: ")") { parenthesis = true }
             }
             previous = byte
         }
-        guard closes else { return nil }
+        guard dollar || bracket || parenthesis else { return nil }
         let bytes = Array(text.utf8)
-        let pairs = [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")]
+        let pairs = [("$$", "$$", dollar), ("\\[", "\\]", bracket), ("\\(", "\\)", parenthesis), ("$", "$", dollar)]
         var best: (end: Int, content: String)? = nil
-        for (open, close) in pairs {
+        for (open, close, present) in pairs where present {
             let openBytes = Array(open.utf8)
             let closeBytes = Array(close.utf8)
             var limit = bytes.count

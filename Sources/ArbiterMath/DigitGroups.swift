@@ -124,3 +124,54 @@ extension String {
         return lower..<utf8.index(lower, offsetBy: offsets.count)
     }
 }
+
+extension DigitGroups {
+    /// ``Patterns/percentWords`` (`(?<=[\d}\s])\s*(percentage|percent|pct)\b`, any case) replaced by `%`, on the bytes
+    /// of an ASCII text; `nil` for a text with a non-ASCII byte or a control byte other than tab, line feed, form feed
+    /// and carriage return (whose reading as `\s` could differ), which the pattern then rewrites.
+    ///
+    /// At each start the look-behind decides, `\s*` takes the whole run of white space (a word cannot begin with
+    /// one), the three words are tried in the pattern's order, each followed by a byte that is not a letter, a digit
+    /// or `_` (`\b` after a letter), and no match means the next start is tried; after a match the search goes on
+    /// from its end, as a replacement of every match does.
+    static func replacingPercentWords(in text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0C || $0 == 0x0D }
+        guard !bytes.contains(where: { $0 >= 0x80 || ($0 < 0x20 && !space($0)) || $0 == 0x7F }) else { return nil }
+        let words: [[UInt8]] = ["percentage", "percent", "pct"].map { Array($0.utf8) }
+        func isWordByte(_ byte: UInt8) -> Bool {
+            let folded = byte | 0x20
+            return isDigit(byte) || byte == UInt8(ascii: "_") || (folded >= UInt8(ascii: "a") && folded <= UInt8(ascii: "z"))
+        }
+        /// The end of a match starting at `start`, if one does.
+        func matchEnd(at start: Int) -> Int? {
+            guard start > 0 else { return nil }
+            let before = bytes[start - 1]
+            guard isDigit(before) || before == UInt8(ascii: "}") || space(before) else { return nil }
+            var index = start
+            while index < bytes.count, space(bytes[index]) { index += 1 }
+            for word in words where index + word.count <= bytes.count {
+                guard (0..<word.count).allSatisfy({ bytes[index + $0] | 0x20 == word[$0] }) else { continue }
+                let end = index + word.count
+                if end == bytes.count || !isWordByte(bytes[end]) { return end }
+            }
+            return nil
+        }
+        var output: [UInt8] = []
+        var copied = 0
+        var start = 0
+        while start < bytes.count {
+            guard let end = matchEnd(at: start) else {
+                start += 1
+                continue
+            }
+            output.append(contentsOf: bytes[copied..<start])
+            output.append(UInt8(ascii: "%"))
+            copied = end
+            start = end
+        }
+        guard copied > 0 else { return text }
+        output.append(contentsOf: bytes[copied...])
+        return String(decoding: output, as: UTF8.self)
+    }
+}

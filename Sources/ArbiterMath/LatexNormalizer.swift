@@ -27,7 +27,8 @@ enum LatexNormalizer {
         if value.has("\\frac") || !mayHoldWord(value) { return nil }
         var bare = value.has("\\") ? blankCommands(value) : value
         if holdsFoldingCapitals(bare, "percent") || holdsFoldingCapitals(bare, "pct") {
-            bare = Patterns.replace(Patterns.percentWords, in: bare, with: "%")
+            bare = DigitGroups.replacingPercentWords(in: bare)
+                ?? Patterns.replace(Patterns.percentWords, in: bare, with: "%")
         }
         let letters: Int
         let words: [String]
@@ -338,7 +339,8 @@ enum LatexNormalizer {
                 ?? original.lowercased().has(needle.description)
         }
         if holds("percent") || holds("pct") {
-            text = Patterns.replace(Patterns.percentWords, in: text, with: "%")
+            text = DigitGroups.replacingPercentWords(in: text)
+                ?? Patterns.replace(Patterns.percentWords, in: text, with: "%")
         }
         let beforeConnectives = text
         if holds("and") || holds("or") {
@@ -440,7 +442,9 @@ enum LatexNormalizer {
         var value = text
         // Each search is linear; at most 32 matrices are converted (an answer with more is not read as matrices).
         var converted = 0
-        while converted < 32, value.has("\\end{"), let range = Patterns.firstMatch(Patterns.matrixBlock, in: value) {
+        while converted < 32, value.has("\\end{"),
+            let range = firstMatrixBlock(value)
+        {
             converted += 1
             var inner = String(value[range])
             if let body = matrixBody(inner) {
@@ -466,6 +470,50 @@ enum LatexNormalizer {
             if value.has("]") { value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1") }
         }
         return value
+    }
+
+    /// The first match of ``Patterns/matrixBlock``: on the bytes (``matrixBlock(in:)``) when the text allows, else
+    /// the pattern's.
+    private static func firstMatrixBlock(_ text: String) -> Range<String.Index>? {
+        if let decided = matrixBlock(in: text) { return decided }
+        return Patterns.firstMatch(Patterns.matrixBlock, in: text)
+    }
+
+    /// The first match of ``Patterns/matrixBlock`` in an ASCII text without line breaks, found on its bytes
+    /// (`.some(nil)`: none); `nil` for any other text.
+    ///
+    /// A match starts at a `\begin{name}` of the six names (none a prefix of another); the optional `{…}` runs to the
+    /// first `}`; with `.` matching every byte of such a text, the lazy body ends at the first `\end{name}` after it,
+    /// and when there is none after the `{…}` the pattern gives that group back and looks from the name's end.
+    static func matrixBlock(in text: String) -> Range<String.Index>?? {
+        let bytes = Array(text.utf8)
+        guard !bytes.contains(where: { $0 >= 0x80 || (0x0A...0x0D).contains($0) }) else { return nil }
+        let begin = Array("\\begin{".utf8)
+        func first(_ target: [UInt8], from start: Int) -> Int? {
+            guard start <= bytes.count - target.count else { return nil }
+            return (start...(bytes.count - target.count)).first { bytes[$0..<($0 + target.count)].elementsEqual(target) }
+        }
+        var search = 0
+        while let start = first(begin, from: search) {
+            search = start + 1
+            let nameStart = start + begin.count
+            guard let name = ["pmatrix", "bmatrix", "Bmatrix", "vmatrix", "matrix", "array"].first(where: { name in
+                bytes[nameStart...].starts(with: (name + "}").utf8)
+            })
+            else { continue }
+            let afterName = nameStart + name.utf8.count + 1
+            let end = Array("\\end{\(name)}".utf8)
+            var found: Int? = nil
+            if afterName < bytes.count, bytes[afterName] == UInt8(ascii: "{"),
+                let brace = bytes[(afterName + 1)...].firstIndex(of: UInt8(ascii: "}"))
+            {
+                found = first(end, from: brace + 1)
+            }
+            if found == nil { found = first(end, from: afterName) }
+            guard let found else { continue }
+            return .some(text.utf8Range(start..<(found + end.count)))
+        }
+        return .some(nil)
     }
 
     /// What removing ``Patterns/matrixBegin`` and then ``Patterns/matrixEnd`` leaves of a block that

@@ -376,7 +376,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// The final answer of a reference written as a GSM8K solution: the text after its last `####` line marker
     /// (`… = <<6*2=12>>12 apples.\n#### 12`), when that is one non-empty line.
     static func gsm8kAnswer(_ text: String) -> String? {
-        guard let marker = text.lastRange(ofMarker: "####") else { return nil }
+        // `has` finds a first `#` with memchr; most references have none (the backward search compares every byte).
+        guard text.has("####"), let marker = text.lastRange(ofMarker: "####") else { return nil }
         let answer = text[marker.upperBound...].trimmed()
         guard !answer.isEmpty, !answer.contains("\n"), !answer.contains("#") else { return nil }
         return answer

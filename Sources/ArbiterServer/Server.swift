@@ -27,7 +27,8 @@ public final class Server: Sendable {
 
             /// `ARBITER_TRANSPORT` from the environment (`events` or `threads`); `events` when unset or unknown.
             public static var fromEnvironment: Transport {
-                ProcessInfo.processInfo.environment["ARBITER_TRANSPORT"].flatMap(Transport.init(rawValue:)) ?? .events
+                // One variable read (`ProcessInfo.environment` copies the whole environment into a dictionary).
+                getenv("ARBITER_TRANSPORT").flatMap { Transport(rawValue: String(cString: $0)) } ?? .events
             }
         }
 
@@ -183,7 +184,9 @@ public final class Server: Sendable {
         }
         ready(listener.boundAddress)
         logger.info("listening", metadata: ["address": "\(listener.boundAddress)"])
-        if let asked = ProcessInfo.processInfo.environment["ARBITER_TRANSPORT"], Configuration.Transport(rawValue: asked) == nil {
+        if let asked = getenv("ARBITER_TRANSPORT").map({ String(cString: $0) }),
+            Configuration.Transport(rawValue: asked) == nil
+        {
             logger.warning(
                 "ARBITER_TRANSPORT is neither 'events' nor 'threads': ignored",
                 metadata: ["value": "\(asked)", "transport": "\(configuration.transport.rawValue)"]

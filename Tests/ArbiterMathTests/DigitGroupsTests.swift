@@ -9,7 +9,7 @@ import Testing
 
 /// `DigitGroups` replaces two of the normaliser's regular expressions on ASCII text (issue 16's speed pass): its
 /// matches, with their groups, must be the ones `NSRegularExpression` lists, on any text.
-@Suite("math: the digit-group byte scans find what the regular expressions find")
+@Suite("math: byte scans find what the regular expressions find (digit groups, matrix blocks, units)")
 struct DigitGroupsTests {
     typealias Matches = [DigitGroups.Match]
 
@@ -99,6 +99,80 @@ struct DigitGroupsTests {
         #expect(cut > 15_000, "most blocks are cut on bytes: \(cut)")
         #expect(LatexNormalizer.matrixBody("\\begin{pmatrix}1\\end{pmatrix}") == "1")
         #expect(LatexNormalizer.matrixBody("\\begin{array}{cc}1&2\\end{array}") == "1&2")
+    }
+
+    @Test("units: the value, unit and power found by hand are the groups of Units.pattern")
+    func unitTailsAgree() {
+        var generator = RationalMachineWordTests.SplitMix(state: 0x2026_1206_0030)
+        let parts = [
+            "5", " ", "\t", "\\text", "\\mathrm", "\\mbox", "\\textbf", "{", "}", " cm", "km", "m", "^", "2", "3", "4",
+            "\\,", "x", "é", "\n", "$", "{ m }", "^{2}", "^ 3",
+        ]
+        var decided = 0
+        for _ in 0..<30_000 {
+            let text = (0..<Int.random(in: 0...9, using: &generator)).map { _ in parts.randomElement(using: &generator)! }
+                .joined()
+            guard let found = Units.unitTail(text) else { continue }
+            decided += 1
+            let expected = Units.pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)).map { match in
+                [1, 2, 3].map { index -> Range<Int>? in
+                    guard let range = Range(match.range(at: index), in: text) else { return nil }
+                    let start = text.utf8.distance(from: text.startIndex, to: range.lowerBound)
+                    return start..<(start + text.utf8.distance(from: range.lowerBound, to: range.upperBound))
+                }
+            }
+            let scanned = found.map { [$0.value, $0.unit, $0.power] }
+            #expect(scanned == expected, "\(text.debugDescription)")
+        }
+        #expect(decided > 20_000, "most texts are decided by hand: \(decided)")
+        #expect(Units.unitTail("5\\text{ cm}^2")??.unit == 8..<10)
+        #expect(Units.unitTail("5 \\text{cm} x").map { $0 == nil } == true)  // decided: no match
+        #expect(Units.unitTail("5\n\\text{cm}") == nil)  // a line break: left to the pattern
+    }
+
+    @Test("percent words: replaced on bytes as Patterns.percentWords replaces them")
+    func percentWordsAgree() {
+        var generator = RationalMachineWordTests.SplitMix(state: 0x2026_1206_0031)
+        let parts = [
+            "5", " ", "  ", "\t", "\n", "}", "x", "percent", "Percentage", "PCT", "pct", "percentages", "_", "a", "%", "\\", "é",
+            "\u{0B}", "{", "1", "perc", "ent",
+        ]
+        var decided = 0
+        var changed = 0
+        for _ in 0..<30_000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in parts.randomElement(using: &generator)! }
+                .joined()
+            guard let found = DigitGroups.replacingPercentWords(in: text) else { continue }
+            decided += 1
+            let expected = Patterns.replace(Patterns.percentWords, in: text, with: "%")
+            #expect(found == expected, "\(text.debugDescription)")
+            if found != text { changed += 1 }
+        }
+        #expect(decided > 20_000, "most texts are decided on bytes: \(decided)")
+        #expect(changed > 2_000, "the texts hold percent words: \(changed)")
+        #expect(DigitGroups.replacingPercentWords(in: "30 Percent") == "30%")
+        #expect(DigitGroups.replacingPercentWords(in: "é 30 percent") == nil)
+    }
+
+    @Test("matrix blocks: the first block found on bytes is Patterns.matrixBlock's first match")
+    func matrixBlocksAgree() {
+        var generator = RationalMachineWordTests.SplitMix(state: 0x2026_1206_0032)
+        var matched = 0
+        let parts = [
+            "\\begin{pmatrix}", "\\end{pmatrix}", "\\begin{array}", "\\end{array}", "\\begin{matrix}", "\\end{matrix}",
+            "\\begin{bmatrix}", "\\end{vmatrix}", "\\begin{", "\\end{", "{cc}", "{", "}", "1", "&", "\\\\", " ", "x", "\n", "é",
+        ]
+        var decided = 0
+        for _ in 0..<30_000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in parts.randomElement(using: &generator)! }
+                .joined()
+            guard let found = LatexNormalizer.matrixBlock(in: text) else { continue }
+            decided += 1
+            if found != nil { matched += 1 }
+            #expect(found == Patterns.firstMatch(Patterns.matrixBlock, in: text), "\(text.debugDescription)")
+        }
+        #expect(decided > 15_000, "most texts are decided on bytes: \(decided)")
+        #expect(matched > 1_000, "the texts hold blocks: \(matched)")
     }
 
     /// Negative control: each pattern with one of its conditions changed lists other matches on the same texts, so
