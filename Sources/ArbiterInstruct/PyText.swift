@@ -125,11 +125,9 @@ enum Py {
         return words
     }
 
-    /// `str.split()` over contiguous scalars: each word copied once, at its size (not grown scalar by scalar), into
-    /// a list allocated once at its size (the words counted first: a scan costs less than regrowing the list).
+    /// `str.split()` over contiguous scalars: each word copied once, at its size (not grown scalar by scalar).
     private static func splitContiguous(_ text: UnsafeBufferPointer<Unicode.Scalar>) -> [Scalars] {
         var words: [Scalars] = []
-        words.reserveCapacity(splitCount(text))
         var index = 0
         let count = text.count
         while index < count {
