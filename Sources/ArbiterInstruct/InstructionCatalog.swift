@@ -62,7 +62,11 @@ enum PythonJSON {
     /// Whether the text is one JSON value (Python also accepts `NaN`, `Infinity` and `-Infinity`).
     static func isValid(_ text: String) -> Bool {
         if parses(text) { return true }
-        guard text.contains("NaN") || text.contains("Infinity") else { return false }
+        // Looked for in the UTF-8, not with `String.contains` (a search by characters, the check's main cost): where
+        // the bytes hold a word that no character-wise match sees (a combining mark after it, inside a string or
+        // not), replacing it does not make invalid JSON valid, so the answer is the same.
+        var utf8 = text
+        guard utf8.withUTF8({ Bytes.contains($0, "NaN") || Bytes.contains($0, "Infinity") }) else { return false }
         return parses(text.replacingAll("-Infinity", "0").replacingAll("Infinity", "0").replacingAll("NaN", "0"))
     }
 

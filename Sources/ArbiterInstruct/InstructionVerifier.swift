@@ -294,6 +294,7 @@ struct LooseVariants {
 
     private mutating func scan() {
         scanned = true
+        made.reserveCapacity(count - 1)
         response.scalars.withUnsafeBufferPointer { scalars in
             for index in scalars.indices {
                 let value = scalars[index].value
@@ -318,7 +319,7 @@ struct LooseVariants {
             // Without '*' in the response, a variant without '*' is the one it was made from; of a variant that is
             // not checked (blank, or equal to an earlier one), it is blank or equal to an earlier one too.
             guard stars, let source = variant(index == 1 ? 0 : index - 3) else { return nil }
-            scalars = source.scalars.filter { $0 != "*" }
+            scalars = Self.withoutStars(source.scalars)
         }
         // The stripped lines are blank when empty; a variant without '*' may hold only spaces.
         guard !scalars.isEmpty, index >= 2 && index <= 4 || scalars.contains(where: { !$0.isPySpace }) else {
@@ -327,6 +328,21 @@ struct LooseVariants {
         if responseUsable, response.scalars == scalars { return nil }
         for case let earlier? in made where earlier.scalars == scalars { return nil }
         return Text(scalars)
+    }
+
+    /// The scalars without `*`, copied in one pass into storage of the source's size (what `filter` gives, without
+    /// growing an array one scalar at a time).
+    static func withoutStars(_ source: Scalars) -> Scalars {
+        source.withUnsafeBufferPointer { source in
+            Scalars(unsafeUninitializedCapacity: source.count) { buffer, initialized in
+                var written = 0
+                for scalar in source where scalar != "*" {
+                    buffer.initializeElement(at: written, to: scalar)
+                    written += 1
+                }
+                initialized = written
+            }
+        }
     }
 
     private var first: Scalars { firstBreak.map { Py.strip(response.scalars[($0 + 1)...]) } ?? [] }

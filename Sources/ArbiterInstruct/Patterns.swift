@@ -132,14 +132,17 @@ enum Bytes {
     }
 
     static func contains(_ text: [UInt8], _ target: StaticString) -> Bool {
+        text.withUnsafeBufferPointer { contains($0, target) }
+    }
+
+    /// Whether UTF-8 text holds the bytes of `target`.
+    static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ target: StaticString) -> Bool {
         let needle = UnsafeBufferPointer(start: target.utf8Start, count: target.utf8CodeUnitCount)
-        guard let first = needle.first, text.count >= needle.count else { return false }
-        return text.withUnsafeBufferPointer { bytes in
-            for index in 0...(bytes.count - needle.count) where bytes[index] == first {
-                if matches(bytes, at: index, needle) { return true }
-            }
-            return false
+        guard let first = needle.first, bytes.count >= needle.count else { return false }
+        for index in 0...(bytes.count - needle.count) where bytes[index] == first {
+            if matches(bytes, at: index, needle) { return true }
         }
+        return false
     }
 
     /// Whether the text holds `***`: each `*` found by `memchr`, the two bytes after it compared.

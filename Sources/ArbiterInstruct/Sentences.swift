@@ -38,14 +38,17 @@ enum Sentences {
         let has = { (byte: UInt8) in text.contains(byte) }
         // Each pass runs only when the text holds what its pattern needs around a '.' (checked on the text as the
         // earlier passes left it): most sentences hold no abbreviation, and a pass that cannot match costs a scan.
-        // "r.", "s." or "t." (the text starts and ends with spaces, so a '.' is never its first or last byte).
-        let afterRST = { (text: [UInt8], at: Int) in
-            switch text[at - 1] {
-            case 0x72, 0x73, 0x74: true
+        // "Mr.", "St.", "Mrs.", "Ms." or "Dr." (the text starts and ends with spaces, so a '.' is never its first or
+        // last byte).
+        let afterPrefix = { (text: [UInt8], at: Int) in
+            guard at >= 2 else { return false }
+            return switch (text[at - 2], text[at - 1]) {
+            case (0x4D, 0x72), (0x53, 0x74), (0x4D, 0x73), (0x44, 0x72): true  // Mr St Ms Dr
+            case (0x72, 0x73): at >= 3 && text[at - 3] == 0x4D  // Mrs
             default: false
             }
         }
-        if Self.dot(in: text, where: afterRST) {
+        if Self.dot(in: text, where: afterPrefix) {
             text = prefixes.replace(bytes: text) { "\($0[1]!)<prd>" }
         }
         if Self.dot(in: text, where: { text, at in Self.isWebsiteStart(text[at + 1]) }) {
@@ -74,9 +77,16 @@ enum Sentences {
             }
             if lettersAndDots(text) { text = twoLetters.replace(bytes: text) { "\($0[1]!)<prd>\($0[2]!)<prd>" } }
         }
-        // " Inc.", " Ltd.", " Jr.", " Sr.", " Co.": a dot after 'c', 'd', 'r' or 'o'.
+        // " Inc.", " Ltd.", " Jr.", " Sr.", " Co.": a dot after "nc", "td", "Jr", "Sr" or "Co" (both patterns need one
+        // of these before a dot; the space before it is left to the pattern).
         let suffixDot = { (text: [UInt8]) in
-            Self.dot(in: text) { text, at in [0x63, 0x64, 0x72, 0x6F].contains(text[at - 1]) }
+            Self.dot(in: text) { text, at in
+                guard at >= 2 else { return false }
+                return switch (text[at - 2], text[at - 1]) {
+                case (0x6E, 0x63), (0x74, 0x64), (0x4A, 0x72), (0x53, 0x72), (0x43, 0x6F): true  // nc td Jr Sr Co
+                default: false
+                }
+            }
         }
         if suffixDot(text) {
             text = suffixThenStarter.replace(bytes: text) { " \($0[1]!)<stop> \($0[2]!)" }
@@ -94,9 +104,12 @@ enum Sentences {
         // What remains, in one pass: `.`, `?` and `!` end a sentence (Python appends "<stop>" after each), then
         // "<prd>" becomes "." again, then the text is split at "<stop>". No marker can be made or broken by another's
         // replacement ('.', '?' and '!' are in neither marker), so reading the markers as found is the same.
+        // A piece is read in place from the text (a slice, no copy) until it meets a "<prd>"; only then are its bytes
+        // copied into `piece`, with the dot for each marker.
         var sentences: [String] = []
         var piece: [UInt8] = []
-        piece.reserveCapacity(text.count)
+        var copied = false
+        var start = 0
         let count = text.count
         var index = 0
         func marker(_ name: StaticString) -> Bool {
@@ -105,27 +118,36 @@ enum Sentences {
             for offset in 1..<length where text[index + offset] != name.utf8Start[offset] { return false }
             return true
         }
+        func close(upTo end: Int) {
+            sentences.append(copied ? Self.stripped(piece[...]) : Self.stripped(text[start..<end]))
+            piece.removeAll(keepingCapacity: true)
+            copied = false
+        }
         while index < count {
             let byte = text[index]
             switch byte {
             case 0x2E, 0x3F, 0x21:  // . ? !
-                piece.append(byte)
-                sentences.append(Self.stripped(piece[...]))
-                piece.removeAll(keepingCapacity: true)
+                if copied { piece.append(byte) }
                 index += 1
+                close(upTo: index)
+                start = index
             case 0x3C where marker("<stop>"):
-                sentences.append(Self.stripped(piece[...]))
-                piece.removeAll(keepingCapacity: true)
+                close(upTo: index)
                 index += 6
+                start = index
             case 0x3C where marker("<prd>"):
+                if !copied {
+                    piece.append(contentsOf: text[start..<index])
+                    copied = true
+                }
                 piece.append(0x2E)
                 index += 5
             default:
-                piece.append(byte)
+                if copied { piece.append(byte) }
                 index += 1
             }
         }
-        sentences.append(Self.stripped(piece[...]))
+        close(upTo: count)
         if let last = sentences.last, last.isEmpty { sentences.removeLast() }
         return sentences
     }

@@ -62,4 +62,19 @@ struct LooseVariantsTests {
         #expect(Self.made(text).map(\.0) == want.map(\.0))
         #expect(Self.made(text).map(\.0) != Array(want.dropLast()).map(\.0))
     }
+
+    @Test("withoutStars is filter { $0 != \"*\" } on every text of up to 6 scalars over 'a', '*', 'é' and a newline")
+    func withoutStars() {
+        var texts: [Scalars] = [[]]
+        var layer: [Scalars] = [[]]
+        for _ in 0..<6 {
+            layer = layer.flatMap { text in ["a", "*", "é", "\n"].map { text + [$0] } }
+            texts += layer
+        }
+        for text in texts {
+            #expect(LooseVariants.withoutStars(text) == text.filter { $0 != "*" }, "\(text.map(\.value))")
+        }
+        // Control: the comparison sees a star left in.
+        #expect(LooseVariants.withoutStars(["a", "*"]) != ["a", "*"])
+    }
 }
