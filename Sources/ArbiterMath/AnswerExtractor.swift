@@ -405,7 +405,15 @@ enum AnswerExtractor {
         guard hedge(in: sentence) == nil else { return nil }
         var numbers: [String] = []
         for token in sentence.split(whereSeparator: \.isWhitespace) {
-            let word = String(token.reversed().drop { ".,;:!?)\"'".contains($0) }.reversed()).drop { "(\"'".contains($0) }
+            // Closing punctuation dropped from the end, opening from the start (on indices: the reversed views each
+            // instantiated generic types at their first use in a process).
+            var end = token.endIndex
+            while end > token.startIndex, ".,;:!?)\"'".contains(token[token.index(before: end)]) {
+                end = token.index(before: end)
+            }
+            var start = token.startIndex
+            while start < end, "(\"'".contains(token[start]) { start = token.index(after: start) }
+            let word = token[start..<end]
             if Self.alternatives.contains(word.lowercased()) { return nil }
             guard word.contains(where: \.isNumber) else { continue }
             guard word.allSatisfy({ $0.isNumber || ".,/-%".contains($0) }) else { return nil }

@@ -326,9 +326,13 @@ enum LatexNormalizer {
         // `1{,}000` and `1\,000` group thousands; between digits in any other grouping (`3{,}4`, a decimal comma,
         // or `3\,4`) they are not a thousands separator, and the digits must not be read as one number.
         if text.has("{,}") || text.has("\\,") {
-            text = Patterns.replace(Patterns.looseDigitSeparator, in: text, with: "$1 $2")
+            text = DigitGroups.replacingLooseDigitSeparators(in: text)
+                ?? Patterns.replace(Patterns.looseDigitSeparator, in: text, with: "$1 $2")
         }
-        if text.has("{,") { text = Patterns.replace(Patterns.spacedThousandsBrace, in: text, with: "$1$2") }
+        if text.has("{,") {
+            text = DigitGroups.replacingSpacedThousandsBraces(in: text)
+                ?? Patterns.replace(Patterns.spacedThousandsBrace, in: text, with: "$1$2")
+        }
         text = Self.commandReplacer.apply(text)
         // Searches of the lower-cased text; for an ASCII text on its bytes with capitals folded (the same answers).
         let lower = text.utf8.allSatisfy({ $0 < 0x80 }) ? nil : text.lowercased()
@@ -348,16 +352,20 @@ enum LatexNormalizer {
             // Each pattern is tried only when its necessary literals are there: `\text{` (any case; looked for in
             // the lower-cased text when it is ASCII, where that is exact), a closing and an opening bracket, two commas.
             if !text.utf8.allSatisfy({ $0 < 0x80 }) || text.lowercased().has("\\text{") {
-                text = Patterns.replace(Patterns.textConnective, in: text, with: ",")
+                text = DigitGroups.replacingTextConnectives(in: text)
+                    ?? Patterns.replace(Patterns.textConnective, in: text, with: ",")
             }
             if text.has(")") || text.has("]"), text.has("(") || text.has("[") {
-                text = Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
+                text = DigitGroups.replacingConnectivesBetweenTuples(in: text)
+                    ?? Patterns.replace(Patterns.connectiveBetweenTuples, in: text, with: ",")
             }
             if mayHoldSpacedConnective(text) {
-                text = Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
+                text = DigitGroups.replacingSpacedConnectives(in: text)
+                    ?? Patterns.replace(Patterns.spacedConnective, in: text, with: ",")
             }
             if mayHoldDoubleComma(text) {
-                text = Patterns.replace(Patterns.doubleComma, in: text, with: ",")
+                text = DigitGroups.replacingDoubleCommas(in: text)
+                    ?? Patterns.replace(Patterns.doubleComma, in: text, with: ",")
             }
         }
         if text.has("/") { text = mixedNumbers(text) }
@@ -410,7 +418,8 @@ enum LatexNormalizer {
         // row before `c`.
         if !text.has("\\\\\\"), hasSingleBackslashBegin(text) { return text }
         // Exactly two: three before a letter are a row break and a command (`\\\end{pmatrix}`).
-        return Patterns.replace(Patterns.doubledBackslash, in: text, with: "\\\\")
+        // `Patterns.doubledBackslash` replaced on the bytes (the same text for any input; `SeparatorScansTests`).
+        return DigitGroups.replacingDoubledBackslashes(in: text)
     }
 
     /// Whether `\begin{` occurs without a backslash right before it: the regular expression `(?<!\\)\\begin\{` on
