@@ -198,23 +198,12 @@ enum Py {
 
     /// `str.lower()`.
     static func lower(_ text: Scalars) -> Scalars {
-        // Latin-1 (most text) in one pass into storage of the text's size, without a Unicode property lookup: only
-        // À–Þ but × change, by +32 as ASCII capitals do. It stops at the first scalar beyond; the rest goes below.
-        var lowered = text.withUnsafeBufferPointer { source in
-            Scalars(unsafeUninitializedCapacity: source.count) { buffer, initialized in
-                for index in source.indices {
-                    let value = source[index].value
-                    guard value < 0x100 else { break }
-                    let capital = value &- 0x41 < 26 || (value &- 0xC0 < 31 && value != 0xD7)
-                    buffer.initializeElement(
-                        at: index, to: capital ? Unicode.Scalar(UInt8(truncatingIfNeeded: value &+ 32)) : source[index])
-                    initialized = index + 1
-                }
-            }
+        if text.allSatisfy({ $0.value < 0x80 }) {
+            return text.map { (0x41...0x5A).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }
         }
-        if lowered.count == text.count { return lowered }
+        var lowered: Scalars = []
         lowered.reserveCapacity(text.count)
-        for scalar in text[lowered.count...] {
+        for scalar in text {
             if scalar.value < 0x80 {
                 lowered.append((0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar)
             } else if scalar.properties.changesWhenLowercased {
