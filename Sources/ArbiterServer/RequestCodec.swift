@@ -94,8 +94,16 @@ enum DecodedLine: Sendable {
     /// Whether answering it may suspend (a verifier that is not a ``SynchronousVerifier``, such as a code run or a
     /// plugin): a worker hands over the answers it holds before such a line.
     var mayWait: Bool {
-        if case .single(.request(let request)) = self, case .asynchronous = request.call { return true }
-        return false
+        // Written as switches: `if case .single(.request(let request)) = self` copied the whole request (a retain
+        // and a release of each of its fields) on every line.
+        switch self {
+        case .single(.request(let request)):
+            switch request.call {
+            case .asynchronous: true
+            case .synchronous, .jsonReference: false
+            }
+        case .single(.failure), .batch, .op, .failure: false
+        }
     }
 }
 

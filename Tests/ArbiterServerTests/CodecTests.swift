@@ -72,4 +72,24 @@ struct CodecTests {
         let late = Array(("{" + String(repeating: " ", count: 5000) + #""id":1}"#).utf8)
         #expect(RequestCodec.leadingID(of: late) == nil)
     }
+
+    @Test("mayWait: a request to a verifier that may suspend may wait; a synchronous one, a batch, an op, an error do not")
+    func mayWait() {
+        var registry = VerifierRegistry.builtin
+        registry.register(TestVerifier.self)
+        let codec = RequestCodec(registry: registry, verifierOverride: nil)
+        func decode(_ text: String) -> DecodedLine { codec.decode(Array(text.utf8)) }
+        let gate = decode(#"{"id":1,"verifier":"gate","response":"x"}"#)
+        guard case .single(.request(let request)) = gate, case .asynchronous = request.call else {
+            Issue.record("the gate verifier is not called asynchronously")
+            return
+        }
+        // The line that may suspend is the control: the same check answers true for it.
+        #expect(gate.mayWait)
+        #expect(!decode(#"{"id":1,"verifier":"exact","response":"42","reference":"42"}"#).mayWait)
+        #expect(!decode(#"{"id":1,"verifier":"exact","response":"4\n2","reference":{"a":[1]}}"#).mayWait)
+        #expect(!decode(#"{"id":1,"batch":[{"verifier":"gate","response":"x"}]}"#).mayWait)
+        #expect(!decode(#"{"id":1,"op":"ping"}"#).mayWait)
+        #expect(!decode(#"{"id":1,"verifier":"no-such-verifier","response":"x"}"#).mayWait)
+    }
 }
