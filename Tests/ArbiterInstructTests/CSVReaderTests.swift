@@ -11,15 +11,7 @@ struct CSVReaderTests {
     static let alphabet: [Unicode.Scalar] = ["a", ",", "\t", "\"", "\n", "\r", "\0", " "]
 
     /// Every text of up to `length` scalars over the alphabet.
-    static func texts(upTo length: Int) -> [Scalars] {
-        var all: [Scalars] = [[]]
-        var layer: [Scalars] = [[]]
-        for _ in 0..<length {
-            layer = layer.flatMap { text in alphabet.map { text + [$0] } }
-            all += layer
-        }
-        return all
-    }
+    static func texts(upTo length: Int) -> [Scalars] { allTexts(over: alphabet, upTo: length) }
 
     @Test("reading lines in place gives the rows the copying reader gave, on every text of up to 5 scalars")
     func sameRows() {

@@ -10,15 +10,8 @@ import Testing
 struct PySplitTests {
     static let alphabet: [Unicode.Scalar] = ["a", "é", " ", "\n", "\u{A0}", "\u{2003}", "\u{1C}", "\u{200B}"]
 
-    static func texts(upTo length: Int) -> [Scalars] {
-        var all: [Scalars] = [[]]
-        var layer: [Scalars] = [[]]
-        for _ in 0..<length {
-            layer = layer.flatMap { text in alphabet.map { text + [$0] } }
-            all += layer
-        }
-        return all
-    }
+    /// Every text of up to `length` scalars over the alphabet.
+    static func texts(upTo length: Int) -> [Scalars] { allTexts(over: alphabet, upTo: length) }
 
     @Test("the contiguous path (arrays, slices) gives the words the scalar-by-scalar path gives (a string's scalars)")
     func samePaths() {
