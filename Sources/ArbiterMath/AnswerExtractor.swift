@@ -475,7 +475,8 @@ enum AnswerExtractor {
             // Labels of the parts: "(a)", "y_2 =", "x_{1} =" (each label holds a `(` or an `=`: without either the
             // pattern has nothing to match).
             if cleaned.has("(") || cleaned.has("=") {
-                cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
+                cleaned = DigitGroups.replacingPartLabels(in: cleaned)
+                    ?? Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
             }
             return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
         }
