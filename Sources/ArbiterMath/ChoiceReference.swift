@@ -74,8 +74,8 @@ struct ChoiceReference {
     /// Whether ``pattern`` may match: `false` only when it cannot. The pattern is anchored at the start: after white
     /// space and an optional `\textbf{` (or `\text{`, `\mathrm{`, `\mathbf{`) and white space, it needs `(X)` or
     /// `X` and `.`, `)` or `:` followed by white space, `}`, `~` or `\`, with `X` from A to J (without the command,
-    /// the place after the white space must hold the mark itself). A byte of 0x80 or more, or a control byte other than tab, LF, FF and CR, before the mark
-    /// answers `true` (ICU's `\s` could take it).
+    /// the place after the white space must hold the mark itself). A byte of 0x80 or more, or a control byte other
+    /// than tab, LF, FF and CR, before the mark answers `true` (ICU's `\s` could take it).
     static func mayMatch(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         func unusual(_ byte: UInt8) -> Bool { byte >= 0x80 || byte == 0x7F || (byte < 0x20 && !space(byte)) }

@@ -34,7 +34,9 @@ extension DigitGroups {
     }
 
     /// Every leftmost, non-overlapping match (`match` gives its end and the bytes it is replaced by) replaced.
-    private static func rewrite(_ bytes: [UInt8], _ text: String, _ match: (Int) -> (end: Int, with: [UInt8])?) -> String {
+    private static func rewrite(
+        _ bytes: [UInt8], _ text: String, _ match: (Int) -> (end: Int, with: [UInt8])?
+    ) -> String {
         var output: [UInt8] = []
         var copied = 0
         var start = 0
@@ -174,7 +176,9 @@ extension DigitGroups {
                 }
             }
             var index = start + 2
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digit(index) else { return nil }
             return (index + 1, [bytes[start]] + Array(" e ".utf8) + Array(bytes[(start + 2)...index]))
         }
