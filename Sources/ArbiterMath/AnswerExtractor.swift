@@ -555,7 +555,11 @@ enum AnswerExtractor {
         // Alternatives matter only when the sentence states several numbers.
         guard numbers.count > 1 else { return [last] }
         let lower = sentence.lowercased()
-        let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
+        // On an ASCII sentence a byte search is Foundation's `contains` (no decompositions, no composed sequences).
+        let ascii = lower.utf8.allSatisfy { $0 < 0x80 }
+        let alternatives = [" or ", "either", "neither", " nor "].contains { word in
+            ascii ? lower.has(word) : lower.contains(word)
+        }
             || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
         return alternatives ? numbers : [last]
     }
