@@ -475,7 +475,8 @@ enum AnswerExtractor {
             // Labels of the parts: "(a)", "y_2 =", "x_{1} =" (each label holds a `(` or an `=`: without either the
             // pattern has nothing to match).
             if cleaned.has("(") || cleaned.has("=") {
-                cleaned = Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
+                cleaned = DigitGroups.replacingPartLabels(in: cleaned)
+                    ?? Patterns.replace(Patterns.partLabels, in: cleaned, with: " ")
             }
             return cleaned.split(whereSeparator: \.isWhitespace).allSatisfy { noise.contains(String($0)) }
         }
@@ -554,7 +555,11 @@ enum AnswerExtractor {
         // Alternatives matter only when the sentence states several numbers.
         guard numbers.count > 1 else { return [last] }
         let lower = sentence.lowercased()
-        let alternatives = [" or ", "either", "neither", " nor "].contains { lower.contains($0) }
+        // On an ASCII sentence a byte search is Foundation's `contains` (no decompositions, no composed sequences).
+        let ascii = lower.utf8.allSatisfy { $0 < 0x80 }
+        let alternatives = [" or ", "either", "neither", " nor "].contains { word in
+            ascii ? lower.has(word) : lower.contains(word)
+        }
             || sentence.allSatisfy { $0.isNumber || $0.isWhitespace || $0 == "." || $0 == "," || $0 == "-" }
         return alternatives ? numbers : [last]
     }

@@ -27,7 +27,7 @@ struct ChoiceReference {
         guard case .string(let raw) = reference, raw.utf8.count <= 2_000 else { return nil }
         let answer = given ?? MathVerifier.referenceAnswer(raw)
         // Both forms of the pattern have a letter A–J right before `)`, `.` or `:`; without one the pattern cannot match.
-        guard Self.mayHoldMark(answer) else { return nil }
+        guard Self.mayHoldMark(answer), Self.mayMatch(answer) else { return nil }
         let range = NSRange(answer.startIndex..., in: answer)
         guard let match = Self.pattern.firstMatch(in: answer, range: range),
             let letter = Self.group(match, [1, 2], in: answer), let text = Self.group(match, [3], in: answer),
@@ -67,6 +67,51 @@ struct ChoiceReference {
                 return true
             }
             previousIsLetter = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "J")
+        }
+        return false
+    }
+
+    /// Whether ``pattern`` may match: `false` only when it cannot. The pattern is anchored at the start: after white
+    /// space and an optional `\textbf{` (or `\text{`, `\mathrm{`, `\mathbf{`) and white space, it needs `(X)` or
+    /// `X` and `.`, `)` or `:` followed by white space, `}`, `~` or `\`, with `X` from A to J (without the command,
+    /// the place after the white space must hold the mark itself). A byte of 0x80 or more, or a control byte other
+    /// than tab, LF, FF and CR, before the mark answers `true` (ICU's `\s` could take it).
+    static func mayMatch(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func unusual(_ byte: UInt8) -> Bool { byte >= 0x80 || byte == 0x7F || (byte < 0x20 && !space(byte)) }
+        func space(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
+        }
+        func skip(_ index: Int) -> Int? {
+            var index = index
+            while index < bytes.count, space(bytes[index]) { index += 1 }
+            if index < bytes.count, unusual(bytes[index]) { return nil }
+            return index
+        }
+        func letter(_ index: Int) -> Bool { index < bytes.count && bytes[index] &- UInt8(ascii: "A") < 10 }
+        func markAt(_ index: Int) -> Bool {
+            guard index < bytes.count else { return false }
+            if bytes[index] == UInt8(ascii: "(") {
+                return letter(index + 1) && index + 2 < bytes.count && bytes[index + 2] == UInt8(ascii: ")")
+            }
+            guard letter(index), index + 1 < bytes.count,
+                [UInt8(ascii: "."), UInt8(ascii: ")"), UInt8(ascii: ":")].contains(bytes[index + 1])
+            else { return false }
+            // `\s*\}?(?:\s|~|\\[ ,;:~]|\\quad)+` needs one byte at least, and the first is white space, `}`,
+            // `~` or `\` (or a byte the scan does not read).
+            guard index + 2 < bytes.count else { return false }
+            let next = bytes[index + 2]
+            return space(next) || unusual(next) || next == UInt8(ascii: "}") || next == UInt8(ascii: "~")
+                || next == UInt8(ascii: "\\")
+        }
+        guard let start = skip(0) else { return true }
+        if markAt(start) { return true }
+        for command in ["\\textbf{", "\\text{", "\\mathrm{", "\\mathbf{"] {
+            let literal = Array(command.utf8)
+            guard start + literal.count <= bytes.count, bytes[start..<(start + literal.count)].elementsEqual(literal)
+            else { continue }
+            guard let inner = skip(start + literal.count) else { return true }
+            if markAt(inner) { return true }
         }
         return false
     }

@@ -42,7 +42,8 @@ extension DigitGroups {
     /// `\\text\{\s*(and|or)\s*\}`, any case, replaced by a comma.
     static func replacingTextConnectives(in text: String) -> String? {
         replacingConnectives(in: text, with: UInt8(ascii: ",")) { bytes, start in
-            guard bytes.holds(start, "\\"), let afterText = bytes.word(at: start + 1, "text"), bytes.holds(afterText, "{"),
+            guard bytes.holds(start, "\\"), let afterText = bytes.word(at: start + 1, "text"),
+                bytes.holds(afterText, "{"),
                 let afterWord = bytes.word(at: bytes.skipSpace(afterText + 1), "and", "or")
             else { return nil }
             let close = bytes.skipSpace(afterWord)

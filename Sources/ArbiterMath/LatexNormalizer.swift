@@ -471,12 +471,19 @@ enum LatexNormalizer {
         }
         // `^\top`, `^{\intercal}`, `^{\mathsf{T}}` … after a matrix or a tuple are its transpose, written `^T`.
         if converted > 0 || value.has("\\top") || value.has("\\intercal"), value.has("^") {
-            value = Patterns.replace(Patterns.transpose, in: value, with: "^T")
+            value = DigitGroups.replacingTransposes(in: value)
+                ?? Patterns.replace(Patterns.transpose, in: value, with: "^T")
         }
         // Only brackets around one matrix are its delimiters: `(A B)^2` groups a product, whose square is not `A B^2`.
         if value.has("\\matrix{") {  // both patterns hold it, and each its closing bracket
-            if value.has(")") { value = Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1") }
-            if value.has("]") { value = Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1") }
+            if value.has(")") {
+                value = DigitGroups.replacingBracketsAroundMatrix(in: value, open: UInt8(ascii: "("))
+                    ?? Patterns.replace(Patterns.parenthesesAroundMatrix, in: value, with: "$1")
+            }
+            if value.has("]") {
+                value = DigitGroups.replacingBracketsAroundMatrix(in: value, open: UInt8(ascii: "["))
+                    ?? Patterns.replace(Patterns.bracketsAroundMatrix, in: value, with: "$1")
+            }
         }
         return value
     }

@@ -415,7 +415,8 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// `2e-1` with `e` read as the constant (`2 e -1`), when the answer has scientific notation at all.
     static func eulerReading(_ answer: String) -> String? {
         guard answer.contains("e") else { return nil }
-        let rewritten = Patterns.replace(Patterns.scientificE, in: answer, with: "$1 e $2")
+        let rewritten = DigitGroups.replacingScientificE(in: answer)
+            ?? Patterns.replace(Patterns.scientificE, in: answer, with: "$1 e $2")
         return rewritten == answer ? nil : rewritten
     }
 

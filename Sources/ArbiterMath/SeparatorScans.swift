@@ -25,7 +25,9 @@ extension DigitGroups {
                 bytes[index + 2] == UInt8(ascii: "}")
             {
                 index += 3
-            } else if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: ",") {
+            } else if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                bytes[index + 1] == UInt8(ascii: ",")
+            {
                 index += 2
             } else {
                 return nil
@@ -66,7 +68,9 @@ extension DigitGroups {
             while end < bytes.count, space(bytes[end]) { end += 1 }
             return end
         }
-        func byte(_ index: Int, is value: Character) -> Bool { index < bytes.count && bytes[index] == value.asciiValue! }
+        func byte(_ index: Int, is value: Character) -> Bool {
+            index < bytes.count && bytes[index] == value.asciiValue!
+        }
         /// Where the second digit of a match starting at `start` is, if one does.
         func secondDigit(at start: Int) -> Int? {
             guard digit(start) else { return nil }
