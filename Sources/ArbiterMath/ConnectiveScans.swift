@@ -19,24 +19,9 @@ extension DigitGroups {
         let bytes = ConnectiveBytes(Array(text.utf8))
         guard !bytes.bytes.contains(where: { $0 >= 0x80 || ($0 < 0x20 && !ConnectiveBytes.space($0)) || $0 == 0x7F })
         else { return nil }
-        var output: [UInt8] = []
-        var copied = 0
-        var start = 0
-        var replaced = false
-        while start < bytes.count {
-            guard let end = matchEnd(bytes, start) else {
-                start += 1
-                continue
-            }
-            output.append(contentsOf: bytes.bytes[copied..<start])
-            output.append(replacement)
-            replaced = true
-            copied = end
-            start = max(end, start + 1)
+        return ByteRewrite.replacingMatches(in: bytes.bytes, of: text) { start in
+            matchEnd(bytes, start).map { (end: $0, with: [replacement]) }
         }
-        guard replaced else { return text }
-        output.append(contentsOf: bytes.bytes[copied...])
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// `\\text\{\s*(and|or)\s*\}`, any case, replaced by a comma.

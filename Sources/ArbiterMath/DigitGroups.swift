@@ -157,21 +157,8 @@ extension DigitGroups {
             }
             return nil
         }
-        var output: [UInt8] = []
-        var copied = 0
-        var start = 0
-        while start < bytes.count {
-            guard let end = matchEnd(at: start) else {
-                start += 1
-                continue
-            }
-            output.append(contentsOf: bytes[copied..<start])
-            output.append(UInt8(ascii: "%"))
-            copied = end
-            start = end
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
+            matchEnd(at: start).map { (end: $0, with: [UInt8(ascii: "%")]) }
         }
-        guard copied > 0 else { return text }
-        output.append(contentsOf: bytes[copied...])
-        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -33,30 +33,6 @@ extension DigitGroups {
         return (0..<length).allSatisfy { bytes[index + $0] == letters[$0] }
     }
 
-    /// Every leftmost, non-overlapping match (`match` gives its end and the bytes it is replaced by) replaced.
-    private static func rewrite(
-        _ bytes: [UInt8], _ text: String, _ match: (Int) -> (end: Int, with: [UInt8])?
-    ) -> String {
-        var output: [UInt8] = []
-        var copied = 0
-        var start = 0
-        var replaced = false
-        while start < bytes.count {
-            guard let found = match(start) else {
-                start += 1
-                continue
-            }
-            output.append(contentsOf: bytes[copied..<start])
-            output.append(contentsOf: found.with)
-            replaced = true
-            copied = found.end
-            start = max(found.end, start + 1)
-        }
-        guard replaced else { return text }
-        output.append(contentsOf: bytes[copied...])
-        return String(decoding: output, as: UTF8.self)
-    }
-
     /// `(?:\\left)?\(\s*(\\matrix\{(?:(?!\\matrix)[^()])*\})\s*(?:\\right)?\)` replaced by `$1` when `open` is `(`
     /// (``Patterns/parenthesesAroundMatrix``), and the same with square brackets (``Patterns/bracketsAroundMatrix``).
     /// A start at `\left(` fails exactly when the start at its `(` does (the same rest), so the earlier one is taken.
@@ -67,7 +43,7 @@ extension DigitGroups {
     static func replacingBracketsAroundMatrix(in text: String, open: UInt8) -> String? {
         guard let bytes = plainBytes(text) else { return nil }
         let close = open == UInt8(ascii: "(") ? UInt8(ascii: ")") : UInt8(ascii: "]")
-        return rewrite(bytes, text) { start in
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
             var index = start
             if holds(bytes, index, "\\left"), index + 5 < bytes.count, bytes[index + 5] == open { index += 5 }
             guard index < bytes.count, bytes[index] == open else { return nil }
@@ -103,7 +79,7 @@ extension DigitGroups {
             for mark in transposeMarks where holds(bytes, index, mark) { return index + mark.utf8CodeUnitCount }
             return nil
         }
-        return rewrite(bytes, text) { start in
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
             guard bytes[start] == UInt8(ascii: "^") else { return nil }
             let index = skipSpace(bytes, start + 1)
             let end: Int?
@@ -139,7 +115,7 @@ extension DigitGroups {
             while end < index + 3, predicate(end) { end += 1 }
             return end > index ? end : nil
         }
-        return rewrite(bytes, text) { start in
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
             if bytes[start] == UInt8(ascii: "(") {
                 guard let end = run(start + 1, lower), end < bytes.count, bytes[end] == UInt8(ascii: ")") else {
                     return nil
@@ -166,7 +142,7 @@ extension DigitGroups {
     static func replacingScientificE(in text: String) -> String? {
         guard let bytes = plainBytes(text) else { return nil }
         func digit(_ index: Int) -> Bool { index < bytes.count && bytes[index] &- UInt8(ascii: "0") < 10 }
-        return rewrite(bytes, text) { start in
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
             guard digit(start), start + 1 < bytes.count, bytes[start + 1] == UInt8(ascii: "e") else { return nil }
             if start > 0 {
                 let before = bytes[start - 1]

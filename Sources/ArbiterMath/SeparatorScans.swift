@@ -35,23 +35,9 @@ extension DigitGroups {
             if digit(index), digit(index + 1), digit(index + 2), !digit(index + 3) { return nil }
             return digit(index) ? index : nil
         }
-        var output: [UInt8] = []
-        var copied = 0
-        var start = 0
-        while start < bytes.count {
-            guard let second = secondDigit(at: start) else {
-                start += 1
-                continue
-            }
-            output.append(contentsOf: bytes[copied...start])
-            output.append(UInt8(ascii: " "))
-            output.append(bytes[second])
-            copied = second + 1
-            start = second + 1
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
+            secondDigit(at: start).map { (end: $0 + 1, with: [bytes[start], UInt8(ascii: " "), bytes[$0]]) }
         }
-        guard copied > 0 else { return text }
-        output.append(contentsOf: bytes[copied...])
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// `text` with `(\d)\s*\{,\s*\}\s*(\d)` replaced by `$1$2`, or `nil` for a text with a non-ASCII byte or a
@@ -81,22 +67,9 @@ extension DigitGroups {
             index = skipSpace(index + 1)
             return digit(index) ? index : nil
         }
-        var output: [UInt8] = []
-        var copied = 0
-        var start = 0
-        while start < bytes.count {
-            guard let second = secondDigit(at: start) else {
-                start += 1
-                continue
-            }
-            output.append(contentsOf: bytes[copied...start])
-            output.append(bytes[second])
-            copied = second + 1
-            start = second + 1
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
+            secondDigit(at: start).map { (end: $0 + 1, with: [bytes[start], bytes[$0]]) }
         }
-        guard copied > 0 else { return text }
-        output.append(contentsOf: bytes[copied...])
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// `text` with `(?<!\\)\\\\(?=[A-Za-z{}])` replaced by one backslash, for any text: a backslash is one byte in
@@ -111,22 +84,11 @@ extension DigitGroups {
             return (folded >= UInt8(ascii: "a") && folded <= UInt8(ascii: "z")) || byte == UInt8(ascii: "{")
                 || byte == UInt8(ascii: "}")
         }
-        var output: [UInt8] = []
-        var copied = 0
-        var start = 0
-        while start + 2 < bytes.count {
-            guard bytes[start] == backslash, bytes[start + 1] == backslash, follows(bytes[start + 2]),
-                start == 0 || bytes[start - 1] != backslash
-            else {
-                start += 1
-                continue
-            }
-            output.append(contentsOf: bytes[copied...start])
-            copied = start + 2
-            start += 2
+        return ByteRewrite.replacingMatches(in: bytes, of: text) { start in
+            guard start + 2 < bytes.count, bytes[start] == backslash, bytes[start + 1] == backslash,
+                follows(bytes[start + 2]), start == 0 || bytes[start - 1] != backslash
+            else { return nil }
+            return (end: start + 2, with: [backslash])
         }
-        guard copied > 0 else { return text }
-        output.append(contentsOf: bytes[copied...])
-        return String(decoding: output, as: UTF8.self)
     }
 }

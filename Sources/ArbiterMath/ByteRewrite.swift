@@ -1,0 +1,40 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// A regular expression's replace-all over a text's UTF-8 bytes, for the byte scans that stand in for the
+/// normaliser's patterns (``DigitGroups`` and its separator, connective and matrix scans): each scan says where a
+/// match at a start ends and what replaces it; this walks the starts and builds the result once.
+enum ByteRewrite {
+    /// `text` (whose UTF-8 is `bytes`) with every leftmost, non-overlapping match replaced, or `text` itself when
+    /// nothing matched.
+    /// - Parameters:
+    ///   - bytes: The text's UTF-8.
+    ///   - text: The text, returned as it is when nothing matched.
+    ///   - match: At a start, the end of the match found there (exclusive) and the bytes that replace it, or `nil`.
+    ///     The search goes on at the match's end (a byte on for an empty match), as the patterns' replace-all does.
+    /// - Returns: The rewritten text.
+    @inline(__always)
+    static func replacingMatches(
+        in bytes: [UInt8], of text: String, _ match: (Int) -> (end: Int, with: [UInt8])?
+    ) -> String {
+        var output: [UInt8] = []
+        var copied = 0
+        var start = 0
+        var replaced = false
+        while start < bytes.count {
+            guard let found = match(start) else {
+                start += 1
+                continue
+            }
+            output.append(contentsOf: bytes[copied..<start])
+            output.append(contentsOf: found.with)
+            replaced = true
+            copied = found.end
+            start = max(found.end, start + 1)
+        }
+        guard replaced else { return text }
+        output.append(contentsOf: bytes[copied...])
+        return String(decoding: output, as: UTF8.self)
+    }
+}
