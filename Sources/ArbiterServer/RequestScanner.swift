@@ -105,16 +105,21 @@ enum RequestScanner {
     static func scanFields(_ line: UnsafeBufferPointer<UInt8>) -> ScannedFields? {
         // A line whose last value is an object or an array (a structured reference, options) is not of this shape:
         // seen at its end, without scanning its strings first (the wide scan reads it).
-        var last = line.count - 1
-        while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D {
-            last -= 1
-        }
-        if last > 0, line[last] == UInt8(ascii: "}") {
-            last -= 1
-            while last >= 0, line[last] == 0x20 || line[last] == 0x09 || line[last] == 0x0A || line[last] == 0x0D {
-                last -= 1
+        /// The last byte before `end` that is not JSON white space, or -1.
+        func lastNonSpace(before end: Int) -> Int {
+            var last = end - 1
+            while last >= 0 {
+                switch line[last] {
+                case 0x20, 0x09, 0x0A, 0x0D: last -= 1
+                default: return last
+                }
             }
-            if last >= 0, line[last] == UInt8(ascii: "}") || line[last] == UInt8(ascii: "]") { return nil }
+            return last
+        }
+        let closing = lastNonSpace(before: line.count)
+        if closing > 0, line[closing] == UInt8(ascii: "}") {
+            let value = lastNonSpace(before: closing)
+            if value >= 0, line[value] == UInt8(ascii: "}") || line[value] == UInt8(ascii: "]") { return nil }
         }
         var cursor = Cursor(bytes: line)
         cursor.skipWhitespace()

@@ -901,15 +901,17 @@ static __attribute__((noreturn)) void kexit(void) {
     for (;;) K1(SYS_exit_group, 0);
 }
 
-static void kwrite_all(int fd, const void *data, size_t length) {
+/// Writes all of `data`: 0, or -errno (-EIO when the descriptor takes nothing).
+static long kwrite_all(int fd, const void *data, size_t length) {
     const char *bytes = data;
     while (length > 0) {
         long n = K3(SYS_write, fd, bytes, length);
         if (n == -EINTR) continue;
-        if (n <= 0) return;
+        if (n <= 0) return n < 0 ? n : -EIO;
         bytes += n;
         length -= (size_t)n;
     }
+    return 0;
 }
 
 static __attribute__((noreturn)) void kfail_to(int fd, int stage, long error) {
@@ -1029,15 +1031,8 @@ static int shared_init_main(void *argument) {
         if (name == NULL || name[0] == 0 || strchr(name, '/') != NULL) kfail(ARB_STAGE_MOUNT_WORKDIR, -EINVAL);
         long out = K4(SYS_openat, directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (out < 0) kfail(ARB_STAGE_MOUNT_WORKDIR, out);
-        const uint8_t *data = spec->memory_file_data[i];
-        size_t left = spec->memory_file_lengths[i];
-        while (left > 0) {
-            long n = K3(SYS_write, out, data, left);
-            if (n == -EINTR) continue;
-            if (n <= 0) kfail(ARB_STAGE_MOUNT_WORKDIR, n < 0 ? n : -EIO);
-            data += n;
-            left -= (size_t)n;
-        }
+        if ((error = kwrite_all(out, spec->memory_file_data[i], spec->memory_file_lengths[i])) != 0)
+            kfail(ARB_STAGE_MOUNT_WORKDIR, error);
         K2(SYS_fchmod, out, 0644);
         if ((error = K3(SYS_fchown, out, spec->uid, spec->gid)) != 0) kfail(ARB_STAGE_MOUNT_WORKDIR, error);
         K1(SYS_close, out);

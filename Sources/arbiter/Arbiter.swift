@@ -136,9 +136,15 @@ struct EngineOptions: ParsableArguments {
 
     /// Sets up stderr logging and returns the command's logger.
     func makeLogger(label: String, defaultLevel: Logger.Level) -> Logger {
+        Self.makeLogger(label: label, level: logLevel, defaultLevel: defaultLevel)
+    }
+
+    /// Sets up stderr logging and returns a logger at `level` (a `--log-level` value), else at `defaultLevel`; the
+    /// `serve` fast path (``ServeSettings``) calls it with the level it read.
+    static func makeLogger(label: String, level: String?, defaultLevel: Logger.Level) -> Logger {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: label)
-        logger.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        logger.logLevel = level.flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         return logger
     }
 }

@@ -96,9 +96,7 @@ struct ServeSettings: Equatable {
     /// Runs the daemon until its input ends or a signal stops it.
     /// - Throws: What loading the definitions or binding the socket throws.
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var logger = Logger(label: "arbiter.serve")
-        logger.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let logger = EngineOptions.makeLogger(label: "arbiter.serve", level: logLevel, defaultLevel: .info)
         let limits = SessionLimits(maxLineBytes: maxLine, maxInFlightLines: maxInFlight)
         let loaded = try definitions.load(logger: logger)
         defer { loaded.plugins.stop() }
