@@ -159,21 +159,8 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
     private static let openTag = Array("<think>".unicodeScalars)
     private static let closeTag = Array("</think>".unicodeScalars)
 
-    /// Whether UTF-8 text holds `think>`: each `>` found by `memchr`, the five bytes before it compared.
-    static func containsThinkEnd(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = utf8.baseAddress else { return false }
-        var from = 0
-        while from < utf8.count, let found = memchr(base + from, 0x3E, utf8.count - from) {
-            let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            if at >= 5, base[at - 5] == 0x74, base[at - 4] == 0x68, base[at - 3] == 0x69, base[at - 2] == 0x6E,
-                base[at - 1] == 0x6B
-            {
-                return true
-            }
-            from = at + 1
-        }
-        return false
-    }
+    /// Whether UTF-8 text holds `think>`.
+    static func containsThinkEnd(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool { Bytes.contains(utf8, "think>") }
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
     /// and never closes it.

@@ -135,30 +135,25 @@ enum Bytes {
         text.withUnsafeBufferPointer { contains($0, target) }
     }
 
-    /// Whether UTF-8 text holds the bytes of `target`.
+    /// Whether UTF-8 text holds the bytes of `target`: each occurrence of its first byte found by `memchr`, the rest
+    /// compared there.
     static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ target: StaticString) -> Bool {
         let needle = UnsafeBufferPointer(start: target.utf8Start, count: target.utf8CodeUnitCount)
-        guard let first = needle.first, bytes.count >= needle.count else { return false }
-        for index in 0...(bytes.count - needle.count) where bytes[index] == first {
-            if matches(bytes, at: index, needle) { return true }
+        guard let first = needle.first, let base = bytes.baseAddress, bytes.count >= needle.count else { return false }
+        let lastStart = bytes.count - needle.count
+        var from = 0
+        while from <= lastStart, let found = memchr(base + from, Int32(first), lastStart + 1 - from) {
+            let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if matches(bytes, at: at, needle) { return true }
+            from = at + 1
         }
         return false
     }
 
-    /// Whether the text holds `***`: each `*` found by `memchr`, the two bytes after it compared.
+    /// Whether the text holds `***`.
     static func containsTripleStar(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { utf8 in
-            guard let base = utf8.baseAddress else { return false }
-            var from = 0
-            while from + 3 <= utf8.count, let found = memchr(base + from, 0x2A, utf8.count - from) {
-                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                guard at + 3 <= utf8.count else { return false }
-                if base[at + 1] == 0x2A, base[at + 2] == 0x2A { return true }
-                from = at + 1
-            }
-            return false
-        }
+        return text.withUTF8 { contains($0, "***") }
     }
 
     /// Whether `needle` occurs in `bytes` at `index` (the caller checked that it fits).
