@@ -6,6 +6,21 @@
 /// normaliser's patterns (``DigitGroups`` and its separator, connective and matrix scans): each scan says where a
 /// match at a start ends and what replaces it; this walks the starts and builds the result once.
 enum ByteRewrite {
+    /// The bytes ICU's `\s` takes in a text the scans read: space, tab, line feed, form feed, carriage return.
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
+    }
+
+    /// Whether a byte is one the scans read as their patterns do: ASCII, printable or one of ``isSpace(_:)``'s (a
+    /// byte of 0x80 or more could be a digit or space to ICU; another control byte could be `\s` to it).
+    static func isPlain(_ byte: UInt8) -> Bool { byte < 0x7F && (byte >= 0x20 || isSpace(byte)) }
+
+    /// `text`'s UTF-8 when every byte is ``isPlain(_:)``, else `nil` (the caller runs the pattern).
+    static func plainBytes(_ text: String) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        return bytes.allSatisfy(isPlain) ? bytes : nil
+    }
+
     /// `text` (whose UTF-8 is `bytes`) with every leftmost, non-overlapping match replaced, or `text` itself when
     /// nothing matched.
     /// - Parameters:

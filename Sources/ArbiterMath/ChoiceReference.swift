@@ -78,10 +78,8 @@ struct ChoiceReference {
     /// than tab, LF, FF and CR, before the mark answers `true` (ICU's `\s` could take it).
     static func mayMatch(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
-        func unusual(_ byte: UInt8) -> Bool { byte >= 0x80 || byte == 0x7F || (byte < 0x20 && !space(byte)) }
-        func space(_ byte: UInt8) -> Bool {
-            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
-        }
+        func unusual(_ byte: UInt8) -> Bool { !ByteRewrite.isPlain(byte) }
+        func space(_ byte: UInt8) -> Bool { ByteRewrite.isSpace(byte) }
         func skip(_ index: Int) -> Int? {
             var index = index
             while index < bytes.count, space(bytes[index]) { index += 1 }

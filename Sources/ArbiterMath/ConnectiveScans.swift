@@ -17,8 +17,7 @@ extension DigitGroups {
         in text: String, with replacement: UInt8, _ matchEnd: (ConnectiveBytes, Int) -> Int?
     ) -> String? {
         let bytes = ConnectiveBytes(Array(text.utf8))
-        guard !bytes.bytes.contains(where: { $0 >= 0x80 || ($0 < 0x20 && !ConnectiveBytes.space($0)) || $0 == 0x7F })
-        else { return nil }
+        guard bytes.bytes.allSatisfy(ByteRewrite.isPlain) else { return nil }
         return ByteRewrite.replacingMatches(in: bytes.bytes, of: text) { start in
             matchEnd(bytes, start).map { (end: $0, with: [replacement]) }
         }
@@ -86,9 +85,7 @@ private struct ConnectiveBytes {
     var count: Int { bytes.count }
 
     /// `\s` on the bytes the scans accept.
-    static func space(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
-    }
+    static func space(_ byte: UInt8) -> Bool { ByteRewrite.isSpace(byte) }
 
     func holds(_ index: Int, _ character: Unicode.Scalar) -> Bool {
         index >= 0 && index < bytes.count && bytes[index] == UInt8(character.value)

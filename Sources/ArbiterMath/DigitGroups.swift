@@ -136,8 +136,8 @@ extension DigitGroups {
     /// from its end, as a replacement of every match does.
     static func replacingPercentWords(in text: String) -> String? {
         let bytes = Array(text.utf8)
-        let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0C || $0 == 0x0D }
-        guard !bytes.contains(where: { $0 >= 0x80 || ($0 < 0x20 && !space($0)) || $0 == 0x7F }) else { return nil }
+        let space = ByteRewrite.isSpace
+        guard bytes.allSatisfy(ByteRewrite.isPlain) else { return nil }
         let words: [[UInt8]] = ["percentage", "percent", "pct"].map { Array($0.utf8) }
         func isWordByte(_ byte: UInt8) -> Bool {
             let folded = byte | 0x20

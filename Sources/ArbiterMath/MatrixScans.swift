@@ -10,15 +10,9 @@
 /// `\b` the edge of a run of ASCII letters, digits and `_`. `MatrixScansTests` compares each with its pattern.
 extension DigitGroups {
     /// The text's bytes when the scans may read it (see above).
-    private static func plainBytes(_ text: String) -> [UInt8]? {
-        let bytes = Array(text.utf8)
-        guard !bytes.contains(where: { $0 >= 0x80 || ($0 < 0x20 && !isSpace($0)) || $0 == 0x7F }) else { return nil }
-        return bytes
-    }
+    private static func plainBytes(_ text: String) -> [UInt8]? { ByteRewrite.plainBytes(text) }
 
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
-    }
+    private static func isSpace(_ byte: UInt8) -> Bool { ByteRewrite.isSpace(byte) }
 
     private static func skipSpace(_ bytes: [UInt8], _ index: Int) -> Int {
         var end = index

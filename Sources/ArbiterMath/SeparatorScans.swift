@@ -46,8 +46,8 @@ extension DigitGroups {
     /// take the whole run; a failure at one start moves to the next.
     static func replacingSpacedThousandsBraces(in text: String) -> String? {
         let bytes = Array(text.utf8)
-        let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0C || $0 == 0x0D }
-        guard !bytes.contains(where: { $0 >= 0x80 || ($0 < 0x20 && !space($0)) || $0 == 0x7F }) else { return nil }
+        let space = ByteRewrite.isSpace
+        guard bytes.allSatisfy(ByteRewrite.isPlain) else { return nil }
         func digit(_ index: Int) -> Bool { index < bytes.count && bytes[index] &- UInt8(ascii: "0") < 10 }
         func skipSpace(_ index: Int) -> Int {
             var end = index
