@@ -41,10 +41,10 @@ extension IFBenchInstructions {
         (
             "custom:sentence_alphabet",
             plain { text in
-                let sentences = Sentences.split(text.string)
+                let sentences = Sentences.pieces(text.string)
                 guard sentences.count == 26 else { return .no("\(sentences.count) sentences, needs 26") }
-                for (index, sentence) in sentences.enumerated() {
-                    guard let word = Py.split(Py.lstrip(sentence.unicodeScalars)).first else { return .no("an empty sentence") }
+                for index in 0..<sentences.count {
+                    guard let word = Py.split(Py.lstrip(sentences.scalars(index))).first else { return .no("an empty sentence") }
                     let letter = Unicode.Scalar(97 + UInt32(index))!
                     if Py.lower(word).first != letter { return .no("sentence \(index + 1) does not start with '\(letter)'") }
                 }

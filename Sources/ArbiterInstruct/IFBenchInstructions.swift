@@ -261,9 +261,9 @@ enum IFBenchInstructions {
         (
             "ratio:sentence_words",
             plain { text in
-                let sentences = Sentences.split(text.string)
+                let sentences = Sentences.pieces(text.string)
                 guard sentences.count == 3 else { return .no("\(sentences.count) sentences, needs 3") }
-                let lengths = sentences.map { Py.strip($0.unicodeScalars).count }
+                let lengths = sentences.ranges.indices.map { Py.strip(sentences.scalars($0)).count }
                 return .when(Set(lengths).count == 1, "sentence lengths \(lengths.map(String.init).joined(separator: ", ")) characters")
             }
         ),

@@ -2,6 +2,8 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
+import ArbiterRegex
 import Foundation
 import Testing
 
@@ -102,5 +104,50 @@ struct ReverseNewlinePronounTests {
                 .map(IFBenchInstructions.packedPronouns.contains) ?? false
             #expect(packed == IFBenchInstructions.pronouns.contains(word), "\(word)")
         }
+    }
+}
+
+@Suite("instruction: unexplained checks of loose variants")
+struct UnexplainedCheckTests {
+    /// Texts of paragraphs (divided by `***`, blank or not) of sentences of two or three words.
+    static let texts: [String] = {
+        let pieces = ["Ab cd.", "Ef gh ij.", "Kl mn?", " ", "\n", "***", " *** ", "\n***\n", "Mr. Xy zz.", "h", "Op qr st!"]
+        var texts: [String] = ["", "Ab cd. Ef gh.\n***\nIj kl. Mn op.\n***\nQr st. Uv wx.", "Ab cd. Ef gh. *** Ij kl. Mn op. *** Qr st. Uv wx."]
+        var state: UInt64 = 11
+        for _ in 0..<6000 {
+            var text = ""
+            for _ in 0..<(1 + Int(state % 12)) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                text += pieces[Int(state >> 33) % pieces.count]
+            }
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            texts.append(text)
+        }
+        return texts
+    }()
+
+    @Test("count:counting_composition unexplained follows exactly when explained, with the same why when it does")
+    func composition() throws {
+        var followed = 0
+        var shortcut = 0
+        for (sentences, words) in [(2, 2), (1, 3), (2, 3), (1, 2)] {
+            var usesPrompt = false
+            let instruction = try InstructionCatalog.build(
+                "count:counting_composition", kwargs: ["n_sent": .int(sentences), "n_words": .int(words)], prompt: nil,
+                patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
+            for text in Self.texts {
+                let explained = instruction.check(Text(text))
+                let unexplained = instruction.check(Text(text), explained: false)
+                #expect(explained.followed == unexplained.followed, "\(text.debugDescription)")
+                if explained.followed {
+                    #expect(explained.why == unexplained.why)
+                    followed += 1
+                } else if unexplained.why.isEmpty {
+                    shortcut += 1
+                }
+            }
+        }
+        // Controls: texts that follow, and texts the paragraph count alone rejects.
+        #expect(followed >= 2 && shortcut > 1000)
     }
 }
