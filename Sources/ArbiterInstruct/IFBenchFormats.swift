@@ -49,15 +49,16 @@ extension IFBenchInstructions {
         (
             "format:title_case",
             plain { text in
-                for word in Sentences.wordTokens(text.scalars) {
-                    let scalars = Array(word.unicodeScalars)
-                    let head = [scalars[0]]
-                    let rest = scalars.dropFirst()
-                    if Py.isUpper(head) && Py.isLower(rest) { continue }
-                    if Py.isLower(head) && (Py.isUpper(rest) || Py.isLower(rest)) {
-                        return .no("'\(word.prefix(30))' is not capitalised")
-                    }
+                // The first word not capitalised, made a string only then (the tokens after it are passed over).
+                var bad: String?
+                Sentences.forEachWordToken(text.scalars) { word in
+                    guard bad == nil else { return }
+                    let head = word.prefix(1)
+                    let rest = word.dropFirst()
+                    if Py.isUpper(head) && Py.isLower(rest) { return }
+                    if Py.isLower(head) && (Py.isUpper(rest) || Py.isLower(rest)) { bad = Py.string(word) }
                 }
+                if let bad { return .no("'\(bad.prefix(30))' is not capitalised") }
                 return .ok("every word is in title case")
             }
         ),

@@ -83,9 +83,14 @@ extension IFBenchInstructions {
             "words:odd_even_syllables",
             plain { text in
                 let words = Py.split(Py.lower(Py.removingPunctuation(text.scalars)))
-                let parities = words.map { Syllables.count($0) % 2 }
-                for index in parities.indices.dropLast() where parities[index] == parities[index + 1] {
-                    return .no("'\(Py.string(words[index]))' and '\(Py.string(words[index + 1]))' have syllable counts of the same parity")
+                // Counted word by word up to the first pair of the same parity (no word after it is counted).
+                var previous: Int?
+                for index in words.indices {
+                    let parity = Syllables.count(words[index]) % 2
+                    if parity == previous {
+                        return .no("'\(Py.string(words[index - 1]))' and '\(Py.string(words[index]))' have syllable counts of the same parity")
+                    }
+                    previous = parity
                 }
                 return .ok("syllable counts alternate odd and even")
             }
@@ -256,7 +261,10 @@ enum Syllables {
 
     static func count(_ raw: Scalars) -> Int {
         let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuationSet)
-        guard !word.isEmpty, !word.contains(where: { $0.properties.numericType == .decimal }) else { return 0 }
+        // An ASCII scalar is a decimal digit exactly when it is 0-9 (no lookup of its properties).
+        guard !word.isEmpty,
+            !word.contains(where: { $0.value < 0x80 ? (0x30...0x39).contains($0.value) : $0.properties.numericType == .decimal })
+        else { return 0 }
         if let listed = exceptions[String(String.UnicodeScalarView(word))] { return listed }
         if let dash = word.firstIndex(of: "-"), dash > 0, dash < word.count - 1 {
             let first = count(Array(word[..<dash]))

@@ -380,7 +380,7 @@ enum OpenInstructInstructions {
             let found = Sentences.pieces(paragraph)
             guard found.count == sentences else { return .no("paragraph \(index + 1) has \(found.count) sentences, needs \(sentences)") }
             for sentence in 0..<found.count {
-                let tokens = Sentences.wordTokens(found.scalars(sentence)).count
+                let tokens = Sentences.wordTokenCount(found.scalars(sentence))
                 if tokens != words { return .no("a sentence of \(tokens) words, needs \(words)") }
             }
         }

@@ -278,27 +278,49 @@ enum Sentences {
     /// `n't 's 'm 'd 'll 're 've` are split from their word. Double quotes become `` and ''.
     static func wordTokens(_ text: Scalars) -> [String] {
         var tokens: [String] = []
-        for range in bounds(text) {
-            tokenize(Array(text[range]), into: &tokens)
-        }
+        forEachWordToken(text) { tokens.append(Py.string($0)) }
         return tokens
     }
 
-    /// Ends the current token, splitting a clitic off its word.
-    private static func flush(_ current: inout Scalars, into tokens: inout [String]) {
-        guard !current.isEmpty else { return }
-        let lowered = Py.lower(current)
-        for contraction in contractions where current.count > contraction.count && Py.hasSuffix(lowered, contraction) {
-            tokens.append(Py.string(current.dropLast(contraction.count)))
-            tokens.append(Py.string(current.suffix(contraction.count)))
-            current.removeAll(keepingCapacity: true)
-            return
+    /// How many word tokens ``wordTokens(_:)`` gives, without making them.
+    static func wordTokenCount(_ text: Scalars) -> Int {
+        var count = 0
+        forEachWordToken(text) { _ in count += 1 }
+        return count
+    }
+
+    /// Each token of ``wordTokens(_:)`` in order, as its scalars (a slice valid only during the call): for the checks
+    /// that count tokens or test each one, without a string made for each.
+    static func forEachWordToken(_ text: Scalars, _ body: (ArraySlice<Unicode.Scalar>) -> Void) {
+        for range in bounds(text) {
+            tokenize(Array(text[range]), body)
         }
-        tokens.append(Py.string(current))
+    }
+
+    private static let openingQuotes: Scalars = ["`", "`"]
+    private static let closingQuotes: Scalars = ["'", "'"]
+    private static let backtick: Scalars = ["`"]
+    /// The last letters of the clitics, either case: a word ending otherwise cannot end with one once lowercased (no
+    /// other scalar's lowercase mapping ends in one of these ASCII letters).
+    private static let cliticEnds = ScalarSet("tTsSmMdDlLeE".unicodeScalars)
+
+    /// Ends the current token, splitting a clitic off its word.
+    private static func flush(_ current: inout Scalars, _ body: (ArraySlice<Unicode.Scalar>) -> Void) {
+        guard let last = current.last else { return }
+        if cliticEnds.contains(last) {
+            let lowered = Py.lower(current)
+            for contraction in contractions where current.count > contraction.count && Py.hasSuffix(lowered, contraction) {
+                body(current.dropLast(contraction.count))
+                body(current.suffix(contraction.count))
+                current.removeAll(keepingCapacity: true)
+                return
+            }
+        }
+        body(current[...])
         current.removeAll(keepingCapacity: true)
     }
 
-    private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
+    private static func tokenize(_ sentence: Scalars, _ body: (ArraySlice<Unicode.Scalar>) -> Void) {
         var pieces = Py.split(sentence)
         // Pieces from this index on were split off the last word (its final period and closers), not by a space.
         var spacedCount = pieces.count
@@ -318,26 +340,27 @@ enum Sentences {
             pieces.append(contentsOf: tail)
             spacedCount = pieces.count - tail.count
         }
+        // One buffer for the word being read, emptied by each flush (every piece ends with one).
+        var current: Scalars = []
         for (pieceIndex, piece) in pieces.enumerated() {
-            var current: Scalars = []
             var index = 0
             while index < piece.count {
                 let scalar = piece[index]
                 if scalar == ".", index + 1 < piece.count, piece[index + 1] == "." {
-                    flush(&current, into: &tokens)
+                    flush(&current, body)
                     var end = index
                     while end < piece.count, piece[end] == "." { end += 1 }
-                    tokens.append(Py.string(piece[index..<end]))
+                    body(piece[index..<end])
                     index = end
                     continue
                 }
                 if scalar == "`" {
-                    flush(&current, into: &tokens)
+                    flush(&current, body)
                     var end = index
                     while end < piece.count, piece[end] == "`" { end += 1 }
                     let run = end - index
-                    for _ in 0..<(run / 2) { tokens.append("``") }
-                    if run % 2 == 1 { tokens.append("`") }
+                    for _ in 0..<(run / 2) { body(openingQuotes[...]) }
+                    if run % 2 == 1 { body(backtick[...]) }
                     index = end
                     continue
                 }
@@ -347,17 +370,17 @@ enum Sentences {
                     // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
                     let opening =
                         index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
-                    flush(&current, into: &tokens)
-                    tokens.append(opening ? "``" : "''")
+                    flush(&current, body)
+                    body(opening ? openingQuotes[...] : closingQuotes[...])
                 } else if splitOff.contains(scalar) {
-                    flush(&current, into: &tokens)
-                    tokens.append(String(Character(scalar)))
+                    flush(&current, body)
+                    body(piece[index..<(index + 1)])
                 } else {
                     current.append(scalar)
                 }
                 index += 1
             }
-            flush(&current, into: &tokens)
+            flush(&current, body)
         }
     }
 }

@@ -142,3 +142,34 @@ struct SentencePiecesTests {
         #expect(Sentences.pieces("  \n ").isEmpty && Sentences.pieces(" one\u{A0}").strings == ["one"])
     }
 }
+
+@Suite("instruction: word tokens handed over as scalars")
+struct WordTokenTests {
+    @Test("only the ASCII letters t s m d l e (either case) lowercase to a clitic's last letter")
+    func cliticEnds() {
+        // The tokenizer lowercases a word to look for a clitic only when it ends in one of these: no other scalar's
+        // lowercase mapping may end in one of them.
+        var found: [UInt32] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            if let last = Py.lower([scalar]).last, "tsmdle".unicodeScalars.contains(last) { found.append(value) }
+        }
+        #expect(Set(found) == Set("tsmdleTSMDLE".unicodeScalars.map(\.value)))
+    }
+
+    @Test("counted and visited tokens are the listed ones; clitics split whatever the case")
+    func sameTokens() {
+        let texts = SentencePiecesTests.texts(count: 3000) + [
+            "I can't DON'T won'T he's SHE'S we'll THEY'RE you've I'm I'd İt's ``quoted'' \"so\" ... end.",
+        ]
+        for text in texts {
+            let scalars = Array(text.unicodeScalars)
+            let listed = Sentences.wordTokens(scalars)
+            var visited: [String] = []
+            Sentences.forEachWordToken(scalars) { visited.append(Py.string($0)) }
+            #expect(visited == listed && Sentences.wordTokenCount(scalars) == listed.count, "\(text.debugDescription)")
+        }
+        // Control: clitics come off in either case, a word ending otherwise keeps its apostrophe.
+        #expect(Sentences.wordTokens(Array("DON'T it'S rock'n".unicodeScalars)) == ["DO", "N'T", "it", "'S", "rock'n"])
+    }
+}
