@@ -199,6 +199,15 @@ public struct JSONParser {
         var runStart = index
         var high: UInt8 = 0
         while index < bytes.count {
+            // Eight bytes at a time while none needs a look (a quote, a backslash, a control character, non-ASCII).
+            if let base = bytes.baseAddress {
+                while index + 8 <= bytes.count,
+                    !Self.needsLook(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                {
+                    index += 8
+                }
+                guard index < bytes.count else { return false }
+            }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 if high >= 0x80, !Self.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[runStart..<index])) {
@@ -236,6 +245,21 @@ public struct JSONParser {
             index += 1
         }
         return false
+    }
+
+    /// Whether any of eight bytes is a quote, a backslash, a control character or non-ASCII (the bytes a string scan
+    /// stops at); exact, by the usual bit tricks: `(x - 0x01…) & ~x & 0x80…` is non-zero exactly when a byte of `x`
+    /// is zero, and `(x - 0x20…) & ~x & 0x80…` exactly when a byte is below 0x20.
+    @inline(__always)
+    static func needsLook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- ones &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control | word) & highs != 0
     }
 
     /// Moves past a number, checking it as ``parseNumber()`` would.

@@ -54,15 +54,19 @@ extension IFBenchInstructions {
         ("custom:european_capitals_sort", plain(europeanCapitals)),
         (
             "custom:csv_city",
-            plain { text in
-                guard let rows = CSVReader.rows(text.scalars, delimiter: ",") else { return .no("not parseable as CSV") }
-                guard rows.count == 8 else { return .no("\(rows.count) CSV rows, needs a header and 7 rows") }
-                guard rows[0] == ["ID", "Country", "City", "Year", "Count"] else { return .no("wrong header") }
-                return .when(rows.dropFirst().allSatisfy { $0.count == 5 }, "every row needs 5 fields")
-            }
+            prefiltered(
+                { text in
+                    guard let rows = CSVReader.rows(text.scalars, delimiter: ",") else { return .no("not parseable as CSV") }
+                    guard rows.count == 8 else { return .no("\(rows.count) CSV rows, needs a header and 7 rows") }
+                    guard rows[0] == ["ID", "Country", "City", "Year", "Count"] else { return .no("wrong header") }
+                    return .when(rows.dropFirst().allSatisfy { $0.count == 5 }, "every row needs 5 fields")
+                },
+                // The first field of the first row is "ID" only when the text starts with it or with a quoted field
+                // (any other first character starts the field, ends it, or ends the row).
+                mayFollow: { text in text.scalars.first == "I" || text.scalars.first == "\"" })
         ),
-        ("custom:csv_special_character", plain(specialCharacterCSV)),
-        ("custom:csv_quotes", plain(quotesCSV)),
+        ("custom:csv_special_character", prefiltered(specialCharacterCSV, mayFollow: { firstLineStarts($0, "P") })),
+        ("custom:csv_quotes", prefiltered(quotesCSV, mayFollow: { firstLineStarts($0, "S") })),
         ("custom:date_format_list", plain(dateList)),
     ]
 
@@ -196,6 +200,13 @@ extension IFBenchInstructions {
     static func firstLine(_ text: Text) -> String {
         let scalars = text.scalars
         return Py.string(Py.strip(scalars[..<(scalars.firstIndex(of: "\n") ?? scalars.count)]))
+    }
+
+    /// Whether the first line, stripped, starts with `letter` or a quote: what the CSV checks' header patterns
+    /// (`^(ProductID|"ProductID"),…`, `^(StudentID|"StudentID")…`) need of ``firstLine(_:)``.
+    static func firstLineStarts(_ text: Text, _ letter: Unicode.Scalar) -> Bool {
+        guard let first = text.scalars.first(where: { $0 == "\n" || !$0.isPySpace }) else { return false }
+        return first == letter || first == "\""
     }
 
     /// The text with every `"` tripled (`text.replace('"', '"""')`).

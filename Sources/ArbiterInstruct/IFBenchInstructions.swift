@@ -19,6 +19,13 @@ enum IFBenchInstructions {
         { (_: inout Kwargs) throws(ArbiterError) in Check(body) }
     }
 
+    /// A constraint without kwargs, with a test every text that follows it passes (``PrefilteredCheck``).
+    static func prefiltered(
+        _ body: @escaping @Sendable (Text) -> Outcome, mayFollow: @escaping @Sendable (Text) -> Bool
+    ) -> InstructionBuilder {
+        { (_: inout Kwargs) throws(ArbiterError) in PrefilteredCheck(body: body, mayFollow: mayFollow) }
+    }
+
     // MARK: count:
 
     static let counting: [(String, InstructionBuilder)] = [

@@ -64,6 +64,19 @@ struct Check: Instruction {
     func check(_ text: Text) -> Outcome { body(text) }
 }
 
+/// A constraint written as a closure, with a cheap test that every text following it passes: an unexplained check
+/// (a loose variant after the first) of a text that fails the test is not followed, without running the closure.
+struct PrefilteredCheck: Instruction {
+    let body: @Sendable (Text) -> Outcome
+    let mayFollow: @Sendable (Text) -> Bool
+
+    func check(_ text: Text) -> Outcome { body(text) }
+
+    func check(_ text: Text, explained: Bool) -> Outcome {
+        explained || mayFollow(text) ? body(text) : .no("")
+    }
+}
+
 /// A comparison relation as IFEval spells it.
 enum Relation: String, Sendable {
     case lessThan = "less than"

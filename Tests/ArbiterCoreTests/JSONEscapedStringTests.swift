@@ -97,3 +97,43 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("JSON string scan, eight bytes at a time")
+struct JSONWordScanTests {
+    @Test("needsLook is true exactly when one of the eight bytes is a quote, a backslash, below 0x20 or above 0x7F")
+    func exact() {
+        var generator = SplitMix(seed: 3)
+        var flagged = 0
+        let interesting: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xFF, 0x41, 0x61]
+        for round in 0..<300_000 {
+            var bytes = [UInt8](repeating: 0, count: 8)
+            for index in 0..<8 {
+                bytes[index] = round % 3 == 0
+                    ? UInt8(truncatingIfNeeded: generator.next())
+                    : (generator.next() % 4 == 0 ? interesting[Int(generator.next() % UInt64(interesting.count))] : 0x61)
+            }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let expected = bytes.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 || $0 >= 0x80 }
+            #expect(JSONParser.needsLook(word) == expected, "\(bytes)")
+            if expected { flagged += 1 }
+        }
+        // Control: both answers occur often.
+        #expect(flagged > 50_000 && flagged < 250_000)
+    }
+
+    @Test("long strings with a special byte at every offset are skipped and checked as parse reads them")
+    func longStrings() {
+        var accepted = 0
+        for special: [UInt8] in [[0x5C, 0x6E], [0xC3, 0xA9], [0x01], [0xC3], [0x22]] {
+            for offset in 0..<24 {
+                var body = [UInt8](repeating: UInt8(ascii: "a"), count: 30)
+                body.insert(contentsOf: special, at: offset)
+                let text = [UInt8(ascii: "[")] + [UInt8(ascii: "\"")] + body + Array("\",1]".utf8)
+                let parsed = (try? JSONParser.parse(text)) != nil
+                #expect(text.withUnsafeBufferPointer { JSONParser.isValid($0) } == parsed)
+                if parsed { accepted += 1 }
+            }
+        }
+        #expect(accepted == 48)
+    }
+}

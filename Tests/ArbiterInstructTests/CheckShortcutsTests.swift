@@ -150,4 +150,54 @@ struct UnexplainedCheckTests {
         // Controls: texts that follow, and texts the paragraph count alone rejects.
         #expect(followed >= 2 && shortcut > 1000)
     }
+
+    /// CSV-like texts: the three checks' headers (plain, quoted, after spaces or a blank line), rows, lines.
+    static let csvTexts: [String] = {
+        let city = "ID,Country,City,Year,Count\n" + (1...7).map { "\($0),France,Paris,2020,\($0)" }.joined(separator: "\n")
+        let product = "ProductID,Category,Brand,Price,Stock\n"
+            + (1...14).map { "\($0),Tools,\"Acme, Inc.\",9.99,\($0)" }.joined(separator: "\n")
+        let student = "\"StudentID\"\t\"Subject\"\t\"Grade\"\t\"Semester\"\t\"Score\"\n"
+            + (1...3).map { _ in "\"1\"\t\"Math\"\t\"A\"\t\"Fall\"\t\"90\"" }.joined(separator: "\n")
+        let pieces = [
+            "ID,Country,City,Year,Count", "\"ID\",Country,City,Year,Count", "ProductID,Category,Brand,Price,Stock",
+            "\"ProductID\",Category,Brand,Price,Stock", "StudentID\tSubject\tGrade\tSemester\tScore", "\n", " ", "\t",
+            "1,France,Paris,2020,3", "\"x\"\t\"y\"\t\"z\"\t\"w\"\t\"v\"", "\"a!b\"", "I", "P", "S", "\"",
+        ]
+        var texts = ["", city, product, student, " " + product, "\n" + city, "\"ID\"" + city.dropFirst(2)]
+        var state: UInt64 = 5
+        for _ in 0..<4000 {
+            var text = ""
+            for _ in 0..<(1 + Int(state % 10)) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                text += pieces[Int(state >> 33) % pieces.count]
+            }
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            texts.append(text)
+        }
+        return texts
+    }()
+
+    @Test("the CSV checks with a header unexplained follow exactly when explained, with the same why when they do")
+    func csv() throws {
+        for id in ["custom:csv_city", "custom:csv_special_character", "custom:csv_quotes"] {
+            var usesPrompt = false
+            let instruction = try InstructionCatalog.build(
+                id, kwargs: [:], prompt: nil, patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
+            var followed = 0
+            var filtered = 0
+            for text in Self.csvTexts {
+                let explained = instruction.check(Text(text))
+                let unexplained = instruction.check(Text(text), explained: false)
+                #expect(explained.followed == unexplained.followed, "\(id) \(text.debugDescription)")
+                if explained.followed {
+                    #expect(explained.why == unexplained.why)
+                    followed += 1
+                } else if unexplained.why.isEmpty {
+                    filtered += 1
+                }
+            }
+            // Controls: a text follows each, and the first character alone rejects many.
+            #expect(followed >= 1 && filtered > 1000, "\(id): \(followed) followed, \(filtered) filtered")
+        }
+    }
 }
