@@ -62,11 +62,14 @@ extension IFBenchInstructions {
                     return .when(rows.dropFirst().allSatisfy { $0.count == 5 }, "every row needs 5 fields")
                 },
                 // The first field of the first row is "ID" only when the text starts with it or with a quoted field
-                // (any other first character starts the field, ends it, or ends the row).
-                mayFollow: { text in text.scalars.first == "I" || text.scalars.first == "\"" })
+                // (any other first character starts the field, ends it, or ends the row); 8 rows need 8 lines.
+                mayFollow: { text in (text.scalars.first == "I" || text.scalars.first == "\"") && CSVReader.lines(text.scalars) >= 8 })
         ),
-        ("custom:csv_special_character", prefiltered(specialCharacterCSV, mayFollow: { firstLineStarts($0, "P") })),
-        ("custom:csv_quotes", prefiltered(quotesCSV, mayFollow: { firstLineStarts($0, "S") })),
+        (
+            "custom:csv_special_character",
+            prefiltered(specialCharacterCSV, mayFollow: { firstLineStarts($0, "P") && CSVReader.lines($0.scalars) >= 15 })
+        ),
+        ("custom:csv_quotes", prefiltered(quotesCSV, mayFollow: { firstLineStarts($0, "S") && CSVReader.lines($0.scalars) >= 4 })),
         ("custom:date_format_list", plain(dateList)),
     ]
 
@@ -307,6 +310,15 @@ extension IFBenchInstructions {
 /// Python's `csv.reader` (excel dialect, not strict) over `io.StringIO` lines.
 enum CSVReader {
     private enum State { case startRecord, startField, inField, inQuoted, quoteInQuoted, eatNewline }
+
+    /// How many lines ``rows(_:delimiter:)`` reads (`io.StringIO`'s): it gives at most one row per line (a row is
+    /// kept only at a line's end, and the row of a quoted field left open is the last line's, which kept none).
+    static func lines(_ text: Scalars) -> Int {
+        guard let last = text.last else { return 0 }
+        var breaks = 0
+        for scalar in text where scalar == "\n" { breaks += 1 }
+        return last == "\n" ? breaks : breaks + 1
+    }
 
     /// The rows, or `nil` where Python's reader raises (a newline inside an unquoted field).
     static func rows(_ text: Scalars, delimiter: Unicode.Scalar) -> [[String]]? {

@@ -164,6 +164,13 @@ struct UnexplainedCheckTests {
             "1,France,Paris,2020,3", "\"x\"\t\"y\"\t\"z\"\t\"w\"\t\"v\"", "\"a!b\"", "I", "P", "S", "\"",
         ]
         var texts = ["", city, product, student, " " + product, "\n" + city, "\"ID\"" + city.dropFirst(2)]
+        // Each following text without its last line (one row short), with a trailing newline, and with a quoted
+        // field left open on its last line.
+        for text in [city, product, student] {
+            texts.append(String(text[..<text.lastIndex(of: "\n")!]))
+            texts.append(text + "\n")
+            texts.append(text + "\n\"open")
+        }
         var state: UInt64 = 5
         for _ in 0..<4000 {
             var text = ""
@@ -196,8 +203,13 @@ struct UnexplainedCheckTests {
                     filtered += 1
                 }
             }
-            // Controls: a text follows each, and the first character alone rejects many.
-            #expect(followed >= 1 && filtered > 1000, "\(id): \(followed) followed, \(filtered) filtered")
+            // Controls: a text follows each, and the first character or the line count alone rejects many.
+            #expect(followed >= 2 && filtered > 1000, "\(id): \(followed) followed, \(filtered) filtered")
+            // The line bound: the following text without its last line is rejected before the body runs (no why).
+            let following = Self.csvTexts[["custom:csv_city": 1, "custom:csv_special_character": 2, "custom:csv_quotes": 3][id]!]
+            let short = String(following[..<following.lastIndex(of: "\n")!])
+            #expect(instruction.check(Text(following), explained: false).followed)
+            #expect(!instruction.check(Text(short)).followed && instruction.check(Text(short), explained: false).why.isEmpty)
         }
     }
 }
