@@ -20,8 +20,9 @@ extension IFBenchInstructions {
                 return .when(numbers == expected, "numbers \(numbers.prefix(10).joined(separator: " ")), needs 14 21 28 35 42 49")
             }
         ),
-        ("custom:mcq_count_length", plain(multipleChoice)),
-        ("custom:reverse_newline", plain(reverseNewline)),
+        // Four questions of five option lines each hold at least 16 line breaks; 52 lines from Zimbabwe on, 51.
+        ("custom:mcq_count_length", prefiltered(multipleChoice, mayFollow: { lineBreaks($0.scalars) >= 16 })),
+        ("custom:reverse_newline", prefiltered(reverseNewline, mayFollow: { lineBreaks($0.scalars) >= 51 })),
         (
             "custom:word_reverse",
             plain { text in
@@ -203,6 +204,13 @@ extension IFBenchInstructions {
     static func firstLine(_ text: Text) -> String {
         let scalars = text.scalars
         return Py.string(Py.strip(scalars[..<(scalars.firstIndex(of: "\n") ?? scalars.count)]))
+    }
+
+    /// How many `\n` a text holds.
+    static func lineBreaks(_ text: Scalars) -> Int {
+        var count = 0
+        for scalar in text where scalar == "\n" { count += 1 }
+        return count
     }
 
     /// Whether the first line, stripped, starts with `letter` or a quote: what the CSV checks' header patterns

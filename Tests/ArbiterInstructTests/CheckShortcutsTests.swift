@@ -212,4 +212,57 @@ struct UnexplainedCheckTests {
             #expect(!instruction.check(Text(short)).followed && instruction.check(Text(short), explained: false).why.isEmpty)
         }
     }
+
+    /// Multiple-choice and line-list texts: questions with 3–6 options, lines naming Zimbabwe, a following text of
+    /// each and the same one line short.
+    static let lineTexts: [String] = {
+        func question(_ number: Int, _ text: String, options: Int) -> String {
+            "Question \(number): \(text)\n" + (0..<options).map { "\(["A", "B", "C", "D", "E", "F"][$0]). option" }
+                .joined(separator: "\n")
+        }
+        let mcq = [question(1, "Why?", options: 5), question(2, "Why so?", options: 5), question(3, "Why so long?", options: 5),
+                   question(4, "Why is it so long?", options: 5)].joined(separator: "\n")
+        let names = ["Zimbabwe"] + (0..<60).map { "Zagreb \(99 - $0)" }
+        let lines = names.joined(separator: "\n")
+        var texts = [mcq, String(mcq[..<mcq.lastIndex(of: "\n")!]), lines, names.prefix(52).joined(separator: "\n"),
+                     names.prefix(51).joined(separator: "\n")]
+        var state: UInt64 = 13
+        for _ in 0..<3000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let count = Int(state >> 60)
+            var parts: [String] = []
+            for number in 0..<(count % 6) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                parts.append(question(number + 1, "Q", options: 3 + Int(state >> 62)))
+            }
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            parts.append(names.prefix(Int(state >> 58)).joined(separator: "\n"))
+            texts.append(parts.joined(separator: "\n"))
+        }
+        return texts
+    }()
+
+    @Test("mcq_count_length and reverse_newline unexplained follow exactly when explained")
+    func lineCounts() throws {
+        for id in ["custom:mcq_count_length", "custom:reverse_newline"] {
+            var usesPrompt = false
+            let instruction = try InstructionCatalog.build(
+                id, kwargs: [:], prompt: nil, patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
+            var followed = 0
+            var filtered = 0
+            for text in Self.lineTexts {
+                let explained = instruction.check(Text(text))
+                let unexplained = instruction.check(Text(text), explained: false)
+                #expect(explained.followed == unexplained.followed, "\(id) \(text.debugDescription)")
+                if explained.followed {
+                    #expect(explained.why == unexplained.why)
+                    followed += 1
+                } else if unexplained.why.isEmpty {
+                    filtered += 1
+                }
+            }
+            #expect(followed >= 1 && filtered > 200, "\(id): \(followed) followed, \(filtered) filtered")
+        }
+    }
 }
+
