@@ -332,6 +332,8 @@ public struct JSONParser {
             depth -= 1
             return JSONObject(uniqueEntries: entries)
         }
+        // Room for a few entries at once (a request, a dataset row, its kwargs), not grown one by one.
+        entries.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -389,6 +391,7 @@ public struct JSONParser {
             depth -= 1
             return elements
         }
+        elements.reserveCapacity(4)
         while true {
             skipWhitespace()
             elements.append(try parseValue())
