@@ -89,6 +89,30 @@ public struct JSONParser {
         return (text, parser.index)
     }
 
+    /// For tests: the string whose opening quote is at `index`, read by the one-pass decoder of escaped strings (`nil`
+    /// when it declines: no escape, or an error) and by the step-by-step reader (the string, or its error message).
+    static func escapedStringReadings(in buffer: UnsafeBufferPointer<UInt8>, at index: Int)
+        -> (onePass: String?, stepByStep: Result<String, ArbiterError>)
+    {
+        var parser = JSONParser(bytes: buffer)
+        parser.index = index + 1
+        while parser.index < buffer.count, buffer[parser.index] != UInt8(ascii: "\""),
+            buffer[parser.index] != UInt8(ascii: "\\")
+        {
+            parser.index += 1
+        }
+        let escapeAt = parser.index
+        let onePass = escapeAt < buffer.count && buffer[escapeAt] == UInt8(ascii: "\\")
+            ? parser.decodeEscapedString(start: index + 1) : nil
+        parser.index = escapeAt
+        var scratch = Array(buffer[(index + 1)..<min(escapeAt, buffer.count)])
+        let stepByStep = Result { () throws(ArbiterError) -> String in
+            guard escapeAt < buffer.count else { throw parser.failure("unterminated string") }
+            return try parser.parseEscapedString(into: &scratch)
+        }
+        return (onePass, stepByStep)
+    }
+
     /// The end of the JSON value that starts at `index` (its first byte, not whitespace), when ``parse(_:)`` would
     /// accept it there with `depth` containers already open around it; nothing is built. It accepts exactly what the
     /// parser accepts: the same grammar, escapes, UTF-8 rule and nesting limit.
@@ -175,9 +199,18 @@ public struct JSONParser {
         var runStart = index
         var high: UInt8 = 0
         while index < bytes.count {
+            // Eight bytes at a time while none needs a look (a quote, a backslash, a control character, non-ASCII).
+            if let base = bytes.baseAddress {
+                while index + 8 <= bytes.count,
+                    !Self.needsLook(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                {
+                    index += 8
+                }
+                guard index < bytes.count else { return false }
+            }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                if high >= 0x80, String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self) == nil {
+                if high >= 0x80, !Self.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[runStart..<index])) {
                     return false
                 }
                 high = 0
@@ -212,6 +245,21 @@ public struct JSONParser {
             index += 1
         }
         return false
+    }
+
+    /// Whether any of eight bytes is a quote, a backslash, a control character or non-ASCII (the bytes a string scan
+    /// stops at); exact, by the usual bit tricks: `(x - 0x01…) & ~x & 0x80…` is non-zero exactly when a byte of `x`
+    /// is zero, and `(x - 0x20…) & ~x & 0x80…` exactly when a byte is below 0x20.
+    @inline(__always)
+    static func needsLook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- ones &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control | word) & highs != 0
     }
 
     /// Moves past a number, checking it as ``parseNumber()`` would.
@@ -284,6 +332,8 @@ public struct JSONParser {
             depth -= 1
             return JSONObject(uniqueEntries: entries)
         }
+        // Room for a few entries at once (a request, a dataset row, its kwargs), not grown one by one.
+        entries.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -341,6 +391,7 @@ public struct JSONParser {
             depth -= 1
             return elements
         }
+        elements.reserveCapacity(4)
         while true {
             skipWhitespace()
             elements.append(try parseValue())
@@ -378,8 +429,169 @@ public struct JSONParser {
             index += 1
         }
         guard index < bytes.count else { throw failure("unterminated string") }
+        let escapeAt = index
+        if let text = decodeEscapedString(start: start) { return text }
+        // Anything the one-pass decoder does not take (an error, most likely): the step-by-step reader, which
+        // finds the error and its place.
+        index = escapeAt
         var scratch = Array(bytes[start..<index])
         return try parseEscapedString(into: &scratch)
+    }
+
+    /// A string with escapes, whose contents start at `start`, with `index` at its first backslash: its end found
+    /// first (the decoded text is never longer than the raw), then decoded straight into the string's storage —
+    /// no scratch array grown byte by byte, no second copy — with `index` moved past the closing quote. `nil`, with
+    /// `index` anywhere, for a string that is not valid (a raw control character, a bad escape, invalid UTF-8, no
+    /// closing quote): ``parseEscapedString(into:)`` then reads it again and throws its error.
+    private mutating func decodeEscapedString(start: Int) -> String? {
+        // The closing quote: escapes are skipped whole (a `\u` with its four digits, checked below).
+        var end = index
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") { break }
+            if byte == UInt8(ascii: "\\") {
+                end += 2
+                continue
+            }
+            if byte < 0x20 { return nil }
+            end += 1
+        }
+        guard end < bytes.count else { return nil }
+        let bytes = self.bytes
+        let escapeAt = index
+        var decodedAll = true
+        let text = String(unsafeUninitializedCapacity: end - start) { buffer -> Int in
+            guard let out = buffer.baseAddress, let base = bytes.baseAddress else {
+                decodedAll = false
+                return 0
+            }
+            // Everything before the first escape: plain bytes.
+            var written = escapeAt - start
+            out.initialize(from: base + start, count: written)
+            var high: UInt8 = 0
+            for offset in start..<escapeAt { high |= base[offset] }
+            var at = escapeAt
+            while at < end {
+                let byte = base[at]
+                guard byte == UInt8(ascii: "\\") else {
+                    high |= byte
+                    out[written] = byte
+                    written += 1
+                    at += 1
+                    continue
+                }
+                guard at + 1 < end else {
+                    decodedAll = false
+                    return 0
+                }
+                let code = base[at + 1]
+                at += 2
+                switch code {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out[written] = code
+                case UInt8(ascii: "b"): out[written] = 0x08
+                case UInt8(ascii: "f"): out[written] = 0x0C
+                case UInt8(ascii: "n"): out[written] = 0x0A
+                case UInt8(ascii: "r"): out[written] = 0x0D
+                case UInt8(ascii: "t"): out[written] = 0x09
+                case UInt8(ascii: "u"):
+                    guard let (scalar, next) = Self.unicodeEscape(base, from: at, end: end) else {
+                        decodedAll = false
+                        return 0
+                    }
+                    at = next
+                    for unit in UTF8.encode(scalar)! {
+                        out[written] = unit
+                        written += 1
+                    }
+                    continue
+                default:
+                    decodedAll = false
+                    return 0
+                }
+                written += 1
+            }
+            // Escapes decode to whole UTF-8 sequences, so the text is valid exactly when its raw bytes are.
+            if high >= 0x80, !Self.isValidUTF8(UnsafeBufferPointer(start: out, count: written)) {
+                decodedAll = false
+                return 0
+            }
+            return written
+        }
+        guard decodedAll else { return nil }
+        index = end + 1
+        return text
+    }
+
+    /// The scalar of a `\u` escape whose four hex digits start at `at` (a surrogate pair read whole, a lone
+    /// surrogate read as U+FFFD, as ``parseUnicodeEscape()`` reads them) and the index after it; `nil` for a digit
+    /// that is not hex or an escape cut by `end`.
+    private static func unicodeEscape(_ base: UnsafePointer<UInt8>, from at: Int, end: Int) -> (Unicode.Scalar, Int)? {
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= end else { return nil }
+            var value: UInt32 = 0
+            for offset in at..<(at + 4) {
+                let byte = base[offset]
+                let digit: UInt32
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+        guard let high = hex4(at) else { return nil }
+        guard (0xD800...0xDBFF).contains(high) else { return (Unicode.Scalar(high) ?? "\u{FFFD}", at + 4) }
+        if at + 5 < end, base[at + 4] == UInt8(ascii: "\\"), base[at + 5] == UInt8(ascii: "u") {
+            // A second escape that is not hex is an error in the step-by-step reader too (it reads it next).
+            guard let low = hex4(at + 6) else { return nil }
+            if (0xDC00...0xDFFF).contains(low) {
+                let value = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                return (Unicode.Scalar(value) ?? "\u{FFFD}", at + 10)
+            }
+        }
+        return ("\u{FFFD}", at + 4)
+    }
+
+    /// Whether bytes are well-formed UTF-8 (Unicode's table 3-7: no overlong form, no encoded surrogate, nothing past
+    /// U+10FFFF, no cut sequence) — what `String(validating:as:)` accepts, without making a string.
+    /// - Parameter bytes: The bytes.
+    /// - Returns: Whether they are valid UTF-8.
+    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var at = 0
+        let count = bytes.count
+        while at < count {
+            let lead = bytes[at]
+            if lead < 0x80 {
+                at += 1
+                continue
+            }
+            func continuation(_ offset: Int) -> Bool { bytes[at + offset] & 0xC0 == 0x80 }
+            switch lead {
+            case 0xC2...0xDF:
+                guard at + 1 < count, continuation(1) else { return false }
+                at += 2
+            case 0xE0...0xEF:
+                guard at + 2 < count else { return false }
+                let second = bytes[at + 1]
+                let low: UInt8 = lead == 0xE0 ? 0xA0 : 0x80
+                let high: UInt8 = lead == 0xED ? 0x9F : 0xBF
+                guard second >= low, second <= high, continuation(2) else { return false }
+                at += 3
+            case 0xF0...0xF4:
+                guard at + 3 < count else { return false }
+                let second = bytes[at + 1]
+                let low: UInt8 = lead == 0xF0 ? 0x90 : 0x80
+                let high: UInt8 = lead == 0xF4 ? 0x8F : 0xBF
+                guard second >= low, second <= high, continuation(2), continuation(3) else { return false }
+                at += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     private mutating func parseEscapedString(into scratch: inout [UInt8]) throws(ArbiterError) -> String {
@@ -481,10 +693,9 @@ public struct JSONParser {
             break
         }
         if ascii { return String(decoding: slice, as: UTF8.self) }
-        guard let text = String(validating: slice, as: UTF8.self) else {
-            throw failure("string is not valid UTF-8")
-        }
-        return text
+        // Checked without making a string first (`String(validating:)` makes one); valid text decodes unchanged.
+        guard Self.isValidUTF8(slice) else { throw failure("string is not valid UTF-8") }
+        return String(decoding: slice, as: UTF8.self)
     }
 
     // MARK: Numbers and words

@@ -20,8 +20,9 @@ extension IFBenchInstructions {
                 return .when(numbers == expected, "numbers \(numbers.prefix(10).joined(separator: " ")), needs 14 21 28 35 42 49")
             }
         ),
-        ("custom:mcq_count_length", plain(multipleChoice)),
-        ("custom:reverse_newline", plain(reverseNewline)),
+        // Four questions of five option lines each hold at least 16 line breaks; 52 lines from Zimbabwe on, 51.
+        ("custom:mcq_count_length", prefiltered(multipleChoice, mayFollow: { lineBreaks($0.scalars) >= 16 })),
+        ("custom:reverse_newline", prefiltered(reverseNewline, mayFollow: { lineBreaks($0.scalars) >= 51 })),
         (
             "custom:word_reverse",
             plain { text in
@@ -41,10 +42,10 @@ extension IFBenchInstructions {
         (
             "custom:sentence_alphabet",
             plain { text in
-                let sentences = Sentences.split(text.string)
+                let sentences = Sentences.pieces(text.string)
                 guard sentences.count == 26 else { return .no("\(sentences.count) sentences, needs 26") }
-                for (index, sentence) in sentences.enumerated() {
-                    guard let word = Py.split(Py.lstrip(sentence.unicodeScalars)).first else { return .no("an empty sentence") }
+                for index in 0..<sentences.count {
+                    guard let word = Py.split(Py.lstrip(sentences.scalars(index))).first else { return .no("an empty sentence") }
                     let letter = Unicode.Scalar(97 + UInt32(index))!
                     if Py.lower(word).first != letter { return .no("sentence \(index + 1) does not start with '\(letter)'") }
                 }
@@ -54,15 +55,22 @@ extension IFBenchInstructions {
         ("custom:european_capitals_sort", plain(europeanCapitals)),
         (
             "custom:csv_city",
-            plain { text in
-                guard let rows = CSVReader.rows(text.scalars, delimiter: ",") else { return .no("not parseable as CSV") }
-                guard rows.count == 8 else { return .no("\(rows.count) CSV rows, needs a header and 7 rows") }
-                guard rows[0] == ["ID", "Country", "City", "Year", "Count"] else { return .no("wrong header") }
-                return .when(rows.dropFirst().allSatisfy { $0.count == 5 }, "every row needs 5 fields")
-            }
+            prefiltered(
+                { text in
+                    guard let rows = CSVReader.rows(text.scalars, delimiter: ",") else { return .no("not parseable as CSV") }
+                    guard rows.count == 8 else { return .no("\(rows.count) CSV rows, needs a header and 7 rows") }
+                    guard rows[0] == ["ID", "Country", "City", "Year", "Count"] else { return .no("wrong header") }
+                    return .when(rows.dropFirst().allSatisfy { $0.count == 5 }, "every row needs 5 fields")
+                },
+                // The first field of the first row is "ID" only when the text starts with it or with a quoted field
+                // (any other first character starts the field, ends it, or ends the row); 8 rows need 8 lines.
+                mayFollow: { text in (text.scalars.first == "I" || text.scalars.first == "\"") && CSVReader.lines(text.scalars) >= 8 })
         ),
-        ("custom:csv_special_character", plain(specialCharacterCSV)),
-        ("custom:csv_quotes", plain(quotesCSV)),
+        (
+            "custom:csv_special_character",
+            prefiltered(specialCharacterCSV, mayFollow: { firstLineStarts($0, "P") && CSVReader.lines($0.scalars) >= 15 })
+        ),
+        ("custom:csv_quotes", prefiltered(quotesCSV, mayFollow: { firstLineStarts($0, "S") && CSVReader.lines($0.scalars) >= 4 })),
         ("custom:date_format_list", plain(dateList)),
     ]
 
@@ -198,6 +206,20 @@ extension IFBenchInstructions {
         return Py.string(Py.strip(scalars[..<(scalars.firstIndex(of: "\n") ?? scalars.count)]))
     }
 
+    /// How many `\n` a text holds.
+    static func lineBreaks(_ text: Scalars) -> Int {
+        var count = 0
+        for scalar in text where scalar == "\n" { count += 1 }
+        return count
+    }
+
+    /// Whether the first line, stripped, starts with `letter` or a quote: what the CSV checks' header patterns
+    /// (`^(ProductID|"ProductID"),…`, `^(StudentID|"StudentID")…`) need of ``firstLine(_:)``.
+    static func firstLineStarts(_ text: Text, _ letter: Unicode.Scalar) -> Bool {
+        guard let first = text.scalars.first(where: { $0 == "\n" || !$0.isPySpace }) else { return false }
+        return first == letter || first == "\""
+    }
+
     /// The text with every `"` tripled (`text.replace('"', '"""')`).
     static func tripledQuotes(_ text: Scalars) -> Scalars {
         var tripled: Scalars = []
@@ -296,6 +318,15 @@ extension IFBenchInstructions {
 /// Python's `csv.reader` (excel dialect, not strict) over `io.StringIO` lines.
 enum CSVReader {
     private enum State { case startRecord, startField, inField, inQuoted, quoteInQuoted, eatNewline }
+
+    /// How many lines ``rows(_:delimiter:)`` reads (`io.StringIO`'s): it gives at most one row per line (a row is
+    /// kept only at a line's end, and the row of a quoted field left open is the last line's, which kept none).
+    static func lines(_ text: Scalars) -> Int {
+        guard let last = text.last else { return 0 }
+        var breaks = 0
+        for scalar in text where scalar == "\n" { breaks += 1 }
+        return last == "\n" ? breaks : breaks + 1
+    }
 
     /// The rows, or `nil` where Python's reader raises (a newline inside an unquoted field).
     static func rows(_ text: Scalars, delimiter: Unicode.Scalar) -> [[String]]? {

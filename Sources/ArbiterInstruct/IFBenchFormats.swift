@@ -49,15 +49,16 @@ extension IFBenchInstructions {
         (
             "format:title_case",
             plain { text in
-                for word in Sentences.wordTokens(text.scalars) {
-                    let scalars = Array(word.unicodeScalars)
-                    let head = [scalars[0]]
-                    let rest = scalars.dropFirst()
-                    if Py.isUpper(head) && Py.isLower(rest) { continue }
-                    if Py.isLower(head) && (Py.isUpper(rest) || Py.isLower(rest)) {
-                        return .no("'\(word.prefix(30))' is not capitalised")
-                    }
+                // The first word not capitalised, made a string only then (the tokens after it are passed over).
+                var bad: String?
+                Sentences.forEachWordToken(text.scalars) { word in
+                    guard bad == nil else { return }
+                    let head = word.prefix(1)
+                    let rest = word.dropFirst()
+                    if Py.isUpper(head) && Py.isLower(rest) { return }
+                    if Py.isLower(head) && (Py.isUpper(rest) || Py.isLower(rest)) { bad = Py.string(word) }
                 }
+                if let bad { return .no("'\(bad.prefix(30))' is not capitalised") }
                 return .ok("every word is in title case")
             }
         ),
@@ -134,14 +135,14 @@ extension IFBenchInstructions {
     }
 
     static func emojiSentences(_ text: Text) -> Outcome {
-        let sentences = Sentences.split(text.string)
-        for (index, sentence) in sentences.enumerated() {
-            let stripped = Py.strip(Py.removingPunctuation(sentence.unicodeScalars))
+        let sentences = Sentences.pieces(text.string)
+        for index in 0..<sentences.count {
+            let stripped = Py.strip(Py.removingPunctuation(sentences.scalars(index)))
             guard let last = stripped.last else { return .no("sentence \(index + 1) is only punctuation") }
             let secondLast = stripped.count > 1 ? stripped[stripped.count - 2] : last
             if isEmoji(last) || isEmoji(secondLast) { continue }
             guard index < sentences.count - 1 else { return .no("the last sentence does not end with an emoji") }
-            let next = Py.strip(Py.removingPunctuation(sentences[index + 1].unicodeScalars))
+            let next = Py.strip(Py.removingPunctuation(sentences.scalars(index + 1)))
             guard let first = next.first, isEmoji(first) else { return .no("sentence \(index + 1) does not end with an emoji") }
         }
         return .ok("every sentence ends with an emoji")
@@ -201,7 +202,7 @@ extension IFBenchInstructions {
                 bullets += 1
             } else if prose {
                 // The reference reuses its flag for the line's sentences: a blank line ends the prose part.
-                let found = Sentences.split(Py.string(stripped)).count
+                let found = Sentences.pieces(Py.string(stripped)).count
                 sentences += found
                 prose = found > 0
             } else {

@@ -19,6 +19,13 @@ enum IFBenchInstructions {
         { (_: inout Kwargs) throws(ArbiterError) in Check(body) }
     }
 
+    /// A constraint without kwargs, with a test every text that follows it passes (``PrefilteredCheck``).
+    static func prefiltered(
+        _ body: @escaping @Sendable (Text) -> Outcome, mayFollow: @escaping @Sendable (Text) -> Bool
+    ) -> InstructionBuilder {
+        { (_: inout Kwargs) throws(ArbiterError) in PrefilteredCheck(body: body, mayFollow: mayFollow) }
+    }
+
     // MARK: count:
 
     static let counting: [(String, InstructionBuilder)] = [
@@ -261,9 +268,9 @@ enum IFBenchInstructions {
         (
             "ratio:sentence_words",
             plain { text in
-                let sentences = Sentences.split(text.string)
+                let sentences = Sentences.pieces(text.string)
                 guard sentences.count == 3 else { return .no("\(sentences.count) sentences, needs 3") }
-                let lengths = sentences.map { Py.strip($0.unicodeScalars).count }
+                let lengths = sentences.ranges.indices.map { Py.strip(sentences.scalars($0)).count }
                 return .when(Set(lengths).count == 1, "sentence lengths \(lengths.map(String.init).joined(separator: ", ")) characters")
             }
         ),

@@ -83,9 +83,14 @@ extension IFBenchInstructions {
             "words:odd_even_syllables",
             plain { text in
                 let words = Py.split(Py.lower(Py.removingPunctuation(text.scalars)))
-                let parities = words.map { Syllables.count($0) % 2 }
-                for index in parities.indices.dropLast() where parities[index] == parities[index + 1] {
-                    return .no("'\(Py.string(words[index]))' and '\(Py.string(words[index + 1]))' have syllable counts of the same parity")
+                // Counted word by word up to the first pair of the same parity (no word after it is counted).
+                var previous: Int?
+                for index in words.indices {
+                    let parity = Syllables.count(words[index]) % 2
+                    if parity == previous {
+                        return .no("'\(Py.string(words[index - 1]))' and '\(Py.string(words[index]))' have syllable counts of the same parity")
+                    }
+                    previous = parity
                 }
                 return .ok("syllable counts alternate odd and even")
             }
@@ -93,10 +98,10 @@ extension IFBenchInstructions {
         (
             "words:last_first",
             plain { text in
-                let sentences = Sentences.split(text.string)
-                for index in sentences.indices.dropLast() {
-                    let current = Py.split(Py.rstrip(sentences[index].unicodeScalars, punctuationAndSpace))
-                    let next = Py.split(Py.lstrip(sentences[index + 1].unicodeScalars, punctuationAndSpace))
+                let sentences = Sentences.pieces(text.string)
+                for index in sentences.ranges.indices.dropLast() {
+                    let current = Py.split(Py.rstrip(sentences.scalars(index), punctuationAndSpace))
+                    let next = Py.split(Py.lstrip(sentences.scalars(index + 1), punctuationAndSpace))
                     guard let last = current.last, let first = next.first else { return .no("an empty sentence") }
                     if Py.lower(last) != Py.lower(first) {
                         return .no("sentence \(index + 2) starts with '\(Py.string(first))', not '\(Py.string(last))'")
@@ -134,9 +139,9 @@ extension IFBenchInstructions {
                 let sentence = try kwargs.int("n", min: 1)
                 let position = try kwargs.int("m", min: 1)
                 return Check { text in
-                    let sentences = Sentences.split(text.string)
+                    let sentences = Sentences.pieces(text.string)
                     guard sentences.count >= sentence else { return .no("\(sentences.count) sentences, needs at least \(sentence)") }
-                    let words = Sentences.wordTokens(Array(sentences[sentence - 1].unicodeScalars))
+                    let words = Sentences.wordTokens(sentences.scalars(sentence - 1))
                     guard words.count >= position else { return .no("sentence \(sentence) has \(words.count) words") }
                     return .when(
                         words[position - 1] == keyword,
@@ -186,8 +191,9 @@ extension IFBenchInstructions {
             "sentence:alliteration_increment",
             plain { text in
                 var previous = -1
-                for (index, sentence) in Sentences.split(text.string).enumerated() {
-                    let words = Py.split(Py.lower(Array(sentence.unicodeScalars))).map { Py.lstrip($0, punctuationAndSpace) }
+                let sentences = Sentences.pieces(text.string)
+                for index in 0..<sentences.count {
+                    let words = Py.split(Py.lower(sentences.scalars(index))).map { Py.lstrip($0, punctuationAndSpace) }
                         .filter { !$0.isEmpty }
                     var alliteration = 0
                     var chained = false
@@ -214,12 +220,13 @@ extension IFBenchInstructions {
                 let position = try kwargs.int("N", min: 0)
                 let low = Py.lower(keyword)
                 return Check { text in
-                    let sentences = Sentences.split(text.string)
+                    let sentences = Sentences.pieces(text.string)
                     guard sentences.count >= position, !sentences.isEmpty else {
                         return .no("\(sentences.count) sentences, needs at least \(position)")
                     }
-                    let sentence = position == 0 ? sentences[sentences.count - 1] : sentences[position - 1]
-                    return .when(Py.contains(low, in: Py.lower(sentence)), "sentence \(position) \(Py.contains(low, in: Py.lower(sentence)) ? "contains" : "lacks") '\(keyword)'")
+                    let sentence = sentences.scalars(position == 0 ? sentences.count - 1 : position - 1)
+                    let found = Py.contains(low, in: Py.lower(sentence))
+                    return .when(found, "sentence \(position) \(found ? "contains" : "lacks") '\(keyword)'")
                 }
             }
         ),
@@ -228,8 +235,9 @@ extension IFBenchInstructions {
             { (kwargs: inout Kwargs) throws(ArbiterError) in
                 let step = try kwargs.int("small_n", min: 0)
                 return Check { text in
-                    let counts = Sentences.split(text.string).map {
-                        Py.splitCount(Py.strip(Py.removingPunctuation($0.unicodeScalars)))
+                    let sentences = Sentences.pieces(text.string)
+                    let counts = sentences.ranges.indices.map {
+                        Py.splitCount(Py.strip(Py.removingPunctuation(sentences.scalars($0))))
                     }
                     guard var previous = counts.first else { return .no("no sentences") }
                     for (index, count) in counts.enumerated().dropFirst() {
@@ -253,7 +261,10 @@ enum Syllables {
 
     static func count(_ raw: Scalars) -> Int {
         let word = Py.strip(Py.lower(Py.strip(raw)), asciiPunctuationSet)
-        guard !word.isEmpty, !word.contains(where: { $0.properties.numericType == .decimal }) else { return 0 }
+        // An ASCII scalar is a decimal digit exactly when it is 0-9 (no lookup of its properties).
+        guard !word.isEmpty,
+            !word.contains(where: { $0.value < 0x80 ? (0x30...0x39).contains($0.value) : $0.properties.numericType == .decimal })
+        else { return 0 }
         if let listed = exceptions[String(String.UnicodeScalarView(word))] { return listed }
         if let dash = word.firstIndex(of: "-"), dash > 0, dash < word.count - 1 {
             let first = count(Array(word[..<dash]))

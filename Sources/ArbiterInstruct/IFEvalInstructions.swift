@@ -307,7 +307,8 @@ enum IFEvalInstructions {
         let limit = try kwargs.int("capital_frequency")
         let relation = try kwargs.relation("capital_relation")
         return Check { text in
-            let count = Sentences.wordTokens(text.scalars).filter { Py.isUpper($0.unicodeScalars) }.count
+            var count = 0
+            Sentences.forEachWordToken(text.scalars) { if Py.isUpper($0) { count += 1 } }
             return relation.outcome(count, "words in capitals", limit)
         }
     }

@@ -46,6 +46,15 @@ final class Text {
 protocol Instruction: Sendable {
     /// Checks one response variant.
     func check(_ text: Text) -> Outcome
+
+    /// Checks one response variant whose why is read only when it is followed (a loose variant after the first):
+    /// when `explained` is false, an outcome that is not followed may carry any why, so a check may stop at the first
+    /// condition it finds broken, in any order; a followed outcome carries the why ``check(_:)`` gives.
+    func check(_ text: Text, explained: Bool) -> Outcome
+}
+
+extension Instruction {
+    func check(_ text: Text, explained: Bool) -> Outcome { check(text) }
 }
 
 /// A constraint written as a closure (for the many that need no state beyond their kwargs).
@@ -53,6 +62,19 @@ struct Check: Instruction {
     let body: @Sendable (Text) -> Outcome
     init(_ body: @escaping @Sendable (Text) -> Outcome) { self.body = body }
     func check(_ text: Text) -> Outcome { body(text) }
+}
+
+/// A constraint written as a closure, with a cheap test that every text following it passes: an unexplained check
+/// (a loose variant after the first) of a text that fails the test is not followed, without running the closure.
+struct PrefilteredCheck: Instruction {
+    let body: @Sendable (Text) -> Outcome
+    let mayFollow: @Sendable (Text) -> Bool
+
+    func check(_ text: Text) -> Outcome { body(text) }
+
+    func check(_ text: Text, explained: Bool) -> Outcome {
+        explained || mayFollow(text) ? body(text) : .no("")
+    }
 }
 
 /// A comparison relation as IFEval spells it.

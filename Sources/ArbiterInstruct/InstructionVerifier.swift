@@ -117,7 +117,8 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             if variants != nil {
                 var index = 0
                 while let variant = variants!.next(from: &index) {
-                    let found = instruction.check(variant)
+                    // A variant after the first counts only if it follows: its why is not read otherwise.
+                    let found = index == 0 ? instruction.check(variant) : instruction.check(variant, explained: false)
                     if found.followed || index == 0 {
                         outcome = found
                         which = index

@@ -381,39 +381,43 @@ enum Py {
     /// sequences are read by their lead byte without checks.
     static func scalars(_ string: String) -> Scalars {
         var string = string
-        return string.withUTF8 { utf8 in
-            Scalars(unsafeUninitializedCapacity: utf8.count) { buffer, initialized in
-                // ASCII text (most responses): checked, then widened byte by byte, without branches per byte.
-                if !utf8.contains(where: { $0 >= 0x80 }) {
-                    for offset in 0..<utf8.count { buffer[offset] = Unicode.Scalar(utf8[offset]) }
-                    initialized = utf8.count
-                    return
-                }
-                var index = 0
-                var at = 0
-                let count = utf8.count
-                while at < count {
-                    let lead = UInt32(utf8[at])
-                    let value: UInt32
-                    if lead < 0x80 {
-                        value = lead
-                        at += 1
-                    } else if lead < 0xE0 {
-                        value = (lead & 0x1F) << 6 | UInt32(utf8[at + 1] & 0x3F)
-                        at += 2
-                    } else if lead < 0xF0 {
-                        value = (lead & 0x0F) << 12 | UInt32(utf8[at + 1] & 0x3F) << 6 | UInt32(utf8[at + 2] & 0x3F)
-                        at += 3
-                    } else {
-                        value = (lead & 0x07) << 18 | UInt32(utf8[at + 1] & 0x3F) << 12
-                            | UInt32(utf8[at + 2] & 0x3F) << 6 | UInt32(utf8[at + 3] & 0x3F)
-                        at += 4
-                    }
-                    buffer[index] = Unicode.Scalar(value) ?? "\u{FFFD}"
-                    index += 1
-                }
-                initialized = index
+        return string.withUTF8 { scalars(utf8: $0) }
+    }
+
+    /// The scalars of valid UTF-8 (a Swift string's, or a piece of it cut at scalar boundaries), read as
+    /// ``scalars(_:)`` reads a string's.
+    static func scalars(utf8: UnsafeBufferPointer<UInt8>) -> Scalars {
+        Scalars(unsafeUninitializedCapacity: utf8.count) { buffer, initialized in
+            // ASCII text (most responses): checked, then widened byte by byte, without branches per byte.
+            if !utf8.contains(where: { $0 >= 0x80 }) {
+                for offset in 0..<utf8.count { buffer[offset] = Unicode.Scalar(utf8[offset]) }
+                initialized = utf8.count
+                return
             }
+            var index = 0
+            var at = 0
+            let count = utf8.count
+            while at < count {
+                let lead = UInt32(utf8[at])
+                let value: UInt32
+                if lead < 0x80 {
+                    value = lead
+                    at += 1
+                } else if lead < 0xE0 {
+                    value = (lead & 0x1F) << 6 | UInt32(utf8[at + 1] & 0x3F)
+                    at += 2
+                } else if lead < 0xF0 {
+                    value = (lead & 0x0F) << 12 | UInt32(utf8[at + 1] & 0x3F) << 6 | UInt32(utf8[at + 2] & 0x3F)
+                    at += 3
+                } else {
+                    value = (lead & 0x07) << 18 | UInt32(utf8[at + 1] & 0x3F) << 12
+                        | UInt32(utf8[at + 2] & 0x3F) << 6 | UInt32(utf8[at + 3] & 0x3F)
+                    at += 4
+                }
+                buffer[index] = Unicode.Scalar(value) ?? "\u{FFFD}"
+                index += 1
+            }
+            initialized = index
         }
     }
 }

@@ -23,11 +23,16 @@ enum Sentences {
     /// Splits text into sentences with the rules of IFEval's `split_into_sentences`: abbreviations (Mr., Inc., Ph.D.,
     /// initials, acronyms, decimals, web domains) keep their periods; `.`, `?` and `!` end a sentence; runs of dots
     /// end one too; pieces are stripped and a trailing empty one dropped.
-    static func split(_ input: String) -> [String] {
+    static func split(_ input: String) -> [String] { pieces(input).strings }
+
+    /// The sentences of ``split(_:)`` as ranges of one buffer, without a string made for each: for the checks that
+    /// count them or read their scalars.
+    static func pieces(_ input: String) -> SentencePieces {
         // Text without any terminator is one sentence (or none): the fast path of most list items and lines.
         if !input.utf8.contains(where: { $0 == 0x2E || $0 == 0x3F || $0 == 0x21 }) {
-            let stripped = Py.strip(input.unicodeScalars.map { $0 == "\n" ? " " : $0 })
-            return stripped.isEmpty ? [] : [Py.string(stripped)]
+            let bytes = input.utf8.map { $0 == 0x0A ? 0x20 : $0 }
+            let range = bytes.withUnsafeBufferPointer { SentencePieces.stripped($0, 0..<$0.count) }
+            return SentencePieces(bytes: bytes, ranges: range.isEmpty ? [] : [range])
         }
         var text: [UInt8] = []
         text.reserveCapacity(input.utf8.count + 3)
@@ -104,52 +109,51 @@ enum Sentences {
         // What remains, in one pass: `.`, `?` and `!` end a sentence (Python appends "<stop>" after each), then
         // "<prd>" becomes "." again, then the text is split at "<stop>". No marker can be made or broken by another's
         // replacement ('.', '?' and '!' are in neither marker), so reading the markers as found is the same.
-        // A piece is read in place from the text (a slice, no copy) until it meets a "<prd>"; only then are its bytes
-        // copied into `piece`, with the dot for each marker.
-        var sentences: [String] = []
-        var piece: [UInt8] = []
-        var copied = false
-        var start = 0
+        // The text is copied once into one buffer, each "<prd>" as a dot and each "<stop>" dropped, and each sentence
+        // is the stripped range between two ends (no string is made for it here).
         let count = text.count
-        var index = 0
-        func marker(_ name: StaticString) -> Bool {
-            let length = name.utf8CodeUnitCount
-            guard index + length <= count else { return false }
-            for offset in 1..<length where text[index + offset] != name.utf8Start[offset] { return false }
-            return true
-        }
-        func close(upTo end: Int) {
-            sentences.append(copied ? Self.stripped(piece[...]) : Self.stripped(text[start..<end]))
-            piece.removeAll(keepingCapacity: true)
-            copied = false
-        }
-        while index < count {
-            let byte = text[index]
-            switch byte {
-            case 0x2E, 0x3F, 0x21:  // . ? !
-                if copied { piece.append(byte) }
-                index += 1
-                close(upTo: index)
-                start = index
-            case 0x3C where marker("<stop>"):
-                close(upTo: index)
-                index += 6
-                start = index
-            case 0x3C where marker("<prd>"):
-                if !copied {
-                    piece.append(contentsOf: text[start..<index])
-                    copied = true
+        var ranges: [Range<Int>] = []
+        let bytes = text.withUnsafeBufferPointer { text in
+            [UInt8](unsafeUninitializedCapacity: count) { out, written in
+                var start = 0
+                var index = 0
+                written = 0
+                func marker(_ name: StaticString) -> Bool {
+                    let length = name.utf8CodeUnitCount
+                    guard index + length <= count else { return false }
+                    for offset in 1..<length where text[index + offset] != name.utf8Start[offset] { return false }
+                    return true
                 }
-                piece.append(0x2E)
-                index += 5
-            default:
-                if copied { piece.append(byte) }
-                index += 1
+                func close() {
+                    ranges.append(SentencePieces.stripped(UnsafeBufferPointer(rebasing: out[..<written]), start..<written))
+                    start = written
+                }
+                while index < count {
+                    let byte = text[index]
+                    switch byte {
+                    case 0x2E, 0x3F, 0x21:  // . ? !
+                        out[written] = byte
+                        written += 1
+                        index += 1
+                        close()
+                    case 0x3C where marker("<stop>"):
+                        close()
+                        index += 6
+                    case 0x3C where marker("<prd>"):
+                        out[written] = 0x2E
+                        written += 1
+                        index += 5
+                    default:
+                        out[written] = byte
+                        written += 1
+                        index += 1
+                    }
+                }
+                close()
             }
         }
-        close(upTo: count)
-        if let last = sentences.last, last.isEmpty { sentences.removeLast() }
-        return sentences
+        if let last = ranges.last, last.isEmpty { ranges.removeLast() }
+        return SentencePieces(bytes: bytes, ranges: ranges)
     }
 
     /// Whether some '.' in `text` (neither its first nor its last byte) satisfies `test` (given the text and the dot's index).
@@ -163,14 +167,6 @@ enum Sentences {
     private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
     /// The first letters of com, net, org, io, gov, edu, me.
     private static func isWebsiteStart(_ byte: UInt8) -> Bool { [0x63, 0x6E, 0x6F, 0x69, 0x67, 0x65, 0x6D].contains(byte) }
-
-    /// A piece of UTF-8 as a string, stripped of Python's whitespace at both ends.
-    private static func stripped(_ bytes: ArraySlice<UInt8>) -> String {
-        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        return Py.string(Py.strip(Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)))
-    }
 
     // MARK: Arbiter's sentence rule (in place of NLTK's trained Punkt model)
 
@@ -282,27 +278,49 @@ enum Sentences {
     /// `n't 's 'm 'd 'll 're 've` are split from their word. Double quotes become `` and ''.
     static func wordTokens(_ text: Scalars) -> [String] {
         var tokens: [String] = []
-        for range in bounds(text) {
-            tokenize(Array(text[range]), into: &tokens)
-        }
+        forEachWordToken(text) { tokens.append(Py.string($0)) }
         return tokens
     }
 
-    /// Ends the current token, splitting a clitic off its word.
-    private static func flush(_ current: inout Scalars, into tokens: inout [String]) {
-        guard !current.isEmpty else { return }
-        let lowered = Py.lower(current)
-        for contraction in contractions where current.count > contraction.count && Py.hasSuffix(lowered, contraction) {
-            tokens.append(Py.string(current.dropLast(contraction.count)))
-            tokens.append(Py.string(current.suffix(contraction.count)))
-            current.removeAll(keepingCapacity: true)
-            return
+    /// How many word tokens ``wordTokens(_:)`` gives, without making them.
+    static func wordTokenCount(_ text: Scalars) -> Int {
+        var count = 0
+        forEachWordToken(text) { _ in count += 1 }
+        return count
+    }
+
+    /// Each token of ``wordTokens(_:)`` in order, as its scalars (a slice valid only during the call): for the checks
+    /// that count tokens or test each one, without a string made for each.
+    static func forEachWordToken(_ text: Scalars, _ body: (ArraySlice<Unicode.Scalar>) -> Void) {
+        for range in bounds(text) {
+            tokenize(Array(text[range]), body)
         }
-        tokens.append(Py.string(current))
+    }
+
+    private static let openingQuotes: Scalars = ["`", "`"]
+    private static let closingQuotes: Scalars = ["'", "'"]
+    private static let backtick: Scalars = ["`"]
+    /// The last letters of the clitics, either case: a word ending otherwise cannot end with one once lowercased (no
+    /// other scalar's lowercase mapping ends in one of these ASCII letters).
+    private static let cliticEnds = ScalarSet("tTsSmMdDlLeE".unicodeScalars)
+
+    /// Ends the current token, splitting a clitic off its word.
+    private static func flush(_ current: inout Scalars, _ body: (ArraySlice<Unicode.Scalar>) -> Void) {
+        guard let last = current.last else { return }
+        if cliticEnds.contains(last) {
+            let lowered = Py.lower(current)
+            for contraction in contractions where current.count > contraction.count && Py.hasSuffix(lowered, contraction) {
+                body(current.dropLast(contraction.count))
+                body(current.suffix(contraction.count))
+                current.removeAll(keepingCapacity: true)
+                return
+            }
+        }
+        body(current[...])
         current.removeAll(keepingCapacity: true)
     }
 
-    private static func tokenize(_ sentence: Scalars, into tokens: inout [String]) {
+    private static func tokenize(_ sentence: Scalars, _ body: (ArraySlice<Unicode.Scalar>) -> Void) {
         var pieces = Py.split(sentence)
         // Pieces from this index on were split off the last word (its final period and closers), not by a space.
         var spacedCount = pieces.count
@@ -322,26 +340,27 @@ enum Sentences {
             pieces.append(contentsOf: tail)
             spacedCount = pieces.count - tail.count
         }
+        // One buffer for the word being read, emptied by each flush (every piece ends with one).
+        var current: Scalars = []
         for (pieceIndex, piece) in pieces.enumerated() {
-            var current: Scalars = []
             var index = 0
             while index < piece.count {
                 let scalar = piece[index]
                 if scalar == ".", index + 1 < piece.count, piece[index + 1] == "." {
-                    flush(&current, into: &tokens)
+                    flush(&current, body)
                     var end = index
                     while end < piece.count, piece[end] == "." { end += 1 }
-                    tokens.append(Py.string(piece[index..<end]))
+                    body(piece[index..<end])
                     index = end
                     continue
                 }
                 if scalar == "`" {
-                    flush(&current, into: &tokens)
+                    flush(&current, body)
                     var end = index
                     while end < piece.count, piece[end] == "`" { end += 1 }
                     let run = end - index
-                    for _ in 0..<(run / 2) { tokens.append("``") }
-                    if run % 2 == 1 { tokens.append("`") }
+                    for _ in 0..<(run / 2) { body(openingQuotes[...]) }
+                    if run % 2 == 1 { body(backtick[...]) }
                     index = end
                     continue
                 }
@@ -351,17 +370,17 @@ enum Sentences {
                     // Opening when it starts the sentence, follows a space or an opening bracket; closing otherwise.
                     let opening =
                         index == 0 ? pieceIndex < spacedCount : "([{<".unicodeScalars.contains(piece[index - 1])
-                    flush(&current, into: &tokens)
-                    tokens.append(opening ? "``" : "''")
+                    flush(&current, body)
+                    body(opening ? openingQuotes[...] : closingQuotes[...])
                 } else if splitOff.contains(scalar) {
-                    flush(&current, into: &tokens)
-                    tokens.append(String(Character(scalar)))
+                    flush(&current, body)
+                    body(piece[index..<(index + 1)])
                 } else {
                     current.append(scalar)
                 }
                 index += 1
             }
-            flush(&current, into: &tokens)
+            flush(&current, body)
         }
     }
 }
@@ -376,5 +395,64 @@ extension String {
     /// `str.split(separator)` for a literal, non-empty separator, on scalars.
     func components(_ separator: String) -> [String] {
         Py.split(Array(unicodeScalars), separator: Array(separator.unicodeScalars)).map { Py.string($0) }
+    }
+}
+
+/// The sentences of IFEval's splitter as ranges of one buffer of UTF-8 (the text as its rules left it, each
+/// abbreviation's marker a dot again): a sentence's string or scalars are made only when a check reads them.
+struct SentencePieces {
+    /// The text the ranges index, valid UTF-8 (the rules change only ASCII, at scalar boundaries).
+    let bytes: [UInt8]
+    /// Each sentence, stripped of Python's whitespace (an empty range for an empty sentence).
+    let ranges: [Range<Int>]
+
+    /// How many sentences.
+    var count: Int { ranges.count }
+
+    /// Whether there are none.
+    var isEmpty: Bool { ranges.isEmpty }
+
+    /// Sentence `index` as a string.
+    func string(_ index: Int) -> String { String(decoding: bytes[ranges[index]], as: UTF8.self) }
+
+    /// Sentence `index` as scalars.
+    func scalars(_ index: Int) -> Scalars {
+        bytes.withUnsafeBufferPointer { Py.scalars(utf8: UnsafeBufferPointer(rebasing: $0[ranges[index]])) }
+    }
+
+    /// Every sentence as a string (what ``Sentences/split(_:)`` returns).
+    var strings: [String] { ranges.indices.map(string) }
+
+    /// `range` of valid UTF-8 without Python's whitespace at either end (ASCII tested on the byte, other scalars
+    /// decoded).
+    static func stripped(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper {
+            let (scalar, length) = scalar(in: bytes, at: lower)
+            guard scalar.isPySpace else { break }
+            lower += length
+        }
+        while upper > lower {
+            var start = upper - 1
+            while bytes[start] & 0xC0 == 0x80 { start -= 1 }
+            guard scalar(in: bytes, at: start).scalar.isPySpace else { break }
+            upper = start
+        }
+        return lower..<upper
+    }
+
+    /// The scalar whose UTF-8 starts at `at`, and its length.
+    private static func scalar(in bytes: UnsafeBufferPointer<UInt8>, at: Int) -> (scalar: Unicode.Scalar, length: Int) {
+        let lead = UInt32(bytes[at])
+        if lead < 0x80 { return (Unicode.Scalar(UInt8(lead)), 1) }
+        if lead < 0xE0 { return (Unicode.Scalar((lead & 0x1F) << 6 | UInt32(bytes[at + 1] & 0x3F)) ?? "\u{FFFD}", 2) }
+        if lead < 0xF0 {
+            let value = (lead & 0x0F) << 12 | UInt32(bytes[at + 1] & 0x3F) << 6 | UInt32(bytes[at + 2] & 0x3F)
+            return (Unicode.Scalar(value) ?? "\u{FFFD}", 3)
+        }
+        let value = (lead & 0x07) << 18 | UInt32(bytes[at + 1] & 0x3F) << 12 | UInt32(bytes[at + 2] & 0x3F) << 6
+            | UInt32(bytes[at + 3] & 0x3F)
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", 4)
     }
 }

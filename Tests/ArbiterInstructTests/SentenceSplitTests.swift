@@ -90,3 +90,86 @@ struct SentenceSplitTests {
         #expect(Sentences.split(sample) != Self.plainSplit(sample, skipping: [0]))
     }
 }
+
+@Suite("instruction: sentences as ranges of one buffer")
+struct SentencePiecesTests {
+    /// The splitter's fragments with white space of other kinds (a no-break space, an ideographic space, a tab, a
+    /// file separator, NEL) and an emoji. (No combining mark: after a dot it makes one character with it, which the
+    /// plain form's Foundation replacements then skip, while Python — and the splitter — read code points.)
+    static let fragments = SentenceSplitTests.fragments + ["\u{3000}", "\u{A0}", "\t", "\u{1C}", "\u{85}", "😀"]
+
+    static func texts(count: Int) -> [String] {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        return (0..<count).map { _ in (0...next(9)).map { _ in fragments[next(fragments.count)] }.joined() }
+    }
+
+    @Test("each range's scalars and string are the plain form's sentence, on 30,000 generated texts")
+    func sameSentences() {
+        var differing: [String] = []
+        var stripped = 0
+        let texts = Self.texts(count: 30_000).filter { text in
+            text.contains { ".?!".contains($0) } || !(text.contains("<stop>") || text.contains("<prd>"))
+        }
+        for text in texts {
+            let plain = SentenceSplitTests.plainSplit(text)
+            let pieces = Sentences.pieces(text)
+            let same = pieces.count == plain.count
+                && pieces.ranges.indices.allSatisfy {
+                    pieces.scalars($0) == Array(plain[$0].unicodeScalars) && pieces.string($0) == plain[$0]
+                }
+            if !same { differing.append(text) }
+            // How often a sentence lost non-ASCII white space at an end (the decoded side of the strip).
+            if plain.indices.contains(where: { index in
+                text.contains("\u{3000}") && !plain[index].unicodeScalars.contains("\u{3000}") && !plain[index].isEmpty
+            }) { stripped += 1 }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5).map(\.debugDescription))")
+        #expect(stripped > 100)
+    }
+
+    @Test("control: white space beyond ASCII is stripped, other scalars are kept")
+    func controls() {
+        let pieces = Sentences.pieces("Ab.\u{3000}Cd.\u{A0} \u{301}Ef! ")
+        #expect(pieces.count == 3)
+        #expect(pieces.strings == ["Ab.", "Cd.", "\u{301}Ef!"])
+        #expect(pieces.scalars(1) == Array("Cd.".unicodeScalars))
+        // An ASCII-only trim would have kept the ideographic space.
+        #expect(pieces.scalars(1) != Array("\u{3000}Cd.".unicodeScalars))
+        #expect(Sentences.pieces("  \n ").isEmpty && Sentences.pieces(" one\u{A0}").strings == ["one"])
+    }
+}
+
+@Suite("instruction: word tokens handed over as scalars")
+struct WordTokenTests {
+    @Test("only the ASCII letters t s m d l e (either case) lowercase to a clitic's last letter")
+    func cliticEnds() {
+        // The tokenizer lowercases a word to look for a clitic only when it ends in one of these: no other scalar's
+        // lowercase mapping may end in one of them.
+        var found: [UInt32] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            if let last = Py.lower([scalar]).last, "tsmdle".unicodeScalars.contains(last) { found.append(value) }
+        }
+        #expect(Set(found) == Set("tsmdleTSMDLE".unicodeScalars.map(\.value)))
+    }
+
+    @Test("counted and visited tokens are the listed ones; clitics split whatever the case")
+    func sameTokens() {
+        let texts = SentencePiecesTests.texts(count: 3000) + [
+            "I can't DON'T won'T he's SHE'S we'll THEY'RE you've I'm I'd İt's ``quoted'' \"so\" ... end.",
+        ]
+        for text in texts {
+            let scalars = Array(text.unicodeScalars)
+            let listed = Sentences.wordTokens(scalars)
+            var visited: [String] = []
+            Sentences.forEachWordToken(scalars) { visited.append(Py.string($0)) }
+            #expect(visited == listed && Sentences.wordTokenCount(scalars) == listed.count, "\(text.debugDescription)")
+        }
+        // Control: clitics come off in either case, a word ending otherwise keeps its apostrophe.
+        #expect(Sentences.wordTokens(Array("DON'T it'S rock'n".unicodeScalars)) == ["DO", "N'T", "it", "'S", "rock'n"])
+    }
+}
