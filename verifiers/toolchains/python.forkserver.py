@@ -282,7 +282,7 @@ def _huge_text(syscall, Long):
     by one huge page, made read-only and executable, and moved over the original (mremap, atomic), so that the bytes
     at every address stay the same. Every fork then shares each block with one page-table entry, and a run's
     processes no longer fault the interpreter's code in page by page (the kernel copies no page-table entry of a
-    read-only file mapping at fork: each process faulted in again what it ran, about 160 faults a run). Nothing is
+    read-only file mapping at fork: each process faulted in again what it ran, about 100 faults a run). Nothing is
     ever writable: the copy is written before it becomes executable, and stays read-only. Constants in such a block
     become executable too, which gives a program nothing it lacks (it runs arbitrary Python, ctypes included).
     x86-64 only (elsewhere new code pages may need an instruction-cache flush); where the kernel cannot give a huge
@@ -306,7 +306,9 @@ def _huge_text(syscall, Long):
     spans = []
     for line in lines:
         fields = line.split()
-        if len(fields) < 6 or fields[5] != executable or b"w" in fields[1] or fields[1][3:4] != b"p":
+        # Readable, not writable, private: the header, code and constants (never a gap mapped without access).
+        if len(fields) < 6 or fields[5] != executable or fields[1][:1] != b"r" or b"w" in fields[1] \
+                or fields[1][3:4] != b"p":
             continue
         start, end = (int(x, 16) for x in fields[0].split(b"-"))
         if spans and spans[-1][1] == start:
