@@ -77,10 +77,7 @@ final class ForkServers {
         // at its first call, which for the functions only runs call (setresuid, prctl, pipe, ...) was in every run's
         // process: a symbol search and a write to a copied page each time. The run's environment replaces the
         // server's (python.forkserver.py), so the variable never reaches a program.
-        var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "LD_BIND_NOW=1"]
-        if ProcessInfo.processInfo.environment["ARBITER_CODE_NO_HUGE_TEXT"] == "1" {
-            environment.append("ARBITER_NO_HUGE_TEXT=1")  // python.forkserver.py keeps its code in the file's pages
-        }
+        let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "LD_BIND_NOW=1"]
         var socket: Int32 = -1
         let pid = withCStrings(request.command) { argv in
             withCStrings(environment) { envp in

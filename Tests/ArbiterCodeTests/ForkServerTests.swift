@@ -124,54 +124,6 @@ struct ForkServerTests {
         #expect(forked.arrayValue?[6] == [])
     }
 
-    /// The interpreter's code as a run's process sees it: [the number of the executable's address range's anonymous
-    /// executable mappings (the server's huge-page copies), whether each holds the executable's own bytes at its
-    /// address, the mappings both writable and executable]. With `rwx`, the program first maps such memory itself.
-    static func textProbe(rwx: Bool) -> String {
-        """
-        import ctypes, os
-        libc = ctypes.CDLL(None)
-        libc.mmap.restype = ctypes.c_void_p
-        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-        \(rwx ? "libc.mmap(None, 4096, 7, 0x22, -1, 0)  # PROT_READ | PROT_WRITE | PROT_EXEC" : "")
-        def probe():
-            exe = os.readlink("/proc/self/exe")
-            maps = [line.split() for line in open("/proc/self/maps")]
-            spans = [[int(x, 16) for x in m[0].split("-")] + [int(m[2], 16)] for m in maps if len(m) > 5 and m[5] == exe]
-            base = min(start - offset for start, _, offset in spans)
-            top = max(end for _, end, _ in spans)
-            copies = [[int(x, 16) for x in m[0].split("-")] for m in maps
-                      if len(m) == 5 and "x" in m[1] and base <= int(m[0].split("-")[0], 16) < top]
-            with open(exe, "rb") as binary:
-                same = []
-                for start, end in copies:
-                    binary.seek(start - base)
-                    same.append(binary.read(end - start) == ctypes.string_at(start, end - start))
-            return [len(copies), all(same), [m[0] for m in maps if "w" in m[1] and "x" in m[1]]]
-        """
-    }
-
-    @Test("the server's huge-page copy of the interpreter's code is the executable's bytes, never writable")
-    func hugeText() async throws {
-        let forked = try await probe(Self.textProbe(rwx: false), on: try verifier())
-        let copies = Int(forked.arrayValue?.first?.doubleValue ?? -1)
-        // The copy is made on x86-64 where the kernel can collapse memory into huge pages (MADV_COLLAPSE, Linux 6.1).
-        #if arch(x86_64)
-        if ProcessInfo.processInfo.operatingSystemVersion.majorVersion >= 7
-            || (ProcessInfo.processInfo.operatingSystemVersion.majorVersion == 6
-                && ProcessInfo.processInfo.operatingSystemVersion.minorVersion >= 1) {
-            #expect(copies >= 1, "\(forked)")
-        }
-        #endif
-        #expect(forked == [.int(copies), true, []], "\(forked)")
-        // Control: executed, the interpreter's code is the file's pages (no copy), and the check for writable code
-        // finds what a program mapped so.
-        let executed = try verifier(forkServers: false)
-        #expect(try await probe(Self.textProbe(rwx: false), on: executed) == [0, true, []])
-        let writable = try await probe(Self.textProbe(rwx: true), on: executed)
-        #expect(writable.arrayValue?.last?.arrayValue?.count == 1, "\(writable)")
-    }
-
     /// The first line of the output a stdin/stdout case got, from its `wrong_answer` message.
     func output(_ program: String, on verifier: CodeVerifier) async throws -> String {
         let reference: JSONValue = ["tests": [["stdin": "", "stdout": "unused\n"]]]

@@ -110,8 +110,6 @@ def _serve():
     except OSError:
         oom = -1
     server = _socket.socket(fileno=3)
-    if posix.environ.get(b"ARBITER_NO_HUGE_TEXT") != b"1":
-        _huge_text(syscall, Long)
     # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
     gc.collect()
     # The C heap's free memory goes back to the kernel (malloc_trim releases the free pages inside the heap too, not
@@ -274,69 +272,6 @@ def _collapse(syscall, Long):
         first, last = (start + (1 << 21) - 1) & ~((1 << 21) - 1), end & ~((1 << 21) - 1)
         if last > first:
             syscall(Long(number), Long(first), Long(last - first), Long(25))  # MADV_COLLAPSE
-
-
-def _huge_text(syscall, Long):
-    """Moves the interpreter's code onto huge pages: each whole, aligned 2 MB block of the executable's read-only
-    mappings (its code, with the ELF header or constants that share the block) is copied into anonymous memory backed
-    by one huge page, made read-only and executable, and moved over the original (mremap, atomic), so that the bytes
-    at every address stay the same. Every fork then shares each block with one page-table entry, and a run's
-    processes no longer fault the interpreter's code in page by page (the kernel copies no page-table entry of a
-    read-only file mapping at fork: each process faulted in again what it ran, about 100 faults a run). Nothing is
-    ever writable: the copy is written before it becomes executable, and stays read-only. Constants in such a block
-    become executable too, which gives a program nothing it lacks (it runs arbitrary Python, ctypes included).
-    x86-64 only (elsewhere new code pages may need an instruction-cache flush); where the kernel cannot give a huge
-    page (MADV_COLLAPSE, Linux 6.1) or anything fails, that block stays as it was. The daemon sets
-    ARBITER_NO_HUGE_TEXT=1 for ARBITER_CODE_NO_HUGE_TEXT=1 (for profilers, which lose the interpreter's symbols)."""
-    if posix.uname().machine != "x86_64":
-        return
-    huge = 1 << 21
-    try:
-        executable = posix.readlink("/proc/self/exe").encode()
-        with open("/proc/self/maps", "rb") as maps:
-            lines = maps.read().split(b"\n")
-        class Library:
-            _handle = _ctypes.dlopen(None, 2)
-        class Function(_ctypes.CFuncPtr):
-            _flags_ = _ctypes.FUNCFLAG_CDECL
-            _restype_ = Long
-        memcpy = Function(("memcpy", Library()))
-    except (OSError, AttributeError):
-        return
-    spans = []
-    for line in lines:
-        fields = line.split()
-        # Readable, not writable, private: the header, code and constants (never a gap mapped without access).
-        if len(fields) < 6 or fields[5] != executable or fields[1][:1] != b"r" or b"w" in fields[1] \
-                or fields[1][3:4] != b"p":
-            continue
-        start, end = (int(x, 16) for x in fields[0].split(b"-"))
-        if spans and spans[-1][1] == start:
-            spans[-1][1] = end
-        else:
-            spans.append([start, end])
-    for start, end in spans:
-        block = (start + huge - 1) & ~(huge - 1)
-        while block + huge <= end:
-            # mmap(NULL, 4 MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS): 2 MB aligned inside it.
-            raw = syscall(Long(9), Long(0), Long(2 * huge), Long(3), Long(0x22), Long(-1), Long(0))
-            if raw < 0:
-                return
-            stage = (raw + huge - 1) & ~(huge - 1)
-            memcpy(Long(stage), Long(block), Long(huge))
-            moved = (syscall(Long(28), Long(stage), Long(huge), Long(25)) == 0  # MADV_COLLAPSE
-                     and syscall(Long(10), Long(stage), Long(huge), Long(5)) == 0  # mprotect PROT_READ | PROT_EXEC
-                     # mremap(stage, 2 MB, 2 MB, MREMAP_MAYMOVE | MREMAP_FIXED, block)
-                     and syscall(Long(25), Long(stage), Long(huge), Long(huge), Long(3), Long(block)) == block)
-            # What is left of the staging area (all of it when the block was not moved).
-            if moved:
-                for first, last in ((raw, stage), (stage + huge, raw + 2 * huge)):
-                    if last > first:
-                        syscall(Long(11), Long(first), Long(last - first))
-            else:
-                syscall(Long(11), Long(raw), Long(2 * huge))
-                return
-            block += huge
 
 
 def _make_fprog(filter_memory, count):
