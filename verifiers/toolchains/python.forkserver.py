@@ -74,8 +74,12 @@ def _libc():
         _handle = _ctypes.dlopen(None, 2)
 
     library = Library()
+    try:
+        malloc_trim = Function(("malloc_trim", library))  # glibc's; a C library without it trims nothing
+    except AttributeError:
+        malloc_trim = None
     return (Function(("setns", library)), Function(("prctl", library)), LongFunction(("syscall", library)),
-            Int, Long, Pointer, Function(("malloc_trim", library)))
+            Int, Long, Pointer, malloc_trim)
 
 
 # Namespaces in the order the server joins a run's (mount last: it changes the root and working directory) and the
@@ -116,7 +120,8 @@ def _serve():
     # only its top): about 2 MB of the ~8 MB of anonymous memory that every run's two forks would otherwise copy
     # page-table entries of, and that each run's process would tear down at its end. A page that a run allocates
     # there later is a fresh zeroed page instead of a copy of the server's.
-    malloc_trim(Long(0))
+    if malloc_trim is not None:
+        malloc_trim(Long(0))
     gc.freeze()
     _collapse(syscall, Long)
     _socket.socket.send(server, b"ready")  # the daemon waits for it before it hands the server a run
