@@ -840,8 +840,12 @@ enum BuiltinToolchains {
                 _handle = _ctypes.dlopen(None, 2)
 
             library = Library()
+            try:
+                malloc_trim = Function(("malloc_trim", library))  # glibc's; a C library without it trims nothing
+            except AttributeError:
+                malloc_trim = None
             return (Function(("setns", library)), Function(("prctl", library)), LongFunction(("syscall", library)),
-                    Int, Long, Pointer)
+                    Int, Long, Pointer, malloc_trim)
 
 
         # Namespaces in the order the server joins a run's (mount last: it changes the root and working directory) and the
@@ -861,7 +865,7 @@ enum BuiltinToolchains {
                 namespace = {"__name__": "__arbiter_prelude__", "__file__": "harness.py", "__builtins__": builtins}
                 exec(harness, namespace)
                 prepared = (namespace, namespace["_arbiter_prelude"]())
-            setns, prctl, syscall, Int, Long, _ = _libc()
+            setns, prctl, syscall, Int, Long, _, malloc_trim = _libc()
             drop_capabilities = _capability_dropper(syscall, Int, Long)
             # struct sock_fprog { unsigned short len; struct sock_filter *filter; } and the filter, both kept alive here.
             fprog = _make_fprog(bytearray(filter_bytes), len(filter_bytes) // 8)
@@ -878,6 +882,12 @@ enum BuiltinToolchains {
             server = _socket.socket(fileno=3)
             # Everything allocated so far is shared with every run: keep the collector from touching (and so copying) it.
             gc.collect()
+            # The C heap's free memory goes back to the kernel (malloc_trim releases the free pages inside the heap too, not
+            # only its top): about 2 MB of the ~8 MB of anonymous memory that every run's two forks would otherwise copy
+            # page-table entries of, and that each run's process would tear down at its end. A page that a run allocates
+            # there later is a fresh zeroed page instead of a copy of the server's.
+            if malloc_trim is not None:
+                malloc_trim(Long(0))
             gc.freeze()
             _collapse(syscall, Long)
             _socket.socket.send(server, b"ready")  # the daemon waits for it before it hands the server a run

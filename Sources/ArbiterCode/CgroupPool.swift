@@ -162,16 +162,35 @@ final class CgroupPool: Sendable {
         return 0
     }
 
+    /// The slots' cgroup files, opened on first use and kept open (by mode and path; close-on-exec, and every init
+    /// closes what it does not pass on): opening a cgroup file costs more than reading it, and each run reads or
+    /// writes six of them. Each read starts at offset 0, where the kernel writes the file's text anew; a slot's groups
+    /// live as long as the daemon, so a descriptor never outlives its file.
+    private static let descriptors = Mutex<[String: Int32]>([:])
+
+    private static func descriptor(_ path: String, writing: Bool) -> Int32 {
+        let key = (writing ? "w " : "r ") + path
+        if let fd = descriptors.withLock({ $0[key] }) { return fd }
+        let fd = open(path, (writing ? O_WRONLY : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else { return -1 }
+        let kept = descriptors.withLock { table -> Int32 in
+            if let first = table[key] { return first }  // another thread opened it meanwhile
+            table[key] = fd
+            return fd
+        }
+        if kept != fd { close(fd) }
+        return kept
+    }
+
     /// A cgroup file's text (they are short: the first 4 kB), read with plain calls (Foundation's reader stats the file
     /// and grows a buffer, several times the cost for these pseudo-files).
     private static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = descriptor(path, writing: false)
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> String? in
             var length = 0
             while length < buffer.count {
-                let n = Glibc.read(fd, buffer.baseAddress! + length, buffer.count - length)
+                let n = pread(fd, buffer.baseAddress! + length, buffer.count - length, off_t(length))
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { return nil }
                 if n == 0 { break }
@@ -182,9 +201,8 @@ final class CgroupPool: Sendable {
     }
 
     private static func write(_ text: String, to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        let fd = descriptor(path, writing: true)
         guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return text.withCString { Glibc.write(fd, $0, strlen($0)) } >= 0
+        return text.withCString { pwrite(fd, $0, strlen($0), 0) } >= 0
     }
 }

@@ -118,6 +118,12 @@ enum AnswerExtractor {
     static func hedge(in sentence: String) -> String? {
         // Without a number there is nothing to hedge: an ASCII sentence without a digit is decided on its bytes.
         if sentence.utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) { return nil }
+        if let decided = sentence.utf8.withContiguousStorageIfAvailable(asciiHedge), let decided { return decided }
+        return hedgeByCharacters(sentence)
+    }
+
+    /// ``hedge(in:)`` on Characters, for any text (the ASCII path's tests compare the two).
+    static func hedgeByCharacters(_ sentence: String) -> String? {
         let lower = sentence.lowercased()
         let words = lower.split(whereSeparator: { $0.isWhitespace })
         guard let last = words.lastIndex(where: { $0.contains(where: \.isNumber) }) else { return nil }
@@ -147,6 +153,65 @@ enum AnswerExtractor {
         return nil
     }
 
+    /// ``hedge(in:)`` on the bytes of an ASCII sentence: `.some(hedge)` when decided, `nil` for any other text. Each
+    /// ASCII byte is one Character (a carriage return and line feed, one Character, are both white space, so the
+    /// words are the same), and for ASCII `isWhitespace` is 0x09–0x0D and the space, `isNumber` the digits,
+    /// `isLetter` the Latin letters, and `lowercased()` maps A–Z alone; the non-ASCII signs cannot occur.
+    static func asciiHedge(_ bytes: UnsafeBufferPointer<UInt8>) -> String?? {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func space(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        func digit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+        var words: [Range<Int>] = []
+        var index = 0
+        while index < bytes.count {
+            while index < bytes.count, space(bytes[index]) { index += 1 }
+            let start = index
+            while index < bytes.count, !space(bytes[index]) { index += 1 }
+            if index > start { words.append(start..<index) }
+        }
+        func hasDigit(_ word: Range<Int>) -> Bool { word.contains { digit(bytes[$0]) } }
+        guard let last = words.lastIndex(where: hasDigit) else { return .some(nil) }
+        var first = last
+        while first > max(0, last - 3), !hasDigit(words[first - 1]) { first -= 1 }
+        for word in words[first...] {
+            var position = word.lowerBound
+            while position < word.upperBound {
+                func inWord(_ byte: UInt8) -> Bool {
+                    let folded = byte | 0x20
+                    return (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(folded) || byte == UInt8(ascii: "'")
+                }
+                while position < word.upperBound, !inWord(bytes[position]) { position += 1 }
+                let start = position
+                while position < word.upperBound, inWord(bytes[position]) { position += 1 }
+                guard position > start else { continue }
+                let run = String(unsafeUninitializedCapacity: position - start) { buffer in
+                    for offset in 0..<(position - start) { buffer[offset] = lower(bytes[start + offset]) }
+                    return position - start
+                }
+                if hedgeWords.contains(run) { return .some(run) }
+            }
+        }
+        // The tail: the words from `first` on, lower-cased, joined by single spaces.
+        var tail: [UInt8] = []
+        for word in words[first...] {
+            if !tail.isEmpty { tail.append(0x20) }
+            for position in word { tail.append(lower(bytes[position])) }
+        }
+        if tail.contains(UInt8(ascii: "?")) { return .some("?") }
+        let text = String(decoding: tail, as: UTF8.self)
+        for (sign, name) in [("\\neq", "\\neq"), ("\\ne ", "\\ne"), ("\\approx", "\\approx")] where text.has(sign) {
+            return .some(name)
+        }
+        for position in tail.indices.dropLast()
+        where tail[position] == UInt8(ascii: "~") && digit(tail[position + 1])
+            && (position == 0 || tail[position - 1] != UInt8(ascii: "="))
+        {
+            return .some("~")
+        }
+        return .some(nil)
+    }
+
     /// The hedge in the sentence that holds the last of the markers (from the marker to the sentence's end,
     /// terminator included), if any.
     static func hedge(inSentenceOf text: String, markers: [String]) -> String? {
@@ -168,6 +233,10 @@ enum AnswerExtractor {
     /// cannot occur in a text without it, which one scan tells (instead of one per marker).
     static func mayHoldMarker(_ text: String, _ markers: [String]) -> Bool {
         guard markers.allSatisfy({ $0.has("answer") }) else { return true }
+        // One forward scan of the bytes finds what the backward marker search finds (both fold only A–Z).
+        if let found = text.utf8.withContiguousStorageIfAvailable({ LatexNormalizer.containsFoldingCapitals($0, "answer") }) {
+            return found
+        }
         return text.lastRange(ofMarker: "answer", ignoringCase: true) != nil
     }
 
@@ -425,6 +494,11 @@ enum AnswerExtractor {
     /// Words that offer alternatives anywhere in a sentence ("either 3 or 4").
     private static let alternatives: Set<String> = ["or", "either", "neither", "nor"]
 
+    /// The delimiters of a math span, opening and closing, in the order they are tried: `$$`, `\\[ \\]`, `\\( \\)`, `$`
+    /// (built once, not per search).
+    private static let spanDelimiters: [([UInt8], [UInt8])] = [("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")]
+        .map { (Array($0.0.utf8), Array($0.1.utf8)) }
+
     private static func lastMathSpanWithEnd(_ text: String) -> (end: Int, content: String)? {
         // Every span ends in `$`, `\]` or `\)`: one pass over the bytes tells which of them the text holds, and
         // only those pairs are searched (a search for an absent closer scans the whole text backwards for nothing).
@@ -442,14 +516,12 @@ enum AnswerExtractor {
         }
         guard dollar || bracket || parenthesis else { return nil }
         let bytes = Array(text.utf8)
-        let pairs = [("$$", "$$", dollar), ("\\[", "\\]", bracket), ("\\(", "\\)", parenthesis), ("$", "$", dollar)]
+        let present = [dollar, bracket, parenthesis, dollar]
         var best: (end: Int, content: String)? = nil
-        for (open, close, present) in pairs where present {
-            let openBytes = Array(open.utf8)
-            let closeBytes = Array(close.utf8)
+        for (index, (openBytes, closeBytes)) in Self.spanDelimiters.enumerated() where present[index] {
             var limit = bytes.count
             while let closing = lastIndex(of: closeBytes, in: bytes, before: limit) {
-                if open == "$", closing > 0, bytes[closing - 1] == UInt8(ascii: "\\") {
+                if index == 3, closing > 0, bytes[closing - 1] == UInt8(ascii: "\\") {
                     limit = closing
                     continue
                 }

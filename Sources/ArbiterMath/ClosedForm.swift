@@ -62,6 +62,8 @@ struct ClosedForm: Equatable {
     }
 
     static func + (a: ClosedForm, b: ClosedForm) -> ClosedForm? {
+        // Two rationals: the general sum's result (one term or none), without copying and updating a dictionary.
+        if let x = a.rational, let y = b.rational { return ClosedForm(x + y) }
         var result = a.terms
         for (monomial, coefficient) in b.terms {
             let sum = (result[monomial] ?? .zero) + coefficient
@@ -76,6 +78,15 @@ struct ClosedForm: Equatable {
     var bitSize: Int { terms.values.reduce(0) { max($0, $1.bitSize) } }
 
     static func * (a: ClosedForm, b: ClosedForm) -> ClosedForm? {
+        // Two rationals (or a zero): what the loop below computes for them — the same size limits, the same result —
+        // without its dictionaries.
+        if let x = a.rational, let y = b.rational {
+            if a.terms.isEmpty || b.terms.isEmpty { return ClosedForm(terms: [:]) }
+            guard x.bitSize + y.bitSize <= MathBudget.maxBits else { return nil }
+            let coefficient = x * y
+            guard coefficient.bitSize <= 4096 else { return nil }
+            return ClosedForm(coefficient)
+        }
         guard a.terms.count * b.terms.count <= maxTerms * 4 else { return nil }
         // Summed in place, in the order and with the term limit of `result + term` (which copied the sum each time).
         var result: [Monomial: Rational] = [:]

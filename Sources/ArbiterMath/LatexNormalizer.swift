@@ -55,8 +55,28 @@ enum LatexNormalizer {
         guard letters >= 2, wordy, !value.has("\\frac") else {
             return nil
         }
-        return String(value.lowercased().filter { $0 != "\\" }).split(whereSeparator: \.isWhitespace)
-            .joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
+        let joined = String(value.lowercased().filter { $0 != "\\" }).split(whereSeparator: \.isWhitespace)
+            .joined(separator: " ")
+        return trimmingSentencePunctuation(joined)
+    }
+
+    /// `text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))`: on the bytes of an ASCII text (each byte a
+    /// scalar, which is what Foundation trims), through Foundation for any other.
+    static func trimmingSentencePunctuation(_ text: String) -> String {
+        let trimmed = text.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            func punctuation(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";")
+                    || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "!")
+            }
+            var start = 0
+            var end = bytes.count
+            while start < end, punctuation(bytes[start]) { start += 1 }
+            while end > start, punctuation(bytes[end - 1]) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
+        if let trimmed, let trimmed { return trimmed }
+        return text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
     }
 
     /// Every command (a backslash and the ASCII letters after it, `\\[A-Za-z]+`) replaced by a space, on bytes.
@@ -445,6 +465,38 @@ enum LatexNormalizer {
         return Array(text.utf8).withUnsafeBufferPointer(search)
     }
 
+    /// `text.components(separatedBy: "\\\\")`: split on the bytes of an ASCII text (left to right, not overlapping,
+    /// empty parts kept, as Foundation splits an ASCII text), through Foundation for any other.
+    static func rowsOf(_ text: String) -> [String] {
+        let parts = text.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var parts: [String] = []
+            var start = 0
+            var index = 0
+            while index + 1 < bytes.count {
+                if bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "\\") {
+                    parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                    index += 2
+                    start = index
+                } else {
+                    index += 1
+                }
+            }
+            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))
+            return parts
+        }
+        if let parts, let parts { return parts }
+        return text.components(separatedBy: "\\\\")
+    }
+
+    /// A word of an ASCII unit block without the dots at either end.
+    private static func trimmingDots(_ word: Substring) -> String {
+        var word = word
+        while word.first == "." { word = word.dropFirst() }
+        while word.last == "." { word = word.dropLast() }
+        return String(word)
+    }
+
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also bmatrix, array) becomes `\matrix{a,b;c,d}`.
     private static func convertMatrices(_ text: String) -> String {
         guard text.has("\\begin{") && text.has("\\end{") || text.has("\\top") || text.has("\\intercal") else { return text }
@@ -462,7 +514,7 @@ enum LatexNormalizer {
                 inner = Patterns.replace(Patterns.matrixBegin, in: inner, with: "")
                 inner = Patterns.replace(Patterns.matrixEnd, in: inner, with: "")
             }
-            let rows = inner.components(separatedBy: "\\\\").map { $0.trimmed() }
+            let rows = rowsOf(inner).map { $0.trimmed() }
                 .filter { !$0.isEmpty }
             // `, ` and not `,`: `81&118` is two entries, which thousands joining would read as 81118.
             let body = rows.map { $0.replacingEvery("&", with: ", ") }.joined(separator: ";")
@@ -656,7 +708,10 @@ enum LatexNormalizer {
             body.allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == "," })
         else { return text }
         let parts = trimmed.split(separator: ",")
-        let whole = parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        // `trimmingCharacters(in: "-")` without Foundation: the part is ASCII (checked above).
+        var whole = parts[0][...]
+        while whole.first == "-" { whole = whole.dropFirst() }
+        while whole.last == "-" { whole = whole.dropLast() }
         let fraction = parts[1]
         let decimal = (whole == "0" && fraction.count >= 2) || whole.count >= 4 || (fraction.count == 2 && fraction.last != "0")
         guard decimal else { return text }
@@ -677,18 +732,23 @@ enum LatexNormalizer {
     ]
 
     /// Drops `\text{…}`, `\mathrm{…}` and `\mbox{…}` blocks of words (units such as `cm` or `dollars`).
-    private static func removeUnits(_ text: String) -> String {
+    static func removeUnits(_ text: String, searchingBytes: Bool = true) -> String {
         guard text.has("\\text") || text.has("\\mathrm") || text.has("\\mbox") || text.has("\\operatorname") else {
             return text
         }
         var value = text
+        // An ASCII text stays ASCII (what replaces a block is its own text or a space): its searches are byte searches,
+        // which for an ASCII text and needle find what Foundation's `range(of:)` finds, and among letters, spaces and
+        // dots the only punctuation to trim is the dot.
+        let ascii = searchingBytes && text.utf8.allSatisfy { $0 < 0x80 }
         for command in ["\\text", "\\textbf", "\\mathrm", "\\mbox", "\\textit", "\\operatorname"] {
-            while let range = value.range(of: command + "{") {
+            let opening = command + "{"
+            while let range = ascii ? value.firstRange(ofMarker: opening) : value.range(of: opening) {
                 guard let close = value[range.upperBound...].firstIndex(of: "}") else { break }
                 let inner = value[range.upperBound..<close]
                 let words = inner.allSatisfy({ $0.isLetter || $0 == " " || $0 == "." })
                     && !inner.lowercased().split(separator: " ").contains {
-                        meaningfulWords.contains(String($0).trimmingCharacters(in: .punctuationCharacters))
+                        meaningfulWords.contains(ascii ? trimmingDots($0) : String($0).trimmingCharacters(in: .punctuationCharacters))
                     }
                 // `\mathrm{e}` is the constant; `\text{m}` is a unit; `5\text{k}` is 5,000, not 5.
                 let keep = !words || (inner.trimmed().count == 1 && command != "\\text" && command != "\\mbox")
@@ -782,7 +842,9 @@ enum LatexNormalizer {
             result += gap
             let matched = text[range]
             // Inside parentheses or brackets a comma separates elements: (12,102) is a pair, not 12102.
-            if matched.contains(","), depth > 0 {
+            // A match is digits and separators, so a comma byte is a comma Character (a combining mark after it
+            // would end the match): the byte test is Foundation's `contains(",")` here.
+            if matched.utf8.contains(UInt8(ascii: ",")), depth > 0 {
                 result += matched
             } else {
                 result += matched.filter { $0 != "," && $0 != " " }

@@ -1267,14 +1267,14 @@ static pid_t clone_shared_init_outside_memory_group(const struct arb_run_spec *s
 }
 #endif
 
-/// The nanoseconds in a `cpuacct.usage` file, or -1.
-static long long read_usage(const char *path) {
-    if (path == NULL) return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+/// The nanoseconds in an open `cpuacct.usage` file, or -1. The file is opened once a run and read from its start each
+/// time (the kernel writes the value anew for each read at offset 0): opening a cgroup file costs more than reading
+/// it, and a run's usage is read before it, every 20 ms while it runs, and after it.
+static long long read_usage(int fd) {
     if (fd < 0) return -1;
     char text[64];
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
+    ssize_t n;
+    do n = pread(fd, text, sizeof text - 1, 0); while (n < 0 && errno == EINTR);
     if (n <= 0) return -1;
     text[n] = 0;
     return strtoll(text, NULL, 10);
@@ -1353,6 +1353,7 @@ struct supervision {
     struct arb_run_result *result;
     pid_t init;
     double started, deadline;
+    int usage_fd;            // the run's cpuacct.usage, open for the run (-1 for none)
     long long usage_before;  // the run's cpuacct.usage at the start, or -1
     int watches_cpu;         // with a CPU limit on the whole run, its usage is sampled every 20 ms
     int in_fd, harness_fd;   // stdin and fd 3, while there is something left to feed
@@ -1473,7 +1474,7 @@ static int enforce_limits(struct supervision *run) {
         run->result->timed_out = 1;
     }
     if (run->watches_cpu && !run->killed) {
-        long long now = read_usage(run->spec->cpu_usage_path);
+        long long now = read_usage(run->usage_fd);
         if (now >= 0 && (double)(now - run->usage_before) / 1e9 >= run->spec->run_cpu_seconds) {
             kill_run(run);
             run->result->cpu_exceeded = 1;
@@ -1561,7 +1562,7 @@ static int collect(struct supervision *run) {
     struct arb_run_result *result = run->result;
     result->wall_seconds = now_seconds() - run->started;
     if (run->usage_before >= 0) {
-        long long after = read_usage(run->spec->cpu_usage_path);
+        long long after = read_usage(run->usage_fd);
         if (after >= run->usage_before) result->run_cpu_seconds = (double)(after - run->usage_before) / 1e9;
     }
     result->stdout_bytes = run->sinks[0].bytes;
@@ -1593,18 +1594,25 @@ static int collect(struct supervision *run) {
 static int run_supervised(const struct arb_run_spec *spec, struct arb_run_result *result) {
     memset(result, 0, sizeof *result);
     struct supervision run = {.spec = spec, .result = result, .started = now_seconds()};
-    run.usage_before = read_usage(spec->cpu_usage_path);
+    // Close-on-exec, and every init closes what it does not pass on: no run's process ever holds it.
+    run.usage_fd = spec->cpu_usage_path == NULL ? -1 : open(spec->cpu_usage_path, O_RDONLY | O_CLOEXEC);
+    run.usage_before = read_usage(run.usage_fd);
     result->run_cpu_seconds = -1;
+    int status = -1;
     int pipes[6][2];
-    if (create_pipes(pipes, result) != 0) return -1;
-    char *deferred = NULL;
-    run.init = launch_init(spec, pipes, result, &deferred);
-    if (run.init < 0) return -1;
-    start_watching(&run, pipes);
-    watch(&run);
-    reap(&run);
-    free(deferred);
-    return collect(&run);
+    if (create_pipes(pipes, result) == 0) {
+        char *deferred = NULL;
+        run.init = launch_init(spec, pipes, result, &deferred);
+        if (run.init >= 0) {
+            start_watching(&run, pipes);
+            watch(&run);
+            reap(&run);
+            free(deferred);
+            status = collect(&run);
+        }
+    }
+    if (run.usage_fd >= 0) close(run.usage_fd);
+    return status;
 }
 
 int arb_cancel_fd_create(void) {
