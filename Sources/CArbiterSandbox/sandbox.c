@@ -29,6 +29,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -726,6 +727,39 @@ static void server_outcome(int answer, struct status_record *record) {
     }
 }
 
+/// While a fork server's program runs, init is not its parent but it is PID 1 of the run's namespace, and so the
+/// parent of every orphan the program leaves (a double fork, a daemonised helper): they are reaped as they end,
+/// else their zombies would hold the run's process limit until the run is over (a program making 200 short-lived
+/// orphans failed with EAGAIN under the fork server and passed without it). Returns when the answer pipe is
+/// readable or closed. The companion's end is kept, with its CPU time. Without a signalfd it only waits, as before.
+static void reap_until_answer(int answer, pid_t *companion, double *companion_cpu) {
+    sigset_t child;
+    sigemptyset(&child);
+    sigaddset(&child, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &child, NULL);
+    int signals = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
+    for (;;) {
+        for (;;) {
+            int status;
+            struct rusage usage;
+            pid_t reaped = wait4(-1, &status, WNOHANG, &usage);
+            if (reaped < 0 && errno == EINTR) continue;
+            if (reaped <= 0) break;
+            if (reaped == *companion) {
+                *companion_cpu = cpu_of(&usage);
+                *companion = -1;
+            }
+        }
+        struct pollfd ready[2] = {{.fd = answer, .events = POLLIN}, {.fd = signals, .events = POLLIN}};
+        int n = poll(ready, signals >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 || ready[0].revents != 0) break;
+        struct signalfd_siginfo info;
+        while (read(signals, &info, sizeof info) > 0) {}
+    }
+    if (signals >= 0) close(signals);
+}
+
 /// Init: everything between the clone and the program, then the reaping loop. Never returns.
 static void init_main(const struct arb_run_spec *spec, const struct root_plan *plan, const int *fds, uid_t uid,
                       gid_t gid) {
@@ -801,7 +835,10 @@ static void init_main(const struct arb_run_spec *spec, const struct root_plan *p
     }
     struct status_record record = {.kind = 2};
     double companion_cpu = 0;
-    if (answer >= 0) server_outcome(answer, &record);
+    if (answer >= 0) {
+        reap_until_answer(answer, &companion, &companion_cpu);
+        server_outcome(answer, &record);
+    }
     for (; answer < 0;) {
         int status;
         struct rusage usage;
@@ -1099,6 +1136,23 @@ static int shared_init_main(void *argument) {
     const char *cursor = text;
     if (got < 2 || text[got - 1] != '\n' || kparse_long(&cursor) <= 1) kfail(ARB_STAGE_FORK, -ECHILD);
     for (int fd = 0; fd < 5; fd++) K1(SYS_close, fd);
+    // Until the program's end is told, the run's orphans (whose parent this process is, PID 1 of the run) are reaped
+    // as they end, as `reap_until_answer` does in the other init.
+    unsigned long child_signal = 1UL << (SIGCHLD - 1);
+    K4(SYS_rt_sigprocmask, SIG_BLOCK, &child_signal, 0, 8);
+    long signals = K4(SYS_signalfd4, -1, &child_signal, 8, SFD_CLOEXEC | SFD_NONBLOCK);
+    for (;;) {
+        int reaped_status;
+        long reaped;
+        do reaped = K4(SYS_wait4, -1, &reaped_status, WNOHANG, 0); while (reaped > 0 || reaped == -EINTR);
+        struct pollfd ready[2] = {{.fd = answer[0], .events = POLLIN}, {.fd = (int)signals, .events = POLLIN}};
+        long n = K5(SYS_ppoll, ready, signals >= 0 ? 2 : 1, 0, 0, 8);
+        if (n == -EINTR) continue;
+        if (n < 0 || ready[0].revents != 0) break;
+        struct signalfd_siginfo info;
+        while (K3(SYS_read, signals, &info, sizeof info) > 0) {}
+    }
+    if (signals >= 0) K1(SYS_close, signals);
     // Its end: wait status, CPU seconds, peak memory (see `server_outcome`); nothing when the server died.
     struct status_record record = {.kind = 2, .status = SIGKILL};
     got = 0;
