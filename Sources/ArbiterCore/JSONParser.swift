@@ -522,6 +522,16 @@ public struct JSONParser {
         return text
     }
 
+    /// The value of a hex digit (either case), `nil` for any other byte: the one rule of both `\u` readers.
+    private static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
     /// The scalar of a `\u` escape whose four hex digits start at `at` (a surrogate pair read whole, a lone
     /// surrogate read as U+FFFD, as ``parseUnicodeEscape()`` reads them) and the index after it; `nil` for a digit
     /// that is not hex or an escape cut by `end`.
@@ -530,14 +540,7 @@ public struct JSONParser {
             guard at + 4 <= end else { return nil }
             var value: UInt32 = 0
             for offset in at..<(at + 4) {
-                let byte = base[offset]
-                let digit: UInt32
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-                default: return nil
-                }
+                guard let digit = hexDigit(base[offset]) else { return nil }
                 value = value << 4 | digit
             }
             return value
@@ -667,14 +670,7 @@ public struct JSONParser {
         guard index + 4 <= bytes.count else { throw failure("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw failure("invalid hex digit in \\u escape")
-            }
+            guard let digit = Self.hexDigit(bytes[index]) else { throw failure("invalid hex digit in \\u escape") }
             value = value << 4 | digit
             index += 1
         }

@@ -126,26 +126,40 @@ struct UnexplainedCheckTests {
         return texts
     }()
 
+    /// Builds the instruction and checks every text explained and unexplained: both must agree on `followed`, and on
+    /// `why` where it follows. Returns how many followed and how many the unexplained check rejected with no why (its
+    /// shortcut, before the body ran).
+    static func compareExplained(_ id: String, kwargs: JSONObject = [:], texts: [String]) throws
+        -> (instruction: any Instruction, followed: Int, filtered: Int)
+    {
+        var usesPrompt = false
+        let instruction = try InstructionCatalog.build(
+            id, kwargs: kwargs, prompt: nil, patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
+        var followed = 0
+        var filtered = 0
+        for text in texts {
+            let explained = instruction.check(Text(text))
+            let unexplained = instruction.check(Text(text), explained: false)
+            #expect(explained.followed == unexplained.followed, "\(id) \(text.debugDescription)")
+            if explained.followed {
+                #expect(explained.why == unexplained.why)
+                followed += 1
+            } else if unexplained.why.isEmpty {
+                filtered += 1
+            }
+        }
+        return (instruction, followed, filtered)
+    }
+
     @Test("count:counting_composition unexplained follows exactly when explained, with the same why when it does")
     func composition() throws {
         var followed = 0
         var shortcut = 0
         for (sentences, words) in [(2, 2), (1, 3), (2, 3), (1, 2)] {
-            var usesPrompt = false
-            let instruction = try InstructionCatalog.build(
-                "count:counting_composition", kwargs: ["n_sent": .int(sentences), "n_words": .int(words)], prompt: nil,
-                patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
-            for text in Self.texts {
-                let explained = instruction.check(Text(text))
-                let unexplained = instruction.check(Text(text), explained: false)
-                #expect(explained.followed == unexplained.followed, "\(text.debugDescription)")
-                if explained.followed {
-                    #expect(explained.why == unexplained.why)
-                    followed += 1
-                } else if unexplained.why.isEmpty {
-                    shortcut += 1
-                }
-            }
+            let compared = try Self.compareExplained(
+                "count:counting_composition", kwargs: ["n_sent": .int(sentences), "n_words": .int(words)], texts: Self.texts)
+            followed += compared.followed
+            shortcut += compared.filtered
         }
         // Controls: texts that follow, and texts the paragraph count alone rejects.
         #expect(followed >= 2 && shortcut > 1000)
@@ -187,22 +201,7 @@ struct UnexplainedCheckTests {
     @Test("the CSV checks with a header unexplained follow exactly when explained, with the same why when they do")
     func csv() throws {
         for id in ["custom:csv_city", "custom:csv_special_character", "custom:csv_quotes"] {
-            var usesPrompt = false
-            let instruction = try InstructionCatalog.build(
-                id, kwargs: [:], prompt: nil, patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
-            var followed = 0
-            var filtered = 0
-            for text in Self.csvTexts {
-                let explained = instruction.check(Text(text))
-                let unexplained = instruction.check(Text(text), explained: false)
-                #expect(explained.followed == unexplained.followed, "\(id) \(text.debugDescription)")
-                if explained.followed {
-                    #expect(explained.why == unexplained.why)
-                    followed += 1
-                } else if unexplained.why.isEmpty {
-                    filtered += 1
-                }
-            }
+            let (instruction, followed, filtered) = try Self.compareExplained(id, texts: Self.csvTexts)
             // Controls: a text follows each, and the first character or the line count alone rejects many.
             #expect(followed >= 2 && filtered > 1000, "\(id): \(followed) followed, \(filtered) filtered")
             // The line bound: the following text without its last line is rejected before the body runs (no why).
@@ -245,22 +244,7 @@ struct UnexplainedCheckTests {
     @Test("mcq_count_length and reverse_newline unexplained follow exactly when explained")
     func lineCounts() throws {
         for id in ["custom:mcq_count_length", "custom:reverse_newline"] {
-            var usesPrompt = false
-            let instruction = try InstructionCatalog.build(
-                id, kwargs: [:], prompt: nil, patterns: PatternCache(capacity: 4), usesPrompt: &usesPrompt)
-            var followed = 0
-            var filtered = 0
-            for text in Self.lineTexts {
-                let explained = instruction.check(Text(text))
-                let unexplained = instruction.check(Text(text), explained: false)
-                #expect(explained.followed == unexplained.followed, "\(id) \(text.debugDescription)")
-                if explained.followed {
-                    #expect(explained.why == unexplained.why)
-                    followed += 1
-                } else if unexplained.why.isEmpty {
-                    filtered += 1
-                }
-            }
+            let (_, followed, filtered) = try Self.compareExplained(id, texts: Self.lineTexts)
             #expect(followed >= 1 && filtered > 200, "\(id): \(followed) followed, \(filtered) filtered")
         }
     }
