@@ -11,6 +11,8 @@ final class LiveArbiter: @unchecked Sendable {
     private let condition = NSCondition()
     private var stdoutText = ""
     private var stderrText = ""
+    /// Whether stdout's reader has seen its end: after the process exits, its last answers may still be in the pipe.
+    private var stdoutEnded = false
 
     /// Starts `arbiter` with arguments, optionally under a lower limit of open descriptors (`ulimit -n`).
     init(_ arguments: [String], descriptorLimit: Int? = nil) throws {
@@ -37,6 +39,7 @@ final class LiveArbiter: @unchecked Sendable {
                 let data = handle.availableData
                 condition.lock()
                 if data.isEmpty {
+                    if isStdout { stdoutEnded = true }
                     condition.broadcast()
                     condition.unlock()
                     return
@@ -102,6 +105,12 @@ final class LiveArbiter: @unchecked Sendable {
             return nil
         }
         process.waitUntilExit()
+        // What the process wrote before it exited is read by the collector thread, which a loaded machine may not
+        // have run yet: wait for stdout's end (a descendant still holding it open would keep it; bounded).
+        let drained = Date().addingTimeInterval(max(10, deadline.timeIntervalSinceNow))
+        condition.lock()
+        while !stdoutEnded, condition.wait(until: drained) {}
+        condition.unlock()
         return process.terminationStatus
     }
 

@@ -55,13 +55,17 @@ def _wait_for(predicate, what, limit=120):
 @pytest.fixture(scope="module")
 def cluster():
     saved = {key: os.environ.get(key)
-             for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL", "RAY_USAGE_STATS_ENABLED")}
+             for key in ("PYTHONPATH", "ARBITER_RAY_DIR", "ARBITER_RAY_METRICS_INTERVAL", "RAY_USAGE_STATS_ENABLED",
+                         "RAY_TMPDIR")}
     directory = tempfile.mkdtemp(prefix="arb-ray-")
     # The simulated nodes' workers import this checkout's client and keep their sockets in a directory of this run.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [CLIENT_ROOT, saved["PYTHONPATH"]]))
     os.environ["ARBITER_RAY_DIR"] = directory
     os.environ["ARBITER_RAY_METRICS_INTERVAL"] = "1"
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray would otherwise try to report usage over the network
+    # Ray's own files (sessions, sockets, the current cluster's address) in this run's directory, not the shared
+    # /tmp/ray: another user's run there (root's CI, say) would leave it unwritable for this one.
+    os.environ["RAY_TMPDIR"] = directory
     small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
     made = Cluster()  # empty: the first node added is the head, so a failed start can still be shut down
     try:
