@@ -159,9 +159,9 @@ enum AnswerExtractor {
     /// `isLetter` the Latin letters, and `lowercased()` maps A–Z alone; the non-ASCII signs cannot occur.
     static func asciiHedge(_ bytes: UnsafeBufferPointer<UInt8>) -> String?? {
         guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
-        func space(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        let space = ByteRewrite.isWhitespaceCharacter
+        let lower = ByteRewrite.foldingCapital
         func digit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
-        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
         var words: [Range<Int>] = []
         var index = 0
         while index < bytes.count {
@@ -257,7 +257,7 @@ enum AnswerExtractor {
                 let previous = bytes[start - 1]
                 if previous == UInt8(ascii: "\n") { break }
                 if ends(previous) || previous == UInt8(ascii: ":"), start < bytes.count,
-                    bytes[start] == 0x20 || (0x09...0x0D).contains(bytes[start])
+                    ByteRewrite.isWhitespaceCharacter(bytes[start])
                 {
                     break
                 }

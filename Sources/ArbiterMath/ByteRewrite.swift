@@ -11,6 +11,13 @@ enum ByteRewrite {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
     }
 
+    /// The ASCII bytes `Character.isWhitespace` takes: the space and 0x09–0x0D (the vertical tab included, unlike
+    /// ICU's `\s` of ``isSpace(_:)``), for the byte paths that stand in for Character walks.
+    static func isWhitespaceCharacter(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+
+    /// An ASCII capital folded to lower case, any other byte as it is (what `lowercased()` does to ASCII text).
+    static func foldingCapital(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+
     /// Whether a byte is one the scans read as their patterns do: ASCII, printable or one of ``isSpace(_:)``'s (a
     /// byte of 0x80 or more could be a digit or space to ICU; another control byte could be `\s` to it).
     static func isPlain(_ byte: UInt8) -> Bool { byte < 0x7F && (byte >= 0x20 || isSpace(byte)) }
@@ -51,5 +58,13 @@ enum ByteRewrite {
         guard replaced else { return text }
         output.append(contentsOf: bytes[copied...])
         return String(decoding: output, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// `body` over the text's UTF-8 when every byte is ASCII (each byte then one Character and one scalar), else
+    /// `nil`: the entry of the byte paths, whose callers run their Character-based form for any other text.
+    func withASCIIBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+        utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } ? body(bytes) : nil } ?? nil
     }
 }

@@ -63,8 +63,7 @@ enum LatexNormalizer {
     /// `text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))`: on the bytes of an ASCII text (each byte a
     /// scalar, which is what Foundation trims), through Foundation for any other.
     static func trimmingSentencePunctuation(_ text: String) -> String {
-        let trimmed = text.utf8.withContiguousStorageIfAvailable { bytes -> String? in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let trimmed = text.withASCIIBytes { bytes -> String in
             func punctuation(_ byte: UInt8) -> Bool {
                 byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";")
                     || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "!")
@@ -75,8 +74,7 @@ enum LatexNormalizer {
             while end > start, punctuation(bytes[end - 1]) { end -= 1 }
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
         }
-        if let trimmed, let trimmed { return trimmed }
-        return text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
+        return trimmed ?? text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!"))
     }
 
     /// Every command (a backslash and the ASCII letters after it, `\\[A-Za-z]+`) replaced by a space, on bytes.
@@ -196,11 +194,10 @@ enum LatexNormalizer {
     /// Whether the answer is written as a percentage.
     static func hasPercent(_ text: String) -> Bool {
         // An ASCII text lower-cases byte by byte: its capitals are searched as lower case in place.
-        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
-            return bytes.contains(UInt8(ascii: "%")) || containsFoldingCapitals(bytes, "percent")
+        if let found = text.withASCIIBytes({ bytes in
+            bytes.contains(UInt8(ascii: "%")) || containsFoldingCapitals(bytes, "percent")
                 || containsFoldingCapitals(bytes, "pct")
-        }), let found {
+        }) {
             return found
         }
         let lower = text.lowercased()
@@ -212,15 +209,15 @@ enum LatexNormalizer {
     /// Whether `\s+(or|and|nor)\s+` (any case) may match: always for a text that is not ASCII; for an ASCII text,
     /// whether one of the words stands between two whitespace bytes (a superset of the pattern's `\s` there).
     static func mayHoldSpacedConnective(_ text: String) -> Bool {
-        let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return true }
-            func space(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
-            func folded(_ byte: UInt8) -> UInt8 { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte }
+        let found = text.withASCIIBytes { bytes -> Bool in
+            let space = ByteRewrite.isWhitespaceCharacter
             for index in bytes.indices where space(bytes[index]) {
                 for letters in connectiveWords {
                     let end = index + 1 + letters.count
                     guard end < bytes.count else { continue }
-                    if (0..<letters.count).allSatisfy({ folded(bytes[index + 1 + $0]) == letters[$0] }), space(bytes[end]) {
+                    if (0..<letters.count).allSatisfy({ ByteRewrite.foldingCapital(bytes[index + 1 + $0]) == letters[$0] }),
+                        space(bytes[end])
+                    {
                         return true
                     }
                 }
@@ -232,12 +229,7 @@ enum LatexNormalizer {
 
     /// `text.lowercased().has(needle)`: on an ASCII text's bytes with capitals folded (the same answer), else as written.
     static func holdsFoldingCapitals(_ text: String, _ needle: StaticString) -> Bool {
-        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
-            return containsFoldingCapitals(bytes, needle)
-        }), let found {
-            return found
-        }
+        if let found = text.withASCIIBytes({ containsFoldingCapitals($0, needle) }) { return found }
         return text.lowercased().has(needle.description)
     }
 
@@ -249,9 +241,7 @@ enum LatexNormalizer {
         for start in 0...(bytes.count - length) {
             var offset = 0
             while offset < length {
-                let byte = bytes[start + offset]
-                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                guard folded == pattern[offset] else { break }
+                guard ByteRewrite.foldingCapital(bytes[start + offset]) == pattern[offset] else { break }
                 offset += 1
             }
             if offset == length { return true }
@@ -468,8 +458,7 @@ enum LatexNormalizer {
     /// `text.components(separatedBy: "\\\\")`: split on the bytes of an ASCII text (left to right, not overlapping,
     /// empty parts kept, as Foundation splits an ASCII text), through Foundation for any other.
     static func rowsOf(_ text: String) -> [String] {
-        let parts = text.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let parts = text.withASCIIBytes { bytes -> [String] in
             var parts: [String] = []
             var start = 0
             var index = 0
@@ -485,8 +474,7 @@ enum LatexNormalizer {
             parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))
             return parts
         }
-        if let parts, let parts { return parts }
-        return text.components(separatedBy: "\\\\")
+        return parts ?? text.components(separatedBy: "\\\\")
     }
 
     /// A word of an ASCII unit block without the dots at either end.
