@@ -323,8 +323,7 @@ enum CSVReader {
     /// kept only at a line's end, and the row of a quoted field left open is the last line's, which kept none).
     static func lines(_ text: Scalars) -> Int {
         guard let last = text.last else { return 0 }
-        var breaks = 0
-        for scalar in text where scalar == "\n" { breaks += 1 }
+        let breaks = IFBenchInstructions.lineBreaks(text)
         return last == "\n" ? breaks : breaks + 1
     }
 
