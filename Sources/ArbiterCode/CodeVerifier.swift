@@ -50,7 +50,7 @@ public struct CodeVerifier: Verifier {
             OptionSpec("file_size_mb", .integer(0...4096), default: .int(16), "Largest file a program may write."),
             OptionSpec(
                 "work_dir_mb", .integer(1...16384), default: .int(256),
-                "Size of a run's work directory, a tmpfs of its own that is gone when the run ends (counted in memory_mb)."),
+                "Size of a run's work directory, a tmpfs of its own that is gone when the run ends (counted in memory_mb); a program whose files do not fit it fails (runtime_error)."),
             OptionSpec(
                 "work_dir_files", .integer(16...1_000_000), default: .int(10000),
                 "Files and directories a run's work directory may hold."),

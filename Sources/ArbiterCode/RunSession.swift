@@ -423,6 +423,7 @@ final class RunSession: @unchecked Sendable {
 
     /// The status of a run that did not end normally, or `nil`.
     static func failure(of outcome: RunOutcome, cpuLimit: Double) -> String? {
+        if outcome.workDirectoryFull { return "runtime_error" }
         if outcome.outputExceeded { return "output_limit" }
         if outcome.timedOut || outcome.cpuExceeded { return "time_limit" }
         if outcome.outOfMemory { return "memory_limit" }
@@ -442,6 +443,9 @@ final class RunSession: @unchecked Sendable {
 
     static func exitDescription(_ outcome: RunOutcome) -> String {
         let description: String
+        if outcome.workDirectoryFull {
+            return "not started: the program's files do not fit its work directory (work_dir_mb, work_dir_files)"
+        }
         if outcome.outputExceeded {
             description = "killed: output over the limit"
         } else if outcome.cpuExceeded {

@@ -61,6 +61,9 @@ public struct RunOutcome: Sendable {
     public var cpuSeconds: Double
     /// Peak memory of the run's cgroup, when measured.
     public var peakMemoryBytes: Int?
+    /// The run never started: its files (the program, what was compiled from it, the harness) do not fit its work
+    /// directory (`work_dir_mb`, `work_dir_files`). The program's doing, so a verdict, not an error.
+    public var workDirectoryFull: Bool = false
 }
 
 /// Runs programs in the sandbox of ``Isolation``: one C launch per run on a thread of its own, so that runs proceed
@@ -344,6 +347,15 @@ public final class Sandbox: Sendable {
         defer { arb_run_result_free(&result) }
         // Every process of the run is gone (init was reaped): the slot is clean and serves the next run.
         if result.cancelled != 0 { return .failure(Self.cancellation) }
+        if status != 0, result.failed_stage == ARB_STAGE_WORKDIR_FILES,
+            [ENOSPC, EDQUOT, EFBIG].contains(result.failed_errno)
+        {
+            return .success(
+                RunOutcome(
+                    stdout: [], stderr: [], report: [], exitCode: nil, signal: nil, timedOut: false,
+                    outputExceeded: false, outOfMemory: false, processLimitHit: false, wallSeconds: 0, cpuSeconds: 0,
+                    peakMemoryBytes: nil, workDirectoryFull: true))
+        }
         if status != 0 {
             let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
             return .failure(
@@ -379,6 +391,7 @@ public final class Sandbox: Sendable {
         Int(ARB_STAGE_EXEC): "execute", Int(ARB_STAGE_USERNS): "map the user namespace",
         Int(ARB_STAGE_SECCOMP): "install the seccomp filter", Int(ARB_STAGE_MOUNT_DEV): "make the minimal /dev",
         Int(ARB_STAGE_COMPANION): "start the program's process of the split harness",
+        Int(ARB_STAGE_WORKDIR_FILES): "write the run's files into its work directory",
     ]
 
     private static func bytes(_ pointer: UnsafeMutablePointer<UInt8>?, _ length: Int) -> [UInt8] {

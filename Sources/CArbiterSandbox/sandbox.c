@@ -336,7 +336,7 @@ static int copy_file(int from, int to, const char *name, int64_t limit, int uid,
         for (ssize_t done = 0; done < n;) {
             ssize_t w = write(out, buffer + done, (size_t)(n - done));
             if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) { failed = 1; break; }
+            if (w <= 0) { failed = w < 0 ? errno : ENOSPC; break; }
             done += w;
         }
         if (failed) break;
@@ -345,6 +345,7 @@ static int copy_file(int from, int to, const char *name, int64_t limit, int uid,
     if (uid >= 0) fchown(out, (uid_t)uid, (gid_t)gid);
     close(in);
     close(out);
+    if (failed) errno = failed;  // the write's error (ENOSPC: the file does not fit), not a later call's
     return failed ? -1 : 0;
 }
 
@@ -411,14 +412,17 @@ static int write_memory_files(const struct arb_run_spec *spec, int directory) {
         while (left > 0) {
             ssize_t n = write(out, data, left);
             if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) { failed = 1; break; }
+            if (n <= 0) { failed = n < 0 ? errno : ENOSPC; break; }
             data += n;
             left -= (size_t)n;
         }
         fchmod(out, 0644);
-        if (spec->uid >= 0 && fchown(out, (uid_t)spec->uid, (gid_t)spec->gid) != 0) failed = 1;
+        if (spec->uid >= 0 && fchown(out, (uid_t)spec->uid, (gid_t)spec->gid) != 0 && !failed) failed = errno;
         close(out);
-        if (failed) return -1;
+        if (failed) {
+            errno = failed;  // the write's error (ENOSPC: the file does not fit), not a later call's
+            return -1;
+        }
     }
     return 0;
 }
@@ -442,8 +446,10 @@ static int mount_work_directory(const struct arb_run_spec *spec, int work, const
     int copied = spec->workdir_in_memory
                      ? write_memory_files(spec, directory)
                      : copy_directory(host_directory, directory, spec->workdir_tmpfs_files, spec->uid, spec->gid);
+    int error = errno;
     close(directory);
-    return copied != 0 ? ARB_STAGE_MOUNT_WORKDIR : ARB_STAGE_NONE;
+    errno = error;
+    return copied != 0 ? ARB_STAGE_WORKDIR_FILES : ARB_STAGE_NONE;
 }
 
 /// Pivots into the staged root and makes all of it read-only.
@@ -1067,9 +1073,9 @@ static int shared_init_main(void *argument) {
         const char *name = spec->memory_file_names[i];
         if (name == NULL || name[0] == 0 || strchr(name, '/') != NULL) kfail(ARB_STAGE_MOUNT_WORKDIR, -EINVAL);
         long out = K4(SYS_openat, directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (out < 0) kfail(ARB_STAGE_MOUNT_WORKDIR, out);
+        if (out < 0) kfail(ARB_STAGE_WORKDIR_FILES, out);
         if ((error = kwrite_all(out, spec->memory_file_data[i], spec->memory_file_lengths[i])) != 0)
-            kfail(ARB_STAGE_MOUNT_WORKDIR, error);
+            kfail(ARB_STAGE_WORKDIR_FILES, error);
         K2(SYS_fchmod, out, 0644);
         if ((error = K3(SYS_fchown, out, spec->uid, spec->gid)) != 0) kfail(ARB_STAGE_MOUNT_WORKDIR, error);
         K1(SYS_close, out);

@@ -245,6 +245,31 @@ struct IsolationTests {
         #expect(uncapped.passed, "\(output(uncapped))")
     }
 
+    @Test(
+        "a program whose files do not fit its work directory gets a failing verdict, never an error a policy could hide behind",
+        .enabled(if: isolatedTestsRun, "needs namespaces (root or unprivileged user namespaces)"))
+    func programLargerThanWorkDirectory() async throws {
+        // A 2 MB comment makes main.py 2 MB; a 2 MB initialized array makes the C binary 2 MB. Both fit 8 MB, not 1.
+        let padding = "# " + String(repeating: "a", count: 2 << 20) + "\n"
+        let python = padding + "def f():\n    return 1\nprint(f())\n"
+        let c = "#include <stdio.h>\nchar big[2 << 20] = {1};\nint main(void) { printf(\"%d\\n\", big[0]); return 0; }\n"
+        let cases: [(name: String, response: String, reference: JSONValue)] = [
+            ("python stdin/stdout", fenced(python), ["tests": [["stdin": "", "stdout": "1\n"]]]),
+            ("python test", fenced(python), ["test": "assert f() == 1"]),
+            ("c stdin/stdout", fenced(c, "c"), ["language": "c", "tests": [["stdin": "", "stdout": "1\n"]]]),
+        ]
+        for item in cases {
+            let small = try await judge(item.response, item.reference, ["work_dir_mb": 1])
+            #expect(small.score == 0 && !small.passed, "\(item.name): \(small.details)")
+            #expect(small.reason == "runtime_error", "\(item.name): \(small.details)")
+            let message = small.details["cases"]?.arrayValue?.first?.objectValue?["message"]?.stringValue ?? ""
+            #expect(message.contains("do not fit its work directory"), "\(item.name): \(small.details)")
+            // Negative control: the same program with room for its files passes, so the cap alone failed it.
+            let roomy = try await judge(item.response, item.reference, ["work_dir_mb": 8])
+            #expect(roomy.passed, "\(item.name): \(roomy.details)")
+        }
+    }
+
     /// Judges with options through a verifier built here (the shared registry has no way to pass an isolation).
     func judgeWith(_ program: String, _ options: JSONObject, _ isolation: Isolation = .current, expect: String)
         async throws -> Verdict

@@ -38,6 +38,7 @@ enum {
     ARB_STAGE_SECCOMP,
     ARB_STAGE_MOUNT_DEV,
     ARB_STAGE_COMPANION,
+    ARB_STAGE_WORKDIR_FILES,  ///< writing the run's files into its work directory's tmpfs (ENOSPC: they do not fit)
 };
 
 /// One program run: what to start, where, as whom and within which limits.
