@@ -4,6 +4,7 @@
 
 import ArbiterCore
 import Foundation
+import Synchronization
 
 /// Paths of the package under test.
 enum Paths {
@@ -22,13 +23,28 @@ enum Paths {
         return executable.deletingLastPathComponent().appendingPathComponent("arbiter")
     }
 
-    /// A fresh scratch directory.
+    /// A fresh scratch directory, inside this test process's own (``scratchRoot``): all are removed when it exits.
     static func scratch() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-tests-\(UUID().uuidString)")
+        let directory = scratchRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
 }
+
+/// The directory of this test process's scratch directories, removed when the process exits (the tests' own
+/// directories used to stay in the temporary directory: hundreds after a few runs of the suite).
+let scratchRoot: URL = {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "arbiter-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    scratchRootPath.withLock { $0 = directory.path }
+    atexit {
+        if let path = scratchRootPath.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+    return directory
+}()
+
+private let scratchRootPath = Mutex<String?>(nil)
 
 /// What a finished `arbiter` process left.
 struct ProcessResult {

@@ -5,9 +5,25 @@
 import ArbiterCore
 import ArbiterPlugins
 import Foundation
+import Synchronization
 import Testing
 
 /// A plugin written for these tests: it answers with its pid and misbehaves on request.
+/// Where the plugin definitions that outlive their test go (a registry may start its plugin later): removed when the
+/// test process exits.
+let pluginScratch: URL = {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "plugins-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    pluginScratchPath.withLock { $0 = directory.path }
+    atexit {
+        if let path = pluginScratchPath.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+    return directory
+}()
+
+private let pluginScratchPath = Mutex<String?>(nil)
+
 let testPlugin = #"""
     import json, os, sys, time
     for line in sys.stdin:
@@ -38,7 +54,7 @@ let testPlugin = #"""
 struct PluginTests {
     /// A definitions directory holding the test plugin under `name`, with the given extra definition keys.
     static func load(_ extra: String = "", name: String = "echo") throws -> (VerifierRegistry, ProcessPlugins, URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plugins-\(UUID().uuidString)")
+        let directory = pluginScratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try testPlugin.write(to: directory.appendingPathComponent("bin/plugin.py"), atomically: true, encoding: .utf8)
@@ -192,7 +208,7 @@ struct PluginTests {
 
     @Test("a command that cannot start is an internal error saying so")
     func missingCommand() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plugins-\(UUID().uuidString)")
+        let directory = pluginScratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try #"{"kind": "process", "command": ["/nonexistent/plugin"]}"#.write(
             to: directory.appendingPathComponent("echo.json"), atomically: true, encoding: .utf8)
