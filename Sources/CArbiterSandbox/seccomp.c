@@ -72,65 +72,123 @@ static const int unimplemented[] = {
 #define ARG0 (offsetof(struct seccomp_data, args[0]))
 #define RET(value) BPF_STMT(BPF_RET | BPF_K, (value))
 
-#define ARB_FILTER_CAPACITY (8 + DENIED_COUNT + UNIMPLEMENTED_COUNT + 16)
+/// What a listed system call leads to. Every call not listed is allowed.
+enum verdict { V_ALLOW, V_EPERM, V_ENOSYS, V_EAFNOSUPPORT, V_CLONE, V_SOCKET, V_COUNT };
 
-/// Builds the filter into `program` (ARB_FILTER_CAPACITY entries); returns its length, or 0 on a foreign architecture.
+struct listed {
+    unsigned nr;
+    enum verdict verdict;
+};
+
+#define LISTED_CAPACITY (DENIED_COUNT + UNIMPLEMENTED_COUNT + 3)
+#define ARB_FILTER_CAPACITY (3 * LISTED_CAPACITY + 16)
+
+/// The program under construction: instructions, and the jumps to verdicts still to be pointed at their targets.
+struct builder {
+    struct sock_filter *program;
+    unsigned n;
+    unsigned fixups;
+    struct { unsigned at; enum verdict verdict; int field; } fixup[2 * LISTED_CAPACITY];  // field: 0 jt, 1 k (JA)
+};
+
+static void jump_to(struct builder *b, enum verdict verdict, int field) {
+    b->fixup[b->fixups].at = b->n - 1;
+    b->fixup[b->fixups].verdict = verdict;
+    b->fixup[b->fixups].field = field;
+    b->fixups++;
+}
+
+/// A binary search over the listed calls `list[low..<high]` (sorted): a node compares the number with its middle
+/// entry (JGE: the upper half is jumped to, the lower half follows), a leaf of up to four entries tests each (JEQ)
+/// and ends with a jump to `allow`. Every path is at most about a dozen instructions, against the whole list when
+/// it was one linear chain: the kernel runs it for every call it cannot answer from its cache, and emulates it once
+/// per system call number when the filter is installed (a run's process installs it, so this is paid per run).
+static int emit_search(struct builder *b, const struct listed *list, unsigned low, unsigned high) {
+    if (high - low <= 4) {
+        for (unsigned i = low; i < high; i++) {
+            b->program[b->n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, list[i].nr, 0, 0);
+            jump_to(b, list[i].verdict, 0);
+        }
+        b->program[b->n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
+        jump_to(b, V_ALLOW, 1);
+        return 0;
+    }
+    unsigned middle = low + (high - low) / 2;
+    unsigned node = b->n++;
+    if (emit_search(b, list, low, middle) != 0) return -1;
+    unsigned upper = b->n;
+    if (upper - node - 1 > 255) return -1;
+    b->program[node] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, list[middle].nr,
+                                                    (unsigned char)(upper - node - 1), 0);
+    return emit_search(b, list, middle, high);
+}
+
+/// Builds the filter into `program` (ARB_FILTER_CAPACITY entries); returns its length, or 0 on a foreign architecture
+/// (or if a jump could not be encoded, which the filter tests would catch).
 static unsigned build_filter(struct sock_filter *program) {
 #ifndef ARB_AUDIT_ARCH
     (void)program;
     return 0;
 #else
-    // Layout: arch check, x32 check, the lists, clone/socket/socketpair argument checks, allow, then the verdicts.
-    unsigned n = 0;
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARB_AUDIT_ARCH, 1, 0);
-    program[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    struct listed list[LISTED_CAPACITY];
+    unsigned count = 0;
+    for (unsigned i = 0; i < DENIED_COUNT; i++) list[count++] = (struct listed){(unsigned)denied[i], V_EPERM};
+    for (unsigned i = 0; i < UNIMPLEMENTED_COUNT; i++)
+        list[count++] = (struct listed){(unsigned)unimplemented[i], V_ENOSYS};
+    list[count++] = (struct listed){SYS_clone, V_CLONE};
+    list[count++] = (struct listed){SYS_socket, V_SOCKET};
+    list[count++] = (struct listed){SYS_socketpair, V_SOCKET};
+    for (unsigned i = 1; i < count; i++) {  // insertion sort: a few dozen entries, once per build
+        struct listed entry = list[i];
+        unsigned j = i;
+        while (j > 0 && list[j - 1].nr > entry.nr) {
+            list[j] = list[j - 1];
+            j--;
+        }
+        list[j] = entry;
+    }
+    struct builder b = {.program = program};
+    // Layout: arch check, x32 check, the search, then the verdicts and the argument checks of clone and the sockets.
+    program[b.n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    program[b.n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARB_AUDIT_ARCH, 1, 0);
+    program[b.n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+    program[b.n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 #if defined(__x86_64__)
     // The x32 ABI numbers system calls with bit 30 set: none of the checks below would match them.
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
-    program[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+    program[b.n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
+    program[b.n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
 #endif
-    // Verdict slots at the end: [allow, eperm, enosys, eafnosupport]; jumps are computed once the length is known.
-    unsigned list_start = n;
-    unsigned total_lists = (unsigned)(DENIED_COUNT + UNIMPLEMENTED_COUNT);
-    // Each list entry jumps forward to its verdict; fill offsets after placing the verdicts.
-    for (unsigned i = 0; i < total_lists; i++) program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
-    unsigned clone_check = n;
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, ARB_NEW_NAMESPACES, 0, 0); // -> eperm / allow
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);                          // -> allow
-    unsigned socket_check = n;
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 1, 0);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, 0, 3);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 0); // -> allow / eafnosupport
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);              // -> eafnosupport
-    unsigned allow = n;
-    program[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-    unsigned eperm = n;
-    program[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-    unsigned enosys = n;
-    program[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
-    unsigned eafnosupport = n;
-    program[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA));
-    for (unsigned i = 0; i < total_lists; i++) {
-        unsigned at = list_start + i;
-        unsigned target = i < DENIED_COUNT ? eperm : enosys;
-        program[at].k = (unsigned)(i < DENIED_COUNT ? denied[i] : unimplemented[i - DENIED_COUNT]);
-        program[at].jt = (unsigned char)(target - at - 1);
-        program[at].jf = 0;
+    if (emit_search(&b, list, 0, count) != 0) return 0;
+    unsigned target[V_COUNT];
+    // clone: a new namespace's flag -> EPERM, else allowed.
+    target[V_CLONE] = b.n;
+    program[b.n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
+    unsigned clone_test = b.n++;
+    // socket and socketpair: Unix -> allowed, any other family -> EAFNOSUPPORT.
+    target[V_SOCKET] = b.n;
+    program[b.n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
+    unsigned socket_test = b.n++;
+    target[V_ALLOW] = b.n;
+    program[b.n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    target[V_EPERM] = b.n;
+    program[b.n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    target[V_ENOSYS] = b.n;
+    program[b.n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+    target[V_EAFNOSUPPORT] = b.n;
+    program[b.n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA));
+    program[clone_test] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, ARB_NEW_NAMESPACES,
+                                                       (unsigned char)(target[V_EPERM] - clone_test - 1),
+                                                       (unsigned char)(target[V_ALLOW] - clone_test - 1));
+    program[socket_test] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX,
+                                                        (unsigned char)(target[V_ALLOW] - socket_test - 1),
+                                                        (unsigned char)(target[V_EAFNOSUPPORT] - socket_test - 1));
+    for (unsigned i = 0; i < b.fixups; i++) {
+        unsigned at = b.fixup[i].at, to = target[b.fixup[i].verdict];
+        if (to <= at || to - at - 1 > (b.fixup[i].field == 0 ? 255u : 0xffffu)) return 0;
+        if (b.fixup[i].field == 0) program[at].jt = (unsigned char)(to - at - 1);
+        else program[at].k = to - at - 1;
     }
-    // Clone: a namespace flag -> eperm, else allow.
-    program[clone_check + 2].jt = (unsigned char)(eperm - (clone_check + 2) - 1);
-    program[clone_check + 2].jf = (unsigned char)(allow - (clone_check + 2) - 1);
-    program[clone_check + 3].k = allow - (clone_check + 3) - 1;
-    // Socket: Unix -> allow, else eafnosupport. A call that is neither skips the three to reach `allow`.
-    program[socket_check + 3].jt = (unsigned char)(allow - (socket_check + 3) - 1);
-    program[socket_check + 3].jf = (unsigned char)(eafnosupport - (socket_check + 3) - 1);
-    program[socket_check + 4].k = eafnosupport - (socket_check + 4) - 1;
-    return n;
+    return b.n;
 #endif
 }
 
