@@ -43,7 +43,8 @@ public struct CodeVerifier: Verifier {
             OptionSpec(
                 "memory_mb", .integer(16...65536), default: .int(512), "Memory of a run, all its processes together."),
             OptionSpec(
-                "processes", .integer(1...4096), default: .int(64), "Processes and threads a run may have at once."),
+                "processes", .integer(1...4096), default: .int(64),
+                "Processes and threads the program may have at once (the sandbox's own init and test runner are not counted)."),
             OptionSpec(
                 "output_limit_kb", .integer(1...1_048_576), default: .int(1024),
                 "Kilobytes of stdout (and of stderr) a run may write; more kills it (output_limit)."),
@@ -156,7 +157,7 @@ public struct CodeVerifier: Verifier {
             }
             toolchain = found
         } else {
-            toolchain = fenceLanguage(sample.response) ?? toolchains.toolchain(for: "python")!
+            toolchain = fenceLanguage(sample.response, for: spec) ?? toolchains.toolchain(for: "python")!
         }
         var details: JSONObject = [
             "language": .string(toolchain.name), "sandbox": .string(sandbox.isolation.summary),
@@ -182,9 +183,14 @@ public struct CodeVerifier: Verifier {
         return verdict(results, compile: session.compileDetails, details: details)
     }
 
-    private func fenceLanguage(_ response: String) -> Toolchain? {
+    /// The language of the last fence tag that names a toolchain able to run the reference's form. A tag whose
+    /// language cannot (a ```sh block after the answer, against `test` scripts) is passed over: the response chose
+    /// the language, so its choice must never turn the grade into an error, which a trainer would skip.
+    private func fenceLanguage(_ response: String, for spec: TestSpec) -> Toolchain? {
         for block in CodeExtraction.blocks(in: response).reversed() where !block.tag.isEmpty {
-            if let toolchain = toolchains.toolchain(for: block.tag) { return toolchain }
+            if let toolchain = toolchains.toolchain(for: block.tag), toolchain.refusal(for: spec) == nil {
+                return toolchain
+            }
         }
         return nil
     }

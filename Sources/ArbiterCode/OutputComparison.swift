@@ -46,7 +46,7 @@ struct OutputComparison: Sendable {
     }
 
     private func clip(_ text: Substring) -> String {
-        text.count > 80 ? String(text.prefix(80)) + "…" : String(text)
+        text.clipped(characters: 80, bytes: 320)
     }
 
     /// Whether a token the program wrote matches the expected token.

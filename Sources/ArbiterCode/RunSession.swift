@@ -108,18 +108,18 @@ final class RunSession: @unchecked Sendable {
         return limits
     }
 
+    /// The limits of a harness run: one process more than the program's, for the harness's own (the runner that
+    /// holds the tests, beside the program's process), which is the grader's, not the program's.
+    private var harnessLimits: RunLimits {
+        var limits = runLimits
+        if toolchain.harness != nil { limits.processes += 1 }
+        return limits
+    }
+
     /// Compiles when the toolchain says so, then runs the tests.
     func run(_ spec: TestSpec) async throws(ArbiterError) -> [CaseResult] {
-        if spec.setup != nil, toolchain.harness?.installsSetup != true {
-            throw ArbiterError(
-                .invalidReference, "language '\(toolchain.name)' does not take a reference 'setup' (python does)")
-        }
+        if let refusal = toolchain.refusal(for: spec) { throw refusal }
         if case .script(let tests, _) = spec.form, toolchain.harness == nil, let template = toolchain.testTemplate {
-            guard tests.count == 1 else {
-                throw ArbiterError(
-                    .invalidReference,
-                    "language '\(toolchain.name)' takes one 'test' program (with a main), got \(tests.count)")
-            }
             if let failure = try await buildTestProgram(test: tests[0], template: template) {
                 return Array(repeating: failure, count: spec.count)
             }
@@ -314,10 +314,8 @@ final class RunSession: @unchecked Sendable {
         } else if instructions.form == "test", toolchain.testTemplate != nil {
             command = toolchain.command(toolchain.run)
         } else {
-            throw ArbiterError(
-                .invalidReference,
-                "language '\(toolchain.name)' supports only stdin/stdout tests ('tests')"
-                    + (toolchain.testTemplate == nil ? "" : " and 'test' scripts") + ": its toolchain has no harness")
+            // Unreachable: `run` refused the form first (``Toolchain/refusal(for:)``).
+            throw ArbiterError(.internal, "language '\(toolchain.name)' has no harness for the '\(instructions.form)' form")
         }
         var random = SystemRandomNumberGenerator()
         let nonce = (0..<4).map { _ in String(random.next() as UInt64, radix: 36) }.joined(separator: "-")
@@ -340,7 +338,7 @@ final class RunSession: @unchecked Sendable {
         }
         let outcome = try await sandbox.run(
             executable: command[0], arguments: command, environment: environment, workDirectory: workDirectory,
-            harnessInput: input, visible: toolchain.visible, limits: runLimits, companion: companion,
+            harnessInput: input, visible: toolchain.visible, limits: harnessLimits, companion: companion,
             forkServer: forkServer, commandFiles: commandFiles, testCompile: testCompile, memoryFiles: memoryFiles)
         var (records, programFailure, finished) = Self.parseReport(outcome.report, nonce: nonce)
         // "killed": the harness saw the program's process die of SIGKILL, which is the memory cgroup's doing when
@@ -423,7 +421,7 @@ final class RunSession: @unchecked Sendable {
 
     /// The status of a run that did not end normally, or `nil`.
     static func failure(of outcome: RunOutcome, cpuLimit: Double) -> String? {
-        if outcome.workDirectoryFull { return "runtime_error" }
+        if outcome.notStarted != nil { return "runtime_error" }
         if outcome.outputExceeded { return "output_limit" }
         if outcome.timedOut || outcome.cpuExceeded { return "time_limit" }
         if outcome.outOfMemory { return "memory_limit" }
@@ -443,9 +441,7 @@ final class RunSession: @unchecked Sendable {
 
     static func exitDescription(_ outcome: RunOutcome) -> String {
         let description: String
-        if outcome.workDirectoryFull {
-            return "not started: the program's files do not fit its work directory (work_dir_mb, work_dir_files)"
-        }
+        if let reason = outcome.notStarted { return "not started: " + reason }
         if outcome.outputExceeded {
             description = "killed: output over the limit"
         } else if outcome.cpuExceeded {
@@ -468,6 +464,6 @@ final class RunSession: @unchecked Sendable {
     }
 
     static func clip(_ text: String) -> String {
-        text.count > 200 ? String(text.prefix(200)) + "…" : text
+        text.clipped(characters: 200, bytes: 800)
     }
 }

@@ -61,9 +61,10 @@ public struct RunOutcome: Sendable {
     public var cpuSeconds: Double
     /// Peak memory of the run's cgroup, when measured.
     public var peakMemoryBytes: Int?
-    /// The run never started: its files (the program, what was compiled from it, the harness) do not fit its work
-    /// directory (`work_dir_mb`, `work_dir_files`). The program's doing, so a verdict, not an error.
-    public var workDirectoryFull: Bool = false
+    /// Why the run never started, when that was the program's doing (so a verdict, not an error): its files (the
+    /// program, what was compiled from it, the harness) do not fit its work directory, or the binary compiled from
+    /// it cannot be executed. `nil` for a run that started.
+    public var notStarted: String? = nil
 }
 
 /// Runs programs in the sandbox of ``Isolation``: one C launch per run on a thread of its own, so that runs proceed
@@ -295,17 +296,21 @@ public final class Sandbox: Sendable {
         _ job: Job, worker: SlotWorker, joined: Bool, cancel: Int32
     ) -> Result<RunOutcome, ArbiterError> {
         let slot = worker.slot
-        // A fork server counts as one process of the slot's pids group.
-        let processes = job.limits.processes + (job.forkServer == nil ? 0 : 1)
-        guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: processes) else {
-            return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
-        }
         // The test scripts' code, from the test compiler (on this thread: it may wait for the compiler), after the
-        // harness's other input.
+        // harness's other input. Asked before the limits are set: a compiler started now joins the slot's pids group
+        // and is counted there as present, not as one of the run's processes.
         var job = job
         if let request = job.testCompile {
             let section = testCompilers.section(for: request)
             if !section.isEmpty { job = job.with(harnessInput: job.harnessInput + section) }
+        }
+        // The run's init is one task of the slot's pids group, and a fork server another: neither is the program's, so
+        // `processes` (the program's processes and threads) is what is left for it (with `processes: 1` a compiled
+        // program could not even be started).
+        if let base = isolation.memoryCgroup, slot.memory != nil { arb_prepare_slot_thread(base + "/tasks") }
+        let processes = job.limits.processes + 1 + (job.forkServer == nil ? 0 : 1)
+        guard let before = cgroups.prepare(slot, memoryBytes: job.limits.memoryBytes, processes: processes) else {
+            return .failure(ArbiterError(.internal, "cannot set the limits of cgroup slot \(slot.index)"))
         }
         var result = arb_run_result()
         // A server that died (or was dying when it was handed the run) gives init no process, before the program
@@ -347,14 +352,12 @@ public final class Sandbox: Sendable {
         defer { arb_run_result_free(&result) }
         // Every process of the run is gone (init was reaped): the slot is clean and serves the next run.
         if result.cancelled != 0 { return .failure(Self.cancellation) }
-        if status != 0, result.failed_stage == ARB_STAGE_WORKDIR_FILES,
-            [ENOSPC, EDQUOT, EFBIG].contains(result.failed_errno)
-        {
+        if status != 0, let reason = Self.programsFault(result, job: job) {
             return .success(
                 RunOutcome(
                     stdout: [], stderr: [], report: [], exitCode: nil, signal: nil, timedOut: false,
                     outputExceeded: false, outOfMemory: false, processLimitHit: false, wallSeconds: 0, cpuSeconds: 0,
-                    peakMemoryBytes: nil, workDirectoryFull: true))
+                    peakMemoryBytes: nil, notStarted: reason))
         }
         if status != 0 {
             let stage = Self.stageNames[Int(result.failed_stage)] ?? "stage \(result.failed_stage)"
@@ -379,6 +382,24 @@ public final class Sandbox: Sendable {
                 processLimitHit: usage.processLimitHit, wallSeconds: result.wall_seconds,
                 cpuSeconds: result.run_cpu_seconds >= 0 ? result.run_cpu_seconds : result.cpu_seconds,
                 peakMemoryBytes: usage.peakMemoryBytes))
+    }
+
+    /// Why a run that failed before its program started failed by the program's doing, or `nil` when the failure
+    /// is the host's (an `internal` error): its files overflowed the run's own tmpfs (ENOSPC, EDQUOT, EFBIG while
+    /// writing them there), or the executable is a file of the run (a binary compiled from the program, such as
+    /// `./main`, not an interpreter of the host) that the kernel refuses to execute — a program can make its binary
+    /// unloadable (an interpreter path longer than the kernel reads, a missing loader), which must fail it, not turn
+    /// its grade into an error a trainer skips.
+    private static func programsFault(_ result: arb_run_result, job: Job) -> String? {
+        let error = String(cString: strerror(result.failed_errno))
+        if result.failed_stage == ARB_STAGE_WORKDIR_FILES, [ENOSPC, EDQUOT, EFBIG].contains(result.failed_errno) {
+            return "the program's files do not fit its work directory (work_dir_mb, work_dir_files): \(error)"
+        }
+        let ownFile = job.executable.hasPrefix("./") || job.executable.hasPrefix(job.workDirectory + "/")
+        if result.failed_stage == ARB_STAGE_EXEC, ownFile, job.forkServer == nil {
+            return "the program's binary cannot be executed (\(job.executable)): \(error)"
+        }
+        return nil
     }
 
     private static let stageNames: [Int: String] = [
@@ -500,7 +521,10 @@ public final class Sandbox: Sendable {
         spec.stack_bytes = Int64(limits.stackBytes)
         spec.open_files = Int32(limits.openFiles)
         // RLIMIT_NPROC counts every process of the user across runs: a generous belt when the pids cgroup holds.
-        spec.processes = Int32(slot.pids == nil ? limits.processes : max(limits.processes * 16, 4096))
+        // Without one (an ordinary user's daemon, each run in a user namespace of its own) it is the limit, and it
+        // counts the sandbox's own processes of that namespace too: init and, for a run forked from a fork server,
+        // the server's helper that joined the namespace — two more than the program's.
+        spec.processes = Int32(slot.pids == nil ? limits.processes + 2 : max(limits.processes * 16, 4096))
         spec.stdout_cap = limits.outputBytes
         spec.stderr_cap = limits.outputBytes
         spec.fd4_cap = max(limits.outputBytes, 1 << 20)

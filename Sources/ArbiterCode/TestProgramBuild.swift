@@ -117,9 +117,11 @@ struct ProgramText {
     }
 
     /// Operators that would change what the test's comparisons and conditions mean if the program defined them:
-    /// equality, the three-way comparison, logical ones and conversions.
+    /// equality, the three-way comparison, logical ones and conversions. A conversion operator names its type after
+    /// whitespace (`operator bool`, `operator const char *`) or a `::` (`operator ::size_t`); without either the
+    /// letters continue one identifier (`operators`, `operator_count`), which is not an operator and is allowed.
     static let refusedOperator = try! NSRegularExpression(
-        pattern: #"\boperator\s*(==|!=|<=>|!(?!=)|&&|\|\||(?!new\b|delete\b|co_await\b)[A-Za-z_])"#)
+        pattern: #"\boperator\b\s*(==|!=|<=>|!(?!=)|&&|\|\||::)|\boperator\s+(?!new\b|delete\b|co_await\b)[A-Za-z_]"#)
 
     static func from(preprocessed: String, source: String) -> Result<ProgramText, Refusal> {
         var output = ""

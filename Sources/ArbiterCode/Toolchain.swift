@@ -244,6 +244,32 @@ public struct Toolchain: Sendable, Hashable {
     }
 }
 
+extension Toolchain {
+    /// Why this language cannot run a reference of this form, or `nil` when it can: `setup` only where the harness
+    /// installs it (python, javascript); `test` scripts and `calls` only with a harness, except that a language with
+    /// a test template (C, C++) takes exactly one `test` program. The one rule of both places that ask: the run
+    /// (an `invalid_reference` error when the reference or the options named the language) and the choice of a
+    /// language from the response's fence tags, which skips a tag whose language cannot run the reference.
+    func refusal(for spec: TestSpec) -> ArbiterError? {
+        if spec.setup != nil, harness?.installsSetup != true {
+            return ArbiterError(.invalidReference, "language '\(name)' does not take a reference 'setup' (python does)")
+        }
+        guard harness == nil else { return nil }
+        switch spec.form {
+        case .standardIO: return nil
+        case .script(let tests, _) where testTemplate != nil:
+            return tests.count == 1
+                ? nil
+                : ArbiterError(.invalidReference, "language '\(name)' takes one 'test' program (with a main), got \(tests.count)")
+        case .script, .calls:
+            return ArbiterError(
+                .invalidReference,
+                "language '\(name)' supports only stdin/stdout tests ('tests')"
+                    + (testTemplate == nil ? "" : " and 'test' scripts") + ": its toolchain has no harness")
+        }
+    }
+}
+
 /// The toolchains the code verifier knows: the built-in ones, replaced or extended by `verifiers/toolchains/*.json`.
 public struct ToolchainSet: Sendable {
     /// Every toolchain, by name.

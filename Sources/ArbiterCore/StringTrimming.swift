@@ -22,3 +22,37 @@ extension StringProtocol {
         return String(self[first..<scalars.index(after: last)])
     }
 }
+
+extension StringProtocol {
+    /// At most `characters` characters and `bytes` UTF-8 bytes of the text, `marker` appended when it was cut: the
+    /// excerpt of a response or of a program's output that goes into an answer. The byte bound matters for text a
+    /// policy writes: one character can be a megabyte (a letter followed by half a million combining marks), and an
+    /// excerpt bounded by characters alone copied it whole into every case's message — a 910-byte request made a
+    /// 20 MB answer line. A first character larger than `bytes` is cut between its scalars.
+    public func clipped(characters: Int, bytes: Int, marker: String = "…") -> String {
+        var end = startIndex
+        var taken = 0
+        var size = 0
+        while end < endIndex {
+            guard taken < characters else { return String(self[..<end]) + marker }
+            let next = index(after: end)
+            let width = utf8.distance(from: end, to: next)
+            guard size + width <= bytes else { break }
+            size += width
+            taken += 1
+            end = next
+        }
+        if end == endIndex { return String(self) }
+        if end == startIndex {
+            // The first character alone is over the bound: as many of its scalars as fit.
+            var scalarEnd = unicodeScalars.startIndex
+            for scalar in unicodeScalars {
+                size += UTF8.width(scalar)
+                if size > bytes { break }
+                scalarEnd = unicodeScalars.index(after: scalarEnd)
+            }
+            return String(self[..<scalarEnd]) + marker
+        }
+        return String(self[..<end]) + marker
+    }
+}

@@ -102,6 +102,6 @@ public struct RegexVerifier: Verifier, SynchronousVerifier {
 
     /// Keeps details small: at most 1,000 characters of matched text.
     static func clip(_ text: String) -> String {
-        text.count <= 1000 ? text : String(text.prefix(1000)) + "…"
+        text.clipped(characters: 1000, bytes: 4000)
     }
 }

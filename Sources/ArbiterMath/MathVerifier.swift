@@ -341,7 +341,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
 
     /// The text as a detail: its first 1,000 characters (a text of at most 1,000 bytes is whole, uncounted).
     static func clipped(_ text: String) -> String {
-        text.utf8.count <= 1000 ? text : String(text.prefix(1000))
+        text.utf8.count <= 1000 ? text : text.clipped(characters: 1000, bytes: 4000, marker: "")
     }
 
     /// The reference's answer: its boxes (several make a list) or its math spans, else the whole text.

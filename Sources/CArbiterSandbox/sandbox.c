@@ -1206,6 +1206,7 @@ static int uses_shared_init(const struct arb_run_spec *spec) {
 /// run's processes. Its other groups (pids, cpu, cpuacct) are the slot's, like the slot thread's.
 struct init_cloner {
     int request[2], reply[2];
+    const char *memory_tasks;  // read by the thread before its first reply only
     const struct arb_run_spec *spec;
     const struct root_plan *plan;
     const int *fds;
@@ -1221,7 +1222,7 @@ static void *init_cloner_main(void *argument) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, NULL); // inits start with every signal blocked, until they reset them
-    const char *tasks[1] = {cloner->spec->shared_init_memory_tasks};
+    const char *tasks[1] = {cloner->memory_tasks};
     cloner->moved = arb_join_cgroups_thread(tasks, 1) == 0 ? 1 : -1;
     char byte = 1;
     while (write(cloner->reply[1], &byte, 1) < 0 && errno == EINTR) {}
@@ -1239,7 +1240,7 @@ static void *init_cloner_main(void *argument) {
 static __thread struct init_cloner *slot_cloner;
 static __thread int slot_cloner_failed;
 
-static struct init_cloner *cloner_for(const struct arb_run_spec *spec) {
+static struct init_cloner *cloner_for(const char *memory_tasks) {
     if (slot_cloner != NULL || slot_cloner_failed) return slot_cloner;
     slot_cloner_failed = 1;
     struct init_cloner *cloner = calloc(1, sizeof *cloner);
@@ -1251,7 +1252,7 @@ static struct init_cloner *cloner_for(const struct arb_run_spec *spec) {
         free(cloner);
         return NULL;
     }
-    cloner->spec = spec;
+    cloner->memory_tasks = memory_tasks;
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
     pthread_attr_setstacksize(&attributes, 128 << 10);
@@ -1272,10 +1273,14 @@ static struct init_cloner *cloner_for(const struct arb_run_spec *spec) {
     return cloner;
 }
 
+void arb_prepare_slot_thread(const char *memory_tasks) {
+    if (memory_tasks != NULL) (void)cloner_for(memory_tasks);
+}
+
 /// Has the slot thread's cloner clone a shared-memory init; its pid, or -1 with errno (ENOSYS: no cloner).
 static pid_t clone_shared_init_outside_memory_group(const struct arb_run_spec *spec, const struct root_plan *plan,
                                                     const int *fds) {
-    struct init_cloner *cloner = cloner_for(spec);
+    struct init_cloner *cloner = cloner_for(spec->shared_init_memory_tasks);
     if (cloner == NULL) {
         errno = ENOSYS;
         return -1;
@@ -1319,6 +1324,7 @@ static pid_t clone_shared_init(const struct arb_run_spec *spec, const struct roo
 #else
 #define ARB_SHARED_INIT 0
 static int uses_shared_init(const struct arb_run_spec *spec) { (void)spec; return 0; }
+void arb_prepare_slot_thread(const char *memory_tasks) { (void)memory_tasks; }
 static pid_t clone_shared_init_outside_memory_group(const struct arb_run_spec *spec, const struct root_plan *plan,
                                                     const int *fds) {
     (void)spec; (void)plan; (void)fds;

@@ -279,8 +279,7 @@ final class GradeReport {
     }
 
     static func clip(_ text: String, _ limit: Int) -> String {
-        guard text.count > limit else { return text }
-        return String(text.prefix(limit)) + "…"
+        text.clipped(characters: limit, bytes: 4 * limit)
     }
 }
 

@@ -103,7 +103,13 @@ struct FormTests {
         #expect(try await judge(c, ["test": .string(cTest)]).passed)
         let markers = fenced("long add(long a, long b) { return a + b; } // @ARBITER_TEST@ @ARBITER_PROGRAM@", "cpp")
         #expect(try await judge(markers, ["test": .string(good)]).passed)
-        await #expect(throws: ArbiterError.self) { try await judge(program, ["test": [.string(good), .string(good)]]) }
+        // Two test programs: an error when the reference names C++; without a language the response's fence chose
+        // C++, and a fence whose language cannot run the reference is passed over (Python runs it: a verdict).
+        await #expect(throws: ArbiterError.self) {
+            try await judge(program, ["language": "cpp", "test": [.string(good), .string(good)]])
+        }
+        let chosen = try await judge(program, ["test": [.string(good), .string(good)]])
+        #expect(chosen.score == 0 && chosen.details["language"] == "python", "\(chosen.details)")
     }
 
     @Test("call-based tests in Python: deep equality, float tolerance, exceptions")
@@ -304,8 +310,11 @@ struct FormTests {
             await #expect(throws: ArbiterError.self) { try await judge(program, reference) }
         }
         await #expect(throws: ArbiterError.self) {
-            try await judge(fenced("echo 1", "bash"), ["test": "true"])
+            try await judge(fenced("echo 1", "bash"), ["language": "bash", "test": "true"])
         }
+        // Without a language the fence's bash cannot run a `test` script and is passed over: a verdict.
+        let chosen = try await judge(fenced("echo 1", "bash"), ["test": "true"])
+        #expect(chosen.score == 0 && chosen.details["language"] == "python", "\(chosen.details)")
     }
 
     @Test("a reference given as a JSON string is read as its object")

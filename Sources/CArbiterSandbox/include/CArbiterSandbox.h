@@ -176,6 +176,12 @@ int arb_start_fork_server_in_groups(const char *const *tasks, int count, const c
 /// Returns the length in bytes, or -1 (a foreign architecture, or `capacity` too small; 4096 bytes is enough).
 long arb_seccomp_filter_bytes(uint8_t *buffer, size_t capacity);
 
+/// Makes the calling slot thread's init cloner now, when runs of this slot may share the daemon's memory
+/// (`memory_tasks`: the daemon's base memory group's `tasks` file, as in `arb_run_spec.shared_init_memory_tasks`;
+/// NULL does nothing). The cloner is a thread of the slot's pids group: made before a run's limits are set, it is
+/// counted as present there rather than as one of that run's processes. Idempotent.
+void arb_prepare_slot_thread(const char *memory_tasks);
+
 /// Probes whether a throwaway child may install the sandbox's seccomp filter. Returns 0 or an errno.
 int arb_probe_seccomp(void);
 
