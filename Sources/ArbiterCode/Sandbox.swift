@@ -523,8 +523,9 @@ public final class Sandbox: Sendable {
         // RLIMIT_NPROC counts every process of the user across runs: a generous belt when the pids cgroup holds.
         // Without one (an ordinary user's daemon, each run in a user namespace of its own) it is the limit, and it
         // counts the sandbox's own processes of that namespace too: init and, for a run forked from a fork server,
-        // the server's helper that joined the namespace — two more than the program's.
-        spec.processes = Int32(slot.pids == nil ? limits.processes + 2 : max(limits.processes * 16, 4096))
+        // the server's helper that joined the namespace.
+        let sandboxOwn = 1 + (server == nil ? 0 : 1)
+        spec.processes = Int32(slot.pids == nil ? limits.processes + sandboxOwn : max(limits.processes * 16, 4096))
         spec.stdout_cap = limits.outputBytes
         spec.stderr_cap = limits.outputBytes
         spec.fd4_cap = max(limits.outputBytes, 1 << 20)
