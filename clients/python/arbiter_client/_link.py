@@ -241,21 +241,12 @@ class _Link:
             pass  # the reader sees the daemon go and restarts it; what was lost is resent then
 
     def _read_loop(self, stream, generation):
-        rest = b""
-        while True:
+        for lines in _complete_lines(stream):
             try:
-                chunk = stream.read1(1 << 16)
-            except (OSError, ValueError):
-                chunk = b""
-            if not chunk:
+                self._take(lines, generation)
+            except Exception:  # noqa: BLE001 — a bug here must not leave every caller waiting forever
+                _log.exception("arbiter: could not take the daemon's answers; restarting the connection")
                 break
-            *lines, rest = (rest + chunk).split(b"\n")
-            if lines:
-                try:
-                    self._take(lines, generation)
-                except Exception:  # noqa: BLE001 — a bug here must not leave every caller waiting forever
-                    _log.exception("arbiter: could not take the daemon's answers; restarting the connection")
-                    break
         try:
             stream.close()
         except (OSError, ValueError):
@@ -540,6 +531,30 @@ def _deliver(delivered):
         by_call.setdefault(call, []).append((wire_id, line))
     for call, answers in by_call.items():
         call.deliver(answers)
+
+
+def _complete_lines(stream, size=1 << 16):
+    """The stream's complete lines (without their newlines), as lists, as they arrive; ends when the stream does (an
+    unfinished last line is dropped). A line longer than a read is kept as its pieces and joined once, when its
+    newline comes: joining the pending text to every new read made a long answer cost quadratic time."""
+    partial = []
+    while True:
+        try:
+            chunk = stream.read1(size)
+        except (OSError, ValueError):
+            chunk = b""
+        if not chunk:
+            return
+        if b"\n" not in chunk:
+            partial.append(chunk)
+            continue
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        if partial:
+            partial.append(lines[0])
+            lines[0] = b"".join(partial)
+        partial = [tail] if tail else []
+        yield lines
 
 
 def _chunks(lines):
