@@ -173,6 +173,14 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// and without verbatim copies of the prompt.
     private func cutAnswerRegion(of sample: Sample, into region: inout Substring, _ attempt: inout Attempt) -> Verdict? {
         // Both tags begin with `<`: a response without one (most) skips the two case-folding searches.
+        // A chat template that ends the prompt with `<think>` (R1's) opened the reasoning: until the response closes
+        // it, everything is reasoning — a generation cut off mid-thought, with a guess boxed inside, has no answer.
+        if configuration.skipThink, Self.promptOpensThink(sample.prompt),
+            sample.response.lastRange(ofMarker: "</think", ignoringCase: true) == nil
+        {
+            attempt.details["think"] = "unclosed"
+            return .fail("no_answer", details: attempt.details)
+        }
         if configuration.skipThink, sample.response.utf8.contains(UInt8(ascii: "<")) {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
@@ -191,9 +199,9 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         // A response that repeats the prompt must not be paid for the numbers of the prompt ("Some say 40, others
         // 42."): verbatim copies of the prompt are cut out before the answer is looked for.
         if let prompt = sample.prompt?.trimmed(), prompt.count >= AnswerExtractor.minimumEchoedPrompt,
-            region.contains(prompt)
+            let cut = PromptEcho.removingCopies(of: prompt, from: region)
         {
-            region = Substring(String(region).replacingOccurrences(of: prompt, with: "\n"))
+            region = Substring(cut)
             attempt.details["prompt_echo_removed"] = true
         }
         return nil
@@ -340,6 +348,18 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     }
 
     /// The text as a detail: its first 1,000 characters (a text of at most 1,000 bytes is whole, uncounted).
+    /// Whether the prompt ends with an open `<think>` (any case, whitespace after it allowed): a chat template that
+    /// starts the response inside its reasoning.
+    static func promptOpensThink(_ prompt: String?) -> Bool {
+        guard let prompt else { return false }
+        let tail = prompt.utf8.reversed().drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+        let marker = Array("<think>".utf8.reversed())
+        guard tail.count >= marker.count else { return false }
+        return zip(tail, marker).allSatisfy { byte, expected in
+            (byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0)) == expected
+        }
+    }
+
     static func clipped(_ text: String) -> String {
         text.utf8.count <= 1000 ? text : text.clipped(characters: 1000, bytes: 4000, marker: "")
     }
