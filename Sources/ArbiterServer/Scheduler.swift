@@ -196,6 +196,16 @@ final class WorkQueue: Sendable {
         }
     }
 
+    /// Every unit queued now, taken at once: the drain's end answers them itself when no worker may be free (each
+    /// can be held by a verification that ignores cancellation).
+    func takeAllQueued() -> [WorkUnit] {
+        state.withLock { state in
+            var all: [WorkUnit] = []
+            while !state.isEmpty { all += state.takeShare(maximum: Int.max, workers: workers) }
+            return all
+        }
+    }
+
     /// Units queued (not yet taken by a worker) for one stream.
     func queuedCount(of session: Session) -> Int {
         state.withLock { $0.queues[ObjectIdentifier(session)]?.count ?? 0 }
@@ -253,6 +263,39 @@ struct Worker {
         self.dispatcher = dispatcher
         tally = .allocate(capacity: 1)
         tally.initialize(to: dispatcher.makeTally())
+    }
+
+    /// Answers units without running them — `cancelled`, or dropped for a client that has gone — on the calling
+    /// thread, then frees the tally: the drain thread's worker, for the units still queued when the drain time is
+    /// over. The async workers would answer them so too, but every one of them may be inside a verification that
+    /// ignores cancellation (a synchronous verifier does not see it), and a queued line must not wait for that.
+    func answerWithoutRunning(_ units: [WorkUnit]) {
+        defer {
+            tally.deinitialize(count: 1)
+            tally.deallocate()
+        }
+        var out = JSONWriter(capacity: 1 << 12)
+        var run: Run? = nil
+        for unit in units {
+            guard case .lines(let block, let range) = unit else {
+                if unit.session.isGone { drop(unit, run: &run, out: &out) } else { cancel(unit, run: &run, out: &out) }
+                continue
+            }
+            let session = block.session
+            for index in range {
+                let seq = block.firstSeq + index
+                let bytes = block.line(index)
+                continueRun(&run, session: session, seq: seq, out: &out)
+                if session.isGone {
+                    dispatcher.stats.countDropped()
+                } else {
+                    dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
+                    out.byte(UInt8(ascii: "\n"))
+                }
+                extend(&run, session: session, seq: seq, inputBytes: bytes.count)
+            }
+        }
+        flush(&run, &out)
     }
 
     /// Answers units until the queue is closed and empty. A worker runs once: its tally is freed at the end.

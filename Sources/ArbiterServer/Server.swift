@@ -124,10 +124,16 @@ public final class Server: Sendable {
     }
 
     private func startDrainClock() {
-        let drain: @Sendable () -> Void = { [self, queue, stats, logger, configuration] in
+        let drain: @Sendable () -> Void = { [self, queue, stats, logger, configuration, dispatcher] in
             Thread.sleep(forTimeInterval: configuration.drainTimeout)
             queue.cancelQueued()
             for task in workerTasks.withLock({ $0 }) { task.cancel() }
+            // What is still queued is answered here, at once: every worker may be held by a verification that ignores
+            // cancellation, and a queued line must not wait for it (with `--jobs 1` it waited for good).
+            let queued = queue.takeAllQueued()
+            if !queued.isEmpty {
+                Worker(slot: configuration.jobs, queue: queue, dispatcher: dispatcher).answerWithoutRunning(queued)
+            }
             let waiting = stats.inFlight
             if waiting > 0 {
                 logger.warning("drain time over: queued requests are answered 'cancelled'", metadata: ["in_flight": "\(waiting)"])
@@ -136,6 +142,7 @@ public final class Server: Sendable {
             // or a verification that ignores cancellation): cancelled work still finishing on a busy machine keeps its
             // connection until its answers are written.
             var lastMoved: [Int: (inFlight: Int, at: ContinuousClock.Instant)] = [:]
+            var closed: Set<Int> = []
             while true {
                 let pending = stats.sessions.filter { $0.inFlightLines > 0 }
                 if pending.isEmpty { break }
@@ -147,7 +154,10 @@ public final class Server: Sendable {
                         continue
                     }
                     if now - last.at >= .seconds(2) {
-                        logger.warning("closing a connection whose answers cannot be written", metadata: ["connection": "\(session.number)"])
+                        if closed.insert(session.number).inserted {
+                            // Once: a verification that ignores cancellation keeps its line in flight after the close.
+                            logger.warning("closing a connection whose answers cannot be written", metadata: ["connection": "\(session.number)"])
+                        }
                         session.forceClose()
                         lastMoved[session.number] = (-1, now)
                     }

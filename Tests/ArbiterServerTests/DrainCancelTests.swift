@@ -64,3 +64,45 @@ struct DrainCancelTests {
         #expect(daemon.server.stats.cancelled == 0)
     }
 }
+
+/// `stuck`: a synchronous verifier that ignores cancellation, held until the test lets it go (as a verifier with a
+/// pathological slow path would be).
+struct StuckVerifier: SynchronousVerifier {
+    let gate: Gate
+
+    final class Gate: Sendable {
+        let started = Atomic<Int>(0)
+        let open = Atomic<Bool>(false)
+    }
+
+    func verify(_ sample: Sample) throws -> Verdict {
+        gate.started.add(1, ordering: .relaxed)
+        while !gate.open.load(ordering: .relaxed) { usleep(10_000) }
+        return .pass("unstuck")
+    }
+}
+
+@Suite("The drain's end answers queued lines even when every worker is stuck", .serialized, .timeLimit(.minutes(1)))
+struct DrainStuckWorkerTests {
+    @Test("with --jobs 1 held by a verification that ignores cancellation, a queued line is answered 'cancelled'")
+    func queuedBehindStuckWorker() async throws {
+        let gate = StuckVerifier.Gate()
+        let entry = VerifierEntry(name: "stuck", summary: "Test.", kind: "test", options: []) { _ in
+            StuckVerifier(gate: gate)
+        }
+        let daemon = try await ListeningServer(jobs: 1, drainTimeout: 0.2, extra: [entry])
+        let client = try daemon.connect()
+        client.startReading()
+        client.send("{\"id\":\"stuck\",\"verifier\":\"stuck\",\"response\":\"x\"}\n")
+        #expect(await eventually { gate.started.load(ordering: .relaxed) == 1 })
+        client.send("{\"id\":\"queued\",\"verifier\":\"exact\",\"response\":\"a\",\"reference\":\"a\"}\n")
+        daemon.server.stop()
+        // The queued line's answer comes while the only worker is still stuck (before the gate opens).
+        #expect(await eventually { client.lines.contains { $0.contains("\"queued\"") } })
+        let queued = try #require(client.lines.first { $0.contains("\"queued\"") }.flatMap { try? JSONParser.parse($0).objectValue })
+        #expect(queued["error"]?.objectValue?["code"]?.stringValue == "cancelled")
+        #expect(gate.started.load(ordering: .relaxed) == 1 && !gate.open.load(ordering: .relaxed))
+        gate.open.store(true, ordering: .relaxed)
+        await daemon.stop()
+    }
+}
