@@ -1,0 +1,58 @@
+// Arbiter: rule-based rewards for reasoning models.
+// Licensed under the Apache License, Version 2.0.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The one rule for "a scalar a reader cannot see, or that carries no text", shared by the checks that must not pay
+/// for blank-looking content: emptiness of a tag or block, words hidden by marks inside them, words joined by a
+/// blank that is not a space.
+///
+/// Invisible: Unicode `White_Space`, `Default_Ignorable_Code_Point` (zero-width space and joiners, the combining
+/// grapheme joiner U+034F, variation selectors, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the soft hyphen,
+/// invisible operators such as U+2065, tags, Khmer U+17B4/U+17B5, …), general categories `Cc` (controls: NUL,
+/// U+0001–U+001F, DEL, U+0080–U+009F) and `Cf` (format characters), and U+2800 BRAILLE PATTERN BLANK, which renders
+/// as a space.
+///
+/// ASCII is decided by its value alone (most text is ASCII: no property lookup there).
+public enum InvisibleScalars {
+    /// Whether a reader sees nothing of `scalar`, or only blank space.
+    @inlinable
+    public static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x80 { return value <= 0x20 || value == 0x7F }
+        if value < 0xA0 || value == 0x2800 { return true }  // C1 controls (U+0085 is also White_Space)
+        let properties = scalar.properties
+        if properties.isWhitespace || properties.isDefaultIgnorableCodePoint { return true }
+        switch properties.generalCategory {
+        case .control, .format: return true
+        default: return false
+        }
+    }
+
+    /// Of the invisible scalars, those that show as a blank gap between words: `White_Space`, U+2800 and the
+    /// spacing Hangul fillers U+3164 and U+FFA0. The others (zero-width characters, marks that show nothing,
+    /// controls) show no gap.
+    @inlinable
+    public static func isBlankSpace(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) }
+        switch value {
+        case 0x2800, 0x3164, 0xFFA0: return true
+        default: return value >= 0x85 && scalar.properties.isWhitespace
+        }
+    }
+
+    /// Whether UTF-8 text shows nothing: every scalar is invisible (true for no bytes at all).
+    public static func isBlank<Bytes: Collection>(utf8 bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        // ASCII bytes are decided alone; only a text with a non-ASCII byte is decoded.
+        var ascii = true
+        for byte in bytes {
+            if byte >= 0x80 {
+                ascii = false
+                continue
+            }
+            if byte > 0x20 && byte != 0x7F { return false }
+        }
+        if ascii { return true }
+        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(isInvisible)
+    }
+}
