@@ -28,13 +28,13 @@ public enum InvisibleScalars {
         }
     }
 
-    /// Of the invisible scalars, those that show as a blank gap between words: `White_Space`, U+2800 and the
-    /// spacing Hangul fillers U+3164 and U+FFA0. The others (zero-width characters, marks that show nothing,
-    /// controls) show no gap.
+    /// Of the invisible scalars, those that separate words: `White_Space`, the ASCII information separators
+    /// U+001C–U+001F (whitespace to Python's `str.split`), U+2800 and the spacing Hangul fillers U+3164 and U+FFA0.
+    /// The others (zero-width characters, marks that show nothing, other controls) show no gap.
     @inlinable
     public static func isBlankSpace(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
-        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) }
+        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) || (0x1C...0x1F).contains(value) }
         switch value {
         case 0x2800, 0x3164, 0xFFA0: return true
         default: return value >= 0x85 && scalar.properties.isWhitespace

@@ -39,7 +39,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             ),
             OptionSpec(
                 "strip_think", .boolean, default: true,
-                "Judge only what follows '</think>' (a response that opens <think> and never closes it is empty), as if-verifiable does."
+                "Judge only what follows '</think>' (a response that opens <think> and never closes it is empty, as is one that never closes the <think> its prompt ends with), as if-verifiable does."
             ),
             OptionSpec(
                 "hardened", .boolean, default: false,

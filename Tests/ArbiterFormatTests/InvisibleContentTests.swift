@@ -35,7 +35,8 @@ struct InvisibleContentTests {
         for text in [" ", "\t", "\n", "\u{3000}", "\u{00A0}", "\u{2028}", "\u{2800}", "\u{3164}", "\u{FFA0}", "\u{0085}"] {
             #expect(InvisibleScalars.isBlankSpace(text.unicodeScalars.first!))
         }
-        for text in ["\u{200B}", "\u{034F}", "\u{FE0F}", "\u{0000}", "\u{001C}", "\u{007F}", "a", "\u{2801}"] {
+        #expect(InvisibleScalars.isBlankSpace("\u{001C}") && InvisibleScalars.isBlankSpace("\u{001F}"))
+        for text in ["\u{200B}", "\u{034F}", "\u{FE0F}", "\u{0000}", "\u{001B}", "\u{007F}", "a", "\u{2801}"] {
             #expect(!InvisibleScalars.isBlankSpace(text.unicodeScalars.first!))
         }
     }
@@ -77,14 +78,20 @@ struct InvisibleContentTests {
         let sentence = "the answer is four and that is final "
         let plain = try await judge("repetition", response: String(repeating: sentence, count: 300))
         #expect(plain.score < -0.99 && !plain.passed)
-        for mark in ["\u{034F}", "\u{FE0F}", "\u{200B}", "\u{200D}", "\u{00AD}", "\u{E0100}", "\u{0000}", "\u{001C}"] {
-            // The mark goes into a different position of each word on each repeat.
+        for mark in ["\u{034F}", "\u{FE0F}", "\u{200B}", "\u{200D}", "\u{00AD}", "\u{E0100}", "\u{0000}", "\u{001B}"] {
+            // Marks go into pseudo-random places of each word on each repeat (as the attack review's repro): read
+            // literally, most words differ from one repeat to the next.
             var text = ""
-            for round in 0..<300 {
+            var state: UInt64 = 7
+            for _ in 0..<300 {
                 for word in sentence.split(separator: " ") {
-                    let cut = (round % word.count) + (round % 2)
-                    let index = word.index(word.startIndex, offsetBy: min(cut, word.count))
-                    text += word[..<index] + mark + word[index...] + " "
+                    var written = ""
+                    for character in word {
+                        written.append(character)
+                        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                        if state >> 62 == 0 { written += mark }
+                    }
+                    text += written + " "
                 }
             }
             let verdict = try await judge("repetition", response: text)
@@ -97,6 +104,7 @@ struct InvisibleContentTests {
         // Controls: varied text with the marks scores 0; the units are the words a reader sees.
         #expect(try await judge("repetition", response: "the qu\u{034F}ick brown fox jumps over the lazy dog").score == 0)
         #expect(RepetitionVerifier.units(of: "b\u{034F}ad b\u{200B}ad BAD\u{FE0F} b\u{2800}ad") == ["bad", "bad", "bad", "b", "ad"])
+        #expect(RepetitionVerifier.units(of: "one\u{1C}two\u{1F}three") == ["one", "two", "three"])
         #expect(RepetitionVerifier.units(of: "caf\u{0065}\u{0301} !") == ["caf\u{0065}\u{0301}", "!"])
     }
 
