@@ -41,18 +41,21 @@ public enum InvisibleScalars {
         }
     }
 
-    /// Whether UTF-8 text shows nothing: every scalar is invisible (true for no bytes at all).
+    /// Whether UTF-8 text shows nothing: every scalar is invisible (true for no bytes at all). Decodes as it goes and
+    /// stops at the first visible scalar (no copy of the text). Invalid UTF-8 counts as visible, as the U+FFFD a
+    /// String would hold there is.
     public static func isBlank<Bytes: Collection>(utf8 bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
-        // ASCII bytes are decided alone; only a text with a non-ASCII byte is decoded.
-        var ascii = true
-        for byte in bytes {
-            if byte >= 0x80 {
-                ascii = false
-                continue
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                if !isInvisible(Unicode.UTF8.decode(encoded)) { return false }
+            case .error:
+                return false
+            case .emptyInput:
+                return true
             }
-            if byte > 0x20 && byte != 0x7F { return false }
         }
-        if ascii { return true }
-        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(isInvisible)
     }
 }

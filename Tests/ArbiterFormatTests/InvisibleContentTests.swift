@@ -31,6 +31,9 @@ struct InvisibleContentTests {
         #expect(InvisibleScalars.isBlank(utf8: Array("\u{3000}\u{2800}\u{034F}".utf8)))
         #expect(!InvisibleScalars.isBlank(utf8: Array("\u{3000}x".utf8)))
         #expect(!InvisibleScalars.isBlank(utf8: Array("\u{2800}\u{00E9}".utf8)))
+        #expect(!InvisibleScalars.isBlank(utf8: [0x20, 0xFF]))  // invalid UTF-8 is not blank
+        #expect(InvisibleScalars.isBlank(utf8: Array("\u{E0041}\u{E01EF}\u{FFA0}".utf8)))  // four-byte scalars
+        #expect(!InvisibleScalars.isBlank(utf8: Array("\u{2800}\u{1F642}".utf8)))
         // Blank gaps (word separators) are a subset: whitespace, U+2800, the spacing Hangul fillers.
         for text in [" ", "\t", "\n", "\u{3000}", "\u{00A0}", "\u{2028}", "\u{2800}", "\u{3164}", "\u{FFA0}", "\u{0085}"] {
             #expect(InvisibleScalars.isBlankSpace(text.unicodeScalars.first!))
