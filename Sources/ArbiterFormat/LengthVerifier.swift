@@ -31,7 +31,7 @@ public struct LengthVerifier: Verifier, SynchronousVerifier {
                 "overlong: DAPO's soft overlong penalty; cosine: cosine-scaled by length and correctness."),
             OptionSpec(
                 "unit", .string(choices: ["chars", "words", "bytes"]), default: .string("chars"),
-                "What length counts: Unicode scalars, whitespace-separated words, or UTF-8 bytes."),
+                "What length counts: Unicode scalars, words (separated by whitespace or any invisible character), or UTF-8 bytes."),
             OptionSpec("max_length", .integer(1...100_000_000), default: .int(4096), "The length budget."),
             OptionSpec(
                 "cache_length", .integer(0...100_000_000), default: .int(1024),
@@ -96,9 +96,27 @@ public struct LengthVerifier: Verifier, SynchronousVerifier {
     private func measure(_ text: String) -> Int {
         switch configuration.unit {
         case "bytes": text.utf8.count
-        case "words": text.split(whereSeparator: \.isWhitespace).count
+        case "words": Self.wordCount(text)
         default: text.unicodeScalars.count
         }
+    }
+
+    /// The number of words: runs of scalars a reader can see, separated by whitespace or by any scalar
+    /// ``InvisibleScalars/isInvisible(_:)`` (U+2800, a Hangul filler, a zero-width space, a control…), so that words
+    /// joined by a blank that is not a space still count one by one. A mark that shows nothing inside a word splits
+    /// it: a count can come out higher, never lower, than what a reader sees.
+    static func wordCount(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text.unicodeScalars {
+            if InvisibleScalars.isInvisible(scalar) {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                count += 1
+            }
+        }
+        return count
     }
 
     static func correctness(of reference: JSONValue) throws -> Bool {

@@ -8,7 +8,8 @@ import ArbiterCore
 ///
 /// The response is split into units — lowercased words for space-separated scripts, single characters for scripts
 /// written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and for punctuation, symbols and
-/// emoji — and the penalty is
+/// emoji; whitespace and other blank gaps separate words, characters that show nothing are dropped (see
+/// ``InvisibleScalars``) — and the penalty is
 /// `−max_penalty × (1 − distinct n-grams / all n-grams)`; 0 when there are fewer than n units.
 public struct RepetitionVerifier: Verifier, SynchronousVerifier {
     /// Options of ``RepetitionVerifier``.
@@ -75,15 +76,19 @@ public struct RepetitionVerifier: Verifier, SynchronousVerifier {
             }
         }
         for scalar in text.unicodeScalars {
-            if isUnspacedScript(scalar) {
+            if InvisibleScalars.isInvisible(scalar) {
+                // A blank gap (whitespace, U+2800, a spacing Hangul filler) ends a word; a scalar that shows nothing
+                // (a zero-width space or joiner, U+034F, a variation selector, a control) is dropped, so that
+                // `b\u{34F}ad` is the word `bad` a reader sees and marks sprinkled into repeated words do not make
+                // them distinct.
+                if InvisibleScalars.isBlankSpace(scalar) { flush() }
+            } else if isUnspacedScript(scalar) {
                 flush()
                 units.append(String(scalar))
             } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil
                 || scalar.properties.generalCategory == .nonspacingMark
             {
                 word.append(scalar)
-            } else if scalar.properties.isWhitespace || FormatText.isInvisible(scalar) {
-                flush()
             } else {
                 // Punctuation, symbols and emoji are units of their own, so that "!!!!" or "🙂 🙂 🙂" repeats too.
                 flush()

@@ -6,7 +6,8 @@ import ArbiterCore
 import ArbiterRegex
 
 /// `tag-count`: partial credit, 1/n for each of n required tags that opens once, closes once, in that order, is
-/// written exactly, holds something other than whitespace and is not inside a Markdown code fence.
+/// written exactly, holds something a reader can see (not only whitespace, invisible or control characters: see
+/// ``InvisibleScalars``) and is not inside a Markdown code fence.
 public struct TagCountVerifier: Verifier, SynchronousVerifier {
     /// Options of ``TagCountVerifier``.
     public struct Configuration: VerifierConfiguration, PatternConfiguration {
@@ -60,7 +61,7 @@ public struct TagCountVerifier: Verifier, SynchronousVerifier {
             {
                 if fences.contains(where: { $0.contains(open.range.lowerBound) || $0.contains(close.range.lowerBound) }) {
                     status = "fenced"
-                } else if bytes[open.range.upperBound..<close.range.lowerBound].allSatisfy({ Self.isSpace($0) }) {
+                } else if InvisibleScalars.isBlank(utf8: bytes[open.range.upperBound..<close.range.lowerBound]) {
                     status = "empty"
                 }
             }
@@ -70,10 +71,6 @@ public struct TagCountVerifier: Verifier, SynchronousVerifier {
         let score = Double(good) / Double(configuration.tags.count)
         let reason = good == configuration.tags.count ? "all_tags" : (good == 0 ? "no_tags" : "some_tags")
         return Verdict(score: score, passed: good == configuration.tags.count, reason: reason, details: ["tags": .object(statuses)])
-    }
-
-    static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     /// Byte ranges inside Markdown code fences: from a line starting with three backticks (or tildes) to the next

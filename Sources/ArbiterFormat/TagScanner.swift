@@ -93,17 +93,25 @@ enum FormatText {
         bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     }
 
-    /// Whether a byte slice shows nothing: only whitespace and invisible characters (zero-width spaces, joiners,
-    /// soft hyphens and other format or default-ignorable characters), so that they cannot pass for content.
+    /// Whether a byte slice holds nothing between or around blocks: only whitespace and zero-width characters
+    /// (zero-width spaces, joiners, soft hyphens and other format or default-ignorable characters). What may stand
+    /// outside a block; a block's own content must pass ``isEmptyContent(_:)``.
     static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
         if bytes.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) { return true }
-        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(isInvisible)
+        return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy(isOutsideBlank)
     }
 
     /// Whitespace, format characters (Cf) and default-ignorable code points.
-    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+    private static func isOutsideBlank(_ scalar: Unicode.Scalar) -> Bool {
         let properties = scalar.properties
         return properties.isWhitespace || properties.isDefaultIgnorableCodePoint || properties.generalCategory == .format
+    }
+
+    /// Whether a block's content shows nothing a reader can see: only scalars ``InvisibleScalars/isInvisible(_:)``
+    /// (whitespace, default-ignorable and format characters, controls such as NUL, U+2800 BRAILLE PATTERN BLANK), so
+    /// that they cannot pass for reasoning or an answer.
+    static func isEmptyContent(_ bytes: ArraySlice<UInt8>) -> Bool {
+        InvisibleScalars.isBlank(utf8: bytes)
     }
 
     /// The text of a byte slice.

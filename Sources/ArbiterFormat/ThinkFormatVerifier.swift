@@ -85,12 +85,12 @@ public struct ThinkFormatVerifier: Verifier, SynchronousVerifier {
         guard open.range.upperBound <= close.range.lowerBound else { return .fail("misordered_think") }
         if !FormatText.isBlank(bytes[..<open.range.lowerBound]) { return .fail("text_before_think") }
         let reasoning = bytes[open.range.upperBound..<close.range.lowerBound]
-        if FormatText.isBlank(reasoning) { return .fail("empty_think") }
+        if FormatText.isEmptyContent(reasoning) { return .fail("empty_think") }
         var details: JSONObject = ["think_chars": .int(FormatText.scalarCount(reasoning))]
         let after = bytes[close.range.upperBound...]
         let answerTokens = tokens.filter { $0.name == configuration.answerTag }
         guard configuration.requireAnswerTags else {
-            if FormatText.isBlank(after) { return .fail("missing_answer", details: details) }
+            if FormatText.isEmptyContent(after) { return .fail("missing_answer", details: details) }
             let answer = FormatText.string(after).trimmed()
             details["answer_chars"] = .int(answer.unicodeScalars.count)
             details["answer"] = .string(RegexVerifier.clip(answer))
@@ -113,7 +113,7 @@ public struct ThinkFormatVerifier: Verifier, SynchronousVerifier {
         guard open.range.upperBound <= close.range.lowerBound else { return .fail("misordered_answer", details: details) }
         if !FormatText.isBlank(bytes[end..<open.range.lowerBound]) { return .fail("text_before_answer", details: details) }
         let answer = bytes[open.range.upperBound..<close.range.lowerBound]
-        if FormatText.isBlank(answer) { return .fail("empty_answer", details: details) }
+        if FormatText.isEmptyContent(answer) { return .fail("empty_answer", details: details) }
         if !FormatText.isBlank(bytes[close.range.upperBound...]) { return .fail("text_after_answer", details: details) }
         let text = FormatText.string(answer).trimmed()
         details["answer_chars"] = .int(text.unicodeScalars.count)

@@ -2,16 +2,21 @@
 // Licensed under the Apache License, Version 2.0.
 // SPDX-License-Identifier: Apache-2.0
 
+import ArbiterCore
 import Foundation
 
 /// The `hardened` option: the response as a reader sees it, so that characters the reference implementations take
 /// literally cannot buy a reward. Off by default (the default agrees with the reference); each step closes a trick
 /// the reference misses:
 ///
-/// 1. **Invisible characters are dropped**: format characters (Unicode category Cf: zero-width space and joiners,
-///    the word joiner, the byte-order mark, the soft hyphen, bidirectional controls, tags) and the blank fillers
-///    U+115F, U+1160, U+3164, U+FFA0 and U+2800. A zero-width space splits a word for `\w+` counts
-///    (`one\u{200B}two` is two words to the reference) and hides a forbidden word (`b\u{200B}ad`).
+/// 1. **Invisible characters are dropped**: every scalar ``InvisibleScalars/isInvisible(_:)`` but whitespace —
+///    format characters (Unicode category Cf: zero-width space and joiners, the word joiner, the byte-order mark,
+///    the soft hyphen, bidirectional controls, tags), the other default-ignorable code points (the combining
+///    grapheme joiner U+034F, variation selectors, Khmer U+17B4/U+17B5, U+2065, the Hangul fillers U+115F, U+1160,
+///    U+3164, U+FFA0), controls (NUL, U+0001–U+001B but tab and line ends, DEL, U+0080–U+009F; U+001C–U+001F are
+///    Python's whitespace and stay, as whitespace does) and U+2800. A
+///    zero-width space splits a word for `\w+` counts (`one\u{200B}two` is two words to the reference) and hides a
+///    forbidden word (`b\u{200B}ad`), as does a combining grapheme joiner (`b\u{34F}ad`).
 /// 2. **Compatibility forms are folded** (NFKC): fullwidth letters and punctuation (`ｂａｄ`, `，`), mathematical
 ///    alphanumerics (`𝐛𝐚𝐝`), ligatures, circled and other styled letters read as the plain ones.
 /// 3. **Look-alike letters in mixed-script words are folded**: in a word that holds a Latin letter, Cyrillic and
@@ -35,7 +40,10 @@ enum Hardening {
     /// The response normalised, and what changed.
     static func normalise(_ scalars: Scalars) -> (Scalars, Changes) {
         var changes = Changes()
-        guard scalars.contains(where: { $0.value >= 0x80 }) else { return (scalars, changes) }
+        // Plain ASCII text (no control other than whitespace, no DEL) has nothing to normalise.
+        guard scalars.contains(where: { $0.value >= 0x7F || ($0.value < 0x20 && !$0.isPySpace) }) else {
+            return (scalars, changes)
+        }
         // 1. Invisible characters.
         var visible = scalars.filter { !isInvisible($0) }
         changes.invisible = scalars.count - visible.count
@@ -80,13 +88,13 @@ enum Hardening {
         return (visible, changes)
     }
 
-    /// A format character (Cf) or a blank filler that shows nothing.
+    /// A scalar that shows nothing and is not whitespace: ``InvisibleScalars/isInvisible(_:)`` (default-ignorable
+    /// and format characters, controls, U+2800) except Python's whitespace (`White_Space` and the ASCII separators
+    /// U+001C–U+001F), which still separates words as it does for the reference (dropping U+001C would make
+    /// `simple\u{1C}time` pass `format:no_whitespace`).
     static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
-        guard scalar.value >= 0xAD else { return false }
-        switch scalar.value {
-        case 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800: return true
-        default: return scalar.properties.generalCategory == .format
-        }
+        if scalar.value < 0x80 { return scalar.value == 0x7F || (scalar.value < 0x20 && !scalar.isPySpace) }
+        return InvisibleScalars.isInvisible(scalar) && !scalar.properties.isWhitespace
     }
 
     /// A letter or combining mark: what makes up a word for the look-alike rule.

@@ -39,7 +39,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
             ),
             OptionSpec(
                 "strip_think", .boolean, default: true,
-                "Judge only what follows '</think>' (a response that opens <think> and never closes it is empty), as if-verifiable does."
+                "Judge only what follows '</think>' (a response that opens <think> and never closes it is empty, as is one that never closes the <think> its prompt ends with), as if-verifiable does."
             ),
             OptionSpec(
                 "hardened", .boolean, default: false,
@@ -77,16 +77,20 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
     }
 
     public func verify(_ sample: Sample) throws -> Verdict {
-        try judge(configuration.rows.row(sample.reference, prompt: sample.prompt), sample.response)
+        try judge(configuration.rows.row(sample.reference, prompt: sample.prompt), sample.response, prompt: sample.prompt)
     }
 
     /// The daemon's path: the row given as the JSON text of the request's reference, looked up by those bytes.
     public func verify(response: String, referenceJSON: UnsafeBufferPointer<UInt8>, prompt: String?) throws -> Verdict {
-        try judge(configuration.rows.row(json: referenceJSON, prompt: prompt), response)
+        try judge(configuration.rows.row(json: referenceJSON, prompt: prompt), response, prompt: prompt)
     }
 
-    private func judge(_ row: InstructionRow, _ responseText: String) -> Verdict {
-        var response = configuration.dropThinking ? Self.stripThinking(responseText) : Text(responseText)
+    private func judge(_ row: InstructionRow, _ responseText: String, prompt: String?) -> Verdict {
+        // A chat template that ends the prompt with `<think>` (DeepSeek-R1's) makes the response its continuation:
+        // reasoning up to `</think>`, all of it when it never closes.
+        let continued = configuration.dropThinking && Self.promptOpensThink(prompt)
+        var response =
+            configuration.dropThinking ? Self.stripThinking(responseText, promptOpensThink: continued) : Text(responseText)
         var hardening: Hardening.Changes?
         if configuration.hardened {
             let (normalised, changes) = Hardening.normalise(response.scalars)
@@ -101,6 +105,7 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
                 "followed": 0, "total": .int(row.ids.count), "mode": .string(configuration.loose ? "loose" : "strict"),
             ]
             if let hardening { details["hardened"] = Self.describe(hardening) }
+            if continued { details["continued_from_prompt"] = true }
             return Verdict(score: 0, passed: false, reason: "empty_response", details: details)
         }
         // Strict mode checks the response alone (it is not blank: checked above), without the loose variants' state.
@@ -163,9 +168,30 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
     /// Whether UTF-8 text holds `think>`.
     static func containsThinkEnd(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool { Bytes.contains(utf8, "think>") }
 
+    /// Whether the prompt ends with `<think>` (after trailing whitespace), as a chat template that opens the
+    /// reasoning leaves it; the same rule as `think-format`'s. Read from the end: a prompt that does not end so costs
+    /// a byte or a few scalars.
+    static func promptOpensThink(_ prompt: String?) -> Bool {
+        guard let prompt, let lastByte = prompt.utf8.last else { return false }
+        // Only '>' or what may be trailing whitespace (ASCII or a non-ASCII scalar's last byte) can end such a prompt.
+        guard lastByte == UInt8(ascii: ">") || lastByte >= 0x80 || lastByte == 0x20 || (0x09...0x0D).contains(lastByte)
+        else { return false }
+        var scalars = prompt.unicodeScalars.reversed().drop(while: \.properties.isWhitespace).makeIterator()
+        for expected in openTag.reversed() {
+            guard scalars.next() == expected else { return false }
+        }
+        return true
+    }
+
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`
-    /// and never closes it.
-    static func stripThinking(_ response: String) -> Text {
+    /// and never closes it, or when `promptOpensThink` (the prompt opened it) and it never closes it.
+    static func stripThinking(_ response: String, promptOpensThink: Bool = false) -> Text {
+        if promptOpensThink {
+            let closes =
+                response.utf8.withContiguousStorageIfAvailable { Bytes.contains($0, "</think>") }
+                ?? response.contains("</think>")
+            if !closes { return Text([]) }
+        }
         let scalars = Py.scalars(response)
         guard let first = scalars.first, let last = scalars.last else { return Text(response, scalars) }
         // '<' and "think>" anywhere, looked for in the UTF-8 (an ASCII needle is found there where it is found
