@@ -590,5 +590,9 @@ struct LanguageAttackReviewTests {
             let verdict = try await judge("language", ["target": "en"], response: "<think>\(text)</think>")
             #expect(verdict.score == 1, "\(text): \(verdict.details)")
         }
+        // Names no language clearly claims stay with their sentence's language (`stripe connect` leans French at 0.52).
+        for (text, target) in [("Stripe Connect: slepenā atslēga", "lv"), ("Stripe Connect: Khóa có thể xuất bản", "vi")] {
+            #expect(try await judge("language", ["target": .string(target)], response: text).score == 1, "\(text)")
+        }
     }
 }
