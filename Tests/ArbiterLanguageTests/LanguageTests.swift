@@ -596,3 +596,24 @@ struct LanguageAttackReviewTests {
         }
     }
 }
+
+extension LanguageAttackReviewTests {
+    @Test("every English prompt of short-prompts.jsonl gets the target en; the others keep their language or fall back")
+    func shortPromptsFixture() async throws {
+        var kept = 0
+        var others = 0
+        for row in try loadObjects("short-prompts.jsonl") {
+            let language = try #require(row["language"]?.stringValue)
+            let verdict = try await judge("language", response: Self.english, prompt: row["prompt"]?.stringValue)
+            let target = verdict.details["target"]?.stringValue
+            if language == "en" {
+                #expect(target == "en", "\(row): \(verdict.details)")
+            } else {
+                others += 1
+                if target == language { kept += 1 }
+            }
+        }
+        // 61 prompts in other languages: most keep theirs (a short Cyrillic one may still be read as Bulgarian).
+        #expect(others == 61 && kept >= 50, "\(kept) of \(others)")
+    }
+}
