@@ -128,8 +128,10 @@ struct PluginDaemonTests {
         let share = try #require(mixed["score"]?.doubleValue)
         #expect(share > 0.2 && share < 0.8, "\(share)")
         #expect(answers[1]["score"]?.doubleValue == 2 + share)
-        // Without a prompt the language component has no target: the caller must send one.
-        #expect(answers[2]["error"]?.objectValue?["code"] == "invalid_reference")
+        // Without a prompt the language component takes its fallback target (en) instead of failing the request.
+        let fallback = answers[2]["components"]?.objectValue?["language"]?.objectValue?["details"]?.objectValue
+        #expect(answers[2]["error"] == nil && fallback?["target"] == "en" && fallback?["target_from"] == "fallback")
+        #expect(answers[2]["components"]?.objectValue?["accuracy"]?.objectValue?["passed"] == true)
     }
 
     @Test("list shows recipes with components and plugins with their command")

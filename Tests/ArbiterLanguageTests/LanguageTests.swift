@@ -271,10 +271,12 @@ struct LanguageConsistencyTests {
         #expect(rejected >= 0.85, "\(rejected) of \(foreignShares.count)")
     }
 
-    @Test("without target, reference or prompt the request is invalid_reference")
-    func noTarget() async {
+    @Test("without target, reference or prompt the target is fallback_target; with it empty, invalid_reference")
+    func noTarget() async throws {
+        let fallback = try await judge("language", response: "<think>hello there my friend</think>")
+        #expect(fallback.details["target"] == "en" && fallback.details["target_from"] == "fallback" && fallback.score == 1)
         do {
-            _ = try await judge("language", response: "<think>hello there my friend</think>")
+            _ = try await judge("language", ["fallback_target": ""], response: "<think>hello there my friend</think>")
             Issue.record("accepted a request without a target")
         } catch let error as ArbiterError {
             #expect(error.code == .invalidReference)
@@ -282,7 +284,10 @@ struct LanguageConsistencyTests {
             Issue.record("unexpected \(error)")
         }
         await #expect(throws: ArbiterError.self) { try await judge("language", ["target": "xx"], response: "a") }
-        await #expect(throws: ArbiterError.self) { try await judge("language", response: "a b c", prompt: "2 + 2 = ?") }
+        await #expect(throws: ArbiterError.self) { try await judge("language", ["fallback_target": "xx"], response: "a") }
+        await #expect(throws: ArbiterError.self) {
+            try await judge("language", ["fallback_target": ""], response: "a b c", prompt: "2 + 2 = ?")
+        }
     }
 
     @Test("threshold decides passed")
@@ -480,5 +485,135 @@ struct LanguagePerLanguageTests {
             previous = verdict.score
         }
         #expect(previous <= 0.15)
+    }
+}
+
+/// The attack review of session 30: a short prompt's language, Chinese with a Kana dropped in, foreign reasoning
+/// cut into short pieces.
+@Suite("language: attack review (session 30)")
+struct LanguageAttackReviewTests {
+    static let english = "<think>We need to compute this carefully. First we write down the expression and then simplify it step by step.</think> \\boxed{70}"
+    static let romanian = "<think>Trebuie să calculăm cu atenție. Mai întâi scriem expresia și apoi o simplificăm pas cu pas.</think> \\boxed{70}"
+
+    @Test("a short English prompt's target is the fallback, English: English reasoning scores 1, Romanian 0", arguments: [
+        "Compute $\\dbinom{8}{4}$.", "Evaluate $\\log_28\\sqrt{2}$.", "Calculate $6 \\cdot 8\\frac{1}{3}$.",
+        "Integrate $\\int x^2 \\, dx$.", "Differentiate $f(x) = x^3 \\sin x$.", "Solve for $x$: $5 - x = 8$.", "x",
+        "Let $z = 2 + i$. Compute $z^2$.",
+    ])
+    func shortPrompt(_ prompt: String) async throws {
+        // Before: ro, ro, ro, de, it, no, fr, fr from the prompt, so Romanian reasoning was paid and English not.
+        let english = try await judge("language", response: Self.english, prompt: prompt)
+        #expect(english.details["target"] == "en" && english.details["target_from"] == "fallback", "\(english.details)")
+        #expect(english.score == 1 && english.passed)
+        let romanian = try await judge("language", response: Self.romanian, prompt: prompt)
+        #expect(romanian.score == 0 && !romanian.passed, "\(romanian.details)")
+        // An explicit target, a language-code reference, and an emptied fallback_target keep the old answers.
+        #expect(try await judge("language", ["target": "ro"], response: Self.romanian, prompt: prompt).score == 1)
+        #expect(try await judge("language", response: Self.romanian, reference: "ro", prompt: prompt).score == 1)
+        let guessed = try await judge("language", ["fallback_target": ""], response: Self.english, prompt: prompt)
+        #expect(guessed.details["target_from"] == "prompt" && guessed.details["target"] != "en")
+    }
+
+    @Test("a prompt without words, or no prompt, takes the fallback instead of failing the request", arguments: [
+        "$2+2=?$", "2+2=?", "$\\int_0^1 x\\,dx$", "🙂🙂", "```python\nprint(1)\n```", nil,
+    ])
+    func wordlessPrompt(_ prompt: String?) async throws {
+        let verdict = try await judge("language", response: Self.english, prompt: prompt)
+        #expect(verdict.details["target"] == "en" && verdict.details["target_from"] == "fallback" && verdict.score == 1)
+        #expect(try await judge("language", response: Self.romanian, prompt: prompt).score == 0)
+        #expect(try await judge("language", ["fallback_target": "ro"], response: Self.romanian, prompt: prompt).score == 1)
+    }
+
+    @Test("prompts that say their language keep it: long ones, short ones that rule English out, scripts", arguments: [
+        ("What is the smallest positive perfect cube that can be written as the sum of three consecutive integers?", "en"),
+        ("Find the remainder when $2^{100}$ is divided by 7.", "en"),
+        ("Trouvez le reste de la division de $2^{100}$ par 7.", "fr"),
+        ("Calculez l'intégrale $\\int_0^1 x\\,dx$.", "fr"),
+        ("Löse die Gleichung $x^2 = 4$.", "de"),
+        ("Resuelve la ecuación $x^2 = 4$.", "es"),
+        ("Rozwiąż równanie $x^2 = 4$.", "pl"),
+        ("Rezolvați ecuația $x^2 = 4$.", "ro"),
+        ("Вычислите $\\dbinom{8}{4}$.", "ru"),
+        ("计算 $\\dbinom{8}{4}$。", "zh"),
+        ("$\\dbinom{8}{4}$ を計算せよ。", "ja"),
+        ("Υπολογίστε $\\dbinom{8}{4}$.", "el"),
+    ])
+    func promptsKeepTheirLanguage(_ prompt: String, _ language: String) async throws {
+        let verdict = try await judge("language", response: Self.english, prompt: prompt)
+        #expect(verdict.details["target"] == .string(language) && verdict.details["target_from"] == "prompt", "\(verdict.details)")
+    }
+
+    @Test("Chinese with a Kana or a few dropped in is Chinese; Japanese, kanji-heavy lines too, stays Japanese")
+    func kana() async throws {
+        let chinese = "<think>我们先计算总和，然后检查结果是否正确。首先把所有的数字加起来，得到总和为四。最后确认这个答案没有问题。の</think>4"
+        let prompt = "次の計算をしてください。二と二を足すといくつですか。"
+        // Before: 47 of 47 units Japanese.
+        let verdict = try await judge("language", response: chinese, prompt: prompt)
+        #expect(verdict.details["target"] == "ja")
+        #expect(verdict.details["counts"] == ["zh": 46, "ja": 1], "\(verdict.details)")
+        let sprinkled = "<think>我们先计算の总和。然后检查の结果。最后确认の答案。</think>"
+        #expect(try await judge("language", ["target": "ja"], response: sprinkled).score < 0.3)
+        // Controls: real Japanese, a kanji-heavy line of mathematics, and a kanji-only heading in Japanese text.
+        let japanese = "<think>二次方程式の解の公式を使う。\n判別式\nまず判別式を計算します。値は正なので、実数解は二つあります。</think>"
+        let ja = try await judge("language", ["target": "ja"], response: japanese)
+        #expect(ja.score == 1, "\(ja.details)")
+        let zh = try await judge("language", ["target": "zh"], response: japanese)
+        #expect(zh.details["counts"]?.objectValue?["zh"] == .int(3), "only the heading is Chinese: \(zh.details)")
+        for sentence in try Sentence.load() + Sentence.load("dev-sentences.jsonl") where sentence.language == "ja" {
+            for target in ["ja", "zh"] {
+                let counts = try await judge("language", ["target": .string(target)], response: sentence.text).details["counts"]
+                #expect(counts?.objectValue?["zh"] == nil, "\(sentence.text) \(target): \(String(describing: counts))")
+            }
+        }
+    }
+
+    @Test("foreign reasoning in pieces of 2 to 4 words is not the target's; honest English with names stays 1")
+    func shortRuns() async throws {
+        let french = "<think>Let me work through this carefully. Soit n le nombre. Il est pair. Donc n vaut deux k. Or k est premier. Donc k vaut deux. Ainsi n vaut quatre. Vérifions. Quatre est pair. Deux est premier. Tout est bon.</think> The answer is \\boxed{4}."
+        // Before: 34 of 34 units English.
+        let verdict = try await judge("language", response: french, prompt: "Please solve the following problem and explain your reasoning step by step.")
+        #expect(verdict.details["target"] == "en")
+        #expect(verdict.score < 0.6 && !verdict.passed, "\(verdict.details)")
+        let honest = [
+            "Let me compute the total first. We need the sum of the roots. By Vieta, it is five. Okay. So far so good. Now check. Good.",
+            "Hmm, wait. Let me recheck. Yes, that works. By Fermat's little theorem, we reduce the exponent. Then apply Euler. Done.",
+            "Alice has five apples. Bob gives her three more. So Alice has eight. Right. Next, Carol takes two. Left with six.",
+            "Using the Cauchy-Schwarz inequality, we bound the sum. Then by AM-GM, equality holds. So the minimum is two.",
+            "Apply L'Hôpital's rule. The limit becomes one. Then we use Taylor series. Nice. So the answer is one half.",
+            "Consider the Fibonacci sequence. Each term is the sum of the two before. Per Binet's formula, we get phi. Okay then.",
+            "By Bézout's identity, there exist integers. Via the Euclidean algorithm, we find them. Nice, works. Done.",
+            "Per Gauss's lemma, the polynomial is irreducible. Eisenstein's criterion applies with prime two. Great.",
+            "Let n be the number. Suppose n is even. Then n equals two k. Thus k is prime. Hence k is two. So n is four.",
+            "We check the answer again. Cauchy-Schwarz. Irreducible, Eisenstein. Natalia sold clips, OK. Large pizzas. Done.",
+        ]
+        for text in honest {
+            let verdict = try await judge("language", ["target": "en"], response: "<think>\(text)</think>")
+            #expect(verdict.score == 1, "\(text): \(verdict.details)")
+        }
+        // Names no language clearly claims stay with their sentence's language (`stripe connect` leans French at 0.52).
+        for (text, target) in [("Stripe Connect: slepenā atslēga", "lv"), ("Stripe Connect: Khóa có thể xuất bản", "vi")] {
+            #expect(try await judge("language", ["target": .string(target)], response: text).score == 1, "\(text)")
+        }
+    }
+}
+
+extension LanguageAttackReviewTests {
+    @Test("every English prompt of short-prompts.jsonl gets the target en; the others keep their language or fall back")
+    func shortPromptsFixture() async throws {
+        var kept = 0
+        var others = 0
+        for row in try loadObjects("short-prompts.jsonl") {
+            let language = try #require(row["language"]?.stringValue)
+            let verdict = try await judge("language", response: Self.english, prompt: row["prompt"]?.stringValue)
+            let target = verdict.details["target"]?.stringValue
+            if language == "en" {
+                #expect(target == "en", "\(row): \(verdict.details)")
+            } else {
+                others += 1
+                if target == language { kept += 1 }
+            }
+        }
+        // 61 prompts in other languages: most keep theirs (a short Cyrillic one may still be read as Bulgarian).
+        #expect(others == 61 && kept >= 50, "\(kept) of \(others)")
     }
 }
