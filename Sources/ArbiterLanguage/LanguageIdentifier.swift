@@ -23,7 +23,7 @@ public struct Identification: Sendable, Equatable {
 /// byte 1- to 4-grams from mixed domains (``ByteNgramModel``). Each alone errs on short texts where the other
 /// does not (Spanish and Portuguese, Dutch and English); their unweighted product is the decision.
 ///
-/// Han with Kana is Japanese, Han alone Chinese, Hangul Korean. A text mixing scripts is judged on its dominant
+/// Han with Kana making up a fifth of the Han and Kana is Japanese, Han alone (or nearly) Chinese, Hangul Korean. A text mixing scripts is judged on its dominant
 /// one, a non-Latin script winning once it holds a third of the (weighted) letters, so that English technical
 /// terms do not outvote the Hindi or Chinese around them; the n-gram vote then reads only that script's words.
 public struct LanguageIdentifier: Sendable {
@@ -77,7 +77,17 @@ public struct LanguageIdentifier: Sendable {
     func identify(_ words: Words, indices: [Int], script: Script, candidates: Set<Int>) -> Identification? {
         let model = self.model
         if script.isSinoJapanese {
-            let kana = indices.contains { words.words[$0].script != .han }
+            // Japanese when Kana make up at least a fifth of the Han and Kana (the consistency counter's sentence
+            // rule; kanji-heavy Japanese such as `東京都の人口は約千四百万人です。` has a quarter): Chinese with a Kana
+            // dropped in (`…没有问题。の`) is not Japanese.
+            var kanaUnits = 0
+            var allUnits = 0
+            for index in indices {
+                let word = words.words[index]
+                allUnits += word.units
+                if word.script != .han { kanaUnits += word.units }
+            }
+            let kana = kanaUnits > 0 && Double(kanaUnits) >= LanguageCounter.japaneseSentenceKana * Double(allUnits)
             if let decided = sinoJapanese(kana: kana, candidates: candidates) { return decided }
         }
         var allowed = model.languages(writtenIn: script)

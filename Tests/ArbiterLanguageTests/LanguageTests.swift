@@ -128,6 +128,17 @@ struct LanguageIdentificationTests {
         #expect(found.confidence == 1)
     }
 
+    @Test("a Kana dropped into Chinese does not make it Japanese; Japanese written with Kanji is still Japanese")
+    func kanaShare() {
+        // The consistency counter's sentence rule (a fifth of the Han and Kana) in identify too: `language-id` and
+        // instruction's `language:response_language` read it (one kana made 47 Han characters Japanese).
+        #expect(identifier.identify("我们先计算两个数的总和，然后再除以二，没有问题の")?.language == "zh")
+        #expect(identifier.identify("まず二つの数を足して、それから二で割ります。")?.language == "ja")
+        #expect(identifier.identify("東京都の人口は約千四百万人です。")?.language == "ja")
+        // Control: the same Chinese text without the Kana was Chinese before and is now.
+        #expect(identifier.identify("我们先计算两个数的总和，然后再除以二，没有问题")?.language == "zh")
+    }
+
     @Test("English terms do not outvote the Hindi or Chinese around them")
     func embeddedEnglish() {
         #expect(identifier.identify("सभी Asset State Store साफ़ करें")?.language == "hi")
