@@ -206,8 +206,10 @@ def test_r1_infers_the_language_target_from_the_chat_prompt():
     funcs = reward_funcs("r1")
     assert [f.__name__ for f in funcs] == ["accuracy", "format", "language"]
     prompts = [
+        # Seven words or more: a shorter prompt in a script several languages share takes the fallback target
+        # (`fallback_target`, default en; docs/verifiers/language.md), as "Combien font 2+2 ?" now does.
         [{"role": "system", "content": "You are a helpful assistant."},
-         {"role": "user", "content": "Combien font 2+2 ?"}],
+         {"role": "user", "content": "Combien font deux plus deux ? Réponds avec un seul nombre."}],
         [{"role": "user", "content": "What is two plus two?"}],
     ]
     thought = "<think>Deux plus deux font quatre, donc la réponse est quatre.</think> \\boxed{4}"
