@@ -65,19 +65,43 @@ struct DrainCancelTests {
     }
 }
 
-/// `stuck`: a synchronous verifier that ignores cancellation, held until the test lets it go (as a verifier with a
-/// pathological slow path would be).
-struct StuckVerifier: SynchronousVerifier {
+/// `stuck`: a verification that ignores cancellation, held until the test lets it go. It waits on a continuation
+/// that only the gate resumes (Swift task cancellation does not reach it), so that it holds its worker as a verifier
+/// with a pathological slow path would — without holding a thread of the shared cooperative pool, which the other
+/// server tests running beside it need (a spinning synchronous verifier starved them: the whole target hung).
+struct StuckVerifier: SampleVerifier {
     let gate: Gate
 
     final class Gate: Sendable {
         let started = Atomic<Int>(0)
-        let open = Atomic<Bool>(false)
+        private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+        var isOpen: Bool { state.withLock { $0.open } }
+
+        func wait() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.open { return true }
+                    state.waiting.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+
+        func open() {
+            let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.open = true
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for continuation in waiting { continuation.resume() }
+        }
     }
 
-    func verify(_ sample: Sample) throws -> Verdict {
+    func verify(_ sample: Sample) async throws -> Verdict {
         gate.started.add(1, ordering: .relaxed)
-        while !gate.open.load(ordering: .relaxed) { usleep(10_000) }
+        await gate.wait()
         return .pass("unstuck")
     }
 }
@@ -101,8 +125,8 @@ struct DrainStuckWorkerTests {
         #expect(await eventually { client.lines.contains { $0.contains("\"queued\"") } })
         let queued = try #require(client.lines.first { $0.contains("\"queued\"") }.flatMap { try? JSONParser.parse($0).objectValue })
         #expect(queued["error"]?.objectValue?["code"]?.stringValue == "cancelled")
-        #expect(gate.started.load(ordering: .relaxed) == 1 && !gate.open.load(ordering: .relaxed))
-        gate.open.store(true, ordering: .relaxed)
+        #expect(gate.started.load(ordering: .relaxed) == 1 && !gate.isOpen)
+        gate.open()
         await daemon.stop()
     }
 }
