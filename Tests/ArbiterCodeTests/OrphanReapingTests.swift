@@ -16,9 +16,13 @@ import Testing
 @Suite("code: a run's init reaps the program's orphans", .timeLimit(.minutes(2)))
 struct OrphanReapingTests {
     /// Makes `count` orphans one after another: a child forks a grandchild and exits at once, the grandchild exits too;
-    /// the program reaps only its child, never the grandchild (whose parent is then the run's init).
+    /// the program reaps only its child, never the grandchild (whose parent is then the run's init). A millisecond
+    /// between orphans: init reaps as it is woken, and on a machine loaded with two test suites at once 64 orphans
+    /// made in a burst could end before it ran (a flake seen once in a CI simulation); without reaping at all the 200
+    /// zombies exceed the limit whatever the pace, which is what this test is for.
     let orphans = """
         import os
+        import time
 
         def orphans(count):
             made = 0
@@ -30,6 +34,7 @@ struct OrphanReapingTests {
                     os._exit(0)
                 os.waitpid(child, 0)
                 made += 1
+                time.sleep(0.001)
             return made
         """
 
