@@ -56,6 +56,36 @@ extension String {
         return lower..<utf8.index(lower, offsetBy: pattern.count)
     }
 
+    /// Whether the text ends with an ASCII marker, whitespace after it aside: a prompt that a chat template ends
+    /// with `<think>` (R1's), which makes the response the reasoning's continuation. Read from the end, so a text that
+    /// does not end so costs a byte or a few scalars.
+    /// - Parameters:
+    ///   - marker: The ASCII text to find at the end.
+    ///   - ignoringCase: Whether ASCII letters match in either case.
+    /// - Returns: Whether the text ends with it.
+    public func endsWith(marker: String, ignoringCase: Bool = false) -> Bool {
+        var end = unicodeScalars.endIndex
+        while end > unicodeScalars.startIndex {
+            let before = unicodeScalars.index(before: end)
+            let scalar = unicodeScalars[before]
+            let space =
+                scalar.value < 0x80
+                ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+            guard space else { break }
+            end = before
+        }
+        var index = end
+        for expected in marker.utf8.reversed() {
+            guard index > utf8.startIndex else { return false }
+            index = utf8.index(before: index)
+            let byte = utf8[index]
+            guard (ignoringCase ? Self.folded(byte) : byte) == (ignoringCase ? Self.folded(expected) : expected) else {
+                return false
+            }
+        }
+        return !marker.isEmpty
+    }
+
     private func matches(_ pattern: [UInt8], _ range: Range<String.Index>, ignoringCase: Bool) -> Bool {
         ignoringCase ? utf8[range].lazy.map(Self.folded).elementsEqual(pattern) : utf8[range].elementsEqual(pattern)
     }

@@ -123,7 +123,6 @@ public struct ThinkFormatVerifier: Verifier, SynchronousVerifier {
 
     /// Whether a chat template left `<think>` open at the end of the prompt.
     static func promptOpensThink(_ prompt: String?, tag: String) -> Bool {
-        guard let prompt else { return false }
-        return prompt.trimmed().hasSuffix("<\(tag)>")
+        prompt?.endsWith(marker: "<\(tag)>") ?? false
     }
 }

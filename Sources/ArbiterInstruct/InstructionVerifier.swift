@@ -169,18 +169,9 @@ public struct InstructionVerifier: Verifier, SynchronousVerifier, JSONReferenceV
     static func containsThinkEnd(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool { Bytes.contains(utf8, "think>") }
 
     /// Whether the prompt ends with `<think>` (after trailing whitespace), as a chat template that opens the
-    /// reasoning leaves it; the same rule as `think-format`'s. Read from the end: a prompt that does not end so costs
-    /// a byte or a few scalars.
+    /// reasoning leaves it; the same rule as `think-format`'s (``Swift/String/endsWith(marker:ignoringCase:)``).
     static func promptOpensThink(_ prompt: String?) -> Bool {
-        guard let prompt, let lastByte = prompt.utf8.last else { return false }
-        // Only '>' or what may be trailing whitespace (ASCII or a non-ASCII scalar's last byte) can end such a prompt.
-        guard lastByte == UInt8(ascii: ">") || lastByte >= 0x80 || lastByte == 0x20 || (0x09...0x0D).contains(lastByte)
-        else { return false }
-        var scalars = prompt.unicodeScalars.reversed().drop(while: \.properties.isWhitespace).makeIterator()
-        for expected in openTag.reversed() {
-            guard scalars.next() == expected else { return false }
-        }
-        return true
+        prompt?.endsWith(marker: "<think>") ?? false
     }
 
     /// The response after its reasoning: what follows the first `</think>`, stripped; empty when it opens `<think>`

@@ -172,7 +172,6 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
     /// Stage 2: the part of the response that may hold the answer: outside every think block (with `skip_think`),
     /// and without verbatim copies of the prompt.
     private func cutAnswerRegion(of sample: Sample, into region: inout Substring, _ attempt: inout Attempt) -> Verdict? {
-        // Both tags begin with `<`: a response without one (most) skips the two case-folding searches.
         // A chat template that ends the prompt with `<think>` (R1's) opened the reasoning: until the response closes
         // it, everything is reasoning — a generation cut off mid-thought, with a guess boxed inside, has no answer.
         if configuration.skipThink, Self.promptOpensThink(sample.prompt),
@@ -181,6 +180,7 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
             attempt.details["think"] = "unclosed"
             return .fail("no_answer", details: attempt.details)
         }
+        // Both tags begin with `<`: a response without one (most) skips the two case-folding searches.
         if configuration.skipThink, sample.response.utf8.contains(UInt8(ascii: "<")) {
             // Tags in any case (`<Think>`), a think block reopened after the last close and never closed again: the
             // answer must stand outside every think block.
@@ -347,19 +347,13 @@ public struct MathVerifier: Verifier, SynchronousVerifier {
         return forms.count
     }
 
-    /// The text as a detail: its first 1,000 characters (a text of at most 1,000 bytes is whole, uncounted).
-    /// Whether the prompt ends with an open `<think>` (any case, whitespace after it allowed): a chat template that
-    /// starts the response inside its reasoning.
+    /// Whether the prompt ends with an open `<think>` (any case, as math reads its tags; whitespace after it
+    /// allowed): a chat template that starts the response inside its reasoning.
     static func promptOpensThink(_ prompt: String?) -> Bool {
-        guard let prompt else { return false }
-        let tail = prompt.utf8.reversed().drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
-        let marker = Array("<think>".utf8.reversed())
-        guard tail.count >= marker.count else { return false }
-        return zip(tail, marker).allSatisfy { byte, expected in
-            (byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0)) == expected
-        }
+        prompt?.endsWith(marker: "<think>", ignoringCase: true) ?? false
     }
 
+    /// The text as a detail: its first 1,000 characters (a text of at most 1,000 bytes is whole, uncounted).
     static func clipped(_ text: String) -> String {
         text.utf8.count <= 1000 ? text : text.clipped(characters: 1000, bytes: 4000, marker: "")
     }

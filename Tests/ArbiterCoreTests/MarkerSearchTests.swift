@@ -22,4 +22,18 @@ struct MarkerSearchTests {
         #expect(text.firstRange(ofMarker: "<THINK>") == nil && text.lastRange(ofMarker: "") == nil)
         #expect(text.firstRange(ofMarker: "<think>x", ignoringCase: true) == nil)
     }
+
+    @Test("endsWith(marker:): the marker at the end, trailing whitespace (ASCII or not) aside, case folded on request")
+    func endsWithMarker() {
+        #expect("Q\n<|assistant|>\n<think>\n".endsWith(marker: "<think>"))
+        #expect("q <think> \n\u{3000}".endsWith(marker: "<think>"))
+        #expect("Q <THINK>".endsWith(marker: "<think>", ignoringCase: true))
+        // Controls: a different case, a closed block, text after the tag, a text shorter than the marker, no marker.
+        #expect(!"Q <THINK>".endsWith(marker: "<think>"))
+        #expect(!"q <think> then </think>".endsWith(marker: "<think>"))
+        #expect(!"<think> q".endsWith(marker: "<think>"))
+        #expect(!"k>".endsWith(marker: "<think>"))
+        #expect(!"".endsWith(marker: "<think>"))
+        #expect(!"abc".endsWith(marker: ""))
+    }
 }
