@@ -286,12 +286,7 @@ struct Worker {
                 let seq = block.firstSeq + index
                 let bytes = block.line(index)
                 continueRun(&run, session: session, seq: seq, out: &out)
-                if session.isGone {
-                    dispatcher.stats.countDropped()
-                } else {
-                    dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
-                    out.byte(UInt8(ascii: "\n"))
-                }
+                answerUnrun(bytes, of: session, into: &out)
                 extend(&run, session: session, seq: seq, inputBytes: bytes.count)
             }
         }
@@ -409,11 +404,8 @@ struct Worker {
         let bytes = block.line(index)
         continueRun(&run, session: session, seq: seq, out: &out)
         if let current = run, now &- current.started >= Self.holdNanoseconds { flush(&run, &out) }
-        if session.isGone {
-            dispatcher.stats.countDropped()
-        } else if queue.isCancelled {
-            dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
-            out.byte(UInt8(ascii: "\n"))
+        if session.isGone || queue.isCancelled {
+            answerUnrun(bytes, of: session, into: &out)
         } else {
             let decoded = dispatcher.codec.decode(bytes)
             // A line that may suspend (a code run, a plugin) could take seconds: what is answered goes out first.
@@ -426,6 +418,17 @@ struct Worker {
             out.byte(UInt8(ascii: "\n"))
         }
         extend(&run, session: session, seq: seq, inputBytes: bytes.count, now: now)
+    }
+
+    /// A line that is not run: dropped (counted) when its client has gone, else answered `cancelled` (the drain time
+    /// after a stop is over).
+    private func answerUnrun(_ bytes: UnsafeBufferPointer<UInt8>, of session: Session, into out: inout JSONWriter) {
+        if session.isGone {
+            dispatcher.stats.countDropped()
+        } else {
+            dispatcher.answerCancelled(id: RequestCodec.leadingID(of: bytes), into: &out, slot: slot, topLevel: true)
+            out.byte(UInt8(ascii: "\n"))
+        }
     }
 
     /// Accounts for a unit of a client that has gone, without running it: nobody can receive its answer.
