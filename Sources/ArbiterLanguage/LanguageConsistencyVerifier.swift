@@ -100,9 +100,7 @@ public struct LanguageConsistencyVerifier: Verifier, SynchronousVerifier {
                 "language needs a target: set option 'target', send a language code as the reference, or send the prompt")
         }
         let model = identifier.model
-        let words = Words(ProseFilter.prose(prompt))
-        guard let script = identifier.dominantScript(words.words),
-            case let indices = words.words.indices.filter({ LanguageIdentifier.group(words.words[$0].script) == script }),
+        guard let (words, indices, script) = identifier.dominantWords(of: ProseFilter.prose(prompt)),
             let found = identifier.identify(words, indices: indices, script: script, candidates: []),
             let index = model.index(of: found.language)
         else {

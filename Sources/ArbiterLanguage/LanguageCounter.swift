@@ -118,18 +118,17 @@ struct LanguageCounter {
             self.target = target
             self.model = model
             targetScripts = Set(model.scripts[target].map(LanguageIdentifier.group))
-            for word in words.words where LanguageCounter.counts(word) {
-                if targetScripts.contains(LanguageIdentifier.group(word.script)) {
-                    sentenceUnits[word.sentence, default: (0, 0)].target += word.units
-                } else {
-                    sentenceUnits[word.sentence, default: (0, 0)].other += word.units
-                }
-            }
             var han: [Int: Int] = [:]
             var kana: [Int: Int] = [:]
             for word in words.words {
                 if word.script == .han { han[word.sentence, default: 0] += word.units }
                 if word.script == .hiragana || word.script == .katakana { kana[word.sentence, default: 0] += word.units }
+                guard LanguageCounter.counts(word) else { continue }
+                if targetScripts.contains(LanguageIdentifier.group(word.script)) {
+                    sentenceUnits[word.sentence, default: (0, 0)].target += word.units
+                } else {
+                    sentenceUnits[word.sentence, default: (0, 0)].other += word.units
+                }
             }
             for (sentence, count) in kana
             where Double(count) >= LanguageCounter.japaneseSentenceKana * Double(count + (han[sentence] ?? 0)) {

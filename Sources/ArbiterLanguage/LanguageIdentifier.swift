@@ -67,10 +67,16 @@ public struct LanguageIdentifier: Sendable {
     /// - Returns: The decision, or `nil` when the text has no letters or only letters of a script no language of
     ///   the model (or of the candidates) is written in.
     public func identify(_ text: String, candidates: Set<Int> = []) -> Identification? {
+        guard let (words, indices, script) = dominantWords(of: text) else { return nil }
+        return identify(words, indices: indices, script: script, candidates: candidates)
+    }
+
+    /// A text's words, the indices of those of its dominant script (Han and Kana together), and that script: what
+    /// ``identify(_:candidates:)`` decides on; `nil` for a text without letters.
+    func dominantWords(of text: String) -> (words: Words, indices: [Int], script: Script)? {
         let words = Words(text)
         guard let script = dominantScript(words.words) else { return nil }
-        let indices = words.words.indices.filter { Self.group(words.words[$0].script) == script }
-        return identify(words, indices: indices, script: script, candidates: candidates)
+        return (words, words.words.indices.filter { Self.group(words.words[$0].script) == script }, script)
     }
 
     /// The language of some of a text's words, all of one script (or all Han and Kana).
