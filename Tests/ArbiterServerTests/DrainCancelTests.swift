@@ -65,43 +65,16 @@ struct DrainCancelTests {
     }
 }
 
-/// `stuck`: a verification that ignores cancellation, held until the test lets it go. It waits on a continuation
-/// that only the gate resumes (Swift task cancellation does not reach it), so that it holds its worker as a verifier
-/// with a pathological slow path would — without holding a thread of the shared cooperative pool, which the other
-/// server tests running beside it need (a spinning synchronous verifier starved them: the whole target hung).
+/// `stuck`: a verification that ignores cancellation, held at a ``Gate`` until the test opens it. A gate's
+/// continuation is resumed by the gate alone (Swift task cancellation does not reach it), so the verification holds
+/// its worker as a verifier with a pathological slow path would — without holding a thread of the shared cooperative
+/// pool, which the other server tests running beside it need (a spinning synchronous verifier starved them: the whole
+/// target hung).
 struct StuckVerifier: SampleVerifier {
     let gate: Gate
 
-    final class Gate: Sendable {
-        let started = Atomic<Int>(0)
-        private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
-
-        var isOpen: Bool { state.withLock { $0.open } }
-
-        func wait() async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.open { return true }
-                    state.waiting.append(continuation)
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        }
-
-        func open() {
-            let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.open = true
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            for continuation in waiting { continuation.resume() }
-        }
-    }
-
     func verify(_ sample: Sample) async throws -> Verdict {
-        gate.started.add(1, ordering: .relaxed)
-        await gate.wait()
+        await gate.pass()
         return .pass("unstuck")
     }
 }
@@ -110,7 +83,7 @@ struct StuckVerifier: SampleVerifier {
 struct DrainStuckWorkerTests {
     @Test("with --jobs 1 held by a verification that ignores cancellation, a queued line is answered 'cancelled'")
     func queuedBehindStuckWorker() async throws {
-        let gate = StuckVerifier.Gate()
+        let gate = Gate()
         let entry = VerifierEntry(name: "stuck", summary: "Test.", kind: "test", options: []) { _ in
             StuckVerifier(gate: gate)
         }
@@ -118,14 +91,14 @@ struct DrainStuckWorkerTests {
         let client = try daemon.connect()
         client.startReading()
         client.send("{\"id\":\"stuck\",\"verifier\":\"stuck\",\"response\":\"x\"}\n")
-        #expect(await eventually { gate.started.load(ordering: .relaxed) == 1 })
+        #expect(await eventually { gate.arrived == 1 })
         client.send("{\"id\":\"queued\",\"verifier\":\"exact\",\"response\":\"a\",\"reference\":\"a\"}\n")
         daemon.server.stop()
         // The queued line's answer comes while the only worker is still stuck (before the gate opens).
         #expect(await eventually { client.lines.contains { $0.contains("\"queued\"") } })
         let queued = try #require(client.lines.first { $0.contains("\"queued\"") }.flatMap { try? JSONParser.parse($0).objectValue })
         #expect(queued["error"]?.objectValue?["code"]?.stringValue == "cancelled")
-        #expect(gate.started.load(ordering: .relaxed) == 1 && !gate.isOpen)
+        #expect(gate.arrived == 1 && !gate.isOpen)
         gate.open()
         await daemon.stop()
     }

@@ -14,6 +14,7 @@ final class Gate: Sendable {
     private let state = Mutex<(open: Bool, arrived: Int, waiters: [CheckedContinuation<Void, Never>])>((false, 0, []))
 
     var arrived: Int { state.withLock { $0.arrived } }
+    var isOpen: Bool { state.withLock { $0.open } }
 
     func pass() async {
         await withCheckedContinuation { continuation in
